@@ -1,0 +1,113 @@
+"""`coderd bench`: replay a typing trace through the completion service and print latency.
+
+The trace: a line in the middle of a real source file, whose last N characters are typed one
+keystroke at a time, with a completion request after each, the way an editor sends them.
+Every configuration runs on the same trace in the same process, and figures are printed as
+ratios against the baseline: the same engine laid out the way llama.vim calls llama-server
+(a 128-token suffix re-evaluated on every keystroke).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from .engine.loader import load_engine
+from .service import CompletionService, DocumentSnapshot
+
+DEFAULT_FILE = Path(__file__).with_name("service.py")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--model", type=Path, help="GGUF to run (default: a synthetic DeepSeek-shaped model)")
+    parser.add_argument("--shape", default="1.3b", choices=("tiny", "1.3b", "6.7b"),
+                        help="shape of the synthetic model (random weights, real tokenizer)")
+    parser.add_argument("--quant", default="Q4_K_M", help="quantisation of the synthetic model")
+    parser.add_argument("--file", type=Path, default=DEFAULT_FILE, help="source file to type into")
+    parser.add_argument("--keystrokes", type=int, default=20)
+    parser.add_argument("--max-tokens", type=int, default=16, help="tokens generated per request")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the llama.vim-style baseline")
+    parser.add_argument("--json", action="store_true")
+
+
+def typing_trace(text: str, keystrokes: int) -> list[tuple[str, int]]:
+    """(document, cursor offset) after each keystroke, typing the end of a line mid-file."""
+    lines = text.splitlines(keepends=True)
+    middle = len(lines) // 2
+    order = sorted(range(len(lines)), key=lambda i: abs(i - middle))
+    target = next(i for i in order if len(lines[i].rstrip("\n").rstrip()) > keystrokes)
+    start = sum(len(x) for x in lines[:target])
+    content = lines[target].rstrip("\r\n")
+    typed_from = start + len(content) - keystrokes
+    after = text[start + len(content):]
+    return [
+        (text[: typed_from + i] + after, typed_from + i) for i in range(keystrokes + 1)
+    ]
+
+
+def run_trace(settings, trace, label: str) -> dict:
+    service = CompletionService(settings, load_engine)
+    service.start()
+    info = service.model_ready.result()
+    latencies, evaluated, generated, shifted = [], [], [], 0
+    for document, offset in trace:
+        started = time.perf_counter()
+        outcome = service.submit(DocumentSnapshot("bench", document, offset, "python")).future.result()
+        latencies.append((time.perf_counter() - started) * 1000)
+        evaluated.append(outcome.stats.evaluated_tokens)
+        generated.append(outcome.stats.generated_tokens)
+        shifted += outcome.stats.suffix_shifted
+    service.shutdown()
+    service.join()
+    warm = latencies[1:]
+    return {
+        "label": label, "model": info.name,
+        "first_ms": round(latencies[0]), "first_evaluated": evaluated[0],
+        "p50_ms": round(statistics.median(warm)), "p95_ms": round(_percentile(warm, 95)),
+        "median_evaluated": statistics.median(evaluated[1:]),
+        "mean_generated": round(statistics.mean(generated[1:]), 1),
+        "suffix_shifted": shifted,
+        "prompt_tokens": None,
+    }
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def run(args) -> int:
+    from .cli import settings_for_cli
+
+    model = args.model
+    if model is None:
+        from .synthetic import cached_model
+
+        print(f"building/using a synthetic {args.shape} {args.quant} model (first time: minutes)...")
+        model = cached_model(args.shape, quant=args.quant)
+    settings = settings_for_cli(model).settings
+    completion = replace(settings.completion, max_tokens=args.max_tokens, time_budget_ms=60_000)
+    ours = replace(settings, completion=completion)
+    configs = [("coderd (defaults)", ours),
+               ("coderd, suffix KV reuse off", replace(ours, completion=replace(completion, reuse_suffix_kv=False)))]
+    if not args.no_baseline:
+        baseline = replace(completion, reuse_suffix_kv=False, suffix_tokens=128)
+        configs.insert(0, ("baseline: llama.vim layout, 128-token suffix", replace(ours, completion=baseline)))
+    trace = typing_trace(args.file.read_text(encoding="utf-8"), args.keystrokes)
+    results = [run_trace(cfg, trace, label) for label, cfg in configs]
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    base = results[0]
+    print(f"model: {model}\ntrace: {args.keystrokes} keystrokes into {args.file}, "
+          f"{args.max_tokens} tokens generated per request\n")
+    print(f"{'configuration':46} {'first':>7} {'p50':>7} {'p95':>7} {'eval/key':>8} {'gen':>5} {'p50 vs base':>11}")
+    for r in results:
+        ratio = r["p50_ms"] / base["p50_ms"] if base["p50_ms"] else float("nan")
+        print(f"{r['label']:46} {r['first_ms']:>5}ms {r['p50_ms']:>5}ms {r['p95_ms']:>5}ms "
+              f"{r['median_evaluated']:>8} {r['mean_generated']:>5} {ratio:>10.2f}x")
+    return 0

@@ -1,0 +1,109 @@
+"""`coderd doctor`: what this llama.cpp build can do, which model would load, and the settings."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from . import __version__, paths
+from .config import settings_as_dict
+from .engine.base import EngineError
+from .engine.fim import inspect_vocab
+from .engine.llama_engine import check_gguf_file
+from .engine.llama_runtime import LlamaModel, supports_gpu_offload, system_info
+from .engine.loader import fix_hint, resolve_model_path
+from .hardware import available_memory_bytes, physical_cores, resolve_threads
+
+
+def check_model(settings) -> dict:
+    """Validate the model the server would load: header, vocabulary, FIM markers (fast: no weights)."""
+    try:
+        path = resolve_model_path(settings)
+        check_gguf_file(path)
+        model = LlamaModel(path, gpu_layers=0, vocab_only=True)
+    except (EngineError, ValueError, OSError) as exc:
+        return {"ok": False, "error": str(exc), "fix": fix_hint()}
+    try:
+        name = model.meta("general.name") or path.stem
+        report = inspect_vocab(model, name)
+        return {
+            "ok": True, "path": str(path), "name": name, "size_mb": round(path.stat().st_size / 2**20, 1),
+            "architecture": model.meta("general.architecture"), "pre_tokenizer": report.pre_tokenizer,
+            "fim_ids": report.fim_ids, "mode": "prefix-only" if report.fim_ids is None else "fill-in-the-middle",
+            "context_train": model.n_ctx_train, "warnings": list(report.warnings),
+        }
+    finally:
+        model.close()
+
+
+def collect(args) -> dict:
+    from .cli import settings_for_cli
+
+    loaded = settings_for_cli(args.model)
+    settings = loaded.settings
+    return {
+        "coderd": __version__,
+        "python": sys.version.split()[0],
+        "llama_cpp": {
+            "package": _llama_cpp_version(),
+            "system_info": system_info(),
+            "gpu_offload": supports_gpu_offload(),
+        },
+        "machine": {
+            "physical_cores": physical_cores(),
+            "threads_used": resolve_threads(settings.model.threads),
+            "available_memory_gb": round(available_memory_bytes() / 2**30, 1),
+        },
+        "paths": {
+            "config_file": str(loaded.config_path), "config_exists": loaded.config_path.exists(),
+            "log_file": str(paths.log_file()), "models_dir": str(paths.models_dir()),
+            "cache_dir": str(paths.cache_dir()),
+        },
+        "config_problems": [str(p) for p in loaded.problems],
+        "settings": settings_as_dict(settings),
+        "model": check_model(settings),
+    }
+
+
+def _llama_cpp_version() -> str:
+    import llama_cpp
+
+    return getattr(llama_cpp, "__version__", "?")
+
+
+def run(args) -> int:
+    report = collect(args)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(render(report))
+    return 0 if report["model"]["ok"] and not report["config_problems"] else 1
+
+
+def render(report: dict) -> str:
+    lines = [f"coderd {report['coderd']} (Python {report['python']})", ""]
+    llama = report["llama_cpp"]
+    lines += [f"llama-cpp-python {llama['package']}",
+              f"  build: {llama['system_info']}",
+              f"  GPU offload: {'yes' if llama['gpu_offload'] else 'no (CPU build; see README for Metal/CUDA)'}"]
+    m = report["machine"]
+    lines += [f"machine: {m['physical_cores']} physical cores, {m['available_memory_gb']} GiB available; "
+              f"using {m['threads_used']} threads", ""]
+    p = report["paths"]
+    lines += [f"config file: {p['config_file']} ({'found' if p['config_exists'] else 'absent: defaults'})",
+              f"log file:    {p['log_file']}", f"models dir:  {p['models_dir']}"]
+    for problem in report["config_problems"]:
+        lines.append(f"  config problem: {problem}")
+    s = report["settings"]
+    lines += ["", "settings: " + ", ".join(f"{sec}.{k}={v!r}" for sec, keys in s.items() for k, v in keys.items())]
+    model = report["model"]
+    lines.append("")
+    if model["ok"]:
+        lines += [f"model: OK {model['name']} ({model['architecture']}, {model['size_mb']} MB)",
+                  f"  path: {model['path']}",
+                  f"  mode: {model['mode']}; FIM ids (pre, suf, mid): {model['fim_ids']}; "
+                  f"pre-tokenizer: {model['pre_tokenizer']}; trained context: {model['context_train']}"]
+        lines += [f"  warning: {w}" for w in model["warnings"]]
+    else:
+        lines += [f"model: PROBLEM {model['error']}", f"  {model['fix']}"]
+    return "\n".join(lines)

@@ -1,0 +1,123 @@
+"""The engine interface: what the completion service asks of a model, and what it gets back.
+
+An engine owns one model and its KV cache. It is not thread-safe: exactly one worker thread
+calls it (see ARCHITECTURE.md, "Concurrency contract"). Cancellation is the one thing other
+threads may touch, through a `CancelToken`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Protocol, Sequence
+
+# Given the text generated so far, return the index where the completion ends, or None to go on.
+StopCheck = Callable[[str], "int | None"]
+
+
+class CancelToken:
+    """Set from any thread; polled by the engine between tokens and by llama.cpp mid-batch."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.reason = ""
+
+    def cancel(self, reason: str = "cancelled") -> None:
+        if not self._event.is_set():
+            self.reason = reason
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+class EngineError(Exception):
+    """A model that cannot be loaded or used. The message says what to run to fix it."""
+
+
+@dataclass(frozen=True)
+class FimPrompt:
+    """Text around the cursor as token ids, already cut to the token budgets.
+
+    `context_ids` is stable material placed first (repository context, file header): it is
+    what the KV cache keeps across keystrokes.
+    """
+
+    prefix_ids: Sequence[int]
+    suffix_ids: Sequence[int]
+    context_ids: Sequence[int] = ()
+
+
+@dataclass(frozen=True)
+class GenerationLimits:
+    max_tokens: int = 64
+    time_budget_s: float = 1.5
+    stop_strings: Sequence[str] = ()
+    stop_check: StopCheck | None = None
+
+
+@dataclass
+class RequestStats:
+    """What one request cost. Token counts are exact; times are wall-clock milliseconds."""
+
+    prompt_tokens: int = 0  # tokens in the assembled prompt
+    reused_tokens: int = 0  # taken from the KV cache without evaluation
+    evaluated_tokens: int = 0  # run through llama_decode as prompt
+    generated_tokens: int = 0
+    suffix_shifted: bool = False  # the suffix's KV was kept and moved instead of re-evaluated
+    prompt_ms: float = 0.0
+    generate_ms: float = 0.0
+    total_ms: float = 0.0
+    stop_reason: str = ""  # eog, stop, max_tokens, time_budget, cancelled, context_full
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Completion:
+    text: str
+    stats: RequestStats = field(default_factory=RequestStats)
+    # The exact prompt, for `coderd complete --json` and debugging: all ids, and the same ids
+    # split into named pieces in prompt order (bos, fim_pre, context, prefix, fim_suf, ...).
+    prompt_ids: Sequence[int] = ()
+    pieces: Sequence[tuple[str, Sequence[int]]] = ()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.stats.stop_reason == "cancelled"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    path: str
+    name: str
+    architecture: str
+    pre_tokenizer: str | None
+    n_ctx: int
+    n_ctx_train: int
+    n_vocab: int
+    fim_ids: tuple[int, int, int] | None  # (pre, suf, mid) as llama.cpp names them; None = prefix-only
+    gpu_layers: int
+    threads: int
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def prefix_only(self) -> bool:
+        return self.fim_ids is None
+
+
+class Engine(Protocol):
+    info: ModelInfo
+
+    def tokenize(self, text: str) -> list[int]:
+        """User text to ids, special tokens OFF: text can never forge a marker."""
+
+    def detokenize(self, ids: Sequence[int]) -> str: ...
+
+    def complete(
+        self, prompt: FimPrompt, limits: GenerationLimits, cancel: CancelToken
+    ) -> Completion: ...
+
+    def close(self) -> None: ...

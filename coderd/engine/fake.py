@@ -1,0 +1,79 @@
+"""A scripted engine for deterministic behaviour tests of everything above the model.
+
+One token per character (the id is the code point), so token budgets and positions are easy
+to reason about. The reply is chosen by the first rule whose `after` text ends the prefix;
+`{prefix_tail}` in a reply is replaced by the last 20 characters of the prefix, which lets a
+test see exactly what text the server handed to the engine. `delay_s` makes each request
+take that long while still honouring cancellation, like a real model evaluating a prompt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from .base import CancelToken, Completion, FimPrompt, GenerationLimits, ModelInfo, RequestStats
+
+SCRIPT_ENV = "CODERD_FAKE_SCRIPT"
+
+
+@dataclass(frozen=True)
+class Rule:
+    after: str  # applies when the prefix ends with this ("" matches anything)
+    reply: str
+
+
+@dataclass
+class ScriptedEngine:
+    rules: Sequence[Rule] = ()
+    delay_s: float = 0.0
+    calls: list[tuple[str, str]] = field(default_factory=list)  # (prefix, suffix) per request
+
+    def __post_init__(self) -> None:
+        self.info = ModelInfo(
+            path="<scripted>", name="scripted-fake", architecture="fake", pre_tokenizer=None,
+            n_ctx=1 << 20, n_ctx_train=1 << 20, n_vocab=0x110000, fim_ids=(1, 2, 3),
+            gpu_layers=0, threads=1,
+        )
+
+    @classmethod
+    def from_env(cls, settings=None) -> "ScriptedEngine":
+        """Built from $CODERD_FAKE_SCRIPT: {"delay_s": 0.5, "rules": [{"after": "x", "reply": "y"}]}."""
+        script = json.loads(os.environ.get(SCRIPT_ENV, "{}"))
+        rules = [Rule(r.get("after", ""), r["reply"]) for r in script.get("rules", [])]
+        return cls(rules=rules, delay_s=float(script.get("delay_s", 0.0)))
+
+    def tokenize(self, text: str) -> list[int]:
+        return [ord(ch) for ch in text]
+
+    def detokenize(self, ids) -> str:
+        return "".join(chr(i) for i in ids)
+
+    def complete(self, prompt: FimPrompt, limits: GenerationLimits, cancel: CancelToken) -> Completion:
+        started = time.perf_counter()
+        prefix, suffix = self.detokenize(prompt.prefix_ids), self.detokenize(prompt.suffix_ids)
+        self.calls.append((prefix, suffix))
+        stats = RequestStats(prompt_tokens=len(prompt.prefix_ids) + len(prompt.suffix_ids) + 4)
+        stats.evaluated_tokens = stats.prompt_tokens
+        deadline = started + self.delay_s
+        while time.perf_counter() < deadline:
+            if cancel.cancelled:
+                break
+            time.sleep(0.005)
+        if cancel.cancelled:
+            stats.stop_reason = "cancelled"
+            return Completion("", stats)
+        reply = next((r.reply for r in self.rules if prefix.endswith(r.after)), "")
+        text = reply.replace("{prefix_tail}", prefix[-20:])[: limits.max_tokens]
+        if limits.stop_check is not None and (cut := limits.stop_check(text)) is not None:
+            text = text[:cut]
+        stats.generated_tokens = len(text)
+        stats.stop_reason = "stop"
+        stats.total_ms = (time.perf_counter() - started) * 1000
+        return Completion(text=text, stats=stats, prompt_ids=tuple(prompt.prefix_ids))
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,128 @@
+"""Deciding which tokens of a new prompt must be evaluated, given what the KV cache holds.
+
+A FIM prompt has three parts:
+
+    head  = [repository context] [BOS] <FIM_PRE> prefix      changes at its end on a keystroke
+    block = <FIM_SUF> suffix                                   usually unchanged by a keystroke
+    tail  = <FIM_MID>                                          always evaluated: it gives the logits
+
+Plain reuse keeps the longest common token prefix, so a keystroke costs the changed end of the
+prefix plus the whole block. Shift reuse also keeps the block's KV: it is parked in another
+sequence, the new end of the prefix is evaluated, and the block is moved to its new positions
+(llama.cpp `llama_memory_seq_add`, as llama-server's `--cache-reuse` does). The moved block was
+computed against the old prefix, so it is an approximation; `drift` counts the prefix tokens
+changed since the block was last evaluated in full, and past `refresh_after` we evaluate it
+again. llama.cpp only appends at the end of a sequence, which is why the block is parked rather
+than left in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+# Below this size, moving the block costs more bookkeeping than evaluating it.
+MIN_SHIFT_BLOCK = 4
+
+
+@dataclass(frozen=True)
+class PromptLayout:
+    head: tuple[int, ...]
+    block: tuple[int, ...] = ()
+    tail: tuple[int, ...] = ()
+
+    @property
+    def tokens(self) -> tuple[int, ...]:
+        return self.head + self.block + self.tail
+
+
+@dataclass
+class CacheState:
+    """What sequence 0 holds: `tokens[i]` sits at position i."""
+
+    tokens: list[int] = field(default_factory=list)
+    head_len: int | None = None  # where the last prompt's block starts in `tokens`
+    block: tuple[int, ...] = ()
+    drift: int = 0
+
+
+@dataclass(frozen=True)
+class ShiftStep:
+    old_start: int  # first position of the block in the cache
+    length: int
+    delta: int  # how far the block moves: new head length minus old head length
+    changed: int  # prefix tokens removed plus added: what the block's KV did not see
+
+
+@dataclass(frozen=True)
+class ReusePlan:
+    keep: int  # cached tokens kept as they are
+    evaluate: tuple[int, ...]  # evaluated right after `keep`
+    shift: ShiftStep | None = None  # set: then move the block and evaluate `then_evaluate`
+    then_evaluate: tuple[int, ...] = ()
+
+    @property
+    def evaluated_count(self) -> int:
+        return len(self.evaluate) + len(self.then_evaluate)
+
+
+def common_prefix_length(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def plan_reuse(
+    state: CacheState, layout: PromptLayout, *, allow_shift: bool, refresh_after: int
+) -> ReusePlan:
+    shift_plan = _plan_shift(state, layout, refresh_after) if allow_shift else None
+    if shift_plan is not None:
+        return shift_plan
+    tokens = layout.tokens
+    keep = common_prefix_length(state.tokens, tokens)
+    if keep == len(tokens):
+        keep -= 1  # the whole prompt is cached, but its last token must run again for logits
+    return ReusePlan(keep=keep, evaluate=tokens[keep:])
+
+
+def _plan_shift(state: CacheState, layout: PromptLayout, refresh_after: int) -> ReusePlan | None:
+    block = layout.block
+    old_head = state.head_len
+    if old_head is None or len(block) < MIN_SHIFT_BLOCK or state.block != block:
+        return None
+    if state.tokens[old_head : old_head + len(block)] != list(block):
+        return None  # the block is no longer intact in the cache
+    keep = common_prefix_length(state.tokens[:old_head], layout.head)
+    if keep == old_head == len(layout.head):
+        return None  # the head did not change: plain reuse already keeps the block
+    changed = (old_head - keep) + (len(layout.head) - keep)
+    if state.drift + changed > refresh_after:
+        return None
+    step = ShiftStep(
+        old_start=old_head, length=len(block), delta=len(layout.head) - old_head, changed=changed
+    )
+    return ReusePlan(
+        keep=keep, evaluate=layout.head[keep:], shift=step, then_evaluate=layout.tail
+    )
+
+
+def state_after(
+    state: CacheState, layout: PromptLayout, plan: ReusePlan, held: int
+) -> CacheState:
+    """The cache state once `held` tokens of the new prompt sit in sequence 0.
+
+    `held` is less than the prompt length when evaluation was aborted part way.
+    """
+    tokens = list(layout.tokens[:held])
+    block_end = len(layout.head) + len(layout.block)
+    if not layout.block or held < block_end:
+        return CacheState(tokens=tokens)
+    if plan.shift is not None:
+        drift = state.drift + plan.shift.changed
+    elif plan.keep >= len(layout.head) + 1:
+        drift = state.drift  # the block's cells were kept as they were, staleness and all
+    else:
+        drift = 0  # the block was evaluated in full against the current head
+    return CacheState(tokens=tokens, head_len=len(layout.head), block=layout.block, drift=drift)

@@ -1,0 +1,194 @@
+"""The completion service: the seam between request handlers and the engine.
+
+Handlers call `submit()` from any thread (the LSP event loop, the CLI) and get a `Ticket`: a
+`concurrent.futures.Future` and a `CancelToken`. One worker thread owns the engine, loads the
+model, and runs tickets one at a time. A newer ticket for the same document key cancels the
+older one, whether it is still queued or already in the middle of prompt evaluation. A later
+issue moves this object behind a daemon socket without changing the handlers.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from concurrent.futures import Future, InvalidStateError
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .config import Settings
+from .engine.base import CancelToken, Engine, EngineError, GenerationLimits, ModelInfo
+from .engine.base import RequestStats
+from .policy import CursorContext, finalize, plan_completion, stop_index
+from .prompt import PromptBuilder
+
+log = logging.getLogger(__name__)
+
+EngineFactory = Callable[[Settings], Engine]
+
+
+@dataclass(frozen=True)
+class DocumentSnapshot:
+    """An immutable copy of what the handler saw: the worker never reads live state."""
+
+    key: str  # the document URI: the unit of supersession and of the prefix anchor
+    text: str
+    offset: int  # cursor, in code points into `text`
+    language_id: str = ""
+
+
+@dataclass
+class Outcome:
+    text: str = ""
+    status: str = "ok"  # ok, cancelled, no_model, error
+    message: str = ""
+    stats: RequestStats | None = None
+    prompt_ids: tuple[int, ...] = ()
+    pieces: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    prefix_text: str = ""
+    suffix_text: str = ""
+    mode: str = ""
+
+
+@dataclass
+class Ticket:
+    snapshot: DocumentSnapshot
+    cancel: CancelToken = field(default_factory=CancelToken)
+    future: Future = field(default_factory=Future)
+
+
+class CompletionService:
+    def __init__(self, settings: Settings, engine_factory: EngineFactory) -> None:
+        self.settings = settings
+        self._engine_factory = engine_factory
+        self._engine: Engine | None = None
+        self._builder: PromptBuilder | None = None
+        self.model_ready: Future[ModelInfo] = Future()
+        self.last_stats: RequestStats | None = None
+        self._queue: queue.SimpleQueue[Ticket | None] = queue.SimpleQueue()
+        self._latest: dict[str, Ticket] = {}
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._work, name="coderd-engine", daemon=True)
+
+    # -- called from handler threads --------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, snapshot: DocumentSnapshot) -> Ticket:
+        ticket = Ticket(snapshot)
+        with self._lock:
+            older = self._latest.get(snapshot.key)
+            self._latest[snapshot.key] = ticket
+        if older is not None:
+            older.cancel.cancel("superseded")
+        self._queue.put(ticket)
+        return ticket
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            older = self._latest.pop(key, None)
+        if older is not None:
+            older.cancel.cancel("document closed")
+
+    def status(self) -> dict:
+        state = "loading"
+        info = None
+        if self.model_ready.done():
+            if self.model_ready.exception() is not None:
+                state = "failed"
+            else:
+                info = self.model_ready.result()
+                state = "prefix-only" if info.prefix_only else "ready"
+        return {
+            "state": state,
+            "model": info.name if info else None,
+            "path": info.path if info else None,
+            "last": self.last_stats.as_dict() if self.last_stats else None,
+        }
+
+    def shutdown(self) -> None:
+        """Stop the worker without waiting for it: callers may be on the event loop."""
+        with self._lock:
+            pending = list(self._latest.values())
+            self._latest.clear()
+        for ticket in pending:
+            ticket.cancel.cancel("shutdown")
+        self._queue.put(None)
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    # -- the worker thread ------------------------------------------------------------------
+
+    def _work(self) -> None:
+        self._load()
+        while (ticket := self._queue.get()) is not None:
+            if ticket.future.done():
+                continue
+            try:
+                outcome = self._run(ticket)
+            except Exception as exc:  # an engine failure must not kill the worker
+                log.exception("completion failed")
+                outcome = Outcome(status="error", message=str(exc))
+            with self._lock:
+                if self._latest.get(ticket.snapshot.key) is ticket:
+                    del self._latest[ticket.snapshot.key]
+            try:
+                ticket.future.set_result(outcome)
+            except InvalidStateError:
+                pass  # the handler gave up on it ($/cancelRequest) while it ran
+        if self._engine is not None:
+            self._engine.close()
+
+    def _load(self) -> None:
+        try:
+            engine = self._engine_factory(self.settings)
+        except EngineError as exc:
+            log.error("%s", exc)
+            self.model_ready.set_exception(exc)
+            return
+        except Exception as exc:  # unexpected: still report it once, keep serving empty results
+            log.exception("model load failed")
+            self.model_ready.set_exception(EngineError(f"model load failed: {exc}"))
+            return
+        c = self.settings.completion
+        self._engine = engine
+        self._builder = PromptBuilder(
+            engine.tokenize, prefix_tokens=c.prefix_tokens, suffix_tokens=c.suffix_tokens
+        )
+        for warning in engine.info.warnings:
+            log.warning("%s", warning)
+        log.info("model ready: %s", engine.info)
+        self.model_ready.set_result(engine.info)
+
+    def _run(self, ticket: Ticket) -> Outcome:
+        engine, builder = self._engine, self._builder
+        if engine is None or builder is None:
+            return Outcome(status="no_model", message="no model loaded")
+        if ticket.cancel.cancelled:  # checked again right before the model runs
+            return Outcome(status="cancelled", message=ticket.cancel.reason)
+        snap = ticket.snapshot
+        built = builder.build(snap.key, snap.text, snap.offset)
+        cursor = CursorContext(
+            prefix=built.prefix_text, suffix=built.suffix_text, language_id=snap.language_id
+        )
+        c = self.settings.completion
+        plan = plan_completion(cursor, max_lines=c.max_lines)
+        limits = GenerationLimits(
+            max_tokens=c.max_tokens, time_budget_s=c.time_budget_ms / 1000,
+            stop_strings=tuple(c.stop), stop_check=lambda text: stop_index(plan, cursor, text),
+        )
+        completion = engine.complete(built.prompt, limits, ticket.cancel)
+        self.last_stats = completion.stats
+        outcome = Outcome(
+            stats=completion.stats, prompt_ids=tuple(completion.prompt_ids),
+            pieces=tuple((name, tuple(ids)) for name, ids in completion.pieces),
+            prefix_text=built.prefix_text, suffix_text=built.suffix_text, mode=plan.mode.value,
+        )
+        if completion.cancelled or ticket.cancel.cancelled:
+            outcome.status, outcome.message = "cancelled", ticket.cancel.reason
+            return outcome
+        outcome.text = finalize(plan, cursor, completion.text)
+        log.debug("completion %s: %r %s", snap.key, outcome.text, completion.stats.as_dict())
+        return outcome

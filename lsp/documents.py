@@ -1,0 +1,76 @@
+"""Open documents as the editor sees them, kept in sync by didOpen / didChange / didClose.
+
+State changes run on the event loop and are cheap; the completion worker only ever receives
+an immutable snapshot (`coderd.service.DocumentSnapshot`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from lsprotocol import types
+
+from .positions import UTF16, LineIndex, PositionError
+
+log = logging.getLogger(__name__)
+
+# Larger buffers are still tracked (edits must apply), but are not sent to the model.
+MAX_COMPLETION_CHARS = 4 * 1024 * 1024
+
+
+@dataclass
+class Document:
+    uri: str
+    language_id: str
+    version: int
+    text: str
+    _index: LineIndex | None = field(default=None, repr=False)
+
+    @property
+    def index(self) -> LineIndex:
+        if self._index is None or self._index.text is not self.text:
+            self._index = LineIndex.of(self.text)
+        return self._index
+
+
+class DocumentStore:
+    def __init__(self) -> None:
+        self._docs: dict[str, Document] = {}
+        self.encoding = UTF16
+
+    def get(self, uri: str) -> Document | None:
+        return self._docs.get(uri)
+
+    def open(self, item: types.TextDocumentItem) -> None:
+        self._docs[item.uri] = Document(item.uri, item.language_id, item.version, item.text)
+
+    def close(self, uri: str) -> None:
+        self._docs.pop(uri, None)
+
+    def change(self, params: types.DidChangeTextDocumentParams) -> None:
+        doc = self._docs.get(params.text_document.uri)
+        if doc is None:
+            log.warning("didChange for a document that is not open: %s", params.text_document.uri)
+            return
+        for change in params.content_changes:
+            if isinstance(change, types.TextDocumentContentChangePartial):
+                doc.text = self._apply_partial(doc, change)
+            else:
+                doc.text = change.text
+        doc.version = params.text_document.version
+
+    def _apply_partial(self, doc: Document, change: types.TextDocumentContentChangePartial) -> str:
+        index = doc.index
+        start, end = change.range.start, change.range.end
+        try:
+            lo = index.offset(start.line, start.character, self.encoding)
+            hi = index.offset(end.line, end.character, self.encoding)
+        except PositionError:
+            # An edit past the end can only come from a client that lost sync; appending is
+            # what most servers do and it keeps the text the user typed.
+            log.warning("edit range %s outside %s; appending its text", change.range, doc.uri)
+            lo = hi = len(doc.text)
+        if hi < lo:
+            lo, hi = hi, lo
+        return doc.text[:lo] + change.text + doc.text[hi:]

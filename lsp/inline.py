@@ -1,0 +1,72 @@
+"""`textDocument/inlineCompletion`: snapshot the document, ask the service, convert the answer.
+
+Every request is answered exactly once: with a list (possibly empty), with InvalidParams for a
+position that does not exist, or with RequestCancelled after `$/cancelRequest` (pygls sends
+that when the handler's task is cancelled; we also stop the engine, mid-batch if need be).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+
+from coderd.service import DocumentSnapshot
+
+from .documents import MAX_COMPLETION_CHARS
+from .positions import PositionError
+
+if TYPE_CHECKING:
+    from .server import CoderdServer
+
+log = logging.getLogger(__name__)
+
+EMPTY = types.InlineCompletionList(items=[])
+
+
+def register_inline_completion(server: "CoderdServer") -> None:
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION)
+    async def on_inline_completion(params: types.InlineCompletionParams):
+        return await inline_completion(server, params)
+
+
+async def inline_completion(
+    server: "CoderdServer", params: types.InlineCompletionParams
+) -> types.InlineCompletionList:
+    uri = params.text_document.uri
+    doc = server.documents.get(uri)
+    if doc is None:
+        log.info("inlineCompletion for a document that is not open: %s", uri)
+        return EMPTY
+    position = params.position
+    try:
+        offset = doc.index.offset(position.line, position.character, server.documents.encoding)
+    except PositionError as exc:
+        raise JsonRpcInvalidParams(f"position {position.line}:{position.character}: {exc}")
+    service = server.service
+    if service is None or _model_failed(service.model_ready):
+        return EMPTY
+    if len(doc.text) > MAX_COMPLETION_CHARS:
+        log.info("%s is longer than %d characters: no completions", uri, MAX_COMPLETION_CHARS)
+        return EMPTY
+    ticket = service.submit(DocumentSnapshot(uri, doc.text, offset, doc.language_id))
+    try:
+        outcome = await asyncio.wrap_future(ticket.future)
+    except asyncio.CancelledError:
+        ticket.cancel.cancel("$/cancelRequest")
+        raise
+    if outcome.status != "ok" or not outcome.text:
+        return EMPTY
+    # The text is inserted at the cursor: the policy already removed what the suffix repeats.
+    here = types.Position(line=position.line, character=position.character)
+    item = types.InlineCompletionItem(
+        insert_text=outcome.text, range=types.Range(start=here, end=here)
+    )
+    return types.InlineCompletionList(items=[item])
+
+
+def _model_failed(ready) -> bool:
+    return ready.done() and ready.exception() is not None

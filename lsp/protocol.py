@@ -1,0 +1,67 @@
+"""pygls's protocol with three changes that matter to a completion server.
+
+1. Position encoding: pygls takes the client's first choice; we take UTF-8 whenever the client
+   offers it (byte columns are the cheapest to convert and what Neovim prefers), else UTF-16.
+2. Document sync goes straight into our `DocumentStore` (LSP line rules, one conversion
+   module) instead of pygls's workspace, so each keystroke is applied once, not twice.
+3. A request whose params do not parse still gets its one answer (InvalidParams) instead of
+   being dropped, so a client never waits forever on it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+from .positions import UTF8, normalise_encoding
+
+if TYPE_CHECKING:
+    from .server import CoderdServer
+
+log = logging.getLogger(__name__)
+
+
+class CoderdProtocol(LanguageServerProtocol):
+    _server: "CoderdServer"
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams):
+        general = params.capabilities.general
+        offered = list(general.position_encodings or []) if general else []
+        if any(normalise_encoding(kind) == UTF8 for kind in offered):
+            general.position_encodings = [types.PositionEncodingKind.Utf8]
+        result = yield from super().lsp_initialize(params)
+        encoding = normalise_encoding(result.capabilities.position_encoding or "utf-16")
+        self._server.documents.encoding = encoding
+        return result
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
+        self._server.documents.open(params.text_document)
+        yield from ()
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        self._server.documents.change(params)
+        yield from ()
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
+        uri = params.text_document.uri
+        self._server.documents.close(uri)
+        self._server.document_closed(uri)
+        yield from ()
+
+    def structure_message(self, data: dict[str, Any]):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if "id" in data and "method" in data:
+                log.warning("invalid %s request %r: answering with an error", data["method"], data["id"])
+                self._send_response(data["id"], error=exc.to_response_error())
+            raise

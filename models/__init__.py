@@ -1,0 +1,1 @@
+"""The model catalogue (data); installed as coderd.catalog."""

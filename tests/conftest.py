@@ -1,0 +1,45 @@
+"""Shared pytest fixtures: synthetic GGUF models (random weights, real tokenizer)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+def repo_root() -> Path:
+    """The checkout's root (the directory holding pyproject.toml)."""
+    return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def synthetic_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Per-session, not the user's XDG cache: tiny models build in well under a second,
+    # and tests must not depend on (or litter) state outside the run.
+    return tmp_path_factory.mktemp("synthetic-models")
+
+
+@pytest.fixture(scope="session")
+def llama_backend():
+    """The llama_cpp module with its backend initialised once; skips when not installed."""
+    llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
+    llama_cpp.llama_backend_init()
+    return llama_cpp
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(synthetic_cache_dir: Path) -> Path:
+    """Tiny FIM model; the real DeepSeek vocabulary when the fixture exists, else synthetic."""
+    pytest.importorskip("gguf", reason="the 'dev' extra (gguf) is not installed")
+    from coderd.synthetic import cached_model
+
+    return cached_model("tiny", cache_dir=synthetic_cache_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_synthetic_model_path(synthetic_cache_dir: Path) -> Path:
+    """Tiny FIM model that always uses the small synthetic vocabulary."""
+    pytest.importorskip("gguf", reason="the 'dev' extra (gguf) is not installed")
+    from coderd.synthetic import cached_model
+
+    return cached_model("tiny", cache_dir=synthetic_cache_dir, vocab="synthetic")
