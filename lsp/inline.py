@@ -28,7 +28,7 @@ EMPTY = types.InlineCompletionList(items=[])
 
 
 def register_inline_completion(server: "CoderdServer") -> None:
-    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION)
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def on_inline_completion(params: types.InlineCompletionParams):
         return await inline_completion(server, params)
 

@@ -26,6 +26,8 @@ from .protocol import CoderdProtocol
 log = logging.getLogger(__name__)
 
 STATUS_METHOD = "coderd/status"
+# The server's copy of a document: for client test suites and bug reports about sync.
+DOCUMENT_METHOD = "coderd/document"
 
 
 class CoderdServer(LanguageServer):
@@ -104,12 +106,18 @@ def build_server(engine_factory: EngineFactory = load_engine) -> CoderdServer:
             server.service.shutdown()
 
     @server.feature(STATUS_METHOD)
-    def on_status(params: object) -> dict:
+    def on_status(params) -> dict:
         status = server.service.status() if server.service else {"state": "uninitialized"}
         status["version"] = __version__
         status["problems"] = [str(p) for p in server.loaded.problems] if server.loaded else []
         status["position_encoding"] = server.documents.encoding
         return status
+
+    @server.feature(DOCUMENT_METHOD)
+    def on_document(params) -> dict | None:
+        uri = getattr(params, "uri", None)
+        doc = server.documents.get(uri) if isinstance(uri, str) else None
+        return {"uri": doc.uri, "version": doc.version, "text": doc.text} if doc else None
 
     register_inline_completion(server)
     return server
