@@ -69,7 +69,8 @@ def settings_for_cli(model: Path | None) -> LoadedSettings:
     if model is not None:
         settings = loaded.settings
         loaded = replace(loaded, settings=replace(settings, model=replace(settings.model, path=str(model))))
-    setup_logging(loaded.settings.log.level, also_stderr=True)
+    # The log file gets everything; the terminal only what the command prints itself.
+    setup_logging(loaded.settings.log.level)
     for problem in loaded.problems:
         print(f"coderd: configuration: {problem}", file=sys.stderr)
     return loaded

@@ -74,9 +74,10 @@ class CompletionSettings:
         minimum=16, maximum=1_000_000)
     suffix_tokens: int = setting(
         64, "budget for the text after the cursor, in model tokens (kept short: it is "
-        "re-evaluated)", minimum=0, maximum=1_000_000)
+        "re-evaluated whenever its KV cache cannot be shifted)", minimum=0, maximum=1_000_000)
     time_budget_ms: int = setting(
-        1500, "stop generating after this much wall time per request, in milliseconds",
+        1500, "stop generating once this many milliseconds went into generating; prompt "
+        "evaluation is not counted (a stale request is cancelled instead)",
         minimum=50, maximum=600_000)
     max_lines: int = setting(
         12, "most lines in a multi-line suggestion", minimum=1, maximum=1000)

