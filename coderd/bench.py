@@ -70,8 +70,27 @@ def run_trace(settings, trace, label: str) -> dict:
         "median_evaluated": statistics.median(evaluated[1:]),
         "mean_generated": round(statistics.mean(generated[1:]), 1),
         "suffix_shifted": shifted,
-        "prompt_tokens": None,
     }
+
+
+def cancel_probe(settings, text: str, wait_s: float = 0.3) -> dict:
+    """Start a long cold prompt, cancel it mid-evaluation, time how long the engine takes to stop."""
+    long_prefix = (text * 10)[: 40_000]
+    completion = replace(settings.completion, prefix_tokens=1800, suffix_tokens=0)
+    probe = replace(settings, model=replace(settings.model, n_ctx=4096), completion=completion)
+    service = CompletionService(probe, load_engine)
+    service.start()
+    service.model_ready.result()
+    ticket = service.submit(DocumentSnapshot("probe", long_prefix, len(long_prefix), "python"))
+    time.sleep(wait_s)
+    busy = not ticket.future.done()
+    cancelled_at = time.perf_counter()
+    ticket.cancel.cancel("bench")
+    outcome = ticket.future.result()
+    stopped_ms = (time.perf_counter() - cancelled_at) * 1000
+    service.shutdown()
+    service.join()
+    return {"was_evaluating": busy, "status": outcome.status, "stopped_ms": round(stopped_ms, 1)}
 
 
 def _percentile(values: list[float], pct: float) -> float:
@@ -99,8 +118,9 @@ def run(args) -> int:
         configs.insert(0, ("baseline: llama.vim layout, 128-token suffix", replace(ours, completion=baseline)))
     trace = typing_trace(args.file.read_text(encoding="utf-8"), args.keystrokes)
     results = [run_trace(cfg, trace, label) for label, cfg in configs]
+    probe = cancel_probe(ours, args.file.read_text(encoding="utf-8"))
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps({"runs": results, "cancel": probe}, indent=2))
         return 0
     base = results[0]
     print(f"model: {model}\ntrace: {args.keystrokes} keystrokes into {args.file}, "
@@ -110,4 +130,6 @@ def run(args) -> int:
         ratio = r["p50_ms"] / base["p50_ms"] if base["p50_ms"] else float("nan")
         print(f"{r['label']:46} {r['first_ms']:>5}ms {r['p50_ms']:>5}ms {r['p95_ms']:>5}ms "
               f"{r['median_evaluated']:>8} {r['mean_generated']:>5} {ratio:>10.2f}x")
+    print(f"\ncancel during a ~1800-token prompt evaluation: engine stopped {probe['stopped_ms']} ms "
+          f"after the cancel (status {probe['status']}, was evaluating: {probe['was_evaluating']})")
     return 0

@@ -72,20 +72,17 @@ def plan_completion(ctx: CursorContext, *, max_lines: int = 12) -> CompletionPla
         return CompletionPlan(Mode.SINGLE_LINE, None, None, max_lines, "mid-line")
     if not lp.strip():
         column = sc.indent_width(lp)
-        prev = sc.previous_code_line(ctx.prefix)
-        if prev is not None and not sc.is_comment_line(prev, lang) and sc.ends_with_opener(
-            prev, lang
-        ):
+        prev = next((ln for ln in sc.iter_prefix_lines_reversed(ctx.prefix) if ln.strip()), None)
+        if prev is not None and sc.opens_block(prev, lang) and column <= sc.indent_width(prev):
+            # `if x:` then Enter without auto-indent: the body is whatever is deeper than the
+            # header, however deep the cursor sits.
             header = sc.indent_width(prev)
-            if column <= header:
-                # `if x:` then Enter without auto-indent: the body is whatever is deeper than
-                # the header, however deep the cursor sits.
-                return CompletionPlan(Mode.MULTI_LINE, header + 1, header, max_lines, "blank-line")
+            return CompletionPlan(Mode.MULTI_LINE, header + 1, header, max_lines, "blank-line")
         return CompletionPlan(
             Mode.MULTI_LINE, column, sc.enclosing_indent(ctx.prefix, column, lang), max_lines,
             "blank-line",
         )
-    if not sc.is_comment_line(lp, lang) and sc.ends_with_opener(lp, lang):
+    if sc.opens_block(lp, lang):
         header = sc.indent_width(lp)
         return CompletionPlan(Mode.MULTI_LINE, header + 1, header, max_lines, "opener")
     return CompletionPlan(Mode.SINGLE_LINE, None, None, max_lines, "end-of-line")
@@ -130,9 +127,10 @@ def _strip_double_space(ctx: CursorContext, first: str) -> str:
 def _finish_single(ctx: CursorContext, text: str) -> str:
     ls = ctx.line_suffix
     stripped = text.rstrip()
-    if ls[:1].strip() and not set(ls) <= _CLOSING_TAIL and text[len(stripped) :] in (" ", "\t"):
+    tail = text[len(stripped) :]
+    if ls[:1].strip() and not set(ls) <= _CLOSING_TAIL and tail[:1] in (" ", "\t"):
         # Mid-line before code: in `foo(|bar)` the space of "x, " separates it from `bar`.
-        stripped = text[: len(stripped) + 1]
+        stripped += tail[0]
     text = _strip_double_space(ctx, stripped)
     if ls.lstrip().startswith(text.strip()):
         return ""  # the model replayed what follows the cursor
@@ -158,8 +156,9 @@ def _finish_multi(plan: CompletionPlan, ctx: CursorContext, text: str) -> str:
             lines = [lines[k][len(lp) :]] + lines[k + 1 :]
     lines = _drop_replayed_tail(ctx, lines, opener)
     text = "\n".join(lines).rstrip()
-    if not text.strip() or ctx.suffix.replace("\r\n", "\n").startswith(text):
-        return ""
+    suffix = ctx.suffix.replace("\r\n", "\n")
+    if not text.strip() or (suffix.startswith(text) and suffix[len(text) : len(text) + 1] in "\n"):
+        return ""  # the completion is the suffix's next whole line(s)
     if len(lines) == 1 or "\n" not in text:
         return text[: len(text) - sc.trailing_overlap(text, ls)]
     head = ls.strip()
@@ -245,8 +244,8 @@ def _scan_multi(plan: CompletionPlan, ctx: CursorContext, text: str, final: bool
                 if closes_line and done and sc.trailing_overlap(line.rstrip(), ctx.line_suffix):
                     action = _INCLUDE_STOP
             else:
-                action = _classify(line, stripped, indent, i, done, M, body, base, scope, lang,
-                                   deeper_seen and prev_blank)
+                action = _classify(stripped, indent, i, done, M, body, base, scope, lang,
+                                   not opener and deeper_seen and prev_blank)
                 if action == _KEEP and done and replay == (indent, stripped):
                     action = _STOP_BEFORE  # the model started replaying the suffix
             if action == _UNDECIDED:
@@ -265,8 +264,8 @@ def _scan_multi(plan: CompletionPlan, ctx: CursorContext, text: str, final: bool
         pos, i = nl + 1, i + 1
 
 
-def _classify(line: str, stripped: str, indent: int, i: int, done: bool, M: int | None,
-              body: int, base: int, scope: sc.SuffixScope, lang: str, new_paragraph: bool) -> int:
+def _classify(stripped: str, indent: int, i: int, done: bool, M: int | None, body: int,
+              base: int, scope: sc.SuffixScope, lang: str, new_paragraph: bool) -> int:
     """Decision for a non-blank generated line (not the opener line's remainder)."""
     if i == 0:
         # At a blank line the model cannot dedent; a lone closer there means "block is done",
@@ -292,8 +291,8 @@ def _classify(line: str, stripped: str, indent: int, i: int, done: bool, M: int 
         return _STOP_BEFORE
     if indent < body:
         return _STOP_BEFORE
-    if M is None and new_paragraph and indent <= base:
-        # Top level: after a finished block, a blank line and a statement at the cursor's
-        # column starts the next definition; one definition per suggestion.
+    if new_paragraph and indent <= base:
+        # At a blank line: after a finished block, a blank line and a statement back at the
+        # cursor's column start the next unit (method, function); one unit per suggestion.
         return _STOP_BEFORE
     return _KEEP

@@ -19,7 +19,7 @@ CLOSE_CHARS = ")]}"
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 _QUOTES = "\"'`"
 
-# Lines that close a block in keyword languages (Ruby, Lua, shell, Julia, VB-ish, PHP alt syntax).
+# Lines that close a block in keyword languages (Ruby, Lua, shell, Julia, Vim script).
 _CLOSE_WORDS = frozenset(
     {"end", "fi", "done", "esac", "endif", "endfor", "endwhile", "endfunction", "endforeach",
      "endswitch"}
@@ -39,6 +39,14 @@ _NO_WORD_CLOSERS = frozenset(
 # Languages whose block headers carry no opener character (`def foo`, `if x`, `function f()`).
 _KEYWORD_LANGS = frozenset({"ruby", "lua", "julia", "crystal"})
 _C_FAMILY = frozenset({"c", "cpp", "objective-c", "objective-cpp", "cuda-cpp", "csharp"})
+# Languages where a line ending in an opening tag (`<ul>`) opens a block closed by `</ul>`. Not
+# plain TS/Java: there `Array<string>` at the end of a line is a type, not a tag.
+_MARKUP_LANGS = frozenset(
+    {"html", "xml", "vue", "svelte", "javascriptreact", "typescriptreact", "php", "astro",
+     "django-html", "jinja-html", "handlebars", "razor"}
+)
+_VOID_TAGS = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "col",
+                        "embed", "source", "track", "wbr", "param"})
 
 _WORD = re.compile(r"[A-Za-z_]\w*")
 _ASSIGNMENT = re.compile(r"\s*(?:[-+*/%&|^@]?=(?!=)|:=)")
@@ -51,6 +59,9 @@ _KEYWORD_OPENER = re.compile(
 )
 _FUNCTION_EXPR = re.compile(r"\bfunction\b\s*[\w.:]*\s*\([^()]*\)$")
 _ONE_LINER_END = re.compile(r"\bend$")
+# `if x:  # why` / `if (x) {  // why`: the opener hides before a trailing comment.
+_TRAILING_COMMENT = re.compile(r"\s+(?:#|//)[^'\"`]*$")
+_OPEN_TAG = re.compile(r"<([A-Za-z][\w:.-]*)(?:\s[^<>]*)?(?<!/)>$")
 
 
 def indent_width(line: str) -> int:
@@ -66,8 +77,8 @@ def indent_width(line: str) -> int:
     return col
 
 
-def is_comment_line(line: str, language_id: str = "") -> bool:
-    """Whether a line is only a comment: a colon at its end (`# Example:`) opens nothing."""
+def is_comment_line(line: str) -> bool:
+    """Whether a line is only a comment (its trailing `:` or `{` opens nothing)."""
     t = line.lstrip()
     if t.startswith(("//", "/*", "--", "<!--")) or t == "*" or t.startswith("* "):
         return True
@@ -78,12 +89,18 @@ def is_comment_line(line: str, language_id: str = "") -> bool:
 def ends_with_opener(line: str, language_id: str = "") -> bool:
     """Whether the code on this line opens a block whose body follows on the next lines."""
     s = line.rstrip()
+    if not any(q in s for q in "'\"`"):  # without strings, a `#` or `//` starts a comment
+        s = _TRAILING_COMMENT.sub("", s)
     if not s or s.endswith("::"):  # C++/Rust paths and Haskell signatures, not blocks
         return False
     if s[-1] in ":{([" or s.endswith(("=>", "->")):
         return True
     if _WORD_OPENER.search(s):
         return True
+    if language_id in _MARKUP_LANGS:
+        m = _OPEN_TAG.search(s)
+        if m and m.group(1).lower() not in _VOID_TAGS:
+            return True
     if language_id in _KEYWORD_LANGS:
         t = s.lstrip()
         if _FUNCTION_EXPR.search(t):
@@ -92,10 +109,27 @@ def ends_with_opener(line: str, language_id: str = "") -> bool:
     return False
 
 
+# Where the language is known, only its own continuation keywords count, so that a line at the
+# opener's indentation starting with `r` is decided at once in Python (`rescue` is Ruby's).
+_CONT_BY_LANG = {"python": frozenset({"else", "elif", "except", "finally"})}
+_BRACE_CONT = frozenset({"else", "catch", "finally", "case", "default"})
+
+
+def _continuation_words(language_id: str) -> frozenset[str]:
+    if language_id in _CONT_BY_LANG:
+        return _CONT_BY_LANG[language_id]
+    return _BRACE_CONT if language_id in _NO_WORD_CLOSERS else _CONT_WORDS
+
+
+def opens_block(line: str, language_id: str = "") -> bool:
+    """A code line (not a comment such as `# Example:`) that ends with a block opener."""
+    return not is_comment_line(line) and ends_with_opener(line, language_id)
+
+
 def _boundary_words(language_id: str) -> frozenset[str]:
     if language_id in _NO_WORD_CLOSERS:
-        return _CONT_WORDS
-    return _CONT_WORDS | _CLOSE_WORDS
+        return _continuation_words(language_id)
+    return _continuation_words(language_id) | _CLOSE_WORDS
 
 
 def could_be_boundary(partial: str, language_id: str) -> bool:
@@ -104,7 +138,7 @@ def could_be_boundary(partial: str, language_id: str) -> bool:
     Streaming decides a line at the opener's indentation as soon as this is False, which saves
     the tokens of that line; when True it waits for the line to end.
     """
-    if partial[0] in CLOSE_CHARS:
+    if partial[0] in CLOSE_CHARS or partial.startswith("</") or partial == "<":
         return True
     m = _WORD.match(partial)
     if not m:
@@ -119,13 +153,15 @@ def line_kind(stripped: str, language_id: str) -> str | None:
     """'closer' (`}`, `});`, `end`), 'continuation' (`} else {`, `elif x:`), or None."""
     if stripped[0] in CLOSE_CHARS:
         return "continuation" if ends_with_opener(stripped, language_id) else "closer"
+    if stripped.startswith("</"):  # markup closing tag
+        return "closer"
     m = _WORD.match(stripped)
     if not m:
         return None
     word, rest = m.group(), stripped[m.end():]
     if _ASSIGNMENT.match(rest):  # `else = 3`, `done = True`: a variable, not a keyword
         return None
-    if word in _CONT_WORDS:
+    if word in _continuation_words(language_id):
         return "continuation"
     if word in _CLOSE_WORDS and word in _boundary_words(language_id):
         if _CALL_OR_INDEX.match(rest):
@@ -138,6 +174,8 @@ def closer_token(stripped: str) -> str | None:
     """What a closing line closes with: its bracket, or its keyword (`end`)."""
     if stripped and stripped[0] in CLOSE_CHARS:
         return stripped[0]
+    if stripped.startswith("</"):
+        return "</"
     m = _WORD.match(stripped)
     return m.group() if m and m.group() in _CLOSE_WORDS else None
 
@@ -165,20 +203,13 @@ def iter_prefix_lines_reversed(prefix: str) -> Iterator[str]:
 def enclosing_indent(prefix: str, column: int, language_id: str) -> int | None:
     """Indentation of the nearest earlier code line shallower than `column` (the block header)."""
     for line in iter_prefix_lines_reversed(prefix):
-        if not line.strip() or is_comment_line(line, language_id):
+        if not line.strip() or is_comment_line(line):
             continue
         if language_id in _C_FAMILY and line.startswith("#"):
             continue  # preprocessor lines sit at column 0 inside bodies
         ind = indent_width(line)
         if ind < column:
             return ind
-    return None
-
-
-def previous_code_line(prefix: str) -> str | None:
-    for line in iter_prefix_lines_reversed(prefix):
-        if line.strip():
-            return line
     return None
 
 
@@ -233,13 +264,12 @@ def trailing_overlap(text: str, rest: str) -> int:
     The tail may not contain a bracket that closes something opened inside `text`: for
     `foo(bar(|))` the model's `f(x))` overlaps by one `)`, not two.
     """
-    limit = min(len(text), len(rest))
-    if not limit:
-        return 0
     last_matched = _last_matched_closer(text)
-    for k in range(limit, 0, -1):
-        if text[-k:] == rest[:k] and last_matched < len(text) - k:
-            return k
+    # Also against the rest without its leading blanks: `f(a, | )` and the model's `b)`.
+    for candidate in dict.fromkeys((rest, rest.lstrip())):
+        for k in range(min(len(text), len(candidate)), 0, -1):
+            if text[-k:] == candidate[:k] and last_matched < len(text) - k:
+                return k
     return 0
 
 

@@ -22,7 +22,8 @@ def synthetic_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def llama_backend():
     """The llama_cpp module with its backend initialised once; skips when not installed."""
-    llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
+    import llama_cpp  # a hard dependency: a missing install must fail, not skip
+
     llama_cpp.llama_backend_init()
     return llama_cpp
 
@@ -30,8 +31,7 @@ def llama_backend():
 @pytest.fixture(scope="session")
 def tiny_model_path(synthetic_cache_dir: Path) -> Path:
     """Tiny FIM model; the real DeepSeek vocabulary when the fixture exists, else synthetic."""
-    pytest.importorskip("gguf", reason="the 'dev' extra (gguf) is not installed")
-    from coderd.synthetic import cached_model
+    from coderd.synthetic import cached_model  # needs the 'dev' extra (gguf): fail if absent
 
     return cached_model("tiny", cache_dir=synthetic_cache_dir)
 
@@ -39,7 +39,6 @@ def tiny_model_path(synthetic_cache_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_synthetic_model_path(synthetic_cache_dir: Path) -> Path:
     """Tiny FIM model that always uses the small synthetic vocabulary."""
-    pytest.importorskip("gguf", reason="the 'dev' extra (gguf) is not installed")
-    from coderd.synthetic import cached_model
+    from coderd.synthetic import cached_model  # needs the 'dev' extra (gguf): fail if absent
 
     return cached_model("tiny", cache_dir=synthetic_cache_dir, vocab="synthetic")

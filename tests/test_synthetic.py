@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-gguf = pytest.importorskip("gguf", reason="the 'dev' extra (gguf) is not installed")
+import gguf  # the dev extra; a missing install must fail, not skip
 
 from coderd import synthetic, synthetic_vocab  # noqa: E402
 from coderd.synthetic import build_model, cached_model, deepseek_vocab_fixture  # noqa: E402
