@@ -62,15 +62,18 @@ class DocumentStore:
 
     def _apply_partial(self, doc: Document, change: types.TextDocumentContentChangePartial) -> str:
         index = doc.index
-        start, end = change.range.start, change.range.end
-        try:
-            lo = index.offset(start.line, start.character, self.encoding)
-            hi = index.offset(end.line, end.character, self.encoding)
-        except PositionError:
-            # An edit past the end can only come from a client that lost sync; appending is
-            # what most servers do and it keeps the text the user typed.
-            log.warning("edit range %s outside %s; appending its text", change.range, doc.uri)
-            lo = hi = len(doc.text)
+        lo, hi = (self._offset(doc, index, p) for p in (change.range.start, change.range.end))
         if hi < lo:
             lo, hi = hi, lo
         return doc.text[:lo] + change.text + doc.text[hi:]
+
+    def _offset(self, doc: Document, index: LineIndex, position: types.Position) -> int:
+        try:
+            return index.offset(position.line, position.character, self.encoding)
+        except PositionError:
+            # A line past the end means the end of the text, each end of the range on its own
+            # (as vscode-languageserver-textdocument does): (0,0)-(line_count,0) replaces it all,
+            # and an edit wholly past the end appends, keeping the text the user typed.
+            log.warning("position %s:%s outside %s; using the end of the text",
+                        position.line, position.character, doc.uri)
+            return len(doc.text)

@@ -46,6 +46,9 @@ async def inline_completion(
         offset = doc.index.offset(position.line, position.character, server.documents.encoding)
     except PositionError as exc:
         raise JsonRpcInvalidParams(f"position {position.line}:{position.character}: {exc}")
+    # The cursor as resolved (a column past the line's end clamped, one inside a character
+    # rounded down), taken now: the document may change while the engine runs.
+    here = types.Position(*doc.index.position(offset, server.documents.encoding))
     service = server.service
     if service is None or _model_failed(service.model_ready):
         return EMPTY
@@ -61,7 +64,6 @@ async def inline_completion(
     if outcome.status != "ok" or not outcome.text:
         return EMPTY
     # The text is inserted at the cursor: the policy already removed what the suffix repeats.
-    here = types.Position(line=position.line, character=position.character)
     item = types.InlineCompletionItem(
         insert_text=outcome.text, range=types.Range(start=here, end=here)
     )

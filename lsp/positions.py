@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class PositionError(ValueError):
@@ -79,6 +80,15 @@ def units(text: str, encoding: str) -> int:
 def column_to_index(line_text: str, character: int, encoding: str) -> int:
     if encoding == UTF32:
         return min(character, len(line_text))
+    if _SURROGATE.search(line_text):
+        # A lone surrogate (JSON "\udc80" from a JavaScript client) is one code unit, but the
+        # "ignore" decoding below would drop it and shift the column: count one by one.
+        total = 0
+        for index, ch in enumerate(line_text):
+            total += units(ch, encoding)
+            if total > character:
+                return index
+        return len(line_text)
     if encoding == UTF8:
         data = line_text.encode("utf-8", "surrogatepass")
         return len(data[:character].decode("utf-8", "ignore"))

@@ -5,7 +5,8 @@
 2. Document sync goes straight into our `DocumentStore` (LSP line rules, one conversion
    module) instead of pygls's workspace, so each keystroke is applied once, not twice.
 3. A request whose params do not parse still gets its one answer (InvalidParams) instead of
-   being dropped, so a client never waits forever on it.
+   being dropped, so a client never waits forever on it; so does a request after `shutdown`
+   (InvalidRequest, as the spec asks; pygls drops it).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import RPCRequest
 from pygls.protocol.language_server import lsp_method
 
 from .positions import UTF8, normalise_encoding
@@ -58,6 +60,11 @@ class CoderdProtocol(LanguageServerProtocol):
         yield from ()
 
     def structure_message(self, data: dict[str, Any]):
+        if "jsonrpc" in data and "params" not in data and "method" in data:
+            # JSON-RPC lets a request omit params (Neovim does for `coderd/status`); pygls's
+            # fallback message classes require the field and would answer InternalError.
+            if self.get_message_type(data["method"]) is None:
+                data = {**data, "params": None}
         try:
             return super().structure_message(data)
         except JsonRpcException as exc:
@@ -65,3 +72,12 @@ class CoderdProtocol(LanguageServerProtocol):
                 log.warning("invalid %s request %r: answering with an error", data["method"], data["id"])
                 self._send_response(data["id"], error=exc.to_response_error())
             raise
+
+    def handle_message(self, message):
+        if self._shutdown and isinstance(message, RPCRequest):
+            log.warning("%s request %r after shutdown: answering with an error",
+                        message.method, message.id)
+            error = JsonRpcInvalidRequest("the server is shutting down")
+            self._send_response(message.id, error=error.to_response_error())
+            return
+        super().handle_message(message)
