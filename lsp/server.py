@@ -11,6 +11,7 @@ import logging
 from concurrent.futures import Future
 
 from lsprotocol import types
+from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
 
 from coderd import __version__
@@ -81,8 +82,14 @@ class CoderdServer(LanguageServer):
             self.service.forget(uri)
 
     def report_server_error(self, error: Exception, source) -> None:
-        # Malformed messages from the editor: logged every time, shown once.
+        """Out-of-band errors: logged every time, shown once.
+
+        Errors inside a request handler already went back to the client in that request's
+        response (InvalidParams, MethodNotFound...): those are only logged.
+        """
         log.error("server error (%s): %s", getattr(source, "__name__", source), error)
+        if source is FeatureRequestError:
+            return
         self.tell_once(
             "protocol", types.MessageType.Warning,
             f"coderd: ignored a malformed message from the editor ({error}); details in the log",

@@ -163,7 +163,6 @@ def test_prefix_only_model(synthetic_cache_dir):
     engine.close()
 
 
-@needs_real_vocab
 def test_legacy_gguf_without_pre_tokenizer_is_flagged(synthetic_cache_dir):
     path = cached_model("tiny", cache_dir=synthetic_cache_dir, pre_tokenizer=None)
     engine = make_engine(path)
