@@ -19,6 +19,7 @@ from typing import Callable
 from .config import Settings
 from .engine.base import CancelToken, Engine, EngineError, GenerationLimits, ModelInfo
 from .engine.base import RequestStats
+from .feedback import Feedback
 from .policy import CursorContext, finalize, plan_completion, stop_index
 from .prompt import PromptBuilder
 
@@ -35,11 +36,19 @@ class DocumentSnapshot:
     text: str
     offset: int  # cursor, in code points into `text`
     language_id: str = ""
+    candidates: int = 1  # more when the user asked explicitly (to cycle through them)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    id: str  # for the editor's shown / accepted / rejected reports (feedback.py)
+    text: str
 
 
 @dataclass
 class Outcome:
-    text: str = ""
+    text: str = ""  # the best suggestion ("" for none); `suggestions` has all of them
+    suggestions: tuple[Suggestion, ...] = ()
     status: str = "ok"  # ok, cancelled, no_model, error
     message: str = ""
     stats: RequestStats | None = None
@@ -65,12 +74,17 @@ class CompletionService:
         self._builder: PromptBuilder | None = None
         self.model_ready: Future[ModelInfo] = Future()
         self.last_stats: RequestStats | None = None
+        self.feedback = Feedback()
         self._queue: queue.SimpleQueue[Ticket | None] = queue.SimpleQueue()
         self._latest: dict[str, Ticket] = {}
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._work, name="coderd-engine", daemon=True)
 
     # -- called from handler threads --------------------------------------------------------
+
+    @property
+    def started(self) -> bool:
+        return self._thread.is_alive() or self.model_ready.done()
 
     def start(self) -> None:
         self._thread.start()
@@ -105,6 +119,7 @@ class CompletionService:
             "model": info.name if info else None,
             "path": info.path if info else None,
             "last": self.last_stats.as_dict() if self.last_stats else None,
+            "events": self.feedback.snapshot(),
         }
 
     def shutdown(self) -> None:
@@ -178,6 +193,7 @@ class CompletionService:
         limits = GenerationLimits(
             max_tokens=c.max_tokens, time_budget_s=c.time_budget_ms / 1000,
             stop_strings=tuple(c.stop), stop_check=lambda text: stop_index(plan, cursor, text),
+            candidates=max(1, snap.candidates),
         )
         completion = engine.complete(built.prompt, limits, ticket.cancel)
         self.last_stats = completion.stats
@@ -189,6 +205,12 @@ class CompletionService:
         if completion.cancelled or ticket.cancel.cancelled:
             outcome.status, outcome.message = "cancelled", ticket.cancel.reason
             return outcome
-        outcome.text = finalize(plan, cursor, completion.text)
-        log.debug("completion %s: %r %s", snap.key, outcome.text, completion.stats.as_dict())
+        texts: list[str] = []
+        for raw in (completion.text, *completion.alternatives):
+            text = finalize(plan, cursor, raw)
+            if text and text not in texts:
+                texts.append(text)
+        outcome.suggestions = tuple(Suggestion(self.feedback.offer(snap.key, t), t) for t in texts)
+        outcome.text = texts[0] if texts else ""
+        log.debug("completion %s: %r %s", snap.key, texts, completion.stats.as_dict())
         return outcome

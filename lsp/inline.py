@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EMPTY = types.InlineCompletionList(items=[])
+# Each item carries this command with its suggestion id: VS Code runs an item's command when it
+# is accepted, and other clients read the id from it for coderd/didAccept (editors/PROTOCOL.md).
+ACCEPTED_COMMAND = "coderd.accepted"
 
 
 def register_inline_completion(server: "CoderdServer") -> None:
@@ -55,19 +58,27 @@ async def inline_completion(
     if len(doc.text) > MAX_COMPLETION_CHARS:
         log.info("%s is longer than %d characters: no completions", uri, MAX_COMPLETION_CHARS)
         return EMPTY
-    ticket = service.submit(DocumentSnapshot(uri, doc.text, offset, doc.language_id))
+    # An explicit request (the user asked, e.g. to cycle) gets several candidates; typing gets one.
+    invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+    candidates = service.settings.completion.candidates if invoked else 1
+    ticket = service.submit(DocumentSnapshot(uri, doc.text, offset, doc.language_id, candidates))
     try:
         outcome = await asyncio.wrap_future(ticket.future)
     except asyncio.CancelledError:
         ticket.cancel.cancel("$/cancelRequest")
         raise
-    if outcome.status != "ok" or not outcome.text:
+    if outcome.status != "ok":
         return EMPTY
-    # The text is inserted at the cursor: the policy already removed what the suffix repeats.
-    item = types.InlineCompletionItem(
-        insert_text=outcome.text, range=types.Range(start=here, end=here)
-    )
-    return types.InlineCompletionList(items=[item])
+    # Inserted at the cursor: the policy already removed what the suffix repeats.
+    cursor = types.Range(start=here, end=here)
+    return types.InlineCompletionList(items=[
+        types.InlineCompletionItem(
+            insert_text=s.text, range=cursor,
+            command=types.Command(title="coderd: accepted", command=ACCEPTED_COMMAND,
+                                  arguments=[{"id": s.id}]),
+        )
+        for s in outcome.suggestions
+    ])
 
 
 def _model_failed(ready) -> bool:

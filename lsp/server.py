@@ -21,6 +21,7 @@ from coderd.logs import setup_logging
 from coderd.service import CompletionService, EngineFactory
 
 from .documents import DocumentStore
+from .feedback import register_feedback
 from .inline import register_inline_completion
 from .protocol import CoderdProtocol
 
@@ -48,13 +49,14 @@ class CoderdServer(LanguageServer):
             log.warning("configuration: %s", problem)
 
     def start_service(self) -> None:
+        if self.service is None or self.service.started:
+            return  # `initialized` without `initialize`, or sent twice
         if self.loaded and self.loaded.problems:
             shown = "; ".join(str(p) for p in self.loaded.problems[:3])
             more = len(self.loaded.problems) - 3
             suffix = f" (and {more} more, see the log)" if more > 0 else ""
             self.tell_once("config", types.MessageType.Warning,
                            f"coderd: configuration problems, defaults used: {shown}{suffix}")
-        assert self.service is not None
         loop = asyncio.get_running_loop()
         self.service.model_ready.add_done_callback(
             lambda fut: loop.call_soon_threadsafe(self._report_model, fut)
@@ -127,6 +129,7 @@ def build_server(engine_factory: EngineFactory = load_engine) -> CoderdServer:
         return {"uri": doc.uri, "version": doc.version, "text": doc.text} if doc else None
 
     register_inline_completion(server)
+    register_feedback(server)
     return server
 
 

@@ -32,9 +32,13 @@ def test_version_and_help(tmp_path):
 
 
 def test_complete_prints_a_completion_and_json_shows_each_phase(tmp_path, tiny_model_path):
-    plain = coderd(tmp_path, "complete", f"{SAMPLE}:8:12", "--model", str(tiny_model_path))
+    # No time budget in play (a loaded machine would cut the two runs at different tokens):
+    # greedy decoding is then reproducible and both runs must print the same completion.
+    limits = {"CODERD_COMPLETION_TIME_BUDGET_MS": "600000", "CODERD_COMPLETION_MAX_TOKENS": "12"}
+    plain = coderd(tmp_path, "complete", f"{SAMPLE}:8:12", "--model", str(tiny_model_path), **limits)
     assert plain.returncode == 0, plain.stderr
-    result = coderd(tmp_path, "complete", f"{SAMPLE}:8:12", "--model", str(tiny_model_path), "--json")
+    result = coderd(tmp_path, "complete", f"{SAMPLE}:8:12", "--model", str(tiny_model_path), "--json",
+                    **limits)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["completion"] == plain.stdout.rstrip("\n")

@@ -185,3 +185,14 @@ def test_bad_files_raise_engine_errors(tmp_path, tiny_model_path):
                         (truncated, "could not load")):
         with pytest.raises(EngineError, match=words):
             make_engine(path)
+
+
+def test_candidates_branch_on_the_runner_up_first_tokens(engine):
+    result = engine.complete(fim(engine, PREFIX), GenerationLimits(max_tokens=4, candidates=3), CancelToken())
+    assert len(result.alternatives) == 2
+    firsts = [engine.tokenize(t)[:1] for t in (result.text, *result.alternatives)]
+    assert len({tuple(f) for f in firsts}) == 3  # three different first tokens
+    assert cache_is_consistent(engine)
+    # The next keystroke still reuses the prompt's cache.
+    again = complete(engine, fim(engine, PREFIX + "x"))
+    assert again.stats.reused_tokens > again.stats.prompt_tokens // 2

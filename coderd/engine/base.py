@@ -55,6 +55,8 @@ class GenerationLimits:
     time_budget_s: float = 1.5
     stop_strings: Sequence[str] = ()
     stop_check: StopCheck | None = None
+    # More than 1: also continue from the next most likely first tokens, each greedily.
+    candidates: int = 1
 
 
 @dataclass
@@ -83,6 +85,8 @@ class Completion:
     # split into named pieces in prompt order (bos, fim_pre, context, prefix, fim_suf, ...).
     prompt_ids: Sequence[int] = ()
     pieces: Sequence[tuple[str, Sequence[int]]] = ()
+    # Other candidates, best first, when GenerationLimits.candidates > 1 (raw, not post-processed).
+    alternatives: Sequence[str] = ()
 
     @property
     def cancelled(self) -> bool:

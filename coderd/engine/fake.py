@@ -23,7 +23,7 @@ SCRIPT_ENV = "CODERD_FAKE_SCRIPT"
 @dataclass(frozen=True)
 class Rule:
     after: str  # applies when the prefix ends with this ("" matches anything)
-    reply: str
+    replies: tuple[str, ...]  # the first is the suggestion; the others are further candidates
 
 
 @dataclass
@@ -41,9 +41,15 @@ class ScriptedEngine:
 
     @classmethod
     def from_env(cls, settings=None) -> "ScriptedEngine":
-        """Built from $CODERD_FAKE_SCRIPT: {"delay_s": 0.5, "rules": [{"after": "x", "reply": "y"}]}."""
+        """Built from $CODERD_FAKE_SCRIPT: {"delay_s": 0.5, "rules": [{"after": "x", "reply": "y"}]}.
+
+        A rule may give "replies": [...] instead of "reply": several candidates.
+        """
         script = json.loads(os.environ.get(SCRIPT_ENV, "{}"))
-        rules = [Rule(r.get("after", ""), r["reply"]) for r in script.get("rules", [])]
+        rules = [
+            Rule(r.get("after", ""), tuple(r["replies"]) if "replies" in r else (r["reply"],))
+            for r in script.get("rules", [])
+        ]
         return cls(rules=rules, delay_s=float(script.get("delay_s", 0.0)))
 
     def tokenize(self, text: str) -> list[int]:
@@ -66,14 +72,20 @@ class ScriptedEngine:
         if cancel.cancelled:
             stats.stop_reason = "cancelled"
             return Completion("", stats)
-        reply = next((r.reply for r in self.rules if prefix.endswith(r.after)), "")
+        replies = next((r.replies for r in self.rules if prefix.endswith(r.after)), ("",))
+        texts = [self._render(reply, prefix, limits) for reply in replies[: limits.candidates]]
+        stats.generated_tokens = sum(len(t) for t in texts)
+        stats.stop_reason = "stop"
+        stats.total_ms = (time.perf_counter() - started) * 1000
+        return Completion(text=texts[0], stats=stats, prompt_ids=tuple(prompt.prefix_ids),
+                          alternatives=texts[1:])
+
+    @staticmethod
+    def _render(reply: str, prefix: str, limits: GenerationLimits) -> str:
         text = reply.replace("{prefix_tail}", prefix[-20:])[: limits.max_tokens]
         if limits.stop_check is not None and (cut := limits.stop_check(text)) is not None:
             text = text[:cut]
-        stats.generated_tokens = len(text)
-        stats.stop_reason = "stop"
-        stats.total_ms = (time.perf_counter() - started) * 1000
-        return Completion(text=text, stats=stats, prompt_ids=tuple(prompt.prefix_ids))
+        return text
 
     def close(self) -> None:
         pass

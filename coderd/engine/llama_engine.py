@@ -106,13 +106,17 @@ class LlamaEngine:
             stats.suffix_shifted = plan.shift is not None
             complete_prompt = self._run(plan, layout)
             stats.prompt_ms = (time.perf_counter() - started) * 1000
-            text = ""
+            text, alternatives = "", []
             if complete_prompt:
+                first_logits = self._masked_logits().copy() if limits.candidates > 1 else None
                 text = self._generate(limits, cancel, stats)
+                if first_logits is not None:
+                    alternatives = self._alternatives(first_logits, len(tokens), limits, cancel)
             else:
                 stats.stop_reason = "cancelled"
             stats.total_ms = (time.perf_counter() - started) * 1000
-            return Completion(text=text, stats=stats, prompt_ids=tokens, pieces=pieces)
+            return Completion(text=text, stats=stats, prompt_ids=tokens, pieces=pieces,
+                              alternatives=alternatives)
         finally:
             self._cancel = None
 
@@ -179,7 +183,33 @@ class LlamaEngine:
             pos += len(chunk)
         return pos
 
-    def _generate(self, limits: GenerationLimits, cancel: CancelToken, stats: RequestStats) -> str:
+    def _masked_logits(self) -> np.ndarray:
+        logits = self._ctx.last_logits()
+        logits[self._banned] = -np.inf
+        return logits
+
+    def _alternatives(self, first_logits: np.ndarray, prompt_len: int, limits: GenerationLimits,
+                      cancel: CancelToken) -> list[str]:
+        """Branch on the runners-up for the first token, each continued greedily.
+
+        Costs one extra generation per candidate, so only explicit requests ask for it.
+        """
+        texts = []
+        ranked = np.argsort(-first_logits)[: limits.candidates]
+        for token in (int(t) for t in ranked[1:]):
+            if cancel.cancelled or self._model.is_eog(token) or first_logits[token] == -np.inf:
+                continue
+            self._ctx.remove(0, prompt_len)  # back to the end of the prompt
+            del self._state.tokens[prompt_len:]
+            branch = RequestStats()
+            text = self._generate(limits, cancel, branch, first_token=token)
+            if branch.stop_reason != "cancelled":
+                texts.append(text)
+        return texts
+
+    def _generate(self, limits: GenerationLimits, cancel: CancelToken, stats: RequestStats,
+                  first_token: int | None = None) -> str:
+        """Greedy decoding from the cache's last logits, or from `first_token` when given."""
         started = time.perf_counter()
         deadline = started + limits.time_budget_s
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
@@ -189,9 +219,10 @@ class LlamaEngine:
             if cancel.cancelled:
                 stats.stop_reason, text = "cancelled", ""
                 break
-            logits = self._ctx.last_logits()
-            logits[self._banned] = -np.inf
-            token = int(np.argmax(logits))  # greedy: the most likely, reproducible suggestion
+            if first_token is not None:
+                token, first_token = first_token, None
+            else:  # greedy: the most likely, reproducible suggestion
+                token = int(np.argmax(self._masked_logits()))
             if self._model.is_eog(token):
                 stats.stop_reason = "eog"
                 break

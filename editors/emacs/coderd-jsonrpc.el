@@ -1,0 +1,176 @@
+;;; coderd-jsonrpc.el --- coderd.el without eglot  -*- lexical-binding: t; -*-
+
+;;; Commentary:
+
+;; The `jsonrpc' backend of coderd.el (`coderd-backend'): one server
+;; process per Emacs, started with `coderd-server-command' on the first
+;; request, speaking LSP through Emacs's built-in jsonrpc.el.
+;;
+;; Document sync is FULL: before a request, a buffer edited since the
+;; last one is sent whole in one `textDocument/didChange'.  Simpler than
+;; incremental sync and cheap for source files (the server stops
+;; completing above its size limit anyway).  Only buffers with
+;; `coderd-mode' on are sent; they are closed (`didClose') when the mode
+;; is turned off or the buffer is killed.
+
+;;; Code:
+
+(require 'cl-lib)
+(require 'jsonrpc)
+(require 'subr-x)
+(require 'url-util)
+(require 'coderd)
+
+(defvar coderd-jsonrpc--connection nil "The server connection (one per Emacs), or nil.")
+(defvar coderd-jsonrpc--encoding "utf-16" "Position encoding the server chose.")
+(defvar coderd-jsonrpc--failure nil
+  "Why the server could not start; no retry until `coderd-restart'.")
+
+(defvar-local coderd-jsonrpc--opened nil "Connection this buffer was opened on, or nil.")
+(defvar-local coderd-jsonrpc--uri nil "URI the buffer was opened under.")
+(defvar-local coderd-jsonrpc--version 0 "Version of the last text sent.")
+(defvar-local coderd-jsonrpc--dirty nil "Non-nil when the server's copy is out of date.")
+
+;;; Server process
+
+(defun coderd-jsonrpc--start ()
+  "Start the server, run `initialize', return the connection."
+  (let* ((conn (make-instance
+                'jsonrpc-process-connection
+                :name "coderd"
+                :events-buffer-scrollback-size 200000
+                ;; A function, so the process picks up jsonrpc's "*coderd stderr*" buffer.
+                :process (lambda ()
+                           (make-process :name "coderd" :command coderd-server-command
+                                         :connection-type 'pipe :coding 'utf-8-emacs-unix
+                                         :noquery t
+                                         :stderr (get-buffer-create "*coderd stderr*")))
+                :notification-dispatcher #'coderd-jsonrpc--on-notification
+                :request-dispatcher #'coderd-jsonrpc--on-request
+                :on-shutdown (lambda (conn)
+                               (when (eq conn coderd-jsonrpc--connection)
+                                 (setq coderd-jsonrpc--connection nil)))))
+         (params (list :processId (emacs-pid)
+                       :rootUri nil
+                       :clientInfo (list :name "coderd.el" :version "0.1.0")
+                       :capabilities (list :general (list :positionEncodings ["utf-8" "utf-16"])))))
+    (when coderd-init-options
+      (setq params (append params (list :initializationOptions coderd-init-options))))
+    (let ((result (jsonrpc-request conn :initialize params :timeout 30)))
+      (setq coderd-jsonrpc--encoding
+            (or (plist-get (plist-get result :capabilities) :positionEncoding) "utf-16")))
+    (jsonrpc-notify conn :initialized (make-hash-table))
+    conn))
+
+(defun coderd-jsonrpc--connection ()
+  "The running connection, started if need be; nil after a failed start."
+  (unless (or coderd-jsonrpc--failure
+              (and coderd-jsonrpc--connection (jsonrpc-running-p coderd-jsonrpc--connection)))
+    (condition-case err
+        (setq coderd-jsonrpc--connection (coderd-jsonrpc--start))
+      (error
+       (setq coderd-jsonrpc--failure (error-message-string err))
+       (message "coderd: cannot start %s: %s (fix it, then M-x coderd-restart)"
+                (string-join coderd-server-command " ") coderd-jsonrpc--failure))))
+  coderd-jsonrpc--connection)
+
+(defun coderd-jsonrpc--on-notification (_conn method params)
+  (when (eq method 'window/showMessage)
+    (message "%s" (plist-get params :message))))
+
+(defun coderd-jsonrpc--on-request (_conn method params)
+  (pcase method
+    ('window/showMessageRequest (message "%s" (plist-get params :message)) nil)
+    ('workspace/configuration (make-vector (length (plist-get params :items)) nil))
+    (_ nil)))
+
+(defun coderd-shutdown ()
+  "Stop the server started by the `jsonrpc' backend."
+  (interactive)
+  (when-let ((conn coderd-jsonrpc--connection))
+    (setq coderd-jsonrpc--connection nil)
+    (when (jsonrpc-running-p conn)
+      (ignore-errors (jsonrpc-request conn :shutdown nil :timeout 3))
+      (ignore-errors (jsonrpc-notify conn :exit nil)))
+    (jsonrpc-shutdown conn)))
+
+(defun coderd-restart ()
+  "Restart the server started by the `jsonrpc' backend."
+  (interactive)
+  (coderd-shutdown)
+  (setq coderd-jsonrpc--failure nil)
+  (coderd-jsonrpc--connection))
+
+;;; Documents
+
+(defun coderd-jsonrpc--buffer-uri ()
+  (if buffer-file-name
+      (concat "file://" (url-hexify-string (expand-file-name buffer-file-name)
+                                           url-path-allowed-chars))
+    (concat "untitled:" (url-hexify-string (buffer-name)))))
+
+(defun coderd-jsonrpc--language-id ()
+  (let ((name (string-remove-suffix "-ts" (string-remove-suffix "-mode" (symbol-name major-mode)))))
+    (pcase name
+      ((or "js" "js2" "js3" "rjsx") "javascript")
+      ("c++" "cpp")
+      ((or "sh" "bash") "shellscript")
+      (_ name))))
+
+(defun coderd-jsonrpc--text ()
+  (save-restriction (widen) (buffer-substring-no-properties (point-min) (point-max))))
+
+(defun coderd-jsonrpc--column ()
+  "Point's column in the server's position encoding."
+  (let ((line (buffer-substring-no-properties (line-beginning-position) (point))))
+    (pcase coderd-jsonrpc--encoding
+      ("utf-8" (length (encode-coding-string line 'utf-8 t)))
+      ("utf-32" (length line))
+      (_ (+ (length line) (cl-count-if (lambda (c) (> c #xFFFF)) line))))))
+
+(defun coderd-jsonrpc--close ()
+  (when (and coderd-jsonrpc--opened (jsonrpc-running-p coderd-jsonrpc--opened))
+    (jsonrpc-notify coderd-jsonrpc--opened :textDocument/didClose
+                    (list :textDocument (list :uri coderd-jsonrpc--uri))))
+  (setq coderd-jsonrpc--opened nil))
+
+(defun coderd-jsonrpc--prepare ()
+  "Open or update the buffer on the server; return (CONNECTION . POSITION-PARAMS)."
+  (when-let ((conn (coderd-jsonrpc--connection)))
+    (let ((uri (coderd-jsonrpc--buffer-uri)))
+      (unless (and (eq coderd-jsonrpc--opened conn) (equal uri coderd-jsonrpc--uri))
+        (coderd-jsonrpc--close)
+        (setq coderd-jsonrpc--opened conn coderd-jsonrpc--uri uri
+              coderd-jsonrpc--version 1 coderd-jsonrpc--dirty nil)
+        (jsonrpc-notify conn :textDocument/didOpen
+                        (list :textDocument (list :uri uri
+                                                  :languageId (coderd-jsonrpc--language-id)
+                                                  :version 1
+                                                  :text (coderd-jsonrpc--text)))))
+      (when coderd-jsonrpc--dirty
+        (setq coderd-jsonrpc--dirty nil)
+        (jsonrpc-notify conn :textDocument/didChange
+                        (list :textDocument (list :uri uri
+                                                  :version (cl-incf coderd-jsonrpc--version))
+                              :contentChanges (vector (list :text (coderd-jsonrpc--text))))))
+      (save-restriction
+        (widen)
+        (cons conn (list :textDocument (list :uri uri)
+                         :position (list :line (1- (line-number-at-pos nil t))
+                                         :character (coderd-jsonrpc--column))))))))
+
+(defun coderd-jsonrpc--after-change (&rest _)
+  (setq coderd-jsonrpc--dirty t))
+
+(defun coderd-jsonrpc--attach ()
+  (add-hook 'after-change-functions #'coderd-jsonrpc--after-change nil t)
+  (add-hook 'kill-buffer-hook #'coderd-jsonrpc--close nil t)
+  (coderd-jsonrpc--connection))
+
+(defun coderd-jsonrpc--detach ()
+  (remove-hook 'after-change-functions #'coderd-jsonrpc--after-change t)
+  (remove-hook 'kill-buffer-hook #'coderd-jsonrpc--close t)
+  (coderd-jsonrpc--close))
+
+(provide 'coderd-jsonrpc)
+;;; coderd-jsonrpc.el ends here

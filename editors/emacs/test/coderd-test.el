@@ -1,0 +1,286 @@
+;;; coderd-test.el --- ERT tests for coderd.el  -*- lexical-binding: t; -*-
+
+;;; Commentary:
+
+;; Run (from the repository root; tests/e2e/test_emacs.py does this with a scratch HOME):
+;;
+;;   CODERD_TEST_PYTHON=$PWD/.venv/bin/python \
+;;   CODERD_FAKE_SCRIPT='{"rules": [{"after": "def add(a, b):\n    ",
+;;                         "reply": "total = a + b\n    return total"}]}' \
+;;   emacs --batch -Q -l editors/emacs/test/coderd-test.el -f ert-run-tests-batch-and-exit
+;;
+;; Tags: `unit' (no server), `eglot' and `jsonrpc' (the scripted server,
+;; tests/fake_server.py, with the script above), `real' (the real server:
+;; needs CODERD_TEST_REAL=1 and CODERD_MODEL_PATH).
+
+;;; Code:
+
+;; Debian's elpa-eglot lives here; -Q does not add it (site-start does).
+(with-eval-after-load 'package
+  (add-to-list 'package-directory-list "/usr/share/emacs/site-lisp/elpa"))
+(require 'package)
+(package-initialize)
+
+(defconst coderd-test--dir (file-name-directory (or load-file-name buffer-file-name)))
+(defconst coderd-test--repo (expand-file-name "../../../" coderd-test--dir))
+(add-to-list 'load-path (expand-file-name ".." coderd-test--dir))
+
+(require 'ert)
+(require 'coderd)
+(require 'coderd-jsonrpc)
+(require 'python)
+
+(defconst coderd-test--expected "total = a + b\n    return total"
+  "What the scripted server must suggest after \"def add(a, b):\\n    \".")
+
+;;; Helpers
+
+(defun coderd-test--server ()
+  (let ((python (or (getenv "CODERD_TEST_PYTHON") "python3")))
+    (if (getenv "CODERD_TEST_REAL")
+        (list python "-m" "lsp" "lsp")
+      (list python (expand-file-name "tests/fake_server.py" coderd-test--repo)))))
+
+(defun coderd-test--wait (pred what &optional seconds)
+  "Process events until PRED is non-nil; fail after SECONDS (default 15)."
+  (let ((deadline (+ (float-time) (or seconds 15))))
+    (while (and (not (funcall pred)) (< (float-time) deadline))
+      (accept-process-output nil 0.02))
+    (or (funcall pred) (ert-fail (format "timed out waiting for %s" what)))))
+
+(defun coderd-test--overlays ()
+  (cl-remove-if-not (lambda (o) (overlay-get o 'coderd)) (overlays-in (point-min) (point-max))))
+
+(defun coderd-test--ghost ()
+  "The ghost text shown at point, or nil; fails on more than one overlay."
+  (let ((ovs (coderd-test--overlays)))
+    (should (<= (length ovs) 1))
+    (when-let ((ov (car ovs)))
+      (should (= (overlay-start ov) (point)))
+      (should (= (overlay-end ov) (point)))
+      (substring-no-properties (overlay-get ov 'after-string)))))
+
+(defun coderd-test--keys (keys)
+  "Run KEYS through the command loop, so hooks and keymaps apply as when typing."
+  (execute-kbd-macro (kbd keys)))
+
+(defun coderd-test--text ()
+  (buffer-substring-no-properties (point-min) (point-max)))
+
+(defmacro coderd-test--with-file (&rest body)
+  "Run BODY in a python-mode buffer visiting a new sample.py shown in the selected window."
+  (declare (indent 0))
+  `(let* ((dir (make-temp-file "coderd-test" t))
+          (file (expand-file-name "sample.py" dir)))
+     (with-temp-file file (insert "def add(a, b):"))
+     (let ((buf (find-file-noselect file)))
+       (unwind-protect
+           (progn
+             ;; The command loop of `execute-kbd-macro' works in the selected window's buffer.
+             (switch-to-buffer buf)
+             (should (eq major-mode 'python-mode))
+             (goto-char (point-max))
+             ,@body)
+         (with-current-buffer buf (set-buffer-modified-p nil))
+         (kill-buffer buf)
+         (delete-directory dir t)))))
+
+(defun coderd-test--type-newline-and-wait ()
+  "Type RET after the def line; wait for the suggestion."
+  (coderd-test--keys "RET")
+  (should (equal (coderd-test--text) "def add(a, b):\n    ")) ; electric indent
+  (coderd-test--wait #'coderd-test--ghost "the ghost text")
+  (should (equal (coderd-test--ghost) coderd-test--expected)))
+
+(defun coderd-test--check-accepts ()
+  "Word, line, then all of the scripted suggestion, with the keys of the map."
+  (coderd-test--type-newline-and-wait)
+  (coderd-test--keys "M-f")
+  (should (equal (coderd-test--text) "def add(a, b):\n    total"))
+  (should (equal (coderd-test--ghost) " = a + b\n    return total"))
+  (coderd-test--keys "C-e")
+  (should (equal (coderd-test--text) "def add(a, b):\n    total = a + b\n"))
+  (should (equal (coderd-test--ghost) "    return total"))
+  (coderd-test--keys "TAB")
+  (should (equal (coderd-test--text) "def add(a, b):\n    total = a + b\n    return total"))
+  (should-not (coderd-test--ghost))
+  (should-not coderd--active))
+
+(defun coderd-test--check-cycle-and-dismiss ()
+  (erase-buffer)
+  (insert "def add(a, b):")
+  (coderd-test--type-newline-and-wait)
+  (coderd-test--keys "M-n")                   ; an Invoked request: up to 3 candidates
+  (coderd-test--wait (lambda () coderd--invoked) "the Invoked answer")
+  (let ((texts (mapcar #'coderd--item-text coderd--items)))
+    (should (member coderd-test--expected texts))
+    (should (equal texts (delete-dups (copy-sequence texts))))
+    (should (equal (coderd-test--ghost) (nth coderd--index texts)))
+    (coderd-test--keys "M-n")
+    (should (equal (coderd-test--ghost)
+                   (nth (mod (1+ (cl-position coderd-test--expected texts :test #'equal)) (length texts))
+                        texts)))
+    (coderd-test--keys "M-p"))
+  (should (equal (coderd-test--ghost) coderd-test--expected))
+  (coderd-test--keys "C-g")
+  (should-not (coderd-test--ghost))
+  (should (equal (coderd-test--text) "def add(a, b):\n    ")))
+
+;;; Unit tests
+
+(ert-deftest coderd-test-partial-accept-units ()
+  :tags '(unit)
+  (should (equal (coderd--next-word "total = a") "total"))
+  (should (equal (coderd--next-word " = a + b") " ="))
+  (should (equal (coderd--next-word "\n    return x") "\n    return"))
+  (should (equal (coderd--next-word "   ") "   "))
+  (should (equal (coderd--next-line "a = 1\nb") "a = 1\n"))
+  (should (equal (coderd--next-line "\n    b\nc") "\n    b\n"))
+  (should (equal (coderd--next-line "last") "last")))
+
+(ert-deftest coderd-test-parse-items ()
+  :tags '(unit)
+  (let ((items (coderd--parse-items
+                '(:items [(:insertText "a" :command (:title "t" :command "coderd.accepted"
+                                                            :arguments [(:id "s1")]))
+                          (:insertText "")
+                          (:insertText (:kind "snippet" :value "b"))]))))
+    (should (equal (mapcar #'coderd--item-text items) '("a" "b")))
+    (should (equal (mapcar #'coderd--item-id items) '("s1" nil))))
+  (should-not (coderd--parse-items nil))
+  (should-not (coderd--parse-items '(:items [])))
+  (should (equal (mapcar #'coderd--item-text (coderd--parse-items [(:insertText "x")])) '("x"))))
+
+(ert-deftest coderd-test-keymap-only-while-shown ()
+  :tags '(unit)
+  (with-temp-buffer
+    (python-mode)
+    (switch-to-buffer (current-buffer))
+    (should-not (eq (key-binding (kbd "TAB")) 'coderd-accept))
+    (coderd--set-items (list (coderd--item-create :text "x")) 0 nil)
+    (should (eq (key-binding (kbd "TAB")) 'coderd-accept))
+    (should (eq (key-binding (kbd "M-f")) 'coderd-accept-word))
+    (coderd-dismiss)
+    (should-not (eq (key-binding (kbd "TAB")) 'coderd-accept))))
+
+(ert-deftest coderd-test-notifications-and-stale-answers ()
+  :tags '(unit)
+  (let (sent success)
+    (cl-letf (((symbol-function 'coderd--prepare)
+               (lambda () (cons 'conn (list :textDocument (list :uri "x") :position nil))))
+              ((symbol-function 'coderd--async-request)
+               (lambda (_conn _method _params &rest args)
+                 (setq success (plist-get args :success-fn))
+                 42))
+              ((symbol-function 'jsonrpc-running-p) #'always)
+              ((symbol-function 'jsonrpc-notify)
+               (lambda (_conn method params) (push (cons method params) sent))))
+      (with-temp-buffer
+        (insert "x = ")
+        (let ((answer '(:items [(:insertText "foo(1)"
+                                 :command (:arguments [(:id "s1")]))])))
+          ;; Edited before the answer came: dropped.
+          (coderd--request 2 (lambda (items) (coderd--set-items items 0 nil)))
+          (insert "y")
+          (coderd--post-command)
+          (should (equal (car sent) '(:$/cancelRequest :id 42)))
+          (funcall success answer)
+          (should-not (coderd-test--ghost))
+          ;; Current: shown, announced once, accepted in two parts.
+          (coderd--request 2 (lambda (items) (coderd--set-items items 0 nil)))
+          (funcall success answer)
+          (should (equal (coderd-test--ghost) "foo(1)"))
+          (should (equal (car sent) '(:coderd/didShow :id "s1")))
+          (coderd-accept-word)
+          (should (equal (car sent) '(:coderd/didAccept :id "s1" :kind "word" :acceptedText "foo")))
+          (should (equal (coderd-test--ghost) "(1)"))
+          (coderd-accept)
+          (should (equal (car sent) '(:coderd/didAccept :id "s1" :kind "all" :acceptedText "(1)")))
+          (should (equal (coderd-test--text) "x = yfoo(1)"))
+          ;; Dismissed: rejected.
+          (coderd--request 2 (lambda (items) (coderd--set-items items 0 nil)))
+          (funcall success answer)
+          (coderd-dismiss)
+          (should (equal (car sent) '(:coderd/didReject :id "s1")))
+          (should-not (coderd-test--ghost)))))))
+
+(ert-deftest coderd-test-jsonrpc-columns ()
+  :tags '(unit)
+  (with-temp-buffer
+    (insert "é😀x")
+    (let ((coderd-jsonrpc--encoding "utf-8")) (should (= (coderd-jsonrpc--column) 7)))
+    (let ((coderd-jsonrpc--encoding "utf-16")) (should (= (coderd-jsonrpc--column) 4)))
+    (let ((coderd-jsonrpc--encoding "utf-32")) (should (= (coderd-jsonrpc--column) 3)))))
+
+;;; End to end: eglot
+
+(ert-deftest coderd-test-eglot ()
+  "Typing in a real file: ghost text from the scripted server through eglot."
+  :tags '(e2e eglot)
+  (require 'eglot)
+  (let ((coderd-backend 'eglot)
+        (coderd-server-command (coderd-test--server))
+        (eglot-server-programs nil)
+        (eglot-managed-mode-hook eglot-managed-mode-hook)
+        (eglot-sync-connect 20))
+    (coderd-setup-eglot '(python-mode))
+    (coderd-test--with-file
+      (let ((server (apply #'eglot (eglot--guess-contact))))
+        (unwind-protect
+            (progn
+              (should coderd-mode)     ; turned on by `eglot-managed-mode-hook'
+              (coderd-test--check-accepts)
+              (coderd-test--check-cycle-and-dismiss))
+          (eglot-shutdown server))))))
+
+;;; End to end: jsonrpc (no eglot)
+
+(ert-deftest coderd-test-jsonrpc ()
+  "The jsonrpc backend: own server process, full document sync."
+  :tags '(e2e jsonrpc)
+  (let ((coderd-backend 'jsonrpc)
+        (coderd-server-command (coderd-test--server)))
+    (coderd-test--with-file
+      (unwind-protect
+          (progn
+            (coderd-mode 1)
+            (coderd-test--check-accepts)
+            ;; The server's copy matches the buffer after a sync.
+            (let* ((prepared (coderd-jsonrpc--prepare))
+                   (doc (jsonrpc-request (car prepared) :coderd/document
+                                         (list :uri coderd-jsonrpc--uri) :timeout 10)))
+              (should (equal (plist-get doc :text) (coderd-test--text))))
+            (coderd-test--check-cycle-and-dismiss))
+        (coderd-mode -1)
+        (coderd-shutdown)))))
+
+;;; Real engine
+
+(ert-deftest coderd-test-real-engine ()
+  "The real server and a tiny model: the request round-trips; any text is shown."
+  :tags '(real)
+  (skip-unless (getenv "CODERD_TEST_REAL"))
+  (let ((coderd-backend 'jsonrpc)
+        (coderd-server-command (coderd-test--server)))
+    (coderd-test--with-file
+      (unwind-protect
+          (progn
+            (coderd-mode 1)
+            (let ((conn (car (coderd-jsonrpc--prepare))))
+              (coderd-test--wait
+               (lambda () (member (plist-get (jsonrpc-request conn :coderd/status nil :timeout 10)
+                                             :state)
+                                  '("ready" "prefix-only")))
+               "the model" 25))
+            (coderd-test--keys "RET")
+            (coderd-test--wait (lambda () coderd--last-answer) "an answer" 20)
+            (let ((count (cdr coderd--last-answer)))
+              (message "real engine: %d item(s), ghost text %S" count (coderd-test--ghost))
+              (if (> count 0)
+                  (should (equal (coderd-test--ghost) (coderd--item-text (car coderd--items))))
+                (should-not (coderd-test--ghost)))))
+        (coderd-mode -1)
+        (coderd-shutdown)))))
+
+(provide 'coderd-test)
+;;; coderd-test.el ends here

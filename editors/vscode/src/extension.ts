@@ -1,0 +1,188 @@
+// coderd for VS Code: starts `coderd lsp` with vscode-languageclient and lets the client's
+// standard inlineCompletion feature (LSP 3.18) show the ghost text. A middleware on that feature
+// keeps disabled languages quiet and follows each suggestion for the optional coderd/did*
+// notifications; the status bar shows the model's state and the last latency.
+import * as vscode from 'vscode';
+import {
+  LanguageClient, LanguageClientOptions, Middleware, ServerOptions, State, TransportKind,
+} from 'vscode-languageclient/node';
+
+import { enabledFor, insertedText, nextLine } from './enablement';
+import { ServerStatus, StatusBar } from './statusBar';
+import { SuggestionTracker } from './tracker';
+
+const PAUSED_KEY = 'coderd.paused';
+const RESTART_SETTINGS = ['coderd.serverCommand', 'coderd.serverArgs', 'coderd.model'];
+const ACCEPT_NEXT_LINE = 'editor.action.inlineSuggest.acceptNextLine';
+
+class Coderd implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private readonly log = vscode.window.createOutputChannel('coderd', { log: true }); // languageclient >= 10 needs a LogOutputChannel
+  private readonly tracker = new SuggestionTracker((method, params) => {
+    if (this.client?.state === State.Running) {
+      void this.client.sendNotification(method, params).catch(() => undefined);
+    }
+  });
+  private readonly status = new StatusBar(() => this.client?.state === State.Running
+    ? this.client.sendRequest<ServerStatus>('coderd/status') : Promise.resolve(undefined));
+  private hasAcceptNextLine = false;
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.status.setPaused(this.paused);
+  }
+
+  get paused(): boolean {
+    return this.context.globalState.get<boolean>(PAUSED_KEY, false);
+  }
+
+  async activate(): Promise<void> {
+    const c = this.context;
+    const command = (name: string, fn: (...args: any[]) => unknown) =>
+      c.subscriptions.push(vscode.commands.registerCommand(name, fn));
+    command('coderd.toggle', () => this.toggle());
+    command('coderd.trigger', () => vscode.commands.executeCommand('editor.action.inlineSuggest.trigger'));
+    command('coderd.acceptWord', () => this.acceptPart('word'));
+    command('coderd.acceptLine', () => this.acceptPart('line'));
+    command('coderd.dismiss', () => this.dismiss());
+    command('coderd.accepted', (arg?: { id?: unknown }) => {
+      if (typeof arg?.id === 'string') this.tracker.acceptedAll(arg.id);
+    });
+    command('coderd.restart', () => this.restart());
+    command('coderd.showLog', () => this.log.show());
+    c.subscriptions.push(
+      this.log, this.status, this,
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (RESTART_SETTINGS.some((s) => e.affectsConfiguration(s))) void this.restart();
+      }),
+      vscode.workspace.onDidCloseTextDocument((d) => this.tracker.forget(d.uri.toString())),
+    );
+    // acceptNextLine is not in every VS Code; without it coderd.acceptLine inserts the line itself.
+    this.hasAcceptNextLine = (await vscode.commands.getCommands(true)).includes(ACCEPT_NEXT_LINE);
+    await this.start();
+  }
+
+  private async start(): Promise<void> {
+    const cfg = vscode.workspace.getConfiguration('coderd');
+    const command = cfg.get<string>('serverCommand', 'coderd') || 'coderd';
+    const args = cfg.get<string[]>('serverArgs', ['lsp']);
+    const model = cfg.get<string>('model', '');
+    const serverOptions: ServerOptions = { command, args, transport: TransportKind.stdio };
+    const clientOptions: LanguageClientOptions = {
+      // Every file and unsaved buffer is synced; `coderd.enable` filters requests, not sync,
+      // so that turning a language on needs no reopen.
+      documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+      initializationOptions: model ? { model: { path: model } } : undefined,
+      outputChannel: this.log,
+      middleware: this.middleware(),
+    };
+    // The id 'coderd' makes the client read `coderd.trace.server` itself.
+    const client = new LanguageClient('coderd', 'coderd', serverOptions, clientOptions);
+    this.client = client;
+    client.onDidChangeState((e) => this.status.setRunning(e.newState === State.Running));
+    this.log.info(`starting ${[command, ...args].join(' ')}`);
+    try {
+      await client.start();
+    } catch (err) {
+      this.log.error(`could not start ${command}: ${err}`);
+      const open = 'Open Settings';
+      void vscode.window.showErrorMessage(
+        `coderd: could not start "${command}" (${err instanceof Error ? err.message : err}). ` +
+        'Install coderd so that it is on PATH, or set coderd.serverCommand.', open,
+      ).then((pick) => {
+        if (pick === open) void vscode.commands.executeCommand('workbench.action.openSettings', 'coderd.server');
+      });
+    }
+  }
+
+  private middleware(): Middleware {
+    return {
+      provideInlineCompletionItems: async (document, position, context, token, next) => {
+        const setting = vscode.workspace.getConfiguration('coderd', document).get('enable');
+        if (this.paused || !enabledFor(document.languageId, setting as any)) {
+          return null; // no request at all
+        }
+        const result = await next(document, position, context, token);
+        const items = Array.isArray(result) ? result : result?.items ?? [];
+        const first = items[0];
+        if (first && !token.isCancellationRequested) {
+          const text = typeof first.insertText === 'string' ? first.insertText : first.insertText.value;
+          const arg = first.command?.command === 'coderd.accepted' ? first.command.arguments?.[0] : undefined;
+          this.tracker.shown(document.uri.toString(), typeof arg?.id === 'string' ? arg.id : undefined, text);
+        }
+        this.status.refreshSoon();
+        return result;
+      },
+    };
+  }
+
+  private async toggle(): Promise<void> {
+    const paused = !this.paused;
+    await this.context.globalState.update(PAUSED_KEY, paused);
+    this.status.setPaused(paused);
+    if (paused) await vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
+    this.log.info(`completions ${paused ? 'off' : 'on'}`);
+  }
+
+  /** Accept a word or a line of the suggestion on screen, and tell the server what went in. */
+  private async acceptPart(kind: 'word' | 'line'): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) return;
+    const doc = editor.document;
+    const uri = doc.uri.toString();
+    const before = doc.getText();
+    if (kind === 'word') {
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.acceptNextWord');
+    } else if (this.hasAcceptNextLine) {
+      await vscode.commands.executeCommand(ACCEPT_NEXT_LINE);
+    } else {
+      const rest = this.tracker.remaining(uri);
+      if (rest === undefined) return;
+      const line = nextLine(rest);
+      if (line === rest) {
+        // The last line is all of it: a full accept, reported by the item's own command.
+        await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+        return;
+      }
+      await editor.edit((b) => b.insert(editor.selection.active, line));
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+    }
+    this.tracker.acceptedPart(uri, kind, insertedText(before, doc.getText()));
+  }
+
+  private async dismiss(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (editor) this.tracker.rejected(editor.document.uri.toString());
+    await vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
+  }
+
+  private async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.status.setRunning(false);
+    if (client && client.needsStop()) {
+      await client.stop().catch((err) => this.log.warn(`stopping the server: ${err}`));
+    }
+  }
+
+  dispose(): void {
+    void this.stop();
+  }
+}
+
+let coderd: Coderd | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  coderd = new Coderd(context);
+  await coderd.activate();
+}
+
+export function deactivate(): Thenable<void> | undefined {
+  const c = coderd;
+  coderd = undefined;
+  return c?.stop();
+}

@@ -1,0 +1,52 @@
+"""Several candidates on explicit requests, suggestion ids, and the accept/reject reports."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from lsp_client import open_doc, running_server, status
+
+URI = "file:///work/cands.py"
+TEXT = "x = \n"
+SCRIPT = {"rules": [{"after": "x = ", "replies": ["1", "2", "1", "3", "4"]}]}
+
+
+async def request(client, kind):
+    return await client.protocol.send_request_async(
+        types.TEXT_DOCUMENT_INLINE_COMPLETION,
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=URI),
+            position=types.Position(line=0, character=4),
+            context=types.InlineCompletionContext(trigger_kind=kind),
+        ),
+    )
+
+
+async def test_typing_gets_one_and_invoking_gets_distinct_candidates(tmp_path):
+    async with running_server(tmp_path, fake=SCRIPT) as client:
+        open_doc(client, URI, TEXT)
+        typed = await request(client, types.InlineCompletionTriggerKind.Automatic)
+        assert [i.insert_text for i in typed.items] == ["1"]
+        asked = await request(client, types.InlineCompletionTriggerKind.Invoked)
+        # completion.candidates = 3 by default; the duplicate "1" is dropped.
+        assert [i.insert_text for i in asked.items] == ["1", "2"]
+        ids = [i.command.arguments[0]["id"] for i in asked.items]
+        assert len(set(ids)) == 2 and all(i.command.command == "coderd.accepted" for i in asked.items)
+
+
+async def test_reports_are_counted_per_kind(tmp_path):
+    async with running_server(tmp_path, fake=SCRIPT, init_options={"completion": {"candidates": 5}}) as client:
+        open_doc(client, URI, TEXT)
+        items = (await request(client, types.InlineCompletionTriggerKind.Invoked)).items
+        assert [i.insert_text for i in items] == ["1", "2", "3", "4"]
+        first, second, third = (i.command.arguments[0]["id"] for i in items[:3])
+        client.protocol.notify("coderd/didShow", {"id": first})
+        client.protocol.notify("coderd/didAccept", {"id": first, "kind": "all", "acceptedText": "1"})
+        client.protocol.notify("coderd/didAccept", {"id": second, "kind": "word", "acceptedText": ""})
+        client.protocol.notify("coderd/didReject", {"id": third})
+        client.protocol.notify("coderd/didReject", {"id": "no-such-id"})
+        client.protocol.notify("coderd/didAccept", {"nonsense": True})
+        events = (await status(client)).events
+        assert (events.shown, events.accepted, events.partial, events.rejected) == (1, 1, 1, 1)
+        assert events.unknown_ids == 2 and events.offered == 4
+        assert len(client.messages) == 0  # hints, never pop-ups
