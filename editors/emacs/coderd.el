@@ -38,6 +38,7 @@
 (require 'subr-x)
 
 (defvar eglot-server-programs)
+(defvar coderd-mode)
 (defvar eglot-managed-mode-hook)
 (declare-function eglot-current-server "eglot")
 (declare-function eglot-managed-p "eglot")

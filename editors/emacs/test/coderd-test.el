@@ -29,6 +29,13 @@
 (require 'coderd)
 (require 'coderd-jsonrpc)
 (require 'python)
+(require 'eglot nil t)                  ; the eglot tests fail without it, the others run
+(defvar eglot-server-programs)
+(defvar eglot-managed-mode-hook)
+(defvar eglot-sync-connect)
+(declare-function eglot "eglot")
+(declare-function eglot--guess-contact "eglot")
+(declare-function eglot-shutdown "eglot")
 
 (defconst coderd-test--expected "total = a + b\n    return total"
   "What the scripted server must suggest after \"def add(a, b):\\n    \".")
@@ -68,7 +75,8 @@
   (buffer-substring-no-properties (point-min) (point-max)))
 
 (defmacro coderd-test--with-file (&rest body)
-  "Run BODY in a python-mode buffer visiting a new sample.py shown in the selected window."
+  "Run BODY in a python-mode buffer visiting a new sample.py.
+The buffer is shown in the selected window, where `execute-kbd-macro' works."
   (declare (indent 0))
   `(let* ((dir (make-temp-file "coderd-test" t))
           (file (expand-file-name "sample.py" dir)))
@@ -76,7 +84,6 @@
      (let ((buf (find-file-noselect file)))
        (unwind-protect
            (progn
-             ;; The command loop of `execute-kbd-macro' works in the selected window's buffer.
              (switch-to-buffer buf)
              (should (eq major-mode 'python-mode))
              (goto-char (point-max))

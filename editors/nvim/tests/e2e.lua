@@ -1,187 +1,169 @@
--- End-to-end test of the coderd Neovim client, run by tests/e2e/test_nvim.py:
+-- End-to-end test of the coderd Neovim client; run by tests/e2e/test_nvim.py as
 --
 --   nvim --headless -u NONE -i NONE -n --cmd "set rtp+=editors/nvim" --cmd "filetype on" \
 --        -c "luafile editors/nvim/tests/e2e.lua"
 --
--- Environment: CODERD_TEST_CMD (JSON list: the server command), CODERD_TEST_FILE (a file to
--- edit), CODERD_TEST_MODE ("fake": the scripted replies of test_nvim.py; "real": any model).
--- Keys are typed with nvim_input, so mappings and autocmds run as for a user. The steps run in
--- a coroutine that yields to the main loop while it waits. Exit code 0 = pass (via :cquit).
-local t0 = vim.loop.hrtime()
-local function ms()
-  return math.floor((vim.loop.hrtime() - t0) / 1e6)
-end
-local function log(msg)
-  io.stdout:write(("[%5d ms] %s\n"):format(ms(), msg))
-  io.stdout:flush()
-end
-local function finish(code, msg)
-  log(msg)
-  vim.cmd("cquit " .. code)
-end
+-- Environment: CODERD_TEST_CMD (JSON list: the server command), CODERD_TEST_FILE (a file that
+-- holds "def add(a, b):\n"), CODERD_TEST_MODE: "fake" expects the scripted replies of
+-- test_nvim.py exactly; "real" (any model) only needs a round trip and, when the model
+-- suggests something, its ghost text. Exit code 0 = pass.
+local here = debug.getinfo(1, "S").source:sub(2):match("(.*)/") or "."
+local h = dofile(here .. "/harness.lua")
+local eq, type_keys, expect_ghost = h.eq, h.type_keys, h.expect_ghost
 
 local mode = os.getenv("CODERD_TEST_MODE") or "fake"
 local cmd = vim.fn.json_decode(assert(os.getenv("CODERD_TEST_CMD"), "CODERD_TEST_CMD not set"))
 local file = assert(os.getenv("CODERD_TEST_FILE"), "CODERD_TEST_FILE not set")
 local v = vim.version()
-log(("nvim %d.%d.%d, mode %s"):format(v.major, v.minor, v.patch, mode))
+h.log(("nvim %d.%d.%d, mode %s"):format(v.major, v.minor, v.patch, mode))
 
-local coderd = require("coderd")
-local client = require("coderd.client")
-local suggestion = require("coderd.suggestion")
-local ns = require("coderd.ghost").ns
+vim.cmd("edit " .. vim.fn.fnameescape(file))
+h.coderd.setup({ cmd = cmd, debounce_ms = 30 })
+local buf = vim.api.nvim_get_current_buf()
 
--- Every notification the plugin sends, in order (the real ones still go to the server).
-local sent = {}
-local real_notify = client.notify
-client.notify = function(method, params)
-  table.insert(sent, { method = method, params = params })
-  return real_notify(method, params)
+local function state()
+  return h.suggestion.get_state(buf)
 end
 
--- Coroutine plumbing -----------------------------------------------------------------------
-local co
-local function resume_later(delay)
-  local timer = vim.loop.new_timer()
-  timer:start(delay, 0, function()
-    timer:close()
-    vim.schedule(function()
-      local ok, err = coroutine.resume(co)
-      if not ok then
-        finish(1, "FAIL: " .. debug.traceback(co, tostring(err)))
-      end
-    end)
-  end)
-end
-
-local function wait_for(what, cond, timeout_ms)
-  local deadline = ms() + (timeout_ms or 10000)
-  while true do
-    local ok, value = pcall(cond)
-    if ok and value then
-      return value
-    end
-    if ms() > deadline then
-      error(("timed out after %d ms waiting for %s%s"):format(timeout_ms or 10000, what,
-        ok and "" or (" (last error: " .. tostring(value) .. ")")), 2)
-    end
-    resume_later(20)
-    coroutine.yield()
-  end
-end
-
-local function type_keys(keys)
-  vim.api.nvim_input(keys)
-  -- Let the main loop consume the keys (mappings, autocmds) before the next step.
-  wait_for("typeahead to drain", function()
-    return vim.fn.getchar(1) == 0
-  end)
-  resume_later(10)
-  coroutine.yield()
-end
-
-local function eq(expected, actual, what)
-  if not vim.deep_equal(expected, actual) then
-    error(("%s:\n  expected %s\n  actual   %s"):format(what, vim.inspect(expected), vim.inspect(actual)), 2)
-  end
-end
-
--- What is on screen ------------------------------------------------------------------------
-local function ghost()
-  local marks = vim.api.nvim_buf_get_extmarks(0, ns, 0, -1, { details = true })
-  if #marks == 0 then
-    return nil
-  end
-  assert(#marks == 1, "more than one ghost-text extmark: " .. vim.inspect(marks))
-  local m = marks[1]
-  local d = m[4]
-  local g = { row = m[2], col = m[3], first = "", lines = {}, pos = d.virt_text_pos }
-  for _, chunk in ipairs(d.virt_text or {}) do
-    g.first = g.first .. chunk[1]
-    assert(chunk[2] == "CoderdSuggestion", "highlight " .. tostring(chunk[2]))
-  end
-  for _, vl in ipairs(d.virt_lines or {}) do
-    local s = ""
-    for _, chunk in ipairs(vl) do
-      s = s .. chunk[1]
-    end
-    table.insert(g.lines, s)
-  end
-  return g
-end
-
-local function screen_row(r)
-  local chars = {}
-  for c = 1, vim.o.columns do
-    chars[c] = vim.fn.screenstring(r, c)
-  end
-  return (table.concat(chars):gsub("%s+$", ""))
-end
-
-local function screen(first, last)
-  vim.cmd("redraw")
-  local rows = {}
-  for r = first, last do
-    table.insert(rows, screen_row(r))
-  end
-  return rows
-end
-
-local function buffer()
-  return vim.api.nvim_buf_get_lines(0, 0, -1, false)
-end
-
-local function cursor()
-  return vim.api.nvim_win_get_cursor(0)
-end
-
--- Waits for the ghost text `text` (first line + virt_lines) at (row, col), 0-based.
-local function expect_ghost(text, row, col, what)
-  local lines = vim.split(text, "\n", { plain = true })
-  local g = wait_for(what, function()
-    local g = ghost()
-    return g and (g.first .. table.concat(g.lines)) ~= "" and g
-  end)
-  eq({ row = row, col = col, first = lines[1], lines = { unpack(lines, 2) } },
-    { row = g.row, col = g.col, first = g.first, lines = g.lines }, what .. " (extmark)")
-  local expected_pos = vim.fn.has("nvim-0.10") == 1 and "inline" or "overlay"
-  if lines[1] ~= "" then
-    eq(expected_pos, g.pos, what .. " (virt_text_pos)")
-  end
-  return g
-end
-
-local function request(method, params)
-  local done, result
-  client.request(0, method, params, function(err, res)
-    assert(not err, vim.inspect(err))
-    done, result = true, res
-  end)
-  wait_for(method, function()
-    return done
-  end)
-  return result
-end
-
-local function sent_of(method)
+local function ids_of(method, key)
   local out = {}
-  for _, n in ipairs(sent) do
-    if n.method == method then
-      table.insert(out, n.params)
-    end
+  for _, p in ipairs(h.sent_of(method)) do
+    table.insert(out, key and p[key] or p)
   end
   return out
 end
 
-return {
-  log = log, finish = finish, mode = mode, cmd = cmd, file = file, coderd = coderd,
-  client = client, suggestion = suggestion, sent = sent, sent_of = sent_of,
-  start = function(body)
-    co = coroutine.create(function()
-      body()
-    end)
-    resume_later(0)
-  end,
-  wait_for = wait_for, type_keys = type_keys, eq = eq, ghost = ghost, screen = screen,
-  buffer = buffer, cursor = cursor, expect_ghost = expect_ghost, request = request,
-}
+local function fake()
+  h.wait_for("the server to start", function()
+    return h.client.ready()
+  end, 15000)
+  h.log("server ready")
+
+  -- 1. A two-line suggestion on an empty line of a function body.
+  type_keys("Go    ")
+  expect_ghost("total = a + b\n    return total", 1, 4, "the suggestion after typing")
+  eq({ "def add(a, b):", "    total = a + b", "    return total" }, h.screen(1, 3), "screen")
+  local id = state().items[1].id
+  h.log("ghost text shown, id " .. tostring(id))
+
+  -- 2. Accept a word, then a line, then the rest.
+  type_keys("<M-Right>")
+  eq({ "def add(a, b):", "    total" }, h.buffer(), "buffer after accept word")
+  eq({ 2, 9 }, h.cursor(), "cursor after accept word")
+  expect_ghost(" = a + b\n    return total", 1, 9, "the rest after accept word")
+  eq({ "def add(a, b):", "    total = a + b", "    return total" }, h.screen(1, 3), "screen after accept word")
+
+  type_keys("<M-C-Right>")
+  eq({ "def add(a, b):", "    total = a + b", "" }, h.buffer(), "buffer after accept line")
+  eq({ 3, 0 }, h.cursor(), "cursor after accept line")
+  expect_ghost("    return total", 2, 0, "the rest after accept line")
+  eq({ "    total = a + b", "    return total" }, h.screen(2, 3), "screen after accept line")
+
+  type_keys("<Tab>")
+  eq({ "def add(a, b):", "    total = a + b", "    return total" }, h.buffer(), "buffer after accept all")
+  eq({ 3, 16 }, h.cursor(), "cursor after accept all")
+  eq(nil, h.ghost(), "ghost text after accept all")
+  local doc = h.request("coderd/document", { uri = vim.uri_from_bufnr(buf) })
+  eq(table.concat(h.buffer(), "\n") .. "\n", doc and doc.text, "the server's copy of the buffer")
+  h.log("accepted word, line, all")
+
+  -- 3. Cycle through candidates: typing gets one, <M-]> asks for several (Invoked).
+  type_keys("<CR>x = ")
+  expect_ghost("foo(1)", 3, 4, "the suggestion after x = ")
+  type_keys("<M-]>")
+  h.wait_for("the Invoked answer", function()
+    return state().invoked
+  end)
+  local texts = {}
+  for _, item in ipairs(state().items) do
+    table.insert(texts, item.text)
+  end
+  local n = #texts
+  if n == 1 then
+    h.log("the server returned 1 candidate for Invoked: cycling stays on it")
+    eq({ "foo(1)" }, texts, "candidates")
+  else
+    eq({ "foo(1)", "foo(2)", "foo(3)" }, texts, "candidates")
+  end
+  local function at(i)
+    return texts[(i - 1) % n + 1]
+  end
+  expect_ghost(at(2), 3, 4, "next candidate")
+  type_keys("<M-]>")
+  expect_ghost(at(3), 3, 4, "next candidate again")
+  type_keys("<M-[>")
+  expect_ghost(at(2), 3, 4, "previous candidate")
+  eq({ "x = " .. at(2) }, h.screen(4, 4), "screen while cycling")
+  local cycled_id = state().items[state().index].id
+
+  -- 4. Dismiss; then the keys fall back to their usual meaning.
+  type_keys("<C-]>")
+  eq(nil, h.ghost(), "ghost text after dismiss")
+  eq("x = ", h.buffer()[4], "line after dismiss")
+  type_keys("<Tab>")
+  eq("x = \t", h.buffer()[4], "<Tab> with no suggestion inserts a tab")
+
+  -- 5. Typing while a request is in flight: the old answer must never show.
+  local before = state().responses
+  type_keys("<CR>y = ")
+  h.wait_for("a request in flight for y = ", function()
+    return state().request ~= nil
+  end)
+  type_keys("z")
+  h.wait_for("the answer for y = z", function()
+    return state().responses > before and state().request == nil
+  end)
+  eq(nil, h.ghost(), "ghost text after typing past an in-flight request")
+  eq("y = z", h.buffer()[5], "line 5")
+
+  -- 6. Leaving insert mode dismisses.
+  type_keys("<BS>")
+  expect_ghost("bar()", 4, 4, "the suggestion after y = ")
+  type_keys("<Esc>")
+  eq(nil, h.ghost(), "ghost text after <Esc>")
+
+  -- 7. What the server was told.
+  if id == nil then
+    error("the server sent no suggestion id (item.command.arguments[1].id)")
+  end
+  eq({ { id = id, kind = "word", acceptedText = "total" },
+       { id = id, kind = "line", acceptedText = " = a + b\n" },
+       { id = id, kind = "all", acceptedText = "    return total" } },
+    h.sent_of("coderd/didAccept"), "coderd/didAccept")
+  local rejected = ids_of("coderd/didReject", "id")
+  eq(cycled_id, rejected[1], "coderd/didReject after <C-]>")
+  eq(2, #rejected, "coderd/didReject count (<C-]> and <Esc>)")
+  eq(id, ids_of("coderd/didShow", "id")[1], "first coderd/didShow")
+  local status = h.request("coderd/status", vim.empty_dict())
+  local ev = status.events
+  eq({ accepted = 1, partial = 2, rejected = 2, unknown_ids = 0 },
+    { accepted = ev.accepted, partial = ev.partial, rejected = ev.rejected, unknown_ids = ev.unknown_ids },
+    "coderd/status events")
+  eq(#ids_of("coderd/didShow"), ev.shown, "coderd/status shown")
+end
+
+local function real()
+  h.wait_for("the server to start", function()
+    return h.client.ready()
+  end, 15000)
+  type_keys("Go    ")
+  type_keys("<M-]>") -- Invoked: the model answers even where the policy might stay quiet
+  h.wait_for("an answer from the model", function()
+    return state().responses > 0 and state().request == nil
+  end, 20000)
+  local status = h.request("coderd/status", vim.empty_dict())
+  eq("ready", status.state, "coderd/status state")
+  local g = h.ghost()
+  if not g then
+    h.log("the model suggested nothing here (the round trip completed)")
+    return
+  end
+  local text = state().rest
+  h.log("ghost text: " .. vim.inspect(text))
+  eq(text, g.first .. (#g.lines > 0 and ("\n" .. table.concat(g.lines, "\n")) or ""),
+    "the extmark shows the suggestion")
+  type_keys("<Tab>")
+  eq("    " .. text, table.concat(h.buffer(), "\n", 2), "buffer after accept all")
+end
+
+h.run(mode == "real" and real or fake, 25000)

@@ -50,7 +50,9 @@ if [ "$(cat "$CACHE/code-server/.stamp" 2>/dev/null)" != "$CODE_SERVER_VERSION" 
   npm install --prefix "$CACHE/code-server" --no-save --no-package-lock \
     "code-server@$CODE_SERVER_VERSION" > "$CACHE/code-server-install.log" 2>&1 \
     || { tail -40 "$CACHE/code-server-install.log" >&2; exit 1; }
-  "$CACHE/code-server/node_modules/.bin/code-server" --version
+  # --version writes a default config.yaml under $XDG_CONFIG_HOME: keep it out of ~/.config
+  XDG_CONFIG_HOME="$CACHE/code-server/.xdg" XDG_DATA_HOME="$CACHE/code-server/.xdg" \
+    "$CACHE/code-server/node_modules/.bin/code-server" --version
   echo "$CODE_SERVER_VERSION" > "$CACHE/code-server/.stamp"
 fi
 
