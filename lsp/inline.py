@@ -31,7 +31,10 @@ ACCEPTED_COMMAND = "coderd.accepted"
 
 
 def register_inline_completion(server: "CoderdServer") -> None:
-    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    # A non-empty options object: Emacs's json reader turns an empty {} into nil ("no capability").
+    @server.feature(
+        types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions(work_done_progress=False)
+    )
     async def on_inline_completion(params: types.InlineCompletionParams):
         return await inline_completion(server, params)
 

@@ -1,4 +1,4 @@
-;;; coderd.el --- Ghost-text code completions from a local coderd server  -*- lexical-binding: t; -*-
+;;; coderd.el --- Ghost-text completions from a local coderd server  -*- lexical-binding: t; -*-
 
 ;; Version: 0.1.0
 ;; Package-Requires: ((emacs "28.1") (jsonrpc "1.0.14"))
@@ -48,6 +48,7 @@
 (declare-function coderd-jsonrpc--attach "coderd-jsonrpc")
 (declare-function coderd-jsonrpc--detach "coderd-jsonrpc")
 (declare-function coderd-jsonrpc--prepare "coderd-jsonrpc")
+(declare-function coderd-jsonrpc--connection "coderd-jsonrpc")
 
 ;;; Customization
 
@@ -168,14 +169,16 @@ Then \\[eglot] in such a buffer starts `coderd-server-command', and
     (coderd-mode 1)))
 
 (defun coderd--async-request (conn method params &rest args)
-  "Send an async request; return its id when jsonrpc tells us, else nil."
-  (let ((r (if (fboundp 'jsonrpc--async-request-1) ; returns (ID TIMER); the public one returns nil
+  "Send METHOD with PARAMS and ARGS to CONN; return the request id, or nil.
+`jsonrpc-async-request' returns nil, so use its worker when it exists."
+  (let ((r (if (fboundp 'jsonrpc--async-request-1) ; returns (ID TIMER)
                (apply #'jsonrpc--async-request-1 conn method params args)
              (apply #'jsonrpc-async-request conn method params args))))
     (if (consp r) (car r) (and (integerp r) r))))
 
 (defun coderd--notify (method id &rest more)
-  "Send coderd notification METHOD about suggestion ID (skipped when ID is nil)."
+  "Send notification METHOD about suggestion ID with the plist MORE.
+Skipped when ID is nil (a server that does not name its suggestions)."
   (when (and id coderd--conn (jsonrpc-running-p coderd--conn))
     (jsonrpc-notify coderd--conn method (append (list :id id) more))))
 
@@ -386,6 +389,24 @@ TRIGGER-KIND is 1 (Invoked) or 2 (Automatic)."
   (coderd--clear t)
   (coderd--cycle 0))
 
+;;; Status
+
+(defun coderd--connection ()
+  "The connection the current buffer would use, or nil."
+  (pcase coderd-backend
+    ('eglot (and (featurep 'eglot) (eglot-managed-p) (eglot-current-server)))
+    ('jsonrpc (require 'coderd-jsonrpc) (coderd-jsonrpc--connection))))
+
+(defun coderd-status ()
+  "Show the server's state and the latency of its last completion."
+  (interactive)
+  (let* ((conn (or (coderd--connection) (user-error "No coderd server for this buffer")))
+         (status (jsonrpc-request conn :coderd/status nil :timeout 5))
+         (ms (plist-get (plist-get status :last) :total_ms)))
+    (message "coderd %s: %s, model %s%s" (plist-get status :version) (plist-get status :state)
+             (or (plist-get status :model) "-")
+             (if (numberp ms) (format ", last completion %.0f ms" ms) ""))))
+
 ;;; Modes
 
 ;;;###autoload
@@ -395,14 +416,20 @@ TRIGGER-KIND is 1 (Invoked) or 2 (Automatic)."
   (if coderd-mode
       (progn
         (add-hook 'post-command-hook #'coderd--post-command nil t)
+        ;; A new major mode kills the local state: clean up before (overlay, didClose).
+        (add-hook 'change-major-mode-hook #'coderd--turn-off nil t)
         (setq coderd--last-tick (buffer-chars-modified-tick))
         (when (eq coderd-backend 'jsonrpc)
           (require 'coderd-jsonrpc)
           (coderd-jsonrpc--attach)))
     (remove-hook 'post-command-hook #'coderd--post-command t)
+    (remove-hook 'change-major-mode-hook #'coderd--turn-off t)
     (when (timerp coderd--timer) (cancel-timer coderd--timer))
     (coderd-dismiss)
     (when (featurep 'coderd-jsonrpc) (coderd-jsonrpc--detach))))
+
+(defun coderd--turn-off ()
+  (coderd-mode -1))
 
 (defun coderd--turn-on ()
   (when (and (derived-mode-p 'prog-mode) (not (minibufferp)))

@@ -29,11 +29,14 @@ ERT_FILE = ELISP / "test" / "coderd-test.el"
 EMACS = shutil.which("emacs")
 DEBIAN_ELPA = "/usr/share/emacs/site-lisp/elpa"
 
-# On an empty line inside a function: a multi-line reply, so word and line accepts differ.
-SCRIPT = {"rules": [{"after": "def add(a, b):\n    ", "reply": "total = a + b\n    return total"}]}
+# On an empty line inside a function: a multi-line reply, so word and line accepts differ;
+# three candidates for Invoked requests (cycling). coderd-test.el asserts exactly these texts.
+SCRIPT = {"rules": [{"after": "def add(a, b):\n    ", "replies": [
+    "total = a + b\n    return total", "return a + b", "result = a + b\n    return result"]}]}
 WRONG = {"rules": [{"after": "def add(a, b):\n    ", "reply": "total = a - b\n    return total"}]}
 
-pytestmark = pytest.mark.skipif(EMACS is None, reason="emacs is not installed (apt install emacs-nox)")
+pytestmark = pytest.mark.skipif(EMACS is None,
+                                reason="emacs is not installed (apt install emacs-nox)")
 
 
 def _probe(form: str) -> bool:

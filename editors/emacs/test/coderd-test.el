@@ -5,8 +5,9 @@
 ;; Run (from the repository root; tests/e2e/test_emacs.py does this with a scratch HOME):
 ;;
 ;;   CODERD_TEST_PYTHON=$PWD/.venv/bin/python \
-;;   CODERD_FAKE_SCRIPT='{"rules": [{"after": "def add(a, b):\n    ",
-;;                         "reply": "total = a + b\n    return total"}]}' \
+;;   CODERD_FAKE_SCRIPT='{"rules": [{"after": "def add(a, b):\n    ", "replies":
+;;     ["total = a + b\n    return total", "return a + b",
+;;      "result = a + b\n    return result"]}]}' \
 ;;   emacs --batch -Q -l editors/emacs/test/coderd-test.el -f ert-run-tests-batch-and-exit
 ;;
 ;; Tags: `unit' (no server), `eglot' and `jsonrpc' (the scripted server,
@@ -113,25 +114,41 @@ The buffer is shown in the selected window, where `execute-kbd-macro' works."
   (should-not (coderd-test--ghost))
   (should-not coderd--active))
 
+(defconst coderd-test--candidates
+  (list coderd-test--expected "return a + b" "result = a + b\n    return result")
+  "What the scripted server offers for an Invoked request, best first.")
+
 (defun coderd-test--check-cycle-and-dismiss ()
   (erase-buffer)
   (insert "def add(a, b):")
   (coderd-test--type-newline-and-wait)
   (coderd-test--keys "M-n")                   ; an Invoked request: up to 3 candidates
   (coderd-test--wait (lambda () coderd--invoked) "the Invoked answer")
-  (let ((texts (mapcar #'coderd--item-text coderd--items)))
-    (should (member coderd-test--expected texts))
-    (should (equal texts (delete-dups (copy-sequence texts))))
-    (should (equal (coderd-test--ghost) (nth coderd--index texts)))
-    (coderd-test--keys "M-n")
-    (should (equal (coderd-test--ghost)
-                   (nth (mod (1+ (cl-position coderd-test--expected texts :test #'equal)) (length texts))
-                        texts)))
-    (coderd-test--keys "M-p"))
-  (should (equal (coderd-test--ghost) coderd-test--expected))
+  (should (equal (mapcar #'coderd--item-text coderd--items) coderd-test--candidates))
+  ;; The list holds the shown text first, so "next" moves on to the second candidate.
+  (should (equal (coderd-test--ghost) (nth 1 coderd-test--candidates)))
+  (coderd-test--keys "M-n")
+  (should (equal (coderd-test--ghost) (nth 2 coderd-test--candidates)))
+  (coderd-test--keys "M-p")
+  (should (equal (coderd-test--ghost) (nth 1 coderd-test--candidates)))
+  (coderd-test--keys "M-n M-n")
+  (should (equal (coderd-test--ghost) (nth 0 coderd-test--candidates)))
   (coderd-test--keys "C-g")
   (should-not (coderd-test--ghost))
+  (should-not coderd--active)
   (should (equal (coderd-test--text) "def add(a, b):\n    ")))
+
+(defun coderd-test--check-events (conn)
+  "The server's record of the notifications sent by the two checks above."
+  (let ((events (plist-get (jsonrpc-request conn :coderd/status nil :timeout 10) :events)))
+    ;; shown: the two typed suggestions and the three candidates; partial: word and line;
+    ;; accepted: the rest at once; rejected: the dismissed candidate.
+    (should (equal (list :shown (plist-get events :shown)
+                         :accepted (plist-get events :accepted)
+                         :partial (plist-get events :partial)
+                         :rejected (plist-get events :rejected)
+                         :unknown_ids (plist-get events :unknown_ids))
+                   '(:shown 5 :accepted 1 :partial 2 :rejected 1 :unknown_ids 0)))))
 
 ;;; Unit tests
 
@@ -237,7 +254,8 @@ The buffer is shown in the selected window, where `execute-kbd-macro' works."
             (progn
               (should coderd-mode)     ; turned on by `eglot-managed-mode-hook'
               (coderd-test--check-accepts)
-              (coderd-test--check-cycle-and-dismiss))
+              (coderd-test--check-cycle-and-dismiss)
+              (coderd-test--check-events server))
           (eglot-shutdown server))))))
 
 ;;; End to end: jsonrpc (no eglot)
@@ -257,7 +275,10 @@ The buffer is shown in the selected window, where `execute-kbd-macro' works."
                    (doc (jsonrpc-request (car prepared) :coderd/document
                                          (list :uri coderd-jsonrpc--uri) :timeout 10)))
               (should (equal (plist-get doc :text) (coderd-test--text))))
-            (coderd-test--check-cycle-and-dismiss))
+            (should (string-match-p "\\`coderd .*: ready, model scripted-fake, last completion"
+                                    (coderd-status)))
+            (coderd-test--check-cycle-and-dismiss)
+            (coderd-test--check-events coderd-jsonrpc--connection))
         (coderd-mode -1)
         (coderd-shutdown)))))
 
