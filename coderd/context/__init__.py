@@ -1,0 +1,1 @@
+"""Repository-level context: the workspace index, kept fresh by a file watcher."""

@@ -1,0 +1,1 @@
+"""Per-language tree-sitter queries (data files, loaded with importlib.resources)."""

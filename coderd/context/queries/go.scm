@@ -1,0 +1,24 @@
+; Definitions: @definition.<kind> is the whole node, @name its name, @body where the signature
+; ends, @container the receiver type of a method.
+(function_declaration name: (identifier) @name body: (block) @body) @definition.function
+(method_declaration
+  receiver: (parameter_list (parameter_declaration
+    type: [(type_identifier) @container
+           (pointer_type (type_identifier) @container)
+           (generic_type type: (type_identifier) @container)
+           (pointer_type (generic_type type: (type_identifier) @container))]))
+  name: (field_identifier) @name body: (block) @body) @definition.method
+(type_spec name: (type_identifier) @name type: (struct_type (field_declaration_list) @body)) @definition.struct
+(type_spec name: (type_identifier) @name type: (interface_type)) @definition.interface
+(type_spec name: (type_identifier) @name
+  type: [(type_identifier) (qualified_type) (pointer_type) (slice_type) (map_type) (array_type)
+         (function_type) (channel_type) (generic_type)]) @definition.type
+(type_alias name: (type_identifier) @name) @definition.type
+(source_file (const_declaration (const_spec name: (identifier) @name) @definition.constant))
+(source_file (var_declaration (var_spec name: (identifier) @name) @definition.variable))
+
+; Imports: `import "fmt"`, `import m "a/b/math"` (the alias is the local package name).
+(import_spec name: (_) @import.alias path: (interpreted_string_literal) @import.module) @import
+(import_spec !name path: (interpreted_string_literal) @import.module) @import
+
+[(identifier) (type_identifier) (field_identifier) (package_identifier)] @identifier

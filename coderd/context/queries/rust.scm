@@ -1,0 +1,36 @@
+; Definitions: @definition.<kind> is the whole node, @name its name, @body where the signature
+; ends, @container the type an impl block is for (or the trait a default method belongs to).
+(function_item name: (identifier) @name body: (_) @body) @definition.function
+(function_signature_item name: (identifier) @name) @definition.function
+(impl_item type: (_) @container
+  body: (declaration_list (function_item name: (identifier) @name body: (_) @body) @definition.method))
+(trait_item name: (type_identifier) @container
+  body: (declaration_list [(function_item name: (identifier) @name body: (_) @body)
+                           (function_signature_item name: (identifier) @name)] @definition.method))
+(struct_item name: (type_identifier) @name body: (_) @body) @definition.struct
+(struct_item name: (type_identifier) @name !body) @definition.struct
+(union_item name: (type_identifier) @name body: (_) @body) @definition.struct
+(enum_item name: (type_identifier) @name body: (_) @body) @definition.enum
+(trait_item name: (type_identifier) @name body: (_) @body) @definition.trait
+(type_item name: (type_identifier) @name) @definition.type
+(const_item name: (identifier) @name) @definition.constant
+(static_item name: (identifier) @name) @definition.constant
+(macro_definition name: (identifier) @name) @definition.macro
+(mod_item name: (identifier) @name body: (_) @body) @definition.module
+
+; Imports: `use a::b::{c, d as e};` (the module is the whole argument as written; the names are
+; its leaves) and `mod util;` (a file module).
+(use_declaration argument: (_) @import.module) @import
+(use_declaration argument: (identifier) @import.name)
+(use_declaration argument: (scoped_identifier name: (identifier) @import.name))
+(use_declaration argument: (use_as_clause path: [(identifier) @import.name
+                                                 (scoped_identifier name: (identifier) @import.name)]
+                                          alias: (identifier) @import.alias))
+(use_list (identifier) @import.name)
+(use_list (scoped_identifier name: (identifier) @import.name))
+(use_list (use_as_clause path: [(identifier) @import.name
+                                (scoped_identifier name: (identifier) @import.name)]
+                         alias: (identifier) @import.alias))
+(mod_item name: (identifier) @import.module !body) @import
+
+[(identifier) (type_identifier) (field_identifier)] @identifier

@@ -1,0 +1,52 @@
+"""Helpers for the workspace-index tests (imported by name: tests/context is on sys.path)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from coderd.context.index import WorkspaceIndex
+from coderd.context.watch import WorkspaceWatcher
+
+# Generous: the suite must pass on a loaded 2-core machine. Waits end as soon as the condition
+# holds, so the deadline costs nothing when things are fast.
+DEADLINE_S = 20.0
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = DEADLINE_S, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        time.sleep(0.01)
+
+
+def write(root: Path, rel: str, text: str | bytes) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def names(index: WorkspaceIndex, rel: str) -> set[str]:
+    symbols = index.file(rel)
+    return {d.name for d in symbols.definitions} if symbols else set()
+
+
+
+def settle(index: WorkspaceIndex, watcher: WorkspaceWatcher, root: Path) -> None:
+    """Wait until the index equals a fresh rebuild of the disk (the watcher has caught up)."""
+    expected = fresh_dump(root)
+    wait_for(lambda: index.dump() == expected, what="index == fresh rebuild")
+    assert watcher.wait_idle(DEADLINE_S)
+
+
+def fresh_dump(root: Path) -> list[tuple]:
+    rebuilt = WorkspaceIndex(root)
+    rebuilt.rescan()  # synchronously, in this thread
+    rebuilt.close()
+    return rebuilt.dump()
