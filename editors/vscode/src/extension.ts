@@ -19,6 +19,9 @@ class Coderd implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private readonly log = vscode.window.createOutputChannel('coderd', { log: true }); // languageclient >= 10 needs a LogOutputChannel
   private readonly tracker = new SuggestionTracker((method, params) => {
+    // Accepts and rejects are user actions, rare enough for the info level; shows are not.
+    const line = `${method} ${JSON.stringify(params)}`;
+    if (method === 'coderd/didShow') this.log.debug(line); else this.log.info(line);
     if (this.client?.state === State.Running) {
       void this.client.sendNotification(method, params).catch(() => undefined);
     }

