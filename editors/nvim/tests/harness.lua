@@ -3,9 +3,9 @@
 -- (extmarks) and the screen (screenstring after redraw). Loaded with dofile().
 --
 -- Keys are typed with nvim_input, so mappings and autocmds run as they do for a user.
-local t0 = vim.loop.hrtime()
+local t0 = (vim.uv or vim.loop).hrtime()
 local function ms()
-  return math.floor((vim.loop.hrtime() - t0) / 1e6)
+  return math.floor(((vim.uv or vim.loop).hrtime() - t0) / 1e6)
 end
 local function log(msg)
   io.stdout:write(("[%5d ms] %s\n"):format(ms(), msg))
@@ -32,7 +32,7 @@ end
 -- Coroutine plumbing -----------------------------------------------------------------------
 local co
 local function resume_later(delay)
-  local timer = vim.loop.new_timer()
+  local timer = (vim.uv or vim.loop).new_timer()
   timer:start(delay, 0, function()
     timer:close()
     vim.schedule(function()
@@ -72,7 +72,8 @@ end
 
 local function eq(expected, actual, what)
   if not vim.deep_equal(expected, actual) then
-    error(("%s:\n  expected %s\n  actual   %s"):format(what, vim.inspect(expected), vim.inspect(actual)), 2)
+    error(("%s:\n  expected %s\n  actual   %s")
+      :format(what, vim.inspect(expected), vim.inspect(actual)), 2)
   end
 end
 
@@ -165,7 +166,7 @@ end
 
 --- Runs `body` in a coroutine; exits 0 when it returns, 1 when it fails or takes too long.
 local function run(body, timeout_ms)
-  local watchdog = vim.loop.new_timer()
+  local watchdog = (vim.uv or vim.loop).new_timer()
   watchdog:start(timeout_ms, 0, vim.schedule_wrap(function()
     finish(1, ("FAIL: the test took longer than %d ms"):format(timeout_ms))
   end))

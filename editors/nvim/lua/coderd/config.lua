@@ -9,7 +9,7 @@ M.defaults = {
   cmd_env = nil,
   -- Sent as `initializationOptions` (the [completion]/[model] settings of coderd's config file).
   init_options = {},
-  -- Filetypes to complete in: nil = every normal file buffer; or a list such as { "python", "lua" }.
+  -- Filetypes to complete in: nil = every file buffer; or a list such as { "python", "lua" }.
   filetypes = nil,
   -- Finer control: function(bufnr) -> boolean, checked after `filetypes`. nil = always.
   enabled = nil,
@@ -23,7 +23,7 @@ M.defaults = {
     accept = "<Tab>",             -- insert the whole suggestion
     accept_word = "<M-Right>",    -- insert its next word
     accept_line = "<M-C-Right>",  -- insert up to and including its next line break
-    next = "<M-]>",               -- next candidate (asks the server for several: triggerKind Invoked)
+    next = "<M-]>",               -- next candidate (asks for several: triggerKind Invoked)
     prev = "<M-[>",               -- previous candidate
     dismiss = "<C-]>",            -- hide the suggestion (sends coderd/didReject)
   },

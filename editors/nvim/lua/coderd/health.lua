@@ -39,14 +39,16 @@ function M.check()
     warn("the server is not running", { "Open a file: the client starts with the first buffer" })
     return
   end
-  ok(("client running (id %d, position encoding %s)"):format(client.id, tostring(client.offset_encoding)))
+  ok(("client running (id %d, position encoding %s)")
+    :format(client.id, tostring(client.offset_encoding)))
   local status, why = coderd.status(3000)
   if not status then
     warn("coderd/status: " .. tostring(why))
     return
   end
   local state = tostring(status.state)
-  local line = ("server %s: state %s, model %s"):format(tostring(status.version), state, tostring(status.model))
+  local line = ("server %s: state %s, model %s")
+    :format(tostring(status.version), state, tostring(status.model))
   if state == "ready" then
     ok(line)
   elseif state == "loading" or state == "prefix-only" then

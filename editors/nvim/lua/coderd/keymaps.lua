@@ -2,10 +2,6 @@
 -- to run the action (<Cmd> runs it right after) or to give the key its usual meaning.
 local M = {}
 
-local function termcodes(keys)
-  return vim.api.nvim_replace_termcodes(keys, true, false, true)
-end
-
 local ACTIONS = {
   -- name = { method of require("coderd"), falls back to the key when nothing is shown }
   accept = { "accept", true },
@@ -27,14 +23,13 @@ function M.apply(keys, api)
     local lhs = keys[name]
     if type(lhs) == "string" and lhs ~= "" then
       local method, fallback = spec[1], spec[2]
-      local run = termcodes(("<Cmd>lua require('coderd').%s()<CR>"):format(method))
-      local key = termcodes(lhs)
+      local run = ("<Cmd>lua require('coderd').%s()<CR>"):format(method)
       vim.keymap.set("i", lhs, function()
         if fallback and not api.is_visible() then
-          return key
+          return lhs
         end
         return run
-      end, { expr = true, silent = true, replace_keycodes = false, desc = "coderd: " .. name })
+      end, { expr = true, silent = true, replace_keycodes = true, desc = "coderd: " .. name })
       table.insert(mapped, lhs)
     end
   end

@@ -79,7 +79,8 @@ local function drop(bufnr, s, reject)
   if reject and item and item.id and s.rest and not s.accepted_any then
     client.notify("coderd/didReject", { id = item.id })
   end
-  s.items, s.index, s.rest, s.at, s.accepted_any, s.invoked = nil, nil, nil, nil, nil, nil
+  s.items, s.index, s.rest, s.at = nil, nil, nil, nil
+  s.accepted_any, s.advanced, s.invoked = nil, nil, nil
   ghost.clear(bufnr)
 end
 
@@ -96,7 +97,7 @@ end
 local function show_index(bufnr, s, index)
   s.index = index
   s.rest = s.items[index].text
-  s.accepted_any = nil
+  s.accepted_any, s.advanced = nil, nil
   render(bufnr, s)
 end
 
@@ -167,7 +168,7 @@ local function schedule_request(bufnr, s)
   if not opts.auto_trigger then
     return
   end
-  s.timer = s.timer or vim.loop.new_timer()
+  s.timer = s.timer or (vim.uv or vim.loop).new_timer()
   s.timer:stop()
   s.timer:start(opts.debounce_ms, 0, vim.schedule_wrap(function()
     if vim.api.nvim_buf_is_valid(bufnr) then
@@ -205,7 +206,7 @@ function M.on_change(bufnr)
   if s.rest then
     local rest = typed_ahead(s, now)
     if rest then
-      s.rest, s.accepted_any = rest, true
+      s.rest, s.advanced = rest, true -- the candidates now start before the cursor
       render(bufnr, s)
       return
     end
@@ -218,7 +219,7 @@ end
 --- Next (direction 1) or previous (-1) candidate; asks the server (Invoked) the first time.
 function M.cycle(bufnr, direction)
   local s = state(bufnr)
-  if s.rest and s.invoked and not s.accepted_any and same_place(s.at, here(bufnr)) then
+  if s.rest and s.invoked and not s.advanced and same_place(s.at, here(bufnr)) then
     show_index(bufnr, s, (s.index - 1 + direction) % #s.items + 1)
     return
   end
@@ -251,7 +252,7 @@ function M.accept(bufnr, kind)
   if rest == "" then
     drop(bufnr, s, false)
   else
-    s.rest, s.accepted_any = rest, true
+    s.rest, s.accepted_any, s.advanced = rest, true, true
     render(bufnr, s)
   end
   return true
