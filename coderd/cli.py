@@ -11,10 +11,13 @@ from typing import Callable, Sequence
 
 from . import __version__
 from .config import LoadedSettings, load_settings
+from .context.provider import ContextProvider
 from .engine.base import EngineError
 from .engine.loader import load_engine
 from .logs import setup_logging
 from .service import CompletionService, DocumentSnapshot
+
+INDEX_WAIT_S = 60
 
 # A command registers its sub-parser and returns the function that runs it.
 CommandSetup = Callable[["argparse._SubParsersAction"], None]
@@ -36,6 +39,8 @@ def build_parser(extra: Sequence[CommandSetup] = ()) -> argparse.ArgumentParser:
     complete.add_argument("location", metavar="FILE:LINE:COL")
     complete.add_argument("--model", type=Path, help="GGUF file (overrides model.path)")
     complete.add_argument("--json", action="store_true", help="also print prompt pieces and timings")
+    complete.add_argument("--workspace", type=Path,
+                          help="root whose files give repository context (default: the git root, else the file's folder)")
     complete.set_defaults(run=run_complete)
 
     doctor = commands.add_parser("doctor", help="check the llama.cpp build, the model and the configuration")
@@ -76,6 +81,15 @@ def settings_for_cli(model: Path | None) -> LoadedSettings:
     return loaded
 
 
+def workspace_of(path: Path) -> Path:
+    """The nearest folder above `path` holding .git, else the file's own folder."""
+    here = path.resolve().parent
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return here
+
+
 def parse_location(location: str) -> tuple[Path, int, int]:
     try:
         file, line, col = location.rsplit(":", 2)
@@ -100,7 +114,14 @@ def run_complete(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         raise SystemExit(f"coderd: cannot read {path} as UTF-8 text: {exc}")
     loaded = settings_for_cli(args.model)
-    service = CompletionService(loaded.settings, load_engine)
+    context = None
+    if loaded.settings.context.enabled:
+        context = ContextProvider(loaded.settings.context, [args.workspace or workspace_of(path)])
+        index = context.index_for(path)
+        if index is not None and not index.wait_ready(INDEX_WAIT_S):  # one shot: let it finish
+            print(f"coderd: the workspace index is still building after {INDEX_WAIT_S} s; "
+                  "completing with what it has", file=sys.stderr)
+    service = CompletionService(loaded.settings, load_engine, context)
     service.start()
     try:
         info = service.model_ready.result()
@@ -109,7 +130,8 @@ def run_complete(args: argparse.Namespace) -> int:
         return 1
     for warning in info.warnings:
         print(f"coderd: warning: {warning}", file=sys.stderr)
-    snapshot = DocumentSnapshot(str(path.resolve()), text, offset_of(text, line, col), path.suffix.lstrip("."))
+    snapshot = DocumentSnapshot(str(path.resolve()), text, offset_of(text, line, col),
+                                path.suffix.lstrip("."), path=str(path.resolve()))
     outcome = service.submit(snapshot).future.result()
     service.shutdown()
     if outcome.status != "ok":
@@ -124,6 +146,8 @@ def run_complete(args: argparse.Namespace) -> int:
         "model": {"name": info.name, "path": info.path, "fim_ids": info.fim_ids,
                   "prefix_only": info.prefix_only, "n_ctx": info.n_ctx},
         "prompt": {
+            "context": list(outcome.context_chunks),
+            "context_text": outcome.context_text,
             "prefix_text": outcome.prefix_text,
             "suffix_text": outcome.suffix_text,
             "pieces": [{"name": name, "ids": list(ids)} for name, ids in outcome.pieces],

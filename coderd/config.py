@@ -42,6 +42,7 @@ from coderd import paths
 from coderd.config_schema import (
     ENV_PREFIX,
     CompletionSettings,
+    ContextSettings,
     FieldSpec,
     LogSettings,
     ModelSettings,
@@ -56,7 +57,7 @@ from coderd.config_schema import (
 )
 
 __all__ = [
-    "CompletionSettings", "ConfigProblem", "LoadedSettings", "LogSettings", "ModelSettings",
+    "CompletionSettings", "ConfigProblem", "ContextSettings", "LoadedSettings", "LogSettings", "ModelSettings",
     "Settings", "default_config_toml", "load_settings", "settings_as_dict",
 ]
 

@@ -92,6 +92,19 @@ class CompletionSettings:
         "typing gets one", minimum=1, maximum=10)
 
 
+@dataclass(frozen=True)
+class ContextSettings:
+    """[context]: definitions from other files of the workspace, placed before the prefix."""
+
+    enabled: bool = setting(True, "add repository context from the workspace index")
+    budget_tokens: int = setting(
+        256, "budget for repository context, in model tokens (it is cached across keystrokes, "
+        "but every token of it slows decoding a little)", minimum=0, maximum=1_000_000)
+    nearby_lines: int = setting(
+        30, "lines above the cursor whose identifiers are looked up in the index",
+        minimum=0, maximum=10_000)
+
+
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -108,6 +121,7 @@ class Settings:
 
     model: ModelSettings = field(default_factory=ModelSettings)
     completion: CompletionSettings = field(default_factory=CompletionSettings)
+    context: ContextSettings = field(default_factory=ContextSettings)
     log: LogSettings = field(default_factory=LogSettings)
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 import queue
+from pathlib import Path
 import threading
 from concurrent.futures import Future, InvalidStateError
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from .config import Settings
+from .context.provider import ContextProvider
 from .engine.base import CancelToken, Engine, EngineError, GenerationLimits, ModelInfo
 from .engine.base import RequestStats
 from .feedback import Feedback
@@ -37,6 +39,7 @@ class DocumentSnapshot:
     offset: int  # cursor, in code points into `text`
     language_id: str = ""
     candidates: int = 1  # more when the user asked explicitly (to cycle through them)
+    path: str | None = None  # the file on disk, when the document is one: for repository context
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class Outcome:
     prefix_text: str = ""
     suffix_text: str = ""
     mode: str = ""
+    context_chunks: tuple[dict, ...] = ()  # what repository context went in: path, lines, source, tokens
+    context_text: str = ""
 
 
 @dataclass
@@ -67,9 +72,12 @@ class Ticket:
 
 
 class CompletionService:
-    def __init__(self, settings: Settings, engine_factory: EngineFactory) -> None:
+    def __init__(self, settings: Settings, engine_factory: EngineFactory,
+                 context: ContextProvider | None = None) -> None:
         self.settings = settings
         self._engine_factory = engine_factory
+        self.context = context
+        self._context_ids: dict[str, tuple[str, tuple[int, ...]]] = {}  # key -> (text, its ids)
         self._engine: Engine | None = None
         self._builder: PromptBuilder | None = None
         self.model_ready: Future[ModelInfo] = Future()
@@ -130,6 +138,8 @@ class CompletionService:
         for ticket in pending:
             ticket.cancel.cancel("shutdown")
         self._queue.put(None)
+        if self.context is not None:
+            self.context.close()
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
@@ -177,6 +187,19 @@ class CompletionService:
         log.info("model ready: %s", engine.info)
         self.model_ready.set_result(engine.info)
 
+    def _repository_context(self, snap: DocumentSnapshot, engine: Engine):
+        """Context ids for the head of the prompt; the same text gives the very same ids."""
+        if self.context is None or snap.path is None:
+            return (), (), ""
+        packed = self.context.context_for(Path(snap.path), snap.text, snap.offset, engine.tokenize)
+        if packed is None or not packed.text:
+            return (), (), ""
+        cached = self._context_ids.get(snap.key)
+        if cached is None or cached[0] != packed.text:
+            cached = (packed.text, tuple(engine.tokenize(packed.text)))
+            self._context_ids[snap.key] = cached
+        return cached[1], tuple(packed.chunks), packed.text
+
     def _run(self, ticket: Ticket) -> Outcome:
         engine, builder = self._engine, self._builder
         if engine is None or builder is None:
@@ -184,6 +207,7 @@ class CompletionService:
         if ticket.cancel.cancelled:  # checked again right before the model runs
             return Outcome(status="cancelled", message=ticket.cancel.reason)
         snap = ticket.snapshot
+        context_ids, chunks, context_text = self._repository_context(snap, engine)
         built = builder.build(snap.key, snap.text, snap.offset)
         cursor = CursorContext(
             prefix=built.prefix_text, suffix=built.suffix_text, language_id=snap.language_id
@@ -195,12 +219,14 @@ class CompletionService:
             stop_strings=tuple(c.stop), stop_check=lambda text: stop_index(plan, cursor, text),
             candidates=max(1, snap.candidates),
         )
-        completion = engine.complete(built.prompt, limits, ticket.cancel)
+        prompt = replace(built.prompt, context_ids=context_ids)
+        completion = engine.complete(prompt, limits, ticket.cancel)
         self.last_stats = completion.stats
         outcome = Outcome(
             stats=completion.stats, prompt_ids=tuple(completion.prompt_ids),
             pieces=tuple((name, tuple(ids)) for name, ids in completion.pieces),
             prefix_text=built.prefix_text, suffix_text=built.suffix_text, mode=plan.mode.value,
+            context_chunks=chunks, context_text=context_text,
         )
         if completion.cancelled or ticket.cancel.cancelled:
             outcome.status, outcome.message = "cancelled", ticket.cancel.reason

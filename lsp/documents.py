@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from lsprotocol import types
+from pygls.uris import to_fs_path
 
 from .positions import UTF16, LineIndex, PositionError
 
@@ -17,6 +19,12 @@ log = logging.getLogger(__name__)
 
 # Larger buffers are still tracked (edits must apply), but are not sent to the model.
 MAX_COMPLETION_CHARS = 4 * 1024 * 1024
+
+
+def uri_to_path(uri: str) -> Path | None:
+    """The file behind a `file:` URI; None for untitled buffers and other schemes."""
+    path = to_fs_path(uri) if uri.startswith("file:") else None
+    return Path(path) if path else None
 
 
 @dataclass

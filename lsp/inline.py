@@ -16,7 +16,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from coderd.service import DocumentSnapshot
 
-from .documents import MAX_COMPLETION_CHARS
+from .documents import MAX_COMPLETION_CHARS, uri_to_path
 from .positions import PositionError
 
 if TYPE_CHECKING:
@@ -64,7 +64,9 @@ async def inline_completion(
     # An explicit request (the user asked, e.g. to cycle) gets several candidates; typing gets one.
     invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
     candidates = service.settings.completion.candidates if invoked else 1
-    ticket = service.submit(DocumentSnapshot(uri, doc.text, offset, doc.language_id, candidates))
+    path = uri_to_path(uri)
+    ticket = service.submit(DocumentSnapshot(
+        uri, doc.text, offset, doc.language_id, candidates, str(path) if path else None))
     try:
         outcome = await asyncio.wrap_future(ticket.future)
     except asyncio.CancelledError:

@@ -45,11 +45,13 @@ class CoderdProtocol(LanguageServerProtocol):
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
         self._server.documents.open(params.text_document)
+        self._server.document_changed(params.text_document.uri)
         yield from ()
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
         self._server.documents.change(params)
+        self._server.document_changed(params.text_document.uri)
         yield from ()
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from concurrent.futures import Future
 
 from lsprotocol import types
@@ -16,11 +17,12 @@ from pygls.lsp.server import LanguageServer
 
 from coderd import __version__
 from coderd.config import LoadedSettings, load_settings
+from coderd.context.provider import ContextProvider
 from coderd.engine.loader import load_engine
 from coderd.logs import setup_logging
 from coderd.service import CompletionService, EngineFactory
 
-from .documents import DocumentStore
+from .documents import DocumentStore, uri_to_path
 from .feedback import register_feedback
 from .inline import register_inline_completion
 from .protocol import CoderdProtocol
@@ -41,10 +43,13 @@ class CoderdServer(LanguageServer):
         self.service: CompletionService | None = None
         self._reported: set[str] = set()
 
-    def configure(self, init_options: object) -> None:
-        self.loaded = load_settings(init_options=init_options)
-        setup_logging(self.loaded.settings.log.level)
-        self.service = CompletionService(self.loaded.settings, self.engine_factory)
+    def configure(self, params: types.InitializeParams) -> None:
+        self.loaded = load_settings(init_options=params.initialization_options)
+        settings = self.loaded.settings
+        setup_logging(settings.log.level)
+        roots = workspace_roots(params)
+        context = ContextProvider(settings.context, roots) if settings.context.enabled and roots else None
+        self.service = CompletionService(settings, self.engine_factory, context)
         for problem in self.loaded.problems:
             log.warning("configuration: %s", problem)
 
@@ -79,9 +84,20 @@ class CoderdServer(LanguageServer):
         self._reported.add(key)
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
+    def document_changed(self, uri: str) -> None:
+        """Open buffers override the disk in the workspace index (it parses in its own thread)."""
+        context = self.service.context if self.service else None
+        doc = self.documents.get(uri)
+        path = uri_to_path(uri)
+        if context is not None and doc is not None and path is not None:
+            context.set_buffer(path, doc.text)
+
     def document_closed(self, uri: str) -> None:
         if self.service is not None:
             self.service.forget(uri)
+        path = uri_to_path(uri)
+        if self.service is not None and self.service.context is not None and path is not None:
+            self.service.context.clear_buffer(path)
 
     def report_server_error(self, error: Exception, source) -> None:
         """Out-of-band errors: logged every time, shown once.
@@ -98,12 +114,21 @@ class CoderdServer(LanguageServer):
         )
 
 
+def workspace_roots(params: types.InitializeParams) -> list[Path]:
+    """Workspace folders, else rootUri, else rootPath: the trees whose files give context."""
+    uris = [f.uri for f in params.workspace_folders or []] or ([params.root_uri] if params.root_uri else [])
+    roots = [p for p in (uri_to_path(u) for u in uris) if p is not None]
+    if not roots and params.root_path:
+        roots = [Path(params.root_path)]
+    return [r for r in roots if r.is_dir()]
+
+
 def build_server(engine_factory: EngineFactory = load_engine) -> CoderdServer:
     server = CoderdServer(engine_factory)
 
     @server.feature(types.INITIALIZE)
     def on_initialize(params: types.InitializeParams) -> None:
-        server.configure(params.initialization_options)
+        server.configure(params)
 
     @server.feature(types.INITIALIZED)
     def on_initialized(params: types.InitializedParams) -> None:

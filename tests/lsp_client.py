@@ -27,7 +27,8 @@ def scratch_env(home: Path, **extra: str) -> dict[str, str]:
 
 @contextlib.asynccontextmanager
 async def running_server(home: Path, *, fake: dict | None = None, model: Path | None = None,
-                         init_options: dict | None = None, encodings=None, env: dict | None = None):
+                         init_options: dict | None = None, encodings=None, env: dict | None = None,
+                         root: Path | None = None):
     extra = dict(env or {})
     if fake is not None:
         command = [sys.executable, str(TESTS / "fake_server.py")]
@@ -42,6 +43,7 @@ async def running_server(home: Path, *, fake: dict | None = None, model: Path | 
     result = await client.initialize_session(types.InitializeParams(
         capabilities=types.ClientCapabilities(general=general),
         initialization_options=init_options,
+        root_uri=root.as_uri() if root else None,
     ))
     client.init_result = result
     try:

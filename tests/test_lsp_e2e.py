@@ -126,3 +126,30 @@ async def test_cancel_request_during_long_prompt_evaluation(tmp_path, synthetic_
         last = (await status(client)).last
         assert last.stop_reason != "cancelled"
         assert state.state == "ready"
+
+
+async def test_repository_context_stays_cached_while_typing(tmp_path, tiny_model_path):
+    """With a workspace root, imported definitions go in front; keystrokes still reuse the cache."""
+    root = tmp_path / "ws"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "shapes.py").write_text(
+        "class Square:\n    def __init__(self, side):\n        self.side = side\n\n"
+        "    def area(self):\n        return self.side ** 2\n")
+    main = root / "pkg" / "main.py"
+    text = "from pkg.shapes import Square\n\n\ndef total(items):\n    result = \n    return result\n"
+    main.write_text(text)
+    uri = main.as_uri()
+    async with running_server(tmp_path / "home", model=tiny_model_path, root=root) as client:
+        open_doc(client, uri, text)
+        assert (await wait_until_ready(client)).state == "ready"
+        column = len("    result = ")
+        context_sizes, evaluated = [], []
+        for i, ch in enumerate("sum(Square(x).area()"):
+            edit(client, uri, i + 2, (4, column + i), (4, column + i), ch)
+            await inline(client, uri, 4, column + i + 1)
+            last = (await status(client)).last
+            context_sizes.append(last.context_tokens)
+            evaluated.append(last.evaluated_tokens)
+        # The index builds in the background; once the context is in, it stays the same.
+        assert context_sizes[-1] > 20 and len(set(context_sizes[-10:])) == 1, context_sizes
+        assert statistics.median(evaluated[-10:]) <= 8, evaluated

@@ -251,6 +251,13 @@ class WorkspaceIndex:
         with self._lock:
             return self._files.get(rel) if rel is not None else None
 
+    def buffer_text(self, path: str | os.PathLike[str]) -> str | None:
+        """The open editor buffer's text for `path`, or None when the disk is authoritative."""
+        rel = self.relative(path)
+        with self._lock:
+            entry = self._buffers.get(rel) if rel is not None else None
+        return entry[1] if entry else None
+
     def snapshot(self) -> dict[str, FileSymbols]:
         """A consistent copy of path -> symbols (the values are immutable)."""
         with self._lock:

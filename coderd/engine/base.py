@@ -64,6 +64,7 @@ class RequestStats:
     """What one request cost. Token counts are exact; times are wall-clock milliseconds."""
 
     prompt_tokens: int = 0  # tokens in the assembled prompt
+    context_tokens: int = 0  # of which repository context
     reused_tokens: int = 0  # taken from the KV cache without evaluation
     evaluated_tokens: int = 0  # run through llama_decode as prompt
     generated_tokens: int = 0

@@ -101,6 +101,7 @@ class LlamaEngine:
                 refresh_after=self._options.suffix_refresh_tokens,
             )
             stats.prompt_tokens = len(tokens)
+            stats.context_tokens = len(prompt.context_ids)
             stats.evaluated_tokens = plan.evaluated_count
             stats.reused_tokens = len(tokens) - plan.evaluated_count
             stats.suffix_shifted = plan.shift is not None
@@ -212,7 +213,9 @@ class LlamaEngine:
         """Greedy decoding from the cache's last logits, or from `first_token` when given."""
         started = time.perf_counter()
         deadline = started + limits.time_budget_s
-        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        # Invalid byte sequences are dropped, not shown as U+FFFD; an incomplete one at the end
+        # stays in the decoder and is never emitted.
+        decoder = codecs.getincrementaldecoder("utf-8")("ignore")
         text, generated = "", 0
         stats.stop_reason = "max_tokens"
         while generated < limits.max_tokens:

@@ -1,0 +1,130 @@
+"""Repository context in the prompt: imported definitions, DeepSeek path headers, stability."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from coderd.config import ContextSettings
+from coderd.context.provider import ContextProvider
+
+GEOMETRY = '''"""Shapes."""
+
+
+class Rectangle:
+    """An axis-aligned rectangle."""
+
+    def __init__(self, width: float, height: float) -> None:
+        self.width = width
+        self.height = height
+
+    def area(self) -> float:
+        return self.width * self.height
+
+
+def scale(shape: Rectangle, factor: float) -> Rectangle:
+    """A copy of `shape`, `factor` times larger."""
+    return Rectangle(shape.width * factor, shape.height * factor)
+
+
+def unrelated_helper():
+    return 42
+'''
+MAIN = "from pkg.geometry import Rectangle, scale\nfrom .units import METRES\n\n\ndef report(r):\n    bigger = scale(r, 2)\n    return \n"
+UNITS_TS = "export function toMetres(feet: number): number {\n  return feet * 0.3048;\n}\n"
+APP_TS = "import { toMetres } from './units';\n\nexport function show(f: number) {\n  const m = \n}\n"
+
+
+def workspace(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "geometry.py").write_text(GEOMETRY)
+    (root / "pkg" / "main.py").write_text(MAIN)
+    (root / "pkg" / "units.py").write_text("METRES = 1.0\n")
+    (root / "web").mkdir()
+    (root / "web" / "units.ts").write_text(UNITS_TS)
+    (root / "web" / "app.ts").write_text(APP_TS)
+    (root / ".env").write_text("SECRET_KEY = 'hunter2'\ndef scale(): pass\n")
+    return root
+
+
+def words(text: str) -> list[str]:
+    return text.split()
+
+
+def provider_for(root: Path, budget: int = 400) -> ContextProvider:
+    provider = ContextProvider(ContextSettings(budget_tokens=budget), [root])
+    assert provider.index_for(root / "pkg" / "main.py").wait_ready(30)
+    return provider
+
+
+def test_imported_definitions_come_with_deepseek_path_headers(tmp_path):
+    root = workspace(tmp_path)
+    provider = provider_for(root)
+    main = root / "pkg" / "main.py"
+    packed = provider.context_for(main, MAIN, MAIN.index("return ") + 7, words)
+    text = packed.text
+    assert text.startswith("# pkg/geometry.py\n")
+    assert "def scale(shape: Rectangle, factor: float) -> Rectangle:" in text
+    assert "class Rectangle:" in text and "    def area(self) -> float:" in text
+    assert "METRES = 1.0" in text and "# pkg/units.py\n" in text  # a relative import
+    assert "unrelated_helper" not in text and "hunter2" not in text
+    assert text.endswith("# pkg/main.py\n")  # the current file's header, right before its prefix
+    assert {c["source"] for c in packed.chunks} == {"import"}
+    provider.close()
+
+
+def test_typescript_relative_import_uses_line_comments(tmp_path):
+    root = workspace(tmp_path)
+    provider = provider_for(root)
+    app = root / "web" / "app.ts"
+    packed = provider.context_for(app, APP_TS, APP_TS.index("const m = ") + 10, words)
+    assert packed.text.startswith("// web/units.ts\nexport function toMetres(feet: number): number {")
+    assert packed.text.endswith("// web/app.ts\n")
+    provider.close()
+
+
+def test_keystrokes_inside_a_function_body_keep_the_context_bytes(tmp_path):
+    root = workspace(tmp_path)
+    provider = provider_for(root)
+    main = root / "pkg" / "main.py"
+    cursor = MAIN.index("return ") + 7
+    first = provider.context_for(main, MAIN, cursor, words).text
+    text = MAIN
+    for ch in "bigger.area()":
+        text = text[:cursor] + ch + text[cursor:]
+        cursor += 1
+        provider.set_buffer(main, text)  # as didChange does
+        assert provider.context_for(main, text, cursor, words).text == first
+    provider.close()
+
+
+def test_budget_is_respected(tmp_path):
+    root = workspace(tmp_path)
+    provider = provider_for(root, budget=40)
+    main = root / "pkg" / "main.py"
+    packed = provider.context_for(main, MAIN, MAIN.index("return ") + 7, words)
+    assert len(words(packed.text)) <= 40
+    assert packed.text.endswith("# pkg/main.py\n")
+    provider.close()
+
+
+def test_complete_json_shows_the_imported_definition_in_the_prompt(tmp_path, tiny_model_path):
+    from lsp_client import scratch_env
+
+    root = workspace(tmp_path)
+    exe = Path(sys.executable).parent / "coderd"
+    result = subprocess.run(
+        [str(exe), "complete", f"{root / 'pkg' / 'main.py'}:7:12", "--model", str(tiny_model_path),
+         "--workspace", str(root), "--json"],
+        capture_output=True, text=True, timeout=300,
+        env=scratch_env(tmp_path / "home", CODERD_COMPLETION_MAX_TOKENS="4"))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert "def scale(shape: Rectangle, factor: float) -> Rectangle:" in report["prompt"]["context_text"]
+    assert {c["name"] for c in report["prompt"]["context"]} >= {"Rectangle", "scale"}
+    pieces = {p["name"]: p["ids"] for p in report["prompt"]["pieces"]}
+    assert len(pieces["context"]) > 20
