@@ -17,6 +17,7 @@ Concurrency contract:
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import sys
 import threading
@@ -30,6 +31,9 @@ from coderd.context.languages import language_for_path
 from coderd.context.walk import WalkOptions, WorkspaceRules, content_is_indexable, walk
 
 Stamp = tuple[int, int]  # (mtime_ns, size) of the disk version indexed
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,10 @@ class WorkspaceIndex:
         for rel in walk(self.rules, lambda rel: language_for_path(rel) is not None, start):
             if self._closed.is_set():
                 return
+            if len(seen) >= self.rules.options.max_files:
+                log.warning("%s: more than %d source files; indexing only the first ones",
+                            self.root, self.rules.options.max_files)
+                break
             seen.add(rel)
             stamp = _stamp(self.root / rel)
             with self._lock:

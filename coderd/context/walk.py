@@ -51,6 +51,9 @@ MAX_LINE_CHARS = 5000  # a longer line means minified or generated code
 @dataclass(frozen=True)
 class WalkOptions:
     max_file_bytes: int = 1_000_000  # larger files are skipped (generated data, bundles)
+    # An editor opened on a home folder must not parse all of it: past this many source files
+    # the index stops growing (and says so in the log).
+    max_files: int = 20_000
     skipped_dirs: frozenset[str] = DEFAULT_SKIPPED_DIRS  # directory names never entered
     follow_gitignore: bool = True  # honour .gitignore files and .git/info/exclude
     extra_secret_patterns: tuple[str, ...] = field(default=())  # more fnmatch patterns

@@ -87,3 +87,16 @@ def test_secret_names() -> None:
         assert is_secret_name(name), name
     for name in ("environment.py", "id_utils.py", "keys.py", "monkey.rs", "credit.go"):
         assert not is_secret_name(name), name
+
+
+def test_index_stops_growing_at_max_files(tmp_path):
+    from coderd.context.index import WorkspaceIndex
+    from coderd.context.walk import WalkOptions
+
+    for i in range(12):
+        (tmp_path / f"m{i:02d}.py").write_text(f"def f{i}():\n    return {i}\n")
+    index = WorkspaceIndex(tmp_path, WalkOptions(max_files=5))
+    index.build()
+    assert index.wait_ready(30)
+    assert index.stats().files == 5
+    index.close()
