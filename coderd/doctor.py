@@ -26,11 +26,15 @@ def check_model(settings) -> dict:
     try:
         name = model.meta("general.name") or path.stem
         report = inspect_vocab(model, name)
+        architecture = model.meta("general.architecture")
+        # A vocabulary-only load leaves the hyperparameters unset: read the header instead.
+        trained = model.meta(f"{architecture}.context_length") if architecture else None
         return {
             "ok": True, "path": str(path), "name": name, "size_mb": round(path.stat().st_size / 2**20, 1),
-            "architecture": model.meta("general.architecture"), "pre_tokenizer": report.pre_tokenizer,
+            "architecture": architecture, "pre_tokenizer": report.pre_tokenizer,
             "fim_ids": report.fim_ids, "mode": "prefix-only" if report.fim_ids is None else "fill-in-the-middle",
-            "context_train": model.n_ctx_train, "warnings": list(report.warnings),
+            "context_train": int(trained) if trained and trained.isdigit() else None,
+            "warnings": list(report.warnings),
         }
     finally:
         model.close()
