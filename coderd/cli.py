@@ -48,6 +48,11 @@ def build_parser(extra: Sequence[CommandSetup] = ()) -> argparse.ArgumentParser:
     doctor.add_argument("--json", action="store_true")
     doctor.set_defaults(run=lambda args: _lazy("doctor").run(args))
 
+    context = commands.add_parser(
+        "context", help="print the repository context a completion at FILE:LINE:COL would get")
+    _lazy("context_cli").add_arguments(context)
+    context.set_defaults(run=lambda args: _lazy("context_cli").run(args))
+
     bench = commands.add_parser("bench", help="replay a typing trace and print latency figures")
     _lazy("bench").add_arguments(bench)
     bench.set_defaults(run=lambda args: _lazy("bench").run(args))

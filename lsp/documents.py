@@ -13,7 +13,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from .positions import UTF16, LineIndex, PositionError
+from coderd.positions import UTF16, LineIndex, PositionError
 
 log = logging.getLogger(__name__)
 

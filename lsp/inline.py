@@ -17,7 +17,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from coderd.service import DocumentSnapshot
 
 from .documents import MAX_COMPLETION_CHARS, uri_to_path
-from .positions import PositionError
+from coderd.positions import PositionError
 
 if TYPE_CHECKING:
     from .server import CoderdServer

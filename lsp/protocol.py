@@ -20,7 +20,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import RPCRequest
 from pygls.protocol.language_server import lsp_method
 
-from .positions import UTF8, normalise_encoding
+from coderd.positions import UTF8, normalise_encoding
 
 if TYPE_CHECKING:
     from .server import CoderdServer

@@ -1,7 +1,7 @@
 """Incremental document sync against a ground-truth buffer, over a real LSP connection.
 
 Positions are computed here by a deliberately naive walk over the text (no shared code with
-lsp/positions.py): lines break only on "\\r\\n", "\\r" and "\\n"; columns count UTF-16 code
+coderd/positions.py): lines break only on "\\r\\n", "\\r" and "\\n"; columns count UTF-16 code
 units, UTF-8 bytes or code points, whichever was negotiated. Form feed, U+2028, U+0085 and
 friends are ordinary characters inside a line (str.splitlines() and pygls disagree).
 """

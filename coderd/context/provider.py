@@ -44,10 +44,10 @@ class ContextProvider:
                     return self._indexes[root]
         return None
 
-    def set_buffer(self, path: Path, text: str) -> None:
+    def set_buffer(self, path: Path, text: str):
+        """Returns the index's Future for the parse (None outside every workspace)."""
         index = self.index_for(path)
-        if index is not None:
-            index.set_buffer(path, text)
+        return index.set_buffer(path, text) if index is not None else None
 
     def clear_buffer(self, path: Path) -> None:
         index = self.index_for(path)

@@ -128,3 +128,26 @@ def test_complete_json_shows_the_imported_definition_in_the_prompt(tmp_path, tin
     assert {c["name"] for c in report["prompt"]["context"]} >= {"Rectangle", "scale"}
     pieces = {p["name"]: p["ids"] for p in report["prompt"]["pieces"]}
     assert len(pieces["context"]) > 20
+
+
+def test_context_command_batch_uses_the_given_text(tmp_path, tiny_model_path):
+    from lsp_client import scratch_env
+
+    root = workspace(tmp_path)
+    batch = tmp_path / "requests.jsonl"
+    module_use = "import pkg.geometry\n\nx = pkg.geometry.scale(1)\n"
+    batch.write_text(
+        json.dumps({"file": str(root / "pkg" / "main.py"), "line": 6, "character": 11}) + "\n"
+        + json.dumps({"file": str(root / "pkg" / "main.py"), "line": 2, "character": 0, "text": module_use}) + "\n")
+    exe = Path(sys.executable).parent / "coderd"
+    result = subprocess.run(
+        [str(exe), "context", "--batch", str(batch), "--model", str(tiny_model_path),
+         "--workspace", str(root), "--budget", "200"],
+        capture_output=True, text=True, timeout=300, env=scratch_env(tmp_path / "home"))
+    assert result.returncode == 0, result.stderr
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert {c["name"] for c in first["context"]} >= {"Rectangle", "scale"}
+    assert first["prompt_text"].endswith("# pkg/main.py\n" + MAIN[: first["offset"]])
+    # The text given in the request replaced the file: a module import, then `.scale` used.
+    assert [c["name"] for c in second["context"]] == ["scale"]
+    assert all(c["tokens"] > 0 for c in first["context"] + second["context"])
