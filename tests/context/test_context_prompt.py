@@ -121,7 +121,10 @@ def test_complete_json_shows_the_imported_definition_in_the_prompt(tmp_path, tin
         [str(exe), "complete", f"{root / 'pkg' / 'main.py'}:7:12", "--model", str(tiny_model_path),
          "--workspace", str(root), "--json"],
         capture_output=True, text=True, timeout=300,
-        env=scratch_env(tmp_path / "home", CODERD_COMPLETION_MAX_TOKENS="4"))
+        # A roomy budget: without ../shared the synthetic byte-level vocabulary needs far more
+        # tokens per definition than DeepSeek's.
+        env=scratch_env(tmp_path / "home", CODERD_COMPLETION_MAX_TOKENS="4",
+                        CODERD_CONTEXT_BUDGET_TOKENS="1200"))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert "def scale(shape: Rectangle, factor: float) -> Rectangle:" in report["prompt"]["context_text"]
@@ -142,12 +145,13 @@ def test_context_command_batch_uses_the_given_text(tmp_path, tiny_model_path):
     exe = Path(sys.executable).parent / "coderd"
     result = subprocess.run(
         [str(exe), "context", "--batch", str(batch), "--model", str(tiny_model_path),
-         "--workspace", str(root), "--budget", "200"],
+         "--workspace", str(root), "--budget", "1200"],
         capture_output=True, text=True, timeout=300, env=scratch_env(tmp_path / "home"))
     assert result.returncode == 0, result.stderr
     first, second = (json.loads(line) for line in result.stdout.splitlines())
     assert {c["name"] for c in first["context"]} >= {"Rectangle", "scale"}
     assert first["prompt_text"].endswith("# pkg/main.py\n" + MAIN[: first["offset"]])
     # The text given in the request replaced the file: a module import, then `.scale` used.
-    assert [c["name"] for c in second["context"]] == ["scale"]
+    assert "scale" in [c["name"] for c in second["context"]]
+    assert "Rectangle" not in [c["name"] for c in second["context"]]
     assert all(c["tokens"] > 0 for c in first["context"] + second["context"])
