@@ -30,6 +30,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--keystrokes", type=int, default=20)
     parser.add_argument("--max-tokens", type=int, default=16, help="tokens generated per request")
     parser.add_argument("--no-baseline", action="store_true", help="skip the llama.vim-style baseline")
+    parser.add_argument("--typing-through", action="store_true",
+                        help="instead: a user who types exactly the suggestion on screen (use a real model, "
+                             "e.g. the starter); prints how many keystrokes needed no model call")
     parser.add_argument("--json", action="store_true")
 
 
@@ -73,6 +76,33 @@ def run_trace(settings, trace, label: str) -> dict:
     }
 
 
+def typing_through(settings, text: str, keystrokes: int) -> dict:
+    """Type the suggestion on screen one character at a time; count answers from the cache."""
+    document, offset = typing_trace(text, keystrokes)[0]
+    service = CompletionService(settings, load_engine)
+    service.start()
+    service.model_ready.result()
+    shown, from_cache, cache_ms, model_ms = "", 0, [], []
+    for step in range(keystrokes + 1):
+        if step:
+            typed = shown[:1] or text[offset]  # the suggestion's next character, else the file's
+            document, offset = document[:offset] + typed + document[offset:], offset + 1
+        started = time.perf_counter()
+        outcome = service.submit(DocumentSnapshot("typing", document, offset, "python")).future.result()
+        elapsed = (time.perf_counter() - started) * 1000
+        if step and outcome.stats and outcome.stats.stop_reason == "cache":
+            from_cache += 1
+            cache_ms.append(elapsed)
+        elif step:
+            model_ms.append(elapsed)
+        shown = outcome.text
+    service.shutdown()
+    service.join()
+    return {"keystrokes": keystrokes, "from_cache": from_cache,
+            "cache_p50_ms": round(statistics.median(cache_ms), 2) if cache_ms else None,
+            "model_p50_ms": round(statistics.median(model_ms)) if model_ms else None}
+
+
 def cancel_probe(settings, text: str, wait_s: float = 0.3) -> dict:
     """Start a long cold prompt, cancel it mid-evaluation, time how long the engine takes to stop."""
     long_prefix = (text * 10)[: 40_000]
@@ -103,12 +133,27 @@ def run(args) -> int:
     from .cli import settings_for_cli
 
     model = args.model
+    if model is None and args.typing_through:
+        from .engine.loader import starter_model_path
+
+        model = starter_model_path()
     if model is None:
         from .synthetic import cached_model
 
         print(f"building/using a synthetic {args.shape} {args.quant} model (first time: minutes)...")
         model = cached_model(args.shape, quant=args.quant)
     settings = settings_for_cli(model).settings
+    if args.typing_through:
+        result = typing_through(settings, args.file.read_text(encoding="utf-8"), args.keystrokes)
+        if args.json:
+            print(json.dumps(result, indent=2))
+        else:
+            share = result["from_cache"] / max(1, result["keystrokes"])
+            print(f"model: {model}\ntyping through the suggestion on screen, {result['keystrokes']} keystrokes "
+                  f"after the first request:\n  answered without a model call: {result['from_cache']} "
+                  f"({share:.0%}), p50 {result['cache_p50_ms']} ms\n  answered by the model: "
+                  f"{result['keystrokes'] - result['from_cache']}, p50 {result['model_p50_ms']} ms")
+        return 0
     completion = replace(settings.completion, max_tokens=args.max_tokens, time_budget_ms=60_000)
     ours = replace(settings, completion=completion)
     configs = [("coderd (defaults)", ours),

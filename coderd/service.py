@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 import queue
-from pathlib import Path
 import threading
+import time
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Callable
 
+from .completion_cache import CompletionCache
 from .config import Settings
 from .context.provider import ContextProvider
 from .engine.base import CancelToken, Engine, EngineError, GenerationLimits, ModelInfo
@@ -83,6 +85,7 @@ class CompletionService:
         self.model_ready: Future[ModelInfo] = Future()
         self.last_stats: RequestStats | None = None
         self.feedback = Feedback()
+        self.cache = CompletionCache()
         self._queue: queue.SimpleQueue[Ticket | None] = queue.SimpleQueue()
         self._latest: dict[str, Ticket] = {}
         self._lock = threading.Lock()
@@ -104,10 +107,27 @@ class CompletionService:
             self._latest[snapshot.key] = ticket
         if older is not None:
             older.cancel.cancel("superseded")
-        self._queue.put(ticket)
+        if not self._answer_from_cache(ticket):
+            self._queue.put(ticket)
         return ticket
 
+    def _answer_from_cache(self, ticket: Ticket) -> bool:
+        """Typing through a suggestion (or asking again in place): no model call at all."""
+        started = time.perf_counter()
+        snap = ticket.snapshot
+        hit = self.cache.lookup(snap.key, snap.text, snap.offset)
+        if hit is None or (snap.candidates > 1 and len(hit.texts) < 2):
+            return False
+        stats = RequestStats(stop_reason="cache", total_ms=(time.perf_counter() - started) * 1000)
+        self.last_stats = stats
+        ticket.future.set_result(Outcome(
+            text=hit.texts[0], stats=stats,
+            suggestions=tuple(Suggestion(self.feedback.offer(snap.key, t), t) for t in hit.texts),
+        ))
+        return True
+
     def forget(self, key: str) -> None:
+        self.cache.forget(key)
         with self._lock:
             older = self._latest.pop(key, None)
         if older is not None:
@@ -128,6 +148,7 @@ class CompletionService:
             "path": info.path if info else None,
             "last": self.last_stats.as_dict() if self.last_stats else None,
             "events": self.feedback.snapshot(),
+            "cache": {"hits": self.cache.hits, "misses": self.cache.misses},
         }
 
     def shutdown(self) -> None:
@@ -237,6 +258,7 @@ class CompletionService:
             if text and text not in texts:
                 texts.append(text)
         outcome.suggestions = tuple(Suggestion(self.feedback.offer(snap.key, t), t) for t in texts)
+        self.cache.store(snap.key, snap.text, snap.offset, tuple(texts))
         outcome.text = texts[0] if texts else ""
         log.debug("completion %s: %r %s", snap.key, texts, completion.stats.as_dict())
         return outcome

@@ -50,3 +50,26 @@ async def test_reports_are_counted_per_kind(tmp_path):
         assert (events.shown, events.accepted, events.partial, events.rejected) == (1, 1, 1, 1)
         assert events.unknown_ids == 2 and events.offered == 4
         assert len(client.messages) == 0  # hints, never pop-ups
+
+
+async def test_typing_through_a_suggestion_needs_no_model_call(tmp_path):
+    from lsp_client import edit, inline
+
+    script = {"rules": [{"after": "def add(a, b):\n    ", "reply": "return a + b"}]}
+    uri = "file:///work/add.py"
+    text = "def add(a, b):\n    \n"
+    async with running_server(tmp_path, fake=script) as client:
+        open_doc(client, uri, text)
+        first = await inline(client, uri, 1, 4)
+        assert [i.insert_text for i in first.items] == ["return a + b"]
+        for n, ch in enumerate("retu", start=1):
+            edit(client, uri, n + 1, (1, 3 + n), (1, 3 + n), ch)
+            result = await inline(client, uri, 1, 4 + n)
+            assert [i.insert_text for i in result.items] == ["return a + b"[n:]]
+            assert (await status(client)).last.stop_reason == "cache"
+        state = await status(client)
+        assert state.cache.hits == 4
+        # Typing something the suggestion does not say goes back to the model.
+        edit(client, uri, 6, (1, 8), (1, 8), "X")
+        await inline(client, uri, 1, 9)
+        assert (await status(client)).last.stop_reason != "cache"

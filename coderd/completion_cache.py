@@ -1,0 +1,90 @@
+"""Suggestions already computed, so that typing along one costs no model call.
+
+When the user types the first characters of the suggestion on screen, the rest of it is still
+the answer: the next request is served from here, on the caller's thread, in microseconds.
+The same holds when a request repeats (the editor asks again at the same place) and for what
+speculation computed ahead (the continuation after a suggestion is accepted).
+
+An entry is keyed by where it was computed: the length of the text before the cursor, the last
+`ANCHOR_CHARS` of that text, and the first `SUFFIX_CHARS` after the cursor. Memory is bounded:
+at most `PER_DOCUMENT` entries per document and `TOTAL` in all, least recently used out first.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+ANCHOR_CHARS = 2048
+SUFFIX_CHARS = 256
+MAX_TYPED = 512  # typed-through text longer than this is a new situation, not a cache hit
+PER_DOCUMENT = 16
+TOTAL = 512
+
+
+@dataclass(frozen=True)
+class Entry:
+    prefix_len: int
+    anchor: str  # the text just before the cursor when the suggestions were made
+    suffix_head: str
+    texts: tuple[str, ...]  # suggestions, best first
+
+
+@dataclass(frozen=True)
+class Hit:
+    texts: tuple[str, ...]  # what is left of each matching suggestion, best first
+    typed: int  # characters the user typed through since the entry was made
+
+
+def _key_parts(text: str, offset: int) -> tuple[str, str]:
+    return text[max(0, offset - ANCHOR_CHARS) : offset], text[offset : offset + SUFFIX_CHARS]
+
+
+class CompletionCache:
+    def __init__(self) -> None:
+        self._entries: OrderedDict[tuple[str, int, str, str], Entry] = OrderedDict()
+        self._lock = threading.Lock()  # stored by the worker, looked up by the event loop
+        self.hits = 0
+        self.misses = 0
+
+    def store(self, key: str, text: str, offset: int, texts: tuple[str, ...]) -> None:
+        texts = tuple(t for t in texts if t)
+        if not texts:
+            return
+        anchor, suffix_head = _key_parts(text, offset)
+        entry = Entry(offset, anchor, suffix_head, texts)
+        with self._lock:
+            self._entries[(key, offset, anchor, suffix_head)] = entry
+            self._entries.move_to_end((key, offset, anchor, suffix_head))
+            mine = [k for k in self._entries if k[0] == key]
+            for stale in mine[: max(0, len(mine) - PER_DOCUMENT)]:
+                del self._entries[stale]
+            while len(self._entries) > TOTAL:
+                self._entries.popitem(last=False)
+
+    def lookup(self, key: str, text: str, offset: int) -> Hit | None:
+        """The rest of a cached suggestion that the text before the cursor continues, if any."""
+        suffix_head = text[offset : offset + SUFFIX_CHARS]
+        with self._lock:
+            candidates = [(k, e) for k, e in reversed(self._entries.items()) if k[0] == key]
+            for cache_key, entry in candidates:
+                typed = offset - entry.prefix_len
+                if not 0 <= typed <= MAX_TYPED or entry.suffix_head != suffix_head:
+                    continue
+                start = max(0, entry.prefix_len - ANCHOR_CHARS)
+                if text[start : entry.prefix_len] != entry.anchor:
+                    continue
+                typed_text = text[entry.prefix_len : offset]
+                rest = tuple(t[typed:] for t in entry.texts if t.startswith(typed_text) and len(t) > typed)
+                if rest:
+                    self._entries.move_to_end(cache_key)
+                    self.hits += 1
+                    return Hit(rest, typed)
+            self.misses += 1
+            return None
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            for stale in [k for k in self._entries if k[0] == key]:
+                del self._entries[stale]
