@@ -29,12 +29,14 @@ class Entry:
     anchor: str  # the text just before the cursor when the suggestions were made
     suffix_head: str
     texts: tuple[str, ...]  # suggestions, best first
+    ids: tuple[str, ...] = ()  # their suggestion ids, when they were handed out (not speculation)
 
 
 @dataclass(frozen=True)
 class Hit:
     texts: tuple[str, ...]  # what is left of each matching suggestion, best first
     typed: int  # characters the user typed through since the entry was made
+    ids: tuple[str | None, ...] = ()  # the same suggestion keeps its id while typed through
 
 
 def _key_parts(text: str, offset: int) -> tuple[str, str]:
@@ -48,12 +50,12 @@ class CompletionCache:
         self.hits = 0
         self.misses = 0
 
-    def store(self, key: str, text: str, offset: int, texts: tuple[str, ...]) -> None:
-        texts = tuple(t for t in texts if t)
-        if not texts:
+    def store(self, key: str, text: str, offset: int, texts: tuple[str, ...],
+              ids: tuple[str, ...] = ()) -> None:
+        if not any(texts):
             return
         anchor, suffix_head = _key_parts(text, offset)
-        entry = Entry(offset, anchor, suffix_head, texts)
+        entry = Entry(offset, anchor, suffix_head, tuple(texts), tuple(ids))
         with self._lock:
             self._entries[(key, offset, anchor, suffix_head)] = entry
             self._entries.move_to_end((key, offset, anchor, suffix_head))
@@ -76,11 +78,13 @@ class CompletionCache:
                 if text[start : entry.prefix_len] != entry.anchor:
                     continue
                 typed_text = text[entry.prefix_len : offset]
-                rest = tuple(t[typed:] for t in entry.texts if t.startswith(typed_text) and len(t) > typed)
-                if rest:
+                ids = entry.ids or (None,) * len(entry.texts)
+                matching = [(t[typed:], i) for t, i in zip(entry.texts, ids)
+                            if t.startswith(typed_text) and len(t) > typed]
+                if matching:
                     self._entries.move_to_end(cache_key)
                     self.hits += 1
-                    return Hit(rest, typed)
+                    return Hit(tuple(t for t, _ in matching), typed, tuple(i for _, i in matching))
             self.misses += 1
             return None
 

@@ -87,6 +87,9 @@ class CompletionSettings:
         32, "re-evaluate the suffix anyway once this many prefix tokens changed since it was "
         "evaluated", minimum=0, maximum=1_000_000)
     stop: tuple[str, ...] = setting((), "extra stop strings")
+    speculate: bool = setting(
+        True, "when idle after a suggestion, compute what follows it if accepted (whole, and its "
+        "first line), so that accepting is answered at once")
     candidates: int = setting(
         3, "suggestions computed when the user asks for one (Invoked trigger, e.g. to cycle); "
         "typing gets one", minimum=1, maximum=10)

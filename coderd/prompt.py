@@ -48,8 +48,9 @@ class PromptBuilder:
     def forget(self, key: str) -> None:
         self._anchors.pop(key, None)
 
-    def build(self, key: str, text: str, offset: int) -> BuiltPrompt:
-        start, prefix_ids = self._prefix(key, text, offset)
+    def build(self, key: str, text: str, offset: int, *, remember: bool = True) -> BuiltPrompt:
+        """`remember=False` (speculation) uses the document's window start without moving it."""
+        start, prefix_ids = self._prefix(key, text, offset, remember)
         suffix_text, suffix_ids = self._suffix(text, offset)
         return BuiltPrompt(
             prompt=FimPrompt(prefix_ids=prefix_ids, suffix_ids=suffix_ids),
@@ -57,7 +58,7 @@ class PromptBuilder:
             suffix_text=suffix_text,
         )
 
-    def _prefix(self, key: str, text: str, offset: int) -> tuple[int, list[int]]:
+    def _prefix(self, key: str, text: str, offset: int, remember: bool) -> tuple[int, list[int]]:
         budget = self._prefix_budget
         anchor = self._anchors.get(key)
         if anchor is not None and anchor <= offset and (anchor == 0 or text[anchor - 1] in "\r\n"):
@@ -83,7 +84,8 @@ class PromptBuilder:
             # No line start fits (one very long line): keep the end of the text, token-exact.
             ids = self._tokenize(text[lo:offset])[-target:]
             start = lo
-        self._anchors[key] = start
+        if remember:
+            self._anchors[key] = start
         return start, ids
 
     def _suffix(self, text: str, offset: int) -> tuple[str, list[int]]:

@@ -86,6 +86,8 @@ class CompletionService:
         self.last_stats: RequestStats | None = None
         self.feedback = Feedback()
         self.cache = CompletionCache()
+        self._speculation = CancelToken()
+        self.speculations = 0  # finished ones: their results wait in the cache
         self._queue: queue.SimpleQueue[Ticket | None] = queue.SimpleQueue()
         self._latest: dict[str, Ticket] = {}
         self._lock = threading.Lock()
@@ -107,8 +109,12 @@ class CompletionService:
             self._latest[snapshot.key] = ticket
         if older is not None:
             older.cancel.cancel("superseded")
-        if not self._answer_from_cache(ticket):
-            self._queue.put(ticket)
+        if self._answer_from_cache(ticket):
+            return ticket  # typing through: speculation about accepting may go on
+        self._queue.put(ticket)
+        # After the put: the worker either sees this ticket or has already made the token we
+        # cancel here (it makes the token first, then looks at the queue).
+        self._speculation.cancel("a new request")
         return ticket
 
     def _answer_from_cache(self, ticket: Ticket) -> bool:
@@ -122,7 +128,8 @@ class CompletionService:
         self.last_stats = stats
         ticket.future.set_result(Outcome(
             text=hit.texts[0], stats=stats,
-            suggestions=tuple(Suggestion(self.feedback.offer(snap.key, t), t) for t in hit.texts),
+            suggestions=tuple(Suggestion(i or self.feedback.offer(snap.key, t), t)
+                              for t, i in zip(hit.texts, hit.ids or (None,) * len(hit.texts))),
         ))
         return True
 
@@ -148,7 +155,8 @@ class CompletionService:
             "path": info.path if info else None,
             "last": self.last_stats.as_dict() if self.last_stats else None,
             "events": self.feedback.snapshot(),
-            "cache": {"hits": self.cache.hits, "misses": self.cache.misses},
+            "cache": {"hits": self.cache.hits, "misses": self.cache.misses,
+                      "speculations": self.speculations},
         }
 
     def shutdown(self) -> None:
@@ -184,8 +192,34 @@ class CompletionService:
                 ticket.future.set_result(outcome)
             except InvalidStateError:
                 pass  # the handler gave up on it ($/cancelRequest) while it ran
+            if outcome.suggestions and self.settings.completion.speculate:
+                self._speculate(ticket.snapshot, outcome.suggestions[0].text)
         if self._engine is not None:
             self._engine.close()
+
+    def _speculate(self, snap: DocumentSnapshot, suggestion: str) -> None:
+        """While idle: what follows the suggestion if it is accepted whole, or its first line.
+
+        Runs in the engine's speculation slot (the typing prompt's KV stays as it is); any new
+        request cancels it. Results go to the completion cache, keyed by the accepted text.
+        """
+        first_line = suggestion.split("\n", 1)[0]
+        for accepted in dict.fromkeys([suggestion, first_line]):
+            if not accepted.strip() or not self._queue.empty():
+                return
+            self._speculation = cancel = CancelToken()
+            if not self._queue.empty():  # a request came in before the token was in place
+                return
+            ahead = replace(snap, text=snap.text[: snap.offset] + accepted + snap.text[snap.offset :],
+                            offset=snap.offset + len(accepted), candidates=1)
+            try:
+                outcome = self._run(Ticket(ahead, cancel), speculative=True)
+            except Exception:  # speculation is optional: never let it hurt the worker
+                log.exception("speculation failed")
+                return
+            if outcome.status != "ok":
+                return
+            self.speculations += 1
 
     def _load(self) -> None:
         try:
@@ -221,7 +255,7 @@ class CompletionService:
             self._context_ids[snap.key] = cached
         return cached[1], tuple(packed.chunks), packed.text
 
-    def _run(self, ticket: Ticket) -> Outcome:
+    def _run(self, ticket: Ticket, speculative: bool = False) -> Outcome:
         engine, builder = self._engine, self._builder
         if engine is None or builder is None:
             return Outcome(status="no_model", message="no model loaded")
@@ -229,7 +263,7 @@ class CompletionService:
             return Outcome(status="cancelled", message=ticket.cancel.reason)
         snap = ticket.snapshot
         context_ids, chunks, context_text = self._repository_context(snap, engine)
-        built = builder.build(snap.key, snap.text, snap.offset)
+        built = builder.build(snap.key, snap.text, snap.offset, remember=not speculative)
         cursor = CursorContext(
             prefix=built.prefix_text, suffix=built.suffix_text, language_id=snap.language_id
         )
@@ -241,8 +275,9 @@ class CompletionService:
             candidates=max(1, snap.candidates),
         )
         prompt = replace(built.prompt, context_ids=context_ids)
-        completion = engine.complete(prompt, limits, ticket.cancel)
-        self.last_stats = completion.stats
+        completion = engine.complete(prompt, limits, ticket.cancel, speculative=speculative)
+        if not speculative:
+            self.last_stats = completion.stats
         outcome = Outcome(
             stats=completion.stats, prompt_ids=tuple(completion.prompt_ids),
             pieces=tuple((name, tuple(ids)) for name, ids in completion.pieces),
@@ -257,8 +292,10 @@ class CompletionService:
             text = finalize(plan, cursor, raw)
             if text and text not in texts:
                 texts.append(text)
-        outcome.suggestions = tuple(Suggestion(self.feedback.offer(snap.key, t), t) for t in texts)
-        self.cache.store(snap.key, snap.text, snap.offset, tuple(texts))
+        if not speculative:  # ids are issued when a suggestion is handed out
+            outcome.suggestions = tuple(Suggestion(self.feedback.offer(snap.key, t), t) for t in texts)
+        self.cache.store(snap.key, snap.text, snap.offset, tuple(texts),
+                         tuple(s.id for s in outcome.suggestions))
         outcome.text = texts[0] if texts else ""
         log.debug("completion %s: %r %s", snap.key, texts, completion.stats.as_dict())
         return outcome

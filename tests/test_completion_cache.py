@@ -40,3 +40,10 @@ def test_memory_is_bounded_per_document():
     assert sum(1 for k in cache._entries if k[0] == "a") <= PER_DOCUMENT
     cache.forget("a")
     assert not cache._entries
+
+
+def test_a_suggestion_keeps_its_id_while_typed_through():
+    cache = CompletionCache()
+    cache.store("a", DOC, CURSOR, ("3.14 * r * r", "r ** 2"), ("s1", "s2"))
+    hit = cache.lookup("a", *typed(DOC, CURSOR, "3"))
+    assert hit.ids == ("s1",) and hit.texts == (".14 * r * r",)

@@ -196,3 +196,19 @@ def test_candidates_branch_on_the_runner_up_first_tokens(engine):
     # The next keystroke still reuses the prompt's cache.
     again = complete(engine, fim(engine, PREFIX + "x"))
     assert again.stats.reused_tokens > again.stats.prompt_tokens // 2
+
+
+def test_speculation_shares_the_prefix_and_leaves_the_main_cache_alone(engine):
+    complete(engine, fim(engine, PREFIX))
+    accepted = PREFIX + "config_value"
+    speculated = engine.complete(fim(engine, accepted), GenerationLimits(max_tokens=4), CancelToken(),
+                                 speculative=True)
+    # Shared with the main sequence: everything before the accepted text.
+    assert speculated.stats.reused_tokens >= len(engine.tokenize(PREFIX)) - 1
+    assert cache_is_consistent(engine)  # the main sequence is untouched...
+    typed = complete(engine, fim(engine, PREFIX + "c"))
+    assert typed.stats.suffix_shifted and typed.stats.evaluated_tokens <= 4  # ...and still cheap
+    # When the user accepts, the speculation sequence already holds the longer prompt.
+    again = engine.complete(fim(engine, accepted), GenerationLimits(max_tokens=4), CancelToken(),
+                            speculative=True)
+    assert again.stats.evaluated_tokens == 1

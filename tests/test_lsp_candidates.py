@@ -73,3 +73,44 @@ async def test_typing_through_a_suggestion_needs_no_model_call(tmp_path):
         edit(client, uri, 6, (1, 8), (1, 8), "X")
         await inline(client, uri, 1, 9)
         assert (await status(client)).last.stop_reason != "cache"
+
+
+async def test_accepting_a_suggestion_is_answered_from_speculation(tmp_path):
+    import asyncio
+
+    from lsp_client import edit, inline
+
+    script = {"rules": [{"after": "def f():\n    a = 1", "reply": "  # the answer"},
+                        {"after": "def f():\n    ", "reply": "a = 1"}]}
+    uri = "file:///work/spec.py"
+    async with running_server(tmp_path, fake=script) as client:
+        open_doc(client, uri, "def f():\n    \n")
+        first = await inline(client, uri, 1, 4)
+        assert [i.insert_text for i in first.items] == ["a = 1"]
+        for _ in range(200):  # the worker speculates once it is idle
+            if (await status(client)).cache.speculations >= 1:
+                break
+            await asyncio.sleep(0.02)
+        edit(client, uri, 2, (1, 4), (1, 4), "a = 1")  # the editor inserts the accepted text
+        after = await inline(client, uri, 1, 9)
+        assert [i.insert_text for i in after.items] == ["  # the answer"]
+        assert (await status(client)).last.stop_reason == "cache"
+
+
+async def test_a_new_request_cancels_speculation(tmp_path):
+    from lsp_client import edit, inline
+
+    # Slow engine: speculation would hold the worker for 1 s unless cancelled.
+    script = {"delay_s": 1.0, "rules": [{"after": "x = ", "reply": "compute()"}]}
+    uri = "file:///work/cancel_spec.py"
+    async with running_server(tmp_path, fake=script) as client:
+        open_doc(client, uri, "x = \n")
+        await inline(client, uri, 0, 4)  # 1 s; then speculation starts
+        edit(client, uri, 2, (0, 4), (0, 4), "y")
+        import time
+
+        started = time.perf_counter()
+        await inline(client, uri, 0, 5)
+        # One engine delay (1 s) for this request, not two: the speculation was dropped.
+        assert time.perf_counter() - started < 1.9
+        assert (await status(client)).cache.speculations == 0

@@ -122,7 +122,9 @@ class Engine(Protocol):
     def detokenize(self, ids: Sequence[int]) -> str: ...
 
     def complete(
-        self, prompt: FimPrompt, limits: GenerationLimits, cancel: CancelToken
-    ) -> Completion: ...
+        self, prompt: FimPrompt, limits: GenerationLimits, cancel: CancelToken,
+        speculative: bool = False,
+    ) -> Completion:
+        """`speculative`: keep the KV cache of ordinary requests intact (its own slot)."""
 
     def close(self) -> None: ...

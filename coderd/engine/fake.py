@@ -58,7 +58,8 @@ class ScriptedEngine:
     def detokenize(self, ids) -> str:
         return "".join(chr(i) for i in ids)
 
-    def complete(self, prompt: FimPrompt, limits: GenerationLimits, cancel: CancelToken) -> Completion:
+    def complete(self, prompt: FimPrompt, limits: GenerationLimits, cancel: CancelToken,
+                 speculative: bool = False) -> Completion:
         started = time.perf_counter()
         prefix, suffix = self.detokenize(prompt.prefix_ids), self.detokenize(prompt.suffix_ids)
         self.calls.append((prefix, suffix))

@@ -12,7 +12,8 @@ import numpy as np
 from .base import CancelToken, Completion, EngineError, FimPrompt, GenerationLimits, ModelInfo
 from .base import RequestStats
 from .fim import inspect_vocab, layout_prompt, name_pieces
-from .kv_plan import CacheState, PromptLayout, ReusePlan, plan_reuse, state_after
+from .kv_plan import CacheState, PromptLayout, ReusePlan, common_prefix_length, plan_reuse
+from .kv_plan import state_after
 from .llama_runtime import DECODE_ABORTED, DECODE_OK, LlamaContext, LlamaModel
 from .llama_runtime import supports_gpu_offload
 
@@ -79,7 +80,8 @@ class LlamaEngine:
         if self._bos is not None:
             banned.add(self._bos)
         self._banned = np.array(sorted(banned), dtype=np.int64)
-        self._state = CacheState()
+        self._states = {LlamaContext.MAIN_SEQ: CacheState(), LlamaContext.SPECULATION_SEQ: CacheState()}
+        self._seq = LlamaContext.MAIN_SEQ  # the sequence of the request being served
 
     # -- the Engine protocol -------------------------------------------------------------
 
@@ -89,15 +91,21 @@ class LlamaEngine:
     def detokenize(self, ids) -> str:
         return b"".join(self._model.piece(t) for t in ids).decode("utf-8", "replace")
 
-    def complete(self, prompt: FimPrompt, limits: GenerationLimits, cancel: CancelToken) -> Completion:
+    def complete(self, prompt: FimPrompt, limits: GenerationLimits, cancel: CancelToken,
+                 speculative: bool = False) -> Completion:
+        """`speculative`: run in the speculation sequence, sharing the main one's common prefix."""
         started = time.perf_counter()
         stats = RequestStats()
         self._cancel = cancel
+        self._seq = LlamaContext.SPECULATION_SEQ if speculative else LlamaContext.MAIN_SEQ
         try:
             layout, pieces = self._layout(prompt, limits.max_tokens)
             tokens = layout.tokens
+            if speculative:
+                self._share_main_prefix(tokens)
             plan = plan_reuse(
-                self._state, layout, allow_shift=self._options.reuse_suffix_kv and self._ctx.can_shift,
+                self._state, layout,
+                allow_shift=self._options.reuse_suffix_kv and self._ctx.can_shift and not speculative,
                 refresh_after=self._options.suffix_refresh_tokens,
             )
             stats.prompt_tokens = len(tokens)
@@ -120,12 +128,30 @@ class LlamaEngine:
                               alternatives=alternatives)
         finally:
             self._cancel = None
+            self._seq = LlamaContext.MAIN_SEQ
 
     def close(self) -> None:
         self._ctx.close()
         self._model.close()
 
     # -- internals ------------------------------------------------------------------------
+
+    @property
+    def _state(self) -> CacheState:
+        return self._states[self._seq]
+
+    @_state.setter
+    def _state(self, state: CacheState) -> None:
+        self._states[self._seq] = state
+
+    def _share_main_prefix(self, tokens) -> None:
+        """Start speculation from the main sequence's cells when they cover more of the prompt."""
+        main = self._states[LlamaContext.MAIN_SEQ].tokens
+        shared = common_prefix_length(main, tokens)
+        if shared > common_prefix_length(self._state.tokens, tokens):
+            self._ctx.remove(self._seq, -1, -1)
+            self._ctx.copy(LlamaContext.MAIN_SEQ, self._seq, 0, shared)
+            self._state = CacheState(tokens=list(main[:shared]))
 
     def _should_abort(self) -> bool:
         cancel = self._cancel
@@ -147,39 +173,40 @@ class LlamaEngine:
 
     def _run(self, plan: ReusePlan, layout: PromptLayout) -> bool:
         """Bring the KV cache to `layout`. Returns False when cancelled part way."""
-        ctx, park = self._ctx, LlamaContext.PARK_SEQ
+        ctx, park, seq = self._ctx, LlamaContext.PARK_SEQ, self._seq
         step = plan.shift
         if step is None:
-            ctx.remove(0, plan.keep)
+            ctx.remove(seq, plan.keep)
             held = self._decode(plan.evaluate, plan.keep)
         else:
             block_end = step.old_start + step.length
-            ctx.remove(0, block_end)  # the old FIM_MID and whatever was generated after it
-            ctx.copy(0, park, step.old_start, block_end)
-            ctx.remove(0, plan.keep)
+            ctx.remove(seq, block_end)  # the old FIM_MID and whatever was generated after it
+            ctx.copy(seq, park, step.old_start, block_end)
+            ctx.remove(seq, plan.keep)
             held = self._decode(plan.evaluate, plan.keep)
             if held == plan.keep + len(plan.evaluate):
                 ctx.shift(park, step.old_start, block_end, step.delta)
                 new_start = step.old_start + step.delta
-                ctx.copy(park, 0, new_start, new_start + step.length)
+                ctx.copy(park, seq, new_start, new_start + step.length)
                 held = self._decode(plan.then_evaluate, new_start + step.length)
             ctx.remove(park, -1, -1)
         self._state = state_after(self._state, layout, plan, held)
         return held == len(layout.tokens)
 
     def _decode(self, tokens, start: int) -> int:
-        """Evaluate in batches; returns how many positions sequence 0 holds afterwards."""
+        """Evaluate in batches; returns how many positions the sequence holds afterwards."""
         pos = start
         for i in range(0, len(tokens), self._ctx.n_batch):
             chunk = tokens[i : i + self._ctx.n_batch]
             if self._should_abort():
                 return pos
-            status = self._ctx.decode(chunk, pos)
+            status = self._ctx.decode(chunk, pos, seq=self._seq)
             if status == DECODE_ABORTED:
-                return self._ctx.pos_max(0) + 1  # llama.cpp dropped the aborted batch
-            if status != DECODE_OK:
+                return self._ctx.pos_max(self._seq) + 1  # llama.cpp dropped the aborted batch
+            if status != DECODE_OK:  # e.g. no room left in the cache: start this sequence afresh
                 self._state = CacheState()
-                self._ctx.clear()
+                self._ctx.remove(self._seq, -1, -1)
+                self._ctx.remove(LlamaContext.PARK_SEQ, -1, -1)
                 raise EngineError(f"llama_decode failed with status {status} at position {pos}")
             pos += len(chunk)
         return pos
@@ -200,7 +227,7 @@ class LlamaEngine:
         for token in (int(t) for t in ranked[1:]):
             if cancel.cancelled or self._model.is_eog(token) or first_logits[token] == -np.inf:
                 continue
-            self._ctx.remove(0, prompt_len)  # back to the end of the prompt
+            self._ctx.remove(self._seq, prompt_len)  # back to the end of the prompt
             del self._state.tokens[prompt_len:]
             branch = RequestStats()
             text = self._generate(limits, cancel, branch, first_token=token)
@@ -243,7 +270,7 @@ class LlamaEngine:
             if pos >= self._ctx.n_ctx:
                 stats.stop_reason = "context_full"
                 break
-            status = self._ctx.decode([token], pos)
+            status = self._ctx.decode([token], pos, seq=self._seq)
             if status != DECODE_OK:
                 stats.stop_reason = "cancelled" if status == DECODE_ABORTED else "context_full"
                 text = "" if status == DECODE_ABORTED else text

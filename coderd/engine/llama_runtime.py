@@ -130,11 +130,15 @@ class LlamaContext:
     """One llama context: a KV cache shared by up to two sequences.
 
     Sequence 0 holds the prompt. Sequence 1 is a parking place used while the suffix's KV is
-    moved (see kv_plan.py); the cache is unified so that moving a cell between sequences is
-    only a change of its sequence set, never a copy of its data.
+    moved (see kv_plan.py). Sequence 2 holds speculation (the continuation after a suggestion
+    is accepted), so that it never disturbs the prompt the user is typing into. The cache is
+    unified: moving a cell between sequences, or sharing a common prefix, only changes the
+    cell's sequence set, never copies its data.
     """
 
+    MAIN_SEQ = 0
     PARK_SEQ = 1
+    SPECULATION_SEQ = 2
 
     def __init__(
         self, model: LlamaModel, *, n_ctx: int, n_batch: int, threads: int,
@@ -144,7 +148,7 @@ class LlamaContext:
         params.n_ctx = n_ctx
         params.n_batch = n_batch
         params.n_ubatch = n_batch
-        params.n_seq_max = 2
+        params.n_seq_max = 3
         params.kv_unified = True
         params.n_threads = threads
         params.n_threads_batch = threads
