@@ -87,6 +87,10 @@ class CompletionSettings:
         32, "re-evaluate the suffix anyway once this many prefix tokens changed since it was "
         "evaluated", minimum=0, maximum=1_000_000)
     stop: tuple[str, ...] = setting((), "extra stop strings")
+    debounce_ms_max: int = setting(
+        150, "while keys come fast, wait up to this long after evaluating the prompt before "
+        "decoding (1.5x the usual gap between keys), so a burst does not start decodes that the "
+        "next key cancels; 0 turns it off", minimum=0, maximum=2000)
     speculate: bool = setting(
         True, "when idle after a suggestion, compute what follows it if accepted (whole, and its "
         "first line), so that accepting is answered at once")

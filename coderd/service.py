@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import queue
+import statistics
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -71,7 +73,12 @@ class Ticket:
     snapshot: DocumentSnapshot
     cancel: CancelToken = field(default_factory=CancelToken)
     future: Future = field(default_factory=Future)
+    debounce_s: float = 0.0  # from the typing rhythm when it was submitted
 
+
+# Gaps longer than this mean the user paused: answer at once, no debounce.
+PAUSE_S = 0.3
+RHYTHM_KEYS = 8  # recent gaps between requests kept per document
 
 class CompletionService:
     def __init__(self, settings: Settings, engine_factory: EngineFactory,
@@ -87,6 +94,7 @@ class CompletionService:
         self.feedback = Feedback()
         self.cache = CompletionCache()
         self._speculation = CancelToken()
+        self._rhythm: dict[str, deque] = {}  # document -> times of its recent requests
         self.speculations = 0  # finished ones: their results wait in the cache
         self._queue: queue.SimpleQueue[Ticket | None] = queue.SimpleQueue()
         self._latest: dict[str, Ticket] = {}
@@ -103,7 +111,7 @@ class CompletionService:
         self._thread.start()
 
     def submit(self, snapshot: DocumentSnapshot) -> Ticket:
-        ticket = Ticket(snapshot)
+        ticket = Ticket(snapshot, debounce_s=self._debounce(snapshot.key))
         with self._lock:
             older = self._latest.get(snapshot.key)
             self._latest[snapshot.key] = ticket
@@ -116,6 +124,17 @@ class CompletionService:
         # cancel here (it makes the token first, then looks at the queue).
         self._speculation.cancel("a new request")
         return ticket
+
+    def _debounce(self, key: str) -> float:
+        """1.5x the median gap between this document's recent requests, while they come fast."""
+        now = time.monotonic()
+        times = self._rhythm.setdefault(key, deque(maxlen=RHYTHM_KEYS + 1))
+        times.append(now)
+        limit = self.settings.completion.debounce_ms_max / 1000
+        gaps = [b - a for a, b in zip(times, list(times)[1:])]
+        if limit <= 0 or len(gaps) < 2 or gaps[-1] > PAUSE_S:
+            return 0.0
+        return min(limit, 1.5 * statistics.median(gaps))
 
     def _answer_from_cache(self, ticket: Ticket) -> bool:
         """Typing through a suggestion (or asking again in place): no model call at all."""
@@ -135,6 +154,7 @@ class CompletionService:
 
     def forget(self, key: str) -> None:
         self.cache.forget(key)
+        self._rhythm.pop(key, None)
         with self._lock:
             older = self._latest.pop(key, None)
         if older is not None:
@@ -273,6 +293,7 @@ class CompletionService:
             max_tokens=c.max_tokens, time_budget_s=c.time_budget_ms / 1000,
             stop_strings=tuple(c.stop), stop_check=lambda text: stop_index(plan, cursor, text),
             candidates=max(1, snap.candidates),
+            start_delay_s=0.0 if speculative or snap.candidates > 1 else ticket.debounce_s,
         )
         prompt = replace(built.prompt, context_ids=context_ids)
         completion = engine.complete(prompt, limits, ticket.cancel, speculative=speculative)

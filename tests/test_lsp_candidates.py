@@ -114,3 +114,29 @@ async def test_a_new_request_cancels_speculation(tmp_path):
         # One engine delay (1 s) for this request, not two: the speculation was dropped.
         assert time.perf_counter() - started < 1.9
         assert (await status(client)).cache.speculations == 0
+
+
+async def test_a_burst_of_keys_is_debounced_before_decoding(tmp_path):
+    import asyncio
+    import time
+
+    from lsp_client import edit, inline
+
+    script = {"rules": [{"after": "", "reply": "x"}]}
+    uri = "file:///work/burst.py"
+    async with running_server(tmp_path, fake=script) as client:
+        open_doc(client, uri, "a\n")
+        answers, started = [], time.perf_counter()
+        tasks = []
+        for i in range(6):  # keys 40 ms apart, each followed by a request
+            edit(client, uri, i + 2, (0, 1 + i), (0, 1 + i), "b")
+            tasks.append(asyncio.ensure_future(inline(client, uri, 0, 2 + i)))
+            await asyncio.sleep(0.04)
+        answers = await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - started
+        # Every request is answered; the ones overtaken during their debounce come back empty,
+        # and only the last one decodes.
+        assert len(answers) == 6
+        assert [len(a.items) for a in answers[-1:]] == [1]
+        assert sum(len(a.items) for a in answers[2:-1]) == 0
+        assert elapsed < 3

@@ -22,6 +22,10 @@ class CancelToken:
         self._event = threading.Event()
         self.reason = ""
 
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to `seconds`, waking at once if cancelled; True when cancelled."""
+        return self._event.wait(seconds) if seconds > 0 else self.cancelled
+
     def cancel(self, reason: str = "cancelled") -> None:
         if not self._event.is_set():
             self.reason = reason
@@ -57,6 +61,9 @@ class GenerationLimits:
     stop_check: StopCheck | None = None
     # More than 1: also continue from the next most likely first tokens, each greedily.
     candidates: int = 1
+    # Wait this long after the prompt is evaluated before decoding (cancellable): a server-side
+    # debounce that still keeps the KV cache in step with the typing.
+    start_delay_s: float = 0.0
 
 
 @dataclass

@@ -70,7 +70,7 @@ class ScriptedEngine:
             if cancel.cancelled:
                 break
             time.sleep(0.005)
-        if cancel.cancelled:
+        if cancel.cancelled or cancel.wait(limits.start_delay_s):
             stats.stop_reason = "cancelled"
             return Completion("", stats)
         replies = next((r.replies for r in self.rules if prefix.endswith(r.after)), ("",))

@@ -116,6 +116,8 @@ class LlamaEngine:
             complete_prompt = self._run(plan, layout)
             stats.prompt_ms = (time.perf_counter() - started) * 1000
             text, alternatives = "", []
+            if complete_prompt and cancel.wait(limits.start_delay_s):
+                complete_prompt = False  # a newer key came during the debounce
             if complete_prompt:
                 first_logits = self._masked_logits().copy() if limits.candidates > 1 else None
                 text = self._generate(limits, cancel, stats)
