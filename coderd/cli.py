@@ -56,6 +56,11 @@ def build_parser(extra: Sequence[CommandSetup] = ()) -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="replay a typing trace and print latency figures")
     _lazy("bench").add_arguments(bench)
     bench.set_defaults(run=lambda args: _lazy("bench").run(args))
+
+    models = commands.add_parser(
+        "models", help="the model catalogue: list, pull (download), add (import a file), rm, use, info")
+    _lazy("models.cli").add_arguments(models)
+    models.set_defaults(run=lambda args: _lazy("models.cli").run(args))
     return parser
 
 

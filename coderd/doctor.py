@@ -66,7 +66,69 @@ def collect(args) -> dict:
         "config_problems": [str(p) for p in loaded.problems],
         "settings": settings_as_dict(settings),
         "model": check_model(settings),
+        **models_report(settings),
     }
+
+
+# -- models issue: build features, the fit of the configured model, the recommendation ---------
+
+def models_report(settings) -> dict:
+    from .hardware import build_features
+    from .models.catalog import CatalogError, load_catalog
+    from .models.fit import Shape, plan, recommend
+    from .models.gguf_meta import GGUFError, read_header
+    from .models.store import default_key
+
+    gpu = supports_gpu_offload()
+    available = available_memory_bytes()
+    out: dict = {"build": build_features(system_info(), gpu)}
+    try:
+        path = resolve_model_path(settings)
+        shape = Shape.of_header(read_header(path))
+        p = plan(shape, n_ctx=settings.model.n_ctx, available=available, gpu_offload=gpu,
+                 threads=settings.model.threads, gpu_layers=settings.model.gpu_layers)
+        out["fit"] = {
+            "fits": p.fits, "n_ctx": p.n_ctx, "kv_type": p.kv_type, "gpu_layers": p.gpu_layers,
+            "threads": p.threads, "need_gb": round(p.need_bytes / 2**30, 2),
+            "kv_bytes_per_token": shape.kv_bytes_per_token,
+            "kv_cache": None if shape.mla is None else ("mla" if shape.mla else "legacy"),
+            "notes": list(p.notes),
+        }
+    except (EngineError, GGUFError, OSError):
+        out["fit"] = None
+    try:
+        rec = recommend(load_catalog(), available=available, gpu_offload=gpu)
+        from .models.store import installed
+
+        out["recommendation"] = {"model": rec.entry.key if rec.entry else None, "reason": rec.reason,
+                                 "default": default_key(),
+                                 "installed": bool(rec.entry) and any(i.key == rec.entry.key for i in installed())}
+    except CatalogError as exc:
+        out["recommendation"] = {"model": None, "reason": str(exc), "default": None, "installed": False}
+    return out
+
+
+def render_models(report: dict) -> list[str]:
+    b = report["build"]
+    lines = [f"  CPU features: {' '.join(b['cpu_features']) or '?'}",
+             f"  GPU backends: {', '.join(b['gpu_backends']) or 'none (CPU build)'}"]
+    fit = report.get("fit")
+    if fit:
+        kv = f", {fit['kv_cache']} deepseek2 KV cache" if fit["kv_cache"] else ""
+        lines.append(f"  run plan: {'fits' if fit['fits'] else 'DOES NOT FIT'}; n_ctx {fit['n_ctx']}, "
+                     f"KV {fit['kv_type']} ({fit['kv_bytes_per_token']:,} bytes per position{kv}), "
+                     f"gpu_layers {fit['gpu_layers']}, threads {fit['threads']}, about {fit['need_gb']} GiB")
+        lines += [f"    {note}" for note in fit["notes"]]
+    rec = report["recommendation"]
+    if rec["model"]:
+        lines.append(f"recommended model for this machine: {rec['model']} ({rec['reason']})")
+        if not rec.get("installed"):
+            lines.append(f"  coderd models pull {rec['model']}   (air-gapped: coderd models add FILE)")
+        elif rec["default"] != rec["model"]:
+            lines.append(f"  installed; `coderd models use {rec['model']}` makes it the default")
+    else:
+        lines.append(f"recommended model for this machine: none ({rec['reason']})")
+    return lines
 
 
 def _llama_cpp_version() -> str:
@@ -81,7 +143,9 @@ def run(args) -> int:
         print(json.dumps(report, indent=2))
     else:
         print(render(report))
-    return 0 if report["model"]["ok"] and not report["config_problems"] else 1
+    fit = report.get("fit")
+    fits = fit is None or fit["fits"]
+    return 0 if report["model"]["ok"] and fits and not report["config_problems"] else 1
 
 
 def render(report: dict) -> str:
@@ -92,7 +156,8 @@ def render(report: dict) -> str:
               f"  GPU offload: {'yes' if llama['gpu_offload'] else 'no (CPU build; see README for Metal/CUDA)'}"]
     m = report["machine"]
     lines += [f"machine: {m['physical_cores']} physical cores, {m['available_memory_gb']} GiB available; "
-              f"using {m['threads_used']} threads", ""]
+              f"using {m['threads_used']} threads"]
+    lines += render_models(report) + [""]
     p = report["paths"]
     lines += [f"config file: {p['config_file']} ({'found' if p['config_exists'] else 'absent: defaults'})",
               f"log file:    {p['log_file']}", f"models dir:  {p['models_dir']}"]

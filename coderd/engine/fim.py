@@ -21,7 +21,8 @@ LEGACY_WARNING = (
     "{name}: this GGUF has no tokenizer.ggml.pre field. It predates llama.cpp's pre-tokenizer "
     "support (TheBloke's November 2023 DeepSeek conversions are like this): tokenisation is "
     "degraded and fill-in-the-middle is known to break. Use a conversion made with llama.cpp "
-    "after April 2024 and point model.path (or CODERD_MODEL_PATH) at it."
+    "after April 2024: `coderd models pull deepseek-coder-1.3b-base`, or `coderd models add "
+    "FILE` for one you have, or point model.path (or CODERD_MODEL_PATH) at it."
 )
 
 
@@ -45,7 +46,8 @@ def inspect_vocab(model: LlamaModel, name: str) -> VocabReport:
         warnings.append(
             f"{name}: the vocabulary has no fill-in-the-middle tokens, so completions use only "
             "the text before the cursor (prefix-only mode). DeepSeek Coder base models have them: "
-            "set model.path (or CODERD_MODEL_PATH) to e.g. deepseek-coder-1.3b-base.Q4_K_M.gguf."
+            "`coderd models pull deepseek-coder-1.3b-base` (air-gapped: copy the GGUF over and "
+            "`coderd models add FILE`), or set model.path (or CODERD_MODEL_PATH) to one."
         )
     if is_deepseek:
         if pre_tokenizer is None:

