@@ -62,6 +62,8 @@ class WorkspaceIndex:
         self._stamps: dict[str, Stamp | None] = {}  # None for buffer content
         self._by_name: dict[str, dict[str, tuple[Definition, ...]]] = {}
         self._committed: dict[str, int] = {}  # path -> ticket of its last commit
+        self._by_dir: dict[str, set[str]] = {}  # "a/b" -> indexed files directly in it
+        self._by_basename: dict[str, set[str]] = {}  # "models.py" -> indexed files so named
         self._tickets = itertools.count(1)
         self._buffers: dict[str, tuple[int, str]] = {}  # path -> (version, text)
         self._buffer_versions = itertools.count(1)
@@ -190,6 +192,17 @@ class WorkspaceIndex:
             self._committed[rel] = ticket
             old = self._files.pop(rel, None)
             self._stamps.pop(rel, None)
+            directory, _, basename = rel.rpartition("/")
+            if old is not None and symbols is None:
+                for table, key in ((self._by_dir, directory), (self._by_basename, basename)):
+                    members = table.get(key)
+                    if members is not None:
+                        members.discard(rel)
+                        if not members:
+                            del table[key]
+            elif symbols is not None:
+                self._by_dir.setdefault(directory, set()).add(rel)
+                self._by_basename.setdefault(basename, set()).add(rel)
             if old is not None:
                 for definition in old.definitions:
                     owners = self._by_name.get(definition.name)
@@ -255,9 +268,29 @@ class WorkspaceIndex:
         return [DefinitionRef(p, d) for p, d in sorted(found, key=lambda i: (i[0], i[1].start_line))]
 
     def file(self, path: str | os.PathLike[str]) -> FileSymbols | None:
+        if isinstance(path, str) and not path.startswith("/"):
+            with self._lock:  # the fast path: already a relative "/"-path
+                found = self._files.get(path)
+            if found is not None or ".." not in path and "\\" not in path and "./" not in path:
+                return found
         rel = self.relative(path)
         with self._lock:
             return self._files.get(rel) if rel is not None else None
+
+    def buffer_paths(self) -> list[str]:
+        """Paths with an open editor buffer, in the order they were opened."""
+        with self._lock:
+            return list(self._buffers)
+
+    def files_in(self, directory: str) -> list[str]:
+        """Indexed files directly in `directory` ("" for the root), sorted."""
+        with self._lock:
+            return sorted(self._by_dir.get(directory, ()))
+
+    def files_named(self, basename: str) -> list[str]:
+        """Indexed files whose last path component is `basename`, sorted."""
+        with self._lock:
+            return sorted(self._by_basename.get(basename, ()))
 
     def buffer_text(self, path: str | os.PathLike[str]) -> str | None:
         """The open editor buffer's text for `path`, or None when the disk is authoritative."""
