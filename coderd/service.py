@@ -76,6 +76,9 @@ class Ticket:
     debounce_s: float = 0.0  # from the typing rhythm when it was submitted
 
 
+# Speculation starts only after the engine has been idle this long: while keys keep coming it
+# would only be cancelled, and its cancellation costs the next request time.
+SPECULATION_IDLE_S = 0.15
 # Gaps longer than this mean the user paused: answer at once, no debounce.
 PAUSE_S = 0.3
 RHYTHM_KEYS = 8  # recent gaps between requests kept per document
@@ -229,6 +232,8 @@ class CompletionService:
                 return
             self._speculation = cancel = CancelToken()
             if not self._queue.empty():  # a request came in before the token was in place
+                return
+            if cancel.wait(SPECULATION_IDLE_S):  # still typing: the next key is on its way
                 return
             ahead = replace(snap, text=snap.text[: snap.offset] + accepted + snap.text[snap.offset :],
                             offset=snap.offset + len(accepted), candidates=1)

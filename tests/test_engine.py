@@ -9,6 +9,7 @@ import pytest
 
 from coderd.engine.base import CancelToken, EngineError, FimPrompt, GenerationLimits
 from coderd.engine.llama_engine import EngineOptions, LlamaEngine
+from coderd.engine.llama_runtime import LlamaContext
 from coderd.synthetic import cached_model, deepseek_vocab_fixture
 
 needs_real_vocab = pytest.mark.skipif(
@@ -201,14 +202,14 @@ def test_candidates_branch_on_the_runner_up_first_tokens(engine):
 def test_speculation_shares_the_prefix_and_leaves_the_main_cache_alone(engine):
     complete(engine, fim(engine, PREFIX))
     accepted = PREFIX + "config_value"
-    speculated = engine.complete(fim(engine, accepted), GenerationLimits(max_tokens=4), CancelToken(),
-                                 speculative=True)
+    speculate = lambda: engine.complete(fim(engine, accepted), GenerationLimits(max_tokens=4),
+                                        CancelToken(), speculative=True)
+    speculated = speculate()
     # Shared with the main sequence: everything before the accepted text.
     assert speculated.stats.reused_tokens >= len(engine.tokenize(PREFIX)) - 1
-    assert cache_is_consistent(engine)  # the main sequence is untouched...
+    assert cache_is_consistent(engine)  # the main sequence is untouched
+    assert speculate().stats.evaluated_tokens == 1  # speculating again reuses its own cells
     typed = complete(engine, fim(engine, PREFIX + "c"))
-    assert typed.stats.suffix_shifted and typed.stats.evaluated_tokens <= 4  # ...and still cheap
-    # When the user accepts, the speculation sequence already holds the longer prompt.
-    again = engine.complete(fim(engine, accepted), GenerationLimits(max_tokens=4), CancelToken(),
-                            speculative=True)
-    assert again.stats.evaluated_tokens == 1
+    assert typed.stats.suffix_shifted and typed.stats.evaluated_tokens <= 4  # still cheap
+    assert engine._states[LlamaContext.SPECULATION_SEQ].tokens == []  # and speculation evicted
+    assert engine._ctx.pos_max(LlamaContext.SPECULATION_SEQ) == -1

@@ -129,16 +129,18 @@ class LlamaModel:
 class LlamaContext:
     """One llama context: a KV cache shared by up to two sequences.
 
-    Sequence 0 holds the prompt. Sequence 1 is a parking place used while the suffix's KV is
-    moved (see kv_plan.py). Sequence 2 holds speculation (the continuation after a suggestion
-    is accepted), so that it never disturbs the prompt the user is typing into. The cache is
+    Sequence 0 holds the prompt. Sequence 1 holds speculation (the continuation after a
+    suggestion is accepted) while the engine is idle, so that it never disturbs the prompt the
+    user is typing into; a keystroke that moves the suffix's KV (see kv_plan.py) evicts it and
+    uses sequence 1 as its parking place. A third sequence would cost every request about a
+    quarter of its time here (measured with `coderd bench`), hence the sharing. The cache is
     unified: moving a cell between sequences, or sharing a common prefix, only changes the
     cell's sequence set, never copies its data.
     """
 
     MAIN_SEQ = 0
     PARK_SEQ = 1
-    SPECULATION_SEQ = 2
+    SPECULATION_SEQ = 1
 
     def __init__(
         self, model: LlamaModel, *, n_ctx: int, n_batch: int, threads: int,
@@ -148,7 +150,7 @@ class LlamaContext:
         params.n_ctx = n_ctx
         params.n_batch = n_batch
         params.n_ubatch = n_batch
-        params.n_seq_max = 3
+        params.n_seq_max = 2
         params.kv_unified = True
         params.n_threads = threads
         params.n_threads_batch = threads
