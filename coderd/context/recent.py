@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .extract import Definition
 from .index import DefinitionRef, WorkspaceIndex
-from .retrieve import IDENTIFIER
+from .retrieve import IDENTIFIER, window_above
 
 REGION_MERGE_LINES = 8  # a change this close to a kept region replaces it
 WINDOW_HALF = 5  # a region without a small enclosing definition shows line +- this
@@ -139,13 +139,7 @@ def windows_of(key: tuple, text: str) -> list[tuple[int, int, frozenset[str]]]:
 
 def query_tokens(text: str, offset: int, lines: int = SIMILAR_QUERY_LINES) -> frozenset[str]:
     """Identifiers of the `lines` lines above the cursor's line (never the line being typed)."""
-    end = text.rfind("\n", 0, offset) + 1
-    start = end
-    for _ in range(lines):
-        if start == 0:
-            break
-        start = text.rfind("\n", 0, start - 1) + 1
-    return frozenset(IDENTIFIER.findall(text[start:end]))
+    return frozenset(IDENTIFIER.findall(window_above(text, offset, lines)))
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:

