@@ -4,7 +4,8 @@ editors/vscode/test/e2e.js installs the packaged .vsix into code-server 4.139.1 
 drives Debian's Chromium with playwright-core, and talks to the real server with its scripted
 engine (tests/fake_server.py). It types in a Python file and checks the ghost text exactly,
 accepts it with Tab and checks the file on disk, accepts one word with Ctrl+Right
-(coderd.acceptWord), dismisses with Escape, checks the coderd/didAccept and didReject
+(coderd.acceptWord), accepts the first line of a two-line suggestion with Ctrl+Alt+Right
+(coderd.acceptLine), dismisses with Escape, checks the coderd/didAccept and didReject
 notifications in the extension's log, the status bar (state, then latency), and that a
 disabled language (plaintext) gets no suggestion.
 

@@ -35,6 +35,7 @@ const FAKE_SCRIPT = {
   rules: [
     { after: 'def add(a, b):\n    ', reply: 'return a + b' },
     { after: 'total = ', reply: 'price * quantity' },
+    { after: 'def total(items):\n    ', reply: 'count = len(items)\n    return count' },
     { after: 'note: ', reply: 'plaintext is disabled' },
   ],
 };
@@ -106,6 +107,7 @@ function writeWorkspace(ws, userDir) {
   fs.writeFileSync(path.join(ws, 'add.py'), 'def add(a, b):\n');
   fs.writeFileSync(path.join(ws, 'total.py'), '');
   fs.writeFileSync(path.join(ws, 'notes.txt'), '');
+  fs.writeFileSync(path.join(ws, 'lines.py'), 'def total(items):\n');
   fs.writeFileSync(path.join(userDir, 'settings.json'), JSON.stringify({
     'coderd.serverCommand': PYTHON,
     'coderd.serverArgs': [path.join(REPO, 'tests', 'fake_server.py')],
@@ -295,6 +297,28 @@ async function checks(page, ws, port) {
   await page.keyboard.press('Escape');
   await until('ghost text gone after Escape', async () => (await ghostText(page)) === '', 10000);
   await saveAndRead(page, path.join(ws, 'total.py'), 'total = price');
+
+  // 4b. coderd.acceptLine (Ctrl+Alt+Right) inserts the first line of a two-line suggestion only.
+  await open(page, 'lines.py');
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('    ');
+  // Monaco draws the first line inline (.ghost-text-decoration) and the others in a separate
+  // view zone, so the first line is what the DOM check sees.
+  expectEqual('ghost text in lines.py (first line)', await settledGhost(page, 'lines.py'), 'count = len(items)');
+  await page.keyboard.press('Control+Alt+ArrowRight');
+  // The command runs in the extension host: wait for its report before Escape can overtake it.
+  await expectLog(/coderd\/didAccept \{"id":"(s\d+)","kind":"line","acceptedText":"count = len\(items\)/);
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+S');
+  const linesFile = path.join(ws, 'lines.py');
+  let onDisk = '';
+  await until('lines.py saved with the first line only', () => {
+    onDisk = fs.readFileSync(linesFile, 'utf8');
+    return onDisk.startsWith('def total(items):\n    count = len(items)') && !onDisk.includes('return');
+  }, 10000).catch(() => {
+    throw new Error(`lines.py on disk is ${JSON.stringify(onDisk)}, expected only the first line accepted`);
+  });
+  log(`lines.py on disk: ${JSON.stringify(onDisk)}`);
 
   // 5. The extension told the server what happened to each suggestion (ids from the items'
   //    coderd.accepted commands), as its log shows.
