@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 from . import __version__
 from .config import LoadedSettings, load_settings
 from .context.provider import ContextProvider
+from .context.registry import IndexRegistry
 from .engine.base import EngineError
 from .engine.loader import load_engine
 from .logs import setup_logging
@@ -126,7 +127,8 @@ def run_complete(args: argparse.Namespace) -> int:
     loaded = settings_for_cli(args.model)
     context = None
     if loaded.settings.context.enabled:
-        context = ContextProvider(loaded.settings.context, [args.workspace or workspace_of(path)])
+        context = ContextProvider(loaded.settings.context, [args.workspace or workspace_of(path)],
+                                  IndexRegistry(watch=False))  # one shot: nothing to follow
         index = context.index_for(path)
         if index is not None and not index.wait_ready(INDEX_WAIT_S):  # one shot: let it finish
             print(f"coderd: the workspace index is still building after {INDEX_WAIT_S} s; "

@@ -29,6 +29,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from .cli import INDEX_WAIT_S, offset_of, parse_location, settings_for_cli, workspace_of
     from .context.provider import ContextProvider
+    from .context.registry import IndexRegistry
 
     if not args.location and not args.batch:
         raise SystemExit("coderd: give FILE:LINE:COL or --batch FILE.jsonl")
@@ -39,7 +40,8 @@ def run(args) -> int:
     tokenize = model.tokenize
     requests = _batch(args.batch) if args.batch else [_single(args.location, parse_location, offset_of)]
     first = Path(requests[0]["file"])
-    provider = ContextProvider(context_settings, [args.workspace or workspace_of(first)])
+    provider = ContextProvider(context_settings, [args.workspace or workspace_of(first)],
+                               IndexRegistry(watch=False))  # one shot: nothing to follow
     index = provider.index_for(first)
     if index is not None:
         index.wait_ready(INDEX_WAIT_S)

@@ -49,6 +49,8 @@ class CoderdServer(LanguageServer):
         setup_logging(settings.log.level)
         roots = workspace_roots(params)
         context = ContextProvider(settings.context, roots) if settings.context.enabled and roots else None
+        if context is not None:
+            context.start()
         self.service = CompletionService(settings, self.engine_factory, context)
         for problem in self.loaded.problems:
             log.warning("configuration: %s", problem)

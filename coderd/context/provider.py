@@ -1,7 +1,7 @@
 """Repository context for one completion: the seam between the service and the index.
 
 The event loop calls `set_buffer` / `clear_buffer` (cheap: the index parses in its own
-thread). The completion worker calls `context_for`, which retrieves, packs and caches: while
+thread, and they never create an index; `start()` does that in the background). The completion worker calls `context_for`, which retrieves, packs and caches: while
 the retrieved definitions and their files are unchanged it returns the very same text, so the
 context block at the head of the prompt stays in the KV cache.
 """
@@ -33,34 +33,53 @@ class ContextProvider:
         self.registry = registry or IndexRegistry()
         self._indexes: dict[Path, WorkspaceIndex] = {}
         self._lock = threading.Lock()
+        self._resolved: dict[str, Path] = {}
         self._last: dict[str, tuple[tuple, PackedContext]] = {}
         self._texts: dict[tuple, str | None] = {}  # worker thread only
         self._tokens: dict[str, list[int]] = {}  # worker thread only; one tokenizer per provider
         self.repo_format = repo_format  # None: DeepSeek's "# path" headers
         self.recent = recent if recent is not None else RecentRegions()
 
-    def index_for(self, path: Path) -> WorkspaceIndex | None:
-        """The index of the workspace root holding `path` (created, and built in the background, on first use)."""
-        path = path.resolve()
+    def start(self) -> None:
+        """Create (walk, watch, build) the roots' indexes in the background, not on first use:
+        starting a recursive watch takes a while on a big tree and must not hold up a caller."""
+        threading.Thread(target=lambda: [self.index_for(r) for r in self.roots],
+                         name="coderd-index-start", daemon=True).start()
+
+    def index_for(self, path: Path, *, create: bool = True) -> WorkspaceIndex | None:
+        """The index of the workspace root holding `path`; created on first use unless
+        `create` is False (the event loop's calls: they only ever find an existing one)."""
+        path = self._resolve(path)
         for root in self.roots:
             if path == root or root in path.parents:
-                with self._lock:  # the event loop and the worker both get here
-                    if root not in self._indexes:
+                with self._lock:  # the event loop, the worker and start() all get here
+                    if root not in self._indexes and create:
                         self._indexes[root] = self.registry.get_or_create(root)
-                    return self._indexes[root]
+                    return self._indexes.get(root)
         return None
 
+    def _resolve(self, path: Path) -> Path:
+        """Symlinks resolved once per document, not on every keystroke (it costs syscalls)."""
+        key = str(path)
+        resolved = self._resolved.get(key)
+        if resolved is None:
+            if len(self._resolved) > 4096:
+                self._resolved.clear()
+            resolved = self._resolved[key] = Path(path).resolve()
+        return resolved
+
     def set_buffer(self, path: Path, text: str):
-        """Returns the index's Future for the parse (None outside every workspace).
+        """Returns the index's Future for the parse (None outside every workspace, or while
+        the index is not created yet: it then reads the file from disk).
         Also records the changed region (or, on open, the file) in the recent ring buffer."""
-        index = self.index_for(path)
+        index = self.index_for(path, create=False)
         if index is None:
             return None
         self.recent.record_change(Path(path), index.buffer_text(path), text)
         return index.set_buffer(path, text)
 
     def clear_buffer(self, path: Path) -> None:
-        index = self.index_for(path)
+        index = self.index_for(path, create=False)
         if index is not None:
             index.clear_buffer(path)
 
