@@ -3,23 +3,24 @@
 Handlers call `submit()` from any thread (the LSP event loop, the CLI) and get a `Ticket`: a
 `concurrent.futures.Future` and a `CancelToken`. One worker thread owns the engine, loads the
 model, and runs tickets one at a time. A newer ticket for the same document key cancels the
-older one, whether it is still queued or already in the middle of prompt evaluation. A later
-issue moves this object behind a daemon socket without changing the handlers.
+older one, whether it is still queued or already in the middle of prompt evaluation. In the
+daemon (lsp/daemon.py) one service serves every editor connection: tickets carry their session,
+which picks the workspace context and the KV slot (sessions.py) and the turn (scheduler.py).
 """
 
 from __future__ import annotations
 
 import logging
-import queue
-import statistics
+import os
 import threading
 import time
-from collections import deque
 from concurrent.futures import Future, InvalidStateError
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
+from .budget import Budgets
+from .budget_plan import plan_for_machine
 from .completion_cache import CompletionCache
 from .config import Settings
 from .context.provider import ContextProvider
@@ -28,78 +29,43 @@ from .engine.base import RequestStats
 from .feedback import Feedback
 from .policy import CursorContext, finalize, plan_completion, stop_index
 from .prompt import PromptBuilder
+from .rhythm import TypingRhythm
+from .scheduler import Scheduler
+from .sessions import SessionTable
+from .tickets import DocumentSnapshot, Outcome, Suggestion, Ticket
+
+__all__ = ["CompletionService", "DocumentSnapshot", "EngineFactory", "Outcome", "Suggestion",
+           "Ticket"]
 
 log = logging.getLogger(__name__)
 
 EngineFactory = Callable[[Settings], Engine]
 
 
-@dataclass(frozen=True)
-class DocumentSnapshot:
-    """An immutable copy of what the handler saw: the worker never reads live state."""
-
-    key: str  # the document URI: the unit of supersession and of the prefix anchor
-    text: str
-    offset: int  # cursor, in code points into `text`
-    language_id: str = ""
-    candidates: int = 1  # more when the user asked explicitly (to cycle through them)
-    path: str | None = None  # the file on disk, when the document is one: for repository context
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    id: str  # for the editor's shown / accepted / rejected reports (feedback.py)
-    text: str
-
-
-@dataclass
-class Outcome:
-    text: str = ""  # the best suggestion ("" for none); `suggestions` has all of them
-    suggestions: tuple[Suggestion, ...] = ()
-    status: str = "ok"  # ok, cancelled, no_model, error
-    message: str = ""
-    stats: RequestStats | None = None
-    prompt_ids: tuple[int, ...] = ()
-    pieces: tuple[tuple[str, tuple[int, ...]], ...] = ()
-    prefix_text: str = ""
-    suffix_text: str = ""
-    mode: str = ""
-    context_chunks: tuple[dict, ...] = ()  # what repository context went in: path, lines, source, tokens
-    context_text: str = ""
-
-
-@dataclass
-class Ticket:
-    snapshot: DocumentSnapshot
-    cancel: CancelToken = field(default_factory=CancelToken)
-    future: Future = field(default_factory=Future)
-    debounce_s: float = 0.0  # from the typing rhythm when it was submitted
-
-
 # Speculation starts only after the engine has been idle this long: while keys keep coming it
 # would only be cancelled, and its cancellation costs the next request time.
 SPECULATION_IDLE_S = 0.15
-# Gaps longer than this mean the user paused: answer at once, no debounce.
-PAUSE_S = 0.3
-RHYTHM_KEYS = 8  # recent gaps between requests kept per document
 
 class CompletionService:
     def __init__(self, settings: Settings, engine_factory: EngineFactory,
-                 context: ContextProvider | None = None) -> None:
+                 context: ContextProvider | None = None, slots: int = 1) -> None:
         self.settings = settings
         self._engine_factory = engine_factory
-        self.context = context
+        self.context = context  # standalone mode's; daemon sessions attach their own
+        self.sessions = SessionTable(slots, context)
         self._context_ids: dict[str, tuple[str, tuple[int, ...]]] = {}  # key -> (text, its ids)
         self._engine: Engine | None = None
         self._builder: PromptBuilder | None = None
         self.model_ready: Future[ModelInfo] = Future()
         self.last_stats: RequestStats | None = None
+        c = settings.completion
+        self.budgets = Budgets(c.prefix_tokens, c.suffix_tokens, settings.context.budget_tokens)
         self.feedback = Feedback()
         self.cache = CompletionCache()
         self._speculation = CancelToken()
-        self._rhythm: dict[str, deque] = {}  # document -> times of its recent requests
+        self._rhythm = TypingRhythm()
         self.speculations = 0  # finished ones: their results wait in the cache
-        self._queue: queue.SimpleQueue[Ticket | None] = queue.SimpleQueue()
+        self._queue: Scheduler[Ticket] = Scheduler()
         self._latest: dict[str, Ticket] = {}
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._work, name="coderd-engine", daemon=True)
@@ -114,7 +80,8 @@ class CompletionService:
         self._thread.start()
 
     def submit(self, snapshot: DocumentSnapshot) -> Ticket:
-        ticket = Ticket(snapshot, debounce_s=self._debounce(snapshot.key))
+        limit = self.settings.completion.debounce_ms_max / 1000
+        ticket = Ticket(snapshot, debounce_s=self._rhythm.debounce(snapshot.key, limit))
         with self._lock:
             older = self._latest.get(snapshot.key)
             self._latest[snapshot.key] = ticket
@@ -127,17 +94,6 @@ class CompletionService:
         # cancel here (it makes the token first, then looks at the queue).
         self._speculation.cancel("a new request")
         return ticket
-
-    def _debounce(self, key: str) -> float:
-        """1.5x the median gap between this document's recent requests, while they come fast."""
-        now = time.monotonic()
-        times = self._rhythm.setdefault(key, deque(maxlen=RHYTHM_KEYS + 1))
-        times.append(now)
-        limit = self.settings.completion.debounce_ms_max / 1000
-        gaps = [b - a for a, b in zip(times, list(times)[1:])]
-        if limit <= 0 or len(gaps) < 2 or gaps[-1] > PAUSE_S:
-            return 0.0
-        return min(limit, 1.5 * statistics.median(gaps))
 
     def _answer_from_cache(self, ticket: Ticket) -> bool:
         """Typing through a suggestion (or asking again in place): no model call at all."""
@@ -155,9 +111,24 @@ class CompletionService:
         ))
         return True
 
+    def attach(self, session: str, context: ContextProvider | None) -> None:
+        """A daemon session (editor connection) with its own workspace context."""
+        self.sessions.attach(session, context)
+
+    def detach(self, session: str) -> None:
+        """The connection ended: cancel what it asked for, close its context, free its slot."""
+        with self._lock:
+            keys = [k for k, t in self._latest.items() if t.snapshot.session == session]
+        for key in keys:
+            self.forget(key)
+        self._queue.forget_session(session)
+        context = self.sessions.detach(session)
+        if context is not None:
+            context.close()
+
     def forget(self, key: str) -> None:
         self.cache.forget(key)
-        self._rhythm.pop(key, None)
+        self._rhythm.forget(key)
         with self._lock:
             older = self._latest.pop(key, None)
         if older is not None:
@@ -174,6 +145,9 @@ class CompletionService:
                 state = "prefix-only" if info.prefix_only else "ready"
         return {
             "state": state,
+            "pid": os.getpid(),  # the process holding the model (the daemon's, when shared)
+            "sessions": self.sessions.count,
+            "budgets": self.budgets.__dict__,
             "model": info.name if info else None,
             "path": info.path if info else None,
             "last": self.last_stats.as_dict() if self.last_stats else None,
@@ -189,7 +163,7 @@ class CompletionService:
             self._latest.clear()
         for ticket in pending:
             ticket.cancel.cancel("shutdown")
-        self._queue.put(None)
+        self._queue.close()
         if self.context is not None:
             self.context.close()
 
@@ -257,21 +231,28 @@ class CompletionService:
             log.exception("model load failed")
             self.model_ready.set_exception(EngineError(f"model load failed: {exc}"))
             return
-        c = self.settings.completion
         self._engine = engine
+        self.budgets = plan_for_machine(engine, self.settings)
         self._builder = PromptBuilder(
-            engine.tokenize, prefix_tokens=c.prefix_tokens, suffix_tokens=c.suffix_tokens
+            engine.tokenize, prefix_tokens=self.budgets.prefix, suffix_tokens=self.budgets.suffix
         )
         for warning in engine.info.warnings:
             log.warning("%s", warning)
         log.info("model ready: %s", engine.info)
         self.model_ready.set_result(engine.info)
 
+    def _forget_slot(self, slot: int) -> None:
+        forget = getattr(self._engine, "forget_slot", None)
+        if forget is not None:
+            forget(slot)
+
     def _repository_context(self, snap: DocumentSnapshot, engine: Engine):
         """Context ids for the head of the prompt; the same text gives the very same ids."""
-        if self.context is None or snap.path is None:
+        context = self.sessions.context_for(snap.session)
+        if context is None or snap.path is None:
             return (), (), ""
-        packed = self.context.context_for(Path(snap.path), snap.text, snap.offset, engine.tokenize)
+        packed = context.context_for(Path(snap.path), snap.text, snap.offset, engine.tokenize,
+                                     budget=self.budgets.context)
         if packed is None or not packed.text:
             return (), (), ""
         cached = self._context_ids.get(snap.key)
@@ -301,7 +282,9 @@ class CompletionService:
             start_delay_s=0.0 if speculative or snap.candidates > 1 else ticket.debounce_s,
         )
         prompt = replace(built.prompt, context_ids=context_ids)
-        completion = engine.complete(prompt, limits, ticket.cancel, speculative=speculative)
+        slot = self.sessions.slot_for(snap.session, self._forget_slot)
+        completion = engine.complete(prompt, limits, ticket.cancel, speculative=speculative,
+                                     slot=slot)
         if not speculative:
             self.last_stats = completion.stats
         outcome = Outcome(
@@ -312,6 +295,10 @@ class CompletionService:
         )
         if completion.cancelled or ticket.cancel.cancelled:
             outcome.status, outcome.message = "cancelled", ticket.cancel.reason
+            return outcome
+        if completion.stats.stop_reason in ("error", "timeout"):  # the remote backend's failures
+            outcome.status = "error"
+            outcome.message = getattr(engine, "last_error", "") or completion.stats.stop_reason
             return outcome
         texts: list[str] = []
         for raw in (completion.text, *completion.alternatives):

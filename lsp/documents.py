@@ -15,7 +15,7 @@ from pygls.uris import to_fs_path
 
 from coderd.positions import UTF16, LineIndex, PositionError
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
 
 # Larger buffers are still tracked (edits must apply), but are not sent to the model.
 MAX_COMPLETION_CHARS = 4 * 1024 * 1024
@@ -55,6 +55,9 @@ class DocumentStore:
 
     def close(self, uri: str) -> None:
         self._docs.pop(uri, None)
+
+    def all(self) -> list[Document]:
+        return list(self._docs.values())
 
     def change(self, params: types.DidChangeTextDocumentParams) -> None:
         doc = self._docs.get(params.text_document.uri)

@@ -22,7 +22,7 @@ from coderd.positions import PositionError
 if TYPE_CHECKING:
     from .server import CoderdServer
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
 
 EMPTY = types.InlineCompletionList(items=[])
 # Each item carries this command with its suggestion id: VS Code runs an item's command when it
@@ -66,12 +66,17 @@ async def inline_completion(
     candidates = service.settings.completion.candidates if invoked else 1
     path = uri_to_path(uri)
     ticket = service.submit(DocumentSnapshot(
-        uri, doc.text, offset, doc.language_id, candidates, str(path) if path else None))
+        server.doc_key(uri), doc.text, offset, doc.language_id, candidates,
+        str(path) if path else None, session=server.session))
     try:
         outcome = await asyncio.wrap_future(ticket.future)
     except asyncio.CancelledError:
         ticket.cancel.cancel("$/cancelRequest")
         raise
+    if outcome.status == "error" and outcome.message:
+        # Once per distinct reason (a remote backend that refuses the key, say): the log has all.
+        server.tell_once(f"engine: {outcome.message}", types.MessageType.Warning,
+                         f"coderd: {outcome.message}")
     if outcome.status != "ok":
         return EMPTY
     # Inserted at the cursor: the policy already removed what the suffix repeats.

@@ -25,7 +25,7 @@ from coderd.positions import UTF8, normalise_encoding
 if TYPE_CHECKING:
     from .server import CoderdServer
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
 
 
 class CoderdProtocol(LanguageServerProtocol):
@@ -59,6 +59,19 @@ class CoderdProtocol(LanguageServerProtocol):
         uri = params.text_document.uri
         self._server.documents.close(uri)
         self._server.document_closed(uri)
+        yield from ()
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args):
+        """In the daemon, `exit` ends this editor's session, never the process."""
+        if not self._server.in_daemon:
+            yield from super().lsp_exit(*args)
+            return
+        self._server.end_session()
+        if self._server._stop_event is not None:
+            self._server._stop_event.set()
+        if self.writer is not None:
+            self.writer.close()
         yield from ()
 
     def structure_message(self, data: dict[str, Any]):

@@ -42,3 +42,10 @@ def tiny_synthetic_model_path(synthetic_cache_dir: Path) -> Path:
     from coderd.synthetic import cached_model  # needs the 'dev' extra (gguf): fail if absent
 
     return cached_model("tiny", cache_dir=synthetic_cache_dir, vocab="synthetic")
+
+
+@pytest.fixture(autouse=True)
+def fixed_prompt_budgets(monkeypatch):
+    """Budgets sized from speed measured on a busy test machine would vary between runs (and
+    the measurement would land in the user's cache): tests/test_budget.py tests the sizing."""
+    monkeypatch.setenv("CODERD_COMPLETION_LATENCY_TARGET_MS", "0")

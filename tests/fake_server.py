@@ -1,7 +1,15 @@
-"""The real language server with the scripted engine ($CODERD_FAKE_SCRIPT) in place of llama.cpp."""
+"""The real language server with the scripted engine ($CODERD_FAKE_SCRIPT) in place of llama.cpp.
+
+With no arguments: the standalone server on stdio. With `lsp` or `serve` arguments: the same
+commands as the `coderd` script (the relay starts this file's `serve` as its daemon).
+"""
+
+import sys
 
 from coderd.engine.fake import ScriptedEngine
-from lsp.server import run_stdio
+from lsp.entry import main
 
 if __name__ == "__main__":
-    run_stdio(ScriptedEngine.from_env)
+    argv = sys.argv[1:] or ["lsp", "--standalone"]
+    sys.exit(main(argv, engine_factory=ScriptedEngine.from_env,
+                  daemon_command=[sys.executable, __file__, "serve"]))

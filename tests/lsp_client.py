@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from lsprotocol import types
@@ -15,26 +17,47 @@ TESTS = Path(__file__).resolve().parent
 
 
 def scratch_env(home: Path, **extra: str) -> dict[str, str]:
-    """HOME, TMPDIR and XDG_* inside the test's folder; nothing of the user's leaks in."""
+    """HOME, TMPDIR and XDG_* inside the test's folder; nothing of the user's leaks in.
+
+    The runtime folder (the daemon's socket) is a short path of its own: a Unix socket's path
+    must fit in 107 bytes. A daemon exits 2 s after its last editor (not 10 minutes).
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CODERD_", "XDG_"))}
     env.update(HOME=str(home), TMPDIR=str(home / "tmp"))
     for name in ("CONFIG", "STATE", "DATA", "CACHE"):
         env[f"XDG_{name}_HOME"] = str(home / name.lower())
     (home / "tmp").mkdir(parents=True, exist_ok=True)
+    env["XDG_RUNTIME_DIR"] = str(runtime_dir_for(home))
+    env["CODERD_DAEMON_IDLE_TIMEOUT_S"] = "2"
+    # Budgets sized from a speed measured on a busy test machine would vary from run to run;
+    # tests/test_budget.py covers the sizing itself.
+    env["CODERD_COMPLETION_LATENCY_TARGET_MS"] = "0"
     env.update(extra)
     return env
+
+
+def runtime_dir_for(home: Path) -> Path:
+    folder = Path(tempfile.gettempdir()) / f"cdr-{hashlib.sha1(str(home).encode()).hexdigest()[:10]}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
 
 
 @contextlib.asynccontextmanager
 async def running_server(home: Path, *, fake: dict | None = None, model: Path | None = None,
                          init_options: dict | None = None, encodings=None, env: dict | None = None,
-                         root: Path | None = None):
+                         root: Path | None = None, daemon: bool | None = None):
+    """`daemon`: through `coderd lsp`'s relay and the shared daemon (the default for the real
+    engine, as editors run it), or the standalone server (the default for the fake engine)."""
     extra = dict(env or {})
+    if daemon is None:
+        daemon = fake is None
     if fake is not None:
-        command = [sys.executable, str(TESTS / "fake_server.py")]
+        command = [sys.executable, str(TESTS / "fake_server.py"), "lsp"]
         extra["CODERD_FAKE_SCRIPT"] = json.dumps(fake)
     else:
         command = [sys.executable, "-m", "lsp", "lsp"]
+    if not daemon:
+        command.append("--standalone")
     if model is not None:
         extra["CODERD_MODEL_PATH"] = str(model)
     config = ClientServerConfig(server_command=command, server_env=scratch_env(home, **extra))

@@ -59,11 +59,12 @@ class ScriptedEngine:
         return "".join(chr(i) for i in ids)
 
     def complete(self, prompt: FimPrompt, limits: GenerationLimits, cancel: CancelToken,
-                 speculative: bool = False) -> Completion:
+                 speculative: bool = False, slot: int = 0) -> Completion:
         started = time.perf_counter()
         prefix, suffix = self.detokenize(prompt.prefix_ids), self.detokenize(prompt.suffix_ids)
         self.calls.append((prefix, suffix))
-        stats = RequestStats(prompt_tokens=len(prompt.prefix_ids) + len(prompt.suffix_ids) + 4)
+        stats = RequestStats(prompt_tokens=len(prompt.prefix_ids) + len(prompt.suffix_ids) + 4,
+                             context_tokens=len(prompt.context_ids))
         stats.evaluated_tokens = stats.prompt_tokens
         deadline = started + self.delay_s
         while time.perf_counter() < deadline:
