@@ -249,6 +249,10 @@ def _describe_toml_error(exc: Exception) -> tuple[str, int | None]:
     return f"{message} (column {position.group(2)})", int(position.group(1))
 
 
+# Whether code may leave the machine is the user's decision, not a workspace's.
+MACHINE_ONLY_SECTIONS = frozenset({"remote", "network"})
+
+
 def _apply_init_options(merger: _Merger, options: Any) -> None:
     if options is None:
         return  # clients send null when the user configured nothing
@@ -257,7 +261,14 @@ def _apply_init_options(merger: _Merger, options: Any) -> None:
         message = f"expected an object like {example}, got {describe_value(options)}; ignored"
         merger.report(INIT_OPTIONS_SOURCE, "", message)
         return
-    merger.apply_tree(INIT_OPTIONS_SOURCE, options)
+    for section in MACHINE_ONLY_SECTIONS & set(options):
+        # A workspace's editor settings must not be able to send its code off the machine.
+        merger.report(INIT_OPTIONS_SOURCE, section,
+                      f"[{section}] is read only from config.toml and CODERD_{section.upper()}_* "
+                      "variables, never from the editor (a project's settings must not send your "
+                      "code elsewhere); ignored")
+    merger.apply_tree(INIT_OPTIONS_SOURCE,
+                      {k: v for k, v in options.items() if k not in MACHINE_ONLY_SECTIONS})
 
 
 def _apply_environ(merger: _Merger, environ: Mapping[str, str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from . import __version__, paths
@@ -64,10 +65,56 @@ def collect(args) -> dict:
             "cache_dir": str(paths.cache_dir()),
         },
         "config_problems": [str(p) for p in loaded.problems],
-        "settings": settings_as_dict(settings),
+        "settings": shown_settings(settings),
         "model": check_model(settings),
+        "backend": backend_report(settings),
         **models_report(settings),
     }
+
+
+def backend_report(settings) -> dict:
+    """Which backend completions use. Makes no request; shows whether the key is set, never it."""
+    from .engine.loader import backend
+
+    from .engine.remote_api import HIDDEN, key_env_problem, resolve_endpoint
+
+    r = settings.remote
+    out: dict = {"in_use": backend(settings), "offline": settings.network.offline, "remote": None}
+    if r.enabled:
+        try:
+            (endpoint, api), error = resolve_endpoint(r.url), key_env_problem(r.api_key_env)
+        except EngineError as exc:
+            endpoint, api, error = None, None, str(exc)
+        hidden = key_env_problem(r.api_key_env) is not None
+        out["remote"] = {"url": r.url, "endpoint": endpoint, "api": api, "model": r.model,
+                         "api_key_env": HIDDEN if hidden else r.api_key_env, "error": error,
+                         "timeout_ms": r.timeout_ms,
+                         "api_key_set": not hidden and bool(r.api_key_env and os.environ.get(r.api_key_env))}
+    return out
+
+
+def shown_settings(settings) -> dict:
+    """The settings as data; a remote.api_key_env that is no variable name may be a pasted key."""
+    from .engine.remote_api import HIDDEN, key_env_problem
+
+    shown = settings_as_dict(settings)
+    if key_env_problem(settings.remote.api_key_env):
+        shown["remote"]["api_key_env"] = HIDDEN
+    return shown
+
+
+def render_backend(report: dict) -> list[str]:
+    b, r = report["backend"], report["backend"]["remote"]
+    if r is None:
+        return ["backend: local model (remote.enabled = false)"]
+    if b["in_use"] == "local":
+        return [f"backend: local model: network.offline = true, so remote.url {r['url']} is not used"]
+    if r["error"]:
+        return [f"backend: remote, PROBLEM {r['error']}"]
+    key = "set" if r["api_key_set"] else "not set: no key is sent"
+    return [f"backend: remote {r['endpoint']} ({r['api']} API, model {r['model'] or '(server default)'}, "
+            f"timeout {r['timeout_ms']} ms); prompts leave this machine",
+            f"  API key: ${r['api_key_env']} (remote.api_key_env) is {key}"]
 
 
 # -- models issue: build features, the fit of the configured model, the recommendation ---------
@@ -75,7 +122,7 @@ def collect(args) -> dict:
 def models_report(settings) -> dict:
     from .hardware import build_features
     from .models.catalog import CatalogError, load_catalog
-    from .models.fit import Shape, plan, recommend
+    from .models.fit import Shape, kv_bytes, plan, recommend
     from .models.gguf_meta import GGUFError, read_header
     from .models.store import default_key
 
@@ -86,11 +133,12 @@ def models_report(settings) -> dict:
         path = resolve_model_path(settings)
         shape = Shape.of_header(read_header(path))
         p = plan(shape, n_ctx=settings.model.n_ctx, available=available, gpu_offload=gpu,
-                 threads=settings.model.threads, gpu_layers=settings.model.gpu_layers)
+                 threads=settings.model.threads, gpu_layers=settings.model.gpu_layers,
+                 kv_type=settings.model.kv_cache_type)
         out["fit"] = {
             "fits": p.fits, "n_ctx": p.n_ctx, "kv_type": p.kv_type, "gpu_layers": p.gpu_layers,
             "threads": p.threads, "need_gb": round(p.need_bytes / 2**30, 2),
-            "kv_bytes_per_token": shape.kv_bytes_per_token,
+            "kv_bytes_per_token": kv_bytes(shape.kv_bytes_per_token, p.kv_type),
             "kv_cache": None if shape.mla is None else ("mla" if shape.mla else "legacy"),
             "notes": list(p.notes),
         }
@@ -145,6 +193,9 @@ def run(args) -> int:
         print(render(report))
     fit = report.get("fit")
     fits = fit is None or fit["fits"]
+    remote = report["backend"]["remote"]
+    if report["backend"]["in_use"] == "remote":  # the local model is then only the fallback
+        return 0 if not remote["error"] and not report["config_problems"] else 1
     return 0 if report["model"]["ok"] and fits and not report["config_problems"] else 1
 
 
@@ -157,7 +208,7 @@ def render(report: dict) -> str:
     m = report["machine"]
     lines += [f"machine: {m['physical_cores']} physical cores, {m['available_memory_gb']} GiB available; "
               f"using {m['threads_used']} threads"]
-    lines += render_models(report) + [""]
+    lines += render_models(report) + render_backend(report) + [""]
     p = report["paths"]
     lines += [f"config file: {p['config_file']} ({'found' if p['config_exists'] else 'absent: defaults'})",
               f"log file:    {p['log_file']}", f"models dir:  {p['models_dir']}"]

