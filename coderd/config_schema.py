@@ -42,6 +42,9 @@ def setting(
     return field(default=default, metadata=metadata)
 
 
+KV_CACHE_TYPES = ("f16", "q8_0", "q4_0")
+
+
 @dataclass(frozen=True)
 class ModelSettings:
     """[model]: which GGUF file to load and how llama.cpp runs it."""
@@ -61,6 +64,10 @@ class ModelSettings:
         minimum=-1, maximum=10_000)
     batch: int = setting(
         512, "tokens per llama_decode call while evaluating a prompt", minimum=8, maximum=8192)
+    kv_cache_type: str = setting(
+        "f16", "KV cache type: f16, or q8_0 / q4_0 for about 1/2 / 1/4 of its memory (quantised "
+        "caches need flash attention, which coderd then turns on, and a head size that is a "
+        "multiple of 32; on a CPU they decode a little slower)", choices=KV_CACHE_TYPES)
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,11 @@ class CompletionSettings:
 
     max_tokens: int = setting(
         64, "most tokens generated per suggestion", minimum=1, maximum=4096)
+    latency_target_ms: int = setting(
+        1000, "size the prompt for this machine: prefix, suffix and context budgets shrink (in "
+        "proportion, never below 128/16/0 tokens) until a typical suggestion (16 tokens) takes "
+        "about this long at the measured speed; the budgets below are the upper bounds; "
+        "0 = use them as they are", minimum=0, maximum=600_000)
     prefix_tokens: int = setting(
         384, "budget for the text before the cursor, in model tokens",
         minimum=16, maximum=1_000_000)
@@ -76,8 +88,9 @@ class CompletionSettings:
         64, "budget for the text after the cursor, in model tokens (kept short: it is "
         "re-evaluated whenever its KV cache cannot be shifted)", minimum=0, maximum=1_000_000)
     time_budget_ms: int = setting(
-        1500, "stop generating once this many milliseconds went into generating; prompt "
-        "evaluation is not counted (a stale request is cancelled instead)",
+        1500, "once this many milliseconds went into generating, stop at the end of the line "
+        "being written (cut anyway after twice as long); prompt evaluation is not counted "
+        "(a stale request is cancelled instead)",
         minimum=50, maximum=600_000)
     max_lines: int = setting(
         12, "most lines in a multi-line suggestion", minimum=1, maximum=1000)
@@ -86,6 +99,10 @@ class CompletionSettings:
     suffix_refresh_tokens: int = setting(
         32, "re-evaluate the suffix anyway once this many prefix tokens changed since it was "
         "evaluated", minimum=0, maximum=1_000_000)
+    prompt_lookup: bool = setting(
+        False, "draft the next tokens by copying what followed the same words earlier in the "
+        "prompt, and check the draft in the same step (output unchanged; see bench/README.md "
+        "for when it pays)")
     stop: tuple[str, ...] = setting((), "extra stop strings")
     debounce_ms_max: int = setting(
         150, "while keys come fast, wait up to this long after evaluating the prompt before "
@@ -112,6 +129,50 @@ class ContextSettings:
         minimum=0, maximum=10_000)
 
 
+@dataclass(frozen=True)
+class DaemonSettings:
+    """[daemon]: the process that holds the model for all of a user's editors (`coderd serve`)."""
+
+    sessions: int = setting(
+        3, "editor connections that keep a KV cache of their own in the shared model; one more "
+        "takes the cache of the least recently served", minimum=1, maximum=16)
+    idle_timeout_s: int = setting(
+        600, "the daemon exits this many seconds after its last editor disconnected (the next "
+        "`coderd lsp` starts it again)", minimum=1, maximum=604_800)
+
+
+@dataclass(frozen=True)
+class RemoteSettings:
+    """[remote]: a completion server instead of the local model (opt-in: the prompt leaves
+    this machine). The API key is never a setting: it is read from the environment."""
+
+    enabled: bool = setting(
+        False, "send completion prompts (code around the cursor, repository context) to "
+        "remote.url instead of running the local model")
+    url: str = setting(
+        "http://127.0.0.1:8080", "the server's base URL, to which /v1/completions is appended "
+        "(/completions when it has a path: .../v1, https://api.deepseek.com/beta); a URL ending "
+        "in /completions is used as is, one ending in /infill speaks llama-server's FIM API")
+    model: str = setting(
+        "", 'model name sent with each request; "" sends none (a local server\'s own model); '
+        'the DeepSeek API takes "deepseek-chat"')
+    api_key_env: str = setting(
+        "CODERD_API_KEY", "the environment variable that holds the API key (sent as "
+        '"Authorization: Bearer"); while it is unset, no key is sent')
+    timeout_ms: int = setting(
+        10_000, "most milliseconds to connect and receive the first token (generation is then "
+        "bounded by completion.time_budget_ms)", minimum=100, maximum=600_000)
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    """[network]: whether coderd may use the network at all."""
+
+    offline: bool = setting(
+        False, "never use the network: [remote] is ignored (the local model runs, and the editor "
+        "is told why once) and `coderd models pull` refuses without making a request")
+
+
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -129,7 +190,10 @@ class Settings:
     model: ModelSettings = field(default_factory=ModelSettings)
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     context: ContextSettings = field(default_factory=ContextSettings)
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
     log: LogSettings = field(default_factory=LogSettings)
+    remote: RemoteSettings = field(default_factory=RemoteSettings)
+    network: NetworkSettings = field(default_factory=NetworkSettings)
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,30 @@
 """Repository context for one completion: the seam between the service and the index.
 
 The event loop calls `set_buffer` / `clear_buffer` (cheap: the index parses in its own
-thread, and they never create an index; `start()` does that in the background). The completion worker calls `context_for`, which retrieves, packs and caches: while
-the retrieved definitions and their files are unchanged it returns the very same text, so the
-context block at the head of the prompt stays in the KV cache.
+thread, and they never create an index), and `add_root` / `remove_root` / `files_changed` /
+`report_builds` / `close`, which only queue a job: one background thread ("coderd-workspace")
+runs those jobs in order, so creating an index (a recursive watch takes a while on a big tree)
+and releasing one (it joins threads) never hold up a caller, and an add followed by a remove
+of the same folder cannot be reordered. The completion worker calls `context_for`, which
+retrieves, packs and caches: while the retrieved definitions and their files are unchanged it
+returns the very same text, so the context block at the head of the prompt stays in the KV
+cache. After `start()` the worker only reads indexes; without it (one-shot CLI runs, tests) it
+creates the index on first use.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Callable
 
 from ..config import ContextSettings
 from .pack import PackedContext, RepoFormat, pack, read_file, select_members
 from .recent import RecentRegions
-from .registry import IndexRegistry
+from .registry import BuildListener, IndexRegistry
 from .retrieve import is_type, retrieve, usage_of
 from .index import WorkspaceIndex
 
@@ -28,11 +36,19 @@ class ContextProvider:
                  registry: IndexRegistry | None = None, *, repo_format: RepoFormat | None = None,
                  recent: RecentRegions | None = None) -> None:
         self.settings = settings
-        # Deepest first, so a nested workspace folder wins over its parent.
-        self.roots = sorted({r.resolve() for r in roots}, key=lambda r: len(r.parts), reverse=True)
+        # Replaced, never mutated, and only under _acquire_lock: any thread may iterate it.
+        self.roots: tuple[Path, ...] = _deepest_first(r.resolve() for r in roots)
         self.registry = registry or IndexRegistry()
+        # Roots this provider holds one registry reference to. Written under _acquire_lock,
+        # which the event loop never takes (it only reads, and a dict read is atomic).
         self._indexes: dict[Path, WorkspaceIndex] = {}
-        self._lock = threading.Lock()
+        self._acquire_lock = threading.Lock()
+        self._background = False  # start() was called: indexes come from the jobs thread
+        self._listener_for: Callable[[Path], BuildListener] | None = None
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._jobs_thread: threading.Thread | None = None
+        self._jobs_lock = threading.Lock()
+        self._closed = False
         self._resolved: dict[str, Path] = {}
         self._last: dict[str, tuple[tuple, PackedContext]] = {}
         self._texts: dict[tuple, str | None] = {}  # worker thread only
@@ -43,8 +59,9 @@ class ContextProvider:
     def start(self) -> None:
         """Create (walk, watch, build) the roots' indexes in the background, not on first use:
         starting a recursive watch takes a while on a big tree and must not hold up a caller."""
-        threading.Thread(target=lambda: [self.index_for(r) for r in self.roots],
-                         name="coderd-index-start", daemon=True).start()
+        self._background = True
+        for root in self.roots:
+            self._later(lambda root=root: self._acquire(root))
 
     def index_for(self, path: Path, *, create: bool = True) -> WorkspaceIndex | None:
         """The index of the workspace root holding `path`; created on first use unless
@@ -52,11 +69,119 @@ class ContextProvider:
         path = self._resolve(path)
         for root in self.roots:
             if path == root or root in path.parents:
-                with self._lock:  # the event loop, the worker and start() all get here
-                    if root not in self._indexes and create:
-                        self._indexes[root] = self.registry.get_or_create(root)
-                    return self._indexes.get(root)
+                index = self._indexes.get(root)
+                return index if index is not None or not create else self._acquire(root)
         return None
+
+    # ---- workspace changes: the event loop queues them, the jobs thread applies them -------
+
+    def add_root(self, path: Path) -> None:
+        """A workspace folder added: indexed (and its build reported) in the background."""
+        self._later(lambda: self._add_root(Path(path)))
+
+    def remove_root(self, path: Path) -> None:
+        """A workspace folder removed: no longer used for context; its index is released (the
+        registry closes it when no other session uses it)."""
+        self._later(lambda: self._remove_root(Path(path)))
+
+    def files_changed(self, paths: Iterable[Path]) -> None:
+        """Files the editor says were created, changed or deleted: each goes to the watcher of
+        the root holding it, into the same debounced batches as the observer's events."""
+        paths = list(paths)
+        self._later(lambda: self._route(paths))
+
+    def report_builds(self, listener_for: Callable[[Path], BuildListener]) -> None:
+        """From now on, `listener_for(root)` hears about the first build of each root this
+        provider acquires, and of a root whose build is still running now."""
+        def subscribe() -> None:
+            self._listener_for = listener_for
+            for root in self.roots:
+                if root in self._indexes:
+                    self.registry.follow(root, listener_for(root))
+        self._later(subscribe)
+
+    def describe(self, names: Iterable[str] = ()) -> dict:
+        """The roots, the state of their indexes, and where `names` are defined in them
+        (`coderd/workspace`: bug reports, tests). Copies each index's table: not on the
+        event loop."""
+        roots, found = [], {name: [] for name in names}
+        for root in self.roots:
+            index = self._indexes.get(root)
+            stats = index.stats() if index is not None else None
+            roots.append({"path": str(root), "ready": bool(stats and stats.ready),
+                          "files": stats.files if stats else 0,
+                          "definitions": stats.definitions if stats else 0,
+                          "users": self.registry.users(root)})
+            for name in found if index is not None else ():
+                found[name] += [{"path": str(root / ref.path), "line": ref.definition.start_line,
+                                 "kind": ref.definition.kind} for ref in index.lookup(name)]
+        return {"roots": roots, "definitions": found}
+
+    def settled(self, timeout: float | None = None) -> bool:
+        """Wait until the jobs queued so far have run (tests; never on the event loop)."""
+        done = threading.Event()
+        if self._later(done.set):
+            return done.wait(timeout)
+        thread = self._jobs_thread  # closed: wait for the release
+        if thread is not None:
+            thread.join(timeout)
+        return thread is None or not thread.is_alive()
+
+    def _acquire(self, root: Path) -> WorkspaceIndex | None:
+        with self._acquire_lock:
+            if root not in self.roots:
+                return None  # removed in the meantime
+            index = self._indexes.get(root)
+            if index is None:
+                listener = self._listener_for(root) if self._listener_for is not None else None
+                index = self._indexes[root] = self.registry.get_or_create(root, listener)
+            return index
+
+    def _add_root(self, path: Path) -> None:
+        root = path.resolve()
+        if not root.is_dir():
+            log.warning("workspace folder %s is not a directory; ignored", path)
+            return
+        with self._acquire_lock:
+            self.roots = _deepest_first([*self.roots, root])
+        self._acquire(root)
+
+    def _remove_root(self, path: Path) -> None:
+        root = path.resolve()
+        with self._acquire_lock:
+            self.roots = tuple(r for r in self.roots if r != root)
+            index = self._indexes.pop(root, None)
+        if index is not None:
+            self.registry.release(root)
+
+    def _route(self, paths: list[Path]) -> None:
+        by_root: dict[Path, list[Path]] = {}
+        for path in paths:
+            resolved = Path(path).resolve()  # not the cache: a deleted path may come back as a link
+            root = next((r for r in self.roots if resolved == r or r in resolved.parents), None)
+            if root is not None and root in self._indexes:
+                by_root.setdefault(root, []).append(resolved)
+        for root, found in by_root.items():
+            self.registry.report(root, found)
+
+    def _later(self, job: Callable[[], None]) -> bool:
+        """Queue `job` for the jobs thread; False after close()."""
+        with self._jobs_lock:
+            if self._closed:
+                return False
+            self._jobs.put(job)
+            if self._jobs_thread is None:
+                self._jobs_thread = threading.Thread(target=self._run_jobs, name="coderd-workspace",
+                                                     daemon=True)
+                self._jobs_thread.start()
+            return True
+
+    def _run_jobs(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                job()
+            except Exception:  # one bad folder must not stop the others
+                log.exception("workspace job failed")
 
     def _resolve(self, path: Path) -> Path:
         """Symlinks resolved once per document, not on every keystroke (it costs syscalls)."""
@@ -84,10 +209,16 @@ class ContextProvider:
             index.clear_buffer(path)
 
     def context_for(self, path: Path, text: str, offset: int,
-                    tokenize: Callable[[str], list[int]]) -> PackedContext | None:
-        if not self.settings.enabled or self.settings.budget_tokens <= 0:
+                    tokenize: Callable[[str], list[int]],
+                    budget: int | None = None) -> PackedContext | None:
+        """`budget`: tokens for the context (default context.budget_tokens; the service passes
+        the one sized for this machine's speed, coderd/budget.py)."""
+        budget = self.settings.budget_tokens if budget is None else budget
+        if not self.settings.enabled or budget <= 0:
             return None
-        index = self.index_for(path)
+        # In the server (start() called) the worker never creates an index: that may take a
+        # while, and a completion does not wait for the workspace.
+        index = self.index_for(path, create=not self._background)
         rel = index.relative(path) if index is not None else None
         if index is None or rel is None:
             return None
@@ -104,7 +235,7 @@ class ContextProvider:
 
         # Same definitions, same parsed files (FileSymbols objects are replaced on every
         # re-parse), same members shown: same text, without reading or tokenising anything.
-        signature = (rel, self.settings.budget_tokens, self.repo_format,
+        signature = (rel, budget, self.repo_format,
                      tuple((c.ref.path, c.ref.definition, id(index.file(c.ref.path)),
                             tuple(m.name for m in select_members(members_of(c.ref.path, c.ref.definition.name), usage.members))
                             if is_type(c.ref.definition) else ())
@@ -134,7 +265,7 @@ class ContextProvider:
             return ids
 
         packed = pack(candidates, current_path=rel, read=read, members_of=members_of,
-                      tokenize=count, budget=self.settings.budget_tokens,
+                      tokenize=count, budget=budget,
                       used_members=usage.members, repo_format=self.repo_format)
         self._last[str(path)] = (signature, packed)
         return packed
@@ -144,4 +275,20 @@ class ContextProvider:
         self.recent.forget(Path(path))
 
     def close(self) -> None:
-        self.registry.close_all()
+        """Release this provider's roots, in the background (it joins threads, and the caller
+        may be an event loop). Another session's roots, in a shared registry, stay open."""
+        def release_all() -> None:
+            with self._acquire_lock:
+                self.roots = ()
+                held, self._indexes = list(self._indexes), {}
+            for root in held:
+                self.registry.release(root)
+        self._later(release_all)
+        with self._jobs_lock:
+            self._closed = True
+            self._jobs.put(None)  # the jobs thread ends after the release
+
+
+def _deepest_first(roots: Iterable[Path]) -> tuple[Path, ...]:
+    """A nested workspace folder wins over its parent."""
+    return tuple(sorted(set(roots), key=lambda r: len(r.parts), reverse=True))

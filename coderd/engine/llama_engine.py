@@ -7,15 +7,21 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+# llama.cpp's libraries before numpy's: a llama.cpp built with a statically linked libstdc++
+# (seen with CUDA builds from a separate GCC) crashes loading a model when numpy has already
+# brought in the system's libstdc++. llama_runtime imports llama_cpp.
+from .llama_runtime import DECODE_ABORTED, DECODE_NO_SLOT, DECODE_OK  # isort: skip
+
 import numpy as np
 
 from .base import CancelToken, Completion, EngineError, FimPrompt, GenerationLimits, ModelInfo
 from .base import RequestStats
+from .stopping import budget_cut as _budget_cut, stop_position as _stop_position
 from .fim import inspect_vocab, layout_prompt, name_pieces
 from .kv_plan import CacheState, PromptLayout, ReusePlan, common_prefix_length, plan_reuse
 from .kv_plan import state_after
-from .llama_runtime import DECODE_ABORTED, DECODE_OK, LlamaContext, LlamaModel
-from .llama_runtime import supports_gpu_offload
+from .lookup import LOOKUP_POLICY, PromptLookup
+from .llama_runtime import LlamaContext, LlamaModel, supports_gpu_offload
 
 GGUF_MAGIC = b"GGUF"
 
@@ -28,6 +34,10 @@ class EngineOptions:
     batch: int = 512
     reuse_suffix_kv: bool = True
     suffix_refresh_tokens: int = 32
+    # KV sequences kept for sessions (the daemon's editor connections); n_ctx is shared by all.
+    slots: int = 1
+    kv_cache_type: str = "f16"  # or "q8_0", "q4_0" (llama_runtime.KV_TYPES)
+    prompt_lookup: bool = False  # draft tokens from the prompt in greedy decoding (lookup.py)
 
 
 def check_gguf_file(path: Path) -> None:
@@ -60,6 +70,7 @@ class LlamaEngine:
             self._ctx = LlamaContext(
                 model, n_ctx=n_ctx, n_batch=min(options.batch, n_ctx),
                 threads=options.threads, should_abort=self._should_abort,
+                slots=max(1, options.slots), kv_type=options.kv_cache_type,
             )
         except ValueError as exc:
             model.close()
@@ -82,6 +93,8 @@ class LlamaEngine:
         self._banned = np.array(sorted(banned), dtype=np.int64)
         self._states = {LlamaContext.MAIN_SEQ: CacheState(), LlamaContext.SPECULATION_SEQ: CacheState()}
         self._seq = LlamaContext.MAIN_SEQ  # the sequence of the request being served
+        self._origin = LlamaContext.MAIN_SEQ  # the slot's sequence that speculation starts from
+        self._recent_seqs: list[int] = []  # slot sequences, least recently used first
 
     # -- the Engine protocol -------------------------------------------------------------
 
@@ -92,12 +105,20 @@ class LlamaEngine:
         return b"".join(self._model.piece(t) for t in ids).decode("utf-8", "replace")
 
     def complete(self, prompt: FimPrompt, limits: GenerationLimits, cancel: CancelToken,
-                 speculative: bool = False) -> Completion:
-        """`speculative`: run in the speculation sequence, sharing the main one's common prefix."""
+                 speculative: bool = False, slot: int = 0) -> Completion:
+        """`speculative`: run in the speculation sequence, sharing the slot's common prefix.
+
+        `slot`: the session whose KV sequence this request uses (0 .. options.slots - 1).
+        """
         started = time.perf_counter()
         stats = RequestStats()
         self._cancel = cancel
-        self._seq = LlamaContext.SPECULATION_SEQ if speculative else LlamaContext.MAIN_SEQ
+        self._origin = LlamaContext.slot_seq(min(slot, self._options.slots - 1))
+        self._seq = LlamaContext.SPECULATION_SEQ if speculative else self._origin
+        self._states.setdefault(self._origin, CacheState())
+        if self._origin in self._recent_seqs:
+            self._recent_seqs.remove(self._origin)
+        self._recent_seqs.append(self._origin)
         try:
             layout, pieces = self._layout(prompt, limits.max_tokens)
             tokens = layout.tokens
@@ -135,7 +156,19 @@ class LlamaEngine:
                               alternatives=alternatives)
         finally:
             self._cancel = None
-            self._seq = LlamaContext.MAIN_SEQ
+            self._seq = self._origin = LlamaContext.MAIN_SEQ
+
+    def speed_profile(self):
+        """This machine's speed with this model (measured once, then cached: speed.py)."""
+        from .speed import load_or_measure
+
+        return load_or_measure(self)
+
+    def forget_slot(self, slot: int) -> None:
+        """Drop a session's cells: its slot goes to another session, or it went away."""
+        seq = LlamaContext.slot_seq(slot)
+        self._ctx.remove(seq, -1, -1)
+        self._states[seq] = CacheState()
 
     def close(self) -> None:
         self._ctx.close()
@@ -156,12 +189,12 @@ class LlamaEngine:
         self._states[LlamaContext.SPECULATION_SEQ] = CacheState()
 
     def _share_main_prefix(self, tokens) -> None:
-        """Start speculation from the main sequence's cells when they cover more of the prompt."""
-        main = self._states[LlamaContext.MAIN_SEQ].tokens
+        """Start speculation from the slot's cells when they cover more of the prompt."""
+        main = self._states[self._origin].tokens
         shared = common_prefix_length(main, tokens)
         if shared > common_prefix_length(self._state.tokens, tokens):
             self._ctx.remove(self._seq, -1, -1)
-            self._ctx.copy(LlamaContext.MAIN_SEQ, self._seq, 0, shared)
+            self._ctx.copy(self._origin, self._seq, 0, shared)
             self._state = CacheState(tokens=list(main[:shared]))
 
     def _should_abort(self) -> bool:
@@ -213,6 +246,8 @@ class LlamaEngine:
             if self._should_abort():
                 return pos
             status = self._ctx.decode(chunk, pos, seq=self._seq)
+            if status == DECODE_NO_SLOT and self._evict_other_slot():
+                status = self._ctx.decode(chunk, pos, seq=self._seq)
             if status == DECODE_ABORTED:
                 return self._ctx.pos_max(self._seq) + 1  # llama.cpp dropped the aborted batch
             if status != DECODE_OK:  # e.g. no room left in the cache: start this sequence afresh
@@ -223,8 +258,18 @@ class LlamaEngine:
             pos += len(chunk)
         return pos
 
-    def _masked_logits(self) -> np.ndarray:
-        logits = self._ctx.last_logits()
+    def _evict_other_slot(self) -> bool:
+        """The shared cache is full: free the least recently used other session's cells."""
+        for seq in self._recent_seqs:
+            if seq != self._origin and self._states.get(seq, CacheState()).tokens:
+                self._ctx.remove(seq, -1, -1)
+                self._states[seq] = CacheState()
+                return True
+        return False
+
+    def _masked_logits(self, row: int = -1) -> np.ndarray:
+        """The logits of batch index `row` of the last decode, banned ids set to -inf."""
+        logits = self._ctx.logits(row)
         logits[self._banned] = -np.inf
         return logits
 
@@ -257,6 +302,12 @@ class LlamaEngine:
         decoder = codecs.getincrementaldecoder("utf-8")("ignore")
         text, generated = "", 0
         stats.stop_reason = "max_tokens"
+        # Prompt lookup: `ahead` are draft tokens evaluated after the record's last token in
+        # the same batch; `row` is the batch index whose logits give the next token.
+        lookup = (PromptLookup(self._state.tokens, banned=self._banned.tolist(), **LOOKUP_POLICY)
+                  if self._options.prompt_lookup else None)
+        ahead: list[int] = []
+        row = -1
         while generated < limits.max_tokens:
             if cancel.cancelled:
                 stats.stop_reason, text = "cancelled", ""
@@ -264,7 +315,7 @@ class LlamaEngine:
             if first_token is not None:
                 token, first_token = first_token, None
             else:  # greedy: the most likely, reproducible suggestion
-                token = int(np.argmax(self._masked_logits()))
+                token = int(np.argmax(self._masked_logits(row)))
             if self._model.is_eog(token):
                 stats.stop_reason = "eog"
                 break
@@ -275,32 +326,44 @@ class LlamaEngine:
             if cut is not None:
                 text, stats.stop_reason = text[:cut], "stop"
                 break
-            if time.perf_counter() > deadline:
-                stats.stop_reason = "time_budget"
+            cut = _budget_cut(text, previous_len, time.perf_counter() - deadline, limits)
+            if cut is not None:
+                text, stats.stop_reason = text[:cut], "time_budget"
                 break
             pos = len(self._state.tokens)
             if pos >= self._ctx.n_ctx:
                 stats.stop_reason = "context_full"
                 break
-            status = self._ctx.decode([token], pos, seq=self._seq)
+            if ahead and ahead[0] == token:  # greedy agrees with the draft: already evaluated
+                ahead.pop(0)
+                row += 1
+                lookup.append(token)
+                self._state.tokens.append(token)
+                continue
+            status, ahead = self._decode_next(token, pos, lookup, ahead)
+            row = 0
             if status != DECODE_OK:
                 stats.stop_reason = "cancelled" if status == DECODE_ABORTED else "context_full"
                 text = "" if status == DECODE_ABORTED else text
                 break
             self._state.tokens.append(token)
+        if ahead:  # draft cells past the last committed token: keep the cache = the record
+            self._ctx.remove(self._seq, len(self._state.tokens))
         stats.generated_tokens = generated
         stats.generate_ms = (time.perf_counter() - started) * 1000
         return text
 
-
-def _stop_position(text: str, previous_len: int, limits: GenerationLimits) -> int | None:
-    cuts = []
-    for stop in limits.stop_strings:
-        found = text.find(stop, max(0, previous_len - len(stop) + 1))
-        if found >= 0:
-            cuts.append(found)
-    if limits.stop_check is not None:
-        cut = limits.stop_check(text)
-        if cut is not None:
-            cuts.append(cut)
-    return min(cuts) if cuts else None
+    def _decode_next(self, token: int, pos: int, lookup: PromptLookup | None,
+                     ahead: list[int]) -> tuple[int, list[int]]:
+        """Evaluate `token` at `pos`, with a prompt-lookup draft after it in the same batch
+        when there is one. Returns the llama_decode status and the draft evaluated."""
+        if ahead:  # the rest of the last draft is wrong: drop its cells
+            self._ctx.remove(self._seq, pos)
+        if lookup is not None:
+            lookup.append(token)
+            draft = lookup.propose(self._ctx.n_ctx - pos - 1)
+            if draft:
+                status = self._ctx.decode([token, *draft], pos, seq=self._seq, all_logits=True)
+                if status != DECODE_NO_SLOT:  # no room for the draft: try the token alone
+                    return status, (draft if status == DECODE_OK else [])
+        return self._ctx.decode([token], pos, seq=self._seq), []

@@ -23,6 +23,9 @@ _backend_ready = False
 
 # llama_decode return codes (llama.h): 1 = no KV slot for the batch, 2 = aborted.
 DECODE_OK, DECODE_NO_SLOT, DECODE_ABORTED = 0, 1, 2
+# model.kv_cache_type -> ggml type of the K and V caches.
+KV_TYPES = {"f16": llama_cpp.GGML_TYPE_F16, "q8_0": llama_cpp.GGML_TYPE_Q8_0,
+            "q4_0": llama_cpp.GGML_TYPE_Q4_0}
 
 
 def init_backend() -> None:
@@ -127,9 +130,10 @@ class LlamaModel:
 
 
 class LlamaContext:
-    """One llama context: a KV cache shared by up to two sequences.
+    """One llama context: a KV cache shared by the sessions' sequences and one spare.
 
-    Sequence 0 holds the prompt. Sequence 1 holds speculation (the continuation after a
+    Sequence 0 holds the prompt (the daemon gives each further session's slot a sequence of
+    its own, see `slot_seq`). Sequence 1 holds speculation (the continuation after a
     suggestion is accepted) while the engine is idle, so that it never disturbs the prompt the
     user is typing into; a keystroke that moves the suffix's KV (see kv_plan.py) evicts it and
     uses sequence 1 as its parking place. A third sequence would cost every request about a
@@ -142,22 +146,34 @@ class LlamaContext:
     PARK_SEQ = 1
     SPECULATION_SEQ = 1
 
+    @staticmethod
+    def slot_seq(slot: int) -> int:
+        """The sequence holding a session's prompt: slot 0 is sequence 0, slot k sequence k+1."""
+        return 0 if slot == 0 else slot + 1
+
     def __init__(
         self, model: LlamaModel, *, n_ctx: int, n_batch: int, threads: int,
-        should_abort: Callable[[], bool],
+        should_abort: Callable[[], bool], slots: int = 1,
+        kv_type: str = "f16",
     ) -> None:
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = n_ctx
         params.n_batch = n_batch
         params.n_ubatch = n_batch
-        params.n_seq_max = 2
+        params.n_seq_max = slots + 1  # the sessions' slots and the shared park/speculation
         params.kv_unified = True
         params.n_threads = threads
         params.n_threads_batch = threads
         params.no_perf = True
+        if kv_type != "f16":  # llama.cpp refuses a quantised V cache without flash attention
+            params.type_k = params.type_v = KV_TYPES[kv_type]
+            params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
         handle = llama_cpp.llama_init_from_model(model.handle, params)
         if not handle:
-            raise ValueError(f"llama.cpp could not create a context of {n_ctx} positions")
+            hint = (f" with a {kv_type} KV cache (it needs flash attention and a head size that "
+                    "is a multiple of 32; model.kv_cache_type = \"f16\" always works)"
+                    if kv_type != "f16" else "")
+            raise ValueError(f"llama.cpp could not create a context of {n_ctx} positions{hint}")
         self.handle = handle
         self.model = model
         self.n_ctx = llama_cpp.llama_n_ctx(handle)
@@ -169,8 +185,10 @@ class LlamaContext:
         self._abort_thunk = llama_cpp.ggml_abort_callback(lambda _data: bool(should_abort()))
         llama_cpp.llama_set_abort_callback(handle, self._abort_thunk, None)
 
-    def decode(self, tokens: Sequence[int], start_pos: int, *, seq: int = 0) -> int:
-        """Evaluate tokens at consecutive positions; logits are kept for the last one only.
+    def decode(self, tokens: Sequence[int], start_pos: int, *, seq: int = 0,
+               all_logits: bool = False) -> int:
+        """Evaluate tokens at consecutive positions; logits are kept for the last one only,
+        or with `all_logits` for every one (read them with `logits(i)`).
 
         Returns a llama_decode status; on abort llama.cpp drops this batch from the cache.
         """
@@ -183,13 +201,20 @@ class LlamaContext:
             batch.pos[i] = start_pos + i
             batch.n_seq_id[i] = 1
             batch.seq_id[i][0] = seq
-            batch.logits[i] = 0
+            batch.logits[i] = int(all_logits)
         batch.logits[n - 1] = 1
         return int(llama_cpp.llama_decode(self.handle, batch))
 
-    def last_logits(self) -> np.ndarray:
-        ptr = llama_cpp.llama_get_logits_ith(self.handle, -1)
+    def logits(self, i: int = -1) -> np.ndarray:
+        """Logits of batch index i of the last decode (-1: its last token), a view into
+        llama.cpp's buffer that the next decode overwrites."""
+        ptr = llama_cpp.llama_get_logits_ith(self.handle, i)
+        if not ptr:
+            raise IndexError(f"the last batch kept no logits for index {i}")
         return np.ctypeslib.as_array(ptr, shape=(self.model.n_vocab,))
+
+    def last_logits(self) -> np.ndarray:
+        return self.logits(-1)
 
     def pos_max(self, seq: int = 0) -> int:
         return int(llama_cpp.llama_memory_seq_pos_max(self.memory, seq))
