@@ -18,6 +18,7 @@ from pygls.lsp.server import LanguageServer
 from coderd import __version__
 from coderd.config import LoadedSettings, load_settings
 from coderd.context.provider import ContextProvider
+from coderd.context.registry import IndexRegistry
 from coderd.engine.loader import load_engine
 from coderd.logs import setup_logging
 from coderd.service import CompletionService, EngineFactory
@@ -26,8 +27,9 @@ from .documents import DocumentStore, uri_to_path
 from .feedback import register_feedback
 from .inline import register_inline_completion
 from .protocol import CoderdProtocol
+from .workspace import register_workspace
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
 
 STATUS_METHOD = "coderd/status"
 # The server's copy of a document: for client test suites and bug reports about sync.
@@ -35,29 +37,67 @@ DOCUMENT_METHOD = "coderd/document"
 
 
 class CoderdServer(LanguageServer):
-    def __init__(self, engine_factory: EngineFactory = load_engine) -> None:
+    """One editor connection. Standalone, it owns its completion service; in the daemon
+    (`shared`), the service is everyone's and this connection is the session `session`."""
+
+    def __init__(self, engine_factory: EngineFactory = load_engine,
+                 shared: CompletionService | None = None, session: str = "",
+                 registry: IndexRegistry | None = None) -> None:
         super().__init__("coderd", __version__, protocol_cls=CoderdProtocol)
         self.engine_factory = engine_factory
         self.documents = DocumentStore()
         self.loaded: LoadedSettings | None = None
         self.service: CompletionService | None = None
+        self.shared = shared
+        self.session = session
+        self.registry = registry  # the daemon's, shared by all sessions: one index per root
         self._reported: set[str] = set()
+
+    @property
+    def in_daemon(self) -> bool:
+        return self.shared is not None
+
+    def doc_key(self, uri: str) -> str:
+        """The service's key for a document: per session, so editors never share a cache."""
+        return f"{self.session}|{uri}" if self.session else uri
 
     def configure(self, params: types.InitializeParams) -> None:
         self.loaded = load_settings(init_options=params.initialization_options)
         settings = self.loaded.settings
-        setup_logging(settings.log.level)
+        if not self.in_daemon:
+            setup_logging(settings.log.level)
         roots = workspace_roots(params)
-        context = ContextProvider(settings.context, roots) if settings.context.enabled and roots else None
+        # Also without roots: the editor may add workspace folders later (lsp/workspace.py).
+        context = (ContextProvider(settings.context, roots, self.registry)
+                   if settings.context.enabled else None)
         if context is not None:
             context.start()
-        self.service = CompletionService(settings, self.engine_factory, context)
+        if self.shared is not None:
+            self.service = self.shared
+            self.shared.attach(self.session, context)
+        else:
+            self.service = CompletionService(settings, self.engine_factory, context)
         for problem in self.loaded.problems:
             log.warning("configuration: %s", problem)
 
+    def end_session(self) -> None:
+        """The connection ended (daemon): hand back what it held. Safe to call twice."""
+        if self.shared is not None and self.service is not None:
+            self.service = None
+            self.shared.detach(self.session)
+
+    @property
+    def context(self):
+        """This connection's workspace context provider, if it has one."""
+        if self.service is None:
+            return None
+        return self.service.sessions.context_for(self.session)
+
     def start_service(self) -> None:
-        if self.service is None or self.service.started:
-            return  # `initialized` without `initialize`, or sent twice
+        if self.service is None:
+            return  # `initialized` without `initialize`
+        if self.service.started and not self.in_daemon:
+            return  # sent twice
         if self.loaded and self.loaded.problems:
             shown = "; ".join(str(p) for p in self.loaded.problems[:3])
             more = len(self.loaded.problems) - 3
@@ -68,7 +108,8 @@ class CoderdServer(LanguageServer):
         self.service.model_ready.add_done_callback(
             lambda fut: loop.call_soon_threadsafe(self._report_model, fut)
         )
-        self.service.start()
+        if not self.service.started:
+            self.service.start()
 
     def _report_model(self, ready: Future) -> None:
         error = ready.exception()
@@ -88,7 +129,7 @@ class CoderdServer(LanguageServer):
 
     def document_changed(self, uri: str) -> None:
         """Open buffers override the disk in the workspace index (it parses in its own thread)."""
-        context = self.service.context if self.service else None
+        context = self.context
         doc = self.documents.get(uri)
         path = uri_to_path(uri)
         if context is not None and doc is not None and path is not None:
@@ -96,10 +137,11 @@ class CoderdServer(LanguageServer):
 
     def document_closed(self, uri: str) -> None:
         if self.service is not None:
-            self.service.forget(uri)
+            self.service.forget(self.doc_key(uri))
         path = uri_to_path(uri)
-        if self.service is not None and self.service.context is not None and path is not None:
-            self.service.context.clear_buffer(path)
+        context = self.context
+        if context is not None and path is not None:
+            context.clear_buffer(path)
 
     def report_server_error(self, error: Exception, source) -> None:
         """Out-of-band errors: logged every time, shown once.
@@ -125,8 +167,11 @@ def workspace_roots(params: types.InitializeParams) -> list[Path]:
     return [r for r in roots if r.is_dir()]
 
 
-def build_server(engine_factory: EngineFactory = load_engine) -> CoderdServer:
-    server = CoderdServer(engine_factory)
+def build_server(engine_factory: EngineFactory = load_engine,
+                 shared: CompletionService | None = None, session: str = "",
+                 registry: IndexRegistry | None = None) -> CoderdServer:
+    server = CoderdServer(engine_factory, shared, session, registry)
+    workspace = register_workspace(server)
 
     @server.feature(types.INITIALIZE)
     def on_initialize(params: types.InitializeParams) -> None:
@@ -135,10 +180,13 @@ def build_server(engine_factory: EngineFactory = load_engine) -> CoderdServer:
     @server.feature(types.INITIALIZED)
     def on_initialized(params: types.InitializedParams) -> None:
         server.start_service()
+        workspace.initialized()
 
     @server.feature(types.SHUTDOWN)
     def on_shutdown(params: None) -> None:
-        if server.service is not None:
+        if server.in_daemon:
+            server.end_session()
+        elif server.service is not None:
             server.service.shutdown()
 
     @server.feature(STATUS_METHOD)
