@@ -5,10 +5,13 @@ to capture is data, in `queries/<language>.scm`; this module only interprets the
 
 * `@definition.<kind>` the whole definition, `@name` its name, `@body` (optional) where its
   signature ends, `@container` (optional) the type a method belongs to when the syntax says so
-  (Go receivers, Rust impl blocks, C++ `Foo::bar`);
+  (Go receivers, Rust impl blocks, C++ `Foo::bar`), `@returns` (optional) a function's declared
+  result type, `@base` (optional, repeatable) a class's base classes and interfaces (Go: its
+  embedded fields); both as type names (typenames.py), for the type inference in infer.py;
 * `@import` a whole import statement, with `@import.module`, `@import.name`, `@import.alias`
   (captures in a match without `@import` belong to the innermost import statement around them);
-* `@identifier` every identifier used.
+* `@identifier` every identifier used (those patterns are compiled as a query of their own,
+  languages.identifier_query, and collected with one `captures()` call).
 
 Lines are 1-based and inclusive, as people and the CLI print them.
 """
@@ -17,11 +20,13 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import tree_sitter
 
-from coderd.context.languages import parser_for, ts_query
+from coderd.context.extract_imports import Import, assemble_imports
+from coderd.context.languages import identifier_query, parser_for, ts_query
+from coderd.context.typenames import normalize_type
 
 # When two patterns match the same node and name, the more specific kind wins (a function in
 # a class body is a method; `const f = () => 1` is a function, not a variable).
@@ -40,8 +45,6 @@ _WRAPPERS = frozenset({"decorated_definition", "export_statement", "ambient_decl
 _SINGLE_WRAPPERS = frozenset({"type_declaration", "const_declaration", "var_declaration",
                               "lexical_declaration", "variable_declaration"})
 _COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment"})
-# C and C++ keep `"local.h"` vs `<system.h>`: the delimiters say where to look.
-_KEEP_IMPORT_DELIMITERS = frozenset({"c", "cpp"})
 _MAX_SIGNATURE_LINES = 8
 _MAX_SIGNATURE_CHARS = 400
 _MAX_DOC_CHARS = 160
@@ -53,20 +56,15 @@ _COMMENT_MARKERS = re.compile(r"^\s*(?:/\*+!?|\*+/?|//[/!]?|#+|--)\s?")
 @dataclass(frozen=True, slots=True)
 class Definition:
     name: str
-    kind: str  # function, method, class, struct, interface, enum, trait, type, module, macro, constant, variable
+    kind: str  # function, method, class, struct, interface, enum, trait, type, module, macro, constant,
+    # variable; impl (Rust `impl Trait for Type`: name the trait, container the type)
     signature: str  # the header as written (decorators included), never the body
     doc: str  # first line of the docstring or of the comment just above; "" when none
     start_line: int  # 1-based, inclusive
     end_line: int  # 1-based, inclusive
     container: str = ""  # class/impl/receiver type of a method; "" at top level
-
-
-@dataclass(frozen=True, slots=True)
-class Import:
-    module: str  # as written ("..pkg.mod", "./util", "fmt", "crate::a::{B, c}", '"x.h"')
-    names: tuple[str, ...] = ()  # imported names (`from m import a, b`, `import {a} from`)
-    aliases: tuple[tuple[str, str], ...] = ()  # (imported name or module, local alias)
-    line: int = 0  # 1-based line of the statement
+    returns: str = ""  # declared result type, normalised (typenames.py); "" when none or unknown
+    bases: tuple[str, ...] = ()  # base classes / interfaces / embedded types, normalised
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,16 +79,20 @@ class FileSymbols:
 
 def extract(source: bytes, language: str, path: str = "") -> FileSymbols:
     """The symbols of `source` parsed as `language` (a name from languages.LANGUAGES)."""
+    return extract_with_tree(source, language, path)[0]
+
+
+def extract_with_tree(source: bytes, language: str, path: str = "") -> tuple[FileSymbols, tree_sitter.Tree]:
+    """extract(), and the syntax tree it came from (kept for open buffers: infer.py reparses
+    it incrementally instead of from scratch)."""
     tree = parser_for(language).parse(source)
     matches = tree_sitter.QueryCursor(ts_query(language)).matches(tree.root_node)
     definitions: dict[tuple[int, int, str], tuple[int, Definition, tree_sitter.Node]] = {}
     import_parts: list[dict[str, tree_sitter.Node]] = []
-    identifiers: set[str] = set()
+    identifiers: set[bytes] = set()
+    for node in tree_sitter.QueryCursor(identifier_query(language)).captures(tree.root_node).get("identifier", ()):
+        identifiers.add(source[node.start_byte:node.end_byte])
     for _, captures in matches:
-        if "identifier" in captures:
-            for node in captures["identifier"]:
-                identifiers.add(sys.intern(_text(node)))
-            continue
         if "import" in captures or any(k.startswith("import.") for k in captures):
             import_parts.append({k: v[0] for k, v in captures.items()})
             continue
@@ -101,25 +103,37 @@ def extract(source: bytes, language: str, path: str = "") -> FileSymbols:
         name = _text(captures["name"][0])
         container = captures.get("container", [None])[0]
         container_text = _container_name(container) if container is not None else ""
-        if "::" in name:  # C++ `void geo::Shape::area()`: the name is the last part
+        if kind == "impl":  # Rust `impl Trait<T> for Type`: named by the trait, owned by the type
+            name = normalize_type(name) or name
+        elif "::" in name:  # C++ `void geo::Shape::area()`: the name is the last part
             scope, _, name = name.rpartition("::")
             container_text = scope.rpartition("::")[2]
         if kind == "variable" and _ALL_CAPS.match(name):
             kind = "constant"
         key = (node.start_byte, node.end_byte, name)
         rank = _KIND_RANK.get(kind, _DEFAULT_RANK)
-        if key in definitions and definitions[key][0] <= rank:
+        returns = normalize_type(_text(captures["returns"][0])) if "returns" in captures else ""
+        bases = tuple(b for b in (normalize_type(_text(n)) for n in captures.get("base", ())) if b)
+        old = definitions.get(key)
+        if old is not None and old[0] <= rank:
+            if bases or (returns and not old[1].returns):  # one match per base: merge them
+                merged = old[1].bases + tuple(b for b in bases if b not in old[1].bases)
+                definitions[key] = (old[0], replace(old[1], bases=merged, returns=old[1].returns or returns), old[2])
             continue
         body = captures.get("body", [None])[0]
-        definitions[key] = (rank, _definition(node, name, kind, body, container_text, language), node)
+        definition = _definition(node, name, kind, body, container_text, language)
+        if returns or bases or old is not None:
+            definition = replace(definition, returns=returns or (old[1].returns if old else ""),
+                                 bases=bases + (old[1].bases if old else ()))
+        definitions[key] = (rank, definition, node)
     return FileSymbols(
         path=path,
         language=language,
         definitions=_nest(definitions),
-        imports=_imports(import_parts, language),
-        identifiers=frozenset(identifiers),
+        imports=assemble_imports(import_parts, language),
+        identifiers=frozenset(sys.intern(i.decode("utf-8", "replace")) for i in identifiers),
         size=len(source),
-    )
+    ), tree
 
 
 def _text(node: tree_sitter.Node) -> str:
@@ -231,55 +245,4 @@ def _with_container(definition: Definition, container: Definition) -> Definition
     # A function in a type is a method; in a namespace or module it stays a function.
     is_method = definition.kind == "function" and container.kind != "module"
     kind = "method" if is_method else definition.kind
-    return Definition(definition.name, kind, definition.signature, definition.doc,
-                      definition.start_line, definition.end_line, container.name)
-
-
-def _imports(parts: list[dict[str, tree_sitter.Node]], language: str) -> tuple[Import, ...]:
-    statements: dict[tuple[int, int], dict] = {}
-    for captures in parts:  # statements first, so that loose captures find their statement
-        node = captures.get("import")
-        if node is not None:
-            statements.setdefault((node.start_byte, node.end_byte), _new_statement(node))
-    spans = sorted(statements, key=lambda span: span[1] - span[0])  # innermost first
-    for captures in parts:
-        anchor = captures.get("import") or next(iter(captures.values()))
-        span = next((s for s in spans if s[0] <= anchor.start_byte and anchor.end_byte <= s[1]), None)
-        if span is None:
-            continue
-        statement = statements[span]
-        module, name, alias = (captures.get(k) for k in ("import.module", "import.name", "import.alias"))
-        if module is not None:
-            text = _module_text(module, language)
-            if text not in statement["modules"]:
-                statement["modules"].append(text)
-        if name is not None:
-            text = sys.intern(_text(name))
-            if text not in statement["names"]:
-                statement["names"].append(text)
-        if alias is not None:
-            # The original is the name, else the module; a namespace import (`* as ns`) leaves
-            # it None, filled with the statement's module below.
-            original = _text(name) if name is not None else _module_text(module, language) if module is not None else None
-            statement["aliases"].append((original, sys.intern(_text(alias))))
-    result = []
-    for span in sorted(statements):
-        statement = statements[span]
-        modules = statement["modules"] or [""]
-        for module in modules:
-            aliases = [(module if orig is None else orig, alias) for orig, alias in statement["aliases"]]
-            if len(modules) > 1:  # `import a, b as c`: one Import per module
-                aliases = [pair for pair in aliases if pair[0] == module]
-            result.append(Import(module, tuple(statement["names"]), tuple(aliases), statement["line"]))
-    return tuple(result)
-
-
-def _new_statement(node: tree_sitter.Node) -> dict:
-    return {"modules": [], "names": [], "aliases": [], "line": node.start_point.row + 1}
-
-
-def _module_text(node: tree_sitter.Node, language: str) -> str:
-    text = " ".join(_text(node).split())  # multi-line Rust use lists become one line
-    if language not in _KEEP_IMPORT_DELIMITERS:
-        text = text.strip("\"'`")
-    return sys.intern(text)
+    return replace(definition, kind=kind, container=container.name)

@@ -11,7 +11,9 @@ Concurrency contract:
   is dropped, so a slow build can never put back content that a later event replaced or deleted.
 * An open editor buffer overrides the disk: while a path has a buffer, disk writes to it are
   dropped. `set_buffer` only stores the text (cheap enough for the event loop); a single worker
-  thread parses it, skipping versions that a newer one replaced.
+  thread parses it, skipping versions that a newer one replaced. The syntax tree of a buffer's
+  last parse is kept (`buffer_tree`): type inference reparses it incrementally, so the first
+  completion in a big file costs a reparse of one line, not of the file.
 """
 
 from __future__ import annotations
@@ -19,51 +21,37 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
-from coderd.context.extract import Definition, FileSymbols, extract
+import tree_sitter
+
+from coderd.context.extract import FileSymbols, extract, extract_with_tree
+from coderd.context.index_readers import DefinitionRef, IndexReaders, IndexStats, clean_relative
+from coderd.context.index_tables import Stamp, SymbolTables
 from coderd.context.languages import language_for_path
 from coderd.context.walk import WalkOptions, WorkspaceRules, content_is_indexable, walk
+from coderd.context import infer, usage
 
-Stamp = tuple[int, int]  # (mtime_ns, size) of the disk version indexed
 
+__all__ = ["WorkspaceIndex", "DefinitionRef", "IndexStats"]  # the last two re-exported
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class DefinitionRef:
-    path: str
-    definition: Definition
-
-
-@dataclass(frozen=True, slots=True)
-class IndexStats:
-    files: int
-    definitions: int
-    imports: int
-    ready: bool
-    build_ms: float | None  # wall time of the first walk and parse; None while it runs
-    memory_bytes: int | None  # rough size of the kept symbols; None unless asked for
-
-
-class WorkspaceIndex:
+class WorkspaceIndex(IndexReaders):
     def __init__(self, root: str | os.PathLike[str], options: WalkOptions | None = None) -> None:
         self.root = Path(root).resolve()
         self.rules = WorkspaceRules(self.root, options)
         self.ready = threading.Event()
         self._lock = threading.Lock()
-        self._files: dict[str, FileSymbols] = {}
-        self._stamps: dict[str, Stamp | None] = {}  # None for buffer content
-        self._by_name: dict[str, dict[str, tuple[Definition, ...]]] = {}
+        self._tables = SymbolTables()
+        self._files = self._tables.files  # path -> symbols (the same dict)
         self._committed: dict[str, int] = {}  # path -> ticket of its last commit
-        self._by_dir: dict[str, set[str]] = {}  # "a/b" -> indexed files directly in it
-        self._by_basename: dict[str, set[str]] = {}  # "models.py" -> indexed files so named
+        self._trees: dict[str, tuple[bytes, tree_sitter.Tree]] = {}  # buffers: (source, tree)
         self._tickets = itertools.count(1)
         self._buffers: dict[str, tuple[int, str]] = {}  # path -> (version, text)
         self._buffer_versions = itertools.count(1)
@@ -77,6 +65,8 @@ class WorkspaceIndex:
 
     def relative(self, path: str | os.PathLike[str]) -> str | None:
         """`path` (absolute, or relative to the root) as a "/"-path inside the root, or None."""
+        if isinstance(path, str) and clean_relative(path):
+            return path  # the common case on the hot path: already what we would return
         candidate = Path(path)
         if not candidate.is_absolute():
             candidate = self.root / candidate
@@ -92,12 +82,16 @@ class WorkspaceIndex:
 
     # ---- writers -----------------------------------------------------------------------------
 
-    def build(self) -> WorkspaceIndex:
-        """Start the first walk in a background thread (once); returns at once."""
+    def build(self, progress: Callable[[int, int], None] | None = None,
+              finished: Callable[[], None] | None = None) -> WorkspaceIndex:
+        """Start the first walk in a background thread (once); returns at once. On that thread,
+        `progress(files done, files found)` follows each file and `finished()` comes last, also
+        when the build fails or the index is closed (the language server's $/progress)."""
         with self._lock:
             if self._build_thread is None:
                 self._build_thread = threading.Thread(
-                    target=self._run_build, name="coderd-index-build", daemon=True
+                    target=self._run_build, args=(progress, finished), name="coderd-index-build",
+                    daemon=True,
                 )
                 self._build_thread.start()
         return self
@@ -105,32 +99,42 @@ class WorkspaceIndex:
     def wait_ready(self, timeout: float | None = None) -> bool:
         return self.ready.wait(timeout)
 
-    def _run_build(self) -> None:
+    def _run_build(self, progress=None, finished=None) -> None:
         started = time.perf_counter()
         try:
-            self.rescan()
+            self.rescan(progress=progress)
         finally:
             self._build_ms = (time.perf_counter() - started) * 1000
             self.ready.set()
+            if finished is not None:
+                finished()
 
-    def rescan(self, start: str = "") -> None:
+    def rescan(self, start: str = "", progress: Callable[[int, int], None] | None = None) -> None:
         """Bring everything under `start` in line with the disk: parse new and changed files
         (by mtime and size), drop vanished and newly ignored ones. Used for the first build,
-        for event storms and when a .gitignore changes."""
-        seen: set[str] = set()
+        for event storms and when a .gitignore changes. The walk lists the files before any is
+        parsed (it is cheap next to parsing), so `progress(done, total)` knows the total."""
+        found: list[str] = []
         for rel in walk(self.rules, lambda rel: language_for_path(rel) is not None, start):
             if self._closed.is_set():
                 return
-            if len(seen) >= self.rules.options.max_files:
+            if len(found) >= self.rules.options.max_files:
                 log.warning("%s: more than %d source files; indexing only the first ones",
                             self.root, self.rules.options.max_files)
                 break
-            seen.add(rel)
+            found.append(rel)
+        seen = set(found)
+        for done, rel in enumerate(found, 1):
+            if self._closed.is_set():
+                return
             stamp = _stamp(self.root / rel)
             with self._lock:
-                if stamp is not None and rel in self._files and self._stamps.get(rel) == stamp:
-                    continue
-            self.update(rel)
+                current = (stamp is not None and rel in self._files
+                           and self._tables.stamps.get(rel) == stamp)
+            if not current:
+                self.update(rel)
+            if progress is not None:
+                progress(done, len(found))
         prefix = f"{start}/" if start else ""
         with self._lock:
             gone = [p for p in self._files if p.startswith(prefix) and p not in seen]
@@ -185,40 +189,17 @@ class WorkspaceIndex:
             else:
                 self.remove(rel)
 
-    def _commit(self, rel, ticket, symbols: FileSymbols | None, stamp, from_disk: bool) -> None:
+    def _commit(self, rel, ticket, symbols: FileSymbols | None, stamp, from_disk: bool,
+                tree: tuple[bytes, tree_sitter.Tree] | None = None) -> None:
         with self._lock:
             if self._committed.get(rel, 0) > ticket or (from_disk and rel in self._buffers):
                 return
             self._committed[rel] = ticket
-            old = self._files.pop(rel, None)
-            self._stamps.pop(rel, None)
-            directory, _, basename = rel.rpartition("/")
-            if old is not None and symbols is None:
-                for table, key in ((self._by_dir, directory), (self._by_basename, basename)):
-                    members = table.get(key)
-                    if members is not None:
-                        members.discard(rel)
-                        if not members:
-                            del table[key]
-            elif symbols is not None:
-                self._by_dir.setdefault(directory, set()).add(rel)
-                self._by_basename.setdefault(basename, set()).add(rel)
-            if old is not None:
-                for definition in old.definitions:
-                    owners = self._by_name.get(definition.name)
-                    if owners is not None:
-                        owners.pop(rel, None)
-                        if not owners:
-                            del self._by_name[definition.name]
-            if symbols is not None:
-                self._files[rel] = symbols
-                self._stamps[rel] = stamp
-                grouped: dict[str, list[Definition]] = {}
-                for definition in symbols.definitions:
-                    grouped.setdefault(definition.name, []).append(definition)
-                for name, found in grouped.items():
-                    self._by_name.setdefault(name, {})[rel] = tuple(found)
-            if old is not None or symbols is not None:
+            if tree is not None:
+                self._trees[rel] = tree
+            else:
+                self._trees.pop(rel, None)
+            if self._tables.replace(rel, symbols, stamp):
                 self.generation += 1
 
     # ---- editor buffers ----------------------------------------------------------------------
@@ -251,80 +232,21 @@ class WorkspaceIndex:
                 return  # closed, or a newer keystroke is queued behind us
             ticket = next(self._tickets)
         data = current[1].encode("utf-8", "surrogatepass")
-        symbols = None
+        symbols = tree = None
+        with self._lock:
+            previous = self._trees.get(rel)
         if content_is_indexable(data):  # a pasted private key must not enter the index
-            symbols = extract(data, language_for_path(rel) or "", rel)
-        self._commit(rel, ticket, symbols, None, from_disk=False)
-
-    # ---- readers -----------------------------------------------------------------------------
-
-    def lookup(self, name: str) -> list[DefinitionRef]:
-        """Every definition called `name`, ordered by path then line."""
-        with self._lock:
-            owners = self._by_name.get(name)
-            if not owners:
-                return []
-            found = [(p, d) for p, defs in owners.items() for d in defs]
-        return [DefinitionRef(p, d) for p, d in sorted(found, key=lambda i: (i[0], i[1].start_line))]
-
-    def file(self, path: str | os.PathLike[str]) -> FileSymbols | None:
-        if isinstance(path, str) and not path.startswith("/"):
-            with self._lock:  # the fast path: already a relative "/"-path
-                found = self._files.get(path)
-            if found is not None or ".." not in path and "\\" not in path and "./" not in path:
-                return found
-        rel = self.relative(path)
-        with self._lock:
-            return self._files.get(rel) if rel is not None else None
-
-    def buffer_paths(self) -> list[str]:
-        """Paths with an open editor buffer, in the order they were opened."""
-        with self._lock:
-            return list(self._buffers)
-
-    def files_in(self, directory: str) -> list[str]:
-        """Indexed files directly in `directory` ("" for the root), sorted."""
-        with self._lock:
-            return sorted(self._by_dir.get(directory, ()))
-
-    def files_named(self, basename: str) -> list[str]:
-        """Indexed files whose last path component is `basename`, sorted."""
-        with self._lock:
-            return sorted(self._by_basename.get(basename, ()))
-
-    def buffer_text(self, path: str | os.PathLike[str]) -> str | None:
-        """The open editor buffer's text for `path`, or None when the disk is authoritative."""
-        rel = self.relative(path)
-        with self._lock:
-            entry = self._buffers.get(rel) if rel is not None else None
-        return entry[1] if entry else None
-
-    def snapshot(self) -> dict[str, FileSymbols]:
-        """A consistent copy of path -> symbols (the values are immutable)."""
-        with self._lock:
-            return dict(self._files)
-
-    def imports(self, path: str | os.PathLike[str]):
-        symbols = self.file(path)
-        return symbols.imports if symbols is not None else ()
-
-    def stats(self, estimate_memory: bool = False) -> IndexStats:
-        files = self.snapshot()
-        return IndexStats(
-            files=len(files),
-            definitions=sum(len(s.definitions) for s in files.values()),
-            imports=sum(len(s.imports) for s in files.values()),
-            ready=self.ready.is_set(),
-            build_ms=self._build_ms,
-            memory_bytes=_estimate_bytes(files) if estimate_memory else None,
-        )
-
-    def dump(self) -> list[tuple]:
-        """A canonical, comparable form of the whole index (tests compare it to a rebuild)."""
-        return [
-            (rel, s.language, s.definitions, s.imports, tuple(sorted(s.identifiers)), s.size)
-            for rel, s in sorted(self.snapshot().items())
-        ]
+            symbols, parsed = extract_with_tree(data, language_for_path(rel) or "", rel)
+            tree = (data, parsed)
+        self._commit(rel, ticket, symbols, None, from_disk=False, tree=tree)
+        if symbols is None:
+            return
+        # The next completion's work, done now, off its path: the uses of names in the file,
+        # and the parse with the line just edited blanked (where the cursor most likely is).
+        usage.prepare(current[1], symbols.imports)
+        if previous is not None and previous[0] != data:
+            row = data.count(b"\n", 0, infer.common_prefix(previous[0], data))
+            infer.prepare(self, rel, current[1], row, symbols.language)
 
     def close(self) -> None:
         """Stop the build between files and the buffer worker; the index stays readable."""
@@ -333,6 +255,22 @@ class WorkspaceIndex:
         if self._build_thread is not None:
             self._build_thread.join(timeout=5)
 
+    def is_current(self, path: str | os.PathLike[str]) -> bool:
+        """True when the index already agrees with the disk about `path`: indexed at the mtime
+        and size the file has now, held in an editor buffer (which wins anyway), or absent from
+        both. One stat; the watcher uses it to skip events it has already applied."""
+        rel = self.relative(path)
+        if rel is None:
+            return True
+        stamp = _stamp(self.root / rel)
+        with self._lock:
+            if rel in self._buffers:
+                return True
+            if stamp is None:
+                prefix = rel + "/"
+                return rel not in self._files and not any(p.startswith(prefix) for p in self._files)
+            return rel in self._files and self._tables.stamps.get(rel) == stamp
+
 
 def _stamp(path: Path) -> Stamp | None:
     try:
@@ -340,25 +278,3 @@ def _stamp(path: Path) -> Stamp | None:
     except OSError:
         return None
     return (stat.st_mtime_ns, stat.st_size)
-
-
-def _estimate_bytes(files: dict[str, FileSymbols]) -> int:
-    """Rough: container and string sizes, each interned string counted once."""
-    seen: set[int] = set()
-    total = sys.getsizeof(files)
-
-    def measure(obj) -> int:
-        if id(obj) in seen:
-            return 0
-        seen.add(id(obj))
-        return sys.getsizeof(obj)
-
-    for rel, symbols in files.items():
-        total += measure(rel) + measure(symbols) + measure(symbols.identifiers)
-        total += sum(measure(name) for name in symbols.identifiers)
-        total += measure(symbols.definitions) + measure(symbols.imports)
-        for d in symbols.definitions:
-            total += measure(d) + measure(d.name) + measure(d.signature) + measure(d.doc)
-        for i in symbols.imports:
-            total += measure(i) + measure(i.module) + measure(i.names)
-    return total

@@ -16,7 +16,6 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from pathlib import PurePosixPath
 
 import tree_sitter
 
@@ -88,8 +87,9 @@ LSP_LANGUAGE_IDS: dict[str, str] = {
 
 def language_for_path(path: str) -> str | None:
     """The language of a file from its name, or None when we do not index it."""
-    suffix = PurePosixPath(path).suffix.lower()
-    return EXTENSIONS.get(suffix)
+    name = path[path.rfind("/") + 1:]
+    dot = name.rfind(".")  # as PurePosixPath.suffix: a leading dot (".bashrc") is no suffix
+    return EXTENSIONS.get(name[dot:].lower()) if dot > 0 else None
 
 
 def language_for_lsp_id(language_id: str) -> str | None:
@@ -107,7 +107,7 @@ def ts_language(name: str) -> tree_sitter.Language:
 
 
 _query_lock = threading.Lock()
-_queries: dict[str, tree_sitter.Query] = {}
+_queries: dict[str, tree_sitter.Query | None] = {}
 
 
 def query_source(name: str) -> str:
@@ -117,13 +117,44 @@ def query_source(name: str) -> str:
 
 
 def ts_query(name: str) -> tree_sitter.Query:
-    """The compiled query for `name`; compiling takes milliseconds, so it is done once."""
+    """The compiled query for `name` (definitions and imports); compiling takes milliseconds,
+    so it is done once."""
+    return _compiled(name, identifiers=False)
+
+
+def identifier_query(name: str) -> tree_sitter.Query:
+    """The `@identifier` patterns of the language's query file, compiled on their own: one
+    `captures()` call collects them all, where a match per identifier would cost Python work
+    for each of the tens of thousands in a big file."""
+    return _compiled(name, identifiers=True)
+
+
+def _compiled(name: str, identifiers: bool) -> tree_sitter.Query:
+    key = f"{name}:{'identifiers' if identifiers else 'symbols'}"
     with _query_lock:
-        query = _queries.get(name)
+        query = _queries.get(key)
         if query is None:
-            query = tree_sitter.Query(ts_language(name), query_source(name))
-            _queries[name] = query
+            lines = query_source(name).splitlines()
+            chosen = [line for line in lines if _is_identifier_pattern(line) == identifiers]
+            query = _queries[key] = tree_sitter.Query(ts_language(name), "\n".join(chosen))
         return query
+
+
+def _is_identifier_pattern(line: str) -> bool:
+    """`(identifier) @identifier`, `[(identifier) (type_identifier)] @identifier`: one line each."""
+    text = line.strip()
+    return text.startswith(("(", "[")) and text.endswith("@identifier")
+
+
+def types_query(name: str) -> tree_sitter.Query | None:
+    """The compiled type-inference query (`queries/<file>-types.scm`, see infer.py), or None
+    for a language that has none."""
+    key = f"{name}-types"
+    with _query_lock:
+        if key not in _queries:
+            file = resources.files("coderd.context.queries").joinpath(f"{LANGUAGES[name].query_file or name}-types.scm")
+            _queries[key] = tree_sitter.Query(ts_language(name), file.read_text("utf-8")) if file.is_file() else None
+        return _queries[key]
 
 
 _thread_parsers = threading.local()

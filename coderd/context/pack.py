@@ -13,21 +13,33 @@ llama.cpp exposes the tokens as `llama_vocab_fim_rep(vocab)` and `llama_vocab_fi
 the RepoFormat handed to `ContextProvider(..., repo_format=...)`. Qwen puts that block before
 `<|fim_prefix|>`, where DeepSeek's goes right after `<｜fim▁begin｜>`: the engine's layout
 (coderd/engine/fim.py) has to place it accordingly.
+
+What goes in: candidates come best first with a score (retrieve.py). Each enters in its
+smallest form (render.py: a signature, a type's header and first members); in the same order
+of scores, a member list grows by a few members at a time (GROW_STEP score units per step, at
+most MAX_SHARE of the budget), and bodies replace signatures only once every candidate had its
+turn. So at 256 tokens the context is a list of the signatures the cursor is most likely to
+use, and at 2,048 it also holds bodies.
 """
 
 from __future__ import annotations
 
+import heapq
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from .extract import Definition
 from .languages import LANGUAGES, language_for_path
+from .render import MEMBER_SIGNATURES, forms
 from .retrieve import Candidate, is_type
 
-MAX_SNIPPET_LINES = 12  # a longer definition keeps its head and ends with a marker
-MEMBER_SIGNATURES = 12  # a class shows at most this many of its method signatures
-SHORT_MEMBERS = 4  # ... and this many in its short form (when the long one does not fit)
+MAX_CONSIDERED = 80  # candidates looked at, best first (bounds the tokenising)
+GROW_STEP = 0.5  # a member list grows to its form f when candidates scoring up to its own + 1.5 f came in
+CHARS_PER_TOKEN_MAX = 8
+MAX_SHARE = 0.6  # no candidate grows past this share of the budget
 
 
 @dataclass(frozen=True)
@@ -61,49 +73,13 @@ def select_members(members: list[Definition], used: dict[str, int] | None) -> li
     the others, shown in file order."""
     if len(members) <= MEMBER_SIGNATURES:
         return members
-    if not used:
-        return members[:MEMBER_SIGNATURES]
-    ranked = sorted(members, key=lambda m: (used.get(m.name, 99), m.start_line))[:MEMBER_SIGNATURES]
-    return sorted(ranked, key=lambda m: m.start_line)
+    return sorted(rank_members(members, used)[:MEMBER_SIGNATURES], key=lambda m: m.start_line)
 
 
-def snippet_text(lines: list[str], definition: Definition, members: list[Definition], comment: str) -> str:
-    if definition.kind == "window":  # a region of lines, not a definition: shown whole
-        return "\n".join(lines[definition.start_line - 1 : min(definition.end_line, len(lines))])
-    body = lines[definition.start_line - 1 : definition.end_line]
-    if is_type(definition) and members:
-        head_end = members[0].start_line - definition.start_line
-        shown = body[: max(1, min(head_end, MAX_SNIPPET_LINES))]
-        for member in members[:MEMBER_SIGNATURES]:
-            shown.append(_header_line(lines, member.start_line - 1))
-        return "\n".join(shown)
-    if len(body) > MAX_SNIPPET_LINES:
-        indent = body[1][: len(body[1]) - len(body[1].lstrip())] if len(body) > 1 else ""
-        return "\n".join(body[:MAX_SNIPPET_LINES] + [f"{indent}{comment} ..."])
-    return "\n".join(body)
-
-
-def short_text(lines: list[str], definition: Definition, members: list[Definition], comment: str) -> str | None:
-    """A definition's header alone (a type: its first line and a few member headers)."""
-    if definition.kind == "window":
-        return None
-    if is_type(definition):
-        shown = [lines[definition.start_line - 1].rstrip()]
-        shown += [_header_line(lines, m.start_line - 1) for m in members[:SHORT_MEMBERS]]
-        return "\n".join(shown)
-    signature = definition.signature.split("\n")
-    if definition.end_line - definition.start_line + 1 <= len(signature):
-        return None
-    indent = "    " if comment == "#" else "  "
-    base = signature[0][: len(signature[0]) - len(signature[0].lstrip())]
-    return "\n".join(signature + [f"{base}{indent}{comment} ..."])
-
-
-def _header_line(lines: list[str], index: int) -> str:
-    """A member's own first line, past its decorators (`@property` says little on its own)."""
-    while index + 1 < len(lines) and lines[index].lstrip().startswith("@"):
-        index += 1
-    return lines[index].rstrip()
+def rank_members(members: list[Definition], used: dict[str, int] | None) -> list[Definition]:
+    """Those the current file uses first, nearest use first; then the others in file order."""
+    used = used or {}
+    return sorted(members, key=lambda m: (used.get(m.name, 99), m.start_line))
 
 
 def file_header(path: str, repo_format: RepoFormat | None = None) -> str:
@@ -114,50 +90,121 @@ def pack(candidates: list[Candidate], *, current_path: str, read: Callable[[str]
          members_of: Callable[[str, str], list[Definition]], tokenize: Callable[[str], list[int]],
          budget: int, used_members: dict[str, int] | None = None,
          repo_format: RepoFormat | None = None) -> PackedContext:
-    """Greedy by rank into the budget, then grouped per file in first-reference order."""
+    """Candidates in their smallest form (render.py), best first, and growing forms of the best
+    ones interleaved (`_grow_turn`), in order of score. Grouped per file in first-reference order, definitions in
+    file order."""
     header = file_header(current_path, repo_format)
     opening = repo_format.opening() if repo_format else ""
     remaining = budget - len(tokenize(opening + header))
-    chosen: dict[str, list[tuple[Candidate, str, int]]] = {}
+    chosen: dict[str, list[list]] = {}  # path -> [[candidate, forms, form, cost, rank]]
+    items: dict[int, list] = {}
     cache: dict[str, list[str] | None] = {}
-    for candidate in candidates:
-        path, definition = candidate.ref.path, candidate.ref.definition
-        if path not in cache:
-            text = read(path)
-            cache[path] = text.splitlines() if text is not None else None
-        lines = cache[path]
-        if lines is None or (definition.end_line > len(lines) and definition.kind != "window"):
+    turns = [(candidates[rank].score, rank, 0) for rank in range(min(len(candidates), MAX_CONSIDERED))]
+    heapq.heapify(turns)
+    while turns and remaining > 0:
+        _, rank, form = heapq.heappop(turns)
+        if form:  # grow an item already in
+            item = items[rank]
+            room = min(remaining, MAX_SHARE * budget - item[3]) + item[3]  # for the whole item
+            if _surely_over(item[1][form], int(room)):
+                continue  # a bigger form fits even less
+            extra = _cost(tokenize, item[1][form]) - _cost(tokenize, item[1][item[2]])
+            if extra <= remaining and item[3] + extra <= MAX_SHARE * budget:
+                remaining -= extra
+                item[2], item[3] = form, item[3] + extra
+            if form + 1 < len(item[1]):
+                heapq.heappush(turns, (_grow_turn(item[0], rank, form + 1), rank, form + 1))
             continue
-        if any(item[0].ref.definition.start_line <= definition.start_line <= item[0].ref.definition.end_line
-               and item[0].ref.definition.kind != "window" and definition.kind == "window"
-               for item in chosen.get(path, ())):
-            continue  # a window inside a definition already shown
-        comment = comment_for(path)
-        members = members_of(path, definition.name) if is_type(definition) else []
-        snippet = snippet_text(lines, definition, select_members(members, used_members), comment)
-        if not snippet.strip():
+        candidate = candidates[rank]
+        shapes, path = _shapes(candidate, cache, read, members_of, used_members, chosen), candidate.ref.path
+        if not shapes:
+            continue
+        if _surely_over(shapes[0], remaining):
             continue
         head = 0 if path in chosen else len(tokenize(file_header(path, repo_format)))
-        cost = len(tokenize(snippet + "\n")) + head
-        if cost > remaining:  # too big: its signature alone may still fit
-            short = short_text(lines, definition, select_members(members, used_members), comment)
-            if short is None or short == snippet:
-                continue
-            snippet, cost = short, len(tokenize(short + "\n")) + head
-            if cost > remaining:
-                continue
-        remaining -= cost
-        chosen.setdefault(path, []).append((candidate, snippet, cost))
+        cost = _cost(tokenize, shapes[0]) + head
+        if cost <= remaining:
+            remaining -= cost
+            items[rank] = [candidate, shapes, 0, cost, rank]
+            chosen.setdefault(path, []).append(items[rank])
+            if len(shapes) > 1:
+                heapq.heappush(turns, (_grow_turn(candidate, rank, 1), rank, 1))
     parts, chunks = [], []
-    for path, items in chosen.items():
-        items.sort(key=lambda item: item[0].ref.definition.start_line)
-        parts.append(file_header(path, repo_format) + "\n".join(s for _, s, _ in items) + "\n\n")
-        for candidate, _, cost in items:
+    for path, found in chosen.items():
+        found.sort(key=lambda item: item[0].ref.definition.start_line)
+        parts.append(file_header(path, repo_format) + "\n".join(i[1][i[2]] for i in found) + "\n\n")
+        for candidate, _, _, cost, _ in found:
             d = candidate.ref.definition
             end = min(d.end_line, len(cache[path] or ())) if d.kind == "window" else d.end_line
             chunks.append({"path": path, "name": d.name, "lines": [d.start_line, end],
                            "source": candidate.source, "tokens": cost})
     return PackedContext(text=opening + "".join(parts) + header if budget > 0 else "", chunks=chunks)
+
+
+def _cost(tokenize: Callable[[str], list[int]], text: str) -> int:
+    """Tokens of `text` and its newline (one tokenizer call: llama.cpp's costs a fixed
+    fraction of a millisecond each, whatever the length; the caller memoises)."""
+    return len(tokenize(text + "\n"))
+
+
+def _surely_over(text: str, room: int) -> bool:
+    """Whether `text` cannot fit in `room` tokens, without tokenising it: code runs at three
+    to four characters a token, never more than CHARS_PER_TOKEN_MAX."""
+    return len(text) > room * CHARS_PER_TOKEN_MAX
+
+
+_split: OrderedDict[tuple, list[str]] = OrderedDict()
+_split_lock = threading.Lock()
+
+
+def _lines(path: str, text: str | None) -> list[str] | None:
+    """`text.splitlines()`, memoised: the same files come back request after request (a str
+    caches its hash, so the key costs nothing the second time)."""
+    if text is None:
+        return None
+    key = (path, len(text), hash(text))
+    with _split_lock:
+        lines = _split.get(key)
+        if lines is not None:
+            _split.move_to_end(key)
+            return lines
+    lines = text.splitlines()
+    with _split_lock:
+        _split[key] = lines
+        while len(_split) > 64:
+            _split.popitem(last=False)
+    return lines
+
+
+def _grow_turn(candidate: Candidate, rank: int, form: int) -> float:
+    """When growing to `form` comes, on the scale of the candidates' scores. More members of
+    a type can show what the cursor is about to use: soon (GROW_STEP score units per form).
+    A body instead of a signature adds no new name: after every candidate had its turn."""
+    definition = candidate.ref.definition
+    if definition.kind == "skeleton" or candidate.members is not None:
+        return candidate.score + GROW_STEP * form
+    return 1000.0 + rank + MAX_CONSIDERED * form
+
+
+def _shapes(candidate: Candidate, cache, read, members_of, used_members, chosen) -> list[str]:
+    """The forms `candidate` can take (render.py), [] when it cannot be shown."""
+    path, definition = candidate.ref.path, candidate.ref.definition
+    if path not in cache:
+        cache[path] = _lines(path, read(path))
+    lines = cache[path]
+    if lines is None or (definition.end_line > len(lines) and definition.kind != "window"):
+        return []
+    if definition.kind == "window" and any(
+            item[0].ref.definition.start_line <= definition.start_line <= item[0].ref.definition.end_line
+            and item[0].ref.definition.kind != "window" for item in chosen.get(path, ())):
+        return []  # a window inside a definition already shown
+    if candidate.members is not None:
+        members, ranked = list(candidate.members), True
+    elif is_type(definition):
+        members, ranked = rank_members(members_of(path, definition.name), used_members), False
+    else:
+        members, ranked = None, False
+    return forms(lines, definition, members, comment_for(path), ranked)
 
 
 def read_file(root: Path, path: str) -> str | None:

@@ -18,6 +18,7 @@ import logging
 import queue
 import threading
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -210,9 +211,12 @@ class ContextProvider:
 
     def context_for(self, path: Path, text: str, offset: int,
                     tokenize: Callable[[str], list[int]],
-                    budget: int | None = None) -> PackedContext | None:
+                    budget: int | None = None, *,
+                    repo_format: RepoFormat | None = None) -> PackedContext | None:
         """`budget`: tokens for the context (default context.budget_tokens; the service passes
-        the one sized for this machine's speed, coderd/budget.py)."""
+        the one sized for this machine's speed, coderd/budget.py). `repo_format`: the model's
+        repository tokens (None: this provider's, by default DeepSeek's "# path" headers);
+        without a name it gets the workspace folder's."""
         budget = self.settings.budget_tokens if budget is None else budget
         if not self.settings.enabled or budget <= 0:
             return None
@@ -222,6 +226,9 @@ class ContextProvider:
         rel = index.relative(path) if index is not None else None
         if index is None or rel is None:
             return None
+        repo_format = repo_format or self.repo_format
+        if repo_format is not None and not repo_format.name:
+            repo_format = replace(repo_format, name=index.root.name)
         own = index.file(rel)
         usage = usage_of(text, offset, own.imports if own is not None else ())
         candidates = retrieve(index, rel, text, offset, self.settings.nearby_lines,
@@ -235,7 +242,7 @@ class ContextProvider:
 
         # Same definitions, same parsed files (FileSymbols objects are replaced on every
         # re-parse), same members shown: same text, without reading or tokenising anything.
-        signature = (rel, budget, self.repo_format,
+        signature = (rel, budget, repo_format,
                      tuple((c.ref.path, c.ref.definition, id(index.file(c.ref.path)),
                             tuple(m.name for m in select_members(members_of(c.ref.path, c.ref.definition.name), usage.members))
                             if is_type(c.ref.definition) else ())
@@ -266,7 +273,7 @@ class ContextProvider:
 
         packed = pack(candidates, current_path=rel, read=read, members_of=members_of,
                       tokenize=count, budget=budget,
-                      used_members=usage.members, repo_format=self.repo_format)
+                      used_members=usage.members, repo_format=repo_format)
         self._last[str(path)] = (signature, packed)
         return packed
 

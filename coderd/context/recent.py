@@ -33,6 +33,8 @@ SIMILAR_MIN = 0.15
 SIMILAR_TOP = 2
 MAX_RECENT_FILES = 4
 MAX_SIMILAR_FILES = 8
+MAX_SIMILAR_LINES = 600  # a file without a recent region: windows from its first lines only
+SIMILAR_REACH = 120  # else windows within this many lines of its recent regions
 _CHUNK = 4096
 
 
@@ -94,7 +96,7 @@ def recent_candidates(index: WorkspaceIndex, recent: RecentRegions, rel_path: st
     found: list[tuple[DefinitionRef, int]] = []
     files = 0
     for path, regions in recent.regions():
-        if time.perf_counter() > deadline or files >= MAX_RECENT_FILES:
+        if time.thread_time() > deadline or files >= MAX_RECENT_FILES:
             break
         rel = index.relative(path)
         symbols = index.file(rel) if rel is not None else None
@@ -116,18 +118,28 @@ _windows: OrderedDict[tuple, list[tuple[int, int, frozenset[str]]]] = OrderedDic
 _windows_lock = threading.Lock()
 
 
-def windows_of(key: tuple, text: str) -> list[tuple[int, int, frozenset[str]]]:
-    """Sliding windows (start, end, identifier set) of `text`, cached under `key`."""
+def windows_of(key: tuple, text: str, anchors: tuple[int, ...] = ()) -> list[tuple[int, int, frozenset[str]]]:
+    """Sliding windows (start, end, identifier set) of `text` within SIMILAR_REACH lines of
+    the 1-based `anchors` (all of the file's first MAX_SIMILAR_LINES without), cached under
+    `key` and the anchors."""
+    key = key + anchors
     with _windows_lock:
         cached = _windows.get(key)
         if cached is not None:
             _windows.move_to_end(key)
             return cached
     lines = text.split("\n")
-    tokens = [IDENTIFIER.findall(line) for line in lines]
+    spans = [(max(0, a - 1 - SIMILAR_REACH), a - 1 + SIMILAR_REACH) for a in anchors] or [(0, MAX_SIMILAR_LINES)]
+    starts = sorted({start for low, high in spans
+                     for start in range(low - low % SIMILAR_STRIDE, min(high, len(lines)), SIMILAR_STRIDE)})
+    tokens: dict[int, list[str]] = {}
     result = []
-    for start in range(0, max(1, len(lines) - SIMILAR_WINDOW + SIMILAR_STRIDE), SIMILAR_STRIDE):
-        words = frozenset(w for row in tokens[start:start + SIMILAR_WINDOW] for w in row)
+    for start in starts:
+        rows = range(start, min(start + SIMILAR_WINDOW, len(lines)))
+        for row in rows:
+            if row not in tokens:
+                tokens[row] = IDENTIFIER.findall(lines[row])
+        words = frozenset().union(*(tokens[row] for row in rows))
         if words:
             result.append((start + 1, min(len(lines), start + SIMILAR_WINDOW), words))
     with _windows_lock:
@@ -153,17 +165,17 @@ def similar_candidates(index: WorkspaceIndex, recent: RecentRegions, rel_path: s
     query = query_tokens(text, offset)
     if len(query) < 3:
         return []
-    paths: list[str] = []
-    for rel in index.buffer_paths():
-        if rel != rel_path and rel not in paths:
-            paths.append(rel)
-    for path, _ in recent.regions():
+    paths: dict[str, tuple[int, ...]] = {}  # file -> lines the windows stay near
+    for path, regions in recent.regions():
         rel = index.relative(path)
         if rel is not None and rel != rel_path and rel not in paths:
-            paths.append(rel)
+            paths[rel] = tuple(sorted(line for line, _ in regions))
+    for rel in index.buffer_paths():
+        if rel != rel_path and rel not in paths:
+            paths[rel] = ()
     scored: list[tuple[float, str, int, int]] = []
-    for rel in paths[:MAX_SIMILAR_FILES]:
-        if time.perf_counter() > deadline:
+    for rel, anchors in list(paths.items())[:MAX_SIMILAR_FILES]:
+        if time.thread_time() > deadline:
             break
         symbols = index.file(rel)
         if symbols is None:
@@ -174,7 +186,7 @@ def similar_candidates(index: WorkspaceIndex, recent: RecentRegions, rel_path: s
                 content = (index.root / rel).read_text("utf-8")
             except (OSError, UnicodeDecodeError):
                 continue
-        for start, end, words in windows_of((str(index.root), rel, id(symbols), len(content)), content):
+        for start, end, words in windows_of((str(index.root), rel, id(symbols), len(content)), content, anchors):
             score = jaccard(query, words)
             if score >= SIMILAR_MIN:
                 scored.append((score, rel, start, end))

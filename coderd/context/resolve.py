@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import posixpath
 import re
+import threading
+from collections import OrderedDict
 
 from .extract import Import
 from .index import WorkspaceIndex
@@ -18,12 +20,31 @@ JS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".d.ts", ".mts", ".
 JS_LANGUAGES = {"javascript", "typescript", "tsx"}
 
 
+_resolved: OrderedDict[tuple, list[str]] = OrderedDict()
+_resolved_lock = threading.Lock()
+MAX_RESOLVED = 20_000
+
+
 def resolve_import(index: WorkspaceIndex, rel_path: str, statement: Import, language: str | None = None) -> list[str]:
-    """Workspace files an import statement refers to ([] when outside the workspace)."""
-    module = statement.module.strip()
+    """Workspace files an import statement refers to ([] when outside the workspace).
+    Memoised until a file is added to or dropped from the index (`index.layout`)."""
     if language is None:
         symbols = index.file(rel_path)
         language = symbols.language if symbols else ""
+    key = (str(index.root), index.layout, rel_path, statement.module, language)
+    with _resolved_lock:
+        found = _resolved.get(key)
+    if found is None:
+        found = _resolve(index, rel_path, statement, language)
+        with _resolved_lock:
+            _resolved[key] = found
+            while len(_resolved) > MAX_RESOLVED:
+                _resolved.popitem(last=False)
+    return list(found)
+
+
+def _resolve(index: WorkspaceIndex, rel_path: str, statement: Import, language: str) -> list[str]:
+    module = statement.module.strip()
     if language == "python":
         return _existing(index, _python_candidates(rel_path, module)) or _python_by_suffix(index, rel_path, module)
     if language in JS_LANGUAGES:

@@ -1,14 +1,19 @@
 ; Definitions: @definition.<kind> is the whole node, @name its name, @body where the signature
 ; ends, @container the receiver type of a method.
-(function_declaration name: (identifier) @name body: (block) @body) @definition.function
+(function_declaration name: (identifier) @name result: (_)? @returns body: (block) @body) @definition.function
 (method_declaration
   receiver: (parameter_list (parameter_declaration
     type: [(type_identifier) @container
            (pointer_type (type_identifier) @container)
            (generic_type type: (type_identifier) @container)
            (pointer_type (generic_type type: (type_identifier) @container))]))
-  name: (field_identifier) @name body: (block) @body) @definition.method
+  name: (field_identifier) @name result: (_)? @returns body: (block) @body) @definition.method
 (type_spec name: (type_identifier) @name type: (struct_type (field_declaration_list) @body)) @definition.struct
+; Embedded fields promote their methods: they are the struct's bases (one match each).
+(type_spec name: (type_identifier) @name
+  type: (struct_type (field_declaration_list (field_declaration !name type: (_) @base) ) @body)) @definition.struct
+(type_spec name: (type_identifier) @name
+  type: (interface_type (type_elem (_) @base))) @definition.interface
 (type_spec name: (type_identifier) @name type: (interface_type)) @definition.interface
 (type_spec name: (type_identifier) @name
   type: [(type_identifier) (qualified_type) (pointer_type) (slice_type) (map_type) (array_type)

@@ -1,11 +1,13 @@
 ; Definitions: @definition.<kind> is the whole node, @name its name, @body where the signature ends.
 (class_declaration name: (identifier) @name body: (_) @body) @definition.class
+(class_declaration name: (identifier) @name
+  [(superclass (_) @base) (super_interfaces (type_list (_) @base))] body: (_) @body) @definition.class
 (interface_declaration name: (identifier) @name body: (_) @body) @definition.interface
 (enum_declaration name: (identifier) @name body: (_) @body) @definition.enum
 (record_declaration name: (identifier) @name body: (_) @body) @definition.class
 (annotation_type_declaration name: (identifier) @name body: (_) @body) @definition.interface
-(method_declaration name: (identifier) @name body: (_) @body) @definition.method
-(method_declaration name: (identifier) @name !body) @definition.method
+(method_declaration type: (_) @returns name: (identifier) @name body: (_) @body) @definition.method
+(method_declaration type: (_) @returns name: (identifier) @name !body) @definition.method
 (constructor_declaration name: (identifier) @name body: (_) @body) @definition.method
 ; `static final` fields are the constants of Java.
 ((field_declaration (modifiers) @_mods declarator: (variable_declarator name: (identifier) @name))

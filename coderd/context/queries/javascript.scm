@@ -2,6 +2,7 @@
 (function_declaration name: (identifier) @name body: (_) @body) @definition.function
 (generator_function_declaration name: (identifier) @name body: (_) @body) @definition.function
 (class_declaration name: (identifier) @name body: (_) @body) @definition.class
+(class_declaration name: (identifier) @name (class_heritage (_) @base) body: (_) @body) @definition.class
 (method_definition name: (_) @name body: (_) @body) @definition.method
 
 ; Top-level `const f = () => ...` is a function (that kind wins over variable in extract.py);

@@ -3,13 +3,17 @@
 ; kind wins in extract.py).
 (class_definition name: (identifier) @name body: (block) @body) @definition.class
 
-(function_definition name: (identifier) @name body: (block) @body) @definition.function
+(function_definition name: (identifier) @name return_type: (_)? @returns body: (block) @body) @definition.function
+; Base classes, one match each (extract.py merges them): for methods inherited from other files.
+(class_definition name: (identifier) @name superclasses: (argument_list [(identifier) (attribute) (subscript)] @base)
+  body: (block) @body) @definition.class
 
 (class_definition
   body: (block
-    [(function_definition name: (identifier) @name body: (block) @body) @definition.method
+    [(function_definition name: (identifier) @name return_type: (_)? @returns body: (block) @body) @definition.method
      (decorated_definition
-       definition: (function_definition name: (identifier) @name body: (block) @body) @definition.method)]))
+       definition: (function_definition name: (identifier) @name return_type: (_)? @returns body: (block) @body)
+       @definition.method)]))
 
 ; Module-level assignments: ALL_CAPS names become constants in extract.py.
 (module (expression_statement (assignment left: (identifier) @name) @definition.variable))

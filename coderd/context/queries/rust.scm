@@ -1,12 +1,14 @@
 ; Definitions: @definition.<kind> is the whole node, @name its name, @body where the signature
 ; ends, @container the type an impl block is for (or the trait a default method belongs to).
-(function_item name: (identifier) @name body: (_) @body) @definition.function
-(function_signature_item name: (identifier) @name) @definition.function
+(function_item name: (identifier) @name return_type: (_)? @returns body: (_) @body) @definition.function
+(function_signature_item name: (identifier) @name return_type: (_)? @returns) @definition.function
 (impl_item type: (_) @container
-  body: (declaration_list (function_item name: (identifier) @name body: (_) @body) @definition.method))
+  body: (declaration_list (function_item name: (identifier) @name return_type: (_)? @returns body: (_) @body)
+    @definition.method))
 (trait_item name: (type_identifier) @container
-  body: (declaration_list [(function_item name: (identifier) @name body: (_) @body)
-                           (function_signature_item name: (identifier) @name)] @definition.method))
+  body: (declaration_list [(function_item name: (identifier) @name return_type: (_)? @returns body: (_) @body)
+                           (function_signature_item name: (identifier) @name return_type: (_)? @returns)]
+    @definition.method))
 (struct_item name: (type_identifier) @name body: (_) @body) @definition.struct
 (struct_item name: (type_identifier) @name !body) @definition.struct
 (union_item name: (type_identifier) @name body: (_) @body) @definition.struct
@@ -17,6 +19,8 @@
 (static_item name: (identifier) @name) @definition.constant
 (macro_definition name: (identifier) @name) @definition.macro
 (mod_item name: (identifier) @name body: (_) @body) @definition.module
+; `impl Trait for Type`: the trait's default methods are the type's too (typed.py follows it).
+(impl_item trait: (_) @name type: (_) @container body: (_) @body) @definition.impl
 
 ; Imports: `use a::b::{c, d as e};` (the module is the whole argument as written; the names are
 ; its leaves) and `mod util;` (a file module).

@@ -1,26 +1,35 @@
 ; Shared by TypeScript and TSX (languages.py points both at this file).
 ; Definitions: @definition.<kind> is the whole node, @name its name, @body where the signature ends.
-(function_declaration name: (identifier) @name body: (_) @body) @definition.function
+(function_declaration name: (identifier) @name return_type: (type_annotation (_) @returns)? body: (_) @body) @definition.function
 (generator_function_declaration name: (identifier) @name body: (_) @body) @definition.function
-(function_signature name: (identifier) @name) @definition.function
+(function_signature name: (identifier) @name return_type: (type_annotation (_) @returns)?) @definition.function
 (class_declaration name: (type_identifier) @name body: (_) @body) @definition.class
 (abstract_class_declaration name: (type_identifier) @name body: (_) @body) @definition.class
 (interface_declaration name: (type_identifier) @name body: (_) @body) @definition.interface
 (type_alias_declaration name: (type_identifier) @name) @definition.type
 (enum_declaration name: (identifier) @name body: (_) @body) @definition.enum
 (internal_module name: (_) @name body: (_) @body) @definition.module
-(method_definition name: (_) @name body: (_) @body) @definition.method
-(abstract_method_signature name: (_) @name) @definition.method
-(interface_body (method_signature name: (_) @name) @definition.method)
+(method_definition name: (_) @name return_type: (type_annotation (_) @returns)? body: (_) @body) @definition.method
+(abstract_method_signature name: (_) @name return_type: (type_annotation (_) @returns)?) @definition.method
+(interface_body (method_signature name: (_) @name return_type: (type_annotation (_) @returns)?) @definition.method)
+; Base classes and interfaces, one match each (extract.py merges them).
+(class_declaration name: (type_identifier) @name
+  (class_heritage [(extends_clause value: (_) @base) (implements_clause (_) @base)]) body: (_) @body) @definition.class
+(abstract_class_declaration name: (type_identifier) @name
+  (class_heritage [(extends_clause value: (_) @base) (implements_clause (_) @base)]) body: (_) @body) @definition.class
+(interface_declaration name: (type_identifier) @name (extends_type_clause type: (_) @base) body: (_) @body)
+  @definition.interface
 
 ; Top-level `const f = () => ...` is a function (that kind wins over variable in extract.py);
 ; other top-level bindings are variables.
 (program (lexical_declaration
   (variable_declarator name: (identifier) @name
-    value: [(arrow_function body: (_) @body) (function_expression body: (_) @body)])) @definition.function)
+    value: [(arrow_function return_type: (type_annotation (_) @returns)? body: (_) @body)
+            (function_expression return_type: (type_annotation (_) @returns)? body: (_) @body)])) @definition.function)
 (program (export_statement (lexical_declaration
   (variable_declarator name: (identifier) @name
-    value: [(arrow_function body: (_) @body) (function_expression body: (_) @body)])) @definition.function))
+    value: [(arrow_function return_type: (type_annotation (_) @returns)? body: (_) @body)
+            (function_expression return_type: (type_annotation (_) @returns)? body: (_) @body)])) @definition.function))
 (program (lexical_declaration (variable_declarator name: (identifier) @name value: (_))) @definition.variable)
 (program (export_statement (lexical_declaration
   (variable_declarator name: (identifier) @name value: (_))) @definition.variable))

@@ -1,0 +1,72 @@
+"""The packages the context evaluation runs on, and how to fetch them (PyPI, npm, Debian).
+
+None of them was written here. `dev` is what retrieval was tuned on; `heldout` was run only to
+measure (never looked at while tuning); `spare` is a second held-out set for a later check.
+crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
+from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+# name -> (set, source, what to fetch, folder inside the download that is the package root)
+PACKAGES: dict[str, tuple[str, str, str, str]] = {
+    "requests-2.32.3": ("dev", "pypi", "requests==2.32.3", "requests-2.32.3"),
+    "click-8.1.7": ("dev", "pypi", "click==8.1.7", "click-8.1.7"),
+    "rxjs-7.8.1": ("dev", "npm", "rxjs@7.8.1", "package"),
+    "cobra-1.6.1": ("dev", "deb", "golang-github-spf13-cobra-dev", "usr/share/gocode/src/github.com/spf13/cobra"),
+    "serde_json-1.0.87": ("dev", "deb", "librust-serde-json-dev", "usr/share/cargo/registry/serde_json-1.0.87"),
+    "httpx-0.27.0": ("heldout", "pypi", "httpx==0.27.0", "httpx-0.27.0"),
+    "rich-13.7.1": ("heldout", "pypi", "rich==13.7.1", "rich-13.7.1"),
+    "mobx-6.12.3": ("heldout", "npm", "mobx@6.12.3", "package"),
+    "query-core-5.51.1": ("heldout", "npm", "@tanstack/query-core@5.51.1", "package"),
+    "chi-5.0.7": ("heldout", "deb", "golang-github-go-chi-chi-dev", "usr/share/gocode/src/github.com/go-chi/chi"),
+    "viper-1.10.1": ("heldout", "deb", "golang-github-spf13-viper-dev", "usr/share/gocode/src/github.com/spf13/viper"),
+    "regex-syntax-0.6.27": ("heldout", "deb", "librust-regex-syntax-dev", "usr/share/cargo/registry/regex-syntax-0.6.27"),
+    "chrono-0.4.23": ("heldout", "deb", "librust-chrono-dev", "usr/share/cargo/registry/chrono-0.4.23"),
+    "jinja2-3.1.4": ("spare", "pypi", "jinja2==3.1.4", "jinja2-3.1.4"),
+    "flask-3.0.3": ("spare", "pypi", "flask==3.0.3", "flask-3.0.3"),
+    "trpc-server-10.45.2": ("spare", "npm", "@trpc/server@10.45.2", "package"),
+    "immer-10.1.1": ("spare", "npm", "immer@10.1.1", "package"),
+    "afero-1.9.3": ("spare", "deb", "golang-github-spf13-afero-dev", "usr/share/gocode/src/github.com/spf13/afero"),
+    "urfave-cli-1.22.9": ("spare", "deb", "golang-github-urfave-cli-dev", "usr/share/gocode/src/github.com/urfave/cli"),
+    "rayon-1.6.1": ("spare", "deb", "librust-rayon-dev", "usr/share/cargo/registry/rayon-1.6.1"),
+    "semver-1.0.14": ("spare", "deb", "librust-semver-dev", "usr/share/cargo/registry/semver-1.0.14"),
+}
+
+
+def names_in(which: str) -> list[str]:
+    """Package names of a set ("dev", "heldout", "spare" or "all")."""
+    return [n for n, (s, *_) in PACKAGES.items() if which in ("all", s)]
+
+
+def fetch(target: Path, names: list[str]) -> None:
+    """Download and unpack `names` into `target/<name>` (skipping those already there)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        _, source, spec, inner = PACKAGES[name]
+        if (target / name).is_dir():
+            continue
+        with tempfile.TemporaryDirectory(dir=target) as tmp:
+            work = Path(tmp)
+            if source == "pypi":
+                subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary",
+                                ":all:", spec, "-d", str(work)], check=True)
+                archive = next(work.glob("*.tar.gz"))
+                subprocess.run(["tar", "xzf", archive.name], cwd=work, check=True)
+            elif source == "npm":
+                subprocess.run(["npm", "pack", "--silent", spec], cwd=work, check=True)
+                archive = next(work.glob("*.tgz"))
+                subprocess.run(["tar", "xzf", archive.name], cwd=work, check=True)
+            else:
+                subprocess.run(["apt-get", "download", spec], cwd=work, check=True)
+                archive = next(work.glob("*.deb"))
+                subprocess.run(["dpkg", "-x", archive.name, "x"], cwd=work, check=True)
+                inner = f"x/{inner}"
+            shutil.copytree(work / inner, target / name, symlinks=False)
+        print(f"fetched {name}", file=sys.stderr)

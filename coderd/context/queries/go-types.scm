@@ -1,0 +1,15 @@
+; Type inference (infer.py): where a name gets a type. Captures:
+;   @bind.name   a variable or parameter (receivers included), with @bind.type (its declared
+;                type, a composite literal's type) or @bind.call (the callee whose first result
+;                it holds: `v := pkg.New()`, `x, err := c.Find()`);
+;   @field.name  a field of the struct around it, with @field.type.
+(short_var_declaration left: (expression_list . (identifier) @bind.name)
+  right: (expression_list . (call_expression function: (_) @bind.call)))
+(short_var_declaration left: (expression_list . (identifier) @bind.name)
+  right: (expression_list . (composite_literal type: (_) @bind.type)))
+(short_var_declaration left: (expression_list . (identifier) @bind.name)
+  right: (expression_list . (unary_expression operand: (composite_literal type: (_) @bind.type))))
+(var_spec name: (identifier) @bind.name type: (_) @bind.type)
+(var_spec name: (identifier) @bind.name value: (expression_list . (call_expression function: (_) @bind.call)))
+(parameter_declaration name: (identifier) @bind.name type: (_) @bind.type)
+(field_declaration name: (field_identifier) @field.name type: (_) @field.type)

@@ -1,0 +1,8 @@
+; Type inference (infer.py), as typescript-types.scm without annotations: `new X()` and calls.
+(variable_declarator name: (identifier) @bind.name value: (new_expression constructor: (_) @bind.type))
+(variable_declarator name: (identifier) @bind.name value: (call_expression function: (_) @bind.call))
+(variable_declarator name: (identifier) @bind.name value: (await_expression (call_expression function: (_) @bind.call)))
+(assignment_expression left: (member_expression object: (this) property: (property_identifier) @field.name)
+  right: (new_expression constructor: (_) @field.type))
+(assignment_expression left: (member_expression object: (this) property: (property_identifier) @field.name)
+  right: (call_expression function: (_) @field.call))

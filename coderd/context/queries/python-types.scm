@@ -1,0 +1,18 @@
+; Type inference (infer.py): where a name gets a type. Captures:
+;   @bind.name   a variable or parameter, with @bind.type (an annotation) or @bind.call (the
+;                callee of the call whose result it holds: a class, a function, `obj.method`);
+;   @field.name  an attribute of the enclosing class, with @field.type or @field.call.
+; The receiver (`self`, the first parameter of a method) is bound in infer.py.
+(assignment left: (identifier) @bind.name type: (type) @bind.type)
+(assignment left: (identifier) @bind.name right: (call function: (_) @bind.call))
+(assignment left: (identifier) @bind.name right: (await (call function: (_) @bind.call)))
+(with_item value: (as_pattern (call function: (_) @bind.call) alias: (as_pattern_target (identifier) @bind.name)))
+(typed_parameter (identifier) @bind.name type: (type) @bind.type)
+(typed_default_parameter name: (identifier) @bind.name type: (type) @bind.type)
+
+((assignment left: (attribute object: (identifier) @_self attribute: (identifier) @field.name) type: (type) @field.type)
+  (#eq? @_self "self"))
+((assignment left: (attribute object: (identifier) @_self attribute: (identifier) @field.name)
+  right: (call function: (_) @field.call))
+  (#eq? @_self "self"))
+(class_definition body: (block (expression_statement (assignment left: (identifier) @field.name type: (type) @field.type))))

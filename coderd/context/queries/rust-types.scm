@@ -1,0 +1,14 @@
+; Type inference (infer.py): where a name gets a type. Captures:
+;   @bind.name   a `let` binding or parameter, with @bind.type (its declared type, a struct
+;                literal's type) or @bind.call (the callee: `Foo::new`, `make`, `x.build`; `?`
+;                and `&` are seen through);
+;   @field.name  a field of the struct around it, with @field.type.
+; `self` is bound to the type of the impl block around it in infer.py.
+(let_declaration pattern: (identifier) @bind.name type: (_) @bind.type)
+(let_declaration pattern: (identifier) @bind.name value: (call_expression function: (_) @bind.call))
+(let_declaration pattern: (identifier) @bind.name value: (try_expression (call_expression function: (_) @bind.call)))
+(let_declaration pattern: (identifier) @bind.name value: (struct_expression name: (_) @bind.type))
+(let_declaration pattern: (identifier) @bind.name
+  value: (reference_expression value: (struct_expression name: (_) @bind.type)))
+(parameter pattern: (identifier) @bind.name type: (_) @bind.type)
+(field_declaration name: (field_identifier) @field.name type: (_) @field.type)

@@ -1,0 +1,20 @@
+; Type inference (infer.py): where a name gets a type. Captures:
+;   @bind.name   a variable or parameter, with @bind.type (an annotation, `new X`, `as X`) or
+;                @bind.call (the callee of the call whose result it holds);
+;   @field.name  a property of the enclosing class, with @field.type or @field.call.
+; `this` is bound to the enclosing class in infer.py.
+(variable_declarator name: (identifier) @bind.name type: (type_annotation (_) @bind.type))
+(variable_declarator name: (identifier) @bind.name value: (new_expression constructor: (_) @bind.type))
+(variable_declarator name: (identifier) @bind.name value: (call_expression function: (_) @bind.call))
+(variable_declarator name: (identifier) @bind.name value: (await_expression (call_expression function: (_) @bind.call)))
+(variable_declarator name: (identifier) @bind.name value: (as_expression (_) (_) @bind.type))
+(required_parameter pattern: (identifier) @bind.name type: (type_annotation (_) @bind.type))
+(optional_parameter pattern: (identifier) @bind.name type: (type_annotation (_) @bind.type))
+
+(public_field_definition name: (property_identifier) @field.name type: (type_annotation (_) @field.type))
+(public_field_definition name: (property_identifier) @field.name value: (new_expression constructor: (_) @field.type))
+(required_parameter (accessibility_modifier) pattern: (identifier) @field.name type: (type_annotation (_) @field.type))
+(assignment_expression left: (member_expression object: (this) property: (property_identifier) @field.name)
+  right: (new_expression constructor: (_) @field.type))
+(assignment_expression left: (member_expression object: (this) property: (property_identifier) @field.name)
+  right: (call_expression function: (_) @field.call))

@@ -1,0 +1,101 @@
+"""Type expressions as written -> the one type name whose members a value has.
+
+`t.Optional["Context"]` -> `Context`, `*pkg.Command` -> `pkg.Command`, `Result<&'a Foo, E>` ->
+`Foo`, `Promise<Foo> | undefined` -> `Foo`, `(*Cmd, error)` -> `Cmd`. Wrappers that hand their
+first argument through (optional, result, smart pointers, promises) are unwrapped; containers
+(lists, maps, vectors) and anything unparsable give "" (the element type is not what a
+`.method` on the value reaches). The result is a dotted or `::` path, or "".
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from functools import lru_cache
+
+# Generic wrappers whose first type argument is the value's type for member access.
+WRAPPERS = frozenset({
+    "Optional", "Final", "ClassVar", "Annotated", "Type", "Awaitable", "Coroutine", "Required",
+    "NotRequired", "ReadOnly", "Promise", "PromiseLike", "Readonly", "Partial", "NonNullable",
+    "Result", "Option", "Box", "Rc", "Arc", "RefCell", "Cell", "Mutex", "RwLock", "Cow", "Pin",
+    "Ref", "RefMut", "MutexGuard", "Weak", "ManuallyDrop",
+})
+# Containers: a member access on them is not a member of their element type. Only names that
+# cannot be a package's own type; `Map<K, V>` may well be one (serde_json's), so it resolves.
+CONTAINERS = frozenset({"list", "dict", "set", "tuple", "frozenset", "type", "Union", "Literal",
+                        "Callable"})
+NOTHING = frozenset({"None", "null", "undefined", "void", "never", "NoneType"})
+_PREFIXES = re.compile(r"^(?:&'\w+\s+|&|\*|mut\s+|dyn\s+|impl\s+|const\s+|readonly\s+|typeof\s+|keyof\s+|\.\.\.)+")
+_LIFETIME = re.compile(r"(?<=[&<,\s])'[a-z_]\w*\b(?!')\s*,?\s*")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::)[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+@lru_cache(maxsize=8192)
+def normalize_type(text: str) -> str:
+    """The type name a value annotated with `text` has members of ("" when none)."""
+    found = _normalize(_LIFETIME.sub("", text.strip()), 0)
+    if found.endswith(("Self", ".this")) and re.split(r"\.|::", found)[-1] == "Self":
+        found = "Self"
+    return sys.intern(found)
+
+
+def _normalize(text: str, depth: int) -> str:
+    if depth > 6 or not text:
+        return ""
+    text = text.strip().strip("\"'`").strip()
+    text = _PREFIXES.sub("", text).strip()
+    if text.startswith("(") and text.endswith(")"):  # Go results `(*T, error)`, parenthesised types
+        parts = _split_top(text[1:-1], ",")
+        return _normalize(parts[0], depth + 1) if parts else ""
+    alternatives = _split_top(text, "|")
+    if len(alternatives) > 1:
+        for alternative in alternatives:
+            found = _normalize(alternative, depth + 1)
+            if found:
+                return found
+        return ""
+    if text.endswith("[]") or text.startswith("["):  # T[] (TS), []T / [T; n] (Go, Rust)
+        return ""
+    bracket = min((i for i in (text.find("["), text.find("<")) if i > 0), default=-1)
+    if bracket > 0:
+        base, args = text[:bracket].strip(), text[bracket + 1: text.rfind("]" if text[bracket] == "[" else ">")]
+        qualifier, short = split_qualified(base)
+        if short in WRAPPERS:
+            first = _split_top(args, ",")
+            return _normalize(first[0], depth + 1) if first else ""
+        if short in CONTAINERS or qualifier in ("t", "typing", "typing_extensions", "collections.abc"):
+            return ""
+        text = base
+    text = re.sub(r"^(?:typing|t|te|typing_extensions)\.", "", text) if text.count(".") == 1 and \
+        text.split(".")[1] in WRAPPERS | CONTAINERS | NOTHING else text
+    if text in NOTHING or text in CONTAINERS or not _NAME.match(text):
+        return ""
+    return text
+
+
+def _split_top(text: str, separator: str) -> list[str]:
+    """`text` split at `separator` outside brackets and quotes."""
+    parts, depth, start, quote = [], 0, 0, ""
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([<{":
+            depth += 1
+        elif ch in ")]>}":
+            depth -= 1
+        elif ch == separator and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+def split_qualified(name: str) -> tuple[str, str]:
+    """`a.b.C` -> ("a.b", "C"); `crate::x::C` -> ("crate::x", "C"); `C` -> ("", "C")."""
+    for separator in ("::", "."):
+        if separator in name:
+            head, _, tail = name.rpartition(separator)
+            return head, tail
+    return "", name

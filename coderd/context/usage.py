@@ -1,0 +1,223 @@
+"""Where the current file uses names, as line distances from the cursor.
+
+Every line but the cursor's is split into (name, base) uses (`line_uses`); a name's distance is
+the nearest line that uses it, in buckets (`DISTANCE_BUCKETS`), so moving one line rarely
+reorders anything. The cursor's line counts only from the cursor on: typing inserts before that
+part, so what is typed never changes the result.
+
+The per-line uses of a file are kept in a row index (rows per name, per attribute, per
+(base, name) pair), reused while the file differs from the indexed text only on the cursor's
+line: typing on one line, or moving the cursor, costs a few bisections per name asked about,
+not a scan of the file.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
+from functools import lru_cache
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|::|->|\.|[)\]\"'`]")
+SEPARATORS = frozenset({".", "::", "->"})
+# Line distance -> bucket; a name used nowhere else gets UNUSED.
+DISTANCE_BUCKETS = (2, 5, 10, 20, 40, 80, 160, 320)
+UNUSED = len(DISTANCE_BUCKETS) + 1
+NOT_YET_USED = 1.0  # an imported name (or module) used nowhere yet ranks near the top: it is about to be
+_BUCKET_OF = [next((i for i, limit in enumerate(DISTANCE_BUCKETS) if d <= limit), len(DISTANCE_BUCKETS))
+              for d in range(DISTANCE_BUCKETS[-1] + 1)]
+MAX_CACHED = 4
+
+
+def bucket(distance: int) -> int:
+    return _BUCKET_OF[distance] if distance < len(_BUCKET_OF) else len(DISTANCE_BUCKETS)
+
+
+@lru_cache(maxsize=1 << 16)
+def line_uses(line: str) -> tuple[tuple[str, str], ...]:
+    """(name, base) for each identifier of a line: base "" for a bare name, the identifier
+    before the separator for `base.name`, "?" when the base is an expression (`f().name`)."""
+    found = []
+    previous = ""  # the token before
+    before = ""  # the token before the separator
+    for token in TOKEN.findall(line):
+        if token in SEPARATORS:
+            before = previous
+            previous = token
+            continue
+        if token[0].isalpha() or token[0] == "_":
+            if previous in SEPARATORS:
+                base = before if before and (before[0].isalpha() or before[0] == "_") else "?"
+                found.append((token, base))
+            else:
+                found.append((token, ""))
+        previous = token
+    return tuple(found)
+
+
+def import_rows(lines: list[str], imports) -> set[int]:
+    """0-based rows of the file's import statements (continuation lines of `(...)` included)."""
+    rows: set[int] = set()
+    for statement in imports:
+        row = statement.line - 1
+        depth = 0
+        while 0 <= row < len(lines) and len(rows) < 5000:
+            rows.add(row)
+            depth += lines[row].count("(") + lines[row].count("{") - lines[row].count(")") - lines[row].count("}")
+            if depth <= 0:
+                break
+            row += 1
+    return rows
+
+
+class _Rows:
+    """Rows (0-based, ascending, repeated when a line uses a name twice) where each name,
+    attribute and pair is used. Built once per text; the loop is the hot path of a first
+    request on a line, hence plain dict and list methods only."""
+
+    def __init__(self, text: str, imports) -> None:
+        self.text, self.imports = text, imports
+        bare: dict[str, list[int]] = {}
+        attrs: dict[str, list[int]] = {}
+        pairs: dict[str, dict[str, list[int]]] = {}  # base -> name -> rows
+        lines = text.split("\n")
+        skip = self.import_rows = import_rows(lines, imports) if imports else frozenset()
+        bare_get, attr_get, pair_get = bare.setdefault, attrs.setdefault, pairs.setdefault
+        for row, line in enumerate(lines):
+            if not line or row in skip:
+                continue
+            for name, base in line_uses(line):
+                if base:
+                    pair_get(base, {}).setdefault(name, []).append(row)
+                    attr_get(name, []).append(row)
+                else:
+                    bare_get(name, []).append(row)
+        self.bare, self.attrs, self.pairs = bare, attrs, pairs
+
+    def valid_for(self, text: str, start: int, end: int, imports) -> bool:
+        """`text` equals the indexed text except on the line [start, end)."""
+        old = self.text
+        if imports != self.imports or (start and old[start - 1: start] != "\n"):
+            return False
+        old_end = old.find("\n", start)
+        old_end = len(old) if old_end < 0 else old_end
+        return old[:start] == text[:start] and old[old_end:] == text[end:]
+
+
+def _nearest(rows: list[int] | None, row: int) -> int:
+    """Distance bucket of the nearest row other than `row`, UNUSED when none."""
+    if not rows:
+        return UNUSED
+    best = 1 << 30
+    i = bisect_left(rows, row)
+    if i > 0:
+        best = row - rows[i - 1]
+    j = bisect_right(rows, row, i)
+    if j < len(rows):
+        best = min(best, rows[j] - row)
+    return bucket(best) if best < 1 << 30 else UNUSED
+
+
+class Usage:
+    """Distance buckets of the names the file uses, the cursor's line aside. Lookups are
+    computed on demand; `members` is filled in by retrieve() for pack's member selection."""
+
+    def __init__(self, rows: _Rows, row: int, rest: tuple[tuple[str, str], ...]) -> None:
+        self._rows, self._row = rows, row
+        self._rest_bare = {name for name, base in rest if not base}
+        self._rest_attrs = {name for name, base in rest if base}
+        self._rest_pairs = {(base, name) for name, base in rest if base}
+        self.members: dict[str, int] = {}  # attrs whose base is not a module
+        self.import_rows = rows.import_rows  # 0-based rows of the file's import statements
+
+    def bare_of(self, name: str) -> int:
+        return 0 if name in self._rest_bare else _nearest(self._rows.bare.get(name), self._row)
+
+    def attr_of(self, name: str) -> int:
+        return 0 if name in self._rest_attrs else _nearest(self._rows.attrs.get(name), self._row)
+
+    def of(self, name: str) -> int:
+        return min(self.bare_of(name), self.attr_of(name))
+
+    def pairs_with(self, base: str) -> dict[str, int]:
+        """name -> bucket for each `base.name` the file uses."""
+        found = {name: _nearest(rows, self._row) for name, rows in self._rows.pairs.get(base, {}).items()}
+        found.update({name: 0 for b, name in self._rest_pairs if b == base})
+        return {name: b for name, b in found.items() if b < UNUSED}
+
+    @property
+    def pairs(self) -> dict[tuple[str, str], int]:
+        """(base, name) -> bucket for every pair used (all of them: costs a pass)."""
+        return {(base, name): b for base in set(self._rows.pairs) | {b for b, _ in self._rest_pairs}
+                for name, b in self.pairs_with(base).items()}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Usage):
+            return NotImplemented
+        names = set(self._rows.bare) | set(other._rows.bare) | self._rest_bare | other._rest_bare
+        return self.pairs == other.pairs and all(self.of(n) == other.of(n) for n in names)
+
+
+_cache: OrderedDict[int, _Rows] = OrderedDict()
+_lock = threading.Lock()
+
+
+def usage_of(text: str, offset: int, imports=()) -> Usage:
+    """Uses of names in the file, import statements (`imports`, from the index) left out."""
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    end = len(text) if end < 0 else end
+    imports = tuple(imports)
+    with _lock:
+        rows = next((r for r in reversed(_cache.values()) if r.valid_for(text, start, end, imports)), None)
+    if rows is None:
+        rows = _Rows(text, imports)
+        with _lock:
+            _cache[id(rows)] = rows
+            while len(_cache) > MAX_CACHED:
+                _cache.popitem(last=False)
+    return Usage(rows, text.count("\n", 0, offset), line_uses(text[offset:end]))
+
+
+def prepare(text: str, imports=()) -> None:
+    """Build the row index of a buffer's new text ahead of the next request (the index's
+    buffer thread calls this after parsing it, off the completion path)."""
+    rows = _Rows(text, tuple(imports))
+    with _lock:
+        _cache[id(rows)] = rows
+        while len(_cache) > MAX_CACHED:
+            _cache.popitem(last=False)
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def window_above(text: str, offset: int, lines: int) -> str:
+    """The `lines` lines above the cursor's line: never the line being typed, so what is
+    derived from it stays the same while the user types."""
+    end = text.rfind("\n", 0, offset) + 1
+    start = end
+    for _ in range(lines):
+        if start == 0:
+            break
+        start = text.rfind("\n", 0, start - 1) + 1
+    return text[start:end]
+
+
+def nearby_identifiers(text: str, offset: int, lines: int, skip_rows=()) -> list[str]:
+    """Identifiers in the `lines` lines above the cursor's line, nearest line first; rows in
+    `skip_rows` (0-based: import statements, whose `from` and names say nothing new) left out."""
+    names: list[str] = []
+    row = text.count("\n", 0, offset)
+    for line in reversed(window_above(text, offset, lines).splitlines()):
+        row -= 1
+        if row in skip_rows:
+            continue
+        for name in IDENTIFIER.findall(line):
+            if len(name) > 2 and name not in names:
+                names.append(name)
+    return names
