@@ -107,7 +107,8 @@ def _synthetic_fields() -> dict[str, tuple[Any, Any, Any]]:
     }
 
 
-def _tokenizer_fields(vocab: str, fixture: Path | None, fim: bool, pre: str | None) -> dict:
+def _tokenizer_fields(vocab: str, fixture: Path | None, fim: bool, pre: str | None,
+                      repo_tokens: bool = False) -> dict:
     if vocab == "deepseek":
         assert fixture is not None
         fields = dict(_fixture_fields(fixture, fixture.stat().st_mtime))
@@ -120,6 +121,12 @@ def _tokenizer_fields(vocab: str, fixture: Path | None, fim: bool, pre: str | No
         rename = dict(zip(synthetic_vocab.FIM_MARKERS, synthetic_vocab.RESERVED))
         assert not set(rename.values()) & set(value)
         fields["tokenizer.ggml.tokens"] = ([rename.get(t, t) for t in value], vtype, sub)
+    if repo_tokens:
+        # Qwen2.5-Coder's repository tokens, appended as control tokens (as in its GGUFs).
+        for key, extra in (("tokenizer.ggml.tokens", list(synthetic_vocab.REPO_TOKENS)),
+                           ("tokenizer.ggml.token_type", [synthetic_vocab.CONTROL] * 2)):
+            value, vtype, sub = fields[key]
+            fields[key] = (list(value) + extra, vtype, sub)
     if pre is None:
         fields.pop("tokenizer.ggml.pre", None)  # like pre-2024 GGUFs (e.g. TheBloke's)
     else:
@@ -225,12 +232,13 @@ def _quantize(src: Path, dst: Path, quant: str) -> None:
 
 def build_model(path: Path, *, shape: str = "tiny", vocab: str = "auto", fim: bool = True,
                 pre_tokenizer: str | None = "deepseek-coder", quant: str | None = None,
-                seed: int = 0) -> Path:
+                seed: int = 0, repo_tokens: bool = False) -> Path:
     """Write a random-weight llama-architecture GGUF with a real tokenizer to ``path``.
 
     shape: "tiny" | "1.3b" | "6.7b" (| "small": tiny-ish but k-quant friendly).
     vocab: "deepseek" (the fixture), "synthetic", or "auto" (deepseek when the fixture exists).
     fim=False renames the FIM markers so llama.cpp reports no FIM tokens (prefix-only model).
+    repo_tokens=True adds `<|repo_name|>` and `<|file_sep|>` (Qwen2.5-Coder) as control tokens.
     pre_tokenizer: tokenizer.ggml.pre value; None omits the key (legacy GGUFs).
     quant: None (tiny/small F32, larger F16), "Q8_0" or "Q4_K_M" (via llama_model_quantize).
     """
@@ -241,7 +249,7 @@ def build_model(path: Path, *, shape: str = "tiny", vocab: str = "auto", fim: bo
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     kind, fixture = _resolve_vocab(vocab)
-    fields = _tokenizer_fields(kind, fixture, fim, pre_tokenizer)
+    fields = _tokenizer_fields(kind, fixture, fim, pre_tokenizer, repo_tokens)
     if quant is None:
         _write_gguf(path, shape, fields, "float32" if shape in ("tiny", "small") else "float16", seed)
         return path

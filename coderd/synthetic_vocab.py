@@ -18,6 +18,7 @@ FIM_END = "<｜fim▁end｜>"      # llama.cpp: fim_mid
 FIM_MARKERS = (FIM_HOLE, FIM_BEGIN, FIM_END)
 # Harmless stand-ins for fim=False: same token count, text llama.cpp does not recognise.
 RESERVED = tuple(f"<｜reserved_{i}｜>" for i in range(len(FIM_MARKERS)))
+REPO_TOKENS = ("<|repo_name|>", "<|file_sep|>")  # Qwen2.5-Coder's; added by repo_tokens=True
 
 # gguf token types (gguf.TokenType), repeated here to keep this module import-free.
 NORMAL, CONTROL, USER_DEFINED = 1, 3, 4

@@ -114,6 +114,9 @@ class ModelInfo:
     gpu_layers: int
     threads: int
     warnings: tuple[str, ...] = ()
+    # Ids of `<|repo_name|>` and `<|file_sep|>` (Qwen2.5-Coder) when the vocabulary has them as
+    # control tokens: repository context then uses them instead of "# path" headers.
+    repo_tokens: tuple[int | None, int | None] = (None, None)
 
     @property
     def prefix_only(self) -> bool:

@@ -4,11 +4,18 @@ DeepSeek Coder spells its markers `<｜fim▁begin｜>` / `<｜fim▁hole｜>` /
 maps them to fim_pre / fim_suf / fim_mid (32016 / 32015 / 32017 in the v1 vocabulary). We never
 write marker text into a prompt: markers go in as ids and user text is tokenised with special
 tokens off, so a file containing the marker text cannot forge one.
+
+Qwen2.5-Coder also has repository tokens, `<|repo_name|>` and `<|file_sep|>`: repository
+context then reads `<|repo_name|>name\n<|file_sep|>path\n...` and goes before the FIM prefix
+marker (llama-server's /infill does the same). The packer writes stand-ins for them
+(`RepoMarkers`), which become the ids; the text between is tokenised with special tokens off.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Callable
 
 from .kv_plan import PromptLayout
 from .llama_runtime import LlamaModel
@@ -26,12 +33,60 @@ LEGACY_WARNING = (
 )
 
 
+REPO_TOKEN_TEXT = ("<|repo_name|>", "<|file_sep|>")
+# Where the tokens go in packed context text. NUL does not occur in source text, and
+# `RepoMarkers.forged` catches a file that holds one anyway.
+REPO_TOKEN_STANDIN = ("\x00repo_name\x00", "\x00file_sep\x00")
+
+
 @dataclass(frozen=True)
 class VocabReport:
     fim_ids: tuple[int, int, int] | None
     pre_tokenizer: str | None
     is_deepseek: bool
     warnings: tuple[str, ...]
+    repo_tokens: tuple[int | None, int | None] = (None, None)  # <|repo_name|>, <|file_sep|>
+
+
+@dataclass(frozen=True)
+class RepoMarkers:
+    """Packed context text to ids for a model with `<|file_sep|>` (and maybe `<|repo_name|>`)."""
+
+    repo_name: int | None
+    file_sep: int
+
+    @classmethod
+    def of(cls, repo_tokens: tuple[int | None, int | None]) -> RepoMarkers | None:
+        """None without `<|file_sep|>`: the model gets DeepSeek's "# path" headers."""
+        return None if repo_tokens[1] is None else cls(*repo_tokens)
+
+    @property
+    def standins(self) -> dict[str, int]:
+        found = dict(zip(REPO_TOKEN_STANDIN, (self.repo_name, self.file_sep)))
+        return {text: token for text, token in found.items() if token is not None}
+
+    def ids(self, text: str, tokenize: Callable[[str], list[int]]) -> list[int]:
+        """Each stand-in becomes its token id; the text between goes through `tokenize`
+        (special tokens off)."""
+        standins, ids = self.standins, []
+        for part in re.split("(" + "|".join(map(re.escape, standins)) + ")", text):
+            if part in standins:
+                ids.append(standins[part])
+            elif part:
+                ids += tokenize(part)
+        return ids
+
+    def forged(self, text: str, headers: int) -> bool:
+        """Whether `text` holds more stand-ins than the packer wrote (`headers` file headers,
+        one repository name): then a file holds one, and it must not become a token."""
+        return (text.count(REPO_TOKEN_STANDIN[1]) != headers
+                or text.count(REPO_TOKEN_STANDIN[0]) != int(self.repo_name is not None))
+
+    def shown(self, text: str) -> str:
+        """`text` with the tokens' own texts in place of the stand-ins (--json, logs)."""
+        for standin, real in zip(REPO_TOKEN_STANDIN, REPO_TOKEN_TEXT):
+            text = text.replace(standin, real)
+        return text
 
 
 def inspect_vocab(model: LlamaModel, name: str) -> VocabReport:
@@ -41,6 +96,7 @@ def inspect_vocab(model: LlamaModel, name: str) -> VocabReport:
     fim_ids = (pre, suf, mid) if None not in (pre, suf, mid) else None
     pre_tokenizer = model.meta("tokenizer.ggml.pre")
     is_deepseek = fim_ids is not None and model.token_text(fim_ids[0]) == DEEPSEEK_FIM_TEXT[0]
+    repo_name, file_sep = (model.control_token(text) for text in REPO_TOKEN_TEXT)
 
     if fim_ids is None:
         warnings.append(
@@ -69,7 +125,7 @@ def inspect_vocab(model: LlamaModel, name: str) -> VocabReport:
         warnings.append(
             f"{name}: instruct checkpoints are chat models; the base models are the FIM models."
         )
-    return VocabReport(fim_ids, pre_tokenizer, is_deepseek, tuple(warnings))
+    return VocabReport(fim_ids, pre_tokenizer, is_deepseek, tuple(warnings), (repo_name, file_sep))
 
 
 def layout_prompt(
@@ -79,18 +135,20 @@ def layout_prompt(
     context_ids: tuple[int, ...],
     prefix_ids: tuple[int, ...],
     suffix_ids: tuple[int, ...],
+    context_first: bool = False,
 ) -> PromptLayout:
     """PSM order, the order DeepSeek trained with: BOS, PRE, prefix, SUF, suffix, MID.
 
     Repository context sits inside the FIM prefix, before the file's own text (DeepSeek's
-    repo-level format), so it is the first and most stable part of the prompt.
+    repo-level format), so it is the first and most stable part of the prompt;
+    `context_first` (models with repository tokens) puts it before PRE instead.
     """
     start = (bos,) if bos is not None else ()
     if fim_ids is None:
         return PromptLayout(head=start + context_ids + prefix_ids)
     pre, suf, mid = fim_ids
     return PromptLayout(
-        head=start + (pre,) + context_ids + prefix_ids,
+        head=start + (context_ids + (pre,) if context_first else (pre,) + context_ids) + prefix_ids,
         block=(suf,) + suffix_ids,
         tail=(mid,),
     )
@@ -98,14 +156,14 @@ def layout_prompt(
 
 def name_pieces(
     *, fim_ids: tuple[int, int, int] | None, bos: int | None, context_ids: tuple[int, ...],
-    prefix_ids: tuple[int, ...], suffix_ids: tuple[int, ...],
+    prefix_ids: tuple[int, ...], suffix_ids: tuple[int, ...], context_first: bool = False,
 ) -> list[tuple[str, tuple[int, ...]]]:
     """The same order as `layout_prompt`, with a name per piece (for --json and logs)."""
     pieces: list[tuple[str, tuple[int, ...]]] = [("bos", (bos,))] if bos is not None else []
     if fim_ids is None:
         return pieces + [("context", context_ids), ("prefix", prefix_ids)]
     pre, suf, mid = fim_ids
-    return pieces + [
-        ("fim_pre", (pre,)), ("context", context_ids), ("prefix", prefix_ids),
-        ("fim_suf", (suf,)), ("suffix", suffix_ids), ("fim_mid", (mid,)),
+    head = [("fim_pre", (pre,)), ("context", context_ids)]
+    return pieces + (head[::-1] if context_first else head) + [
+        ("prefix", prefix_ids), ("fim_suf", (suf,)), ("suffix", suffix_ids), ("fim_mid", (mid,)),
     ]
