@@ -7,12 +7,12 @@ them, and the block ends with the current file's own path header, right before i
 
 Models with repository tokens (Qwen2.5-Coder: `<|repo_name|>`, `<|file_sep|>`) get
 `RepoFormat(file_sep=..., repo_name=...)` instead: `<|repo_name|>name\n` once, then
-`<|file_sep|>path\n` before each file, the current file's included. How the engine picks it:
-llama.cpp exposes the tokens as `llama_vocab_fim_rep(vocab)` and `llama_vocab_fim_sep(vocab)`
-(-1 when the vocabulary has none); when both exist, their texts (`llama_token_to_piece`) make
-the RepoFormat handed to `ContextProvider(..., repo_format=...)`. Qwen puts that block before
-`<|fim_prefix|>`, where DeepSeek's goes right after `<｜fim▁begin｜>`: the engine's layout
-(coderd/engine/fim.py) has to place it accordingly.
+`<|file_sep|>path\n` before each file, the current file's included. How it is picked: the
+engine finds the two tokens in the vocabulary at load (single control tokens only,
+`ModelInfo.repo_tokens`); the service then asks `context_for(..., repo_format=...)` for
+stand-in markers that `fim.RepoMarkers` turns into exactly those ids, so a file that spells
+`<|file_sep|>` stays plain text. Qwen puts that block before `<|fim_prefix|>`, where DeepSeek's
+goes right after `<｜fim▁begin｜>` (coderd/engine/fim.py's layout, `context_first`).
 
 What goes in: candidates come best first with a score (retrieve.py). Each enters in its
 smallest form (render.py: a signature, a type's header and first members); in the same order
