@@ -41,7 +41,8 @@ class Relay:
         self.daemon_command = daemon_command
         self.documents = DocumentStore()
         self.initialize: dict | None = None
-        self.in_flight: dict[object, str] = {}  # editor request id -> method
+        self.in_flight: dict[object, dict] = {}  # editor request id -> the request
+        self.resent: set = set()  # requests already sent again once (a crash must not loop)
         self.daemon: asyncio.StreamWriter | None = None
         self.backlog: list[dict] = []  # editor messages held while the daemon restarts
         self.shutting_down = False
@@ -99,8 +100,6 @@ class Relay:
         elif method == types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS and self.initialize:
             self._follow_folders(message.get("params") or {})
         self._mirror(method, message.get("params"))
-        if method is not None and "id" in message:
-            self.in_flight[message["id"]] = method
         if self.gave_up:
             if "id" in message and method is not None:
                 self._to_editor({"jsonrpc": "2.0", "id": message["id"], "error": {
@@ -109,7 +108,12 @@ class Relay:
         if self.daemon is None:
             self.backlog.append(message)
             return
-        write_message(self.daemon, message)
+        self._send(self.daemon, message)
+
+    def _send(self, writer: asyncio.StreamWriter, message: dict) -> None:
+        if message.get("method") is not None and "id" in message:
+            self.in_flight[message["id"]] = message  # until the daemon answers it
+        write_message(writer, message)
 
     def _follow_folders(self, params: dict) -> None:
         """A restarted daemon must get the folders as they are now, not as at `initialize`."""
@@ -154,20 +158,33 @@ class Relay:
         self.daemon = None
         if not self.shutting_down:
             log.warning("relay: the daemon went away; starting it again")
-            self._answer_in_flight()
+            self._requeue_in_flight()
             await self._connect(replay=True)
 
     def _learn_encoding(self, response: dict) -> None:
         caps = (response.get("result") or {}).get("capabilities") or {}
         self.documents.encoding = normalise_encoding(caps.get("positionEncoding") or "utf-16")
 
+    def _requeue_in_flight(self) -> None:
+        """Ask the new daemon again what the dead one never answered; once only, so that a
+        request that kills the daemon cannot do it forever (then: an empty answer)."""
+        again = [m for i, m in self.in_flight.items() if i not in self.resent]
+        self.resent.update(m["id"] for m in again)
+        for request_id in [i for i in self.in_flight if i not in {m["id"] for m in again}]:
+            self._answer(request_id, self.in_flight[request_id].get("method"))
+        self.in_flight.clear()
+        self.backlog[:0] = again
+
+    def _answer(self, request_id, method) -> None:
+        if method == INLINE:
+            self._to_editor({"jsonrpc": "2.0", "id": request_id, "result": None})
+        else:
+            self._to_editor({"jsonrpc": "2.0", "id": request_id, "error": {
+                "code": -32801, "message": "coderd: the daemon restarted; ask again"}})
+
     def _answer_in_flight(self) -> None:
-        for request_id, method in list(self.in_flight.items()):
-            if method == INLINE:
-                self._to_editor({"jsonrpc": "2.0", "id": request_id, "result": None})
-            else:
-                self._to_editor({"jsonrpc": "2.0", "id": request_id, "error": {
-                    "code": -32801, "message": "coderd: the daemon restarted; ask again"}})
+        for request_id, message in list(self.in_flight.items()):
+            self._answer(request_id, message.get("method"))
         self.in_flight.clear()
 
     def _to_editor(self, message: dict) -> None:
@@ -189,7 +206,7 @@ class Relay:
                 self._replay(writer)
             self.daemon = writer
             for message in self.backlog:
-                write_message(writer, message)
+                self._send(writer, message)
             self.backlog.clear()
             self._pump = asyncio.get_running_loop().create_task(self._pump_daemon(reader))
             return True

@@ -10,6 +10,8 @@ from coderd.engine.fake import ScriptedEngine
 from lsp.entry import main
 
 if __name__ == "__main__":
-    argv = sys.argv[1:] or ["lsp", "--standalone"]
+    argv = sys.argv[1:]
+    if not argv or argv[0].startswith("--"):  # editors may append --stdio
+        argv = ["lsp", "--standalone", *argv]
     sys.exit(main(argv, engine_factory=ScriptedEngine.from_env,
                   daemon_command=[sys.executable, __file__, "serve"]))

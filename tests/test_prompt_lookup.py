@@ -10,7 +10,7 @@ import pytest
 import coderd.engine.llama_engine as llama_engine
 from coderd.engine.base import CancelToken, FimPrompt, GenerationLimits
 from coderd.engine.llama_engine import EngineOptions, LlamaEngine
-from coderd.engine.lookup import DraftIndex, PromptLookup, find_draft
+from coderd.engine.lookup import MAX_DRAFT, DraftIndex, PromptLookup, find_draft
 
 # -- the draft finder --------------------------------------------------------------------------
 
@@ -108,10 +108,16 @@ class RecordingLookup(PromptLookup):
         RecordingLookup.made.append(self)
 
 
-@pytest.fixture()
-def recording(monkeypatch):
+# Drafts on every match, however short, and never a pause: more drafts, more rejected ones.
+EAGER = dict(max_draft=MAX_DRAFT, min_ngram=1, max_skip=0)
+
+
+@pytest.fixture(params=["default", "eager"])
+def recording(request, monkeypatch):
     RecordingLookup.made = []
     monkeypatch.setattr(llama_engine, "PromptLookup", RecordingLookup)
+    if request.param == "eager":
+        monkeypatch.setattr(llama_engine, "LOOKUP_POLICY", EAGER)
     return RecordingLookup.made
 
 
@@ -153,7 +159,7 @@ def test_tiny_model_writes_the_same_with_drafts(tiny_engine, recording):
         same_output(tiny_engine, prefix, "\n\nprint(x)\n")
     accepted = sum(look.accepted for look in recording)
     rejected = sum(look.proposed - look.accepted for look in recording)
-    assert accepted > 20 and rejected > 20  # both paths of the draft check ran
+    assert accepted > 20 and rejected > 10  # both paths of the draft check ran
 
 
 def test_stop_rules_cancellation_and_candidates_are_unchanged(tiny_engine, recording):

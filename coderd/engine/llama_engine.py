@@ -33,7 +33,7 @@ class EngineOptions:
     gpu_layers: int = -1  # -1: all layers when the build can offload, else none
     batch: int = 512
     reuse_suffix_kv: bool = True
-    suffix_refresh_tokens: int = 32
+    suffix_refresh_tokens: int = 16
     # KV sequences kept for sessions (the daemon's editor connections); n_ctx is shared by all.
     slots: int = 1
     kv_cache_type: str = "f16"  # or "q8_0", "q4_0" (llama_runtime.KV_TYPES)
@@ -82,6 +82,7 @@ class LlamaEngine:
             pre_tokenizer=report.pre_tokenizer, n_ctx=self._ctx.n_ctx,
             n_ctx_train=model.n_ctx_train, n_vocab=model.n_vocab, fim_ids=report.fim_ids,
             gpu_layers=gpu_layers, threads=options.threads, warnings=report.warnings,
+            repo_tokens=report.repo_tokens,
         )
         self._options = options
         self._bos = model.bos()
@@ -212,6 +213,7 @@ class LlamaEngine:
         parts = dict(
             fim_ids=self.info.fim_ids, bos=self._bos, context_ids=context,
             prefix_ids=prefix, suffix_ids=suffix,
+            context_first=self.info.repo_tokens[1] is not None,  # Qwen: context before PRE
         )
         return layout_prompt(**parts), name_pieces(**parts)
 

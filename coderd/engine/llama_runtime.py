@@ -89,6 +89,14 @@ class LlamaModel:
         )
         return [int(t) for t in found if t >= 0]
 
+    def control_token(self, text: str) -> int | None:
+        """The id of `text` when it is exactly one control token, else None. Tokenising with
+        special tokens off never yields a control token, so user text cannot forge it."""
+        ids = self.tokenize(text, special=True)
+        if len(ids) == 1 and llama_cpp.llama_vocab_is_control(self.vocab, ids[0]):
+            return int(ids[0])
+        return None
+
     def bos(self) -> int | None:
         if not llama_cpp.llama_vocab_get_add_bos(self.vocab):
             return None

@@ -6,7 +6,9 @@ what was generated are often what greedy decoding writes next. The engine evalua
 together with the current token in one batch and keeps the draft tokens that greedy decoding
 would have chosen anyway (llama_engine._generate), so the output does not change.
 
-Pure logic, no llama.cpp: `find_draft` states the rule, `DraftIndex` applies it incrementally.
+Pure logic, no llama.cpp: `find_draft` states the rule, `DraftIndex` applies it incrementally,
+`PromptLookup` decides when a draft is worth its cost. Off by default (`completion.prompt_lookup`):
+on a CPU each extra row of a small batch costs nearly a whole decode (bench/README.md).
 """
 
 from __future__ import annotations
@@ -133,5 +135,7 @@ class PromptLookup:
         return draft
 
 
-# What LlamaEngine uses (bench/prompt_lookup.py measured the alternatives).
-LOOKUP_POLICY = dict(max_draft=MAX_DRAFT, min_ngram=1, max_skip=16)
+# What LlamaEngine uses. 1- and 2-gram matches are accepted less often than they cost, and the
+# pause after a miss keeps a text that does not repeat itself from paying for drafts
+# (bench/prompt_lookup.py --simulate compares the alternatives).
+LOOKUP_POLICY = dict(max_draft=MAX_DRAFT, min_ngram=3, max_skip=16)
