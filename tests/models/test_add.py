@@ -63,7 +63,8 @@ def test_add_link_keeps_the_file_where_it_is(home, models, capsys):
 
 def test_add_rejects_a_truncated_file(home, models, capsys):
     cut = home / "cut.gguf"
-    cut.write_bytes(models["fim"].read_bytes()[: 5_000_000])
+    data = models["fim"].read_bytes()
+    cut.write_bytes(data[: len(data) // 2])  # the synthetic-vocabulary model is under 5 MB
     assert cli("models", "add", str(cut)) == 1
     err = capsys.readouterr().err
     assert "not added:" in err and "is truncated" in err and "interrupted download" in err
