@@ -150,6 +150,11 @@ def test_cancel_stops_the_request_and_the_server(llama_server):
     finally:
         engine.close()
     assert done.cancelled and done.text == "" and elapsed < 5
+    from coderd.synthetic import deepseek_vocab_fixture
+
+    if deepseek_vocab_fixture() is None:  # a clone without ../shared
+        pytest.skip("the synthetic-vocabulary model can finish streaming before the cancel "
+                    "reaches the server; the DeepSeek-vocabulary run checks the disconnect")
     assert wait_for_disconnects(log, before + 1), "the server never saw the client close"
 
 
