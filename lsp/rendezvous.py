@@ -117,14 +117,16 @@ class Rendezvous:
                               f"see {log_path}")
 
     def _daemon_alive(self) -> bool:
-        """Another daemon holds the .pid lock (ours lost the race and exited: that's fine)."""
+        """Another daemon runs (ours lost the race and exited: that's fine). Read from the pid
+        it wrote, not by trying its lock: a probe holding the lock for an instant could make a
+        daemon that is just starting believe another one runs."""
         try:
-            with open(self.pid_path, "a+") as f:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            pid = int(self.pid_path.read_text().strip() or 0)
+            if pid <= 0:
                 return False
-        except BlockingIOError:
+            os.kill(pid, 0)
             return True
-        except OSError:
+        except (OSError, ValueError):
             return False
 
     @contextlib.contextmanager
