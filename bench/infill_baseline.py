@@ -157,13 +157,19 @@ def replay_infill(port: int, trace: Trace, text: str, extra: list[dict], n_predi
         for ch in seg.typed:
             doc.replace(seg.line, col, col, ch)
             col += 1
-            key_at = time.perf_counter()
-            result = KeyResult(si, index, key_at, key_at)
-            _fill(result, *_post_infill(port, infill_body(doc, seg.line, col, extra, n_predict, force_tokens)))
-            results.append(result)
+            results.append(infill_key(port, doc, si, index, seg.line, col, extra, n_predict, force_tokens))
             index += 1
     classify(results)
     return results
+
+
+def infill_key(port: int, doc: Document, segment: int, index: int, line: int, col: int,
+               extra: list[dict], n_predict: int, force_tokens: bool) -> KeyResult:
+    """One key's request, waited for (also called between coderd's, with --interleave)."""
+    key_at = time.perf_counter()
+    result = KeyResult(segment, index, key_at, key_at)
+    _fill(result, *_post_infill(port, infill_body(doc, line, col, extra, n_predict, force_tokens)))
+    return result
 
 
 async def replay_infill_gaps(port: int, trace: Trace, text: str, extra: list[dict],

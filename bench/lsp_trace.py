@@ -1,7 +1,7 @@
 """Keystroke-to-suggestion latency through the real language server, beside llama-server /infill.
 
     python -m bench.lsp_trace --model M.gguf [--llama-server BIN --llama-bench BIN]
-        [--trace bench/traces/email-message.json] [--gaps] [--editors 3] [--typing-through]
+        [--trace bench/traces/email-message.json] [--interleave] [--gaps] [--editors 3] [--typing-through]
 
 The trace (bench/traces.py) is replayed through `coderd lsp` spawned over stdio with a real LSP
 client (trace_replay.py), and the same trace through llama-server's /infill the way llama.vim
@@ -9,7 +9,8 @@ calls it (infill_baseline.py). Each run gets a fresh server and a fresh scratch 
 shared daemon never carries a warm cache from one run into the next). The workspace is a
 scratch copy of the trace's package, opened as the LSP workspace folder, so coderd's index
 gives repository context. Printed: a markdown table (runs, ratios, the llama-bench floor, memory).
-Other jobs on the machine skew every figure: note the load average printed with it.
+Other jobs on the machine skew every figure: note the load average printed with it, and prefer
+--interleave (coderd and llama-server key by key) on a shared machine. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from pathlib import Path
 import psutil
 
 from . import infill_baseline as infill
-from .replay_stats import ratio, summarize, table
+from .memory import mb, measure, proc_rss
+from .replay_stats import classify, ratio, summarize, table
 from .trace_replay import Editor, ServerSpec, coderd_command, replay, scratch_env, typing_through
 from .traces import Trace, check_segments, materialise
 
@@ -46,6 +48,9 @@ def parse_args(argv=None):
                    help="keep llama.vim's infill sampler and end-of-text (by default the baseline drops "
                         "them so that it decodes --max-tokens like coderd: with random weights the "
                         "infill sampler ends every request after one token)")
+    p.add_argument("--interleave", action="store_true",
+                   help="sequential runs of coderd and llama-server key by key, both servers up "
+                        "(fairer on a machine shared with other jobs)")
     p.add_argument("--gaps", action="store_true", help="also replay at the trace's inter-key gaps")
     p.add_argument("--no-cancel", action="store_true", help="gaps: no $/cancelRequest from the client")
     p.add_argument("--editors", type=int, default=1, help="also measure memory with this many editors")
@@ -77,7 +82,7 @@ class Bench:
         check_segments(self.trace, self.text)
         self.homes = 0
 
-    def spec(self) -> ServerSpec:
+    def spec(self, extra_options: dict | None = None) -> ServerSpec:
         self.homes += 1  # a fresh home per run: its own daemon, cold caches
         home = self.scratch / f"home{self.homes}"
         env = scratch_env(home, CODERD_MODEL_PATH=str(self.args.model))
@@ -89,8 +94,9 @@ class Bench:
             shutil.copy(measured, home / "cache" / "coderd" / "speed.json")
         options = {"completion": {"max_tokens": self.args.max_tokens, "time_budget_ms": 60_000},
                    "model": {"threads": self.args.threads}}
-        for section, values in json.loads(self.args.coderd_options or "{}").items():
-            options.setdefault(section, {}).update(values)
+        for extra in (json.loads(self.args.coderd_options or "{}"), extra_options or {}):
+            for section, values in extra.items():
+                options.setdefault(section, {}).update(values)
         return ServerSpec(coderd_command(self.args.standalone), env, options)
 
     async def editors(self, spec: ServerSpec, n: int) -> list[Editor]:
@@ -110,8 +116,9 @@ class Bench:
             except psutil.Error:
                 pass
 
-    async def coderd_run(self, label: str, how: str) -> tuple[dict, dict]:
-        editors = await self.editors(self.spec(), 1)
+    async def coderd_run(self, label: str, how: str, after_key=None,
+                         options: dict | None = None) -> tuple[dict, dict]:
+        editors = await self.editors(self.spec(options), 1)
         e = editors[0]
         uri = self.path.as_uri()
         before = await e.status()
@@ -119,7 +126,7 @@ class Bench:
             results = await typing_through(e, self.trace, self.text, uri)
         else:
             results = await replay(e, self.trace, self.text, uri, gaps=how == "gaps",
-                                   cancel_stale=not self.args.no_cancel)
+                                   cancel_stale=not self.args.no_cancel, after_key=after_key)
         after = await e.status()
         summary = summarize(label, self.trace.keys, results)
         summary["cache_counter"] = {k: after["cache"][k] - before["cache"][k] for k in after["cache"]}
@@ -140,10 +147,30 @@ class Bench:
         await self.close(editors, {s.get("pid") for s in statuses} - {None})
         return memory
 
+    async def interleaved(self) -> tuple[dict, dict, dict]:
+        """coderd and llama-server key by key: each key's two requests seconds apart, so that
+        load from other jobs falls on both alike. coderd's speculation is off: it would run
+        during llama-server's request (it never gets to run in a sequential replay anyway)."""
+        extra, infill_results = infill.extra_chunks(self.trace, self.root), []
+        with infill.llama_server(self.args.llama_server, self.args.model, threads=self.args.threads,
+                                 extra_args=self.args.server_args.split()) as (port, proc):
+            async def after_key(si, index, doc, line, col):
+                infill_results.append(await asyncio.to_thread(
+                    infill.infill_key, port, doc, si, index, line, col, extra, self.args.max_tokens,
+                    not self.args.llama_vim_stops))
+
+            summary, detail = await self.coderd_run("coderd lsp, sequential, interleaved", "sequential",
+                                                    after_key, {"completion": {"speculate": False}})
+            rss = proc_rss(proc.pid)[0]
+        classify(infill_results)
+        other = summarize("llama-server /infill, sequential, interleaved", self.trace.keys, infill_results)
+        other["memory"] = {"model_rss_mb": mb(rss)}
+        return summary, other, {**detail, "infill_results": [r.__dict__ for r in infill_results]}
+
     def infill_runs(self) -> list[dict]:
         extra = infill.extra_chunks(self.trace, self.root)
         runs = []
-        modes = [("llama-server /infill, sequential", False)]
+        modes = [] if self.args.interleave else [("llama-server /infill, sequential", False)]
         if self.args.gaps:
             modes.append(("llama-server /infill, gaps (llama.vim client)", True))
         for label, gaps in modes:
@@ -157,7 +184,7 @@ class Bench:
                     results = infill.replay_infill(port, self.trace, self.text, extra, self.args.max_tokens,
                                                    not self.args.llama_vim_stops)
                 summary = summarize(label, self.trace.keys, results)
-                summary["memory"] = {"model_rss_mb": _mb(proc_rss(proc.pid)[0])}
+                summary["memory"] = {"model_rss_mb": mb(proc_rss(proc.pid)[0])}
             errors = [r.text for r in results if r.outcome == "error"]
             if errors:
                 summary["errors"] = errors[:3]
@@ -165,39 +192,16 @@ class Bench:
         return runs
 
 
-def proc_rss(pid: int) -> tuple[int, int]:
-    """(RSS, PSS) in bytes; PSS splits the model's mmapped pages among the processes sharing them."""
-    try:
-        p = psutil.Process(pid)
-        full = p.memory_full_info()
-        return full.rss, getattr(full, "pss", 0)
-    except psutil.Error:
-        return 0, 0
-
-
-def measure(editors: list[Editor], statuses: list[dict]) -> dict:
-    model_pids = {s.get("pid") or e.pid for s, e in zip(statuses, editors)}
-    editor_pids = {e.pid for e in editors}
-    relays = editor_pids - model_pids
-    rss = {pid: proc_rss(pid) for pid in model_pids | relays}
-    if len(editors) == 1:
-        mode = "standalone" if model_pids == editor_pids else "relay + daemon"
-    else:
-        mode = (f"shared daemon ({len(model_pids)} model process)" if len(model_pids) == 1
-                else f"{len(model_pids)} model processes (no sharing)")
-    return {"editors": len(editors), "mode": mode, "status_pid": all(s.get("pid") for s in statuses),
-            "model_rss_mb": _mb(sum(rss[p][0] for p in model_pids)),
-            "model_pss_mb": _mb(sum(rss[p][1] for p in model_pids)),
-            "relay_rss_mb": _mb(sum(rss[p][0] for p in relays))}
-
-
-def _mb(n: int) -> int:
-    return round(n / 2**20)
-
-
-async def run_coderd(bench: Bench, args) -> tuple[list[dict], list[dict]]:
-    runs, raw = [], []
-    plan = [("coderd lsp, sequential", "sequential")]
+async def run_coderd(bench: Bench, args) -> tuple[list[dict], list[dict], list[dict]]:
+    runs, raw, infill_runs = [], [], []
+    plan = [] if args.interleave else [("coderd lsp, sequential", "sequential")]
+    if args.interleave:
+        if not args.llama_server:
+            raise SystemExit("--interleave needs --llama-server")
+        ours, theirs, detail = await bench.interleaved()
+        runs.append(ours)
+        infill_runs.append(theirs)
+        raw.append(detail)
     if args.gaps:
         plan.append(("coderd lsp, gaps" + (" (no client cancel)" if args.no_cancel else " + $/cancelRequest"),
                      "gaps"))
@@ -210,7 +214,7 @@ async def run_coderd(bench: Bench, args) -> tuple[list[dict], list[dict]]:
     memory = [runs[0]["memory"]]
     if args.editors > 1:
         memory.append(await bench.memory_with(args.editors))
-    return runs, raw + [{"memory": memory}]
+    return runs, infill_runs, raw + [{"memory": memory}]
 
 
 def main(argv=None) -> int:
@@ -219,8 +223,8 @@ def main(argv=None) -> int:
     load = os.getloadavg()
     started = time.time()
     try:
-        coderd_runs, raw = asyncio.run(run_coderd(bench, args))
-        infill_runs = bench.infill_runs() if args.llama_server else []
+        coderd_runs, infill_runs, raw = asyncio.run(run_coderd(bench, args))
+        infill_runs += bench.infill_runs() if args.llama_server else []
         seq = coderd_runs[0]
         floor = None
         if args.llama_bench and seq["evaluated_per_model_call"] is not None:

@@ -165,8 +165,12 @@ def _record(editor: Editor, result: KeyResult, future: Future, msg_id: str) -> N
 
 
 async def replay(editor: Editor, trace: Trace, text: str, uri: str, *, gaps: bool = False,
-                 cancel_stale: bool = True, with_stats: bool = True) -> list[KeyResult]:
-    """Type every segment of the trace; one request per key."""
+                 cancel_stale: bool = True, with_stats: bool = True, after_key=None) -> list[KeyResult]:
+    """Type every segment of the trace; one request per key.
+
+    `after_key(segment, index, doc, line, col)`, awaited after each answer when sequential:
+    where --interleave asks llama-server for the same text before the next key.
+    """
     doc = Document(text)
     editor.open(uri, text, trace.language_id)
     results: list[KeyResult] = []
@@ -196,6 +200,8 @@ async def replay(editor: Editor, trace: Trace, text: str, uri: str, *, gaps: boo
                 _record(editor, result, future, msg_id)
                 if with_stats:
                     result.stats = coderd_stats((await editor.status()).get("last"))
+                if after_key is not None:
+                    await after_key(si, index, doc, seg.line, col)
             index += 1
         for msg_id, fut, result in inflight:
             await asyncio.gather(asyncio.wrap_future(fut), return_exceptions=True)
