@@ -69,7 +69,3 @@ class SessionTable:
             forget_slot(slot)
         self._assigned[session] = slot
         return slot
-
-    def assignments(self) -> dict[str, int]:
-        """For status reports (a copy; exact only on the worker thread)."""
-        return dict(self._assigned)
