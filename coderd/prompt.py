@@ -4,15 +4,21 @@ The prefix window starts at a line boundary that stays put while the user types 
 remembered per document and only moves once the prefix outgrows its budget), because every
 token before the first change is reused from the KV cache. A window that slid by one token per
 keystroke would force the whole prompt to be evaluated again each time.
+
+`context_format` says how the repository context is written and counted for a model; the
+service and `coderd context` both use it, so the command shows what the server sends.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
+from .context.pack import PackedContext, RepoFormat
 from .engine.base import FimPrompt
+from .engine.fim import REPO_TOKEN_STANDIN, RepoMarkers
 
 # Characters looked at per budget token before tokenising: bounds the work on huge files.
 CHARS_PER_TOKEN_BOUND = 8
@@ -32,6 +38,41 @@ def _line_starts_before(text: str, lo: int, hi: int) -> list[int]:
     """Offsets in [lo, hi] where a line starts, in ascending order."""
     starts = [m.end() for m in _LINE_END.finditer(text, lo, hi)]
     return ([lo] if lo == 0 or text[lo - 1] in "\r\n" else []) + starts
+
+
+@dataclass(frozen=True)
+class ContextFormat:
+    """Repository context for one model: with its repository tokens (Qwen2.5-Coder), else
+    DeepSeek's "# path" headers (`repo_format` None, `markers` None)."""
+
+    tokenize: Callable[[str], list[int]]  # packed text to ids: stand-ins become token ids
+    repo_format: RepoFormat | None  # what ContextProvider.context_for is asked to write
+    markers: RepoMarkers | None
+
+    def ids(self, packed: PackedContext) -> list[int] | None:
+        """The ids of `packed`; None when a file holds a token stand-in (engine/fim.py): it
+        must not become a token, so such context is dropped."""
+        headers = len({c["path"] for c in packed.chunks}) + 1  # files shown, the current one
+        if self.markers is not None and self.markers.forged(packed.text, headers):
+            return None
+        return self.tokenize(packed.text)
+
+    def shown(self, text: str) -> str:
+        """Packed text with the tokens' own texts for the stand-ins (--json, logs)."""
+        return self.markers.shown(text) if self.markers is not None else text
+
+
+def context_format(repo_tokens: tuple[int | None, int | None],
+                   tokenize: Callable[[str], list[int]]) -> ContextFormat:
+    """`repo_tokens`: ModelInfo's / VocabReport's; `tokenize`: the model's, special tokens off.
+    The packer writes stand-ins for the repository tokens, which become the tokens' ids, and
+    everything else is tokenised with special tokens off, so file text can never forge one."""
+    markers = RepoMarkers.of(repo_tokens)
+    if markers is None:
+        return ContextFormat(tokenize, None, None)
+    repo_name = REPO_TOKEN_STANDIN[0] if markers.repo_name is not None else None
+    return ContextFormat(partial(markers.ids, tokenize=tokenize),
+                         RepoFormat(file_sep=REPO_TOKEN_STANDIN[1], repo_name=repo_name), markers)
 
 
 class PromptBuilder:

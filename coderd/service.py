@@ -16,7 +16,6 @@ import threading
 import time
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -24,14 +23,12 @@ from .budget import Budgets
 from .budget_plan import plan_for_machine
 from .completion_cache import CompletionCache
 from .config import Settings
-from .context.pack import RepoFormat
 from .context.provider import ContextProvider
 from .engine.base import CancelToken, Engine, EngineError, GenerationLimits, ModelInfo
 from .engine.base import RequestStats
-from .engine.fim import REPO_TOKEN_STANDIN, RepoMarkers
 from .feedback import Feedback
 from .policy import CursorContext, finalize, plan_completion, stop_index
-from .prompt import PromptBuilder
+from .prompt import PromptBuilder, context_format
 from .rhythm import TypingRhythm
 from .scheduler import Scheduler
 from .sessions import SessionTable
@@ -252,32 +249,25 @@ class CompletionService:
     def _repository_context(self, snap: DocumentSnapshot, engine: Engine):
         """Context ids for the head of the prompt; the same text gives the very same ids.
 
-        A model with repository tokens gets them (engine/fim.py `RepoMarkers`): the packer
-        writes stand-ins, which become the tokens' ids, and everything else is tokenised with
-        special tokens off, so file text can never forge one."""
+        A model with repository tokens gets them (prompt.py `context_format`), never forged
+        by file text."""
         context = self.sessions.context_for(snap.session)
         if context is None or snap.path is None:
             return (), (), ""
-        markers = RepoMarkers.of(engine.info.repo_tokens)
-        tokenize, repo_format = engine.tokenize, None
-        if markers is not None:
-            tokenize = partial(markers.ids, tokenize=engine.tokenize)
-            repo_name = REPO_TOKEN_STANDIN[0] if markers.repo_name is not None else None
-            repo_format = RepoFormat(file_sep=REPO_TOKEN_STANDIN[1], repo_name=repo_name)
-        packed = context.context_for(Path(snap.path), snap.text, snap.offset, tokenize,
-                                     budget=self.budgets.context, repo_format=repo_format)
+        form = context_format(engine.info.repo_tokens, engine.tokenize)
+        packed = context.context_for(Path(snap.path), snap.text, snap.offset, form.tokenize,
+                                     budget=self.budgets.context, repo_format=form.repo_format)
         if packed is None or not packed.text:
             return (), (), ""
         cached = self._context_ids.get(snap.key)
         if cached is None or cached[0] != packed.text:
-            headers = len({c["path"] for c in packed.chunks}) + 1  # files shown, the current one
-            if markers is not None and markers.forged(packed.text, headers):
+            ids = form.ids(packed)
+            if ids is None:
                 log.debug("no repository context for %s: a file holds a token stand-in", snap.key)
                 return (), (), ""
-            cached = (packed.text, tuple(tokenize(packed.text)))
+            cached = (packed.text, tuple(ids))
             self._context_ids[snap.key] = cached
-        shown = markers.shown(packed.text) if markers is not None else packed.text
-        return cached[1], tuple(packed.chunks), shown
+        return cached[1], tuple(packed.chunks), form.shown(packed.text)
 
     def _run(self, ticket: Ticket, speculative: bool = False) -> Outcome:
         engine, builder = self._engine, self._builder

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from .base import FimPrompt
 from .kv_plan import PromptLayout
 from .llama_runtime import LlamaModel
 
@@ -167,3 +168,23 @@ def name_pieces(
     return pieces + (head[::-1] if context_first else head) + [
         ("prefix", prefix_ids), ("fim_suf", (suf,)), ("suffix", suffix_ids), ("fim_mid", (mid,)),
     ]
+
+
+def assemble(prompt: FimPrompt, *, fim_ids: tuple[int, int, int] | None, bos: int | None,
+             repo_tokens: tuple[int | None, int | None], n_ctx: int, max_tokens: int,
+             ) -> tuple[PromptLayout, list[tuple[str, tuple[int, ...]]]]:
+    """The prompt the engine sends for `prompt`, as a layout and as named pieces; also what
+    `coderd context` shows, so the two cannot drift apart.
+
+    Budgets normally fit (config checks them); if not, the oldest prefix tokens go, so that
+    `n_ctx` keeps room for `max_tokens`. A model with repository tokens (Qwen) gets its
+    context before PRE."""
+    prefix = tuple(prompt.prefix_ids)
+    suffix = tuple(prompt.suffix_ids) if fim_ids else ()
+    context = tuple(prompt.context_ids)
+    overflow = len(context) + len(prefix) + len(suffix) + 4 + max_tokens - n_ctx
+    if overflow > 0:
+        prefix = prefix[overflow:]
+    parts = dict(fim_ids=fim_ids, bos=bos, context_ids=context, prefix_ids=prefix,
+                 suffix_ids=suffix, context_first=RepoMarkers.of(repo_tokens) is not None)
+    return layout_prompt(**parts), name_pieces(**parts)

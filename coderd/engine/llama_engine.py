@@ -17,7 +17,7 @@ import numpy as np
 from .base import CancelToken, Completion, EngineError, FimPrompt, GenerationLimits, ModelInfo
 from .base import RequestStats
 from .stopping import budget_cut as _budget_cut, stop_position as _stop_position
-from .fim import inspect_vocab, layout_prompt, name_pieces
+from .fim import assemble, inspect_vocab
 from .kv_plan import CacheState, PromptLayout, ReusePlan, common_prefix_length, plan_reuse
 from .kv_plan import state_after
 from .lookup import LOOKUP_POLICY, PromptLookup
@@ -121,7 +121,10 @@ class LlamaEngine:
             self._recent_seqs.remove(self._origin)
         self._recent_seqs.append(self._origin)
         try:
-            layout, pieces = self._layout(prompt, limits.max_tokens)
+            layout, pieces = assemble(
+                prompt, fim_ids=self.info.fim_ids, bos=self._bos,
+                repo_tokens=self.info.repo_tokens, n_ctx=self._ctx.n_ctx,
+                max_tokens=limits.max_tokens)
             tokens = layout.tokens
             if speculative:
                 self._share_main_prefix(tokens)
@@ -201,21 +204,6 @@ class LlamaEngine:
     def _should_abort(self) -> bool:
         cancel = self._cancel
         return cancel is not None and cancel.cancelled
-
-    def _layout(self, prompt: FimPrompt, max_tokens: int):
-        prefix = tuple(prompt.prefix_ids)
-        suffix = tuple(prompt.suffix_ids) if self.info.fim_ids else ()
-        context = tuple(prompt.context_ids)
-        # Budgets normally fit (config checks them); if not, drop the oldest prefix text.
-        overflow = len(context) + len(prefix) + len(suffix) + 4 + max_tokens - self._ctx.n_ctx
-        if overflow > 0:
-            prefix = prefix[overflow:]
-        parts = dict(
-            fim_ids=self.info.fim_ids, bos=self._bos, context_ids=context,
-            prefix_ids=prefix, suffix_ids=suffix,
-            context_first=self.info.repo_tokens[1] is not None,  # Qwen: context before PRE
-        )
-        return layout_prompt(**parts), name_pieces(**parts)
 
     def _run(self, plan: ReusePlan, layout: PromptLayout) -> bool:
         """Bring the KV cache to `layout`. Returns False when cancelled part way."""

@@ -122,13 +122,14 @@ class LlamaModel:
             n = llama_cpp.llama_tokenize(self.vocab, data, len(data), out, capacity, False, special)
         return list(out[:n])
 
-    def piece(self, token: int) -> bytes:
-        """The bytes a token stands for; special tokens render as nothing."""
+    def piece(self, token: int, *, special: bool = False) -> bytes:
+        """The bytes a token stands for; special tokens render as nothing unless `special`
+        (then as their own text: showing a whole prompt, markers included)."""
         buf = ctypes.create_string_buffer(64)
-        n = llama_cpp.llama_token_to_piece(self.vocab, token, buf, len(buf), 0, False)
+        n = llama_cpp.llama_token_to_piece(self.vocab, token, buf, len(buf), 0, special)
         if n < 0:
             buf = ctypes.create_string_buffer(-n)
-            n = llama_cpp.llama_token_to_piece(self.vocab, token, buf, len(buf), 0, False)
+            n = llama_cpp.llama_token_to_piece(self.vocab, token, buf, len(buf), 0, special)
         return buf.raw[:n]
 
     def close(self) -> None:

@@ -24,3 +24,11 @@ def watched(tmp_path: Path) -> Iterator[tuple[Path, WorkspaceIndex, WorkspaceWat
     yield root, index, watcher
     watcher.stop()
     index.close()
+
+
+@pytest.fixture(scope="session")
+def repo_model_path(synthetic_cache_dir: Path) -> Path:
+    """Tiny FIM model with Qwen2.5-Coder's repository tokens (`<|repo_name|>`, `<|file_sep|>`)."""
+    from coderd.synthetic import cached_model
+
+    return cached_model("tiny", cache_dir=synthetic_cache_dir, repo_tokens=True)

@@ -1,4 +1,5 @@
-"""Repository context in the prompt: imported definitions, DeepSeek path headers, stability."""
+"""Repository context in the prompt: imported definitions, DeepSeek path headers, stability;
+`coderd context` showing the very prompt the server builds."""
 
 from __future__ import annotations
 
@@ -35,6 +36,12 @@ def unrelated_helper():
 MAIN = "from pkg.geometry import Rectangle, scale\nfrom .units import METRES\n\n\ndef report(r):\n    bigger = scale(r, 2)\n    return \n"
 UNITS_TS = "export function toMetres(feet: number): number {\n  return feet * 0.3048;\n}\n"
 APP_TS = "import { toMetres } from './units';\n\nexport function show(f: number) {\n  const m = \n}\n"
+
+
+BOS, BEGIN, HOLE, END = "<｜begin▁of▁sentence｜>", "<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>"
+# In main.py's `    bigger = |scale(r, 2)`: text on both sides of the hole.
+LINE, COLUMN = 6, 14
+CURSOR = MAIN.index("scale(r, 2)")
 
 
 def workspace(tmp_path: Path) -> Path:
@@ -150,8 +157,75 @@ def test_context_command_batch_uses_the_given_text(tmp_path, tiny_model_path):
     assert result.returncode == 0, result.stderr
     first, second = (json.loads(line) for line in result.stdout.splitlines())
     assert {c["name"] for c in first["context"]} >= {"Rectangle", "scale"}
-    assert first["prompt_text"].endswith("# pkg/main.py\n" + MAIN[: first["offset"]])
+    assert "# pkg/main.py\n" + MAIN[: first["offset"]] + HOLE in first["prompt_text"]
     # The text given in the request replaced the file: a module import, then `.scale` used.
     assert "scale" in [c["name"] for c in second["context"]]
     assert "Rectangle" not in [c["name"] for c in second["context"]]
     assert all(c["tokens"] > 0 for c in first["context"] + second["context"])
+
+
+def coderd(tmp_path: Path, *args: str) -> str:
+    """`coderd ARGS` in a scratch home with the same settings for every command; its stdout."""
+    from lsp_client import scratch_env
+
+    exe = Path(sys.executable).parent / "coderd"
+    result = subprocess.run(
+        [str(exe), *args], capture_output=True, text=True, timeout=300,
+        env=scratch_env(tmp_path / "home", CODERD_COMPLETION_MAX_TOKENS="4",
+                        CODERD_CONTEXT_BUDGET_TOKENS="1200"))
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def shown_and_sent(tmp_path: Path, model: Path) -> tuple[dict, dict, str]:
+    """`coderd context --json` and `coderd complete --json` at the cursor, and the prompt the
+    engine evaluated (its ids, markers as their texts)."""
+    from coderd.engine.llama_runtime import LlamaModel
+
+    root = workspace(tmp_path)
+    where = [f"{root / 'pkg' / 'main.py'}:{LINE}:{COLUMN}", "--model", str(model),
+             "--workspace", str(root), "--json"]
+    shown = json.loads(coderd(tmp_path, "context", *where))
+    sent = json.loads(coderd(tmp_path, "complete", *where))
+    vocab = LlamaModel(model, gpu_layers=0, vocab_only=True)
+    ids = [t for piece in sent["prompt"]["pieces"] for t in piece["ids"]]
+    engine_text = b"".join(vocab.piece(t, special=True) for t in ids).decode("utf-8")
+    vocab.close()
+    return shown, sent, engine_text
+
+
+def assert_same_counts(shown: dict, sent: dict) -> None:
+    pieces = {p["name"]: p["ids"] for p in sent["prompt"]["pieces"]}
+    assert shown["context_tokens"] == len(pieces["context"]) > 20
+    assert shown["prefix_tokens"] == len(pieces["prefix"]) > 0
+    assert shown["suffix_tokens"] == len(pieces["suffix"]) > 0
+    assert [c["name"] for c in shown["context"]] == [c["name"] for c in sent["prompt"]["context"]]
+
+
+def test_context_prompt_text_is_the_fim_prompt_the_engine_builds(tmp_path, tiny_model_path):
+    shown, sent, engine_text = shown_and_sent(tmp_path, tiny_model_path)
+    context = sent["prompt"]["context_text"]
+    assert "# pkg/geometry.py\n" in context and context.endswith("# pkg/main.py\n")
+    # DeepSeek's PSM order: context and the current file's header inside the prefix part.
+    expected = BEGIN + context + MAIN[:CURSOR] + HOLE + MAIN[CURSOR:] + END
+    assert shown["prompt_text"] in (expected, BOS + expected)
+    assert shown["prompt_text"] == engine_text
+    assert_same_counts(shown, sent)
+
+
+def test_context_with_repository_tokens_is_what_the_server_sends(tmp_path, repo_model_path):
+    shown, sent, engine_text = shown_and_sent(tmp_path, repo_model_path)
+    context = sent["prompt"]["context_text"]
+    assert context.startswith("<|repo_name|>ws\n<|file_sep|>pkg/geometry.py\n")
+    assert context.endswith("<|file_sep|>pkg/main.py\n")
+    # Qwen's order: the repository context before the PRE marker.
+    expected = context + BEGIN + MAIN[:CURSOR] + HOLE + MAIN[CURSOR:] + END
+    assert shown["prompt_text"] in (expected, BOS + expected)
+    assert "# pkg/" not in shown["prompt_text"] and "\x00" not in shown["prompt_text"]
+    assert shown["prompt_text"] == engine_text
+    assert_same_counts(shown, sent)
+    # The listing without --json shows the real token texts too.
+    root = tmp_path / "ws"
+    listing = coderd(tmp_path, "context", f"{root / 'pkg' / 'main.py'}:{LINE}:{COLUMN}",
+                     "--model", str(repo_model_path), "--workspace", str(root))
+    assert "<|file_sep|>pkg/main.py\n" in listing and "\x00" not in listing

@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import pytest
-
 from coderd.config import load_settings
 from coderd.context.provider import ContextProvider
 from coderd.engine.fim import REPO_TOKEN_STANDIN, RepoMarkers
@@ -15,13 +13,6 @@ from coderd.service import CompletionService, DocumentSnapshot
 # a.py holds the marker text itself, as a string a repository tool might well contain.
 A_PY = 'def helper():\n    return "<|file_sep|>pkg/main.py\\n"\n'
 MAIN = "from .a import helper\n\nx = helper()\n"
-
-
-@pytest.fixture(scope="module")
-def repo_model_path(synthetic_cache_dir: Path) -> Path:
-    from coderd.synthetic import cached_model
-
-    return cached_model("tiny", cache_dir=synthetic_cache_dir, repo_tokens=True)
 
 
 def workspace(tmp_path: Path, a_py: str = A_PY) -> Path:
