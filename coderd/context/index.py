@@ -40,6 +40,7 @@ from coderd.context import infer, usage
 __all__ = ["WorkspaceIndex", "DefinitionRef", "IndexStats"]  # the last two re-exported
 
 log = logging.getLogger(__name__)
+WARM_SCOPE_S = 0.05  # CPU time the buffer thread may spend resolving a file's imports ahead
 
 
 class WorkspaceIndex(IndexReaders):
@@ -55,6 +56,7 @@ class WorkspaceIndex(IndexReaders):
         self._tickets = itertools.count(1)
         self._buffers: dict[str, tuple[int, str]] = {}  # path -> (version, text)
         self._buffer_versions = itertools.count(1)
+        self._scoped: dict[str, tuple] = {}  # open buffer -> the imports its scope was warmed for
         self._buffer_worker = ThreadPoolExecutor(1, thread_name_prefix="coderd-index-buffers")
         self._build_thread: threading.Thread | None = None
         self._build_ms: float | None = None
@@ -223,6 +225,7 @@ class WorkspaceIndex(IndexReaders):
         with self._lock:
             if self._buffers.pop(rel, None) is None:
                 return None
+            self._scoped.pop(rel, None)
         return self._buffer_worker.submit(self.update, rel)
 
     def _apply_buffer(self, rel: str, version: int) -> None:
@@ -244,6 +247,13 @@ class WorkspaceIndex(IndexReaders):
         # The next completion's work, done now, off its path: the uses of names in the file,
         # and the parse with the line just edited blanked (where the cursor most likely is).
         usage.prepare(current[1], symbols.imports)
+        if self._scoped.get(rel) != symbols.imports:  # opened, or its imports changed
+            from coderd.context.scope import scope_of  # scope.py reads this module's index
+
+            # What the imports make visible (their resolution, re-exports followed through
+            # barrel files): memoised there, and the first request in a file costs most.
+            scope_of(self, rel, symbols, symbols.language, time.thread_time() + WARM_SCOPE_S)
+            self._scoped[rel] = symbols.imports
         if previous is not None and previous[0] != data:
             row = data.count(b"\n", 0, infer.common_prefix(previous[0], data))
             infer.prepare(self, rel, current[1], row, symbols.language)

@@ -56,6 +56,7 @@ def _member_forms(lines, definition: Definition, members: list[Definition], rank
     counts = [c for c in (LISTED_MEMBERS if ranked else (SHORT_MEMBERS, MEMBER_SIGNATURES)) if c < len(members)]
     counts.append(len(members))
     found = []
+    rendered: dict[int, str] = {}  # each member's line once, not once per form
     for count in counts:
         chosen = sorted(members[:min(count, MAX_LISTED_MEMBERS)], key=lambda m: m.start_line)
         if definition.kind == "skeleton":
@@ -66,7 +67,10 @@ def _member_forms(lines, definition: Definition, members: list[Definition], rank
             first = min((m.start_line for m in chosen), default=definition.end_line + 1)
             shown = lines[definition.start_line - 1: min(first - 1, definition.start_line - 1 + MAX_SNIPPET_LINES)]
             shown = shown or [lines[definition.start_line - 1].rstrip()]
-        found.append("\n".join(shown + [member_line(lines, m) for m in chosen]))
+        for m in chosen:
+            if id(m) not in rendered:
+                rendered[id(m)] = member_line(lines, m)
+        found.append("\n".join(shown + [rendered[id(m)] for m in chosen]))
     return found
 
 

@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import posixpath
 import re
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from .extract import Import
+from .extract import Definition, Import
 from .index import DefinitionRef, WorkspaceIndex
 from .resolve import JS_LANGUAGES, resolve_import
 
 MAX_REEXPORT_DEPTH = 3
+MAX_SHAPES = 8192
+MAX_NAMED = 20_000
+_named: OrderedDict[tuple, tuple] = OrderedDict()  # named_definitions' answers, see there
+_named_lock = threading.Lock()
+_shapes: OrderedDict[tuple, tuple] = OrderedDict()  # (root, file) -> _shape()
+_shapes_lock = threading.Lock()
 
 
 @dataclass
@@ -92,31 +100,98 @@ def module_key(module: str, language: str) -> str:
     return re.split(r"::|\.|/", module.strip("."))[-1] if module.strip(".") else module
 
 
-def named_definitions(index: WorkspaceIndex, name: str, files: list[str], language: str,
-                      depth: int = 0, seen: set[tuple[str, str]] | None = None) -> list[DefinitionRef]:
+def named_definitions(index: WorkspaceIndex, name: str, files: list[str], language: str) -> list[DefinitionRef]:
     """Definitions of `name` in `files`, following re-exports (`from .m import name` in an
-    `__init__.py`, `export {name} from './m'`, `export * from`, `pub use`). Each file is
-    searched once per name: barrel files re-exporting barrels would otherwise multiply."""
-    seen = set() if seen is None else seen
+    `__init__.py`, `export {name} from './m'`, `export * from`, `pub use`).
+
+    Memoised: a barrel file of `export *` lines (mobx, rxjs) is walked for each name a file
+    imports, and every request asks for all of them again. The memo keeps where the name was
+    found and what the walk read of each file: its top-level names and its imports, which
+    typing inside a function body does not change (a barrel usually re-exports the file being
+    edited too). Definitions are then taken from the files' current parse."""
+    key = (str(index.root), index.layout, name, tuple(files), language)
+    with _named_lock:
+        hit = _named.get(key)
+    if hit is not None and all(_signature(index, f) == signature for f, signature in hit[1]):
+        return _definitions(index, hit[0])
+    read: dict[str, tuple | None] = {}
+    places: list[tuple[str, str]] = []
+    _walk(index, name, files, language, 0, set(), read, places)
+    with _named_lock:
+        _named[key] = (tuple(places), tuple(read.items()))
+        while len(_named) > MAX_NAMED:
+            _named.popitem(last=False)
+    return _definitions(index, places)
+
+
+def _walk(index: WorkspaceIndex, name: str, files: list[str], language: str, depth: int,
+          seen: set[tuple[str, str]], read: dict[str, tuple | None], places: list[tuple[str, str]]) -> None:
+    """named_definitions' search: adds to `places` the (file, name) pairs where the name is
+    defined, stopping at the first statement that leads to any; `read` collects each file's
+    signature. Each file is searched once per name: barrels of barrels would multiply."""
     files = [f for f in files if (f, name) not in seen]
     if not files:
-        return []
+        return
     seen.update((f, name) for f in files)
-    wanted = set(files)
-    found = [r for r in index.lookup(name) if r.path in wanted and not r.definition.container]
-    if found or depth >= MAX_REEXPORT_DEPTH:
-        return found
-    for file in files:
-        module = index.file(file)
-        for statement in module.imports if module else ():
+    shapes = [(f, _shape(index, f)) for f in files]
+    for f, shape in shapes:
+        read.setdefault(f, shape[4] if shape else None)
+    own = [(f, name) for f, shape in shapes if shape and name in shape[2]]
+    if own or depth >= MAX_REEXPORT_DEPTH:
+        places += own
+        return
+    for file, shape in shapes:
+        for statement, target in shape[3] if shape else ():
             original = next((o for o, a in statement.aliases if a == name), name)
             if original in statement.names or name in statement.names or "*" in statement.names \
                     or (not statement.names and not statement.aliases and language in JS_LANGUAGES):
-                target = resolve_import(index, file, statement, module.language)
-                found += named_definitions(index, original, target, language, depth + 1, seen)
-        if found:
-            return found
-    return found
+                _walk(index, original, target, language, depth + 1, seen, read, places)
+                if places:  # the first re-export that has it: files after it need not be read
+                    return
+
+
+def _definitions(index: WorkspaceIndex, places) -> list[DefinitionRef]:
+    found = [DefinitionRef(f, d) for f, n in places for d in (_shape(index, f) or _NO_SHAPE)[2].get(n, ())]
+    return sorted(found, key=lambda r: (r.path, r.definition.start_line))
+
+
+def _signature(index: WorkspaceIndex, file: str) -> tuple | None:
+    shape = _shape(index, file)
+    return shape[4] if shape else None
+
+
+def _shape(index: WorkspaceIndex, file: str) -> tuple | None:
+    """(layout, symbols, top-level definitions by name, [(import, resolved files)], signature)
+    of `file`: what named_definitions reads, memoised (each step of a walk through a barrel
+    must be a dict lookup). The signature is what a walk depends on: the top-level names and
+    the imports, without line numbers. Valid while the file is the same parse (FileSymbols
+    are replaced on every re-parse) and no file was added or dropped (`index.layout`, which
+    import resolution depends on)."""
+    symbols = index.file(file)
+    if symbols is None:
+        return None
+    key = (str(index.root), file)
+    with _shapes_lock:
+        shape = _shapes.get(key)
+    if shape is not None and shape[1] is symbols and shape[0] == index.layout:
+        return shape
+    own: dict[str, list[Definition]] = {}
+    for definition in symbols.definitions:
+        if not definition.container:
+            own.setdefault(definition.name, []).append(definition)
+    statements = [(s, resolve_import(index, file, s, symbols.language)) for s in symbols.imports]
+    signature = (frozenset(own), tuple((s.module, s.names, s.aliases) for s in symbols.imports))
+    if shape is not None and shape[4] == signature:
+        signature = shape[4]  # the same object: the memo's checks are then identity checks
+    shape = (index.layout, symbols, own, statements, signature)
+    with _shapes_lock:
+        _shapes[key] = shape
+        while len(_shapes) > MAX_SHAPES:
+            _shapes.popitem(last=False)
+    return shape
+
+
+_NO_SHAPE = (0, None, {}, [], None)
 
 
 def name_in_file(index: WorkspaceIndex, file: str, name: str) -> list[DefinitionRef]:
