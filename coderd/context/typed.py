@@ -14,7 +14,7 @@ from __future__ import annotations
 import posixpath
 
 from .index import DefinitionRef, WorkspaceIndex
-from .infer import Binding, TypeEnv, declared_fields
+from .infer import CONSTRUCTORS, Binding, TypeEnv, declared_fields
 from .scope import Scope, module_files_in, name_in_file, named_definitions
 from .typenames import split_qualified
 
@@ -130,7 +130,8 @@ class TypeResolver:
                 except (OSError, UnicodeDecodeError):
                     text = ""
             lines = text.split("\n")[owner.definition.start_line - 1: owner.definition.end_line]
-            found = declared_fields("\n".join(lines), self.language) if lines else {}
+            found = declared_fields("\n".join(_without_method_bodies(lines, owner, symbols)),
+                                    self.language) if lines else {}
             _fields[key] = found
             while len(_fields) > MAX_CACHED_FIELDS:
                 _fields.pop(next(iter(_fields)))
@@ -208,3 +209,15 @@ def _same_package(path: str, owner_path: str, directory: str, language: str) -> 
     crate = owner_path.split("/src/", 1)[0] if "/src/" in owner_path else ""
     return path.startswith(crate) if crate else True
 
+
+def _without_method_bodies(lines: list[str], owner: DefinitionRef, symbols) -> list[str]:
+    """A type's lines with its methods blanked, constructors kept: fields are declared in the
+    body and assigned in constructors, and a big class (rich's Console: 2,000 lines) would
+    otherwise be parsed whole on the completion path. Rows stay where they were."""
+    start, end = owner.definition.start_line, owner.definition.end_line
+    for member in symbols.definitions if symbols else ():
+        if (member.container == owner.definition.name and member.kind in ("method", "function")
+                and member.name not in CONSTRUCTORS and start < member.start_line <= member.end_line <= end):
+            for row in range(member.start_line - start, member.end_line - start + 1):
+                lines[row] = ""
+    return lines
