@@ -18,6 +18,7 @@ Concurrency contract:
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import os
@@ -105,6 +106,10 @@ class WorkspaceIndex(IndexReaders):
         started = time.perf_counter()
         try:
             self.rescan(progress=progress)
+            # The index lives as long as the server: move it out of the cyclic collector's
+            # way, or full collections (milliseconds over a big index) land on requests.
+            gc.collect()
+            gc.freeze()
         finally:
             self._build_ms = (time.perf_counter() - started) * 1000
             self.ready.set()

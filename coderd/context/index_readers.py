@@ -44,12 +44,19 @@ class IndexReaders:
         return self._refs(self._tables.by_container, container)
 
     def _refs(self, table: dict[str, dict[str, tuple[Definition, ...]]], key: str) -> list[DefinitionRef]:
+        cache_key = (id(table), key)
         with self._lock:
+            cached = self._tables.sorted.get(cache_key)
+            if cached is not None:
+                return list(cached)
             owners = table.get(key)
             if not owners:
                 return []
-            found = [(p, d) for p, defs in owners.items() for d in defs]
-        return [DefinitionRef(p, d) for p, d in sorted(found, key=lambda i: (i[0], i[1].start_line))]
+            found = sorted(((p, d) for p, defs in owners.items() for d in defs),
+                           key=lambda i: (i[0], i[1].start_line))
+            # Under the lock: a commit changes `owners` in place and then drops this entry.
+            refs = self._tables.sorted[cache_key] = tuple(DefinitionRef(p, d) for p, d in found)
+        return list(refs)
 
     @property
     def layout(self) -> int:

@@ -27,6 +27,9 @@ class SymbolTables:
         # of a type that the current file does not use yet.
         self.files_using: dict[str, int] = {}
         self.layout = 0  # bumped when a file appears or goes: what import resolution depends on
+        # Sorted lookups (index_readers.py `_refs`) of by_name / by_container, by (table, key):
+        # a name many files define (`new`, a trait's methods) is asked for on every request.
+        self.sorted: dict[tuple[int, str], tuple] = {}
 
     def replace(self, rel: str, symbols: FileSymbols | None, stamp: Stamp | None) -> bool:
         """Put `symbols` (None: nothing) in place of `rel`'s entry; True if anything changed."""
@@ -45,6 +48,10 @@ class SymbolTables:
         elif symbols is not None:
             self.by_dir.setdefault(directory, set()).add(rel)
             self.by_basename.setdefault(basename, set()).add(rel)
+        for found in (old, symbols):
+            for d in found.definitions if found is not None else ():
+                self.sorted.pop((id(self.by_name), d.name), None)
+                self.sorted.pop((id(self.by_container), d.container), None)
         if old is not None:
             _count(self.files_using, old.identifiers, -1)
             _unlink(self.by_name, rel, {d.name for d in old.definitions})

@@ -26,7 +26,7 @@ from .retrieve import IDENTIFIER, window_above
 REGION_MERGE_LINES = 8  # a change this close to a kept region replaces it
 WINDOW_HALF = 5  # a region without a small enclosing definition shows line +- this
 MAX_REGION_DEFINITION_LINES = 40
-SIMILAR_WINDOW = 12
+SIMILAR_WINDOW = 12  # lines: two strides (windows_of builds them from stride-long blocks)
 SIMILAR_STRIDE = 6
 SIMILAR_QUERY_LINES = 12
 SIMILAR_MIN = 0.15
@@ -132,14 +132,20 @@ def windows_of(key: tuple, text: str, anchors: tuple[int, ...] = ()) -> list[tup
     spans = [(max(0, a - 1 - SIMILAR_REACH), a - 1 + SIMILAR_REACH) for a in anchors] or [(0, MAX_SIMILAR_LINES)]
     starts = sorted({start for low, high in spans
                      for start in range(low - low % SIMILAR_STRIDE, min(high, len(lines)), SIMILAR_STRIDE)})
-    tokens: dict[int, list[str]] = {}
+    # A window is two stride-long blocks (SIMILAR_WINDOW = 2 * SIMILAR_STRIDE): each block's
+    # identifiers are gathered once, not once per window that holds it.
+    blocks: dict[int, frozenset[str]] = {}
+
+    def block(start: int) -> frozenset[str]:
+        words = blocks.get(start)
+        if words is None:
+            chunk = "\n".join(lines[start: start + SIMILAR_STRIDE])
+            words = blocks[start] = frozenset(IDENTIFIER.findall(chunk)) if chunk else frozenset()
+        return words
+
     result = []
     for start in starts:
-        rows = range(start, min(start + SIMILAR_WINDOW, len(lines)))
-        for row in rows:
-            if row not in tokens:
-                tokens[row] = IDENTIFIER.findall(lines[row])
-        words = frozenset().union(*(tokens[row] for row in rows))
+        words = block(start) | block(start + SIMILAR_STRIDE)
         if words:
             result.append((start + 1, min(len(lines), start + SIMILAR_WINDOW), words))
     with _windows_lock:

@@ -198,12 +198,12 @@ def name_in_file(index: WorkspaceIndex, file: str, name: str) -> list[Definition
     """What `name` (a bare, top-level name) stands for inside `file`: its own definition, an
     import of it, the rest of its Go/Java package. Cheaper than scope_of: only the imports
     that mention `name` are resolved."""
-    symbols = index.file(file)
-    if symbols is None:
+    shape = _shape(index, file)
+    if shape is None:
         return []
-    own = [r for r in index.lookup(name) if r.path == file and not r.definition.container]
-    if own:
-        return own
+    symbols = shape[1]
+    if name in shape[2]:
+        return [DefinitionRef(file, d) for d in shape[2][name]]
     for statement in symbols.imports:
         original = next((o for o, a in statement.aliases if a == name), None)
         if original is None and name not in statement.names and "*" not in statement.names:
