@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("packages", nargs="*", type=Path)
     parser.add_argument("--data", type=Path, default=DATA, help="where the packages are (or go)")
-    parser.add_argument("--set", default="dev", choices=("dev", "heldout", "spare", "all"))
+    parser.add_argument("--set", default="dev", choices=("dev", "heldout", "spare", "fresh", "all"))
     parser.add_argument("--fetch", action="store_true", help="download the packages of --set and stop")
     parser.add_argument("--budgets", default="256,512,1024,2048")
     parser.add_argument("--max-per-kind", type=int, default=40)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from operator import itemgetter
 
 from .extract import Definition
 from .index import DefinitionRef, WorkspaceIndex
@@ -111,7 +112,7 @@ def retrieve(index: WorkspaceIndex, rel_path: str, text: str, offset: int, nearb
     known = set(scope.modules) | typed
     visible_types = {ref.definition.name for _, refs in scope.named for ref in refs
                      if ref.definition.kind in TYPE_KINDS}
-    for (base, name), b in sorted(usage.pairs.items(), key=lambda item: (item[1], item)):
+    for (base, name), b in sorted(usage.pairs.items(), key=itemgetter(1, 0)):
         if time.thread_time() > deadline:
             break
         if base in scope.modules or len(name) < 3:
