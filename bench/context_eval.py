@@ -10,9 +10,11 @@ Found = a packed chunk from the gold's file spans the gold's header line and tha
 is in what was packed for that file. MRR is over the ranked candidates before packing.
 Latency: each sample's file is opened as an editor would and the character before the cursor
 typed (didOpen, didChange: the index parses them in its own thread, as it does between a
-keystroke and the client's debounced request), then every build is a first build at that
-cursor position (the provider's result cache cleared); file reads and snippet token counts stay
-memoised, as in a running server. Wall-clock and this thread's CPU time are both reported:
+keystroke and the client's debounced request, and builds the context at the edit ahead with
+the last request's budget: coderd/context/lookahead.py), then every build is a first build at
+that cursor position (the provider's result cache and the look-ahead's result cleared, so the
+look-ahead only warms the memos); file reads and snippet token counts stay memoised, as in a
+running server. Wall-clock and this thread's CPU time are both reported:
 the machines here are shared, and CPU time is what load does not inflate.
 
 Systems: none (no context); jaccard (RepoCoder windows over every other file); recent (the same
@@ -87,6 +89,7 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
         provider.set_buffer(path, text).result(60)
         for budget in budgets:  # each a first build at this cursor position after didOpen
             provider._last.clear()
+            provider.ahead.clear()  # the look-ahead may warm the memos, not answer for us
             t, cpu = time.perf_counter(), time.thread_time()
             packed = provider.context_for(path, sample["text"], sample["offset"], model_tokenize, budget=budget)
             latency[budget].append((time.perf_counter() - t) * 1000)

@@ -28,6 +28,7 @@ from .recent import RecentRegions
 from .registry import BuildListener, IndexRegistry
 from .retrieve import is_type, retrieve, usage_of
 from .index import WorkspaceIndex
+from .lookahead import BUILD_LOCK, LookAhead
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class ContextProvider:
         self._tokens: dict[str, list[int]] = {}  # worker thread only; one tokenizer per provider
         self.repo_format = repo_format  # None: DeepSeek's "# path" headers
         self.recent = recent if recent is not None else RecentRegions()
+        self.ahead = LookAhead(self._build_ahead)  # the context of a keystroke, built before its request
 
     def start(self) -> None:
         """Create (walk, watch, build) the roots' indexes in the background, not on first use:
@@ -195,14 +197,19 @@ class ContextProvider:
         return resolved
 
     def set_buffer(self, path: Path, text: str):
-        """Returns the index's Future for the parse (None outside every workspace, or while
-        the index is not created yet: it then reads the file from disk).
-        Also records the changed region (or, on open, the file) in the recent ring buffer."""
+        """Returns a Future for the parse and the look-ahead build after it (lookahead.py;
+        None outside every workspace, or while the index is not created yet: it then reads
+        the file from disk). Also records the changed region (or, on open, the file) in the
+        recent ring buffer."""
         index = self.index_for(path, create=False)
         if index is None:
             return None
-        self.recent.record_change(Path(path), index.buffer_text(path), text)
-        return index.set_buffer(path, text)
+        old = index.buffer_text(path)
+        self.recent.record_change(Path(path), old, text)
+        parsed = index.set_buffer(path, text)
+        if parsed is None:
+            return None
+        return self.ahead.after_parse(Path(path), old, text, parsed, lambda: index.buffer_text(path))
 
     def clear_buffer(self, path: Path) -> None:
         index = self.index_for(path, create=False)
@@ -220,13 +227,27 @@ class ContextProvider:
         budget = self.settings.budget_tokens if budget is None else budget
         if not self.settings.enabled or budget <= 0:
             return None
+        repo_format = repo_format or self.repo_format
+        self.ahead.remember(tokenize, budget, repo_format)
+        with BUILD_LOCK:
+            ready = self.ahead.take(path, text, offset, budget, repo_format)
+            if ready is not None:
+                self.recent.record(Path(path), text.count("\n", 0, offset) + 1, "view")
+                return ready
+            return self._build(path, text, offset, tokenize, budget, repo_format)
+
+    def _build_ahead(self, *args) -> PackedContext | None:
+        with BUILD_LOCK:
+            return self._build(*args)
+
+    def _build(self, path: Path, text: str, offset: int, tokenize: Callable[[str], list[int]],
+               budget: int, repo_format: RepoFormat | None) -> PackedContext | None:
         # In the server (start() called) the worker never creates an index: that may take a
         # while, and a completion does not wait for the workspace.
         index = self.index_for(path, create=not self._background)
         rel = index.relative(path) if index is not None else None
         if index is None or rel is None:
             return None
-        repo_format = repo_format or self.repo_format
         if repo_format is not None and not repo_format.name:
             repo_format = replace(repo_format, name=index.root.name)
         own = index.file(rel)

@@ -1,0 +1,74 @@
+"""The context of a keystroke built on the buffer thread before its request (lookahead.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from coderd.config import ContextSettings
+from coderd.context.lookahead import edit_position
+from coderd.context.provider import ContextProvider
+from coderd.context.registry import IndexRegistry
+
+GEOMETRY = "class Rectangle:\n    def area(self):\n        return 1\n\n\ndef scale(r, k):\n    return r\n"
+MAIN = "from .geometry import Rectangle, scale\n\n\ndef go():\n    r = Rectangle()\n    x = \n"
+
+
+def tokenize(text: str) -> list[int]:
+    return list(range(len(text) // 4 + 1))
+
+
+def test_edit_position_is_the_end_of_what_changed() -> None:
+    assert edit_position("ab", "aXb") == 2  # typed X
+    assert edit_position("abc", "abcd") == 4  # typed at the end
+    assert edit_position("abcd", "abd") == 2  # deleted c
+    assert edit_position("a\nb", "a\nxy\nb") == 5  # pasted a line
+    assert edit_position(None, "text") is None  # opened: no edit to follow
+    assert edit_position("same", "same") is None
+
+
+def workspace(tmp_path: Path) -> tuple[ContextProvider, Path]:
+    root = tmp_path / "ws"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "geometry.py").write_text(GEOMETRY)
+    (root / "pkg" / "main.py").write_text(MAIN)
+    provider = ContextProvider(ContextSettings(budget_tokens=400), [root], IndexRegistry(watch=False))
+    index = provider.index_for(root / "pkg" / "main.py")
+    assert index is not None and index.wait_ready(20)
+    return provider, root / "pkg" / "main.py"
+
+
+def test_the_context_at_a_keystroke_is_ready_before_its_request(tmp_path: Path) -> None:
+    provider, main = workspace(tmp_path)
+    try:
+        provider.set_buffer(main, MAIN).result(20)
+        before = provider.context_for(main, MAIN, MAIN.index("x = ") + 4, tokenize)
+        typed = MAIN.replace("x = ", "x = s")
+        provider.set_buffer(main, typed).result(20)  # the parse, then the look-ahead
+        offset = typed.index("x = s") + 5
+        ahead = provider.ahead.take(main, typed, offset, 400, None)
+        assert ahead is not None and "class Rectangle" in ahead.text
+        # The request at that position gets that very result, built before it came.
+        provider.set_buffer(main, typed + "\n").result(20)
+        provider.set_buffer(main, typed).result(20)
+        provider._last.clear()
+        assert provider.context_for(main, typed, offset, tokenize) is not None
+        assert provider.ahead.take(main, typed, offset, 400, None) is None  # taken by the request
+        assert ahead.text == before.text  # a keystroke in the body: the same context bytes
+    finally:
+        provider.close()
+
+
+def test_an_overtaken_keystroke_is_not_looked_ahead(tmp_path: Path) -> None:
+    provider, main = workspace(tmp_path)
+    try:
+        provider.set_buffer(main, MAIN).result(20)
+        provider.context_for(main, MAIN, MAIN.index("x = ") + 4, tokenize)
+        first = MAIN.replace("x = ", "x = s")
+        second = MAIN.replace("x = ", "x = sc")
+        pending = provider.set_buffer(main, first)
+        provider.set_buffer(main, second).result(20)
+        pending.result(20)
+        assert provider.ahead.take(main, first, first.index("x = s") + 5, 400, None) is None
+        assert provider.ahead.take(main, second, second.index("x = sc") + 6, 400, None) is not None
+    finally:
+        provider.close()
