@@ -88,7 +88,7 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
             provider.set_buffer(path, text[:offset - 1] + text[offset:]).result(60)
         provider.set_buffer(path, text).result(60)
         for budget in budgets:  # each a first build at this cursor position after didOpen
-            provider._last.clear()
+            provider.builder.last.clear()
             provider.ahead.clear()  # the look-ahead may warm the memos, not answer for us
             t, cpu = time.perf_counter(), time.thread_time()
             packed = provider.context_for(path, sample["text"], sample["offset"], model_tokenize, budget=budget)

@@ -6,10 +6,11 @@ thread, and they never create an index), and `add_root` / `remove_root` / `files
 runs those jobs in order, so creating an index (a recursive watch takes a while on a big tree)
 and releasing one (it joins threads) never hold up a caller, and an add followed by a remove
 of the same folder cannot be reordered. The completion worker calls `context_for`, which
-retrieves, packs and caches: while the retrieved definitions and their files are unchanged it
-returns the very same text, so the context block at the head of the prompt stays in the KV
-cache. After `start()` the worker only reads indexes; without it (one-shot CLI runs, tests) it
-creates the index on first use.
+retrieves, packs and caches (builder.py): while the retrieved definitions and their files are
+unchanged it returns the very same text, so the context block at the head of the prompt stays
+in the KV cache. The index's buffer thread builds the context of a keystroke before its
+request comes (lookahead.py). After `start()` the worker only reads indexes; without it
+(one-shot CLI runs, tests) it creates the index on first use.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from pathlib import Path
 from typing import Callable
 
 from ..config import ContextSettings
-from .pack import PackedContext, RepoFormat, pack, read_file, select_members
+from .builder import ContextBuilder
+from .pack import PackedContext, RepoFormat
 from .recent import RecentRegions
 from .registry import BuildListener, IndexRegistry
-from .retrieve import is_type, retrieve, usage_of
 from .index import WorkspaceIndex
 from .lookahead import BUILD_LOCK, LookAhead
 
@@ -52,11 +53,9 @@ class ContextProvider:
         self._jobs_lock = threading.Lock()
         self._closed = False
         self._resolved: dict[str, Path] = {}
-        self._last: dict[str, tuple[tuple, PackedContext]] = {}
-        self._texts: dict[tuple, str | None] = {}  # worker thread only
-        self._tokens: dict[str, list[int]] = {}  # worker thread only; one tokenizer per provider
         self.repo_format = repo_format  # None: DeepSeek's "# path" headers
         self.recent = recent if recent is not None else RecentRegions()
+        self.builder = ContextBuilder(settings.nearby_lines, self.recent)
         self.ahead = LookAhead(self._build_ahead)  # the context of a keystroke, built before its request
 
     def start(self) -> None:
@@ -250,56 +249,13 @@ class ContextProvider:
             return None
         if repo_format is not None and not repo_format.name:
             repo_format = replace(repo_format, name=index.root.name)
-        own = index.file(rel)
-        usage = usage_of(text, offset, own.imports if own is not None else ())
-        candidates = retrieve(index, rel, text, offset, self.settings.nearby_lines,
-                              recent=self.recent, usage=usage)
+        packed = self.builder.build(index, rel, str(path), text, offset, tokenize, budget, repo_format)
         # The cursor's region of this file is "viewed": other files' completions may use it.
         self.recent.record(Path(path), text.count("\n", 0, offset) + 1, "view")
-
-        def members_of(file: str, container: str):
-            symbols = index.file(file)
-            return [d for d in symbols.definitions if d.container == container] if symbols else []
-
-        # Same definitions, same parsed files (FileSymbols objects are replaced on every
-        # re-parse), same members shown: same text, without reading or tokenising anything.
-        signature = (rel, budget, repo_format,
-                     tuple((c.ref.path, c.ref.definition, id(index.file(c.ref.path)),
-                            tuple(m.name for m in select_members(members_of(c.ref.path, c.ref.definition.name), usage.members))
-                            if is_type(c.ref.definition) else ())
-                           for c in candidates))
-        cached = self._last.get(str(path))
-        if cached is not None and cached[0] == signature:
-            return cached[1]
-
-        def read(file: str) -> str | None:
-            buffered = index.buffer_text(file)
-            if buffered is not None:
-                return buffered
-            key = (index.root, file, id(index.file(file)))  # re-parsed on every change on disk
-            if key not in self._texts:
-                if len(self._texts) > 256:
-                    self._texts.clear()
-                self._texts[key] = read_file(index.root, file)
-            return self._texts[key]
-
-        def count(text: str) -> list[int]:
-            """Token ids of a snippet, memoised (the same snippets come back request after request)."""
-            ids = self._tokens.get(text)
-            if ids is None:
-                if len(self._tokens) > 8192:
-                    self._tokens.clear()
-                ids = self._tokens[text] = tokenize(text)
-            return ids
-
-        packed = pack(candidates, current_path=rel, read=read, members_of=members_of,
-                      tokenize=count, budget=budget,
-                      used_members=usage.members, repo_format=repo_format)
-        self._last[str(path)] = (signature, packed)
         return packed
 
     def forget(self, path: Path) -> None:
-        self._last.pop(str(path), None)
+        self.builder.forget(str(path))
         self.recent.forget(Path(path))
 
     def close(self) -> None:

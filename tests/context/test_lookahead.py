@@ -50,7 +50,7 @@ def test_the_context_at_a_keystroke_is_ready_before_its_request(tmp_path: Path) 
         # The request at that position gets that very result, built before it came.
         provider.set_buffer(main, typed + "\n").result(20)
         provider.set_buffer(main, typed).result(20)
-        provider._last.clear()
+        provider.builder.last.clear()
         assert provider.context_for(main, typed, offset, tokenize) is not None
         assert provider.ahead.take(main, typed, offset, 400, None) is None  # taken by the request
         assert ahead.text == before.text  # a keystroke in the body: the same context bytes
