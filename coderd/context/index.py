@@ -106,8 +106,9 @@ class WorkspaceIndex(IndexReaders):
         started = time.perf_counter()
         try:
             self.rescan(progress=progress)
-            # The index lives as long as the server: move it out of the cyclic collector's
-            # way, or full collections (milliseconds over a big index) land on requests.
+            # The index lives as long as its workspace folder: move it out of the cyclic
+            # collector's way, or full collections (milliseconds over a big index) land on
+            # requests. close() gives it back.
             gc.collect()
             gc.freeze()
         finally:
@@ -269,6 +270,9 @@ class WorkspaceIndex(IndexReaders):
         self._buffer_worker.shutdown(wait=True, cancel_futures=True)
         if self._build_thread is not None:
             self._build_thread.join(timeout=5)
+        # Frozen objects are never collected: give this index's back to the collector (the
+        # next build that finishes freezes what is still alive again).
+        gc.unfreeze()
 
     def is_current(self, path: str | os.PathLike[str]) -> bool:
         """True when the index already agrees with the disk about `path`: indexed at the mtime
