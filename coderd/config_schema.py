@@ -63,7 +63,11 @@ class ModelSettings:
         -1, "layers offloaded to the GPU; -1 = all when the llama.cpp build can offload, else 0",
         minimum=-1, maximum=10_000)
     batch: int = setting(
-        512, "tokens per llama_decode call while evaluating a prompt", minimum=8, maximum=8192)
+        512, "llama.cpp's batch: the most tokens per llama_decode call", minimum=8, maximum=8192)
+    prompt_chunk: int = setting(
+        0, "tokens per llama_decode call while evaluating a prompt (a key cancelling the "
+        "request waits for the chunk in progress, which stays in the KV cache); 0 = 32 on a "
+        "CPU, model.batch with GPU offload", minimum=0, maximum=8192)
     kv_cache_type: str = setting(
         "f16", "KV cache type: f16, or q8_0 / q4_0 for about 1/2 / 1/4 of its memory (quantised "
         "caches need flash attention, which coderd then turns on, and a head size that is a "

@@ -120,6 +120,7 @@ def render_backend(report: dict) -> list[str]:
 # -- models issue: build features, the fit of the configured model, the recommendation ---------
 
 def models_report(settings) -> dict:
+    from .engine.kv_plan import prompt_chunk
     from .hardware import build_features
     from .models.catalog import CatalogError, load_catalog
     from .models.fit import Shape, kv_bytes, plan, recommend
@@ -138,6 +139,8 @@ def models_report(settings) -> dict:
         out["fit"] = {
             "fits": p.fits, "n_ctx": p.n_ctx, "kv_type": p.kv_type, "gpu_layers": p.gpu_layers,
             "threads": p.threads, "need_gb": round(p.need_bytes / 2**30, 2),
+            "prompt_chunk": prompt_chunk(settings.model.prompt_chunk, p.gpu_layers,
+                                         min(settings.model.batch, p.n_ctx)),
             "kv_bytes_per_token": kv_bytes(shape.kv_bytes_per_token, p.kv_type),
             "kv_cache": None if shape.mla is None else ("mla" if shape.mla else "legacy"),
             "notes": list(p.notes),
@@ -165,7 +168,8 @@ def render_models(report: dict) -> list[str]:
         kv = f", {fit['kv_cache']} deepseek2 KV cache" if fit["kv_cache"] else ""
         lines.append(f"  run plan: {'fits' if fit['fits'] else 'DOES NOT FIT'}; n_ctx {fit['n_ctx']}, "
                      f"KV {fit['kv_type']} ({fit['kv_bytes_per_token']:,} bytes per position{kv}), "
-                     f"gpu_layers {fit['gpu_layers']}, threads {fit['threads']}, about {fit['need_gb']} GiB")
+                     f"gpu_layers {fit['gpu_layers']}, threads {fit['threads']}, "
+                     f"prompt chunk {fit['prompt_chunk']}, about {fit['need_gb']} GiB")
         lines += [f"    {note}" for note in fit["notes"]]
     rec = report["recommendation"]
     if rec["model"]:

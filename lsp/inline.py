@@ -2,7 +2,8 @@
 
 Every request is answered exactly once: with a list (possibly empty), with InvalidParams for a
 position that does not exist, or with RequestCancelled after `$/cancelRequest` (pygls sends
-that when the handler's task is cancelled; we also stop the engine, mid-batch if need be).
+that when the handler's task is cancelled; we also stop the engine: mid-token while it
+generates, after the prompt chunk in progress while it evaluates the prompt).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from coderd.engine.base import CancelToken, EngineError, FimPrompt, GenerationLimits
+from coderd.engine.kv_plan import CPU_PROMPT_CHUNK
 from coderd.engine.llama_engine import EngineOptions, LlamaEngine
 from coderd.engine.llama_runtime import LlamaContext
 from coderd.synthetic import cached_model, deepseek_vocab_fixture
@@ -116,7 +117,8 @@ def test_reused_cache_gives_the_same_logits_as_a_cold_start(tiny_model_path):
 
 
 class CancelAfterPolls(CancelToken):
-    """Cancelled from the n-th poll on: the abort callback polls inside llama_decode."""
+    """Cancelled from the n-th poll on: the engine polls it before each prompt chunk, the
+    abort callback inside llama_decode."""
 
     def __init__(self, polls: int) -> None:
         super().__init__()
@@ -130,20 +132,97 @@ class CancelAfterPolls(CancelToken):
         return super().cancelled
 
 
-def test_cancel_during_prompt_evaluation_aborts_the_batch(tiny_model_path):
+def test_cancel_polled_during_prompt_evaluation_stops_part_way(tiny_model_path):
     engine = make_engine(tiny_model_path, batch=64)
-    long_prefix = "def f(x):\n    return x + 1\n" * 60  # several batches of 64 tokens
-    token = CancelAfterPolls(polls=3)  # 1: before the first batch; then inside llama_decode
+    long_prefix = "def f(x):\n    return x + 1\n" * 60  # several chunks
+    token = CancelAfterPolls(polls=3)  # 1: before the first chunk; then inside llama_decode
     result = engine.complete(fim(engine, long_prefix), GenerationLimits(max_tokens=4), token)
     assert result.cancelled and result.text == ""
     assert token.remaining < 0
     assert cache_is_consistent(engine)
     held = len(engine._state.tokens)
-    assert held < result.stats.prompt_tokens  # stopped part way
-    # The engine is usable afterwards and evaluates only what the abort left out.
+    assert 0 < held < result.stats.prompt_tokens  # stopped part way, the chunk kept
+    # The engine is usable afterwards and evaluates only what the cancel left out.
     again = complete(engine, fim(engine, long_prefix))
     assert again.stats.stop_reason != "cancelled"
     assert again.stats.reused_tokens == held
+    engine.close()
+
+
+def cancel_on_call(engine, token: CancelToken, call: int, min_tokens: int = 2,
+                   from_pos: int = 0) -> list[int]:
+    """Cancel `token` as the `call`-th llama_decode of at least `min_tokens` tokens starting at
+    `from_pos` or later begins, so llama.cpp's abort callback sees it from that batch's first
+    graph node (deterministic, unlike a timer). Returns the sizes of those calls."""
+    real, sizes = engine._ctx.decode, []
+
+    def decode(tokens, start_pos, **kw):
+        if len(tokens) >= min_tokens and start_pos >= from_pos:
+            sizes.append(len(tokens))
+            if len(sizes) == call:
+                token.cancel("test")
+        return real(tokens, start_pos, **kw)
+
+    engine._ctx.decode = decode
+    return sizes
+
+
+def test_cancel_lets_the_prompt_chunk_in_progress_finish(tiny_model_path):
+    """A key cancelling a long prompt loses nothing: the chunk in progress ends and stays in
+    the cache, and the request stops before the next chunk."""
+    long_prefix = "def f(x):\n    return x + 1\n" * 20  # one 512-token batch, several chunks
+    engine = make_engine(tiny_model_path, gpu_layers=0)
+    chunk = engine.prompt_chunk
+    assert chunk == CPU_PROMPT_CHUNK
+    token = CancelToken()
+    sizes = cancel_on_call(engine, token, call=3)
+    prompt = fim(engine, long_prefix)
+    result = engine.complete(prompt, GenerationLimits(max_tokens=1), token)
+    assert result.cancelled and result.text == "" and result.stats.prompt_tokens > 4 * chunk
+    assert sizes == [chunk] * 3  # no fourth chunk
+    assert cache_is_consistent(engine) and len(engine._state.tokens) == 3 * chunk
+    resumed = complete(engine, prompt, max_tokens=1)
+    assert resumed.stats.reused_tokens == 3 * chunk
+    assert resumed.stats.evaluated_tokens == resumed.stats.prompt_tokens - 3 * chunk
+    cold = make_engine(tiny_model_path, gpu_layers=0)
+    expected = complete(cold, prompt, max_tokens=1)
+    assert resumed.text == expected.text
+    # max_tokens=1 samples without decoding the sample, so logits are those of <FIM_MID>.
+    assert np.allclose(engine._ctx.last_logits(), cold._ctx.last_logits(), atol=1e-4)
+    engine.close()
+    cold.close()
+
+
+def test_cancel_during_generation_abandons_the_token_in_progress(tiny_model_path):
+    """Generation is not kept across keys, so a cancel stops it inside llama_decode."""
+    engine = make_engine(tiny_model_path, gpu_layers=0)
+    prompt = fim(engine, PREFIX)
+    prompt_len = complete(engine, prompt, max_tokens=1).stats.prompt_tokens
+    engine.forget_slot(0)
+    token = CancelToken()
+    cancel_on_call(engine, token, call=2, min_tokens=1, from_pos=prompt_len)  # generation
+    result = engine.complete(prompt, GenerationLimits(max_tokens=8), token)
+    assert result.cancelled and result.text == "" and result.stats.generated_tokens == 2
+    # The prompt and the first generated token; llama.cpp dropped the second mid-batch.
+    assert cache_is_consistent(engine)
+    assert len(engine._state.tokens) == result.stats.prompt_tokens + 1
+    engine.close()
+
+
+def test_cancel_before_the_shifted_suffix_keeps_the_shift(tiny_model_path):
+    """Cancelled while the typed token evaluates: the block still moves (the cancel is seen
+    after that chunk), <FIM_MID> is not evaluated, and the next request evaluates only it."""
+    engine = make_engine(tiny_model_path)
+    complete(engine, fim(engine, PREFIX))
+    token = CancelToken()
+    sizes = cancel_on_call(engine, token, call=1, min_tokens=1)  # the typed token
+    typed = fim(engine, PREFIX + "c")
+    result = engine.complete(typed, GenerationLimits(max_tokens=1), token)
+    assert result.cancelled and result.stats.suffix_shifted and sizes == [1]
+    assert cache_is_consistent(engine) and engine._state.block and engine._state.drift > 0
+    assert len(engine._state.tokens) == result.stats.prompt_tokens - 1
+    again = complete(engine, typed, max_tokens=1)
+    assert again.stats.evaluated_tokens == 1 and not again.stats.suffix_shifted
     engine.close()
 
 

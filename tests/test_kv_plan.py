@@ -1,6 +1,6 @@
 """Which tokens a request evaluates, given the cache: pure logic, no model."""
 
-from coderd.engine.kv_plan import CacheState, PromptLayout, plan_reuse, state_after
+from coderd.engine.kv_plan import CacheState, PromptLayout, plan_reuse, prompt_chunk, state_after
 
 HEAD = (1, 2) + tuple(range(100, 120))
 BLOCK = (3,) + tuple(range(200, 230))
@@ -75,6 +75,26 @@ def test_abort_part_way_records_only_what_is_held():
     plan = plan_reuse(CacheState(), layout, allow_shift=True, refresh_after=32)
     state = state_after(CacheState(), layout, plan, held=10)
     assert state.tokens == list(layout.tokens[:10]) and state.head_len is None
+
+
+def test_abort_in_the_block_keeps_the_staleness_of_its_kept_cells():
+    _, state = run(CacheState(), PromptLayout(HEAD, BLOCK, TAIL))
+    _, state = run(state, PromptLayout(HEAD + (500,), BLOCK, TAIL))  # shifted: drift 1
+    changed = PromptLayout(HEAD + (500,), BLOCK[:20] + (999,) * 11, TAIL)  # the suffix's end
+    plan = plan_reuse(state, changed, allow_shift=True, refresh_after=32)
+    assert plan.shift is None and plan.keep == len(HEAD) + 21
+    partial = state_after(state, changed, plan, held=plan.keep + 5)  # aborted in the block
+    assert partial.head_len is None and partial.drift == 1
+    plan = plan_reuse(partial, changed, allow_shift=True, refresh_after=32)
+    assert plan.keep == len(HEAD) + 26
+    assert state_after(partial, changed, plan, len(changed.tokens)).drift == 1  # not 0
+
+
+def test_prompt_chunk_is_small_on_a_cpu_only():
+    assert prompt_chunk(0, gpu_layers=0, n_batch=512) == 32
+    assert prompt_chunk(0, gpu_layers=999, n_batch=512) == 512
+    assert prompt_chunk(0, gpu_layers=0, n_batch=16) == 16  # never more than a batch
+    assert prompt_chunk(16, gpu_layers=999, n_batch=512) == 16
 
 
 def test_prefix_only_layout_has_no_block():

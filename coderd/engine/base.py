@@ -16,7 +16,8 @@ StopCheck = Callable[[str], "int | None"]
 
 
 class CancelToken:
-    """Set from any thread; polled by the engine between tokens and by llama.cpp mid-batch."""
+    """Set from any thread; polled by the engine between prompt chunks and tokens, and by
+    llama.cpp inside a generation step (a prompt chunk in progress is let finish)."""
 
     def __init__(self) -> None:
         self._event = threading.Event()

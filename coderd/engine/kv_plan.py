@@ -24,6 +24,21 @@ from typing import Sequence
 # Below this size, moving the block costs more bookkeeping than evaluating it.
 MIN_SHIFT_BLOCK = 4
 
+# Prompt tokens per llama_decode on a CPU. Every key cancels the request in progress; the
+# engine lets the chunk in progress finish and stops before the next one, so the chunks done
+# stay in the cache for the next request (`state_after`) and a chunk's time is the most a new
+# request waits behind a superseded one: about 0.4 s for 32 tokens of a 1.3B model on two
+# cores. Chunks of 32 keep 93-97 % of the prompt throughput of 64, 16 mostly 82-85 %
+# (bench/README.md, "Prompt chunks"). GPU batches are far cheaper large, so with offload the
+# chunk is the whole batch.
+CPU_PROMPT_CHUNK = 32
+
+
+def prompt_chunk(configured: int, gpu_layers: int, n_batch: int) -> int:
+    """Tokens per llama_decode while evaluating a prompt; `configured` 0 = automatic."""
+    chunk = configured or (CPU_PROMPT_CHUNK if gpu_layers == 0 else n_batch)
+    return max(1, min(chunk, n_batch))
+
 
 @dataclass(frozen=True)
 class PromptLayout:
@@ -113,16 +128,22 @@ def state_after(
 ) -> CacheState:
     """The cache state once `held` tokens of the new prompt sit in sequence 0.
 
-    `held` is less than the prompt length when evaluation was aborted part way.
+    `held` is less than the prompt length when a cancel stopped evaluation between chunks:
+    the chunks evaluated are held, and whatever `plan` would have done after the stop (the
+    shift, `then_evaluate`) did not happen.
     """
     tokens = list(layout.tokens[:held])
-    block_end = len(layout.head) + len(layout.block)
-    if not layout.block or held < block_end:
+    head_len = len(layout.head)
+    if not layout.block or held <= head_len:
         return CacheState(tokens=tokens)
     if plan.shift is not None:
         drift = state.drift + plan.shift.changed
-    elif plan.keep >= len(layout.head) + 1:
+    elif plan.keep > head_len:
         drift = state.drift  # the block's cells were kept as they were, staleness and all
     else:
-        drift = 0  # the block was evaluated in full against the current head
-    return CacheState(tokens=tokens, head_len=len(layout.head), block=layout.block, drift=drift)
+        drift = 0  # the block was evaluated against the current head
+    if held < head_len + len(layout.block):
+        # Part of the block: nothing to shift next time, but cells kept from a shifted block
+        # stay as stale as they were when plain reuse keeps them again.
+        return CacheState(tokens=tokens, drift=drift)
+    return CacheState(tokens=tokens, head_len=head_len, block=layout.block, drift=drift)

@@ -19,7 +19,7 @@ from .base import RequestStats
 from .stopping import budget_cut as _budget_cut, stop_position as _stop_position
 from .fim import assemble, inspect_vocab
 from .kv_plan import CacheState, PromptLayout, ReusePlan, common_prefix_length, plan_reuse
-from .kv_plan import state_after
+from .kv_plan import prompt_chunk, state_after
 from .lookup import LOOKUP_POLICY, PromptLookup
 from .llama_runtime import LlamaContext, LlamaModel, supports_gpu_offload
 
@@ -32,6 +32,7 @@ class EngineOptions:
     threads: int = 1
     gpu_layers: int = -1  # -1: all layers when the build can offload, else none
     batch: int = 512
+    prompt_chunk: int = 0  # prompt tokens per llama_decode; 0 = kv_plan.prompt_chunk decides
     reuse_suffix_kv: bool = True
     suffix_refresh_tokens: int = 16
     # KV sequences kept for sessions (the daemon's editor connections); n_ctx is shared by all.
@@ -66,6 +67,7 @@ class LlamaEngine:
         # n_ctx 0 would mean "the training context": 163,840 positions for V2-Lite.
         n_ctx = max(256, min(options.n_ctx, model.n_ctx_train or options.n_ctx))
         self._cancel: CancelToken | None = None
+        self._in_prompt_chunk = False  # see _should_abort
         try:
             self._ctx = LlamaContext(
                 model, n_ctx=n_ctx, n_batch=min(options.batch, n_ctx),
@@ -85,6 +87,7 @@ class LlamaEngine:
             repo_tokens=report.repo_tokens,
         )
         self._options = options
+        self.prompt_chunk = prompt_chunk(options.prompt_chunk, gpu_layers, self._ctx.n_batch)
         self._bos = model.bos()
         # Markers must never appear inside a completion; banning them is also what stops the
         # model "closing" the hole with marker text, which would detokenise to nothing.
@@ -202,8 +205,15 @@ class LlamaEngine:
             self._state = CacheState(tokens=list(main[:shared]))
 
     def _should_abort(self) -> bool:
+        """llama.cpp's abort callback, polled inside llama_decode.
+
+        A prompt chunk runs to its end: aborted, it would be dropped whole, and with keys
+        closer than a chunk takes every key would abort the first chunk and the last key
+        evaluate the whole prompt (bench/README.md, "Prompt chunks"). `_decode` stops between
+        chunks instead. Generation still stops at once: the next prompt drops generated cells.
+        """
         cancel = self._cancel
-        return cancel is not None and cancel.cancelled
+        return cancel is not None and cancel.cancelled and not self._in_prompt_chunk
 
     def _run(self, plan: ReusePlan, layout: PromptLayout) -> bool:
         """Bring the KV cache to `layout`. Returns False when cancelled part way."""
@@ -229,17 +239,19 @@ class LlamaEngine:
         return held == len(layout.tokens)
 
     def _decode(self, tokens, start: int) -> int:
-        """Evaluate in batches; returns how many positions the sequence holds afterwards."""
+        """Evaluate in chunks; returns how many positions the sequence holds afterwards."""
         pos = start
-        for i in range(0, len(tokens), self._ctx.n_batch):
-            chunk = tokens[i : i + self._ctx.n_batch]
+        for i in range(0, len(tokens), self.prompt_chunk):
+            chunk = tokens[i : i + self.prompt_chunk]
             if self._should_abort():
                 return pos
-            status = self._ctx.decode(chunk, pos, seq=self._seq)
-            if status == DECODE_NO_SLOT and self._evict_other_slot():
+            self._in_prompt_chunk = True
+            try:
                 status = self._ctx.decode(chunk, pos, seq=self._seq)
-            if status == DECODE_ABORTED:
-                return self._ctx.pos_max(self._seq) + 1  # llama.cpp dropped the aborted batch
+                if status == DECODE_NO_SLOT and self._evict_other_slot():
+                    status = self._ctx.decode(chunk, pos, seq=self._seq)
+            finally:
+                self._in_prompt_chunk = False
             if status != DECODE_OK:  # e.g. no room left in the cache: start this sequence afresh
                 self._state = CacheState()
                 self._ctx.remove(self._seq, -1, -1)

@@ -2,7 +2,8 @@
 
 We use the low-level API rather than `llama_cpp.Llama` because we need what `Llama` hides:
 FIM marker ids from the vocabulary, explicit positions and sequence ids for KV reuse and
-shifting, and an abort callback so a cancelled request stops in the middle of a batch.
+shifting, and an abort callback so a cancelled request stops in the middle of a batch
+(the engine uses it during generation only).
 (`Llama.create_completion(suffix=...)` also hard-codes FIM ids to 0 in 0.3.36.)
 """
 

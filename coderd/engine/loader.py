@@ -97,7 +97,7 @@ def engine_options(settings: Settings, slots: int = 1) -> EngineOptions:
     return EngineOptions(
         n_ctx=m.n_ctx + extra * (max(1, slots) - 1), slots=max(1, slots),
         threads=resolve_threads(m.threads), gpu_layers=m.gpu_layers,
-        batch=m.batch, reuse_suffix_kv=c.reuse_suffix_kv,
+        batch=m.batch, prompt_chunk=m.prompt_chunk, reuse_suffix_kv=c.reuse_suffix_kv,
         suffix_refresh_tokens=c.suffix_refresh_tokens, kv_cache_type=m.kv_cache_type,
         prompt_lookup=c.prompt_lookup,
     )

@@ -94,6 +94,8 @@ def measure(engine: "LlamaEngine") -> SpeedProfile:
 
 
 def _evaluate(ctx: LlamaContext, seq: int, tokens, start: int) -> None:
+    """Whole batches, not the engine's prompt chunks: the budgets use only the timed
+    keystroke-sized batch, which the engine too evaluates in one call (CPU chunks are 32)."""
     for i in range(0, len(tokens), ctx.n_batch):
         if ctx.decode(tokens[i : i + ctx.n_batch], start + i, seq=seq) != DECODE_OK:
             raise RuntimeError("llama_decode failed while measuring speed")
