@@ -59,6 +59,9 @@ class LlamaModel:
         if not handle:
             raise ValueError(f"llama.cpp could not load {path}")
         self.handle = handle
+        # tokenize() may run on another thread than the engine's (the context look-ahead on an
+        # index's buffer thread): it must never run while, or after, close() frees the model.
+        self._lock = threading.Lock()
         self.vocab = llama_cpp.llama_model_get_vocab(handle)
         self.n_vocab = llama_cpp.llama_vocab_n_tokens(self.vocab)
         self.n_ctx_train = llama_cpp.llama_model_n_ctx_train(handle)
@@ -116,11 +119,14 @@ class LlamaModel:
             return []
         capacity = len(data) + 8
         out = (llama_cpp.llama_token * capacity)()
-        n = llama_cpp.llama_tokenize(self.vocab, data, len(data), out, capacity, False, special)
-        if n < 0:  # the buffer was too small: -n is the size needed
-            capacity = -n
-            out = (llama_cpp.llama_token * capacity)()
+        with self._lock:
+            if not self.handle:
+                raise RuntimeError("the model was closed")
             n = llama_cpp.llama_tokenize(self.vocab, data, len(data), out, capacity, False, special)
+            if n < 0:  # the buffer was too small: -n is the size needed
+                capacity = -n
+                out = (llama_cpp.llama_token * capacity)()
+                n = llama_cpp.llama_tokenize(self.vocab, data, len(data), out, capacity, False, special)
         return list(out[:n])
 
     def piece(self, token: int, *, special: bool = False) -> bytes:
@@ -134,9 +140,10 @@ class LlamaModel:
         return buf.raw[:n]
 
     def close(self) -> None:
-        if self.handle:
-            llama_cpp.llama_model_free(self.handle)
-            self.handle = None
+        with self._lock:
+            if self.handle:
+                llama_cpp.llama_model_free(self.handle)
+                self.handle = None
 
 
 class LlamaContext:
