@@ -48,6 +48,9 @@ class LookAhead:
     def remember(self, tokenize, budget: int, repo_format) -> None:
         self._args = (tokenize, budget, repo_format)
 
+    def forget(self, path: Path) -> None:
+        self._ready.pop(str(path), None)
+
     def clear(self) -> None:
         """Drop the contexts built ahead (the evaluation measures builds, not look-ups)."""
         self._ready.clear()

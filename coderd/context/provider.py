@@ -256,6 +256,7 @@ class ContextProvider:
 
     def forget(self, path: Path) -> None:
         self.builder.forget(str(path))
+        self.ahead.forget(Path(path))
         self.recent.forget(Path(path))
 
     def close(self) -> None:
