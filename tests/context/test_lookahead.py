@@ -45,15 +45,17 @@ def test_the_context_at_a_keystroke_is_ready_before_its_request(tmp_path: Path) 
         typed = MAIN.replace("x = ", "x = s")
         provider.set_buffer(main, typed).result(20)  # the parse, then the look-ahead
         offset = typed.index("x = s") + 5
-        ahead = provider.ahead.take(main, typed, offset, 400, None)
-        assert ahead is not None and "class Rectangle" in ahead.text
-        # The request at that position gets that very result, built before it came.
-        provider.set_buffer(main, typed + "\n").result(20)
-        provider.set_buffer(main, typed).result(20)
+        ahead = provider.ahead._ready[str(main)]
+        assert ahead[:4] == (typed, offset, 400, None) and "class Rectangle" in ahead[4].text
+        # The request at that position gets that very result, without building it again.
         provider.builder.last.clear()
-        assert provider.context_for(main, typed, offset, tokenize) is not None
-        assert provider.ahead.take(main, typed, offset, 400, None) is None  # taken by the request
-        assert ahead.text == before.text  # a keystroke in the body: the same context bytes
+        assert provider.context_for(main, typed, offset, tokenize) is ahead[4]
+        assert str(main) not in provider.ahead._ready  # taken once
+        assert ahead[4].text == before.text  # a keystroke in the body: the same context bytes
+        # Another budget than the one looked ahead with: built, not taken.
+        provider.set_buffer(main, MAIN).result(20)
+        assert provider.context_for(main, MAIN, MAIN.index("x = ") + 4, tokenize, budget=300) \
+            is not provider.ahead._ready.get(str(main), (None,) * 5)[4]
     finally:
         provider.close()
 
