@@ -264,6 +264,16 @@ def run_relay(daemon_command: list[str]) -> int:
         return 0
 
 
+# `python -m lsp` would put the working directory (the editor's: often a cloned repository)
+# first on sys.path, and a workspace's `lsp.py` or `coderd/` would then run as the user. `-c`
+# puts '' there instead, which this removes before anything of coderd's is imported. (Python
+# imports sitecustomize before it adds that entry, so a workspace's one never runs either.)
+DAEMON_BOOTSTRAP = ("import sys\n"
+                    "if sys.path and sys.path[0] in ('', '.'): del sys.path[0]\n"
+                    "from lsp.entry import main\n"
+                    "sys.exit(main())")
+
+
 def default_daemon_command() -> list[str]:
-    return [sys.executable, "-m", "lsp", "serve"]
+    return [sys.executable, "-c", DAEMON_BOOTSTRAP, "serve"]
 
