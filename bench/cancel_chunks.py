@@ -31,9 +31,9 @@ import time
 from pathlib import Path
 
 from coderd.engine.base import CancelToken, FimPrompt, GenerationLimits
-from coderd.engine.kv_plan import CPU_PROMPT_CHUNK
-from coderd.engine.llama_engine import EngineOptions, LlamaEngine
-from coderd.engine.llama_runtime import DECODE_ABORTED, DECODE_OK
+from coderd.engine.llama.kv_plan import CPU_PROMPT_CHUNK
+from coderd.engine.llama.engine import EngineOptions, LlamaEngine
+from coderd.engine.llama.runtime import DECODE_ABORTED, DECODE_OK
 
 EMAIL = Path(__import__("email").__file__).parent
 TYPED = "formataddr((name, addr))"
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--throughput", action="store_true", help="prompt evaluation speed only")
     args = p.parse_args(argv)
     if args.model is None:
-        from coderd.synthetic import cached_model
+        from coderd.testing.synthetic import cached_model
 
         args.model = cached_model("1.3b", quant="Q4_K_M")
     engine = LlamaEngine(args.model, EngineOptions(threads=args.threads, gpu_layers=0))

@@ -37,12 +37,12 @@ from eval_baselines import Windows, covered, rank_of
 from eval_packages import PACKAGES, fetch, names_in
 from eval_samples import build_samples, is_test
 
-from coderd.config import ContextSettings
-from coderd.context.index import WorkspaceIndex
+from coderd.config.settings import ContextSettings
+from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.provider import ContextProvider
-from coderd.context.recent import RecentRegions
-from coderd.context.registry import IndexRegistry
-from coderd.context.retrieve import retrieve, usage_of
+from coderd.context.retrieve.recent import RecentRegions
+from coderd.context.index.registry import IndexRegistry
+from coderd.context.retrieve.candidates import retrieve, usage_of
 
 DATA = Path("/tmp/evalpkgs/src")
 VOCAB = Path("/work/shared/fixtures/ggml-vocab-deepseek-coder.gguf")
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.fetch:
         fetch(args.data, names_in(args.set))
         return 0
-    from coderd.engine.llama_runtime import LlamaModel
+    from coderd.engine.llama.runtime import LlamaModel
 
     from eval_report import print_misses, print_tables
 

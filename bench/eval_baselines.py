@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 
-from coderd.context.extract import Definition
-from coderd.context.index import DefinitionRef, WorkspaceIndex
-from coderd.context.pack import comment_for, pack
-from coderd.context.recent import jaccard
-from coderd.context.retrieve import Candidate
+from coderd.context.index.extract import Definition
+from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
+from coderd.context.pack.block import comment_for, pack
+from coderd.context.retrieve.recent import jaccard
+from coderd.context.retrieve.candidates import Candidate
 
 WINDOW, STRIDE, QUERY_LINES = 20, 10, 20
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

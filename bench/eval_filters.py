@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from coderd.context.index import DefinitionRef
+from coderd.context.index.workspace import DefinitionRef
 
 IDENTIFIER_NODES = {"identifier", "property_identifier", "field_identifier", "type_identifier",
                     "package_identifier", "shorthand_property_identifier"}

@@ -23,10 +23,10 @@ import re
 
 from eval_filters import SOURCE_LINES, attribute_names, external_trait_impl, is_use_at
 
-from coderd.context.extract import Definition
-from coderd.context.index import DefinitionRef, WorkspaceIndex
-from coderd.context.languages import parser_for
-from coderd.context.retrieve import SEPARATORS, TOKEN, import_rows
+from coderd.context.index.extract import Definition
+from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
+from coderd.context.index.languages import parser_for
+from coderd.context.retrieve.candidates import SEPARATORS, TOKEN, import_rows
 
 TEST_PART = re.compile(r"(^|/)(tests?|testing|docs?|examples?|__tests__|spec|spec-dtslint|benches|"
                        r"benchmarks?|_examples|testdata|fuzz)(/|$)")

@@ -18,8 +18,8 @@ import time
 
 import psutil
 
-from coderd.context.index import WorkspaceIndex
-from coderd.context.walk import WalkOptions
+from coderd.context.index.workspace import WorkspaceIndex
+from coderd.context.index.walk import WalkOptions
 
 
 def main(argv: list[str] | None = None) -> int:

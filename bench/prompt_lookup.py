@@ -28,8 +28,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from coderd.engine.base import CancelToken, FimPrompt, GenerationLimits
-from coderd.engine.llama_engine import EngineOptions, LlamaEngine
-from coderd.engine.lookup import PromptLookup
+from coderd.engine.llama.engine import EngineOptions, LlamaEngine
+from coderd.engine.llama.lookup import PromptLookup
 
 ROOT = Path(__file__).resolve().parents[1]
 STDLIB_MODULES = ("argparse.py", "textwrap.py", "dataclasses.py", "shutil.py", "csv.py",
@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", type=Path, help="GGUF (default: the starter model)")
     p.add_argument("--synthetic", action="store_true",
-                   help="the random-weight 1.3B (coderd.synthetic, Q4_K_M) instead")
+                   help="the random-weight 1.3B (coderd.testing.synthetic, Q4_K_M) instead")
     p.add_argument("--prompts", type=int, default=12, help="prompts from real files")
     p.add_argument("--reps", type=int, default=1)
     p.add_argument("--tokens", type=int, default=64)
@@ -310,13 +310,13 @@ def main(argv: list[str] | None = None) -> int:
                    "relative to a 1-token one, e.g. 1.6,1.95 (another model's, measured)")
     args = p.parse_args(argv)
     if args.synthetic:
-        from coderd.synthetic import cached_model
+        from coderd.testing.synthetic import cached_model
 
         path = cached_model("1.3b", quant="Q4_K_M")
     elif args.model:
         path = args.model
     else:
-        from coderd.engine.loader import starter_model_path
+        from coderd.models.loader import starter_model_path
 
         path = starter_model_path()
     engine = LlamaEngine(path, EngineOptions(threads=args.threads, n_ctx=2048))

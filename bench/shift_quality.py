@@ -40,8 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
-from coderd.engine.kv_plan import CacheState, PromptLayout, common_prefix_length, plan_reuse
-from coderd.engine.llama_engine import EngineOptions, LlamaEngine
+from coderd.engine.llama.kv_plan import CacheState, PromptLayout, common_prefix_length, plan_reuse
+from coderd.engine.llama.engine import EngineOptions, LlamaEngine
 
 ROOT = Path(__file__).resolve().parents[1]
 STDLIB_MODULES = (
@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     path = args.model
     if path is None:
-        from coderd.engine.loader import starter_model_path
+        from coderd.models.loader import starter_model_path
 
         path = starter_model_path()
         if path is None:

@@ -15,7 +15,7 @@ import sys
 from typing import TYPE_CHECKING, Sequence
 
 if TYPE_CHECKING:  # the relay (`coderd lsp`) stays light: no engine, no index in its process
-    from coderd.service import EngineFactory
+    from coderd.completion.service import EngineFactory
 
 
 def add_server_commands(engine_factory: "EngineFactory | None" = None,
@@ -48,23 +48,23 @@ def add_server_commands(engine_factory: "EngineFactory | None" = None,
 
 def run_lsp(args, engine_factory: "EngineFactory | None", daemon_command: list[str] | None) -> int:
     if args.standalone:
-        from .server import run_stdio
+        from lsp.server.app import run_stdio
 
         if engine_factory is None:
             run_stdio()
         else:
             run_stdio(engine_factory)
         return 0
-    from .proxy import default_daemon_command, run_relay
+    from lsp.process.relay import default_daemon_command, run_relay
 
     return run_relay(daemon_command or default_daemon_command())
 
 
 def run_serve(args, engine_factory: "EngineFactory | None") -> int:
-    from .daemon import run_daemon
+    from lsp.process.daemon import run_daemon
 
     if engine_factory is None:
-        from coderd.engine.loader import load_engine
+        from coderd.models.loader import load_engine
 
         engine_factory = load_engine
     init_options = json.loads(args.init_options) if args.init_options else None
@@ -77,10 +77,10 @@ def main(argv: Sequence[str] | None = None, engine_factory: "EngineFactory | Non
     if args[:1] == ["lsp"] and set(args[1:]) <= {"--stdio"}:
         # What editors start, once per editor: skip the CLI, whose imports (llama.cpp, the
         # parsers) would cost every relay ~25 MB it never uses.
-        from .proxy import default_daemon_command, run_relay
+        from lsp.process.relay import default_daemon_command, run_relay
 
         return run_relay(daemon_command or default_daemon_command())
-    from coderd.cli import main as cli_main
+    from coderd.cli.main import main as cli_main
 
     return cli_main(args, extra=[add_server_commands(engine_factory, daemon_command)])
 

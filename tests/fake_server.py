@@ -6,7 +6,7 @@ commands as the `coderd` script (the relay starts this file's `serve` as its dae
 
 import sys
 
-from coderd.engine.fake import ScriptedEngine
+from coderd.testing.fake_engine import ScriptedEngine
 from lsp.entry import main
 
 if __name__ == "__main__":

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .index import WorkspaceIndex
-from .pack import PackedContext, RepoFormat, pack, read_file, select_members
-from .recent import RecentRegions
-from .retrieve import is_type, retrieve, usage_of
+from coderd.context.index.workspace import WorkspaceIndex
+from coderd.context.pack.block import PackedContext, RepoFormat, pack, read_file, select_members
+from coderd.context.retrieve.recent import RecentRegions
+from coderd.context.retrieve.candidates import is_type, retrieve, usage_of
 
 MAX_TEXTS = 256
 MAX_TOKENIZED = 8192

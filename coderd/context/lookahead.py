@@ -21,7 +21,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Callable
 
-from .recent import first_difference
+from coderd.context.retrieve.recent import first_difference
 
 log = logging.getLogger(__name__)
 

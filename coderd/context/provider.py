@@ -23,13 +23,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from ..config import ContextSettings
-from .builder import ContextBuilder
-from .pack import PackedContext, RepoFormat
-from .recent import RecentRegions
-from .registry import BuildListener, IndexRegistry
-from .index import WorkspaceIndex
-from .lookahead import BUILD_LOCK, LookAhead
+from coderd.config.settings import ContextSettings
+from coderd.context.builder import ContextBuilder
+from coderd.context.pack.block import PackedContext, RepoFormat
+from coderd.context.retrieve.recent import RecentRegions
+from coderd.context.index.registry import BuildListener, IndexRegistry
+from coderd.context.index.workspace import WorkspaceIndex
+from coderd.context.lookahead import BUILD_LOCK, LookAhead
 
 log = logging.getLogger(__name__)
 

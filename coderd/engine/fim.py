@@ -17,9 +17,9 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from .base import FimPrompt
-from .kv_plan import PromptLayout
-from .llama_runtime import LlamaModel
+from coderd.engine.base import FimPrompt
+from coderd.engine.llama.kv_plan import PromptLayout
+from coderd.engine.llama.runtime import LlamaModel
 
 DEEPSEEK_FIM_TEXT = ("<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>")
 # tokenizer.ggml.pre values llama.cpp uses for the DeepSeek families.

@@ -6,7 +6,7 @@ produced it.
 
 from __future__ import annotations
 
-from .base import GenerationLimits
+from coderd.engine.base import GenerationLimits
 
 
 def budget_cut(text: str, previous_len: int, overrun_s: float,

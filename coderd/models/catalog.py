@@ -13,7 +13,7 @@ from pathlib import Path
 
 from xdg_base_dirs import xdg_config_home
 
-from ..config import tomllib
+from coderd.config.settings import tomllib
 
 UNKNOWN = "unknown"
 

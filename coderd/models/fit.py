@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..hardware import physical_cores, resolve_threads
-from .catalog import Catalog, Entry
-from .gguf_meta import GGUFHeader
+from coderd.system.hardware import physical_cores, resolve_threads
+from coderd.models.catalog import Catalog, Entry
+from coderd.models.gguf_meta import GGUFHeader
 
 GiB = 2**30
 MiB = 2**20

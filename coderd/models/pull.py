@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .. import paths
-from . import store
-from .catalog import Entry
-from .gguf_meta import GGUFError, check_complete, read_header
+from coderd.system import paths
+from coderd.models import store
+from coderd.models.catalog import Entry
+from coderd.models.gguf_meta import GGUFError, check_complete, read_header
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 DISK_MARGIN = 64 * 2**20  # the manifest, the log, a little room

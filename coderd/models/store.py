@@ -14,7 +14,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .. import paths
+from coderd.system import paths
 
 MANIFEST = "manifest.json"
 PARTIAL_DIR = ".partial"

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..engine.fim import DEEPSEEK_PRE_TOKENIZERS, inspect_vocab
-from .fit import Shape
-from .gguf_meta import GGUFError, GGUFHeader, check_complete, read_header
+from coderd.engine.fim import DEEPSEEK_PRE_TOKENIZERS, inspect_vocab
+from coderd.models.fit import Shape
+from coderd.models.gguf_meta import GGUFError, GGUFHeader, check_complete, read_header
 
 FIM_ID_KEYS = (
     "tokenizer.ggml.fim_pre_token_id", "tokenizer.ggml.fim_suf_token_id",
@@ -67,7 +67,7 @@ def fim_claim(header: GGUFHeader, name: str) -> str | None:
 
 def validate(path: Path) -> ModelReport:
     """Check a GGUF; InvalidModel says what is wrong and what to do."""
-    from ..engine.llama_runtime import LlamaModel  # loads llama.cpp: only when validating
+    from coderd.engine.llama.runtime import LlamaModel  # loads llama.cpp: only when validating
 
     path = Path(path)
     if not path.is_file():

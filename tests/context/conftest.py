@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from ctx_helpers import DEADLINE_S
 
-from coderd.context.index import WorkspaceIndex
-from coderd.context.watch import WorkspaceWatcher
+from coderd.context.index.workspace import WorkspaceIndex
+from coderd.context.index.watch import WorkspaceWatcher
 
 
 @pytest.fixture
@@ -29,6 +29,6 @@ def watched(tmp_path: Path) -> Iterator[tuple[Path, WorkspaceIndex, WorkspaceWat
 @pytest.fixture(scope="session")
 def repo_model_path(synthetic_cache_dir: Path) -> Path:
     """Tiny FIM model with Qwen2.5-Coder's repository tokens (`<|repo_name|>`, `<|file_sep|>`)."""
-    from coderd.synthetic import cached_model
+    from coderd.testing.synthetic import cached_model
 
     return cached_model("tiny", cache_dir=synthetic_cache_dir, repo_tokens=True)

@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from coderd.context.index import WorkspaceIndex
-from coderd.context.watch import WorkspaceWatcher
+from coderd.context.index.workspace import WorkspaceIndex
+from coderd.context.index.watch import WorkspaceWatcher
 
 # Generous: the suite must pass on a loaded 2-core machine. Waits end as soon as the condition
 # holds, so the deadline costs nothing when things are fast.

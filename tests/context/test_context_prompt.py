@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from coderd.config import ContextSettings
+from coderd.config.settings import ContextSettings
 from coderd.context.provider import ContextProvider
 
 GEOMETRY = '''"""Shapes."""
@@ -180,7 +180,7 @@ def coderd(tmp_path: Path, *args: str) -> str:
 def shown_and_sent(tmp_path: Path, model: Path) -> tuple[dict, dict, str]:
     """`coderd context --json` and `coderd complete --json` at the cursor, and the prompt the
     engine evaluated (its ids, markers as their texts)."""
-    from coderd.engine.llama_runtime import LlamaModel
+    from coderd.engine.llama.runtime import LlamaModel
 
     root = workspace(tmp_path)
     where = [f"{root / 'pkg' / 'main.py'}:{LINE}:{COLUMN}", "--model", str(model),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from coderd.context.extract import Definition, Import, extract
-from coderd.context.languages import LANGUAGES, language_for_path, ts_query
+from coderd.context.index.extract import Definition, Import, extract
+from coderd.context.index.languages import LANGUAGES, language_for_path, ts_query
 
 
 def defs(source: str, language: str) -> dict[str, Definition]:

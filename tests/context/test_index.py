@@ -8,10 +8,10 @@ from pathlib import Path
 
 from ctx_helpers import DEADLINE_S, names, wait_for, write
 
-from coderd.context import extract as extract_module
-from coderd.context import index as index_module
-from coderd.context.index import WorkspaceIndex
-from coderd.context.registry import IndexRegistry
+from coderd.context.index import extract as extract_module
+from coderd.context.index import workspace as index_module
+from coderd.context.index.workspace import WorkspaceIndex
+from coderd.context.index.registry import IndexRegistry
 
 
 def test_lookup_and_stats(tmp_path: Path) -> None:

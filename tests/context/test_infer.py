@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from coderd.config import ContextSettings
-from coderd.context import infer
-from coderd.context.index import WorkspaceIndex
+from coderd.config.settings import ContextSettings
+from coderd.context.retrieve import infer
+from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.provider import ContextProvider
-from coderd.context.typenames import normalize_type
+from coderd.context.retrieve.typenames import normalize_type
 
 
 def words(text: str) -> list[str]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from coderd.config import ContextSettings
+from coderd.config.settings import ContextSettings
 from coderd.context.lookahead import edit_position
 from coderd.context.provider import ContextProvider
-from coderd.context.registry import IndexRegistry
+from coderd.context.index.registry import IndexRegistry
 
 GEOMETRY = "class Rectangle:\n    def area(self):\n        return 1\n\n\ndef scale(r, k):\n    return r\n"
 MAIN = "from .geometry import Rectangle, scale\n\n\ndef go():\n    r = Rectangle()\n    x = \n"

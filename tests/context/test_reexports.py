@@ -11,8 +11,8 @@ from pathlib import Path
 
 from ctx_helpers import write
 
-from coderd.context.index import WorkspaceIndex
-from coderd.context.scope import named_definitions
+from coderd.context.index.workspace import WorkspaceIndex
+from coderd.context.retrieve.scope import named_definitions
 
 BARREL = "export * from './first';\nexport * from './editing';\nexport * from './last';\n"
 FIRST = "export function first(): number {\n  return 1;\n}\n"

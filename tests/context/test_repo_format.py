@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from coderd.config import load_settings
+from coderd.config.settings import load_settings
 from coderd.context.provider import ContextProvider
 from coderd.engine.fim import REPO_TOKEN_STANDIN, RepoMarkers
-from coderd.service import CompletionService, DocumentSnapshot
+from coderd.completion.service import CompletionService, DocumentSnapshot
 
 # a.py holds the marker text itself, as a string a repository tool might well contain.
 A_PY = 'def helper():\n    return "<|file_sep|>pkg/main.py\\n"\n'
@@ -26,7 +26,7 @@ def workspace(tmp_path: Path, a_py: str = A_PY) -> Path:
 
 @functools.cache
 def vocabulary(model: Path):
-    from coderd.engine.llama_runtime import LlamaModel
+    from coderd.engine.llama.runtime import LlamaModel
 
     return LlamaModel(model, gpu_layers=0, vocab_only=True)
 
@@ -34,7 +34,7 @@ def vocabulary(model: Path):
 def complete(model: Path, root: Path, tmp_path: Path, texts: list[str]):
     """One outcome per text of pkg/main.py (cursor at its end), the model's ModelInfo, and its
     tokenizer (special tokens off, as the engine's)."""
-    from coderd.engine.llama_engine import EngineOptions, LlamaEngine
+    from coderd.engine.llama.engine import EngineOptions, LlamaEngine
 
     settings = load_settings(environ={
         "XDG_CONFIG_HOME": str(tmp_path), "CODERD_COMPLETION_LATENCY_TARGET_MS": "0",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from coderd.config import ContextSettings
-from coderd.context.index import WorkspaceIndex
-from coderd.context.pack import RepoFormat
+from coderd.config.settings import ContextSettings
+from coderd.context.index.workspace import WorkspaceIndex
+from coderd.context.pack.block import RepoFormat
 from coderd.context.provider import ContextProvider
-from coderd.context.recent import RecentRegions, first_difference
-from coderd.context.resolve import resolve_import
-from coderd.context.retrieve import retrieve, usage_of
+from coderd.context.retrieve.recent import RecentRegions, first_difference
+from coderd.context.retrieve.resolve import resolve_import
+from coderd.context.retrieve.candidates import retrieve, usage_of
 
 
 def words(text: str) -> list[str]:

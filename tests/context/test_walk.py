@@ -6,8 +6,8 @@ from pathlib import Path
 
 from ctx_helpers import write
 
-from coderd.context.index import WorkspaceIndex
-from coderd.context.walk import WalkOptions, WorkspaceRules, is_secret_name, walk
+from coderd.context.index.workspace import WorkspaceIndex
+from coderd.context.index.walk import WalkOptions, WorkspaceRules, is_secret_name, walk
 
 
 def indexed(root: Path, options: WalkOptions | None = None) -> set[str]:
@@ -90,8 +90,8 @@ def test_secret_names() -> None:
 
 
 def test_index_stops_growing_at_max_files(tmp_path):
-    from coderd.context.index import WorkspaceIndex
-    from coderd.context.walk import WalkOptions
+    from coderd.context.index.workspace import WorkspaceIndex
+    from coderd.context.index.walk import WalkOptions
 
     for i in range(12):
         (tmp_path / f"m{i:02d}.py").write_text(f"def f{i}():\n    return {i}\n")

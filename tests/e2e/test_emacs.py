@@ -116,7 +116,7 @@ def test_fails_when_the_server_suggests_something_else(tmp_path, eglot_ok):
 
 
 def test_real_engine_round_trip(tmp_path, tmp_path_factory, emacs_ok):
-    from coderd.synthetic import cached_model
+    from coderd.testing.synthetic import cached_model
 
     model = cached_model("tiny", cache_dir=tmp_path_factory.mktemp("models"))
     proc = run_ert(tmp_path, "(tag real)", script=None,

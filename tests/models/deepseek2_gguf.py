@@ -22,7 +22,7 @@ CTX_TRAIN = 163840
 def build(path: Path, *, mla: bool) -> Path:
     import gguf
 
-    from coderd import synthetic_vocab
+    from coderd.testing import synthetic_vocab
 
     tokens, types, merges, ids = synthetic_vocab.build_vocab(fim=True)
     n_vocab = len(tokens)

@@ -33,7 +33,7 @@ kv_bytes_per_token = 512
 
 def cli(*argv: str) -> int:
     """`coderd ARGV` in this process (monkeypatches apply); output via capsys."""
-    from coderd.cli import main
+    from coderd.cli.main import main
 
     return main(list(argv))
 

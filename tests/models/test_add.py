@@ -12,7 +12,7 @@ from model_helpers import cli, cli_subprocess
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory) -> dict[str, Path]:
-    from coderd.synthetic import cached_model
+    from coderd.testing.synthetic import cached_model
 
     cache = tmp_path_factory.mktemp("tiny-models")
     return {
@@ -39,8 +39,8 @@ def test_add_copies_a_valid_gguf_and_makes_it_the_default(home, models, capsys):
     m = manifest(home)
     assert m["default"] == key and m["models"][key]["linked"] is False and m["models"][key]["sha256"]
 
-    from coderd.config import load_settings
-    from coderd.engine.loader import resolve_model_path
+    from coderd.config.settings import load_settings
+    from coderd.models.loader import resolve_model_path
 
     assert resolve_model_path(load_settings().settings) == copy
 
@@ -114,11 +114,11 @@ def test_list_and_doctor_show_the_recommendation(home, models):
 
 
 def test_loading_refuses_a_model_that_cannot_fit(home, models, monkeypatch):
-    from coderd.config import load_settings
+    from coderd.config.settings import load_settings
     from coderd.engine.base import EngineError
-    from coderd.engine.loader import load_engine
+    from coderd.models.loader import load_engine
 
     monkeypatch.setenv("CODERD_MODEL_PATH", str(models["fim"]))
-    monkeypatch.setattr("coderd.hardware.available_memory_bytes", lambda: 100 * 2**20)
+    monkeypatch.setattr("coderd.system.hardware.available_memory_bytes", lambda: 100 * 2**20)
     with pytest.raises(EngineError, match="will not fit this machine: needs about"):
         load_engine(load_settings().settings)

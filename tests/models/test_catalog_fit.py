@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from coderd.engine.loader import default_model_file
-from coderd.hardware import build_features
+from coderd.models.loader import default_model_file
+from coderd.system.hardware import build_features
 from coderd.models.catalog import load_catalog
 from coderd.models.fit import GiB, MIN_CTX, Shape, plan, recommend
 

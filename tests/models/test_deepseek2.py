@@ -33,7 +33,7 @@ def test_kv_cache_size_and_kind_come_from_the_header(files):
 
 @pytest.mark.parametrize("kind", ["legacy", "mla"])
 def test_deepseek2_loads_with_a_bounded_context(files, kind):
-    from coderd.engine.llama_engine import EngineOptions, LlamaEngine
+    from coderd.engine.llama.engine import EngineOptions, LlamaEngine
 
     engine = LlamaEngine(files[kind], EngineOptions(n_ctx=512, threads=1, gpu_layers=0))
     try:

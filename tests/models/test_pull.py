@@ -14,7 +14,7 @@ from model_helpers import FILE, KEY, REPO, cli, cli_subprocess, write_user_catal
 
 @pytest.fixture(scope="module")
 def gguf_bytes(tmp_path_factory) -> bytes:
-    from coderd.synthetic import cached_model
+    from coderd.testing.synthetic import cached_model
 
     data = cached_model("tiny", cache_dir=tmp_path_factory.mktemp("tiny")).read_bytes()
     # Over huggingface_hub's 10 MB read chunk, so a dropped connection leaves a part on disk to
@@ -141,7 +141,7 @@ def test_disk_full_is_refused_before_downloading(hub, home, gguf_bytes, monkeypa
 
 
 def test_a_model_that_cannot_fit_is_refused(hub, home, monkeypatch, capsys):
-    monkeypatch.setattr("coderd.hardware.available_memory_bytes", lambda: 2 * 2**30)
+    monkeypatch.setattr("coderd.system.hardware.available_memory_bytes", lambda: 2 * 2**30)
     assert cli("models", "pull", "deepseek-coder-33b-base:Q8_0") == 1
     err = capsys.readouterr().err
     assert "will not fit this machine" in err and "only 2.0 GiB" in err

@@ -1,0 +1,1 @@
+"""The `coderd` commands: complete, doctor, bench, context, models."""

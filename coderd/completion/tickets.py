@@ -1,0 +1,51 @@
+"""What crosses between request handlers and the worker: snapshots in, outcomes out."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from coderd.engine.base import CancelToken, RequestStats
+
+
+@dataclass(frozen=True)
+class DocumentSnapshot:
+    """An immutable copy of what the handler saw: the worker never reads live state."""
+
+    key: str  # the document URI: the unit of supersession and of the prefix anchor
+    text: str
+    offset: int  # cursor, in code points into `text`
+    language_id: str = ""
+    candidates: int = 1  # more when the user asked explicitly (to cycle through them)
+    path: str | None = None  # the file on disk, when the document is one: for repository context
+    session: str = ""  # the editor connection (daemon mode): its context, KV slot and turn
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    id: str  # for the editor's shown / accepted / rejected reports (feedback.py)
+    text: str
+
+
+@dataclass
+class Outcome:
+    text: str = ""  # the best suggestion ("" for none); `suggestions` has all of them
+    suggestions: tuple[Suggestion, ...] = ()
+    status: str = "ok"  # ok, cancelled, no_model, error
+    message: str = ""
+    stats: RequestStats | None = None
+    prompt_ids: tuple[int, ...] = ()
+    pieces: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    prefix_text: str = ""
+    suffix_text: str = ""
+    mode: str = ""
+    context_chunks: tuple[dict, ...] = ()  # what repository context went in: path, lines, source, tokens
+    context_text: str = ""
+
+
+@dataclass
+class Ticket:
+    snapshot: DocumentSnapshot
+    cancel: CancelToken = field(default_factory=CancelToken)
+    future: Future = field(default_factory=Future)
+    debounce_s: float = 0.0  # from the typing rhythm when it was submitted

@@ -1,0 +1,1 @@
+"""Settings: one typed tree (schema.py) and where its values come from (settings.py)."""

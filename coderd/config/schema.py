@@ -1,0 +1,377 @@
+"""The settings tree: sections, keys, defaults, documentation and bounds.
+
+Each setting is a field of a frozen dataclass whose metadata carries its
+documentation and its limits, so that one generic validator (`check_value`)
+checks every key and `default_config_toml` renders the documented defaults.
+Loading from files, initializationOptions and the environment is in
+`coderd.config.settings`; this module knows nothing about sources.
+
+To add a setting: add a `setting(...)` field to a section below. Types in use are
+int, float, bool, str and tuple[str, ...] (a TOML array of strings).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import textwrap
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+ENV_PREFIX = "CODERD_"
+
+
+def setting(
+    default: Any,
+    doc: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    rejected: Mapping[Any, str] | None = None,
+) -> Any:
+    """A dataclass field whose metadata documents and bounds one setting.
+
+    `default` must be immutable (the dataclasses are frozen and shared). `rejected`
+    maps particular values to the reason they are refused; it is checked before the
+    bounds so that the user reads the reason, not just a range.
+    """
+    metadata = {"doc": doc, "minimum": minimum, "maximum": maximum,
+                "choices": choices, "rejected": dict(rejected or {})}
+    return field(default=default, metadata=metadata)
+
+
+KV_CACHE_TYPES = ("f16", "q8_0", "q4_0")
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """[model]: which GGUF file to load and how llama.cpp runs it."""
+
+    path: str = setting(
+        "", 'GGUF file to load; "" = the default model (the first *.gguf in '
+        "$XDG_DATA_HOME/coderd/models, else the starter model if installed)")
+    n_ctx: int = setting(
+        2048, "context positions (prompt + suggestion) the model is given",
+        minimum=256, maximum=1_048_576,
+        rejected={0: 'llama.cpp reads 0 as "the model\'s training context", 163,840 positions '
+                     "for DeepSeek-Coder-V2-Lite, far more memory than completion needs"})
+    threads: int = setting(
+        0, "CPU threads for decoding; 0 = the number of physical cores", minimum=0, maximum=1024)
+    gpu_layers: int = setting(
+        -1, "layers offloaded to the GPU; -1 = all when the llama.cpp build can offload, else 0",
+        minimum=-1, maximum=10_000)
+    batch: int = setting(
+        512, "llama.cpp's batch: the most tokens per llama_decode call", minimum=8, maximum=8192)
+    prompt_chunk: int = setting(
+        0, "tokens per llama_decode call while evaluating a prompt (a key cancelling the "
+        "request waits for the chunk in progress, which stays in the KV cache); 0 = 32 on a "
+        "CPU, model.batch with GPU offload", minimum=0, maximum=8192)
+    kv_cache_type: str = setting(
+        "f16", "KV cache type: f16, or q8_0 / q4_0 for about 1/2 / 1/4 of its memory (quantised "
+        "caches need flash attention, which coderd then turns on, and a head size that is a "
+        "multiple of 32; on a CPU they decode a little slower)", choices=KV_CACHE_TYPES)
+
+
+@dataclass(frozen=True)
+class CompletionSettings:
+    """[completion]: how much context goes in and how much text comes out."""
+
+    max_tokens: int = setting(
+        64, "most tokens generated per suggestion", minimum=1, maximum=4096)
+    latency_target_ms: int = setting(
+        1000, "size the prompt for this machine: prefix, suffix and context budgets shrink (in "
+        "proportion, never below 128/16/0 tokens) until a typical suggestion (16 tokens) takes "
+        "about this long at the measured speed; the budgets below are the upper bounds; "
+        "0 = use them as they are", minimum=0, maximum=600_000)
+    prefix_tokens: int = setting(
+        384, "budget for the text before the cursor, in model tokens",
+        minimum=16, maximum=1_000_000)
+    suffix_tokens: int = setting(
+        64, "budget for the text after the cursor, in model tokens (kept short: it is "
+        "re-evaluated whenever its KV cache cannot be shifted)", minimum=0, maximum=1_000_000)
+    time_budget_ms: int = setting(
+        1500, "once this many milliseconds went into generating, stop at the end of the line "
+        "being written (cut anyway after twice as long); prompt evaluation is not counted "
+        "(a stale request is cancelled instead)",
+        minimum=50, maximum=600_000)
+    max_lines: int = setting(
+        12, "most lines in a multi-line suggestion", minimum=1, maximum=1000)
+    reuse_suffix_kv: bool = setting(
+        True, "keep the suffix's KV cache across keystrokes (shifted) instead of re-evaluating it")
+    suffix_refresh_tokens: int = setting(
+        16, "re-evaluate the suffix anyway once this many prefix tokens changed since it was "
+        "evaluated (measured: at 32 the first suggested token was right less often; "
+        "bench/README.md)", minimum=0, maximum=1_000_000)
+    prompt_lookup: bool = setting(
+        False, "draft the next tokens by copying what followed the same words earlier in the "
+        "prompt, and check the draft in the same step (output unchanged; see bench/README.md "
+        "for when it pays)")
+    stop: tuple[str, ...] = setting((), "extra stop strings")
+    debounce_ms_max: int = setting(
+        150, "while keys come fast, wait up to this long after evaluating the prompt before "
+        "decoding (1.5x the usual gap between keys), so a burst does not start decodes that the "
+        "next key cancels; 0 turns it off", minimum=0, maximum=2000)
+    speculate: bool = setting(
+        True, "when idle after a suggestion, compute what follows it if accepted (whole, and its "
+        "first line), so that accepting is answered at once")
+    candidates: int = setting(
+        3, "suggestions computed when the user asks for one (Invoked trigger, e.g. to cycle); "
+        "typing gets one", minimum=1, maximum=10)
+
+
+@dataclass(frozen=True)
+class ContextSettings:
+    """[context]: definitions from other files of the workspace, placed before the prefix."""
+
+    enabled: bool = setting(True, "add repository context from the workspace index")
+    budget_tokens: int = setting(
+        256, "budget for repository context, in model tokens (it is cached across keystrokes, "
+        "but every token of it slows decoding a little)", minimum=0, maximum=1_000_000)
+    nearby_lines: int = setting(
+        30, "lines above the cursor whose identifiers are looked up in the index",
+        minimum=0, maximum=10_000)
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    """[daemon]: the process that holds the model for all of a user's editors (`coderd serve`)."""
+
+    sessions: int = setting(
+        3, "editor connections that keep a KV cache of their own in the shared model; one more "
+        "takes the cache of the least recently served", minimum=1, maximum=16)
+    idle_timeout_s: int = setting(
+        600, "the daemon exits this many seconds after its last editor disconnected (the next "
+        "`coderd lsp` starts it again)", minimum=1, maximum=604_800)
+
+
+@dataclass(frozen=True)
+class RemoteSettings:
+    """[remote]: a completion server instead of the local model (opt-in: the prompt leaves
+    this machine). The API key is never a setting: it is read from the environment."""
+
+    enabled: bool = setting(
+        False, "send completion prompts (code around the cursor, repository context) to "
+        "remote.url instead of running the local model")
+    url: str = setting(
+        "http://127.0.0.1:8080", "the server's base URL, to which /v1/completions is appended "
+        "(/completions when it has a path: .../v1, https://api.deepseek.com/beta); a URL ending "
+        "in /completions is used as is, one ending in /infill speaks llama-server's FIM API")
+    model: str = setting(
+        "", 'model name sent with each request; "" sends none (a local server\'s own model); '
+        'the DeepSeek API takes "deepseek-chat"')
+    api_key_env: str = setting(
+        "CODERD_API_KEY", "the environment variable that holds the API key (sent as "
+        '"Authorization: Bearer"); while it is unset, no key is sent')
+    timeout_ms: int = setting(
+        10_000, "most milliseconds to connect and receive the first token (generation is then "
+        "bounded by completion.time_budget_ms)", minimum=100, maximum=600_000)
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    """[network]: whether coderd may use the network at all."""
+
+    offline: bool = setting(
+        False, "never use the network: [remote] is ignored (the local model runs, and the editor "
+        "is told why once) and `coderd models pull` refuses without making a request")
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """[log]: what goes to the log file."""
+
+    level: str = setting("info", "log level: " + ", ".join(LOG_LEVELS), choices=LOG_LEVELS)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole settings tree; each attribute is one [section] of the TOML file."""
+
+    model: ModelSettings = field(default_factory=ModelSettings)
+    completion: CompletionSettings = field(default_factory=CompletionSettings)
+    context: ContextSettings = field(default_factory=ContextSettings)
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    remote: RemoteSettings = field(default_factory=RemoteSettings)
+    network: NetworkSettings = field(default_factory=NetworkSettings)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """Everything the loader and validator need to know about one key."""
+
+    section: str
+    key: str
+    type: Any  # int, float, bool, str or tuple[str, ...]
+    default: Any
+    doc: str
+    minimum: float | None
+    maximum: float | None
+    choices: tuple[str, ...] | None
+    rejected: Mapping[Any, str]
+
+    @property
+    def dotted(self) -> str:
+        return f"{self.section}.{self.key}"
+
+    @property
+    def env_var(self) -> str:
+        return f"{ENV_PREFIX}{self.section}_{self.key}".upper()
+
+
+def section_classes() -> dict[str, type]:
+    """Section name -> its dataclass, in file order."""
+    hints = typing.get_type_hints(Settings)
+    return {f.name: hints[f.name] for f in dataclasses.fields(Settings)}
+
+
+def field_specs() -> dict[str, dict[str, FieldSpec]]:
+    """Section name -> key -> FieldSpec, in declaration order."""
+    specs: dict[str, dict[str, FieldSpec]] = {}
+    for section, cls in section_classes().items():
+        hints = typing.get_type_hints(cls)
+        specs[section] = {
+            # metadata's keys are exactly FieldSpec's remaining fields (see `setting`)
+            f.name: FieldSpec(section, f.name, hints[f.name], f.default, **f.metadata)
+            for f in dataclasses.fields(cls)
+        }
+    return specs
+
+
+def describe_value(value: Any) -> str:
+    """A value as the user would write it in TOML or JSON: "lots", 2.5, true, ["a"]."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _type_error(expected: type) -> str:
+    return {
+        bool: "expected true or false",
+        int: "expected an integer",
+        float: "expected a number",
+        str: "expected a string",
+    }.get(expected, "expected a list of strings")
+
+
+def check_value(spec: FieldSpec, value: Any) -> tuple[Any, str | None]:
+    """Validate `value` for `spec`: (the value to store, None) or (None, what is wrong).
+
+    Type rules: bool is never an int (True == 1 in Python, not in TOML); a float is
+    not accepted for an int field (2.5 tokens has no meaning, and silently rounding
+    hides typos); an int is accepted for a float field; lists become tuples.
+    """
+    expected = spec.type
+    if expected is bool:
+        ok = isinstance(value, bool)
+    elif expected is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif expected is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif expected is str:
+        ok = isinstance(value, str)
+    else:  # tuple[str, ...]
+        ok = isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+        value = tuple(value) if ok else value
+    if not ok:
+        return None, f"{_type_error(expected)}, got {describe_value(value)}"
+    if value in spec.rejected and not isinstance(value, bool):
+        return None, f"{describe_value(value)} is not allowed: {spec.rejected[value]}"
+    if spec.choices is not None:
+        # Case-insensitive because CODERD_LOG_LEVEL=DEBUG is what people type.
+        if value.lower() not in spec.choices:
+            allowed = ", ".join(spec.choices)
+            return None, f"expected one of {allowed}, got {describe_value(value)}"
+        value = value.lower()
+    too_small = spec.minimum is not None and value < spec.minimum
+    too_large = spec.maximum is not None and value > spec.maximum
+    if too_small or too_large:
+        return None, f"expected {_bounds_text(spec)}, got {describe_value(value)}"
+    return value, None
+
+
+def _bounds_text(spec: FieldSpec) -> str:
+    if spec.minimum is not None and spec.maximum is not None:
+        return f"{spec.minimum} to {spec.maximum}"
+    if spec.minimum is not None:
+        return f"at least {spec.minimum}"
+    return f"at most {spec.maximum}"
+
+
+def settings_as_dict(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Plain JSON-ready dicts ({"model": {"path": ...}, ...}); tuples become lists."""
+    result: dict[str, dict[str, Any]] = {}
+    for section_field in dataclasses.fields(settings):
+        section = getattr(settings, section_field.name)
+        result[section_field.name] = {
+            f.name: list(value) if isinstance(value := getattr(section, f.name), tuple) else value
+            for f in dataclasses.fields(section)
+        }
+    return result
+
+
+_TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+_FALSE_WORDS = frozenset({"false", "0", "no", "off"})
+
+
+def parse_env_text(spec: FieldSpec, text: str) -> tuple[Any, str | None]:
+    """Turn an environment string into a value of the key's type (bounds are checked later)."""
+    stripped = text.strip()
+    try:
+        if spec.type is bool:
+            if stripped.lower() in _TRUE_WORDS | _FALSE_WORDS:
+                return stripped.lower() in _TRUE_WORDS, None
+            return None, f"expected true/false/1/0/yes/no/on/off, got {describe_value(text)}"
+        if spec.type is int:
+            return int(stripped), None
+        if spec.type is float:
+            return float(stripped), None
+    except ValueError:
+        kind = "an integer" if spec.type is int else "a number"
+        return None, f"expected {kind}, got {describe_value(text)}"
+    if spec.type is str:
+        return text, None
+    return tuple(item.strip() for item in text.split(",") if item.strip()), None
+
+
+def toml_value(value: Any) -> str:
+    """Render a setting's value as TOML (JSON string escapes are valid TOML)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return "[" + ", ".join(toml_value(item) for item in value) + "]"
+
+
+def default_config_toml() -> str:
+    """The default settings as a commented TOML file that parses back to the defaults."""
+    lines = [
+        "# coderd settings. Every key is optional; these are the built-in defaults.",
+        "# File: $CODERD_CONFIG, else $XDG_CONFIG_HOME/coderd/config.toml.",
+        "# Precedence, lowest first: defaults < this file < the editor's",
+        "# initializationOptions < CODERD_<SECTION>_<KEY> environment variables.",
+    ]
+    for section, specs in field_specs().items():
+        lines += ["", f"[{section}]"]
+        for spec in specs.values():
+            bounded = spec.minimum is not None or spec.maximum is not None
+            limits = f"Range: {_bounds_text(spec)}. " if bounded else ""
+            paragraphs = [f"{spec.doc[0].upper()}{spec.doc[1:]}.",
+                          f"{limits}Environment: {spec.env_var}."]
+            paragraphs += [f"{toml_value(value)} is refused: {reason}."
+                           for value, reason in spec.rejected.items()]
+            for paragraph in paragraphs:
+                lines += textwrap.wrap(paragraph, 88, initial_indent="# ", subsequent_indent="# ",
+                                       break_long_words=False, break_on_hyphens=False)
+            lines += [f"{spec.key} = {toml_value(spec.default)}", ""]
+        lines.pop()  # no blank line before the next header's blank line
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""Packing: candidates rendered into the context block within its token budget."""

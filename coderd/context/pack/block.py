@@ -1,0 +1,214 @@
+"""Packing retrieved definitions into a token budget, in a model's repository format.
+
+DeepSeek Coder was trained on repositories as files concatenated in dependency order, each
+starting with a comment that holds its path. So each chunk here is `<comment> <path>` followed
+by the definitions taken from that file, files in the order the current file first refers to
+them, and the block ends with the current file's own path header, right before its prefix.
+
+Models with repository tokens (Qwen2.5-Coder: `<|repo_name|>`, `<|file_sep|>`) get
+`RepoFormat(file_sep=..., repo_name=...)` instead: `<|repo_name|>name\n` once, then
+`<|file_sep|>path\n` before each file, the current file's included. How it is picked: the
+engine finds the two tokens in the vocabulary at load (single control tokens only,
+`ModelInfo.repo_tokens`); the service then asks `context_for(..., repo_format=...)` for
+stand-in markers that `fim.RepoMarkers` turns into exactly those ids, so a file that spells
+`<|file_sep|>` stays plain text. Qwen puts that block before `<|fim_prefix|>`, where DeepSeek's
+goes right after `<｜fim▁begin｜>` (coderd/engine/fim.py's layout, `context_first`).
+
+What goes in: candidates come best first with a score (retrieve.py). Each enters in its
+smallest form (render.py: a signature, a type's header and first members); in the same order
+of scores, a member list grows by a few members at a time (GROW_STEP score units per step, at
+most MAX_SHARE of the budget), and bodies replace signatures only once every candidate had its
+turn. So at 256 tokens the context is a list of the signatures the cursor is most likely to
+use, and at 2,048 it also holds bodies.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from coderd.context.index.extract import Definition
+from coderd.context.index.languages import LANGUAGES, language_for_path
+from coderd.context.pack.render import MEMBER_SIGNATURES, forms
+from coderd.context.retrieve.candidates import Candidate, is_type
+
+MAX_CONSIDERED = 80  # candidates looked at, best first (bounds the tokenising)
+GROW_STEP = 0.5  # a member list grows to its form f when candidates scoring up to its own + 1.5 f came in
+CHARS_PER_TOKEN_MAX = 8
+MAX_SHARE = 0.6  # no candidate grows past this share of the budget
+
+
+@dataclass(frozen=True)
+class RepoFormat:
+    """Repository-token rendering (Qwen2.5-Coder style); None in pack() means DeepSeek's."""
+
+    file_sep: str = "<|file_sep|>"
+    repo_name: str | None = "<|repo_name|>"
+    name: str = ""  # the repository's name, after repo_name
+
+    def header(self, path: str) -> str:
+        return f"{self.file_sep}{path}\n"
+
+    def opening(self) -> str:
+        return f"{self.repo_name}{self.name}\n" if self.repo_name else ""
+
+
+@dataclass
+class PackedContext:
+    text: str  # the whole block, current-file header included
+    chunks: list[dict] = field(default_factory=list)  # path, lines, source, tokens: for --json
+
+
+def comment_for(path: str) -> str:
+    language = language_for_path(path)
+    return LANGUAGES[language].line_comment if language else "#"
+
+
+def select_members(members: list[Definition], used: dict[str, int] | None) -> list[Definition]:
+    """At most MEMBER_SIGNATURES members, those the current file uses (nearest use first) before
+    the others, shown in file order."""
+    if len(members) <= MEMBER_SIGNATURES:
+        return members
+    return sorted(rank_members(members, used)[:MEMBER_SIGNATURES], key=lambda m: m.start_line)
+
+
+def rank_members(members: list[Definition], used: dict[str, int] | None) -> list[Definition]:
+    """Those the current file uses first, nearest use first; then the others in file order."""
+    used = used or {}
+    return sorted(members, key=lambda m: (used.get(m.name, 99), m.start_line))
+
+
+def file_header(path: str, repo_format: RepoFormat | None = None) -> str:
+    return repo_format.header(path) if repo_format else f"{comment_for(path)} {path}\n"
+
+
+def pack(candidates: list[Candidate], *, current_path: str, read: Callable[[str], str | None],
+         members_of: Callable[[str, str], list[Definition]], tokenize: Callable[[str], list[int]],
+         budget: int, used_members: dict[str, int] | None = None,
+         repo_format: RepoFormat | None = None) -> PackedContext:
+    """Candidates in their smallest form (render.py), best first, and growing forms of the best
+    ones interleaved (`_grow_turn`), in order of score. Grouped per file in first-reference order, definitions in
+    file order."""
+    header = file_header(current_path, repo_format)
+    opening = repo_format.opening() if repo_format else ""
+    remaining = budget - len(tokenize(opening + header))
+    chosen: dict[str, list[list]] = {}  # path -> [[candidate, forms, form, cost, rank]]
+    items: dict[int, list] = {}
+    cache: dict[str, list[str] | None] = {}
+    turns = [(candidates[rank].score, rank, 0) for rank in range(min(len(candidates), MAX_CONSIDERED))]
+    heapq.heapify(turns)
+    while turns and remaining > 0:
+        _, rank, form = heapq.heappop(turns)
+        if form:  # grow an item already in
+            item = items[rank]
+            room = min(remaining, MAX_SHARE * budget - item[3]) + item[3]  # for the whole item
+            if _surely_over(item[1][form], int(room)):
+                continue  # a bigger form fits even less
+            extra = _cost(tokenize, item[1][form]) - _cost(tokenize, item[1][item[2]])
+            if extra <= remaining and item[3] + extra <= MAX_SHARE * budget:
+                remaining -= extra
+                item[2], item[3] = form, item[3] + extra
+            if form + 1 < len(item[1]):
+                heapq.heappush(turns, (_grow_turn(item[0], rank, form + 1), rank, form + 1))
+            continue
+        candidate = candidates[rank]
+        shapes, path = _shapes(candidate, cache, read, members_of, used_members, chosen), candidate.ref.path
+        if not shapes:
+            continue
+        if _surely_over(shapes[0], remaining):
+            continue
+        head = 0 if path in chosen else len(tokenize(file_header(path, repo_format)))
+        cost = _cost(tokenize, shapes[0]) + head
+        if cost <= remaining:
+            remaining -= cost
+            items[rank] = [candidate, shapes, 0, cost, rank]
+            chosen.setdefault(path, []).append(items[rank])
+            if len(shapes) > 1:
+                heapq.heappush(turns, (_grow_turn(candidate, rank, 1), rank, 1))
+    parts, chunks = [], []
+    for path, found in chosen.items():
+        found.sort(key=lambda item: item[0].ref.definition.start_line)
+        parts.append(file_header(path, repo_format) + "\n".join(i[1][i[2]] for i in found) + "\n\n")
+        for candidate, _, _, cost, _ in found:
+            d = candidate.ref.definition
+            end = min(d.end_line, len(cache[path] or ())) if d.kind == "window" else d.end_line
+            chunks.append({"path": path, "name": d.name, "lines": [d.start_line, end],
+                           "source": candidate.source, "tokens": cost})
+    return PackedContext(text=opening + "".join(parts) + header if budget > 0 else "", chunks=chunks)
+
+
+def _cost(tokenize: Callable[[str], list[int]], text: str) -> int:
+    """Tokens of `text` and its newline (one tokenizer call: llama.cpp's costs a fixed
+    fraction of a millisecond each, whatever the length; the caller memoises)."""
+    return len(tokenize(text + "\n"))
+
+
+def _surely_over(text: str, room: int) -> bool:
+    """Whether `text` cannot fit in `room` tokens, without tokenising it: code runs at three
+    to four characters a token, never more than CHARS_PER_TOKEN_MAX."""
+    return len(text) > room * CHARS_PER_TOKEN_MAX
+
+
+_split: OrderedDict[tuple, list[str]] = OrderedDict()
+_split_lock = threading.Lock()
+
+
+def _lines(path: str, text: str | None) -> list[str] | None:
+    """`text.splitlines()`, memoised: the same files come back request after request (a str
+    caches its hash, so the key costs nothing the second time)."""
+    if text is None:
+        return None
+    key = (path, len(text), hash(text))
+    with _split_lock:
+        lines = _split.get(key)
+        if lines is not None:
+            _split.move_to_end(key)
+            return lines
+    lines = text.splitlines()
+    with _split_lock:
+        _split[key] = lines
+        while len(_split) > 64:
+            _split.popitem(last=False)
+    return lines
+
+
+def _grow_turn(candidate: Candidate, rank: int, form: int) -> float:
+    """When growing to `form` comes, on the scale of the candidates' scores. More members of
+    a type can show what the cursor is about to use: soon (GROW_STEP score units per form).
+    A body instead of a signature adds no new name: after every candidate had its turn."""
+    definition = candidate.ref.definition
+    if definition.kind == "skeleton" or candidate.members is not None:
+        return candidate.score + GROW_STEP * form
+    return 1000.0 + rank + MAX_CONSIDERED * form
+
+
+def _shapes(candidate: Candidate, cache, read, members_of, used_members, chosen) -> list[str]:
+    """The forms `candidate` can take (render.py), [] when it cannot be shown."""
+    path, definition = candidate.ref.path, candidate.ref.definition
+    if path not in cache:
+        cache[path] = _lines(path, read(path))
+    lines = cache[path]
+    if lines is None or (definition.end_line > len(lines) and definition.kind != "window"):
+        return []
+    if definition.kind == "window" and any(
+            item[0].ref.definition.start_line <= definition.start_line <= item[0].ref.definition.end_line
+            and item[0].ref.definition.kind != "window" for item in chosen.get(path, ())):
+        return []  # a window inside a definition already shown
+    if candidate.members is not None:
+        members, ranked = list(candidate.members), True
+    elif is_type(definition):
+        members, ranked = rank_members(members_of(path, definition.name), used_members), False
+    else:
+        members, ranked = None, False
+    return forms(lines, definition, members, comment_for(path), ranked)
+
+
+def read_file(root: Path, path: str) -> str | None:
+    try:
+        return (root / path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None

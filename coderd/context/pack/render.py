@@ -1,0 +1,133 @@
+"""How one retrieved definition is shown, from its smallest form to its largest.
+
+pack.py gives every candidate it can its smallest form, best first, and grows the best ones
+while the budget lasts: a small budget holds many signatures (what the code at the cursor
+needs to call things), a large one more members and bodies too:
+
+* a function or method: its signature on one line with the body elided (`def f(x): ...`,
+  `func F(x int) error { ... }`), then its first lines (at most MAX_SNIPPET_LINES);
+* a type with a ranked member list (members.py): its header and its first members' signatures,
+  growing by LISTED_MEMBERS steps (shown in file order); an imported class: its header, then a
+  few of its members, those the file uses first; a type without members: its header, then its
+  body;
+* a signature list (`skeleton`, members.py): its first members, growing the same way;
+* a window of lines (recent.py): the lines.
+"""
+
+from __future__ import annotations
+
+from coderd.context.index.extract import Definition
+
+MAX_SNIPPET_LINES = 12  # a longer definition keeps its head and ends with a marker
+MEMBER_SIGNATURES = 12  # a class shows at most this many of its method signatures
+SHORT_MEMBERS = 4  # ... and this many in its short form
+LISTED_MEMBERS = (4, 6, 8, 12, 16, 24, 32)
+MAX_LISTED_MEMBERS = 40  # a ranked member list (candidate.members) grows so
+MAX_LINE_CHARS = 240
+MAX_MEMBER_CHARS = 110  # a member's signature line is cut (at a parameter) past this
+MAX_SHORT_SIGNATURE = 140  # a signature longer than this loses its last parameters when short
+_NOT_CODE = ("@", "#[", "//", "/*", "*", "#")
+TYPE_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "type"})
+
+
+def forms(lines: list[str], definition: Definition, members: list[Definition] | None,
+          comment: str, ranked: bool) -> list[str]:
+    """The ways to show `definition`, smallest first (distinct, non-empty). `members` are the
+    members a type or signature list may show, best first; `ranked` says the list may grow
+    past MEMBER_SIGNATURES (it was chosen for the cursor, see members.py)."""
+    if definition.kind == "window":  # a region of lines, not a definition: shown whole
+        found = ["\n".join(lines[definition.start_line - 1: min(definition.end_line, len(lines))])]
+    elif definition.kind == "skeleton" or (members and (definition.kind in TYPE_KINDS or ranked)):
+        found = _member_forms(lines, definition, members or [], ranked)
+        if not ranked and definition.kind != "skeleton":  # an imported class: its header first
+            found.insert(0, _header_line(lines, definition))
+    else:
+        body = lines[definition.start_line - 1: definition.end_line]
+        found = [short for short in (_short(lines, definition, comment),) if short] + [_head(body, comment)]
+    unique: list[str] = []
+    for text in found:
+        if text.strip() and text not in unique:
+            unique.append(text)
+    return unique
+
+
+def _member_forms(lines, definition: Definition, members: list[Definition], ranked: bool) -> list[str]:
+    members = members if ranked else members[:MEMBER_SIGNATURES]
+    counts = [c for c in (LISTED_MEMBERS if ranked else (SHORT_MEMBERS, MEMBER_SIGNATURES)) if c < len(members)]
+    counts.append(len(members))
+    found = []
+    rendered: dict[int, str] = {}  # each member's line once, not once per form
+    for count in counts:
+        chosen = sorted(members[:min(count, MAX_LISTED_MEMBERS)], key=lambda m: m.start_line)
+        if definition.kind == "skeleton":
+            shown = []
+        elif count < len(members) or count > MAX_LISTED_MEMBERS:
+            shown = [_header_line(lines, definition)]
+        else:  # all members: the type's head too (header, docstring, fields)
+            first = min((m.start_line for m in chosen), default=definition.end_line + 1)
+            shown = lines[definition.start_line - 1: min(first - 1, definition.start_line - 1 + MAX_SNIPPET_LINES)]
+            shown = shown or [lines[definition.start_line - 1].rstrip()]
+        for m in chosen:
+            if id(m) not in rendered:
+                rendered[id(m)] = member_line(lines, m)
+        found.append("\n".join(shown + [rendered[id(m)] for m in chosen]))
+    return found
+
+
+def member_line(lines: list[str], member: Definition) -> str:
+    """One line for a member: its signature joined on one line (decorators and comments
+    left out), indented as in the file; its header line when the signature is long."""
+    header = _header_line(lines, member)
+    indent = header[: len(header) - len(header.lstrip())]
+    code = [s for s in member.signature.split("\n") if s.strip() and not s.strip().startswith(_NOT_CODE)]
+    if not code or not header.strip().startswith(code[0].strip()):
+        return header[: len(indent) + MAX_LINE_CHARS]
+    text = _join(code)
+    if len(text) > MAX_MEMBER_CHARS:  # the head: name and first parameters
+        cut = text.rfind(", ", 0, MAX_MEMBER_CHARS)
+        text = text[:cut if cut > 0 else MAX_MEMBER_CHARS] + ", ...)"
+    return indent + text
+
+
+def _short(lines: list[str], definition: Definition, comment: str) -> str | None:
+    """A definition's header alone on one line, its body elided (None when that is the whole
+    of it): `def f(x): ...` (valid Python), `func F(x int) error { ... }` elsewhere."""
+    if definition.kind in TYPE_KINDS:
+        return _header_line(lines, definition)
+    code = [s for s in definition.signature.split("\n") if s.strip() and not s.strip().startswith(_NOT_CODE)]
+    if not code or definition.end_line - definition.start_line + 1 <= len(definition.signature.split("\n")):
+        return None
+    header = _header_line(lines, definition)
+    base = header[: len(header) - len(header.lstrip())]
+    text = _join(code)
+    if len(text) > MAX_SHORT_SIGNATURE:  # keep the head: the name and the first parameters
+        cut = text.rfind(", ", 0, MAX_SHORT_SIGNATURE)
+        text = text[:cut if cut > 0 else MAX_SHORT_SIGNATURE] + ", ...)" + (":" if comment == "#" else "")
+    return base + text + (" ..." if comment == "#" else " { ... }")
+
+
+def _join(code: list[str]) -> str:
+    """Signature lines joined on one line (`def f(\n    a,\n    b,\n):` -> `def f(a, b):`)."""
+    text = code[0].strip()
+    for part in code[1:]:
+        part = part.strip()
+        glue = "" if text.endswith(("(", "[", "<")) or part.startswith((")", "]", ">")) else " "
+        if glue == "" and text.endswith(",") and part.startswith((")", "]")):
+            text = text[:-1]  # the trailing comma of a parameter list
+        text += glue + part
+    return text
+
+
+def _header_line(lines: list[str], definition: Definition) -> str:
+    """The definition's own first line, past decorators and comments."""
+    row = definition.start_line - 1
+    while row + 1 < definition.end_line and (lines[row].lstrip().startswith(_NOT_CODE) or not lines[row].strip()):
+        row += 1
+    return lines[row].rstrip()
+
+
+def _head(body: list[str], comment: str) -> str:
+    if len(body) > MAX_SNIPPET_LINES:
+        indent = body[1][: len(body[1]) - len(body[1].lstrip())] if len(body) > 1 else ""
+        return "\n".join(body[:MAX_SNIPPET_LINES] + [f"{indent}{comment} ..."])
+    return "\n".join(body)

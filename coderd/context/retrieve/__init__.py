@@ -1,0 +1,1 @@
+"""Retrieval: which definitions the code at the cursor needs."""

@@ -1,0 +1,197 @@
+"""Which definitions (and windows) from other files a completion at the cursor should see, best first.
+
+Sources, each with its own time limit (a source that runs out stops and keeps what it found):
+
+1. **imports** (scope.py): imported names, attributes through module aliases, the names of
+   open files used bare (Go's package, C includes, `*`).
+2. **type**, **module**, **package** (members.py, with infer.py and typed.py): the types of
+   the names at the cursor (locals, parameters, `self`/`this`, fields, call results) as
+   signature lists, the members the file uses first; module aliases the same way; a Go
+   package's names next to those used and its most popular ones.
+3. **member**: `obj.name` where `obj`'s type is unknown: the method, if few classes have one
+   of that name or it belongs to a class the file imports.
+4. **nearby**: identifiers in the lines above the cursor, looked up anywhere in the index.
+5. **recent** / **similar** (recent.py): regions of other files edited or viewed lately, and
+   windows of open and recent files lexically close (Jaccard) to the lines above.
+
+Ranking: each candidate's name is scored by how close to the cursor it is used (usage.py:
+buckets of line distance, so moving one line rarely reorders anything), plus a per-source
+offset. At small budgets this puts first what the code around the cursor works with.
+
+Stability: everything here depends on the index, on the ring buffer and on the text of the
+file *except the cursor's line before the cursor*, never on what is being typed. So the context
+block stays byte-identical while the user types (it is what the KV cache keeps).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from operator import itemgetter
+
+from coderd.context.index.extract import Definition
+from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
+from coderd.context.retrieve.infer import environment
+from coderd.context.retrieve.members import (
+    module_candidates, package_candidates, typed_candidates, value_members,
+)
+from coderd.context.retrieve.scope import Scope, named_definitions, scope_of
+from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
+from coderd.context.retrieve.usage import (
+    IDENTIFIER, NOT_YET_USED, SEPARATORS, TOKEN, UNUSED, Usage, bucket, import_rows, line_uses, nearby_identifiers, usage_of, window_above,
+)
+
+# Re-exported: callers (provider, pack, recent, the benchmarks) import these from here.
+__all__ = ["Candidate", "is_type", "retrieve", "Usage", "usage_of", "line_uses", "import_rows",
+           "IDENTIFIER", "SEPARATORS", "TOKEN", "bucket", "window_above", "scope_of",
+           "named_definitions", "TYPE_KINDS"]
+
+# Identifiers near the cursor are looked up only as callables and types: a local variable
+# that shares its name with some other file's module-level variable is noise.
+NEARBY_KINDS = {"function", "method", "class", "struct", "interface", "enum", "trait", "type", "macro"}
+MAX_NEARBY_HOMONYMS = 3
+MAX_MEMBER_HOMONYMS = 3
+# Per-source offsets added to the distance bucket (lower is better).
+SOURCE_OFFSET = {"import": 0.0, "module": 0.0, "type": 0.5, "package": 0.25,
+                 "member": 0.75, "nearby": 1.5, "recent": 5.5, "similar": 6.5}
+# Default time limits per source, in milliseconds of this thread's CPU time (time.thread_time):
+# another thread holding the GIL (the index parsing a buffer) must not cut a source short,
+# or the context would change from one keystroke to the next.
+TIME_LIMITS_MS = {"imports": 6.0, "types": 4.0, "members": 2.0, "nearby": 2.0, "recent": 1.5,
+                  "similar": 3.0}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    ref: DefinitionRef
+    source: str  # import, module, package, type, member, nearby, recent or similar
+    score: float = 0.0
+    # For a type or a signature list: the members to show, best first (None: pack chooses).
+    members: tuple[Definition, ...] | None = None
+
+
+def is_type(definition: Definition) -> bool:
+    return definition.kind in TYPE_KINDS
+
+
+def retrieve(index: WorkspaceIndex, rel_path: str, text: str, offset: int, nearby_lines: int,
+             recent=None, limits_ms: dict[str, float] | None = None,
+             usage: Usage | None = None) -> list[Candidate]:
+    """Candidates best first. `recent` is a RecentRegions ring buffer (or None); `usage`
+    (from usage_of) is filled in further (its `members`) for pack's member selection."""
+    limits = {**TIME_LIMITS_MS, **(limits_ms or {})}
+    symbols = index.file(rel_path)
+    language = symbols.language if symbols else ""
+    usage = usage if usage is not None else usage_of(text, offset, symbols.imports if symbols else ())
+    ranked: dict[tuple[str, int], tuple[float, int, Candidate]] = {}
+
+    def add(ref: DefinitionRef, source: str, score: float, members=None) -> None:
+        if ref.path == rel_path:
+            return
+        key = (ref.path, ref.definition.start_line)
+        score += SOURCE_OFFSET[source]
+        old = ranked.get(key)
+        if old is not None and members is None:
+            members = old[2].members
+        if old is None or score < old[0]:
+            ranked[key] = (score, old[1] if old else len(ranked), Candidate(ref, source, score, members))
+        elif members is not None and old[2].members is None:
+            ranked[key] = (old[0], old[1], Candidate(old[2].ref, old[2].source, old[2].score, members))
+
+    # 1. imports
+    deadline = time.thread_time() + limits["imports"] / 1000
+    scope = scope_of(index, rel_path, symbols, language, deadline)
+    _import_candidates(index, scope, usage, language, add)
+    value_members(index, rel_path, scope, usage, add)
+    package_candidates(index, rel_path, scope, usage, add)
+    # 2. typed names and module aliases
+    env = environment(index, rel_path, text, offset, language)  # bounded by itself (infer.py)
+    deadline = time.thread_time() + limits["types"] / 1000
+    resolver = TypeResolver(index, rel_path, scope, env, language)
+    typed = typed_candidates(resolver, usage, text.count("\n", 0, offset), add, deadline)
+    module_candidates(index, rel_path, scope, usage, add, deadline)
+    # 3. members of objects of unknown type
+    deadline = time.thread_time() + limits["members"] / 1000
+    known = set(scope.modules) | typed
+    visible_types = {ref.definition.name for _, refs in scope.named for ref in refs
+                     if ref.definition.kind in TYPE_KINDS}
+    for (base, name), b in sorted(usage.pairs.items(), key=itemgetter(1, 0)):
+        if time.thread_time() > deadline:
+            break
+        if base in scope.modules or len(name) < 3:
+            continue
+        usage.members.setdefault(name, b)
+        if base in known:
+            continue  # typed: its members were found exactly above
+        refs = _implementations([r for r in index.lookup(name) if r.definition.container
+                                 and r.definition.kind != "impl" and r.path != rel_path])
+        preferred = [r for r in refs if r.definition.container in visible_types]
+        if preferred or len(refs) <= MAX_MEMBER_HOMONYMS:
+            for ref in preferred or refs:
+                add(ref, "member", b + (0 if preferred else 0.5))
+    # 4. identifiers above the cursor, anywhere in the index
+    deadline = time.thread_time() + limits["nearby"] / 1000
+    in_tests = _is_test_path(rel_path)
+    skip = usage.import_rows if symbols else ()
+    for name in nearby_identifiers(text, offset, nearby_lines, skip):
+        if time.thread_time() > deadline:
+            break
+        if name in env.variables:
+            continue  # a local variable that happens to share a name with some definition
+        refs = [r for r in index.lookup(name)
+                if r.definition.kind in NEARBY_KINDS and not r.definition.container
+                and _is_test_path(r.path) <= in_tests]
+        if len(refs) <= MAX_NEARBY_HOMONYMS:  # a name defined in many places says little
+            for ref in refs:
+                add(ref, "nearby", usage.of(name))
+    # 5. the ring buffer: recent regions, then windows similar to the lines above
+    if recent is not None:
+        from coderd.context.retrieve.recent import recent_candidates, similar_candidates
+
+        deadline = time.thread_time() + limits["recent"] / 1000
+        for ref, order in recent_candidates(index, recent, rel_path, deadline):
+            add(ref, "recent", order * 0.01)
+        deadline = time.thread_time() + limits["similar"] / 1000
+        for ref, similarity in similar_candidates(index, recent, rel_path, text, offset, deadline):
+            add(ref, "similar", 1 - similarity)
+    return [c for _, _, c in sorted(ranked.values(), key=lambda item: (item[0], item[1]))]
+
+
+def _import_candidates(index: WorkspaceIndex, scope: Scope, usage: Usage, language: str, add) -> None:
+    for local, refs in scope.named:
+        b = usage.of(local)
+        for ref in _implementations(refs):
+            # Imported but not used yet: most likely what is being written now.
+            add(ref, "import", NOT_YET_USED if b == UNUSED else b)
+    for alias, files in scope.modules.items():
+        wanted = set(files)
+        for name, b in usage.pairs_with(alias).items():
+            for ref in index.lookup(name):
+                if ref.path in wanted and not ref.definition.container:
+                    add(ref, "module", b)
+    for file, source in scope.open_files:
+        module = index.file(file)
+        for definition in module.definitions if module else ():
+            if not definition.container:
+                b = usage.bare_of(definition.name)
+                if b == UNUSED and language in ("go", "c", "cpp"):
+                    b = usage.attr_of(definition.name)  # Go methods and fields, C struct members
+                if b < UNUSED:
+                    add(DefinitionRef(file, definition), source, b)
+
+
+def _implementations(refs: list[DefinitionRef]) -> list[DefinitionRef]:
+    """One definition per file and container: overloads (`@overload` stubs, TS signatures)
+    come before the implementation, which is the last."""
+    last: dict[tuple[str, str], DefinitionRef] = {}
+    for ref in refs:
+        key = (ref.path, ref.definition.container)
+        if key not in last or ref.definition.start_line > last[key].definition.start_line:
+            last[key] = ref
+    return list(last.values())
+
+
+def _is_test_path(path: str) -> bool:
+    parts = path.split("/")
+    return any(p in ("test", "tests", "testing", "__tests__", "spec") for p in parts[:-1]) \
+        or parts[-1].startswith("test_") or parts[-1].endswith(("_test.go", ".test.ts", ".spec.ts"))

@@ -1,0 +1,266 @@
+"""Light type inference at the cursor: which names hold values of which types.
+
+What the per-language queries (`queries/<language>-types.scm`) capture, this module scopes:
+
+* `@bind.name` with `@bind.type` or `@bind.call`: a local variable or parameter, annotated
+  (`x: Cls`, `def f(c: Cls)`, `var v T`), constructed (`new Cls()`, `T{}`), or holding a call's
+  result (`x = Cls()`, `v := pkg.New()`; typed.py resolves the callee: a class, or a function or
+  method whose declared result type it reads from the index);
+* `@field.name` with `@field.type` or `@field.call`: an attribute of the class around it
+  (`self.attr = Cls()`, `attr: Cls`, TS properties, Go and Rust struct fields);
+* the receiver, bound here: Python's first method parameter, `this` (JS/TS) and `self` (Rust)
+  to the enclosing class or impl type (Go receivers are ordinary parameters).
+
+Stability: the cursor's line is blanked before parsing (infer_parse.py), so what is typed on
+it never changes the result (the context block must not change on a keystroke). Cost: the
+parse is incremental, and the query runs only over the function around the cursor, the class
+around it (a few levels deep, and its constructor) and the module level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import tree_sitter
+
+from coderd.context.retrieve.infer_parse import Parsed, clear_cache, common_prefix, parse_blanked
+
+__all__ = ["Binding", "TypeEnv", "environment", "prepare", "declared_fields", "clear_cache",
+           "common_prefix"]  # the last two re-exported from infer_parse
+from coderd.context.index.languages import parser_for, types_query
+from coderd.context.retrieve.typenames import normalize_type
+
+# Nodes that open a scope for local variables, and nodes whose name is the receiver's type.
+FUNCTION_NODES = frozenset({
+    "function_definition", "lambda", "function_declaration", "method_definition", "arrow_function",
+    "function_expression", "generator_function_declaration", "method_declaration", "func_literal",
+    "function_item", "closure_expression",
+})
+CLASS_NODES = frozenset({"class_definition", "class_declaration", "abstract_class_declaration",
+                         "class", "impl_item", "type_spec", "struct_item", "interface_declaration"})
+RECEIVERS = {"typescript": "this", "tsx": "this", "javascript": "this", "rust": "self"}
+CONSTRUCTORS = frozenset({"__init__", "__post_init__", "setUp", "constructor", "new", "New"})
+MAX_COLD_BYTES = 200_000  # a bigger file is parsed on the completion path only from a tree at hand
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    name: str
+    type: str  # normalised type name (typenames.py), or "" when it comes from a call
+    call: str  # the callee as written (`Cls`, `mod.make`, `self.build`), or ""
+    row: int  # 0-based
+
+
+@dataclass
+class TypeEnv:
+    """What is known at the cursor. `variables` are the locals, parameters and module-level
+    names visible there (the binding nearest the cursor wins); `fields` the attributes of the
+    enclosing class; `receiver`/`receiver_type` e.g. ("self", "Command")."""
+
+    variables: dict[str, Binding] = field(default_factory=dict)
+    fields: dict[str, Binding] = field(default_factory=dict)
+    receiver: str = ""
+    receiver_type: str = ""
+
+
+def environment(index, rel: str, text: str, offset: int, language: str) -> TypeEnv:
+    """The typed names visible at `offset` in `text` (the current file, `rel` in `index`)."""
+    query = types_query(language) if language else None
+    if query is None:
+        return TypeEnv()
+    row = text.count("\n", 0, offset)
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    blanked = text[:line_start] + (text[line_end:] if line_end >= 0 else "")
+    source = blanked.encode("utf-8", "surrogatepass")
+    parsed = parse_blanked(index, rel, source, language, MAX_COLD_BYTES)
+    if parsed is None:
+        return TypeEnv()
+    typed = text[line_start:offset]
+    ancestors = _ancestors(parsed.tree, source, row, language)
+    if language == "python":  # scopes whose body the cursor's indentation has left
+        indent = len(typed) - len(typed.lstrip()) if typed.strip() or typed else _indent_above(source, row)
+        ancestors = [n for n in ancestors if n.type not in FUNCTION_NODES | CLASS_NODES
+                     or n.start_point.column < indent]
+    scopes = [n for n in ancestors if n.type in FUNCTION_NODES]
+    enclosing_class = next((n for n in ancestors if n.type in CLASS_NODES), None)
+    env = TypeEnv()
+    spans = {(s.start_byte, s.end_byte) for s in scopes}
+    owner = enclosing_class.id if enclosing_class is not None else None
+    for kind, binding, scope_span, class_id in _bindings(parsed, query, _regions(scopes, enclosing_class)):
+        if kind == "field":
+            if owner is not None and class_id == owner:
+                _keep(env.fields, binding, row)
+        elif scope_span in spans or (scope_span is None and class_id is None):
+            _keep(env.variables, binding, row)
+    if enclosing_class is not None:
+        _bind_receiver(env, enclosing_class, scopes, language)
+    return env
+
+
+def prepare(index, rel: str, text: str, row: int, language: str) -> None:
+    """Parse `text` with line `row` blanked ahead of the completion that typing there will
+    ask for (the index's buffer thread calls this after a change on that line): the request
+    then finds the tree and its bindings ready."""
+    start = 0
+    for _ in range(row):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return
+    line = text[start: (text.find("\n", start) + 1 or len(text) + 1) - 1]
+    environment(index, rel, text, start + len(line) - len(line.lstrip()), language)
+
+
+def declared_fields(source: str, language: str) -> dict[str, Binding]:
+    """The fields a type's definition declares (`source`: its text, `class X: ...`,
+    `type T struct {...}`, a TS class): annotated attributes, `self.x = Cls()` in its
+    constructor, struct fields. For types in other files (`ctx.command.name()`)."""
+    query = types_query(language)
+    if query is None:
+        return {}
+    tree = parser_for(language).parse(source.encode("utf-8", "surrogatepass"))
+    found: dict[str, Binding] = {}
+    for _, captures in tree_sitter.QueryCursor(query).matches(tree.root_node):
+        name = captures.get("field.name", [None])[0]
+        if name is None:
+            continue
+        type_node = captures.get("field.type", [None])[0]
+        call_node = captures.get("field.call", [None])[0]
+        binding = Binding(_text(name), normalize_type(_text(type_node)) if type_node else "",
+                          _text(call_node), name.start_point.row)
+        if (binding.type or binding.call) and binding.name not in found:
+            found[binding.name] = binding
+    return found
+
+
+def _keep(table: dict[str, Binding], binding: Binding, row: int) -> None:
+    """The binding nearest the cursor wins, one above it before one below."""
+    old = table.get(binding.name)
+    if old is None or _distance(binding.row, row) < _distance(old.row, row):
+        table[binding.name] = binding
+
+
+def _distance(binding_row: int, row: int) -> int:
+    return row - binding_row if binding_row <= row else 100_000 + binding_row - row
+
+
+def _bind_receiver(env: TypeEnv, klass: tree_sitter.Node, scopes, language: str) -> None:
+    name_node = klass.child_by_field_name("type" if klass.type == "impl_item" else "name")
+    class_name = normalize_type(_text(name_node)) if name_node is not None else ""
+    if not class_name:
+        return
+    receiver = RECEIVERS.get(language)
+    if language == "python" and scopes:
+        method = scopes[-1]  # the outermost function: a method when its parent is the class body
+        parameters = method.child_by_field_name("parameters")
+        first = parameters.named_children[0] if parameters is not None and parameters.named_children else None
+        if first is not None and first.type == "identifier":
+            receiver = _text(first)
+    if receiver:
+        env.receiver, env.receiver_type = receiver, class_name
+
+
+def _ancestors(tree, source: bytes, row: int, language: str) -> list[tree_sitter.Node]:
+    """The node at the cursor and its ancestors up to the root. The cursor's line is blank,
+    and Python ends a block at its last statement: there, the end of the nearest code line
+    above stands for the cursor (the caller drops the scopes the indentation has left)."""
+    root = tree.root_node
+    point = (row, 0)
+    if language == "python":
+        lines = source.split(b"\n", row + 1)[:row]
+        above = row - 1
+        while above >= 0 and not lines[above].strip():
+            above -= 1
+        # The last character of that line: its end may already lie past its block.
+        point = (above, max(0, len(lines[above].rstrip()) - 1)) if above >= 0 else (0, 0)
+    node = root.descendant_for_point_range(point, point) or root
+    found = []
+    while node is not None:
+        found.append(node)
+        node = node.parent
+    return found
+
+
+def _indent_above(source: bytes, row: int) -> int:
+    lines = source.split(b"\n", row + 1)[:row]
+    for line in reversed(lines):
+        if line.strip():
+            return len(line) - len(line.lstrip())
+    return 0
+
+
+def _regions(scopes, klass) -> tuple:
+    """Where bindings visible at the cursor can be: the outermost function around it (locals,
+    parameters), the class around it (its declared fields; its constructor's `self.x = ...`),
+    and the module level. Not the whole class: a 2,000-line impl block costs milliseconds."""
+    regions: list[tuple[int, int, int]] = []  # (start_byte, end_byte, max start depth or -1)
+    if scopes:
+        regions.append((scopes[-1].start_byte, scopes[-1].end_byte, -1))
+    if klass is not None:
+        regions.append((klass.start_byte, klass.end_byte, 4))  # fields: class > body > field
+        body = klass.child_by_field_name("body")
+        for child in body.named_children if body is not None else ():
+            function = child.child_by_field_name("definition") if child.type == "decorated_definition" else child
+            name = function.child_by_field_name("name") if function is not None else None
+            if name is not None and _text(name) in CONSTRUCTORS:
+                regions.append((function.start_byte, function.end_byte, -1))
+    return tuple(regions)
+
+
+def _bindings(parsed: Parsed, query, regions: tuple):
+    """(kind, Binding, scope span or None, class node id or None) for the captures in
+    `regions` and at the module level (cached per regions)."""
+    found = parsed.matches.get(regions)
+    if found is not None:
+        return found
+    found, seen = [], set()
+    for cursor, node in _cursors(query, parsed.tree.root_node, regions):
+        for _, captures in cursor.matches(node):
+            kind = "field" if "field.name" in captures else "bind"
+            name_node = captures.get(f"{kind}.name", [None])[0]
+            if name_node is None or (name_node.start_byte, kind) in seen:
+                continue
+            type_node = captures.get(f"{kind}.type", [None])[0]
+            call_node = captures.get(f"{kind}.call", [None])[0]
+            binding = Binding(_text(name_node), normalize_type(_text(type_node)) if type_node else "",
+                              _text(call_node) if call_node is not None else "", name_node.start_point.row)
+            if not binding.type and not binding.call:
+                continue
+            seen.add((name_node.start_byte, kind))
+            scope, klass = _owners(name_node)
+            found.append((kind, binding, scope, klass))
+    parsed.matches[regions] = found
+    return found
+
+
+def _cursors(query, root, regions) -> list[tuple[tree_sitter.QueryCursor, tree_sitter.Node]]:
+    top = tree_sitter.QueryCursor(query)
+    top.set_max_start_depth(3)  # module-level statements (and `export` around them)
+    found = [(top, root)]
+    for start, end, depth in regions:
+        cursor = tree_sitter.QueryCursor(query)
+        node = root
+        if depth >= 0:  # from the class node itself, a few levels down only
+            node = root.descendant_for_byte_range(start, end) or root
+            cursor.set_max_start_depth(depth)
+        else:
+            cursor.set_byte_range(start, end)
+        found.append((cursor, node))
+    return found
+
+
+def _owners(node: tree_sitter.Node) -> tuple[tuple[int, int] | None, int | None]:
+    """The innermost function around `node` (its byte span) and class around it (its id)."""
+    scope, klass = None, None
+    parent = node.parent
+    while parent is not None and klass is None:
+        if parent.type in FUNCTION_NODES and scope is None:
+            scope = (parent.start_byte, parent.end_byte)
+        elif parent.type in CLASS_NODES:
+            klass = parent.id
+        parent = parent.parent
+    return scope, klass
+
+
+def _text(node: tree_sitter.Node | None) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""

@@ -1,0 +1,213 @@
+"""Candidates from types, modules and packages: signature lists ("skeletons") of what the
+code at the cursor can reach.
+
+* **type**: for each typed name visible at the cursor (a local, a parameter, the receiver
+  `self`/`this`, a field of the enclosing class, a field of those (`ctx.command.`), a class
+  used as a path (`Cls.create()`); infer.py, typed.py), its type as a signature list: the
+  members the file uses on names of that type first, nearest use first (code calls again what
+  it called nearby), then the others, public first, those most files use first. The list is
+  the type's own definition shown by its member headers; members in another file (a base
+  class, Go methods and Rust impls spread over the package) come as lists of their own file.
+  Its score is its best used member's distance, or how near the name is used.
+* **module**: each module alias (`utils.`, a namespace import), its top-level definitions the
+  same way.
+* **import** (values): an imported value holding definitions (`export const provider = {
+  setTimeout() {...} }`) shown with them.
+* **package** (Go, Java): the definitions next to a package-level name the file uses, and the
+  package's most popular names the file does not use yet, after everything it does use.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from coderd.context.index.extract import Definition
+from coderd.context.index.workspace import DefinitionRef
+from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
+from coderd.context.retrieve.usage import NOT_YET_USED, UNUSED, Usage, bucket
+
+MAX_TYPED_NAMES = 24  # typed names looked at, nearest first
+MAX_FIELDS = 4  # fields of a typed name followed (`ctx.command.`), nearest use first
+MAX_MODULE_FILES = 3  # a module alias standing for more files (a Go package) gets no skeleton
+SKELETON = "skeleton"  # Definition.kind of a synthetic signature list
+# Added to a member list's score, (when the file uses none of its members, when it does):
+# a type's members in another file than the type (Go methods, Rust impls) and a base class's
+# members rank after the type's own.
+GROUP_PENALTY = {"own": (0, 0), "spread": (4, 1), "base": (1, 0.5)}
+SIBLING_LINES = 2  # a definition this close to a used one is its sibling
+SIBLING_PENALTY = 3
+MAX_PACKAGE_NAMES = 24  # the package's most popular names not used yet, as signature lists
+PACKAGE_SCORE = 4.0
+TYPE_OFFSET = 1  # a type's member list, by how near its name is used (when no member is used)
+
+Add = Callable[..., None]  # add(ref, source, score, members=None)
+
+
+def typed_candidates(resolver: TypeResolver, usage: Usage, row: int, add: Add, deadline: float) -> set[str]:
+    """Adds the candidates; returns the names whose type was found."""
+    env = resolver.env
+    typed: set[str] = set()
+    targets: list[tuple[int, str, Callable[[], list[DefinitionRef]]]] = []
+    for name, binding in env.variables.items():
+        near = min(usage.bare_of(name), bucket(abs(row - binding.row)))
+        targets.append((near, name, lambda b=binding: resolver.binding_types(b)))
+    if env.receiver:
+        targets.append((usage.bare_of(env.receiver), env.receiver, resolver.receiver_types))
+        used_fields = usage.pairs_with(env.receiver)
+        for name, binding in env.fields.items():
+            near = min(used_fields.get(name, UNUSED), bucket(abs(row - binding.row)) + 2)
+            targets.append((near, name, lambda b=binding: resolver.binding_types(b)))
+    for name, refs in resolver.scope.named:  # a type as a path: `Cls.create()`, `Error::syntax`
+        types = [r for r in refs if r.definition.kind in TYPE_KINDS]
+        used = usage.pairs_with(name) if types else {}
+        if used:
+            targets.append((min(used.values()), name, lambda t=types: t))
+    # Several names may hold the same type: what one of them uses, the cursor may use on another.
+    by_type: dict[tuple[str, int], tuple[DefinitionRef, int, dict[str, int]]] = {}
+    targets.sort(key=lambda t: (t[0], t[1]))
+    for i in range(MAX_TYPED_NAMES):  # fields found on the way join the end of the list
+        if i >= len(targets) or time.thread_time() > deadline:
+            break
+        near, name, types_of = targets[i]
+        types = types_of()
+        if types and "." not in name:  # fields used on it (`ctx.command.`): a level deeper
+            for field, b in sorted(usage.pairs_with(name).items(), key=lambda f: (f[1], f[0]))[:MAX_FIELDS]:
+                targets.append((max(near, b), f"{name}.{field}",
+                                lambda f=field, ts=types: [x for t in ts for x in resolver.field_types(t, f)]))
+        for t in types:
+            typed.add(name.rpartition(".")[2])
+            key = (t.path, t.definition.start_line)
+            old = by_type.get(key, (t, UNUSED, {}))
+            used = dict(old[2])
+            for member, b in usage.pairs_with(name.rpartition(".")[2]).items():
+                used[member] = min(b, used.get(member, UNUSED))
+            by_type[key] = (t, min(near, old[1]), used)
+    for t, near, used in sorted(by_type.values(), key=lambda e: e[1]):
+        members = resolver.members(t)
+        popular = resolver.index.popularity({m.definition.name for m in members}, resolver.rel)
+        for ref, shown, kind in skeletons([t], members, used, popular, resolver.rel):
+            best = min((used[d.name] for d in shown if d.name in used), default=UNUSED)
+            penalty = GROUP_PENALTY[kind]
+            score = min(near + TYPE_OFFSET + penalty[0], best + penalty[1])
+            if score < UNUSED:
+                add(ref, "type", score, shown)
+    return typed
+
+
+def module_candidates(index, rel: str, scope, usage: Usage, add: Add, deadline: float) -> None:
+    for alias, files in scope.modules.items():
+        near = usage.bare_of(alias)
+        near = NOT_YET_USED if near >= UNUSED else near  # imported, not used yet: about to be
+        if len(set(files)) > MAX_MODULE_FILES or time.thread_time() > deadline:
+            continue
+        used = usage.pairs_with(alias)
+        for file in dict.fromkeys(files):
+            symbols = index.file(file)
+            top = [DefinitionRef(file, d) for d in symbols.definitions
+                   if not d.container and d.kind != "variable"] if symbols else []
+            if top:
+                popular = index.popularity({r.definition.name for r in top}, rel)
+                ref, shown = _skeleton(file, "", _ranked(top, used, popular))
+                add(ref, "module", near + 0.5, shown)
+
+
+def value_members(index, rel: str, scope, usage: Usage, add: Add) -> None:
+    """An imported value whose definition holds others (`export const provider = {
+    setTimeout() {...} }`, a Rust `mod`, a TS namespace): shown with them, like a class."""
+    for local, refs in scope.named:
+        for ref in refs:
+            d = ref.definition
+            if d.kind in TYPE_KINDS or d.kind in ("function", "method") or d.end_line == d.start_line:
+                continue
+            symbols = index.file(ref.path)
+            inner = [DefinitionRef(ref.path, m) for m in symbols.definitions if m is not d
+                     and d.start_line <= m.start_line and m.end_line <= d.end_line] if symbols else []
+            if inner:
+                used = usage.pairs_with(local)
+                popular = index.popularity({m.definition.name for m in inner}, rel)
+                add(ref, "import", usage.of(local), tuple(m.definition for m in _ranked(inner, used, popular)))
+
+
+def package_candidates(index, rel: str, scope, usage: Usage, add: Add) -> None:
+    """Go/Java: the rest of the package, which the file may use without importing it. A name
+    used bare brings the names declared right next to it (the rest of its `const (...)` block,
+    its companions); and the package's most used names (in how many files) that this file does
+    not use yet come as signature lists, after everything the file does use."""
+    unused: list[DefinitionRef] = []
+    for file, source in scope.open_files:
+        if source != "package":
+            continue
+        symbols = index.file(file)
+        definitions = [d for d in symbols.definitions if not d.container and d.kind != "impl"] if symbols else []
+        used = [(usage.bare_of(d.name), d) for d in definitions]
+        unused += [DefinitionRef(file, d) for b, d in used if b >= UNUSED]
+        for b, d in used:
+            if b >= UNUSED:
+                continue
+            for other_b, other in used:
+                if other_b >= UNUSED and abs(other.start_line - d.end_line) <= SIBLING_LINES:
+                    add(DefinitionRef(file, other), "package", b + SIBLING_PENALTY)
+    if not unused:
+        return
+    popular = index.popularity({r.definition.name for r in unused}, rel)
+    unused = sorted(unused, key=lambda r: (-popular.get(r.definition.name, 0), r.path, r.definition.start_line))
+    by_file: dict[str, list[DefinitionRef]] = {}
+    for rank, ref in enumerate(unused[:MAX_PACKAGE_NAMES]):
+        by_file.setdefault(ref.path, []).append(ref)
+    for position, (file, refs) in enumerate(by_file.items()):
+        ref, shown = _skeleton(file, "", refs)
+        add(ref, "package", PACKAGE_SCORE + position * 0.25, shown)
+
+
+def skeletons(types: list[DefinitionRef], members: list[DefinitionRef], used: dict[str, int],
+              popular: dict[str, int], current: str = "") -> list[tuple[DefinitionRef, tuple[Definition, ...], str]]:
+    """A signature list per (file, owning type): the type's own definition when it is in that
+    file, else a synthetic `skeleton` definition spanning the members; and what it is: "own"
+    (the type's body), "spread" (the type's members in another file: Go methods, Rust impls)
+    or "base" (a base class's members, when the type itself is not in the current file)."""
+    groups: dict[tuple[str, str], dict[str, DefinitionRef]] = {}
+    for member in members:  # overloads: the last definition of a name (the implementation)
+        groups.setdefault((member.path, member.definition.container), {})[member.definition.name] = member
+    owners = {(t.path, t.definition.name): t for t in types}
+    names = {t.definition.name for t in types}
+    local = any(t.path == current for t in types)
+    found = []
+    for (path, container), by_name in groups.items():
+        ranked = _ranked(list(by_name.values()), used, popular)
+        owner = owners.get((path, container))
+        if owner is not None and owner.definition.kind in TYPE_KINDS \
+                and owner.definition.start_line <= ranked[0].definition.start_line <= owner.definition.end_line:
+            found.append((owner, tuple(m.definition for m in ranked), "own"))
+        else:
+            ref, shown = _skeleton(path, container, ranked)
+            kind = "spread" if container in names else "own" if local else "base"
+            found.append((ref, shown, kind))
+    for t in types:  # a type with no members in its body still shows (fields, variants)
+        if not any(ref.path == t.path and ref.definition.start_line == t.definition.start_line for ref, _, _ in found):
+            found.append((t, (), "own"))
+    return found
+
+
+def _ranked(members: list[DefinitionRef], used: dict[str, int], popular: dict[str, int] | None = None
+            ) -> list[DefinitionRef]:
+    """Members the file uses first, nearest use first (code calls what it called nearby
+    again); then the others: public before private before dunder, those most files of the
+    workspace use first (`popular`), then in file order."""
+    popular = popular or {}
+
+    def key(ref: DefinitionRef):
+        name = ref.definition.name
+        dunder = name.startswith("__") and name.endswith("__")
+        return (used.get(name, UNUSED), 2 if dunder else 1 if name.startswith("_") else 0,
+                -popular.get(name, 0), ref.definition.start_line)
+    return sorted(members, key=key)
+
+
+def _skeleton(path: str, container: str, ranked: list[DefinitionRef]) -> tuple[DefinitionRef, tuple[Definition, ...]]:
+    definitions = tuple(m.definition for m in ranked)
+    start = min(d.start_line for d in definitions)
+    end = max(d.end_line for d in definitions)
+    names = ",".join(d.name for d in definitions)
+    synthetic = Definition(container or path.rpartition("/")[2], SKELETON, names, "", start, end, container)
+    return DefinitionRef(path, synthetic), definitions

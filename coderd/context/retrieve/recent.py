@@ -1,0 +1,200 @@
+"""Recently edited and viewed regions, and windows lexically similar to the cursor's lines.
+
+`RecentRegions` is a small ring buffer fed from the event loop: `didOpen`/`didChange` hand the
+provider the new text of a buffer, and `record_change` finds the first line that differs from
+the previous text (slice comparisons, no diff: microseconds for a normal file). A completion
+records the cursor's line as viewed. Each path keeps a few regions; the least recent path falls
+out when the buffer is full.
+
+The retrieval side (`recent_candidates`, `similar_candidates`) runs on the completion worker:
+the regions of *other* files (the definition around the line, or a window of lines), and the
+windows of open and recent files whose identifiers are closest (Jaccard) to those of the lines
+above the cursor, RepoCoder style.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+from coderd.context.index.extract import Definition
+from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
+from coderd.context.retrieve.candidates import IDENTIFIER, window_above
+
+REGION_MERGE_LINES = 8  # a change this close to a kept region replaces it
+WINDOW_HALF = 5  # a region without a small enclosing definition shows line +- this
+MAX_REGION_DEFINITION_LINES = 40
+SIMILAR_WINDOW = 12  # lines: two strides (windows_of builds them from stride-long blocks)
+SIMILAR_STRIDE = 6
+SIMILAR_QUERY_LINES = 12
+SIMILAR_MIN = 0.15
+SIMILAR_TOP = 2
+MAX_RECENT_FILES = 4
+MAX_SIMILAR_FILES = 8
+MAX_SIMILAR_LINES = 600  # a file without a recent region: windows from its first lines only
+SIMILAR_REACH = 120  # else windows within this many lines of its recent regions
+_CHUNK = 4096
+
+
+class RecentRegions:
+    def __init__(self, capacity: int = 16, per_path: int = 3) -> None:
+        self.capacity = capacity
+        self.per_path = per_path
+        self._lock = threading.Lock()
+        self._paths: OrderedDict[str, list[tuple[int, str]]] = OrderedDict()  # least recent first
+
+    def record(self, path: str | Path, line: int, kind: str) -> None:
+        """`kind` is "edit" or "view"; `line` is 1-based."""
+        key = str(path)
+        with self._lock:
+            regions = [r for r in self._paths.pop(key, []) if abs(r[0] - line) > REGION_MERGE_LINES]
+            regions.insert(0, (line, kind))
+            self._paths[key] = regions[: self.per_path]
+            while len(self._paths) > self.capacity:
+                self._paths.popitem(last=False)
+
+    def record_change(self, path: str | Path, old: str | None, new: str) -> None:
+        if old is None:
+            self.record(path, 1, "view")  # opened: its head is what the user sees first
+            return
+        if old == new:
+            return
+        self.record(path, new.count("\n", 0, first_difference(old, new)) + 1, "edit")
+
+    def forget(self, path: str | Path) -> None:
+        with self._lock:
+            self._paths.pop(str(path), None)
+
+    def regions(self) -> list[tuple[str, tuple[tuple[int, str], ...]]]:
+        """(path, regions newest first), most recent path first."""
+        with self._lock:
+            return [(p, tuple(r)) for p, r in reversed(self._paths.items())]
+
+
+def first_difference(old: str, new: str) -> int:
+    """Index of the first character where `old` and `new` differ (len of the shorter if none)."""
+    limit = min(len(old), len(new))
+    start = 0
+    while start < limit and old[start:start + _CHUNK] == new[start:start + _CHUNK]:
+        start += _CHUNK
+    end = min(start + _CHUNK, limit)
+    while start < end and old[start] == new[start]:
+        start += 1
+    return start
+
+
+def _window(path: str, start: int, end: int) -> DefinitionRef:
+    name = f"{path.rpartition('/')[2]}:{start}-{end}"
+    return DefinitionRef(path, Definition(name, "window", "", "", start, end))
+
+
+def recent_candidates(index: WorkspaceIndex, recent: RecentRegions, rel_path: str,
+                      deadline: float) -> list[tuple[DefinitionRef, int]]:
+    """(definition or window, recency order) for regions of other files, newest first."""
+    found: list[tuple[DefinitionRef, int]] = []
+    files = 0
+    for path, regions in recent.regions():
+        if time.thread_time() > deadline or files >= MAX_RECENT_FILES:
+            break
+        rel = index.relative(path)
+        symbols = index.file(rel) if rel is not None else None
+        if rel is None or rel == rel_path or symbols is None:
+            continue
+        files += 1
+        for line, _ in regions:
+            around = [d for d in symbols.definitions if d.start_line <= line <= d.end_line
+                      and d.end_line - d.start_line < MAX_REGION_DEFINITION_LINES]
+            if around:
+                definition = min(around, key=lambda d: d.end_line - d.start_line)
+                found.append((DefinitionRef(rel, definition), len(found)))
+            else:
+                found.append((_window(rel, max(1, line - WINDOW_HALF), line + WINDOW_HALF), len(found)))
+    return found
+
+
+_windows: OrderedDict[tuple, list[tuple[int, int, frozenset[str]]]] = OrderedDict()
+_windows_lock = threading.Lock()
+
+
+def windows_of(key: tuple, text: str, anchors: tuple[int, ...] = ()) -> list[tuple[int, int, frozenset[str]]]:
+    """Sliding windows (start, end, identifier set) of `text` within SIMILAR_REACH lines of
+    the 1-based `anchors` (all of the file's first MAX_SIMILAR_LINES without), cached under
+    `key` and the anchors."""
+    key = key + anchors
+    with _windows_lock:
+        cached = _windows.get(key)
+        if cached is not None:
+            _windows.move_to_end(key)
+            return cached
+    lines = text.split("\n")
+    spans = [(max(0, a - 1 - SIMILAR_REACH), a - 1 + SIMILAR_REACH) for a in anchors] or [(0, MAX_SIMILAR_LINES)]
+    starts = sorted({start for low, high in spans
+                     for start in range(low - low % SIMILAR_STRIDE, min(high, len(lines)), SIMILAR_STRIDE)})
+    # A window is two stride-long blocks (SIMILAR_WINDOW = 2 * SIMILAR_STRIDE): each block's
+    # identifiers are gathered once, not once per window that holds it.
+    blocks: dict[int, frozenset[str]] = {}
+
+    def block(start: int) -> frozenset[str]:
+        words = blocks.get(start)
+        if words is None:
+            chunk = "\n".join(lines[start: start + SIMILAR_STRIDE])
+            words = blocks[start] = frozenset(IDENTIFIER.findall(chunk)) if chunk else frozenset()
+        return words
+
+    result = []
+    for start in starts:
+        words = block(start) | block(start + SIMILAR_STRIDE)
+        if words:
+            result.append((start + 1, min(len(lines), start + SIMILAR_WINDOW), words))
+    with _windows_lock:
+        _windows[key] = result
+        while len(_windows) > 64:
+            _windows.popitem(last=False)
+    return result
+
+
+def query_tokens(text: str, offset: int, lines: int = SIMILAR_QUERY_LINES) -> frozenset[str]:
+    """Identifiers of the `lines` lines above the cursor's line (never the line being typed)."""
+    return frozenset(IDENTIFIER.findall(window_above(text, offset, lines)))
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter) if inter else 0.0
+
+
+def similar_candidates(index: WorkspaceIndex, recent: RecentRegions, rel_path: str, text: str,
+                       offset: int, deadline: float) -> list[tuple[DefinitionRef, float]]:
+    """Windows of open and recent files most similar to the lines above the cursor."""
+    query = query_tokens(text, offset)
+    if len(query) < 3:
+        return []
+    paths: dict[str, tuple[int, ...]] = {}  # file -> lines the windows stay near
+    for path, regions in recent.regions():
+        rel = index.relative(path)
+        if rel is not None and rel != rel_path and rel not in paths:
+            paths[rel] = tuple(sorted(line for line, _ in regions))
+    for rel in index.buffer_paths():
+        if rel != rel_path and rel not in paths:
+            paths[rel] = ()
+    scored: list[tuple[float, str, int, int]] = []
+    for rel, anchors in list(paths.items())[:MAX_SIMILAR_FILES]:
+        if time.thread_time() > deadline:
+            break
+        symbols = index.file(rel)
+        if symbols is None:
+            continue
+        content = index.buffer_text(rel)
+        if content is None:
+            try:
+                content = (index.root / rel).read_text("utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+        for start, end, words in windows_of((str(index.root), rel, id(symbols), len(content)), content, anchors):
+            score = jaccard(query, words)
+            if score >= SIMILAR_MIN:
+                scored.append((score, rel, start, end))
+    scored.sort(key=lambda s: (-s[0], s[1], s[2]))
+    return [(_window(rel, start, end), score) for score, rel, start, end in scored[:SIMILAR_TOP]]

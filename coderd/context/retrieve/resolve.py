@@ -1,0 +1,197 @@
+"""Resolving an import statement to the workspace files it refers to, per language.
+
+Python modules, packages and relative imports (also under `src/` and `lib/`, and by dotted
+suffix); JS/TS relative paths with their extensions and index files; C/C++ local includes;
+Go packages by directory; Rust `mod`/`use` paths. An import of something outside the
+workspace resolves to nothing.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import threading
+from collections import OrderedDict
+
+from coderd.context.index.extract import Import
+from coderd.context.index.workspace import WorkspaceIndex
+
+JS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".d.ts", ".mts", ".cts")
+JS_LANGUAGES = {"javascript", "typescript", "tsx"}
+
+
+_resolved: OrderedDict[tuple, list[str]] = OrderedDict()
+_resolved_lock = threading.Lock()
+MAX_RESOLVED = 20_000
+
+
+def resolve_import(index: WorkspaceIndex, rel_path: str, statement: Import, language: str | None = None) -> list[str]:
+    """Workspace files an import statement refers to ([] when outside the workspace).
+    Memoised until a file is added to or dropped from the index (`index.layout`)."""
+    if language is None:
+        symbols = index.file(rel_path)
+        language = symbols.language if symbols else ""
+    key = (str(index.root), index.layout, rel_path, statement.module, language)
+    with _resolved_lock:
+        found = _resolved.get(key)
+    if found is None:
+        found = _resolve(index, rel_path, statement, language)
+        with _resolved_lock:
+            _resolved[key] = found
+            while len(_resolved) > MAX_RESOLVED:
+                _resolved.popitem(last=False)
+    return list(found)
+
+
+def _resolve(index: WorkspaceIndex, rel_path: str, statement: Import, language: str) -> list[str]:
+    module = statement.module.strip()
+    if language == "python":
+        return _existing(index, _python_candidates(rel_path, module)) or _python_by_suffix(index, rel_path, module)
+    if language in JS_LANGUAGES:
+        return _existing(index, _js_candidates(rel_path, module.strip("\"'`")))
+    if language in ("c", "cpp"):
+        return _c_include(index, rel_path, module)
+    if language == "go":
+        return _go_package(index, module.strip("\"`"))
+    if language == "rust":
+        return _rust_module(index, rel_path, module)
+    if language == "java":
+        parts = module.removeprefix("static ").split(".")
+        return _by_suffix(index, rel_path, "/".join(parts) + ".java") or \
+            _by_suffix(index, rel_path, "/".join(parts[:-1]) + ".java")
+    return []
+
+
+def _existing(index: WorkspaceIndex, candidates: list[str]) -> list[str]:
+    seen: list[str] = []
+    for candidate in candidates:
+        if candidate not in seen and index.file(candidate) is not None:  # fast: relative paths
+            seen.append(candidate)
+    return seen
+
+
+def _by_suffix(index: WorkspaceIndex, rel_path: str, tail: str) -> list[str]:
+    """Indexed files whose path ends with `tail`, the one nearest `rel_path` first."""
+    tail = tail.strip("/")
+    if not tail:
+        return []
+    matches = [f for f in index.files_named(tail.rpartition("/")[2]) if f == tail or f.endswith("/" + tail)]
+    if len(matches) > 1:
+        matches.sort(key=lambda f: -len(posixpath.commonprefix([f, rel_path])))
+        return matches[:1]
+    return matches
+
+
+def _python_candidates(rel_path: str, module: str) -> list[str]:
+    dots = len(module) - len(module.lstrip("."))
+    parts = [p for p in module[dots:].split(".") if p]
+    if dots:
+        base = posixpath.dirname(rel_path)
+        for _ in range(dots - 1):
+            base = posixpath.dirname(base)
+        roots = [base]
+    else:
+        roots = ["", "src", "lib"]
+    found = []
+    for root in roots:
+        stem = posixpath.join(root, *parts) if parts else root
+        found += [f"{stem}.py", f"{stem}/__init__.py", f"{stem}.pyi", f"{stem}/__init__.pyi"]
+    return [posixpath.normpath(p) for p in found]
+
+
+def _python_by_suffix(index: WorkspaceIndex, rel_path: str, module: str) -> list[str]:
+    """Absolute imports under any root (`src/`, a monorepo's `libs/x/`): match by path suffix."""
+    if module.startswith(".") or not module:
+        return []
+    tail = module.replace(".", "/")
+    return _by_suffix(index, rel_path, tail + ".py") or _by_suffix(index, rel_path, tail + "/__init__.py")
+
+
+def _js_candidates(rel_path: str, module: str) -> list[str]:
+    if not module.startswith("."):
+        return []
+    base = posixpath.normpath(posixpath.join(posixpath.dirname(rel_path), module))
+    bases = [base]
+    stem, dot, extension = base.rpartition(".")
+    if dot and "/" not in extension and extension in ("js", "jsx", "mjs", "cjs"):
+        bases.append(stem)  # TypeScript's ESM style: `./x.js` names x.ts
+    found = []
+    for b in bases:
+        found += [b, *(b + s for s in JS_SUFFIXES), *(f"{b}/index{s}" for s in JS_SUFFIXES)]
+    return found
+
+
+def _c_include(index: WorkspaceIndex, rel_path: str, module: str) -> list[str]:
+    if module.startswith("<"):
+        return []  # a system header
+    name = module.strip("\"<>")
+    here = posixpath.normpath(posixpath.join(posixpath.dirname(rel_path), name))
+    return _existing(index, [here, posixpath.normpath(name), f"include/{name}", f"src/{name}"]) or \
+        _by_suffix(index, rel_path, name)
+
+
+_go_modules: dict[str, tuple[str, ...]] = {}
+
+
+def _go_module_prefixes(index: WorkspaceIndex) -> tuple[str, ...]:
+    """(module path, its directory) pairs from go.mod files at the root (read once per root)."""
+    key = str(index.root)
+    if key not in _go_modules:
+        prefixes = []
+        try:
+            for line in (index.root / "go.mod").read_text("utf-8").splitlines():
+                if line.startswith("module "):
+                    prefixes.append(line.split()[1].strip("\"`"))
+        except (OSError, UnicodeDecodeError, IndexError):
+            pass
+        _go_modules[key] = tuple(prefixes)
+    return _go_modules[key]
+
+
+def _go_package(index: WorkspaceIndex, path: str) -> list[str]:
+    def package(directory: str) -> list[str]:
+        return [f for f in index.files_in(directory) if f.endswith(".go") and not f.endswith("_test.go")]
+
+    for prefix in _go_module_prefixes(index):
+        if path == prefix or path.startswith(prefix + "/"):
+            return package(path[len(prefix):].strip("/"))
+    parts = path.split("/")
+    for k in range(len(parts), 0, -1):  # a GOPATH-like tree: the longest suffix that is a folder
+        files = package("/".join(parts[-k:]))
+        if files:
+            return files
+    return []
+
+
+def _rust_module(index: WorkspaceIndex, rel_path: str, module: str) -> list[str]:
+    path = re.sub(r"::\s*\{.*$", "", module.split(" as ")[0]).strip().rstrip(":;")
+    segments = [s for s in path.split("::") if s]
+    if not segments:
+        return []
+    directory, _, base = rel_path.rpartition("/")
+    stem = base.rsplit(".", 1)[0]
+    own_dir = directory if stem in ("mod", "lib", "main") else posixpath.join(directory, stem)
+    if segments[0] == "crate":
+        parts = rel_path.split("/")
+        root = "/".join(parts[: parts.index("src") + 1]) if "src" in parts[:-1] else directory
+        segments = segments[1:]
+    elif segments[0] == "self":
+        root, segments = own_dir, segments[1:]
+    elif segments[0] == "super":
+        root = posixpath.dirname(own_dir)
+        segments = segments[1:]
+        while segments and segments[0] == "super":
+            root, segments = posixpath.dirname(root), segments[1:]
+    elif len(segments) == 1 and "use" not in module:  # `mod util;`
+        root = own_dir
+    else:
+        root = own_dir  # `use util::x` after `mod util;`, or another crate (then nothing matches)
+    found: list[str] = []
+    current = root
+    for segment in segments:
+        current = posixpath.join(current, segment) if current else segment
+        hits = _existing(index, [f"{current}.rs", f"{current}/mod.rs"])
+        if not hits:
+            break
+        found = hits + found  # deepest first
+    return found

@@ -1,0 +1,223 @@
+"""From the typed names at the cursor (infer.py) to the definitions their types stand for.
+
+A type name is resolved as the file that wrote it sees it: its own definitions, its imports,
+its Go/Java package, a module alias (`mod.Cls`, `pkg.Type`); failing those, a type defined
+once in the whole workspace. A call's result type is the class called, or the declared result
+type of the function or method called (read from the index: `Definition.returns`), resolved in
+the file that declares it (`Self` and `this` are the method's own type). Members of a type are
+those in its body, Go methods and Rust impl blocks in any file of its package, and (a few
+levels deep) the members of its base classes and embedded types.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
+from coderd.context.retrieve.infer import CONSTRUCTORS, Binding, TypeEnv, declared_fields
+from coderd.context.retrieve.scope import Scope, module_files_in, name_in_file, named_definitions
+from coderd.context.retrieve.typenames import split_qualified
+
+TYPE_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "type"})
+MAX_GLOBAL_HOMONYMS = 2  # a type name resolved by the index alone must be (nearly) unique
+MAX_DEPTH = 3  # call chains and base classes followed this deep
+CONSTRUCTOR_NAMES = frozenset({"new", "default", "create", "build", "open", "init"})
+MAX_CACHED_FIELDS = 512
+_fields: dict[tuple, dict[str, Binding]] = {}  # (root, path, symbols id, line) -> fields; worker thread
+
+
+class TypeResolver:
+    """Resolves type names, call results and member lists for one request (memoised)."""
+
+    def __init__(self, index: WorkspaceIndex, rel: str, scope: Scope, env: TypeEnv, language: str) -> None:
+        self.index, self.rel, self.scope, self.env, self.language = index, rel, scope, env, language
+        self._types: dict[tuple[str, str], list[DefinitionRef]] = {}
+        self._members: dict[tuple[str, int], list[DefinitionRef]] = {}
+        self._named = {local: refs for local, refs in scope.named}
+
+    # ---- names --------------------------------------------------------------------------------
+
+    def resolve_type(self, name: str, file: str, depth: int = 0) -> list[DefinitionRef]:
+        """Type definitions that the type name `name`, as written in `file`, stands for."""
+        key = (name, file)
+        if key not in self._types:
+            self._types[key] = []  # a cycle resolves to nothing
+            refs = [r for r in self._lookup(name, file) if r.definition.kind in TYPE_KINDS]
+            if not refs:  # `type X = Y`, Go `type X Y`: the alias is a type already; else global
+                _, short = split_qualified(name)
+                found = [r for r in self.index.lookup(short) if r.definition.kind in TYPE_KINDS
+                         and not r.definition.container]
+                refs = found if len(found) <= MAX_GLOBAL_HOMONYMS else []
+            self._types[key] = refs[:MAX_GLOBAL_HOMONYMS]
+        return self._types[key]
+
+    def _lookup(self, name: str, file: str) -> list[DefinitionRef]:
+        """Top-level definitions `name` stands for in `file` (functions and types)."""
+        qualifier, short = split_qualified(name)
+        if qualifier:
+            alias = split_qualified(qualifier)[1] if qualifier not in ("crate", "self", "super") else ""
+            files = self.scope.modules.get(alias) if file == self.rel else None
+            files = files or (module_files_in(self.index, file, alias) if alias else [])
+            if files:
+                return named_definitions(self.index, short, files, self.language)
+            return []
+        if file == self.rel:
+            if short in self._named:
+                return self._named[short]
+            own = [r for r in self.index.lookup(short) if r.path == file and not r.definition.container]
+            if own:
+                return own
+            opened = {f for f, _ in self.scope.open_files}
+            return [r for r in self.index.lookup(short) if r.path in opened and not r.definition.container]
+        return name_in_file(self.index, file, short)
+
+    # ---- values -------------------------------------------------------------------------------
+
+    def binding_types(self, binding: Binding, depth: int = 0) -> list[DefinitionRef]:
+        if binding.type:
+            if binding.type in ("Self", "this"):
+                return self.receiver_types()
+            return self.resolve_type(binding.type, self.rel, depth)
+        return self.call_result(binding.call, self.rel, depth) if binding.call else []
+
+    def receiver_types(self) -> list[DefinitionRef]:
+        """The class the cursor's method belongs to (usually defined in the current file)."""
+        if not self.env.receiver_type:
+            return []
+        own = [r for r in self.index.lookup(split_qualified(self.env.receiver_type)[1])
+               if r.path == self.rel and r.definition.kind in TYPE_KINDS]
+        return own or self.resolve_type(self.env.receiver_type, self.rel)
+
+    def value_types(self, expression: str, depth: int = 0) -> list[DefinitionRef]:
+        """Types of a value written in the current file: `x`, `self`, `self.attr`, `x.attr`."""
+        if depth > MAX_DEPTH:
+            return []
+        head, _, rest = expression.partition(".")
+        if head == self.env.receiver:
+            types = self.receiver_types()
+        elif head in self.env.variables:
+            types = self.binding_types(self.env.variables[head], depth + 1)
+        else:
+            return []
+        for attribute in rest.split(".") if rest else ():
+            types = [f for t in types for f in self.field_types(t, attribute, depth + 1)]
+        return types
+
+    def field_types(self, owner: DefinitionRef, field: str, depth: int = 0) -> list[DefinitionRef]:
+        """Types of the field `field` of the type `owner` (or of its bases)."""
+        if owner.path == self.rel:  # the current file: the class around the cursor only
+            binding = self.env.fields.get(field)
+            return self.binding_types(binding, depth + 1) if binding is not None else []
+        for holder in [owner] + self._bases(owner):
+            binding = self.fields(holder).get(field)
+            if binding is not None:
+                if binding.type:
+                    result = binding.type if binding.type not in ("Self", "this") else holder.definition.name
+                    return self.resolve_type(result, holder.path, depth + 1)
+                return self.call_result(binding.call, holder.path, depth + 1)
+        return []
+
+    def fields(self, owner: DefinitionRef) -> dict[str, Binding]:
+        """The fields a type in another file declares (parsed from its text, cached)."""
+        symbols = self.index.file(owner.path)
+        key = (str(self.index.root), owner.path, id(symbols), owner.definition.start_line)
+        found = _fields.get(key)
+        if found is None:
+            text = self.index.buffer_text(owner.path)
+            if text is None:
+                try:
+                    text = (self.index.root / owner.path).read_text("utf-8")
+                except (OSError, UnicodeDecodeError):
+                    text = ""
+            lines = text.split("\n")[owner.definition.start_line - 1: owner.definition.end_line]
+            found = declared_fields("\n".join(_without_method_bodies(lines, owner, symbols)),
+                                    self.language) if lines else {}
+            _fields[key] = found
+            while len(_fields) > MAX_CACHED_FIELDS:
+                _fields.pop(next(iter(_fields)))
+        return found
+
+    def _bases(self, owner: DefinitionRef) -> list[DefinitionRef]:
+        return [b for base in owner.definition.bases for b in self.resolve_type(base, owner.path, 1)]
+
+    def call_result(self, callee: str, file: str, depth: int = 0) -> list[DefinitionRef]:
+        """Types of what calling `callee` (as written in `file`) returns."""
+        if depth > MAX_DEPTH:
+            return []
+        callee = callee.removeprefix("new ").split("<", 1)[0].replace("::<", "")
+        qualifier, member = split_qualified(callee)
+        if qualifier and file == self.rel:
+            owners = self.value_types(qualifier, depth + 1)
+            if owners:  # obj.method(): the method's declared result
+                return self._returns(self.members_named(owners, member), depth)
+            if "::" in callee or self.language == "rust":
+                owners = self.resolve_type(qualifier, file, depth + 1)  # Type::new()
+                if owners:
+                    found = self._returns(self.members_named(owners, member), depth)
+                    return found or (owners if member in CONSTRUCTOR_NAMES or member.startswith(("new_", "with_", "from_")) else [])
+        refs = self._lookup(callee, file)
+        types = [r for r in refs if r.definition.kind in TYPE_KINDS]
+        if types:
+            return types[:MAX_GLOBAL_HOMONYMS]  # a constructor call
+        return self._returns([r for r in refs if r.definition.kind == "function"], depth)
+
+    def _returns(self, functions: list[DefinitionRef], depth: int) -> list[DefinitionRef]:
+        found: list[DefinitionRef] = []
+        for ref in functions[:MAX_GLOBAL_HOMONYMS]:
+            result = ref.definition.returns
+            if not result:
+                continue
+            if result in ("Self", "this") and ref.definition.container:
+                result = ref.definition.container
+            found += [t for t in self.resolve_type(result, ref.path, depth + 1) if t not in found]
+        return found
+
+    # ---- members ------------------------------------------------------------------------------
+
+    def members(self, owner: DefinitionRef, depth: int = 0) -> list[DefinitionRef]:
+        """Members of a type: its body, its package's Go methods and Rust impls, then those of
+        its bases (nearest first)."""
+        key = (owner.path, owner.definition.start_line)
+        if key in self._members:
+            return self._members[key]
+        self._members[key] = []
+        name = owner.definition.name
+        directory = posixpath.dirname(owner.path)
+        found = [r for r in self.index.members(name) if r.path == owner.path or (
+            self.language in ("go", "rust") and _same_package(r.path, owner.path, directory, self.language))]
+        bases = [(base, owner.path) for base in owner.definition.bases]
+        bases += [(r.definition.name, r.path) for r in found if r.definition.kind == "impl"]  # Rust traits
+        found = [r for r in found if r.definition.kind != "impl"]
+        if depth < MAX_DEPTH:
+            seen = {(m.path, m.definition.start_line) for m in found}
+            for base, written_in in bases:
+                for base_ref in self.resolve_type(base, written_in, depth + 1):
+                    for m in self.members(base_ref, depth + 1):
+                        if (m.path, m.definition.start_line) not in seen:
+                            seen.add((m.path, m.definition.start_line))
+                            found.append(m)
+        self._members[key] = found
+        return found
+
+    def members_named(self, owners: list[DefinitionRef], name: str) -> list[DefinitionRef]:
+        return [m for owner in owners for m in self.members(owner) if m.definition.name == name]
+
+
+def _same_package(path: str, owner_path: str, directory: str, language: str) -> bool:
+    if language == "go":
+        return posixpath.dirname(path) == directory
+    crate = owner_path.split("/src/", 1)[0] if "/src/" in owner_path else ""
+    return path.startswith(crate) if crate else True
+
+
+def _without_method_bodies(lines: list[str], owner: DefinitionRef, symbols) -> list[str]:
+    """A type's lines with its methods blanked, constructors kept: fields are declared in the
+    body and assigned in constructors, and a big class (rich's Console: 2,000 lines) would
+    otherwise be parsed whole on the completion path. Rows stay where they were."""
+    start, end = owner.definition.start_line, owner.definition.end_line
+    for member in symbols.definitions if symbols else ():
+        if (member.container == owner.definition.name and member.kind in ("method", "function")
+                and member.name not in CONSTRUCTORS and start < member.start_line <= member.end_line <= end):
+            for row in range(member.start_line - start, member.end_line - start + 1):
+                lines[row] = ""
+    return lines

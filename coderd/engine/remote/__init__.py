@@ -1,0 +1,1 @@
+"""The opt-in remote backend: a completion server over HTTP."""

@@ -1,0 +1,146 @@
+"""Cutting the text around the cursor into a prefix and a suffix that fit their token budgets.
+
+The prefix window starts at a line boundary that stays put while the user types (it is
+remembered per document and only moves once the prefix outgrows its budget), because every
+token before the first change is reused from the KV cache. A window that slid by one token per
+keystroke would force the whole prompt to be evaluated again each time.
+
+`context_format` says how the repository context is written and counted for a model; the
+service and `coderd context` both use it, so the command shows what the server sends.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable
+
+from coderd.context.pack.block import PackedContext, RepoFormat
+from coderd.engine.base import FimPrompt
+from coderd.engine.fim import REPO_TOKEN_STANDIN, RepoMarkers
+
+# Characters looked at per budget token before tokenising: bounds the work on huge files.
+CHARS_PER_TOKEN_BOUND = 8
+# A new prefix window uses this share of the budget; the rest is room to type into.
+FRESH_WINDOW_SHARE = 0.75
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class BuiltPrompt:
+    prompt: FimPrompt
+    prefix_text: str  # the text the prefix ids stand for (the window, not the whole file)
+    suffix_text: str
+
+
+def _line_starts_before(text: str, lo: int, hi: int) -> list[int]:
+    """Offsets in [lo, hi] where a line starts, in ascending order."""
+    starts = [m.end() for m in _LINE_END.finditer(text, lo, hi)]
+    return ([lo] if lo == 0 or text[lo - 1] in "\r\n" else []) + starts
+
+
+@dataclass(frozen=True)
+class ContextFormat:
+    """Repository context for one model: with its repository tokens (Qwen2.5-Coder), else
+    DeepSeek's "# path" headers (`repo_format` None, `markers` None)."""
+
+    tokenize: Callable[[str], list[int]]  # packed text to ids: stand-ins become token ids
+    repo_format: RepoFormat | None  # what ContextProvider.context_for is asked to write
+    markers: RepoMarkers | None
+
+    def ids(self, packed: PackedContext) -> list[int] | None:
+        """The ids of `packed`; None when a file holds a token stand-in (engine/fim.py): it
+        must not become a token, so such context is dropped."""
+        headers = len({c["path"] for c in packed.chunks}) + 1  # files shown, the current one
+        if self.markers is not None and self.markers.forged(packed.text, headers):
+            return None
+        return self.tokenize(packed.text)
+
+    def shown(self, text: str) -> str:
+        """Packed text with the tokens' own texts for the stand-ins (--json, logs)."""
+        return self.markers.shown(text) if self.markers is not None else text
+
+
+def context_format(repo_tokens: tuple[int | None, int | None],
+                   tokenize: Callable[[str], list[int]]) -> ContextFormat:
+    """`repo_tokens`: ModelInfo's / VocabReport's; `tokenize`: the model's, special tokens off.
+    The packer writes stand-ins for the repository tokens, which become the tokens' ids, and
+    everything else is tokenised with special tokens off, so file text can never forge one."""
+    markers = RepoMarkers.of(repo_tokens)
+    if markers is None:
+        return ContextFormat(tokenize, None, None)
+    repo_name = REPO_TOKEN_STANDIN[0] if markers.repo_name is not None else None
+    return ContextFormat(partial(markers.ids, tokenize=tokenize),
+                         RepoFormat(file_sep=REPO_TOKEN_STANDIN[1], repo_name=repo_name), markers)
+
+
+class PromptBuilder:
+    """Stateful only in the remembered window starts, one per document key."""
+
+    def __init__(
+        self, tokenize: Callable[[str], list[int]], *, prefix_tokens: int, suffix_tokens: int
+    ) -> None:
+        self._tokenize = tokenize
+        self._prefix_budget = prefix_tokens
+        self._suffix_budget = suffix_tokens
+        self._anchors: dict[str, int] = {}
+
+    def forget(self, key: str) -> None:
+        self._anchors.pop(key, None)
+
+    def build(self, key: str, text: str, offset: int, *, remember: bool = True) -> BuiltPrompt:
+        """`remember=False` (speculation) uses the document's window start without moving it."""
+        start, prefix_ids = self._prefix(key, text, offset, remember)
+        suffix_text, suffix_ids = self._suffix(text, offset)
+        return BuiltPrompt(
+            prompt=FimPrompt(prefix_ids=prefix_ids, suffix_ids=suffix_ids),
+            prefix_text=text[start:offset],
+            suffix_text=suffix_text,
+        )
+
+    def _prefix(self, key: str, text: str, offset: int, remember: bool) -> tuple[int, list[int]]:
+        budget = self._prefix_budget
+        anchor = self._anchors.get(key)
+        if anchor is not None and anchor <= offset and (anchor == 0 or text[anchor - 1] in "\r\n"):
+            ids = self._tokenize(text[anchor:offset])
+            if len(ids) <= budget:
+                return anchor, ids
+        lo = max(0, offset - budget * CHARS_PER_TOKEN_BOUND)
+        target = int(budget * FRESH_WINDOW_SHARE)
+        starts = _line_starts_before(text, lo, offset)
+        # Token counts fall as the start moves right: binary-search the earliest line start
+        # whose window fits the target.
+        start, ids = offset, []
+        low, high = 0, len(starts) - 1
+        while low <= high:
+            middle = (low + high) // 2
+            candidate_ids = self._tokenize(text[starts[middle] : offset])
+            if len(candidate_ids) <= target:
+                start, ids = starts[middle], candidate_ids
+                high = middle - 1
+            else:
+                low = middle + 1
+        if not ids and offset > lo:
+            # No line start fits (one very long line): keep the end of the text, token-exact.
+            ids = self._tokenize(text[lo:offset])[-target:]
+            start = lo
+        if remember:
+            self._anchors[key] = start
+        return start, ids
+
+    def _suffix(self, text: str, offset: int) -> tuple[str, list[int]]:
+        budget = self._suffix_budget
+        if budget <= 0:
+            return "", []
+        hi = min(len(text), offset + budget * CHARS_PER_TOKEN_BOUND)
+        window = text[offset:hi]
+        ids = self._tokenize(window)
+        if len(ids) <= budget:
+            return window, ids
+        # Whole lines only, so the suffix does not change while the user types before it.
+        for line_end in reversed([m.end() for m in _LINE_END.finditer(window)]):
+            candidate = self._tokenize(window[:line_end])
+            if len(candidate) <= budget:
+                return window[:line_end], candidate
+        return window, ids[:budget]  # the first line alone is too long: cut it token-exact

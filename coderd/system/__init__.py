@@ -1,0 +1,1 @@
+"""The machine: XDG paths, logging, hardware (memory, cores, threads)."""

@@ -1,0 +1,1 @@
+"""Synthetic GGUF models and the scripted engine, for tests and benchmarks."""

@@ -1,0 +1,1 @@
+"""LSP handlers: inline completion, feedback, workspace folders and files."""

@@ -1,0 +1,96 @@
+"""`textDocument/inlineCompletion`: snapshot the document, ask the service, convert the answer.
+
+Every request is answered exactly once: with a list (possibly empty), with InvalidParams for a
+position that does not exist, or with RequestCancelled after `$/cancelRequest` (pygls sends
+that when the handler's task is cancelled; we also stop the engine: mid-token while it
+generates, after the prompt chunk in progress while it evaluates the prompt).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+
+from coderd.completion.service import DocumentSnapshot
+
+from lsp.server.documents import MAX_COMPLETION_CHARS, uri_to_path
+from coderd.positions import PositionError
+
+if TYPE_CHECKING:
+    from lsp.server.app import CoderdServer
+
+log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
+
+EMPTY = types.InlineCompletionList(items=[])
+# Each item carries this command with its suggestion id: VS Code runs an item's command when it
+# is accepted, and other clients read the id from it for coderd/didAccept (editors/PROTOCOL.md).
+ACCEPTED_COMMAND = "coderd.accepted"
+
+
+def register_inline_completion(server: "CoderdServer") -> None:
+    # A non-empty options object: Emacs's json reader turns an empty {} into nil ("no capability").
+    @server.feature(
+        types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions(work_done_progress=False)
+    )
+    async def on_inline_completion(params: types.InlineCompletionParams):
+        return await inline_completion(server, params)
+
+
+async def inline_completion(
+    server: "CoderdServer", params: types.InlineCompletionParams
+) -> types.InlineCompletionList:
+    uri = params.text_document.uri
+    doc = server.documents.get(uri)
+    if doc is None:
+        log.info("inlineCompletion for a document that is not open: %s", uri)
+        return EMPTY
+    position = params.position
+    try:
+        offset = doc.index.offset(position.line, position.character, server.documents.encoding)
+    except PositionError as exc:
+        raise JsonRpcInvalidParams(f"position {position.line}:{position.character}: {exc}")
+    # The cursor as resolved (a column past the line's end clamped, one inside a character
+    # rounded down), taken now: the document may change while the engine runs.
+    here = types.Position(*doc.index.position(offset, server.documents.encoding))
+    service = server.service
+    if service is None or _model_failed(service.model_ready):
+        return EMPTY
+    if len(doc.text) > MAX_COMPLETION_CHARS:
+        log.info("%s is longer than %d characters: no completions", uri, MAX_COMPLETION_CHARS)
+        return EMPTY
+    # An explicit request (the user asked, e.g. to cycle) gets several candidates; typing gets one.
+    invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+    candidates = service.settings.completion.candidates if invoked else 1
+    path = uri_to_path(uri)
+    ticket = service.submit(DocumentSnapshot(
+        server.doc_key(uri), doc.text, offset, doc.language_id, candidates,
+        str(path) if path else None, session=server.session))
+    try:
+        outcome = await asyncio.wrap_future(ticket.future)
+    except asyncio.CancelledError:
+        ticket.cancel.cancel("$/cancelRequest")
+        raise
+    if outcome.status == "error" and outcome.message:
+        # Once per distinct reason (a remote backend that refuses the key, say): the log has all.
+        server.tell_once(f"engine: {outcome.message}", types.MessageType.Warning,
+                         f"coderd: {outcome.message}")
+    if outcome.status != "ok":
+        return EMPTY
+    # Inserted at the cursor: the policy already removed what the suffix repeats.
+    cursor = types.Range(start=here, end=here)
+    return types.InlineCompletionList(items=[
+        types.InlineCompletionItem(
+            insert_text=s.text, range=cursor,
+            command=types.Command(title="coderd: accepted", command=ACCEPTED_COMMAND,
+                                  arguments=[{"id": s.id}]),
+        )
+        for s in outcome.suggestions
+    ])
+
+
+def _model_failed(ready) -> bool:
+    return ready.done() and ready.exception() is not None

@@ -1,0 +1,1 @@
+"""Processes: the relay (`coderd lsp`), the daemon (`coderd serve`), their rendezvous."""

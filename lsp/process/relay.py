@@ -1,0 +1,279 @@
+"""`coderd lsp`: what an editor starts. It relays LSP between the editor's stdio and the daemon.
+
+The relay is thin on purpose (it is one process per editor, the model lives once in the
+daemon), but it keeps what it needs to survive the daemon's death without the editor noticing:
+the `initialize` request and a mirror of the open documents. When the daemon's socket closes
+while the editor is still there, it answers the requests in flight (null for inline
+completions, an error otherwise: never a hang), starts a daemon again, replays `initialize`,
+`initialized` and a `didOpen` per document with its current text, then goes on relaying what
+the editor sent meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+
+from lsprotocol import converters, types
+
+from coderd.system import paths
+from coderd.config.settings import load_settings
+from coderd.system.logs import setup_logging
+from coderd.positions import normalise_encoding
+
+from lsp.server.documents import DocumentStore
+from lsp.process.framing import read_message, write_message
+from lsp.process.rendezvous import Rendezvous, RendezvousError, daemon_key, hello_line
+
+log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
+
+REPLAY_PREFIX = "coderd-replay-"  # ids of the requests the relay itself sends to the daemon
+RESTARTS = 3  # attempts in a row before the relay gives up and answers with errors
+INLINE = types.TEXT_DOCUMENT_INLINE_COMPLETION
+DRAIN_S = 2.0  # after the editor left: how long the daemon's last answers may take
+
+
+class Relay:
+    def __init__(self, daemon_command: list[str]) -> None:
+        self.daemon_command = daemon_command
+        self.documents = DocumentStore()
+        self.initialize: dict | None = None
+        self.in_flight: dict[object, dict] = {}  # editor request id -> the request
+        self.resent: set = set()  # requests already sent again once (a crash must not loop)
+        self.daemon: asyncio.StreamWriter | None = None
+        self.backlog: list[dict] = []  # editor messages held while the daemon restarts
+        self.shutting_down = False
+        self.rendezvous: Rendezvous | None = None
+        self.init_options = None
+        self.restarts = 0
+        self.gave_up = False
+        self._pump: asyncio.Task | None = None
+        self._converter = converters.get_converter()
+        self._stdout = sys.stdout.buffer
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        stdin = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin.buffer)
+        first = await read_message(stdin)
+        if first is None:
+            return 0
+        init = first.get("params") if first.get("method") == types.INITIALIZE else None
+        loaded = load_settings(init_options=(init or {}).get("initializationOptions"))
+        setup_logging(loaded.settings.log.level)
+        self.rendezvous = Rendezvous(daemon_key(loaded.settings))
+        self.init_options = (init or {}).get("initializationOptions")
+        if not await self._connect():
+            return 1
+        await self._from_editor(first)
+        status = 0
+        while (message := await read_message(stdin)) is not None:
+            await self._from_editor(message)
+            if message.get("method") == types.EXIT:
+                status = 0 if self.shutting_down else 1
+                break
+        await self._drain()
+        return status
+
+    async def _drain(self) -> None:
+        """The editor is done: let the daemon's last answers through, then hang up."""
+        self.shutting_down = True
+        if self.daemon is not None and self._pump is not None:
+            if self.daemon.can_write_eof():
+                self.daemon.write_eof()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._pump), DRAIN_S)
+            except asyncio.TimeoutError:
+                pass
+
+    # -- editor -> daemon ---------------------------------------------------------------------
+
+    async def _from_editor(self, message: dict) -> None:
+        method = message.get("method")
+        if method == types.INITIALIZE:
+            self.initialize = message
+        elif method == types.SHUTDOWN:
+            self.shutting_down = True
+        elif method == types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS and self.initialize:
+            self._follow_folders(message.get("params") or {})
+        self._mirror(method, message.get("params"))
+        if self.gave_up:
+            if "id" in message and method is not None:
+                self._to_editor({"jsonrpc": "2.0", "id": message["id"], "error": {
+                    "code": -32603, "message": "coderd: no daemon (see the log)"}})
+            return
+        if self.daemon is None:
+            self.backlog.append(message)
+            return
+        self._send(self.daemon, message)
+
+    def _send(self, writer: asyncio.StreamWriter, message: dict) -> None:
+        if message.get("method") is not None and "id" in message:
+            self.in_flight[message["id"]] = message  # until the daemon answers it
+        write_message(writer, message)
+
+    def _follow_folders(self, params: dict) -> None:
+        """A restarted daemon must get the folders as they are now, not as at `initialize`."""
+        init = self.initialize.setdefault("params", {})
+        event = params.get("event") or {}
+        gone = {f.get("uri") for f in event.get("removed") or []}
+        current = init.get("workspaceFolders")
+        if not current and init.get("rootUri"):  # the root was given the old way: keep it
+            current = [{"uri": init["rootUri"], "name": init["rootUri"].rstrip("/").split("/")[-1]}]
+        folders = [f for f in current or [] if f.get("uri") not in gone]
+        folders += [f for f in event.get("added") or [] if f not in folders]
+        init["workspaceFolders"] = folders
+
+    def _mirror(self, method: str | None, params) -> None:
+        """Keep the documents' text, to re-send it to a restarted daemon."""
+        try:
+            if method == types.TEXT_DOCUMENT_DID_OPEN:
+                self.documents.open(self._converter.structure(
+                    params, types.DidOpenTextDocumentParams).text_document)
+            elif method == types.TEXT_DOCUMENT_DID_CHANGE:
+                self.documents.change(self._converter.structure(
+                    params, types.DidChangeTextDocumentParams))
+            elif method == types.TEXT_DOCUMENT_DID_CLOSE:
+                self.documents.close(params["textDocument"]["uri"])
+        except Exception as exc:  # malformed: the daemon answers it; the mirror just skips it
+            log.debug("relay: not mirrored (%s): %s", method, exc)
+
+    # -- daemon -> editor ---------------------------------------------------------------------
+
+    async def _pump_daemon(self, reader: asyncio.StreamReader) -> None:
+        try:
+            while (message := await read_message(reader)) is not None:
+                if "method" not in message and "id" in message:  # a response
+                    if str(message["id"]).startswith(REPLAY_PREFIX):
+                        continue
+                    self.in_flight.pop(message["id"], None)
+                    if self.initialize and message["id"] == self.initialize.get("id"):
+                        self._learn_encoding(message)
+                self._to_editor(message)
+        except (ConnectionError, asyncio.IncompleteReadError) as exc:  # killed, not closed
+            log.warning("relay: lost the daemon (%s)", exc)
+        self.daemon = None
+        if not self.shutting_down:
+            log.warning("relay: the daemon went away; starting it again")
+            self._requeue_in_flight()
+            await self._connect(replay=True)
+
+    def _learn_encoding(self, response: dict) -> None:
+        caps = (response.get("result") or {}).get("capabilities") or {}
+        self.documents.encoding = normalise_encoding(caps.get("positionEncoding") or "utf-16")
+
+    def _requeue_in_flight(self) -> None:
+        """Ask the new daemon again what the dead one never answered; once only, so that a
+        request that kills the daemon cannot do it forever (then: an empty answer)."""
+        again = [m for i, m in self.in_flight.items() if i not in self.resent]
+        self.resent.update(m["id"] for m in again)
+        for request_id in [i for i in self.in_flight if i not in {m["id"] for m in again}]:
+            self._answer(request_id, self.in_flight[request_id].get("method"))
+        self.in_flight.clear()
+        self.backlog[:0] = again
+
+    def _answer(self, request_id, method) -> None:
+        if method == INLINE:
+            self._to_editor({"jsonrpc": "2.0", "id": request_id, "result": None})
+        else:
+            self._to_editor({"jsonrpc": "2.0", "id": request_id, "error": {
+                "code": -32801, "message": "coderd: the daemon restarted; ask again"}})
+
+    def _answer_in_flight(self) -> None:
+        for request_id, message in list(self.in_flight.items()):
+            self._answer(request_id, message.get("method"))
+        self.in_flight.clear()
+
+    def _to_editor(self, message: dict) -> None:
+        write_message(self._stdout, message)
+
+    # -- connecting ---------------------------------------------------------------------------
+
+    async def _connect(self, replay: bool = False) -> bool:
+        while self.restarts < RESTARTS:
+            self.restarts += 1
+            try:
+                reader, writer = await self._open()
+            except (RendezvousError, OSError, ValueError) as exc:
+                log.error("relay: %s", exc)
+                await asyncio.sleep(0.2 * self.restarts)
+                continue
+            self.restarts = 0
+            if replay:
+                self._replay(writer)
+            self.daemon = writer
+            for message in self.backlog:
+                self._send(writer, message)
+            self.backlog.clear()
+            self._pump = asyncio.get_running_loop().create_task(self._pump_daemon(reader))
+            return True
+        self._give_up()
+        return False
+
+    async def _open(self):
+        """Connect (starting the daemon if need be) and shake hands; retry a retiring one."""
+        assert self.rendezvous is not None
+        env = dict(os.environ)
+        command = [*self.daemon_command, "--key", self.rendezvous.key,
+                   "--init-options", json.dumps(self.init_options or {})]
+        for _ in range(3):
+            sock = await asyncio.to_thread(
+                self.rendezvous.connect_or_start, command, env,
+                paths.ensure_dir(paths.state_dir()) / "daemon.err")
+            reader, writer = await asyncio.open_unix_connection(sock=sock)
+            writer.write(hello_line())
+            welcome = json.loads(await asyncio.wait_for(reader.readline(), 30) or b"{}")
+            if welcome.get("coderd") == "welcome":
+                log.info("relay: connected to daemon pid %s", welcome.get("pid"))
+                return reader, writer
+            writer.close()  # another version: it retires; the next try starts ours
+            await asyncio.sleep(0.2)
+        raise RendezvousError("the running coderd daemon is another version and did not retire")
+
+    def _replay(self, writer: asyncio.StreamWriter) -> None:
+        if self.initialize is None:
+            return
+        write_message(writer, {**self.initialize, "id": f"{REPLAY_PREFIX}initialize"})
+        write_message(writer, {"jsonrpc": "2.0", "method": types.INITIALIZED, "params": {}})
+        for doc in self.documents.all():
+            write_message(writer, {"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_DID_OPEN,
+                                   "params": {"textDocument": {
+                                       "uri": doc.uri, "languageId": doc.language_id,
+                                       "version": doc.version, "text": doc.text}}})
+
+    def _give_up(self) -> None:
+        self.gave_up = True
+        self._answer_in_flight()
+        for message in self.backlog:
+            if "id" in message and "method" in message:
+                self._to_editor({"jsonrpc": "2.0", "id": message["id"], "error": {
+                    "code": -32603, "message": "coderd: no daemon"}})
+        self.backlog.clear()
+        self._to_editor({"jsonrpc": "2.0", "method": types.WINDOW_SHOW_MESSAGE, "params": {
+            "type": 1, "message": f"coderd: cannot start the daemon; see {paths.log_file()} "
+                                  "(or run `coderd lsp --standalone` to debug)"}})
+
+
+def run_relay(daemon_command: list[str]) -> int:
+    try:
+        return asyncio.run(Relay(daemon_command).run())
+    except (BrokenPipeError, ConnectionResetError):
+        return 0
+
+
+# `python -m lsp` would put the working directory (the editor's: often a cloned repository)
+# first on sys.path, and a workspace's `lsp.py` or `coderd/` would then run as the user. `-c`
+# puts '' there instead, which this removes before anything of coderd's is imported. (Python
+# imports sitecustomize before it adds that entry, so a workspace's one never runs either.)
+DAEMON_BOOTSTRAP = ("import sys\n"
+                    "if sys.path and sys.path[0] in ('', '.'): del sys.path[0]\n"
+                    "from lsp.entry import main\n"
+                    "sys.exit(main())")
+
+
+def default_daemon_command() -> list[str]:
+    return [sys.executable, "-c", DAEMON_BOOTSTRAP, "serve"]
+

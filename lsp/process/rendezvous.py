@@ -1,0 +1,191 @@
+"""Where editors find the daemon, and how exactly one daemon gets started.
+
+Layout, in `$XDG_RUNTIME_DIR/coderd/` (mode 0700; without XDG_RUNTIME_DIR a private
+`coderd-<uid>` folder in the temporary directory, refused unless it is ours and private):
+
+    coderd-<key>.sock   the daemon's Unix socket, mode 0600
+    coderd-<key>.pid    held locked (flock) by the live daemon for its whole life
+    coderd-<key>.start  locked by a `coderd lsp` while it starts a daemon
+
+`<key>` is a hash of the coderd version, the Python running it and the effective settings, so
+editors configured alike share one daemon, and one configured differently (another model)
+gets its own rather than a silently different one.
+
+Two `coderd lsp` starting at once: both try to connect; both fail; both take the `.start`
+lock in turn; the first spawns the daemon and waits until it accepts; the second, once it has
+the lock, connects to that daemon instead of spawning another. The daemon itself also refuses
+to run while another holds its `.pid` lock, so even a stray manual start cannot make two.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from coderd import __version__
+from coderd.system import paths
+from coderd.config.schema import Settings
+
+PROTOCOL = 1  # the handshake line's format; bump when the hello/welcome lines change
+START_TIMEOUT_S = 60.0
+
+
+class RendezvousError(Exception):
+    """The daemon cannot be reached or started; the message says what to do."""
+
+
+def runtime_folder() -> Path:
+    """The private folder for sockets and locks, created 0700 and checked."""
+    folder = paths.runtime_dir()
+    if folder is None:
+        folder = Path(tempfile.gettempdir()) / f"coderd-{os.getuid()}"
+    try:
+        paths.ensure_dir(folder)
+        info = folder.lstat()
+    except OSError as exc:
+        raise RendezvousError(f"cannot create {folder}: {exc}") from None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise RendezvousError(
+            f"{folder} is not a folder owned by you: refusing to put coderd's socket there "
+            "(remove it, or set XDG_RUNTIME_DIR to a private folder)")
+    if info.st_mode & 0o077:
+        os.chmod(folder, 0o700)  # ours, but readable by others: the socket must not be
+    return folder
+
+
+def daemon_key(settings: Settings) -> str:
+    material = json.dumps(
+        {"version": __version__, "python": sys.executable, "settings": asdict(settings)},
+        sort_keys=True, default=str)
+    return hashlib.sha256(material.encode()).hexdigest()[:12]
+
+
+class Rendezvous:
+    def __init__(self, key: str, folder: Path | None = None) -> None:
+        self.key = key
+        self.folder = folder or runtime_folder()
+        self.socket_path = self.folder / f"coderd-{key}.sock"
+        self.pid_path = self.folder / f"coderd-{key}.pid"
+        self.start_path = self.folder / f"coderd-{key}.start"
+
+    # -- the editor's side ------------------------------------------------------------------
+
+    def connect(self) -> socket.socket | None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(str(self.socket_path))
+        except OSError:
+            sock.close()
+            return None
+        return sock
+
+    def connect_or_start(self, daemon_command: list[str], env: dict[str, str],
+                         log_path: Path) -> socket.socket:
+        """Connect to the daemon, starting it first if none answers (see the module doc)."""
+        sock = self.connect()
+        if sock is not None:
+            return sock
+        with self._locked(self.start_path):
+            sock = self.connect()  # someone else may have started it while we waited
+            if sock is not None:
+                return sock
+            with open(log_path, "ab") as err:
+                process = subprocess.Popen(
+                    daemon_command, env=env, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                    start_new_session=True, close_fds=True)  # outlives this editor
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while time.monotonic() < deadline:
+                sock = self.connect()
+                if sock is not None:
+                    return sock
+                if process.poll() is not None and not self._daemon_alive():
+                    raise RendezvousError(
+                        f"the coderd daemon exited at start (status {process.returncode}); "
+                        f"see {log_path}, or run `coderd lsp --standalone` to debug")
+                time.sleep(0.02)
+        raise RendezvousError(f"the coderd daemon did not answer within {START_TIMEOUT_S:.0f} s; "
+                              f"see {log_path}")
+
+    def _daemon_alive(self) -> bool:
+        """Another daemon runs (ours lost the race and exited: that's fine). Read from the pid
+        it wrote, not by trying its lock: a probe holding the lock for an instant could make a
+        daemon that is just starting believe another one runs."""
+        try:
+            pid = int(self.pid_path.read_text().strip() or 0)
+            if pid <= 0:
+                return False
+            os.kill(pid, 0)
+            return True
+        except (OSError, ValueError):
+            return False
+
+    @contextlib.contextmanager
+    def _locked(self, path: Path):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    # -- the daemon's side ------------------------------------------------------------------
+
+    def claim(self) -> int | None:
+        """The daemon's life lock: a file descriptor to keep open, or None if one is running."""
+        fd = os.open(self.pid_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        return fd
+
+    def bind(self) -> socket.socket:
+        """Listen on the socket, mode 0600 from the start (umask), replacing a stale one.
+
+        Only called with the life lock held, so a socket file here belongs to a dead daemon.
+        """
+        with contextlib.suppress(FileNotFoundError):
+            self.socket_path.unlink()
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old = os.umask(0o177)
+        try:
+            sock.bind(str(self.socket_path))
+        finally:
+            os.umask(old)
+        os.chmod(self.socket_path, 0o600)
+        self._bound_inode = self.socket_path.stat().st_ino
+        sock.listen(16)
+        return sock
+
+    def release(self, listener: socket.socket | None) -> None:
+        """Stop being findable: remove the socket if it is still ours."""
+        if listener is None:
+            return
+        with contextlib.suppress(OSError):
+            if self.socket_path.stat().st_ino == getattr(self, "_bound_inode", None):
+                self.socket_path.unlink()
+        listener.close()
+
+
+def hello_line() -> bytes:
+    return (json.dumps({"coderd": "hello", "version": __version__, "protocol": PROTOCOL})
+            + "\n").encode()
+
+
+def welcome_line(accepted: bool) -> bytes:
+    return (json.dumps({"coderd": "welcome" if accepted else "mismatch", "version": __version__,
+                        "protocol": PROTOCOL, "pid": os.getpid()}) + "\n").encode()

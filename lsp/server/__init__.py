@@ -1,0 +1,1 @@
+"""The language server: the per-connection server, its protocol and its documents."""

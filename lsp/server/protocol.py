@@ -1,0 +1,98 @@
+"""pygls's protocol with three changes that matter to a completion server.
+
+1. Position encoding: pygls takes the client's first choice; we take UTF-8 whenever the client
+   offers it (byte columns are the cheapest to convert and what Neovim prefers), else UTF-16.
+2. Document sync goes straight into our `DocumentStore` (LSP line rules, one conversion
+   module) instead of pygls's workspace, so each keystroke is applied once, not twice.
+3. A request whose params do not parse still gets its one answer (InvalidParams) instead of
+   being dropped, so a client never waits forever on it; so does a request after `shutdown`
+   (InvalidRequest, as the spec asks; pygls drops it).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import RPCRequest
+from pygls.protocol.language_server import lsp_method
+
+from coderd.positions import UTF8, normalise_encoding
+
+if TYPE_CHECKING:
+    from lsp.server.app import CoderdServer
+
+log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
+
+
+class CoderdProtocol(LanguageServerProtocol):
+    _server: "CoderdServer"
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams):
+        general = params.capabilities.general
+        offered = list(general.position_encodings or []) if general else []
+        if any(normalise_encoding(kind) == UTF8 for kind in offered):
+            general.position_encodings = [types.PositionEncodingKind.Utf8]
+        result = yield from super().lsp_initialize(params)
+        encoding = normalise_encoding(result.capabilities.position_encoding or "utf-16")
+        self._server.documents.encoding = encoding
+        return result
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
+        self._server.documents.open(params.text_document)
+        self._server.document_changed(params.text_document.uri)
+        yield from ()
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        self._server.documents.change(params)
+        self._server.document_changed(params.text_document.uri)
+        yield from ()
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
+        uri = params.text_document.uri
+        self._server.documents.close(uri)
+        self._server.document_closed(uri)
+        yield from ()
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args):
+        """In the daemon, `exit` ends this editor's session, never the process."""
+        if not self._server.in_daemon:
+            yield from super().lsp_exit(*args)
+            return
+        self._server.end_session()
+        if self._server._stop_event is not None:
+            self._server._stop_event.set()
+        if self.writer is not None:
+            self.writer.close()
+        yield from ()
+
+    def structure_message(self, data: dict[str, Any]):
+        if "jsonrpc" in data and "params" not in data and "method" in data:
+            # JSON-RPC lets a request omit params (Neovim does for `coderd/status`); pygls's
+            # fallback message classes require the field and would answer InternalError.
+            if self.get_message_type(data["method"]) is None:
+                data = {**data, "params": None}
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if "id" in data and "method" in data:
+                log.warning("invalid %s request %r: answering with an error", data["method"], data["id"])
+                self._send_response(data["id"], error=exc.to_response_error())
+            raise
+
+    def handle_message(self, message):
+        if self._shutdown and isinstance(message, RPCRequest):
+            log.warning("%s request %r after shutdown: answering with an error",
+                        message.method, message.id)
+            error = JsonRpcInvalidRequest("the server is shutting down")
+            self._send_response(message.id, error=error.to_response_error())
+            return
+        super().handle_message(message)

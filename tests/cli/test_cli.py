@@ -1,0 +1,95 @@
+"""The `coderd` command line, run as a real subprocess in a scratch home."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coderd import __version__
+from lsp_client import scratch_env
+
+SAMPLE = Path(__file__).parents[1] / "data" / "fibonacci.py"
+
+
+def coderd(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    beside_python = Path(sys.executable).parent / "coderd"
+    exe = str(beside_python) if beside_python.exists() else shutil.which("coderd")
+    assert exe, "the coderd console script is not installed (pip install -e .)"
+    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=300,
+                          env=scratch_env(home, **env))
+
+
+def test_version_and_help(tmp_path):
+    assert coderd(tmp_path, "--version").stdout.strip() == f"coderd {__version__}"
+    for command in ("lsp", "complete", "doctor", "bench"):
+        result = coderd(tmp_path, command, "--help")
+        assert result.returncode == 0 and "usage: coderd " + command in result.stdout
+
+
+def test_complete_prints_a_completion_and_json_shows_each_phase(tmp_path, tiny_model_path):
+    # No time budget in play (a loaded machine would cut the two runs at different tokens):
+    # greedy decoding is then reproducible and both runs must print the same completion.
+    limits = {"CODERD_COMPLETION_TIME_BUDGET_MS": "600000", "CODERD_COMPLETION_MAX_TOKENS": "12"}
+    plain = coderd(tmp_path, "complete", f"{SAMPLE}:8:12", "--model", str(tiny_model_path), **limits)
+    assert plain.returncode == 0, plain.stderr
+    result = coderd(tmp_path, "complete", f"{SAMPLE}:8:12", "--model", str(tiny_model_path), "--json",
+                    **limits)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["completion"] == plain.stdout.rstrip("\n")
+    assert report["mode"] == "single-line"
+    assert report["prompt"]["prefix_text"].endswith("    return ")
+    assert report["prompt"]["suffix_text"].startswith("\n\n\ndef main():")
+    names = [p["name"] for p in report["prompt"]["pieces"]]
+    assert names == ["bos", "fim_pre", "context", "prefix", "fim_suf", "suffix", "fim_mid"]
+    stats = report["stats"]
+    assert stats["prompt_tokens"] == sum(len(p["ids"]) for p in report["prompt"]["pieces"])
+    assert stats["evaluated_tokens"] + stats["reused_tokens"] == stats["prompt_tokens"]
+    assert stats["evaluated_tokens"] == stats["prompt_tokens"]  # a fresh process: cold cache
+    assert stats["generated_tokens"] >= 1 and stats["prompt_ms"] > 0
+    assert "\n" not in report["completion"]
+    # Nothing but the completion on stdout: logs go to the XDG state folder.
+    assert (tmp_path / "state" / "coderd" / "coderd.log").exists()
+
+
+def test_complete_with_a_missing_model_says_how_to_fix_it(tmp_path):
+    result = coderd(tmp_path, "complete", f"{SAMPLE}:8:12", "--model", str(tmp_path / "none.gguf"))
+    assert result.returncode == 1
+    assert "model file not found" in result.stderr and "CODERD_MODEL_PATH" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("location", ["nocolons", f"{SAMPLE}:999:1", f"{SAMPLE}:x:1"])
+def test_complete_rejects_bad_locations(tmp_path, location, tiny_model_path):
+    result = coderd(tmp_path, "complete", location, "--model", str(tiny_model_path))
+    assert result.returncode != 0 and "coderd:" in result.stderr
+
+
+def test_doctor_reports_build_model_and_settings(tmp_path, tiny_model_path):
+    result = coderd(tmp_path, "doctor", "--json", "--model", str(tiny_model_path))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert "AVX" in report["llama_cpp"]["system_info"] or "NEON" in report["llama_cpp"]["system_info"]
+    assert report["machine"]["physical_cores"] >= 1
+    assert report["model"]["ok"] and report["model"]["mode"] == "fill-in-the-middle"
+    assert report["settings"]["model"]["path"] == str(tiny_model_path)
+    assert report["paths"]["log_file"].startswith(str(tmp_path))
+    text = coderd(tmp_path, "doctor", "--model", str(tiny_model_path)).stdout
+    assert "model: OK" in text and "GPU offload" in text
+
+
+def test_doctor_flags_a_broken_config_and_a_bad_model(tmp_path):
+    config = tmp_path / "config" / "coderd" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("[completion]\nmax_tokens = 'lots'\n")
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF" + b"\0" * 100)
+    result = coderd(tmp_path, "doctor", "--model", str(bad))
+    assert result.returncode == 1
+    assert "config.toml:2: completion.max_tokens" in result.stdout
+    assert "model: PROBLEM" in result.stdout

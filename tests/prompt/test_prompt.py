@@ -1,0 +1,70 @@
+"""Prompt windows: token budgets, whole lines, and a prefix start that stays put while typing."""
+
+from coderd.prompt.builder import PromptBuilder
+
+
+def char_tokens(text: str) -> list[int]:
+    return [ord(c) for c in text]  # one token per character: budgets are easy to read
+
+
+def builder(prefix=40, suffix=12) -> PromptBuilder:
+    return PromptBuilder(char_tokens, prefix_tokens=prefix, suffix_tokens=suffix)
+
+
+LINES = "".join(f"line {i:02d}\n" for i in range(30))  # 8 characters per line
+
+
+def test_short_document_is_taken_whole():
+    built = builder(prefix=1000, suffix=1000).build("doc", LINES, 40)
+    assert built.prefix_text == LINES[:40]
+    assert built.suffix_text == LINES[40:]
+    assert list(built.prompt.prefix_ids) == char_tokens(LINES[:40])
+
+
+def test_prefix_starts_at_a_line_and_fits_the_budget():
+    offset = 20 * 8 + 4  # inside line 20
+    built = builder(prefix=40).build("doc", LINES, offset)
+    assert len(built.prompt.prefix_ids) <= 40
+    start = offset - len(built.prefix_text)
+    assert LINES[start - 1] == "\n"
+    assert built.prefix_text.startswith("line ")
+
+
+def test_prefix_start_stays_put_while_typing_then_moves_once():
+    b = builder(prefix=40)
+    text, offset = LINES, 20 * 8
+    starts = []
+    for typed in range(30):
+        text = text[:offset] + "x" + text[offset:]
+        offset += 1
+        built = b.build("doc", text, offset)
+        assert len(built.prompt.prefix_ids) <= 40
+        starts.append(offset - len(built.prefix_text))
+    moves = sum(1 for a, b_ in zip(starts, starts[1:]) if a != b_)
+    assert moves <= len(starts) // 8  # a sliding window would move on every keystroke
+
+
+def test_anchor_is_per_document():
+    b = builder(prefix=40)
+    first = b.build("a", LINES, 160)
+    b.build("b", "other\n" * 50, 200)
+    again = b.build("a", LINES, 161)
+    assert 160 - len(first.prefix_text) == 161 - len(again.prefix_text)
+
+
+def test_suffix_is_whole_lines_within_budget():
+    built = builder(suffix=20).build("doc", LINES, 8 * 5)
+    assert built.suffix_text == LINES[40:56]  # two whole lines of 8
+    assert len(built.prompt.suffix_ids) <= 20
+
+
+def test_one_huge_line_is_cut_token_exact():
+    text = "x" * 5000
+    built = builder(prefix=40, suffix=10).build("doc", text + "\n" + text, 5000)
+    assert 0 < len(built.prompt.prefix_ids) <= 40
+    assert len(built.prompt.suffix_ids) <= 10
+
+
+def test_zero_suffix_budget():
+    built = builder(suffix=0).build("doc", LINES, 40)
+    assert built.suffix_text == "" and list(built.prompt.suffix_ids) == []
