@@ -31,8 +31,8 @@ import time
 from pathlib import Path
 
 from coderd.engine.base import CancelToken, FimPrompt, GenerationLimits
-from coderd.engine.llama.kv_plan import CPU_PROMPT_CHUNK
 from coderd.engine.llama.engine import EngineOptions, LlamaEngine
+from coderd.engine.llama.kv_plan import CPU_PROMPT_CHUNK
 from coderd.engine.llama.runtime import DECODE_ABORTED, DECODE_OK
 
 EMAIL = Path(__import__("email").__file__).parent
@@ -48,8 +48,10 @@ def prompts(engine: LlamaEngine, keys: int) -> list[FimPrompt]:
     prefix_ids = engine.tokenize(before)[-180:]
     suffix_ids = engine.tokenize(after)[:64]
     tail_text = engine.detokenize(prefix_ids)
-    return [FimPrompt(engine.tokenize(tail_text + TYPED[: i + 1]), suffix_ids, context_ids)
-            for i in range(keys)]
+    return [
+        FimPrompt(engine.tokenize(tail_text + TYPED[: i + 1]), suffix_ids, context_ids)
+        for i in range(keys)
+    ]
 
 
 def abort_mid_chunk(engine: LlamaEngine) -> threading.Event:
@@ -112,9 +114,13 @@ def burst(engine: LlamaEngine, keys: list[FimPrompt], gap: float, tokens: int) -
             wake.notify()
     worker.join()
     index, last, done = finished[-1]
-    return {"ms": (done - key_time) * 1000, "evaluated": last.stats.evaluated_tokens,
-            "reused": last.stats.reused_tokens, "prompt": last.stats.prompt_tokens,
-            "answered": sum(not c.cancelled for _, c, _ in finished)}
+    return {
+        "ms": (done - key_time) * 1000,
+        "evaluated": last.stats.evaluated_tokens,
+        "reused": last.stats.reused_tokens,
+        "prompt": last.stats.prompt_tokens,
+        "answered": sum(not c.cancelled for _, c, _ in finished),
+    }
 
 
 def throughput(engine: LlamaEngine, prompt: FimPrompt, chunks: list[int], reps: int) -> None:
@@ -144,22 +150,29 @@ def throughput(engine: LlamaEngine, prompt: FimPrompt, chunks: list[int], reps: 
             whole[chunk] = min(whole.get(chunk, float("inf")), stats.prompt_ms / 1000)
             for pos, seconds in timed:
                 parts[chunk][pos] = min(parts[chunk].get(pos, float("inf")), seconds)
-            print(f"  rep {rep + 1} chunk {chunk}: {stats.prompt_ms:,.0f} ms; "
-                  f"load {os.getloadavg()[0]:.2f}", flush=True)
+            print(
+                f"  rep {rep + 1} chunk {chunk}: {stats.prompt_ms:,.0f} ms; "
+                f"load {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
     engine._ctx.decode = real
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     print(f"{tokens} tokens, fastest of {reps}:")
-    print(f"| chunk | whole prompt ms | tokens/s | vs {max(chunks)} | sum of fastest chunks ms "
-          f"| tokens/s | vs {max(chunks)} | one chunk ms |")
+    print(
+        f"| chunk | whole prompt ms | tokens/s | vs {max(chunks)} | sum of fastest chunks ms "
+        f"| tokens/s | vs {max(chunks)} | one chunk ms |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     top_whole = tokens / whole[max(chunks)]
     top_parts = tokens / sum(parts[max(chunks)].values())
     for chunk in chunks:
         summed = sum(parts[chunk].values())
         rate_whole, rate_parts = tokens / whole[chunk], tokens / summed
-        print(f"| {chunk} | {whole[chunk] * 1000:,.0f} | {rate_whole:.1f} | "
-              f"{rate_whole / top_whole:.0%} | {summed * 1000:,.0f} | {rate_parts:.1f} | "
-              f"{rate_parts / top_parts:.0%} | {min(chunk, tokens) / rate_parts * 1000:,.0f} |")
+        print(
+            f"| {chunk} | {whole[chunk] * 1000:,.0f} | {rate_whole:.1f} | "
+            f"{rate_whole / top_whole:.0%} | {summed * 1000:,.0f} | {rate_parts:.1f} | "
+            f"{rate_parts / top_parts:.0%} | {min(chunk, tokens) / rate_parts * 1000:,.0f} |"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,9 +196,11 @@ def main(argv: list[str] | None = None) -> int:
     keys = prompts(engine, args.keys)
     complete(engine, keys[0], 1)  # page the weights in
     last = keys[-1]
-    print(f"{args.model.name}, {args.threads} threads, "
-          f"{len(last.context_ids) + len(last.prefix_ids) + len(last.suffix_ids)} prompt "
-          "tokens + markers")
+    print(
+        f"{args.model.name}, {args.threads} threads, "
+        f"{len(last.context_ids) + len(last.prefix_ids) + len(last.suffix_ids)} prompt "
+        "tokens + markers"
+    )
     if args.throughput:
         throughput(engine, last, chunks, args.reps)
         engine.close()
@@ -193,10 +208,14 @@ def main(argv: list[str] | None = None) -> int:
     old = abort_mid_chunk(engine)
     variants = {f"chunk {c}": (c, False) for c in chunks}
     if args.compare:
-        variants |= {"chunk 64, abort mid-chunk": (64, True),
-                     "batch 512, abort mid-batch": (512, True)}
-    print(f"{args.keys} keys {args.gap * 1000:.0f} ms apart; load average before: "
-          f"{os.getloadavg()[0]:.2f}")
+        variants |= {
+            "chunk 64, abort mid-chunk": (64, True),
+            "batch 512, abort mid-batch": (512, True),
+        }
+    print(
+        f"{args.keys} keys {args.gap * 1000:.0f} ms apart; load average before: "
+        f"{os.getloadavg()[0]:.2f}"
+    )
     runs: dict[str, list[dict]] = {name: [] for name in variants}
     for rep in range(args.reps):
         for name, (chunk, aborting) in variants.items():
@@ -206,20 +225,27 @@ def main(argv: list[str] | None = None) -> int:
             engine.forget_slot(0)
             r["cold"] = complete(engine, last, 1).stats.prompt_ms
             runs[name].append(r)
-            print(f"  rep {rep + 1} {name}: {r['ms']:,.0f} ms, evaluated {r['evaluated']} of "
-                  f"{r['prompt']}, answered {r['answered']}; cold prompt {r['cold']:,.0f} ms; "
-                  f"load {os.getloadavg()[0]:.2f}", flush=True)
+            print(
+                f"  rep {rep + 1} {name}: {r['ms']:,.0f} ms, evaluated {r['evaluated']} of "
+                f"{r['prompt']}, answered {r['answered']}; cold prompt {r['cold']:,.0f} ms; "
+                f"load {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
-    print("| prompt evaluation | last key's latency ms (each run) | median | evaluated by the "
-          "last request | prompt ms, cold, no keys (median) |")
+    print(
+        "| prompt evaluation | last key's latency ms (each run) | median | evaluated by the "
+        "last request | prompt ms, cold, no keys (median) |"
+    )
     print("|---|---|---|---|---|")
     for name, rs in runs.items():
         latencies = ", ".join(f"{r['ms']:,.0f}" for r in rs)
         evaluated = ", ".join(str(r["evaluated"]) for r in rs)
         median = statistics.median(r["ms"] for r in rs)
         cold = statistics.median(r["cold"] for r in rs)
-        print(f"| {name} | {latencies} | {median:,.0f} | {evaluated} of {rs[0]['prompt']} | "
-              f"{cold:,.0f} |")
+        print(
+            f"| {name} | {latencies} | {median:,.0f} | {evaluated} of {rs[0]['prompt']} | "
+            f"{cold:,.0f} |"
+        )
     engine.close()
     return 0
 

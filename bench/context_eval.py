@@ -38,11 +38,11 @@ from eval_packages import PACKAGES, fetch, names_in
 from eval_samples import build_samples, is_test
 
 from coderd.config.settings import ContextSettings
+from coderd.context.index.registry import IndexRegistry
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.provider import ContextProvider
-from coderd.context.retrieve.recent import RecentRegions
-from coderd.context.index.registry import IndexRegistry
 from coderd.context.retrieve.candidates import retrieve, usage_of
+from coderd.context.retrieve.recent import RecentRegions
 
 DATA = Path("/tmp/evalpkgs/src")
 VOCAB = Path("/work/shared/fixtures/ggml-vocab-deepseek-coder.gguf")
@@ -63,8 +63,9 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
     index_s = time.perf_counter() - started
     samples = build_samples(index, args.max_per_kind, rng, args.mask)
     index.close()
-    provider = ContextProvider(ContextSettings(budget_tokens=budgets[0]), [root],
-                               registry=IndexRegistry(watch=False))
+    provider = ContextProvider(
+        ContextSettings(budget_tokens=budgets[0]), [root], registry=IndexRegistry(watch=False)
+    )
     index = provider.index_for(root / "x")
     assert index.wait_ready(300)
     windows = Windows(index)
@@ -72,64 +73,99 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
     hits = {s: {} for s in SYSTEMS}  # system -> kind -> budget -> [bool]
     ranks = {s: {} for s in SYSTEMS[1:]}  # system -> kind -> [reciprocal rank]
     latency = {b: [] for b in budgets}  # wall clock
-    cpu_ms = {b: [] for b in budgets}  # this thread's CPU time: what a loaded machine does not inflate
+    cpu_ms = {
+        b: [] for b in budgets
+    }  # this thread's CPU time: what a loaded machine does not inflate
     misses = []
     for sample in samples:
         kind, path = sample["kind"], root / sample["path"]
-        ring = rng.sample([f for f in all_files if f != sample["path"]], min(RING, len(all_files) - 1))
+        ring = rng.sample(
+            [f for f in all_files if f != sample["path"]], min(RING, len(all_files) - 1)
+        )
         provider.recent = RecentRegions()
         for f in ring:
-            provider.recent.record(root / f, rng.randint(1, max(1, windows.texts[f].count("\n"))), "view")
+            provider.recent.record(
+                root / f, rng.randint(1, max(1, windows.texts[f].count("\n"))), "view"
+            )
         # The editor has the file open (didOpen) and the last character before the cursor was
         # just typed (didChange): the index parses both in its own thread, as it would between
         # a keystroke and the completion request that the client sends after its debounce.
         text, offset = sample["text"], sample["offset"]
         if offset and text[offset - 1] != "\n":
-            provider.set_buffer(path, text[:offset - 1] + text[offset:]).result(60)
+            provider.set_buffer(path, text[: offset - 1] + text[offset:]).result(60)
         provider.set_buffer(path, text).result(60)
         for budget in budgets:  # each a first build at this cursor position after didOpen
             provider.builder.last.clear()
             provider.ahead.clear()  # the look-ahead may warm the memos, not answer for us
             t, cpu = time.perf_counter(), time.thread_time()
-            packed = provider.context_for(path, sample["text"], sample["offset"], model_tokenize, budget=budget)
+            packed = provider.context_for(
+                path, sample["text"], sample["offset"], model_tokenize, budget=budget
+            )
             latency[budget].append((time.perf_counter() - t) * 1000)
             cpu_ms[budget].append((time.thread_time() - cpu) * 1000)
             hit = covered(packed.chunks, packed.text, sample)
             hits["coderd"].setdefault(kind, {}).setdefault(budget, []).append(hit)
             if not hit and budget == args.miss_budget:
-                misses.append((sample, [(c["name"], c["source"], c["tokens"]) for c in packed.chunks]))
+                misses.append(
+                    (sample, [(c["name"], c["source"], c["tokens"]) for c in packed.chunks])
+                )
         jac, rec = windows.ranked(sample), windows.ranked(sample, set(ring))
         own = index.file(sample["path"])
         usage = usage_of(sample["text"], sample["offset"], own.imports if own else ())
-        ours = [c.ref for c in retrieve(index, sample["path"], sample["text"], sample["offset"],
-                                        provider.settings.nearby_lines, recent=provider.recent,
-                                        usage=usage, limits_ms=args.limits)]
+        ours = [
+            c.ref
+            for c in retrieve(
+                index,
+                sample["path"],
+                sample["text"],
+                sample["offset"],
+                provider.settings.nearby_lines,
+                recent=provider.recent,
+                usage=usage,
+                limits_ms=args.limits,
+            )
+        ]
         for system, refs in (("jaccard", jac), ("recent", rec), ("coderd", ours)):
             r = rank_of(refs, sample)
             ranks[system].setdefault(kind, []).append(1 / r if r else 0.0)
         if misses and misses[-1][0] is sample:
-            misses[-1] += (f"{rank_of(ours, sample)}, used at bucket {usage.of(sample['gold_name'])}",)
+            misses[-1] += (
+                f"{rank_of(ours, sample)}, used at bucket {usage.of(sample['gold_name'])}",
+            )
         for budget in budgets:
             hits["none"].setdefault(kind, {}).setdefault(budget, []).append(False)
             for system, refs in (("jaccard", jac), ("recent", rec)):
                 p = windows.pack(refs, sample, tokenize, budget)
-                hits[system].setdefault(kind, {}).setdefault(budget, []).append(covered(p.chunks, p.text, sample))
+                hits[system].setdefault(kind, {}).setdefault(budget, []).append(
+                    covered(p.chunks, p.text, sample)
+                )
         provider.clear_buffer(path)  # didClose: the disk is the truth again
     provider.close()
     return {
-        "package": root.name, "language": index.file(samples[0]["path"]).language if samples else "",
-        "files": len(windows.texts), "index_s": round(index_s, 2), "samples": len(samples),
+        "package": root.name,
+        "language": index.file(samples[0]["path"]).language if samples else "",
+        "files": len(windows.texts),
+        "index_s": round(index_s, 2),
+        "samples": len(samples),
         "kinds": {k: len(v[budgets[0]]) for k, v in sorted(hits["coderd"].items())},
-        "recall": {s: {k: {b: sum(v) / len(v) for b, v in by.items()} for k, by in hits[s].items()}
-                   for s in SYSTEMS},
-        "recall_all": {s: {b: _mean([x for by in hits[s].values() for x in by[b]]) for b in budgets}
-                       for s in SYSTEMS},
+        "recall": {
+            s: {k: {b: sum(v) / len(v) for b, v in by.items()} for k, by in hits[s].items()}
+            for s in SYSTEMS
+        },
+        "recall_all": {
+            s: {b: _mean([x for by in hits[s].values() for x in by[b]]) for b in budgets}
+            for s in SYSTEMS
+        },
         "mrr": {s: {k: _mean(v) for k, v in by.items()} for s, by in ranks.items()},
         "mrr_all": {s: _mean([x for v in by.values() for x in v]) for s, by in ranks.items()},
-        "latency_ms": {b: {"p50": statistics.median(v) if v else 0, "p95": percentile(v, 0.95)}
-                       for b, v in latency.items()},
-        "cpu_ms": {b: {"p50": statistics.median(v) if v else 0, "p95": percentile(v, 0.95)}
-                   for b, v in cpu_ms.items()},
+        "latency_ms": {
+            b: {"p50": statistics.median(v) if v else 0, "p95": percentile(v, 0.95)}
+            for b, v in latency.items()
+        },
+        "cpu_ms": {
+            b: {"p50": statistics.median(v) if v else 0, "p95": percentile(v, 0.95)}
+            for b, v in cpu_ms.items()
+        },
         "load": os.getloadavg()[0],
         "misses": misses,
     }
@@ -145,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("packages", nargs="*", type=Path)
     parser.add_argument("--data", type=Path, default=DATA, help="where the packages are (or go)")
     parser.add_argument("--set", default="dev", choices=("dev", "heldout", "spare", "fresh", "all"))
-    parser.add_argument("--fetch", action="store_true", help="download the packages of --set and stop")
+    parser.add_argument(
+        "--fetch", action="store_true", help="download the packages of --set and stop"
+    )
     parser.add_argument("--budgets", default="256,512,1024,2048")
     parser.add_argument("--max-per-kind", type=int, default=40)
     parser.add_argument("--mask", default="line", choices=("line", "strict"))
@@ -158,9 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.fetch:
         fetch(args.data, names_in(args.set))
         return 0
-    from coderd.engine.llama.runtime import LlamaModel
-
     from eval_report import print_misses, print_tables
+
+    from coderd.engine.llama.runtime import LlamaModel
 
     model = LlamaModel(VOCAB, gpu_layers=0, vocab_only=True)
     budgets = [int(b) for b in args.budgets.split(",")]
@@ -179,7 +217,9 @@ def main(argv: list[str] | None = None) -> int:
         reports.append(report)
         print(f"{report['package']}: {report['samples']} samples", file=sys.stderr)
     if args.json:
-        print(json.dumps([{k: v for k, v in r.items() if k != "misses"} for r in reports], indent=1))
+        print(
+            json.dumps([{k: v for k, v in r.items() if k != "misses"} for r in reports], indent=1)
+        )
     else:
         print_tables(reports, budgets)
     if args.misses:

@@ -37,11 +37,23 @@ def start_editor(env: dict, index: int, standalone: bool) -> subprocess.Popen:
     for message in (
         {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}},
         {"jsonrpc": "2.0", "method": "initialized", "params": {}},
-        {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
-            "uri": uri, "languageId": "python", "version": 1, "text": text}}},
-        {"jsonrpc": "2.0", "id": 2, "method": "textDocument/inlineCompletion", "params": {
-            "textDocument": {"uri": uri}, "position": {"line": 100, "character": 4},
-            "context": {"triggerKind": 2}}},
+        {
+            "jsonrpc": "2.0",
+            "method": "textDocument/didOpen",
+            "params": {
+                "textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}
+            },
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "textDocument/inlineCompletion",
+            "params": {
+                "textDocument": {"uri": uri},
+                "position": {"line": 100, "character": 4},
+                "context": {"triggerKind": 2},
+            },
+        },
     ):
         editor.stdin.write(frame(message))
     editor.stdin.flush()
@@ -59,25 +71,35 @@ def main() -> None:
     parser.add_argument("--settle-s", type=float, default=30.0, help="wait for load and completion")
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="cdm")
-    env = {**os.environ, "XDG_RUNTIME_DIR": home, "XDG_STATE_HOME": f"{home}/state",
-           "XDG_CACHE_HOME": f"{home}/cache", "CODERD_MODEL_PATH": args.model,
-           "CODERD_DAEMON_IDLE_TIMEOUT_S": "5", "CODERD_COMPLETION_MAX_TOKENS": "8"}
+    env = {
+        **os.environ,
+        "XDG_RUNTIME_DIR": home,
+        "XDG_STATE_HOME": f"{home}/state",
+        "XDG_CACHE_HOME": f"{home}/cache",
+        "CODERD_MODEL_PATH": args.model,
+        "CODERD_DAEMON_IDLE_TIMEOUT_S": "5",
+        "CODERD_COMPLETION_MAX_TOKENS": "8",
+    }
     editors = [start_editor(env, 0, args.standalone)]
     try:
         time.sleep(args.settle_s)
         if args.standalone:
             print(f"1 editor, standalone: {mib(psutil.Process(editors[0].pid))} MiB")
             return
-        daemon = next(p for p in psutil.process_iter(["cmdline"])
-                      if "serve" in (p.info["cmdline"] or [])
-                      and p.environ().get("XDG_RUNTIME_DIR") == home)
+        daemon = next(
+            p
+            for p in psutil.process_iter(["cmdline"])
+            if "serve" in (p.info["cmdline"] or []) and p.environ().get("XDG_RUNTIME_DIR") == home
+        )
         for count in (1, 3):
             if count == 3:
                 editors += [start_editor(env, i, False) for i in (1, 2)]
                 time.sleep(args.settle_s)
             relays = [mib(psutil.Process(e.pid)) for e in editors]
-            print(f"{count} editor(s): daemon {mib(daemon)} MiB, relays {relays} MiB, "
-                  f"total {mib(daemon) + sum(relays)} MiB")
+            print(
+                f"{count} editor(s): daemon {mib(daemon)} MiB, relays {relays} MiB, "
+                f"total {mib(daemon) + sum(relays)} MiB"
+            )
     finally:
         for editor in editors:
             editor.kill()

@@ -15,8 +15,8 @@ import re
 from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.pack.block import comment_for, pack
-from coderd.context.retrieve.recent import jaccard
 from coderd.context.retrieve.candidates import Candidate
+from coderd.context.retrieve.recent import jaccard
 
 WINDOW, STRIDE, QUERY_LINES = 20, 10, 20
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -34,24 +34,35 @@ class Windows:
             lines = text.split("\n")
             tokens = [_IDENT.findall(line) for line in lines]
             for start in range(0, max(1, len(lines) - WINDOW + STRIDE), STRIDE):
-                words = frozenset(w for row in tokens[start:start + WINDOW] for w in row)
+                words = frozenset(w for row in tokens[start : start + WINDOW] for w in row)
                 if words:
                     self.windows.append((path, start + 1, min(len(lines), start + WINDOW), words))
 
     def ranked(self, sample: dict, only: set[str] | None = None) -> list[DefinitionRef]:
         text, offset = sample["text"], sample["offset"]
-        lines = text[: text.rfind("\n", 0, offset) + 1].split("\n")[-QUERY_LINES - 1:]
+        lines = text[: text.rfind("\n", 0, offset) + 1].split("\n")[-QUERY_LINES - 1 :]
         query = frozenset(_IDENT.findall("\n".join(lines)))
-        scored = [(jaccard(query, w), p, s, e) for p, s, e, w in self.windows
-                  if p != sample["path"] and (only is None or p in only)]
+        scored = [
+            (jaccard(query, w), p, s, e)
+            for p, s, e, w in self.windows
+            if p != sample["path"] and (only is None or p in only)
+        ]
         scored = [x for x in scored if x[0] > 0]
         scored.sort(key=lambda x: (-x[0], x[1], x[2]))
-        return [DefinitionRef(p, Definition(f"{p}:{s}", "window", "", "", s, e))
-                for _, p, s, e in scored[:200]]
+        return [
+            DefinitionRef(p, Definition(f"{p}:{s}", "window", "", "", s, e))
+            for _, p, s, e in scored[:200]
+        ]
 
     def pack(self, refs: list[DefinitionRef], sample: dict, tokenize, budget: int):
-        return pack([Candidate(r, "jaccard") for r in refs], current_path=sample["path"],
-                    read=self.texts.get, members_of=lambda f, c: [], tokenize=tokenize, budget=budget)
+        return pack(
+            [Candidate(r, "jaccard") for r in refs],
+            current_path=sample["path"],
+            read=self.texts.get,
+            members_of=lambda f, c: [],
+            tokenize=tokenize,
+            budget=budget,
+        )
 
 
 def sections(text: str) -> dict[str, str]:
@@ -60,8 +71,14 @@ def sections(text: str) -> dict[str, str]:
     current = None
     for line in text.split("\n"):
         head = line.split(" ", 1)
-        if len(head) == 2 and head[0] in ("#", "//") and head[1] and " " not in head[1] \
-                and "." in head[1] and comment_for(head[1]) == head[0]:
+        if (
+            len(head) == 2
+            and head[0] in ("#", "//")
+            and head[1]
+            and " " not in head[1]
+            and "." in head[1]
+            and comment_for(head[1]) == head[0]
+        ):
             current = found.setdefault(head[1], [])
             continue
         if current is not None:
@@ -72,8 +89,10 @@ def sections(text: str) -> dict[str, str]:
 def covered(chunks: list[dict], text: str, sample: dict) -> bool:
     """A chunk of the gold's file spans the gold's header line, and that line is in the text
     packed for that file (a class shown by its member signatures covers the members shown)."""
-    if not any(c["path"] == sample["gold_path"] and c["lines"][0] <= sample["gold_line"] <= c["lines"][1]
-               for c in chunks):
+    if not any(
+        c["path"] == sample["gold_path"] and c["lines"][0] <= sample["gold_line"] <= c["lines"][1]
+        for c in chunks
+    ):
         return False
     return sample["gold_text"] in sections(text).get(sample["gold_path"], "")
 

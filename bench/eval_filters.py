@@ -9,29 +9,55 @@ import re
 
 from coderd.context.index.workspace import DefinitionRef
 
-IDENTIFIER_NODES = {"identifier", "property_identifier", "field_identifier", "type_identifier",
-                    "package_identifier", "shorthand_property_identifier"}
+IDENTIFIER_NODES = {
+    "identifier",
+    "property_identifier",
+    "field_identifier",
+    "type_identifier",
+    "package_identifier",
+    "shorthand_property_identifier",
+}
 
 # Where a name is not a use of the symbol: keyword argument names, object keys, imports.
-NOT_A_USE_PARENTS = {"keyword_argument", "pair", "keyed_element", "field_initializer",
-                     "shorthand_field_initializer", "named_argument"}
-IMPORT_NODES = {"import_statement", "import_from_statement", "future_import_statement",
-                "import_declaration", "import_spec", "use_declaration", "mod_item"}
+NOT_A_USE_PARENTS = {
+    "keyword_argument",
+    "pair",
+    "keyed_element",
+    "field_initializer",
+    "shorthand_field_initializer",
+    "named_argument",
+}
+IMPORT_NODES = {
+    "import_statement",
+    "import_from_statement",
+    "future_import_statement",
+    "import_declaration",
+    "import_spec",
+    "use_declaration",
+    "mod_item",
+}
 
 
 def is_use_at(tree, line: str, row: int, column: int, name: str) -> bool:
     """The name at (row, column) is an identifier in code, used as itself."""
     start = len(line[:column].encode("utf-8"))  # tree-sitter columns are bytes
-    node = tree.root_node.named_descendant_for_point_range((row, start), (row, start + len(name.encode())))
+    node = tree.root_node.named_descendant_for_point_range(
+        (row, start), (row, start + len(name.encode()))
+    )
     if node is None or node.type not in IDENTIFIER_NODES:
         return False
     parent = node.parent
-    if parent is not None and parent.type in NOT_A_USE_PARENTS and parent.named_children \
-            and parent.named_children[0] == node:
+    if (
+        parent is not None
+        and parent.type in NOT_A_USE_PARENTS
+        and parent.named_children
+        and parent.named_children[0] == node
+    ):
         return False
     while parent is not None:
-        if parent.type in IMPORT_NODES or (parent.type == "export_statement"
-                                           and parent.child_by_field_name("source") is not None):
+        if parent.type in IMPORT_NODES or (
+            parent.type == "export_statement" and parent.child_by_field_name("source") is not None
+        ):
             return False
         parent = parent.parent
     return True
@@ -53,7 +79,7 @@ def attribute_names(texts: dict[str, str]) -> set[str]:
     found: set[str] = set()
     for path, text in texts.items():
         found.update(m.group(1) for m in _ASSIGNED_ATTRIBUTE.finditer(text))
-        pattern = _FIELD_DECLARATIONS.get(path[path.rfind("."):])
+        pattern = _FIELD_DECLARATIONS.get(path[path.rfind(".") :])
         if pattern:
             found.update(m.group(1) for m in re.finditer(pattern, text, re.M))
     return found

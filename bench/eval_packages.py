@@ -20,34 +20,99 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
     "requests-2.32.3": ("dev", "pypi", "requests==2.32.3", "requests-2.32.3"),
     "click-8.1.7": ("dev", "pypi", "click==8.1.7", "click-8.1.7"),
     "rxjs-7.8.1": ("dev", "npm", "rxjs@7.8.1", "package"),
-    "cobra-1.6.1": ("dev", "deb", "golang-github-spf13-cobra-dev", "usr/share/gocode/src/github.com/spf13/cobra"),
-    "serde_json-1.0.87": ("dev", "deb", "librust-serde-json-dev", "usr/share/cargo/registry/serde_json-1.0.87"),
+    "cobra-1.6.1": (
+        "dev",
+        "deb",
+        "golang-github-spf13-cobra-dev",
+        "usr/share/gocode/src/github.com/spf13/cobra",
+    ),
+    "serde_json-1.0.87": (
+        "dev",
+        "deb",
+        "librust-serde-json-dev",
+        "usr/share/cargo/registry/serde_json-1.0.87",
+    ),
     "httpx-0.27.0": ("heldout", "pypi", "httpx==0.27.0", "httpx-0.27.0"),
     "rich-13.7.1": ("heldout", "pypi", "rich==13.7.1", "rich-13.7.1"),
     "mobx-6.12.3": ("heldout", "npm", "mobx@6.12.3", "package"),
     "query-core-5.51.1": ("heldout", "npm", "@tanstack/query-core@5.51.1", "package"),
-    "chi-5.0.7": ("heldout", "deb", "golang-github-go-chi-chi-dev", "usr/share/gocode/src/github.com/go-chi/chi"),
-    "viper-1.10.1": ("heldout", "deb", "golang-github-spf13-viper-dev", "usr/share/gocode/src/github.com/spf13/viper"),
-    "regex-syntax-0.6.27": ("heldout", "deb", "librust-regex-syntax-dev", "usr/share/cargo/registry/regex-syntax-0.6.27"),
-    "chrono-0.4.23": ("heldout", "deb", "librust-chrono-dev", "usr/share/cargo/registry/chrono-0.4.23"),
+    "chi-5.0.7": (
+        "heldout",
+        "deb",
+        "golang-github-go-chi-chi-dev",
+        "usr/share/gocode/src/github.com/go-chi/chi",
+    ),
+    "viper-1.10.1": (
+        "heldout",
+        "deb",
+        "golang-github-spf13-viper-dev",
+        "usr/share/gocode/src/github.com/spf13/viper",
+    ),
+    "regex-syntax-0.6.27": (
+        "heldout",
+        "deb",
+        "librust-regex-syntax-dev",
+        "usr/share/cargo/registry/regex-syntax-0.6.27",
+    ),
+    "chrono-0.4.23": (
+        "heldout",
+        "deb",
+        "librust-chrono-dev",
+        "usr/share/cargo/registry/chrono-0.4.23",
+    ),
     "jinja2-3.1.4": ("spare", "pypi", "jinja2==3.1.4", "jinja2-3.1.4"),
     "flask-3.0.3": ("spare", "pypi", "flask==3.0.3", "flask-3.0.3"),
     "trpc-server-10.45.2": ("spare", "npm", "@trpc/server@10.45.2", "package"),
     "immer-10.1.1": ("spare", "npm", "immer@10.1.1", "package"),
-    "afero-1.9.3": ("spare", "deb", "golang-github-spf13-afero-dev", "usr/share/gocode/src/github.com/spf13/afero"),
-    "urfave-cli-1.22.9": ("spare", "deb", "golang-github-urfave-cli-dev", "usr/share/gocode/src/github.com/urfave/cli"),
+    "afero-1.9.3": (
+        "spare",
+        "deb",
+        "golang-github-spf13-afero-dev",
+        "usr/share/gocode/src/github.com/spf13/afero",
+    ),
+    "urfave-cli-1.22.9": (
+        "spare",
+        "deb",
+        "golang-github-urfave-cli-dev",
+        "usr/share/gocode/src/github.com/urfave/cli",
+    ),
     "rayon-1.6.1": ("spare", "deb", "librust-rayon-dev", "usr/share/cargo/registry/rayon-1.6.1"),
-    "semver-1.0.14": ("spare", "deb", "librust-semver-dev", "usr/share/cargo/registry/semver-1.0.14"),
+    "semver-1.0.14": (
+        "spare",
+        "deb",
+        "librust-semver-dev",
+        "usr/share/cargo/registry/semver-1.0.14",
+    ),
     # Added in session 3 and measured once, at its end, after all tuning: code nobody here read.
     "attrs-23.2.0": ("fresh", "pypi", "attrs==23.2.0", "attrs-23.2.0"),
     "starlette-0.37.2": ("fresh", "pypi", "starlette==0.37.2", "starlette-0.37.2"),
     "marshmallow-3.21.3": ("fresh", "pypi", "marshmallow==3.21.3", "marshmallow-3.21.3"),
     "redux-toolkit-2.2.5": ("fresh", "npm", "@reduxjs/toolkit@2.2.5", "package"),
     "table-core-8.20.5": ("fresh", "npm", "@tanstack/table-core@8.20.5", "package"),
-    "gorilla-mux-1.8.0": ("fresh", "deb", "golang-github-gorilla-mux-dev", "usr/share/gocode/src/github.com/gorilla/mux"),
-    "logrus-1.9.0": ("fresh", "deb", "golang-github-sirupsen-logrus-dev", "usr/share/gocode/src/github.com/sirupsen/logrus"),
-    "anyhow-1.0.69": ("fresh", "deb", "librust-anyhow-dev", "usr/share/cargo/registry/anyhow-1.0.69"),
-    "itertools-0.10.3": ("fresh", "deb", "librust-itertools-dev", "usr/share/cargo/registry/itertools-0.10.3"),
+    "gorilla-mux-1.8.0": (
+        "fresh",
+        "deb",
+        "golang-github-gorilla-mux-dev",
+        "usr/share/gocode/src/github.com/gorilla/mux",
+    ),
+    "logrus-1.9.0": (
+        "fresh",
+        "deb",
+        "golang-github-sirupsen-logrus-dev",
+        "usr/share/gocode/src/github.com/sirupsen/logrus",
+    ),
+    "anyhow-1.0.69": (
+        "fresh",
+        "deb",
+        "librust-anyhow-dev",
+        "usr/share/cargo/registry/anyhow-1.0.69",
+    ),
+    "itertools-0.10.3": (
+        "fresh",
+        "deb",
+        "librust-itertools-dev",
+        "usr/share/cargo/registry/itertools-0.10.3",
+    ),
 }
 
 
@@ -66,8 +131,21 @@ def fetch(target: Path, names: list[str]) -> None:
         with tempfile.TemporaryDirectory(dir=target) as tmp:
             work = Path(tmp)
             if source == "pypi":
-                subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary",
-                                ":all:", spec, "-d", str(work)], check=True)
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "pip",
+                        "download",
+                        "--no-deps",
+                        "--no-binary",
+                        ":all:",
+                        spec,
+                        "-d",
+                        str(work),
+                    ],
+                    check=True,
+                )
                 archive = next(work.glob("*.tar.gz"))
                 subprocess.run(["tar", "xzf", archive.name], cwd=work, check=True)
             elif source == "npm":

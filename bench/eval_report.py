@@ -18,8 +18,14 @@ def print_tables(reports: list[dict], budgets: list[int]) -> None:
         for system in SYSTEMS:
             cells = " | ".join(f"{r['recall_all'][system][b]:.2f}" for b in budgets)
             mrr = f"{r['mrr_all'][system]:.2f}" if system in r["mrr_all"] else "-"
-            lat = " · ".join(f"{r['latency_ms'][b]['p50']:.1f}/{r['latency_ms'][b]['p95']:.1f}"
-                             for b in budgets) if system == "coderd" else ""
+            lat = (
+                " · ".join(
+                    f"{r['latency_ms'][b]['p50']:.1f}/{r['latency_ms'][b]['p95']:.1f}"
+                    for b in budgets
+                )
+                if system == "coderd"
+                else ""
+            )
             print(f"| {name} | {system} | {cells} | {mrr} | {lat} |")
     print()
     print("Per kind, recall at " + "/".join(map(str, budgets)) + " tokens:")
@@ -28,7 +34,9 @@ def print_tables(reports: list[dict], budgets: list[int]) -> None:
     print("|---|---|---|---|---|---|")
     for r in reports:
         for kind, n in r["kinds"].items():
-            cells = " | ".join(_cell(r["recall"][s][kind], budgets) for s in ("recent", "jaccard", "coderd"))
+            cells = " | ".join(
+                _cell(r["recall"][s][kind], budgets) for s in ("recent", "jaccard", "coderd")
+            )
             print(f"| {r['package']} | {kind} ({n}) | {cells} | {r['mrr']['coderd'][kind]:.2f} |")
     print()
     print_summary(reports, budgets)
@@ -37,27 +45,41 @@ def print_tables(reports: list[dict], budgets: list[int]) -> None:
 def print_summary(reports: list[dict], budgets: list[int]) -> None:
     """Targets: recall@1024 >= 0.9, recall@256 >= 0.7, >= 3x Jaccard at the same budget."""
     low, high = budgets[0], 1024 if 1024 in budgets else budgets[-1]
-    print(f"| package | coderd R@{low} | R@{high} | × jaccard @{low} | × jaccard @{high} | "
-          f"build p50/p95 ms wall (worst budget) | CPU ms p50/p95 | load |")
+    print(
+        f"| package | coderd R@{low} | R@{high} | × jaccard @{low} | × jaccard @{high} | "
+        f"build p50/p95 ms wall (worst budget) | CPU ms p50/p95 | load |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for r in reports:
         ours, theirs = r["recall_all"]["coderd"], r["recall_all"]["jaccard"]
         ratio = [f"{ours[b] / theirs[b]:.1f}×" if theirs[b] else "∞" for b in (low, high)]
         wall = max((r["latency_ms"][b] for b in budgets), key=lambda x: x["p95"])
         cpu = max((r["cpu_ms"][b] for b in budgets), key=lambda x: x["p95"])
-        print(f"| {r['package']} | {ours[low]:.2f} | {ours[high]:.2f} | {ratio[0]} | {ratio[1]} | "
-              f"{wall['p50']:.1f}/{wall['p95']:.1f} | {cpu['p50']:.1f}/{cpu['p95']:.1f} | {r['load']:.1f} |")
+        print(
+            f"| {r['package']} | {ours[low]:.2f} | {ours[high]:.2f} | {ratio[0]} | {ratio[1]} | "
+            f"{wall['p50']:.1f}/{wall['p95']:.1f} | {cpu['p50']:.1f}/{cpu['p95']:.1f} | {r['load']:.1f} |"
+        )
     if len(reports) > 1:
-        mean = {b: sum(r["recall_all"]["coderd"][b] for r in reports) / len(reports) for b in budgets}
-        jmean = {b: sum(r["recall_all"]["jaccard"][b] for r in reports) / len(reports) for b in budgets}
-        print(f"| mean of packages | {mean[low]:.2f} | {mean[high]:.2f} | "
-              f"{mean[low] / max(jmean[low], 1e-9):.1f}× | {mean[high] / max(jmean[high], 1e-9):.1f}× | |")
+        mean = {
+            b: sum(r["recall_all"]["coderd"][b] for r in reports) / len(reports) for b in budgets
+        }
+        jmean = {
+            b: sum(r["recall_all"]["jaccard"][b] for r in reports) / len(reports) for b in budgets
+        }
+        print(
+            f"| mean of packages | {mean[low]:.2f} | {mean[high]:.2f} | "
+            f"{mean[low] / max(jmean[low], 1e-9):.1f}× | {mean[high] / max(jmean[high], 1e-9):.1f}× | |"
+        )
 
 
 def print_misses(reports: list[dict], limit: int) -> None:
     for r in reports:
         print(f"\n## misses in {r['package']}")
         for sample, chunks, rank in r["misses"][:limit]:
-            print(f"- [{sample['kind']}] {sample['path']}:{sample['row'] + 1}: {sample['line'][:90]} (gold ranked {rank or '-'})")
-            print(f"    gold {sample['gold_path']}:{sample['gold_line']} {sample['gold_text'][:80]}")
+            print(
+                f"- [{sample['kind']}] {sample['path']}:{sample['row'] + 1}: {sample['line'][:90]} (gold ranked {rank or '-'})"
+            )
+            print(
+                f"    gold {sample['gold_path']}:{sample['gold_line']} {sample['gold_text'][:80]}"
+            )
             print("    got " + ", ".join(f"{n}({s},{t})" for n, s, t in chunks[:12]))

@@ -24,37 +24,63 @@ import re
 from eval_filters import SOURCE_LINES, attribute_names, external_trait_impl, is_use_at
 
 from coderd.context.index.extract import Definition
-from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.index.languages import parser_for
+from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.candidates import SEPARATORS, TOKEN, import_rows
 
-TEST_PART = re.compile(r"(^|/)(tests?|testing|docs?|examples?|__tests__|spec|spec-dtslint|benches|"
-                       r"benchmarks?|_examples|testdata|fuzz)(/|$)")
-IMPORT_LINE = re.compile(r"^\s*(import\b|from\s+\S+\s+import\b|#include|use\s|pub\s+use\s|package\s|"
-                         r"export\s+\*|export\s*\{|mod\s+\w+;)")
+TEST_PART = re.compile(
+    r"(^|/)(tests?|testing|docs?|examples?|__tests__|spec|spec-dtslint|benches|"
+    r"benchmarks?|_examples|testdata|fuzz)(/|$)"
+)
+IMPORT_LINE = re.compile(
+    r"^\s*(import\b|from\s+\S+\s+import\b|#include|use\s|pub\s+use\s|package\s|"
+    r"export\s+\*|export\s*\{|mod\s+\w+;)"
+)
 # Method names that builtin types have too: `d.items()` is rarely the package's own method.
-BUILTIN_METHODS = {n for t in (dict, list, str, set, bytes, object, int, tuple, frozenset,
-                             io.TextIOWrapper, io.BufferedReader, io.BytesIO, io.StringIO)
-                   for n in dir(t)} | set(
+BUILTIN_METHODS = {
+    n
+    for t in (
+        dict,
+        list,
+        str,
+        set,
+        bytes,
+        object,
+        int,
+        tuple,
+        frozenset,
+        io.TextIOWrapper,
+        io.BufferedReader,
+        io.BytesIO,
+        io.StringIO,
+    )
+    for n in dir(t)
+} | set(
     "map filter reduce push pop shift unshift slice splice concat join forEach find some every "
     "includes indexOf keys values entries then catch finally call apply bind toString valueOf "
     "next return throw subscribe add delete has get set clear size length Error String Close "
     "Write Read Error Len Less Swap new from into clone iter len unwrap expect fmt default "
-    "as_str to_string is_empty push_str".split())
+    "as_str to_string is_empty push_str".split()
+)
 
 
 def is_test(path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
-    return bool(TEST_PART.search(path)) or name.startswith(("test_", "tests.")) or name.endswith(
-        ("_test.go", ".spec.ts", ".test.ts", "conftest.py", "_tests.rs")) or name.endswith(".d.ts") \
+    return (
+        bool(TEST_PART.search(path))
+        or name.startswith(("test_", "tests."))
+        or name.endswith(("_test.go", ".spec.ts", ".test.ts", "conftest.py", "_tests.rs"))
+        or name.endswith(".d.ts")
         or name in ("build.rs", "setup.py", "noxfile.py")
+    )
 
 
 def header_line(lines: list[str], definition: Definition) -> int:
     """1-based line of a definition's own header, past decorators and comments."""
     row = definition.start_line - 1
-    while row + 1 < len(lines) and (lines[row].lstrip().startswith(("@", "#[", "//", "/*", "*"))
-                                    or not lines[row].strip()):
+    while row + 1 < len(lines) and (
+        lines[row].lstrip().startswith(("@", "#[", "//", "/*", "*")) or not lines[row].strip()
+    ):
         row += 1
     return row + 1
 
@@ -76,7 +102,9 @@ def skipped_rows(lines: list[str], language: str) -> set[int]:
             continue
         if IMPORT_LINE.match(line):
             skip.add(row)
-            in_import = stripped.endswith(("(", "{", ",")) or ("(" in stripped and ")" not in stripped)
+            in_import = stripped.endswith(("(", "{", ",")) or (
+                "(" in stripped and ")" not in stripped
+            )
             continue
         if stripped.startswith(("#", "//", "*", "/*")):
             skip.add(row)
@@ -85,7 +113,9 @@ def skipped_rows(lines: list[str], language: str) -> set[int]:
             continue
         if language == "python":
             for q in ('"""', "'''"):
-                if stripped.startswith((q, "r" + q, "f" + q)) or (q in stripped and stripped.count(q) % 2):
+                if stripped.startswith((q, "r" + q, "f" + q)) or (
+                    q in stripped and stripped.count(q) % 2
+                ):
                     skip.add(row)
                     if stripped.count(q) % 2:
                         in_string, quote = True, q
@@ -157,7 +187,9 @@ def _go_package_of(ref: DefinitionRef) -> str:
     return _go_packages.get(ref.path, "")
 
 
-def classify(name, base, path, symbols, tables, imported, modules) -> tuple[str, DefinitionRef] | None:
+def classify(
+    name, base, path, symbols, tables, imported, modules
+) -> tuple[str, DefinitionRef] | None:
     top, methods, attributes = tables
     refs = top.get(name, [])
     directory = path.rpartition("/")[0]
@@ -169,16 +201,23 @@ def classify(name, base, path, symbols, tables, imported, modules) -> tuple[str,
     elif base in modules and len(refs) == 1 and refs[0].path != path:
         if _in_module(refs[0].path, modules[base]) or _go_package_of(refs[0]) == modules[base]:
             return "module", refs[0]
-    elif base and base not in modules and name not in top and len(name) >= 4 \
-            and name not in BUILTIN_METHODS and name not in attributes:
+    elif (
+        base
+        and base not in modules
+        and name not in top
+        and len(name) >= 4
+        and name not in BUILTIN_METHODS
+        and name not in attributes
+    ):
         mrefs = methods.get(name, [])
         if len(mrefs) == 1 and mrefs[0].path != path and not external_trait_impl(mrefs[0], top):
             return "method", mrefs[0]
     return None
 
 
-def build_samples(index: WorkspaceIndex, max_per_kind: int, rng: random.Random,
-                  mask: str = "line") -> list[dict]:
+def build_samples(
+    index: WorkspaceIndex, max_per_kind: int, rng: random.Random, mask: str = "line"
+) -> list[dict]:
     files = {p: s for p, s in index.snapshot().items() if not is_test(p)}
     texts = {p: (index.root / p).read_text("utf-8", "replace") for p in files}
     SOURCE_LINES.update({p: t.split("\n") for p, t in texts.items()})
@@ -209,10 +248,12 @@ def build_samples(index: WorkspaceIndex, max_per_kind: int, rng: random.Random,
                     continue
                 if mask == "strict" and _used_elsewhere(lines, row, name, imports_at):
                     continue
-                by_kind.setdefault(found[0], []).append(_sample(index, path, lines, row, column, found))
+                by_kind.setdefault(found[0], []).append(
+                    _sample(index, path, lines, row, column, found)
+                )
                 break
     samples = []
-    for kind, found in sorted(by_kind.items()):
+    for _kind, found in sorted(by_kind.items()):
         rng.shuffle(found)
         samples += found[:max_per_kind]
     return samples
@@ -220,18 +261,29 @@ def build_samples(index: WorkspaceIndex, max_per_kind: int, rng: random.Random,
 
 def _used_elsewhere(lines: list[str], row: int, name: str, imports_at: set[int]) -> bool:
     word = re.compile(rf"\b{re.escape(name)}\b")
-    return any(word.search(line) for r, line in enumerate(lines) if r != row and r not in imports_at)
+    return any(
+        word.search(line) for r, line in enumerate(lines) if r != row and r not in imports_at
+    )
 
 
 def _sample(index, path, lines, row, column, found) -> dict:
     kind, gold = found
-    masked = "\n".join(lines[:row] + [lines[row][:column]] + lines[row + 1:])
+    masked = "\n".join(lines[:row] + [lines[row][:column]] + lines[row + 1 :])
     offset = sum(len(line) + 1 for line in lines[:row]) + column
     gold_lines = (index.root / gold.path).read_text("utf-8", "replace").split("\n")
     h = header_line(gold_lines, gold.definition)
-    return {"path": path, "row": row, "text": masked, "offset": offset, "kind": kind,
-            "line": lines[row].strip(), "gold_path": gold.path, "gold_name": gold.definition.name,
-            "gold_line": h, "gold_text": gold_text(gold_lines[h - 1])}
+    return {
+        "path": path,
+        "row": row,
+        "text": masked,
+        "offset": offset,
+        "kind": kind,
+        "line": lines[row].strip(),
+        "gold_path": gold.path,
+        "gold_name": gold.definition.name,
+        "gold_line": h,
+        "gold_text": gold_text(gold_lines[h - 1]),
+    }
 
 
 def gold_text(line: str) -> str:

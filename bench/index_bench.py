@@ -18,8 +18,8 @@ import time
 
 import psutil
 
-from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.index.walk import WalkOptions
+from coderd.context.index.workspace import WorkspaceIndex
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,18 +51,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bytes parsed      {bytes_parsed / 1e6:.1f} MB")
     print(f"definitions       {stats.definitions}")
     print(f"imports           {stats.imports}")
-    print(f"build             {elapsed:.2f} s  ({stats.files / elapsed:.0f} files/s, "
-          f"{bytes_parsed / 1e6 / elapsed:.2f} MB/s)")
+    print(
+        f"build             {elapsed:.2f} s  ({stats.files / elapsed:.0f} files/s, "
+        f"{bytes_parsed / 1e6 / elapsed:.2f} MB/s)"
+    )
     if first_query_ms is not None:
         print(f"lookup during build {first_query_ms:.3f} ms")
     t = time.perf_counter()
     for _ in range(1000):
         index.lookup("get")
-    print(f"lookup('get')     {(time.perf_counter() - t):.3f} ms each "
-          f"({len(index.lookup('get'))} hits)")
+    print(
+        f"lookup('get')     {(time.perf_counter() - t):.3f} ms each "
+        f"({len(index.lookup('get'))} hits)"
+    )
     print(f"symbols estimate  {stats.memory_bytes / 1e6:.1f} MB")
-    print(f"RSS               {rss_before / 1e6:.0f} MB before, {rss_after / 1e6:.0f} MB after "
-          f"(delta {(rss_after - rss_before) / 1e6:.0f} MB), peak {peak_rss / 1e6:.0f} MB")
+    print(
+        f"RSS               {rss_before / 1e6:.0f} MB before, {rss_after / 1e6:.0f} MB after "
+        f"(delta {(rss_after - rss_before) / 1e6:.0f} MB), peak {peak_rss / 1e6:.0f} MB"
+    )
     index.close()
     return 0
 

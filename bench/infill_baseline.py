@@ -37,10 +37,19 @@ N_PREFIX_LINES, N_SUFFIX_LINES = 256, 64  # llama.vim's defaults
 # request's n_predict), which keeps the prompt at most 2016 tokens.
 PRESET_ARGS = ("-b", "1024", "-ub", "1024")
 RETRY_S = 0.1  # llama.vim: "avoid sending repeated requests too fast"
-RESPONSE_FIELDS = ["content", "timings/prompt_n", "timings/prompt_ms", "timings/prompt_per_token_ms",
-                   "timings/prompt_per_second", "timings/predicted_n", "timings/predicted_ms",
-                   "timings/predicted_per_token_ms", "timings/predicted_per_second", "truncated",
-                   "tokens_cached"]
+RESPONSE_FIELDS = [
+    "content",
+    "timings/prompt_n",
+    "timings/prompt_ms",
+    "timings/prompt_per_token_ms",
+    "timings/prompt_per_second",
+    "timings/predicted_n",
+    "timings/predicted_ms",
+    "timings/predicted_per_token_ms",
+    "timings/predicted_per_second",
+    "truncated",
+    "tokens_cached",
+]
 
 
 def free_port() -> int:
@@ -50,12 +59,31 @@ def free_port() -> int:
 
 
 @contextmanager
-def llama_server(binary: Path, model: Path, *, threads: int = 2, n_ctx: int = 2048,
-                 extra_args: list[str] = (), log: Path | None = None):
+def llama_server(
+    binary: Path,
+    model: Path,
+    *,
+    threads: int = 2,
+    n_ctx: int = 2048,
+    extra_args: list[str] = (),
+    log: Path | None = None,
+):
     """`llama-server --model M --port P --cache-reuse 256 -c 2048 -t 2`; yields (port, process)."""
     port = free_port()
-    cmd = [str(binary), "--model", str(model), "--port", str(port), "--cache-reuse", "256",
-           "-c", str(n_ctx), "-t", str(threads), *extra_args]
+    cmd = [
+        str(binary),
+        "--model",
+        str(model),
+        "--port",
+        str(port),
+        "--cache-reuse",
+        "256",
+        "-c",
+        str(n_ctx),
+        "-t",
+        str(threads),
+        *extra_args,
+    ]
     out = open(log, "wb") if log else subprocess.DEVNULL
     proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -84,8 +112,12 @@ def llama_server(binary: Path, model: Path, *, threads: int = 2, n_ctx: int = 20
 def _call(port: int, method: str, path: str, body: dict | None, timeout: float = 600):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request(method, path, body=json.dumps(body) if body is not None else None,
-                     headers={"Content-Type": "application/json"})
+        conn.request(
+            method,
+            path,
+            body=json.dumps(body) if body is not None else None,
+            headers={"Content-Type": "application/json"},
+        )
         resp = conn.getresponse()
         return resp.status, resp.read()
     finally:
@@ -96,13 +128,21 @@ def extra_chunks(trace: Trace, root: Path) -> list[dict]:
     """The trace's ring-buffer chunks as llama.vim sends them."""
     chunks = []
     for c in trace.extra:
-        lines = (root / c["filename"]).read_text(encoding="utf-8").split("\n")[c["start"]:c["end"]]
+        lines = (
+            (root / c["filename"]).read_text(encoding="utf-8").split("\n")[c["start"] : c["end"]]
+        )
         chunks.append({"text": "\n".join(lines) + "\n", "time": 0, "filename": c["filename"]})
     return chunks
 
 
-def infill_body(doc: Document, line: int, col: int, extra: list[dict], n_predict: int,
-                force_tokens: bool = False) -> dict:
+def infill_body(
+    doc: Document,
+    line: int,
+    col: int,
+    extra: list[dict],
+    n_predict: int,
+    force_tokens: bool = False,
+) -> dict:
     """llama.vim's request for the cursor at (line, col), code points.
 
     `force_tokens` (not llama.vim's): no `infill` sampler and `ignore_eos`, so that n_predict
@@ -110,17 +150,24 @@ def infill_body(doc: Document, line: int, col: int, extra: list[dict], n_predict
     enough for the infill sampler, which then answers end-of-text after one token.
     """
     cur = doc.lines[line]
-    prefix_lines = doc.lines[max(0, line - N_PREFIX_LINES):line]
-    suffix_lines = doc.lines[line + 1:line + 1 + N_SUFFIX_LINES]
+    prefix_lines = doc.lines[max(0, line - N_PREFIX_LINES) : line]
+    suffix_lines = doc.lines[line + 1 : line + 1 + N_SUFFIX_LINES]
     blank = cur.strip() == ""
     return {
         "input_prefix": "\n".join(prefix_lines) + "\n",
         "input_suffix": ("" if blank else cur[col:]) + "\n" + "\n".join(suffix_lines) + "\n",
         "input_extra": extra,
         "prompt": "" if blank else cur[:col],
-        "n_predict": n_predict, "stop": [], "n_indent": 0 if blank else len(cur) - len(cur.lstrip()),
-        "top_k": 40, "top_p": 0.90, "stream": False, "samplers": ["top_k", "top_p", "infill"],
-        "cache_prompt": True, "t_max_prompt_ms": 500, "t_max_predict_ms": 250,
+        "n_predict": n_predict,
+        "stop": [],
+        "n_indent": 0 if blank else len(cur) - len(cur.lstrip()),
+        "top_k": 40,
+        "top_p": 0.90,
+        "stream": False,
+        "samplers": ["top_k", "top_p", "infill"],
+        "cache_prompt": True,
+        "t_max_prompt_ms": 500,
+        "t_max_predict_ms": 250,
         "response_fields": RESPONSE_FIELDS,
         **({"samplers": ["top_k", "top_p"], "ignore_eos": True} if force_tokens else {}),
     }
@@ -147,8 +194,14 @@ def _fill(result: KeyResult, resp: dict | None, done: float, error: str) -> None
     result.stats = infill_stats(resp)
 
 
-def replay_infill(port: int, trace: Trace, text: str, extra: list[dict], n_predict: int = 16,
-                  force_tokens: bool = False) -> list[KeyResult]:
+def replay_infill(
+    port: int,
+    trace: Trace,
+    text: str,
+    extra: list[dict],
+    n_predict: int = 16,
+    force_tokens: bool = False,
+) -> list[KeyResult]:
     """Sequential: one request per key, each waited for."""
     doc, results, index = Document(text), [], 0
     for si, seg in enumerate(trace.segments):
@@ -157,14 +210,25 @@ def replay_infill(port: int, trace: Trace, text: str, extra: list[dict], n_predi
         for ch in seg.typed:
             doc.replace(seg.line, col, col, ch)
             col += 1
-            results.append(infill_key(port, doc, si, index, seg.line, col, extra, n_predict, force_tokens))
+            results.append(
+                infill_key(port, doc, si, index, seg.line, col, extra, n_predict, force_tokens)
+            )
             index += 1
     classify(results)
     return results
 
 
-def infill_key(port: int, doc: Document, segment: int, index: int, line: int, col: int,
-               extra: list[dict], n_predict: int, force_tokens: bool) -> KeyResult:
+def infill_key(
+    port: int,
+    doc: Document,
+    segment: int,
+    index: int,
+    line: int,
+    col: int,
+    extra: list[dict],
+    n_predict: int,
+    force_tokens: bool,
+) -> KeyResult:
     """One key's request, waited for (also called between coderd's, with --interleave)."""
     key_at = time.perf_counter()
     result = KeyResult(segment, index, key_at, key_at)
@@ -172,8 +236,14 @@ def infill_key(port: int, doc: Document, segment: int, index: int, line: int, co
     return result
 
 
-async def replay_infill_gaps(port: int, trace: Trace, text: str, extra: list[dict],
-                             n_predict: int = 16, force_tokens: bool = False) -> list[KeyResult]:
+async def replay_infill_gaps(
+    port: int,
+    trace: Trace,
+    text: str,
+    extra: list[dict],
+    n_predict: int = 16,
+    force_tokens: bool = False,
+) -> list[KeyResult]:
     """Recorded gaps, llama.vim's client: one request in flight, a 100 ms retry timer."""
     doc, results, index = Document(text), [], 0
     for si, seg in enumerate(trace.segments):
@@ -196,27 +266,54 @@ async def replay_infill_gaps(port: int, trace: Trace, text: str, extra: list[dic
 
         for k, ch in enumerate(seg.typed):
             if k:
-                await asyncio.sleep(max(0.0, state["key_at"] + seg.gaps_ms[k] / 1000 - time.perf_counter()))
+                await asyncio.sleep(
+                    max(0.0, state["key_at"] + seg.gaps_ms[k] / 1000 - time.perf_counter())
+                )
             doc.replace(seg.line, col, col, ch)
             col += 1
             state["key"], state["key_at"] = index, time.perf_counter()
             fire()
             index += 1
         while state["sent"] != state["key"] or not state["inflight"].done():
-            await asyncio.sleep(0.02)  # the pause after the segment: wait for the last text's answer
+            await asyncio.sleep(
+                0.02
+            )  # the pause after the segment: wait for the last text's answer
         await asyncio.sleep(0.5)
     classify(results)
     return results
 
 
-def llama_bench(binary: Path, model: Path, *, prompt: int, gen: int, depth: int, threads: int = 2,
-                reps: int = 2) -> dict:
+def llama_bench(
+    binary: Path, model: Path, *, prompt: int, gen: int, depth: int, threads: int = 2, reps: int = 2
+) -> dict:
     """pp and tg tokens/s at the given depth (llama-bench -p P -n N -d D)."""
-    cmd = [str(binary), "-m", str(model), "-p", str(prompt), "-n", str(gen), "-d", str(depth),
-           "-t", str(threads), "-r", str(reps), "-o", "json"]
+    cmd = [
+        str(binary),
+        "-m",
+        str(model),
+        "-p",
+        str(prompt),
+        "-n",
+        str(gen),
+        "-d",
+        str(depth),
+        "-t",
+        str(threads),
+        "-r",
+        str(reps),
+        "-o",
+        "json",
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    rows = json.loads(out[out.index("["):])
+    rows = json.loads(out[out.index("[") :])
     pp = next(r["avg_ts"] for r in rows if r["n_prompt"] > 0 and r["n_gen"] == 0)
     tg = next(r["avg_ts"] for r in rows if r["n_gen"] > 0 and r["n_prompt"] == 0)
-    return {"pp_tps": pp, "tg_tps": tg, "prompt": prompt, "gen": gen, "depth": depth,
-            "floor_ms": prompt / pp * 1000 + gen / tg * 1000, "command": " ".join(cmd)}
+    return {
+        "pp_tps": pp,
+        "tg_tps": tg,
+        "prompt": prompt,
+        "gen": gen,
+        "depth": depth,
+        "floor_ms": prompt / pp * 1000 + gen / tg * 1000,
+        "command": " ".join(cmd),
+    }

@@ -36,32 +36,57 @@ DEFAULT_TRACE = Path(__file__).with_name("traces") / "email-message.json"
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", type=Path, required=True, help="GGUF for both coderd and llama-server")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--model", type=Path, required=True, help="GGUF for both coderd and llama-server"
+    )
     p.add_argument("--trace", type=Path, default=DEFAULT_TRACE)
-    p.add_argument("--llama-server", type=Path, help="llama-server binary: adds the /infill baseline")
+    p.add_argument(
+        "--llama-server", type=Path, help="llama-server binary: adds the /infill baseline"
+    )
     p.add_argument("--llama-bench", type=Path, help="llama-bench binary: adds the floor")
-    p.add_argument("--server-args",
-                   help="more llama-server arguments (default: -b 1024 -ub 1024 -n MAX_TOKENS, see "
-                        "infill_baseline.PRESET_ARGS: without them llama.vim's request overflows -c 2048)")
-    p.add_argument("--llama-vim-stops", action="store_true",
-                   help="keep llama.vim's infill sampler and end-of-text (by default the baseline drops "
-                        "them so that it decodes --max-tokens like coderd: with random weights the "
-                        "infill sampler ends every request after one token)")
-    p.add_argument("--interleave", action="store_true",
-                   help="sequential runs of coderd and llama-server key by key, both servers up "
-                        "(fairer on a machine shared with other jobs)")
+    p.add_argument(
+        "--server-args",
+        help="more llama-server arguments (default: -b 1024 -ub 1024 -n MAX_TOKENS, see "
+        "infill_baseline.PRESET_ARGS: without them llama.vim's request overflows -c 2048)",
+    )
+    p.add_argument(
+        "--llama-vim-stops",
+        action="store_true",
+        help="keep llama.vim's infill sampler and end-of-text (by default the baseline drops "
+        "them so that it decodes --max-tokens like coderd: with random weights the "
+        "infill sampler ends every request after one token)",
+    )
+    p.add_argument(
+        "--interleave",
+        action="store_true",
+        help="sequential runs of coderd and llama-server key by key, both servers up "
+        "(fairer on a machine shared with other jobs)",
+    )
     p.add_argument("--gaps", action="store_true", help="also replay at the trace's inter-key gaps")
-    p.add_argument("--no-cancel", action="store_true", help="gaps: no $/cancelRequest from the client")
-    p.add_argument("--editors", type=int, default=1, help="also measure memory with this many editors")
-    p.add_argument("--typing-through", action="store_true", help="also: type the suggestion on screen")
+    p.add_argument(
+        "--no-cancel", action="store_true", help="gaps: no $/cancelRequest from the client"
+    )
+    p.add_argument(
+        "--editors", type=int, default=1, help="also measure memory with this many editors"
+    )
+    p.add_argument(
+        "--typing-through", action="store_true", help="also: type the suggestion on screen"
+    )
     p.add_argument("--max-tokens", type=int, default=16, help="tokens decoded per request (both)")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--coderd-options", help='more initializationOptions, e.g. '
-                   '\'{"completion": {"latency_target_ms": 5000}}\'')
+    p.add_argument(
+        "--coderd-options",
+        help='more initializationOptions, e.g. \'{"completion": {"latency_target_ms": 5000}}\'',
+    )
     p.add_argument("--segments", type=int, help="replay only the first N segments (quick checks)")
-    p.add_argument("--standalone", action="store_true",
-                   help="`coderd lsp --standalone`: the model in each editor's server, no daemon")
+    p.add_argument(
+        "--standalone",
+        action="store_true",
+        help="`coderd lsp --standalone`: the model in each editor's server, no daemon",
+    )
     p.add_argument("--json", type=Path, help="also write every figure and request here")
     args = p.parse_args(argv)
     if args.server_args is None:
@@ -92,8 +117,10 @@ class Bench:
         if self.homes > 1 and measured.is_file():
             (home / "cache" / "coderd").mkdir(parents=True, exist_ok=True)
             shutil.copy(measured, home / "cache" / "coderd" / "speed.json")
-        options = {"completion": {"max_tokens": self.args.max_tokens, "time_budget_ms": 60_000},
-                   "model": {"threads": self.args.threads}}
+        options = {
+            "completion": {"max_tokens": self.args.max_tokens, "time_budget_ms": 60_000},
+            "model": {"threads": self.args.threads},
+        }
         for extra in (json.loads(self.args.coderd_options or "{}"), extra_options or {}):
             for section, values in extra.items():
                 options.setdefault(section, {}).update(values)
@@ -110,14 +137,17 @@ class Bench:
 
     async def close(self, editors: list[Editor], model_pids: set[int]) -> None:
         await asyncio.gather(*(e.close() for e in editors))
-        for pid in model_pids - {e.pid for e in editors}:  # a daemon that one of our editors started
+        for pid in model_pids - {
+            e.pid for e in editors
+        }:  # a daemon that one of our editors started
             try:
                 psutil.Process(pid).terminate()
             except psutil.Error:
                 pass
 
-    async def coderd_run(self, label: str, how: str, after_key=None,
-                         options: dict | None = None) -> tuple[dict, dict]:
+    async def coderd_run(
+        self, label: str, how: str, after_key=None, options: dict | None = None
+    ) -> tuple[dict, dict]:
         editors = await self.editors(self.spec(options), 1)
         e = editors[0]
         uri = self.path.as_uri()
@@ -125,11 +155,20 @@ class Bench:
         if how == "through":
             results = await typing_through(e, self.trace, self.text, uri)
         else:
-            results = await replay(e, self.trace, self.text, uri, gaps=how == "gaps",
-                                   cancel_stale=not self.args.no_cancel, after_key=after_key)
+            results = await replay(
+                e,
+                self.trace,
+                self.text,
+                uri,
+                gaps=how == "gaps",
+                cancel_stale=not self.args.no_cancel,
+                after_key=after_key,
+            )
         after = await e.status()
         summary = summarize(label, self.trace.keys, results)
-        summary["cache_counter"] = {k: after["cache"][k] - before["cache"][k] for k in after["cache"]}
+        summary["cache_counter"] = {
+            k: after["cache"][k] - before["cache"][k] for k in after["cache"]
+        }
         memory = measure(editors, [after])
         await self.close(editors, {after.get("pid")} - {None})
         summary["memory"] = memory
@@ -152,18 +191,40 @@ class Bench:
         load from other jobs falls on both alike. coderd's speculation is off: it would run
         during llama-server's request (it never gets to run in a sequential replay anyway)."""
         extra, infill_results = infill.extra_chunks(self.trace, self.root), []
-        with infill.llama_server(self.args.llama_server, self.args.model, threads=self.args.threads,
-                                 extra_args=self.args.server_args.split()) as (port, proc):
-            async def after_key(si, index, doc, line, col):
-                infill_results.append(await asyncio.to_thread(
-                    infill.infill_key, port, doc, si, index, line, col, extra, self.args.max_tokens,
-                    not self.args.llama_vim_stops))
+        with infill.llama_server(
+            self.args.llama_server,
+            self.args.model,
+            threads=self.args.threads,
+            extra_args=self.args.server_args.split(),
+        ) as (port, proc):
 
-            summary, detail = await self.coderd_run("coderd lsp, sequential, interleaved", "sequential",
-                                                    after_key, {"completion": {"speculate": False}})
+            async def after_key(si, index, doc, line, col):
+                infill_results.append(
+                    await asyncio.to_thread(
+                        infill.infill_key,
+                        port,
+                        doc,
+                        si,
+                        index,
+                        line,
+                        col,
+                        extra,
+                        self.args.max_tokens,
+                        not self.args.llama_vim_stops,
+                    )
+                )
+
+            summary, detail = await self.coderd_run(
+                "coderd lsp, sequential, interleaved",
+                "sequential",
+                after_key,
+                {"completion": {"speculate": False}},
+            )
             rss = proc_rss(proc.pid)[0]
         classify(infill_results)
-        other = summarize("llama-server /infill, sequential, interleaved", self.trace.keys, infill_results)
+        other = summarize(
+            "llama-server /infill, sequential, interleaved", self.trace.keys, infill_results
+        )
         other["memory"] = {"model_rss_mb": mb(rss)}
         return summary, other, {**detail, "infill_results": [r.__dict__ for r in infill_results]}
 
@@ -175,14 +236,33 @@ class Bench:
             modes.append(("llama-server /infill, gaps (llama.vim client)", True))
         for label, gaps in modes:
             log = self.scratch / f"llama-server-{len(runs)}.log"
-            with infill.llama_server(self.args.llama_server, self.args.model, threads=self.args.threads,
-                                     extra_args=self.args.server_args.split(), log=log) as (port, proc):
+            with infill.llama_server(
+                self.args.llama_server,
+                self.args.model,
+                threads=self.args.threads,
+                extra_args=self.args.server_args.split(),
+                log=log,
+            ) as (port, proc):
                 if gaps:
-                    results = asyncio.run(infill.replay_infill_gaps(port, self.trace, self.text, extra,
-                                                                    self.args.max_tokens, not self.args.llama_vim_stops))
+                    results = asyncio.run(
+                        infill.replay_infill_gaps(
+                            port,
+                            self.trace,
+                            self.text,
+                            extra,
+                            self.args.max_tokens,
+                            not self.args.llama_vim_stops,
+                        )
+                    )
                 else:
-                    results = infill.replay_infill(port, self.trace, self.text, extra, self.args.max_tokens,
-                                                   not self.args.llama_vim_stops)
+                    results = infill.replay_infill(
+                        port,
+                        self.trace,
+                        self.text,
+                        extra,
+                        self.args.max_tokens,
+                        not self.args.llama_vim_stops,
+                    )
                 summary = summarize(label, self.trace.keys, results)
                 summary["memory"] = {"model_rss_mb": mb(proc_rss(proc.pid)[0])}
             errors = [r.text for r in results if r.outcome == "error"]
@@ -203,8 +283,13 @@ async def run_coderd(bench: Bench, args) -> tuple[list[dict], list[dict], list[d
         infill_runs.append(theirs)
         raw.append(detail)
     if args.gaps:
-        plan.append(("coderd lsp, gaps" + (" (no client cancel)" if args.no_cancel else " + $/cancelRequest"),
-                     "gaps"))
+        plan.append(
+            (
+                "coderd lsp, gaps"
+                + (" (no client cancel)" if args.no_cancel else " + $/cancelRequest"),
+                "gaps",
+            )
+        )
     if args.typing_through:
         plan.append(("coderd lsp, typing through the suggestion", "through"))
     for label, how in plan:
@@ -228,9 +313,14 @@ def main(argv=None) -> int:
         seq = coderd_runs[0]
         floor = None
         if args.llama_bench and seq["evaluated_per_model_call"] is not None:
-            floor = infill.llama_bench(args.llama_bench, args.model, prompt=max(1, round(seq["evaluated_per_model_call"])),
-                                       gen=args.max_tokens, depth=round(seq["prompt_tokens"] or 0),
-                                       threads=args.threads)
+            floor = infill.llama_bench(
+                args.llama_bench,
+                args.model,
+                prompt=max(1, round(seq["evaluated_per_model_call"])),
+                gen=args.max_tokens,
+                depth=round(seq["prompt_tokens"] or 0),
+                threads=args.threads,
+            )
     finally:
         shutil.rmtree(bench.scratch, ignore_errors=True)
     report(args, bench, coderd_runs, infill_runs, floor, raw, load, time.time() - started)
@@ -239,17 +329,28 @@ def main(argv=None) -> int:
 
 def report(args, bench, coderd_runs, infill_runs, floor, raw, load, elapsed) -> None:
     t = bench.trace
-    lines = [f"model: {args.model}",
-             f"trace: {args.trace} ({len(t.segments)} segments, {t.keys} keys into {t.file}); "
-             f"{args.max_tokens} tokens decoded per request at most, {args.threads} threads; "
-             f"first request excluded; coderd lsp{' --standalone' if args.standalone else ''}"]
+    lines = [
+        f"model: {args.model}",
+        f"trace: {args.trace} ({len(t.segments)} segments, {t.keys} keys into {t.file}); "
+        f"{args.max_tokens} tokens decoded per request at most, {args.threads} threads; "
+        f"first request excluded; coderd lsp{' --standalone' if args.standalone else ''}",
+    ]
     if args.llama_server:
-        stops = ("llama.vim's samplers" if args.llama_vim_stops
-                 else f"but samplers top_k, top_p and ignore_eos (decodes {args.max_tokens})")
-        lines.append(f"llama-server: --cache-reuse 256 -c 2048 -t {args.threads} {args.server_args}; "
-                     f"llama.vim's request body, n_predict {args.max_tokens}, {stops}")
-    lines += [f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; after: "
-              + " ".join(f"{x:.2f}" for x in os.getloadavg()) + f"; {elapsed:.0f} s", ""]
+        stops = (
+            "llama.vim's samplers"
+            if args.llama_vim_stops
+            else f"but samplers top_k, top_p and ignore_eos (decodes {args.max_tokens})"
+        )
+        lines.append(
+            f"llama-server: --cache-reuse 256 -c 2048 -t {args.threads} {args.server_args}; "
+            f"llama.vim's request body, n_predict {args.max_tokens}, {stops}"
+        )
+    lines += [
+        f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; after: "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
+        + f"; {elapsed:.0f} s",
+        "",
+    ]
     lines += table(coderd_runs + infill_runs)
     pairs = [(coderd_runs[0], infill_runs[0])] if infill_runs else []
     gaps_c = [r for r in coderd_runs if "gaps" in r["label"]]
@@ -258,32 +359,47 @@ def report(args, bench, coderd_runs, infill_runs, floor, raw, load, elapsed) -> 
         pairs.append((gaps_c[0], gaps_i[0]))
     lines.append("")
     for c, i in pairs:
-        lines.append(f"- coderd / llama-server ({c['label'].split(', ', 1)[1]}): p50 {ratio(c['p50_ms'], i['p50_ms'])}, "
-                     f"p95 {ratio(c['p95_ms'], i['p95_ms'])}")
+        lines.append(
+            f"- coderd / llama-server ({c['label'].split(', ', 1)[1]}): p50 {ratio(c['p50_ms'], i['p50_ms'])}, "
+            f"p95 {ratio(c['p95_ms'], i['p95_ms'])}"
+        )
     if floor:
         seq = coderd_runs[0]
-        lines.append(f"- floor: `llama-bench -p {floor['prompt']} -n {floor['gen']} -d {floor['depth']}`: "
-                     f"pp {floor['pp_tps']:.1f} tok/s, tg {floor['tg_tps']:.1f} tok/s -> "
-                     f"{floor['floor_ms']:.0f} ms; coderd p50 / floor = {ratio(seq['p50_ms'], floor['floor_ms'])}; "
-                     f"coderd decode {seq['decode_tps']} tok/s vs tg {floor['tg_tps']:.1f}")
+        lines.append(
+            f"- floor: `llama-bench -p {floor['prompt']} -n {floor['gen']} -d {floor['depth']}`: "
+            f"pp {floor['pp_tps']:.1f} tok/s, tg {floor['tg_tps']:.1f} tok/s -> "
+            f"{floor['floor_ms']:.0f} ms; coderd p50 / floor = {ratio(seq['p50_ms'], floor['floor_ms'])}; "
+            f"coderd decode {seq['decode_tps']} tok/s vs tg {floor['tg_tps']:.1f}"
+        )
     for m in raw[-1]["memory"]:
-        lines.append(f"- memory, {m['editors']} editor(s), {m['mode']}: model process(es) RSS {m['model_rss_mb']} MB "
-                     f"(PSS {m['model_pss_mb']} MB), relays {m['relay_rss_mb']} MB"
-                     + ("" if m["status_pid"] else " (pid not in coderd/status: server processes)"))
+        lines.append(
+            f"- memory, {m['editors']} editor(s), {m['mode']}: model process(es) RSS {m['model_rss_mb']} MB "
+            f"(PSS {m['model_pss_mb']} MB), relays {m['relay_rss_mb']} MB"
+            + ("" if m["status_pid"] else " (pid not in coderd/status: server processes)")
+        )
     for r in infill_runs:
-        lines.append(f"- {r['label']}: llama-server RSS {r['memory']['model_rss_mb']} MB"
-                     + (f"; errors: {r['errors']}" if r.get("errors") else ""))
+        lines.append(
+            f"- {r['label']}: llama-server RSS {r['memory']['model_rss_mb']} MB"
+            + (f"; errors: {r['errors']}" if r.get("errors") else "")
+        )
     through = [r for r in coderd_runs if "through" in r["label"]]
     for r in through:
         first_keys = len(t.segments)
         counted = r["requests"] - first_keys
         hits = r["from_cache"]
-        lines.append(f"- typing through: {hits} of {counted} keystrokes after each segment's first answered "
-                     f"without a model call ({hits / max(1, counted):.0%}), p50 {r['cache_p50_ms']} ms")
+        lines.append(
+            f"- typing through: {hits} of {counted} keystrokes after each segment's first answered "
+            f"without a model call ({hits / max(1, counted):.0%}), p50 {r['cache_p50_ms']} ms"
+        )
     print("\n".join(lines))
     if args.json:
-        args.json.write_text(json.dumps({"coderd": coderd_runs, "infill": infill_runs, "floor": floor,
-                                         "raw": raw}, indent=1, default=str))
+        args.json.write_text(
+            json.dumps(
+                {"coderd": coderd_runs, "infill": infill_runs, "floor": floor, "raw": raw},
+                indent=1,
+                default=str,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -31,12 +31,19 @@ def measure(editors: list[Editor], statuses: list[dict]) -> dict:
     if len(editors) == 1:
         mode = "standalone" if model_pids == editor_pids else "relay + daemon"
     else:
-        mode = (f"shared daemon ({len(model_pids)} model process)" if len(model_pids) == 1
-                else f"{len(model_pids)} model processes (no sharing)")
-    return {"editors": len(editors), "mode": mode, "status_pid": all(s.get("pid") for s in statuses),
-            "model_rss_mb": mb(sum(rss[p][0] for p in model_pids)),
-            "model_pss_mb": mb(sum(rss[p][1] for p in model_pids)),
-            "relay_rss_mb": mb(sum(rss[p][0] for p in relays))}
+        mode = (
+            f"shared daemon ({len(model_pids)} model process)"
+            if len(model_pids) == 1
+            else f"{len(model_pids)} model processes (no sharing)"
+        )
+    return {
+        "editors": len(editors),
+        "mode": mode,
+        "status_pid": all(s.get("pid") for s in statuses),
+        "model_rss_mb": mb(sum(rss[p][0] for p in model_pids)),
+        "model_pss_mb": mb(sum(rss[p][1] for p in model_pids)),
+        "relay_rss_mb": mb(sum(rss[p][0] for p in relays)),
+    }
 
 
 def mb(n: int) -> int:

@@ -32,12 +32,23 @@ from coderd.engine.llama.engine import EngineOptions, LlamaEngine
 from coderd.engine.llama.lookup import PromptLookup
 
 ROOT = Path(__file__).resolve().parents[1]
-STDLIB_MODULES = ("argparse.py", "textwrap.py", "dataclasses.py", "shutil.py", "csv.py",
-                  "configparser.py", "json/encoder.py", "logging/__init__.py", "http/client.py",
-                  "pathlib.py", "difflib.py", "tarfile.py")
+STDLIB_MODULES = (
+    "argparse.py",
+    "textwrap.py",
+    "dataclasses.py",
+    "shutil.py",
+    "csv.py",
+    "configparser.py",
+    "json/encoder.py",
+    "logging/__init__.py",
+    "http/client.py",
+    "pathlib.py",
+    "difflib.py",
+    "tarfile.py",
+)
 
 REPETITIVE = [
-    '''import pytest
+    """import pytest
 
 from shop.cart import Cart, Item
 
@@ -58,16 +69,16 @@ def test_add_two_items_sums_prices():
 
 
 def test_remove_item_decreases_total():
-''',
-    '''def build_parser() -> argparse.ArgumentParser:
+""",
+    """def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Resize images in a folder")
     parser.add_argument("--input", type=Path, required=True, help="folder to read images from")
     parser.add_argument("--output", type=Path, required=True, help="folder to write images to")
     parser.add_argument("--width", type=int, default=800, help="largest width in pixels")
     parser.add_argument("--height", type=int, default=600, help="largest height in pixels")
     parser.add_argument("--quality", type=int, default=85, help="JPEG quality, 1 to 95")
-''',
-    '''    def handle(self, event):
+""",
+    """    def handle(self, event):
         if event.kind == "click":
             self.on_click(event.x, event.y)
             self.redraw()
@@ -78,8 +89,8 @@ def test_remove_item_decreases_total():
             self.on_right_click(event.x, event.y)
             self.redraw()
         elif event.kind == "drag":
-''',
-    '''class User:
+""",
+    """class User:
     def __init__(self, name, email, age):
         self._name = name
         self._email = email
@@ -102,8 +113,8 @@ def test_remove_item_decreases_total():
         self._email = value
 
     @property
-''',
-    '''export function getUser(id: string): Promise<User> {
+""",
+    """export function getUser(id: string): Promise<User> {
   return fetch(`${API}/users/${id}`)
     .then((res) => {
       if (!res.ok) throw new Error(`GET /users/${id}: ${res.status}`);
@@ -120,8 +131,8 @@ export function getOrder(id: string): Promise<Order> {
 }
 
 export function getInvoice(id: string): Promise<Invoice> {
-''',
-    '''func (s *Store) GetUser(ctx context.Context, id int64) (*User, error) {
+""",
+    """func (s *Store) GetUser(ctx context.Context, id int64) (*User, error) {
 	row := s.db.QueryRowContext(ctx, "SELECT id, name, email FROM users WHERE id = ?", id)
 	var u User
 	if err := row.Scan(&u.ID, &u.Name, &u.Email); err != nil {
@@ -131,15 +142,15 @@ export function getInvoice(id: string): Promise<Invoice> {
 }
 
 func (s *Store) GetTeam(ctx context.Context, id int64) (*Team, error) {
-''',
-    '''COLORS = {
+""",
+    """COLORS = {
     "red": (255, 0, 0),
     "green": (0, 255, 0),
     "blue": (0, 0, 255),
     "yellow": (255, 255, 0),
     "cyan": (0, 255, 255),
-''',
-    '''    def test_parse_int(self):
+""",
+    """    def test_parse_int(self):
         self.assertEqual(parse_value("42"), 42)
         self.assertEqual(parse_value("-7"), -7)
 
@@ -148,15 +159,15 @@ func (s *Store) GetTeam(ctx context.Context, id int64) (*Team, error) {
         self.assertEqual(parse_value("-0.25"), -0.25)
 
     def test_parse_bool(self):
-''',
-    '''@dataclass
+""",
+    """@dataclass
 class Settings:
     host: str = field(default="localhost", metadata={"help": "address to listen on"})
     port: int = field(default=8080, metadata={"help": "port to listen on"})
     workers: int = field(default=4, metadata={"help": "worker processes"})
     timeout: float = field(default=30.0, metadata={"help": "request timeout in seconds"})
-''',
-    '''static int parse_header(struct reader *r, struct header *h)
+""",
+    """static int parse_header(struct reader *r, struct header *h)
 {
 	if (read_u32(r, &h->magic) < 0)
 		return -1;
@@ -166,8 +177,8 @@ class Settings:
 		return -1;
 	if (read_u32(r, &h->length) < 0)
 		return -1;
-''',
-    '''SELECT_USERS = "SELECT id, name, email FROM users WHERE team_id = %s"
+""",
+    """SELECT_USERS = "SELECT id, name, email FROM users WHERE team_id = %s"
 SELECT_TEAMS = "SELECT id, name, owner_id FROM teams WHERE org_id = %s"
 SELECT_ORGS = "SELECT id, name, plan FROM orgs WHERE id = %s"
 
@@ -178,15 +189,15 @@ def load_users(cursor, team_id):
 
 
 def load_teams(cursor, org_id):
-''',
-    '''    it("rejects an empty name", () => {
+""",
+    """    it("rejects an empty name", () => {
         const result = validate({ name: "", age: 30 });
         expect(result.ok).toBe(false);
         expect(result.errors).toEqual(["name is required"]);
     });
 
     it("rejects a negative age", () => {
-''',
+""",
 ]
 
 
@@ -230,7 +241,7 @@ def time_set(engine: LlamaEngine, prompts: list[str], reps: int, max_tokens: int
     for rep in range(reps):
         for i, prefix in enumerate(prompts):
             texts = {}
-            for on in ((False, True) if (rep + i) % 2 == 0 else (True, False)):
+            for on in (False, True) if (rep + i) % 2 == 0 else (True, False):
                 result = complete(engine, prefix, max_tokens, on)
                 texts[on] = result.text
                 tokens[on] += result.stats.generated_tokens
@@ -274,8 +285,11 @@ def batch_costs(engine: LlamaEngine, reps: int = 8) -> dict[int, float]:
             ctx.decode(ids[:300], 0)
             started = time.perf_counter()
             for step in range(4):
-                ctx.decode(ids[300 + step * size : 300 + (step + 1) * size], 300 + step * size,
-                           all_logits=True)
+                ctx.decode(
+                    ids[300 + step * size : 300 + (step + 1) * size],
+                    300 + step * size,
+                    all_logits=True,
+                )
             out[size].append((time.perf_counter() - started) / 4 * 1000)
     engine.forget_slot(0)
     return {size: statistics.median(v) for size, v in out.items()}
@@ -296,18 +310,27 @@ POLICIES = {
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", type=Path, help="GGUF (default: the starter model)")
-    p.add_argument("--synthetic", action="store_true",
-                   help="the random-weight 1.3B (coderd.testing.synthetic, Q4_K_M) instead")
+    p.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="the random-weight 1.3B (coderd.testing.synthetic, Q4_K_M) instead",
+    )
     p.add_argument("--prompts", type=int, default=12, help="prompts from real files")
     p.add_argument("--reps", type=int, default=1)
     p.add_argument("--tokens", type=int, default=64)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=5)
     p.add_argument("--simulate", action="store_true", help="also replay other draft policies")
-    p.add_argument("--simulate-only", action="store_true",
-                   help="no timing: generate the plain outputs and replay the policies")
-    p.add_argument("--costs", help="also model with these costs of a 2- and a 3-token decode "
-                   "relative to a 1-token one, e.g. 1.6,1.95 (another model's, measured)")
+    p.add_argument(
+        "--simulate-only",
+        action="store_true",
+        help="no timing: generate the plain outputs and replay the policies",
+    )
+    p.add_argument(
+        "--costs",
+        help="also model with these costs of a 2- and a 3-token decode "
+        "relative to a 1-token one, e.g. 1.6,1.95 (another model's, measured)",
+    )
     args = p.parse_args(argv)
     if args.synthetic:
         from coderd.testing.synthetic import cached_model
@@ -322,8 +345,10 @@ def main(argv: list[str] | None = None) -> int:
     engine = LlamaEngine(path, EngineOptions(threads=args.threads, n_ctx=2048))
     sets = {"repetitive": REPETITIVE, "files": file_prompts(args.prompts, args.seed)}
     costs = batch_costs(engine)
-    print(f"model {path.name}, {args.threads} thread(s); llama_decode ms for 1/2/3 tokens: "
-          + " / ".join(f"{costs[s]:.1f}" for s in (1, 2, 3)))
+    print(
+        f"model {path.name}, {args.threads} thread(s); llama_decode ms for 1/2/3 tokens: "
+        + " / ".join(f"{costs[s]:.1f}" for s in (1, 2, 3))
+    )
     all_plain = {}
     if args.simulate_only:
         for name, prompts in sets.items():
@@ -341,27 +366,37 @@ def main(argv: list[str] | None = None) -> int:
         speed, mismatches, n_tokens, plain = time_set(engine, prompts, args.reps, args.tokens)
         all_plain[name] = plain
         change = speed[True] / speed[False] - 1
-        print(f"| {name} ({len(prompts)}, {n_tokens} tokens) | {speed[False]:.1f} | "
-              f"{speed[True]:.1f} | {change:+.1%} | {mismatches} |", flush=True)
+        print(
+            f"| {name} ({len(prompts)}, {n_tokens} tokens) | {speed[False]:.1f} | "
+            f"{speed[True]:.1f} | {change:+.1%} | {mismatches} |",
+            flush=True,
+        )
     other = None
     if args.costs:
         two, three = (float(x) for x in args.costs.split(","))
         other = {1: 1.0, 2: two, 3: three}
     if args.simulate or args.simulate_only:
-        print("\nreplayed offline on the plain outputs: decodes per generated token, accepted / "
-              "offered draft tokens, modelled decode time vs plain (llama_decode costs above)")
+        print(
+            "\nreplayed offline on the plain outputs: decodes per generated token, accepted / "
+            "offered draft tokens, modelled decode time vs plain (llama_decode costs above)"
+        )
         extra = f" | modelled at {args.costs}" if other else ""
-        print("| prompts | policy | decodes/token | 1/2/3-token decodes | accepted/offered | "
-              f"modelled time{extra} |")
+        print(
+            "| prompts | policy | decodes/token | 1/2/3-token decodes | accepted/offered | "
+            f"modelled time{extra} |"
+        )
         print("|---|---|---|---|---|---|" + ("---|" if other else ""))
         for name, plain in all_plain.items():
             for policy, options in POLICIES.items():
                 r = simulate(plain, options, engine._banned.tolist(), engine._ctx.n_ctx)
                 sizes = "/".join(str(r["sizes"][size]) for size in (1, 2, 3))
                 modelled = [_modelled(r, c) for c in (costs, other) if c]
-                print(f"| {name} | {policy} | {sum(r['sizes'].values()) / r['generated']:.2f} | "
-                      f"{sizes} | {r['accepted']}/{r['proposed']} | "
-                      + " | ".join(f"{m:.2f}" for m in modelled) + " |")
+                print(
+                    f"| {name} | {policy} | {sum(r['sizes'].values()) / r['generated']:.2f} | "
+                    f"{sizes} | {r['accepted']}/{r['proposed']} | "
+                    + " | ".join(f"{m:.2f}" for m in modelled)
+                    + " |"
+                )
     engine.close()
     return 0
 

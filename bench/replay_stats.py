@@ -36,23 +36,38 @@ def coderd_stats(last: dict | None) -> dict:
     """coderd/status's `last` (RequestStats.as_dict()) in the shared vocabulary."""
     if not last:
         return {}
-    return {"evaluated": last.get("evaluated_tokens", 0), "reused": last.get("reused_tokens", 0),
-            "prompt_tokens": last.get("prompt_tokens", 0), "context_tokens": last.get("context_tokens", 0),
-            "generated": last.get("generated_tokens", 0),
-            "prompt_ms": last.get("prompt_ms", 0.0), "generate_ms": last.get("generate_ms", 0.0),
-            "from_cache": last.get("stop_reason") == "cache", "stop_reason": last.get("stop_reason", "")}
+    return {
+        "evaluated": last.get("evaluated_tokens", 0),
+        "reused": last.get("reused_tokens", 0),
+        "prompt_tokens": last.get("prompt_tokens", 0),
+        "context_tokens": last.get("context_tokens", 0),
+        "generated": last.get("generated_tokens", 0),
+        "prompt_ms": last.get("prompt_ms", 0.0),
+        "generate_ms": last.get("generate_ms", 0.0),
+        "from_cache": last.get("stop_reason") == "cache",
+        "stop_reason": last.get("stop_reason", ""),
+    }
 
 
 def infill_stats(resp: dict) -> dict:
     """llama-server /infill `timings` (flattened by response_fields, as llama.vim asks)."""
+
     def get(key, default=0):
         return resp.get(f"timings/{key}", resp.get("timings", {}).get(key, default))
+
     evaluated = get("prompt_n")
     # tokens_cached: what the slot holds afterwards, the prompt plus the generated tokens.
     prompt = max(evaluated, resp.get("tokens_cached", 0) - get("predicted_n"))
-    return {"evaluated": evaluated, "reused": prompt - evaluated, "prompt_tokens": prompt,
-            "generated": get("predicted_n"), "prompt_ms": get("prompt_ms", 0.0),
-            "generate_ms": get("predicted_ms", 0.0), "from_cache": False, "stop_reason": ""}
+    return {
+        "evaluated": evaluated,
+        "reused": prompt - evaluated,
+        "prompt_tokens": prompt,
+        "generated": get("predicted_n"),
+        "prompt_ms": get("prompt_ms", 0.0),
+        "generate_ms": get("predicted_ms", 0.0),
+        "from_cache": False,
+        "stop_reason": "",
+    }
 
 
 def classify(results: list[KeyResult]) -> None:
@@ -63,7 +78,9 @@ def classify(results: list[KeyResult]) -> None:
     keys = sorted(by_key)
     next_key = {k: (by_key[n] if n[0] == k[0] else float("inf")) for k, n in zip(keys, keys[1:])}
     for r in results:
-        late = r.answered_at is not None and r.answered_at > next_key.get((r.segment, r.index), float("inf"))
+        late = r.answered_at is not None and r.answered_at > next_key.get(
+            (r.segment, r.index), float("inf")
+        )
         if late and r.outcome in ("shown", "empty"):
             r.outcome = "stale"
 
@@ -89,14 +106,26 @@ def summarize(label: str, keys: int, results: list[KeyResult]) -> dict:
     stats = [r.stats for r in rest if r.stats]
     model = [s for s in stats if not s.get("from_cache")]
     # One token takes no decode step (it is sampled from the prompt's logits): no rate from it.
-    rates = [s["generated"] / s["generate_ms"] * 1000 for s in model
-             if s.get("generated", 0) > 1 and s.get("generate_ms")]
-    counts = {o: sum(r.outcome == o for r in rest) for o in ("shown", "empty", "stale", "cancelled", "error")}
+    rates = [
+        s["generated"] / s["generate_ms"] * 1000
+        for s in model
+        if s.get("generated", 0) > 1 and s.get("generate_ms")
+    ]
+    counts = {
+        o: sum(r.outcome == o for r in rest)
+        for o in ("shown", "empty", "stale", "cancelled", "error")
+    }
     return {
-        "label": label, "keys": keys, "requests": len(results), **counts,
+        "label": label,
+        "keys": keys,
+        "requests": len(results),
+        **counts,
         "answered_current": len(current),
-        "first_ms": round(first.latency_ms) if first and first.outcome in ("shown", "empty") else None,
-        "p50_ms": _round(_median(lat)), "p95_ms": _round(percentile(lat, 95)),
+        "first_ms": round(first.latency_ms)
+        if first and first.outcome in ("shown", "empty")
+        else None,
+        "p50_ms": _round(_median(lat)),
+        "p95_ms": _round(percentile(lat, 95)),
         "from_cache": sum(bool(s.get("from_cache")) for s in stats),
         "with_stats": len(stats),
         "evaluated_per_key": _median([s["evaluated"] for s in stats]),
@@ -105,7 +134,9 @@ def summarize(label: str, keys: int, results: list[KeyResult]) -> dict:
         "context_tokens": _median([s["context_tokens"] for s in model if "context_tokens" in s]),
         "generated": _median([s["generated"] for s in model]),
         "decode_tps": _round(_median(rates), 1),
-        "cache_p50_ms": _round(_median([r.latency_ms for r in current if r.stats.get("from_cache")]), 2),
+        "cache_p50_ms": _round(
+            _median([r.latency_ms for r in current if r.stats.get("from_cache")]), 2
+        ),
     }
 
 
@@ -124,18 +155,23 @@ def ratio(a, b) -> str:
 
 
 def table(runs: list[dict]) -> list[str]:
-    out = ["| run | first ms | p50 ms | p95 ms | answered in time / requests | eval tok/key (model calls) "
-           "| prompt tok (context) | gen tok | decode tok/s | from cache |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+    out = [
+        "| run | first ms | p50 ms | p95 ms | answered in time / requests | eval tok/key (model calls) "
+        "| prompt tok (context) | gen tok | decode tok/s | from cache |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in runs:
         stale = f", {r['stale']} stale" if r["stale"] else ""
         cancelled = f", {r['cancelled']} cancelled" if r["cancelled"] else ""
-        out.append(f"| {r['label']} | {_fmt(r['first_ms'])} | {_fmt(r['p50_ms'])} | {_fmt(r['p95_ms'])} "
-                   f"| {r['answered_current']} / {r['requests'] - 1}{stale}{cancelled} "
-                   f"| {_fmt(r['evaluated_per_key'])} ({_fmt(r['evaluated_per_model_call'])}) "
-                   f"| {_fmt(r['prompt_tokens'])}"
-                   + (f" ({r['context_tokens']})" if r.get("context_tokens") is not None else "")
-                   + f" | {_fmt(r['generated'])} | {_fmt(r['decode_tps'])} "
-                   f"| {r['from_cache']} of {r['with_stats']}"
-                   + (f", p50 {r['cache_p50_ms']} ms" if r["cache_p50_ms"] is not None else "") + " |")
+        out.append(
+            f"| {r['label']} | {_fmt(r['first_ms'])} | {_fmt(r['p50_ms'])} | {_fmt(r['p95_ms'])} "
+            f"| {r['answered_current']} / {r['requests'] - 1}{stale}{cancelled} "
+            f"| {_fmt(r['evaluated_per_key'])} ({_fmt(r['evaluated_per_model_call'])}) "
+            f"| {_fmt(r['prompt_tokens'])}"
+            + (f" ({r['context_tokens']})" if r.get("context_tokens") is not None else "")
+            + f" | {_fmt(r['generated'])} | {_fmt(r['decode_tps'])} "
+            f"| {r['from_cache']} of {r['with_stats']}"
+            + (f", p50 {r['cache_p50_ms']} ms" if r["cache_p50_ms"] is not None else "")
+            + " |"
+        )
     return out

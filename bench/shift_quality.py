@@ -40,14 +40,26 @@ from pathlib import Path
 
 import numpy as np
 
-from coderd.engine.llama.kv_plan import CacheState, PromptLayout, common_prefix_length, plan_reuse
 from coderd.engine.llama.engine import EngineOptions, LlamaEngine
+from coderd.engine.llama.kv_plan import CacheState, PromptLayout, common_prefix_length, plan_reuse
 
 ROOT = Path(__file__).resolve().parents[1]
 STDLIB_MODULES = (
-    "argparse.py", "textwrap.py", "dataclasses.py", "shutil.py", "csv.py", "heapq.py",
-    "functools.py", "configparser.py", "json/decoder.py", "json/encoder.py",
-    "logging/__init__.py", "http/client.py", "pathlib.py", "tarfile.py", "difflib.py",
+    "argparse.py",
+    "textwrap.py",
+    "dataclasses.py",
+    "shutil.py",
+    "csv.py",
+    "heapq.py",
+    "functools.py",
+    "configparser.py",
+    "json/decoder.py",
+    "json/encoder.py",
+    "logging/__init__.py",
+    "http/client.py",
+    "pathlib.py",
+    "tarfile.py",
+    "difflib.py",
 )
 HEAD_CHARS = 1200  # about 300-400 tokens of code before the edit point (prefix_tokens is 384)
 MAX_TYPED_CHARS = 400
@@ -68,7 +80,8 @@ def source_files() -> list[Path]:
     ours = sorted((ROOT / "coderd").rglob("*.py"))
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     return [p for p in ours if p.stat().st_size > 3000] + [
-        stdlib / m for m in STDLIB_MODULES if (stdlib / m).is_file()]
+        stdlib / m for m in STDLIB_MODULES if (stdlib / m).is_file()
+    ]
 
 
 def changed_tokens(old: tuple[int, ...], new: tuple[int, ...]) -> int:
@@ -77,8 +90,15 @@ def changed_tokens(old: tuple[int, ...], new: tuple[int, ...]) -> int:
     return (len(old) - keep) + (len(new) - keep)
 
 
-def edit_at(engine: LlamaEngine, source: str, text: str, e: int, ks: list[int],
-            tails: list[int], n_truth: int) -> Case | None:
+def edit_at(
+    engine: LlamaEngine,
+    source: str,
+    text: str,
+    e: int,
+    ks: list[int],
+    tails: list[int],
+    n_truth: int,
+) -> Case | None:
     """The edit point at offset e, if every k and tail length can be built there."""
     bos = (engine._bos,) if engine._bos is not None else ()
     s = text.rfind("\n", 0, e - HEAD_CHARS) + 1
@@ -107,8 +127,9 @@ def edit_at(engine: LlamaEngine, source: str, text: str, e: int, ks: list[int],
     return Case(source, e, head0, {k: v[1] for k, v in head1.items()}, tail_ids, truth)
 
 
-def make_cases(engine: LlamaEngine, n: int, ks: list[int], tails: list[int], seed: int,
-               n_truth: int = 16):
+def make_cases(
+    engine: LlamaEngine, n: int, ks: list[int], tails: list[int], seed: int, n_truth: int = 16
+):
     """`n` edit points, each usable for every k and tail length (paired samples)."""
     rng = random.Random(seed)
     files = [(p, p.read_text(encoding="utf-8")) for p in source_files()]
@@ -187,8 +208,12 @@ def agreement(a: list[int], b: list[int], n_gen: int) -> tuple[bool, bool, int]:
 
 def summarise(rows: list[tuple[bool, bool, int]]) -> tuple[int, float, float, float]:
     n = len(rows)
-    return (n, sum(r[0] for r in rows) / n, sum(r[1] for r in rows) / n,
-            sum(r[2] for r in rows) / n)
+    return (
+        n,
+        sum(r[0] for r in rows) / n,
+        sum(r[1] for r in rows) / n,
+        sum(r[2] for r in rows) / n,
+    )
 
 
 def measure(engine: LlamaEngine, args, ks: list[int], tails: list[int]) -> list[dict]:
@@ -201,17 +226,40 @@ def measure(engine: LlamaEngine, args, ks: list[int], tails: list[int]) -> list[
         for k in ks:
             for length in tails:
                 tail = case.tails[(k, length)]
-                shifted, ref = shifted_and_reference(engine, case.head0, case.head1[k], tail,
-                                                     args.tokens)
-                records.append(dict(kind="shift", source=case.source, offset=case.offset, k=k,
-                                    tail=length, head=len(case.head1[k]), shifted=shifted,
-                                    reference=ref, truth=case.truth[(k, length)]))
+                shifted, ref = shifted_and_reference(
+                    engine, case.head0, case.head1[k], tail, args.tokens
+                )
+                records.append(
+                    dict(
+                        kind="shift",
+                        source=case.source,
+                        offset=case.offset,
+                        k=k,
+                        tail=length,
+                        head=len(case.head1[k]),
+                        shifted=shifted,
+                        reference=ref,
+                        truth=case.truth[(k, length)],
+                    )
+                )
                 if i < args.control and k == ks[0] and length == tails[-1]:
                     full = full_evaluation(engine, layout(case.head1[k], tail), args.tokens, ref)
-                    records.append(dict(kind="control", source=case.source, offset=case.offset,
-                                        k=k, tail=length, reference=ref, full=full))
-        print(f"edit point {i + 1}/{args.samples}, {time.perf_counter() - started:.0f} s",
-              file=sys.stderr, flush=True)
+                    records.append(
+                        dict(
+                            kind="control",
+                            source=case.source,
+                            offset=case.offset,
+                            k=k,
+                            tail=length,
+                            reference=ref,
+                            full=full,
+                        )
+                    )
+        print(
+            f"edit point {i + 1}/{args.samples}, {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
     return records
 
 
@@ -223,26 +271,39 @@ def table(records: list[dict], n_gen: int) -> str:
             row = agreement(r["shifted"], r["reference"], n_gen)
             if "truth" in r:
                 truths.setdefault((r["k"], r["tail"]), []).append(
-                    (agreement(r["shifted"], r["truth"], n_gen),
-                     agreement(r["reference"], r["truth"], n_gen)))
+                    (
+                        agreement(r["shifted"], r["truth"], n_gen),
+                        agreement(r["reference"], r["truth"], n_gen),
+                    )
+                )
         else:
             row = agreement(r["reference"], r["full"], n_gen)
         groups.setdefault((r["kind"] == "control", r["k"], r["tail"]), []).append(row)
-    lines = [f"| changed tokens k | shifted block tokens | samples | first token agrees | "
-             f"all {n_gen} agree | mean common prefix (of {n_gen}) |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"| changed tokens k | shifted block tokens | samples | first token agrees | "
+        f"all {n_gen} agree | mean common prefix (of {n_gen}) |",
+        "|---|---|---|---|---|---|",
+    ]
     for (control, k, length), rows in sorted(groups.items()):
         n, first, exact, common = summarise(rows)
         label = "control: no shift, other batch split" if control else str(k)
         lines.append(f"| {label} | {length} | {n} | {first:.1%} | {exact:.1%} | {common:.2f} |")
     if truths:
-        lines += ["", "Against the file's own next tokens (shifted / full re-evaluation):", "",
-                  "| changed tokens k | shifted block tokens | first token right | "
-                  "mean tokens right before the first wrong one |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "Against the file's own next tokens (shifted / full re-evaluation):",
+            "",
+            "| changed tokens k | shifted block tokens | first token right | "
+            "mean tokens right before the first wrong one |",
+            "|---|---|---|---|",
+        ]
         for (k, length), pairs in sorted(truths.items()):
             shifted = summarise([a for a, _ in pairs])
             reference = summarise([b for _, b in pairs])
-            lines.append(f"| {k} | {length} | {shifted[1]:.1%} / {reference[1]:.1%} | "
-                         f"{shifted[3]:.2f} / {reference[3]:.2f} |")
+            lines.append(
+                f"| {k} | {length} | {shifted[1]:.1%} / {reference[1]:.1%} | "
+                f"{shifted[3]:.2f} / {reference[3]:.2f} |"
+            )
     return "\n".join(lines)
 
 
@@ -253,14 +314,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ks", default="1,4,16,32", help="changed prefix tokens to try")
     p.add_argument("--tails", default="16,64", help="shifted block lengths (tokens) to try")
     p.add_argument("--tokens", type=int, default=16, help="greedy tokens compared")
-    p.add_argument("--control", type=int, default=100,
-                   help="edit points for the batch-split control row (0: none)")
+    p.add_argument(
+        "--control",
+        type=int,
+        default=100,
+        help="edit points for the batch-split control row (0: none)",
+    )
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=5)
     p.add_argument("--shard", default="0/1", help="I/N: only every N-th edit point, from the I-th")
     p.add_argument("--json", type=Path, help="write the per-sample records here")
-    p.add_argument("--report", type=Path, nargs="+", metavar="JSON",
-                   help="only print the table of records written by earlier runs (e.g. shards)")
+    p.add_argument(
+        "--report",
+        type=Path,
+        nargs="+",
+        metavar="JSON",
+        help="only print the table of records written by earlier runs (e.g. shards)",
+    )
     args = p.parse_args(argv)
     if args.report:
         records = [r for f in args.report for r in json.loads(f.read_text())]
@@ -284,8 +354,10 @@ def main(argv: list[str] | None = None) -> int:
     engine.close()
     if args.json:
         args.json.write_text(json.dumps(records))
-    print(f"model {path.name}; edit points from {len(source_files())} files; greedy "
-          f"{args.tokens} tokens; head ~{HEAD_CHARS} chars")
+    print(
+        f"model {path.name}; edit points from {len(source_files())} files; greedy "
+        f"{args.tokens} tokens; head ~{HEAD_CHARS} chars"
+    )
     print(table(records, args.tokens))
     return 0
 

@@ -67,7 +67,7 @@ class Editor:
     messages: list[str] = field(default_factory=list)
     answered: dict = field(default_factory=dict)  # msg id -> perf_counter() of the response
 
-    async def start(self) -> "Editor":
+    async def start(self) -> Editor:
         self.client = BaseLanguageClient("coderd-bench", "1")
 
         @self.client.feature(types.WINDOW_SHOW_MESSAGE)
@@ -80,9 +80,14 @@ class Editor:
 
         await self.client.start_io(*self.spec.command, env=self.spec.env, cwd=str(self.root))
         folder = types.WorkspaceFolder(uri=self.root.as_uri(), name=self.root.name)
-        await self.client.initialize_async(types.InitializeParams(
-            capabilities=types.ClientCapabilities(), root_uri=self.root.as_uri(),
-            workspace_folders=[folder], initialization_options=self.spec.init_options))
+        await self.client.initialize_async(
+            types.InitializeParams(
+                capabilities=types.ClientCapabilities(),
+                root_uri=self.root.as_uri(),
+                workspace_folders=[folder],
+                initialization_options=self.spec.init_options,
+            )
+        )
         self.client.initialized(types.InitializedParams())
         return self
 
@@ -98,26 +103,44 @@ class Editor:
         deadline = time.monotonic() + timeout_s
         while True:
             status = await self.status()
-            if status.get("state") not in ("loading", "uninitialized") or time.monotonic() > deadline:
+            if (
+                status.get("state") not in ("loading", "uninitialized")
+                or time.monotonic() > deadline
+            ):
                 return status
             await asyncio.sleep(0.2)
 
     def open(self, uri: str, text: str, language: str) -> None:
-        self.client.text_document_did_open(types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)))
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id=language, version=1, text=text
+                )
+            )
+        )
 
     def change(self, uri: str, version: int, start, end, text: str) -> None:
         change = types.TextDocumentContentChangePartial(
-            range=types.Range(start=types.Position(*start), end=types.Position(*end)), text=text)
-        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[change]))
+            range=types.Range(start=types.Position(*start), end=types.Position(*end)), text=text
+        )
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[change],
+            )
+        )
 
     def request(self, uri: str, position: tuple[int, int], msg_id: str) -> Future:
         params = types.InlineCompletionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(*position),
-            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic))
-        future = self.client.protocol.send_request(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id)
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(*position),
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Automatic
+            ),
+        )
+        future = self.client.protocol.send_request(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id
+        )
         future.add_done_callback(lambda _f: self.answered.setdefault(msg_id, time.perf_counter()))
         return future
 
@@ -164,8 +187,17 @@ def _record(editor: Editor, result: KeyResult, future: Future, msg_id: str) -> N
     result.outcome = "shown" if items else "empty"
 
 
-async def replay(editor: Editor, trace: Trace, text: str, uri: str, *, gaps: bool = False,
-                 cancel_stale: bool = True, with_stats: bool = True, after_key=None) -> list[KeyResult]:
+async def replay(
+    editor: Editor,
+    trace: Trace,
+    text: str,
+    uri: str,
+    *,
+    gaps: bool = False,
+    cancel_stale: bool = True,
+    with_stats: bool = True,
+    after_key=None,
+) -> list[KeyResult]:
     """Type every segment of the trace; one request per key.
 
     `after_key(segment, index, doc, line, col)`, awaited after each answer when sequential:
@@ -181,7 +213,9 @@ async def replay(editor: Editor, trace: Trace, text: str, uri: str, *, gaps: boo
         col, inflight, last_key = seg.character, [], 0.0
         for k, ch in enumerate(seg.typed):
             if gaps and k:
-                await asyncio.sleep(max(0.0, last_key + seg.gaps_ms[k] / 1000 - time.perf_counter()))
+                await asyncio.sleep(
+                    max(0.0, last_key + seg.gaps_ms[k] / 1000 - time.perf_counter())
+                )
             if cancel_stale:
                 for msg_id, fut, _ in inflight:
                     if not fut.done():

@@ -54,11 +54,17 @@ class Trace:
     def to_json(self) -> str:
         text = json.dumps(asdict(self), indent=1)
         # Lists of numbers (the gaps) on one line each: the file stays small and readable.
-        return re.sub(r"\[\s*(-?\d+(?:,\s*-?\d+)*)\s*\]",
-                      lambda m: "[" + ", ".join(re.findall(r"-?\d+", m.group(1))) + "]", text) + "\n"
+        return (
+            re.sub(
+                r"\[\s*(-?\d+(?:,\s*-?\d+)*)\s*\]",
+                lambda m: "[" + ", ".join(re.findall(r"-?\d+", m.group(1))) + "]",
+                text,
+            )
+            + "\n"
+        )
 
     @classmethod
-    def load(cls, path: Path) -> "Trace":
+    def load(cls, path: Path) -> Trace:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         data["segments"] = [Segment(**s) for s in data["segments"]]
         return cls(**data)
@@ -80,8 +86,10 @@ def materialise(trace: Trace, dest: Path, trace_path: Path | None = None) -> Pat
     path = dest / trace.file
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if trace.sha256 and digest != trace.sha256:
-        print(f"warning: {trace.file} differs from the recorded one (sha256 {digest[:12]} != "
-              f"{trace.sha256[:12]}); positions are checked against the typed text")
+        print(
+            f"warning: {trace.file} differs from the recorded one (sha256 {digest[:12]} != "
+            f"{trace.sha256[:12]}); positions are checked against the typed text"
+        )
     return path
 
 
@@ -115,13 +123,23 @@ class Document:
 def check_segments(trace: Trace, text: str) -> None:
     lines = text.split("\n")
     for s in trace.segments:
-        if lines[s.line][s.character:] != s.typed:
-            raise ValueError(f"{trace.file}:{s.line}: the line does not end with {s.typed!r}; "
-                             "regenerate the trace for this file")
+        if lines[s.line][s.character :] != s.typed:
+            raise ValueError(
+                f"{trace.file}:{s.line}: the line does not end with {s.typed!r}; "
+                "regenerate the trace for this file"
+            )
 
 
-def make_trace(name: str, root: Path, file: str, at: list[tuple[int, str]], *, seed: int = 1,
-               source: dict | None = None, extra_files: int = 4) -> Trace:
+def make_trace(
+    name: str,
+    root: Path,
+    file: str,
+    at: list[tuple[int, str]],
+    *,
+    seed: int = 1,
+    source: dict | None = None,
+    extra_files: int = 4,
+) -> Trace:
     """Segments at the given (line, marker) places; random gaps; llama.vim-style extra chunks."""
     rng = random.Random(seed)
     text = (root / file).read_text(encoding="utf-8")
@@ -131,19 +149,30 @@ def make_trace(name: str, root: Path, file: str, at: list[tuple[int, str]], *, s
         col = lines[line].index(marker) + len(marker)
         typed = lines[line][col:]
         segments.append(Segment(line, col, typed, [rng.randint(*GAP_RANGE_MS) for _ in typed]))
-    others = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.py")
-                    if p.relative_to(root).as_posix() != file)
+    others = sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*.py")
+        if p.relative_to(root).as_posix() != file
+    )
     extra = []
     for other in rng.sample(others, min(extra_files, len(others))):
         n = len((root / other).read_text(encoding="utf-8").split("\n"))
         start = rng.randint(0, max(0, n - EXTRA_CHUNK_LINES))
         extra.append({"filename": other, "start": start, "end": min(n, start + EXTRA_CHUNK_LINES)})
-    return Trace(name=name, file=file, segments=segments, source=source or {},
-                 sha256=hashlib.sha256((root / file).read_bytes()).hexdigest(), extra=extra)
+    return Trace(
+        name=name,
+        file=file,
+        segments=segments,
+        source=source or {},
+        sha256=hashlib.sha256((root / file).read_bytes()).hexdigest(),
+        extra=extra,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--stdlib", required=True, help="a standard-library package: the workspace")
     p.add_argument("--file", required=True, help="file inside the workspace, e.g. email/message.py")
     p.add_argument("--at", action="append", required=True, help="LINE:MARKER (0-based line)")
@@ -155,8 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     at = [(int(a.split(":", 1)[0]), a.split(":", 1)[1]) for a in args.at]
     pkg = root / args.stdlib
     rel = Path(args.file).relative_to(args.stdlib).as_posix()
-    trace = make_trace(args.name or args.out.stem, pkg, rel, at, seed=args.seed,
-                       source={"stdlib": args.stdlib})
+    trace = make_trace(
+        args.name or args.out.stem, pkg, rel, at, seed=args.seed, source={"stdlib": args.stdlib}
+    )
     # Paths in the trace are relative to the workspace, which holds the package folder.
     trace.file = f"{args.stdlib}/{trace.file}"
     for chunk in trace.extra:

@@ -29,7 +29,7 @@ class LineIndex:
     starts: tuple[int, ...]
 
     @classmethod
-    def of(cls, text: str) -> "LineIndex":
+    def of(cls, text: str) -> LineIndex:
         return cls(text, (0, *(m.end() for m in _LINE_BREAK.finditer(text))))
 
     @property

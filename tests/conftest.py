@@ -31,7 +31,9 @@ def llama_backend():
 @pytest.fixture(scope="session")
 def tiny_model_path(synthetic_cache_dir: Path) -> Path:
     """Tiny FIM model; the real DeepSeek vocabulary when the fixture exists, else synthetic."""
-    from coderd.testing.synthetic import cached_model  # needs the 'dev' extra (gguf): fail if absent
+    from coderd.testing.synthetic import (
+        cached_model,  # needs the 'dev' extra (gguf): fail if absent
+    )
 
     return cached_model("tiny", cache_dir=synthetic_cache_dir)
 
@@ -39,7 +41,9 @@ def tiny_model_path(synthetic_cache_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_synthetic_model_path(synthetic_cache_dir: Path) -> Path:
     """Tiny FIM model that always uses the small synthetic vocabulary."""
-    from coderd.testing.synthetic import cached_model  # needs the 'dev' extra (gguf): fail if absent
+    from coderd.testing.synthetic import (
+        cached_model,  # needs the 'dev' extra (gguf): fail if absent
+    )
 
     return cached_model("tiny", cache_dir=synthetic_cache_dir, vocab="synthetic")
 

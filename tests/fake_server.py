@@ -13,5 +13,10 @@ if __name__ == "__main__":
     argv = sys.argv[1:]
     if not argv or argv[0].startswith("--"):  # editors may append --stdio
         argv = ["lsp", "--standalone", *argv]
-    sys.exit(main(argv, engine_factory=ScriptedEngine.from_env,
-                  daemon_command=[sys.executable, __file__, "serve"]))
+    sys.exit(
+        main(
+            argv,
+            engine_factory=ScriptedEngine.from_env,
+            daemon_command=[sys.executable, __file__, "serve"],
+        )
+    )

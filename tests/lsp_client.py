@@ -37,15 +37,25 @@ def scratch_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def runtime_dir_for(home: Path) -> Path:
-    folder = Path(tempfile.gettempdir()) / f"cdr-{hashlib.sha1(str(home).encode()).hexdigest()[:10]}"
+    folder = (
+        Path(tempfile.gettempdir()) / f"cdr-{hashlib.sha1(str(home).encode()).hexdigest()[:10]}"
+    )
     folder.mkdir(mode=0o700, exist_ok=True)
     return folder
 
 
 @contextlib.asynccontextmanager
-async def running_server(home: Path, *, fake: dict | None = None, model: Path | None = None,
-                         init_options: dict | None = None, encodings=None, env: dict | None = None,
-                         root: Path | None = None, daemon: bool | None = None):
+async def running_server(
+    home: Path,
+    *,
+    fake: dict | None = None,
+    model: Path | None = None,
+    init_options: dict | None = None,
+    encodings=None,
+    env: dict | None = None,
+    root: Path | None = None,
+    daemon: bool | None = None,
+):
     """`daemon`: through `coderd lsp`'s relay and the shared daemon (the default for the real
     engine, as editors run it), or the standalone server (the default for the fake engine)."""
     extra = dict(env or {})
@@ -63,11 +73,13 @@ async def running_server(home: Path, *, fake: dict | None = None, model: Path | 
     config = ClientServerConfig(server_command=command, server_env=scratch_env(home, **extra))
     client = await config.start()
     general = types.GeneralClientCapabilities(position_encodings=encodings) if encodings else None
-    result = await client.initialize_session(types.InitializeParams(
-        capabilities=types.ClientCapabilities(general=general),
-        initialization_options=init_options,
-        root_uri=root.as_uri() if root else None,
-    ))
+    result = await client.initialize_session(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(general=general),
+            initialization_options=init_options,
+            root_uri=root.as_uri() if root else None,
+        )
+    )
     client.init_result = result
     try:
         yield client
@@ -77,26 +89,40 @@ async def running_server(home: Path, *, fake: dict | None = None, model: Path | 
 
 
 def open_doc(client, uri: str, text: str, language: str = "python") -> None:
-    client.text_document_did_open(types.DidOpenTextDocumentParams(
-        text_document=types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)))
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id=language, version=1, text=text
+            )
+        )
+    )
 
 
-def edit(client, uri: str, version: int, start: tuple[int, int], end: tuple[int, int], text: str) -> None:
+def edit(
+    client, uri: str, version: int, start: tuple[int, int], end: tuple[int, int], text: str
+) -> None:
     change = types.TextDocumentContentChangePartial(
-        range=types.Range(start=types.Position(*start), end=types.Position(*end)), text=text)
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-        content_changes=[change]))
+        range=types.Range(start=types.Position(*start), end=types.Position(*end)), text=text
+    )
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[change],
+        )
+    )
 
 
 async def inline(client, uri: str, line: int, character: int, msg_id=None):
     params = types.InlineCompletionParams(
         text_document=types.TextDocumentIdentifier(uri=uri),
         position=types.Position(line=line, character=character),
-        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+        context=types.InlineCompletionContext(
+            trigger_kind=types.InlineCompletionTriggerKind.Automatic
+        ),
     )
     return await client.protocol.send_request_async(
-        types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id)
+        types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id
+    )
 
 
 async def status(client) -> dict:

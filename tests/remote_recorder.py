@@ -32,11 +32,20 @@ class Recorder(ThreadingHTTPServer):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.requests.append(("POST", self.path, dict(self.headers), body))
                 if self.path.endswith("/infill"):
-                    events = [{"content": "x = ", "stop": False}, {"content": "1\ny", "stop": False},
-                              {"content": "", "stop": True, "stop_type": "limit",
-                               "timings": {"prompt_n": 7, "cache_n": 3, "predicted_n": 3}}]
+                    events = [
+                        {"content": "x = ", "stop": False},
+                        {"content": "1\ny", "stop": False},
+                        {
+                            "content": "",
+                            "stop": True,
+                            "stop_type": "limit",
+                            "timings": {"prompt_n": 7, "cache_n": 3, "predicted_n": 3},
+                        },
+                    ]
                 else:
-                    events = [{"choices": [{"text": t, "finish_reason": None}]} for t in ("x = ", "1\ny")]
+                    events = [
+                        {"choices": [{"text": t, "finish_reason": None}]} for t in ("x = ", "1\ny")
+                    ]
                     events += [{"choices": [{"text": "", "finish_reason": "length"}]}, "[DONE]"]
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")

@@ -15,24 +15,35 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from coderd.models.loader import load_engine
 from coderd.completion.service import CompletionService, DocumentSnapshot
+from coderd.models.loader import load_engine
 
 DEFAULT_FILE = Path(__file__).with_name("service.py")
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--model", type=Path, help="GGUF to run (default: a synthetic DeepSeek-shaped model)")
-    parser.add_argument("--shape", default="1.3b", choices=("tiny", "1.3b", "6.7b"),
-                        help="shape of the synthetic model (random weights, real tokenizer)")
+    parser.add_argument(
+        "--model", type=Path, help="GGUF to run (default: a synthetic DeepSeek-shaped model)"
+    )
+    parser.add_argument(
+        "--shape",
+        default="1.3b",
+        choices=("tiny", "1.3b", "6.7b"),
+        help="shape of the synthetic model (random weights, real tokenizer)",
+    )
     parser.add_argument("--quant", default="Q4_K_M", help="quantisation of the synthetic model")
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE, help="source file to type into")
     parser.add_argument("--keystrokes", type=int, default=20)
     parser.add_argument("--max-tokens", type=int, default=16, help="tokens generated per request")
-    parser.add_argument("--no-baseline", action="store_true", help="skip the llama.vim-style baseline")
-    parser.add_argument("--typing-through", action="store_true",
-                        help="instead: a user who types exactly the suggestion on screen (use a real model, "
-                             "e.g. the starter); prints how many keystrokes needed no model call")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip the llama.vim-style baseline"
+    )
+    parser.add_argument(
+        "--typing-through",
+        action="store_true",
+        help="instead: a user who types exactly the suggestion on screen (use a real model, "
+        "e.g. the starter); prints how many keystrokes needed no model call",
+    )
     parser.add_argument("--json", action="store_true")
 
 
@@ -45,10 +56,8 @@ def typing_trace(text: str, keystrokes: int) -> list[tuple[str, int]]:
     start = sum(len(x) for x in lines[:target])
     content = lines[target].rstrip("\r\n")
     typed_from = start + len(content) - keystrokes
-    after = text[start + len(content):]
-    return [
-        (text[: typed_from + i] + after, typed_from + i) for i in range(keystrokes + 1)
-    ]
+    after = text[start + len(content) :]
+    return [(text[: typed_from + i] + after, typed_from + i) for i in range(keystrokes + 1)]
 
 
 def run_trace(settings, trace, label: str) -> dict:
@@ -58,7 +67,9 @@ def run_trace(settings, trace, label: str) -> dict:
     latencies, evaluated, generated, shifted = [], [], [], 0
     for document, offset in trace:
         started = time.perf_counter()
-        outcome = service.submit(DocumentSnapshot("bench", document, offset, "python")).future.result()
+        outcome = service.submit(
+            DocumentSnapshot("bench", document, offset, "python")
+        ).future.result()
         latencies.append((time.perf_counter() - started) * 1000)
         evaluated.append(outcome.stats.evaluated_tokens)
         generated.append(outcome.stats.generated_tokens)
@@ -67,9 +78,12 @@ def run_trace(settings, trace, label: str) -> dict:
     service.join()
     warm = latencies[1:]
     return {
-        "label": label, "model": info.name,
-        "first_ms": round(latencies[0]), "first_evaluated": evaluated[0],
-        "p50_ms": round(statistics.median(warm)), "p95_ms": round(_percentile(warm, 95)),
+        "label": label,
+        "model": info.name,
+        "first_ms": round(latencies[0]),
+        "first_evaluated": evaluated[0],
+        "p50_ms": round(statistics.median(warm)),
+        "p95_ms": round(_percentile(warm, 95)),
         "median_evaluated": statistics.median(evaluated[1:]),
         "mean_generated": round(statistics.mean(generated[1:]), 1),
         "suffix_shifted": shifted,
@@ -88,7 +102,9 @@ def typing_through(settings, text: str, keystrokes: int) -> dict:
             typed = shown[:1] or text[offset]  # the suggestion's next character, else the file's
             document, offset = document[:offset] + typed + document[offset:], offset + 1
         started = time.perf_counter()
-        outcome = service.submit(DocumentSnapshot("typing", document, offset, "python")).future.result()
+        outcome = service.submit(
+            DocumentSnapshot("typing", document, offset, "python")
+        ).future.result()
         elapsed = (time.perf_counter() - started) * 1000
         if step and outcome.stats and outcome.stats.stop_reason == "cache":
             from_cache += 1
@@ -98,14 +114,17 @@ def typing_through(settings, text: str, keystrokes: int) -> dict:
         shown = outcome.text
     service.shutdown()
     service.join()
-    return {"keystrokes": keystrokes, "from_cache": from_cache,
-            "cache_p50_ms": round(statistics.median(cache_ms), 2) if cache_ms else None,
-            "model_p50_ms": round(statistics.median(model_ms)) if model_ms else None}
+    return {
+        "keystrokes": keystrokes,
+        "from_cache": from_cache,
+        "cache_p50_ms": round(statistics.median(cache_ms), 2) if cache_ms else None,
+        "model_p50_ms": round(statistics.median(model_ms)) if model_ms else None,
+    }
 
 
 def cancel_probe(settings, text: str, wait_s: float = 0.3) -> dict:
     """Start a long cold prompt, cancel it mid-evaluation, time how long the engine takes to stop."""
-    long_prefix = (text * 10)[: 40_000]
+    long_prefix = (text * 10)[:40_000]
     completion = replace(settings.completion, prefix_tokens=1800, suffix_tokens=0)
     probe = replace(settings, model=replace(settings.model, n_ctx=4096), completion=completion)
     service = CompletionService(probe, load_engine)
@@ -140,7 +159,9 @@ def run(args) -> int:
     if model is None:
         from coderd.testing.synthetic import cached_model
 
-        print(f"building/using a synthetic {args.shape} {args.quant} model (first time: minutes)...")
+        print(
+            f"building/using a synthetic {args.shape} {args.quant} model (first time: minutes)..."
+        )
         model = cached_model(args.shape, quant=args.quant)
     settings = settings_for_cli(model).settings
     if args.typing_through:
@@ -149,18 +170,27 @@ def run(args) -> int:
             print(json.dumps(result, indent=2))
         else:
             share = result["from_cache"] / max(1, result["keystrokes"])
-            print(f"model: {model}\ntyping through the suggestion on screen, {result['keystrokes']} keystrokes "
-                  f"after the first request:\n  answered without a model call: {result['from_cache']} "
-                  f"({share:.0%}), p50 {result['cache_p50_ms']} ms\n  answered by the model: "
-                  f"{result['keystrokes'] - result['from_cache']}, p50 {result['model_p50_ms']} ms")
+            print(
+                f"model: {model}\ntyping through the suggestion on screen, {result['keystrokes']} keystrokes "
+                f"after the first request:\n  answered without a model call: {result['from_cache']} "
+                f"({share:.0%}), p50 {result['cache_p50_ms']} ms\n  answered by the model: "
+                f"{result['keystrokes'] - result['from_cache']}, p50 {result['model_p50_ms']} ms"
+            )
         return 0
     completion = replace(settings.completion, max_tokens=args.max_tokens, time_budget_ms=60_000)
     ours = replace(settings, completion=completion)
-    configs = [("coderd (defaults)", ours),
-               ("coderd, suffix KV reuse off", replace(ours, completion=replace(completion, reuse_suffix_kv=False)))]
+    configs = [
+        ("coderd (defaults)", ours),
+        (
+            "coderd, suffix KV reuse off",
+            replace(ours, completion=replace(completion, reuse_suffix_kv=False)),
+        ),
+    ]
     if not args.no_baseline:
         baseline = replace(completion, reuse_suffix_kv=False, suffix_tokens=128)
-        configs.insert(0, ("baseline: llama.vim layout, 128-token suffix", replace(ours, completion=baseline)))
+        configs.insert(
+            0, ("baseline: llama.vim layout, 128-token suffix", replace(ours, completion=baseline))
+        )
     trace = typing_trace(args.file.read_text(encoding="utf-8"), args.keystrokes)
     results = [run_trace(cfg, trace, label) for label, cfg in configs]
     probe = cancel_probe(ours, args.file.read_text(encoding="utf-8"))
@@ -168,13 +198,21 @@ def run(args) -> int:
         print(json.dumps({"runs": results, "cancel": probe}, indent=2))
         return 0
     base = results[0]
-    print(f"model: {model}\ntrace: {args.keystrokes} keystrokes into {args.file}, "
-          f"{args.max_tokens} tokens generated per request\n")
-    print(f"{'configuration':46} {'first':>7} {'p50':>7} {'p95':>7} {'eval/key':>8} {'gen':>5} {'p50 vs base':>11}")
+    print(
+        f"model: {model}\ntrace: {args.keystrokes} keystrokes into {args.file}, "
+        f"{args.max_tokens} tokens generated per request\n"
+    )
+    print(
+        f"{'configuration':46} {'first':>7} {'p50':>7} {'p95':>7} {'eval/key':>8} {'gen':>5} {'p50 vs base':>11}"
+    )
     for r in results:
         ratio = r["p50_ms"] / base["p50_ms"] if base["p50_ms"] else float("nan")
-        print(f"{r['label']:46} {r['first_ms']:>5}ms {r['p50_ms']:>5}ms {r['p95_ms']:>5}ms "
-              f"{r['median_evaluated']:>8} {r['mean_generated']:>5} {ratio:>10.2f}x")
-    print(f"\ncancel during a ~1800-token prompt evaluation: engine stopped {probe['stopped_ms']} ms "
-          f"after the cancel (status {probe['status']}, was evaluating: {probe['was_evaluating']})")
+        print(
+            f"{r['label']:46} {r['first_ms']:>5}ms {r['p50_ms']:>5}ms {r['p95_ms']:>5}ms "
+            f"{r['median_evaluated']:>8} {r['mean_generated']:>5} {ratio:>10.2f}x"
+        )
+    print(
+        f"\ncancel during a ~1800-token prompt evaluation: engine stopped {probe['stopped_ms']} ms "
+        f"after the cancel (status {probe['status']}, was evaluating: {probe['was_evaluating']})"
+    )
     return 0

@@ -26,43 +26,66 @@ DESCRIPTION = (
     "are the configured ones (completion.prefix_tokens, completion.suffix_tokens, "
     "context.budget_tokens or --budget, model.n_ctx), not measured here: the server may shrink "
     "them to fit completion.latency_target_ms at this machine's measured speed (its "
-    "coderd/status request shows the budgets it uses; latency_target_ms = 0 keeps them).")
+    "coderd/status request shows the budgets it uses; latency_target_ms = 0 keeps them)."
+)
 
 
 def add_arguments(parser) -> None:
     parser.description = DESCRIPTION
-    parser.add_argument("location", metavar="FILE:LINE:COL", nargs="?",
-                        help="1-based line and column (code points)")
-    parser.add_argument("--workspace", type=Path, help="root (default: the git root, else the file's folder)")
-    parser.add_argument("--budget", type=int, help="context token budget (default: context.budget_tokens)")
-    parser.add_argument("--model", type=Path, help="GGUF whose tokenizer counts tokens (default: model.path)")
+    parser.add_argument(
+        "location", metavar="FILE:LINE:COL", nargs="?", help="1-based line and column (code points)"
+    )
+    parser.add_argument(
+        "--workspace", type=Path, help="root (default: the git root, else the file's folder)"
+    )
+    parser.add_argument(
+        "--budget", type=int, help="context token budget (default: context.budget_tokens)"
+    )
+    parser.add_argument(
+        "--model", type=Path, help="GGUF whose tokenizer counts tokens (default: model.path)"
+    )
     parser.add_argument("--batch", type=Path, help="JSON lines of {file, line, character, text?}")
-    parser.add_argument("--json", action="store_true",
-                        help="one JSON object per request, with prompt_text: the whole prompt")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per request, with prompt_text: the whole prompt",
+    )
 
 
 def run(args) -> int:
     from coderd.cli.main import (
-        INDEX_WAIT_S, offset_of, parse_location, settings_for_cli, workspace_of,
+        INDEX_WAIT_S,
+        offset_of,
+        parse_location,
+        settings_for_cli,
+        workspace_of,
     )
-    from coderd.context.provider import ContextProvider
     from coderd.context.index.registry import IndexRegistry
+    from coderd.context.provider import ContextProvider
 
     if not args.location and not args.batch:
         raise SystemExit("coderd: give FILE:LINE:COL or --batch FILE.jsonl")
     settings = settings_for_cli(args.model).settings
-    context_settings = replace(settings.context, enabled=True,
-                               budget_tokens=args.budget if args.budget is not None else settings.context.budget_tokens)
+    context_settings = replace(
+        settings.context,
+        enabled=True,
+        budget_tokens=args.budget if args.budget is not None else settings.context.budget_tokens,
+    )
     model_path = resolve_model_path(settings)
     model = LlamaModel(model_path, gpu_layers=0, vocab_only=True)
     vocab = inspect_vocab(model, model.meta("general.name") or model_path.stem)
     form = context_format(vocab.repo_tokens, model.tokenize)
     c = settings.completion
-    builder = PromptBuilder(model.tokenize, prefix_tokens=c.prefix_tokens, suffix_tokens=c.suffix_tokens)
-    requests = _batch(args.batch) if args.batch else [_single(args.location, parse_location, offset_of)]
+    builder = PromptBuilder(
+        model.tokenize, prefix_tokens=c.prefix_tokens, suffix_tokens=c.suffix_tokens
+    )
+    requests = (
+        _batch(args.batch) if args.batch else [_single(args.location, parse_location, offset_of)]
+    )
     first = Path(requests[0]["file"])
-    provider = ContextProvider(context_settings, [args.workspace or workspace_of(first)],
-                               IndexRegistry(watch=False))  # one shot: nothing to follow
+    provider = ContextProvider(
+        context_settings, [args.workspace or workspace_of(first)], IndexRegistry(watch=False)
+    )  # one shot: nothing to follow
     index = provider.index_for(first)
     if index is not None:
         index.wait_ready(INDEX_WAIT_S)
@@ -72,31 +95,47 @@ def run(args) -> int:
         parsed = provider.set_buffer(path, text)  # the request's text stands for the file
         if parsed is not None:
             parsed.result(timeout=INDEX_WAIT_S)
-        packed = provider.context_for(path, text, offset, form.tokenize, repo_format=form.repo_format)
+        packed = provider.context_for(
+            path, text, offset, form.tokenize, repo_format=form.repo_format
+        )
         context_ids = form.ids(packed) if packed is not None and packed.text else []
         if context_ids is None:  # what the server does too: no context rather than a forged token
-            print(f"coderd: {path}: no repository context: a file holds a token stand-in",
-                  file=sys.stderr)
+            print(
+                f"coderd: {path}: no repository context: a file holds a token stand-in",
+                file=sys.stderr,
+            )
             packed, context_ids = None, []
         # A fresh prefix window, as for a document's first request (the server then keeps it).
         built = builder.build(str(path), text, offset, remember=False)
         layout, pieces = assemble(
-            replace(built.prompt, context_ids=context_ids), fim_ids=vocab.fim_ids, bos=model.bos(),
-            repo_tokens=vocab.repo_tokens, n_ctx=settings.model.n_ctx, max_tokens=c.max_tokens)
+            replace(built.prompt, context_ids=context_ids),
+            fim_ids=vocab.fim_ids,
+            bos=model.bos(),
+            repo_tokens=vocab.repo_tokens,
+            n_ctx=settings.model.n_ctx,
+            max_tokens=c.max_tokens,
+        )
         named = dict(pieces)
-        result = {"file": str(path), "offset": offset,
-                  "context": packed.chunks if packed else [],
-                  "context_tokens": len(context_ids),
-                  "prefix_tokens": len(named["prefix"]), "suffix_tokens": len(named.get("suffix", ())),
-                  # Markers and repository tokens as their own texts (never the stand-ins).
-                  "prompt_text": b"".join(model.piece(t, special=True) for t in layout.tokens)
-                  .decode("utf-8", "replace")}
+        result = {
+            "file": str(path),
+            "offset": offset,
+            "context": packed.chunks if packed else [],
+            "context_tokens": len(context_ids),
+            "prefix_tokens": len(named["prefix"]),
+            "suffix_tokens": len(named.get("suffix", ())),
+            # Markers and repository tokens as their own texts (never the stand-ins).
+            "prompt_text": b"".join(model.piece(t, special=True) for t in layout.tokens).decode(
+                "utf-8", "replace"
+            ),
+        }
         if args.json or args.batch:
             print(json.dumps(result, ensure_ascii=False))
         else:
             for chunk in result["context"]:
-                print(f"{chunk['path']}:{chunk['lines'][0]}-{chunk['lines'][1]}  {chunk['name']}  "
-                      f"{chunk['source']}  {chunk['tokens']} tokens")
+                print(
+                    f"{chunk['path']}:{chunk['lines'][0]}-{chunk['lines'][1]}  {chunk['name']}  "
+                    f"{chunk['source']}  {chunk['tokens']} tokens"
+                )
             print(f"-- {result['context_tokens']} tokens --")
             print(form.shown(packed.text) if packed else "", end="")
     provider.close()
@@ -121,7 +160,7 @@ def _batch(path: Path) -> list[dict]:
             text = item["text"] if "text" in item else _read(Path(item["file"]))
             offset = LineIndex.of(text).offset(int(item["line"]), int(item["character"]), UTF16)
         except (ValueError, KeyError, TypeError, PositionError) as exc:
-            raise SystemExit(f"coderd: {path}:{number}: {exc}")
+            raise SystemExit(f"coderd: {path}:{number}: {exc}") from exc
         requests.append({"file": item["file"], "text": text, "offset": offset})
     if not requests:
         raise SystemExit(f"coderd: {path} holds no requests")
@@ -132,4 +171,4 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SystemExit(f"coderd: cannot read {path} as UTF-8 text: {exc}")
+        raise SystemExit(f"coderd: cannot read {path} as UTF-8 text: {exc}") from exc

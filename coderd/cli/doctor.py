@@ -7,13 +7,13 @@ import os
 import sys
 
 from coderd import __version__
-from coderd.system import paths
 from coderd.config.settings import settings_as_dict
 from coderd.engine.base import EngineError
 from coderd.engine.fim import inspect_vocab
 from coderd.engine.llama.engine import check_gguf_file
 from coderd.engine.llama.runtime import LlamaModel, supports_gpu_offload, system_info
 from coderd.models.loader import fix_hint, resolve_model_path
+from coderd.system import paths
 from coderd.system.hardware import available_memory_bytes, physical_cores, resolve_threads
 
 
@@ -32,9 +32,14 @@ def check_model(settings) -> dict:
         # A vocabulary-only load leaves the hyperparameters unset: read the header instead.
         trained = model.meta(f"{architecture}.context_length") if architecture else None
         return {
-            "ok": True, "path": str(path), "name": name, "size_mb": round(path.stat().st_size / 2**20, 1),
-            "architecture": architecture, "pre_tokenizer": report.pre_tokenizer,
-            "fim_ids": report.fim_ids, "mode": "prefix-only" if report.fim_ids is None else "fill-in-the-middle",
+            "ok": True,
+            "path": str(path),
+            "name": name,
+            "size_mb": round(path.stat().st_size / 2**20, 1),
+            "architecture": architecture,
+            "pre_tokenizer": report.pre_tokenizer,
+            "fim_ids": report.fim_ids,
+            "mode": "prefix-only" if report.fim_ids is None else "fill-in-the-middle",
             "context_train": int(trained) if trained and trained.isdigit() else None,
             "warnings": list(report.warnings),
         }
@@ -61,8 +66,10 @@ def collect(args) -> dict:
             "available_memory_gb": round(available_memory_bytes() / 2**30, 1),
         },
         "paths": {
-            "config_file": str(loaded.config_path), "config_exists": loaded.config_path.exists(),
-            "log_file": str(paths.log_file()), "models_dir": str(paths.models_dir()),
+            "config_file": str(loaded.config_path),
+            "config_exists": loaded.config_path.exists(),
+            "log_file": str(paths.log_file()),
+            "models_dir": str(paths.models_dir()),
             "cache_dir": str(paths.cache_dir()),
         },
         "config_problems": [str(p) for p in loaded.problems],
@@ -75,9 +82,8 @@ def collect(args) -> dict:
 
 def backend_report(settings) -> dict:
     """Which backend completions use. Makes no request; shows whether the key is set, never it."""
-    from coderd.models.loader import backend
-
     from coderd.engine.remote.api import HIDDEN, key_env_problem, resolve_endpoint
+    from coderd.models.loader import backend
 
     r = settings.remote
     out: dict = {"in_use": backend(settings), "offline": settings.network.offline, "remote": None}
@@ -87,10 +93,16 @@ def backend_report(settings) -> dict:
         except EngineError as exc:
             endpoint, api, error = None, None, str(exc)
         hidden = key_env_problem(r.api_key_env) is not None
-        out["remote"] = {"url": r.url, "endpoint": endpoint, "api": api, "model": r.model,
-                         "api_key_env": HIDDEN if hidden else r.api_key_env, "error": error,
-                         "timeout_ms": r.timeout_ms,
-                         "api_key_set": not hidden and bool(r.api_key_env and os.environ.get(r.api_key_env))}
+        out["remote"] = {
+            "url": r.url,
+            "endpoint": endpoint,
+            "api": api,
+            "model": r.model,
+            "api_key_env": HIDDEN if hidden else r.api_key_env,
+            "error": error,
+            "timeout_ms": r.timeout_ms,
+            "api_key_set": not hidden and bool(r.api_key_env and os.environ.get(r.api_key_env)),
+        }
     return out
 
 
@@ -109,24 +121,29 @@ def render_backend(report: dict) -> list[str]:
     if r is None:
         return ["backend: local model (remote.enabled = false)"]
     if b["in_use"] == "local":
-        return [f"backend: local model: network.offline = true, so remote.url {r['url']} is not used"]
+        return [
+            f"backend: local model: network.offline = true, so remote.url {r['url']} is not used"
+        ]
     if r["error"]:
         return [f"backend: remote, PROBLEM {r['error']}"]
     key = "set" if r["api_key_set"] else "not set: no key is sent"
-    return [f"backend: remote {r['endpoint']} ({r['api']} API, model {r['model'] or '(server default)'}, "
-            f"timeout {r['timeout_ms']} ms); prompts leave this machine",
-            f"  API key: ${r['api_key_env']} (remote.api_key_env) is {key}"]
+    return [
+        f"backend: remote {r['endpoint']} ({r['api']} API, model {r['model'] or '(server default)'}, "
+        f"timeout {r['timeout_ms']} ms); prompts leave this machine",
+        f"  API key: ${r['api_key_env']} (remote.api_key_env) is {key}",
+    ]
 
 
 # -- models issue: build features, the fit of the configured model, the recommendation ---------
 
+
 def models_report(settings) -> dict:
     from coderd.engine.llama.kv_plan import prompt_chunk
-    from coderd.system.hardware import build_features
     from coderd.models.catalog import CatalogError, load_catalog
     from coderd.models.fit import Shape, kv_bytes, plan, recommend
     from coderd.models.gguf_meta import GGUFError, read_header
     from coderd.models.store import default_key
+    from coderd.system.hardware import build_features
 
     gpu = supports_gpu_offload()
     available = available_memory_bytes()
@@ -134,14 +151,25 @@ def models_report(settings) -> dict:
     try:
         path = resolve_model_path(settings)
         shape = Shape.of_header(read_header(path))
-        p = plan(shape, n_ctx=settings.model.n_ctx, available=available, gpu_offload=gpu,
-                 threads=settings.model.threads, gpu_layers=settings.model.gpu_layers,
-                 kv_type=settings.model.kv_cache_type)
+        p = plan(
+            shape,
+            n_ctx=settings.model.n_ctx,
+            available=available,
+            gpu_offload=gpu,
+            threads=settings.model.threads,
+            gpu_layers=settings.model.gpu_layers,
+            kv_type=settings.model.kv_cache_type,
+        )
         out["fit"] = {
-            "fits": p.fits, "n_ctx": p.n_ctx, "kv_type": p.kv_type, "gpu_layers": p.gpu_layers,
-            "threads": p.threads, "need_gb": round(p.need_bytes / 2**30, 2),
-            "prompt_chunk": prompt_chunk(settings.model.prompt_chunk, p.gpu_layers,
-                                         min(settings.model.batch, p.n_ctx)),
+            "fits": p.fits,
+            "n_ctx": p.n_ctx,
+            "kv_type": p.kv_type,
+            "gpu_layers": p.gpu_layers,
+            "threads": p.threads,
+            "need_gb": round(p.need_bytes / 2**30, 2),
+            "prompt_chunk": prompt_chunk(
+                settings.model.prompt_chunk, p.gpu_layers, min(settings.model.batch, p.n_ctx)
+            ),
             "kv_bytes_per_token": kv_bytes(shape.kv_bytes_per_token, p.kv_type),
             "kv_cache": None if shape.mla is None else ("mla" if shape.mla else "legacy"),
             "notes": list(p.notes),
@@ -152,31 +180,45 @@ def models_report(settings) -> dict:
         rec = recommend(load_catalog(), available=available, gpu_offload=gpu)
         from coderd.models.store import installed
 
-        out["recommendation"] = {"model": rec.entry.key if rec.entry else None, "reason": rec.reason,
-                                 "default": default_key(),
-                                 "installed": bool(rec.entry) and any(i.key == rec.entry.key for i in installed())}
+        out["recommendation"] = {
+            "model": rec.entry.key if rec.entry else None,
+            "reason": rec.reason,
+            "default": default_key(),
+            "installed": bool(rec.entry) and any(i.key == rec.entry.key for i in installed()),
+        }
     except CatalogError as exc:
-        out["recommendation"] = {"model": None, "reason": str(exc), "default": None, "installed": False}
+        out["recommendation"] = {
+            "model": None,
+            "reason": str(exc),
+            "default": None,
+            "installed": False,
+        }
     return out
 
 
 def render_models(report: dict) -> list[str]:
     b = report["build"]
-    lines = [f"  CPU features: {' '.join(b['cpu_features']) or '?'}",
-             f"  GPU backends: {', '.join(b['gpu_backends']) or 'none (CPU build)'}"]
+    lines = [
+        f"  CPU features: {' '.join(b['cpu_features']) or '?'}",
+        f"  GPU backends: {', '.join(b['gpu_backends']) or 'none (CPU build)'}",
+    ]
     fit = report.get("fit")
     if fit:
         kv = f", {fit['kv_cache']} deepseek2 KV cache" if fit["kv_cache"] else ""
-        lines.append(f"  run plan: {'fits' if fit['fits'] else 'DOES NOT FIT'}; n_ctx {fit['n_ctx']}, "
-                     f"KV {fit['kv_type']} ({fit['kv_bytes_per_token']:,} bytes per position{kv}), "
-                     f"gpu_layers {fit['gpu_layers']}, threads {fit['threads']}, "
-                     f"prompt chunk {fit['prompt_chunk']}, about {fit['need_gb']} GiB")
+        lines.append(
+            f"  run plan: {'fits' if fit['fits'] else 'DOES NOT FIT'}; n_ctx {fit['n_ctx']}, "
+            f"KV {fit['kv_type']} ({fit['kv_bytes_per_token']:,} bytes per position{kv}), "
+            f"gpu_layers {fit['gpu_layers']}, threads {fit['threads']}, "
+            f"prompt chunk {fit['prompt_chunk']}, about {fit['need_gb']} GiB"
+        )
         lines += [f"    {note}" for note in fit["notes"]]
     rec = report["recommendation"]
     if rec["model"]:
         lines.append(f"recommended model for this machine: {rec['model']} ({rec['reason']})")
         if not rec.get("installed"):
-            lines.append(f"  coderd models pull {rec['model']}   (air-gapped: coderd models add FILE)")
+            lines.append(
+                f"  coderd models pull {rec['model']}   (air-gapped: coderd models add FILE)"
+            )
         elif rec["default"] != rec["model"]:
             lines.append(f"  installed; `coderd models use {rec['model']}` makes it the default")
     else:
@@ -207,27 +249,40 @@ def run(args) -> int:
 def render(report: dict) -> str:
     lines = [f"coderd {report['coderd']} (Python {report['python']})", ""]
     llama = report["llama_cpp"]
-    lines += [f"llama-cpp-python {llama['package']}",
-              f"  build: {llama['system_info']}",
-              f"  GPU offload: {'yes' if llama['gpu_offload'] else 'no (CPU build; see README for Metal/CUDA)'}"]
+    lines += [
+        f"llama-cpp-python {llama['package']}",
+        f"  build: {llama['system_info']}",
+        f"  GPU offload: {'yes' if llama['gpu_offload'] else 'no (CPU build; see README for Metal/CUDA)'}",
+    ]
     m = report["machine"]
-    lines += [f"machine: {m['physical_cores']} physical cores, {m['available_memory_gb']} GiB available; "
-              f"using {m['threads_used']} threads"]
+    lines += [
+        f"machine: {m['physical_cores']} physical cores, {m['available_memory_gb']} GiB available; "
+        f"using {m['threads_used']} threads"
+    ]
     lines += render_models(report) + render_backend(report) + [""]
     p = report["paths"]
-    lines += [f"config file: {p['config_file']} ({'found' if p['config_exists'] else 'absent: defaults'})",
-              f"log file:    {p['log_file']}", f"models dir:  {p['models_dir']}"]
+    lines += [
+        f"config file: {p['config_file']} ({'found' if p['config_exists'] else 'absent: defaults'})",
+        f"log file:    {p['log_file']}",
+        f"models dir:  {p['models_dir']}",
+    ]
     for problem in report["config_problems"]:
         lines.append(f"  config problem: {problem}")
     s = report["settings"]
-    lines += ["", "settings: " + ", ".join(f"{sec}.{k}={v!r}" for sec, keys in s.items() for k, v in keys.items())]
+    lines += [
+        "",
+        "settings: "
+        + ", ".join(f"{sec}.{k}={v!r}" for sec, keys in s.items() for k, v in keys.items()),
+    ]
     model = report["model"]
     lines.append("")
     if model["ok"]:
-        lines += [f"model: OK {model['name']} ({model['architecture']}, {model['size_mb']} MB)",
-                  f"  path: {model['path']}",
-                  f"  mode: {model['mode']}; FIM ids (pre, suf, mid): {model['fim_ids']}; "
-                  f"pre-tokenizer: {model['pre_tokenizer']}; trained context: {model['context_train']}"]
+        lines += [
+            f"model: OK {model['name']} ({model['architecture']}, {model['size_mb']} MB)",
+            f"  path: {model['path']}",
+            f"  mode: {model['mode']}; FIM ids (pre, suf, mid): {model['fim_ids']}; "
+            f"pre-tokenizer: {model['pre_tokenizer']}; trained context: {model['context_train']}",
+        ]
         lines += [f"  warning: {w}" for w in model["warnings"]]
     else:
         lines += [f"model: PROBLEM {model['error']}", f"  {model['fix']}"]

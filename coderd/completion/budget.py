@@ -29,16 +29,21 @@ class SpeedProfile:
     depth_ms: float
     prompt_ms: float
 
-    def suggestion_ms(self, depth: int, new_tokens: int = TYPICAL_NEW_TOKENS,
-                      changed: int = TYPICAL_CHANGED_TOKENS) -> float:
+    def suggestion_ms(
+        self,
+        depth: int,
+        new_tokens: int = TYPICAL_NEW_TOKENS,
+        changed: int = TYPICAL_CHANGED_TOKENS,
+    ) -> float:
         return changed * self.prompt_ms + new_tokens * (self.decode_ms + self.depth_ms * depth)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
-    def from_samples(cls, shallow: tuple[int, float], deep: tuple[int, float],
-                     prompt_ms: float) -> "SpeedProfile":
+    def from_samples(
+        cls, shallow: tuple[int, float], deep: tuple[int, float], prompt_ms: float
+    ) -> SpeedProfile:
         """Two (depth, ms per decoded token) samples; the line through them, never sloping down
         (noise can make the deep one look faster)."""
         (d0, t0), (d1, t1) = shallow, deep
@@ -64,8 +69,12 @@ def plan_budgets(configured: Budgets, profile: SpeedProfile | None, target_ms: i
     if profile is None or target_ms <= 0:
         return configured
     if profile.suggestion_ms(configured.total) <= target_ms:
-        return Budgets(configured.prefix, configured.suffix, configured.context,
-                       f"configured (fits {target_ms} ms here)")
+        return Budgets(
+            configured.prefix,
+            configured.suffix,
+            configured.context,
+            f"configured (fits {target_ms} ms here)",
+        )
     # The deepest prompt whose typical suggestion still fits the target.
     per_token = (target_ms - TYPICAL_CHANGED_TOKENS * profile.prompt_ms) / TYPICAL_NEW_TOKENS
     depth = (per_token - profile.decode_ms) / profile.depth_ms if profile.depth_ms > 0 else 0
@@ -76,6 +85,10 @@ def plan_budgets(configured: Budgets, profile: SpeedProfile | None, target_ms: i
     suffix = min(configured.suffix, max(FLOOR_SUFFIX, int(configured.suffix * scale)))
     context = int(configured.context * scale)
     planned = Budgets(prefix, suffix, context)
-    return Budgets(prefix, suffix, context,
-                   f"sized for {target_ms} ms: about {profile.suggestion_ms(planned.total):.0f} ms "
-                   f"per suggestion at depth {planned.total} on this machine")
+    return Budgets(
+        prefix,
+        suffix,
+        context,
+        f"sized for {target_ms} ms: about {profile.suggestion_ms(planned.total):.0f} ms "
+        f"per suggestion at depth {planned.total} on this machine",
+    )

@@ -24,6 +24,11 @@ def plan_for_machine(engine, settings: Settings) -> Budgets:
         log.warning("could not measure this machine's speed (%s); configured budgets used", exc)
         return configured
     budgets = plan_budgets(configured, profile, c.latency_target_ms)
-    log.info("prompt budgets: prefix %d, suffix %d, context %d tokens (%s)",
-             budgets.prefix, budgets.suffix, budgets.context, budgets.reason)
+    log.info(
+        "prompt budgets: prefix %d, suffix %d, context %d tokens (%s)",
+        budgets.prefix,
+        budgets.suffix,
+        budgets.context,
+        budgets.reason,
+    )
     return budgets

@@ -50,8 +50,9 @@ class CompletionCache:
         self.hits = 0
         self.misses = 0
 
-    def store(self, key: str, text: str, offset: int, texts: tuple[str, ...],
-              ids: tuple[str, ...] = ()) -> None:
+    def store(
+        self, key: str, text: str, offset: int, texts: tuple[str, ...], ids: tuple[str, ...] = ()
+    ) -> None:
         if not any(texts):
             return
         anchor, suffix_head = _key_parts(text, offset)
@@ -79,8 +80,11 @@ class CompletionCache:
                     continue
                 typed_text = text[entry.prefix_len : offset]
                 ids = entry.ids or (None,) * len(entry.texts)
-                matching = [(t[typed:], i) for t, i in zip(entry.texts, ids)
-                            if t.startswith(typed_text) and len(t) > typed]
+                matching = [
+                    (t[typed:], i)
+                    for t, i in zip(entry.texts, ids)
+                    if t.startswith(typed_text) and len(t) > typed
+                ]
                 if matching:
                     self._entries.move_to_end(cache_key)
                     self.hits += 1

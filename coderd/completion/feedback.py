@@ -32,8 +32,15 @@ class Feedback:
         self._ids = itertools.count(1)
         self._offered: OrderedDict[str, Offered] = OrderedDict()
         self._lock = threading.Lock()  # ids come from the worker, reports from the event loop
-        self.counts = {"offered": 0, "shown": 0, "accepted": 0, "partial": 0, "rejected": 0,
-                       "accepted_chars": 0, "unknown_ids": 0}
+        self.counts = {
+            "offered": 0,
+            "shown": 0,
+            "accepted": 0,
+            "partial": 0,
+            "rejected": 0,
+            "accepted_chars": 0,
+            "unknown_ids": 0,
+        }
 
     def offer(self, key: str, text: str) -> str:
         with self._lock:
@@ -44,7 +51,9 @@ class Feedback:
             self.counts["offered"] += 1
             return suggestion_id
 
-    def record(self, event: str, suggestion_id: object, kind: str = "all", accepted_text: str = "") -> None:
+    def record(
+        self, event: str, suggestion_id: object, kind: str = "all", accepted_text: str = ""
+    ) -> None:
         """`event` is shown, accepted or rejected; unknown ids are counted, never an error."""
         with self._lock:
             offered = self._offered.get(suggestion_id) if isinstance(suggestion_id, str) else None

@@ -80,5 +80,6 @@ class Scheduler(Generic[T]):
         for entry in self._pending:
             if entry[1].cancel.cancelled:
                 return entry
-        return min(self._pending, key=lambda e: (
-            self._last_served.get(e[1].snapshot.session, 0), -e[0]))
+        return min(
+            self._pending, key=lambda e: (self._last_served.get(e[1].snapshot.session, 0), -e[0])
+        )

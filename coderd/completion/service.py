@@ -14,28 +14,40 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
 from coderd.completion.budget import Budgets
 from coderd.completion.budget_plan import plan_for_machine
 from coderd.completion.cache import CompletionCache
-from coderd.config.settings import Settings
-from coderd.context.provider import ContextProvider
-from coderd.engine.base import CancelToken, Engine, EngineError, GenerationLimits, ModelInfo
-from coderd.engine.base import RequestStats
-from coderd.completion.feedback import Feedback
-from coderd.policy.plan import CursorContext, finalize, plan_completion, stop_index
-from coderd.prompt.builder import PromptBuilder, context_format
 from coderd.completion.debounce import TypingRhythm
+from coderd.completion.feedback import Feedback
 from coderd.completion.scheduler import Scheduler
 from coderd.completion.sessions import SessionTable
 from coderd.completion.tickets import DocumentSnapshot, Outcome, Suggestion, Ticket
+from coderd.config.settings import Settings
+from coderd.context.provider import ContextProvider
+from coderd.engine.base import (
+    CancelToken,
+    Engine,
+    EngineError,
+    GenerationLimits,
+    ModelInfo,
+    RequestStats,
+)
+from coderd.policy.plan import CursorContext, finalize, plan_completion, stop_index
+from coderd.prompt.builder import PromptBuilder, context_format
 
-__all__ = ["CompletionService", "DocumentSnapshot", "EngineFactory", "Outcome", "Suggestion",
-           "Ticket"]
+__all__ = [
+    "CompletionService",
+    "DocumentSnapshot",
+    "EngineFactory",
+    "Outcome",
+    "Suggestion",
+    "Ticket",
+]
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +58,15 @@ EngineFactory = Callable[[Settings], Engine]
 # would only be cancelled, and its cancellation costs the next request time.
 SPECULATION_IDLE_S = 0.15
 
+
 class CompletionService:
-    def __init__(self, settings: Settings, engine_factory: EngineFactory,
-                 context: ContextProvider | None = None, slots: int = 1) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine_factory: EngineFactory,
+        context: ContextProvider | None = None,
+        slots: int = 1,
+    ) -> None:
         self.settings = settings
         self._engine_factory = engine_factory
         self.context = context  # standalone mode's; daemon sessions attach their own
@@ -104,11 +122,16 @@ class CompletionService:
             return False
         stats = RequestStats(stop_reason="cache", total_ms=(time.perf_counter() - started) * 1000)
         self.last_stats = stats
-        ticket.future.set_result(Outcome(
-            text=hit.texts[0], stats=stats,
-            suggestions=tuple(Suggestion(i or self.feedback.offer(snap.key, t), t)
-                              for t, i in zip(hit.texts, hit.ids or (None,) * len(hit.texts))),
-        ))
+        ticket.future.set_result(
+            Outcome(
+                text=hit.texts[0],
+                stats=stats,
+                suggestions=tuple(
+                    Suggestion(i or self.feedback.offer(snap.key, t), t)
+                    for t, i in zip(hit.texts, hit.ids or (None,) * len(hit.texts))
+                ),
+            )
+        )
         return True
 
     def attach(self, session: str, context: ContextProvider | None) -> None:
@@ -152,8 +175,11 @@ class CompletionService:
             "path": info.path if info else None,
             "last": self.last_stats.as_dict() if self.last_stats else None,
             "events": self.feedback.snapshot(),
-            "cache": {"hits": self.cache.hits, "misses": self.cache.misses,
-                      "speculations": self.speculations},
+            "cache": {
+                "hits": self.cache.hits,
+                "misses": self.cache.misses,
+                "speculations": self.speculations,
+            },
         }
 
     def shutdown(self) -> None:
@@ -209,8 +235,12 @@ class CompletionService:
                 return
             if cancel.wait(SPECULATION_IDLE_S):  # still typing: the next key is on its way
                 return
-            ahead = replace(snap, text=snap.text[: snap.offset] + accepted + snap.text[snap.offset :],
-                            offset=snap.offset + len(accepted), candidates=1)
+            ahead = replace(
+                snap,
+                text=snap.text[: snap.offset] + accepted + snap.text[snap.offset :],
+                offset=snap.offset + len(accepted),
+                candidates=1,
+            )
             try:
                 outcome = self._run(Ticket(ahead, cancel), speculative=True)
             except Exception:  # speculation is optional: never let it hurt the worker
@@ -255,8 +285,14 @@ class CompletionService:
         if context is None or snap.path is None:
             return (), (), ""
         form = context_format(engine.info.repo_tokens, engine.tokenize)
-        packed = context.context_for(Path(snap.path), snap.text, snap.offset, form.tokenize,
-                                     budget=self.budgets.context, repo_format=form.repo_format)
+        packed = context.context_for(
+            Path(snap.path),
+            snap.text,
+            snap.offset,
+            form.tokenize,
+            budget=self.budgets.context,
+            repo_format=form.repo_format,
+        )
         if packed is None or not packed.text:
             return (), (), ""
         cached = self._context_ids.get(snap.key)
@@ -284,22 +320,29 @@ class CompletionService:
         c = self.settings.completion
         plan = plan_completion(cursor, max_lines=c.max_lines)
         limits = GenerationLimits(
-            max_tokens=c.max_tokens, time_budget_s=c.time_budget_ms / 1000,
-            stop_strings=tuple(c.stop), stop_check=lambda text: stop_index(plan, cursor, text),
+            max_tokens=c.max_tokens,
+            time_budget_s=c.time_budget_ms / 1000,
+            stop_strings=tuple(c.stop),
+            stop_check=lambda text: stop_index(plan, cursor, text),
             candidates=max(1, snap.candidates),
             start_delay_s=0.0 if speculative or snap.candidates > 1 else ticket.debounce_s,
         )
         prompt = replace(built.prompt, context_ids=context_ids)
         slot = self.sessions.slot_for(snap.session, self._forget_slot)
-        completion = engine.complete(prompt, limits, ticket.cancel, speculative=speculative,
-                                     slot=slot)
+        completion = engine.complete(
+            prompt, limits, ticket.cancel, speculative=speculative, slot=slot
+        )
         if not speculative:
             self.last_stats = completion.stats
         outcome = Outcome(
-            stats=completion.stats, prompt_ids=tuple(completion.prompt_ids),
+            stats=completion.stats,
+            prompt_ids=tuple(completion.prompt_ids),
             pieces=tuple((name, tuple(ids)) for name, ids in completion.pieces),
-            prefix_text=built.prefix_text, suffix_text=built.suffix_text, mode=plan.mode.value,
-            context_chunks=chunks, context_text=context_text,
+            prefix_text=built.prefix_text,
+            suffix_text=built.suffix_text,
+            mode=plan.mode.value,
+            context_chunks=chunks,
+            context_text=context_text,
         )
         if completion.cancelled or ticket.cancel.cancelled:
             outcome.status, outcome.message = "cancelled", ticket.cancel.reason
@@ -314,9 +357,12 @@ class CompletionService:
             if text and text not in texts:
                 texts.append(text)
         if not speculative:  # ids are issued when a suggestion is handed out
-            outcome.suggestions = tuple(Suggestion(self.feedback.offer(snap.key, t), t) for t in texts)
-        self.cache.store(snap.key, snap.text, snap.offset, tuple(texts),
-                         tuple(s.id for s in outcome.suggestions))
+            outcome.suggestions = tuple(
+                Suggestion(self.feedback.offer(snap.key, t), t) for t in texts
+            )
+        self.cache.store(
+            snap.key, snap.text, snap.offset, tuple(texts), tuple(s.id for s in outcome.suggestions)
+        )
         outcome.text = texts[0] if texts else ""
         log.debug("completion %s: %r %s", snap.key, texts, completion.stats.as_dict())
         return outcome

@@ -39,7 +39,9 @@ class Outcome:
     prefix_text: str = ""
     suffix_text: str = ""
     mode: str = ""
-    context_chunks: tuple[dict, ...] = ()  # what repository context went in: path, lines, source, tokens
+    context_chunks: tuple[
+        dict, ...
+    ] = ()  # what repository context went in: path, lines, source, tokens
     context_text: str = ""
 
 

@@ -16,8 +16,9 @@ import dataclasses
 import json
 import textwrap
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 ENV_PREFIX = "CODERD_"
 
@@ -37,8 +38,13 @@ def setting(
     maps particular values to the reason they are refused; it is checked before the
     bounds so that the user reads the reason, not just a range.
     """
-    metadata = {"doc": doc, "minimum": minimum, "maximum": maximum,
-                "choices": choices, "rejected": dict(rejected or {})}
+    metadata = {
+        "doc": doc,
+        "minimum": minimum,
+        "maximum": maximum,
+        "choices": choices,
+        "rejected": dict(rejected or {}),
+    }
     return field(default=default, metadata=metadata)
 
 
@@ -50,75 +56,120 @@ class ModelSettings:
     """[model]: which GGUF file to load and how llama.cpp runs it."""
 
     path: str = setting(
-        "", 'GGUF file to load; "" = the default model (the first *.gguf in '
-        "$XDG_DATA_HOME/coderd/models, else the starter model if installed)")
+        "",
+        'GGUF file to load; "" = the default model (the first *.gguf in '
+        "$XDG_DATA_HOME/coderd/models, else the starter model if installed)",
+    )
     n_ctx: int = setting(
-        2048, "context positions (prompt + suggestion) the model is given",
-        minimum=256, maximum=1_048_576,
-        rejected={0: 'llama.cpp reads 0 as "the model\'s training context", 163,840 positions '
-                     "for DeepSeek-Coder-V2-Lite, far more memory than completion needs"})
+        2048,
+        "context positions (prompt + suggestion) the model is given",
+        minimum=256,
+        maximum=1_048_576,
+        rejected={
+            0: 'llama.cpp reads 0 as "the model\'s training context", 163,840 positions '
+            "for DeepSeek-Coder-V2-Lite, far more memory than completion needs"
+        },
+    )
     threads: int = setting(
-        0, "CPU threads for decoding; 0 = the number of physical cores", minimum=0, maximum=1024)
+        0, "CPU threads for decoding; 0 = the number of physical cores", minimum=0, maximum=1024
+    )
     gpu_layers: int = setting(
-        -1, "layers offloaded to the GPU; -1 = all when the llama.cpp build can offload, else 0",
-        minimum=-1, maximum=10_000)
+        -1,
+        "layers offloaded to the GPU; -1 = all when the llama.cpp build can offload, else 0",
+        minimum=-1,
+        maximum=10_000,
+    )
     batch: int = setting(
-        512, "llama.cpp's batch: the most tokens per llama_decode call", minimum=8, maximum=8192)
+        512, "llama.cpp's batch: the most tokens per llama_decode call", minimum=8, maximum=8192
+    )
     prompt_chunk: int = setting(
-        0, "tokens per llama_decode call while evaluating a prompt (a key cancelling the "
+        0,
+        "tokens per llama_decode call while evaluating a prompt (a key cancelling the "
         "request waits for the chunk in progress, which stays in the KV cache); 0 = 32 on a "
-        "CPU, model.batch with GPU offload", minimum=0, maximum=8192)
+        "CPU, model.batch with GPU offload",
+        minimum=0,
+        maximum=8192,
+    )
     kv_cache_type: str = setting(
-        "f16", "KV cache type: f16, or q8_0 / q4_0 for about 1/2 / 1/4 of its memory (quantised "
+        "f16",
+        "KV cache type: f16, or q8_0 / q4_0 for about 1/2 / 1/4 of its memory (quantised "
         "caches need flash attention, which coderd then turns on, and a head size that is a "
-        "multiple of 32; on a CPU they decode a little slower)", choices=KV_CACHE_TYPES)
+        "multiple of 32; on a CPU they decode a little slower)",
+        choices=KV_CACHE_TYPES,
+    )
 
 
 @dataclass(frozen=True)
 class CompletionSettings:
     """[completion]: how much context goes in and how much text comes out."""
 
-    max_tokens: int = setting(
-        64, "most tokens generated per suggestion", minimum=1, maximum=4096)
+    max_tokens: int = setting(64, "most tokens generated per suggestion", minimum=1, maximum=4096)
     latency_target_ms: int = setting(
-        1000, "size the prompt for this machine: prefix, suffix and context budgets shrink (in "
+        1000,
+        "size the prompt for this machine: prefix, suffix and context budgets shrink (in "
         "proportion, never below 128/16/0 tokens) until a typical suggestion (16 tokens) takes "
         "about this long at the measured speed; the budgets below are the upper bounds; "
-        "0 = use them as they are", minimum=0, maximum=600_000)
+        "0 = use them as they are",
+        minimum=0,
+        maximum=600_000,
+    )
     prefix_tokens: int = setting(
-        384, "budget for the text before the cursor, in model tokens",
-        minimum=16, maximum=1_000_000)
+        384, "budget for the text before the cursor, in model tokens", minimum=16, maximum=1_000_000
+    )
     suffix_tokens: int = setting(
-        64, "budget for the text after the cursor, in model tokens (kept short: it is "
-        "re-evaluated whenever its KV cache cannot be shifted)", minimum=0, maximum=1_000_000)
+        64,
+        "budget for the text after the cursor, in model tokens (kept short: it is "
+        "re-evaluated whenever its KV cache cannot be shifted)",
+        minimum=0,
+        maximum=1_000_000,
+    )
     time_budget_ms: int = setting(
-        1500, "once this many milliseconds went into generating, stop at the end of the line "
+        1500,
+        "once this many milliseconds went into generating, stop at the end of the line "
         "being written (cut anyway after twice as long); prompt evaluation is not counted "
         "(a stale request is cancelled instead)",
-        minimum=50, maximum=600_000)
-    max_lines: int = setting(
-        12, "most lines in a multi-line suggestion", minimum=1, maximum=1000)
+        minimum=50,
+        maximum=600_000,
+    )
+    max_lines: int = setting(12, "most lines in a multi-line suggestion", minimum=1, maximum=1000)
     reuse_suffix_kv: bool = setting(
-        True, "keep the suffix's KV cache across keystrokes (shifted) instead of re-evaluating it")
+        True, "keep the suffix's KV cache across keystrokes (shifted) instead of re-evaluating it"
+    )
     suffix_refresh_tokens: int = setting(
-        16, "re-evaluate the suffix anyway once this many prefix tokens changed since it was "
+        16,
+        "re-evaluate the suffix anyway once this many prefix tokens changed since it was "
         "evaluated (measured: at 32 the first suggested token was right less often; "
-        "bench/README.md)", minimum=0, maximum=1_000_000)
+        "bench/README.md)",
+        minimum=0,
+        maximum=1_000_000,
+    )
     prompt_lookup: bool = setting(
-        False, "draft the next tokens by copying what followed the same words earlier in the "
+        False,
+        "draft the next tokens by copying what followed the same words earlier in the "
         "prompt, and check the draft in the same step (output unchanged; see bench/README.md "
-        "for when it pays)")
+        "for when it pays)",
+    )
     stop: tuple[str, ...] = setting((), "extra stop strings")
     debounce_ms_max: int = setting(
-        150, "while keys come fast, wait up to this long after evaluating the prompt before "
+        150,
+        "while keys come fast, wait up to this long after evaluating the prompt before "
         "decoding (1.5x the usual gap between keys), so a burst does not start decodes that the "
-        "next key cancels; 0 turns it off", minimum=0, maximum=2000)
+        "next key cancels; 0 turns it off",
+        minimum=0,
+        maximum=2000,
+    )
     speculate: bool = setting(
-        True, "when idle after a suggestion, compute what follows it if accepted (whole, and its "
-        "first line), so that accepting is answered at once")
+        True,
+        "when idle after a suggestion, compute what follows it if accepted (whole, and its "
+        "first line), so that accepting is answered at once",
+    )
     candidates: int = setting(
-        3, "suggestions computed when the user asks for one (Invoked trigger, e.g. to cycle); "
-        "typing gets one", minimum=1, maximum=10)
+        3,
+        "suggestions computed when the user asks for one (Invoked trigger, e.g. to cycle); "
+        "typing gets one",
+        minimum=1,
+        maximum=10,
+    )
 
 
 @dataclass(frozen=True)
@@ -127,11 +178,18 @@ class ContextSettings:
 
     enabled: bool = setting(True, "add repository context from the workspace index")
     budget_tokens: int = setting(
-        256, "budget for repository context, in model tokens (it is cached across keystrokes, "
-        "but every token of it slows decoding a little)", minimum=0, maximum=1_000_000)
+        256,
+        "budget for repository context, in model tokens (it is cached across keystrokes, "
+        "but every token of it slows decoding a little)",
+        minimum=0,
+        maximum=1_000_000,
+    )
     nearby_lines: int = setting(
-        30, "lines above the cursor whose identifiers are looked up in the index",
-        minimum=0, maximum=10_000)
+        30,
+        "lines above the cursor whose identifiers are looked up in the index",
+        minimum=0,
+        maximum=10_000,
+    )
 
 
 @dataclass(frozen=True)
@@ -139,11 +197,19 @@ class DaemonSettings:
     """[daemon]: the process that holds the model for all of a user's editors (`coderd serve`)."""
 
     sessions: int = setting(
-        3, "editor connections that keep a KV cache of their own in the shared model; one more "
-        "takes the cache of the least recently served", minimum=1, maximum=16)
+        3,
+        "editor connections that keep a KV cache of their own in the shared model; one more "
+        "takes the cache of the least recently served",
+        minimum=1,
+        maximum=16,
+    )
     idle_timeout_s: int = setting(
-        600, "the daemon exits this many seconds after its last editor disconnected (the next "
-        "`coderd lsp` starts it again)", minimum=1, maximum=604_800)
+        600,
+        "the daemon exits this many seconds after its last editor disconnected (the next "
+        "`coderd lsp` starts it again)",
+        minimum=1,
+        maximum=604_800,
+    )
 
 
 @dataclass(frozen=True)
@@ -152,21 +218,33 @@ class RemoteSettings:
     this machine). The API key is never a setting: it is read from the environment."""
 
     enabled: bool = setting(
-        False, "send completion prompts (code around the cursor, repository context) to "
-        "remote.url instead of running the local model")
+        False,
+        "send completion prompts (code around the cursor, repository context) to "
+        "remote.url instead of running the local model",
+    )
     url: str = setting(
-        "http://127.0.0.1:8080", "the server's base URL, to which /v1/completions is appended "
+        "http://127.0.0.1:8080",
+        "the server's base URL, to which /v1/completions is appended "
         "(/completions when it has a path: .../v1, https://api.deepseek.com/beta); a URL ending "
-        "in /completions is used as is, one ending in /infill speaks llama-server's FIM API")
+        "in /completions is used as is, one ending in /infill speaks llama-server's FIM API",
+    )
     model: str = setting(
-        "", 'model name sent with each request; "" sends none (a local server\'s own model); '
-        'the DeepSeek API takes "deepseek-chat"')
+        "",
+        'model name sent with each request; "" sends none (a local server\'s own model); '
+        'the DeepSeek API takes "deepseek-chat"',
+    )
     api_key_env: str = setting(
-        "CODERD_API_KEY", "the environment variable that holds the API key (sent as "
-        '"Authorization: Bearer"); while it is unset, no key is sent')
+        "CODERD_API_KEY",
+        "the environment variable that holds the API key (sent as "
+        '"Authorization: Bearer"); while it is unset, no key is sent',
+    )
     timeout_ms: int = setting(
-        10_000, "most milliseconds to connect and receive the first token (generation is then "
-        "bounded by completion.time_budget_ms)", minimum=100, maximum=600_000)
+        10_000,
+        "most milliseconds to connect and receive the first token (generation is then "
+        "bounded by completion.time_budget_ms)",
+        minimum=100,
+        maximum=600_000,
+    )
 
 
 @dataclass(frozen=True)
@@ -174,8 +252,10 @@ class NetworkSettings:
     """[network]: whether coderd may use the network at all."""
 
     offline: bool = setting(
-        False, "never use the network: [remote] is ignored (the local model runs, and the editor "
-        "is told why once) and `coderd models pull` refuses without making a request")
+        False,
+        "never use the network: [remote] is ignored (the local model runs, and the editor "
+        "is told why once) and `coderd models pull` refuses without making a request",
+    )
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -365,13 +445,23 @@ def default_config_toml() -> str:
         for spec in specs.values():
             bounded = spec.minimum is not None or spec.maximum is not None
             limits = f"Range: {_bounds_text(spec)}. " if bounded else ""
-            paragraphs = [f"{spec.doc[0].upper()}{spec.doc[1:]}.",
-                          f"{limits}Environment: {spec.env_var}."]
-            paragraphs += [f"{toml_value(value)} is refused: {reason}."
-                           for value, reason in spec.rejected.items()]
+            paragraphs = [
+                f"{spec.doc[0].upper()}{spec.doc[1:]}.",
+                f"{limits}Environment: {spec.env_var}.",
+            ]
+            paragraphs += [
+                f"{toml_value(value)} is refused: {reason}."
+                for value, reason in spec.rejected.items()
+            ]
             for paragraph in paragraphs:
-                lines += textwrap.wrap(paragraph, 88, initial_indent="# ", subsequent_indent="# ",
-                                       break_long_words=False, break_on_hyphens=False)
+                lines += textwrap.wrap(
+                    paragraph,
+                    88,
+                    initial_indent="# ",
+                    subsequent_indent="# ",
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
             lines += [f"{spec.key} = {toml_value(spec.default)}", ""]
         lines.pop()  # no blank line before the next header's blank line
     return "\n".join(lines) + "\n"

@@ -29,23 +29,45 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 try:
     import tomllib
 except ImportError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
-from coderd.system import paths
 from coderd.config.schema import (
-    ENV_PREFIX, CompletionSettings, ContextSettings, FieldSpec, LogSettings, ModelSettings, Settings, check_value, default_config_toml, describe_value, field_specs, parse_env_text, section_classes, settings_as_dict,
+    ENV_PREFIX,
+    CompletionSettings,
+    ContextSettings,
+    FieldSpec,
+    LogSettings,
+    ModelSettings,
+    Settings,
+    check_value,
+    default_config_toml,
+    describe_value,
+    field_specs,
+    parse_env_text,
+    section_classes,
+    settings_as_dict,
 )
+from coderd.system import paths
 
 __all__ = [
-    "CompletionSettings", "ConfigProblem", "ContextSettings", "LoadedSettings", "LogSettings", "ModelSettings",
-    "Settings", "default_config_toml", "load_settings", "settings_as_dict",
+    "CompletionSettings",
+    "ConfigProblem",
+    "ContextSettings",
+    "LoadedSettings",
+    "LogSettings",
+    "ModelSettings",
+    "Settings",
+    "default_config_toml",
+    "load_settings",
+    "settings_as_dict",
 ]
 
 DEFAULT_SOURCE = "default"
@@ -232,7 +254,7 @@ def _describe_toml_error(exc: Exception) -> tuple[str, int | None]:
     position = re.search(r"\s*\(at line (\d+), column (\d+)\)", text)
     if position is None:
         return text, getattr(exc, "lineno", None)
-    message = text[: position.start()] + text[position.end():]
+    message = text[: position.start()] + text[position.end() :]
     return f"{message} (column {position.group(2)})", int(position.group(1))
 
 
@@ -250,12 +272,16 @@ def _apply_init_options(merger: _Merger, options: Any) -> None:
         return
     for section in MACHINE_ONLY_SECTIONS & set(options):
         # A workspace's editor settings must not be able to send its code off the machine.
-        merger.report(INIT_OPTIONS_SOURCE, section,
-                      f"[{section}] is read only from config.toml and CODERD_{section.upper()}_* "
-                      "variables, never from the editor (a project's settings must not send your "
-                      "code elsewhere); ignored")
-    merger.apply_tree(INIT_OPTIONS_SOURCE,
-                      {k: v for k, v in options.items() if k not in MACHINE_ONLY_SECTIONS})
+        merger.report(
+            INIT_OPTIONS_SOURCE,
+            section,
+            f"[{section}] is read only from config.toml and CODERD_{section.upper()}_* "
+            "variables, never from the editor (a project's settings must not send your "
+            "code elsewhere); ignored",
+        )
+    merger.apply_tree(
+        INIT_OPTIONS_SOURCE, {k: v for k, v in options.items() if k not in MACHINE_ONLY_SECTIONS}
+    )
 
 
 def _apply_environ(merger: _Merger, environ: Mapping[str, str]) -> None:
@@ -302,8 +328,11 @@ def _fit_context_budget(merger: _Merger) -> None:
             merger.origins[spec.dotted] = "fitted to model.n_ctx"
             excess -= cut
     terms = " + ".join(f"{key} ({value})" for key, value in before.items())
-    changes = ", ".join(f"{s.key} = {merger.values[s.dotted]}" for s in specs
-                        if merger.values[s.dotted] != before[s.key])
+    changes = ", ".join(
+        f"{s.key} = {merger.values[s.dotted]}"
+        for s in specs
+        if merger.values[s.dotted] != before[s.key]
+    )
     message = f"{terms} + {FIM_TOKEN_RESERVE} reserved = {needed} exceeds model.n_ctx ({n_ctx})"
     # The problem's key names the section, so the message can use the short key names.
     merger.report(FIT_SOURCE, specs[0].dotted, f"{message}; using {changes}")

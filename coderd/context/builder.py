@@ -13,12 +13,12 @@ buffer thread (the look-ahead) both build.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.pack.block import PackedContext, RepoFormat, pack, read_file, select_members
-from coderd.context.retrieve.recent import RecentRegions
 from coderd.context.retrieve.candidates import is_type, retrieve, usage_of
+from coderd.context.retrieve.recent import RecentRegions
 
 MAX_TEXTS = 256
 MAX_TOKENIZED = 8192
@@ -34,12 +34,22 @@ class ContextBuilder:
     def forget(self, key: str) -> None:
         self.last.pop(key, None)
 
-    def build(self, index: WorkspaceIndex, rel: str, key: str, text: str, offset: int,
-              tokenize: Callable[[str], list[int]], budget: int,
-              repo_format: RepoFormat | None) -> PackedContext:
+    def build(
+        self,
+        index: WorkspaceIndex,
+        rel: str,
+        key: str,
+        text: str,
+        offset: int,
+        tokenize: Callable[[str], list[int]],
+        budget: int,
+        repo_format: RepoFormat | None,
+    ) -> PackedContext:
         own = index.file(rel)
         usage = usage_of(text, offset, own.imports if own is not None else ())
-        candidates = retrieve(index, rel, text, offset, self.nearby_lines, recent=self.recent, usage=usage)
+        candidates = retrieve(
+            index, rel, text, offset, self.nearby_lines, recent=self.recent, usage=usage
+        )
 
         def members_of(file: str, container: str):
             symbols = index.file(file)
@@ -47,11 +57,27 @@ class ContextBuilder:
 
         # Same definitions, same parsed files (FileSymbols objects are replaced on every
         # re-parse), same members shown: same text, without reading or tokenising anything.
-        signature = (rel, budget, repo_format,
-                     tuple((c.ref.path, c.ref.definition, id(index.file(c.ref.path)),
-                            tuple(m.name for m in select_members(members_of(c.ref.path, c.ref.definition.name), usage.members))
-                            if is_type(c.ref.definition) else ())
-                           for c in candidates))
+        signature = (
+            rel,
+            budget,
+            repo_format,
+            tuple(
+                (
+                    c.ref.path,
+                    c.ref.definition,
+                    id(index.file(c.ref.path)),
+                    tuple(
+                        m.name
+                        for m in select_members(
+                            members_of(c.ref.path, c.ref.definition.name), usage.members
+                        )
+                    )
+                    if is_type(c.ref.definition)
+                    else (),
+                )
+                for c in candidates
+            ),
+        )
         cached = self.last.get(key)
         if cached is not None and cached[0] == signature:
             return cached[1]
@@ -75,7 +101,15 @@ class ContextBuilder:
                 ids = self._tokens[snippet] = tokenize(snippet)
             return ids
 
-        packed = pack(candidates, current_path=rel, read=read, members_of=members_of,
-                      tokenize=count, budget=budget, used_members=usage.members, repo_format=repo_format)
+        packed = pack(
+            candidates,
+            current_path=rel,
+            read=read,
+            members_of=members_of,
+            tokenize=count,
+            budget=budget,
+            used_members=usage.members,
+            repo_format=repo_format,
+        )
         self.last[key] = (signature, packed)
         return packed

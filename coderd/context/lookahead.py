@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Callable
 
 from coderd.context.retrieve.recent import first_difference
 
@@ -41,7 +41,9 @@ def edit_position(old: str | None, new: str) -> int | None:
 
 class LookAhead:
     def __init__(self, build: Callable[..., object]) -> None:
-        self._build = build  # ContextProvider._build(path, text, offset, tokenize, budget, repo_format)
+        self._build = (
+            build  # ContextProvider._build(path, text, offset, tokenize, budget, repo_format)
+        )
         self._args: tuple | None = None  # (tokenize, budget, repo_format) of the last request
         self._ready: dict[str, tuple] = {}  # path -> (text, offset, budget, repo_format, packed)
 
@@ -63,8 +65,14 @@ class LookAhead:
             return ready[4]
         return None
 
-    def after_parse(self, path: Path, old: str | None, text: str, parsed: Future,
-                    current: Callable[[], str | None]) -> Future:
+    def after_parse(
+        self,
+        path: Path,
+        old: str | None,
+        text: str,
+        parsed: Future,
+        current: Callable[[], str | None],
+    ) -> Future:
         """A Future that completes once `parsed` has and the context at the edit is built
         (`current()` is the buffer's newest text: an overtaken one is not built)."""
         offset, args = edit_position(old, text), self._args
@@ -88,5 +96,6 @@ class LookAhead:
                     done.set_exception(error)
                 else:
                     done.set_result(finished.result())
+
         parsed.add_done_callback(build)
         return done

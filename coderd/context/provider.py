@@ -18,26 +18,31 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
 from coderd.config.settings import ContextSettings
 from coderd.context.builder import ContextBuilder
-from coderd.context.pack.block import PackedContext, RepoFormat
-from coderd.context.retrieve.recent import RecentRegions
 from coderd.context.index.registry import BuildListener, IndexRegistry
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.lookahead import BUILD_LOCK, LookAhead
+from coderd.context.pack.block import PackedContext, RepoFormat
+from coderd.context.retrieve.recent import RecentRegions
 
 log = logging.getLogger(__name__)
 
 
 class ContextProvider:
-    def __init__(self, settings: ContextSettings, roots: list[Path],
-                 registry: IndexRegistry | None = None, *, repo_format: RepoFormat | None = None,
-                 recent: RecentRegions | None = None) -> None:
+    def __init__(
+        self,
+        settings: ContextSettings,
+        roots: list[Path],
+        registry: IndexRegistry | None = None,
+        *,
+        repo_format: RepoFormat | None = None,
+        recent: RecentRegions | None = None,
+    ) -> None:
         self.settings = settings
         # Replaced, never mutated, and only under _acquire_lock: any thread may iterate it.
         self.roots: tuple[Path, ...] = _deepest_first(r.resolve() for r in roots)
@@ -56,7 +61,9 @@ class ContextProvider:
         self.repo_format = repo_format  # None: DeepSeek's "# path" headers
         self.recent = recent if recent is not None else RecentRegions()
         self.builder = ContextBuilder(settings.nearby_lines, self.recent)
-        self.ahead = LookAhead(self._build_ahead)  # the context of a keystroke, built before its request
+        self.ahead = LookAhead(
+            self._build_ahead
+        )  # the context of a keystroke, built before its request
 
     def start(self) -> None:
         """Create (walk, watch, build) the roots' indexes in the background, not on first use:
@@ -95,11 +102,13 @@ class ContextProvider:
     def report_builds(self, listener_for: Callable[[Path], BuildListener]) -> None:
         """From now on, `listener_for(root)` hears about the first build of each root this
         provider acquires, and of a root whose build is still running now."""
+
         def subscribe() -> None:
             self._listener_for = listener_for
             for root in self.roots:
                 if root in self._indexes:
                     self.registry.follow(root, listener_for(root))
+
         self._later(subscribe)
 
     def describe(self, names: Iterable[str] = ()) -> dict:
@@ -110,13 +119,24 @@ class ContextProvider:
         for root in self.roots:
             index = self._indexes.get(root)
             stats = index.stats() if index is not None else None
-            roots.append({"path": str(root), "ready": bool(stats and stats.ready),
-                          "files": stats.files if stats else 0,
-                          "definitions": stats.definitions if stats else 0,
-                          "users": self.registry.users(root)})
+            roots.append(
+                {
+                    "path": str(root),
+                    "ready": bool(stats and stats.ready),
+                    "files": stats.files if stats else 0,
+                    "definitions": stats.definitions if stats else 0,
+                    "users": self.registry.users(root),
+                }
+            )
             for name in found if index is not None else ():
-                found[name] += [{"path": str(root / ref.path), "line": ref.definition.start_line,
-                                 "kind": ref.definition.kind} for ref in index.lookup(name)]
+                found[name] += [
+                    {
+                        "path": str(root / ref.path),
+                        "line": ref.definition.start_line,
+                        "kind": ref.definition.kind,
+                    }
+                    for ref in index.lookup(name)
+                ]
         return {"roots": roots, "definitions": found}
 
     def settled(self, timeout: float | None = None) -> bool:
@@ -173,8 +193,9 @@ class ContextProvider:
                 return False
             self._jobs.put(job)
             if self._jobs_thread is None:
-                self._jobs_thread = threading.Thread(target=self._run_jobs, name="coderd-workspace",
-                                                     daemon=True)
+                self._jobs_thread = threading.Thread(
+                    target=self._run_jobs, name="coderd-workspace", daemon=True
+                )
                 self._jobs_thread.start()
             return True
 
@@ -208,17 +229,25 @@ class ContextProvider:
         parsed = index.set_buffer(path, text)
         if parsed is None:
             return None
-        return self.ahead.after_parse(Path(path), old, text, parsed, lambda: index.buffer_text(path))
+        return self.ahead.after_parse(
+            Path(path), old, text, parsed, lambda: index.buffer_text(path)
+        )
 
     def clear_buffer(self, path: Path) -> None:
         index = self.index_for(path, create=False)
         if index is not None:
             index.clear_buffer(path)
 
-    def context_for(self, path: Path, text: str, offset: int,
-                    tokenize: Callable[[str], list[int]],
-                    budget: int | None = None, *,
-                    repo_format: RepoFormat | None = None) -> PackedContext | None:
+    def context_for(
+        self,
+        path: Path,
+        text: str,
+        offset: int,
+        tokenize: Callable[[str], list[int]],
+        budget: int | None = None,
+        *,
+        repo_format: RepoFormat | None = None,
+    ) -> PackedContext | None:
         """`budget`: tokens for the context (default context.budget_tokens; the service passes
         the one sized for this machine's speed, coderd/budget.py). `repo_format`: the model's
         repository tokens (None: this provider's, by default DeepSeek's "# path" headers);
@@ -239,8 +268,15 @@ class ContextProvider:
         with BUILD_LOCK:
             return self._build(*args)
 
-    def _build(self, path: Path, text: str, offset: int, tokenize: Callable[[str], list[int]],
-               budget: int, repo_format: RepoFormat | None) -> PackedContext | None:
+    def _build(
+        self,
+        path: Path,
+        text: str,
+        offset: int,
+        tokenize: Callable[[str], list[int]],
+        budget: int,
+        repo_format: RepoFormat | None,
+    ) -> PackedContext | None:
         # In the server (start() called) the worker never creates an index: that may take a
         # while, and a completion does not wait for the workspace.
         index = self.index_for(path, create=not self._background)
@@ -249,7 +285,9 @@ class ContextProvider:
             return None
         if repo_format is not None and not repo_format.name:
             repo_format = replace(repo_format, name=index.root.name)
-        packed = self.builder.build(index, rel, str(path), text, offset, tokenize, budget, repo_format)
+        packed = self.builder.build(
+            index, rel, str(path), text, offset, tokenize, budget, repo_format
+        )
         # The cursor's region of this file is "viewed": other files' completions may use it.
         self.recent.record(Path(path), text.count("\n", 0, offset) + 1, "view")
         return packed
@@ -262,12 +300,14 @@ class ContextProvider:
     def close(self) -> None:
         """Release this provider's roots, in the background (it joins threads, and the caller
         may be an event loop). Another session's roots, in a shared registry, stay open."""
+
         def release_all() -> None:
             with self._acquire_lock:
                 self.roots = ()
                 held, self._indexes = list(self._indexes), {}
             for root in held:
                 self.registry.release(root)
+
         self._later(release_all)
         with self._jobs_lock:
             self._closed = True

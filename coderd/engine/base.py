@@ -8,8 +8,9 @@ threads may touch, through a `CancelToken`.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Protocol
 
 # Given the text generated so far, return the index where the completion ends, or None to go on.
 StopCheck = Callable[[str], "int | None"]
@@ -111,7 +112,9 @@ class ModelInfo:
     n_ctx: int
     n_ctx_train: int
     n_vocab: int
-    fim_ids: tuple[int, int, int] | None  # (pre, suf, mid) as llama.cpp names them; None = prefix-only
+    fim_ids: (
+        tuple[int, int, int] | None
+    )  # (pre, suf, mid) as llama.cpp names them; None = prefix-only
     gpu_layers: int
     threads: int
     warnings: tuple[str, ...] = ()
@@ -133,7 +136,10 @@ class Engine(Protocol):
     def detokenize(self, ids: Sequence[int]) -> str: ...
 
     def complete(
-        self, prompt: FimPrompt, limits: GenerationLimits, cancel: CancelToken,
+        self,
+        prompt: FimPrompt,
+        limits: GenerationLimits,
+        cancel: CancelToken,
         speculative: bool = False,
     ) -> Completion:
         """`speculative`: keep the KV cache of ordinary requests intact (its own slot)."""

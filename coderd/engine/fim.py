@@ -14,8 +14,8 @@ marker (llama-server's /infill does the same). The packer writes stand-ins for t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from coderd.engine.base import FimPrompt
 from coderd.engine.llama.kv_plan import PromptLayout
@@ -80,8 +80,9 @@ class RepoMarkers:
     def forged(self, text: str, headers: int) -> bool:
         """Whether `text` holds more stand-ins than the packer wrote (`headers` file headers,
         one repository name): then a file holds one, and it must not become a token."""
-        return (text.count(REPO_TOKEN_STANDIN[1]) != headers
-                or text.count(REPO_TOKEN_STANDIN[0]) != int(self.repo_name is not None))
+        return text.count(REPO_TOKEN_STANDIN[1]) != headers or text.count(
+            REPO_TOKEN_STANDIN[0]
+        ) != int(self.repo_name is not None)
 
     def shown(self, text: str) -> str:
         """`text` with the tokens' own texts in place of the stand-ins (--json, logs)."""
@@ -156,8 +157,13 @@ def layout_prompt(
 
 
 def name_pieces(
-    *, fim_ids: tuple[int, int, int] | None, bos: int | None, context_ids: tuple[int, ...],
-    prefix_ids: tuple[int, ...], suffix_ids: tuple[int, ...], context_first: bool = False,
+    *,
+    fim_ids: tuple[int, int, int] | None,
+    bos: int | None,
+    context_ids: tuple[int, ...],
+    prefix_ids: tuple[int, ...],
+    suffix_ids: tuple[int, ...],
+    context_first: bool = False,
 ) -> list[tuple[str, tuple[int, ...]]]:
     """The same order as `layout_prompt`, with a name per piece (for --json and logs)."""
     pieces: list[tuple[str, tuple[int, ...]]] = [("bos", (bos,))] if bos is not None else []
@@ -165,14 +171,27 @@ def name_pieces(
         return pieces + [("context", context_ids), ("prefix", prefix_ids)]
     pre, suf, mid = fim_ids
     head = [("fim_pre", (pre,)), ("context", context_ids)]
-    return pieces + (head[::-1] if context_first else head) + [
-        ("prefix", prefix_ids), ("fim_suf", (suf,)), ("suffix", suffix_ids), ("fim_mid", (mid,)),
-    ]
+    return (
+        pieces
+        + (head[::-1] if context_first else head)
+        + [
+            ("prefix", prefix_ids),
+            ("fim_suf", (suf,)),
+            ("suffix", suffix_ids),
+            ("fim_mid", (mid,)),
+        ]
+    )
 
 
-def assemble(prompt: FimPrompt, *, fim_ids: tuple[int, int, int] | None, bos: int | None,
-             repo_tokens: tuple[int | None, int | None], n_ctx: int, max_tokens: int,
-             ) -> tuple[PromptLayout, list[tuple[str, tuple[int, ...]]]]:
+def assemble(
+    prompt: FimPrompt,
+    *,
+    fim_ids: tuple[int, int, int] | None,
+    bos: int | None,
+    repo_tokens: tuple[int | None, int | None],
+    n_ctx: int,
+    max_tokens: int,
+) -> tuple[PromptLayout, list[tuple[str, tuple[int, ...]]]]:
     """The prompt the engine sends for `prompt`, as a layout and as named pieces; also what
     `coderd context` shows, so the two cannot drift apart.
 
@@ -185,6 +204,12 @@ def assemble(prompt: FimPrompt, *, fim_ids: tuple[int, int, int] | None, bos: in
     overflow = len(context) + len(prefix) + len(suffix) + 4 + max_tokens - n_ctx
     if overflow > 0:
         prefix = prefix[overflow:]
-    parts = dict(fim_ids=fim_ids, bos=bos, context_ids=context, prefix_ids=prefix,
-                 suffix_ids=suffix, context_first=RepoMarkers.of(repo_tokens) is not None)
+    parts = dict(
+        fim_ids=fim_ids,
+        bos=bos,
+        context_ids=context,
+        prefix_ids=prefix,
+        suffix_ids=suffix,
+        context_first=RepoMarkers.of(repo_tokens) is not None,
+    )
     return layout_prompt(**parts), name_pieces(**parts)

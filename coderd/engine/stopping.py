@@ -9,8 +9,9 @@ from __future__ import annotations
 from coderd.engine.base import GenerationLimits
 
 
-def budget_cut(text: str, previous_len: int, overrun_s: float,
-               limits: GenerationLimits) -> int | None:
+def budget_cut(
+    text: str, previous_len: int, overrun_s: float, limits: GenerationLimits
+) -> int | None:
     """Once the time budget is spent, finish the line being written, not cut it mid-word.
 
     A line that goes on for another whole budget is cut at its last complete line (or where it

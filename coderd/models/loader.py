@@ -7,11 +7,11 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from coderd.system import paths
 from coderd.config.settings import Settings
-from coderd.system.hardware import resolve_threads
 from coderd.engine.base import Engine, EngineError
 from coderd.engine.llama.engine import EngineOptions, LlamaEngine
+from coderd.system import paths
+from coderd.system.hardware import resolve_threads
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,8 @@ def fix_hint() -> str:
     from coderd.config.settings import tomllib
 
     default_key = tomllib.loads(
-        files("coderd.catalog").joinpath("catalog.toml").read_text("utf-8"))["default"]
+        files("coderd.catalog").joinpath("catalog.toml").read_text("utf-8")
+    )["default"]
     return FIX_HINT.format(
         config=paths.config_file(), default=default_model_file(), default_key=default_key
     )
@@ -91,14 +92,20 @@ def engine_options(settings: Settings, slots: int = 1) -> EngineOptions:
     suggestion take (rounded up to 256): the cache is allocated whole at load, and three full
     windows of 2048 would cost a 1.3B model 0.8 GiB more for room no prompt uses."""
     m, c = settings.model, settings.completion
-    per_session = (c.prefix_tokens + c.suffix_tokens + settings.context.budget_tokens
-                   + c.max_tokens + 8)
+    per_session = (
+        c.prefix_tokens + c.suffix_tokens + settings.context.budget_tokens + c.max_tokens + 8
+    )
     extra = min(m.n_ctx, -(-per_session // 256) * 256)
     return EngineOptions(
-        n_ctx=m.n_ctx + extra * (max(1, slots) - 1), slots=max(1, slots),
-        threads=resolve_threads(m.threads), gpu_layers=m.gpu_layers,
-        batch=m.batch, prompt_chunk=m.prompt_chunk, reuse_suffix_kv=c.reuse_suffix_kv,
-        suffix_refresh_tokens=c.suffix_refresh_tokens, kv_cache_type=m.kv_cache_type,
+        n_ctx=m.n_ctx + extra * (max(1, slots) - 1),
+        slots=max(1, slots),
+        threads=resolve_threads(m.threads),
+        gpu_layers=m.gpu_layers,
+        batch=m.batch,
+        prompt_chunk=m.prompt_chunk,
+        reuse_suffix_kv=c.reuse_suffix_kv,
+        suffix_refresh_tokens=c.suffix_refresh_tokens,
+        kv_cache_type=m.kv_cache_type,
         prompt_lookup=c.prompt_lookup,
     )
 
@@ -108,18 +115,24 @@ def fit_options(path: Path, options: EngineOptions) -> EngineOptions:
 
     Files whose header this cannot read are left to llama.cpp (its error is clearer).
     """
-    from coderd.system.hardware import available_memory_bytes
+    from coderd.engine.llama.runtime import supports_gpu_offload
     from coderd.models.fit import Shape, plan
     from coderd.models.gguf_meta import GGUFError, read_header
-    from coderd.engine.llama.runtime import supports_gpu_offload
+    from coderd.system.hardware import available_memory_bytes
 
     try:
         shape = Shape.of_header(read_header(path))
     except (GGUFError, OSError):
         return options
-    p = plan(shape, n_ctx=options.n_ctx, available=available_memory_bytes(),
-             gpu_offload=supports_gpu_offload(), threads=options.threads,
-             gpu_layers=options.gpu_layers, kv_type=options.kv_cache_type)
+    p = plan(
+        shape,
+        n_ctx=options.n_ctx,
+        available=available_memory_bytes(),
+        gpu_offload=supports_gpu_offload(),
+        threads=options.threads,
+        gpu_layers=options.gpu_layers,
+        kv_type=options.kv_cache_type,
+    )
     if not p.fits:
         raise EngineError(
             f"{path.name} will not fit this machine: {p.message}. `coderd models list` shows "
@@ -130,20 +143,29 @@ def fit_options(path: Path, options: EngineOptions) -> EngineOptions:
     return replace(options, n_ctx=p.n_ctx) if p.n_ctx < options.n_ctx else options
 
 
-OFFLINE_NOTE = ("remote.enabled is set, but network.offline = true: completions come from the "
-                "local model and nothing is sent to {url}")
+OFFLINE_NOTE = (
+    "remote.enabled is set, but network.offline = true: completions come from the "
+    "local model and nothing is sent to {url}"
+)
 
 
 def remote_options(settings: Settings):
-    from coderd.engine.remote.client import RemoteOptions  # httpx is imported only when the remote backend is on
+    from coderd.engine.remote.client import (
+        RemoteOptions,  # httpx is imported only when the remote backend is on
+    )
 
     r = settings.remote
-    return RemoteOptions(url=r.url, model=r.model, api_key_env=r.api_key_env,
-                         timeout_ms=r.timeout_ms, n_ctx=settings.model.n_ctx)
+    return RemoteOptions(
+        url=r.url,
+        model=r.model,
+        api_key_env=r.api_key_env,
+        timeout_ms=r.timeout_ms,
+        n_ctx=settings.model.n_ctx,
+    )
 
 
 def backend(settings: Settings) -> str:
-    """"remote" when [remote] is enabled and network.offline does not forbid it, else "local"."""
+    """ "remote" when [remote] is enabled and network.offline does not forbid it, else "local"."""
     return "remote" if settings.remote.enabled and not settings.network.offline else "local"
 
 

@@ -22,14 +22,14 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from coderd.system import paths
 from coderd.models import store
 from coderd.models.catalog import Entry
 from coderd.models.gguf_meta import GGUFError, check_complete, read_header
+from coderd.system import paths
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 DISK_MARGIN = 64 * 2**20  # the manifest, the log, a little room
@@ -59,7 +59,7 @@ def endpoint() -> str:
 class PullResult:
     path: Path
     sha256: str
-    verified_against: str   # "catalogue" or "hub ETag"
+    verified_against: str  # "catalogue" or "hub ETag"
     resumed_from: int
     commit: str | None
 
@@ -78,8 +78,9 @@ def _discard(*files: Path) -> None:
         f.unlink(missing_ok=True)
 
 
-def pull(entry: Entry, *, settings_offline: bool = False,
-         progress: Callable[[str], None] = print) -> PullResult:
+def pull(
+    entry: Entry, *, settings_offline: bool = False, progress: Callable[[str], None] = print
+) -> PullResult:
     if not entry.pullable:
         raise PullError(f"{entry.key} is not downloaded from the hub ({entry.source or 'no repo'})")
     reason = offline_reason(settings_offline)
@@ -151,13 +152,20 @@ def pull(entry: Entry, *, settings_offline: bool = False,
         progress(f"resuming {entry.file} at {resume / 2**20:.1f} MiB of {size / 2**20:.1f} MiB")
     try:
         with part.open("ab") as f:
-            http_get(meta.location, f, resume_size=resume, expected_size=size,
-                     headers=build_hf_headers(library_name="coderd"), displayed_filename=entry.file)
+            http_get(
+                meta.location,
+                f,
+                resume_size=resume,
+                expected_size=size,
+                headers=build_hf_headers(library_name="coderd"),
+                displayed_filename=entry.file,
+            )
     except KeyboardInterrupt:
         raise PullError("interrupted; run the same `coderd models pull` again to resume") from None
     except Exception as exc:  # network errors of every kind: keep the part to resume
-        raise PullError(f"download failed ({type(exc).__name__}: {exc}); "
-                        "run the same command again to resume") from None
+        raise PullError(
+            f"download failed ({type(exc).__name__}: {exc}); run the same command again to resume"
+        ) from None
 
     digest = _sha256(part, progress)
     if expected and digest != expected:
@@ -173,9 +181,15 @@ def pull(entry: Entry, *, settings_offline: bool = False,
         raise PullError(f"the downloaded file is not a usable GGUF: {exc}") from None
     os.replace(part, target)
     _discard(part_info)
-    store.record(store.Installed(
-        key=entry.key, path=str(target), linked=False, sha256=digest,
-        source=f"hf:{entry.repo}@{meta.commit_hash or entry.revision}/{entry.file}",
-        size_bytes=target.stat().st_size, added=store.now(),
-    ))
+    store.record(
+        store.Installed(
+            key=entry.key,
+            path=str(target),
+            linked=False,
+            sha256=digest,
+            source=f"hf:{entry.repo}@{meta.commit_hash or entry.revision}/{entry.file}",
+            size_bytes=target.stat().st_size,
+            added=store.now(),
+        )
+    )
     return PullResult(target, digest, against if expected else "none", resume, meta.commit_hash)

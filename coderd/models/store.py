@@ -26,11 +26,11 @@ class StoreError(LookupError):
 
 @dataclass(frozen=True)
 class Installed:
-    key: str             # NAME:QUANT
-    path: str            # absolute path of the GGUF
-    linked: bool         # True: `add --link`, the file is the user's and is never deleted
-    sha256: str | None   # verified by pull, or computed by add
-    source: str          # "hf:REPO@COMMIT/FILE" or "local:ORIGINAL PATH"
+    key: str  # NAME:QUANT
+    path: str  # absolute path of the GGUF
+    linked: bool  # True: `add --link`, the file is the user's and is never deleted
+    sha256: str | None  # verified by pull, or computed by add
+    source: str  # "hf:REPO@COMMIT/FILE" or "local:ORIGINAL PATH"
     size_bytes: int
     added: str
 
@@ -62,7 +62,9 @@ def _read() -> dict:
     except FileNotFoundError:
         return {"version": 1, "default": None, "models": {}}
     except (OSError, ValueError) as exc:
-        raise StoreError(f"{path} is unreadable ({exc}); move it away and re-add your models") from None
+        raise StoreError(
+            f"{path} is unreadable ({exc}); move it away and re-add your models"
+        ) from None
     data.setdefault("models", {})
     data.setdefault("default", None)
     return data
@@ -107,10 +109,14 @@ def find(spec: str) -> Installed:
     if len(by_name) == 1:
         return by_name[0]
     if by_name:
-        raise StoreError(f"{spec} is installed in several quantisations: "
-                         f"{', '.join(i.key for i in by_name)}; name one")
-    raise StoreError(f"{spec} is not installed (see `coderd models list`; "
-                     f"`coderd models pull {spec}` or `coderd models add FILE` installs it)")
+        raise StoreError(
+            f"{spec} is installed in several quantisations: "
+            f"{', '.join(i.key for i in by_name)}; name one"
+        )
+    raise StoreError(
+        f"{spec} is not installed (see `coderd models list`; "
+        f"`coderd models pull {spec}` or `coderd models add FILE` installs it)"
+    )
 
 
 def set_default(item: Installed) -> None:

@@ -17,9 +17,12 @@ from coderd.models.fit import Shape
 from coderd.models.gguf_meta import GGUFError, GGUFHeader, check_complete, read_header
 
 FIM_ID_KEYS = (
-    "tokenizer.ggml.fim_pre_token_id", "tokenizer.ggml.fim_suf_token_id",
-    "tokenizer.ggml.fim_mid_token_id", "tokenizer.ggml.prefix_token_id",
-    "tokenizer.ggml.suffix_token_id", "tokenizer.ggml.middle_token_id",
+    "tokenizer.ggml.fim_pre_token_id",
+    "tokenizer.ggml.fim_suf_token_id",
+    "tokenizer.ggml.fim_mid_token_id",
+    "tokenizer.ggml.prefix_token_id",
+    "tokenizer.ggml.suffix_token_id",
+    "tokenizer.ggml.middle_token_id",
 )
 
 
@@ -107,13 +110,22 @@ def validate(path: Path) -> ModelReport:
     instruct = "instruct" in f"{name} {path.name}".lower()
     warnings = list(vocab.warnings)
     if instruct and not any("instruct" in w for w in warnings):  # named so by its file only
-        warnings.append(f"{path.name}: instruct checkpoints are chat models; the base models "
-                        "are the FIM models (e.g. deepseek-coder-1.3b-base)")
+        warnings.append(
+            f"{path.name}: instruct checkpoints are chat models; the base models "
+            "are the FIM models (e.g. deepseek-coder-1.3b-base)"
+        )
     shape = Shape.of_header(header)
     ctx = header.arch_value("context_length")
     return ModelReport(
-        path=path, name=name, architecture=arch, pre_tokenizer=vocab.pre_tokenizer,
-        fim_ids=vocab.fim_ids, vocab_size=header.vocab_size,
-        context_length=int(ctx) if isinstance(ctx, int) else 0, instruct=instruct,
-        mla=shape.mla, shape=shape, warnings=tuple(warnings),
+        path=path,
+        name=name,
+        architecture=arch,
+        pre_tokenizer=vocab.pre_tokenizer,
+        fim_ids=vocab.fim_ids,
+        vocab_size=header.vocab_size,
+        context_length=int(ctx) if isinstance(ctx, int) else 0,
+        instruct=instruct,
+        mla=shape.mla,
+        shape=shape,
+        warnings=tuple(warnings),
     )

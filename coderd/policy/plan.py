@@ -79,7 +79,10 @@ def plan_completion(ctx: CursorContext, *, max_lines: int = 12) -> CompletionPla
             header = sc.indent_width(prev)
             return CompletionPlan(Mode.MULTI_LINE, header + 1, header, max_lines, "blank-line")
         return CompletionPlan(
-            Mode.MULTI_LINE, column, sc.enclosing_indent(ctx.prefix, column, lang), max_lines,
+            Mode.MULTI_LINE,
+            column,
+            sc.enclosing_indent(ctx.prefix, column, lang),
+            max_lines,
             "blank-line",
         )
     if sc.opens_block(lp, lang):
@@ -244,8 +247,18 @@ def _scan_multi(plan: CompletionPlan, ctx: CursorContext, text: str, final: bool
                 if closes_line and done and sc.trailing_overlap(line.rstrip(), ctx.line_suffix):
                     action = _INCLUDE_STOP
             else:
-                action = _classify(stripped, indent, i, done, M, body, base, scope, lang,
-                                   not opener and deeper_seen and prev_blank)
+                action = _classify(
+                    stripped,
+                    indent,
+                    i,
+                    done,
+                    M,
+                    body,
+                    base,
+                    scope,
+                    lang,
+                    not opener and deeper_seen and prev_blank,
+                )
                 if action == _KEEP and done and replay == (indent, stripped):
                     action = _STOP_BEFORE  # the model started replaying the suffix
             if action == _UNDECIDED:
@@ -264,8 +277,18 @@ def _scan_multi(plan: CompletionPlan, ctx: CursorContext, text: str, final: bool
         pos, i = nl + 1, i + 1
 
 
-def _classify(stripped: str, indent: int, i: int, done: bool, M: int | None, body: int,
-              base: int, scope: sc.SuffixScope, lang: str, new_paragraph: bool) -> int:
+def _classify(
+    stripped: str,
+    indent: int,
+    i: int,
+    done: bool,
+    M: int | None,
+    body: int,
+    base: int,
+    scope: sc.SuffixScope,
+    lang: str,
+    new_paragraph: bool,
+) -> int:
     """Decision for a non-blank generated line (not the opener line's remainder)."""
     if i == 0:
         # At a blank line the model cannot dedent; a lone closer there means "block is done",

@@ -7,8 +7,8 @@ token without measurable cost. Nothing in this module knows about plans or modes
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 # A tab advances to the next multiple of TAB_WIDTH columns (what editors display), so "\t" and
 # four spaces compare equal and "  \t" is also 4. Mixed indentation is rare; tab stops make it agree
@@ -21,20 +21,60 @@ _QUOTES = "\"'`"
 
 # Lines that close a block in keyword languages (Ruby, Lua, shell, Julia, Vim script).
 _CLOSE_WORDS = frozenset(
-    {"end", "fi", "done", "esac", "endif", "endfor", "endwhile", "endfunction", "endforeach",
-     "endswitch"}
+    {
+        "end",
+        "fi",
+        "done",
+        "esac",
+        "endif",
+        "endfor",
+        "endwhile",
+        "endfunction",
+        "endforeach",
+        "endswitch",
+    }
 )
 # Lines at the opener's own indentation that keep the construct going (`} else {`, `elif x:`,
 # Go's `case 1:` under `switch {`): the scope does not end there.
 _CONT_WORDS = frozenset(
-    {"else", "elif", "elsif", "elseif", "except", "finally", "catch", "rescue", "ensure", "when",
-     "case", "default"}
+    {
+        "else",
+        "elif",
+        "elsif",
+        "elseif",
+        "except",
+        "finally",
+        "catch",
+        "rescue",
+        "ensure",
+        "when",
+        "case",
+        "default",
+    }
 )
 # Languages that never close blocks with a word: there `done = True` or `end = len(s)` at the
 # opener's indentation is an ordinary statement, not a closer.
 _NO_WORD_CLOSERS = frozenset(
-    {"python", "javascript", "typescript", "javascriptreact", "typescriptreact", "java", "c",
-     "cpp", "csharp", "go", "rust", "kotlin", "swift", "scala", "dart", "php", "json", "jsonc"}
+    {
+        "python",
+        "javascript",
+        "typescript",
+        "javascriptreact",
+        "typescriptreact",
+        "java",
+        "c",
+        "cpp",
+        "csharp",
+        "go",
+        "rust",
+        "kotlin",
+        "swift",
+        "scala",
+        "dart",
+        "php",
+        "json",
+        "jsonc",
+    }
 )
 # Languages whose block headers carry no opener character (`def foo`, `if x`, `function f()`).
 _KEYWORD_LANGS = frozenset({"ruby", "lua", "julia", "crystal"})
@@ -42,11 +82,39 @@ _C_FAMILY = frozenset({"c", "cpp", "objective-c", "objective-cpp", "cuda-cpp", "
 # Languages where a line ending in an opening tag (`<ul>`) opens a block closed by `</ul>`. Not
 # plain TS/Java: there `Array<string>` at the end of a line is a type, not a tag.
 _MARKUP_LANGS = frozenset(
-    {"html", "xml", "vue", "svelte", "javascriptreact", "typescriptreact", "php", "astro",
-     "django-html", "jinja-html", "handlebars", "razor"}
+    {
+        "html",
+        "xml",
+        "vue",
+        "svelte",
+        "javascriptreact",
+        "typescriptreact",
+        "php",
+        "astro",
+        "django-html",
+        "jinja-html",
+        "handlebars",
+        "razor",
+    }
 )
-_VOID_TAGS = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "col",
-                        "embed", "source", "track", "wbr", "param"})
+_VOID_TAGS = frozenset(
+    {
+        "br",
+        "hr",
+        "img",
+        "input",
+        "meta",
+        "link",
+        "area",
+        "base",
+        "col",
+        "embed",
+        "source",
+        "track",
+        "wbr",
+        "param",
+    }
+)
 
 _WORD = re.compile(r"[A-Za-z_]\w*")
 _ASSIGNMENT = re.compile(r"\s*(?:[-+*/%&|^@]?=(?!=)|:=)")
@@ -158,7 +226,7 @@ def line_kind(stripped: str, language_id: str) -> str | None:
     m = _WORD.match(stripped)
     if not m:
         return None
-    word, rest = m.group(), stripped[m.end():]
+    word, rest = m.group(), stripped[m.end() :]
     if _ASSIGNMENT.match(rest):  # `else = 3`, `done = True`: a variable, not a keyword
         return None
     if word in _continuation_words(language_id):
@@ -227,8 +295,9 @@ class SuffixScope:
     boundary: str = ""  # stripped text of that line, to recognise a duplicated `} else {`
 
 
-def analyze_suffix(line_suffix: str, suffix: str, opener_indent: int | None,
-                   language_id: str) -> SuffixScope:
+def analyze_suffix(
+    line_suffix: str, suffix: str, opener_indent: int | None, language_id: str
+) -> SuffixScope:
     head = line_suffix.strip()
     if head and head[0] in CLOSE_CHARS:  # `{|}`: the editor auto-closed the block
         return SuffixScope("closed", head[0], head)

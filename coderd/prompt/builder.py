@@ -12,9 +12,9 @@ service and `coderd context` both use it, so the command shows what the server s
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable
 
 from coderd.context.pack.block import PackedContext, RepoFormat
 from coderd.engine.base import FimPrompt
@@ -62,8 +62,9 @@ class ContextFormat:
         return self.markers.shown(text) if self.markers is not None else text
 
 
-def context_format(repo_tokens: tuple[int | None, int | None],
-                   tokenize: Callable[[str], list[int]]) -> ContextFormat:
+def context_format(
+    repo_tokens: tuple[int | None, int | None], tokenize: Callable[[str], list[int]]
+) -> ContextFormat:
     """`repo_tokens`: ModelInfo's / VocabReport's; `tokenize`: the model's, special tokens off.
     The packer writes stand-ins for the repository tokens, which become the tokens' ids, and
     everything else is tokenised with special tokens off, so file text can never forge one."""
@@ -71,8 +72,11 @@ def context_format(repo_tokens: tuple[int | None, int | None],
     if markers is None:
         return ContextFormat(tokenize, None, None)
     repo_name = REPO_TOKEN_STANDIN[0] if markers.repo_name is not None else None
-    return ContextFormat(partial(markers.ids, tokenize=tokenize),
-                         RepoFormat(file_sep=REPO_TOKEN_STANDIN[1], repo_name=repo_name), markers)
+    return ContextFormat(
+        partial(markers.ids, tokenize=tokenize),
+        RepoFormat(file_sep=REPO_TOKEN_STANDIN[1], repo_name=repo_name),
+        markers,
+    )
 
 
 class PromptBuilder:

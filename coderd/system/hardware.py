@@ -41,5 +41,7 @@ def build_features(system_info: str, gpu_offload: bool) -> dict:
         if section == "CPU" and value.strip() == "1" and name.strip():
             cpu.append(name.strip())
     lowered = system_info.lower()
-    backends = [b for b in GPU_BACKENDS if f"{b.lower()} :" in lowered or f"{b.lower()} =" in lowered]
+    backends = [
+        b for b in GPU_BACKENDS if f"{b.lower()} :" in lowered or f"{b.lower()} =" in lowered
+    ]
     return {"cpu_features": cpu, "gpu_backends": backends, "gpu_offload": bool(gpu_offload)}

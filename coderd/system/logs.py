@@ -68,8 +68,12 @@ def setup_logging(level: str, *, log_path: Path | None = None, also_stderr: bool
         _fallback_reported = True
         # At least WARNING, but never below the threshold: "error" must not hide it.
         notice_level = max(logging.WARNING, logger.getEffectiveLevel())
-        logger.log(notice_level, "cannot write the log file %s (%s); logging to stderr",
-                   log_path, file_error)
+        logger.log(
+            notice_level,
+            "cannot write the log file %s (%s); logging to stderr",
+            log_path,
+            file_error,
+        )
     return log_path
 
 
@@ -98,8 +102,13 @@ def _install(
 # 1 debug, 2 info, 3 warn, 4 error, 5 continuation of the previous message. (The
 # comment in llama_cpp/_logger.py lists an older order, 1 info .. 4 debug; following
 # it would log load errors as DEBUG.) "none" is unlabelled output: treat it as info.
-_GGML_TO_LOGGING = {0: logging.INFO, 1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING,
-                    4: logging.ERROR}
+_GGML_TO_LOGGING = {
+    0: logging.INFO,
+    1: logging.DEBUG,
+    2: logging.INFO,
+    3: logging.WARNING,
+    4: logging.ERROR,
+}
 _GGML_LOG_CONT = 5
 
 
@@ -122,7 +131,7 @@ class _LlamaLogForwarder:
         # which is exactly the output this exists to prevent.
         try:
             self.receive(ggml_level, (text or b"").decode("utf-8", errors="replace"))
-        except Exception:  # noqa: BLE001 - nothing useful can be done inside a C callback
+        except Exception:
             pass
 
     def receive(self, ggml_level: int, text: str) -> None:

@@ -20,8 +20,8 @@ specification's defaults (~/.config, ~/.local/state, ~/.local/share, ~/.cache).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from xdg_base_dirs import (
     xdg_cache_home,

@@ -12,11 +12,16 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from coderd.engine.base import (
-    CancelToken, Completion, FimPrompt, GenerationLimits, ModelInfo, RequestStats,
+    CancelToken,
+    Completion,
+    FimPrompt,
+    GenerationLimits,
+    ModelInfo,
+    RequestStats,
 )
 
 SCRIPT_ENV = "CODERD_FAKE_SCRIPT"
@@ -36,13 +41,20 @@ class ScriptedEngine:
 
     def __post_init__(self) -> None:
         self.info = ModelInfo(
-            path="<scripted>", name="scripted-fake", architecture="fake", pre_tokenizer=None,
-            n_ctx=1 << 20, n_ctx_train=1 << 20, n_vocab=0x110000, fim_ids=(1, 2, 3),
-            gpu_layers=0, threads=1,
+            path="<scripted>",
+            name="scripted-fake",
+            architecture="fake",
+            pre_tokenizer=None,
+            n_ctx=1 << 20,
+            n_ctx_train=1 << 20,
+            n_vocab=0x110000,
+            fim_ids=(1, 2, 3),
+            gpu_layers=0,
+            threads=1,
         )
 
     @classmethod
-    def from_env(cls, settings=None) -> "ScriptedEngine":
+    def from_env(cls, settings=None) -> ScriptedEngine:
         """Built from $CODERD_FAKE_SCRIPT: {"delay_s": 0.5, "rules": [{"after": "x", "reply": "y"}]}.
 
         A rule may give "replies": [...] instead of "reply": several candidates.
@@ -60,13 +72,21 @@ class ScriptedEngine:
     def detokenize(self, ids) -> str:
         return "".join(chr(i) for i in ids)
 
-    def complete(self, prompt: FimPrompt, limits: GenerationLimits, cancel: CancelToken,
-                 speculative: bool = False, slot: int = 0) -> Completion:
+    def complete(
+        self,
+        prompt: FimPrompt,
+        limits: GenerationLimits,
+        cancel: CancelToken,
+        speculative: bool = False,
+        slot: int = 0,
+    ) -> Completion:
         started = time.perf_counter()
         prefix, suffix = self.detokenize(prompt.prefix_ids), self.detokenize(prompt.suffix_ids)
         self.calls.append((prefix, suffix))
-        stats = RequestStats(prompt_tokens=len(prompt.prefix_ids) + len(prompt.suffix_ids) + 4,
-                             context_tokens=len(prompt.context_ids))
+        stats = RequestStats(
+            prompt_tokens=len(prompt.prefix_ids) + len(prompt.suffix_ids) + 4,
+            context_tokens=len(prompt.context_ids),
+        )
         stats.evaluated_tokens = stats.prompt_tokens
         deadline = started + self.delay_s
         while time.perf_counter() < deadline:
@@ -81,8 +101,9 @@ class ScriptedEngine:
         stats.generated_tokens = sum(len(t) for t in texts)
         stats.stop_reason = "stop"
         stats.total_ms = (time.perf_counter() - started) * 1000
-        return Completion(text=texts[0], stats=stats, prompt_ids=tuple(prompt.prefix_ids),
-                          alternatives=texts[1:])
+        return Completion(
+            text=texts[0], stats=stats, prompt_ids=tuple(prompt.prefix_ids), alternatives=texts[1:]
+        )
 
     @staticmethod
     def _render(reply: str, prefix: str, limits: GenerationLimits) -> str:

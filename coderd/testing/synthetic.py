@@ -107,8 +107,9 @@ def _synthetic_fields() -> dict[str, tuple[Any, Any, Any]]:
     }
 
 
-def _tokenizer_fields(vocab: str, fixture: Path | None, fim: bool, pre: str | None,
-                      repo_tokens: bool = False) -> dict:
+def _tokenizer_fields(
+    vocab: str, fixture: Path | None, fim: bool, pre: str | None, repo_tokens: bool = False
+) -> dict:
     if vocab == "deepseek":
         assert fixture is not None
         fields = dict(_fixture_fields(fixture, fixture.stat().st_mtime))
@@ -123,8 +124,10 @@ def _tokenizer_fields(vocab: str, fixture: Path | None, fim: bool, pre: str | No
         fields["tokenizer.ggml.tokens"] = ([rename.get(t, t) for t in value], vtype, sub)
     if repo_tokens:
         # Qwen2.5-Coder's repository tokens, appended as control tokens (as in its GGUFs).
-        for key, extra in (("tokenizer.ggml.tokens", list(synthetic_vocab.REPO_TOKENS)),
-                           ("tokenizer.ggml.token_type", [synthetic_vocab.CONTROL] * 2)):
+        for key, extra in (
+            ("tokenizer.ggml.tokens", list(synthetic_vocab.REPO_TOKENS)),
+            ("tokenizer.ggml.token_type", [synthetic_vocab.CONTROL] * 2),
+        ):
             value, vtype, sub = fields[key]
             fields[key] = (list(value) + extra, vtype, sub)
     if pre is None:
@@ -182,7 +185,9 @@ def _write_gguf(path: Path, shape: str, fields: dict, dtype_name: str, seed: int
     wdtype = np.dtype(dtype_name)
     w = gguf.GGUFWriter(path, "llama")
     w.add_name(f"synthetic-deepseek-coder-{shape}")
-    w.add_file_type(gguf.LlamaFileType.MOSTLY_F16 if wdtype == np.float16 else gguf.LlamaFileType.ALL_F32)
+    w.add_file_type(
+        gguf.LlamaFileType.MOSTLY_F16 if wdtype == np.float16 else gguf.LlamaFileType.ALL_F32
+    )
     w.add_context_length(16384)
     w.add_embedding_length(n_embd)
     w.add_block_count(n_layer)
@@ -209,8 +214,10 @@ def _write_gguf(path: Path, shape: str, fields: dict, dtype_name: str, seed: int
         w.write_header_to_file()
         w.write_kv_data_to_file()
         w.write_ti_data_to_file()
-        for name, shp, norm in plan:
-            w.write_tensor_data(np.ones(shp, np.float32) if norm else _random_tensor(rng, shp, wdtype))
+        for _name, shp, norm in plan:
+            w.write_tensor_data(
+                np.ones(shp, np.float32) if norm else _random_tensor(rng, shp, wdtype)
+            )
     except BaseException:
         w.close()
         path.unlink(missing_ok=True)  # never leave a truncated GGUF behind
@@ -225,14 +232,24 @@ def _quantize(src: Path, dst: Path, quant: str) -> None:
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = QUANT_FTYPES[quant]
     params.nthread = os.cpu_count() or 1
-    rc = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), llama_cpp.byref(params))
+    rc = llama_cpp.llama_model_quantize(
+        str(src).encode(), str(dst).encode(), llama_cpp.byref(params)
+    )
     if rc != 0:
         raise RuntimeError(f"llama_model_quantize({quant}) failed with code {rc}")
 
 
-def build_model(path: Path, *, shape: str = "tiny", vocab: str = "auto", fim: bool = True,
-                pre_tokenizer: str | None = "deepseek-coder", quant: str | None = None,
-                seed: int = 0, repo_tokens: bool = False) -> Path:
+def build_model(
+    path: Path,
+    *,
+    shape: str = "tiny",
+    vocab: str = "auto",
+    fim: bool = True,
+    pre_tokenizer: str | None = "deepseek-coder",
+    quant: str | None = None,
+    seed: int = 0,
+    repo_tokens: bool = False,
+) -> Path:
     """Write a random-weight llama-architecture GGUF with a real tokenizer to ``path``.
 
     shape: "tiny" | "1.3b" | "6.7b" (| "small": tiny-ish but k-quant friendly).
@@ -251,7 +268,9 @@ def build_model(path: Path, *, shape: str = "tiny", vocab: str = "auto", fim: bo
     kind, fixture = _resolve_vocab(vocab)
     fields = _tokenizer_fields(kind, fixture, fim, pre_tokenizer, repo_tokens)
     if quant is None:
-        _write_gguf(path, shape, fields, "float32" if shape in ("tiny", "small") else "float16", seed)
+        _write_gguf(
+            path, shape, fields, "float32" if shape in ("tiny", "small") else "float16", seed
+        )
         return path
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.f16.tmp")
     try:
@@ -266,7 +285,11 @@ def _default_cache_dir() -> Path:
     try:
         from xdg_base_dirs import xdg_cache_home
     except ImportError:  # pragma: no cover - xdg-base-dirs is a runtime dependency
-        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "coderd" / "synthetic"
+        return (
+            Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+            / "coderd"
+            / "synthetic"
+        )
     return xdg_cache_home() / "coderd" / "synthetic"
 
 
@@ -276,8 +299,15 @@ def cached_model(shape: str = "tiny", *, cache_dir: Path | None = None, **kw: An
     # Resolve "auto" first so the name says what is inside, and a fixture appearing later
     # doesn't silently alias the synthetic build.
     vocab, _ = _resolve_vocab(kw.pop("vocab", "auto"))
-    args = {"shape": shape, "vocab": vocab, "fim": True, "pre_tokenizer": "deepseek-coder",
-            "quant": None, "seed": 0, **kw}
+    args = {
+        "shape": shape,
+        "vocab": vocab,
+        "fim": True,
+        "pre_tokenizer": "deepseek-coder",
+        "quant": None,
+        "seed": 0,
+        **kw,
+    }
     key = json.dumps({"format": FORMAT_VERSION, **args}, sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     final = cache_dir / f"synthetic-{shape}-{vocab}-{args['quant'] or 'f'}-{digest}.gguf"

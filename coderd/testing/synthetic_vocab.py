@@ -12,9 +12,9 @@ from __future__ import annotations
 
 BOS = "<｜begin▁of▁sentence｜>"
 EOS = "<｜end▁of▁sentence｜>"
-FIM_HOLE = "<｜fim▁hole｜>"    # llama.cpp: fim_suf
+FIM_HOLE = "<｜fim▁hole｜>"  # llama.cpp: fim_suf
 FIM_BEGIN = "<｜fim▁begin｜>"  # llama.cpp: fim_pre
-FIM_END = "<｜fim▁end｜>"      # llama.cpp: fim_mid
+FIM_END = "<｜fim▁end｜>"  # llama.cpp: fim_mid
 FIM_MARKERS = (FIM_HOLE, FIM_BEGIN, FIM_END)
 # Harmless stand-ins for fim=False: same token count, text llama.cpp does not recognise.
 RESERVED = tuple(f"<｜reserved_{i}｜>" for i in range(len(FIM_MARKERS)))
@@ -26,18 +26,66 @@ NORMAL, CONTROL, USER_DEFINED = 1, 3, 4
 # Strings whose left-to-right merge chains become the merge table. Code-flavoured so prompts
 # in tests tokenise to fewer, multi-byte tokens (exercises real BPE merging, not just bytes).
 _WORDS = (
-    " t", " a", "in", "er", "re", "on", "st", "en", "at", "or", "he", "the", " the",
-    "  ", "    ", "        ", "\n", "\n    ", "\n        ",
-    "def", " def", "return", " return", "self", " self", "import", " import", "from", " from",
-    "class", " class", "if", " if", "for", " for", " in", "None", " None", "print",
-    "():", "()", "(self", "):", " = ", " ==", "int", "str", "function", " const", "let",
+    " t",
+    " a",
+    "in",
+    "er",
+    "re",
+    "on",
+    "st",
+    "en",
+    "at",
+    "or",
+    "he",
+    "the",
+    " the",
+    "  ",
+    "    ",
+    "        ",
+    "\n",
+    "\n    ",
+    "\n        ",
+    "def",
+    " def",
+    "return",
+    " return",
+    "self",
+    " self",
+    "import",
+    " import",
+    "from",
+    " from",
+    "class",
+    " class",
+    "if",
+    " if",
+    "for",
+    " for",
+    " in",
+    "None",
+    " None",
+    "print",
+    "():",
+    "()",
+    "(self",
+    "):",
+    " = ",
+    " ==",
+    "int",
+    "str",
+    "function",
+    " const",
+    "let",
 )
 
 
 def bytes_to_unicode() -> dict[int, str]:
     """GPT-2's reversible byte -> printable-character map (byte-level BPE token alphabet)."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) \
+    bs = (
+        list(range(ord("!"), ord("~") + 1))
+        + list(range(ord("¡"), ord("¬") + 1))
         + list(range(ord("®"), ord("ÿ") + 1))
+    )
     cs = bs[:]
     n = 0
     for b in range(256):
@@ -70,7 +118,13 @@ def build_vocab(*, fim: bool = True) -> tuple[list[str], list[int], list[str], d
                 known.add(merged)
             cur = merged
     types = [NORMAL] * len(tokens)
-    specials = {"bos": BOS, "eos": EOS, "fim_hole": FIM_HOLE, "fim_begin": FIM_BEGIN, "fim_end": FIM_END}
+    specials = {
+        "bos": BOS,
+        "eos": EOS,
+        "fim_hole": FIM_HOLE,
+        "fim_begin": FIM_BEGIN,
+        "fim_end": FIM_END,
+    }
     ids = {}
     for name, text in specials.items():
         ids[name] = len(tokens)

@@ -14,12 +14,12 @@ if TYPE_CHECKING:
 EVENTS = {"coderd/didShow": "shown", "coderd/didAccept": "accepted", "coderd/didReject": "rejected"}
 
 
-def register_feedback(server: "CoderdServer") -> None:
+def register_feedback(server: CoderdServer) -> None:
     for method, event in EVENTS.items():
         server.feature(method)(_handler(server, event))
 
 
-def _handler(server: "CoderdServer", event: str):
+def _handler(server: CoderdServer, event: str):
     def on_event(params) -> None:
         if server.service is None:
             return

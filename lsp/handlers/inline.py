@@ -16,9 +16,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from coderd.completion.service import DocumentSnapshot
-
-from lsp.server.documents import MAX_COMPLETION_CHARS, uri_to_path
 from coderd.positions import PositionError
+from lsp.server.documents import MAX_COMPLETION_CHARS, uri_to_path
 
 if TYPE_CHECKING:
     from lsp.server.app import CoderdServer
@@ -31,17 +30,18 @@ EMPTY = types.InlineCompletionList(items=[])
 ACCEPTED_COMMAND = "coderd.accepted"
 
 
-def register_inline_completion(server: "CoderdServer") -> None:
+def register_inline_completion(server: CoderdServer) -> None:
     # A non-empty options object: Emacs's json reader turns an empty {} into nil ("no capability").
     @server.feature(
-        types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions(work_done_progress=False)
+        types.TEXT_DOCUMENT_INLINE_COMPLETION,
+        types.InlineCompletionOptions(work_done_progress=False),
     )
     async def on_inline_completion(params: types.InlineCompletionParams):
         return await inline_completion(server, params)
 
 
 async def inline_completion(
-    server: "CoderdServer", params: types.InlineCompletionParams
+    server: CoderdServer, params: types.InlineCompletionParams
 ) -> types.InlineCompletionList:
     uri = params.text_document.uri
     doc = server.documents.get(uri)
@@ -52,7 +52,7 @@ async def inline_completion(
     try:
         offset = doc.index.offset(position.line, position.character, server.documents.encoding)
     except PositionError as exc:
-        raise JsonRpcInvalidParams(f"position {position.line}:{position.character}: {exc}")
+        raise JsonRpcInvalidParams(f"position {position.line}:{position.character}: {exc}") from exc
     # The cursor as resolved (a column past the line's end clamped, one inside a character
     # rounded down), taken now: the document may change while the engine runs.
     here = types.Position(*doc.index.position(offset, server.documents.encoding))
@@ -66,9 +66,17 @@ async def inline_completion(
     invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
     candidates = service.settings.completion.candidates if invoked else 1
     path = uri_to_path(uri)
-    ticket = service.submit(DocumentSnapshot(
-        server.doc_key(uri), doc.text, offset, doc.language_id, candidates,
-        str(path) if path else None, session=server.session))
+    ticket = service.submit(
+        DocumentSnapshot(
+            server.doc_key(uri),
+            doc.text,
+            offset,
+            doc.language_id,
+            candidates,
+            str(path) if path else None,
+            session=server.session,
+        )
+    )
     try:
         outcome = await asyncio.wrap_future(ticket.future)
     except asyncio.CancelledError:
@@ -76,20 +84,25 @@ async def inline_completion(
         raise
     if outcome.status == "error" and outcome.message:
         # Once per distinct reason (a remote backend that refuses the key, say): the log has all.
-        server.tell_once(f"engine: {outcome.message}", types.MessageType.Warning,
-                         f"coderd: {outcome.message}")
+        server.tell_once(
+            f"engine: {outcome.message}", types.MessageType.Warning, f"coderd: {outcome.message}"
+        )
     if outcome.status != "ok":
         return EMPTY
     # Inserted at the cursor: the policy already removed what the suffix repeats.
     cursor = types.Range(start=here, end=here)
-    return types.InlineCompletionList(items=[
-        types.InlineCompletionItem(
-            insert_text=s.text, range=cursor,
-            command=types.Command(title="coderd: accepted", command=ACCEPTED_COMMAND,
-                                  arguments=[{"id": s.id}]),
-        )
-        for s in outcome.suggestions
-    ])
+    return types.InlineCompletionList(
+        items=[
+            types.InlineCompletionItem(
+                insert_text=s.text,
+                range=cursor,
+                command=types.Command(
+                    title="coderd: accepted", command=ACCEPTED_COMMAND, arguments=[{"id": s.id}]
+                ),
+            )
+            for s in outcome.suggestions
+        ]
+    )
 
 
 def _model_failed(ready) -> bool:

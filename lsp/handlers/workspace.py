@@ -28,7 +28,6 @@ from lsprotocol import types
 from pygls.capabilities import get_capability
 
 from coderd.context.index.workspace import IndexStats
-
 from lsp.server.documents import uri_to_path
 
 if TYPE_CHECKING:
@@ -42,7 +41,7 @@ REGISTRATION_ID = "coderd-watched-files"  # one registration per connection
 
 
 class WorkspaceEvents:
-    def __init__(self, server: "CoderdServer") -> None:
+    def __init__(self, server: CoderdServer) -> None:
         self.server = server
         self._tasks: set[asyncio.Task] = set()
 
@@ -92,7 +91,8 @@ class WorkspaceEvents:
         )
         try:
             await self.server.client_register_capability_async(
-                types.RegistrationParams(registrations=[registration]))
+                types.RegistrationParams(registrations=[registration])
+            )
         except Exception as error:  # the observer alone keeps the index fresh
             log.info("client/registerCapability for watched files refused: %s", error)
 
@@ -111,7 +111,7 @@ class IndexProgress:
     end are sent in order.
     """
 
-    def __init__(self, server: "CoderdServer", loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, server: CoderdServer, loop: asyncio.AbstractEventLoop) -> None:
         self._server = server
         self._loop = loop
         self._token = f"coderd-index-{uuid.uuid4().hex}"
@@ -152,12 +152,17 @@ class IndexProgress:
         try:
             await progress.create_async(self._token)
         except Exception as error:  # refused: the build goes on without a progress bar
-            log.info("window/workDoneProgress/create refused (%s): no progress for %s",
-                     error, self._title)
+            log.info(
+                "window/workDoneProgress/create refused (%s): no progress for %s",
+                error,
+                self._title,
+            )
             self._state = "closed"
             return
-        progress.begin(self._token, types.WorkDoneProgressBegin(
-            title=self._title, cancellable=False, percentage=0))
+        progress.begin(
+            self._token,
+            types.WorkDoneProgressBegin(title=self._title, cancellable=False, percentage=0),
+        )
         self._state = "open"
         if self._pending_report is not None:
             self._report(*self._pending_report)
@@ -169,8 +174,12 @@ class IndexProgress:
             self._pending_report = (done, total)
         elif self._state == "open":
             percentage = min(100, done * 100 // total) if total else 100
-            self._server.work_done_progress.report(self._token, types.WorkDoneProgressReport(
-                message=f"{done}/{total} files", percentage=percentage))
+            self._server.work_done_progress.report(
+                self._token,
+                types.WorkDoneProgressReport(
+                    message=f"{done}/{total} files", percentage=percentage
+                ),
+            )
 
     def _end(self, stats: IndexStats) -> None:
         if self._state in ("new", "creating"):
@@ -178,11 +187,15 @@ class IndexProgress:
         elif self._state == "open":
             self._state = "closed"
             seconds = (stats.build_ms or 0.0) / 1000
-            self._server.work_done_progress.end(self._token, types.WorkDoneProgressEnd(
-                message=f"{stats.files} files, {stats.definitions} definitions, {seconds:.1f} s"))
+            self._server.work_done_progress.end(
+                self._token,
+                types.WorkDoneProgressEnd(
+                    message=f"{stats.files} files, {stats.definitions} definitions, {seconds:.1f} s"
+                ),
+            )
 
 
-def register_workspace(server: "CoderdServer") -> WorkspaceEvents:
+def register_workspace(server: CoderdServer) -> WorkspaceEvents:
     """The handlers; the caller runs `initialized()` of the result from its `initialized`."""
     events = WorkspaceEvents(server)
 

@@ -25,11 +25,10 @@ import threading
 from pygls.io_ import run_async
 
 from coderd import __version__
+from coderd.completion.service import CompletionService, EngineFactory
 from coderd.config.settings import load_settings
 from coderd.context.index.registry import IndexRegistry
 from coderd.system.logs import setup_logging
-from coderd.completion.service import CompletionService, EngineFactory
-
 from lsp.process.rendezvous import PROTOCOL, Rendezvous, RendezvousError, daemon_key, welcome_line
 from lsp.server.app import build_server
 
@@ -39,8 +38,9 @@ HELLO_TIMEOUT_S = 10.0
 
 
 class Daemon:
-    def __init__(self, engine_factory: EngineFactory, init_options: dict | None,
-                 key: str | None = None) -> None:
+    def __init__(
+        self, engine_factory: EngineFactory, init_options: dict | None, key: str | None = None
+    ) -> None:
         self.loaded = load_settings(init_options=init_options)
         settings = self.loaded.settings
         setup_logging(settings.log.level)
@@ -49,7 +49,7 @@ class Daemon:
         self.idle_timeout_s = settings.daemon.idle_timeout_s
         if "slots" in inspect.signature(engine_factory).parameters:
             factory = engine_factory
-            engine_factory = lambda s: factory(s, slots=self.slots)  # noqa: E731
+            engine_factory = lambda s: factory(s, slots=self.slots)
         self.service = CompletionService(settings, engine_factory, None, slots=self.slots)
         self.engine_factory = engine_factory
         self.registry = IndexRegistry()  # one index per workspace root, whoever opens it
@@ -68,9 +68,14 @@ class Daemon:
             listener = self.rendezvous.bind()
         except OSError as exc:
             os.close(life)
-            raise RendezvousError(f"cannot listen on {self.rendezvous.socket_path}: {exc}")
-        log.info("daemon %s (pid %d) on %s, %d KV slots", __version__, os.getpid(),
-                 self.rendezvous.socket_path, self.slots)
+            raise RendezvousError(f"cannot listen on {self.rendezvous.socket_path}: {exc}") from exc
+        log.info(
+            "daemon %s (pid %d) on %s, %d KV slots",
+            __version__,
+            os.getpid(),
+            self.rendezvous.socket_path,
+            self.slots,
+        )
         self.service.start()  # load the model now: the first keystroke should not wait for it
         try:
             asyncio.run(self._serve(listener))
@@ -116,14 +121,20 @@ class Daemon:
         self._sessions += 1
         self._arm_idle_timer()
         session = f"s{next(self._ids)}"
-        server = build_server(self.engine_factory, shared=self.service, session=session,
-                              registry=self.registry)
+        server = build_server(
+            self.engine_factory, shared=self.service, session=session, registry=self.registry
+        )
         server.protocol.set_writer(writer)
         server._stop_event = stop = threading.Event()
         log.info("daemon: session %s connected (%d now)", session, self._sessions)
         try:
-            await run_async(stop_event=stop, reader=reader, protocol=server.protocol,
-                            logger=log, error_handler=server.report_server_error)
+            await run_async(
+                stop_event=stop,
+                reader=reader,
+                protocol=server.protocol,
+                logger=log,
+                error_handler=server.report_server_error,
+            )
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
@@ -147,8 +158,9 @@ class Daemon:
         self._arm_idle_timer()
 
 
-def run_daemon(engine_factory: EngineFactory, init_options: dict | None,
-               key: str | None = None) -> int:
+def run_daemon(
+    engine_factory: EngineFactory, init_options: dict | None, key: str | None = None
+) -> int:
     try:
         return Daemon(engine_factory, init_options, key).run()
     except RendezvousError as exc:

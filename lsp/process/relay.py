@@ -19,14 +19,13 @@ import sys
 
 from lsprotocol import converters, types
 
-from coderd.system import paths
 from coderd.config.settings import load_settings
-from coderd.system.logs import setup_logging
 from coderd.positions import normalise_encoding
-
-from lsp.server.documents import DocumentStore
+from coderd.system import paths
+from coderd.system.logs import setup_logging
 from lsp.process.framing import read_message, write_message
 from lsp.process.rendezvous import Rendezvous, RendezvousError, daemon_key, hello_line
+from lsp.server.documents import DocumentStore
 
 log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
 
@@ -102,8 +101,13 @@ class Relay:
         self._mirror(method, message.get("params"))
         if self.gave_up:
             if "id" in message and method is not None:
-                self._to_editor({"jsonrpc": "2.0", "id": message["id"], "error": {
-                    "code": -32603, "message": "coderd: no daemon (see the log)"}})
+                self._to_editor(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": message["id"],
+                        "error": {"code": -32603, "message": "coderd: no daemon (see the log)"},
+                    }
+                )
             return
         if self.daemon is None:
             self.backlog.append(message)
@@ -131,11 +135,13 @@ class Relay:
         """Keep the documents' text, to re-send it to a restarted daemon."""
         try:
             if method == types.TEXT_DOCUMENT_DID_OPEN:
-                self.documents.open(self._converter.structure(
-                    params, types.DidOpenTextDocumentParams).text_document)
+                self.documents.open(
+                    self._converter.structure(params, types.DidOpenTextDocumentParams).text_document
+                )
             elif method == types.TEXT_DOCUMENT_DID_CHANGE:
-                self.documents.change(self._converter.structure(
-                    params, types.DidChangeTextDocumentParams))
+                self.documents.change(
+                    self._converter.structure(params, types.DidChangeTextDocumentParams)
+                )
             elif method == types.TEXT_DOCUMENT_DID_CLOSE:
                 self.documents.close(params["textDocument"]["uri"])
         except Exception as exc:  # malformed: the daemon answers it; the mirror just skips it
@@ -179,8 +185,13 @@ class Relay:
         if method == INLINE:
             self._to_editor({"jsonrpc": "2.0", "id": request_id, "result": None})
         else:
-            self._to_editor({"jsonrpc": "2.0", "id": request_id, "error": {
-                "code": -32801, "message": "coderd: the daemon restarted; ask again"}})
+            self._to_editor(
+                {
+                    "jsonrpc": "2.0",
+                    "id": request_id,
+                    "error": {"code": -32801, "message": "coderd: the daemon restarted; ask again"},
+                }
+            )
 
     def _answer_in_flight(self) -> None:
         for request_id, message in list(self.in_flight.items()):
@@ -217,12 +228,20 @@ class Relay:
         """Connect (starting the daemon if need be) and shake hands; retry a retiring one."""
         assert self.rendezvous is not None
         env = dict(os.environ)
-        command = [*self.daemon_command, "--key", self.rendezvous.key,
-                   "--init-options", json.dumps(self.init_options or {})]
+        command = [
+            *self.daemon_command,
+            "--key",
+            self.rendezvous.key,
+            "--init-options",
+            json.dumps(self.init_options or {}),
+        ]
         for _ in range(3):
             sock = await asyncio.to_thread(
-                self.rendezvous.connect_or_start, command, env,
-                paths.ensure_dir(paths.state_dir()) / "daemon.err")
+                self.rendezvous.connect_or_start,
+                command,
+                env,
+                paths.ensure_dir(paths.state_dir()) / "daemon.err",
+            )
             reader, writer = await asyncio.open_unix_connection(sock=sock)
             writer.write(hello_line())
             welcome = json.loads(await asyncio.wait_for(reader.readline(), 30) or b"{}")
@@ -239,22 +258,46 @@ class Relay:
         write_message(writer, {**self.initialize, "id": f"{REPLAY_PREFIX}initialize"})
         write_message(writer, {"jsonrpc": "2.0", "method": types.INITIALIZED, "params": {}})
         for doc in self.documents.all():
-            write_message(writer, {"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_DID_OPEN,
-                                   "params": {"textDocument": {
-                                       "uri": doc.uri, "languageId": doc.language_id,
-                                       "version": doc.version, "text": doc.text}}})
+            write_message(
+                writer,
+                {
+                    "jsonrpc": "2.0",
+                    "method": types.TEXT_DOCUMENT_DID_OPEN,
+                    "params": {
+                        "textDocument": {
+                            "uri": doc.uri,
+                            "languageId": doc.language_id,
+                            "version": doc.version,
+                            "text": doc.text,
+                        }
+                    },
+                },
+            )
 
     def _give_up(self) -> None:
         self.gave_up = True
         self._answer_in_flight()
         for message in self.backlog:
             if "id" in message and "method" in message:
-                self._to_editor({"jsonrpc": "2.0", "id": message["id"], "error": {
-                    "code": -32603, "message": "coderd: no daemon"}})
+                self._to_editor(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": message["id"],
+                        "error": {"code": -32603, "message": "coderd: no daemon"},
+                    }
+                )
         self.backlog.clear()
-        self._to_editor({"jsonrpc": "2.0", "method": types.WINDOW_SHOW_MESSAGE, "params": {
-            "type": 1, "message": f"coderd: cannot start the daemon; see {paths.log_file()} "
-                                  "(or run `coderd lsp --standalone` to debug)"}})
+        self._to_editor(
+            {
+                "jsonrpc": "2.0",
+                "method": types.WINDOW_SHOW_MESSAGE,
+                "params": {
+                    "type": 1,
+                    "message": f"coderd: cannot start the daemon; see {paths.log_file()} "
+                    "(or run `coderd lsp --standalone` to debug)",
+                },
+            }
+        )
 
 
 def run_relay(daemon_command: list[str]) -> int:
@@ -268,12 +311,13 @@ def run_relay(daemon_command: list[str]) -> int:
 # first on sys.path, and a workspace's `lsp.py` or `coderd/` would then run as the user. `-c`
 # puts '' there instead, which this removes before anything of coderd's is imported. (Python
 # imports sitecustomize before it adds that entry, so a workspace's one never runs either.)
-DAEMON_BOOTSTRAP = ("import sys\n"
-                    "if sys.path and sys.path[0] in ('', '.'): del sys.path[0]\n"
-                    "from lsp.entry import main\n"
-                    "sys.exit(main())")
+DAEMON_BOOTSTRAP = (
+    "import sys\n"
+    "if sys.path and sys.path[0] in ('', '.'): del sys.path[0]\n"
+    "from lsp.entry import main\n"
+    "sys.exit(main())"
+)
 
 
 def default_daemon_command() -> list[str]:
     return [sys.executable, "-c", DAEMON_BOOTSTRAP, "serve"]
-

@@ -34,8 +34,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from coderd import __version__
-from coderd.system import paths
 from coderd.config.schema import Settings
+from coderd.system import paths
 
 PROTOCOL = 1  # the handshake line's format; bump when the hello/welcome lines change
 START_TIMEOUT_S = 60.0
@@ -58,7 +58,8 @@ def runtime_folder() -> Path:
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
         raise RendezvousError(
             f"{folder} is not a folder owned by you: refusing to put coderd's socket there "
-            "(remove it, or set XDG_RUNTIME_DIR to a private folder)")
+            "(remove it, or set XDG_RUNTIME_DIR to a private folder)"
+        )
     if info.st_mode & 0o077:
         os.chmod(folder, 0o700)  # ours, but readable by others: the socket must not be
     return folder
@@ -67,7 +68,9 @@ def runtime_folder() -> Path:
 def daemon_key(settings: Settings) -> str:
     material = json.dumps(
         {"version": __version__, "python": sys.executable, "settings": asdict(settings)},
-        sort_keys=True, default=str)
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(material.encode()).hexdigest()[:12]
 
 
@@ -90,8 +93,9 @@ class Rendezvous:
             return None
         return sock
 
-    def connect_or_start(self, daemon_command: list[str], env: dict[str, str],
-                         log_path: Path) -> socket.socket:
+    def connect_or_start(
+        self, daemon_command: list[str], env: dict[str, str], log_path: Path
+    ) -> socket.socket:
         """Connect to the daemon, starting it first if none answers (see the module doc)."""
         sock = self.connect()
         if sock is not None:
@@ -102,8 +106,14 @@ class Rendezvous:
                 return sock
             with open(log_path, "ab") as err:
                 process = subprocess.Popen(
-                    daemon_command, env=env, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
-                    start_new_session=True, close_fds=True)  # outlives this editor
+                    daemon_command,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=err,
+                    stderr=err,
+                    start_new_session=True,
+                    close_fds=True,
+                )  # outlives this editor
             deadline = time.monotonic() + START_TIMEOUT_S
             while time.monotonic() < deadline:
                 sock = self.connect()
@@ -112,10 +122,12 @@ class Rendezvous:
                 if process.poll() is not None and not self._daemon_alive():
                     raise RendezvousError(
                         f"the coderd daemon exited at start (status {process.returncode}); "
-                        f"see {log_path}, or run `coderd lsp --standalone` to debug")
+                        f"see {log_path}, or run `coderd lsp --standalone` to debug"
+                    )
                 time.sleep(0.02)
-        raise RendezvousError(f"the coderd daemon did not answer within {START_TIMEOUT_S:.0f} s; "
-                              f"see {log_path}")
+        raise RendezvousError(
+            f"the coderd daemon did not answer within {START_TIMEOUT_S:.0f} s; see {log_path}"
+        )
 
     def _daemon_alive(self) -> bool:
         """Another daemon runs (ours lost the race and exited: that's fine). Read from the pid
@@ -182,10 +194,20 @@ class Rendezvous:
 
 
 def hello_line() -> bytes:
-    return (json.dumps({"coderd": "hello", "version": __version__, "protocol": PROTOCOL})
-            + "\n").encode()
+    return (
+        json.dumps({"coderd": "hello", "version": __version__, "protocol": PROTOCOL}) + "\n"
+    ).encode()
 
 
 def welcome_line(accepted: bool) -> bytes:
-    return (json.dumps({"coderd": "welcome" if accepted else "mismatch", "version": __version__,
-                        "protocol": PROTOCOL, "pid": os.getpid()}) + "\n").encode()
+    return (
+        json.dumps(
+            {
+                "coderd": "welcome" if accepted else "mismatch",
+                "version": __version__,
+                "protocol": PROTOCOL,
+                "pid": os.getpid(),
+            }
+        )
+        + "\n"
+    ).encode()

@@ -8,26 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 from concurrent.futures import Future
+from pathlib import Path
 
 from lsprotocol import types
 from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
 
 from coderd import __version__
+from coderd.completion.service import CompletionService, EngineFactory
 from coderd.config.settings import LoadedSettings, load_settings
-from coderd.context.provider import ContextProvider
 from coderd.context.index.registry import IndexRegistry
+from coderd.context.provider import ContextProvider
 from coderd.models.loader import load_engine
 from coderd.system.logs import setup_logging
-from coderd.completion.service import CompletionService, EngineFactory
-
-from lsp.server.documents import DocumentStore, uri_to_path
 from lsp.handlers.feedback import register_feedback
 from lsp.handlers.inline import register_inline_completion
-from lsp.server.protocol import CoderdProtocol
 from lsp.handlers.workspace import register_workspace
+from lsp.server.documents import DocumentStore, uri_to_path
+from lsp.server.protocol import CoderdProtocol
 
 log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
 
@@ -40,9 +39,13 @@ class CoderdServer(LanguageServer):
     """One editor connection. Standalone, it owns its completion service; in the daemon
     (`shared`), the service is everyone's and this connection is the session `session`."""
 
-    def __init__(self, engine_factory: EngineFactory = load_engine,
-                 shared: CompletionService | None = None, session: str = "",
-                 registry: IndexRegistry | None = None) -> None:
+    def __init__(
+        self,
+        engine_factory: EngineFactory = load_engine,
+        shared: CompletionService | None = None,
+        session: str = "",
+        registry: IndexRegistry | None = None,
+    ) -> None:
         super().__init__("coderd", __version__, protocol_cls=CoderdProtocol)
         self.engine_factory = engine_factory
         self.documents = DocumentStore()
@@ -68,8 +71,11 @@ class CoderdServer(LanguageServer):
             setup_logging(settings.log.level)
         roots = workspace_roots(params)
         # Also without roots: the editor may add workspace folders later (lsp/workspace.py).
-        context = (ContextProvider(settings.context, roots, self.registry)
-                   if settings.context.enabled else None)
+        context = (
+            ContextProvider(settings.context, roots, self.registry)
+            if settings.context.enabled
+            else None
+        )
         if context is not None:
             context.start()
         if self.shared is not None:
@@ -102,8 +108,11 @@ class CoderdServer(LanguageServer):
             shown = "; ".join(str(p) for p in self.loaded.problems[:3])
             more = len(self.loaded.problems) - 3
             suffix = f" (and {more} more, see the log)" if more > 0 else ""
-            self.tell_once("config", types.MessageType.Warning,
-                           f"coderd: configuration problems, defaults used: {shown}{suffix}")
+            self.tell_once(
+                "config",
+                types.MessageType.Warning,
+                f"coderd: configuration problems, defaults used: {shown}{suffix}",
+            )
         loop = asyncio.get_running_loop()
         self.service.model_ready.add_done_callback(
             lambda fut: loop.call_soon_threadsafe(self._report_model, fut)
@@ -153,23 +162,29 @@ class CoderdServer(LanguageServer):
         if source is FeatureRequestError:
             return
         self.tell_once(
-            "protocol", types.MessageType.Warning,
+            "protocol",
+            types.MessageType.Warning,
             f"coderd: ignored a malformed message from the editor ({error}); details in the log",
         )
 
 
 def workspace_roots(params: types.InitializeParams) -> list[Path]:
     """Workspace folders, else rootUri, else rootPath: the trees whose files give context."""
-    uris = [f.uri for f in params.workspace_folders or []] or ([params.root_uri] if params.root_uri else [])
+    uris = [f.uri for f in params.workspace_folders or []] or (
+        [params.root_uri] if params.root_uri else []
+    )
     roots = [p for p in (uri_to_path(u) for u in uris) if p is not None]
     if not roots and params.root_path:
         roots = [Path(params.root_path)]
     return [r for r in roots if r.is_dir()]
 
 
-def build_server(engine_factory: EngineFactory = load_engine,
-                 shared: CompletionService | None = None, session: str = "",
-                 registry: IndexRegistry | None = None) -> CoderdServer:
+def build_server(
+    engine_factory: EngineFactory = load_engine,
+    shared: CompletionService | None = None,
+    session: str = "",
+    registry: IndexRegistry | None = None,
+) -> CoderdServer:
     server = CoderdServer(engine_factory, shared, session, registry)
     workspace = register_workspace(server)
 

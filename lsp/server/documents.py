@@ -85,6 +85,10 @@ class DocumentStore:
             # A line past the end means the end of the text, each end of the range on its own
             # (as vscode-languageserver-textdocument does): (0,0)-(line_count,0) replaces it all,
             # and an edit wholly past the end appends, keeping the text the user typed.
-            log.warning("position %s:%s outside %s; using the end of the text",
-                        position.line, position.character, doc.uri)
+            log.warning(
+                "position %s:%s outside %s; using the end of the text",
+                position.line,
+                position.character,
+                doc.uri,
+            )
             return len(doc.text)

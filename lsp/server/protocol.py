@@ -29,7 +29,7 @@ log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the 
 
 
 class CoderdProtocol(LanguageServerProtocol):
-    _server: "CoderdServer"
+    _server: CoderdServer
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams):
@@ -84,14 +84,17 @@ class CoderdProtocol(LanguageServerProtocol):
             return super().structure_message(data)
         except JsonRpcException as exc:
             if "id" in data and "method" in data:
-                log.warning("invalid %s request %r: answering with an error", data["method"], data["id"])
+                log.warning(
+                    "invalid %s request %r: answering with an error", data["method"], data["id"]
+                )
                 self._send_response(data["id"], error=exc.to_response_error())
             raise
 
     def handle_message(self, message):
         if self._shutdown and isinstance(message, RPCRequest):
-            log.warning("%s request %r after shutdown: answering with an error",
-                        message.method, message.id)
+            log.warning(
+                "%s request %r after shutdown: answering with an error", message.method, message.id
+            )
             error = JsonRpcInvalidRequest("the server is shutting down")
             self._send_response(message.id, error=error.to_response_error())
             return

@@ -52,7 +52,13 @@ async def test_sequential_replay_counts_keys_and_cache_hits(tmp_path):
     assert [(r.segment, r.index) for r in results] == [(0, i) for i in range(5)]
     assert [r.outcome for r in results] == ["shown"] * 5
     # Typing through " + 1  # inc": each key leaves the rest of it on screen.
-    assert [r.text for r in results] == [" + 1  # inc", "+ 1  # inc", " 1  # inc", "1  # inc", "  # inc"]
+    assert [r.text for r in results] == [
+        " + 1  # inc",
+        "+ 1  # inc",
+        " 1  # inc",
+        "1  # inc",
+        "  # inc",
+    ]
     assert [r.stats["from_cache"] for r in results] == [False, True, True, True, True]
     assert results[0].stats["evaluated"] > 0 and results[0].stats["generated"] > 0
     summary = summarize("fake", 5, results)
@@ -67,7 +73,9 @@ async def test_typing_through_types_the_suggestion(tmp_path):
     editor = await start(tmp_path, root, {"rules": [{"after": "return x", "reply": "*2 + 7"}]})
     try:
         results = await typing_through(editor, five_keys(), SOURCE, path.as_uri())
-        document = await editor.client.protocol.send_request_async("coderd/document", {"uri": path.as_uri()})
+        document = await editor.client.protocol.send_request_async(
+            "coderd/document", {"uri": path.as_uri()}
+        )
     finally:
         await editor.close()
     # Key 1 types the file's "x"; keys 2-5 type "*2 +" from the suggestion, each a cache hit.
@@ -86,12 +94,17 @@ async def test_gaps_cancel_stale_requests(tmp_path):
         await editor.close()
     assert len(results) == 5
     assert results[-1].outcome == "shown" and results[-1].text == "zz"
-    assert all(r.outcome in ("cancelled", "stale") for r in results[:-1]), [r.outcome for r in results]
+    assert all(r.outcome in ("cancelled", "stale") for r in results[:-1]), [
+        r.outcome for r in results
+    ]
     assert summarize("fake", 5, results)["answered_current"] == 1
 
 
 def test_classify_marks_answers_after_the_next_key_stale():
-    results = [KeyResult(0, 0, 0.0, 0.0, 0.5, "shown"), KeyResult(0, 1, 0.3, 0.3, 0.4, "shown"),
-               KeyResult(1, 2, 1.0, 1.0, 2.0, "empty")]
+    results = [
+        KeyResult(0, 0, 0.0, 0.0, 0.5, "shown"),
+        KeyResult(0, 1, 0.3, 0.3, 0.4, "shown"),
+        KeyResult(1, 2, 1.0, 1.0, 2.0, "empty"),
+    ]
     classify(results)
     assert [r.outcome for r in results] == ["stale", "shown", "empty"]

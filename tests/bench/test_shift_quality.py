@@ -13,8 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # bench/ is a folder of scripts, not an installed package
     sys.path.insert(0, str(ROOT))
 
-from bench.shift_quality import (changed_tokens, evaluate, keep_cells,  # noqa: E402
-                                 layout, shifted_and_reference)
+from bench.shift_quality import changed_tokens, evaluate, keep_cells, layout, shifted_and_reference  # noqa: E402
 
 TEXT = "def area(w, h):\n    return w * h\n\n\ndef perimeter(w, h):\n    return 2 * (w + h)\n" * 4
 

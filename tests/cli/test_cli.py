@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from lsp_client import scratch_env
 
 from coderd import __version__
-from lsp_client import scratch_env
 
 SAMPLE = Path(__file__).parents[1] / "data" / "fibonacci.py"
 
@@ -20,8 +20,9 @@ def coderd(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     beside_python = Path(sys.executable).parent / "coderd"
     exe = str(beside_python) if beside_python.exists() else shutil.which("coderd")
     assert exe, "the coderd console script is not installed (pip install -e .)"
-    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=300,
-                          env=scratch_env(home, **env))
+    return subprocess.run(
+        [exe, *args], capture_output=True, text=True, timeout=300, env=scratch_env(home, **env)
+    )
 
 
 def test_version_and_help(tmp_path):
@@ -35,10 +36,13 @@ def test_complete_prints_a_completion_and_json_shows_each_phase(tmp_path, tiny_m
     # No time budget in play (a loaded machine would cut the two runs at different tokens):
     # greedy decoding is then reproducible and both runs must print the same completion.
     limits = {"CODERD_COMPLETION_TIME_BUDGET_MS": "600000", "CODERD_COMPLETION_MAX_TOKENS": "12"}
-    plain = coderd(tmp_path, "complete", f"{SAMPLE}:8:12", "--model", str(tiny_model_path), **limits)
+    plain = coderd(
+        tmp_path, "complete", f"{SAMPLE}:8:12", "--model", str(tiny_model_path), **limits
+    )
     assert plain.returncode == 0, plain.stderr
-    result = coderd(tmp_path, "complete", f"{SAMPLE}:8:12", "--model", str(tiny_model_path), "--json",
-                    **limits)
+    result = coderd(
+        tmp_path, "complete", f"{SAMPLE}:8:12", "--model", str(tiny_model_path), "--json", **limits
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["completion"] == plain.stdout.rstrip("\n")
@@ -74,7 +78,9 @@ def test_doctor_reports_build_model_and_settings(tmp_path, tiny_model_path):
     result = coderd(tmp_path, "doctor", "--json", "--model", str(tiny_model_path))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert "AVX" in report["llama_cpp"]["system_info"] or "NEON" in report["llama_cpp"]["system_info"]
+    assert (
+        "AVX" in report["llama_cpp"]["system_info"] or "NEON" in report["llama_cpp"]["system_info"]
+    )
     assert report["machine"]["physical_cores"] >= 1
     assert report["model"]["ok"] and report["model"]["mode"] == "fill-in-the-middle"
     assert report["settings"]["model"]["path"] == str(tiny_model_path)

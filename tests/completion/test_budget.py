@@ -46,10 +46,11 @@ def test_a_noisy_measurement_never_gives_a_negative_slope():
     assert profile.depth_ms == 0.0 and profile.decode_ms == 40.0
 
 
-def test_the_real_engine_is_measured_once_and_the_result_kept(tiny_model_path, tmp_path,
-                                                               monkeypatch):
-    from coderd.engine.llama.engine import EngineOptions, LlamaEngine
+def test_the_real_engine_is_measured_once_and_the_result_kept(
+    tiny_model_path, tmp_path, monkeypatch
+):
     from coderd.engine.llama import speed
+    from coderd.engine.llama.engine import EngineOptions, LlamaEngine
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     engine = LlamaEngine(tiny_model_path, EngineOptions(n_ctx=1024, threads=1))
@@ -65,13 +66,14 @@ def test_the_real_engine_is_measured_once_and_the_result_kept(tiny_model_path, t
 
 
 def test_the_service_uses_the_sized_budgets(tiny_model_path, tmp_path, monkeypatch):
-    from coderd.models.loader import load_engine
     from coderd.completion.service import CompletionService, DocumentSnapshot
     from coderd.engine.llama.engine import LlamaEngine
+    from coderd.models.loader import load_engine
 
     monkeypatch.setattr(LlamaEngine, "speed_profile", lambda self: TWO_CORES)
-    settings = load_settings(environ={"CODERD_MODEL_PATH": str(tiny_model_path),
-                                      "XDG_CONFIG_HOME": str(tmp_path)}).settings
+    settings = load_settings(
+        environ={"CODERD_MODEL_PATH": str(tiny_model_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    ).settings
     service = CompletionService(settings, load_engine)
     service.start()
     try:

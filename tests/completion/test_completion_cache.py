@@ -36,7 +36,9 @@ def test_diverging_text_or_another_place_misses():
 def test_memory_is_bounded_per_document():
     cache = CompletionCache()
     for i in range(PER_DOCUMENT + 10):
-        cache.store("a", DOC + " " * i, CURSOR, (f"x{i}",))  # a different text after the cursor each time
+        cache.store(
+            "a", DOC + " " * i, CURSOR, (f"x{i}",)
+        )  # a different text after the cursor each time
     assert sum(1 for k in cache._entries if k[0] == "a") <= PER_DOCUMENT
     cache.forget("a")
     assert not cache._entries

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from coderd.engine.base import CancelToken
 from coderd.completion.scheduler import Scheduler
 from coderd.completion.sessions import SessionTable
+from coderd.engine.base import CancelToken
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from coderd.system import paths
-from coderd.config.settings import (
-    CompletionSettings, ConfigProblem, Settings, default_config_toml, load_settings, settings_as_dict,
-)
 from coderd.config.schema import FieldSpec, check_value
+from coderd.config.settings import (
+    CompletionSettings,
+    ConfigProblem,
+    Settings,
+    default_config_toml,
+    load_settings,
+    settings_as_dict,
+)
+from coderd.system import paths
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -93,7 +98,7 @@ def test_config_path_follows_xdg_and_coderd_config(tmp_path, monkeypatch):
 
 
 def test_toml_syntax_error_ignores_the_file_and_names_the_line(tmp_path):
-    loaded = load(tmp_path, '[model]\nbatch = 64\n\n[completion]\nmax_tokens = = 3\n')
+    loaded = load(tmp_path, "[model]\nbatch = 64\n\n[completion]\nmax_tokens = = 3\n")
     assert loaded.settings == Settings()
     [problem] = loaded.problems
     assert problem.line == 5
@@ -107,7 +112,7 @@ def test_bad_value_names_key_and_line_and_keeps_the_rest(tmp_path):
     [problem] = loaded.problems
     assert (problem.key, problem.line) == ("completion.max_tokens", 7)
     assert str(problem) == (
-        f'{tmp_path / "config.toml"}:7: completion.max_tokens: '
+        f"{tmp_path / 'config.toml'}:7: completion.max_tokens: "
         'expected an integer, got "lots" (using the default 64)'
     )
     assert loaded.settings.model.batch == 64 and loaded.settings.completion.max_lines == 5
@@ -115,8 +120,11 @@ def test_bad_value_names_key_and_line_and_keeps_the_rest(tmp_path):
 
 
 def test_bad_value_in_a_higher_source_keeps_the_lower_one(tmp_path):
-    loaded = load(tmp_path, "[completion]\nmax_tokens = 32\n",
-                  environ={"CODERD_COMPLETION_MAX_TOKENS": "lots"})
+    loaded = load(
+        tmp_path,
+        "[completion]\nmax_tokens = 32\n",
+        environ={"CODERD_COMPLETION_MAX_TOKENS": "lots"},
+    )
     [problem] = loaded.problems
     assert problem.source == "CODERD_COMPLETION_MAX_TOKENS" and problem.line is None
     assert "keeping 32 from" in problem.message
@@ -162,8 +170,16 @@ def test_unknown_keys_and_sections_suggest_a_fix(tmp_path):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("true", True), ("ON", True), ("yes", True), ("1", True),
-     ("false", False), ("off", False), ("No", False), ("0", False)],
+    [
+        ("true", True),
+        ("ON", True),
+        ("yes", True),
+        ("1", True),
+        ("false", False),
+        ("off", False),
+        ("No", False),
+        ("0", False),
+    ],
 )
 def test_environment_bool_words(tmp_path, text, expected):
     loaded = load(tmp_path, environ={"CODERD_COMPLETION_REUSE_SUFFIX_KV": text})
@@ -182,10 +198,14 @@ def test_environment_list_and_bad_values(tmp_path):
     loaded = load(tmp_path, environ=environ)
     assert loaded.settings.completion.stop == ("def", "class")
     problems = {p.source: str(p) for p in loaded.problems}
-    assert set(problems) == {"CODERD_COMPLETION_REUSE_SUFFIX_KV", "CODERD_MODEL_N_CTX",
-                             "CODERD_LOG_LEVL"}
+    assert set(problems) == {
+        "CODERD_COMPLETION_REUSE_SUFFIX_KV",
+        "CODERD_MODEL_N_CTX",
+        "CODERD_LOG_LEVL",
+    }
     assert problems["CODERD_COMPLETION_REUSE_SUFFIX_KV"].startswith(
-        'CODERD_COMPLETION_REUSE_SUFFIX_KV: completion.reuse_suffix_kv: expected true/false')
+        "CODERD_COMPLETION_REUSE_SUFFIX_KV: completion.reuse_suffix_kv: expected true/false"
+    )
     assert "expected 256 to 1048576, got 100" in problems["CODERD_MODEL_N_CTX"]
     assert "did you mean CODERD_LOG_LEVEL?" in problems["CODERD_LOG_LEVL"]
 
@@ -224,12 +244,13 @@ def test_context_budget_shrinks_further_when_the_prefix_is_at_its_minimum(tmp_pa
     budget = (completion.prefix_tokens, completion.suffix_tokens, completion.max_tokens)
     assert budget == (16, 0, 232)
     assert loaded.problems[0].message.endswith(
-        "using prefix_tokens = 16, suffix_tokens = 0, max_tokens = 232")
+        "using prefix_tokens = 16, suffix_tokens = 0, max_tokens = 232"
+    )
 
 
 def test_unreadable_config_file_is_one_problem(tmp_path):
     path = tmp_path / "config.toml"
-    path.write_bytes(b"[model]\npath = \"\xff\xfe\"\n")
+    path.write_bytes(b'[model]\npath = "\xff\xfe"\n')
     loaded = load_settings(config_path=path, environ={})
     [problem] = loaded.problems
     assert "not UTF-8" in problem.message and loaded.settings == Settings()
@@ -269,13 +290,19 @@ def test_problem_without_line_or_key():
 def test_the_editor_cannot_turn_the_remote_backend_on(tmp_path):
     """A project's editor settings must not send its code off the machine."""
     loaded = load_settings(
-        config_path=tmp_path / "absent.toml", environ={},
-        init_options={"remote": {"enabled": True, "url": "http://evil.example"},
-                      "network": {"offline": False}, "completion": {"max_tokens": 20}})
+        config_path=tmp_path / "absent.toml",
+        environ={},
+        init_options={
+            "remote": {"enabled": True, "url": "http://evil.example"},
+            "network": {"offline": False},
+            "completion": {"max_tokens": 20},
+        },
+    )
     assert loaded.settings.remote.enabled is False
     assert loaded.settings.remote.url != "http://evil.example"
     assert loaded.settings.completion.max_tokens == 20  # the rest still applies
     assert any("never from the editor" in str(p) for p in loaded.problems)
-    from_env = load_settings(config_path=tmp_path / "absent.toml",
-                             environ={"CODERD_REMOTE_ENABLED": "true"})
+    from_env = load_settings(
+        config_path=tmp_path / "absent.toml", environ={"CODERD_REMOTE_ENABLED": "true"}
+    )
     assert from_env.settings.remote.enabled is True

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from ctx_helpers import DEADLINE_S
 
-from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.index.watch import WorkspaceWatcher
+from coderd.context.index.workspace import WorkspaceIndex
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.index.watch import WorkspaceWatcher
+from coderd.context.index.workspace import WorkspaceIndex
 
 # Generous: the suite must pass on a loaded 2-core machine. Waits end as soon as the condition
 # holds, so the deadline costs nothing when things are fast.
@@ -35,7 +35,6 @@ def write(root: Path, rel: str, text: str | bytes) -> Path:
 def names(index: WorkspaceIndex, rel: str) -> set[str]:
     symbols = index.file(rel)
     return {d.name for d in symbols.definitions} if symbols else set()
-
 
 
 def settle(index: WorkspaceIndex, watcher: WorkspaceWatcher, root: Path) -> None:

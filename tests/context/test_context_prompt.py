@@ -35,10 +35,17 @@ def unrelated_helper():
 '''
 MAIN = "from pkg.geometry import Rectangle, scale\nfrom .units import METRES\n\n\ndef report(r):\n    bigger = scale(r, 2)\n    return \n"
 UNITS_TS = "export function toMetres(feet: number): number {\n  return feet * 0.3048;\n}\n"
-APP_TS = "import { toMetres } from './units';\n\nexport function show(f: number) {\n  const m = \n}\n"
+APP_TS = (
+    "import { toMetres } from './units';\n\nexport function show(f: number) {\n  const m = \n}\n"
+)
 
 
-BOS, BEGIN, HOLE, END = "<｜begin▁of▁sentence｜>", "<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>"
+BOS, BEGIN, HOLE, END = (
+    "<｜begin▁of▁sentence｜>",
+    "<｜fim▁begin｜>",
+    "<｜fim▁hole｜>",
+    "<｜fim▁end｜>",
+)
 # In main.py's `    bigger = |scale(r, 2)`: text on both sides of the hole.
 LINE, COLUMN = 6, 14
 CURSOR = MAIN.index("scale(r, 2)")
@@ -89,7 +96,9 @@ def test_typescript_relative_import_uses_line_comments(tmp_path):
     provider = provider_for(root)
     app = root / "web" / "app.ts"
     packed = provider.context_for(app, APP_TS, APP_TS.index("const m = ") + 10, words)
-    assert packed.text.startswith("// web/units.ts\nexport function toMetres(feet: number): number {")
+    assert packed.text.startswith(
+        "// web/units.ts\nexport function toMetres(feet: number): number {"
+    )
     assert packed.text.endswith("// web/app.ts\n")
     provider.close()
 
@@ -125,16 +134,31 @@ def test_complete_json_shows_the_imported_definition_in_the_prompt(tmp_path, tin
     root = workspace(tmp_path)
     exe = Path(sys.executable).parent / "coderd"
     result = subprocess.run(
-        [str(exe), "complete", f"{root / 'pkg' / 'main.py'}:7:12", "--model", str(tiny_model_path),
-         "--workspace", str(root), "--json"],
-        capture_output=True, text=True, timeout=300,
+        [
+            str(exe),
+            "complete",
+            f"{root / 'pkg' / 'main.py'}:7:12",
+            "--model",
+            str(tiny_model_path),
+            "--workspace",
+            str(root),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
         # A roomy budget: without ../shared the synthetic byte-level vocabulary needs far more
         # tokens per definition than DeepSeek's.
-        env=scratch_env(tmp_path / "home", CODERD_COMPLETION_MAX_TOKENS="4",
-                        CODERD_CONTEXT_BUDGET_TOKENS="1200"))
+        env=scratch_env(
+            tmp_path / "home", CODERD_COMPLETION_MAX_TOKENS="4", CODERD_CONTEXT_BUDGET_TOKENS="1200"
+        ),
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert "def scale(shape: Rectangle, factor: float) -> Rectangle:" in report["prompt"]["context_text"]
+    assert (
+        "def scale(shape: Rectangle, factor: float) -> Rectangle:"
+        in report["prompt"]["context_text"]
+    )
     assert {c["name"] for c in report["prompt"]["context"]} >= {"Rectangle", "scale"}
     pieces = {p["name"]: p["ids"] for p in report["prompt"]["pieces"]}
     assert len(pieces["context"]) > 20
@@ -147,13 +171,32 @@ def test_context_command_batch_uses_the_given_text(tmp_path, tiny_model_path):
     batch = tmp_path / "requests.jsonl"
     module_use = "import pkg.geometry\n\nx = pkg.geometry.scale(1)\n"
     batch.write_text(
-        json.dumps({"file": str(root / "pkg" / "main.py"), "line": 6, "character": 11}) + "\n"
-        + json.dumps({"file": str(root / "pkg" / "main.py"), "line": 2, "character": 0, "text": module_use}) + "\n")
+        json.dumps({"file": str(root / "pkg" / "main.py"), "line": 6, "character": 11})
+        + "\n"
+        + json.dumps(
+            {"file": str(root / "pkg" / "main.py"), "line": 2, "character": 0, "text": module_use}
+        )
+        + "\n"
+    )
     exe = Path(sys.executable).parent / "coderd"
     result = subprocess.run(
-        [str(exe), "context", "--batch", str(batch), "--model", str(tiny_model_path),
-         "--workspace", str(root), "--budget", "1200"],
-        capture_output=True, text=True, timeout=300, env=scratch_env(tmp_path / "home"))
+        [
+            str(exe),
+            "context",
+            "--batch",
+            str(batch),
+            "--model",
+            str(tiny_model_path),
+            "--workspace",
+            str(root),
+            "--budget",
+            "1200",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=scratch_env(tmp_path / "home"),
+    )
     assert result.returncode == 0, result.stderr
     first, second = (json.loads(line) for line in result.stdout.splitlines())
     assert {c["name"] for c in first["context"]} >= {"Rectangle", "scale"}
@@ -170,9 +213,14 @@ def coderd(tmp_path: Path, *args: str) -> str:
 
     exe = Path(sys.executable).parent / "coderd"
     result = subprocess.run(
-        [str(exe), *args], capture_output=True, text=True, timeout=300,
-        env=scratch_env(tmp_path / "home", CODERD_COMPLETION_MAX_TOKENS="4",
-                        CODERD_CONTEXT_BUDGET_TOKENS="1200"))
+        [str(exe), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=scratch_env(
+            tmp_path / "home", CODERD_COMPLETION_MAX_TOKENS="4", CODERD_CONTEXT_BUDGET_TOKENS="1200"
+        ),
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -183,8 +231,14 @@ def shown_and_sent(tmp_path: Path, model: Path) -> tuple[dict, dict, str]:
     from coderd.engine.llama.runtime import LlamaModel
 
     root = workspace(tmp_path)
-    where = [f"{root / 'pkg' / 'main.py'}:{LINE}:{COLUMN}", "--model", str(model),
-             "--workspace", str(root), "--json"]
+    where = [
+        f"{root / 'pkg' / 'main.py'}:{LINE}:{COLUMN}",
+        "--model",
+        str(model),
+        "--workspace",
+        str(root),
+        "--json",
+    ]
     shown = json.loads(coderd(tmp_path, "context", *where))
     sent = json.loads(coderd(tmp_path, "complete", *where))
     vocab = LlamaModel(model, gpu_layers=0, vocab_only=True)
@@ -226,6 +280,13 @@ def test_context_with_repository_tokens_is_what_the_server_sends(tmp_path, repo_
     assert_same_counts(shown, sent)
     # The listing without --json shows the real token texts too.
     root = tmp_path / "ws"
-    listing = coderd(tmp_path, "context", f"{root / 'pkg' / 'main.py'}:{LINE}:{COLUMN}",
-                     "--model", str(repo_model_path), "--workspace", str(root))
+    listing = coderd(
+        tmp_path,
+        "context",
+        f"{root / 'pkg' / 'main.py'}:{LINE}:{COLUMN}",
+        "--model",
+        str(repo_model_path),
+        "--workspace",
+        str(root),
+    )
     assert "<|file_sep|>pkg/main.py\n" in listing and "\x00" not in listing

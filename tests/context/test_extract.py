@@ -9,8 +9,10 @@ from coderd.context.index.languages import LANGUAGES, language_for_path, ts_quer
 
 
 def defs(source: str, language: str) -> dict[str, Definition]:
-    return {f"{d.container}.{d.name}" if d.container else d.name: d
-            for d in extract(source.encode(), language).definitions}
+    return {
+        f"{d.container}.{d.name}" if d.container else d.name: d
+        for d in extract(source.encode(), language).definitions
+    }
 
 
 def test_every_language_has_a_query_that_compiles() -> None:
@@ -18,11 +20,24 @@ def test_every_language_has_a_query_that_compiles() -> None:
         assert ts_query(name).pattern_count > 0
 
 
-@pytest.mark.parametrize(("path", "language"), [
-    ("a/b.py", "python"), ("x.pyi", "python"), ("m.mjs", "javascript"), ("c.jsx", "javascript"),
-    ("t.ts", "typescript"), ("v.tsx", "tsx"), ("main.go", "go"), ("lib.rs", "rust"),
-    ("A.java", "java"), ("x.c", "c"), ("x.h", "cpp"), ("x.cc", "cpp"), ("README.md", None),
-])
+@pytest.mark.parametrize(
+    ("path", "language"),
+    [
+        ("a/b.py", "python"),
+        ("x.pyi", "python"),
+        ("m.mjs", "javascript"),
+        ("c.jsx", "javascript"),
+        ("t.ts", "typescript"),
+        ("v.tsx", "tsx"),
+        ("main.go", "go"),
+        ("lib.rs", "rust"),
+        ("A.java", "java"),
+        ("x.c", "c"),
+        ("x.h", "cpp"),
+        ("x.cc", "cpp"),
+        ("README.md", None),
+    ],
+)
 def test_language_for_path(path: str, language: str | None) -> None:
     assert language_for_path(path) == language
 
@@ -63,7 +78,11 @@ def test_python() -> None:
     assert set(found) == {"MAX_SIZE", "Point", "Point.__init__", "Point.norm", "top"}
     assert found["MAX_SIZE"].kind == "constant"
     point = found["Point"]
-    assert (point.kind, point.signature, point.doc) == ("class", "class Point(Base):", "A 2-D point.")
+    assert (point.kind, point.signature, point.doc) == (
+        "class",
+        "class Point(Base):",
+        "A 2-D point.",
+    )
     assert (point.start_line, point.end_line) == (8, 20)
     assert found["Point.norm"].kind == "method"
     assert found["Point.norm"].signature == "@property\n    def norm(self) -> float:"
@@ -81,7 +100,7 @@ def test_python() -> None:
 
 
 def test_javascript() -> None:
-    source = '''\
+    source = """\
 import d, {a as b, c} from "./m";
 import * as ns from "lib";
 const fs = require("fs");
@@ -94,11 +113,15 @@ class Foo extends Bar {
   // Runs it.
   run(x) { return x; }
 }
-'''
+"""
     found = defs(source, "javascript")
     assert found["add"].kind == "function"
     assert found["greet"].signature == "export function greet(name)"
-    assert (found["greet"].doc, found["greet"].start_line, found["greet"].end_line) == ("Greets someone.", 6, 8)
+    assert (found["greet"].doc, found["greet"].start_line, found["greet"].end_line) == (
+        "Greets someone.",
+        6,
+        8,
+    )
     assert (found["Foo.run"].kind, found["Foo.run"].doc) == ("method", "Runs it.")
     imports = extract(source.encode(), "javascript").imports
     assert imports[0] == Import("./m", ("d", "a", "c"), (("a", "b"),), 1)
@@ -108,7 +131,7 @@ class Foo extends Bar {
 
 @pytest.mark.parametrize("language", ["typescript", "tsx"])
 def test_typescript(language: str) -> None:
-    source = '''\
+    source = """\
 import type {A} from "./a";
 export interface Shape<T> extends Base {
   area(): number;
@@ -118,20 +141,24 @@ export enum Color { Red, Green }
 export abstract class Circle implements Shape<number> {
   area(): number { return 1; }
 }
-'''
+"""
     found = defs(source, language)
     assert found["Shape"].kind == "interface"
     assert found["Shape"].signature == "export interface Shape<T> extends Base"
     assert found["Shape.area"].kind == "method"
     assert found["Id"].kind == "type"
     assert found["Color"].kind == "enum"
-    assert (found["Circle"].kind, found["Circle"].start_line, found["Circle"].end_line) == ("class", 7, 9)
+    assert (found["Circle"].kind, found["Circle"].start_line, found["Circle"].end_line) == (
+        "class",
+        7,
+        9,
+    )
     assert found["Circle.area"].signature == "area(): number"
     assert extract(source.encode(), language).imports == (Import("./a", ("A",), (), 1),)
 
 
 def test_go() -> None:
-    source = '''\
+    source = """\
 package geo
 
 import (
@@ -152,13 +179,20 @@ func (p *Point) Move(dx int) int { return dx }
 func Add(a, b int) int {
 \treturn a + b
 }
-'''
+"""
     found = defs(source, "go")
     assert (found["Point"].kind, found["Point"].doc, found["Point"].signature) == (
-        "struct", "Point is a point.", "type Point struct")
+        "struct",
+        "Point is a point.",
+        "type Point struct",
+    )
     assert (found["Point"].start_line, found["Point"].end_line) == (11, 13)
     assert found["Point.Move"].signature == "func (p *Point) Move(dx int) int"
-    assert (found["Add"].kind, found["Add"].start_line, found["Add"].end_line) == ("function", 18, 20)
+    assert (found["Add"].kind, found["Add"].start_line, found["Add"].end_line) == (
+        "function",
+        18,
+        20,
+    )
     assert found["Pi"].kind == "constant"
     assert extract(source.encode(), "go").imports == (
         Import("fmt", (), (), 4),
@@ -167,7 +201,7 @@ func Add(a, b int) int {
 
 
 def test_rust() -> None:
-    source = '''\
+    source = """\
 use std::collections::{HashMap, HashSet as Set};
 use crate::shapes::Circle;
 mod util;
@@ -187,7 +221,7 @@ pub fn add(a: i32) -> i32 {
     fn local() {}
     a
 }
-'''
+"""
     found = defs(source, "rust")
     assert (found["MAX"].kind, found["MAX"].doc) == ("constant", "The largest size.")
     assert found["Point"].signature == "pub struct Point<T>"
@@ -197,14 +231,18 @@ pub fn add(a: i32) -> i32 {
     assert (found["add"].start_line, found["add"].end_line) == (16, 19)
     assert "local" not in found  # local to a function body
     imports = extract(source.encode(), "rust").imports
-    assert imports[0] == Import("std::collections::{HashMap, HashSet as Set}", ("HashMap", "HashSet"),
-                                (("HashSet", "Set"),), 1)
+    assert imports[0] == Import(
+        "std::collections::{HashMap, HashSet as Set}",
+        ("HashMap", "HashSet"),
+        (("HashSet", "Set"),),
+        1,
+    )
     assert imports[1] == Import("crate::shapes::Circle", ("Circle",), (), 2)
     assert imports[2] == Import("util", (), (), 3)
 
 
 def test_java() -> None:
-    source = '''\
+    source = """\
 package a.b;
 import java.util.List;
 import java.io.*;
@@ -215,19 +253,24 @@ public class Box<T> extends Base {
   public T get(int index) { return null; }
 }
 interface Named { String name(); }
-'''
+"""
     found = defs(source, "java")
     assert (found["Box"].kind, found["Box"].doc, found["Box"].signature) == (
-        "class", "A container.", "public class Box<T> extends Base")
+        "class",
+        "A container.",
+        "public class Box<T> extends Base",
+    )
     assert found["Box.LIMIT"].kind == "constant"
     assert found["Box.get"].signature == "public T get(int index)"
     assert found["Named.name"].kind == "method"
     assert extract(source.encode(), "java").imports == (
-        Import("java.util.List", (), (), 2), Import("java.io", ("*",), (), 3))
+        Import("java.util.List", (), (), 2),
+        Import("java.io", ("*",), (), 3),
+    )
 
 
 def test_c() -> None:
-    source = '''\
+    source = """\
 #include <stdio.h>
 #include "list.h"
 #define MAX 10
@@ -237,10 +280,13 @@ int add(int a, int b) {
   return a + b;
 }
 void prototype(int);
-'''
+"""
     found = defs(source, "c")
     assert (found["add"].signature, found["add"].doc, found["add"].end_line) == (
-        "int add(int a, int b)", "Adds two numbers.", 8)
+        "int add(int a, int b)",
+        "Adds two numbers.",
+        8,
+    )
     assert found["node"].kind == "struct" and found["node_t"].kind == "type"
     assert found["MAX"].kind == "constant" and found["prototype"].kind == "function"
     modules = [i.module for i in extract(source.encode(), "c").imports]
@@ -248,7 +294,7 @@ void prototype(int);
 
 
 def test_cpp() -> None:
-    source = '''\
+    source = """\
 #include "shape.hpp"
 namespace geo {
 class Shape {
@@ -261,13 +307,14 @@ class Shape {
 double helper(int a);
 }
 double geo::Shape::area() const { return 0; }
-'''
+"""
     found = defs(source, "cpp")
     assert found["geo.Shape"].kind == "class"
     assert found["Shape.id"].signature == "int id() const"
     assert found["geo.helper"].kind == "function"
     assert [d for d in extract(source.encode(), "cpp").definitions if d.start_line == 12] == [
-        Definition("area", "method", "double geo::Shape::area() const", "", 12, 12, "Shape")]
+        Definition("area", "method", "double geo::Shape::area() const", "", 12, 12, "Shape")
+    ]
 
 
 def test_broken_source_still_yields_what_parses() -> None:

@@ -10,8 +10,8 @@ from ctx_helpers import DEADLINE_S, names, wait_for, write
 
 from coderd.context.index import extract as extract_module
 from coderd.context.index import workspace as index_module
-from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.index.registry import IndexRegistry
+from coderd.context.index.workspace import WorkspaceIndex
 
 
 def test_lookup_and_stats(tmp_path: Path) -> None:
@@ -21,14 +21,18 @@ def test_lookup_and_stats(tmp_path: Path) -> None:
     assert index.wait_ready(DEADLINE_S)
     found = index.lookup("shared")
     assert [(r.path, r.definition.kind, r.definition.start_line) for r in found] == [
-        ("a.py", "function", 1), ("b/c.go", "function", 3)]
+        ("a.py", "function", 1),
+        ("b/c.go", "function", 3),
+    ]
     stats = index.stats(estimate_memory=True)
     assert (stats.files, stats.definitions, stats.ready) == (2, 2, True)
     assert stats.build_ms is not None and stats.memory_bytes > 0
     index.close()
 
 
-def test_query_during_build_does_not_block_and_sees_partial_data(tmp_path: Path, monkeypatch) -> None:
+def test_query_during_build_does_not_block_and_sees_partial_data(
+    tmp_path: Path, monkeypatch
+) -> None:
     for i in range(6):
         write(tmp_path, f"m{i}.py", f"def f{i}():\n    pass\n")
     gate = threading.Event()

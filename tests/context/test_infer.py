@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from coderd.config.settings import ContextSettings
-from coderd.context.retrieve import infer
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.provider import ContextProvider
+from coderd.context.retrieve import infer
 from coderd.context.retrieve.typenames import normalize_type
 
 
@@ -23,7 +23,13 @@ def words(text: str) -> list[str]:
     return text.split()
 
 
-def context(tmp_path: Path, files: dict[str, str], current: str, budget: int = 60, chunks: list | None = None) -> str:
+def context(
+    tmp_path: Path,
+    files: dict[str, str],
+    current: str,
+    budget: int = 60,
+    chunks: list | None = None,
+) -> str:
     """The packed context at `@@` in `files[current]` (the marker removed); its chunks are
     appended to `chunks` when given."""
     root = tmp_path / "ws"
@@ -44,7 +50,7 @@ def context(tmp_path: Path, files: dict[str, str], current: str, budget: int = 6
     return packed.text
 
 
-STORE_PY = '''class Store:
+STORE_PY = """class Store:
     def compact_segments(self, level: int) -> None:
         pass
 
@@ -58,52 +64,70 @@ class Decoy:
 
     def reticulate(self) -> None:
         pass
-'''
+"""
 
 
-@pytest.mark.parametrize("main", [
-    "from .store import Store\n\n\ndef go():\n    s = Store()\n    @@\n",  # constructor call
-    "from .store import Store\n\n\ndef go(s: Store):\n    @@\n",  # parameter type
-    "from .store import Store\n\n\ndef go():\n    s: Store = make()\n    @@\n",  # annotation
-    "from .make import open_store\n\n\ndef go():\n    s = open_store()\n    @@\n",  # result type
-    "from .store import Store\n\n\nclass App:\n    def __init__(self):\n        self.store = Store()\n\n"
-    "    def run(self):\n        self.store.flush_all()\n        @@\n",  # field
-], ids=["constructor", "parameter", "annotation", "returns", "field"])
+@pytest.mark.parametrize(
+    "main",
+    [
+        "from .store import Store\n\n\ndef go():\n    s = Store()\n    @@\n",  # constructor call
+        "from .store import Store\n\n\ndef go(s: Store):\n    @@\n",  # parameter type
+        "from .store import Store\n\n\ndef go():\n    s: Store = make()\n    @@\n",  # annotation
+        "from .make import open_store\n\n\ndef go():\n    s = open_store()\n    @@\n",  # result type
+        "from .store import Store\n\n\nclass App:\n    def __init__(self):\n        self.store = Store()\n\n"
+        "    def run(self):\n        self.store.flush_all()\n        @@\n",  # field
+    ],
+    ids=["constructor", "parameter", "annotation", "returns", "field"],
+)
 def test_python_object_types(tmp_path, main):
-    text = context(tmp_path, {
-        "pkg/__init__.py": "",
-        "pkg/store.py": STORE_PY,
-        "pkg/make.py": "from .store import Store\n\n\ndef open_store(path: str = '') -> 'Store':\n    return Store()\n",
-        "pkg/main.py": main,
-    }, "pkg/main.py")
+    text = context(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/store.py": STORE_PY,
+            "pkg/make.py": "from .store import Store\n\n\ndef open_store(path: str = '') -> 'Store':\n    return Store()\n",
+            "pkg/main.py": main,
+        },
+        "pkg/main.py",
+    )
     assert "def flush_all(self) -> int:" in text
     assert "reticulate" not in text  # the homonym class is not shown
 
 
 def test_python_a_method_used_on_a_typed_object_is_not_taken_for_its_homonym(tmp_path):
     chunks: list = []
-    context(tmp_path, {
-        "pkg/store.py": STORE_PY,
-        "pkg/main.py": "from .store import Store\n\n\ndef go():\n    s = Store()\n    s.compact_segments(1)\n    @@\n",
-    }, "pkg/main.py", budget=400, chunks=chunks)
+    context(
+        tmp_path,
+        {
+            "pkg/store.py": STORE_PY,
+            "pkg/main.py": "from .store import Store\n\n\ndef go():\n    s = Store()\n    s.compact_segments(1)\n    @@\n",
+        },
+        "pkg/main.py",
+        budget=400,
+        chunks=chunks,
+    )
     decoy = STORE_PY[: STORE_PY.index("class Decoy")].count("\n") + 1
     assert chunks and all(c["lines"][0] < decoy for c in chunks if c["path"] == "pkg/store.py")
 
 
 def test_python_methods_of_a_base_class_in_another_file(tmp_path):
-    text = context(tmp_path, {
-        "pkg/base.py": "class Base:\n    def shared_helper(self, x: int) -> int:\n        return x\n",
-        "pkg/child.py": "from .base import Base\n\n\nclass Child(Base):\n    def run(self):\n        @@\n",
-    }, "pkg/child.py")
+    text = context(
+        tmp_path,
+        {
+            "pkg/base.py": "class Base:\n    def shared_helper(self, x: int) -> int:\n        return x\n",
+            "pkg/child.py": "from .base import Base\n\n\nclass Child(Base):\n    def run(self):\n        @@\n",
+        },
+        "pkg/child.py",
+    )
     assert "def shared_helper(self, x: int) -> int:" in text
 
 
 def test_typescript_new_annotations_and_fields(tmp_path):
     files = {
         "src/store.ts": "export class Store {\n  compact(level: number): void {}\n  flushAll(): number { return 0; }\n}\n"
-                        "export class Decoy {\n  compact(level: number): void {}\n  reticulate(): void {}\n}\n",
+        "export class Decoy {\n  compact(level: number): void {}\n  reticulate(): void {}\n}\n",
         "src/app.ts": "import { Store } from './store';\n\nexport class App {\n  private store: Store;\n"
-                      "  run(other: Store) {\n    const s = new Store();\n    @@\n  }\n}\n",
+        "  run(other: Store) {\n    const s = new Store();\n    @@\n  }\n}\n",
     }
     text = context(tmp_path, files, "src/app.ts")
     assert "flushAll(): number" in text and "reticulate" not in text
@@ -113,7 +137,7 @@ def test_go_constructor_result_and_receiver_methods_in_other_files(tmp_path):
     files = {
         "go.mod": "module example.com/app\n",
         "store/store.go": "package store\n\ntype Store struct {\n\tpath string\n}\n\n"
-                          "func New(path string) *Store {\n\treturn &Store{path: path}\n}\n",
+        "func New(path string) *Store {\n\treturn &Store{path: path}\n}\n",
         "store/flush.go": "package store\n\nfunc (s *Store) FlushAll() int {\n\treturn 0\n}\n",
         "decoy/decoy.go": "package decoy\n\ntype Decoy struct{}\n\nfunc (d *Decoy) Reticulate() {}\n",
         "main.go": 'package main\n\nimport "example.com/app/store"\n\nfunc main() {\n\tv := store.New("x")\n\t@@\n}\n',
@@ -125,7 +149,7 @@ def test_go_constructor_result_and_receiver_methods_in_other_files(tmp_path):
 def test_rust_associated_constructor_and_self(tmp_path):
     files = {
         "src/store.rs": "pub struct Store { path: String }\n\nimpl Store {\n    pub fn new() -> Self { Store { path: String::new() } }\n"
-                        "    pub fn flush_all(&self) -> usize { 0 }\n}\n",
+        "    pub fn flush_all(&self) -> usize { 0 }\n}\n",
         "src/decoy.rs": "pub struct Decoy;\n\nimpl Decoy {\n    pub fn reticulate(&self) {}\n}\n",
         "src/main.rs": "mod store;\nmod decoy;\nuse crate::store::Store;\n\nfn main() {\n    let s = Store::new();\n    @@\n}\n",
     }
@@ -136,10 +160,12 @@ def test_rust_associated_constructor_and_self(tmp_path):
 def test_typing_a_line_keeps_the_context_bytes(tmp_path):
     """The cursor's line never shapes the context: typed objects, fields and members included."""
     root = tmp_path / "ws"
-    files = {"pkg/store.py": STORE_PY,
-             "pkg/main.py": "from .store import Store\n\n\nclass App:\n    def __init__(self):\n"
-                            "        self.store = Store()\n\n    def run(self, s: Store):\n"
-                            "        s.flush_all()\n        \n        return s\n"}
+    files = {
+        "pkg/store.py": STORE_PY,
+        "pkg/main.py": "from .store import Store\n\n\nclass App:\n    def __init__(self):\n"
+        "        self.store = Store()\n\n    def run(self, s: Store):\n"
+        "        s.flush_all()\n        \n        return s\n",
+    }
     for rel, text in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
@@ -175,7 +201,10 @@ def test_the_cursor_line_never_changes_the_environment():
         env = infer.environment(_NoBuffers(), "a.py", changed, offset + len(typed), "python")
         assert env.variables == first.variables
     assert {name: (b.type, b.call) for name, b in first.variables.items()} == {
-        "c": ("Ctx", ""), "x": ("", "Maker"), "y": ("", "Other")}
+        "c": ("Ctx", ""),
+        "x": ("", "Maker"),
+        "y": ("", "Other"),
+    }
 
 
 def test_incremental_parse_from_the_buffer_tree_matches_a_fresh_parse(tmp_path):
@@ -195,10 +224,19 @@ def test_incremental_parse_from_the_buffer_tree_matches_a_fresh_parse(tmp_path):
     assert incremental.variables == fresh.variables and incremental.variables
 
 
-@pytest.mark.parametrize(("written", "name"), [
-    ('t.Optional["Context"]', "Context"), ("*pkg.Command", "pkg.Command"), ("(*Cmd, error)", "Cmd"),
-    ("Result<&'a Foo, E>", "Foo"), ("Promise<Foo> | undefined", "Foo"), ("t.List[int]", ""),
-    ("Self", "Self"), ("crate::de::Deserializer<R>", "crate::de::Deserializer"), ("None", ""),
-])
+@pytest.mark.parametrize(
+    ("written", "name"),
+    [
+        ('t.Optional["Context"]', "Context"),
+        ("*pkg.Command", "pkg.Command"),
+        ("(*Cmd, error)", "Cmd"),
+        ("Result<&'a Foo, E>", "Foo"),
+        ("Promise<Foo> | undefined", "Foo"),
+        ("t.List[int]", ""),
+        ("Self", "Self"),
+        ("crate::de::Deserializer<R>", "crate::de::Deserializer"),
+        ("None", ""),
+    ],
+)
 def test_type_names(written, name):
     assert normalize_type(written) == name

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from coderd.config.settings import ContextSettings
+from coderd.context.index.registry import IndexRegistry
 from coderd.context.lookahead import edit_position
 from coderd.context.provider import ContextProvider
-from coderd.context.index.registry import IndexRegistry
 
-GEOMETRY = "class Rectangle:\n    def area(self):\n        return 1\n\n\ndef scale(r, k):\n    return r\n"
+GEOMETRY = (
+    "class Rectangle:\n    def area(self):\n        return 1\n\n\ndef scale(r, k):\n    return r\n"
+)
 MAIN = "from .geometry import Rectangle, scale\n\n\ndef go():\n    r = Rectangle()\n    x = \n"
 
 
@@ -31,7 +33,9 @@ def workspace(tmp_path: Path) -> tuple[ContextProvider, Path]:
     (root / "pkg").mkdir(parents=True)
     (root / "pkg" / "geometry.py").write_text(GEOMETRY)
     (root / "pkg" / "main.py").write_text(MAIN)
-    provider = ContextProvider(ContextSettings(budget_tokens=400), [root], IndexRegistry(watch=False))
+    provider = ContextProvider(
+        ContextSettings(budget_tokens=400), [root], IndexRegistry(watch=False)
+    )
     index = provider.index_for(root / "pkg" / "main.py")
     assert index is not None and index.wait_ready(20)
     return provider, root / "pkg" / "main.py"
@@ -54,8 +58,10 @@ def test_the_context_at_a_keystroke_is_ready_before_its_request(tmp_path: Path) 
         assert ahead[4].text == before.text  # a keystroke in the body: the same context bytes
         # Another budget than the one looked ahead with: built, not taken.
         provider.set_buffer(main, MAIN).result(20)
-        assert provider.context_for(main, MAIN, MAIN.index("x = ") + 4, tokenize, budget=300) \
+        assert (
+            provider.context_for(main, MAIN, MAIN.index("x = ") + 4, tokenize, budget=300)
             is not provider.ahead._ready.get(str(main), (None,) * 5)[4]
+        )
     finally:
         provider.close()
 

@@ -22,8 +22,12 @@ LAST = "export class Store {\n  get(): number { return 0; }\n}\n"
 
 def workspace(tmp_path: Path) -> WorkspaceIndex:
     root = tmp_path / "ws"
-    for rel, text in (("src/internal.ts", BARREL), ("src/first.ts", FIRST),
-                      ("src/editing.ts", EDITING), ("src/last.ts", LAST)):
+    for rel, text in (
+        ("src/internal.ts", BARREL),
+        ("src/first.ts", FIRST),
+        ("src/editing.ts", EDITING),
+        ("src/last.ts", LAST),
+    ):
         write(root, rel, text)
     index = WorkspaceIndex(root)
     index.rescan()
@@ -31,8 +35,10 @@ def workspace(tmp_path: Path) -> WorkspaceIndex:
 
 
 def found(index: WorkspaceIndex, name: str) -> list[tuple[str, int]]:
-    return [(r.path, r.definition.start_line)
-            for r in named_definitions(index, name, ["src/internal.ts"], "typescript")]
+    return [
+        (r.path, r.definition.start_line)
+        for r in named_definitions(index, name, ["src/internal.ts"], "typescript")
+    ]
 
 
 def test_a_name_through_a_barrel_follows_edits_of_the_files_it_passes(tmp_path: Path) -> None:
@@ -41,16 +47,22 @@ def test_a_name_through_a_barrel_follows_edits_of_the_files_it_passes(tmp_path: 
         assert found(index, "Store") == [("src/last.ts", 1)]
         assert found(index, "missing") == []
         # Typing in a function body of a re-exported file: the same answer.
-        index.set_buffer(index.root / "src/editing.ts", EDITING.replace("return x;", "return x + 1;")).result(20)
+        index.set_buffer(
+            index.root / "src/editing.ts", EDITING.replace("return x;", "return x + 1;")
+        ).result(20)
         assert found(index, "Store") == [("src/last.ts", 1)]
         # Lines added above a definition: its new line, not the remembered one.
         index.set_buffer(index.root / "src/last.ts", "// moved\n\n" + LAST).result(20)
         assert found(index, "Store") == [("src/last.ts", 3)]
         # A file read on the way now defines the name: it is found there first.
-        index.set_buffer(index.root / "src/editing.ts", EDITING + "export class Store {}\n").result(20)
+        index.set_buffer(index.root / "src/editing.ts", EDITING + "export class Store {}\n").result(
+            20
+        )
         assert found(index, "Store") == [("src/editing.ts", 4)]
         # A name nobody defined, defined now.
-        index.set_buffer(index.root / "src/first.ts", FIRST + "export const missing = 2;\n").result(20)
+        index.set_buffer(index.root / "src/first.ts", FIRST + "export const missing = 2;\n").result(
+            20
+        )
         assert found(index, "missing") == [("src/first.ts", 4)]
         # The definition removed: gone.
         index.set_buffer(index.root / "src/first.ts", FIRST).result(20)
@@ -63,7 +75,9 @@ def test_a_new_file_behind_a_barrel_is_found(tmp_path: Path) -> None:
     index = workspace(tmp_path)
     try:
         assert found(index, "Extra") == []
-        index.set_buffer(index.root / "src/internal.ts", BARREL + "export * from './extra';\n").result(20)
+        index.set_buffer(
+            index.root / "src/internal.ts", BARREL + "export * from './extra';\n"
+        ).result(20)
         assert found(index, "Extra") == []  # './extra' resolves to nothing yet
         write(index.root, "src/extra.ts", "export interface Extra {\n  id: string;\n}\n")
         index.update("src/extra.ts")

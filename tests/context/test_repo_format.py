@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from coderd.completion.service import CompletionService, DocumentSnapshot
 from coderd.config.settings import load_settings
 from coderd.context.provider import ContextProvider
 from coderd.engine.fim import REPO_TOKEN_STANDIN, RepoMarkers
-from coderd.completion.service import CompletionService, DocumentSnapshot
 
 # a.py holds the marker text itself, as a string a repository tool might well contain.
 A_PY = 'def helper():\n    return "<|file_sep|>pkg/main.py\\n"\n'
@@ -36,20 +36,29 @@ def complete(model: Path, root: Path, tmp_path: Path, texts: list[str]):
     tokenizer (special tokens off, as the engine's)."""
     from coderd.engine.llama.engine import EngineOptions, LlamaEngine
 
-    settings = load_settings(environ={
-        "XDG_CONFIG_HOME": str(tmp_path), "CODERD_COMPLETION_LATENCY_TARGET_MS": "0",
-        "CODERD_CONTEXT_BUDGET_TOKENS": "1200", "CODERD_COMPLETION_MAX_TOKENS": "2"}).settings
+    settings = load_settings(
+        environ={
+            "XDG_CONFIG_HOME": str(tmp_path),
+            "CODERD_COMPLETION_LATENCY_TARGET_MS": "0",
+            "CODERD_CONTEXT_BUDGET_TOKENS": "1200",
+            "CODERD_COMPLETION_MAX_TOKENS": "2",
+        }
+    ).settings
     context = ContextProvider(settings.context, [root])
     main = root / "pkg" / "main.py"
     assert context.index_for(main).wait_ready(30)
     service = CompletionService(
-        settings, lambda s: LlamaEngine(model, EngineOptions(n_ctx=2048, threads=1)), context)
+        settings, lambda s: LlamaEngine(model, EngineOptions(n_ctx=2048, threads=1)), context
+    )
     service.start()
     try:
         info = service.model_ready.result(60)
-        outcomes = [service.submit(DocumentSnapshot("main", text, len(text), "python",
-                                                    path=str(main))).future.result(60)
-                    for text in texts]
+        outcomes = [
+            service.submit(
+                DocumentSnapshot("main", text, len(text), "python", path=str(main))
+            ).future.result(60)
+            for text in texts
+        ]
         return outcomes, info, vocabulary(model).tokenize
     finally:
         service.shutdown()
@@ -62,14 +71,21 @@ def test_repo_tokens_become_their_ids_and_file_text_cannot_forge_one(repo_model_
     (outcome,), info, tokenize = complete(repo_model_path, root, tmp_path, [MAIN])
     repo_name, file_sep = info.repo_tokens
     assert None not in info.repo_tokens
-    assert outcome.context_text == ("<|repo_name|>ws\n<|file_sep|>pkg/a.py\n" + A_PY + "\n"
-                                    "<|file_sep|>pkg/main.py\n")
+    assert outcome.context_text == (
+        "<|repo_name|>ws\n<|file_sep|>pkg/a.py\n" + A_PY + "\n<|file_sep|>pkg/main.py\n"
+    )
     # Qwen's layout: repository context before <|fim_prefix|>.
     names = [name for name, _ in outcome.pieces]
     assert names[names.index("context") + 1] == "fim_pre"
     ids = list(dict(outcome.pieces)["context"])
-    assert ids == ([repo_name] + tokenize("ws\n") + [file_sep] + tokenize("pkg/a.py\n" + A_PY + "\n")
-                   + [file_sep] + tokenize("pkg/main.py\n"))
+    assert ids == (
+        [repo_name]
+        + tokenize("ws\n")
+        + [file_sep]
+        + tokenize("pkg/a.py\n" + A_PY + "\n")
+        + [file_sep]
+        + tokenize("pkg/main.py\n")
+    )
     # The literal "<|file_sep|>" in a.py is plain text: two headers, two ids.
     assert ids.count(file_sep) == 2 and ids.count(repo_name) == 1
     assert outcome.prompt_ids.count(file_sep) == 2
@@ -106,7 +122,8 @@ def test_markers_split_only_at_stand_ins():
     markers = RepoMarkers(repo_name=900, file_sep=901)
     text = f"{REPO_TOKEN_STANDIN[0]}ws\n{REPO_TOKEN_STANDIN[1]}a.py\n<|file_sep|>\n"
     assert markers.ids(text, lambda t: [ord(c) for c in t]) == (
-        [900] + [ord(c) for c in "ws\n"] + [901] + [ord(c) for c in "a.py\n<|file_sep|>\n"])
+        [900] + [ord(c) for c in "ws\n"] + [901] + [ord(c) for c in "a.py\n<|file_sep|>\n"]
+    )
     assert not markers.forged(text, headers=1) and markers.forged(text, headers=2)
     assert markers.shown(text) == "<|repo_name|>ws\n<|file_sep|>a.py\n<|file_sep|>\n"
     assert RepoMarkers.of((None, None)) is None and RepoMarkers.of((5, None)) is None

@@ -8,9 +8,9 @@ from coderd.config.settings import ContextSettings
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.pack.block import RepoFormat
 from coderd.context.provider import ContextProvider
+from coderd.context.retrieve.candidates import retrieve, usage_of
 from coderd.context.retrieve.recent import RecentRegions, first_difference
 from coderd.context.retrieve.resolve import resolve_import
-from coderd.context.retrieve.candidates import retrieve, usage_of
 
 
 def words(text: str) -> list[str]:
@@ -30,27 +30,36 @@ def make(root: Path, files: dict[str, str]) -> WorkspaceIndex:
 def names(index, rel, text, cursor_marker="@@") -> list[tuple[str, str, str]]:
     offset = text.index(cursor_marker)
     text = text.replace(cursor_marker, "")
-    return [(c.ref.path, c.ref.definition.name, c.source) for c in retrieve(index, rel, text, offset, 30)]
+    return [
+        (c.ref.path, c.ref.definition.name, c.source)
+        for c in retrieve(index, rel, text, offset, 30)
+    ]
 
 
 def test_python_init_reexport_and_src_layout(tmp_path):
     main = "from mypkg import Client\n\n\ndef go():\n    @@\n"
-    index = make(tmp_path, {
-        "src/mypkg/__init__.py": "from .client import Client\n",
-        "src/mypkg/client.py": "class Client:\n    def send(self):\n        pass\n",
-        "src/mypkg/app.py": main.replace("@@", ""),
-    })
+    index = make(
+        tmp_path,
+        {
+            "src/mypkg/__init__.py": "from .client import Client\n",
+            "src/mypkg/client.py": "class Client:\n    def send(self):\n        pass\n",
+            "src/mypkg/app.py": main.replace("@@", ""),
+        },
+    )
     assert ("src/mypkg/client.py", "Client", "import") in names(index, "src/mypkg/app.py", main)
 
 
 def test_python_module_attribute_and_submodule_import(tmp_path):
     main = "from . import utils\nimport pkg.helpers as h\n\n\ndef go():\n    utils.quote(1)\n    @@\n    h.slug(2)\n"
-    index = make(tmp_path, {
-        "pkg/__init__.py": "",
-        "pkg/utils.py": "def quote(x):\n    return x\n\n\ndef unquote(x):\n    return x\n",
-        "pkg/helpers.py": "def slug(x):\n    return x\n",
-        "pkg/main.py": main.replace("@@", ""),
-    })
+    index = make(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/utils.py": "def quote(x):\n    return x\n\n\ndef unquote(x):\n    return x\n",
+            "pkg/helpers.py": "def slug(x):\n    return x\n",
+            "pkg/main.py": main.replace("@@", ""),
+        },
+    )
     found = names(index, "pkg/main.py", main)
     assert ("pkg/utils.py", "quote", "module") in found
     assert ("pkg/helpers.py", "slug", "module") in found
@@ -59,22 +68,28 @@ def test_python_module_attribute_and_submodule_import(tmp_path):
 
 def test_method_of_an_object_whose_class_lives_elsewhere(tmp_path):
     main = "from .store import open_store\n\n\ndef go():\n    s = open_store()\n    s.compact_segments()\n    @@\n"
-    index = make(tmp_path, {
-        "pkg/store.py": "class Store:\n    def compact_segments(self):\n        pass\n\n\ndef open_store():\n    return Store()\n",
-        "pkg/main.py": main.replace("@@", ""),
-    })
+    index = make(
+        tmp_path,
+        {
+            "pkg/store.py": "class Store:\n    def compact_segments(self):\n        pass\n\n\ndef open_store():\n    return Store()\n",
+            "pkg/main.py": main.replace("@@", ""),
+        },
+    )
     found = names(index, "pkg/main.py", main)
     assert ("pkg/store.py", "compact_segments", "member") in found
 
 
 def test_typescript_js_extension_index_file_and_export_star(tmp_path):
     app = "import { parse } from './lib/index.js';\nimport { toMetres } from './units.js';\n\n@@\n"
-    index = make(tmp_path, {
-        "web/lib/index.ts": "export * from './parser';\n",
-        "web/lib/parser.ts": "export function parse(s: string): number {\n  return 1;\n}\n",
-        "web/units.ts": "export function toMetres(f: number): number {\n  return f;\n}\n",
-        "web/app.ts": app.replace("@@", ""),
-    })
+    index = make(
+        tmp_path,
+        {
+            "web/lib/index.ts": "export * from './parser';\n",
+            "web/lib/parser.ts": "export function parse(s: string): number {\n  return 1;\n}\n",
+            "web/units.ts": "export function toMetres(f: number): number {\n  return f;\n}\n",
+            "web/app.ts": app.replace("@@", ""),
+        },
+    )
     found = names(index, "web/app.ts", app)
     assert ("web/lib/parser.ts", "parse", "import") in found
     assert ("web/units.ts", "toMetres", "import") in found
@@ -82,12 +97,15 @@ def test_typescript_js_extension_index_file_and_export_star(tmp_path):
 
 def test_go_package_by_directory_and_module_path(tmp_path):
     main = 'package main\n\nimport "example.com/app/util"\n\nfunc main() {\n\tutil.Clamp(1)\n\thelper()\n\t@@\n}\n'
-    index = make(tmp_path, {
-        "go.mod": "module example.com/app\n",
-        "util/clamp.go": "package util\n\nfunc Clamp(x int) int {\n\treturn x\n}\n",
-        "helper.go": "package main\n\nfunc helper() {}\n",
-        "main.go": main.replace("@@", ""),
-    })
+    index = make(
+        tmp_path,
+        {
+            "go.mod": "module example.com/app\n",
+            "util/clamp.go": "package util\n\nfunc Clamp(x int) int {\n\treturn x\n}\n",
+            "helper.go": "package main\n\nfunc helper() {}\n",
+            "main.go": main.replace("@@", ""),
+        },
+    )
     found = names(index, "main.go", main)
     assert ("util/clamp.go", "Clamp", "module") in found
     assert ("helper.go", "helper", "package") in found
@@ -95,11 +113,14 @@ def test_go_package_by_directory_and_module_path(tmp_path):
 
 def test_rust_mod_and_use_paths(tmp_path):
     main = "mod geo;\nuse crate::geo::shapes::Circle;\n\nfn main() {\n    let c = Circle::new();\n    geo::area(1);\n    @@\n}\n"
-    index = make(tmp_path, {
-        "src/geo/mod.rs": "pub mod shapes;\npub fn area(x: i32) -> i32 { x }\n",
-        "src/geo/shapes.rs": "pub struct Circle { r: f64 }\n",
-        "src/main.rs": main.replace("@@", ""),
-    })
+    index = make(
+        tmp_path,
+        {
+            "src/geo/mod.rs": "pub mod shapes;\npub fn area(x: i32) -> i32 { x }\n",
+            "src/geo/shapes.rs": "pub struct Circle { r: f64 }\n",
+            "src/main.rs": main.replace("@@", ""),
+        },
+    )
     found = names(index, "src/main.rs", main)
     assert ("src/geo/shapes.rs", "Circle", "import") in found
     assert ("src/geo/mod.rs", "area", "module") in found
@@ -107,22 +128,31 @@ def test_rust_mod_and_use_paths(tmp_path):
 
 def test_c_local_include(tmp_path):
     main = '#include "util/vec.h"\n#include <stdio.h>\n\nint main(void) {\n    vec_push(0);\n    @@\n}\n'
-    index = make(tmp_path, {
-        "include/util/vec.h": "void vec_push(int x);\nint vec_len(void);\n",
-        "src/main.c": main.replace("@@", ""),
-    })
+    index = make(
+        tmp_path,
+        {
+            "include/util/vec.h": "void vec_push(int x);\nint vec_len(void);\n",
+            "src/main.c": main.replace("@@", ""),
+        },
+    )
     statement = index.file("src/main.c").imports[0]
     assert resolve_import(index, "src/main.c", statement) == ["include/util/vec.h"]
     assert ("include/util/vec.h", "vec_push", "import") in names(index, "src/main.c", main)
 
 
 def test_nearest_use_ranks_first_and_imported_unused_names_rank_high(tmp_path):
-    main = ("from .a import far_away, not_used_yet, close_by\n\n\ndef go():\n    far_away()\n"
-            + "    x = 1\n" * 60 + "    close_by()\n    @@\n")
-    index = make(tmp_path, {
-        "pkg/a.py": "def far_away():\n    pass\n\n\ndef not_used_yet():\n    pass\n\n\ndef close_by():\n    pass\n",
-        "pkg/main.py": main.replace("@@", ""),
-    })
+    main = (
+        "from .a import far_away, not_used_yet, close_by\n\n\ndef go():\n    far_away()\n"
+        + "    x = 1\n" * 60
+        + "    close_by()\n    @@\n"
+    )
+    index = make(
+        tmp_path,
+        {
+            "pkg/a.py": "def far_away():\n    pass\n\n\ndef not_used_yet():\n    pass\n\n\ndef close_by():\n    pass\n",
+            "pkg/main.py": main.replace("@@", ""),
+        },
+    )
     order = [name for _, name, _ in names(index, "pkg/main.py", main)]
     assert order.index("close_by") < order.index("not_used_yet") < order.index("far_away")
 
@@ -168,8 +198,10 @@ def test_recent_edits_in_other_files_reach_the_context(tmp_path):
 
 
 def test_similar_windows_from_open_files(tmp_path):
-    other = "".join(f"line{i} = {i}\n" for i in range(40)) + \
-        "alpha_rate = beta_rate * gamma_rate\ndelta_rate = alpha_rate + epsilon_rate\n"
+    other = (
+        "".join(f"line{i} = {i}\n" for i in range(40))
+        + "alpha_rate = beta_rate * gamma_rate\ndelta_rate = alpha_rate + epsilon_rate\n"
+    )
     main = "def go():\n    alpha_rate = beta_rate * gamma_rate\n    delta_rate = alpha_rate\n    \n"
     root = tmp_path / "ws"
     make(root, {"a/other.py": other, "a/main.py": main}).close()
@@ -183,23 +215,31 @@ def test_similar_windows_from_open_files(tmp_path):
 
 
 def test_repo_token_format_for_qwen(tmp_path):
-    files = {"pkg/a.py": "def helper():\n    return 1\n", "pkg/main.py": "from .a import helper\n\nx = 1\n"}
+    files = {
+        "pkg/a.py": "def helper():\n    return 1\n",
+        "pkg/main.py": "from .a import helper\n\nx = 1\n",
+    }
     root = tmp_path / "ws"
     make(root, files).close()
-    provider = ContextProvider(ContextSettings(budget_tokens=400), [root],
-                               repo_format=RepoFormat(name="ws"))
+    provider = ContextProvider(
+        ContextSettings(budget_tokens=400), [root], repo_format=RepoFormat(name="ws")
+    )
     assert provider.index_for(root / "pkg" / "main.py").wait_ready(30)
     main = files["pkg/main.py"]
     packed = provider.context_for(root / "pkg" / "main.py", main, len(main), words)
-    assert packed.text == ("<|repo_name|>ws\n<|file_sep|>pkg/a.py\ndef helper():\n    return 1\n\n"
-                           "<|file_sep|>pkg/main.py\n")
+    assert packed.text == (
+        "<|repo_name|>ws\n<|file_sep|>pkg/a.py\ndef helper():\n    return 1\n\n"
+        "<|file_sep|>pkg/main.py\n"
+    )
     provider.close()
 
 
 def test_small_budget_falls_back_to_signatures(tmp_path):
     body = "".join(f"    step_{i} = {i}\n" for i in range(10))
-    files = {"pkg/a.py": f"def helper(x, y):\n{body}    return x\n",
-             "pkg/main.py": "from .a import helper\n\nhelper(1, 2)\n"}
+    files = {
+        "pkg/a.py": f"def helper(x, y):\n{body}    return x\n",
+        "pkg/main.py": "from .a import helper\n\nhelper(1, 2)\n",
+    }
     root = tmp_path / "ws"
     make(root, files).close()
     provider = ContextProvider(ContextSettings(budget_tokens=14), [root])

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from ctx_helpers import write
 
-from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.index.walk import WalkOptions, WorkspaceRules, is_secret_name, walk
+from coderd.context.index.workspace import WorkspaceIndex
 
 
 def indexed(root: Path, options: WalkOptions | None = None) -> set[str]:
@@ -82,16 +82,26 @@ def test_symlinked_directories_are_not_entered(tmp_path: Path) -> None:
 
 
 def test_secret_names() -> None:
-    for name in (".env", ".env.production", "id_ed25519", "id_rsa.pub", "KEY.PEM", ".netrc",
-                 ".npmrc", "credentials", "aws-credentials.json", "client.p12"):
+    for name in (
+        ".env",
+        ".env.production",
+        "id_ed25519",
+        "id_rsa.pub",
+        "KEY.PEM",
+        ".netrc",
+        ".npmrc",
+        "credentials",
+        "aws-credentials.json",
+        "client.p12",
+    ):
         assert is_secret_name(name), name
     for name in ("environment.py", "id_utils.py", "keys.py", "monkey.rs", "credit.go"):
         assert not is_secret_name(name), name
 
 
 def test_index_stops_growing_at_max_files(tmp_path):
-    from coderd.context.index.workspace import WorkspaceIndex
     from coderd.context.index.walk import WalkOptions
+    from coderd.context.index.workspace import WorkspaceIndex
 
     for i in range(12):
         (tmp_path / f"m{i:02d}.py").write_text(f"def f{i}():\n    return {i}\n")

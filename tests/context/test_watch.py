@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import shutil
-from pathlib import Path
 
 from ctx_helpers import fresh_dump, names, settle, wait_for, write
 

@@ -31,26 +31,40 @@ DEBIAN_ELPA = "/usr/share/emacs/site-lisp/elpa"
 
 # On an empty line inside a function: a multi-line reply, so word and line accepts differ;
 # three candidates for Invoked requests (cycling). coderd-test.el asserts exactly these texts.
-SCRIPT = {"rules": [{"after": "def add(a, b):\n    ", "replies": [
-    "total = a + b\n    return total", "return a + b", "result = a + b\n    return result"]}]}
+SCRIPT = {
+    "rules": [
+        {
+            "after": "def add(a, b):\n    ",
+            "replies": [
+                "total = a + b\n    return total",
+                "return a + b",
+                "result = a + b\n    return result",
+            ],
+        }
+    ]
+}
 WRONG = {"rules": [{"after": "def add(a, b):\n    ", "reply": "total = a - b\n    return total"}]}
 
-pytestmark = pytest.mark.skipif(EMACS is None,
-                                reason="emacs is not installed (apt install emacs-nox)")
+pytestmark = pytest.mark.skipif(
+    EMACS is None, reason="emacs is not installed (apt install emacs-nox)"
+)
 
 
 def _probe(form: str) -> bool:
     """Whether FORM evaluates without error in `emacs --batch -Q` (Debian's elpa added)."""
-    prelude = (f'(progn (add-to-list (quote package-directory-list) "{DEBIAN_ELPA}") '
-               f"(package-initialize) {form})")
-    proc = subprocess.run([EMACS, "--batch", "-Q", "--eval", prelude], capture_output=True,
-                          timeout=30)
+    prelude = (
+        f'(progn (add-to-list (quote package-directory-list) "{DEBIAN_ELPA}") '
+        f"(package-initialize) {form})"
+    )
+    proc = subprocess.run(
+        [EMACS, "--batch", "-Q", "--eval", prelude], capture_output=True, timeout=30
+    )
     return proc.returncode == 0
 
 
 @pytest.fixture(scope="module")
 def emacs_ok():
-    if not _probe("(unless (>= emacs-major-version 28) (error \"too old\"))"):
+    if not _probe('(unless (>= emacs-major-version 28) (error "too old"))'):
         pytest.skip("Emacs 28 or newer is needed")
 
 
@@ -60,16 +74,32 @@ def eglot_ok(emacs_ok):
         pytest.skip("eglot is not installed (apt install elpa-eglot, or Emacs 29+)")
 
 
-def run_ert(tmp_path: Path, selector: str, *, script: dict | None = SCRIPT,
-            env: dict | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
+def run_ert(
+    tmp_path: Path,
+    selector: str,
+    *,
+    script: dict | None = SCRIPT,
+    env: dict | None = None,
+    timeout: float = 30,
+) -> subprocess.CompletedProcess:
     extra = {"CODERD_TEST_PYTHON": sys.executable, **(env or {})}
     if script is not None:
         extra["CODERD_FAKE_SCRIPT"] = json.dumps(script)
     proc = subprocess.run(
-        [EMACS, "--batch", "-Q", "-l", str(ERT_FILE),
-         "--eval", f"(ert-run-tests-batch-and-exit (quote {selector}))"],
-        cwd=REPO, env=scratch_env(tmp_path / "home", **extra),
-        capture_output=True, text=True, timeout=timeout,
+        [
+            EMACS,
+            "--batch",
+            "-Q",
+            "-l",
+            str(ERT_FILE),
+            "--eval",
+            f"(ert-run-tests-batch-and-exit (quote {selector}))",
+        ],
+        cwd=REPO,
+        env=scratch_env(tmp_path / "home", **extra),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     proc.output = proc.stdout + proc.stderr
     return proc
@@ -90,12 +120,19 @@ def test_byte_compiles_without_warnings(tmp_path, emacs_ok):
     out = tmp_path / "elc"
     out.mkdir()
     files = " ".join(f'"{p}"' for p in (ELISP / "coderd.el", ELISP / "coderd-jsonrpc.el"))
-    form = (f'(progn (add-to-list (quote load-path) "{ELISP}") (setq byte-compile-error-on-warn t) '
-            f'(setq byte-compile-dest-file-function (lambda (f) (expand-file-name '
-            f'(concat (file-name-nondirectory f) "c") "{out}"))) '
-            f"(dolist (f (list {files})) (unless (byte-compile-file f) (kill-emacs 1))))")
-    proc = subprocess.run([EMACS, "--batch", "-Q", "--eval", form], capture_output=True, text=True,
-                          env=scratch_env(tmp_path / "home"), timeout=30)
+    form = (
+        f'(progn (add-to-list (quote load-path) "{ELISP}") (setq byte-compile-error-on-warn t) '
+        f"(setq byte-compile-dest-file-function (lambda (f) (expand-file-name "
+        f'(concat (file-name-nondirectory f) "c") "{out}"))) '
+        f"(dolist (f (list {files})) (unless (byte-compile-file f) (kill-emacs 1))))"
+    )
+    proc = subprocess.run(
+        [EMACS, "--batch", "-Q", "--eval", form],
+        capture_output=True,
+        text=True,
+        env=scratch_env(tmp_path / "home"),
+        timeout=30,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -119,7 +156,11 @@ def test_real_engine_round_trip(tmp_path, tmp_path_factory, emacs_ok):
     from coderd.testing.synthetic import cached_model
 
     model = cached_model("tiny", cache_dir=tmp_path_factory.mktemp("models"))
-    proc = run_ert(tmp_path, "(tag real)", script=None,
-                   env={"CODERD_TEST_REAL": "1", "CODERD_MODEL_PATH": str(model)})
+    proc = run_ert(
+        tmp_path,
+        "(tag real)",
+        script=None,
+        env={"CODERD_TEST_REAL": "1", "CODERD_MODEL_PATH": str(model)},
+    )
     assert_passed(proc, 1)
     assert re.search(r"real engine: \d+ item\(s\)", proc.output), proc.output

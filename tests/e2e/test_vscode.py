@@ -27,7 +27,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from lsp_client import scratch_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,16 +52,28 @@ pytestmark = pytest.mark.skipif(
 def setup() -> None:
     # The installer runs with the real environment: its npm cache and the result are meant to
     # persist between runs (the test itself runs hermetically below).
-    done = subprocess.run(["bash", str(EXT / "scripts" / "setup-e2e.sh")], capture_output=True,
-                          text=True, timeout=SETUP_TIMEOUT_S, env={**os.environ, "CODERD_E2E_CACHE": str(CACHE)})
+    done = subprocess.run(
+        ["bash", str(EXT / "scripts" / "setup-e2e.sh")],
+        capture_output=True,
+        text=True,
+        timeout=SETUP_TIMEOUT_S,
+        env={**os.environ, "CODERD_E2E_CACHE": str(CACHE)},
+    )
     if done.returncode != 0:
-        pytest.fail(f"setup-e2e.sh failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+        pytest.fail(
+            f"setup-e2e.sh failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+        )
 
 
 def test_vscode_extension_unit(setup) -> None:
     """The editor-independent logic (enablement, notifications) under plain Node: about 1 s."""
-    done = subprocess.run([str(NODE), "--test", "test/unit.test.js"], cwd=EXT, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [str(NODE), "--test", "test/unit.test.js"],
+        cwd=EXT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -70,13 +81,24 @@ def test_vscode_ghost_text_accept_and_notifications(setup, tmp_path: Path) -> No
     run = tmp_path / "run"
     shots = tmp_path / "screenshots"
     run.mkdir()
-    env = scratch_env(tmp_path / "home", CODERD_E2E_PYTHON=sys.executable, CODERD_E2E_CACHE=str(CACHE),
-                      CODERD_E2E_RUN=str(run), CODERD_E2E_SHOTS=str(shots))
+    env = scratch_env(
+        tmp_path / "home",
+        CODERD_E2E_PYTHON=sys.executable,
+        CODERD_E2E_CACHE=str(CACHE),
+        CODERD_E2E_RUN=str(run),
+        CODERD_E2E_SHOTS=str(shots),
+    )
     # Its own process group: code-server, its extension host, the coderd server and Chromium
     # all go when the group does, whatever state the run ends in.
-    proc = subprocess.Popen([str(NODE), str(EXT / "test" / "e2e.js")], env=env, cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [str(NODE), str(EXT / "test" / "e2e.js")],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         out, _ = proc.communicate(timeout=RUN_TIMEOUT_S)
     except subprocess.TimeoutExpired:

@@ -8,8 +8,8 @@ import pytest
 from coderd.config.settings import load_settings
 from coderd.engine.base import CancelToken, EngineError, FimPrompt, GenerationLimits
 from coderd.engine.llama.engine import EngineOptions, LlamaEngine
-from coderd.models.loader import engine_options
 from coderd.models.fit import Shape, kv_bytes, plan
+from coderd.models.loader import engine_options
 from coderd.testing.synthetic import cached_model
 
 PREFIX = "import os\n\ndef read_config(path):\n    with open(path) as f:\n        return "
@@ -28,8 +28,9 @@ def keystrokes(engine: LlamaEngine) -> list:
     results = []
     for prefix in (PREFIX, PREFIX + "f"):
         prompt = FimPrompt(engine.tokenize(prefix), engine.tokenize(SUFFIX))
-        results.append(engine.complete(prompt, GenerationLimits(max_tokens=6, time_budget_s=30),
-                                       CancelToken()))
+        results.append(
+            engine.complete(prompt, GenerationLimits(max_tokens=6, time_budget_s=30), CancelToken())
+        )
     return results
 
 
@@ -41,7 +42,9 @@ def sequence_bytes(engine: LlamaEngine) -> int:
 def test_quantised_caches_complete_and_are_smaller(small_model_path):
     sizes = {}
     for kv_type in ("f16", "q8_0", "q4_0"):
-        engine = LlamaEngine(small_model_path, EngineOptions(n_ctx=512, threads=2, kv_cache_type=kv_type))
+        engine = LlamaEngine(
+            small_model_path, EngineOptions(n_ctx=512, threads=2, kv_cache_type=kv_type)
+        )
         try:
             first, typed = keystrokes(engine)
             sizes[kv_type] = sequence_bytes(engine)
@@ -49,7 +52,9 @@ def test_quantised_caches_complete_and_are_smaller(small_model_path):
             engine.close()
         assert first.stats.stop_reason in ("max_tokens", "eog") and first.stats.generated_tokens > 0
         assert typed.stats.reused_tokens > 0  # the (quantised) cache was kept across the keystroke
-        assert typed.stats.suffix_shifted  # and its suffix cells shifted: K-shift works on q8_0/q4_0
+        assert (
+            typed.stats.suffix_shifted
+        )  # and its suffix cells shifted: K-shift works on q8_0/q4_0
     # Same cells, so the ratios are those of the element sizes: 34/64 for q8_0, 18/64 for q4_0.
     assert sizes["q8_0"] / sizes["f16"] == pytest.approx(34 / 64, abs=0.03)
     assert sizes["q4_0"] / sizes["f16"] == pytest.approx(18 / 64, abs=0.03)
@@ -62,8 +67,9 @@ def test_a_model_whose_heads_cannot_be_quantised_names_the_setting(tiny_model_pa
 
 def test_the_setting_reaches_the_engine_options_and_the_plan(tmp_path):
     def settings(value: str):
-        return load_settings(config_path=tmp_path / "absent.toml",
-                             environ={"CODERD_MODEL_KV_CACHE_TYPE": value})
+        return load_settings(
+            config_path=tmp_path / "absent.toml", environ={"CODERD_MODEL_KV_CACHE_TYPE": value}
+        )
 
     loaded = settings("Q8_0")  # choices are case-insensitive
     assert loaded.problems == () and engine_options(loaded.settings).kv_cache_type == "q8_0"
@@ -71,7 +77,11 @@ def test_the_setting_reaches_the_engine_options_and_the_plan(tmp_path):
     assert refused.settings.model.kv_cache_type == "f16"
     assert "expected one of f16, q8_0, q4_0" in str(refused.problems[0])
 
-    assert (kv_bytes(2048, "f16"), kv_bytes(2048, "q8_0"), kv_bytes(2048, "q4_0")) == (2048, 1088, 576)
+    assert (kv_bytes(2048, "f16"), kv_bytes(2048, "q8_0"), kv_bytes(2048, "q4_0")) == (
+        2048,
+        1088,
+        576,
+    )
     shape = Shape(size_bytes=1 << 30, kv_bytes_per_token=196_608, context_length=16_384)  # 1.3B
     f16 = plan(shape, n_ctx=16_384, available=8 << 30, gpu_offload=False)
     q8 = plan(shape, n_ctx=16_384, available=8 << 30, gpu_offload=False, kv_type="q8_0")
@@ -80,14 +90,19 @@ def test_the_setting_reaches_the_engine_options_and_the_plan(tmp_path):
     # Memory that holds the f16 cache only for a shorter context holds a q4_0 cache in full.
     tight = 3 << 30  # f16 at 16K positions: 3 GiB of cache; q4_0: 0.84 GiB
     assert plan(shape, n_ctx=16_384, available=tight, gpu_offload=False).n_ctx < 16_384
-    assert plan(shape, n_ctx=16_384, available=tight, gpu_offload=False, kv_type="q4_0").n_ctx == 16_384
+    assert (
+        plan(shape, n_ctx=16_384, available=tight, gpu_offload=False, kv_type="q4_0").n_ctx
+        == 16_384
+    )
 
 
 def test_doctor_run_plan_shows_the_cache_type(small_model_path, tmp_path):
     from coderd.cli.doctor import models_report, render_models
 
-    settings = load_settings(config_path=tmp_path / "absent.toml", environ={
-        "CODERD_MODEL_PATH": str(small_model_path), "CODERD_MODEL_KV_CACHE_TYPE": "q4_0"}).settings
+    settings = load_settings(
+        config_path=tmp_path / "absent.toml",
+        environ={"CODERD_MODEL_PATH": str(small_model_path), "CODERD_MODEL_KV_CACHE_TYPE": "q4_0"},
+    ).settings
     report = models_report(settings)
     # The small shape: 2 layers x 256 keys and values per position, in 18/32 bytes each.
     assert (report["fit"]["kv_type"], report["fit"]["kv_bytes_per_token"]) == ("q4_0", 576)

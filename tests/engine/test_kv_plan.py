@@ -1,7 +1,11 @@
 """Which tokens a request evaluates, given the cache: pure logic, no model."""
 
 from coderd.engine.llama.kv_plan import (
-    CacheState, PromptLayout, plan_reuse, prompt_chunk, state_after,
+    CacheState,
+    PromptLayout,
+    plan_reuse,
+    prompt_chunk,
+    state_after,
 )
 
 HEAD = (1, 2) + tuple(range(100, 120))

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from coderd.engine.base import CancelToken, EngineError, FimPrompt, GenerationLimits
-from coderd.engine.llama.kv_plan import CPU_PROMPT_CHUNK
 from coderd.engine.llama.engine import EngineOptions, LlamaEngine
+from coderd.engine.llama.kv_plan import CPU_PROMPT_CHUNK
 from coderd.engine.llama.runtime import LlamaContext
 from coderd.testing.synthetic import cached_model, deepseek_vocab_fixture
 
@@ -57,7 +57,14 @@ def test_deepseek_fim_ids_and_prompt_order(tiny_model_path):
     assert ids[-1] == 32017
     assert ids.count(32015) == 1 and ids.index(32015) == 2 + len(engine.tokenize("x = "))
     assert [name for name, _ in result.pieces] == [
-        "bos", "fim_pre", "context", "prefix", "fim_suf", "suffix", "fim_mid"]
+        "bos",
+        "fim_pre",
+        "context",
+        "prefix",
+        "fim_suf",
+        "suffix",
+        "fim_mid",
+    ]
     engine.close()
 
 
@@ -79,7 +86,9 @@ def test_keystroke_reuses_cache_and_shifts_suffix(engine):
     suffix_len = len(engine.tokenize(SUFFIX))
     for typed in ("c", "co", "con", "conf"):
         result = complete(engine, fim(engine, PREFIX + typed))
-        changed_tail = result.stats.prompt_tokens - suffix_len - 2 - (len(first.prompt_ids) - suffix_len - 2)
+        changed_tail = (
+            result.stats.prompt_tokens - suffix_len - 2 - (len(first.prompt_ids) - suffix_len - 2)
+        )
         assert result.stats.suffix_shifted
         # Only the changed end of the prefix plus <FIM_MID>: never the suffix.
         assert result.stats.evaluated_tokens <= max(changed_tail, 0) + 3
@@ -99,7 +108,9 @@ def test_without_suffix_reuse_the_suffix_is_evaluated_again(tiny_model_path):
 def test_suffix_is_refreshed_after_enough_drift(tiny_model_path):
     engine = make_engine(tiny_model_path, suffix_refresh_tokens=6)
     complete(engine, fim(engine, PREFIX))
-    shifted = [complete(engine, fim(engine, PREFIX + "x" * n)).stats.suffix_shifted for n in range(1, 12)]
+    shifted = [
+        complete(engine, fim(engine, PREFIX + "x" * n)).stats.suffix_shifted for n in range(1, 12)
+    ]
     assert shifted[0] and not all(shifted)  # shifts, then evaluates the suffix in full again
     engine.close()
 
@@ -149,8 +160,9 @@ def test_cancel_polled_during_prompt_evaluation_stops_part_way(tiny_model_path):
     engine.close()
 
 
-def cancel_on_call(engine, token: CancelToken, call: int, min_tokens: int = 2,
-                   from_pos: int = 0) -> list[int]:
+def cancel_on_call(
+    engine, token: CancelToken, call: int, min_tokens: int = 2, from_pos: int = 0
+) -> list[int]:
     """Cancel `token` as the `call`-th llama_decode of at least `min_tokens` tokens starting at
     `from_pos` or later begins, so llama.cpp's abort callback sees it from that batch's first
     graph node (deterministic, unlike a timer). Returns the sizes of those calls."""
@@ -229,7 +241,12 @@ def test_cancel_before_the_shifted_suffix_keeps_the_shift(tiny_model_path):
 def test_limits_stop_generation(engine):
     result = complete(engine, fim(engine, PREFIX), max_tokens=3)
     assert result.stats.generated_tokens <= 3
-    result = complete(engine, fim(engine, PREFIX + "a"), max_tokens=20, stop_check=lambda text: 0 if text else None)
+    result = complete(
+        engine,
+        fim(engine, PREFIX + "a"),
+        max_tokens=20,
+        stop_check=lambda text: 0 if text else None,
+    )
     assert result.text == "" and result.stats.stop_reason in ("stop", "eog")
 
 
@@ -261,14 +278,19 @@ def test_bad_files_raise_engine_errors(tmp_path, tiny_model_path):
     text.write_text("not a model")
     truncated = tmp_path / "truncated.gguf"
     truncated.write_bytes(tiny_model_path.read_bytes()[:100_000])
-    for path, words in ((tmp_path / "missing.gguf", "not found"), (text, "not a GGUF"),
-                        (truncated, "could not load")):
+    for path, words in (
+        (tmp_path / "missing.gguf", "not found"),
+        (text, "not a GGUF"),
+        (truncated, "could not load"),
+    ):
         with pytest.raises(EngineError, match=words):
             make_engine(path)
 
 
 def test_candidates_branch_on_the_runner_up_first_tokens(engine):
-    result = engine.complete(fim(engine, PREFIX), GenerationLimits(max_tokens=4, candidates=3), CancelToken())
+    result = engine.complete(
+        fim(engine, PREFIX), GenerationLimits(max_tokens=4, candidates=3), CancelToken()
+    )
     assert len(result.alternatives) == 2
     firsts = [engine.tokenize(t)[:1] for t in (result.text, *result.alternatives)]
     assert len({tuple(f) for f in firsts}) == 3  # three different first tokens
@@ -281,8 +303,9 @@ def test_candidates_branch_on_the_runner_up_first_tokens(engine):
 def test_speculation_shares_the_prefix_and_leaves_the_main_cache_alone(engine):
     complete(engine, fim(engine, PREFIX))
     accepted = PREFIX + "config_value"
-    speculate = lambda: engine.complete(fim(engine, accepted), GenerationLimits(max_tokens=4),
-                                        CancelToken(), speculative=True)
+    speculate = lambda: engine.complete(
+        fim(engine, accepted), GenerationLimits(max_tokens=4), CancelToken(), speculative=True
+    )
     speculated = speculate()
     # Shared with the main sequence: everything before the accepted text.
     assert speculated.stats.reused_tokens >= len(engine.tokenize(PREFIX)) - 1

@@ -188,8 +188,9 @@ def test_stop_rules_cancellation_and_candidates_are_unchanged(tiny_engine, recor
             tiny_engine._options = EngineOptions(threads=1, prompt_lookup=on)
             tiny_engine.forget_slot(0)
             prompt = FimPrompt(tiny_engine.tokenize(PROMPTS[0]), ())
-            results.append(tiny_engine.complete(prompt, GenerationLimits(max_tokens=48),
-                                                CancelLater(polls)))
+            results.append(
+                tiny_engine.complete(prompt, GenerationLimits(max_tokens=48), CancelLater(polls))
+            )
             assert tiny_engine._ctx.pos_max(0) + 1 == len(tiny_engine._state.tokens)
         assert results[0].text == results[1].text == ""
         assert results[0].stats.stop_reason == results[1].stats.stop_reason == "cancelled"

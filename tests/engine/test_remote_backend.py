@@ -18,12 +18,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from remote_recorder import Recorder  # tests/ is on sys.path
 
 from coderd.config.settings import load_settings
 from coderd.engine.base import CancelToken, EngineError, FimPrompt, GenerationLimits
 from coderd.engine.remote.client import RemoteEngine, RemoteOptions
-
-from remote_recorder import Recorder  # tests/ is on sys.path
 
 KEY = "sk-test-0123456789"  # what the server expects; never to appear in a message
 
@@ -47,10 +46,25 @@ def llama_server(tiny_model_path, tmp_path_factory):
     port = free_port()
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(tiny_model_path),
-             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "512", "--api_key", KEY],
-            stdout=out, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "NO_PROXY": "127.0.0.1"})
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(tiny_model_path),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "512",
+                "--api_key",
+                KEY,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "NO_PROXY": "127.0.0.1"},
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -73,14 +87,23 @@ def llama_server(tiny_model_path, tmp_path_factory):
 
 
 def engine_for(url: str, key: str | None = KEY, **options) -> RemoteEngine:
-    return RemoteEngine(RemoteOptions(url=url, api_key_env="TEST_REMOTE_KEY", **options),
-                        environ={} if key is None else {"TEST_REMOTE_KEY": key})
+    return RemoteEngine(
+        RemoteOptions(url=url, api_key_env="TEST_REMOTE_KEY", **options),
+        environ={} if key is None else {"TEST_REMOTE_KEY": key},
+    )
 
 
-def fim_prompt(engine, prefix="def add(a, b):\n    return", suffix="\n\nprint(add(1, 2))\n",
-               context="# util.py\nTWO = 2\n# main.py\n") -> FimPrompt:
-    return FimPrompt(prefix_ids=engine.tokenize(prefix), suffix_ids=engine.tokenize(suffix),
-                     context_ids=engine.tokenize(context))
+def fim_prompt(
+    engine,
+    prefix="def add(a, b):\n    return",
+    suffix="\n\nprint(add(1, 2))\n",
+    context="# util.py\nTWO = 2\n# main.py\n",
+) -> FimPrompt:
+    return FimPrompt(
+        prefix_ids=engine.tokenize(prefix),
+        suffix_ids=engine.tokenize(suffix),
+        context_ids=engine.tokenize(context),
+    )
 
 
 def wait_for_disconnects(log: Path, count: int, timeout: float = 5.0) -> bool:
@@ -94,30 +117,47 @@ def wait_for_disconnects(log: Path, count: int, timeout: float = 5.0) -> bool:
 
 # -- llama-cpp-python's server -------------------------------------------------------------
 
+
 def test_a_streamed_completion_is_what_the_server_computes(llama_server):
     url, _ = llama_server
     engine = engine_for(url)
     try:
         prompt = fim_prompt(engine)
-        done = engine.complete(prompt, GenerationLimits(max_tokens=8, time_budget_s=10), CancelToken())
+        done = engine.complete(
+            prompt, GenerationLimits(max_tokens=8, time_budget_s=10), CancelToken()
+        )
     finally:
         engine.close()
     # Greedy decoding is deterministic: the same request, not streamed, gives the same text.
-    body = {"prompt": "# util.py\nTWO = 2\n# main.py\ndef add(a, b):\n    return",
-            "suffix": "\n\nprint(add(1, 2))\n", "max_tokens": 8, "temperature": 0}
-    reply = httpx.post(f"{url}/v1/completions", json=body, timeout=30,
-                       headers={"Authorization": f"Bearer {KEY}"}).json()
+    body = {
+        "prompt": "# util.py\nTWO = 2\n# main.py\ndef add(a, b):\n    return",
+        "suffix": "\n\nprint(add(1, 2))\n",
+        "max_tokens": 8,
+        "temperature": 0,
+    }
+    reply = httpx.post(
+        f"{url}/v1/completions", json=body, timeout=30, headers={"Authorization": f"Bearer {KEY}"}
+    ).json()
     assert done.text == reply["choices"][0]["text"] and done.text
-    assert done.stats.stop_reason == {"length": "max_tokens", "stop": "eog"}[reply["choices"][0]["finish_reason"]]
+    assert (
+        done.stats.stop_reason
+        == {"length": "max_tokens", "stop": "eog"}[reply["choices"][0]["finish_reason"]]
+    )
     # Counted per streamed chunk: a token that ends inside a UTF-8 character (the synthetic
     # vocabulary of a clone without ../shared has such tokens) arrives with the next one.
     assert 1 <= done.stats.generated_tokens <= reply["usage"]["completion_tokens"]
-    assert done.stats.prompt_tokens == len(prompt.context_ids) + len(prompt.prefix_ids) + len(prompt.suffix_ids)
+    assert done.stats.prompt_tokens == len(prompt.context_ids) + len(prompt.prefix_ids) + len(
+        prompt.suffix_ids
+    )
     assert [name for name, _ in done.pieces] == ["context", "prefix", "suffix"]
     assert 0 < done.stats.prompt_ms <= done.stats.total_ms
     # The server built a FIM prompt: the suffix is part of what it evaluated.
-    without = httpx.post(f"{url}/v1/completions", json={**body, "suffix": None}, timeout=30,
-                         headers={"Authorization": f"Bearer {KEY}"}).json()
+    without = httpx.post(
+        f"{url}/v1/completions",
+        json={**body, "suffix": None},
+        timeout=30,
+        headers={"Authorization": f"Bearer {KEY}"},
+    ).json()
     assert reply["usage"]["prompt_tokens"] > without["usage"]["prompt_tokens"]
 
 
@@ -126,8 +166,9 @@ def test_a_stop_rule_cuts_the_text_and_closes_the_stream(llama_server):
     before = log.read_text(errors="replace").count("Disconnected from client")
     engine = engine_for(url)
     try:
-        limits = GenerationLimits(max_tokens=400, time_budget_s=10,
-                                  stop_check=lambda text: len(text) if text else None)
+        limits = GenerationLimits(
+            max_tokens=400, time_budget_s=10, stop_check=lambda text: len(text) if text else None
+        )
         done = engine.complete(fim_prompt(engine), limits, CancelToken())
     finally:
         engine.close()
@@ -145,11 +186,16 @@ def test_cancel_stops_the_request_and_the_server(llama_server):
         streaming.set()
         return None
 
-    threading.Thread(target=lambda: streaming.wait(10) and cancel.cancel("test"), daemon=True).start()
+    threading.Thread(
+        target=lambda: streaming.wait(10) and cancel.cancel("test"), daemon=True
+    ).start()
     try:
         started = time.monotonic()
-        done = engine.complete(fim_prompt(engine), GenerationLimits(
-            max_tokens=400, time_budget_s=30, stop_check=saw), cancel)
+        done = engine.complete(
+            fim_prompt(engine),
+            GenerationLimits(max_tokens=400, time_budget_s=30, stop_check=saw),
+            cancel,
+        )
         elapsed = time.monotonic() - started
     finally:
         engine.close()
@@ -157,19 +203,25 @@ def test_cancel_stops_the_request_and_the_server(llama_server):
     from coderd.testing.synthetic import deepseek_vocab_fixture
 
     if deepseek_vocab_fixture() is None:  # a clone without ../shared
-        pytest.skip("the synthetic-vocabulary model can finish streaming before the cancel "
-                    "reaches the server; the DeepSeek-vocabulary run checks the disconnect")
+        pytest.skip(
+            "the synthetic-vocabulary model can finish streaming before the cancel "
+            "reaches the server; the DeepSeek-vocabulary run checks the disconnect"
+        )
     assert wait_for_disconnects(log, before + 1), "the server never saw the client close"
 
 
 def test_a_wrong_key_or_path_is_a_clear_error(llama_server):
     url, _ = llama_server
-    for key, path, expected in ((None, "", ("HTTP 401", "$TEST_REMOTE_KEY is not set", "remote.api_key_env")),
-                                ("sk-wrong-key", "", ("HTTP 401", "$TEST_REMOTE_KEY is set", "refused")),
-                                (KEY, "/nope", ("404", "remote.url", "/nope/completions"))):
+    for key, path, expected in (
+        (None, "", ("HTTP 401", "$TEST_REMOTE_KEY is not set", "remote.api_key_env")),
+        ("sk-wrong-key", "", ("HTTP 401", "$TEST_REMOTE_KEY is set", "refused")),
+        (KEY, "/nope", ("404", "remote.url", "/nope/completions")),
+    ):
         engine = engine_for(url + path, key)
         try:
-            done = engine.complete(fim_prompt(engine), GenerationLimits(max_tokens=4), CancelToken())
+            done = engine.complete(
+                fim_prompt(engine), GenerationLimits(max_tokens=4), CancelToken()
+            )
         finally:
             engine.close()
         message = str(engine.last_error)
@@ -179,6 +231,7 @@ def test_a_wrong_key_or_path_is_a_clear_error(llama_server):
 
 
 # -- failures without a server ---------------------------------------------------------------
+
 
 def test_connection_refused_and_silence_never_hang():
     engine = engine_for(f"http://127.0.0.1:{free_port()}")  # nothing listens there
@@ -208,6 +261,7 @@ def test_connection_refused_and_silence_never_hang():
 
 # -- what is sent: a recording server --------------------------------------------------------
 
+
 @pytest.fixture
 def recorder():
     server = Recorder()
@@ -224,8 +278,13 @@ def test_the_request_carries_the_prompt_the_settings_and_the_key(recorder, tmp_p
     from coderd.models.loader import load_engine
 
     monkeypatch.setenv("CODERD_TEST_KEY", KEY)
-    settings = settings_with(tmp_path, CODERD_REMOTE_ENABLED="true", CODERD_REMOTE_URL=recorder.url,
-                             CODERD_REMOTE_MODEL="deepseek-chat", CODERD_REMOTE_API_KEY_ENV="CODERD_TEST_KEY")
+    settings = settings_with(
+        tmp_path,
+        CODERD_REMOTE_ENABLED="true",
+        CODERD_REMOTE_URL=recorder.url,
+        CODERD_REMOTE_MODEL="deepseek-chat",
+        CODERD_REMOTE_API_KEY_ENV="CODERD_TEST_KEY",
+    )
     engine = load_engine(settings)
     try:
         assert isinstance(engine, RemoteEngine) and recorder.requests == []  # loading sends nothing
@@ -235,35 +294,59 @@ def test_the_request_carries_the_prompt_the_settings_and_the_key(recorder, tmp_p
         engine.close()
     [(method, path, headers, body)] = recorder.requests
     assert (method, path, headers["Authorization"]) == ("POST", "/v1/completions", f"Bearer {KEY}")
-    assert body == {"prompt": "# util.py\nTWO = 2\n# main.py\ndef add(a, b):\n    return",
-                    "suffix": "\n\nprint(add(1, 2))\n", "max_tokens": 16, "temperature": 0,
-                    "stream": True, "stop": ["\n\n", "a", "b", "c"], "model": "deepseek-chat"}
-    assert (done.text, done.stats.stop_reason, done.stats.generated_tokens) == ("x = 1\ny", "max_tokens", 2)
+    assert body == {
+        "prompt": "# util.py\nTWO = 2\n# main.py\ndef add(a, b):\n    return",
+        "suffix": "\n\nprint(add(1, 2))\n",
+        "max_tokens": 16,
+        "temperature": 0,
+        "stream": True,
+        "stop": ["\n\n", "a", "b", "c"],
+        "model": "deepseek-chat",
+    }
+    assert (done.text, done.stats.stop_reason, done.stats.generated_tokens) == (
+        "x = 1\ny",
+        "max_tokens",
+        2,
+    )
 
 
 def test_llama_server_infill_dialect(recorder):
     engine = engine_for(recorder.url + "/infill", key=None)
     try:
-        done = engine.complete(fim_prompt(engine, context=""), GenerationLimits(max_tokens=3), CancelToken())
+        done = engine.complete(
+            fim_prompt(engine, context=""), GenerationLimits(max_tokens=3), CancelToken()
+        )
     finally:
         engine.close()
     [(_, path, headers, body)] = recorder.requests
     assert path == "/infill" and "Authorization" not in headers
-    assert body == {"input_prefix": "def add(a, b):\n    return", "input_suffix": "\n\nprint(add(1, 2))\n",
-                    "n_predict": 3, "cache_prompt": True, "temperature": 0, "stream": True}
+    assert body == {
+        "input_prefix": "def add(a, b):\n    return",
+        "input_suffix": "\n\nprint(add(1, 2))\n",
+        "n_predict": 3,
+        "cache_prompt": True,
+        "temperature": 0,
+        "stream": True,
+    }
     stats = done.stats
     assert (done.text, stats.stop_reason) == ("x = 1\ny", "max_tokens")
     assert (stats.evaluated_tokens, stats.reused_tokens, stats.generated_tokens) == (7, 3, 3)
 
 
-def test_offline_uses_the_local_model_and_touches_no_network(recorder, tmp_path, tiny_model_path,
-                                                              monkeypatch, capsys):
+def test_offline_uses_the_local_model_and_touches_no_network(
+    recorder, tmp_path, tiny_model_path, monkeypatch, capsys
+):
     from coderd.cli.main import main
     from coderd.engine.llama.engine import LlamaEngine
     from coderd.models.loader import load_engine
 
-    settings = settings_with(tmp_path, CODERD_REMOTE_ENABLED="1", CODERD_REMOTE_URL=recorder.url,
-                             CODERD_NETWORK_OFFLINE="1", CODERD_MODEL_PATH=str(tiny_model_path))
+    settings = settings_with(
+        tmp_path,
+        CODERD_REMOTE_ENABLED="1",
+        CODERD_REMOTE_URL=recorder.url,
+        CODERD_NETWORK_OFFLINE="1",
+        CODERD_MODEL_PATH=str(tiny_model_path),
+    )
     engine = load_engine(settings)
     try:
         assert isinstance(engine, LlamaEngine)
@@ -286,9 +369,13 @@ def test_doctor_names_the_backend_and_never_the_key(tmp_path, tiny_model_path, m
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no user config.toml
     monkeypatch.delenv("CODERD_CONFIG", raising=False)
-    for name, value in {"CODERD_MODEL_PATH": str(tiny_model_path), "CODERD_REMOTE_ENABLED": "1",
-                        "CODERD_REMOTE_URL": "https://api.deepseek.com/beta",
-                        "CODERD_REMOTE_API_KEY_ENV": "CODERD_TEST_KEY", "CODERD_TEST_KEY": KEY}.items():
+    for name, value in {
+        "CODERD_MODEL_PATH": str(tiny_model_path),
+        "CODERD_REMOTE_ENABLED": "1",
+        "CODERD_REMOTE_URL": "https://api.deepseek.com/beta",
+        "CODERD_REMOTE_API_KEY_ENV": "CODERD_TEST_KEY",
+        "CODERD_TEST_KEY": KEY,
+    }.items():
         monkeypatch.setenv(name, value)
     assert main(["doctor"]) == 0
     text = capsys.readouterr().out
@@ -298,7 +385,10 @@ def test_doctor_names_the_backend_and_never_the_key(tmp_path, tiny_model_path, m
     assert KEY not in text + capsys.readouterr().out
     monkeypatch.delenv("CODERD_TEST_KEY")
     main(["doctor"])
-    assert "$CODERD_TEST_KEY (remote.api_key_env) is not set: no key is sent" in capsys.readouterr().out
+    assert (
+        "$CODERD_TEST_KEY (remote.api_key_env) is not set: no key is sent"
+        in capsys.readouterr().out
+    )
     monkeypatch.setenv("CODERD_REMOTE_API_KEY_ENV", KEY)  # the key pasted where its name belongs
     assert main(["doctor"]) == 1 and main(["doctor", "--json"]) == 1
     text = capsys.readouterr().out

@@ -12,8 +12,10 @@ from hub_server import Hub, HubServer
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """HOME and every XDG_* in tmp_path; no proxy for loopback; never the real hub."""
     env = {
-        "HOME": tmp_path / "home", "XDG_CONFIG_HOME": tmp_path / "config",
-        "XDG_DATA_HOME": tmp_path / "data", "XDG_STATE_HOME": tmp_path / "state",
+        "HOME": tmp_path / "home",
+        "XDG_CONFIG_HOME": tmp_path / "config",
+        "XDG_DATA_HOME": tmp_path / "data",
+        "XDG_STATE_HOME": tmp_path / "state",
         "XDG_CACHE_HOME": tmp_path / "cache",
     }
     for key, value in env.items():
@@ -23,7 +25,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # a test that forgets the hub fails fast
+    monkeypatch.setenv(
+        "HF_ENDPOINT", "http://127.0.0.1:9"
+    )  # a test that forgets the hub fails fast
     monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     return tmp_path
 
@@ -33,5 +37,3 @@ def hub(home: Path, monkeypatch: pytest.MonkeyPatch):
     with HubServer(Hub()) as server:
         monkeypatch.setenv("HF_ENDPOINT", server.url)
         yield server
-
-

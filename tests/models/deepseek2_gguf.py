@@ -67,7 +67,11 @@ def build(path: Path, *, mla: bool) -> Path:
     rng = np.random.default_rng(0)
 
     def t(name: str, *shape: int, norm: bool = False) -> None:
-        data = np.ones(shape, np.float32) if norm else (rng.standard_normal(shape) * 0.02).astype(np.float32)
+        data = (
+            np.ones(shape, np.float32)
+            if norm
+            else (rng.standard_normal(shape) * 0.02).astype(np.float32)
+        )
         w.add_tensor(name, data)
 
     t("token_embd.weight", n_vocab, N_EMBD)

@@ -24,9 +24,9 @@ PATH_RE = re.compile(r"^/(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<file>.
 class Hub:
     files: dict[tuple[str, str], bytes] = field(default_factory=dict)
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
-    drop_first_get_at: int | None = None   # bytes sent before the first GET is cut
-    fail_gets_after_drop: int = 0          # then this many GETs answer 500
-    corrupt: bool = False                  # serve flipped bytes under the genuine ETag
+    drop_first_get_at: int | None = None  # bytes sent before the first GET is cut
+    fail_gets_after_drop: int = 0  # then this many GETs answer 500
+    corrupt: bool = False  # serve flipped bytes under the genuine ETag
     url: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -99,7 +99,7 @@ def _handler(hub: Hub):
             self.send_header("Content-Length", str(len(data) - start))
             self.end_headers()
             if n_get == 1 and hub.drop_first_get_at is not None:
-                self.wfile.write(body[start:hub.drop_first_get_at])
+                self.wfile.write(body[start : hub.drop_first_get_at])
                 self.wfile.flush()
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)  # the connection drops mid-file

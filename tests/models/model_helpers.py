@@ -14,7 +14,8 @@ KEY = "tiny-coder:Q4_K_M"
 
 def write_user_catalog(home: Path, *, sha256: str = "unknown", size: int = 1) -> None:
     (home / "config" / "coderd").mkdir(parents=True, exist_ok=True)
-    (home / "config" / "coderd" / "catalog.toml").write_text(f'''
+    (home / "config" / "coderd" / "catalog.toml").write_text(
+        f'''
 [[model]]
 name = "tiny-coder"
 quant = "Q4_K_M"
@@ -28,7 +29,9 @@ context_length = 16384
 n_layer = 2
 n_embd_kv = 64
 kv_bytes_per_token = 512
-''', "utf-8")
+''',
+        "utf-8",
+    )
 
 
 def cli(*argv: str) -> int:
@@ -42,5 +45,8 @@ def cli_subprocess(*argv: str, env: dict | None = None) -> subprocess.CompletedP
     """`coderd ARGV` as a real process with the current (monkeypatched) environment."""
     return subprocess.run(
         [sys.executable, "-c", "import sys; from lsp.entry import main; sys.exit(main())", *argv],
-        capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
     )

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from model_helpers import cli, cli_subprocess
 
 
@@ -37,7 +36,9 @@ def test_add_copies_a_valid_gguf_and_makes_it_the_default(home, models, capsys):
     copy = home / "data" / "coderd" / "models" / src.name
     assert copy.read_bytes() == src.read_bytes()
     m = manifest(home)
-    assert m["default"] == key and m["models"][key]["linked"] is False and m["models"][key]["sha256"]
+    assert (
+        m["default"] == key and m["models"][key]["linked"] is False and m["models"][key]["sha256"]
+    )
 
     from coderd.config.settings import load_settings
     from coderd.models.loader import resolve_model_path
@@ -52,9 +53,15 @@ def test_add_copies_a_valid_gguf_and_makes_it_the_default(home, models, capsys):
 
 
 def test_add_link_keeps_the_file_where_it_is(home, models, capsys):
-    assert cli("models", "add", str(models["fim"]), "--link", "--name", "mine") == 0, capsys.readouterr().err
+    assert cli("models", "add", str(models["fim"]), "--link", "--name", "mine") == 0, (
+        capsys.readouterr().err
+    )
     m = manifest(home)
-    assert m["models"]["mine:local"] == {**m["models"]["mine:local"], "linked": True, "path": str(models["fim"])}
+    assert m["models"]["mine:local"] == {
+        **m["models"]["mine:local"],
+        "linked": True,
+        "path": str(models["fim"]),
+    }
     assert not list((home / "data" / "coderd" / "models").glob("*.gguf"))
     assert cli("models", "use", "mine") == 0
     assert cli("models", "rm", "mine") == 0
@@ -96,7 +103,10 @@ def test_add_warns_about_instruct_checkpoints(home, models, capsys):
     src = home / "deepseek-coder-1.3b-instruct.Q4_K_M.gguf"
     src.write_bytes(models["fim"].read_bytes())
     assert cli("models", "add", str(src), "--link") == 0
-    assert "instruct checkpoints are chat models; the base models are the FIM models" in capsys.readouterr().out
+    assert (
+        "instruct checkpoints are chat models; the base models are the FIM models"
+        in capsys.readouterr().out
+    )
 
 
 def test_list_and_doctor_show_the_recommendation(home, models):

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from coderd.models.catalog import load_catalog
+from coderd.models.fit import MIN_CTX, GiB, Shape, plan, recommend
 from coderd.models.loader import default_model_file
 from coderd.system.hardware import build_features
-from coderd.models.catalog import load_catalog
-from coderd.models.fit import GiB, MIN_CTX, Shape, plan, recommend
 
-FAMILY = ("deepseek-coder-1.3b-base", "deepseek-coder-5.7bmqa-base", "deepseek-coder-6.7b-base",
-          "deepseek-coder-33b-base", "deepseek-coder-v2-lite-base")
+FAMILY = (
+    "deepseek-coder-1.3b-base",
+    "deepseek-coder-5.7bmqa-base",
+    "deepseek-coder-6.7b-base",
+    "deepseek-coder-33b-base",
+    "deepseek-coder-v2-lite-base",
+)
 
 
 @pytest.fixture
@@ -37,7 +42,7 @@ def test_kv_bytes_follow_the_formula(catalog):
             assert e.kv_bytes_per_token == e.n_layer * 2 * e.n_embd_kv * 2, e.key
     lite = catalog.find("deepseek-coder-v2-lite-base")
     assert lite.kv_bytes_per_token == 27 * 16 * (192 + 128) * 2  # legacy: full K and V
-    assert lite.kv_bytes_per_token_mla == 27 * (512 + 64) * 2    # MLA: latent + rope key
+    assert lite.kv_bytes_per_token_mla == 27 * (512 + 64) * 2  # MLA: latent + rope key
     assert 8.5 < lite.kv_bytes_per_token / lite.kv_bytes_per_token_mla < 9.5
 
 
@@ -54,20 +59,30 @@ def test_plan_lowers_n_ctx_then_refuses(catalog):
 
 
 def test_recommendation_depends_on_the_machine(catalog):
-    assert recommend(catalog, available=16 * GiB, gpu_offload=False, cores=2).entry.key == \
-        "deepseek-coder-1.3b-base:Q4_K_M"
-    assert recommend(catalog, available=16 * GiB, gpu_offload=False, cores=16).entry.key == \
-        "deepseek-coder-1.3b-base:Q8_0"
-    assert recommend(catalog, available=64 * GiB, gpu_offload=True).entry.key == \
-        "deepseek-coder-33b-base:Q4_K_M"
-    assert recommend(catalog, available=12 * GiB, gpu_offload=True).entry.key == \
-        "deepseek-coder-6.7b-base:Q8_0"
+    assert (
+        recommend(catalog, available=16 * GiB, gpu_offload=False, cores=2).entry.key
+        == "deepseek-coder-1.3b-base:Q4_K_M"
+    )
+    assert (
+        recommend(catalog, available=16 * GiB, gpu_offload=False, cores=16).entry.key
+        == "deepseek-coder-1.3b-base:Q8_0"
+    )
+    assert (
+        recommend(catalog, available=64 * GiB, gpu_offload=True).entry.key
+        == "deepseek-coder-33b-base:Q4_K_M"
+    )
+    assert (
+        recommend(catalog, available=12 * GiB, gpu_offload=True).entry.key
+        == "deepseek-coder-6.7b-base:Q8_0"
+    )
     assert recommend(catalog, available=GiB // 2, gpu_offload=False).entry is None
 
 
 def test_build_features_parse_the_system_info():
-    info = ("CPU : SSE3 = 1 | AVX2 = 1 | AVX512 = 0 | CUDA : ARCHS = 890 | USE_GRAPHS = 1 | "
-            "Metal : EMBED_LIBRARY = 1 |")
+    info = (
+        "CPU : SSE3 = 1 | AVX2 = 1 | AVX512 = 0 | CUDA : ARCHS = 890 | USE_GRAPHS = 1 | "
+        "Metal : EMBED_LIBRARY = 1 |"
+    )
     found = build_features(info, True)
     assert found["cpu_features"] == ["SSE3", "AVX2"]
     assert found["gpu_backends"] == ["CUDA", "Metal"] and found["gpu_offload"]

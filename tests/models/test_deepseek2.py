@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import deepseek2_gguf as ds2
+import pytest
 from model_helpers import cli
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("deepseek2")
-    return {kind: ds2.build(folder / f"tiny-deepseek-coder-v2-lite-base-{kind}.gguf", mla=kind == "mla")
-            for kind in ("legacy", "mla")}
+    return {
+        kind: ds2.build(folder / f"tiny-deepseek-coder-v2-lite-base-{kind}.gguf", mla=kind == "mla")
+        for kind in ("legacy", "mla")
+    }
 
 
 def test_kv_cache_size_and_kind_come_from_the_header(files):
@@ -26,7 +27,10 @@ def test_kv_cache_size_and_kind_come_from_the_header(files):
     mla = Shape.of_header(read_header(files["mla"]))
     assert legacy.mla is False and mla.mla is True
     # llama.cpp allocates exactly this (its log: 5.06 MiB and 1.27 MiB for 512 cells).
-    assert legacy.kv_bytes_per_token == ds2.N_LAYER * ds2.N_HEAD * (ds2.NOPE + ds2.ROPE + ds2.V_HEAD) * 2
+    assert (
+        legacy.kv_bytes_per_token
+        == ds2.N_LAYER * ds2.N_HEAD * (ds2.NOPE + ds2.ROPE + ds2.V_HEAD) * 2
+    )
     assert mla.kv_bytes_per_token == ds2.N_LAYER * (ds2.KV_LORA + ds2.ROPE) * 2
     assert legacy.context_length == ds2.CTX_TRAIN
 
@@ -53,6 +57,10 @@ def test_add_and_plan_report_legacy_or_mla(home, files, capsys):
     assert "KV cache: legacy (pre-MLA: ~9x larger KV cache)" in capsys.readouterr().out
     assert cli("models", "add", str(files["mla"]), "--link") == 0
     assert "KV cache: MLA (compact KV cache)" in capsys.readouterr().out
-    p = plan(Shape.of_header(read_header(files["legacy"])), n_ctx=2048, available=8 * 2**30,
-             gpu_offload=False)
+    p = plan(
+        Shape.of_header(read_header(files["legacy"])),
+        n_ctx=2048,
+        available=8 * 2**30,
+        gpu_offload=False,
+    )
     assert p.fits and "legacy deepseek2 GGUF" in p.message

@@ -8,7 +8,6 @@ from collections import namedtuple
 from pathlib import Path
 
 import pytest
-
 from model_helpers import FILE, KEY, REPO, cli, cli_subprocess, write_user_catalog
 
 
@@ -32,7 +31,11 @@ def leftovers(home: Path) -> list[str]:
     root = models_dir(home)
     if not root.exists():
         return []
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.name != "manifest.json")
+    return sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and p.name != "manifest.json"
+    )
 
 
 def manifest(home: Path) -> dict:
@@ -51,7 +54,9 @@ def test_full_pull_in_a_real_process(hub, home, gguf_bytes):
     assert leftovers(home) == [FILE]
     m = manifest(home)
     assert m["default"] == KEY  # the first model installed becomes the default
-    assert m["models"][KEY]["sha256"] == sha and m["models"][KEY]["source"].startswith(f"hf:{REPO}@")
+    assert m["models"][KEY]["sha256"] == sha and m["models"][KEY]["source"].startswith(
+        f"hf:{REPO}@"
+    )
     assert [r[0] for r in hub.requests] == ["HEAD", "GET"], hub.requests
     # Pulling again is a no-op, and `list` shows it installed and default.
     assert cli_subprocess("models", "pull", KEY).stdout.startswith(f"{KEY} is already installed")

@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from coderd.policy.plan import (
-    CompletionPlan, CursorContext, Mode, finalize, plan_completion, stop_index,
+    CompletionPlan,
+    CursorContext,
+    Mode,
+    finalize,
+    plan_completion,
+    stop_index,
 )
 from coderd.policy.scope import indent_width
 
@@ -163,12 +168,40 @@ def test_two_blank_lines_stop():
 def test_random_texts_keep_streaming_invariants():
     """Fuzz: a stop never moves once given, and every text the engine can hold from then on
     finalizes like the cut text."""
-    pieces = ["\n", "    ", "\t", "  ", "}", "} else {", "end", "else:", "x = 1", "return y",
-              ")", "(", "foo(a, b)", "\r\n", " ", "# c", "done", "case 1:", "]", "😀", "</p>"]
-    docs = [("def f(a):█\n", "python"), ("if (x) {█\n}\n", "javascript"),
-            ("fn f() {\n    █\n}\n", "rust"), ("x = g(█)\n", "python"),
-            ("[1].each do |x|█\n", "ruby"), ("y = █", ""), ("a(█b)", "go"),
-            ("\r\nclass A:\r\n    █\r\n", "python"), ("<ul>█\n</ul>", "html")]
+    pieces = [
+        "\n",
+        "    ",
+        "\t",
+        "  ",
+        "}",
+        "} else {",
+        "end",
+        "else:",
+        "x = 1",
+        "return y",
+        ")",
+        "(",
+        "foo(a, b)",
+        "\r\n",
+        " ",
+        "# c",
+        "done",
+        "case 1:",
+        "]",
+        "😀",
+        "</p>",
+    ]
+    docs = [
+        ("def f(a):█\n", "python"),
+        ("if (x) {█\n}\n", "javascript"),
+        ("fn f() {\n    █\n}\n", "rust"),
+        ("x = g(█)\n", "python"),
+        ("[1].each do |x|█\n", "ruby"),
+        ("y = █", ""),
+        ("a(█b)", "go"),
+        ("\r\nclass A:\r\n    █\r\n", "python"),
+        ("<ul>█\n</ul>", "html"),
+    ]
     rng = random.Random(1234)
     for document, language in docs:
         ctx = _ctx(document, language)
@@ -272,8 +305,19 @@ def test_cursor_context_lines_and_eol():
     assert CursorContext("a\nb\r\nc\n", "").eol == "\n"  # mostly LF
 
 
-@pytest.mark.parametrize("text, width", [("", 0), ("x", 0), ("    x", 4), ("\tx", 4),
-                                         ("\t\tx", 8), ("  \tx", 4), ("\t  x", 6), ("   ", 3)])
+@pytest.mark.parametrize(
+    "text, width",
+    [
+        ("", 0),
+        ("x", 0),
+        ("    x", 4),
+        ("\tx", 4),
+        ("\t\tx", 8),
+        ("  \tx", 4),
+        ("\t  x", 6),
+        ("   ", 3),
+    ],
+)
 def test_indent_width_tabs_are_four_column_stops(text, width):
     assert indent_width(text) == width
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import psutil
 import pytest
+from lsp_client import edit, inline, open_doc, running_server, runtime_dir_for, status
 
 from lsp.process.rendezvous import RendezvousError, runtime_folder
-from lsp_client import edit, inline, open_doc, running_server, runtime_dir_for, status
 
 ECHO = {"rules": [{"after": "", "reply": "<{prefix_tail}>"}]}
 
@@ -56,22 +56,30 @@ async def test_the_socket_is_private_and_the_model_lives_in_the_daemon(tmp_path:
 @pytest.mark.asyncio
 async def test_two_editors_starting_at_once_share_one_daemon(tmp_path: Path):
     async with contextlib.AsyncExitStack() as stack:
-        a, b = await asyncio.gather(*(
-            stack.enter_async_context(running_server(tmp_path, fake=ECHO, daemon=True))
-            for _ in range(2)))
+        a, b = await asyncio.gather(
+            *(
+                stack.enter_async_context(running_server(tmp_path, fake=ECHO, daemon=True))
+                for _ in range(2)
+            )
+        )
         first, second = await status(a), await status(b)
         assert first.pid == second.pid
         assert second.sessions == 2
-        daemons = [p for p in psutil.process_iter(["cmdline"])
-                   if "serve" in (p.info["cmdline"] or []) and p.pid == first.pid]
+        daemons = [
+            p
+            for p in psutil.process_iter(["cmdline"])
+            if "serve" in (p.info["cmdline"] or []) and p.pid == first.pid
+        ]
         assert len(daemons) == 1
 
 
 @pytest.mark.asyncio
 async def test_sessions_have_their_own_documents(tmp_path: Path):
     uri = (tmp_path / "same.py").as_uri()
-    async with running_server(tmp_path, fake=ECHO, daemon=True) as a, \
-            running_server(tmp_path, fake=ECHO, daemon=True) as b:
+    async with (
+        running_server(tmp_path, fake=ECHO, daemon=True) as a,
+        running_server(tmp_path, fake=ECHO, daemon=True) as b,
+    ):
         open_doc(a, uri, "alpha = ")
         open_doc(b, uri, "beta = ")
         assert texts(await inline(a, uri, 0, 8)) == ["<alpha = >"]
@@ -86,8 +94,11 @@ async def test_a_killed_daemon_is_restarted_and_the_session_carries_on(tmp_path:
         assert texts(await inline(client, uri, 0, 11)) == ["<x = 1; y = >"]
         old = (await status(client)).pid
         os.kill(old, signal.SIGKILL)
-        assert wait_for(lambda: not psutil.pid_exists(old) or
-                        psutil.Process(old).status() == psutil.STATUS_ZOMBIE)
+        assert wait_for(
+            lambda: (
+                not psutil.pid_exists(old) or psutil.Process(old).status() == psutil.STATUS_ZOMBIE
+            )
+        )
         edit(client, uri, 2, (0, 11), (0, 11), "2")  # typed while the daemon is down
         result = await asyncio.wait_for(inline(client, uri, 0, 12), 30)
         # The new daemon got the document again, with the edit made after the kill.
@@ -153,8 +164,10 @@ async def test_two_sessions_keep_their_own_kv_cache(tmp_path: Path, tiny_model_p
     """Alternating editors: neither re-evaluates the other's prompt (real engine, KV slots)."""
     body = "".join(f"def function_{i}(value):\n    return value * {i}\n\n" for i in range(30))
     uri_a, uri_b = (tmp_path / "a.py").as_uri(), (tmp_path / "b.py").as_uri()
-    async with running_server(tmp_path, model=tiny_model_path) as a, \
-            running_server(tmp_path, model=tiny_model_path) as b:
+    async with (
+        running_server(tmp_path, model=tiny_model_path) as a,
+        running_server(tmp_path, model=tiny_model_path) as b,
+    ):
         open_doc(a, uri_a, body + "result = ")
         open_doc(b, uri_b, body.replace("value", "item") + "total = ")
         lines = body.count("\n")
@@ -173,8 +186,9 @@ async def roots_of(client) -> dict:
     from pygls.exceptions import JsonRpcException
 
     try:
-        answer = await asyncio.wait_for(client.protocol.send_request_async(
-            "coderd/workspace", {"names": ["Square"]}), 10)
+        answer = await asyncio.wait_for(
+            client.protocol.send_request_async("coderd/workspace", {"names": ["Square"]}), 10
+        )
     except JsonRpcException:  # in flight when the daemon died: answered, "ask again"
         return {}
     return {Path(r.path).name: r for r in answer.roots}
@@ -197,19 +211,26 @@ async def test_editors_on_one_root_share_its_index_and_a_restart_keeps_added_fol
     for root in (first, second):
         (root / "pkg").mkdir(parents=True)
         (root / "pkg" / "shapes.py").write_text("class Square:\n    side = 1\n")
-    async with running_server(tmp_path, fake=ECHO, daemon=True, root=first) as a, \
-            running_server(tmp_path, fake=ECHO, daemon=True, root=first) as b:
+    async with (
+        running_server(tmp_path, fake=ECHO, daemon=True, root=first) as a,
+        running_server(tmp_path, fake=ECHO, daemon=True, root=first) as b,
+    ):
         shared = await eventually(lambda: roots_of(b), lambda r: r["first"].ready)
         assert shared["first"].users == 2  # one index for both editors
-        a.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
-            event=types.WorkspaceFoldersChangeEvent(
-                added=[types.WorkspaceFolder(uri=second.as_uri(), name="second")], removed=[])))
+        a.workspace_did_change_workspace_folders(
+            types.DidChangeWorkspaceFoldersParams(
+                event=types.WorkspaceFoldersChangeEvent(
+                    added=[types.WorkspaceFolder(uri=second.as_uri(), name="second")], removed=[]
+                )
+            )
+        )
         added = await eventually(lambda: roots_of(a), lambda r: "second" in r and r["second"].ready)
         assert added["second"].ready
         old = (await status(a)).pid
         os.kill(old, signal.SIGKILL)
         # The relays start a new daemon and replay `initialize` with the folders as they are now.
-        after = await eventually(lambda: roots_of(a),
-                                 lambda r: "second" in r and r["second"].ready, timeout=30)
+        after = await eventually(
+            lambda: roots_of(a), lambda r: "second" in r and r["second"].ready, timeout=30
+        )
         assert after["second"].ready and after["first"].ready
         assert (await status(a)).pid != old

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import psutil
-
 from lsp_client import scratch_env
 
 PLANTED = ("lsp.py", "coderd/__init__.py", "sitecustomize.py", "usercustomize.py")
@@ -26,7 +25,7 @@ def frame(message: dict) -> bytes:
 
 def read_frame(stream) -> dict:
     length = 0
-    while (line := stream.readline().strip()):
+    while line := stream.readline().strip():
         name, _, value = line.partition(b":")
         if name.lower() == b"content-length":
             length = int(value)
@@ -50,15 +49,29 @@ def test_a_workspace_holding_lsp_coderd_and_sitecustomize_runs_none_of_them(tmp_
         planted.write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
     coderd = Path(sys.executable).with_name("coderd")  # the console script editors start
     env = scratch_env(tmp_path / "home", CODERD_MODEL_PATH=str(tmp_path / "no-model.gguf"))
-    process = subprocess.Popen([str(coderd), "lsp"], cwd=workspace, env=env,
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    process = subprocess.Popen(
+        [str(coderd), "lsp"], cwd=workspace, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
     failure = None
     try:
-        process.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "processId": None, "rootUri": workspace.as_uri(), "capabilities": {}}}))
+        process.stdin.write(
+            frame(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "initialize",
+                    "params": {
+                        "processId": None,
+                        "rootUri": workspace.as_uri(),
+                        "capabilities": {},
+                    },
+                }
+            )
+        )
         process.stdin.write(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
-        process.stdin.write(frame({"jsonrpc": "2.0", "id": 2, "method": "coderd/status",
-                                   "params": {}}))
+        process.stdin.write(
+            frame({"jsonrpc": "2.0", "id": 2, "method": "coderd/status", "params": {}})
+        )
         process.stdin.flush()
         assert "capabilities" in answer(process, 1)["result"]
         daemon_pid = answer(process, 2)["result"]["pid"]

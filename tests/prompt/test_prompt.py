@@ -34,7 +34,7 @@ def test_prefix_start_stays_put_while_typing_then_moves_once():
     b = builder(prefix=40)
     text, offset = LINES, 20 * 8
     starts = []
-    for typed in range(30):
+    for _typed in range(30):
         text = text[:offset] + "x" + text[offset:]
         offset += 1
         built = b.build("doc", text, offset)

@@ -8,10 +8,9 @@ import collections
 import time
 
 import pytest
+from lsp_client import edit, inline, open_doc, running_server, status
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-
-from lsp_client import edit, inline, open_doc, running_server, status
 
 URI = "file:///work/behaviour.py"
 REQUEST_CANCELLED = -32800
@@ -48,12 +47,14 @@ async def wait_for_messages(client, count: int, timeout: float = 2.0) -> list:
 # -- policy ----------------------------------------------------------------------------------
 
 BODY = "if y > 2:\n        return y\n    return 0\nprint(f(2))\n"  # dedents at print
-POLICY_RULES = {"rules": [
-    {"after": "result = ", "reply": "foo()\nbar()"},
-    {"after": "y = x + 1\n    ", "reply": BODY},
-    {"after": "y = x + 1\r\n    ", "reply": BODY},  # the model writes LF in a CRLF file too
-    {"after": "print(", "reply": "x)"},
-]}
+POLICY_RULES = {
+    "rules": [
+        {"after": "result = ", "reply": "foo()\nbar()"},
+        {"after": "y = x + 1\n    ", "reply": BODY},
+        {"after": "y = x + 1\r\n    ", "reply": BODY},  # the model writes LF in a CRLF file too
+        {"after": "print(", "reply": "x)"},
+    ]
+}
 
 
 async def test_end_of_line_is_single_line(tmp_path):
@@ -88,8 +89,13 @@ async def test_auto_closed_paren_is_not_doubled(tmp_path):
 async def test_cursor_column_is_utf16_code_units(tmp_path):
     # "😀" is two UTF-16 code units: column 7 is right after it, column 6 inside it (which
     # rounds down to before it). The rule that fires shows where the engine's prefix ended.
-    script = {"rules": [{"after": "😀'", "reply": "at_end"}, {"after": "😀", "reply": "after_emoji"},
-                        {"after": "= '", "reply": "before_emoji"}]}
+    script = {
+        "rules": [
+            {"after": "😀'", "reply": "at_end"},
+            {"after": "😀", "reply": "after_emoji"},
+            {"after": "= '", "reply": "before_emoji"},
+        ]
+    }
     async with running_server(tmp_path, fake=script) as client:
         open_doc(client, URI, "s = '😀'\nrest\n")
         assert suggestion(await inline(client, URI, 0, 8)) == "at_end"
@@ -102,10 +108,16 @@ async def test_cursor_column_is_utf16_code_units(tmp_path):
 
 # -- supersession and cancellation -----------------------------------------------------------
 
+
 @pytest.mark.parametrize("gap_s", [0.0, 0.3])
 async def test_newer_request_supersedes_older(tmp_path, gap_s):
-    script = {"delay_s": 1.0, "rules": [
-        {"after": "value = v", "reply": "alue_two"}, {"after": "value = ", "reply": "first"}]}
+    script = {
+        "delay_s": 1.0,
+        "rules": [
+            {"after": "value = v", "reply": "alue_two"},
+            {"after": "value = ", "reply": "first"},
+        ],
+    }
     async with running_server(tmp_path, fake=script) as client:
         counts = count_responses(client)
         open_doc(client, URI, "value = \n")
@@ -199,6 +211,7 @@ async def test_broken_config_file_is_one_warning_naming_the_line(tmp_path):
 
 
 # -- status ----------------------------------------------------------------------------------
+
 
 async def test_status_ready_with_last_stats(tmp_path):
     async with running_server(tmp_path, fake=SIMPLE) as client:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from lsprotocol import types
-
 from lsp_client import open_doc, running_server, status
+from lsprotocol import types
 
 URI = "file:///work/cands.py"
 TEXT = "x = \n"
@@ -31,18 +30,26 @@ async def test_typing_gets_one_and_invoking_gets_distinct_candidates(tmp_path):
         # completion.candidates = 3 by default; the duplicate "1" is dropped.
         assert [i.insert_text for i in asked.items] == ["1", "2"]
         ids = [i.command.arguments[0]["id"] for i in asked.items]
-        assert len(set(ids)) == 2 and all(i.command.command == "coderd.accepted" for i in asked.items)
+        assert len(set(ids)) == 2 and all(
+            i.command.command == "coderd.accepted" for i in asked.items
+        )
 
 
 async def test_reports_are_counted_per_kind(tmp_path):
-    async with running_server(tmp_path, fake=SCRIPT, init_options={"completion": {"candidates": 5}}) as client:
+    async with running_server(
+        tmp_path, fake=SCRIPT, init_options={"completion": {"candidates": 5}}
+    ) as client:
         open_doc(client, URI, TEXT)
         items = (await request(client, types.InlineCompletionTriggerKind.Invoked)).items
         assert [i.insert_text for i in items] == ["1", "2", "3", "4"]
         first, second, third = (i.command.arguments[0]["id"] for i in items[:3])
         client.protocol.notify("coderd/didShow", {"id": first})
-        client.protocol.notify("coderd/didAccept", {"id": first, "kind": "all", "acceptedText": "1"})
-        client.protocol.notify("coderd/didAccept", {"id": second, "kind": "word", "acceptedText": ""})
+        client.protocol.notify(
+            "coderd/didAccept", {"id": first, "kind": "all", "acceptedText": "1"}
+        )
+        client.protocol.notify(
+            "coderd/didAccept", {"id": second, "kind": "word", "acceptedText": ""}
+        )
         client.protocol.notify("coderd/didReject", {"id": third})
         client.protocol.notify("coderd/didReject", {"id": "no-such-id"})
         client.protocol.notify("coderd/didAccept", {"nonsense": True})
@@ -80,8 +87,12 @@ async def test_accepting_a_suggestion_is_answered_from_speculation(tmp_path):
 
     from lsp_client import edit, inline
 
-    script = {"rules": [{"after": "def f():\n    a = 1", "reply": "  # the answer"},
-                        {"after": "def f():\n    ", "reply": "a = 1"}]}
+    script = {
+        "rules": [
+            {"after": "def f():\n    a = 1", "reply": "  # the answer"},
+            {"after": "def f():\n    ", "reply": "a = 1"},
+        ]
+    }
     uri = "file:///work/spec.py"
     async with running_server(tmp_path, fake=script) as client:
         open_doc(client, uri, "def f():\n    \n")

@@ -7,10 +7,9 @@ import statistics
 import time
 
 import pytest
+from lsp_client import edit, inline, open_doc, running_server, status
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-
-from lsp_client import edit, inline, open_doc, running_server, status
 
 URI = "file:///work/example.py"
 SOURCE = (
@@ -134,9 +133,12 @@ async def test_repository_context_stays_cached_while_typing(tmp_path, tiny_model
     (root / "pkg").mkdir(parents=True)
     (root / "pkg" / "shapes.py").write_text(
         "class Square:\n    def __init__(self, side):\n        self.side = side\n\n"
-        "    def area(self):\n        return self.side ** 2\n")
+        "    def area(self):\n        return self.side ** 2\n"
+    )
     main = root / "pkg" / "main.py"
-    text = "from pkg.shapes import Square\n\n\ndef total(items):\n    result = \n    return result\n"
+    text = (
+        "from pkg.shapes import Square\n\n\ndef total(items):\n    result = \n    return result\n"
+    )
     main.write_text(text)
     uri = main.as_uri()
     async with running_server(tmp_path / "home", model=tiny_model_path, root=root) as client:

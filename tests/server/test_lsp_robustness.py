@@ -13,10 +13,9 @@ import sys
 import time
 
 import pytest
+from lsp_client import TESTS, edit, inline, open_doc, running_server, scratch_env
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-
-from lsp_client import TESTS, edit, inline, open_doc, running_server, scratch_env
 
 URI = "file:///work/robust.py"
 SOURCE = "def f(x):\n    return x\n\nvalue = \n"
@@ -79,9 +78,12 @@ async def test_huge_document_answers_empty_quickly(tmp_path):
         state = await client.protocol.send_request_async("coderd/status", {})
         assert state.last is None  # the engine never saw the huge text
         # Still tracked: edits apply, and once small again it is completed normally.
-        client.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=2),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=SOURCE)]))
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=2),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=SOURCE)],
+            )
+        )
         assert (await inline(client, URI, 3, 8)).items[0].insert_text == "42"
 
 
@@ -89,8 +91,9 @@ async def test_request_after_close_is_empty(tmp_path):
     async with running_server(tmp_path, fake=SCRIPT) as client:
         open_doc(client, URI, SOURCE)
         assert (await inline(client, URI, 3, 8)).items[0].insert_text == "42"
-        client.text_document_did_close(types.DidCloseTextDocumentParams(
-            text_document=types.TextDocumentIdentifier(uri=URI)))
+        client.text_document_did_close(
+            types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=URI))
+        )
         assert is_empty(await inline(client, URI, 3, 8))
         # Changes to a closed document are ignored, not an error; reopening works.
         edit(client, URI, 5, (0, 0), (0, 0), "x")
@@ -100,6 +103,7 @@ async def test_request_after_close_is_empty(tmp_path):
 
 
 # -- raw JSON-RPC --------------------------------------------------------------------------
+
 
 def frame(body) -> bytes:
     if not isinstance(body, (str, bytes)):
@@ -153,6 +157,7 @@ class RawServer:
 
     async def response(self, msg_id, timeout: float = 10) -> dict:
         """Read frames until the response to msg_id arrives (earlier frames are kept)."""
+
         async def wait():
             while True:
                 message = await read_frame(self.process.stdout)
@@ -160,25 +165,35 @@ class RawServer:
                 self.received.append(message)
                 if message.get("id") == msg_id and "method" not in message:
                     return message
+
         return await asyncio.wait_for(wait(), timeout)
 
     def show_messages(self) -> list[str]:
-        return [m["params"]["message"] for m in self.received
-                if m.get("method") == types.WINDOW_SHOW_MESSAGE]
+        return [
+            m["params"]["message"]
+            for m in self.received
+            if m.get("method") == types.WINDOW_SHOW_MESSAGE
+        ]
 
 
 async def test_malformed_messages_raw(tmp_path):
     env = scratch_env(tmp_path, CODERD_FAKE_SCRIPT=json.dumps(SCRIPT))
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(TESTS / "fake_server.py"), env=env,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL)
+        sys.executable,
+        str(TESTS / "fake_server.py"),
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     server = RawServer(process)
     uri = "file:///work/raw.py"
     bad = [
         '{"jsonrpc": "2.0", "id": 1, "method": ',  # truncated JSON
         [1, 2, 3],  # a JSON array (LSP has no batches)
-        "42", "null", b"\xff\xfe not utf-8",
+        "42",
+        "null",
+        b"\xff\xfe not utf-8",
         notification("textDocument/didOpen", {"textDocument": 5}),  # bad notification params
     ]
     try:
@@ -186,8 +201,11 @@ async def test_malformed_messages_raw(tmp_path):
         # Requests whose params do not parse are still answered, each with its own id.
         await server.send(
             request(2, "textDocument/inlineCompletion", inline_params(uri, "abc")),
-            request("three", "textDocument/inlineCompletion",
-                    inline_params(uri, {"line": -1, "character": 0})),
+            request(
+                "three",
+                "textDocument/inlineCompletion",
+                inline_params(uri, {"line": -1, "character": 0}),
+            ),
             request(4, "textDocument/inlineCompletion"),  # params missing altogether
         )
         for msg_id in (2, "three", 4):
@@ -202,10 +220,20 @@ async def test_malformed_messages_raw(tmp_path):
         assert "capabilities" in (await server.response(10))["result"]
         await server.send(
             notification("initialized", {}),
-            notification("textDocument/didOpen", {"textDocument": {
-                "uri": uri, "languageId": "python", "version": 1, "text": "x = \n"}}),
-            request(11, "textDocument/inlineCompletion",
-                    inline_params(uri, {"line": 0, "character": 4})),
+            notification(
+                "textDocument/didOpen",
+                {
+                    "textDocument": {
+                        "uri": uri,
+                        "languageId": "python",
+                        "version": 1,
+                        "text": "x = \n",
+                    }
+                },
+            ),
+            request(
+                11, "textDocument/inlineCompletion", inline_params(uri, {"line": 0, "character": 4})
+            ),
         )
         assert (await server.response(11))["result"]["items"][0]["insertText"] == "42"
 
@@ -214,8 +242,11 @@ async def test_malformed_messages_raw(tmp_path):
             await server.send(
                 bad[n % len(bad)],
                 request(n, "textDocument/inlineCompletion", inline_params(uri, "abc")),
-                request(100 + n, "textDocument/inlineCompletion",
-                        inline_params(uri, {"line": 0, "character": 4})),
+                request(
+                    100 + n,
+                    "textDocument/inlineCompletion",
+                    inline_params(uri, {"line": 0, "character": 4}),
+                ),
             )
             assert (await server.response(n))["error"]["code"] == INVALID_PARAMS
             assert (await server.response(100 + n))["result"]["items"][0]["insertText"] == "42"

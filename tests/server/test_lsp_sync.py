@@ -11,9 +11,8 @@ from __future__ import annotations
 import random
 
 import pytest
-from lsprotocol import types
-
 from lsp_client import open_doc, running_server
+from lsprotocol import types
 
 URI = "file:///work/sync_test.py"
 
@@ -33,9 +32,35 @@ START = (
 
 # Fragments that random edits are made of: every kind of line break and of column width.
 PIECES = [
-    "a", "xyz", " ", "    ", "=", "(", ")", "😀", "👩‍👩‍👧", "🎉", "漢字", "テスト", "e\u0301",
-    "\u0308", "é", "ß", "\r\n", "\n", "\r", "\f", "\u2028", "\u2029", "\u0085", "\v", "\x1c",
-    "\t", "𝔘", "\ufeff", "\u200d",
+    "a",
+    "xyz",
+    " ",
+    "    ",
+    "=",
+    "(",
+    ")",
+    "😀",
+    "👩‍👩‍👧",
+    "🎉",
+    "漢字",
+    "テスト",
+    "e\u0301",
+    "\u0308",
+    "é",
+    "ß",
+    "\r\n",
+    "\n",
+    "\r",
+    "\f",
+    "\u2028",
+    "\u2029",
+    "\u0085",
+    "\v",
+    "\x1c",
+    "\t",
+    "𝔘",
+    "\ufeff",
+    "\u200d",
     # A lone (low) surrogate, as a JavaScript client may send it: one UTF-16 code unit. Only
     # low ones: JSON would fuse a high one followed by a low one into a single character.
     "\udc80",
@@ -43,6 +68,7 @@ PIECES = [
 
 
 # -- the independent, naive position model ---------------------------------------------------
+
 
 def unit_width(ch: str, encoding: str) -> int:
     cp = ord(ch)
@@ -73,8 +99,11 @@ def naive_position(text: str, offset: int, encoding: str) -> tuple[int, int]:
 
 def valid_offsets(text: str) -> list[int]:
     """Every code-point offset except those between a CR and its LF."""
-    return [i for i in range(len(text) + 1)
-            if not (0 < i < len(text) and text[i - 1] == "\r" and text[i] == "\n")]
+    return [
+        i
+        for i in range(len(text) + 1)
+        if not (0 < i < len(text) and text[i - 1] == "\r" and text[i] == "\n")
+    ]
 
 
 def random_text(rng: random.Random, multi_line: bool) -> str:
@@ -103,13 +132,17 @@ def random_edit(rng: random.Random, text: str) -> tuple[int, int, str]:
 def change_for(text: str, lo: int, hi: int, new: str, encoding: str):
     start, end = naive_position(text, lo, encoding), naive_position(text, hi, encoding)
     return types.TextDocumentContentChangePartial(
-        range=types.Range(start=types.Position(*start), end=types.Position(*end)), text=new)
+        range=types.Range(start=types.Position(*start), end=types.Position(*end)), text=new
+    )
 
 
 def send(client, version: int, changes) -> None:
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=version),
-        content_changes=list(changes)))
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=version),
+            content_changes=list(changes),
+        )
+    )
 
 
 async def server_copy(client, uri: str = URI):
@@ -120,18 +153,20 @@ async def assert_in_sync(client, truth: str, version: int, step: int) -> None:
     doc = await server_copy(client)
     assert doc is not None
     if doc.text != truth:
-        for n, (a, b) in enumerate(zip(doc.text, truth)):
+        for _n, (a, b) in enumerate(zip(doc.text, truth)):
             if a != b:
                 break
         else:
             n = min(len(doc.text), len(truth))
         raise AssertionError(
             f"out of sync after edit {step} at code point {n}: "
-            f"server {doc.text[max(0, n - 20):n + 20]!r} vs truth {truth[max(0, n - 20):n + 20]!r}")
+            f"server {doc.text[max(0, n - 20) : n + 20]!r} vs truth {truth[max(0, n - 20) : n + 20]!r}"
+        )
     assert doc.version == version
 
 
 # -- self-checks of the naive model, so a bug there cannot hide one in the server ------------
+
 
 def test_naive_model_on_known_positions():
     text = "a😀b\r\nc\rd\ne\ff\u2028g"
@@ -146,6 +181,7 @@ def test_naive_model_on_known_positions():
 
 
 # -- against the server ----------------------------------------------------------------------
+
 
 async def run_random_edits(client, encoding: str, seed: int, steps: int = 200) -> None:
     rng = random.Random(seed)
@@ -194,11 +230,14 @@ async def test_utf32_only_client_gets_utf32(tmp_path):
         await run_random_edits(client, "utf-32", seed=4, steps=60)
 
 
-@pytest.mark.parametrize("offered, chosen", [
-    (["utf-32", "utf-8"], "utf-8"),  # UTF-8 whenever offered, even if not the first choice
-    (["utf-32", "utf-16"], "utf-32"),  # else the client's first choice that we support
-    (["x-unknown"], "utf-16"),
-])
+@pytest.mark.parametrize(
+    "offered, chosen",
+    [
+        (["utf-32", "utf-8"], "utf-8"),  # UTF-8 whenever offered, even if not the first choice
+        (["utf-32", "utf-16"], "utf-32"),  # else the client's first choice that we support
+        (["x-unknown"], "utf-16"),
+    ],
+)
 async def test_encoding_negotiation(tmp_path, offered, chosen):
     async with running_server(tmp_path, fake={}, encodings=offered) as client:
         assert client.init_result.capabilities.position_encoding == chosen
@@ -224,7 +263,8 @@ async def test_full_document_change_replaces_the_text(tmp_path):
         # Another document is independent; closing one leaves the other.
         other = "file:///work/other.txt"
         open_doc(client, other, "other\n", language="plaintext")
-        client.text_document_did_close(types.DidCloseTextDocumentParams(
-            text_document=types.TextDocumentIdentifier(uri=URI)))
+        client.text_document_did_close(
+            types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=URI))
+        )
         assert await server_copy(client) is None
         assert (await server_copy(client, other)).text == "other\n"

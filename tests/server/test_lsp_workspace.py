@@ -15,16 +15,16 @@ import sys
 import time
 from pathlib import Path
 
+from lsp_client import TESTS, edit, inline, open_doc, scratch_env, status
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig
 from pytest_lsp.client import make_test_lsp_client
 
 from coderd.config.settings import ContextSettings
-from coderd.context.index.workspace import WorkspaceIndex
-from coderd.context.provider import ContextProvider
 from coderd.context.index.registry import IndexRegistry
 from coderd.context.index.watch import WorkspaceWatcher
-from lsp_client import TESTS, edit, inline, open_doc, scratch_env, status
+from coderd.context.index.workspace import WorkspaceIndex
+from coderd.context.provider import ContextProvider
 
 DEADLINE_S = 20.0  # waits end as soon as the condition holds; generous for a loaded machine
 SCRIPT = {"rules": [{"after": "", "reply": "pass"}]}
@@ -46,15 +46,24 @@ EDITOR = types.ClientCapabilities(  # what VS Code and Neovim 0.10+ say about th
     window=types.WindowClientCapabilities(work_done_progress=True),
     workspace=types.WorkspaceClientCapabilities(
         workspace_folders=True,
-        did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(dynamic_registration=True),
+        did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(
+            dynamic_registration=True
+        ),
     ),
 )
 PLAIN = types.ClientCapabilities()
 
 
 @contextlib.asynccontextmanager
-async def session(home: Path, capabilities=PLAIN, folders: list[Path] = (), *, inotify: bool = True,
-                  model: Path | None = None, init_options: dict | None = None):
+async def session(
+    home: Path,
+    capabilities=PLAIN,
+    folders: list[Path] = (),
+    *,
+    inotify: bool = True,
+    model: Path | None = None,
+    init_options: dict | None = None,
+):
     env = {"CODERD_MODEL_PATH": str(model)} if model else {"CODERD_FAKE_SCRIPT": json.dumps(SCRIPT)}
     if model:
         command = [sys.executable, "-m", "lsp", "lsp", "--standalone"]
@@ -73,14 +82,18 @@ async def session(home: Path, capabilities=PLAIN, folders: list[Path] = (), *, i
 
         return client
 
-    config = ClientServerConfig(server_command=command, client_factory=client_factory,
-                                server_env=scratch_env(home, **env))
+    config = ClientServerConfig(
+        server_command=command, client_factory=client_factory, server_env=scratch_env(home, **env)
+    )
     client = await config.start()
     client.registrations = registrations
-    client.init_result = await client.initialize_session(types.InitializeParams(
-        capabilities=capabilities, initialization_options=init_options,
-        workspace_folders=[folder_of(f) for f in folders] or None,
-    ))
+    client.init_result = await client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities,
+            initialization_options=init_options,
+            workspace_folders=[folder_of(f) for f in folders] or None,
+        )
+    )
     try:
         yield client
     finally:
@@ -119,14 +132,21 @@ def definitions(answer, name: str) -> list[tuple[str, int, str]]:
 
 
 def files_changed(client, *changes: tuple[Path, types.FileChangeType]) -> None:
-    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
-        changes=[types.FileEvent(uri=path.as_uri(), type=kind) for path, kind in changes]))
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=path.as_uri(), type=kind) for path, kind in changes]
+        )
+    )
 
 
 def folders_changed(client, added=(), removed=()) -> None:
-    client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
-        event=types.WorkspaceFoldersChangeEvent(added=[folder_of(p) for p in added],
-                                                removed=[folder_of(p) for p in removed])))
+    client.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(
+                added=[folder_of(p) for p in added], removed=[folder_of(p) for p in removed]
+            )
+        )
+    )
 
 
 # ---- didChangeWatchedFiles ---------------------------------------------------------------------
@@ -139,10 +159,17 @@ async def test_watched_files_registered_only_when_the_client_can(tmp_path):
         await until(client, lambda a: a.roots[0].ready, "the index")
         workspace_caps = client.init_result.capabilities.workspace
         assert workspace_caps.workspace_folders == types.WorkspaceFoldersServerCapabilities(
-            supported=True, change_notifications=True)
-        assert [list(r.registrations) for r in client.registrations] == [[types.Registration(
-            id="coderd-watched-files", method="workspace/didChangeWatchedFiles",
-            register_options={"watchers": [{"globPattern": "**/*"}]})]]
+            supported=True, change_notifications=True
+        )
+        assert [list(r.registrations) for r in client.registrations] == [
+            [
+                types.Registration(
+                    id="coderd-watched-files",
+                    method="workspace/didChangeWatchedFiles",
+                    register_options={"watchers": [{"globPattern": "**/*"}]},
+                )
+            ]
+        ]
     async with session(tmp_path / "h2", PLAIN, [root]) as client:
         await until(client, lambda a: a.roots[0].ready, "the index")
         assert client.registrations == []
@@ -153,22 +180,26 @@ async def test_reported_files_reach_an_index_without_inotify(tmp_path):
     write(root, "main.py", "def main():\n    pass\n")
     async with session(tmp_path / "home", EDITOR, [root], inotify=False) as client:
         await until(client, lambda a: a.roots[0].ready and a.roots[0].files == 1, "the first build")
-        late = write(root, "pkg/late.py", "class Late:\n    pass\n\n\ndef late_helper():\n    return 1\n")
+        late = write(
+            root, "pkg/late.py", "class Late:\n    pass\n\n\ndef late_helper():\n    return 1\n"
+        )
         await asyncio.sleep(0.3)  # three debounce periods: no observer, nothing may happen
         assert definitions(await workspace(client, "late_helper"), "late_helper") == []
 
         files_changed(client, (late, types.FileChangeType.Created))
         files_changed(client, (late, types.FileChangeType.Changed))  # twice: still one file
-        answer = await until(client, lambda a: a.definitions.late_helper, "the reported file",
-                             "late_helper", "Late")
+        answer = await until(
+            client, lambda a: a.definitions.late_helper, "the reported file", "late_helper", "Late"
+        )
         assert definitions(answer, "late_helper") == [(str(late), 5, "function")]
         assert definitions(answer, "Late") == [(str(late), 1, "class")]
         assert (answer.roots[0].files, answer.roots[0].definitions) == (2, 3)
 
         late.unlink()
         files_changed(client, (late, types.FileChangeType.Deleted))
-        answer = await until(client, lambda a: not a.definitions.late_helper, "the deletion",
-                             "late_helper", "main")
+        answer = await until(
+            client, lambda a: not a.definitions.late_helper, "the deletion", "late_helper", "main"
+        )
         assert (answer.roots[0].files, answer.roots[0].definitions) == (1, 1)
         assert definitions(answer, "main") == [(str(root / "main.py"), 1, "function")]
 
@@ -178,7 +209,11 @@ async def test_reported_files_reach_an_index_without_inotify(tmp_path):
 
 def library(root: Path, files: int = 40) -> Path:
     for i in range(files):
-        write(root, f"lib/m{i}.py", f"def helper_{i}(x):\n    return x + {i}\n\n\nclass Thing{i}:\n    pass\n")
+        write(
+            root,
+            f"lib/m{i}.py",
+            f"def helper_{i}(x):\n    return x + {i}\n\n\nclass Thing{i}:\n    pass\n",
+        )
     return root / "lib"
 
 
@@ -186,7 +221,9 @@ async def test_added_folder_reports_progress_in_order(tmp_path):
     lib = library(tmp_path)
     async with session(tmp_path / "home", EDITOR) as client:
         folders_changed(client, added=[lib])
-        answer = await until(client, lambda a: a.roots and a.roots[0].ready, "the build", "helper_7")
+        answer = await until(
+            client, lambda a: a.roots and a.roots[0].ready, "the build", "helper_7"
+        )
         assert definitions(answer, "helper_7") == [(str(lib / "m7.py"), 1, "function")]
         deadline = time.monotonic() + DEADLINE_S
         while not any(v and v[-1].kind == "end" for v in client.progress_reports.values()):
@@ -195,8 +232,9 @@ async def test_added_folder_reports_progress_in_order(tmp_path):
     [(token, values)] = client.progress_reports.items()
     assert token.startswith("coderd-index-")
     begin, *reports, end = values
-    assert begin == types.WorkDoneProgressBegin(title="coderd: indexing lib", cancellable=False,
-                                                percentage=0)
+    assert begin == types.WorkDoneProgressBegin(
+        title="coderd: indexing lib", cancellable=False, percentage=0
+    )
     assert reports and all(r.kind == "report" for r in reports)
     assert reports[-1] == types.WorkDoneProgressReport(message="40/40 files", percentage=100)
     percentages = [r.percentage for r in reports]
@@ -218,13 +256,20 @@ async def test_added_folder_feeds_the_prompt_and_removing_it_stops_that(tmp_path
     write(other, "notes.py", "def note():\n    pass\n")
     proj = tmp_path / "proj"
     write(proj, "pkg/__init__.py", "")
-    write(proj, "pkg/shapes.py", "class Square:\n    def __init__(self, side):\n        self.side = side\n\n"
-                                 "    def area(self):\n        return self.side ** 2\n")
-    main = write(proj, "pkg/main.py", "from pkg.shapes import Square\n\n\ndef total(items):\n    result = \n")
+    write(
+        proj,
+        "pkg/shapes.py",
+        "class Square:\n    def __init__(self, side):\n        self.side = side\n\n"
+        "    def area(self):\n        return self.side ** 2\n",
+    )
+    main = write(
+        proj, "pkg/main.py", "from pkg.shapes import Square\n\n\ndef total(items):\n    result = \n"
+    )
     uri, text = main.as_uri(), main.read_text()
     options = {"completion": {"max_tokens": 2, "speculate": False, "debounce_ms_max": 0}}
-    async with session(tmp_path / "home", PLAIN, [other], model=tiny_model_path,
-                       init_options=options) as client:
+    async with session(
+        tmp_path / "home", PLAIN, [other], model=tiny_model_path, init_options=options
+    ) as client:
         open_doc(client, uri, text)
         typed = iter(range(1, 1000))
 
@@ -240,8 +285,12 @@ async def test_added_folder_feeds_the_prompt_and_removing_it_stops_that(tmp_path
 
         assert await context_tokens() == 0  # not in a workspace folder yet
         folders_changed(client, added=[proj])
-        answer = await until(client, lambda a: len(a.roots) == 2 and all(r.ready for r in a.roots),
-                             "the added folder's index", "Square")
+        answer = await until(
+            client,
+            lambda a: len(a.roots) == 2 and all(r.ready for r in a.roots),
+            "the added folder's index",
+            "Square",
+        )
         assert definitions(answer, "Square") == [(str(proj / "pkg/shapes.py"), 1, "class")]
         assert {r.path: r.users for r in answer.roots} == {str(proj): 1, str(other): 1}
         deadline = time.monotonic() + DEADLINE_S

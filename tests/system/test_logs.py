@@ -120,6 +120,7 @@ def test_llama_fragments_are_joined_into_lines(tmp_path):
 
 def test_llama_cpp_messages_go_to_the_log_file(tmp_path, capfd):
     import llama_cpp  # a hard dependency: fail, do not skip
+
     log_path = logs.setup_logging("info", log_path=tmp_path / "coderd.log")
     logs.route_llama_cpp_logs()
     logs.route_llama_cpp_logs()  # twice is harmless

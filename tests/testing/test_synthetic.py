@@ -7,12 +7,11 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+import gguf  # the dev extra; a missing install must fail, not skip
 import pytest
 
-import gguf  # the dev extra; a missing install must fail, not skip
-
-from coderd.testing import synthetic, synthetic_vocab  # noqa: E402
-from coderd.testing.synthetic import build_model, cached_model, deepseek_vocab_fixture  # noqa: E402
+from coderd.testing import synthetic, synthetic_vocab
+from coderd.testing.synthetic import build_model, cached_model, deepseek_vocab_fixture
 
 needs_fixture = pytest.mark.skipif(
     deepseek_vocab_fixture() is None,

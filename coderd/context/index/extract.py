@@ -38,17 +38,27 @@ _CONTAINER_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "
 _LOCAL_SCOPE_KINDS = frozenset({"function", "method"})
 # Nodes that wrap a definition without being one; the definition's lines, signature and
 # preceding comment start at the wrapper (decorators, `export`, `template <...>`).
-_WRAPPERS = frozenset({"decorated_definition", "export_statement", "ambient_declaration",
-                       "template_declaration"})
+_WRAPPERS = frozenset(
+    {"decorated_definition", "export_statement", "ambient_declaration", "template_declaration"}
+)
 # Declarations that wrap a definition only when they hold exactly one (`type X struct{}` in Go,
 # but not the group `const ( A = 1; B = 2 )`).
-_SINGLE_WRAPPERS = frozenset({"type_declaration", "const_declaration", "var_declaration",
-                              "lexical_declaration", "variable_declaration"})
+_SINGLE_WRAPPERS = frozenset(
+    {
+        "type_declaration",
+        "const_declaration",
+        "var_declaration",
+        "lexical_declaration",
+        "variable_declaration",
+    }
+)
 _COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment"})
 _MAX_SIGNATURE_LINES = 8
 _MAX_SIGNATURE_CHARS = 400
 _MAX_DOC_CHARS = 160
-_ALL_CAPS = re.compile(r"^_*[A-Z][A-Z0-9_]+$")  # two characters at least: Go's `var V int` is not one
+_ALL_CAPS = re.compile(
+    r"^_*[A-Z][A-Z0-9_]+$"
+)  # two characters at least: Go's `var V int` is not one
 _COMMENT_LINE = re.compile(r"^\s*(#|//|/\*)")
 _COMMENT_MARKERS = re.compile(r"^\s*(?:/\*+!?|\*+/?|//[/!]?|#+|--)\s?")
 
@@ -82,7 +92,9 @@ def extract(source: bytes, language: str, path: str = "") -> FileSymbols:
     return extract_with_tree(source, language, path)[0]
 
 
-def extract_with_tree(source: bytes, language: str, path: str = "") -> tuple[FileSymbols, tree_sitter.Tree]:
+def extract_with_tree(
+    source: bytes, language: str, path: str = ""
+) -> tuple[FileSymbols, tree_sitter.Tree]:
     """extract(), and the syntax tree it came from (kept for open buffers: infer.py reparses
     it incrementally instead of from scratch)."""
     tree = parser_for(language).parse(source)
@@ -90,8 +102,12 @@ def extract_with_tree(source: bytes, language: str, path: str = "") -> tuple[Fil
     definitions: dict[tuple[int, int, str], tuple[int, Definition, tree_sitter.Node]] = {}
     import_parts: list[dict[str, tree_sitter.Node]] = []
     identifiers: set[bytes] = set()
-    for node in tree_sitter.QueryCursor(identifier_query(language)).captures(tree.root_node).get("identifier", ()):
-        identifiers.add(source[node.start_byte:node.end_byte])
+    for node in (
+        tree_sitter.QueryCursor(identifier_query(language))
+        .captures(tree.root_node)
+        .get("identifier", ())
+    ):
+        identifiers.add(source[node.start_byte : node.end_byte])
     for _, captures in matches:
         if "import" in captures or any(k.startswith("import.") for k in captures):
             import_parts.append({k: v[0] for k, v in captures.items()})
@@ -118,13 +134,20 @@ def extract_with_tree(source: bytes, language: str, path: str = "") -> tuple[Fil
         if old is not None and old[0] <= rank:
             if bases or (returns and not old[1].returns):  # one match per base: merge them
                 merged = old[1].bases + tuple(b for b in bases if b not in old[1].bases)
-                definitions[key] = (old[0], replace(old[1], bases=merged, returns=old[1].returns or returns), old[2])
+                definitions[key] = (
+                    old[0],
+                    replace(old[1], bases=merged, returns=old[1].returns or returns),
+                    old[2],
+                )
             continue
         body = captures.get("body", [None])[0]
         definition = _definition(node, name, kind, body, container_text, language)
         if returns or bases or old is not None:
-            definition = replace(definition, returns=returns or (old[1].returns if old else ""),
-                                 bases=bases + (old[1].bases if old else ()))
+            definition = replace(
+                definition,
+                returns=returns or (old[1].returns if old else ""),
+                bases=bases + (old[1].bases if old else ()),
+            )
         definitions[key] = (rank, definition, node)
     return FileSymbols(
         path=path,
@@ -203,7 +226,9 @@ def _leading_comment(node: tree_sitter.Node) -> str:
     comments = []
     row = node.start_point.row
     sibling = node.prev_named_sibling
-    while sibling is not None and sibling.type in _COMMENT_TYPES and sibling.end_point.row >= row - 1:
+    while (
+        sibling is not None and sibling.type in _COMMENT_TYPES and sibling.end_point.row >= row - 1
+    ):
         comments.append(sibling)
         row = sibling.start_point.row
         sibling = sibling.prev_named_sibling

@@ -36,7 +36,9 @@ def assemble_imports(parts: list[dict[str, tree_sitter.Node]], language: str) ->
         if span is None:
             continue
         statement = statements[span]
-        module, name, alias = (captures.get(k) for k in ("import.module", "import.name", "import.alias"))
+        module, name, alias = (
+            captures.get(k) for k in ("import.module", "import.name", "import.alias")
+        )
         if module is not None:
             text = _module_node_text(module, language)
             if text not in statement["modules"]:
@@ -48,17 +50,27 @@ def assemble_imports(parts: list[dict[str, tree_sitter.Node]], language: str) ->
         if alias is not None:
             # The original is the name, else the module; a namespace import (`* as ns`) leaves
             # it None, filled with the statement's module below.
-            original = _node_text(name) if name is not None else _module_node_text(module, language) if module is not None else None
+            original = (
+                _node_text(name)
+                if name is not None
+                else _module_node_text(module, language)
+                if module is not None
+                else None
+            )
             statement["aliases"].append((original, sys.intern(_node_text(alias))))
     result = []
     for span in sorted(statements):
         statement = statements[span]
         modules = statement["modules"] or [""]
         for module in modules:
-            aliases = [(module if orig is None else orig, alias) for orig, alias in statement["aliases"]]
+            aliases = [
+                (module if orig is None else orig, alias) for orig, alias in statement["aliases"]
+            ]
             if len(modules) > 1:  # `import a, b as c`: one Import per module
                 aliases = [pair for pair in aliases if pair[0] == module]
-            result.append(Import(module, tuple(statement["names"]), tuple(aliases), statement["line"]))
+            result.append(
+                Import(module, tuple(statement["names"]), tuple(aliases), statement["line"])
+            )
     return tuple(result)
 
 

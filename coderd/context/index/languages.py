@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 import tree_sitter
@@ -87,7 +87,7 @@ LSP_LANGUAGE_IDS: dict[str, str] = {
 
 def language_for_path(path: str) -> str | None:
     """The language of a file from its name, or None when we do not index it."""
-    name = path[path.rfind("/") + 1:]
+    name = path[path.rfind("/") + 1 :]
     dot = name.rfind(".")  # as PurePosixPath.suffix: a leading dot (".bashrc") is no suffix
     return EXTENSIONS.get(name[dot:].lower()) if dot > 0 else None
 
@@ -98,7 +98,7 @@ def language_for_lsp_id(language_id: str) -> str | None:
     return name if name in LANGUAGES else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def ts_language(name: str) -> tree_sitter.Language:
     """The tree-sitter Language for `name` (loaded from its wheel once per process)."""
     spec = LANGUAGES[name]
@@ -113,7 +113,9 @@ _queries: dict[str, tree_sitter.Query | None] = {}
 def query_source(name: str) -> str:
     """The text of the language's query file (`queries/<file>.scm`, shipped as package data)."""
     file = LANGUAGES[name].query_file or name
-    return resources.files("coderd.context.index.queries").joinpath(f"{file}.scm").read_text("utf-8")
+    return (
+        resources.files("coderd.context.index.queries").joinpath(f"{file}.scm").read_text("utf-8")
+    )
 
 
 def ts_query(name: str) -> tree_sitter.Query:
@@ -152,8 +154,14 @@ def types_query(name: str) -> tree_sitter.Query | None:
     key = f"{name}-types"
     with _query_lock:
         if key not in _queries:
-            file = resources.files("coderd.context.index.queries").joinpath(f"{LANGUAGES[name].query_file or name}-types.scm")
-            _queries[key] = tree_sitter.Query(ts_language(name), file.read_text("utf-8")) if file.is_file() else None
+            file = resources.files("coderd.context.index.queries").joinpath(
+                f"{LANGUAGES[name].query_file or name}-types.scm"
+            )
+            _queries[key] = (
+                tree_sitter.Query(ts_language(name), file.read_text("utf-8"))
+                if file.is_file()
+                else None
+            )
         return _queries[key]
 
 

@@ -43,7 +43,9 @@ class IndexReaders:
         `container`, in any file, ordered by path then line."""
         return self._refs(self._tables.by_container, container)
 
-    def _refs(self, table: dict[str, dict[str, tuple[Definition, ...]]], key: str) -> list[DefinitionRef]:
+    def _refs(
+        self, table: dict[str, dict[str, tuple[Definition, ...]]], key: str
+    ) -> list[DefinitionRef]:
         cache_key = (id(table), key)
         with self._lock:
             cached = self._tables.sorted.get(cache_key)
@@ -52,8 +54,10 @@ class IndexReaders:
             owners = table.get(key)
             if not owners:
                 return []
-            found = sorted(((p, d) for p, defs in owners.items() for d in defs),
-                           key=lambda i: (i[0], i[1].start_line))
+            found = sorted(
+                ((p, d) for p, defs in owners.items() for d in defs),
+                key=lambda i: (i[0], i[1].start_line),
+            )
             # Under the lock: a commit changes `owners` in place and then drops this entry.
             refs = self._tables.sorted[cache_key] = tuple(DefinitionRef(p, d) for p, d in found)
         return list(refs)
@@ -140,9 +144,16 @@ class IndexReaders:
         ]
 
 
-
 def clean_relative(path: str) -> bool:
     """Already a normalised "/"-path below the root (no `..`, `.`, `//`, backslash, absolute)."""
-    return bool(path) and not path.startswith("/") and "\\" not in path and "//" not in path \
-        and not path.endswith("/") and ".." not in path and "/./" not in path \
-        and not path.startswith("./") and path != "."
+    return (
+        bool(path)
+        and not path.startswith("/")
+        and "\\" not in path
+        and "//" not in path
+        and not path.endswith("/")
+        and ".." not in path
+        and "/./" not in path
+        and not path.startswith("./")
+        and path != "."
+    )

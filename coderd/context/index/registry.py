@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from coderd.context.index.workspace import IndexStats, WorkspaceIndex
 from coderd.context.index.walk import WalkOptions
 from coderd.context.index.watch import WorkspaceWatcher
+from coderd.context.index.workspace import IndexStats, WorkspaceIndex
 
 log = logging.getLogger(__name__)
 
@@ -104,16 +104,21 @@ class _Entry:
 
 
 class IndexRegistry:
-    def __init__(self, options: WalkOptions | None = None, watch: bool = True,
-                 progress_interval_s: float = PROGRESS_INTERVAL_S) -> None:
+    def __init__(
+        self,
+        options: WalkOptions | None = None,
+        watch: bool = True,
+        progress_interval_s: float = PROGRESS_INTERVAL_S,
+    ) -> None:
         self._options = options
         self._watch = watch  # False: no observer (one-shot CLI runs, tests of the index alone)
         self._progress_interval_s = progress_interval_s
         self._lock = threading.Lock()
         self._entries: dict[Path, _Entry] = {}
 
-    def get_or_create(self, root: str | os.PathLike[str],
-                      listener: BuildListener | None = None) -> WorkspaceIndex:
+    def get_or_create(
+        self, root: str | os.PathLike[str], listener: BuildListener | None = None
+    ) -> WorkspaceIndex:
         """The shared index of `root`, building and watching it on first use; counts a user.
         `listener` hears about the first build if it is still running (or starts now)."""
         key = Path(root).resolve()
@@ -184,5 +189,8 @@ def _start_watcher(watcher: WorkspaceWatcher) -> None:
     try:
         watcher.start()
     except OSError as error:  # inotify watch limit, unsupported file system
-        log.warning("cannot watch %s (%s); the index follows only the changes the editor reports",
-                    watcher.index.root, error)
+        log.warning(
+            "cannot watch %s (%s); the index follows only the changes the editor reports",
+            watcher.index.root,
+            error,
+        )

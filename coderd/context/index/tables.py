@@ -61,8 +61,12 @@ class SymbolTables:
             self.stamps[rel] = stamp
             _count(self.files_using, symbols.identifiers, 1)
             _link(self.by_name, rel, symbols.definitions, lambda d: d.name)
-            _link(self.by_container, rel, (d for d in symbols.definitions if d.container),
-                  lambda d: d.container)
+            _link(
+                self.by_container,
+                rel,
+                (d for d in symbols.definitions if d.container),
+                lambda d: d.container,
+            )
         return old is not None or symbols is not None
 
 

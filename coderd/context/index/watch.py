@@ -29,8 +29,8 @@ from collections.abc import Iterable
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.index.walk import is_secret_name
+from coderd.context.index.workspace import WorkspaceIndex
 
 log = logging.getLogger(__name__)
 
@@ -164,8 +164,11 @@ class WorkspaceWatcher:
         rules = {rel: observed for rel, observed in batch.items() if _is_rules_file(rel)}
         paths = {rel: observed for rel, observed in batch.items() if rel not in rules}
         changed_rules = {rel: _stamp(self.index.root / rel) for rel in rules}
-        changed_rules = {rel: stamp for rel, stamp in changed_rules.items()
-                         if rules[rel] or self._rule_stamps.get(rel, ()) != stamp}
+        changed_rules = {
+            rel: stamp
+            for rel, stamp in changed_rules.items()
+            if rules[rel] or self._rule_stamps.get(rel, ()) != stamp
+        }
         if changed_rules or len(paths) > self.storm_paths:
             self.batches += 1
             self.rescans += 1
@@ -173,8 +176,9 @@ class WorkspaceWatcher:
             self.index.rules.invalidate()
             self.index.rescan()
             return
-        stale = sorted(rel for rel, observed in paths.items()
-                       if observed or not self.index.is_current(rel))
+        stale = sorted(
+            rel for rel, observed in paths.items() if observed or not self.index.is_current(rel)
+        )
         if not stale:
             return  # the editor told us what the observer already applied
         self.batches += 1

@@ -31,12 +31,11 @@ from pathlib import Path
 import tree_sitter
 
 from coderd.context.index.extract import FileSymbols, extract, extract_with_tree
+from coderd.context.index.languages import language_for_path
 from coderd.context.index.readers import DefinitionRef, IndexReaders, IndexStats, clean_relative
 from coderd.context.index.tables import Stamp, SymbolTables
-from coderd.context.index.languages import language_for_path
 from coderd.context.index.walk import WalkOptions, WorkspaceRules, content_is_indexable, walk
 from coderd.context.retrieve import infer, usage
-
 
 __all__ = ["WorkspaceIndex", "DefinitionRef", "IndexStats"]  # the last two re-exported
 
@@ -85,15 +84,20 @@ class WorkspaceIndex(IndexReaders):
 
     # ---- writers -----------------------------------------------------------------------------
 
-    def build(self, progress: Callable[[int, int], None] | None = None,
-              finished: Callable[[], None] | None = None) -> WorkspaceIndex:
+    def build(
+        self,
+        progress: Callable[[int, int], None] | None = None,
+        finished: Callable[[], None] | None = None,
+    ) -> WorkspaceIndex:
         """Start the first walk in a background thread (once); returns at once. On that thread,
         `progress(files done, files found)` follows each file and `finished()` comes last, also
         when the build fails or the index is closed (the language server's $/progress)."""
         with self._lock:
             if self._build_thread is None:
                 self._build_thread = threading.Thread(
-                    target=self._run_build, args=(progress, finished), name="coderd-index-build",
+                    target=self._run_build,
+                    args=(progress, finished),
+                    name="coderd-index-build",
                     daemon=True,
                 )
                 self._build_thread.start()
@@ -127,8 +131,11 @@ class WorkspaceIndex(IndexReaders):
             if self._closed.is_set():
                 return
             if len(found) >= self.rules.options.max_files:
-                log.warning("%s: more than %d source files; indexing only the first ones",
-                            self.root, self.rules.options.max_files)
+                log.warning(
+                    "%s: more than %d source files; indexing only the first ones",
+                    self.root,
+                    self.rules.options.max_files,
+                )
                 break
             found.append(rel)
         seen = set(found)
@@ -137,8 +144,11 @@ class WorkspaceIndex(IndexReaders):
                 return
             stamp = _stamp(self.root / rel)
             with self._lock:
-                current = (stamp is not None and rel in self._files
-                           and self._tables.stamps.get(rel) == stamp)
+                current = (
+                    stamp is not None
+                    and rel in self._files
+                    and self._tables.stamps.get(rel) == stamp
+                )
             if not current:
                 self.update(rel)
             if progress is not None:
@@ -197,8 +207,15 @@ class WorkspaceIndex(IndexReaders):
             else:
                 self.remove(rel)
 
-    def _commit(self, rel, ticket, symbols: FileSymbols | None, stamp, from_disk: bool,
-                tree: tuple[bytes, tree_sitter.Tree] | None = None) -> None:
+    def _commit(
+        self,
+        rel,
+        ticket,
+        symbols: FileSymbols | None,
+        stamp,
+        from_disk: bool,
+        tree: tuple[bytes, tree_sitter.Tree] | None = None,
+    ) -> None:
         with self._lock:
             if self._committed.get(rel, 0) > ticket or (from_disk and rel in self._buffers):
                 return

@@ -27,9 +27,9 @@ from __future__ import annotations
 import heapq
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.languages import LANGUAGES, language_for_path
@@ -37,7 +37,9 @@ from coderd.context.pack.render import MEMBER_SIGNATURES, forms
 from coderd.context.retrieve.candidates import Candidate, is_type
 
 MAX_CONSIDERED = 80  # candidates looked at, best first (bounds the tokenising)
-GROW_STEP = 0.5  # a member list grows to its form f when candidates scoring up to its own + 1.5 f came in
+GROW_STEP = (
+    0.5  # a member list grows to its form f when candidates scoring up to its own + 1.5 f came in
+)
 CHARS_PER_TOKEN_MAX = 8
 MAX_SHARE = 0.6  # no candidate grows past this share of the budget
 
@@ -86,10 +88,17 @@ def file_header(path: str, repo_format: RepoFormat | None = None) -> str:
     return repo_format.header(path) if repo_format else f"{comment_for(path)} {path}\n"
 
 
-def pack(candidates: list[Candidate], *, current_path: str, read: Callable[[str], str | None],
-         members_of: Callable[[str, str], list[Definition]], tokenize: Callable[[str], list[int]],
-         budget: int, used_members: dict[str, int] | None = None,
-         repo_format: RepoFormat | None = None) -> PackedContext:
+def pack(
+    candidates: list[Candidate],
+    *,
+    current_path: str,
+    read: Callable[[str], str | None],
+    members_of: Callable[[str, str], list[Definition]],
+    tokenize: Callable[[str], list[int]],
+    budget: int,
+    used_members: dict[str, int] | None = None,
+    repo_format: RepoFormat | None = None,
+) -> PackedContext:
     """Candidates in their smallest form (render.py), best first, and growing forms of the best
     ones interleaved (`_grow_turn`), in order of score. Grouped per file in first-reference order, definitions in
     file order."""
@@ -99,7 +108,9 @@ def pack(candidates: list[Candidate], *, current_path: str, read: Callable[[str]
     chosen: dict[str, list[list]] = {}  # path -> [[candidate, forms, form, cost, rank]]
     items: dict[int, list] = {}
     cache: dict[str, list[str] | None] = {}
-    turns = [(candidates[rank].score, rank, 0) for rank in range(min(len(candidates), MAX_CONSIDERED))]
+    turns = [
+        (candidates[rank].score, rank, 0) for rank in range(min(len(candidates), MAX_CONSIDERED))
+    ]
     heapq.heapify(turns)
     while turns and remaining > 0:
         _, rank, form = heapq.heappop(turns)
@@ -116,7 +127,10 @@ def pack(candidates: list[Candidate], *, current_path: str, read: Callable[[str]
                 heapq.heappush(turns, (_grow_turn(item[0], rank, form + 1), rank, form + 1))
             continue
         candidate = candidates[rank]
-        shapes, path = _shapes(candidate, cache, read, members_of, used_members, chosen), candidate.ref.path
+        shapes, path = (
+            _shapes(candidate, cache, read, members_of, used_members, chosen),
+            candidate.ref.path,
+        )
         if not shapes:
             continue
         if _surely_over(shapes[0], remaining):
@@ -136,9 +150,18 @@ def pack(candidates: list[Candidate], *, current_path: str, read: Callable[[str]
         for candidate, _, _, cost, _ in found:
             d = candidate.ref.definition
             end = min(d.end_line, len(cache[path] or ())) if d.kind == "window" else d.end_line
-            chunks.append({"path": path, "name": d.name, "lines": [d.start_line, end],
-                           "source": candidate.source, "tokens": cost})
-    return PackedContext(text=opening + "".join(parts) + header if budget > 0 else "", chunks=chunks)
+            chunks.append(
+                {
+                    "path": path,
+                    "name": d.name,
+                    "lines": [d.start_line, end],
+                    "source": candidate.source,
+                    "tokens": cost,
+                }
+            )
+    return PackedContext(
+        text=opening + "".join(parts) + header if budget > 0 else "", chunks=chunks
+    )
 
 
 def _cost(tokenize: Callable[[str], list[int]], text: str) -> int:
@@ -195,8 +218,12 @@ def _shapes(candidate: Candidate, cache, read, members_of, used_members, chosen)
     if lines is None or (definition.end_line > len(lines) and definition.kind != "window"):
         return []
     if definition.kind == "window" and any(
-            item[0].ref.definition.start_line <= definition.start_line <= item[0].ref.definition.end_line
-            and item[0].ref.definition.kind != "window" for item in chosen.get(path, ())):
+        item[0].ref.definition.start_line
+        <= definition.start_line
+        <= item[0].ref.definition.end_line
+        and item[0].ref.definition.kind != "window"
+        for item in chosen.get(path, ())
+    ):
         return []  # a window inside a definition already shown
     if candidate.members is not None:
         members, ranked = list(candidate.members), True

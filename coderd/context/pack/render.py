@@ -30,20 +30,27 @@ _NOT_CODE = ("@", "#[", "//", "/*", "*", "#")
 TYPE_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "type"})
 
 
-def forms(lines: list[str], definition: Definition, members: list[Definition] | None,
-          comment: str, ranked: bool) -> list[str]:
+def forms(
+    lines: list[str],
+    definition: Definition,
+    members: list[Definition] | None,
+    comment: str,
+    ranked: bool,
+) -> list[str]:
     """The ways to show `definition`, smallest first (distinct, non-empty). `members` are the
     members a type or signature list may show, best first; `ranked` says the list may grow
     past MEMBER_SIGNATURES (it was chosen for the cursor, see members.py)."""
     if definition.kind == "window":  # a region of lines, not a definition: shown whole
-        found = ["\n".join(lines[definition.start_line - 1: min(definition.end_line, len(lines))])]
+        found = ["\n".join(lines[definition.start_line - 1 : min(definition.end_line, len(lines))])]
     elif definition.kind == "skeleton" or (members and (definition.kind in TYPE_KINDS or ranked)):
         found = _member_forms(lines, definition, members or [], ranked)
         if not ranked and definition.kind != "skeleton":  # an imported class: its header first
             found.insert(0, _header_line(lines, definition))
     else:
-        body = lines[definition.start_line - 1: definition.end_line]
-        found = [short for short in (_short(lines, definition, comment),) if short] + [_head(body, comment)]
+        body = lines[definition.start_line - 1 : definition.end_line]
+        found = [short for short in (_short(lines, definition, comment),) if short] + [
+            _head(body, comment)
+        ]
     unique: list[str] = []
     for text in found:
         if text.strip() and text not in unique:
@@ -51,21 +58,31 @@ def forms(lines: list[str], definition: Definition, members: list[Definition] | 
     return unique
 
 
-def _member_forms(lines, definition: Definition, members: list[Definition], ranked: bool) -> list[str]:
+def _member_forms(
+    lines, definition: Definition, members: list[Definition], ranked: bool
+) -> list[str]:
     members = members if ranked else members[:MEMBER_SIGNATURES]
-    counts = [c for c in (LISTED_MEMBERS if ranked else (SHORT_MEMBERS, MEMBER_SIGNATURES)) if c < len(members)]
+    counts = [
+        c
+        for c in (LISTED_MEMBERS if ranked else (SHORT_MEMBERS, MEMBER_SIGNATURES))
+        if c < len(members)
+    ]
     counts.append(len(members))
     found = []
     rendered: dict[int, str] = {}  # each member's line once, not once per form
     for count in counts:
-        chosen = sorted(members[:min(count, MAX_LISTED_MEMBERS)], key=lambda m: m.start_line)
+        chosen = sorted(members[: min(count, MAX_LISTED_MEMBERS)], key=lambda m: m.start_line)
         if definition.kind == "skeleton":
             shown = []
         elif count < len(members) or count > MAX_LISTED_MEMBERS:
             shown = [_header_line(lines, definition)]
         else:  # all members: the type's head too (header, docstring, fields)
             first = min((m.start_line for m in chosen), default=definition.end_line + 1)
-            shown = lines[definition.start_line - 1: min(first - 1, definition.start_line - 1 + MAX_SNIPPET_LINES)]
+            shown = lines[
+                definition.start_line - 1 : min(
+                    first - 1, definition.start_line - 1 + MAX_SNIPPET_LINES
+                )
+            ]
             shown = shown or [lines[definition.start_line - 1].rstrip()]
         for m in chosen:
             if id(m) not in rendered:
@@ -79,13 +96,15 @@ def member_line(lines: list[str], member: Definition) -> str:
     left out), indented as in the file; its header line when the signature is long."""
     header = _header_line(lines, member)
     indent = header[: len(header) - len(header.lstrip())]
-    code = [s for s in member.signature.split("\n") if s.strip() and not s.strip().startswith(_NOT_CODE)]
+    code = [
+        s for s in member.signature.split("\n") if s.strip() and not s.strip().startswith(_NOT_CODE)
+    ]
     if not code or not header.strip().startswith(code[0].strip()):
         return header[: len(indent) + MAX_LINE_CHARS]
     text = _join(code)
     if len(text) > MAX_MEMBER_CHARS:  # the head: name and first parameters
         cut = text.rfind(", ", 0, MAX_MEMBER_CHARS)
-        text = text[:cut if cut > 0 else MAX_MEMBER_CHARS] + ", ...)"
+        text = text[: cut if cut > 0 else MAX_MEMBER_CHARS] + ", ...)"
     return indent + text
 
 
@@ -94,15 +113,25 @@ def _short(lines: list[str], definition: Definition, comment: str) -> str | None
     of it): `def f(x): ...` (valid Python), `func F(x int) error { ... }` elsewhere."""
     if definition.kind in TYPE_KINDS:
         return _header_line(lines, definition)
-    code = [s for s in definition.signature.split("\n") if s.strip() and not s.strip().startswith(_NOT_CODE)]
-    if not code or definition.end_line - definition.start_line + 1 <= len(definition.signature.split("\n")):
+    code = [
+        s
+        for s in definition.signature.split("\n")
+        if s.strip() and not s.strip().startswith(_NOT_CODE)
+    ]
+    if not code or definition.end_line - definition.start_line + 1 <= len(
+        definition.signature.split("\n")
+    ):
         return None
     header = _header_line(lines, definition)
     base = header[: len(header) - len(header.lstrip())]
     text = _join(code)
     if len(text) > MAX_SHORT_SIGNATURE:  # keep the head: the name and the first parameters
         cut = text.rfind(", ", 0, MAX_SHORT_SIGNATURE)
-        text = text[:cut if cut > 0 else MAX_SHORT_SIGNATURE] + ", ...)" + (":" if comment == "#" else "")
+        text = (
+            text[: cut if cut > 0 else MAX_SHORT_SIGNATURE]
+            + ", ...)"
+            + (":" if comment == "#" else "")
+        )
     return base + text + (" ..." if comment == "#" else " { ... }")
 
 
@@ -121,7 +150,9 @@ def _join(code: list[str]) -> str:
 def _header_line(lines: list[str], definition: Definition) -> str:
     """The definition's own first line, past decorators and comments."""
     row = definition.start_line - 1
-    while row + 1 < definition.end_line and (lines[row].lstrip().startswith(_NOT_CODE) or not lines[row].strip()):
+    while row + 1 < definition.end_line and (
+        lines[row].lstrip().startswith(_NOT_CODE) or not lines[row].strip()
+    ):
         row += 1
     return lines[row].rstrip()
 

@@ -33,32 +33,84 @@ from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.infer import environment
 from coderd.context.retrieve.members import (
-    module_candidates, package_candidates, typed_candidates, value_members,
+    module_candidates,
+    package_candidates,
+    typed_candidates,
+    value_members,
 )
 from coderd.context.retrieve.scope import Scope, named_definitions, scope_of
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 from coderd.context.retrieve.usage import (
-    IDENTIFIER, NOT_YET_USED, SEPARATORS, TOKEN, UNUSED, Usage, bucket, import_rows, line_uses, nearby_identifiers, usage_of, window_above,
+    IDENTIFIER,
+    NOT_YET_USED,
+    SEPARATORS,
+    TOKEN,
+    UNUSED,
+    Usage,
+    bucket,
+    import_rows,
+    line_uses,
+    nearby_identifiers,
+    usage_of,
+    window_above,
 )
 
 # Re-exported: callers (provider, pack, recent, the benchmarks) import these from here.
-__all__ = ["Candidate", "is_type", "retrieve", "Usage", "usage_of", "line_uses", "import_rows",
-           "IDENTIFIER", "SEPARATORS", "TOKEN", "bucket", "window_above", "scope_of",
-           "named_definitions", "TYPE_KINDS"]
+__all__ = [
+    "Candidate",
+    "is_type",
+    "retrieve",
+    "Usage",
+    "usage_of",
+    "line_uses",
+    "import_rows",
+    "IDENTIFIER",
+    "SEPARATORS",
+    "TOKEN",
+    "bucket",
+    "window_above",
+    "scope_of",
+    "named_definitions",
+    "TYPE_KINDS",
+]
 
 # Identifiers near the cursor are looked up only as callables and types: a local variable
 # that shares its name with some other file's module-level variable is noise.
-NEARBY_KINDS = {"function", "method", "class", "struct", "interface", "enum", "trait", "type", "macro"}
+NEARBY_KINDS = {
+    "function",
+    "method",
+    "class",
+    "struct",
+    "interface",
+    "enum",
+    "trait",
+    "type",
+    "macro",
+}
 MAX_NEARBY_HOMONYMS = 3
 MAX_MEMBER_HOMONYMS = 3
 # Per-source offsets added to the distance bucket (lower is better).
-SOURCE_OFFSET = {"import": 0.0, "module": 0.0, "type": 0.5, "package": 0.25,
-                 "member": 0.75, "nearby": 1.5, "recent": 5.5, "similar": 6.5}
+SOURCE_OFFSET = {
+    "import": 0.0,
+    "module": 0.0,
+    "type": 0.5,
+    "package": 0.25,
+    "member": 0.75,
+    "nearby": 1.5,
+    "recent": 5.5,
+    "similar": 6.5,
+}
 # Default time limits per source, in milliseconds of this thread's CPU time (time.thread_time):
 # another thread holding the GIL (the index parsing a buffer) must not cut a source short,
 # or the context would change from one keystroke to the next.
-TIME_LIMITS_MS = {"imports": 6.0, "types": 4.0, "members": 2.0, "nearby": 2.0, "recent": 1.5,
-                  "similar": 3.0}
+TIME_LIMITS_MS = {
+    "imports": 6.0,
+    "types": 4.0,
+    "members": 2.0,
+    "nearby": 2.0,
+    "recent": 1.5,
+    "similar": 3.0,
+}
 
 
 @dataclass(frozen=True)
@@ -74,15 +126,24 @@ def is_type(definition: Definition) -> bool:
     return definition.kind in TYPE_KINDS
 
 
-def retrieve(index: WorkspaceIndex, rel_path: str, text: str, offset: int, nearby_lines: int,
-             recent=None, limits_ms: dict[str, float] | None = None,
-             usage: Usage | None = None) -> list[Candidate]:
+def retrieve(
+    index: WorkspaceIndex,
+    rel_path: str,
+    text: str,
+    offset: int,
+    nearby_lines: int,
+    recent=None,
+    limits_ms: dict[str, float] | None = None,
+    usage: Usage | None = None,
+) -> list[Candidate]:
     """Candidates best first. `recent` is a RecentRegions ring buffer (or None); `usage`
     (from usage_of) is filled in further (its `members`) for pack's member selection."""
     limits = {**TIME_LIMITS_MS, **(limits_ms or {})}
     symbols = index.file(rel_path)
     language = symbols.language if symbols else ""
-    usage = usage if usage is not None else usage_of(text, offset, symbols.imports if symbols else ())
+    usage = (
+        usage if usage is not None else usage_of(text, offset, symbols.imports if symbols else ())
+    )
     ranked: dict[tuple[str, int], tuple[float, int, Candidate]] = {}
 
     def add(ref: DefinitionRef, source: str, score: float, members=None) -> None:
@@ -94,9 +155,17 @@ def retrieve(index: WorkspaceIndex, rel_path: str, text: str, offset: int, nearb
         if old is not None and members is None:
             members = old[2].members
         if old is None or score < old[0]:
-            ranked[key] = (score, old[1] if old else len(ranked), Candidate(ref, source, score, members))
+            ranked[key] = (
+                score,
+                old[1] if old else len(ranked),
+                Candidate(ref, source, score, members),
+            )
         elif members is not None and old[2].members is None:
-            ranked[key] = (old[0], old[1], Candidate(old[2].ref, old[2].source, old[2].score, members))
+            ranked[key] = (
+                old[0],
+                old[1],
+                Candidate(old[2].ref, old[2].source, old[2].score, members),
+            )
 
     # 1. imports
     deadline = time.thread_time() + limits["imports"] / 1000
@@ -113,8 +182,12 @@ def retrieve(index: WorkspaceIndex, rel_path: str, text: str, offset: int, nearb
     # 3. members of objects of unknown type
     deadline = time.thread_time() + limits["members"] / 1000
     known = set(scope.modules) | typed
-    visible_types = {ref.definition.name for _, refs in scope.named for ref in refs
-                     if ref.definition.kind in TYPE_KINDS}
+    visible_types = {
+        ref.definition.name
+        for _, refs in scope.named
+        for ref in refs
+        if ref.definition.kind in TYPE_KINDS
+    }
     for (base, name), b in sorted(usage.pairs.items(), key=itemgetter(1, 0)):
         if time.thread_time() > deadline:
             break
@@ -123,8 +196,13 @@ def retrieve(index: WorkspaceIndex, rel_path: str, text: str, offset: int, nearb
         usage.members.setdefault(name, b)
         if base in known:
             continue  # typed: its members were found exactly above
-        refs = _implementations([r for r in index.lookup(name) if r.definition.container
-                                 and r.definition.kind != "impl" and r.path != rel_path])
+        refs = _implementations(
+            [
+                r
+                for r in index.lookup(name)
+                if r.definition.container and r.definition.kind != "impl" and r.path != rel_path
+            ]
+        )
         preferred = [r for r in refs if r.definition.container in visible_types]
         if preferred or len(refs) <= MAX_MEMBER_HOMONYMS:
             for ref in preferred or refs:
@@ -138,9 +216,13 @@ def retrieve(index: WorkspaceIndex, rel_path: str, text: str, offset: int, nearb
             break
         if name in env.variables:
             continue  # a local variable that happens to share a name with some definition
-        refs = [r for r in index.lookup(name)
-                if r.definition.kind in NEARBY_KINDS and not r.definition.container
-                and _is_test_path(r.path) <= in_tests]
+        refs = [
+            r
+            for r in index.lookup(name)
+            if r.definition.kind in NEARBY_KINDS
+            and not r.definition.container
+            and _is_test_path(r.path) <= in_tests
+        ]
         if len(refs) <= MAX_NEARBY_HOMONYMS:  # a name defined in many places says little
             for ref in refs:
                 add(ref, "nearby", usage.of(name))
@@ -157,7 +239,9 @@ def retrieve(index: WorkspaceIndex, rel_path: str, text: str, offset: int, nearb
     return [c for _, _, c in sorted(ranked.values(), key=lambda item: (item[0], item[1]))]
 
 
-def _import_candidates(index: WorkspaceIndex, scope: Scope, usage: Usage, language: str, add) -> None:
+def _import_candidates(
+    index: WorkspaceIndex, scope: Scope, usage: Usage, language: str, add
+) -> None:
     for local, refs in scope.named:
         b = usage.of(local)
         for ref in _implementations(refs):
@@ -193,5 +277,8 @@ def _implementations(refs: list[DefinitionRef]) -> list[DefinitionRef]:
 
 def _is_test_path(path: str) -> bool:
     parts = path.split("/")
-    return any(p in ("test", "tests", "testing", "__tests__", "spec") for p in parts[:-1]) \
-        or parts[-1].startswith("test_") or parts[-1].endswith(("_test.go", ".test.ts", ".spec.ts"))
+    return (
+        any(p in ("test", "tests", "testing", "__tests__", "spec") for p in parts[:-1])
+        or parts[-1].startswith("test_")
+        or parts[-1].endswith(("_test.go", ".test.ts", ".spec.ts"))
+    )

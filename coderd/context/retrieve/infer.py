@@ -25,19 +25,46 @@ import tree_sitter
 
 from coderd.context.retrieve.infer_parse import Parsed, clear_cache, common_prefix, parse_blanked
 
-__all__ = ["Binding", "TypeEnv", "environment", "prepare", "declared_fields", "clear_cache",
-           "common_prefix"]  # the last two re-exported from infer_parse
+__all__ = [
+    "Binding",
+    "TypeEnv",
+    "environment",
+    "prepare",
+    "declared_fields",
+    "clear_cache",
+    "common_prefix",
+]  # the last two re-exported from infer_parse
 from coderd.context.index.languages import parser_for, types_query
 from coderd.context.retrieve.typenames import normalize_type
 
 # Nodes that open a scope for local variables, and nodes whose name is the receiver's type.
-FUNCTION_NODES = frozenset({
-    "function_definition", "lambda", "function_declaration", "method_definition", "arrow_function",
-    "function_expression", "generator_function_declaration", "method_declaration", "func_literal",
-    "function_item", "closure_expression",
-})
-CLASS_NODES = frozenset({"class_definition", "class_declaration", "abstract_class_declaration",
-                         "class", "impl_item", "type_spec", "struct_item", "interface_declaration"})
+FUNCTION_NODES = frozenset(
+    {
+        "function_definition",
+        "lambda",
+        "function_declaration",
+        "method_definition",
+        "arrow_function",
+        "function_expression",
+        "generator_function_declaration",
+        "method_declaration",
+        "func_literal",
+        "function_item",
+        "closure_expression",
+    }
+)
+CLASS_NODES = frozenset(
+    {
+        "class_definition",
+        "class_declaration",
+        "abstract_class_declaration",
+        "class",
+        "impl_item",
+        "type_spec",
+        "struct_item",
+        "interface_declaration",
+    }
+)
 RECEIVERS = {"typescript": "this", "tsx": "this", "javascript": "this", "rust": "self"}
 CONSTRUCTORS = frozenset({"__init__", "__post_init__", "setUp", "constructor", "new", "New"})
 MAX_COLD_BYTES = 200_000  # a bigger file is parsed on the completion path only from a tree at hand
@@ -79,15 +106,24 @@ def environment(index, rel: str, text: str, offset: int, language: str) -> TypeE
     typed = text[line_start:offset]
     ancestors = _ancestors(parsed.tree, source, row, language)
     if language == "python":  # scopes whose body the cursor's indentation has left
-        indent = len(typed) - len(typed.lstrip()) if typed.strip() or typed else _indent_above(source, row)
-        ancestors = [n for n in ancestors if n.type not in FUNCTION_NODES | CLASS_NODES
-                     or n.start_point.column < indent]
+        indent = (
+            len(typed) - len(typed.lstrip())
+            if typed.strip() or typed
+            else _indent_above(source, row)
+        )
+        ancestors = [
+            n
+            for n in ancestors
+            if n.type not in FUNCTION_NODES | CLASS_NODES or n.start_point.column < indent
+        ]
     scopes = [n for n in ancestors if n.type in FUNCTION_NODES]
     enclosing_class = next((n for n in ancestors if n.type in CLASS_NODES), None)
     env = TypeEnv()
     spans = {(s.start_byte, s.end_byte) for s in scopes}
     owner = enclosing_class.id if enclosing_class is not None else None
-    for kind, binding, scope_span, class_id in _bindings(parsed, query, _regions(scopes, enclosing_class)):
+    for kind, binding, scope_span, class_id in _bindings(
+        parsed, query, _regions(scopes, enclosing_class)
+    ):
         if kind == "field":
             if owner is not None and class_id == owner:
                 _keep(env.fields, binding, row)
@@ -107,7 +143,7 @@ def prepare(index, rel: str, text: str, row: int, language: str) -> None:
         start = text.find("\n", start) + 1
         if start == 0:
             return
-    line = text[start: (text.find("\n", start) + 1 or len(text) + 1) - 1]
+    line = text[start : (text.find("\n", start) + 1 or len(text) + 1) - 1]
     environment(index, rel, text, start + len(line) - len(line.lstrip()), language)
 
 
@@ -126,8 +162,12 @@ def declared_fields(source: str, language: str) -> dict[str, Binding]:
             continue
         type_node = captures.get("field.type", [None])[0]
         call_node = captures.get("field.call", [None])[0]
-        binding = Binding(_text(name), normalize_type(_text(type_node)) if type_node else "",
-                          _text(call_node), name.start_point.row)
+        binding = Binding(
+            _text(name),
+            normalize_type(_text(type_node)) if type_node else "",
+            _text(call_node),
+            name.start_point.row,
+        )
         if (binding.type or binding.call) and binding.name not in found:
             found[binding.name] = binding
     return found
@@ -153,7 +193,11 @@ def _bind_receiver(env: TypeEnv, klass: tree_sitter.Node, scopes, language: str)
     if language == "python" and scopes:
         method = scopes[-1]  # the outermost function: a method when its parent is the class body
         parameters = method.child_by_field_name("parameters")
-        first = parameters.named_children[0] if parameters is not None and parameters.named_children else None
+        first = (
+            parameters.named_children[0]
+            if parameters is not None and parameters.named_children
+            else None
+        )
         if first is not None and first.type == "identifier":
             receiver = _text(first)
     if receiver:
@@ -200,7 +244,11 @@ def _regions(scopes, klass) -> tuple:
         regions.append((klass.start_byte, klass.end_byte, 4))  # fields: class > body > field
         body = klass.child_by_field_name("body")
         for child in body.named_children if body is not None else ():
-            function = child.child_by_field_name("definition") if child.type == "decorated_definition" else child
+            function = (
+                child.child_by_field_name("definition")
+                if child.type == "decorated_definition"
+                else child
+            )
             name = function.child_by_field_name("name") if function is not None else None
             if name is not None and _text(name) in CONSTRUCTORS:
                 regions.append((function.start_byte, function.end_byte, -1))
@@ -222,8 +270,12 @@ def _bindings(parsed: Parsed, query, regions: tuple):
                 continue
             type_node = captures.get(f"{kind}.type", [None])[0]
             call_node = captures.get(f"{kind}.call", [None])[0]
-            binding = Binding(_text(name_node), normalize_type(_text(type_node)) if type_node else "",
-                              _text(call_node) if call_node is not None else "", name_node.start_point.row)
+            binding = Binding(
+                _text(name_node),
+                normalize_type(_text(type_node)) if type_node else "",
+                _text(call_node) if call_node is not None else "",
+                name_node.start_point.row,
+            )
             if not binding.type and not binding.call:
                 continue
             seen.add((name_node.start_byte, kind))
@@ -263,4 +315,6 @@ def _owners(node: tree_sitter.Node) -> tuple[tuple[int, int] | None, int | None]
 
 
 def _text(node: tree_sitter.Node | None) -> str:
-    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
+    return (
+        node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
+    )

@@ -37,7 +37,9 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def parse_blanked(index, rel: str, source: bytes, language: str, cold_limit: int | None = None) -> Parsed | None:
+def parse_blanked(
+    index, rel: str, source: bytes, language: str, cold_limit: int | None = None
+) -> Parsed | None:
     """`source` parsed, incrementally when a tree of the file is at hand; None when none is
     and `source` is longer than `cold_limit` bytes (a full parse of a big file does not belong
     on the completion path: the index's buffer thread parses open files anyway)."""
@@ -72,9 +74,14 @@ def _edit(old: bytes, new: bytes) -> dict:
     start = _common(old, new, 0)
     tail = _common(old[start:][::-1], new[start:][::-1], 0)  # the suffix may not overlap it
     old_end, new_end = len(old) - tail, len(new) - tail
-    return {"start_byte": start, "old_end_byte": old_end, "new_end_byte": new_end,
-            "start_point": _point(old, start), "old_end_point": _point(old, old_end),
-            "new_end_point": _point(new, new_end)}
+    return {
+        "start_byte": start,
+        "old_end_byte": old_end,
+        "new_end_byte": new_end,
+        "start_point": _point(old, start),
+        "old_end_point": _point(old, old_end),
+        "new_end_point": _point(new, new_end),
+    }
 
 
 def common_prefix(a: bytes, b: bytes) -> int:
@@ -86,7 +93,7 @@ def _common(a: bytes, b: bytes, start: int) -> int:
     limit = min(len(a), len(b))
     step = 1 << 16
     while step:
-        while start + step <= limit and a[start:start + step] == b[start:start + step]:
+        while start + step <= limit and a[start : start + step] == b[start : start + step]:
             start += step
         step >>= 1
     return start

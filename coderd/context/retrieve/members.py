@@ -44,7 +44,9 @@ TYPE_OFFSET = 1  # a type's member list, by how near its name is used (when no m
 Add = Callable[..., None]  # add(ref, source, score, members=None)
 
 
-def typed_candidates(resolver: TypeResolver, usage: Usage, row: int, add: Add, deadline: float) -> set[str]:
+def typed_candidates(
+    resolver: TypeResolver, usage: Usage, row: int, add: Add, deadline: float
+) -> set[str]:
     """Adds the candidates; returns the names whose type was found."""
     env = resolver.env
     typed: set[str] = set()
@@ -72,9 +74,18 @@ def typed_candidates(resolver: TypeResolver, usage: Usage, row: int, add: Add, d
         near, name, types_of = targets[i]
         types = types_of()
         if types and "." not in name:  # fields used on it (`ctx.command.`): a level deeper
-            for field, b in sorted(usage.pairs_with(name).items(), key=lambda f: (f[1], f[0]))[:MAX_FIELDS]:
-                targets.append((max(near, b), f"{name}.{field}",
-                                lambda f=field, ts=types: [x for t in ts for x in resolver.field_types(t, f)]))
+            for field, b in sorted(usage.pairs_with(name).items(), key=lambda f: (f[1], f[0]))[
+                :MAX_FIELDS
+            ]:
+                targets.append(
+                    (
+                        max(near, b),
+                        f"{name}.{field}",
+                        lambda f=field, ts=types: [
+                            x for t in ts for x in resolver.field_types(t, f)
+                        ],
+                    )
+                )
         for t in types:
             typed.add(name.rpartition(".")[2])
             key = (t.path, t.definition.start_line)
@@ -104,8 +115,15 @@ def module_candidates(index, rel: str, scope, usage: Usage, add: Add, deadline: 
         used = usage.pairs_with(alias)
         for file in dict.fromkeys(files):
             symbols = index.file(file)
-            top = [DefinitionRef(file, d) for d in symbols.definitions
-                   if not d.container and d.kind != "variable"] if symbols else []
+            top = (
+                [
+                    DefinitionRef(file, d)
+                    for d in symbols.definitions
+                    if not d.container and d.kind != "variable"
+                ]
+                if symbols
+                else []
+            )
             if top:
                 popular = index.popularity({r.definition.name for r in top}, rel)
                 ref, shown = _skeleton(file, "", _ranked(top, used, popular))
@@ -118,15 +136,31 @@ def value_members(index, rel: str, scope, usage: Usage, add: Add) -> None:
     for local, refs in scope.named:
         for ref in refs:
             d = ref.definition
-            if d.kind in TYPE_KINDS or d.kind in ("function", "method") or d.end_line == d.start_line:
+            if (
+                d.kind in TYPE_KINDS
+                or d.kind in ("function", "method")
+                or d.end_line == d.start_line
+            ):
                 continue
             symbols = index.file(ref.path)
-            inner = [DefinitionRef(ref.path, m) for m in symbols.definitions if m is not d
-                     and d.start_line <= m.start_line and m.end_line <= d.end_line] if symbols else []
+            inner = (
+                [
+                    DefinitionRef(ref.path, m)
+                    for m in symbols.definitions
+                    if m is not d and d.start_line <= m.start_line and m.end_line <= d.end_line
+                ]
+                if symbols
+                else []
+            )
             if inner:
                 used = usage.pairs_with(local)
                 popular = index.popularity({m.definition.name for m in inner}, rel)
-                add(ref, "import", usage.of(local), tuple(m.definition for m in _ranked(inner, used, popular)))
+                add(
+                    ref,
+                    "import",
+                    usage.of(local),
+                    tuple(m.definition for m in _ranked(inner, used, popular)),
+                )
 
 
 def package_candidates(index, rel: str, scope, usage: Usage, add: Add) -> None:
@@ -139,7 +173,11 @@ def package_candidates(index, rel: str, scope, usage: Usage, add: Add) -> None:
         if source != "package":
             continue
         symbols = index.file(file)
-        definitions = [d for d in symbols.definitions if not d.container and d.kind != "impl"] if symbols else []
+        definitions = (
+            [d for d in symbols.definitions if not d.container and d.kind != "impl"]
+            if symbols
+            else []
+        )
         used = [(usage.bare_of(d.name), d) for d in definitions]
         unused += [DefinitionRef(file, d) for b, d in used if b >= UNUSED]
         for b, d in used:
@@ -151,24 +189,33 @@ def package_candidates(index, rel: str, scope, usage: Usage, add: Add) -> None:
     if not unused:
         return
     popular = index.popularity({r.definition.name for r in unused}, rel)
-    unused = sorted(unused, key=lambda r: (-popular.get(r.definition.name, 0), r.path, r.definition.start_line))
+    unused = sorted(
+        unused, key=lambda r: (-popular.get(r.definition.name, 0), r.path, r.definition.start_line)
+    )
     by_file: dict[str, list[DefinitionRef]] = {}
-    for rank, ref in enumerate(unused[:MAX_PACKAGE_NAMES]):
+    for ref in unused[:MAX_PACKAGE_NAMES]:
         by_file.setdefault(ref.path, []).append(ref)
     for position, (file, refs) in enumerate(by_file.items()):
         ref, shown = _skeleton(file, "", refs)
         add(ref, "package", PACKAGE_SCORE + position * 0.25, shown)
 
 
-def skeletons(types: list[DefinitionRef], members: list[DefinitionRef], used: dict[str, int],
-              popular: dict[str, int], current: str = "") -> list[tuple[DefinitionRef, tuple[Definition, ...], str]]:
+def skeletons(
+    types: list[DefinitionRef],
+    members: list[DefinitionRef],
+    used: dict[str, int],
+    popular: dict[str, int],
+    current: str = "",
+) -> list[tuple[DefinitionRef, tuple[Definition, ...], str]]:
     """A signature list per (file, owning type): the type's own definition when it is in that
     file, else a synthetic `skeleton` definition spanning the members; and what it is: "own"
     (the type's body), "spread" (the type's members in another file: Go methods, Rust impls)
     or "base" (a base class's members, when the type itself is not in the current file)."""
     groups: dict[tuple[str, str], dict[str, DefinitionRef]] = {}
     for member in members:  # overloads: the last definition of a name (the implementation)
-        groups.setdefault((member.path, member.definition.container), {})[member.definition.name] = member
+        groups.setdefault((member.path, member.definition.container), {})[
+            member.definition.name
+        ] = member
     owners = {(t.path, t.definition.name): t for t in types}
     names = {t.definition.name for t in types}
     local = any(t.path == current for t in types)
@@ -176,21 +223,30 @@ def skeletons(types: list[DefinitionRef], members: list[DefinitionRef], used: di
     for (path, container), by_name in groups.items():
         ranked = _ranked(list(by_name.values()), used, popular)
         owner = owners.get((path, container))
-        if owner is not None and owner.definition.kind in TYPE_KINDS \
-                and owner.definition.start_line <= ranked[0].definition.start_line <= owner.definition.end_line:
+        if (
+            owner is not None
+            and owner.definition.kind in TYPE_KINDS
+            and owner.definition.start_line
+            <= ranked[0].definition.start_line
+            <= owner.definition.end_line
+        ):
             found.append((owner, tuple(m.definition for m in ranked), "own"))
         else:
             ref, shown = _skeleton(path, container, ranked)
             kind = "spread" if container in names else "own" if local else "base"
             found.append((ref, shown, kind))
     for t in types:  # a type with no members in its body still shows (fields, variants)
-        if not any(ref.path == t.path and ref.definition.start_line == t.definition.start_line for ref, _, _ in found):
+        if not any(
+            ref.path == t.path and ref.definition.start_line == t.definition.start_line
+            for ref, _, _ in found
+        ):
             found.append((t, (), "own"))
     return found
 
 
-def _ranked(members: list[DefinitionRef], used: dict[str, int], popular: dict[str, int] | None = None
-            ) -> list[DefinitionRef]:
+def _ranked(
+    members: list[DefinitionRef], used: dict[str, int], popular: dict[str, int] | None = None
+) -> list[DefinitionRef]:
     """Members the file uses first, nearest use first (code calls what it called nearby
     again); then the others: public before private before dunder, those most files of the
     workspace use first (`popular`), then in file order."""
@@ -199,15 +255,24 @@ def _ranked(members: list[DefinitionRef], used: dict[str, int], popular: dict[st
     def key(ref: DefinitionRef):
         name = ref.definition.name
         dunder = name.startswith("__") and name.endswith("__")
-        return (used.get(name, UNUSED), 2 if dunder else 1 if name.startswith("_") else 0,
-                -popular.get(name, 0), ref.definition.start_line)
+        return (
+            used.get(name, UNUSED),
+            2 if dunder else 1 if name.startswith("_") else 0,
+            -popular.get(name, 0),
+            ref.definition.start_line,
+        )
+
     return sorted(members, key=key)
 
 
-def _skeleton(path: str, container: str, ranked: list[DefinitionRef]) -> tuple[DefinitionRef, tuple[Definition, ...]]:
+def _skeleton(
+    path: str, container: str, ranked: list[DefinitionRef]
+) -> tuple[DefinitionRef, tuple[Definition, ...]]:
     definitions = tuple(m.definition for m in ranked)
     start = min(d.start_line for d in definitions)
     end = max(d.end_line for d in definitions)
     names = ",".join(d.name for d in definitions)
-    synthetic = Definition(container or path.rpartition("/")[2], SKELETON, names, "", start, end, container)
+    synthetic = Definition(
+        container or path.rpartition("/")[2], SKELETON, names, "", start, end, container
+    )
     return DefinitionRef(path, synthetic), definitions

@@ -77,7 +77,7 @@ def first_difference(old: str, new: str) -> int:
     """Index of the first character where `old` and `new` differ (len of the shorter if none)."""
     limit = min(len(old), len(new))
     start = 0
-    while start < limit and old[start:start + _CHUNK] == new[start:start + _CHUNK]:
+    while start < limit and old[start : start + _CHUNK] == new[start : start + _CHUNK]:
         start += _CHUNK
     end = min(start + _CHUNK, limit)
     while start < end and old[start] == new[start]:
@@ -90,8 +90,9 @@ def _window(path: str, start: int, end: int) -> DefinitionRef:
     return DefinitionRef(path, Definition(name, "window", "", "", start, end))
 
 
-def recent_candidates(index: WorkspaceIndex, recent: RecentRegions, rel_path: str,
-                      deadline: float) -> list[tuple[DefinitionRef, int]]:
+def recent_candidates(
+    index: WorkspaceIndex, recent: RecentRegions, rel_path: str, deadline: float
+) -> list[tuple[DefinitionRef, int]]:
     """(definition or window, recency order) for regions of other files, newest first."""
     found: list[tuple[DefinitionRef, int]] = []
     files = 0
@@ -104,13 +105,19 @@ def recent_candidates(index: WorkspaceIndex, recent: RecentRegions, rel_path: st
             continue
         files += 1
         for line, _ in regions:
-            around = [d for d in symbols.definitions if d.start_line <= line <= d.end_line
-                      and d.end_line - d.start_line < MAX_REGION_DEFINITION_LINES]
+            around = [
+                d
+                for d in symbols.definitions
+                if d.start_line <= line <= d.end_line
+                and d.end_line - d.start_line < MAX_REGION_DEFINITION_LINES
+            ]
             if around:
                 definition = min(around, key=lambda d: d.end_line - d.start_line)
                 found.append((DefinitionRef(rel, definition), len(found)))
             else:
-                found.append((_window(rel, max(1, line - WINDOW_HALF), line + WINDOW_HALF), len(found)))
+                found.append(
+                    (_window(rel, max(1, line - WINDOW_HALF), line + WINDOW_HALF), len(found))
+                )
     return found
 
 
@@ -118,7 +125,9 @@ _windows: OrderedDict[tuple, list[tuple[int, int, frozenset[str]]]] = OrderedDic
 _windows_lock = threading.Lock()
 
 
-def windows_of(key: tuple, text: str, anchors: tuple[int, ...] = ()) -> list[tuple[int, int, frozenset[str]]]:
+def windows_of(
+    key: tuple, text: str, anchors: tuple[int, ...] = ()
+) -> list[tuple[int, int, frozenset[str]]]:
     """Sliding windows (start, end, identifier set) of `text` within SIMILAR_REACH lines of
     the 1-based `anchors` (all of the file's first MAX_SIMILAR_LINES without), cached under
     `key` and the anchors."""
@@ -129,9 +138,16 @@ def windows_of(key: tuple, text: str, anchors: tuple[int, ...] = ()) -> list[tup
             _windows.move_to_end(key)
             return cached
     lines = text.split("\n")
-    spans = [(max(0, a - 1 - SIMILAR_REACH), a - 1 + SIMILAR_REACH) for a in anchors] or [(0, MAX_SIMILAR_LINES)]
-    starts = sorted({start for low, high in spans
-                     for start in range(low - low % SIMILAR_STRIDE, min(high, len(lines)), SIMILAR_STRIDE)})
+    spans = [(max(0, a - 1 - SIMILAR_REACH), a - 1 + SIMILAR_REACH) for a in anchors] or [
+        (0, MAX_SIMILAR_LINES)
+    ]
+    starts = sorted(
+        {
+            start
+            for low, high in spans
+            for start in range(low - low % SIMILAR_STRIDE, min(high, len(lines)), SIMILAR_STRIDE)
+        }
+    )
     # A window is two stride-long blocks (SIMILAR_WINDOW = 2 * SIMILAR_STRIDE): each block's
     # identifiers are gathered once, not once per window that holds it.
     blocks: dict[int, frozenset[str]] = {}
@@ -139,7 +155,7 @@ def windows_of(key: tuple, text: str, anchors: tuple[int, ...] = ()) -> list[tup
     def block(start: int) -> frozenset[str]:
         words = blocks.get(start)
         if words is None:
-            chunk = "\n".join(lines[start: start + SIMILAR_STRIDE])
+            chunk = "\n".join(lines[start : start + SIMILAR_STRIDE])
             words = blocks[start] = frozenset(IDENTIFIER.findall(chunk)) if chunk else frozenset()
         return words
 
@@ -165,8 +181,14 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return inter / (len(a) + len(b) - inter) if inter else 0.0
 
 
-def similar_candidates(index: WorkspaceIndex, recent: RecentRegions, rel_path: str, text: str,
-                       offset: int, deadline: float) -> list[tuple[DefinitionRef, float]]:
+def similar_candidates(
+    index: WorkspaceIndex,
+    recent: RecentRegions,
+    rel_path: str,
+    text: str,
+    offset: int,
+    deadline: float,
+) -> list[tuple[DefinitionRef, float]]:
     """Windows of open and recent files most similar to the lines above the cursor."""
     query = query_tokens(text, offset)
     if len(query) < 3:
@@ -192,7 +214,9 @@ def similar_candidates(index: WorkspaceIndex, recent: RecentRegions, rel_path: s
                 content = (index.root / rel).read_text("utf-8")
             except (OSError, UnicodeDecodeError):
                 continue
-        for start, end, words in windows_of((str(index.root), rel, id(symbols), len(content)), content, anchors):
+        for start, end, words in windows_of(
+            (str(index.root), rel, id(symbols), len(content)), content, anchors
+        ):
             score = jaccard(query, words)
             if score >= SIMILAR_MIN:
                 scored.append((score, rel, start, end))

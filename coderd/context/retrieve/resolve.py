@@ -25,7 +25,9 @@ _resolved_lock = threading.Lock()
 MAX_RESOLVED = 20_000
 
 
-def resolve_import(index: WorkspaceIndex, rel_path: str, statement: Import, language: str | None = None) -> list[str]:
+def resolve_import(
+    index: WorkspaceIndex, rel_path: str, statement: Import, language: str | None = None
+) -> list[str]:
     """Workspace files an import statement refers to ([] when outside the workspace).
     Memoised until a file is added to or dropped from the index (`index.layout`)."""
     if language is None:
@@ -46,19 +48,22 @@ def resolve_import(index: WorkspaceIndex, rel_path: str, statement: Import, lang
 def _resolve(index: WorkspaceIndex, rel_path: str, statement: Import, language: str) -> list[str]:
     module = statement.module.strip()
     if language == "python":
-        return _existing(index, _python_candidates(rel_path, module)) or _python_by_suffix(index, rel_path, module)
+        return _existing(index, _python_candidates(rel_path, module)) or _python_by_suffix(
+            index, rel_path, module
+        )
     if language in JS_LANGUAGES:
         return _existing(index, _js_candidates(rel_path, module.strip("\"'`")))
     if language in ("c", "cpp"):
         return _c_include(index, rel_path, module)
     if language == "go":
-        return _go_package(index, module.strip("\"`"))
+        return _go_package(index, module.strip('"`'))
     if language == "rust":
         return _rust_module(index, rel_path, module)
     if language == "java":
         parts = module.removeprefix("static ").split(".")
-        return _by_suffix(index, rel_path, "/".join(parts) + ".java") or \
-            _by_suffix(index, rel_path, "/".join(parts[:-1]) + ".java")
+        return _by_suffix(index, rel_path, "/".join(parts) + ".java") or _by_suffix(
+            index, rel_path, "/".join(parts[:-1]) + ".java"
+        )
     return []
 
 
@@ -75,7 +80,9 @@ def _by_suffix(index: WorkspaceIndex, rel_path: str, tail: str) -> list[str]:
     tail = tail.strip("/")
     if not tail:
         return []
-    matches = [f for f in index.files_named(tail.rpartition("/")[2]) if f == tail or f.endswith("/" + tail)]
+    matches = [
+        f for f in index.files_named(tail.rpartition("/")[2]) if f == tail or f.endswith("/" + tail)
+    ]
     if len(matches) > 1:
         matches.sort(key=lambda f: -len(posixpath.commonprefix([f, rel_path])))
         return matches[:1]
@@ -104,7 +111,9 @@ def _python_by_suffix(index: WorkspaceIndex, rel_path: str, module: str) -> list
     if module.startswith(".") or not module:
         return []
     tail = module.replace(".", "/")
-    return _by_suffix(index, rel_path, tail + ".py") or _by_suffix(index, rel_path, tail + "/__init__.py")
+    return _by_suffix(index, rel_path, tail + ".py") or _by_suffix(
+        index, rel_path, tail + "/__init__.py"
+    )
 
 
 def _js_candidates(rel_path: str, module: str) -> list[str]:
@@ -124,10 +133,11 @@ def _js_candidates(rel_path: str, module: str) -> list[str]:
 def _c_include(index: WorkspaceIndex, rel_path: str, module: str) -> list[str]:
     if module.startswith("<"):
         return []  # a system header
-    name = module.strip("\"<>")
+    name = module.strip('"<>')
     here = posixpath.normpath(posixpath.join(posixpath.dirname(rel_path), name))
-    return _existing(index, [here, posixpath.normpath(name), f"include/{name}", f"src/{name}"]) or \
-        _by_suffix(index, rel_path, name)
+    return _existing(
+        index, [here, posixpath.normpath(name), f"include/{name}", f"src/{name}"]
+    ) or _by_suffix(index, rel_path, name)
 
 
 _go_modules: dict[str, tuple[str, ...]] = {}
@@ -141,7 +151,7 @@ def _go_module_prefixes(index: WorkspaceIndex) -> tuple[str, ...]:
         try:
             for line in (index.root / "go.mod").read_text("utf-8").splitlines():
                 if line.startswith("module "):
-                    prefixes.append(line.split()[1].strip("\"`"))
+                    prefixes.append(line.split()[1].strip('"`'))
         except (OSError, UnicodeDecodeError, IndexError):
             pass
         _go_modules[key] = tuple(prefixes)
@@ -150,11 +160,13 @@ def _go_module_prefixes(index: WorkspaceIndex) -> tuple[str, ...]:
 
 def _go_package(index: WorkspaceIndex, path: str) -> list[str]:
     def package(directory: str) -> list[str]:
-        return [f for f in index.files_in(directory) if f.endswith(".go") and not f.endswith("_test.go")]
+        return [
+            f for f in index.files_in(directory) if f.endswith(".go") and not f.endswith("_test.go")
+        ]
 
     for prefix in _go_module_prefixes(index):
         if path == prefix or path.startswith(prefix + "/"):
-            return package(path[len(prefix):].strip("/"))
+            return package(path[len(prefix) :].strip("/"))
     parts = path.split("/")
     for k in range(len(parts), 0, -1):  # a GOPATH-like tree: the longest suffix that is a folder
         files = package("/".join(parts[-k:]))

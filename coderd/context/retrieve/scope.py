@@ -38,8 +38,9 @@ class Scope:
     open_files: list[tuple[str, str]] = field(default_factory=list)  # (file, source) used bare
 
 
-def scope_of(index: WorkspaceIndex, rel_path: str, symbols, language: str,
-             deadline: float = float("inf")) -> Scope:
+def scope_of(
+    index: WorkspaceIndex, rel_path: str, symbols, language: str, deadline: float = float("inf")
+) -> Scope:
     scope = Scope()
     if language in ("go", "java"):  # the rest of the package: same directory, same language
         scope.open_files += [(f, "package") for f in package_files(index, rel_path)]
@@ -84,8 +85,13 @@ def package_files(index: WorkspaceIndex, rel_path: str) -> list[str]:
     directory = posixpath.dirname(rel_path)
     extension = rel_path.rsplit(".", 1)[-1]
     is_test = rel_path.endswith("_test.go")
-    return [f for f in index.files_in(directory) if f != rel_path and f.rsplit(".", 1)[-1] == extension
-            and (is_test or not f.endswith("_test.go"))]
+    return [
+        f
+        for f in index.files_in(directory)
+        if f != rel_path
+        and f.rsplit(".", 1)[-1] == extension
+        and (is_test or not f.endswith("_test.go"))
+    ]
 
 
 def module_key(module: str, language: str) -> str:
@@ -100,7 +106,9 @@ def module_key(module: str, language: str) -> str:
     return re.split(r"::|\.|/", module.strip("."))[-1] if module.strip(".") else module
 
 
-def named_definitions(index: WorkspaceIndex, name: str, files: list[str], language: str) -> list[DefinitionRef]:
+def named_definitions(
+    index: WorkspaceIndex, name: str, files: list[str], language: str
+) -> list[DefinitionRef]:
     """Definitions of `name` in `files`, following re-exports (`from .m import name` in an
     `__init__.py`, `export {name} from './m'`, `export * from`, `pub use`).
 
@@ -124,8 +132,16 @@ def named_definitions(index: WorkspaceIndex, name: str, files: list[str], langua
     return _definitions(index, places)
 
 
-def _walk(index: WorkspaceIndex, name: str, files: list[str], language: str, depth: int,
-          seen: set[tuple[str, str]], read: dict[str, tuple | None], places: list[tuple[str, str]]) -> None:
+def _walk(
+    index: WorkspaceIndex,
+    name: str,
+    files: list[str],
+    language: str,
+    depth: int,
+    seen: set[tuple[str, str]],
+    read: dict[str, tuple | None],
+    places: list[tuple[str, str]],
+) -> None:
     """named_definitions' search: adds to `places` the (file, name) pairs where the name is
     defined, stopping at the first statement that leads to any; `read` collects each file's
     signature. Each file is searched once per name: barrels of barrels would multiply."""
@@ -140,18 +156,26 @@ def _walk(index: WorkspaceIndex, name: str, files: list[str], language: str, dep
     if own or depth >= MAX_REEXPORT_DEPTH:
         places += own
         return
-    for file, shape in shapes:
+    for _file, shape in shapes:
         for statement, target in shape[3] if shape else ():
             original = next((o for o, a in statement.aliases if a == name), name)
-            if original in statement.names or name in statement.names or "*" in statement.names \
-                    or (not statement.names and not statement.aliases and language in JS_LANGUAGES):
+            if (
+                original in statement.names
+                or name in statement.names
+                or "*" in statement.names
+                or (not statement.names and not statement.aliases and language in JS_LANGUAGES)
+            ):
                 _walk(index, original, target, language, depth + 1, seen, read, places)
                 if places:  # the first re-export that has it: files after it need not be read
                     return
 
 
 def _definitions(index: WorkspaceIndex, places) -> list[DefinitionRef]:
-    found = [DefinitionRef(f, d) for f, n in places for d in (_shape(index, f) or _NO_SHAPE)[2].get(n, ())]
+    found = [
+        DefinitionRef(f, d)
+        for f, n in places
+        for d in (_shape(index, f) or _NO_SHAPE)[2].get(n, ())
+    ]
     return sorted(found, key=lambda r: (r.path, r.definition.start_line))
 
 
@@ -224,18 +248,28 @@ def module_files_in(index: WorkspaceIndex, file: str, alias: str) -> list[str]:
     for statement in symbols.imports if symbols else ():
         renamed = {a: o for o, a in statement.aliases}
         if renamed.get(alias) == statement.module or (
-                not statement.names and module_key(statement.module, symbols.language) == alias
-                and alias not in renamed):
+            not statement.names
+            and module_key(statement.module, symbols.language) == alias
+            and alias not in renamed
+        ):
             return resolve_import(index, file, statement, symbols.language)
         if alias in statement.names or alias in renamed:
-            sub = _submodule(index, file, statement, renamed.get(alias, alias),
-                             resolve_import(index, file, statement, symbols.language), symbols.language)
+            sub = _submodule(
+                index,
+                file,
+                statement,
+                renamed.get(alias, alias),
+                resolve_import(index, file, statement, symbols.language),
+                symbols.language,
+            )
             if sub:
                 return sub
     return []
 
 
-def _submodule(index, rel_path, statement: Import, name: str, files: list[str], language: str) -> list[str]:
+def _submodule(
+    index, rel_path, statement: Import, name: str, files: list[str], language: str
+) -> list[str]:
     """`from pkg import mod` (Python), `use crate::a::b` (Rust): files of a module called `name`."""
     if language == "python":
         module = statement.module

@@ -23,13 +23,17 @@ MAX_GLOBAL_HOMONYMS = 2  # a type name resolved by the index alone must be (near
 MAX_DEPTH = 3  # call chains and base classes followed this deep
 CONSTRUCTOR_NAMES = frozenset({"new", "default", "create", "build", "open", "init"})
 MAX_CACHED_FIELDS = 512
-_fields: dict[tuple, dict[str, Binding]] = {}  # (root, path, symbols id, line) -> fields; worker thread
+_fields: dict[
+    tuple, dict[str, Binding]
+] = {}  # (root, path, symbols id, line) -> fields; worker thread
 
 
 class TypeResolver:
     """Resolves type names, call results and member lists for one request (memoised)."""
 
-    def __init__(self, index: WorkspaceIndex, rel: str, scope: Scope, env: TypeEnv, language: str) -> None:
+    def __init__(
+        self, index: WorkspaceIndex, rel: str, scope: Scope, env: TypeEnv, language: str
+    ) -> None:
         self.index, self.rel, self.scope, self.env, self.language = index, rel, scope, env, language
         self._types: dict[tuple[str, str], list[DefinitionRef]] = {}
         self._members: dict[tuple[str, int], list[DefinitionRef]] = {}
@@ -45,8 +49,11 @@ class TypeResolver:
             refs = [r for r in self._lookup(name, file) if r.definition.kind in TYPE_KINDS]
             if not refs:  # `type X = Y`, Go `type X Y`: the alias is a type already; else global
                 _, short = split_qualified(name)
-                found = [r for r in self.index.lookup(short) if r.definition.kind in TYPE_KINDS
-                         and not r.definition.container]
+                found = [
+                    r
+                    for r in self.index.lookup(short)
+                    if r.definition.kind in TYPE_KINDS and not r.definition.container
+                ]
                 refs = found if len(found) <= MAX_GLOBAL_HOMONYMS else []
             self._types[key] = refs[:MAX_GLOBAL_HOMONYMS]
         return self._types[key]
@@ -55,7 +62,9 @@ class TypeResolver:
         """Top-level definitions `name` stands for in `file` (functions and types)."""
         qualifier, short = split_qualified(name)
         if qualifier:
-            alias = split_qualified(qualifier)[1] if qualifier not in ("crate", "self", "super") else ""
+            alias = (
+                split_qualified(qualifier)[1] if qualifier not in ("crate", "self", "super") else ""
+            )
             files = self.scope.modules.get(alias) if file == self.rel else None
             files = files or (module_files_in(self.index, file, alias) if alias else [])
             if files:
@@ -64,11 +73,17 @@ class TypeResolver:
         if file == self.rel:
             if short in self._named:
                 return self._named[short]
-            own = [r for r in self.index.lookup(short) if r.path == file and not r.definition.container]
+            own = [
+                r for r in self.index.lookup(short) if r.path == file and not r.definition.container
+            ]
             if own:
                 return own
             opened = {f for f, _ in self.scope.open_files}
-            return [r for r in self.index.lookup(short) if r.path in opened and not r.definition.container]
+            return [
+                r
+                for r in self.index.lookup(short)
+                if r.path in opened and not r.definition.container
+            ]
         return name_in_file(self.index, file, short)
 
     # ---- values -------------------------------------------------------------------------------
@@ -84,8 +99,11 @@ class TypeResolver:
         """The class the cursor's method belongs to (usually defined in the current file)."""
         if not self.env.receiver_type:
             return []
-        own = [r for r in self.index.lookup(split_qualified(self.env.receiver_type)[1])
-               if r.path == self.rel and r.definition.kind in TYPE_KINDS]
+        own = [
+            r
+            for r in self.index.lookup(split_qualified(self.env.receiver_type)[1])
+            if r.path == self.rel and r.definition.kind in TYPE_KINDS
+        ]
         return own or self.resolve_type(self.env.receiver_type, self.rel)
 
     def value_types(self, expression: str, depth: int = 0) -> list[DefinitionRef]:
@@ -112,7 +130,11 @@ class TypeResolver:
             binding = self.fields(holder).get(field)
             if binding is not None:
                 if binding.type:
-                    result = binding.type if binding.type not in ("Self", "this") else holder.definition.name
+                    result = (
+                        binding.type
+                        if binding.type not in ("Self", "this")
+                        else holder.definition.name
+                    )
                     return self.resolve_type(result, holder.path, depth + 1)
                 return self.call_result(binding.call, holder.path, depth + 1)
         return []
@@ -129,16 +151,23 @@ class TypeResolver:
                     text = (self.index.root / owner.path).read_text("utf-8")
                 except (OSError, UnicodeDecodeError):
                     text = ""
-            lines = text.split("\n")[owner.definition.start_line - 1: owner.definition.end_line]
-            found = declared_fields("\n".join(_without_method_bodies(lines, owner, symbols)),
-                                    self.language) if lines else {}
+            lines = text.split("\n")[owner.definition.start_line - 1 : owner.definition.end_line]
+            found = (
+                declared_fields(
+                    "\n".join(_without_method_bodies(lines, owner, symbols)), self.language
+                )
+                if lines
+                else {}
+            )
             _fields[key] = found
             while len(_fields) > MAX_CACHED_FIELDS:
                 _fields.pop(next(iter(_fields)))
         return found
 
     def _bases(self, owner: DefinitionRef) -> list[DefinitionRef]:
-        return [b for base in owner.definition.bases for b in self.resolve_type(base, owner.path, 1)]
+        return [
+            b for base in owner.definition.bases for b in self.resolve_type(base, owner.path, 1)
+        ]
 
     def call_result(self, callee: str, file: str, depth: int = 0) -> list[DefinitionRef]:
         """Types of what calling `callee` (as written in `file`) returns."""
@@ -154,7 +183,12 @@ class TypeResolver:
                 owners = self.resolve_type(qualifier, file, depth + 1)  # Type::new()
                 if owners:
                     found = self._returns(self.members_named(owners, member), depth)
-                    return found or (owners if member in CONSTRUCTOR_NAMES or member.startswith(("new_", "with_", "from_")) else [])
+                    return found or (
+                        owners
+                        if member in CONSTRUCTOR_NAMES
+                        or member.startswith(("new_", "with_", "from_"))
+                        else []
+                    )
         refs = self._lookup(callee, file)
         types = [r for r in refs if r.definition.kind in TYPE_KINDS]
         if types:
@@ -183,10 +217,19 @@ class TypeResolver:
         self._members[key] = []
         name = owner.definition.name
         directory = posixpath.dirname(owner.path)
-        found = [r for r in self.index.members(name) if r.path == owner.path or (
-            self.language in ("go", "rust") and _same_package(r.path, owner.path, directory, self.language))]
+        found = [
+            r
+            for r in self.index.members(name)
+            if r.path == owner.path
+            or (
+                self.language in ("go", "rust")
+                and _same_package(r.path, owner.path, directory, self.language)
+            )
+        ]
         bases = [(base, owner.path) for base in owner.definition.bases]
-        bases += [(r.definition.name, r.path) for r in found if r.definition.kind == "impl"]  # Rust traits
+        bases += [
+            (r.definition.name, r.path) for r in found if r.definition.kind == "impl"
+        ]  # Rust traits
         found = [r for r in found if r.definition.kind != "impl"]
         if depth < MAX_DEPTH:
             seen = {(m.path, m.definition.start_line) for m in found}
@@ -216,8 +259,12 @@ def _without_method_bodies(lines: list[str], owner: DefinitionRef, symbols) -> l
     otherwise be parsed whole on the completion path. Rows stay where they were."""
     start, end = owner.definition.start_line, owner.definition.end_line
     for member in symbols.definitions if symbols else ():
-        if (member.container == owner.definition.name and member.kind in ("method", "function")
-                and member.name not in CONSTRUCTORS and start < member.start_line <= member.end_line <= end):
+        if (
+            member.container == owner.definition.name
+            and member.kind in ("method", "function")
+            and member.name not in CONSTRUCTORS
+            and start < member.start_line <= member.end_line <= end
+        ):
             for row in range(member.start_line - start, member.end_line - start + 1):
                 lines[row] = ""
     return lines

@@ -14,18 +14,50 @@ import sys
 from functools import lru_cache
 
 # Generic wrappers whose first type argument is the value's type for member access.
-WRAPPERS = frozenset({
-    "Optional", "Final", "ClassVar", "Annotated", "Type", "Awaitable", "Coroutine", "Required",
-    "NotRequired", "ReadOnly", "Promise", "PromiseLike", "Readonly", "Partial", "NonNullable",
-    "Result", "Option", "Box", "Rc", "Arc", "RefCell", "Cell", "Mutex", "RwLock", "Cow", "Pin",
-    "Ref", "RefMut", "MutexGuard", "Weak", "ManuallyDrop",
-})
+WRAPPERS = frozenset(
+    {
+        "Optional",
+        "Final",
+        "ClassVar",
+        "Annotated",
+        "Type",
+        "Awaitable",
+        "Coroutine",
+        "Required",
+        "NotRequired",
+        "ReadOnly",
+        "Promise",
+        "PromiseLike",
+        "Readonly",
+        "Partial",
+        "NonNullable",
+        "Result",
+        "Option",
+        "Box",
+        "Rc",
+        "Arc",
+        "RefCell",
+        "Cell",
+        "Mutex",
+        "RwLock",
+        "Cow",
+        "Pin",
+        "Ref",
+        "RefMut",
+        "MutexGuard",
+        "Weak",
+        "ManuallyDrop",
+    }
+)
 # Containers: a member access on them is not a member of their element type. Only names that
 # cannot be a package's own type; `Map<K, V>` may well be one (serde_json's), so it resolves.
-CONTAINERS = frozenset({"list", "dict", "set", "tuple", "frozenset", "type", "Union", "Literal",
-                        "Callable"})
+CONTAINERS = frozenset(
+    {"list", "dict", "set", "tuple", "frozenset", "type", "Union", "Literal", "Callable"}
+)
 NOTHING = frozenset({"None", "null", "undefined", "void", "never", "NoneType"})
-_PREFIXES = re.compile(r"^(?:&'\w+\s+|&|\*|mut\s+|dyn\s+|impl\s+|const\s+|readonly\s+|typeof\s+|keyof\s+|\.\.\.)+")
+_PREFIXES = re.compile(
+    r"^(?:&'\w+\s+|&|\*|mut\s+|dyn\s+|impl\s+|const\s+|readonly\s+|typeof\s+|keyof\s+|\.\.\.)+"
+)
 _LIFETIME = re.compile(r"(?<=[&<,\s])'[a-z_]\w*\b(?!')\s*,?\s*")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::)[A-Za-z_][A-Za-z0-9_]*)*$")
 
@@ -58,16 +90,27 @@ def _normalize(text: str, depth: int) -> str:
         return ""
     bracket = min((i for i in (text.find("["), text.find("<")) if i > 0), default=-1)
     if bracket > 0:
-        base, args = text[:bracket].strip(), text[bracket + 1: text.rfind("]" if text[bracket] == "[" else ">")]
+        base, args = (
+            text[:bracket].strip(),
+            text[bracket + 1 : text.rfind("]" if text[bracket] == "[" else ">")],
+        )
         qualifier, short = split_qualified(base)
         if short in WRAPPERS:
             first = _split_top(args, ",")
             return _normalize(first[0], depth + 1) if first else ""
-        if short in CONTAINERS or qualifier in ("t", "typing", "typing_extensions", "collections.abc"):
+        if short in CONTAINERS or qualifier in (
+            "t",
+            "typing",
+            "typing_extensions",
+            "collections.abc",
+        ):
             return ""
         text = base
-    text = re.sub(r"^(?:typing|t|te|typing_extensions)\.", "", text) if text.count(".") == 1 and \
-        text.split(".")[1] in WRAPPERS | CONTAINERS | NOTHING else text
+    text = (
+        re.sub(r"^(?:typing|t|te|typing_extensions)\.", "", text)
+        if text.count(".") == 1 and text.split(".")[1] in WRAPPERS | CONTAINERS | NOTHING
+        else text
+    )
     if text in NOTHING or text in CONTAINERS or not _NAME.match(text):
         return ""
     return text

@@ -25,9 +25,13 @@ SEPARATORS = frozenset({".", "::", "->"})
 # Line distance -> bucket; a name used nowhere else gets UNUSED.
 DISTANCE_BUCKETS = (2, 5, 10, 20, 40, 80, 160, 320)
 UNUSED = len(DISTANCE_BUCKETS) + 1
-NOT_YET_USED = 1.0  # an imported name (or module) used nowhere yet ranks near the top: it is about to be
-_BUCKET_OF = [next((i for i, limit in enumerate(DISTANCE_BUCKETS) if d <= limit), len(DISTANCE_BUCKETS))
-              for d in range(DISTANCE_BUCKETS[-1] + 1)]
+NOT_YET_USED = (
+    1.0  # an imported name (or module) used nowhere yet ranks near the top: it is about to be
+)
+_BUCKET_OF = [
+    next((i for i, limit in enumerate(DISTANCE_BUCKETS) if d <= limit), len(DISTANCE_BUCKETS))
+    for d in range(DISTANCE_BUCKETS[-1] + 1)
+]
 MAX_CACHED = 4
 
 
@@ -65,7 +69,12 @@ def import_rows(lines: list[str], imports) -> set[int]:
         depth = 0
         while 0 <= row < len(lines) and len(rows) < 5000:
             rows.add(row)
-            depth += lines[row].count("(") + lines[row].count("{") - lines[row].count(")") - lines[row].count("}")
+            depth += (
+                lines[row].count("(")
+                + lines[row].count("{")
+                - lines[row].count(")")
+                - lines[row].count("}")
+            )
             if depth <= 0:
                 break
             row += 1
@@ -99,7 +108,7 @@ class _Rows:
     def valid_for(self, text: str, start: int, end: int, imports) -> bool:
         """`text` equals the indexed text except on the line [start, end)."""
         old = self.text
-        if imports != self.imports or (start and old[start - 1: start] != "\n"):
+        if imports != self.imports or (start and old[start - 1 : start] != "\n"):
             return False
         old_end = old.find("\n", start)
         old_end = len(old) if old_end < 0 else old_end
@@ -143,15 +152,20 @@ class Usage:
 
     def pairs_with(self, base: str) -> dict[str, int]:
         """name -> bucket for each `base.name` the file uses."""
-        found = {name: _nearest(rows, self._row) for name, rows in self._rows.pairs.get(base, {}).items()}
+        found = {
+            name: _nearest(rows, self._row) for name, rows in self._rows.pairs.get(base, {}).items()
+        }
         found.update({name: 0 for b, name in self._rest_pairs if b == base})
         return {name: b for name, b in found.items() if b < UNUSED}
 
     @property
     def pairs(self) -> dict[tuple[str, str], int]:
         """(base, name) -> bucket for every pair used (all of them: costs a pass)."""
-        return {(base, name): b for base in set(self._rows.pairs) | {b for b, _ in self._rest_pairs}
-                for name, b in self.pairs_with(base).items()}
+        return {
+            (base, name): b
+            for base in set(self._rows.pairs) | {b for b, _ in self._rest_pairs}
+            for name, b in self.pairs_with(base).items()
+        }
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Usage):
@@ -171,7 +185,9 @@ def usage_of(text: str, offset: int, imports=()) -> Usage:
     end = len(text) if end < 0 else end
     imports = tuple(imports)
     with _lock:
-        rows = next((r for r in reversed(_cache.values()) if r.valid_for(text, start, end, imports)), None)
+        rows = next(
+            (r for r in reversed(_cache.values()) if r.valid_for(text, start, end, imports)), None
+        )
     if rows is None:
         rows = _Rows(text, imports)
         with _lock:

@@ -15,17 +15,28 @@ from coderd.engine.llama.runtime import DECODE_ABORTED, DECODE_NO_SLOT, DECODE_O
 import numpy as np
 
 from coderd.engine.base import (
-    CancelToken, Completion, EngineError, FimPrompt, GenerationLimits, ModelInfo,
+    CancelToken,
+    Completion,
+    EngineError,
+    FimPrompt,
+    GenerationLimits,
+    ModelInfo,
+    RequestStats,
 )
-from coderd.engine.base import RequestStats
-from coderd.engine.stopping import budget_cut as _budget_cut, stop_position as _stop_position
 from coderd.engine.fim import assemble, inspect_vocab
 from coderd.engine.llama.kv_plan import (
-    CacheState, PromptLayout, ReusePlan, common_prefix_length, plan_reuse,
+    CacheState,
+    PromptLayout,
+    ReusePlan,
+    common_prefix_length,
+    plan_reuse,
+    prompt_chunk,
+    state_after,
 )
-from coderd.engine.llama.kv_plan import prompt_chunk, state_after
 from coderd.engine.llama.lookup import LOOKUP_POLICY, PromptLookup
 from coderd.engine.llama.runtime import LlamaContext, LlamaModel, supports_gpu_offload
+from coderd.engine.stopping import budget_cut as _budget_cut
+from coderd.engine.stopping import stop_position as _stop_position
 
 GGUF_MAGIC = b"GGUF"
 
@@ -66,7 +77,9 @@ class LlamaEngine:
         try:
             self._model = LlamaModel(path, gpu_layers=gpu_layers)
         except ValueError as exc:
-            raise EngineError(f"{exc} (truncated or corrupt file, or an unsupported architecture)")
+            raise EngineError(
+                f"{exc} (truncated or corrupt file, or an unsupported architecture)"
+            ) from exc
         model = self._model
         # n_ctx 0 would mean "the training context": 163,840 positions for V2-Lite.
         n_ctx = max(256, min(options.n_ctx, model.n_ctx_train or options.n_ctx))
@@ -74,20 +87,31 @@ class LlamaEngine:
         self._in_prompt_chunk = False  # see _should_abort
         try:
             self._ctx = LlamaContext(
-                model, n_ctx=n_ctx, n_batch=min(options.batch, n_ctx),
-                threads=options.threads, should_abort=self._should_abort,
-                slots=max(1, options.slots), kv_type=options.kv_cache_type,
+                model,
+                n_ctx=n_ctx,
+                n_batch=min(options.batch, n_ctx),
+                threads=options.threads,
+                should_abort=self._should_abort,
+                slots=max(1, options.slots),
+                kv_type=options.kv_cache_type,
             )
         except ValueError as exc:
             model.close()
-            raise EngineError(str(exc))
+            raise EngineError(str(exc)) from exc
         name = model.meta("general.name") or path.stem
         report = inspect_vocab(model, name)
         self.info = ModelInfo(
-            path=str(path), name=name, architecture=model.meta("general.architecture") or "?",
-            pre_tokenizer=report.pre_tokenizer, n_ctx=self._ctx.n_ctx,
-            n_ctx_train=model.n_ctx_train, n_vocab=model.n_vocab, fim_ids=report.fim_ids,
-            gpu_layers=gpu_layers, threads=options.threads, warnings=report.warnings,
+            path=str(path),
+            name=name,
+            architecture=model.meta("general.architecture") or "?",
+            pre_tokenizer=report.pre_tokenizer,
+            n_ctx=self._ctx.n_ctx,
+            n_ctx_train=model.n_ctx_train,
+            n_vocab=model.n_vocab,
+            fim_ids=report.fim_ids,
+            gpu_layers=gpu_layers,
+            threads=options.threads,
+            warnings=report.warnings,
             repo_tokens=report.repo_tokens,
         )
         self._options = options
@@ -99,7 +123,10 @@ class LlamaEngine:
         if self._bos is not None:
             banned.add(self._bos)
         self._banned = np.array(sorted(banned), dtype=np.int64)
-        self._states = {LlamaContext.MAIN_SEQ: CacheState(), LlamaContext.SPECULATION_SEQ: CacheState()}
+        self._states = {
+            LlamaContext.MAIN_SEQ: CacheState(),
+            LlamaContext.SPECULATION_SEQ: CacheState(),
+        }
         self._seq = LlamaContext.MAIN_SEQ  # the sequence of the request being served
         self._origin = LlamaContext.MAIN_SEQ  # the slot's sequence that speculation starts from
         self._recent_seqs: list[int] = []  # slot sequences, least recently used first
@@ -112,8 +139,14 @@ class LlamaEngine:
     def detokenize(self, ids) -> str:
         return b"".join(self._model.piece(t) for t in ids).decode("utf-8", "replace")
 
-    def complete(self, prompt: FimPrompt, limits: GenerationLimits, cancel: CancelToken,
-                 speculative: bool = False, slot: int = 0) -> Completion:
+    def complete(
+        self,
+        prompt: FimPrompt,
+        limits: GenerationLimits,
+        cancel: CancelToken,
+        speculative: bool = False,
+        slot: int = 0,
+    ) -> Completion:
         """`speculative`: run in the speculation sequence, sharing the slot's common prefix.
 
         `slot`: the session whose KV sequence this request uses (0 .. options.slots - 1).
@@ -129,9 +162,13 @@ class LlamaEngine:
         self._recent_seqs.append(self._origin)
         try:
             layout, pieces = assemble(
-                prompt, fim_ids=self.info.fim_ids, bos=self._bos,
-                repo_tokens=self.info.repo_tokens, n_ctx=self._ctx.n_ctx,
-                max_tokens=limits.max_tokens)
+                prompt,
+                fim_ids=self.info.fim_ids,
+                bos=self._bos,
+                repo_tokens=self.info.repo_tokens,
+                n_ctx=self._ctx.n_ctx,
+                max_tokens=limits.max_tokens,
+            )
             tokens = layout.tokens
             if speculative:
                 self._share_main_prefix(tokens)
@@ -141,8 +178,11 @@ class LlamaEngine:
                 # cache, so drop them.
                 self._evict_speculation()
             plan = plan_reuse(
-                self._state, layout,
-                allow_shift=self._options.reuse_suffix_kv and self._ctx.can_shift and not speculative,
+                self._state,
+                layout,
+                allow_shift=self._options.reuse_suffix_kv
+                and self._ctx.can_shift
+                and not speculative,
                 refresh_after=self._options.suffix_refresh_tokens,
             )
             stats.prompt_tokens = len(tokens)
@@ -163,8 +203,9 @@ class LlamaEngine:
             else:
                 stats.stop_reason = "cancelled"
             stats.total_ms = (time.perf_counter() - started) * 1000
-            return Completion(text=text, stats=stats, prompt_ids=tokens, pieces=pieces,
-                              alternatives=alternatives)
+            return Completion(
+                text=text, stats=stats, prompt_ids=tokens, pieces=pieces, alternatives=alternatives
+            )
         finally:
             self._cancel = None
             self._seq = self._origin = LlamaContext.MAIN_SEQ
@@ -279,8 +320,13 @@ class LlamaEngine:
         logits[self._banned] = -np.inf
         return logits
 
-    def _alternatives(self, first_logits: np.ndarray, prompt_len: int, limits: GenerationLimits,
-                      cancel: CancelToken) -> list[str]:
+    def _alternatives(
+        self,
+        first_logits: np.ndarray,
+        prompt_len: int,
+        limits: GenerationLimits,
+        cancel: CancelToken,
+    ) -> list[str]:
         """Branch on the runners-up for the first token, each continued greedily.
 
         Costs one extra generation per candidate, so only explicit requests ask for it.
@@ -298,8 +344,13 @@ class LlamaEngine:
                 texts.append(text)
         return texts
 
-    def _generate(self, limits: GenerationLimits, cancel: CancelToken, stats: RequestStats,
-                  first_token: int | None = None) -> str:
+    def _generate(
+        self,
+        limits: GenerationLimits,
+        cancel: CancelToken,
+        stats: RequestStats,
+        first_token: int | None = None,
+    ) -> str:
         """Greedy decoding from the cache's last logits, or from `first_token` when given."""
         started = time.perf_counter()
         deadline = started + limits.time_budget_s
@@ -310,8 +361,11 @@ class LlamaEngine:
         stats.stop_reason = "max_tokens"
         # Prompt lookup: `ahead` are draft tokens evaluated after the record's last token in
         # the same batch; `row` is the batch index whose logits give the next token.
-        lookup = (PromptLookup(self._state.tokens, banned=self._banned.tolist(), **LOOKUP_POLICY)
-                  if self._options.prompt_lookup else None)
+        lookup = (
+            PromptLookup(self._state.tokens, banned=self._banned.tolist(), **LOOKUP_POLICY)
+            if self._options.prompt_lookup
+            else None
+        )
         ahead: list[int] = []
         row = -1
         while generated < limits.max_tokens:
@@ -359,8 +413,9 @@ class LlamaEngine:
         stats.generate_ms = (time.perf_counter() - started) * 1000
         return text
 
-    def _decode_next(self, token: int, pos: int, lookup: PromptLookup | None,
-                     ahead: list[int]) -> tuple[int, list[int]]:
+    def _decode_next(
+        self, token: int, pos: int, lookup: PromptLookup | None, ahead: list[int]
+    ) -> tuple[int, list[int]]:
         """Evaluate `token` at `pos`, with a prompt-lookup draft after it in the same batch
         when there is one. Returns the llama_decode status and the draft evaluated."""
         if ahead:  # the rest of the last draft is wrong: drop its cells

@@ -18,8 +18,8 @@ than left in place.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 # Below this size, moving the block costs more bookkeeping than evaluating it.
 MIN_SHIFT_BLOCK = 4
@@ -118,14 +118,10 @@ def _plan_shift(state: CacheState, layout: PromptLayout, refresh_after: int) -> 
     step = ShiftStep(
         old_start=old_head, length=len(block), delta=len(layout.head) - old_head, changed=changed
     )
-    return ReusePlan(
-        keep=keep, evaluate=layout.head[keep:], shift=step, then_evaluate=layout.tail
-    )
+    return ReusePlan(keep=keep, evaluate=layout.head[keep:], shift=step, then_evaluate=layout.tail)
 
 
-def state_after(
-    state: CacheState, layout: PromptLayout, plan: ReusePlan, held: int
-) -> CacheState:
+def state_after(state: CacheState, layout: PromptLayout, plan: ReusePlan, held: int) -> CacheState:
     """The cache state once `held` tokens of the new prompt sit in sequence 0.
 
     `held` is less than the prompt length when a cancel stopped evaluation between chunks:

@@ -13,7 +13,7 @@ on a CPU each extra row of a small batch costs nearly a whole decode (bench/READ
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 MAX_NGRAM = 3
 MIN_NGRAM = 1
@@ -24,14 +24,15 @@ MIN_NGRAM = 1
 MAX_DRAFT = 2
 
 
-def find_draft(ids: Sequence[int], max_len: int, *, max_ngram: int = MAX_NGRAM,
-               min_ngram: int = MIN_NGRAM) -> tuple[list[int], int]:
+def find_draft(
+    ids: Sequence[int], max_len: int, *, max_ngram: int = MAX_NGRAM, min_ngram: int = MIN_NGRAM
+) -> tuple[list[int], int]:
     """(draft, n): up to `max_len` tokens that followed the most recent earlier occurrence of
     the last n tokens of `ids`, trying n = max_ngram down to min_ngram; ([], 0) if none."""
     if max_len <= 0:
         return [], 0
     for n in range(min(max_ngram, len(ids) - 1), min_ngram - 1, -1):
-        pattern = list(ids[len(ids) - n:])
+        pattern = list(ids[len(ids) - n :])
         # An occurrence ending at j has a successor when j <= len - 2.
         for j in range(len(ids) - 2, n - 2, -1):
             if list(ids[j - n + 1 : j + 1]) == pattern:
@@ -46,12 +47,14 @@ class DraftIndex:
     the n-grams ending at the last token are indexed only once the next token arrives.
     """
 
-    def __init__(self, ids: Iterable[int] = (), *, max_ngram: int = MAX_NGRAM,
-                 min_ngram: int = MIN_NGRAM) -> None:
+    def __init__(
+        self, ids: Iterable[int] = (), *, max_ngram: int = MAX_NGRAM, min_ngram: int = MIN_NGRAM
+    ) -> None:
         self.max_ngram, self.min_ngram = max_ngram, min_ngram
         self.ids: list[int] = []
         self._ends: dict[int, dict[tuple[int, ...], int]] = {
-            n: {} for n in range(min_ngram, max_ngram + 1)}
+            n: {} for n in range(min_ngram, max_ngram + 1)
+        }
         self.extend(ids)
 
     def append(self, token: int) -> None:
@@ -74,7 +77,7 @@ class DraftIndex:
         if max_len <= 0:
             return [], 0
         for n in range(min(self.max_ngram, len(ids) - 1), self.min_ngram - 1, -1):
-            j = self._ends[n].get(tuple(ids[len(ids) - n:]))
+            j = self._ends[n].get(tuple(ids[len(ids) - n :]))
             if j is not None:
                 return ids[j + 1 : j + 1 + max_len], n
         return [], 0
@@ -91,8 +94,15 @@ class PromptLookup:
     pays almost nothing), and back to none at the first accepted token.
     """
 
-    def __init__(self, ids: Iterable[int], *, max_draft: int, min_ngram: int = MIN_NGRAM,
-                 max_skip: int = 0, banned: Iterable[int] = ()) -> None:
+    def __init__(
+        self,
+        ids: Iterable[int],
+        *,
+        max_draft: int,
+        min_ngram: int = MIN_NGRAM,
+        max_skip: int = 0,
+        banned: Iterable[int] = (),
+    ) -> None:
         self._index = DraftIndex(ids, min_ngram=min_ngram)
         self._banned = frozenset(int(t) for t in banned)  # never chosen: a draft stops before
         self.max_draft = max_draft

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import ctypes
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import llama_cpp
 import numpy as np
@@ -25,8 +25,11 @@ _backend_ready = False
 # llama_decode return codes (llama.h): 1 = no KV slot for the batch, 2 = aborted.
 DECODE_OK, DECODE_NO_SLOT, DECODE_ABORTED = 0, 1, 2
 # model.kv_cache_type -> ggml type of the K and V caches.
-KV_TYPES = {"f16": llama_cpp.GGML_TYPE_F16, "q8_0": llama_cpp.GGML_TYPE_Q8_0,
-            "q4_0": llama_cpp.GGML_TYPE_Q4_0}
+KV_TYPES = {
+    "f16": llama_cpp.GGML_TYPE_F16,
+    "q8_0": llama_cpp.GGML_TYPE_Q8_0,
+    "q4_0": llama_cpp.GGML_TYPE_Q4_0,
+}
 
 
 def init_backend() -> None:
@@ -126,7 +129,9 @@ class LlamaModel:
             if n < 0:  # the buffer was too small: -n is the size needed
                 capacity = -n
                 out = (llama_cpp.llama_token * capacity)()
-                n = llama_cpp.llama_tokenize(self.vocab, data, len(data), out, capacity, False, special)
+                n = llama_cpp.llama_tokenize(
+                    self.vocab, data, len(data), out, capacity, False, special
+                )
         return list(out[:n])
 
     def piece(self, token: int, *, special: bool = False) -> bytes:
@@ -169,8 +174,14 @@ class LlamaContext:
         return 0 if slot == 0 else slot + 1
 
     def __init__(
-        self, model: LlamaModel, *, n_ctx: int, n_batch: int, threads: int,
-        should_abort: Callable[[], bool], slots: int = 1,
+        self,
+        model: LlamaModel,
+        *,
+        n_ctx: int,
+        n_batch: int,
+        threads: int,
+        should_abort: Callable[[], bool],
+        slots: int = 1,
         kv_type: str = "f16",
     ) -> None:
         params = llama_cpp.llama_context_default_params()
@@ -187,9 +198,12 @@ class LlamaContext:
             params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
         handle = llama_cpp.llama_init_from_model(model.handle, params)
         if not handle:
-            hint = (f" with a {kv_type} KV cache (it needs flash attention and a head size that "
-                    "is a multiple of 32; model.kv_cache_type = \"f16\" always works)"
-                    if kv_type != "f16" else "")
+            hint = (
+                f" with a {kv_type} KV cache (it needs flash attention and a head size that "
+                'is a multiple of 32; model.kv_cache_type = "f16" always works)'
+                if kv_type != "f16"
+                else ""
+            )
             raise ValueError(f"llama.cpp could not create a context of {n_ctx} positions{hint}")
         self.handle = handle
         self.model = model
@@ -202,8 +216,9 @@ class LlamaContext:
         self._abort_thunk = llama_cpp.ggml_abort_callback(lambda _data: bool(should_abort()))
         llama_cpp.llama_set_abort_callback(handle, self._abort_thunk, None)
 
-    def decode(self, tokens: Sequence[int], start_pos: int, *, seq: int = 0,
-               all_logits: bool = False) -> int:
+    def decode(
+        self, tokens: Sequence[int], start_pos: int, *, seq: int = 0, all_logits: bool = False
+    ) -> int:
         """Evaluate tokens at consecutive positions; logits are kept for the last one only,
         or with `all_logits` for every one (read them with `logits(i)`).
 

@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from coderd.system import paths
 from coderd.completion.budget import SpeedProfile
 from coderd.engine.llama.kv_plan import CacheState
 from coderd.engine.llama.runtime import DECODE_OK, LlamaContext, system_info
+from coderd.system import paths
 
 if TYPE_CHECKING:
     from coderd.engine.llama.engine import LlamaEngine
@@ -33,14 +33,16 @@ KEYSTROKE_BATCH = 8
 FILLER = "    value = compute(value, index)  # ordinary code\n"
 
 
-def cache_key(engine: "LlamaEngine") -> str:
+def cache_key(engine: LlamaEngine) -> str:
     info = engine.info
     stat = os.stat(info.path)
-    return json.dumps([info.path, stat.st_size, int(stat.st_mtime), info.threads,
-                       info.gpu_layers, system_info()], sort_keys=True)
+    return json.dumps(
+        [info.path, stat.st_size, int(stat.st_mtime), info.threads, info.gpu_layers, system_info()],
+        sort_keys=True,
+    )
 
 
-def load_or_measure(engine: "LlamaEngine") -> SpeedProfile:
+def load_or_measure(engine: LlamaEngine) -> SpeedProfile:
     store = paths.cache_dir() / "speed.json"
     key = cache_key(engine)
     known = _read(store)
@@ -48,8 +50,12 @@ def load_or_measure(engine: "LlamaEngine") -> SpeedProfile:
         return SpeedProfile(**known[key])
     started = time.perf_counter()
     profile = measure(engine)
-    log.info("measured %s in %.1f s: %s", Path(engine.info.path).name,
-             time.perf_counter() - started, profile)
+    log.info(
+        "measured %s in %.1f s: %s",
+        Path(engine.info.path).name,
+        time.perf_counter() - started,
+        profile,
+    )
     known[key] = profile.as_dict()
     try:
         paths.ensure_dir(store.parent)
@@ -69,7 +75,7 @@ def _read(store: Path) -> dict:
         return {}
 
 
-def measure(engine: "LlamaEngine") -> SpeedProfile:
+def measure(engine: LlamaEngine) -> SpeedProfile:
     ctx, seq = engine._ctx, LlamaContext.PARK_SEQ
     filler = engine.tokenize(FILLER) or [0]
     tokens = (filler * (DEEP // len(filler) + 2))[: DEEP + KEYSTROKE_BATCH + STEPS]
@@ -77,7 +83,7 @@ def measure(engine: "LlamaEngine") -> SpeedProfile:
         engine._evict_speculation()
         _evaluate(ctx, seq, tokens[:DEEP], 0)
         prompt_ms = float("inf")
-        for attempt in range(3):  # the fastest of three, as for decoding below
+        for _attempt in range(3):  # the fastest of three, as for decoding below
             ctx.remove(seq, DEEP, -1)
             started = time.perf_counter()
             _evaluate(ctx, seq, tokens[DEEP : DEEP + KEYSTROKE_BATCH], DEEP)
@@ -89,8 +95,9 @@ def measure(engine: "LlamaEngine") -> SpeedProfile:
     finally:
         ctx.remove(seq, -1, -1)
         engine._states[seq] = CacheState()
-    return SpeedProfile.from_samples((KEYSTROKE_BATCH, shallow), (DEEP + KEYSTROKE_BATCH, deep),
-                                     prompt_ms)
+    return SpeedProfile.from_samples(
+        (KEYSTROKE_BATCH, shallow), (DEEP + KEYSTROKE_BATCH, deep), prompt_ms
+    )
 
 
 def _evaluate(ctx: LlamaContext, seq: int, tokens, start: int) -> None:

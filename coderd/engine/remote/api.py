@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from coderd.engine.base import EngineError, GenerationLimits
@@ -27,8 +28,10 @@ DONE = object()  # the OpenAI stream's `data: [DONE]`
 # OpenAI accepts at most 4 stop strings; every stop string is also applied here, so the rest
 # only cost a few tokens of generation.
 MAX_SERVER_STOPS = 4
-FIX_URL = ("check remote.url: a base URL (http://127.0.0.1:8080, https://api.deepseek.com/beta, "
-           "http://HOST:PORT/v1) or a full URL ending in /completions, or in /infill for llama-server")
+FIX_URL = (
+    "check remote.url: a base URL (http://127.0.0.1:8080, https://api.deepseek.com/beta, "
+    "http://HOST:PORT/v1) or a full URL ending in /completions, or in /infill for llama-server"
+)
 
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -38,8 +41,10 @@ HIDDEN = "(hidden: not a variable name)"
 def key_env_problem(name: str) -> str | None:
     """What is wrong with remote.api_key_env, never quoting it: it may hold the key itself."""
     if name and not ENV_NAME.match(name):
-        return ("remote.api_key_env must be the name of an environment variable (letters, digits, "
-                "_), not the key; its value is not shown")
+        return (
+            "remote.api_key_env must be the name of an environment variable (letters, digits, "
+            "_), not the key; its value is not shown"
+        )
     return None
 
 
@@ -63,13 +68,18 @@ def resolve_endpoint(url: str) -> tuple[str, str]:
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, "")), dialect
 
 
-def request_body(dialect: str, *, prompt: str, suffix: str, limits: GenerationLimits,
-                 model: str) -> dict[str, Any]:
+def request_body(
+    dialect: str, *, prompt: str, suffix: str, limits: GenerationLimits, model: str
+) -> dict[str, Any]:
     """Greedy (temperature 0: the reproducible suggestion, as the local engine) and streamed."""
     if dialect == INFILL:
         # cache_prompt: llama-server keeps the prompt's KV cache for the next keystroke.
-        body: dict[str, Any] = {"input_prefix": prompt, "input_suffix": suffix,
-                                "n_predict": limits.max_tokens, "cache_prompt": True}
+        body: dict[str, Any] = {
+            "input_prefix": prompt,
+            "input_suffix": suffix,
+            "n_predict": limits.max_tokens,
+            "cache_prompt": True,
+        }
     else:
         body = {"prompt": prompt, "suffix": suffix, "max_tokens": limits.max_tokens}
     body.update(temperature=0, stream=True)
@@ -92,7 +102,9 @@ def parse_sse_line(line: str) -> object | None:
     try:
         return json.loads(payload)
     except ValueError:
-        raise EngineError(f"the server sent a line that is not JSON: {payload[:80]!r}; {FIX_URL}")
+        raise EngineError(
+            f"the server sent a line that is not JSON: {payload[:80]!r}; {FIX_URL}"
+        ) from None
 
 
 def parse_event(dialect: str, event: Any) -> tuple[str, str | None, dict[str, int]]:
@@ -120,14 +132,20 @@ def _counts(event: Mapping) -> dict[str, int]:
     found: dict[str, int] = {}
     usage = event.get("usage") or {}
     timings = event.get("timings") or {}
-    cached = (usage.get("prompt_cache_hit_tokens")  # DeepSeek
-              or (usage.get("prompt_tokens_details") or {}).get("cached_tokens"))
+    cached = (
+        usage.get("prompt_cache_hit_tokens")  # DeepSeek
+        or (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
+    )
     if isinstance(usage.get("completion_tokens"), int):
         found["generated"] = usage["completion_tokens"]
     if isinstance(usage.get("prompt_tokens"), int):
         found["evaluated"] = usage["prompt_tokens"] - int(cached or 0)
         found["reused"] = int(cached or 0)
-    for ours, theirs in (("generated", "predicted_n"), ("evaluated", "prompt_n"), ("reused", "cache_n")):
+    for ours, theirs in (
+        ("generated", "predicted_n"),
+        ("evaluated", "prompt_n"),
+        ("reused", "cache_n"),
+    ):
         if isinstance(timings.get(theirs), int):
             found[ours] = timings[theirs]
     return found
@@ -151,7 +169,9 @@ def server_message(body: Any) -> str:
     return str(body)[:200]
 
 
-def http_error(status: int, body: bytes, endpoint: str, *, key_env: str, key_set: bool) -> EngineError:
+def http_error(
+    status: int, body: bytes, endpoint: str, *, key_env: str, key_set: bool
+) -> EngineError:
     """An HTTP error status as the setting that fixes it."""
     detail = server_message(body)
     if status in (401, 403):
@@ -163,10 +183,13 @@ def http_error(status: int, body: bytes, endpoint: str, *, key_env: str, key_set
             key = f"${key_env} is not set in coderd's environment"
         return EngineError(
             f"the remote backend {endpoint} refused the request (HTTP {status}: {detail}): {key}. "
-            "Put the API key in the environment variable that remote.api_key_env names")
+            "Put the API key in the environment variable that remote.api_key_env names"
+        )
     if status == 404:
         return EngineError(f"{endpoint} answered 404 ({detail}); {FIX_URL}; and remote.model")
     if "suffix" in detail.lower():
-        return EngineError(f"{endpoint} does not take a suffix ({detail}); for llama-server set "
-                           "remote.url to http://HOST:PORT/infill")
+        return EngineError(
+            f"{endpoint} does not take a suffix ({detail}); for llama-server set "
+            "remote.url to http://HOST:PORT/infill"
+        )
     return EngineError(f"{endpoint} answered HTTP {status}: {detail} (remote.url, remote.model)")

@@ -27,15 +27,15 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Sequence
+from collections.abc import Sequence
 
 _PIECE = re.compile(
-    r" ?[A-Za-z]{1,6}"        # words, split like BPE splits long identifiers
-    r"|[0-9]"                 # digits one by one
-    r"|\r\n?|\n"              # line breaks
-    r"|[ \t]{1,16}"           # indentation and other runs of blanks
+    r" ?[A-Za-z]{1,6}"  # words, split like BPE splits long identifiers
+    r"|[0-9]"  # digits one by one
+    r"|\r\n?|\n"  # line breaks
+    r"|[ \t]{1,16}"  # indentation and other runs of blanks
     r"|[!-/:-@\[-`{-~]{1,3}"  # ASCII punctuation runs
-    r"|.",                    # anything else: one character (DOTALL: never skips one)
+    r"|.",  # anything else: one character (DOTALL: never skips one)
     re.DOTALL,
 )
 FIRST_TABLE_ID = 0x110000  # above every code point

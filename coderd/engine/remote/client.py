@@ -23,23 +23,36 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 from urllib.parse import urlsplit
 
 import httpx
 
-from coderd.engine.remote.approx_tokens import ApproxTokenizer
 from coderd.engine.base import (
-    CancelToken, Completion, EngineError, FimPrompt, GenerationLimits, ModelInfo,
+    CancelToken,
+    Completion,
+    EngineError,
+    FimPrompt,
+    GenerationLimits,
+    ModelInfo,
+    RequestStats,
 )
-from coderd.engine.base import RequestStats
-# The local engine's stop rule and time-budget rule, so both backends cut text alike.
-from coderd.engine.stopping import budget_cut as _budget_cut, stop_position as _stop_position
 from coderd.engine.remote.api import (
-    DONE, INFILL, http_error, parse_event, parse_sse_line, request_body,
+    DONE,
+    INFILL,
+    http_error,
+    key_env_problem,
+    parse_event,
+    parse_sse_line,
+    request_body,
+    resolve_endpoint,
 )
-from coderd.engine.remote.api import key_env_problem, resolve_endpoint
+from coderd.engine.remote.approx_tokens import ApproxTokenizer
+
+# The local engine's stop rule and time-budget rule, so both backends cut text alike.
+from coderd.engine.stopping import budget_cut as _budget_cut
+from coderd.engine.stopping import stop_position as _stop_position
 
 log = logging.getLogger(__name__)
 
@@ -97,24 +110,37 @@ class RemoteEngine:
         host = urlsplit(self.endpoint).hostname or ""
         if not key and host not in LOOPBACK:
             unset = f"${options.api_key_env} is not set" if options.api_key_env else "it is empty"
-            warnings.append(f"remote backend {self.endpoint}: no API key is sent "
-                            f"(remote.api_key_env: {unset})")
+            warnings.append(
+                f"remote backend {self.endpoint}: no API key is sent (remote.api_key_env: {unset})"
+            )
         self.info = ModelInfo(
-            path=self.endpoint, name=options.model or host, architecture="remote",
-            pre_tokenizer=None, n_ctx=options.n_ctx, n_ctx_train=0, n_vocab=0,
+            path=self.endpoint,
+            name=options.model or host,
+            architecture="remote",
+            pre_tokenizer=None,
+            n_ctx=options.n_ctx,
+            n_ctx_train=0,
+            n_vocab=0,
             # The server lays the FIM prompt out with its own marker ids; none are ours to use.
-            fim_ids=(-1, -1, -1), gpu_layers=0, threads=0, warnings=tuple(warnings),
+            fim_ids=(-1, -1, -1),
+            gpu_layers=0,
+            threads=0,
+            warnings=tuple(warnings),
         )
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="coderd-remote-http",
-                                         daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="coderd-remote-http", daemon=True
+        )
         self._thread.start()
         self._client = self._call(self._make_client(headers))
         # httpx logs every request at INFO: one line per keystroke in coderd's log otherwise.
         if logging.getLogger("httpx").level == logging.NOTSET:
             logging.getLogger("httpx").setLevel(logging.WARNING)
-        log.info("remote backend: %s (%s API); completion prompts are sent there",
-                 self.endpoint, self._dialect)
+        log.info(
+            "remote backend: %s (%s API); completion prompts are sent there",
+            self.endpoint,
+            self._dialect,
+        )
 
     # -- the Engine protocol -------------------------------------------------------------
 
@@ -124,14 +150,25 @@ class RemoteEngine:
     def detokenize(self, ids) -> str:
         return self._tokenizer.detokenize(ids)
 
-    def complete(self, prompt: FimPrompt, limits: GenerationLimits, cancel: CancelToken,
-                 speculative: bool = False, **_ignored) -> Completion:
+    def complete(
+        self,
+        prompt: FimPrompt,
+        limits: GenerationLimits,
+        cancel: CancelToken,
+        speculative: bool = False,
+        **_ignored,
+    ) -> Completion:
         """One streamed request. Extra keywords (a local KV slot, say) mean nothing here."""
         started = time.perf_counter()
-        stats = RequestStats(prompt_tokens=len(prompt.context_ids) + len(prompt.prefix_ids)
-                             + len(prompt.suffix_ids), context_tokens=len(prompt.context_ids))
-        pieces = (("context", tuple(prompt.context_ids)), ("prefix", tuple(prompt.prefix_ids)),
-                  ("suffix", tuple(prompt.suffix_ids)))
+        stats = RequestStats(
+            prompt_tokens=len(prompt.context_ids) + len(prompt.prefix_ids) + len(prompt.suffix_ids),
+            context_tokens=len(prompt.context_ids),
+        )
+        pieces = (
+            ("context", tuple(prompt.context_ids)),
+            ("prefix", tuple(prompt.prefix_ids)),
+            ("suffix", tuple(prompt.suffix_ids)),
+        )
         ids = tuple(i for _, part in pieces for i in part)
 
         def result(text: str, reason: str) -> Completion:
@@ -145,8 +182,13 @@ class RemoteEngine:
             return result("", "cancelled")
         # Repository context goes first, inside the prompt, as the local engine lays it out.
         text_before = self.detokenize(prompt.context_ids) + self.detokenize(prompt.prefix_ids)
-        body = request_body(self._dialect, prompt=text_before, limits=limits,
-                            suffix=self.detokenize(prompt.suffix_ids), model=self._options.model)
+        body = request_body(
+            self._dialect,
+            prompt=text_before,
+            limits=limits,
+            suffix=self.detokenize(prompt.suffix_ids),
+            model=self._options.model,
+        )
         progress = _Progress()
         sent = time.perf_counter()
         future = asyncio.run_coroutine_threadsafe(self._stream(body, limits, progress), self._loop)
@@ -168,7 +210,9 @@ class RemoteEngine:
         stats.reused_tokens = progress.counts.get("reused", 0)
         text = progress.text if not reason else ""
         if reason == "time_budget":  # stalled past twice the budget: keep its complete lines
-            text = progress.text[: _budget_cut(progress.text, len(progress.text), float("inf"), limits)]
+            text = progress.text[
+                : _budget_cut(progress.text, len(progress.text), float("inf"), limits)
+            ]
         if not reason:
             self.last_error = None
         return result(text, reason or progress.stop_reason or "eog")
@@ -189,16 +233,25 @@ class RemoteEngine:
 
     def _call(self, coro):
         """Run a short coroutine on the loop thread and wait for it."""
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(self._timeout_s + CLOSE_WAIT_S)
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(
+            self._timeout_s + CLOSE_WAIT_S
+        )
 
     async def _make_client(self, headers: dict[str, str]) -> httpx.AsyncClient:
         # Created on the loop that uses it. HTTPS_PROXY/NO_PROXY apply as in other HTTP tools.
-        return httpx.AsyncClient(headers=headers, timeout=httpx.Timeout(self._timeout_s),
-                                 follow_redirects=False)
+        return httpx.AsyncClient(
+            headers=headers, timeout=httpx.Timeout(self._timeout_s), follow_redirects=False
+        )
 
-    def _wait(self, future: concurrent.futures.Future, progress: _Progress,
-              limits: GenerationLimits, cancel: CancelToken, sent: float) -> str:
-        """"" when the stream ended by itself; else why it was stopped. Raises EngineError."""
+    def _wait(
+        self,
+        future: concurrent.futures.Future,
+        progress: _Progress,
+        limits: GenerationLimits,
+        cancel: CancelToken,
+        sent: float,
+    ) -> str:
+        """ "" when the stream ended by itself; else why it was stopped. Raises EngineError."""
         # A bound that holds whatever the server or the network does.
         hard_stop = sent + self._timeout_s + 2 * limits.time_budget_s + CLOSE_WAIT_S
         while True:
@@ -227,8 +280,13 @@ class RemoteEngine:
         try:
             async with self._client.stream("POST", self.endpoint, json=body) as response:
                 if response.status_code >= 400:
-                    raise http_error(response.status_code, await response.aread(), self.endpoint,
-                                     key_env=self._key_env, key_set=self._key_set)
+                    raise http_error(
+                        response.status_code,
+                        await response.aread(),
+                        self.endpoint,
+                        key_env=self._key_env,
+                        key_set=self._key_set,
+                    )
                 if "text/event-stream" not in response.headers.get("content-type", ""):
                     # A server that ignored stream=true: its one JSON answer is the whole reply.
                     whole = (await response.aread()).decode("utf-8", "replace")
@@ -238,14 +296,16 @@ class RemoteEngine:
                     if self._take(parse_sse_line(line), limits, progress):
                         return  # leaving the block closes the connection: the server stops
         except httpx.ConnectError as exc:
-            raise EngineError(f"cannot connect to the remote backend at {self.endpoint} ({exc}): "
-                              "start the server, fix remote.url, or set remote.enabled = false"
-                              ) from None
+            raise EngineError(
+                f"cannot connect to the remote backend at {self.endpoint} ({exc}): "
+                "start the server, fix remote.url, or set remote.enabled = false"
+            ) from None
         except httpx.TimeoutException:
             raise self._timeout() from None
         except httpx.HTTPError as exc:
-            raise EngineError(f"the request to {self.endpoint} failed: {type(exc).__name__}: "
-                              f"{exc}") from None
+            raise EngineError(
+                f"the request to {self.endpoint} failed: {type(exc).__name__}: {exc}"
+            ) from None
         finally:
             progress.closed.set()
 
@@ -279,8 +339,10 @@ class RemoteEngine:
         return False
 
     def _timeout(self) -> RemoteTimeout:
-        return RemoteTimeout(f"no answer from {self.endpoint} within remote.timeout_ms = "
-                             f"{self._options.timeout_ms} ms")
+        return RemoteTimeout(
+            f"no answer from {self.endpoint} within remote.timeout_ms = "
+            f"{self._options.timeout_ms} ms"
+        )
 
     def _report(self, error: EngineError) -> None:
         """Quiet failures: each distinct problem is logged once as a warning, then at debug."""
