@@ -151,7 +151,9 @@ def mutable_globals(source: str) -> set[str]:
             ):
                 mutated.add(node.func.value.id)
             elif isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
-                targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+                targets = (
+                    node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+                )
                 for target in targets:
                     if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
                         mutated.add(target.value.id)

@@ -149,7 +149,7 @@ def _percentile(values: list[float], pct: float) -> float:
 
 
 def run(args) -> int:
-    from coderd.cli.main import settings_for_cli
+    from coderd.cli.common import settings_for_cli
 
     model = args.model
     if model is None and args.typing_through:

@@ -53,7 +53,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from coderd.cli.main import (
+    from coderd.cli.common import (
         INDEX_WAIT_S,
         offset_of,
         parse_location,

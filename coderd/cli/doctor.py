@@ -48,7 +48,7 @@ def check_model(settings) -> dict:
 
 
 def collect(args) -> dict:
-    from coderd.cli.main import settings_for_cli
+    from coderd.cli.common import settings_for_cli
 
     loaded = settings_for_cli(args.model)
     settings = loaded.settings

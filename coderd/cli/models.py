@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coderd.cli.main import settings_for_cli
+    from coderd.cli.common import settings_for_cli
 
     action = getattr(args, "models_command", None) or "list"
     settings = settings_for_cli(None).settings

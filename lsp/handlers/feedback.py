@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lsp.server.app import CoderdServer
+    from lsp.server.session import CoderdServer
 
 EVENTS = {"coderd/didShow": "shown", "coderd/didAccept": "accepted", "coderd/didReject": "rejected"}
 

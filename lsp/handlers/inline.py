@@ -20,7 +20,7 @@ from coderd.positions import PositionError
 from lsp.server.documents import MAX_COMPLETION_CHARS, uri_to_path
 
 if TYPE_CHECKING:
-    from lsp.server.app import CoderdServer
+    from lsp.server.session import CoderdServer
 
 log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
 

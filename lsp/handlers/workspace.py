@@ -31,7 +31,7 @@ from coderd.context.index.workspace import IndexStats
 from lsp.server.documents import uri_to_path
 
 if TYPE_CHECKING:
-    from lsp.server.app import CoderdServer
+    from lsp.server.session import CoderdServer
 
 log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
 

@@ -23,7 +23,7 @@ from pygls.protocol.language_server import lsp_method
 from coderd.positions import UTF8, normalise_encoding
 
 if TYPE_CHECKING:
-    from lsp.server.app import CoderdServer
+    from lsp.server.session import CoderdServer
 
 log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
 

@@ -99,3 +99,15 @@ def test_doctor_flags_a_broken_config_and_a_bad_model(tmp_path):
     assert result.returncode == 1
     assert "config.toml:2: completion.max_tokens" in result.stdout
     assert "model: PROBLEM" in result.stdout
+
+
+def test_locations_count_lines_as_the_lsp_does():
+    from coderd.cli.common import offset_of
+
+    # A form feed, \v and U+2028 sit inside a line for an editor; only \n, \r\n and \r end one.
+    text = "a = 1\x0c\v\u2028 # same line\r\nb = 2\rc = 3\n"
+    assert offset_of(text, 2, 1) == text.index("b")
+    assert offset_of(text, 3, 5) == text.index("3")
+    assert offset_of(text, 1, 999) == text.index("\r\n")  # past the end: the end of the line
+    with pytest.raises(SystemExit, match="outside the file"):
+        offset_of(text, 6, 1)

@@ -5,7 +5,7 @@ def fibonacci(n):
     """Return the n-th Fibonacci number."""
     if n < 2:
         return n
-    return
+    return 
 
 
 def main():
