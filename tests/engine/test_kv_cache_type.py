@@ -36,7 +36,7 @@ def keystrokes(engine: LlamaEngine) -> list:
 
 def sequence_bytes(engine: LlamaEngine) -> int:
     """What llama.cpp would save for sequence 0: its cells' K and V data, in the cache's type."""
-    return int(llama_cpp.llama_state_seq_get_size(engine._ctx.handle, 0))
+    return int(llama_cpp.llama_state_seq_get_size(engine.kv.ctx.handle, 0))
 
 
 def test_quantised_caches_complete_and_are_smaller(small_model_path):

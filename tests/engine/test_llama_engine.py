@@ -43,7 +43,7 @@ def complete(engine, prompt, **limits):
 
 
 def cache_is_consistent(engine) -> bool:
-    return engine._ctx.pos_max(0) + 1 == len(engine._state.tokens)
+    return engine.kv.ctx.pos_max(0) + 1 == len(engine.kv.state(0).tokens)
 
 
 @needs_real_vocab
@@ -122,7 +122,7 @@ def test_reused_cache_gives_the_same_logits_as_a_cold_start(tiny_model_path):
     cold = make_engine(tiny_model_path, reuse_suffix_kv=False)
     complete(cold, fim(cold, PREFIX + "con"), max_tokens=1)
     # max_tokens=1 samples without decoding the sample, so logits are those of <FIM_MID>.
-    assert np.allclose(warm._ctx.last_logits(), cold._ctx.last_logits(), atol=1e-3)
+    assert np.allclose(warm.kv.ctx.last_logits(), cold.kv.ctx.last_logits(), atol=1e-3)
     warm.close()
     cold.close()
 
@@ -151,7 +151,7 @@ def test_cancel_polled_during_prompt_evaluation_stops_part_way(tiny_model_path):
     assert result.cancelled and result.text == ""
     assert token.remaining < 0
     assert cache_is_consistent(engine)
-    held = len(engine._state.tokens)
+    held = len(engine.kv.state(0).tokens)
     assert 0 < held < result.stats.prompt_tokens  # stopped part way, the chunk kept
     # The engine is usable afterwards and evaluates only what the cancel left out.
     again = complete(engine, fim(engine, long_prefix))
@@ -166,7 +166,7 @@ def cancel_on_call(
     """Cancel `token` as the `call`-th llama_decode of at least `min_tokens` tokens starting at
     `from_pos` or later begins, so llama.cpp's abort callback sees it from that batch's first
     graph node (deterministic, unlike a timer). Returns the sizes of those calls."""
-    real, sizes = engine._ctx.decode, []
+    real, sizes = engine.kv.ctx.decode, []
 
     def decode(tokens, start_pos, **kw):
         if len(tokens) >= min_tokens and start_pos >= from_pos:
@@ -175,7 +175,7 @@ def cancel_on_call(
                 token.cancel("test")
         return real(tokens, start_pos, **kw)
 
-    engine._ctx.decode = decode
+    engine.kv.ctx.decode = decode
     return sizes
 
 
@@ -192,7 +192,7 @@ def test_cancel_lets_the_prompt_chunk_in_progress_finish(tiny_model_path):
     result = engine.complete(prompt, GenerationLimits(max_tokens=1), token)
     assert result.cancelled and result.text == "" and result.stats.prompt_tokens > 4 * chunk
     assert sizes == [chunk] * 3  # no fourth chunk
-    assert cache_is_consistent(engine) and len(engine._state.tokens) == 3 * chunk
+    assert cache_is_consistent(engine) and len(engine.kv.state(0).tokens) == 3 * chunk
     resumed = complete(engine, prompt, max_tokens=1)
     assert resumed.stats.reused_tokens == 3 * chunk
     assert resumed.stats.evaluated_tokens == resumed.stats.prompt_tokens - 3 * chunk
@@ -200,7 +200,7 @@ def test_cancel_lets_the_prompt_chunk_in_progress_finish(tiny_model_path):
     expected = complete(cold, prompt, max_tokens=1)
     assert resumed.text == expected.text
     # max_tokens=1 samples without decoding the sample, so logits are those of <FIM_MID>.
-    assert np.allclose(engine._ctx.last_logits(), cold._ctx.last_logits(), atol=1e-4)
+    assert np.allclose(engine.kv.ctx.last_logits(), cold.kv.ctx.last_logits(), atol=1e-4)
     engine.close()
     cold.close()
 
@@ -217,7 +217,7 @@ def test_cancel_during_generation_abandons_the_token_in_progress(tiny_model_path
     assert result.cancelled and result.text == "" and result.stats.generated_tokens == 2
     # The prompt and the first generated token; llama.cpp dropped the second mid-batch.
     assert cache_is_consistent(engine)
-    assert len(engine._state.tokens) == result.stats.prompt_tokens + 1
+    assert len(engine.kv.state(0).tokens) == result.stats.prompt_tokens + 1
     engine.close()
 
 
@@ -231,8 +231,8 @@ def test_cancel_before_the_shifted_suffix_keeps_the_shift(tiny_model_path):
     typed = fim(engine, PREFIX + "c")
     result = engine.complete(typed, GenerationLimits(max_tokens=1), token)
     assert result.cancelled and result.stats.suffix_shifted and sizes == [1]
-    assert cache_is_consistent(engine) and engine._state.block and engine._state.drift > 0
-    assert len(engine._state.tokens) == result.stats.prompt_tokens - 1
+    assert cache_is_consistent(engine) and engine.kv.state(0).block and engine.kv.state(0).drift > 0
+    assert len(engine.kv.state(0).tokens) == result.stats.prompt_tokens - 1
     again = complete(engine, typed, max_tokens=1)
     assert again.stats.evaluated_tokens == 1 and not again.stats.suffix_shifted
     engine.close()
@@ -313,5 +313,5 @@ def test_speculation_shares_the_prefix_and_leaves_the_main_cache_alone(engine):
     assert speculate().stats.evaluated_tokens == 1  # speculating again reuses its own cells
     typed = complete(engine, fim(engine, PREFIX + "c"))
     assert typed.stats.suffix_shifted and typed.stats.evaluated_tokens <= 4  # still cheap
-    assert engine._states[LlamaContext.SPECULATION_SEQ].tokens == []  # and speculation evicted
-    assert engine._ctx.pos_max(LlamaContext.SPECULATION_SEQ) == -1
+    assert engine.kv.state(LlamaContext.SPECULATION_SEQ).tokens == []  # and speculation evicted
+    assert engine.kv.ctx.pos_max(LlamaContext.SPECULATION_SEQ) == -1

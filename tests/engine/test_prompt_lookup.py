@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-import coderd.engine.llama.engine as llama_engine
+import coderd.engine.llama.decode_run as decode_run
 from coderd.engine.base import CancelToken, FimPrompt, GenerationLimits
 from coderd.engine.llama.engine import EngineOptions, LlamaEngine
 from coderd.engine.llama.lookup import MAX_DRAFT, DraftIndex, PromptLookup, find_draft
@@ -115,30 +116,30 @@ EAGER = dict(max_draft=MAX_DRAFT, min_ngram=1, max_skip=0)
 @pytest.fixture(params=["default", "eager"])
 def recording(request, monkeypatch):
     RecordingLookup.made = []
-    monkeypatch.setattr(llama_engine, "PromptLookup", RecordingLookup)
+    monkeypatch.setattr(decode_run, "PromptLookup", RecordingLookup)
     if request.param == "eager":
-        monkeypatch.setattr(llama_engine, "LOOKUP_POLICY", EAGER)
+        monkeypatch.setattr(decode_run, "LOOKUP_POLICY", EAGER)
     return RecordingLookup.made
 
 
 def run(engine: LlamaEngine, lookup: bool, prefix: str, suffix: str = "", **limits):
-    engine._options = EngineOptions(**{**engine._options.__dict__, "prompt_lookup": lookup})
+    engine.options = replace(engine.options, prompt_lookup=lookup)
     engine.forget_slot(0)
     limits.setdefault("max_tokens", 48)
     limits.setdefault("time_budget_s", 3600.0)
     prompt = FimPrompt(engine.tokenize(prefix), engine.tokenize(suffix))
     result = engine.complete(prompt, GenerationLimits(**limits), CancelToken())
     # The record is what the cache holds, draft cells included or not.
-    assert engine._ctx.pos_max(0) + 1 == len(engine._state.tokens)
+    assert engine.kv.ctx.pos_max(0) + 1 == len(engine.kv.state(0).tokens)
     return result
 
 
 def same_output(engine: LlamaEngine, prefix: str, suffix: str = "", **limits) -> None:
     plain = run(engine, False, prefix, suffix, **limits)
-    plain_ids = list(engine._state.tokens)
+    plain_ids = list(engine.kv.state(0).tokens)
     drafted = run(engine, True, prefix, suffix, **limits)
     assert drafted.text == plain.text
-    assert list(engine._state.tokens) == plain_ids
+    assert list(engine.kv.state(0).tokens) == plain_ids
     assert drafted.stats.stop_reason == plain.stats.stop_reason
     assert drafted.stats.generated_tokens == plain.stats.generated_tokens
     assert drafted.alternatives == plain.alternatives
@@ -185,13 +186,13 @@ def test_stop_rules_cancellation_and_candidates_are_unchanged(tiny_engine, recor
     for polls in (3, 8, 30):
         results = []
         for on in (False, True):
-            tiny_engine._options = EngineOptions(threads=1, prompt_lookup=on)
+            tiny_engine.options = EngineOptions(threads=1, prompt_lookup=on)
             tiny_engine.forget_slot(0)
             prompt = FimPrompt(tiny_engine.tokenize(PROMPTS[0]), ())
             results.append(
                 tiny_engine.complete(prompt, GenerationLimits(max_tokens=48), CancelLater(polls))
             )
-            assert tiny_engine._ctx.pos_max(0) + 1 == len(tiny_engine._state.tokens)
+            assert tiny_engine.kv.ctx.pos_max(0) + 1 == len(tiny_engine.kv.state(0).tokens)
         assert results[0].text == results[1].text == ""
         assert results[0].stats.stop_reason == results[1].stats.stop_reason == "cancelled"
 
@@ -210,7 +211,7 @@ def gemma():
 
 def test_small_batches_give_single_token_logits_bit_for_bit(gemma):
     """Why MAX_DRAFT is 2: a batch of up to 3 rows computes each as a batch of 1 does."""
-    ctx = gemma._ctx
+    ctx = gemma.kv.ctx
     ids = gemma.tokenize(PROMPTS[0] * 2)[:64]
     gemma.forget_slot(0)
     ctx.decode(ids[:60], 0)

@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import ctypes
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import llama_cpp
 import numpy as np
+import numpy.typing as npt
 
 from coderd.system.logs import route_llama_cpp_logs
+
+# A row of logits: one float per vocabulary id.
+Logits = npt.NDArray[np.float32]
 
 _backend_lock = threading.Lock()
 _backend_ready = False
@@ -47,7 +52,8 @@ def supports_gpu_offload() -> bool:
 
 
 def system_info() -> str:
-    return llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip()
+    info: bytes = llama_cpp.llama_print_system_info()
+    return info.decode("utf-8", "replace").strip()
 
 
 class LlamaModel:
@@ -66,9 +72,9 @@ class LlamaModel:
         # index's buffer thread): it must never run while, or after, close() frees the model.
         self._lock = threading.Lock()
         self.vocab = llama_cpp.llama_model_get_vocab(handle)
-        self.n_vocab = llama_cpp.llama_vocab_n_tokens(self.vocab)
-        self.n_ctx_train = llama_cpp.llama_model_n_ctx_train(handle)
-        self.n_layer = llama_cpp.llama_model_n_layer(handle)
+        self.n_vocab = int(llama_cpp.llama_vocab_n_tokens(self.vocab))
+        self.n_ctx_train = int(llama_cpp.llama_model_n_ctx_train(handle))
+        self.n_layer = int(llama_cpp.llama_model_n_layer(handle))
 
     def meta(self, key: str) -> str | None:
         buf = ctypes.create_string_buffer(4096)
@@ -113,7 +119,8 @@ class LlamaModel:
         return bool(llama_cpp.llama_vocab_is_eog(self.vocab, token))
 
     def token_text(self, token: int) -> str:
-        return llama_cpp.llama_vocab_get_text(self.vocab, token).decode("utf-8", "replace")
+        text: bytes = llama_cpp.llama_vocab_get_text(self.vocab, token)
+        return text.decode("utf-8", "replace")
 
     def tokenize(self, text: str, *, special: bool = False) -> list[int]:
         """Tokenise without adding BOS. `special=False` keeps marker text as plain text."""
@@ -151,6 +158,10 @@ class LlamaModel:
                 self.handle = None
 
 
+def _never() -> bool:
+    return False
+
+
 class LlamaContext:
     """One llama context: a KV cache shared by the sessions' sequences and one spare.
 
@@ -180,7 +191,6 @@ class LlamaContext:
         n_ctx: int,
         n_batch: int,
         threads: int,
-        should_abort: Callable[[], bool],
         slots: int = 1,
         kv_type: str = "f16",
     ) -> None:
@@ -207,14 +217,26 @@ class LlamaContext:
             raise ValueError(f"llama.cpp could not create a context of {n_ctx} positions{hint}")
         self.handle = handle
         self.model = model
-        self.n_ctx = llama_cpp.llama_n_ctx(handle)
+        self.n_ctx = int(llama_cpp.llama_n_ctx(handle))
         self.n_batch = n_batch
         self.memory = llama_cpp.llama_get_memory(handle)
         self.can_shift = bool(llama_cpp.llama_memory_can_shift(self.memory))
         self._batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
-        # Called by ggml between graph nodes: keep a reference or ctypes frees the thunk.
-        self._abort_thunk = llama_cpp.ggml_abort_callback(lambda _data: bool(should_abort()))
+        # Called by ggml between graph nodes: keep a reference or ctypes frees the thunk. One
+        # thunk for the context's life, asking whichever request `abort_when` installed.
+        self._should_abort: Callable[[], bool] = _never
+        self._abort_thunk = llama_cpp.ggml_abort_callback(lambda _data: bool(self._should_abort()))
         llama_cpp.llama_set_abort_callback(handle, self._abort_thunk, None)
+
+    @contextmanager
+    def abort_when(self, should_abort: Callable[[], bool]) -> Iterator[None]:
+        """While inside, llama_decode stops part way when `should_abort()` turns True (polled
+        between graph nodes); outside, it never does."""
+        previous, self._should_abort = self._should_abort, should_abort
+        try:
+            yield
+        finally:
+            self._should_abort = previous
 
     def decode(
         self, tokens: Sequence[int], start_pos: int, *, seq: int = 0, all_logits: bool = False
@@ -237,7 +259,7 @@ class LlamaContext:
         batch.logits[n - 1] = 1
         return int(llama_cpp.llama_decode(self.handle, batch))
 
-    def logits(self, i: int = -1) -> np.ndarray:
+    def logits(self, i: int = -1) -> Logits:
         """Logits of batch index i of the last decode (-1: its last token), a view into
         llama.cpp's buffer that the next decode overwrites."""
         ptr = llama_cpp.llama_get_logits_ith(self.handle, i)
@@ -245,7 +267,7 @@ class LlamaContext:
             raise IndexError(f"the last batch kept no logits for index {i}")
         return np.ctypeslib.as_array(ptr, shape=(self.model.n_vocab,))
 
-    def last_logits(self) -> np.ndarray:
+    def last_logits(self) -> Logits:
         return self.logits(-1)
 
     def pos_max(self, seq: int = 0) -> int:

@@ -1,8 +1,9 @@
-"""Measuring how fast this machine runs this model, once, for coderd/budget.py.
+"""Measuring how fast this machine runs this model, once, for coderd/completion/budget.py.
 
-Three figures, taken in the spare KV sequence (the speculation / park place, empty when the
-engine is idle) so the prompt caches are untouched: milliseconds per decoded token just after
-a short prompt and after a `DEEP`-token one, and per prompt token in a keystroke-sized batch.
+Three figures, taken in the spare KV sequence (the speculation / park place, which
+`KvSequences.spare` lends empty and takes back empty) so the prompt caches are untouched:
+milliseconds per decoded token just after a short prompt and after a `DEEP`-token one, and per
+prompt token in a keystroke-sized batch.
 About 4 s for a 1.3B model on two cores, a few milliseconds for a test model; the result is
 kept in $XDG_CACHE_HOME/coderd/speed.json, keyed by the model file, the llama.cpp build and
 the run settings, so it happens once per model and machine.
@@ -14,16 +15,15 @@ import json
 import logging
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from coderd.completion.budget import SpeedProfile
-from coderd.engine.llama.kv_plan import CacheState
+from coderd.engine.base import ModelInfo
+from coderd.engine.llama.kv_sequences import KvSequences
 from coderd.engine.llama.runtime import DECODE_OK, LlamaContext, system_info
 from coderd.system import paths
-
-if TYPE_CHECKING:
-    from coderd.engine.llama.engine import LlamaEngine
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,20 @@ KEYSTROKE_BATCH = 8
 FILLER = "    value = compute(value, index)  # ordinary code\n"
 
 
-def cache_key(engine: LlamaEngine) -> str:
+class Measurable(Protocol):
+    """What a measurement needs of the engine (LlamaEngine has it). A protocol, so that this
+    module needs nothing of the engine's but these public parts."""
+
+    @property
+    def info(self) -> ModelInfo: ...
+
+    @property
+    def kv(self) -> KvSequences: ...
+
+    def tokenize(self, text: str) -> list[int]: ...
+
+
+def cache_key(engine: Measurable) -> str:
     info = engine.info
     stat = os.stat(info.path)
     return json.dumps(
@@ -42,7 +55,7 @@ def cache_key(engine: LlamaEngine) -> str:
     )
 
 
-def load_or_measure(engine: LlamaEngine) -> SpeedProfile:
+def load_or_measure(engine: Measurable) -> SpeedProfile:
     store = paths.cache_dir() / "speed.json"
     key = cache_key(engine)
     known = _read(store)
@@ -67,7 +80,7 @@ def load_or_measure(engine: LlamaEngine) -> SpeedProfile:
     return profile
 
 
-def _read(store: Path) -> dict:
+def _read(store: Path) -> dict[str, Any]:
     try:
         data = json.loads(store.read_text(encoding="utf-8"))
         return data if isinstance(data, dict) else {}
@@ -75,12 +88,11 @@ def _read(store: Path) -> dict:
         return {}
 
 
-def measure(engine: LlamaEngine) -> SpeedProfile:
-    ctx, seq = engine._ctx, LlamaContext.PARK_SEQ
+def measure(engine: Measurable) -> SpeedProfile:
+    ctx = engine.kv.ctx
     filler = engine.tokenize(FILLER) or [0]
     tokens = (filler * (DEEP // len(filler) + 2))[: DEEP + KEYSTROKE_BATCH + STEPS]
-    try:
-        engine._evict_speculation()
+    with engine.kv.spare() as seq:
         _evaluate(ctx, seq, tokens[:DEEP], 0)
         prompt_ms = float("inf")
         for _attempt in range(3):  # the fastest of three, as for decoding below
@@ -92,15 +104,12 @@ def measure(engine: LlamaEngine) -> SpeedProfile:
         ctx.remove(seq, -1, -1)
         _evaluate(ctx, seq, tokens[:KEYSTROKE_BATCH], 0)
         shallow = _decode_steps(ctx, seq, tokens, KEYSTROKE_BATCH)
-    finally:
-        ctx.remove(seq, -1, -1)
-        engine._states[seq] = CacheState()
     return SpeedProfile.from_samples(
         (KEYSTROKE_BATCH, shallow), (DEEP + KEYSTROKE_BATCH, deep), prompt_ms
     )
 
 
-def _evaluate(ctx: LlamaContext, seq: int, tokens, start: int) -> None:
+def _evaluate(ctx: LlamaContext, seq: int, tokens: Sequence[int], start: int) -> None:
     """Whole batches, not the engine's prompt chunks: the budgets use only the timed
     keystroke-sized batch, which the engine too evaluates in one call (CPU chunks are 32)."""
     for i in range(0, len(tokens), ctx.n_batch):
@@ -108,7 +117,7 @@ def _evaluate(ctx: LlamaContext, seq: int, tokens, start: int) -> None:
             raise RuntimeError("llama_decode failed while measuring speed")
 
 
-def _decode_steps(ctx: LlamaContext, seq: int, tokens, start: int) -> float:
+def _decode_steps(ctx: LlamaContext, seq: int, tokens: Sequence[int], start: int) -> float:
     """Milliseconds per single-token decode from `start` (what generation does): the fastest
     of STEPS decodes, so that a moment of load elsewhere on the machine is not kept forever
     in the cached profile as this machine's speed."""

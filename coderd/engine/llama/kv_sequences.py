@@ -1,0 +1,133 @@
+"""What each KV sequence holds, and every move of cells between sequences.
+
+The context's cache is shared by several sequences (runtime.LlamaContext): sequence 0 and one
+more per further session slot hold the prompts the sessions type into; sequence 1 holds
+speculation and is the parking place of a suffix shift. `KvSequences` keeps a `CacheState` per
+sequence in step with llama.cpp's cells (`tokens[i]` sits at position i) and does what moves
+or drops cells: bringing a sequence to a new prompt by a `kv_plan.ReusePlan` (park, evaluate,
+shift, hand back), speculation starting from a slot's common prefix, a slot's eviction when the
+cache is full, and lending the spare sequence to the speed measurement.
+
+One per engine, outliving requests; only the worker thread calls it. Evaluating tokens is the
+request's business (decode_run.py): `bring_to` is handed the request's way of doing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+from coderd.engine.llama.kv_plan import (
+    CacheState,
+    PromptLayout,
+    ReusePlan,
+    common_prefix_length,
+    state_after,
+)
+from coderd.engine.llama.runtime import LlamaContext
+
+# Runs tokens through the model from a start position; returns how many positions the sequence
+# holds afterwards (fewer than start + len(tokens) when a cancel stopped it between chunks).
+Evaluate = Callable[[Sequence[int], int], int]
+
+
+class KvSequences:
+    def __init__(self, ctx: LlamaContext, slots: int) -> None:
+        self.ctx = ctx
+        self.slots = max(1, slots)
+        self._states = {
+            LlamaContext.MAIN_SEQ: CacheState(),
+            LlamaContext.SPECULATION_SEQ: CacheState(),
+        }
+        self._recent: list[int] = []  # slot sequences, least recently used first
+
+    def slot_seq(self, slot: int) -> int:
+        """The sequence of session slot `slot`; one past the configured slots shares the last."""
+        return LlamaContext.slot_seq(min(slot, self.slots - 1))
+
+    def state(self, seq: int) -> CacheState:
+        """The record of what `seq` holds (the very object: generation appends to it)."""
+        state = self._states.get(seq)
+        if state is None:  # not setdefault: generation asks per token, and would build one
+            state = self._states[seq] = CacheState()
+        return state
+
+    def use(self, seq: int) -> None:
+        """`seq` serves a request now: it becomes the last one `evict_least_recent` drops."""
+        self.state(seq)
+        if seq in self._recent:
+            self._recent.remove(seq)
+        self._recent.append(seq)
+
+    def forget(self, seq: int) -> None:
+        """Drop all of `seq`'s cells."""
+        self.ctx.remove(seq, -1, -1)
+        self._states[seq] = CacheState()
+
+    def forget_slot(self, slot: int) -> None:
+        self.forget(LlamaContext.slot_seq(slot))
+
+    def evict_speculation(self) -> None:
+        """Empty the speculation / parking sequence."""
+        self.forget(LlamaContext.SPECULATION_SEQ)
+
+    def evict_least_recent(self, keep: int) -> bool:
+        """The shared cache is full: free the least recently used slot's cells, never `keep`'s.
+        False when there is none to free."""
+        for seq in self._recent:
+            if seq != keep and self.state(seq).tokens:
+                self.forget(seq)
+                return True
+        return False
+
+    def truncate(self, seq: int, length: int) -> None:
+        """Drop `seq`'s cells from position `length` on, and the record's tokens with them."""
+        self.ctx.remove(seq, length)
+        del self.state(seq).tokens[length:]
+
+    def share_prefix(self, origin: int, seq: int, tokens: Sequence[int]) -> None:
+        """Start `seq` (speculation) from `origin`'s cells when they cover more of `tokens`
+        than `seq`'s own. Sharing cells costs nothing: the cache is unified."""
+        main = self.state(origin).tokens
+        shared = common_prefix_length(main, tokens)
+        if shared > common_prefix_length(self.state(seq).tokens, tokens):
+            self.ctx.remove(seq, -1, -1)
+            self.ctx.copy(origin, seq, 0, shared)
+            self._states[seq] = CacheState(tokens=list(main[:shared]))
+
+    def bring_to(self, seq: int, plan: ReusePlan, layout: PromptLayout, evaluate: Evaluate) -> bool:
+        """Bring `seq` to `layout` as `plan` says. False when `evaluate` stopped part way (a
+        cancel): the record then holds what was evaluated, and the steps after the stop did
+        not happen."""
+        ctx, park = self.ctx, LlamaContext.PARK_SEQ
+        step = plan.shift
+        if step is None:
+            ctx.remove(seq, plan.keep)
+            held = evaluate(plan.evaluate, plan.keep)
+        else:
+            # llama.cpp only appends at the end of a sequence: the block is parked while the
+            # new end of the prefix is evaluated, then moved and handed back (kv_plan.py).
+            block_end = step.old_start + step.length
+            ctx.remove(seq, block_end)  # the old FIM_MID and whatever was generated after it
+            self.evict_speculation()  # the parking place must be empty
+            ctx.copy(seq, park, step.old_start, block_end)
+            ctx.remove(seq, plan.keep)
+            held = evaluate(plan.evaluate, plan.keep)
+            if held == plan.keep + len(plan.evaluate):
+                ctx.shift(park, step.old_start, block_end, step.delta)
+                new_start = step.old_start + step.delta
+                ctx.copy(park, seq, new_start, new_start + step.length)
+                held = evaluate(plan.then_evaluate, new_start + step.length)
+            ctx.remove(park, -1, -1)
+        self._states[seq] = state_after(self.state(seq), layout, plan, held)
+        return held == len(layout.tokens)
+
+    @contextmanager
+    def spare(self) -> Iterator[int]:
+        """The speculation / parking sequence, emptied, for work outside any request (the
+        speed measurement); emptied again afterwards, so that no request finds its cells."""
+        self.evict_speculation()
+        try:
+            yield LlamaContext.PARK_SEQ
+        finally:
+            self.evict_speculation()
