@@ -7,12 +7,14 @@ parse outside the lock and swap a file's entry inside it, so a reader never wait
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import tree_sitter
 
 from coderd.context.index.extract import Definition, FileSymbols
-from coderd.context.index.tables import estimate_bytes
+from coderd.context.index.tables import SymbolTables, estimate_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +34,32 @@ class IndexStats:
 
 
 class IndexReaders:
-    """Read access to WorkspaceIndex's tables (`_lock`, `_tables`, `_files`, `_buffers`, `_trees`)."""
+    """Read access to WorkspaceIndex's tables. The attributes are WorkspaceIndex's (set in
+    its __init__); they are declared here so that the readers are checked against them."""
+
+    root: Path
+    ready: threading.Event
+    _lock: threading.Lock
+    _tables: SymbolTables
+    _files: dict[str, FileSymbols]
+    _committed: dict[str, int]  # path -> ticket of its last commit (its version)
+    _buffers: dict[str, tuple[int, str]]  # path -> (buffer version, text)
+    _trees: dict[str, tuple[bytes, tree_sitter.Tree]]
+    _build_ms: float | None
+
+    def relative(self, path: str | os.PathLike[str]) -> str | None:
+        """`path` (absolute, or relative to the root) as a "/"-path inside the root, or None."""
+        if isinstance(path, str) and clean_relative(path):
+            return path  # the common case on the hot path: already what we would return
+        candidate = Path(path)
+        if not candidate.is_absolute():
+            candidate = self.root / candidate
+        try:
+            rel = Path(os.path.normpath(candidate)).relative_to(self.root)
+        except ValueError:
+            return None
+        text = rel.as_posix()
+        return None if text in ("", ".") else text
 
     def lookup(self, name: str) -> list[DefinitionRef]:
         """Every definition called `name`, ordered by path then line."""
@@ -83,6 +110,29 @@ class IndexReaders:
         rel = self.relative(path)
         with self._lock:
             return self._trees.get(rel) if rel is not None else None
+
+    def version(self, path: str | os.PathLike[str]) -> int:
+        """A number that changes every time a parse (or the removal) of `path` is committed,
+        0 before the first: what memos of a file's contents are keyed by (index/memos.py)."""
+        rel = self.relative(path)
+        with self._lock:
+            return self._committed.get(rel, 0) if rel is not None else 0
+
+    def entry(self, path: str | os.PathLike[str]) -> tuple[FileSymbols | None, int]:
+        """(symbols, version) of `path`, read together: a memo keyed by the version then
+        never holds an answer computed from another parse."""
+        rel = self.relative(path)
+        if rel is None:
+            return None, 0
+        with self._lock:
+            return self._files.get(rel), self._committed.get(rel, 0)
+
+    def buffer(self, path: str | os.PathLike[str]) -> tuple[int, str] | None:
+        """(version, text) of the open editor buffer of `path`, or None. The version changes
+        with every text handed over (set_buffer), before that text's parse is committed."""
+        rel = self.relative(path)
+        with self._lock:
+            return self._buffers.get(rel) if rel is not None else None
 
     def file(self, path: str | os.PathLike[str]) -> FileSymbols | None:
         if isinstance(path, str) and not path.startswith("/"):

@@ -32,7 +32,8 @@ import tree_sitter
 
 from coderd.context.index.extract import FileSymbols, extract, extract_with_tree
 from coderd.context.index.languages import language_for_path
-from coderd.context.index.readers import DefinitionRef, IndexReaders, IndexStats, clean_relative
+from coderd.context.index.memos import IndexMemos
+from coderd.context.index.readers import DefinitionRef, IndexReaders, IndexStats
 from coderd.context.index.tables import Stamp, SymbolTables
 from coderd.context.index.walk import WalkOptions, WorkspaceRules, content_is_indexable, walk
 from coderd.context.retrieve import infer, usage
@@ -62,22 +63,11 @@ class WorkspaceIndex(IndexReaders):
         self._build_ms: float | None = None
         self._closed = threading.Event()
         self.generation = 0  # bumped by every commit that changes the index
-
-    # ---- paths -------------------------------------------------------------------------------
-
-    def relative(self, path: str | os.PathLike[str]) -> str | None:
-        """`path` (absolute, or relative to the root) as a "/"-path inside the root, or None."""
-        if isinstance(path, str) and clean_relative(path):
-            return path  # the common case on the hot path: already what we would return
-        candidate = Path(path)
-        if not candidate.is_absolute():
-            candidate = self.root / candidate
-        try:
-            rel = Path(os.path.normpath(candidate)).relative_to(self.root)
-        except ValueError:
-            return None
-        text = rel.as_posix()
-        return None if text in ("", ".") else text
+        # What retrieval memoises about this index (memos.py): it lives as long as the index.
+        self.memos = IndexMemos()
+        # Stands for this index in memos that span indexes (a session's builder): kept alive
+        # by them, so unlike id(index) it can never come to name another index.
+        self.identity = object()
 
     def _indexable_name(self, rel: str) -> bool:
         return language_for_path(rel) is not None and self.rules.path_allowed(rel)

@@ -6,10 +6,11 @@ the previous text (slice comparisons, no diff: microseconds for a normal file). 
 records the cursor's line as viewed. Each path keeps a few regions; the least recent path falls
 out when the buffer is full.
 
-The retrieval side (`recent_candidates`, `similar_candidates`) runs on the completion worker:
-the regions of *other* files (the definition around the line, or a window of lines), and the
-windows of open and recent files whose identifiers are closest (Jaccard) to those of the lines
-above the cursor, RepoCoder style.
+The retrieval side (`recent_candidates`, `similar_candidates`) runs on the completion worker
+(and on the index's buffer thread, for the look-ahead): the regions of *other* files (the
+definition around the line, or a window of lines), and the windows of open and recent files
+whose identifiers are closest (Jaccard) to those of the lines above the cursor, RepoCoder
+style. A file's windows are memoised in the index's memos, by the version of its text.
 """
 
 from __future__ import annotations
@@ -121,22 +122,9 @@ def recent_candidates(
     return found
 
 
-_windows: OrderedDict[tuple, list[tuple[int, int, frozenset[str]]]] = OrderedDict()
-_windows_lock = threading.Lock()
-
-
-def windows_of(
-    key: tuple, text: str, anchors: tuple[int, ...] = ()
-) -> list[tuple[int, int, frozenset[str]]]:
+def windows_of(text: str, anchors: tuple[int, ...] = ()) -> list[tuple[int, int, frozenset[str]]]:
     """Sliding windows (start, end, identifier set) of `text` within SIMILAR_REACH lines of
-    the 1-based `anchors` (all of the file's first MAX_SIMILAR_LINES without), cached under
-    `key` and the anchors."""
-    key = key + anchors
-    with _windows_lock:
-        cached = _windows.get(key)
-        if cached is not None:
-            _windows.move_to_end(key)
-            return cached
+    the 1-based `anchors` (all of the file's first MAX_SIMILAR_LINES without)."""
     lines = text.split("\n")
     spans = [(max(0, a - 1 - SIMILAR_REACH), a - 1 + SIMILAR_REACH) for a in anchors] or [
         (0, MAX_SIMILAR_LINES)
@@ -164,11 +152,29 @@ def windows_of(
         words = block(start) | block(start + SIMILAR_STRIDE)
         if words:
             result.append((start + 1, min(len(lines), start + SIMILAR_WINDOW), words))
-    with _windows_lock:
-        _windows[key] = result
-        while len(_windows) > 64:
-            _windows.popitem(last=False)
     return result
+
+
+def _file_windows(
+    index: WorkspaceIndex, rel: str, anchors: tuple[int, ...]
+) -> list[tuple[int, int, frozenset[str]]] | None:
+    """windows_of() the text of `rel` (its open buffer, else the disk), memoised in the index's
+    memos under the text's version: the buffer's, or the file's last committed parse (a file
+    is read again after the index saw it change). None when it cannot be read."""
+    buffered = index.buffer(rel)
+    text_version = ("buffer", buffered[0]) if buffered else ("disk", index.version(rel))
+    key = (rel, text_version, anchors)
+    found = index.memos.windows.get(key)
+    if found is None:
+        if buffered is not None:
+            content = buffered[1]
+        else:
+            try:
+                content = (index.root / rel).read_text("utf-8")
+            except (OSError, UnicodeDecodeError):
+                return None
+        found = index.memos.windows.put(key, windows_of(content, anchors))
+    return found
 
 
 def query_tokens(text: str, offset: int, lines: int = SIMILAR_QUERY_LINES) -> frozenset[str]:
@@ -205,18 +211,10 @@ def similar_candidates(
     for rel, anchors in list(paths.items())[:MAX_SIMILAR_FILES]:
         if time.thread_time() > deadline:
             break
-        symbols = index.file(rel)
-        if symbols is None:
+        if index.file(rel) is None:
             continue
-        content = index.buffer_text(rel)
-        if content is None:
-            try:
-                content = (index.root / rel).read_text("utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-        for start, end, words in windows_of(
-            (str(index.root), rel, id(symbols), len(content)), content, anchors
-        ):
+        windows = _file_windows(index, rel, anchors)
+        for start, end, words in windows or ():
             score = jaccard(query, words)
             if score >= SIMILAR_MIN:
                 scored.append((score, rel, start, end))

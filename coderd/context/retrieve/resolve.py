@@ -4,25 +4,24 @@ Python modules, packages and relative imports (also under `src/` and `lib/`, and
 suffix); JS/TS relative paths with their extensions and index files; C/C++ local includes;
 Go packages by directory; Rust `mod`/`use` paths. An import of something outside the
 workspace resolves to nothing.
+
+Answers are memoised in the index's memos (index/memos.py): until a file is added to or
+dropped from the index (`index.layout`), and for Go until the index commits an event for the
+root's go.mod (the module path decides which imports are the workspace's).
 """
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
-import threading
-from collections import OrderedDict
 
 from coderd.context.index.extract import Import
 from coderd.context.index.workspace import WorkspaceIndex
 
 JS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".d.ts", ".mts", ".cts")
 JS_LANGUAGES = {"javascript", "typescript", "tsx"}
-
-
-_resolved: OrderedDict[tuple, list[str]] = OrderedDict()
-_resolved_lock = threading.Lock()
-MAX_RESOLVED = 20_000
+GO_MOD = "go.mod"
 
 
 def resolve_import(
@@ -33,15 +32,12 @@ def resolve_import(
     if language is None:
         symbols = index.file(rel_path)
         language = symbols.language if symbols else ""
-    key = (str(index.root), index.layout, rel_path, statement.module, language)
-    with _resolved_lock:
-        found = _resolved.get(key)
+    # A go.mod edit reaches the index as a commit of that path (watcher, editor reports).
+    go_mod = index.version(GO_MOD) if language == "go" else 0
+    key = (index.layout, go_mod, rel_path, statement.module, language)
+    found = index.memos.resolved.get(key)
     if found is None:
-        found = _resolve(index, rel_path, statement, language)
-        with _resolved_lock:
-            _resolved[key] = found
-            while len(_resolved) > MAX_RESOLVED:
-                _resolved.popitem(last=False)
+        found = index.memos.resolved.put(key, _resolve(index, rel_path, statement, language))
     return list(found)
 
 
@@ -140,22 +136,26 @@ def _c_include(index: WorkspaceIndex, rel_path: str, module: str) -> list[str]:
     ) or _by_suffix(index, rel_path, name)
 
 
-_go_modules: dict[str, tuple[str, ...]] = {}
-
-
 def _go_module_prefixes(index: WorkspaceIndex) -> tuple[str, ...]:
-    """(module path, its directory) pairs from go.mod files at the root (read once per root)."""
-    key = str(index.root)
-    if key not in _go_modules:
+    """The module paths the root's go.mod declares, read again whenever its mtime or size
+    changes (without a watcher, an edit is noticed at the next resolution that reads it)."""
+    path = index.root / GO_MOD
+    try:
+        stat = os.stat(path)
+        key: tuple = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        key = ()
+    found = index.memos.go_modules.get(key)
+    if found is None:
         prefixes = []
         try:
-            for line in (index.root / "go.mod").read_text("utf-8").splitlines():
+            for line in path.read_text("utf-8").splitlines():
                 if line.startswith("module "):
                     prefixes.append(line.split()[1].strip('"`'))
         except (OSError, UnicodeDecodeError, IndexError):
             pass
-        _go_modules[key] = tuple(prefixes)
-    return _go_modules[key]
+        found = index.memos.go_modules.put(key, tuple(prefixes))
+    return found
 
 
 def _go_package(index: WorkspaceIndex, path: str) -> list[str]:

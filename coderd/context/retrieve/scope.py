@@ -4,16 +4,15 @@ An import gives *names* (`from m import a`), *module aliases* (`import m as x`, 
 mod`, `import * as ns`, Go package names, Rust modules: used as `x.attr`/`x::attr`), or *open
 files* whose definitions the file uses bare (Go's own package, C includes, `*`). Imports are
 resolved to workspace files per language in resolve.py; re-exports (`__init__.py`,
-`export ... from`, `pub use`) are followed a few levels.
+`export ... from`, `pub use`) are followed a few levels. What that costs is memoised in the
+index's memos (`named`, `shapes`: index/memos.py), keyed by the index's file versions.
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from coderd.context.index.extract import Definition, Import
@@ -21,12 +20,6 @@ from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.resolve import JS_LANGUAGES, resolve_import
 
 MAX_REEXPORT_DEPTH = 3
-MAX_SHAPES = 8192
-MAX_NAMED = 20_000
-_named: OrderedDict[tuple, tuple] = OrderedDict()  # named_definitions' answers, see there
-_named_lock = threading.Lock()
-_shapes: OrderedDict[tuple, tuple] = OrderedDict()  # (root, file) -> _shape()
-_shapes_lock = threading.Lock()
 
 
 @dataclass
@@ -117,18 +110,14 @@ def named_definitions(
     found and what the walk read of each file: its top-level names and its imports, which
     typing inside a function body does not change (a barrel usually re-exports the file being
     edited too). Definitions are then taken from the files' current parse."""
-    key = (str(index.root), index.layout, name, tuple(files), language)
-    with _named_lock:
-        hit = _named.get(key)
+    key = (index.layout, name, tuple(files), language)
+    hit = index.memos.named.get(key)
     if hit is not None and all(_signature(index, f) == signature for f, signature in hit[1]):
         return _definitions(index, hit[0])
     read: dict[str, tuple | None] = {}
     places: list[tuple[str, str]] = []
     _walk(index, name, files, language, 0, set(), read, places)
-    with _named_lock:
-        _named[key] = (tuple(places), tuple(read.items()))
-        while len(_named) > MAX_NAMED:
-            _named.popitem(last=False)
+    index.memos.named.put(key, (tuple(places), tuple(read.items())))
     return _definitions(index, places)
 
 
@@ -185,19 +174,18 @@ def _signature(index: WorkspaceIndex, file: str) -> tuple | None:
 
 
 def _shape(index: WorkspaceIndex, file: str) -> tuple | None:
-    """(layout, symbols, top-level definitions by name, [(import, resolved files)], signature)
-    of `file`: what named_definitions reads, memoised (each step of a walk through a barrel
-    must be a dict lookup). The signature is what a walk depends on: the top-level names and
-    the imports, without line numbers. Valid while the file is the same parse (FileSymbols
-    are replaced on every re-parse) and no file was added or dropped (`index.layout`, which
-    import resolution depends on)."""
-    symbols = index.file(file)
+    """((layout, version), symbols, top-level definitions by name, [(import, resolved files)],
+    signature) of `file`: what named_definitions reads, memoised (each step of a walk through
+    a barrel must be a dict lookup). The signature is what a walk depends on: the top-level
+    names and the imports, without line numbers. Valid while the file is the same parse (its
+    version: every committed parse changes it) and no file was added or dropped
+    (`index.layout`, which import resolution depends on)."""
+    symbols, version = index.entry(file)
     if symbols is None:
         return None
-    key = (str(index.root), file)
-    with _shapes_lock:
-        shape = _shapes.get(key)
-    if shape is not None and shape[1] is symbols and shape[0] == index.layout:
+    stamp = (index.layout, version)
+    shape = index.memos.shapes.get(file)
+    if shape is not None and shape[0] == stamp:
         return shape
     own: dict[str, list[Definition]] = {}
     for definition in symbols.definitions:
@@ -207,15 +195,10 @@ def _shape(index: WorkspaceIndex, file: str) -> tuple | None:
     signature = (frozenset(own), tuple((s.module, s.names, s.aliases) for s in symbols.imports))
     if shape is not None and shape[4] == signature:
         signature = shape[4]  # the same object: the memo's checks are then identity checks
-    shape = (index.layout, symbols, own, statements, signature)
-    with _shapes_lock:
-        _shapes[key] = shape
-        while len(_shapes) > MAX_SHAPES:
-            _shapes.popitem(last=False)
-    return shape
+    return index.memos.shapes.put(file, (stamp, symbols, own, statements, signature))
 
 
-_NO_SHAPE = (0, None, {}, [], None)
+_NO_SHAPE: tuple = ((0, 0), None, {}, [], None)
 
 
 def name_in_file(index: WorkspaceIndex, file: str, name: str) -> list[DefinitionRef]:

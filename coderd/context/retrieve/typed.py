@@ -22,10 +22,6 @@ TYPE_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "type"}
 MAX_GLOBAL_HOMONYMS = 2  # a type name resolved by the index alone must be (nearly) unique
 MAX_DEPTH = 3  # call chains and base classes followed this deep
 CONSTRUCTOR_NAMES = frozenset({"new", "default", "create", "build", "open", "init"})
-MAX_CACHED_FIELDS = 512
-_fields: dict[
-    tuple, dict[str, Binding]
-] = {}  # (root, path, symbols id, line) -> fields; worker thread
 
 
 class TypeResolver:
@@ -140,10 +136,11 @@ class TypeResolver:
         return []
 
     def fields(self, owner: DefinitionRef) -> dict[str, Binding]:
-        """The fields a type in another file declares (parsed from its text, cached)."""
-        symbols = self.index.file(owner.path)
-        key = (str(self.index.root), owner.path, id(symbols), owner.definition.start_line)
-        found = _fields.get(key)
+        """The fields a type in another file declares (parsed from its text; memoised in the
+        index's memos until the file's next committed parse)."""
+        symbols, version = self.index.entry(owner.path)
+        key = (owner.path, version, owner.definition.start_line, self.language)
+        found = self.index.memos.fields.get(key)
         if found is None:
             text = self.index.buffer_text(owner.path)
             if text is None:
@@ -159,9 +156,7 @@ class TypeResolver:
                 if lines
                 else {}
             )
-            _fields[key] = found
-            while len(_fields) > MAX_CACHED_FIELDS:
-                _fields.pop(next(iter(_fields)))
+            self.index.memos.fields.put(key, found)
         return found
 
     def _bases(self, owner: DefinitionRef) -> list[DefinitionRef]:

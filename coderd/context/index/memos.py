@@ -1,0 +1,109 @@
+"""Memos that describe one workspace index, held by it (`WorkspaceIndex.memos`).
+
+Retrieval (coderd/context/retrieve) computes what goes in here; the index only owns the
+containers, so that everything a memo describes lives and dies with the index it describes:
+two sessions on one root share them, a released root drops them, and no state is
+process-wide. Nothing here knows what retrieval stores: the index package imports nothing
+from retrieve/, pack/ or the provider.
+
+Keys name what an answer depends on, never `id()` of an object the memo does not keep
+alive (CPython reuses an address once the object is gone, and FileSymbols are replaced on
+every parse):
+
+* `WorkspaceIndex.version(path)`: a number that changes every time a parse (or a removal)
+  of that path is committed;
+* `WorkspaceIndex.layout`: changes whenever a file is added or dropped (import resolution);
+* the text itself, where the text is what the answer is computed from.
+
+Every memo is bounded (least recently used out first) and takes its own small lock: the
+service's worker thread and the index's buffer thread (the look-ahead) use them at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+MAX_RESOLVED = 20_000  # resolve.py: (layout, file, import) -> files
+MAX_NAMED = 20_000  # scope.py: a name through barrel files -> where it is defined
+MAX_SHAPES = 8192  # scope.py: a file's top-level names and resolved imports
+MAX_FIELDS = 512  # typed.py: the fields a type in another file declares
+MAX_WINDOWS = 64  # recent.py: identifier windows of a file's text near some lines
+MAX_GO_MODULES = 2  # resolve.py: the root's go.mod module paths, by its (mtime, size)
+
+
+class Lru(Generic[K, V]):
+    """A bounded, thread-safe mapping: the least recently used entry goes first. A value is
+    computed outside the lock (two threads may compute the same one; the last put wins)."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._data: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> V:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+        return value
+
+    def setdefault(self, key: K, make: Callable[[], V]) -> V:
+        """The value of `key`, or `make()`'s put there (under the lock: one value per key)."""
+        with self._lock:
+            value = self._data.get(key)
+            if value is None:
+                value = self._data[key] = make()
+                while len(self._data) > self.maxsize:
+                    self._data.popitem(last=False)
+            self._data.move_to_end(key)
+            return value
+
+    def pop(self, key: K) -> V | None:
+        with self._lock:
+            return self._data.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._data
+
+
+class IndexMemos:
+    """The retrieval memos of one index. Values are opaque here (see the modules named)."""
+
+    def __init__(self) -> None:
+        self.resolved: Lru[tuple, list[str]] = Lru(MAX_RESOLVED)
+        self.named: Lru[tuple, tuple] = Lru(MAX_NAMED)
+        self.shapes: Lru[str, tuple] = Lru(MAX_SHAPES)
+        self.fields: Lru[tuple, dict] = Lru(MAX_FIELDS)
+        self.windows: Lru[tuple, list] = Lru(MAX_WINDOWS)
+        self.go_modules: Lru[tuple, tuple[str, ...]] = Lru(MAX_GO_MODULES)
+
+    def sizes(self) -> dict[str, int]:
+        """Entries per memo (tests, `coderd/workspace` reports)."""
+        return {name: len(memo) for name, memo in vars(self).items() if isinstance(memo, Lru)}
+
+    def clear(self) -> None:
+        for memo in vars(self).values():
+            if isinstance(memo, Lru):
+                memo.clear()

@@ -1,0 +1,109 @@
+"""The memos an index owns (index/memos.py), and the file versions they are keyed by.
+
+Each memo that describes a file must follow that file's committed parses, never id() of an
+object it does not keep alive; these tests change a file and check the answer changes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ctx_helpers import write
+
+from coderd.context.index.extract import Import
+from coderd.context.index.memos import IndexMemos, Lru
+from coderd.context.index.workspace import WorkspaceIndex
+from coderd.context.retrieve.infer import TypeEnv
+from coderd.context.retrieve.resolve import resolve_import
+from coderd.context.retrieve.scope import Scope
+from coderd.context.retrieve.typed import TypeResolver
+
+
+def test_an_lru_keeps_the_most_recently_used_entries() -> None:
+    memo: Lru[str, int] = Lru(2)
+    memo.put("a", 1)
+    memo.put("b", 2)
+    assert memo.get("a") == 1  # "a" is now the most recent
+    memo.put("c", 3)
+    assert len(memo) == 2 and "b" not in memo and memo.get("a") == 1 and memo.get("c") == 3
+    assert memo.setdefault("c", lambda: 99) == 3  # kept, not made again
+    assert memo.setdefault("d", lambda: 4) == 4 and "a" not in memo
+    assert memo.pop("d") == 4 and memo.pop("d") is None
+    memo.clear()
+    assert len(memo) == 0
+
+
+def test_index_memos_report_their_sizes_and_clear() -> None:
+    memos = IndexMemos()
+    memos.resolved.put(("k",), ["a.py"])
+    memos.fields.put(("k",), {})
+    sizes = memos.sizes()
+    assert sizes["resolved"] == 1 and sizes["fields"] == 1 and sizes["named"] == 0
+    memos.clear()
+    assert set(memos.sizes().values()) == {0}
+
+
+def test_a_file_version_changes_with_every_committed_parse(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(root, "a.py", "def f():\n    pass\n")
+    index = WorkspaceIndex(root)
+    try:
+        assert index.version("a.py") == 0  # not parsed yet
+        index.rescan()
+        first = index.version("a.py")
+        assert first > 0 and index.entry("a.py") == (index.file("a.py"), first)
+        index.set_buffer("a.py", "def f():\n    pass\n").result(20)  # the same text again
+        second = index.version("a.py")
+        assert second > first and index.buffer("a.py") is not None
+        index.clear_buffer("a.py").result(20)  # read from disk again
+        assert index.version("a.py") > second and index.buffer("a.py") is None
+    finally:
+        index.close()
+
+
+GO_MAIN = 'package main\n\nimport "example.com/lib"\n\nfunc main() { lib.Root() }\n'
+
+
+def test_an_edited_go_mod_changes_how_go_imports_resolve(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    go_mod = write(root, "go.mod", "module example.com/lib\n\ngo 1.21\n")
+    write(root, "root.go", "package lib\n\nfunc Root() {}\n")
+    write(root, "lib/l.go", "package lib\n\nfunc L() {}\n")
+    write(root, "cmd/main.go", GO_MAIN)
+    write(root, "cmd/other.go", GO_MAIN)
+    index = WorkspaceIndex(root)
+    index.rescan()
+    statement = Import('"example.com/lib"')
+    try:
+        assert resolve_import(index, "cmd/main.go", statement, "go") == ["root.go"]
+        go_mod.write_text("module example.com/other\n\ngo 1.21\n")
+        os.utime(go_mod, ns=(1, 1))  # a different mtime even on a coarse clock
+        # Not memoised yet for this file: go.mod is read again (its mtime and size changed).
+        assert resolve_import(index, "cmd/other.go", statement, "go") == ["lib/l.go"]
+        # Memoised for main.go until the index commits the event (the watcher's update).
+        index.update("go.mod")
+        assert resolve_import(index, "cmd/main.go", statement, "go") == ["lib/l.go"]
+    finally:
+        index.close()
+
+
+OWNER = "class Config:\n    def __init__(self):\n        self.store = Store()\n"
+
+
+def test_the_fields_of_a_type_follow_its_file(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(root, "config.py", OWNER)
+    write(root, "main.py", "from config import Config\n")
+    index = WorkspaceIndex(root)
+    index.rescan()
+    resolver = TypeResolver(index, "main.py", Scope(), TypeEnv(), "python")
+    try:
+        owner = next(r for r in index.lookup("Config") if r.path == "config.py")
+        assert {n: b.call for n, b in resolver.fields(owner).items()} == {"store": "Store"}
+        index.set_buffer("config.py", OWNER.replace("Store()", "Cache()")).result(20)
+        owner = next(r for r in index.lookup("Config") if r.path == "config.py")
+        assert {n: b.call for n, b in resolver.fields(owner).items()} == {"store": "Cache"}
+        assert index.memos.sizes()["fields"] == 2  # one per version of the file
+    finally:
+        index.close()
