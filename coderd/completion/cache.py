@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 ANCHOR_CHARS = 2048
@@ -91,6 +92,11 @@ class CompletionCache:
                     return Hit(tuple(t for t, _ in matching), typed, tuple(i for _, i in matching))
             self.misses += 1
             return None
+
+    def keys(self) -> Iterator[str]:
+        with self._lock:
+            documents = {k[0] for k in self._entries}
+        yield from documents
 
     def forget(self, key: str) -> None:
         with self._lock:

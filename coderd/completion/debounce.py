@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections import deque
+from collections.abc import Iterator
 
 # Gaps longer than this mean the user paused: answer at once, no debounce.
 PAUSE_S = 0.3
@@ -31,3 +32,6 @@ class TypingRhythm:
 
     def forget(self, key: str) -> None:
         self._times.pop(key, None)
+
+    def keys(self) -> Iterator[str]:
+        yield from list(self._times)

@@ -23,6 +23,7 @@ from coderd.completion.budget import Budgets
 from coderd.completion.budget_plan import plan_for_machine
 from coderd.completion.cache import CompletionCache
 from coderd.completion.debounce import TypingRhythm
+from coderd.completion.documents import DocumentStates
 from coderd.completion.feedback import Feedback
 from coderd.completion.scheduler import Scheduler
 from coderd.completion.sessions import SessionTable
@@ -38,7 +39,7 @@ from coderd.engine.base import (
     RequestStats,
 )
 from coderd.policy.plan import CursorContext, finalize, plan_completion, stop_index
-from coderd.prompt.builder import PromptBuilder, context_format
+from coderd.prompt.assembler import PromptAssembler
 
 __all__ = [
     "CompletionService",
@@ -57,6 +58,8 @@ EngineFactory = Callable[[Settings], Engine]
 # Speculation starts only after the engine has been idle this long: while keys keep coming it
 # would only be cancelled, and its cancellation costs the next request time.
 SPECULATION_IDLE_S = 0.15
+# The cancel reason of a request whose document was closed: what its run kept must go too.
+CLOSED = "document closed"
 
 
 class CompletionService:
@@ -71,9 +74,8 @@ class CompletionService:
         self._engine_factory = engine_factory
         self.context = context  # standalone mode's; daemon sessions attach their own
         self.sessions = SessionTable(slots, context)
-        self._context_ids: dict[str, tuple[str, tuple[int, ...]]] = {}  # key -> (text, its ids)
         self._engine: Engine | None = None
-        self._builder: PromptBuilder | None = None
+        self._prompts: PromptAssembler | None = None
         self.model_ready: Future[ModelInfo] = Future()
         self.last_stats: RequestStats | None = None
         c = settings.completion
@@ -82,6 +84,8 @@ class CompletionService:
         self.cache = CompletionCache()
         self._speculation = CancelToken()
         self._rhythm = TypingRhythm()
+        # Every holder of per-document state, so that one forget() reaches them all.
+        self.documents = DocumentStates(cache=self.cache, debounce=self._rhythm)
         self.speculations = 0  # finished ones: their results wait in the cache
         self._queue: Scheduler[Ticket] = Scheduler()
         self._latest: dict[str, Ticket] = {}
@@ -139,23 +143,40 @@ class CompletionService:
         self.sessions.attach(session, context)
 
     def detach(self, session: str) -> None:
-        """The connection ended: cancel what it asked for, close its context, free its slot."""
+        """The connection ended: cancel what it asked for, drop its documents' state, close
+        its context, free its slot."""
         with self._lock:
             keys = [k for k, t in self._latest.items() if t.snapshot.session == session]
         for key in keys:
-            self.forget(key)
+            self._cancel_latest(key)
+        self.documents.forget_session(session)
         self._queue.forget_session(session)
         context = self.sessions.detach(session)
         if context is not None:
             context.close()
 
-    def forget(self, key: str) -> None:
-        self.cache.forget(key)
-        self._rhythm.forget(key)
+    def forget(self, key: str, session: str = "", path: str | None = None) -> None:
+        """A document was closed: everything kept for it goes, here and in its session's
+        workspace context (`path`: its file, when it is one)."""
+        self._cancel_latest(key)
+        # A speculation may be running for it; it is optional, so stop whichever runs.
+        self._speculation.cancel(CLOSED)
+        self.documents.forget(key)
+        context = self.sessions.context_for(session)
+        if context is not None and path is not None:
+            context.forget(Path(path))
+
+    def _cancel_latest(self, key: str) -> None:
         with self._lock:
             older = self._latest.pop(key, None)
         if older is not None:
-            older.cancel.cancel("document closed")
+            older.cancel.cancel(CLOSED)
+
+    def document_counts(self) -> dict[str, int]:
+        """Entries per holder of per-document state (coderd/status `documents`)."""
+        with self._lock:
+            latest = len(self._latest)
+        return {**self.documents.counts(), "latest": latest}
 
     def status(self) -> dict:
         state = "loading"
@@ -175,6 +196,7 @@ class CompletionService:
             "path": info.path if info else None,
             "last": self.last_stats.as_dict() if self.last_stats else None,
             "events": self.feedback.snapshot(),
+            "documents": self.document_counts(),
             "cache": {
                 "hits": self.cache.hits,
                 "misses": self.cache.misses,
@@ -211,6 +233,8 @@ class CompletionService:
             with self._lock:
                 if self._latest.get(ticket.snapshot.key) is ticket:
                     del self._latest[ticket.snapshot.key]
+            if ticket.cancel.reason == CLOSED:  # closed while it ran: drop what the run kept
+                self.documents.forget(ticket.snapshot.key)
             try:
                 ticket.future.set_result(outcome)
             except InvalidStateError:
@@ -246,6 +270,9 @@ class CompletionService:
             except Exception:  # speculation is optional: never let it hurt the worker
                 log.exception("speculation failed")
                 return
+            if cancel.reason == CLOSED:  # closed while it ran: drop what the run kept
+                self.documents.forget(snap.key)
+                return
             if outcome.status != "ok":
                 return
             self.speculations += 1
@@ -263,9 +290,14 @@ class CompletionService:
             return
         self._engine = engine
         self.budgets = plan_for_machine(engine, self.settings)
-        self._builder = PromptBuilder(
-            engine.tokenize, prefix_tokens=self.budgets.prefix, suffix_tokens=self.budgets.suffix
+        self._prompts = PromptAssembler(
+            engine.tokenize,
+            engine.info,
+            prefix_tokens=self.budgets.prefix,
+            suffix_tokens=self.budgets.suffix,
+            context_tokens=self.budgets.context,
         )
+        self.documents.add("prompt", self._prompts)
         for warning in engine.info.warnings:
             log.warning("%s", warning)
         log.info("model ready: %s", engine.info)
@@ -276,44 +308,22 @@ class CompletionService:
         if forget is not None:
             forget(slot)
 
-    def _repository_context(self, snap: DocumentSnapshot, engine: Engine):
-        """Context ids for the head of the prompt; the same text gives the very same ids.
-
-        A model with repository tokens gets them (prompt.py `context_format`), never forged
-        by file text."""
-        context = self.sessions.context_for(snap.session)
-        if context is None or snap.path is None:
-            return (), (), ""
-        form = context_format(engine.info.repo_tokens, engine.tokenize)
-        packed = context.context_for(
-            Path(snap.path),
-            snap.text,
-            snap.offset,
-            form.tokenize,
-            budget=self.budgets.context,
-            repo_format=form.repo_format,
-        )
-        if packed is None or not packed.text:
-            return (), (), ""
-        cached = self._context_ids.get(snap.key)
-        if cached is None or cached[0] != packed.text:
-            ids = form.ids(packed)
-            if ids is None:
-                log.debug("no repository context for %s: a file holds a token stand-in", snap.key)
-                return (), (), ""
-            cached = (packed.text, tuple(ids))
-            self._context_ids[snap.key] = cached
-        return cached[1], tuple(packed.chunks), form.shown(packed.text)
-
     def _run(self, ticket: Ticket, speculative: bool = False) -> Outcome:
-        engine, builder = self._engine, self._builder
-        if engine is None or builder is None:
+        engine, prompts = self._engine, self._prompts
+        if engine is None or prompts is None:
             return Outcome(status="no_model", message="no model loaded")
         if ticket.cancel.cancelled:  # checked again right before the model runs
             return Outcome(status="cancelled", message=ticket.cancel.reason)
         snap = ticket.snapshot
-        context_ids, chunks, context_text = self._repository_context(snap, engine)
-        built = builder.build(snap.key, snap.text, snap.offset, remember=not speculative)
+        assembled = prompts.assemble(
+            snap.key,
+            snap.text,
+            snap.offset,
+            path=snap.path,
+            context=self.sessions.context_for(snap.session),
+            speculative=speculative,
+        )
+        built = assembled.built
         cursor = CursorContext(
             prefix=built.prefix_text, suffix=built.suffix_text, language_id=snap.language_id
         )
@@ -327,10 +337,9 @@ class CompletionService:
             candidates=max(1, snap.candidates),
             start_delay_s=0.0 if speculative or snap.candidates > 1 else ticket.debounce_s,
         )
-        prompt = replace(built.prompt, context_ids=context_ids)
         slot = self.sessions.slot_for(snap.session, self._forget_slot)
         completion = engine.complete(
-            prompt, limits, ticket.cancel, speculative=speculative, slot=slot
+            assembled.prompt, limits, ticket.cancel, speculative=speculative, slot=slot
         )
         if not speculative:
             self.last_stats = completion.stats
@@ -341,8 +350,8 @@ class CompletionService:
             prefix_text=built.prefix_text,
             suffix_text=built.suffix_text,
             mode=plan.mode.value,
-            context_chunks=chunks,
-            context_text=context_text,
+            context_chunks=assembled.context_chunks,
+            context_text=assembled.context_text,
         )
         if completion.cancelled or ticket.cancel.cancelled:
             outcome.status, outcome.message = "cancelled", ticket.cancel.reason

@@ -12,7 +12,7 @@ service and `coderd context` both use it, so the command shows what the server s
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
@@ -92,6 +92,10 @@ class PromptBuilder:
 
     def forget(self, key: str) -> None:
         self._anchors.pop(key, None)
+
+    def keys(self) -> Iterator[str]:
+        """The documents with a remembered window start."""
+        yield from list(self._anchors)
 
     def build(self, key: str, text: str, offset: int, *, remember: bool = True) -> BuiltPrompt:
         """`remember=False` (speculation) uses the document's window start without moving it."""

@@ -59,6 +59,8 @@ def build_server(
         status["version"] = __version__
         status["problems"] = [str(p) for p in server.loaded.problems] if server.loaded else []
         status["position_encoding"] = server.documents.encoding
+        status["open_documents"] = len(server.documents)
+        status["pending_handlers"] = server.protocol.pending_handlers
         return status
 
     @server.feature(DOCUMENT_METHOD)

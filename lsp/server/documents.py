@@ -56,6 +56,9 @@ class DocumentStore:
     def close(self, uri: str) -> None:
         self._docs.pop(uri, None)
 
+    def __len__(self) -> int:
+        return len(self._docs)
+
     def all(self) -> list[Document]:
         return list(self._docs.values())
 

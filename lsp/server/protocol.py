@@ -1,4 +1,4 @@
-"""pygls's protocol with three changes that matter to a completion server.
+"""pygls's protocol with four changes that matter to a completion server.
 
 1. Position encoding: pygls takes the client's first choice; we take UTF-8 whenever the client
    offers it (byte columns are the cheapest to convert and what Neovim prefers), else UTF-16.
@@ -7,11 +7,14 @@
 3. A request whose params do not parse still gets its one answer (InvalidParams) instead of
    being dropped, so a client never waits forever on it; so does a request after `shutdown`
    (InvalidRequest, as the spec asks; pygls drops it).
+4. Handler futures of notifications are dropped when they finish (pygls keeps them: a leak of
+   one future per keystroke).
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -73,6 +76,22 @@ class CoderdProtocol(LanguageServerProtocol):
         if self.writer is not None:
             self.writer.close()
         yield from ()
+
+    def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):  # type: ignore[no-untyped-def]
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        if isinstance(callback, partial) and callback.func == self._send_handler_result:
+            return  # a request: its answer removes its future
+        # pygls files every handler's future under an id, but only a request's answer removes
+        # it: a notification or a step of a generator handler (ids made up with uuid4) would
+        # stay for the server's life, one per keystroke.
+        future = self._request_futures.get(msg_id)
+        if future is not None:
+            future.add_done_callback(lambda _done: self._request_futures.pop(msg_id, None))
+
+    @property
+    def pending_handlers(self) -> int:
+        """Handler futures pygls holds (requests in flight); coderd/status reports it."""
+        return len(self._request_futures)
 
     def structure_message(self, data: dict[str, Any]):
         if "jsonrpc" in data and "params" not in data and "method" in data:

@@ -138,12 +138,11 @@ class CoderdServer(LanguageServer):
             context.set_buffer(path, doc.text)
 
     def document_closed(self, uri: str) -> None:
+        """Everything kept for the document goes: one call reaches every holder (the
+        service's caches and prompt windows, the workspace context's buffer and memos)."""
         if self.service is not None:
-            self.service.forget(self.doc_key(uri))
-        path = uri_to_path(uri)
-        context = self.context
-        if context is not None and path is not None:
-            context.clear_buffer(path)
+            path = uri_to_path(uri)
+            self.service.forget(self.doc_key(uri), self.session, str(path) if path else None)
 
     def report_server_error(self, error: Exception, source) -> None:
         """Out-of-band errors: logged every time, shown once.

@@ -1,0 +1,108 @@
+"""The whole fill-in-the-middle prompt of one request, built in one place.
+
+`PromptAssembler` owns what a prompt is made of for every document: the prefix and suffix
+windows with their remembered anchors (builder.py), the repository context asked of the
+session's ContextProvider, its format for this model (`context_format`: DeepSeek's "# path"
+headers or Qwen-style repository tokens) and its ids. The engine lays these pieces out with the
+FIM markers (engine/fim.py `assemble`), which is also what `coderd context` shows.
+
+The context ids are memoised per document: the same packed text gives the very same ids, so the
+block at the head of the prompt stays token-identical (and in the KV cache) while it does not
+change. Everything it keeps per document goes with `forget(key)`.
+
+Worker thread only (the service's `coderd-engine`), like the engine it feeds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from coderd.context.provider import ContextProvider
+from coderd.engine.base import FimPrompt, ModelInfo
+from coderd.prompt.builder import BuiltPrompt, PromptBuilder, context_format
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AssembledPrompt:
+    prompt: FimPrompt  # prefix, suffix and context ids, ready for the engine
+    built: BuiltPrompt  # the windows' texts (policy reads them)
+    context_chunks: tuple[dict[str, object], ...]  # what context went in: path, lines, source
+    context_text: str  # the context as the model sees it (stand-ins shown as their tokens)
+
+
+class PromptAssembler:
+    def __init__(
+        self,
+        tokenize: Callable[[str], list[int]],
+        info: ModelInfo,
+        *,
+        prefix_tokens: int,
+        suffix_tokens: int,
+        context_tokens: int,
+    ) -> None:
+        self.context_tokens = context_tokens
+        self._format = context_format(info.repo_tokens, tokenize)
+        self._windows = PromptBuilder(
+            tokenize, prefix_tokens=prefix_tokens, suffix_tokens=suffix_tokens
+        )
+        self._context_ids: dict[str, tuple[str, tuple[int, ...]]] = {}  # key -> (text, ids)
+
+    def assemble(
+        self,
+        key: str,
+        text: str,
+        offset: int,
+        *,
+        path: str | None,
+        context: ContextProvider | None,
+        speculative: bool = False,
+    ) -> AssembledPrompt:
+        """`key`: the document's (anchors and ids are per document); `path`: its file, for
+        repository context; `speculative`: use the window start without moving it."""
+        context_ids, chunks, context_text = self._repository_context(
+            key, text, offset, path, context
+        )
+        built = self._windows.build(key, text, offset, remember=not speculative)
+        return AssembledPrompt(
+            replace(built.prompt, context_ids=context_ids), built, chunks, context_text
+        )
+
+    def _repository_context(
+        self, key: str, text: str, offset: int, path: str | None, context: ContextProvider | None
+    ) -> tuple[tuple[int, ...], tuple[dict[str, object], ...], str]:
+        if context is None or path is None:
+            return (), (), ""
+        form = self._format
+        packed = context.context_for(
+            Path(path),
+            text,
+            offset,
+            form.tokenize,
+            budget=self.context_tokens,
+            repo_format=form.repo_format,
+        )
+        if packed is None or not packed.text:
+            return (), (), ""
+        cached = self._context_ids.get(key)
+        if cached is None or cached[0] != packed.text:
+            ids = form.ids(packed)
+            if ids is None:
+                log.debug("no repository context for %s: a file holds a token stand-in", key)
+                return (), (), ""
+            cached = (packed.text, tuple(ids))
+            self._context_ids[key] = cached
+        return cached[1], tuple(packed.chunks), form.shown(packed.text)
+
+    # -- per-document state (completion/documents.py) --------------------------------------
+
+    def forget(self, key: str) -> None:
+        self._context_ids.pop(key, None)
+        self._windows.forget(key)
+
+    def keys(self) -> Iterator[str]:
+        yield from {*self._context_ids, *self._windows.keys()}

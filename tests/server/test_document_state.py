@@ -1,0 +1,75 @@
+"""Closed documents leave nothing behind, and typing leaves nothing behind.
+
+Through the real relay and daemon over stdio (the scripted engine: the subject is the state,
+not the model), with a workspace so that the repository context holds buffers too. Every
+holder of per-document state reports its entries in `coderd/status` (`documents`); after
+open/complete/close cycles of many distinct documents each one is back where it started, and
+so is the daemon's memory.
+"""
+
+from __future__ import annotations
+
+import psutil
+from lsprotocol import types
+
+from lsp_client import edit, inline, open_doc, running_server, status
+
+ECHO = {"rules": [{"after": "", "reply": "<{prefix_tail}>"}]}
+CYCLES = 300
+DOC_BYTES = 64 * 1024
+
+
+def source(n: int) -> str:
+    body = "".join(f"def helper_{n}_{i}(x):\n    return x + {i}\n\n" for i in range(2000))
+    return body[:DOC_BYTES] + f"\nvalue_{n} = helper_{n}_0(1)\nresult = "
+
+
+def as_dict(obj) -> dict:
+    return obj if isinstance(obj, dict) else obj._asdict()
+
+
+async def cycle(client, root, n: int) -> None:
+    uri = (root / f"doc_{n}.py").as_uri()
+    text = source(n)
+    open_doc(client, uri, text)
+    lines = text.split("\n")
+    await inline(client, uri, len(lines) - 1, len(lines[-1]))
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+
+
+async def test_open_complete_close_leaves_no_state(tmp_path):
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "lib.py").write_text("def helper(x):\n    return x\n")
+    async with running_server(tmp_path, fake=ECHO, daemon=True, root=root) as client:
+        first = await status(client)
+        baseline = as_dict(first.documents)
+        for n in range(30):  # warm-up: imports, the index, allocator pools
+            await cycle(client, root, n)
+        warm = await status(client)
+        daemon = psutil.Process(warm.pid)
+        rss_warm = daemon.memory_info().rss
+        for n in range(30, CYCLES):
+            await cycle(client, root, n)
+        after = await status(client)
+        rss_after = daemon.memory_info().rss
+    assert after.open_documents == 0
+    assert as_dict(after.documents) == baseline  # every holder back where it started
+    assert set(baseline) >= {"cache", "debounce", "prompt", "latest"}
+    assert as_dict(warm.documents) == baseline
+    # 270 documents of 64 KB: one copy of each kept anywhere would be 17 MB.
+    assert rss_after - rss_warm < 8 * 2**20, (rss_warm, rss_after)
+
+
+async def test_typing_leaves_no_handler_futures(tmp_path):
+    uri = (tmp_path / "typed.py").as_uri()
+    async with running_server(tmp_path, fake=ECHO) as client:
+        open_doc(client, uri, "x = ")
+        before = (await status(client)).pending_handlers
+        for version in range(2, 402):
+            column = 4 + version - 2
+            edit(client, uri, version, (0, column), (0, column), "a")
+        after = (await status(client)).pending_handlers
+    assert after <= before, (before, after)
