@@ -10,7 +10,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
+
+# SpeedProfile sits beside the budget arithmetic that reads it; completion/budget.py imports
+# nothing of coderd's, so this makes no cycle.
+from coderd.completion.budget import SpeedProfile
 
 # Given the text generated so far, return the index where the completion ends, or None to go on.
 StopCheck = Callable[[str], "int | None"]
@@ -83,7 +87,7 @@ class RequestStats:
     total_ms: float = 0.0
     stop_reason: str = ""  # eog, stop, max_tokens, time_budget, cancelled, context_full
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, int | float | bool | str]:
         return dict(self.__dict__)
 
 
@@ -127,8 +131,23 @@ class ModelInfo:
         return self.fim_ids is None
 
 
+@runtime_checkable  # tests check each engine has every member
 class Engine(Protocol):
+    """What the completion service asks of a model: the local engine (llama/engine.py), the
+    remote one (remote/client.py) and the scripted one (coderd/testing/fake_engine.py) all
+    implement every member. What an engine cannot do, its capabilities say; the methods
+    concerned then do the harmless thing their docstrings name, so a caller never needs to
+    ask whether a method exists.
+    """
+
     info: ModelInfo
+    # Capabilities: plain attributes, fixed when the engine is made.
+    supports_slots: bool  # complete(slot=k) keeps a KV cache per session slot
+    supports_speculation: bool  # complete(speculative=True) decodes
+    measures_speed: bool  # speed_profile() measures this machine
+    # Why the last request failed (a stop_reason "error" or "timeout", or an EngineError that
+    # complete raised); None once a request succeeds.
+    last_error: EngineError | None
 
     def tokenize(self, text: str) -> list[int]:
         """User text to ids, special tokens OFF: text can never forge a marker."""
@@ -141,7 +160,19 @@ class Engine(Protocol):
         limits: GenerationLimits,
         cancel: CancelToken,
         speculative: bool = False,
+        slot: int = 0,
     ) -> Completion:
-        """`speculative`: keep the KV cache of ordinary requests intact (its own slot)."""
+        """`speculative`: keep the KV cache of ordinary requests intact (its own sequence);
+        without `supports_speculation`, an empty completion whose stop_reason is "cancelled".
+        `slot`: the session slot whose KV cache the request uses; ignored without
+        `supports_slots`."""
+
+    def forget_slot(self, slot: int) -> None:
+        """Drop what `slot`'s KV cache holds (its session went away, or the slot goes to
+        another one); nothing to do without `supports_slots`."""
+
+    def speed_profile(self) -> SpeedProfile | None:
+        """This machine's speed with this model, measured once and then cached (it may take
+        seconds the first time); None without `measures_speed`."""
 
     def close(self) -> None: ...

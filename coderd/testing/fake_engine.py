@@ -15,9 +15,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from coderd.completion.budget import SpeedProfile
 from coderd.engine.base import (
     CancelToken,
     Completion,
+    EngineError,
     FimPrompt,
     GenerationLimits,
     ModelInfo,
@@ -35,9 +37,18 @@ class Rule:
 
 @dataclass
 class ScriptedEngine:
+    """The whole Engine protocol, without a model: no KV cache, so slots mean nothing, and
+    nothing to measure; speculative requests are answered like the others."""
+
     rules: Sequence[Rule] = ()
     delay_s: float = 0.0
     calls: list[tuple[str, str]] = field(default_factory=list)  # (prefix, suffix) per request
+    last_error: EngineError | None = field(default=None, init=False)  # it never fails
+
+    # Capabilities (not annotated: plain class attributes, not dataclass fields).
+    supports_slots = False
+    supports_speculation = True
+    measures_speed = False
 
     def __post_init__(self) -> None:
         self.info = ModelInfo(
@@ -54,10 +65,11 @@ class ScriptedEngine:
         )
 
     @classmethod
-    def from_env(cls, settings=None) -> ScriptedEngine:
+    def from_env(cls, settings: object = None) -> ScriptedEngine:
         """Built from $CODERD_FAKE_SCRIPT: {"delay_s": 0.5, "rules": [{"after": "x", "reply": "y"}]}.
 
-        A rule may give "replies": [...] instead of "reply": several candidates.
+        A rule may give "replies": [...] instead of "reply": several candidates. `settings`:
+        what an engine factory is handed; a script needs none of it.
         """
         script = json.loads(os.environ.get(SCRIPT_ENV, "{}"))
         rules = [
@@ -69,7 +81,7 @@ class ScriptedEngine:
     def tokenize(self, text: str) -> list[int]:
         return [ord(ch) for ch in text]
 
-    def detokenize(self, ids) -> str:
+    def detokenize(self, ids: Sequence[int]) -> str:
         return "".join(chr(i) for i in ids)
 
     def complete(
@@ -111,6 +123,12 @@ class ScriptedEngine:
         if limits.stop_check is not None and (cut := limits.stop_check(text)) is not None:
             text = text[:cut]
         return text
+
+    def forget_slot(self, slot: int) -> None:
+        """No KV cache: nothing to drop."""
+
+    def speed_profile(self) -> SpeedProfile | None:
+        return None
 
     def close(self) -> None:
         pass

@@ -23,12 +23,14 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
+from coderd.completion.budget import SpeedProfile
 from coderd.engine.base import (
     CancelToken,
     Completion,
@@ -60,6 +62,8 @@ POLL_S = 0.01  # how often the waiting thread looks at the CancelToken and the d
 CLOSE_WAIT_S = 1.0  # how long a cancelled request may take to close its connection
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
+T = TypeVar("T")
+
 
 class RemoteTimeout(EngineError):
     """No answer in time: stop_reason "timeout" rather than "error"."""
@@ -90,6 +94,11 @@ class _Progress:
 
 class RemoteEngine:
     """The Engine protocol over HTTP. Only the worker thread calls it (see base.py)."""
+
+    supports_slots = False  # the server keeps its own cache
+    # Speculation would be one more request per suggestion to a server that may bill each one.
+    supports_speculation = False
+    measures_speed = False  # the budgets stay as configured
 
     def __init__(self, options: RemoteOptions, environ: Mapping[str, str] | None = None) -> None:
         self.endpoint, self._dialect = resolve_endpoint(options.url)
@@ -147,7 +156,7 @@ class RemoteEngine:
     def tokenize(self, text: str) -> list[int]:
         return self._tokenizer.tokenize(text)
 
-    def detokenize(self, ids) -> str:
+    def detokenize(self, ids: Sequence[int]) -> str:
         return self._tokenizer.detokenize(ids)
 
     def complete(
@@ -156,9 +165,9 @@ class RemoteEngine:
         limits: GenerationLimits,
         cancel: CancelToken,
         speculative: bool = False,
-        **_ignored,
+        slot: int = 0,
     ) -> Completion:
-        """One streamed request. Extra keywords (a local KV slot, say) mean nothing here."""
+        """One streamed request. `slot` means nothing here; `speculative` is declined."""
         started = time.perf_counter()
         stats = RequestStats(
             prompt_tokens=len(prompt.context_ids) + len(prompt.prefix_ids) + len(prompt.suffix_ids),
@@ -176,8 +185,7 @@ class RemoteEngine:
             stats.total_ms = (time.perf_counter() - started) * 1000
             return Completion(text=text, stats=stats, prompt_ids=ids, pieces=pieces)
 
-        # Speculation would be one more request per suggestion to a server that may bill each
-        # one; declined, reported as the service's "no result".
+        # Speculation is declined (supports_speculation), reported as the service's "no result".
         if speculative or cancel.wait(limits.start_delay_s) or cancel.cancelled:
             return result("", "cancelled")
         # Repository context goes first, inside the prompt, as the local engine lays it out.
@@ -217,6 +225,13 @@ class RemoteEngine:
             self.last_error = None
         return result(text, reason or progress.stop_reason or "eog")
 
+    def forget_slot(self, slot: int) -> None:
+        """Nothing to drop: the server keeps its own cache."""
+
+    def speed_profile(self) -> SpeedProfile | None:
+        """Not measured: a server's speed is not this machine's."""
+        return None
+
     def close(self) -> None:
         if self._loop.is_closed():
             return
@@ -231,7 +246,7 @@ class RemoteEngine:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _call(self, coro):
+    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a short coroutine on the loop thread and wait for it."""
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(
             self._timeout_s + CLOSE_WAIT_S
@@ -245,7 +260,7 @@ class RemoteEngine:
 
     def _wait(
         self,
-        future: concurrent.futures.Future,
+        future: concurrent.futures.Future[None],
         progress: _Progress,
         limits: GenerationLimits,
         cancel: CancelToken,
@@ -275,7 +290,9 @@ class RemoteEngine:
                 progress.closed.wait(CLOSE_WAIT_S)
             return reason
 
-    async def _stream(self, body: dict, limits: GenerationLimits, progress: _Progress) -> None:
+    async def _stream(
+        self, body: dict[str, object], limits: GenerationLimits, progress: _Progress
+    ) -> None:
         progress.started = True
         try:
             async with self._client.stream("POST", self.endpoint, json=body) as response:
