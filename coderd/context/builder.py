@@ -1,38 +1,91 @@
-"""One context build: retrieval (retrieve.py) then packing (pack.py), with the memos that
-make the next build at the same place cheap.
+"""One context build: retrieval (retrieve/) then packing (pack/), with the memos that make the
+next build at the same place cheap, and the warm-up after a keystroke's parse.
 
 While the retrieved definitions, their files' parses and the members shown are the same, the
 build returns the very same PackedContext without reading or tokenising anything: the context
-block at the head of the prompt then stays byte-identical, and in the KV cache. File texts and
-snippet token counts are memoised across builds (the same snippets come back request after
-request, and the model's tokenizer costs a tenth of a millisecond per call, whatever the length).
+block at the head of the prompt then stays byte-identical, and in the KV cache. File texts,
+their lines and snippet token counts are memoised across builds (the same snippets come back
+request after request, and the model's tokenizer costs a tenth of a millisecond per call,
+whatever the length).
 
-Callers serialise builds (lookahead.py `BUILD_LOCK`): the service's worker and the index's
-buffer thread (the look-ahead) both build.
+Ownership: a ContextBuilder belongs to one session (its ContextProvider). It holds what is the
+session's: per document, the last result (`last`) and `DocumentMemos` (the row index of the
+names the file uses, its last blanked parse, the imports its scope was warmed for); and the
+texts, lines and token counts of its tokenizer. What describes the index (resolved imports,
+file shapes, fields, windows) is the index's own (index/memos.py), shared by the sessions on
+it. Builds run on the service's worker and on the index's buffer thread (the look-ahead) at
+once: every memo here is an `Lru` with its own lock; no build waits for another session's.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
+from coderd.context.index.extract import Import
+from coderd.context.index.memos import Lru
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.pack.block import PackedContext, RepoFormat, pack, read_file, select_members
+from coderd.context.retrieve import infer, usage
 from coderd.context.retrieve.candidates import is_type, retrieve, usage_of
-from coderd.context.retrieve.recent import RecentRegions
+from coderd.context.retrieve.infer_parse import ParseMemo
+from coderd.context.retrieve.recent import RecentRegions, first_difference
+from coderd.context.retrieve.scope import scope_of
 
 MAX_TEXTS = 256
+MAX_LINES = 64
 MAX_TOKENIZED = 8192
+MAX_DOCUMENTS = 8  # documents whose row index and blanked parse are kept
+MAX_RESULTS = 64  # documents whose last result is kept
+WARM_SCOPE_S = 0.05  # CPU time a warm-up may spend resolving a file's imports ahead
+
+
+@dataclass
+class DocumentMemos:
+    """What one document's builds reuse: kept per document key (its path as the editor names
+    it), dropped by `forget` (didClose) or when MAX_DOCUMENTS newer documents were used."""
+
+    rows: usage.RowsMemo = field(default_factory=usage.RowsMemo)
+    parse: ParseMemo = field(default_factory=ParseMemo)
+    scoped: tuple[Import, ...] | None = None  # the imports its scope was warmed for
 
 
 class ContextBuilder:
     def __init__(self, nearby_lines: int, recent: RecentRegions) -> None:
         self.nearby_lines, self.recent = nearby_lines, recent
-        self.last: dict[str, tuple[tuple, PackedContext]] = {}  # per document: signature, result
-        self._texts: dict[tuple, str | None] = {}
-        self._tokens: dict[str, list[int]] = {}  # one tokenizer per provider (its model's)
+        self.last: Lru[str, tuple[tuple, PackedContext]] = Lru(MAX_RESULTS)  # signature, result
+        self.documents: Lru[str, DocumentMemos] = Lru(MAX_DOCUMENTS)
+        self._texts: Lru[tuple, str] = Lru(MAX_TEXTS)  # (index, file, version) -> disk text
+        self._lines: Lru[tuple, list[str]] = Lru(MAX_LINES)  # (path, text) -> lines
+        self._tokens: Lru[str, list[int]] = Lru(MAX_TOKENIZED)  # one tokenizer per provider
 
     def forget(self, key: str) -> None:
-        self.last.pop(key, None)
+        """Drop what is kept for the document `key` (closed)."""
+        self.last.pop(key)
+        self.documents.pop(key)
+
+    def document(self, key: str) -> DocumentMemos:
+        return self.documents.setdefault(key, DocumentMemos)
+
+    def warm(self, index: WorkspaceIndex, rel: str, key: str, old: str | None, text: str) -> None:
+        """The next completion's work, done right after the parse of `text` landed (on the
+        index's buffer thread, lookahead.py): the uses of names in the file, what its imports
+        make visible (when they changed), and the parse with the line just edited blanked
+        (where the cursor most likely is)."""
+        symbols = index.file(rel)
+        if symbols is None:  # not indexable (a pasted private key): nothing to prepare
+            return
+        document = self.document(key)
+        usage.prepare(document.rows, text, symbols.imports)
+        if document.scoped != symbols.imports:  # opened, or its imports changed
+            # Their resolution, re-exports followed through barrel files: memoised in the
+            # index, and the first request in a file costs most.
+            scope_of(index, rel, symbols, symbols.language, time.thread_time() + WARM_SCOPE_S)
+            document.scoped = symbols.imports
+        if old is not None and old != text:
+            row = text.count("\n", 0, first_difference(old, text))
+            infer.prepare(index, rel, text, row, symbols.language, document.parse)
 
     def build(
         self,
@@ -45,19 +98,29 @@ class ContextBuilder:
         budget: int,
         repo_format: RepoFormat | None,
     ) -> PackedContext:
+        document = self.document(key)
         own = index.file(rel)
-        usage = usage_of(text, offset, own.imports if own is not None else ())
+        usage = usage_of(text, offset, own.imports if own is not None else (), document.rows)
         candidates = retrieve(
-            index, rel, text, offset, self.nearby_lines, recent=self.recent, usage=usage
+            index,
+            rel,
+            text,
+            offset,
+            self.nearby_lines,
+            recent=self.recent,
+            usage=usage,
+            parse_memo=document.parse,
         )
 
         def members_of(file: str, container: str):
             symbols = index.file(file)
             return [d for d in symbols.definitions if d.container == container] if symbols else []
 
-        # Same definitions, same parsed files (FileSymbols objects are replaced on every
-        # re-parse), same members shown: same text, without reading or tokenising anything.
+        # Same index, same definitions, same parses of their files (a file's version changes
+        # with every committed parse), same members shown: same text, without reading or
+        # tokenising anything.
         signature = (
+            index.identity,
             rel,
             budget,
             repo_format,
@@ -65,7 +128,7 @@ class ContextBuilder:
                 (
                     c.ref.path,
                     c.ref.definition,
-                    id(index.file(c.ref.path)),
+                    index.version(c.ref.path),
                     tuple(
                         m.name
                         for m in select_members(
@@ -86,20 +149,27 @@ class ContextBuilder:
             buffered = index.buffer_text(file)
             if buffered is not None:
                 return buffered
-            file_key = (index.root, file, id(index.file(file)))  # re-parsed on every change on disk
-            if file_key not in self._texts:
-                if len(self._texts) > MAX_TEXTS:
-                    self._texts.clear()
-                self._texts[file_key] = read_file(index.root, file)
-            return self._texts[file_key]
+            file_key = (index.identity, file, index.version(file))  # re-read after a change
+            found = self._texts.get(file_key)
+            if found is None:
+                found = read_file(index.root, file)
+                if found is not None:
+                    self._texts.put(file_key, found)
+            return found
+
+        def split(file: str, content: str) -> list[str]:
+            # Keyed by the text itself: exact, and cheap, since the same str objects come back
+            # (from `read`): a str caches its hash, and equality checks identity first.
+            lines = self._lines.get((file, content))
+            return (
+                lines
+                if lines is not None
+                else self._lines.put((file, content), content.splitlines())
+            )
 
         def count(snippet: str) -> list[int]:
             ids = self._tokens.get(snippet)
-            if ids is None:
-                if len(self._tokens) > MAX_TOKENIZED:
-                    self._tokens.clear()
-                ids = self._tokens[snippet] = tokenize(snippet)
-            return ids
+            return ids if ids is not None else self._tokens.put(snippet, tokenize(snippet))
 
         packed = pack(
             candidates,
@@ -110,6 +180,7 @@ class ContextBuilder:
             budget=budget,
             used_members=usage.members,
             repo_format=repo_format,
+            split=split,
         )
-        self.last[key] = (signature, packed)
+        self.last.put(key, (signature, packed))
         return packed

@@ -1,16 +1,21 @@
 """Building the context for a keystroke before its completion request arrives.
 
 An editor sends the change (didChange) at once and the completion request after its debounce.
-The index parses the new text on its buffer thread in between (index.py); right after that
-parse, the same thread builds the context at the position just edited, with the tokenizer,
-budget and format of this provider's last request. The request then finds it ready (same
-text, same position, same budget: the very result), or at least every memo warm: the file's
-imports resolved, the snippets' token counts, the types' fields. A first request in a file
-costs three to four times a repeated one, so this is where the build's tail latency goes.
+The index parses the new text on its buffer thread in between (index/workspace.py); right
+after that parse, the same thread warms this session's memos for the document (builder.py
+`warm`: the names the file uses, its imports resolved, the parse with the edited line
+blanked) and builds the context at the position just edited, with the tokenizer, budget and
+format of this provider's last request. The request then finds it ready (same text, same
+position, same budget: the very result), or at least every memo warm. A first request in a
+file costs three to four times a repeated one, so this is where the build's tail latency goes.
 
 Only the newest text is looked ahead: a parse that a newer keystroke overtook is skipped.
-Builds are serialised process-wide (BUILD_LOCK): their memos are shared module state, and
-the service's worker and the buffer threads of every index would otherwise build at once.
+
+Concurrency: the look-ahead builds on the buffer thread while the service's worker may build
+for this or another session; nothing is serialised process-wide (the memos have their own
+locks, builder.py). This object's own state (the result built ahead, the build in progress)
+has a small lock. A request that matches the build in progress waits for it (at most
+WAIT_S) and takes its result, rather than building the same thing a second time beside it.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from coderd.context.retrieve.recent import first_difference
 
 log = logging.getLogger(__name__)
 
-BUILD_LOCK = threading.Lock()
+WAIT_S = 1.0  # a look-ahead build takes milliseconds; past this the request builds itself
 
 
 def edit_position(old: str | None, new: str) -> int | None:
@@ -40,62 +45,96 @@ def edit_position(old: str | None, new: str) -> int | None:
 
 
 class LookAhead:
-    def __init__(self, build: Callable[..., object]) -> None:
-        self._build = (
-            build  # ContextProvider._build(path, text, offset, tokenize, budget, repo_format)
-        )
+    def __init__(
+        self,
+        build: Callable[..., object],
+        warm: Callable[[Path, str | None, str], None] | None = None,
+    ) -> None:
+        # build(path, text, offset, tokenize, budget, repo_format): ContextProvider._build_ahead
+        self._build = build
+        self._warm = warm  # warm(path, old, text): ContextProvider._warm
         self._args: tuple | None = None  # (tokenize, budget, repo_format) of the last request
+        self._lock = threading.Lock()
         self._ready: dict[str, tuple] = {}  # path -> (text, offset, budget, repo_format, packed)
+        self._building: dict[str, tuple] = {}  # path -> (text, offset, budget, format, Future)
 
     def remember(self, tokenize, budget: int, repo_format) -> None:
         self._args = (tokenize, budget, repo_format)
 
     def forget(self, path: Path) -> None:
-        self._ready.pop(str(path), None)
+        """Drop the document's result; a build in progress for it will not store its own."""
+        with self._lock:
+            self._ready.pop(str(path), None)
+            self._building.pop(str(path), None)
 
     def clear(self) -> None:
         """Drop the contexts built ahead (the evaluation measures builds, not look-ups)."""
-        self._ready.clear()
+        with self._lock:
+            self._ready.clear()
+
+    def sizes(self) -> dict[str, int]:
+        with self._lock:
+            return {"ready": len(self._ready), "building": len(self._building)}
 
     def take(self, path: Path, text: str, offset: int, budget: int, repo_format):
-        """The context built ahead for exactly this request, or None."""
-        ready = self._ready.get(str(path))
-        if ready is not None and ready[0] == text and ready[1:4] == (offset, budget, repo_format):
-            self._ready.pop(str(path), None)
-            return ready[4]
+        """The context built ahead for exactly this request, or None. Taken once: a second
+        call for the same request gets None."""
+        key, wanted = str(path), (text, offset, budget, repo_format)
+        with self._lock:
+            ready = self._ready.get(key)
+            if ready is not None and ready[:4] == wanted:
+                del self._ready[key]
+                return ready[4]
+            building = self._building.get(key)
+            pending = building[4] if building is not None and building[:4] == wanted else None
+        if pending is None:
+            return None
+        try:
+            pending.result(WAIT_S)
+        except Exception:  # timed out or failed: the request builds for itself
+            return None
+        with self._lock:
+            ready = self._ready.get(key)
+            if ready is not None and ready[:4] == wanted:
+                del self._ready[key]
+                return ready[4]
         return None
 
     def after_parse(
-        self,
-        path: Path,
-        old: str | None,
-        text: str,
-        parsed: Future,
-        current: Callable[[], str | None],
-    ) -> Future:
-        """A Future that completes once `parsed` has and the context at the edit is built
-        (`current()` is the buffer's newest text: an overtaken one is not built)."""
+        self, path: Path, old: str | None, text: str, current: Callable[[], str | None]
+    ) -> Callable[[], None] | None:
+        """What the index's buffer thread runs once the parse of `text` is committed
+        (`WorkspaceIndex.set_buffer(..., then=)`): warm the memos, then build the context at
+        the edit. `current()` is the buffer's newest text: an overtaken one is skipped."""
         offset, args = edit_position(old, text), self._args
-        if offset is None or args is None:
-            return parsed
-        done: Future = Future()
+        if self._warm is None and (offset is None or args is None):
+            return None
 
-        def build(finished: Future) -> None:
-            if finished.cancelled():  # the index is closing
-                done.cancel()
+        def then() -> None:
+            if current() is not text:
                 return
-            error = finished.exception()
             try:
-                if error is None and current() is text:
-                    packed = self._build(path, text, offset, *args)
-                    self._ready[str(path)] = (text, offset, args[1], args[2], packed)
+                if self._warm is not None:
+                    self._warm(path, old, text)
+                if offset is not None and args is not None:
+                    self._build_at(path, text, offset, args)
             except Exception:  # a look-ahead must never break the buffer thread
                 log.debug("context look-ahead for %s failed", path, exc_info=True)
-            finally:
-                if error is not None:
-                    done.set_exception(error)
-                else:
-                    done.set_result(finished.result())
 
-        parsed.add_done_callback(build)
-        return done
+        return then
+
+    def _build_at(self, path: Path, text: str, offset: int, args: tuple) -> None:
+        key, building = str(path), Future[None]()
+        entry = (text, offset, args[1], args[2], building)
+        with self._lock:
+            self._building[key] = entry
+        packed = None
+        try:
+            packed = self._build(path, text, offset, *args)
+        finally:
+            with self._lock:
+                if self._building.get(key) is entry:  # not forgotten, nor replaced meanwhile
+                    del self._building[key]
+                    if packed is not None:
+                        self._ready[key] = (text, offset, args[1], args[2], packed)
+            building.set_result(None)

@@ -8,9 +8,11 @@ and releasing one (it joins threads) never hold up a caller, and an add followed
 of the same folder cannot be reordered. The completion worker calls `context_for`, which
 retrieves, packs and caches (builder.py): while the retrieved definitions and their files are
 unchanged it returns the very same text, so the context block at the head of the prompt stays
-in the KV cache. The index's buffer thread builds the context of a keystroke before its
-request comes (lookahead.py). After `start()` the worker only reads indexes; without it
-(one-shot CLI runs, tests) it creates the index on first use.
+in the KV cache. The index's buffer thread warms this provider's memos and builds the context
+of a keystroke before its request comes (lookahead.py). Builds are not serialised: the
+worker and the buffer threads of this and other sessions build at once (every memo has its
+own lock). After `start()` the worker only reads indexes; without it (one-shot CLI runs,
+tests) it creates the index on first use. `forget` drops all that is kept for a document.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from coderd.config.settings import ContextSettings
 from coderd.context.builder import ContextBuilder
 from coderd.context.index.registry import BuildListener, IndexRegistry
 from coderd.context.index.workspace import WorkspaceIndex
-from coderd.context.lookahead import BUILD_LOCK, LookAhead
+from coderd.context.lookahead import LookAhead
 from coderd.context.pack.block import PackedContext, RepoFormat
 from coderd.context.retrieve.recent import RecentRegions
 
@@ -57,13 +59,12 @@ class ContextProvider:
         self._jobs_thread: threading.Thread | None = None
         self._jobs_lock = threading.Lock()
         self._closed = False
-        self._resolved: dict[str, Path] = {}
+        self._resolved: dict[str, Path] = {}  # path as given -> resolved (per document)
         self.repo_format = repo_format  # None: DeepSeek's "# path" headers
         self.recent = recent if recent is not None else RecentRegions()
         self.builder = ContextBuilder(settings.nearby_lines, self.recent)
-        self.ahead = LookAhead(
-            self._build_ahead
-        )  # the context of a keystroke, built before its request
+        # The context of a keystroke, built before its request (and the memos warmed).
+        self.ahead = LookAhead(self._build_ahead, warm=self._warm)
 
     def start(self) -> None:
         """Create (walk, watch, build) the roots' indexes in the background, not on first use:
@@ -217,21 +218,17 @@ class ContextProvider:
         return resolved
 
     def set_buffer(self, path: Path, text: str):
-        """Returns a Future for the parse and the look-ahead build after it (lookahead.py;
-        None outside every workspace, or while the index is not created yet: it then reads
-        the file from disk). Also records the changed region (or, on open, the file) in the
-        recent ring buffer."""
+        """Returns a Future for the parse, the warm-up and the look-ahead build after it
+        (lookahead.py; None outside every workspace, or while the index is not created yet:
+        it then reads the file from disk). Also records the changed region (or, on open, the
+        file) in the recent ring buffer."""
         index = self.index_for(path, create=False)
         if index is None:
             return None
         old = index.buffer_text(path)
         self.recent.record_change(Path(path), old, text)
-        parsed = index.set_buffer(path, text)
-        if parsed is None:
-            return None
-        return self.ahead.after_parse(
-            Path(path), old, text, parsed, lambda: index.buffer_text(path)
-        )
+        then = self.ahead.after_parse(Path(path), old, text, lambda: index.buffer_text(path))
+        return index.set_buffer(path, text, then)
 
     def clear_buffer(self, path: Path) -> None:
         index = self.index_for(path, create=False)
@@ -257,16 +254,31 @@ class ContextProvider:
             return None
         repo_format = repo_format or self.repo_format
         self.ahead.remember(tokenize, budget, repo_format)
-        with BUILD_LOCK:
-            ready = self.ahead.take(path, text, offset, budget, repo_format)
-            if ready is not None:
-                self.recent.record(Path(path), text.count("\n", 0, offset) + 1, "view")
-                return ready
-            return self._build(path, text, offset, tokenize, budget, repo_format)
+        ready = self.ahead.take(path, text, offset, budget, repo_format)
+        if ready is not None:
+            self.recent.record(Path(path), text.count("\n", 0, offset) + 1, "view")
+            return ready
+        return self._build(path, text, offset, tokenize, budget, repo_format)
 
-    def _build_ahead(self, *args) -> PackedContext | None:
-        with BUILD_LOCK:
-            return self._build(*args)
+    def _warm(self, path: Path, old: str | None, text: str) -> None:
+        """On the index's buffer thread, after the parse of `text` landed (lookahead.py)."""
+        index = self.index_for(path, create=False)
+        rel = index.relative(path) if index is not None else None
+        if index is not None and rel is not None:
+            self.builder.warm(index, rel, str(path), old, text)
+            self._drop_if_closed(index, path)
+
+    def _build_ahead(self, path: Path, *args) -> PackedContext | None:
+        packed = self._build(path, *args)
+        index = self.index_for(path, create=False)
+        if index is not None:
+            self._drop_if_closed(index, path)
+        return packed
+
+    def _drop_if_closed(self, index: WorkspaceIndex, path: Path) -> None:
+        """Work for a document that was closed (forget) while it ran leaves nothing behind."""
+        if index.buffer(path) is None:
+            self._drop(path)
 
     def _build(
         self,
@@ -293,9 +305,17 @@ class ContextProvider:
         return packed
 
     def forget(self, path: Path) -> None:
+        """The editor closed `path` (didClose): its buffer goes (the disk is the truth again)
+        and so does everything kept for the document: the builder's last result and memos,
+        the look-ahead's result, its recent regions, its resolved path."""
+        self.clear_buffer(path)
+        self._drop(path)  # after clear_buffer, which resolves the path again
+
+    def _drop(self, path: Path) -> None:
         self.builder.forget(str(path))
         self.ahead.forget(Path(path))
         self.recent.forget(Path(path))
+        self._resolved.pop(str(path), None)
 
     def close(self) -> None:
         """Release this provider's roots, in the background (it joins threads, and the caller

@@ -16,6 +16,7 @@ from coderd.config.settings import ContextSettings
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.provider import ContextProvider
 from coderd.context.retrieve import infer
+from coderd.context.retrieve.infer_parse import ParseMemo
 from coderd.context.retrieve.typenames import normalize_type
 
 
@@ -195,10 +196,11 @@ class _NoBuffers:
 def test_the_cursor_line_never_changes_the_environment():
     text = "def go(c: Ctx):\n    x = Maker()\n    \n    y = Other()\n"
     offset = text.index("    \n") + 4
-    first = infer.environment(_NoBuffers(), "a.py", text, offset, "python")
+    memo = ParseMemo()  # each parse below starts from the one before, as typing does
+    first = infer.environment(_NoBuffers(), "a.py", text, offset, "python", memo)
     for typed in ("z = Broken(", "x.", "((("):
         changed = text[:offset] + typed + text[offset:]
-        env = infer.environment(_NoBuffers(), "a.py", changed, offset + len(typed), "python")
+        env = infer.environment(_NoBuffers(), "a.py", changed, offset + len(typed), "python", memo)
         assert env.variables == first.variables
     assert {name: (b.type, b.call) for name, b in first.variables.items()} == {
         "c": ("Ctx", ""),
@@ -216,10 +218,9 @@ def test_incremental_parse_from_the_buffer_tree_matches_a_fresh_parse(tmp_path):
     index.rescan()
     index.set_buffer("a.py", text).result(10)
     offset = text.index("    \n", 500) + 4
-    infer.clear_cache()
-    incremental = infer.environment(index, "a.py", text, offset, "python")
-    infer.clear_cache()
-    fresh = infer.environment(_NoBuffers(), "a.py", text, offset, "python")
+    # A new memo: the parse starts from the index's tree of the buffer, not from a memo.
+    incremental = infer.environment(index, "a.py", text, offset, "python", ParseMemo())
+    fresh = infer.environment(_NoBuffers(), "a.py", text, offset, "python", ParseMemo())
     index.close()
     assert incremental.variables == fresh.variables and incremental.variables
 

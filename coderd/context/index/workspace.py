@@ -36,12 +36,10 @@ from coderd.context.index.memos import IndexMemos
 from coderd.context.index.readers import DefinitionRef, IndexReaders, IndexStats
 from coderd.context.index.tables import Stamp, SymbolTables
 from coderd.context.index.walk import WalkOptions, WorkspaceRules, content_is_indexable, walk
-from coderd.context.retrieve import infer, usage
 
 __all__ = ["WorkspaceIndex", "DefinitionRef", "IndexStats"]  # the last two re-exported
 
 log = logging.getLogger(__name__)
-WARM_SCOPE_S = 0.05  # CPU time the buffer thread may spend resolving a file's imports ahead
 
 
 class WorkspaceIndex(IndexReaders):
@@ -57,7 +55,6 @@ class WorkspaceIndex(IndexReaders):
         self._tickets = itertools.count(1)
         self._buffers: dict[str, tuple[int, str]] = {}  # path -> (version, text)
         self._buffer_versions = itertools.count(1)
-        self._scoped: dict[str, tuple] = {}  # open buffer -> the imports its scope was warmed for
         self._buffer_worker = ThreadPoolExecutor(1, thread_name_prefix="coderd-index-buffers")
         self._build_thread: threading.Thread | None = None
         self._build_ms: float | None = None
@@ -219,16 +216,20 @@ class WorkspaceIndex(IndexReaders):
 
     # ---- editor buffers ----------------------------------------------------------------------
 
-    def set_buffer(self, path: str | os.PathLike[str], text: str) -> Future | None:
-        """The editor's text of `path` replaces the disk's; parsed on the buffer worker.
-        Returns the parse's future (tests wait on it), or None for a path we do not index."""
+    def set_buffer(
+        self, path: str | os.PathLike[str], text: str, then: Callable[[], None] | None = None
+    ) -> Future | None:
+        """The editor's text of `path` replaces the disk's; parsed on the buffer worker, which
+        then calls `then()` (unless a newer text or a close overtook this one): the caller's
+        work that needs the parse, off the event loop. Returns a future that completes after
+        both (tests wait on it), or None for a path we do not index."""
         rel = self.relative(path)
         if rel is None or not self._indexable_name(rel):
             return None
         with self._lock:
             version = next(self._buffer_versions)
             self._buffers[rel] = (version, text)
-        return self._buffer_worker.submit(self._apply_buffer, rel, version)
+        return self._buffer_worker.submit(self._apply_buffer, rel, version, then)
 
     def clear_buffer(self, path: str | os.PathLike[str]) -> Future | None:
         """The editor closed `path`: the disk is the truth again (re-read on the worker)."""
@@ -238,10 +239,9 @@ class WorkspaceIndex(IndexReaders):
         with self._lock:
             if self._buffers.pop(rel, None) is None:
                 return None
-            self._scoped.pop(rel, None)
         return self._buffer_worker.submit(self.update, rel)
 
-    def _apply_buffer(self, rel: str, version: int) -> None:
+    def _apply_buffer(self, rel: str, version: int, then: Callable[[], None] | None) -> None:
         with self._lock:
             current = self._buffers.get(rel)
             if current is None or current[0] != version:
@@ -249,27 +249,14 @@ class WorkspaceIndex(IndexReaders):
             ticket = next(self._tickets)
         data = current[1].encode("utf-8", "surrogatepass")
         symbols = tree = None
-        with self._lock:
-            previous = self._trees.get(rel)
         if content_is_indexable(data):  # a pasted private key must not enter the index
             symbols, parsed = extract_with_tree(data, language_for_path(rel) or "", rel)
             tree = (data, parsed)
         self._commit(rel, ticket, symbols, None, from_disk=False, tree=tree)
-        if symbols is None:
-            return
-        # The next completion's work, done now, off its path: the uses of names in the file,
-        # and the parse with the line just edited blanked (where the cursor most likely is).
-        usage.prepare(current[1], symbols.imports)
-        if self._scoped.get(rel) != symbols.imports:  # opened, or its imports changed
-            from coderd.context.retrieve.scope import scope_of  # scope.py reads this module's index
-
-            # What the imports make visible (their resolution, re-exports followed through
-            # barrel files): memoised there, and the first request in a file costs most.
-            scope_of(self, rel, symbols, symbols.language, time.thread_time() + WARM_SCOPE_S)
-            self._scoped[rel] = symbols.imports
-        if previous is not None and previous[0] != data:
-            row = data.count(b"\n", 0, infer.common_prefix(previous[0], data))
-            infer.prepare(self, rel, current[1], row, symbols.language)
+        if then is not None:
+            # The next completion's work (retrieval warm-ups, the look-ahead build) is not
+            # the index's: whoever handed the text over passes it (context/lookahead.py).
+            then()
 
     def close(self) -> None:
         """Stop the build between files and the buffer worker; the index stays readable."""

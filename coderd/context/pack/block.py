@@ -25,8 +25,6 @@ use, and at 2,048 it also holds bodies.
 from __future__ import annotations
 
 import heapq
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,10 +96,13 @@ def pack(
     budget: int,
     used_members: dict[str, int] | None = None,
     repo_format: RepoFormat | None = None,
+    split: Callable[[str, str], list[str]] | None = None,
 ) -> PackedContext:
     """Candidates in their smallest form (render.py), best first, and growing forms of the best
-    ones interleaved (`_grow_turn`), in order of score. Grouped per file in first-reference order, definitions in
-    file order."""
+    ones interleaved (`_grow_turn`), in order of score. Grouped per file in first-reference
+    order, definitions in file order. `split(path, text)`: the text's lines (the builder
+    memoises them across builds; by default `text.splitlines()`)."""
+    lines_of = split or _split_lines
     header = file_header(current_path, repo_format)
     opening = repo_format.opening() if repo_format else ""
     remaining = budget - len(tokenize(opening + header))
@@ -128,7 +129,7 @@ def pack(
             continue
         candidate = candidates[rank]
         shapes, path = (
-            _shapes(candidate, cache, read, members_of, used_members, chosen),
+            _shapes(candidate, cache, read, lines_of, members_of, used_members, chosen),
             candidate.ref.path,
         )
         if not shapes:
@@ -176,27 +177,8 @@ def _surely_over(text: str, room: int) -> bool:
     return len(text) > room * CHARS_PER_TOKEN_MAX
 
 
-_split: OrderedDict[tuple, list[str]] = OrderedDict()
-_split_lock = threading.Lock()
-
-
-def _lines(path: str, text: str | None) -> list[str] | None:
-    """`text.splitlines()`, memoised: the same files come back request after request (a str
-    caches its hash, so the key costs nothing the second time)."""
-    if text is None:
-        return None
-    key = (path, len(text), hash(text))
-    with _split_lock:
-        lines = _split.get(key)
-        if lines is not None:
-            _split.move_to_end(key)
-            return lines
-    lines = text.splitlines()
-    with _split_lock:
-        _split[key] = lines
-        while len(_split) > 64:
-            _split.popitem(last=False)
-    return lines
+def _split_lines(path: str, text: str) -> list[str]:
+    return text.splitlines()
 
 
 def _grow_turn(candidate: Candidate, rank: int, form: int) -> float:
@@ -209,11 +191,14 @@ def _grow_turn(candidate: Candidate, rank: int, form: int) -> float:
     return 1000.0 + rank + MAX_CONSIDERED * form
 
 
-def _shapes(candidate: Candidate, cache, read, members_of, used_members, chosen) -> list[str]:
+def _shapes(
+    candidate: Candidate, cache, read, lines_of, members_of, used_members, chosen
+) -> list[str]:
     """The forms `candidate` can take (render.py), [] when it cannot be shown."""
     path, definition = candidate.ref.path, candidate.ref.definition
     if path not in cache:
-        cache[path] = _lines(path, read(path))
+        text = read(path)
+        cache[path] = lines_of(path, text) if text is not None else None
     lines = cache[path]
     if lines is None or (definition.end_line > len(lines) and definition.kind != "window"):
         return []

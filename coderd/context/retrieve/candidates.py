@@ -32,6 +32,7 @@ from operator import itemgetter
 from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.infer import environment
+from coderd.context.retrieve.infer_parse import ParseMemo
 from coderd.context.retrieve.members import (
     module_candidates,
     package_candidates,
@@ -135,9 +136,11 @@ def retrieve(
     recent=None,
     limits_ms: dict[str, float] | None = None,
     usage: Usage | None = None,
+    parse_memo: ParseMemo | None = None,
 ) -> list[Candidate]:
     """Candidates best first. `recent` is a RecentRegions ring buffer (or None); `usage`
-    (from usage_of) is filled in further (its `members`) for pack's member selection."""
+    (from usage_of) is filled in further (its `members`) for pack's member selection;
+    `parse_memo`: the document's last blanked parse (the builder keeps one per document)."""
     limits = {**TIME_LIMITS_MS, **(limits_ms or {})}
     symbols = index.file(rel_path)
     language = symbols.language if symbols else ""
@@ -174,7 +177,7 @@ def retrieve(
     value_members(index, rel_path, scope, usage, add)
     package_candidates(index, rel_path, scope, usage, add)
     # 2. typed names and module aliases
-    env = environment(index, rel_path, text, offset, language)  # bounded by itself (infer.py)
+    env = environment(index, rel_path, text, offset, language, parse_memo)  # bounded (infer.py)
     deadline = time.thread_time() + limits["types"] / 1000
     resolver = TypeResolver(index, rel_path, scope, env, language)
     typed = typed_candidates(resolver, usage, text.count("\n", 0, offset), add, deadline)

@@ -23,18 +23,8 @@ from dataclasses import dataclass, field
 
 import tree_sitter
 
-from coderd.context.retrieve.infer_parse import Parsed, clear_cache, common_prefix, parse_blanked
-
-__all__ = [
-    "Binding",
-    "TypeEnv",
-    "environment",
-    "prepare",
-    "declared_fields",
-    "clear_cache",
-    "common_prefix",
-]  # the last two re-exported from infer_parse
 from coderd.context.index.languages import parser_for, types_query
+from coderd.context.retrieve.infer_parse import Parsed, ParseMemo, parse_blanked
 from coderd.context.retrieve.typenames import normalize_type
 
 # Nodes that open a scope for local variables, and nodes whose name is the receiver's type.
@@ -90,8 +80,11 @@ class TypeEnv:
     receiver_type: str = ""
 
 
-def environment(index, rel: str, text: str, offset: int, language: str) -> TypeEnv:
-    """The typed names visible at `offset` in `text` (the current file, `rel` in `index`)."""
+def environment(
+    index, rel: str, text: str, offset: int, language: str, memo: ParseMemo | None = None
+) -> TypeEnv:
+    """The typed names visible at `offset` in `text` (the current file, `rel` in `index`);
+    `memo`: the document's last blanked parse (infer_parse.py), which this one starts from."""
     query = types_query(language) if language else None
     if query is None:
         return TypeEnv()
@@ -100,7 +93,7 @@ def environment(index, rel: str, text: str, offset: int, language: str) -> TypeE
     line_end = text.find("\n", offset)
     blanked = text[:line_start] + (text[line_end:] if line_end >= 0 else "")
     source = blanked.encode("utf-8", "surrogatepass")
-    parsed = parse_blanked(index, rel, source, language, MAX_COLD_BYTES)
+    parsed = parse_blanked(index, rel, source, language, MAX_COLD_BYTES, memo)
     if parsed is None:
         return TypeEnv()
     typed = text[line_start:offset]
@@ -134,17 +127,17 @@ def environment(index, rel: str, text: str, offset: int, language: str) -> TypeE
     return env
 
 
-def prepare(index, rel: str, text: str, row: int, language: str) -> None:
+def prepare(index, rel: str, text: str, row: int, language: str, memo: ParseMemo) -> None:
     """Parse `text` with line `row` blanked ahead of the completion that typing there will
-    ask for (the index's buffer thread calls this after a change on that line): the request
-    then finds the tree and its bindings ready."""
+    ask for (the look-ahead calls this on the index's buffer thread after a change on that
+    line, builder.py `warm`): the request then finds the tree and its bindings in `memo`."""
     start = 0
     for _ in range(row):
         start = text.find("\n", start) + 1
         if start == 0:
             return
     line = text[start : (text.find("\n", start) + 1 or len(text) + 1) - 1]
-    environment(index, rel, text, start + len(line) - len(line.lstrip()), language)
+    environment(index, rel, text, start + len(line) - len(line.lstrip()), language, memo)
 
 
 def declared_fields(source: str, language: str) -> dict[str, Binding]:

@@ -2,22 +2,19 @@
 
 Blanking the cursor's line makes the tree independent of what is typed there (the context
 block must not change on a keystroke). The tree is parsed incrementally from the last one
-parsed for the file here, or from the index's tree of the open buffer (index.buffer_tree):
-tree-sitter then re-reads little more than the changed line. The index's buffer thread calls
-infer.prepare() after a change, so the request usually finds its tree ready.
+parsed for the document (its `ParseMemo`, held per document by the session's builder), or
+from the index's tree of the open buffer (index.buffer_tree): tree-sitter then re-reads
+little more than the changed line. After a change, the look-ahead calls infer.prepare() on
+the index's buffer thread (builder.py `warm`), so the request usually finds its tree ready.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import tree_sitter
 
 from coderd.context.index.languages import parser_for
-
-MAX_CACHED_FILES = 8
 
 
 @dataclass
@@ -27,29 +24,32 @@ class Parsed:
     matches: dict[tuple, list] = field(default_factory=dict)  # query regions -> bindings found
 
 
-_cache: OrderedDict[tuple, Parsed] = OrderedDict()
-_lock = threading.Lock()
+class ParseMemo:
+    """The last blanked parse of one document. Replacing it is one attribute store (atomic):
+    the look-ahead on the buffer thread and a request on the worker may both parse; the
+    later one stays, and both trees are valid bases for the next incremental parse."""
 
+    __slots__ = ("parsed",)
 
-def clear_cache() -> None:
-    """Forget every parsed file (benchmarks measure first builds with it)."""
-    with _lock:
-        _cache.clear()
+    def __init__(self) -> None:
+        self.parsed: Parsed | None = None
 
 
 def parse_blanked(
-    index, rel: str, source: bytes, language: str, cold_limit: int | None = None
+    index,
+    rel: str,
+    source: bytes,
+    language: str,
+    cold_limit: int | None = None,
+    memo: ParseMemo | None = None,
 ) -> Parsed | None:
-    """`source` parsed, incrementally when a tree of the file is at hand; None when none is
-    and `source` is longer than `cold_limit` bytes (a full parse of a big file does not belong
-    on the completion path: the index's buffer thread parses open files anyway)."""
-    key = (str(index.root), rel)
-    with _lock:
-        cached = _cache.get(key)
-        if cached is not None:
-            _cache.move_to_end(key)
-            if cached.source == source:
-                return cached
+    """`source` parsed, incrementally when a tree of the file is at hand (`memo`'s, else the
+    index's tree of the open buffer); None when none is and `source` is longer than
+    `cold_limit` bytes (a full parse of a big file does not belong on the completion path:
+    the index's buffer thread parses open files anyway)."""
+    cached = memo.parsed if memo is not None else None
+    if cached is not None and cached.source == source:
+        return cached
     base = (cached.source, cached.tree) if cached is not None else index.buffer_tree(rel)
     parser = parser_for(language)
     if base is not None:
@@ -62,10 +62,8 @@ def parse_blanked(
     else:
         tree = parser.parse(source)
     parsed = Parsed(source, tree)
-    with _lock:
-        _cache[key] = parsed
-        while len(_cache) > MAX_CACHED_FILES:
-            _cache.popitem(last=False)
+    if memo is not None:
+        memo.parsed = parsed
     return parsed
 
 
@@ -82,10 +80,6 @@ def _edit(old: bytes, new: bytes) -> dict:
         "old_end_point": _point(old, old_end),
         "new_end_point": _point(new, new_end),
     }
-
-
-def common_prefix(a: bytes, b: bytes) -> int:
-    return _common(a, b, 0)
 
 
 def _common(a: bytes, b: bytes, start: int) -> int:

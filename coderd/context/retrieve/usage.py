@@ -8,7 +8,8 @@ part, so what is typed never changes the result.
 The per-line uses of a file are kept in a row index (rows per name, per attribute, per
 (base, name) pair), reused while the file differs from the indexed text only on the cursor's
 line: typing on one line, or moving the cursor, costs a few bisections per name asked about,
-not a scan of the file.
+not a scan of the file. The row indexes of a document are kept in its `RowsMemo`, which the
+session's builder holds per document (builder.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import re
 import threading
 from bisect import bisect_left, bisect_right
-from collections import OrderedDict
 from functools import lru_cache
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -32,7 +32,7 @@ _BUCKET_OF = [
     next((i for i, limit in enumerate(DISTANCE_BUCKETS) if d <= limit), len(DISTANCE_BUCKETS))
     for d in range(DISTANCE_BUCKETS[-1] + 1)
 ]
-MAX_CACHED = 4
+MAX_ROWS_PER_DOCUMENT = 2  # the newest text's rows, and the one before (a late request)
 
 
 def bucket(distance: int) -> int:
@@ -174,42 +174,46 @@ class Usage:
         return self.pairs == other.pairs and all(self.of(n) == other.of(n) for n in names)
 
 
-_cache: OrderedDict[int, _Rows] = OrderedDict()
-_lock = threading.Lock()
+class RowsMemo:
+    """The row indexes of one document's latest texts, newest first. The look-ahead (buffer
+    thread) adds to it while a request (worker thread) reads it: a small lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rows: tuple[_Rows, ...] = ()
+
+    def find(self, text: str, start: int, end: int, imports: tuple) -> _Rows | None:
+        with self._lock:
+            kept = self._rows
+        return next((r for r in kept if r.valid_for(text, start, end, imports)), None)
+
+    def add(self, rows: _Rows) -> None:
+        with self._lock:
+            self._rows = (rows, *self._rows[: MAX_ROWS_PER_DOCUMENT - 1])
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
-def usage_of(text: str, offset: int, imports=()) -> Usage:
-    """Uses of names in the file, import statements (`imports`, from the index) left out."""
+def usage_of(text: str, offset: int, imports=(), memo: RowsMemo | None = None) -> Usage:
+    """Uses of names in the file, import statements (`imports`, from the index) left out.
+    `memo`: the document's row indexes (reused while only the cursor's line differs)."""
     start = text.rfind("\n", 0, offset) + 1
     end = text.find("\n", offset)
     end = len(text) if end < 0 else end
     imports = tuple(imports)
-    with _lock:
-        rows = next(
-            (r for r in reversed(_cache.values()) if r.valid_for(text, start, end, imports)), None
-        )
+    rows = memo.find(text, start, end, imports) if memo is not None else None
     if rows is None:
         rows = _Rows(text, imports)
-        with _lock:
-            _cache[id(rows)] = rows
-            while len(_cache) > MAX_CACHED:
-                _cache.popitem(last=False)
+        if memo is not None:
+            memo.add(rows)
     return Usage(rows, text.count("\n", 0, offset), line_uses(text[offset:end]))
 
 
-def prepare(text: str, imports=()) -> None:
-    """Build the row index of a buffer's new text ahead of the next request (the index's
-    buffer thread calls this after parsing it, off the completion path)."""
-    rows = _Rows(text, tuple(imports))
-    with _lock:
-        _cache[id(rows)] = rows
-        while len(_cache) > MAX_CACHED:
-            _cache.popitem(last=False)
-
-
-def clear_cache() -> None:
-    with _lock:
-        _cache.clear()
+def prepare(memo: RowsMemo, text: str, imports=()) -> None:
+    """Build the row index of a buffer's new text ahead of the next request (after its parse,
+    on the index's buffer thread: builder.py `warm`), off the completion path."""
+    memo.add(_Rows(text, tuple(imports)))
 
 
 def window_above(text: str, offset: int, lines: int) -> str:
