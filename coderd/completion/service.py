@@ -303,11 +303,6 @@ class CompletionService:
         log.info("model ready: %s", engine.info)
         self.model_ready.set_result(engine.info)
 
-    def _forget_slot(self, slot: int) -> None:
-        forget = getattr(self._engine, "forget_slot", None)
-        if forget is not None:
-            forget(slot)
-
     def _run(self, ticket: Ticket, speculative: bool = False) -> Outcome:
         engine, prompts = self._engine, self._prompts
         if engine is None or prompts is None:
@@ -337,7 +332,7 @@ class CompletionService:
             candidates=max(1, snap.candidates),
             start_delay_s=0.0 if speculative or snap.candidates > 1 else ticket.debounce_s,
         )
-        slot = self.sessions.slot_for(snap.session, self._forget_slot)
+        slot = self.sessions.slot_for(snap.session, engine.forget_slot)
         completion = engine.complete(
             assembled.prompt, limits, ticket.cancel, speculative=speculative, slot=slot
         )
@@ -358,7 +353,7 @@ class CompletionService:
             return outcome
         if completion.stats.stop_reason in ("error", "timeout"):  # the remote backend's failures
             outcome.status = "error"
-            outcome.message = getattr(engine, "last_error", "") or completion.stats.stop_reason
+            outcome.message = str(engine.last_error or completion.stats.stop_reason)
             return outcome
         texts: list[str] = []
         for raw in (completion.text, *completion.alternatives):
