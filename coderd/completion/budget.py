@@ -37,7 +37,7 @@ class SpeedProfile:
     ) -> float:
         return changed * self.prompt_ms + new_tokens * (self.decode_ms + self.depth_ms * depth)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, float]:
         return asdict(self)
 
     @classmethod

@@ -19,7 +19,7 @@ RHYTHM_KEYS = 8  # recent gaps between requests kept per document
 
 class TypingRhythm:
     def __init__(self) -> None:
-        self._times: dict[str, deque] = {}  # document -> times of its recent requests
+        self._times: dict[str, deque[float]] = {}  # document -> times of its recent requests
 
     def debounce(self, key: str, limit_s: float) -> float:
         """1.5x the median gap between this document's recent requests, while they come fast."""
@@ -28,7 +28,7 @@ class TypingRhythm:
         gaps = [b - a for a, b in zip(times, list(times)[1:])]
         if limit_s <= 0 or len(gaps) < 2 or gaps[-1] > PAUSE_S:
             return 0.0
-        return min(limit_s, 1.5 * statistics.median(gaps))
+        return float(min(limit_s, 1.5 * statistics.median(gaps)))
 
     def forget(self, key: str) -> None:
         self._times.pop(key, None)

@@ -69,6 +69,6 @@ class Feedback:
                 self.counts[event] += 1
             log.info("suggestion %s %s (%s) in %s", suggestion_id, event, kind, offered.key)
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, int]:
         with self._lock:
             return dict(self.counts)

@@ -23,12 +23,17 @@ class _Cancel(Protocol):
 
 
 class _Snapshot(Protocol):
-    session: str
+    @property
+    def session(self) -> str: ...
 
 
 class SchedulableTicket(Protocol):
-    snapshot: _Snapshot
-    cancel: _Cancel
+    # Read-only: a ticket's snapshot and token are never replaced, only read here.
+    @property
+    def snapshot(self) -> _Snapshot: ...
+
+    @property
+    def cancel(self) -> _Cancel: ...
 
 
 T = TypeVar("T", bound=SchedulableTicket)

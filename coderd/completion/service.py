@@ -178,7 +178,7 @@ class CompletionService:
             latest = len(self._latest)
         return {**self.documents.counts(), "latest": latest}
 
-    def status(self) -> dict:
+    def status(self) -> dict[str, object]:
         state = "loading"
         info = None
         if self.model_ready.done():

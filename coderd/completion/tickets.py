@@ -39,9 +39,8 @@ class Outcome:
     prefix_text: str = ""
     suffix_text: str = ""
     mode: str = ""
-    context_chunks: tuple[
-        dict, ...
-    ] = ()  # what repository context went in: path, lines, source, tokens
+    # What repository context went in: path, lines, source, tokens.
+    context_chunks: tuple[dict[str, object], ...] = ()
     context_text: str = ""
 
 
@@ -49,5 +48,5 @@ class Outcome:
 class Ticket:
     snapshot: DocumentSnapshot
     cancel: CancelToken = field(default_factory=CancelToken)
-    future: Future = field(default_factory=Future)
+    future: Future[Outcome] = field(default_factory=Future)
     debounce_s: float = 0.0  # from the typing rhythm when it was submitted
