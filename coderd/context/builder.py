@@ -27,11 +27,12 @@ from coderd.context.index.extract import Import
 from coderd.context.index.memos import Lru
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.pack.block import PackedContext, RepoFormat, pack, read_file, select_members
-from coderd.context.retrieve import infer, usage
-from coderd.context.retrieve.candidates import is_type, retrieve, usage_of
+from coderd.context.retrieve import infer
+from coderd.context.retrieve.candidates import is_type, retrieve
 from coderd.context.retrieve.infer_parse import ParseMemo
 from coderd.context.retrieve.recent import RecentRegions, first_difference
 from coderd.context.retrieve.scope import scope_of
+from coderd.context.retrieve.usage import RowsMemo, prepare_rows, usage_of
 
 MAX_TEXTS = 256
 MAX_LINES = 64
@@ -46,7 +47,7 @@ class DocumentMemos:
     """What one document's builds reuse: kept per document key (its path as the editor names
     it), dropped by `forget` (didClose) or when MAX_DOCUMENTS newer documents were used."""
 
-    rows: usage.RowsMemo = field(default_factory=usage.RowsMemo)
+    rows: RowsMemo = field(default_factory=RowsMemo)
     parse: ParseMemo = field(default_factory=ParseMemo)
     scoped: tuple[Import, ...] | None = None  # the imports its scope was warmed for
 
@@ -77,7 +78,7 @@ class ContextBuilder:
         if symbols is None:  # not indexable (a pasted private key): nothing to prepare
             return
         document = self.document(key)
-        usage.prepare(document.rows, text, symbols.imports)
+        prepare_rows(document.rows, text, symbols.imports)
         if document.scoped != symbols.imports:  # opened, or its imports changed
             # Their resolution, re-exports followed through barrel files: memoised in the
             # index, and the first request in a file costs most.

@@ -8,9 +8,10 @@ from coderd.config.settings import ContextSettings
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.pack.block import RepoFormat
 from coderd.context.provider import ContextProvider
-from coderd.context.retrieve.candidates import retrieve, usage_of
+from coderd.context.retrieve.candidates import retrieve
 from coderd.context.retrieve.recent import RecentRegions, first_difference
 from coderd.context.retrieve.resolve import resolve_import
+from coderd.context.retrieve.usage import usage_of
 
 
 def words(text: str) -> list[str]:

@@ -39,40 +39,30 @@ from coderd.context.retrieve.members import (
     typed_candidates,
     value_members,
 )
-from coderd.context.retrieve.scope import Scope, named_definitions, scope_of
+from coderd.context.retrieve.recent import RecentRegions, recent_candidates, similar_candidates
+from coderd.context.retrieve.scope import Scope, scope_of
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 from coderd.context.retrieve.usage import (
-    IDENTIFIER,
     NOT_YET_USED,
     SEPARATORS,
     TOKEN,
     UNUSED,
     Usage,
-    bucket,
     import_rows,
-    line_uses,
     nearby_identifiers,
     usage_of,
-    window_above,
 )
 
-# Re-exported: callers (provider, pack, recent, the benchmarks) import these from here.
+# usage_of, SEPARATORS, TOKEN and import_rows are usage.py's: re-exported only because
+# bench/context_eval.py and bench/eval_samples.py import them from here.
 __all__ = [
     "Candidate",
     "is_type",
     "retrieve",
-    "Usage",
     "usage_of",
-    "line_uses",
     "import_rows",
-    "IDENTIFIER",
     "SEPARATORS",
     "TOKEN",
-    "bucket",
-    "window_above",
-    "scope_of",
-    "named_definitions",
-    "TYPE_KINDS",
 ]
 
 # Identifiers near the cursor are looked up only as callables and types: a local variable
@@ -133,7 +123,7 @@ def retrieve(
     text: str,
     offset: int,
     nearby_lines: int,
-    recent=None,
+    recent: RecentRegions | None = None,
     limits_ms: dict[str, float] | None = None,
     usage: Usage | None = None,
     parse_memo: ParseMemo | None = None,
@@ -231,8 +221,6 @@ def retrieve(
                 add(ref, "nearby", usage.of(name))
     # 5. the ring buffer: recent regions, then windows similar to the lines above
     if recent is not None:
-        from coderd.context.retrieve.recent import recent_candidates, similar_candidates
-
         deadline = time.thread_time() + limits["recent"] / 1000
         for ref, order in recent_candidates(index, recent, rel_path, deadline):
             add(ref, "recent", order * 0.01)

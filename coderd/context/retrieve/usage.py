@@ -210,7 +210,7 @@ def usage_of(text: str, offset: int, imports=(), memo: RowsMemo | None = None) -
     return Usage(rows, text.count("\n", 0, offset), line_uses(text[offset:end]))
 
 
-def prepare(memo: RowsMemo, text: str, imports=()) -> None:
+def prepare_rows(memo: RowsMemo, text: str, imports=()) -> None:
     """Build the row index of a buffer's new text ahead of the next request (after its parse,
     on the index's buffer thread: builder.py `warm`), off the completion path."""
     memo.add(_Rows(text, tuple(imports)))
