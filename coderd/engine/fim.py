@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypedDict
 
 from coderd.engine.base import FimPrompt
 from coderd.engine.llama.kv_plan import PromptLayout
@@ -59,7 +60,8 @@ class RepoMarkers:
     @classmethod
     def of(cls, repo_tokens: tuple[int | None, int | None]) -> RepoMarkers | None:
         """None without `<|file_sep|>`: the model gets DeepSeek's "# path" headers."""
-        return None if repo_tokens[1] is None else cls(*repo_tokens)
+        repo_name, file_sep = repo_tokens
+        return None if file_sep is None else cls(repo_name, file_sep)
 
     @property
     def standins(self) -> dict[str, int]:
@@ -95,7 +97,7 @@ def inspect_vocab(model: LlamaModel, name: str) -> VocabReport:
     """Read the FIM ids and check a DeepSeek vocabulary the way the issue tracker taught us."""
     warnings: list[str] = []
     pre, suf, mid = model.fim_ids()
-    fim_ids = (pre, suf, mid) if None not in (pre, suf, mid) else None
+    fim_ids = (pre, suf, mid) if pre is not None and suf is not None and mid is not None else None
     pre_tokenizer = model.meta("tokenizer.ggml.pre")
     is_deepseek = fim_ids is not None and model.token_text(fim_ids[0]) == DEEPSEEK_FIM_TEXT[0]
     repo_name, file_sep = (model.control_token(text) for text in REPO_TOKEN_TEXT)
@@ -183,6 +185,17 @@ def name_pieces(
     )
 
 
+class _LayoutArgs(TypedDict):
+    """What `layout_prompt` and `name_pieces` both take."""
+
+    fim_ids: tuple[int, int, int] | None
+    bos: int | None
+    context_ids: tuple[int, ...]
+    prefix_ids: tuple[int, ...]
+    suffix_ids: tuple[int, ...]
+    context_first: bool
+
+
 def assemble(
     prompt: FimPrompt,
     *,
@@ -204,7 +217,7 @@ def assemble(
     overflow = len(context) + len(prefix) + len(suffix) + 4 + max_tokens - n_ctx
     if overflow > 0:
         prefix = prefix[overflow:]
-    parts = dict(
+    parts: _LayoutArgs = dict(
         fim_ids=fim_ids,
         bos=bos,
         context_ids=context,

@@ -17,7 +17,7 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from coderd.completion.budget import SpeedProfile
 from coderd.engine.base import ModelInfo
@@ -80,7 +80,7 @@ def load_or_measure(engine: Measurable) -> SpeedProfile:
     return profile
 
 
-def _read(store: Path) -> dict[str, Any]:
+def _read(store: Path) -> dict[str, dict[str, float]]:
     try:
         data = json.loads(store.read_text(encoding="utf-8"))
         return data if isinstance(data, dict) else {}

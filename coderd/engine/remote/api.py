@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from coderd.engine.base import EngineError, GenerationLimits
@@ -70,11 +69,11 @@ def resolve_endpoint(url: str) -> tuple[str, str]:
 
 def request_body(
     dialect: str, *, prompt: str, suffix: str, limits: GenerationLimits, model: str
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """Greedy (temperature 0: the reproducible suggestion, as the local engine) and streamed."""
     if dialect == INFILL:
         # cache_prompt: llama-server keeps the prompt's KV cache for the next keystroke.
-        body: dict[str, Any] = {
+        body: dict[str, object] = {
             "input_prefix": prompt,
             "input_suffix": suffix,
             "n_predict": limits.max_tokens,
@@ -100,58 +99,69 @@ def parse_sse_line(line: str) -> object | None:
     if not payload:
         return None
     try:
-        return json.loads(payload)
+        event: object = json.loads(payload)
     except ValueError:
         raise EngineError(
             f"the server sent a line that is not JSON: {payload[:80]!r}; {FIX_URL}"
         ) from None
+    return event
 
 
-def parse_event(dialect: str, event: Any) -> tuple[str, str | None, dict[str, int]]:
+def parse_event(dialect: str, event: object) -> tuple[str, str | None, dict[str, int]]:
     """(text, why generation ended or None, token counts the server reported)."""
     if not isinstance(event, Mapping):
         raise EngineError(f"unexpected event from the server: {str(event)[:80]!r}; {FIX_URL}")
-    if event.get("error"):
-        raise EngineError(f"the server reported an error: {server_message(event)}")
-    counts = _counts(event)
+    fields: Mapping[str, object] = event
+    if fields.get("error"):
+        raise EngineError(f"the server reported an error: {server_message(fields)}")
+    counts = _counts(fields)
     if dialect == INFILL:
         finish = None
-        if event.get("stop"):
-            finish = {"limit": "max_tokens", "word": "stop"}.get(event.get("stop_type"), "eog")
-        return str(event.get("content") or ""), finish, counts
-    choices = event.get("choices") or [{}]
-    choice = choices[0] if isinstance(choices, Sequence) and choices else {}
+        if fields.get("stop"):
+            stop_type = str(fields.get("stop_type"))
+            finish = {"limit": "max_tokens", "word": "stop"}.get(stop_type, "eog")
+        return str(fields.get("content") or ""), finish, counts
+    choices = fields.get("choices")
+    choice = _mapping(choices[0]) if isinstance(choices, Sequence) and choices else {}
     reason = choice.get("finish_reason")
     # "stop" is the model's end of text or a server-side stop string: the same to us.
     finish = None if reason is None else ("max_tokens" if reason == "length" else "eog")
     return str(choice.get("text") or ""), finish, counts
 
 
-def _counts(event: Mapping) -> dict[str, int]:
+def _mapping(value: object) -> Mapping[str, object]:
+    """A JSON object, or an empty one for anything else (a server's missing or odd field)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _counts(event: Mapping[str, object]) -> dict[str, int]:
     """Server-side token counts: OpenAI/DeepSeek `usage`, llama-server `timings`."""
     found: dict[str, int] = {}
-    usage = event.get("usage") or {}
-    timings = event.get("timings") or {}
-    cached = (
+    usage = _mapping(event.get("usage"))
+    timings = _mapping(event.get("timings"))
+    cached_field = (
         usage.get("prompt_cache_hit_tokens")  # DeepSeek
-        or (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
+        or _mapping(usage.get("prompt_tokens_details")).get("cached_tokens")
     )
-    if isinstance(usage.get("completion_tokens"), int):
-        found["generated"] = usage["completion_tokens"]
-    if isinstance(usage.get("prompt_tokens"), int):
-        found["evaluated"] = usage["prompt_tokens"] - int(cached or 0)
-        found["reused"] = int(cached or 0)
+    cached = cached_field if isinstance(cached_field, int) else 0
+    generated, prompt = usage.get("completion_tokens"), usage.get("prompt_tokens")
+    if isinstance(generated, int):
+        found["generated"] = generated
+    if isinstance(prompt, int):
+        found["evaluated"] = prompt - cached
+        found["reused"] = cached
     for ours, theirs in (
         ("generated", "predicted_n"),
         ("evaluated", "prompt_n"),
         ("reused", "cache_n"),
     ):
-        if isinstance(timings.get(theirs), int):
-            found[ours] = timings[theirs]
+        count = timings.get(theirs)
+        if isinstance(count, int):
+            found[ours] = count
     return found
 
 
-def server_message(body: Any) -> str:
+def server_message(body: object) -> str:
     """The human part of an error body: OpenAI {"error": {"message"}}, FastAPI {"detail"}."""
     if isinstance(body, (bytes, str)):
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body

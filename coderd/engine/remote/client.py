@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -246,7 +246,7 @@ class RemoteEngine:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
+    def _call(self, coro: Coroutine[object, None, T]) -> T:
         """Run a short coroutine on the loop thread and wait for it."""
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(
             self._timeout_s + CLOSE_WAIT_S
