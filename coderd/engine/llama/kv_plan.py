@@ -53,7 +53,7 @@ class PromptLayout:
 
 @dataclass
 class CacheState:
-    """What sequence 0 holds: `tokens[i]` sits at position i."""
+    """What one KV sequence holds: `tokens[i]` sits at position i."""
 
     tokens: list[int] = field(default_factory=list)
     head_len: int | None = None  # where the last prompt's block starts in `tokens`
@@ -122,7 +122,7 @@ def _plan_shift(state: CacheState, layout: PromptLayout, refresh_after: int) -> 
 
 
 def state_after(state: CacheState, layout: PromptLayout, plan: ReusePlan, held: int) -> CacheState:
-    """The cache state once `held` tokens of the new prompt sit in sequence 0.
+    """The cache state once `held` tokens of the new prompt sit in the sequence.
 
     `held` is less than the prompt length when a cancel stopped evaluation between chunks:
     the chunks evaluated are held, and whatever `plan` would have done after the stop (the

@@ -4,7 +4,7 @@ Code repeats itself (the second of several similar functions, a run of `add_argu
 so the tokens that followed the last n-gram's most recent earlier occurrence in the prompt or in
 what was generated are often what greedy decoding writes next. The engine evaluates such a draft
 together with the current token in one batch and keeps the draft tokens that greedy decoding
-would have chosen anyway (llama_engine._generate), so the output does not change.
+would have chosen anyway (decode_run.DecodeRun.generate), so the output does not change.
 
 Pure logic, no llama.cpp: `find_draft` states the rule, `DraftIndex` applies it incrementally,
 `PromptLookup` decides when a draft is worth its cost. Off by default (`completion.prompt_lookup`):

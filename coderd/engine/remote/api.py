@@ -10,7 +10,7 @@ Two dialects, chosen by the end of `remote.url` (see `resolve_endpoint`):
   refuses `suffix` on its /v1/completions ("Unsupported param: suffix"), so FIM against it
   needs /infill. Streamed events carry `content`; the last one has `"stop": true`.
 
-Pure functions, no I/O: remote.py does the HTTP.
+Pure functions, no I/O: client.py does the HTTP.
 """
 
 from __future__ import annotations

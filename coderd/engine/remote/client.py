@@ -2,7 +2,7 @@
 
 Nothing here runs unless the user sets remote.enabled = true (and network.offline is false):
 then the prompt - repository context, the text before and after the cursor - leaves the
-machine for remote.url. The wire format is in remote_api.py; token counts come from the
+machine for remote.url. The wire format is in api.py; token counts come from the
 reversible approximation in approx_tokens.py, since the server keeps its tokenizer.
 
 Streaming is what makes cancellation real. Requests run on a private asyncio loop in a
@@ -10,9 +10,9 @@ thread of their own ("coderd-remote-http"); the calling worker thread waits on t
 while it polls the CancelToken and the deadlines, and on any of them cancels the request's
 task. Cancelling an httpx stream closes its connection at once, even while the server is still
 evaluating the prompt; llama-cpp-python's server stops generating at its next token (its log
-says so; tests/test_remote_backend.py watches for it). A failing request never raises: it returns an empty completion whose stop_reason says
-"error" or "timeout", logs the reason once (naming the setting to fix), and keeps it in
-`last_error`.
+says so; tests/engine/test_remote_backend.py watches for it). A failing request never raises:
+it returns an empty completion whose stop_reason says "error" or "timeout", logs the reason
+once (naming the setting to fix), and keeps it in `last_error`.
 """
 
 from __future__ import annotations
