@@ -22,7 +22,7 @@ from pathlib import Path
 from coderd.completion.budget import Budgets
 from coderd.completion.budget_plan import plan_for_machine
 from coderd.completion.cache import CompletionCache
-from coderd.completion.debounce import TypingRhythm
+from coderd.completion.debounce import WAIT_GAPS, TypingRhythm
 from coderd.completion.documents import DocumentStates
 from coderd.completion.feedback import Feedback
 from coderd.completion.scheduler import Scheduler
@@ -55,9 +55,6 @@ log = logging.getLogger(__name__)
 EngineFactory = Callable[[Settings], Engine]
 
 
-# Speculation starts only after the engine has been idle this long: while keys keep coming it
-# would only be cancelled, and its cancellation costs the next request time.
-SPECULATION_IDLE_S = 0.15
 # The cancel reason of a request whose document was closed: what its run kept must go too.
 CLOSED = "document closed"
 
@@ -100,6 +97,10 @@ class CompletionService:
 
     def start(self) -> None:
         self._thread.start()
+
+    def edited(self, key: str) -> None:
+        """The document changed (didChange): its typing rhythm decides the debounce."""
+        self._rhythm.edited(key)
 
     def submit(self, snapshot: DocumentSnapshot) -> Ticket:
         limit = self.settings.completion.debounce_ms_max / 1000
@@ -257,7 +258,10 @@ class CompletionService:
             self._speculation = cancel = CancelToken()
             if not self._queue.empty():  # a request came in before the token was in place
                 return
-            if cancel.wait(SPECULATION_IDLE_S):  # still typing: the next key is on its way
+            # Only once the user has stopped for longer than their usual gap: while keys keep
+            # coming it would only be cancelled, and its cancellation costs the next request.
+            gap = self._rhythm.typing_gap(snap.key)
+            if gap is not None and cancel.wait(WAIT_GAPS * gap):
                 return
             ahead = replace(
                 snap,
@@ -351,6 +355,8 @@ class CompletionService:
         if completion.cancelled or ticket.cancel.cancelled:
             outcome.status, outcome.message = "cancelled", ticket.cancel.reason
             return outcome
+        if completion.stats.generated_tokens:  # a whole decode: what the next one will cost
+            self._rhythm.decoded(completion.stats.generate_ms / 1000)
         if completion.stats.stop_reason in ("error", "timeout"):  # the remote backend's failures
             outcome.status = "error"
             outcome.message = str(engine.last_error or completion.stats.stop_reason)

@@ -151,10 +151,10 @@ class CompletionSettings:
     )
     stop: tuple[str, ...] = setting((), "extra stop strings")
     debounce_ms_max: int = setting(
-        150,
-        "while keys come fast, wait up to this long after evaluating the prompt before "
-        "decoding (1.5x the usual gap between keys), so a burst does not start decodes that the "
-        "next key cancels; 0 turns it off",
+        1000,
+        "the longest a decode may wait for the next key; it waits only while keys come faster "
+        "than a decode takes on this machine (both measured: 1.5x the usual gap between edits), "
+        "so a burst does not start decodes that the next key cancels; 0 turns it off",
         minimum=0,
         maximum=2000,
     )
