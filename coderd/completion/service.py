@@ -72,7 +72,9 @@ class CompletionService:
         self.context = context  # standalone mode's; daemon sessions attach their own
         self.sessions = SessionTable(slots, context)
         self._engine: Engine | None = None
-        self._prompts: PromptAssembler | None = None
+        # Prompt assemblers by prompt budgets: sessions configured alike share one (the
+        # worker's: created there when a session's budgets are first needed).
+        self._prompts: dict[tuple[int, int, int, int], tuple[Budgets, PromptAssembler]] = {}
         self.model_ready: Future[ModelInfo] = Future()
         self.last_stats: RequestStats | None = None
         c = settings.completion
@@ -103,7 +105,7 @@ class CompletionService:
         self._rhythm.edited(key)
 
     def submit(self, snapshot: DocumentSnapshot) -> Ticket:
-        limit = self.settings.completion.debounce_ms_max / 1000
+        limit = self.settings_for(snapshot.session).completion.debounce_ms_max / 1000
         ticket = Ticket(snapshot, debounce_s=self._rhythm.debounce(snapshot.key, limit))
         with self._lock:
             older = self._latest.get(snapshot.key)
@@ -139,9 +141,15 @@ class CompletionService:
         )
         return True
 
-    def attach(self, session: str, context: ContextProvider | None) -> None:
-        """A daemon session (editor connection) with its own workspace context."""
-        self.sessions.attach(session, context)
+    def attach(
+        self, session: str, context: ContextProvider | None, settings: Settings | None = None
+    ) -> None:
+        """A daemon session (editor connection) with its own workspace context and settings:
+        its completion and context options apply to its requests; the model is everyone's."""
+        self.sessions.attach(session, context, settings)
+
+    def settings_for(self, session: str) -> Settings:
+        return self.sessions.settings_for(session, self.settings)
 
     def detach(self, session: str) -> None:
         """The connection ended: cancel what it asked for, drop its documents' state, close
@@ -240,7 +248,8 @@ class CompletionService:
                 ticket.future.set_result(outcome)
             except InvalidStateError:
                 pass  # the handler gave up on it ($/cancelRequest) while it ran
-            if outcome.suggestions and self.settings.completion.speculate:
+            speculate = self.settings_for(ticket.snapshot.session).completion.speculate
+            if outcome.suggestions and speculate:
                 self._speculate(ticket.snapshot, outcome.suggestions[0].text)
         if self._engine is not None:
             self._engine.close()
@@ -293,27 +302,47 @@ class CompletionService:
             self.model_ready.set_exception(EngineError(f"model load failed: {exc}"))
             return
         self._engine = engine
-        self.budgets = plan_for_machine(engine, self.settings)
-        self._prompts = PromptAssembler(
-            engine.tokenize,
-            engine.info,
-            prefix_tokens=self.budgets.prefix,
-            suffix_tokens=self.budgets.suffix,
-            context_tokens=self.budgets.context,
-        )
-        self.documents.add("prompt", self._prompts)
+        self.budgets, _ = self._prompts_for(engine, self.settings)
         for warning in engine.info.warnings:
             log.warning("%s", warning)
         log.info("model ready: %s", engine.info)
         self.model_ready.set_result(engine.info)
 
+    def _prompts_for(self, engine: Engine, settings: Settings) -> tuple[Budgets, PromptAssembler]:
+        """The budgets and assembler for these settings, sized to this machine's measured
+        speed (budget_plan.py; measured once, then read from its cache)."""
+        c = settings.completion
+        key = (
+            c.prefix_tokens,
+            c.suffix_tokens,
+            settings.context.budget_tokens,
+            c.latency_target_ms,
+        )
+        found = self._prompts.get(key)
+        if found is None:
+            budgets = plan_for_machine(engine, settings)
+            prompts = PromptAssembler(
+                engine.tokenize,
+                engine.info,
+                prefix_tokens=budgets.prefix,
+                suffix_tokens=budgets.suffix,
+                context_tokens=budgets.context,
+            )
+            found = self._prompts[key] = (budgets, prompts)
+            # "prompt" for the first (the daemon's own settings), then one per other budget.
+            name = "prompt" if len(self._prompts) == 1 else f"prompt {len(self._prompts)}"
+            self.documents.add(name, prompts)
+        return found
+
     def _run(self, ticket: Ticket, speculative: bool = False) -> Outcome:
-        engine, prompts = self._engine, self._prompts
-        if engine is None or prompts is None:
+        engine = self._engine
+        if engine is None:
             return Outcome(status="no_model", message="no model loaded")
         if ticket.cancel.cancelled:  # checked again right before the model runs
             return Outcome(status="cancelled", message=ticket.cancel.reason)
         snap = ticket.snapshot
+        settings = self.settings_for(snap.session)
+        _, prompts = self._prompts_for(engine, settings)
         assembled = prompts.assemble(
             snap.key,
             snap.text,
@@ -326,7 +355,7 @@ class CompletionService:
         cursor = CursorContext(
             prefix=built.prefix_text, suffix=built.suffix_text, language_id=snap.language_id
         )
-        c = self.settings.completion
+        c = settings.completion
         plan = plan_completion(cursor, max_lines=c.max_lines)
         limits = GenerationLimits(
             max_tokens=c.max_tokens,

@@ -15,29 +15,46 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
+from coderd.config.settings import Settings
 from coderd.context.provider import ContextProvider
 
 
 class SessionTable:
-    def __init__(self, slots: int, default_context: ContextProvider | None = None) -> None:
+    def __init__(
+        self,
+        slots: int,
+        default_context: ContextProvider | None = None,
+    ) -> None:
         self.slots = max(1, slots)
         self._default_context = default_context
         self._contexts: dict[str, ContextProvider | None] = {}
+        # A session's own settings: what its editor sent (completion, context), beside the
+        # daemon's model, which every session shares.
+        self._settings: dict[str, Settings] = {}
         self._lock = threading.Lock()
         # Worker thread only: session -> slot, least recently served first.
         self._assigned: OrderedDict[str, int] = OrderedDict()
         self._departed: set[str] = set()
 
-    def attach(self, session: str, context: ContextProvider | None) -> None:
+    def attach(
+        self, session: str, context: ContextProvider | None, settings: Settings | None = None
+    ) -> None:
         with self._lock:
             self._contexts[session] = context
+            if settings is not None:
+                self._settings[session] = settings
             self._departed.discard(session)
 
     def detach(self, session: str) -> ContextProvider | None:
         """The connection went away: its slot is the first to be given to someone else."""
         with self._lock:
             self._departed.add(session)
+            self._settings.pop(session, None)
             return self._contexts.pop(session, None)
+
+    def settings_for(self, session: str, default: Settings) -> Settings:
+        with self._lock:
+            return self._settings.get(session, default)
 
     def context_for(self, session: str) -> ContextProvider | None:
         with self._lock:
