@@ -44,6 +44,7 @@ def coderd_stats(last: dict | None) -> dict:
         "generated": last.get("generated_tokens", 0),
         "prompt_ms": last.get("prompt_ms", 0.0),
         "generate_ms": last.get("generate_ms", 0.0),
+        "total_ms": last.get("total_ms", 0.0),  # the engine's own time, waits included
         "from_cache": last.get("stop_reason") == "cache",
         "stop_reason": last.get("stop_reason", ""),
     }
@@ -65,6 +66,7 @@ def infill_stats(resp: dict) -> dict:
         "generated": get("predicted_n"),
         "prompt_ms": get("prompt_ms", 0.0),
         "generate_ms": get("predicted_ms", 0.0),
+        "total_ms": get("prompt_ms", 0.0) + get("predicted_ms", 0.0),
         "from_cache": False,
         "stop_reason": "",
     }
@@ -105,6 +107,17 @@ def summarize(label: str, keys: int, results: list[KeyResult]) -> dict:
     lat = [r.latency_ms for r in current]
     stats = [r.stats for r in rest if r.stats]
     model = [s for s in stats if not s.get("from_cache")]
+    # Time outside the engine: the answer's latency minus the engine's own total (protocol,
+    # relay, prompt assembly, context), for current answers the model computed.
+    overhead = [
+        r.latency_ms - r.stats["total_ms"]
+        for r in current
+        if r.stats and not r.stats.get("from_cache") and r.stats.get("total_ms")
+    ]
+    # A whole-prompt evaluation: (nearly) nothing of the prompt came from the KV cache.
+    whole = sum(
+        1 for s in model if s.get("prompt_tokens") and s["evaluated"] >= 0.9 * s["prompt_tokens"]
+    )
     # One token takes no decode step (it is sampled from the prompt's logits): no rate from it.
     rates = [
         s["generated"] / s["generate_ms"] * 1000
@@ -134,6 +147,8 @@ def summarize(label: str, keys: int, results: list[KeyResult]) -> dict:
         "context_tokens": _median([s["context_tokens"] for s in model if "context_tokens" in s]),
         "generated": _median([s["generated"] for s in model]),
         "decode_tps": _round(_median(rates), 1),
+        "overhead_p50_ms": _round(_median(overhead), 1),
+        "whole_prompts": whole,
         "cache_p50_ms": _round(
             _median([r.latency_ms for r in current if r.stats.get("from_cache")]), 2
         ),
@@ -157,8 +172,9 @@ def ratio(a, b) -> str:
 def table(runs: list[dict]) -> list[str]:
     out = [
         "| run | first ms | p50 ms | p95 ms | answered in time / requests | eval tok/key (model calls) "
-        "| prompt tok (context) | gen tok | decode tok/s | from cache |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| prompt tok (context) | whole prompts | gen tok | decode tok/s | outside engine p50 ms "
+        "| from cache |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         stale = f", {r['stale']} stale" if r["stale"] else ""
@@ -169,7 +185,8 @@ def table(runs: list[dict]) -> list[str]:
             f"| {_fmt(r['evaluated_per_key'])} ({_fmt(r['evaluated_per_model_call'])}) "
             f"| {_fmt(r['prompt_tokens'])}"
             + (f" ({r['context_tokens']})" if r.get("context_tokens") is not None else "")
-            + f" | {_fmt(r['generated'])} | {_fmt(r['decode_tps'])} "
+            + f" | {r['whole_prompts']} | {_fmt(r['generated'])} | {_fmt(r['decode_tps'])} "
+            f"| {_fmt(r['overhead_p50_ms'])} "
             f"| {r['from_cache']} of {r['with_stats']}"
             + (f", p50 {r['cache_p50_ms']} ms" if r["cache_p50_ms"] is not None else "")
             + " |"
