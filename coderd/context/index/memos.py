@@ -39,7 +39,12 @@ MAX_GO_MODULES = 2  # resolve.py: the root's go.mod module paths, by its (mtime,
 
 class Lru(Generic[K, V]):
     """A bounded, thread-safe mapping: the least recently used entry goes first. A value is
-    computed outside the lock (two threads may compute the same one; the last put wins)."""
+    computed outside the lock (two threads may compute the same one; the last put wins).
+
+    Writers take the lock (a put is several steps). A read is on the hot path (a build makes
+    hundreds) and takes none: it is two single OrderedDict calls, each atomic under the GIL
+    for keys made of built-in types (no Python __eq__ or __hash__ runs inside them), which
+    is all the keys used here; a read that loses its entry to a concurrent eviction is a miss."""
 
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
@@ -47,11 +52,13 @@ class Lru(Generic[K, V]):
         self._lock = threading.Lock()
 
     def get(self, key: K) -> V | None:
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
+        value = self._data.get(key)
+        if value is not None:
+            try:
                 self._data.move_to_end(key)
-            return value
+            except KeyError:  # evicted in between: still a valid answer
+                pass
+        return value
 
     def put(self, key: K, value: V) -> V:
         with self._lock:

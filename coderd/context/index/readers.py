@@ -114,14 +114,14 @@ class IndexReaders:
     def version(self, path: str | os.PathLike[str]) -> int:
         """A number that changes every time a parse (or the removal) of `path` is committed,
         0 before the first: what memos of a file's contents are keyed by (index/memos.py)."""
-        rel = self.relative(path)
+        rel = path if isinstance(path, str) and _plain(path) else self.relative(path)
         with self._lock:
             return self._committed.get(rel, 0) if rel is not None else 0
 
     def entry(self, path: str | os.PathLike[str]) -> tuple[FileSymbols | None, int]:
         """(symbols, version) of `path`, read together: a memo keyed by the version then
         never holds an answer computed from another parse."""
-        rel = self.relative(path)
+        rel = path if isinstance(path, str) and _plain(path) else self.relative(path)
         if rel is None:
             return None, 0
         with self._lock:
@@ -192,6 +192,18 @@ class IndexReaders:
             (rel, s.language, s.definitions, s.imports, tuple(sorted(s.identifiers)), s.size)
             for rel, s in sorted(self.snapshot().items())
         ]
+
+
+def _plain(path: str) -> bool:
+    """The hot path's quick test (what `file` checks too): a relative "/"-path that needs no
+    normalising. Retrieval passes the index's own paths, which always pass it."""
+    return (
+        bool(path)
+        and not path.startswith("/")
+        and ".." not in path
+        and "\\" not in path
+        and "./" not in path
+    )
 
 
 def clean_relative(path: str) -> bool:
