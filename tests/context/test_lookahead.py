@@ -56,12 +56,16 @@ def test_the_context_at_a_keystroke_is_ready_before_its_request(tmp_path: Path) 
         assert provider.context_for(main, typed, offset, tokenize) is ahead[4]
         assert str(main) not in provider.ahead._ready  # taken once
         assert ahead[4].text == before.text  # a keystroke in the body: the same context bytes
-        # Another budget than the one looked ahead with: built, not taken.
+        # Another budget than the one looked ahead with: built, not taken. The entry built
+        # ahead (budget 400) is held before the request: a take() that ignored the budget
+        # would return it, and remove it.
         provider.set_buffer(main, MAIN).result(20)
-        assert (
-            provider.context_for(main, MAIN, MAIN.index("x = ") + 4, tokenize, budget=300)
-            is not provider.ahead._ready.get(str(main), (None,) * 5)[4]
-        )
+        offset = MAIN.index("x = ") + 4
+        ahead = provider.ahead._ready[str(main)]
+        assert ahead[:4] == (MAIN, offset, 400, None)
+        built = provider.context_for(main, MAIN, offset, tokenize, budget=300)
+        assert built is not ahead[4]
+        assert provider.ahead._ready.get(str(main)) is ahead  # still there, not taken
     finally:
         provider.close()
 
