@@ -27,6 +27,9 @@ from coderd.engine.stopping import budget_cut, stop_position
 
 
 class DecodeRun:
+    """One request's state and its decode loop. llama.cpp's abort callback asks
+    `should_abort` while `LlamaContext.abort_when` has it installed (LlamaEngine.complete)."""
+
     def __init__(
         self,
         loaded: LoadedModel,
@@ -49,7 +52,7 @@ class DecodeRun:
         self.origin = kv.slot_seq(slot)  # the slot's sequence, that speculation starts from
         self.seq = LlamaContext.SPECULATION_SEQ if speculative else self.origin
         self._in_prompt_chunk = False  # see should_abort
-        kv.use(self.origin)
+        kv.use(self.origin)  # served now: the last slot a full cache gives up
 
     @property
     def record(self) -> CacheState:
