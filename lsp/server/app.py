@@ -8,6 +8,7 @@ Model loading, prompts and inference live in `coderd`; this package never does t
 from __future__ import annotations
 
 import logging
+from typing import Any, TypedDict
 
 from lsprotocol import types
 
@@ -26,6 +27,14 @@ log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the 
 STATUS_METHOD = "coderd/status"
 # The server's copy of a document: for client test suites and bug reports about sync.
 DOCUMENT_METHOD = "coderd/document"
+
+
+class DocumentReply(TypedDict):
+    """`coderd/document`'s answer for an open document."""
+
+    uri: str
+    version: int
+    text: str
 
 
 def build_server(
@@ -53,9 +62,14 @@ def build_server(
         elif server.service is not None:
             server.service.shutdown()
 
+    # Custom methods' params: what pygls makes of the JSON (objects become namedtuples), read
+    # with getattr. Annotated Any, never object: pygls passes the server as a handler's first
+    # argument when that parameter's annotation is a class the server derives from.
     @server.feature(STATUS_METHOD)
-    def on_status(params) -> dict:
-        status = server.service.status() if server.service else {"state": "uninitialized"}
+    def on_status(params: Any) -> dict[str, Any]:
+        status: dict[str, Any] = (
+            server.service.status() if server.service else {"state": "uninitialized"}
+        )
         status["version"] = __version__
         status["problems"] = [str(p) for p in server.loaded.problems] if server.loaded else []
         status["position_encoding"] = server.documents.encoding
@@ -64,7 +78,7 @@ def build_server(
         return status
 
     @server.feature(DOCUMENT_METHOD)
-    def on_document(params) -> dict | None:
+    def on_document(params: Any) -> DocumentReply | None:
         uri = getattr(params, "uri", None)
         doc = server.documents.get(uri) if isinstance(uri, str) else None
         return {"uri": doc.uri, "version": doc.version, "text": doc.text} if doc else None

@@ -9,13 +9,18 @@
    (InvalidRequest, as the spec asks; pygls drops it).
 4. Handler futures of notifications are dropped when they finish (pygls keeps them: a leak of
    one future per keystroke).
+
+The protocol reaches its connection's state through `ConnectionHooks`, which `CoderdServer`
+(session.py) fills in with itself: this module does not import session.py, so session.py can
+name `CoderdProtocol` as its protocol's type (the architecture test forbids import cycles).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Generator
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest
@@ -24,60 +29,92 @@ from pygls.protocol.json_rpc import RPCRequest
 from pygls.protocol.language_server import lsp_method
 
 from coderd.positions import UTF8, normalise_encoding
+from lsp.server.documents import DocumentStore
 
 if TYPE_CHECKING:
-    from lsp.server.session import CoderdServer
+    from pygls.protocol.json_rpc import MessageCallback, MessageHandler, MsgId, RPCMessage
 
 log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
 
 
+class ConnectionHooks(Protocol):
+    """What the protocol needs of its connection: `CoderdServer` (session.py)."""
+
+    documents: DocumentStore
+
+    @property
+    def in_daemon(self) -> bool: ...
+
+    def document_changed(self, uri: str) -> None: ...
+
+    def document_closed(self, uri: str) -> None: ...
+
+    def end_session(self) -> None: ...
+
+
 class CoderdProtocol(LanguageServerProtocol):
-    _server: CoderdServer
+    # Set by the server right after pygls made this protocol, before any message is read.
+    connection: ConnectionHooks
 
     @lsp_method(types.INITIALIZE)
-    def lsp_initialize(self, params: types.InitializeParams):
+    def lsp_initialize(
+        self, params: types.InitializeParams
+    ) -> Generator[Any, Any, types.InitializeResult]:
         general = params.capabilities.general
-        offered = list(general.position_encodings or []) if general else []
-        if any(normalise_encoding(kind) == UTF8 for kind in offered):
+        offered = (general.position_encodings or []) if general is not None else []
+        if general is not None and any(normalise_encoding(kind) == UTF8 for kind in offered):
             general.position_encodings = [types.PositionEncodingKind.Utf8]
         result = yield from super().lsp_initialize(params)
         encoding = normalise_encoding(result.capabilities.position_encoding or "utf-16")
-        self._server.documents.encoding = encoding
+        self.connection.documents.encoding = encoding
         return result
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
-    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
-        self._server.documents.open(params.text_document)
-        self._server.document_changed(params.text_document.uri)
+    def lsp_text_document__did_open(
+        self, params: types.DidOpenTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        self.connection.documents.open(params.text_document)
+        self.connection.document_changed(params.text_document.uri)
         yield from ()
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
-    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
-        self._server.documents.change(params)
-        self._server.document_changed(params.text_document.uri)
+    def lsp_text_document__did_change(
+        self, params: types.DidChangeTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        self.connection.documents.change(params)
+        self.connection.document_changed(params.text_document.uri)
         yield from ()
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
-    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
+    def lsp_text_document__did_close(
+        self, params: types.DidCloseTextDocumentParams
+    ) -> Generator[Any, Any, None]:
         uri = params.text_document.uri
-        self._server.documents.close(uri)
-        self._server.document_closed(uri)
+        self.connection.documents.close(uri)
+        self.connection.document_closed(uri)
         yield from ()
 
     @lsp_method(types.EXIT)
-    def lsp_exit(self, *args):
+    def lsp_exit(self, *args: Any) -> Generator[Any, Any, None]:
         """In the daemon, `exit` ends this editor's session, never the process."""
-        if not self._server.in_daemon:
+        if not self.connection.in_daemon:
             yield from super().lsp_exit(*args)
             return
-        self._server.end_session()
+        self.connection.end_session()
         if self._server._stop_event is not None:
             self._server._stop_event.set()
         if self.writer is not None:
             self.writer.close()
         yield from ()
 
-    def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):  # type: ignore[no-untyped-def]
+    def _execute_handler(
+        self,
+        msg_id: MsgId,
+        handler: MessageHandler,
+        callback: MessageCallback,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
         super()._execute_handler(msg_id, handler, callback, args, kwargs)
         if isinstance(callback, partial) and callback.func == self._send_handler_result:
             return  # a request: its answer removes its future
@@ -93,7 +130,7 @@ class CoderdProtocol(LanguageServerProtocol):
         """Handler futures pygls holds (requests in flight); coderd/status reports it."""
         return len(self._request_futures)
 
-    def structure_message(self, data: dict[str, Any]):
+    def structure_message(self, data: dict[str, Any]) -> Any:  # pygls's type: one of many classes
         if "jsonrpc" in data and "params" not in data and "method" in data:
             # JSON-RPC lets a request omit params (Neovim does for `coderd/status`); pygls's
             # fallback message classes require the field and would answer InternalError.
@@ -109,7 +146,7 @@ class CoderdProtocol(LanguageServerProtocol):
                 self._send_response(data["id"], error=exc.to_response_error())
             raise
 
-    def handle_message(self, message):
+    def handle_message(self, message: RPCMessage) -> None:
         if self._shutdown and isinstance(message, RPCRequest):
             log.warning(
                 "%s request %r after shutdown: answering with an error", message.method, message.id

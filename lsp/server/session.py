@@ -9,20 +9,25 @@ import asyncio
 import logging
 from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
 
 from coderd import __version__
 from coderd.completion.service import CompletionService, EngineFactory
 from coderd.config.settings import LoadedSettings, load_settings
 from coderd.context.index.registry import IndexRegistry
 from coderd.context.provider import ContextProvider
+from coderd.engine.base import ModelInfo
 from coderd.models.loader import load_engine
 from coderd.system.logs import setup_logging
 from lsp.server.documents import DocumentStore, uri_to_path
+from lsp.server.protocol import CoderdProtocol
+
+if TYPE_CHECKING:
+    from pygls.server import ServerErrors
 
 log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
 
@@ -31,9 +36,11 @@ class CoderdServer(LanguageServer):
     """One editor connection. Standalone, it owns its completion service; in the daemon
     (`shared`), the service is everyone's and this connection is the session `session`."""
 
+    protocol: CoderdProtocol  # pygls made it from `protocol_cls`
+
     def __init__(
         self,
-        protocol_cls: type[LanguageServerProtocol],
+        protocol_cls: type[CoderdProtocol],
         engine_factory: EngineFactory = load_engine,
         shared: CompletionService | None = None,
         session: str = "",
@@ -48,6 +55,7 @@ class CoderdServer(LanguageServer):
         self.session = session
         self.registry = registry  # the daemon's, shared by all sessions: one index per root
         self._reported: set[str] = set()
+        self.protocol.connection = self
 
     @property
     def in_daemon(self) -> bool:
@@ -86,7 +94,7 @@ class CoderdServer(LanguageServer):
             self.shared.detach(self.session)
 
     @property
-    def context(self):
+    def context(self) -> ContextProvider | None:
         """This connection's workspace context provider, if it has one."""
         if self.service is None:
             return None
@@ -113,7 +121,7 @@ class CoderdServer(LanguageServer):
         if not self.service.started:
             self.service.start()
 
-    def _report_model(self, ready: Future) -> None:
+    def _report_model(self, ready: Future[ModelInfo]) -> None:
         error = ready.exception()
         if error is not None:
             self.tell_once("model", types.MessageType.Error, f"coderd: {error}")
@@ -144,7 +152,7 @@ class CoderdServer(LanguageServer):
             path = uri_to_path(uri)
             self.service.forget(self.doc_key(uri), self.session, str(path) if path else None)
 
-    def report_server_error(self, error: Exception, source) -> None:
+    def report_server_error(self, error: Exception, source: ServerErrors) -> None:
         """Out-of-band errors: logged every time, shown once.
 
         Errors inside a request handler already went back to the client in that request's
