@@ -6,7 +6,8 @@ hints, and a notification has no answer to carry an error.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lsp.server.session import CoderdServer
@@ -19,8 +20,11 @@ def register_feedback(server: CoderdServer) -> None:
         server.feature(method)(_handler(server, event))
 
 
-def _handler(server: CoderdServer, event: str):
-    def on_event(params) -> None:
+def _handler(server: CoderdServer, event: str) -> Callable[[Any], None]:
+    # Custom methods' params: what pygls makes of the JSON (objects become namedtuples), read
+    # with getattr. Annotated Any, never object: pygls passes the server as a handler's first
+    # argument when that parameter's annotation is a class the server derives from.
+    def on_event(params: Any) -> None:
         if server.service is None:
             return
         server.service.feedback.record(

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from coderd.completion.service import DocumentSnapshot
+from coderd.engine.base import ModelInfo
 from coderd.positions import PositionError
 from lsp.server.documents import MAX_COMPLETION_CHARS, uri_to_path
 
@@ -36,7 +38,9 @@ def register_inline_completion(server: CoderdServer) -> None:
         types.TEXT_DOCUMENT_INLINE_COMPLETION,
         types.InlineCompletionOptions(work_done_progress=False),
     )
-    async def on_inline_completion(params: types.InlineCompletionParams):
+    async def on_inline_completion(
+        params: types.InlineCompletionParams,
+    ) -> types.InlineCompletionList:
         return await inline_completion(server, params)
 
 
@@ -105,5 +109,5 @@ async def inline_completion(
     )
 
 
-def _model_failed(ready) -> bool:
+def _model_failed(ready: Future[ModelInfo]) -> bool:
     return ready.done() and ready.exception() is not None

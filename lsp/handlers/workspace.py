@@ -21,8 +21,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
@@ -43,7 +44,7 @@ REGISTRATION_ID = "coderd-watched-files"  # one registration per connection
 class WorkspaceEvents:
     def __init__(self, server: CoderdServer) -> None:
         self.server = server
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def initialized(self) -> None:
         """On the event loop, after `initialized`: ask for file events, follow index builds."""
@@ -75,7 +76,8 @@ class WorkspaceEvents:
             if (path := uri_to_path(folder.uri)) is not None:
                 context.add_root(path)
 
-    async def describe(self, params) -> dict:
+    async def describe(self, params: object) -> dict[str, Any]:
+        """`coderd/workspace`: `params` is what pygls makes of the JSON (a namedtuple)."""
         context = self.server.context
         names = getattr(params, "names", None)
         names = [str(n) for n in names] if isinstance(names, (list, tuple)) else []
@@ -96,7 +98,7 @@ class WorkspaceEvents:
         except Exception as error:  # the observer alone keeps the index fresh
             log.info("client/registerCapability for watched files refused: %s", error)
 
-    def _spawn(self, coroutine) -> None:
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)  # the loop keeps only weak references to tasks
         task.add_done_callback(self._tasks.discard)
@@ -119,7 +121,7 @@ class IndexProgress:
         self._title = ""
         self._pending_report: tuple[int, int] | None = None  # arrived while creating
         self._pending_end: IndexStats | None = None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     # ---- BuildListener: coderd threads --------------------------------------------------
 
@@ -132,7 +134,7 @@ class IndexProgress:
     def build_finished(self, stats: IndexStats) -> None:
         self._post(self._end, stats)
 
-    def _post(self, callback, *args) -> None:
+    def _post(self, callback: Callable[..., None], *args: object) -> None:
         try:
             self._loop.call_soon_threadsafe(callback, *args)
         except RuntimeError:  # the loop is closed: the server is exiting
@@ -207,8 +209,11 @@ def register_workspace(server: CoderdServer) -> WorkspaceEvents:
     def on_workspace_folders(params: types.DidChangeWorkspaceFoldersParams) -> None:
         events.folders_changed(params)
 
+    # Custom methods' params: what pygls makes of the JSON (objects become namedtuples), read
+    # with getattr. Annotated Any, never object: pygls passes the server as a handler's first
+    # argument when that parameter's annotation is a class the server derives from.
     @server.feature(WORKSPACE_METHOD)
-    async def on_workspace(params) -> dict:
+    async def on_workspace(params: Any) -> dict[str, Any]:
         return await events.describe(params)
 
     return events
