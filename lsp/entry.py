@@ -12,19 +12,23 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the relay (`coderd lsp`) stays light: no engine, no index in its process
+    import argparse
+
     from coderd.completion.service import EngineFactory
+
+    SubCommands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def add_server_commands(
     engine_factory: EngineFactory | None = None, daemon_command: list[str] | None = None
-):
+) -> Callable[[SubCommands], None]:
     """The `lsp` and `serve` commands, with the engine and daemon command tests may replace."""
 
-    def setup(commands) -> None:
+    def setup(commands: SubCommands) -> None:
         lsp = commands.add_parser(
             "lsp",
             help="the language server on stdio (what editors start)",
@@ -61,7 +65,9 @@ def add_server_commands(
     return setup
 
 
-def run_lsp(args, engine_factory: EngineFactory | None, daemon_command: list[str] | None) -> int:
+def run_lsp(
+    args: argparse.Namespace, engine_factory: EngineFactory | None, daemon_command: list[str] | None
+) -> int:
     if args.standalone:
         from lsp.server.app import run_stdio
 
@@ -75,7 +81,7 @@ def run_lsp(args, engine_factory: EngineFactory | None, daemon_command: list[str
     return run_relay(daemon_command or default_daemon_command())
 
 
-def run_serve(args, engine_factory: EngineFactory | None) -> int:
+def run_serve(args: argparse.Namespace, engine_factory: EngineFactory | None) -> int:
     from lsp.process.daemon import run_daemon
 
     if engine_factory is None:

@@ -20,14 +20,17 @@ import json
 import logging
 import os
 import signal
+import socket
 import threading
+from typing import Any, Protocol, TypeGuard
 
 from pygls.io_ import run_async
 
 from coderd import __version__
 from coderd.completion.service import CompletionService, EngineFactory
-from coderd.config.settings import load_settings
+from coderd.config.settings import Settings, load_settings
 from coderd.context.index.registry import IndexRegistry
+from coderd.engine.base import Engine
 from coderd.system.logs import setup_logging
 from lsp.process.rendezvous import PROTOCOL, Rendezvous, RendezvousError, daemon_key, welcome_line
 from lsp.server.app import build_server
@@ -37,9 +40,23 @@ log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the 
 HELLO_TIMEOUT_S = 10.0
 
 
+class SlotsEngineFactory(Protocol):
+    """An engine factory that also sizes the engine for `slots` sessions (`load_engine`)."""
+
+    def __call__(self, settings: Settings, /, *, slots: int) -> Engine: ...
+
+
+def takes_slots(factory: EngineFactory) -> TypeGuard[SlotsEngineFactory]:
+    """Whether `factory` has a `slots` parameter (tests' factories may not)."""
+    return "slots" in inspect.signature(factory).parameters
+
+
 class Daemon:
     def __init__(
-        self, engine_factory: EngineFactory, init_options: dict | None, key: str | None = None
+        self,
+        engine_factory: EngineFactory,
+        init_options: dict[str, Any] | None,
+        key: str | None = None,
     ) -> None:
         self.loaded = load_settings(init_options=init_options)
         settings = self.loaded.settings
@@ -47,7 +64,7 @@ class Daemon:
         self.rendezvous = Rendezvous(key or daemon_key(settings))
         self.slots = settings.daemon.sessions
         self.idle_timeout_s = settings.daemon.idle_timeout_s
-        if "slots" in inspect.signature(engine_factory).parameters:
+        if takes_slots(engine_factory):
             factory = engine_factory
             engine_factory = lambda s: factory(s, slots=self.slots)
         self.service = CompletionService(settings, engine_factory, None, slots=self.slots)
@@ -87,7 +104,7 @@ class Daemon:
         log.info("daemon: stopped")
         return 0
 
-    async def _serve(self, listener) -> None:
+    async def _serve(self, listener: socket.socket) -> None:
         loop = asyncio.get_running_loop()
         self._stopped = asyncio.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -101,6 +118,8 @@ class Daemon:
         if self._idle is not None:
             self._idle.cancel()
         self._idle = None
+        if self._stopped is None:
+            return  # not serving yet: _serve arms the timer once the event exists
         if self._sessions == 0:
             delay = 0 if self._retiring else self.idle_timeout_s
             self._idle = asyncio.get_running_loop().call_later(delay, self._stopped.set)
@@ -159,7 +178,7 @@ class Daemon:
 
 
 def run_daemon(
-    engine_factory: EngineFactory, init_options: dict | None, key: str | None = None
+    engine_factory: EngineFactory, init_options: dict[str, Any] | None, key: str | None = None
 ) -> int:
     try:
         return Daemon(engine_factory, init_options, key).run()

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any, BinaryIO
 
 MAX_HEADER_LINES = 32  # a peer sending endless headers is broken, not slow
 
+# A JSON-RPC message as it travels: the relay reads only a few of its fields.
+Message = dict[str, Any]
 
-async def read_message(reader: asyncio.StreamReader) -> dict | None:
+
+async def read_message(reader: asyncio.StreamReader) -> Message | None:
     """The next message, or None at the end of the stream. Unparsable bodies are skipped."""
     while True:
         length = None
@@ -36,7 +40,7 @@ async def read_message(reader: asyncio.StreamReader) -> dict | None:
             return message
 
 
-def write_message(writer, message: dict) -> None:
+def write_message(writer: asyncio.StreamWriter | BinaryIO, message: Message) -> None:
     """To an asyncio StreamWriter (buffered; the loop sends it) or a binary file (flushed)."""
     body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)

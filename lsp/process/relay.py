@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import sys
+from typing import Any
 
 from lsprotocol import converters, types
 
@@ -23,7 +24,7 @@ from coderd.config.settings import load_settings
 from coderd.positions import normalise_encoding
 from coderd.system import paths
 from coderd.system.logs import setup_logging
-from lsp.process.framing import read_message, write_message
+from lsp.process.framing import Message, read_message, write_message
 from lsp.process.rendezvous import Rendezvous, RendezvousError, daemon_key, hello_line
 from lsp.server.documents import DocumentStore
 
@@ -34,22 +35,24 @@ RESTARTS = 3  # attempts in a row before the relay gives up and answers with err
 INLINE = types.TEXT_DOCUMENT_INLINE_COMPLETION
 DRAIN_S = 2.0  # after the editor left: how long the daemon's last answers may take
 
+RequestId = int | str  # JSON-RPC: a request's id is a number or a string
+
 
 class Relay:
     def __init__(self, daemon_command: list[str]) -> None:
         self.daemon_command = daemon_command
         self.documents = DocumentStore()
-        self.initialize: dict | None = None
-        self.in_flight: dict[object, dict] = {}  # editor request id -> the request
-        self.resent: set = set()  # requests already sent again once (a crash must not loop)
+        self.initialize: Message | None = None
+        self.in_flight: dict[RequestId, Message] = {}  # editor request id -> the request
+        self.resent: set[RequestId] = set()  # sent again once already (a crash must not loop)
         self.daemon: asyncio.StreamWriter | None = None
-        self.backlog: list[dict] = []  # editor messages held while the daemon restarts
+        self.backlog: list[Message] = []  # editor messages held while the daemon restarts
         self.shutting_down = False
         self.rendezvous: Rendezvous | None = None
-        self.init_options = None
+        self.init_options: object = None  # initializationOptions: any JSON value
         self.restarts = 0
         self.gave_up = False
-        self._pump: asyncio.Task | None = None
+        self._pump: asyncio.Task[None] | None = None
         self._converter = converters.get_converter()
         self._stdout = sys.stdout.buffer
 
@@ -90,14 +93,14 @@ class Relay:
 
     # -- editor -> daemon ---------------------------------------------------------------------
 
-    async def _from_editor(self, message: dict) -> None:
+    async def _from_editor(self, message: Message) -> None:
         method = message.get("method")
         if method == types.INITIALIZE:
             self.initialize = message
         elif method == types.SHUTDOWN:
             self.shutting_down = True
         elif method == types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS and self.initialize:
-            self._follow_folders(message.get("params") or {})
+            self._follow_folders(self.initialize, message.get("params") or {})
         self._mirror(method, message.get("params"))
         if self.gave_up:
             if "id" in message and method is not None:
@@ -114,14 +117,15 @@ class Relay:
             return
         self._send(self.daemon, message)
 
-    def _send(self, writer: asyncio.StreamWriter, message: dict) -> None:
+    def _send(self, writer: asyncio.StreamWriter, message: Message) -> None:
         if message.get("method") is not None and "id" in message:
             self.in_flight[message["id"]] = message  # until the daemon answers it
         write_message(writer, message)
 
-    def _follow_folders(self, params: dict) -> None:
-        """A restarted daemon must get the folders as they are now, not as at `initialize`."""
-        init = self.initialize.setdefault("params", {})
+    def _follow_folders(self, initialize: Message, params: Message) -> None:
+        """A restarted daemon must get the folders as they are now, not as at `initialize`
+        (the editor's `initialize` request, which this updates)."""
+        init = initialize.setdefault("params", {})
         event = params.get("event") or {}
         gone = {f.get("uri") for f in event.get("removed") or []}
         current = init.get("workspaceFolders")
@@ -131,7 +135,7 @@ class Relay:
         folders += [f for f in event.get("added") or [] if f not in folders]
         init["workspaceFolders"] = folders
 
-    def _mirror(self, method: str | None, params) -> None:
+    def _mirror(self, method: str | None, params: Any) -> None:
         """Keep the documents' text, to re-send it to a restarted daemon."""
         try:
             if method == types.TEXT_DOCUMENT_DID_OPEN:
@@ -167,7 +171,7 @@ class Relay:
             self._requeue_in_flight()
             await self._connect(replay=True)
 
-    def _learn_encoding(self, response: dict) -> None:
+    def _learn_encoding(self, response: Message) -> None:
         caps = (response.get("result") or {}).get("capabilities") or {}
         self.documents.encoding = normalise_encoding(caps.get("positionEncoding") or "utf-16")
 
@@ -181,7 +185,7 @@ class Relay:
         self.in_flight.clear()
         self.backlog[:0] = again
 
-    def _answer(self, request_id, method) -> None:
+    def _answer(self, request_id: RequestId, method: str | None) -> None:
         if method == INLINE:
             self._to_editor({"jsonrpc": "2.0", "id": request_id, "result": None})
         else:
@@ -198,7 +202,7 @@ class Relay:
             self._answer(request_id, message.get("method"))
         self.in_flight.clear()
 
-    def _to_editor(self, message: dict) -> None:
+    def _to_editor(self, message: Message) -> None:
         write_message(self._stdout, message)
 
     # -- connecting ---------------------------------------------------------------------------
@@ -224,7 +228,7 @@ class Relay:
         self._give_up()
         return False
 
-    async def _open(self):
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         """Connect (starting the daemon if need be) and shake hands; retry a retiring one."""
         assert self.rendezvous is not None
         env = dict(os.environ)
