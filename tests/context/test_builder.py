@@ -1,0 +1,117 @@
+"""builder.py: one build, the memos that make the next one cheap, the warm-up after a parse,
+and what is kept per document (a real index of real files; a counting tokenizer)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ctx_helpers import DEADLINE_S, write
+
+from coderd.context.builder import ContextBuilder
+from coderd.context.index.workspace import WorkspaceIndex
+from coderd.context.retrieve.recent import RecentRegions
+
+GEOMETRY = (
+    "class Rectangle:\n    def area(self):\n        return 1\n\n\ndef scale(r, k):\n    return r\n"
+)
+MAIN = "from geometry import Rectangle, scale\n\n\ndef go():\n    r = Rectangle()\n    x = \n"
+OFFSET = MAIN.index("x = ") + 4
+
+
+class Counting:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __call__(self, text: str) -> list[int]:
+        self.calls.append(text)
+        return list(range(len(text) // 4 + 1))
+
+
+def workspace(tmp_path: Path) -> WorkspaceIndex:
+    root = tmp_path / "ws"
+    write(root, "geometry.py", GEOMETRY)
+    write(root, "main.py", MAIN)
+    index = WorkspaceIndex(root)
+    index.rescan()
+    return index
+
+
+def build(builder: ContextBuilder, index: WorkspaceIndex, text: str, offset: int, tokenize):
+    return builder.build(index, "main.py", "doc:main", text, offset, tokenize, 400, None)
+
+
+def test_typing_in_a_body_returns_the_very_same_context(tmp_path: Path) -> None:
+    index, builder, tokenize = workspace(tmp_path), ContextBuilder(30, RecentRegions()), Counting()
+    try:
+        first = build(builder, index, MAIN, OFFSET, tokenize)
+        assert "class Rectangle" in first.text and first.text.endswith("# main.py\n")
+        typed = MAIN.replace("x = ", "x = sc")
+        assert build(builder, index, typed, OFFSET + 2, tokenize) is first
+        # A retrieved file parsed again (its version changes): built again, with its new text.
+        write(index.root, "geometry.py", GEOMETRY.replace("return r", "return r * k"))
+        index.update("geometry.py")
+        again = build(builder, index, typed, OFFSET + 2, tokenize)
+        assert again is not first and "return r * k" in again.text
+    finally:
+        index.close()
+
+
+def test_texts_and_token_counts_are_memoised_across_builds(tmp_path: Path) -> None:
+    index, builder, tokenize = workspace(tmp_path), ContextBuilder(30, RecentRegions()), Counting()
+    try:
+        first = build(builder, index, MAIN, OFFSET, tokenize)
+        counted = len(tokenize.calls)
+        assert counted > 0
+        builder.last.clear()  # a first build at this place: retrieval and packing again
+        assert build(builder, index, MAIN, OFFSET, tokenize).text == first.text
+        assert len(tokenize.calls) == counted  # every snippet's count was kept
+        # The disk changed but the index has not seen it (same version): the text read for
+        # that version is used; once the index commits the file, it is read again.
+        write(index.root, "geometry.py", GEOMETRY.replace("return r", "return r + 1"))
+        builder.last.clear()
+        assert "return r\n" in build(builder, index, MAIN, OFFSET, tokenize).text
+        index.update("geometry.py")
+        assert "return r + 1\n" in build(builder, index, MAIN, OFFSET, tokenize).text
+    finally:
+        index.close()
+
+
+def test_a_result_is_never_taken_from_another_index(tmp_path: Path) -> None:
+    builder, tokenize = ContextBuilder(30, RecentRegions()), Counting()
+    first_index = workspace(tmp_path)
+    first = build(builder, first_index, MAIN, OFFSET, tokenize)
+    first_index.close()
+    # The same root indexed again after a body changed: the definitions are equal and the
+    # new index's file versions count from the start again, so only the index tells them apart.
+    write(first_index.root, "geometry.py", GEOMETRY.replace("return r", "return k"))
+    second_index = WorkspaceIndex(first_index.root)
+    second_index.rescan()
+    try:
+        assert second_index.version("geometry.py") == first_index.version("geometry.py")
+        second = build(builder, second_index, MAIN, OFFSET, tokenize)
+        assert second is not first and "return k" in second.text
+    finally:
+        second_index.close()
+
+
+def test_warm_prepares_the_document_and_forget_drops_it(tmp_path: Path) -> None:
+    index, builder = workspace(tmp_path), ContextBuilder(30, RecentRegions())
+    try:
+        typed = MAIN.replace("x = ", "x = s")
+        index.set_buffer("main.py", typed).result(DEADLINE_S)
+        builder.warm(index, "main.py", "doc:main", MAIN, typed)
+        document = builder.documents.get("doc:main")
+        assert document is not None
+        assert len(document.rows) == 1  # the row index of the new text
+        assert document.scoped == index.file("main.py").imports  # its imports resolved
+        parsed = document.parse.parsed  # the parse with the edited line blanked
+        assert parsed is not None and b"x = s" not in parsed.source
+        # A build of that text finds them: the same row index, the same parse.
+        build(builder, index, typed, typed.index("x = s") + 5, Counting())
+        assert document.parse.parsed is parsed and len(document.rows) == 1
+        builder.warm(index, "other.py", "doc:other", None, "")  # not indexed: nothing kept
+        assert "doc:other" not in builder.documents
+        builder.forget("doc:main")
+        assert len(builder.documents) == 0 and len(builder.last) == 0
+    finally:
+        index.close()

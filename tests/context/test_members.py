@@ -1,0 +1,177 @@
+"""members.py: signature lists of what the code at the cursor can reach (types, module
+aliases, imported values, the rest of a Go package), on a real index of real files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ctx_helpers import write
+
+from coderd.context.index.readers import DefinitionRef
+from coderd.context.index.workspace import WorkspaceIndex
+from coderd.context.retrieve.infer import environment
+from coderd.context.retrieve.members import (
+    module_candidates,
+    package_candidates,
+    skeletons,
+    typed_candidates,
+    value_members,
+)
+from coderd.context.retrieve.scope import scope_of
+from coderd.context.retrieve.typed import TypeResolver
+from coderd.context.retrieve.usage import usage_of
+
+MODELS = """class Base:
+    def save(self):
+        pass
+
+
+class Widget(Base):
+    def __init__(self):
+        pass
+
+    def draw(self):
+        pass
+
+    def erase(self):
+        pass
+"""
+UTIL = "def helper(x):\n    return x\n\n\ndef other(x):\n    return x\n\n\nLIMIT = 3\ncache = {}\n"
+TIMERS = (
+    "export const provider = {\n  setTimeout(fn: () => void) {\n    return 1;\n  },\n"
+    "  clear() {\n    return 2;\n  },\n};\n"
+)
+SHAPES = (
+    "package shapes\n\nconst (\n\tRed = 1\n\tGreen = 2\n)\n\nfunc Paint() {}\n\n"
+    "func Erase() {}\n\nfunc Fill() {}\n"
+)
+
+
+class Added:
+    """The `add` callback retrieve() passes: records (path, name, source, score, shown)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str, float, tuple[str, ...] | None]] = []
+
+    def __call__(self, ref: DefinitionRef, source: str, score: float, members=None) -> None:
+        shown = tuple(m.name for m in members) if members is not None else None
+        self.calls.append((ref.path, ref.definition.name, source, score, shown))
+
+    def named(self, name: str) -> list[tuple]:
+        return [c for c in self.calls if c[1] == name]
+
+
+def workspace(tmp_path: Path, files: dict[str, str]) -> WorkspaceIndex:
+    for rel, text in files.items():
+        write(tmp_path / "ws", rel, text)
+    index = WorkspaceIndex(tmp_path / "ws")
+    index.rescan()
+    return index
+
+
+def cursor(text: str) -> tuple[str, int]:
+    return text.replace("@@", ""), text.index("@@")
+
+
+def test_a_typed_name_brings_its_type_with_the_members_used_first(tmp_path: Path) -> None:
+    text, offset = cursor(
+        "from models import Widget\n\n\ndef go():\n    w = Widget()\n    w.erase()\n    @@\n"
+    )
+    index = workspace(tmp_path, {"models.py": MODELS, "main.py": text})
+    try:
+        scope = scope_of(index, "main.py", index.file("main.py"), "python")
+        env = environment(index, "main.py", text, offset, "python")
+        resolver = TypeResolver(index, "main.py", scope, env, "python")
+        usage, added = usage_of(text, offset), Added()
+        typed = typed_candidates(resolver, usage, text.count("\n", 0, offset), added, 1e9)
+        assert "w" in typed
+        ((path, _, source, _, shown),) = added.named("Widget")
+        # The member used (`erase`) first, then public before dunder, in file order.
+        assert (path, source, shown) == ("models.py", "type", ("erase", "draw", "__init__"))
+        # The base class's members come as a signature list of their own, scored after.
+        ((_, _, source, base_score, shown),) = added.named("Base")
+        assert (source, shown) == ("type", ("save",))
+        assert base_score > added.named("Widget")[0][3]
+    finally:
+        index.close()
+
+
+def test_a_module_alias_brings_its_top_level_definitions(tmp_path: Path) -> None:
+    text, offset = cursor("import util\n\n\ndef go():\n    util.other(1)\n    @@\n")
+    index = workspace(tmp_path, {"util.py": UTIL, "main.py": text})
+    try:
+        scope = scope_of(index, "main.py", index.file("main.py"), "python")
+        assert scope.modules == {"util": ["util.py"]}
+        added = Added()
+        module_candidates(index, "main.py", scope, usage_of(text, offset), added, 1e9)
+        ((path, _, source, _, shown),) = added.calls
+        # No variables (`cache`), the definition the file uses first.
+        assert (path, source, shown) == ("util.py", "module", ("other", "helper", "LIMIT"))
+        # Past its deadline, a source adds nothing.
+        late = Added()
+        module_candidates(index, "main.py", scope, usage_of(text, offset), late, 0.0)
+        assert late.calls == []
+    finally:
+        index.close()
+
+
+def test_an_imported_value_is_shown_with_the_definitions_it_holds(tmp_path: Path) -> None:
+    text, offset = cursor("import { provider } from './timers';\n\nprovider.clear();\n@@\n")
+    index = workspace(tmp_path, {"timers.ts": TIMERS, "main.ts": text})
+    try:
+        scope = scope_of(index, "main.ts", index.file("main.ts"), "typescript")
+        added = Added()
+        value_members(index, "main.ts", scope, usage_of(text, offset), added)
+        ((path, name, source, _, shown),) = added.calls
+        assert (path, name, source, shown) == (
+            "timers.ts",
+            "provider",
+            "import",
+            ("clear", "setTimeout"),
+        )
+    finally:
+        index.close()
+
+
+def test_a_go_package_brings_siblings_and_its_popular_names(tmp_path: Path) -> None:
+    text, offset = cursor("package shapes\n\nfunc use() {\n\tPaint()\n\t@@\n}\n")
+    other = "package shapes\n\nfunc more() {\n\tFill()\n\tFill()\n}\n"
+    index = workspace(tmp_path, {"shapes/c.go": SHAPES, "shapes/m.go": text, "shapes/o.go": other})
+    try:
+        scope = scope_of(index, "shapes/m.go", index.file("shapes/m.go"), "go")
+        assert {f for f, source in scope.open_files if source == "package"} == {
+            "shapes/c.go",
+            "shapes/o.go",
+        }
+        added = Added()
+        package_candidates(index, "shapes/m.go", scope, usage_of(text, offset), added)
+        # `Paint` is used: the definition declared right after it comes along.
+        assert [c[2] for c in added.named("Erase")] == ["package"]
+        # The names not used yet, most used in the workspace first (Fill: o.go uses it).
+        lists = [c for c in added.calls if c[4] is not None]
+        assert lists and lists[0][4][0] == "Fill" and "Paint" not in lists[0][4]
+    finally:
+        index.close()
+
+
+def test_skeletons_group_members_by_file_and_owner(tmp_path: Path) -> None:
+    text = "package shapes\n\ntype Box struct {\n\tw int\n}\n"
+    methods = "package shapes\n\nfunc (b *Box) Area() int { return 0 }\n\nfunc (b *Box) grow() {}\n"
+    index = workspace(tmp_path, {"shapes/box.go": text, "shapes/box_area.go": methods})
+    try:
+        (box,) = [r for r in index.lookup("Box") if r.definition.kind == "struct"]
+        members = index.members("Box")
+        found = skeletons([box], members, {"grow": 1}, {}, current="other.go")
+        # Methods in another file than the type: a signature list of that file, "spread";
+        # the used one first. The type itself still shows (its fields), with no members.
+        spread = [
+            (ref.path, ref.definition.kind, [d.name for d in shown], kind)
+            for ref, shown, kind in found
+        ]
+        assert spread == [
+            ("shapes/box_area.go", "skeleton", ["grow", "Area"], "spread"),
+            ("shapes/box.go", "struct", [], "own"),
+        ]
+        assert skeletons([], [], {}, {}) == []
+    finally:
+        index.close()

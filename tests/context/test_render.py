@@ -1,0 +1,98 @@
+"""render.py: the forms one retrieved definition takes, smallest first, on real source."""
+
+from __future__ import annotations
+
+from coderd.context.index.extract import Definition, extract
+from coderd.context.pack.render import MAX_SNIPPET_LINES, forms, member_line
+
+PYTHON = '''class Store:
+    """Keeps things."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def get(self, key):
+        return key
+
+    @property
+    def size(self):
+        return 0
+
+
+def open_store(
+    path,
+    create=True,
+):
+    return Store(path)
+'''
+GO = "package x\n\nfunc Open(path string) (*Store, error) {\n\treturn nil, nil\n}\n"
+
+
+def definitions(source: str, language: str, path: str) -> dict[str, Definition]:
+    return {d.name: d for d in extract(source.encode(), language, path).definitions}
+
+
+def test_a_function_is_a_signature_then_its_body() -> None:
+    found = definitions(PYTHON, "python", "store.py")
+    lines = PYTHON.splitlines()
+    shown = forms(lines, found["open_store"], None, "#", False)
+    assert (
+        shown
+        == [
+            "def open_store(path, create=True): ...",  # the signature joined on one line
+            "\n".join(lines[14:19]),
+        ]
+    )
+    go = definitions(GO, "go", "x.go")["Open"]
+    assert forms(GO.splitlines(), go, None, "//", False)[0] == (
+        "func Open(path string) (*Store, error) { ... }"
+    )
+
+
+def test_a_long_body_keeps_its_head_and_a_marker() -> None:
+    source = "def long():\n" + "".join(f"    x{i} = {i}\n" for i in range(30))
+    definition = definitions(source, "python", "a.py")["long"]
+    body = forms(source.splitlines(), definition, None, "#", False)[-1].split("\n")
+    assert len(body) == MAX_SNIPPET_LINES + 1 and body[-1] == "    # ..."
+
+
+def test_an_imported_class_shows_its_header_then_members() -> None:
+    found = definitions(PYTHON, "python", "store.py")
+    members = [found["__init__"], found["get"], found["size"]]
+    shown = forms(PYTHON.splitlines(), found["Store"], members, "#", False)
+    assert shown[0] == "class Store:"
+    # All members: the type's head (docstring) and each member's one-line signature, in
+    # file order, decorators left out.
+    assert shown[-1] == (
+        'class Store:\n    """Keeps things."""\n\n'
+        "    def __init__(self, path):\n    def get(self, key):\n    def size(self):"
+    )
+
+
+def test_a_ranked_member_list_grows_with_the_best_members_first() -> None:
+    source = "class Big:\n" + "".join(f"    def m{i}(self):\n        pass\n" for i in range(10))
+    found = definitions(source, "python", "big.py")
+    ranked = [found[f"m{i}"] for i in (9, 0, 5, 1, 2, 3, 4, 6, 7, 8)]  # m9 is used most
+    shown = forms(source.splitlines(), found["Big"], ranked, "#", True)
+    # The smallest form: the header and the four best members, shown in file order.
+    assert (
+        shown[0]
+        == "class Big:\n    def m0(self):\n    def m1(self):\n    def m5(self):\n    def m9(self):"
+    )
+    assert len(shown) == 4 and shown[-1].count("def ") == 10  # 4, 6, 8, then all
+
+
+def test_a_window_is_its_lines() -> None:
+    window = Definition("store.py:6-8", "window", "", "", 6, 8)
+    assert forms(PYTHON.splitlines(), window, None, "#", False) == [
+        "\n".join(PYTHON.splitlines()[5:8])
+    ]
+
+
+def test_member_line_cuts_a_long_signature_at_a_parameter() -> None:
+    params = ", ".join(f"argument_{i}" for i in range(20))
+    source = f"class C:\n    def run(self, {params}):\n        pass\n"
+    run = definitions(source, "python", "c.py")["run"]
+    line = member_line(source.splitlines(), run)
+    assert line.startswith("    def run(self, argument_0,") and line.endswith(", ...)")
+    assert len(line) < 130
