@@ -13,42 +13,17 @@ proportion, never below a floor that keeps suggestions useful.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import logging
+from dataclasses import dataclass
 
-TYPICAL_NEW_TOKENS = 16  # a single-line suggestion; multi-line ones may take longer
-TYPICAL_CHANGED_TOKENS = 4  # evaluated per keystroke once the KV cache is warm
+from coderd.config.settings import Settings
+from coderd.engine.base import Engine
+from coderd.engine.speed_profile import TYPICAL_CHANGED_TOKENS, TYPICAL_NEW_TOKENS, SpeedProfile
+
+log = logging.getLogger(__name__)
+
 MARKERS = 4  # BOS and the three FIM markers
 FLOOR_PREFIX, FLOOR_SUFFIX = 128, 16
-
-
-@dataclass(frozen=True)
-class SpeedProfile:
-    """Milliseconds per decoded token at depth d: decode_ms + depth_ms * d; per prompt token."""
-
-    decode_ms: float
-    depth_ms: float
-    prompt_ms: float
-
-    def suggestion_ms(
-        self,
-        depth: int,
-        new_tokens: int = TYPICAL_NEW_TOKENS,
-        changed: int = TYPICAL_CHANGED_TOKENS,
-    ) -> float:
-        return changed * self.prompt_ms + new_tokens * (self.decode_ms + self.depth_ms * depth)
-
-    def as_dict(self) -> dict[str, float]:
-        return asdict(self)
-
-    @classmethod
-    def from_samples(
-        cls, shallow: tuple[int, float], deep: tuple[int, float], prompt_ms: float
-    ) -> SpeedProfile:
-        """Two (depth, ms per decoded token) samples; the line through them, never sloping down
-        (noise can make the deep one look faster)."""
-        (d0, t0), (d1, t1) = shallow, deep
-        slope = max(0.0, (t1 - t0) / (d1 - d0)) if d1 != d0 else 0.0
-        return cls(decode_ms=max(0.0, t0 - slope * d0), depth_ms=slope, prompt_ms=prompt_ms)
 
 
 @dataclass(frozen=True)
@@ -92,3 +67,28 @@ def plan_budgets(configured: Budgets, profile: SpeedProfile | None, target_ms: i
         f"sized for {target_ms} ms: about {profile.suggestion_ms(planned.total):.0f} ms "
         f"per suggestion at depth {planned.total} on this machine",
     )
+
+
+def plan_for_machine(engine: Engine, settings: Settings) -> Budgets:
+    """The configured budgets, sized to `completion.latency_target_ms` when the engine can
+    measure its speed (the real one; the scripted and remote ones cannot)."""
+    c = settings.completion
+    configured = Budgets(c.prefix_tokens, c.suffix_tokens, settings.context.budget_tokens)
+    if not engine.measures_speed or c.latency_target_ms <= 0:
+        return configured
+    try:
+        profile = engine.speed_profile()
+    except Exception as exc:  # a failed measurement only means the configured budgets
+        log.warning("could not measure this machine's speed (%s); configured budgets used", exc)
+        return configured
+    if profile is None:
+        return configured
+    budgets = plan_budgets(configured, profile, c.latency_target_ms)
+    log.info(
+        "prompt budgets: prefix %d, suffix %d, context %d tokens (%s)",
+        budgets.prefix,
+        budgets.suffix,
+        budgets.context,
+        budgets.reason,
+    )
+    return budgets

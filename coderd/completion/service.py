@@ -19,8 +19,7 @@ from concurrent.futures import Future, InvalidStateError
 from dataclasses import replace
 from pathlib import Path
 
-from coderd.completion.budget import Budgets
-from coderd.completion.budget_plan import plan_for_machine
+from coderd.completion.budget import Budgets, plan_for_machine
 from coderd.completion.cache import CompletionCache
 from coderd.completion.debounce import WAIT_GAPS, TypingRhythm
 from coderd.completion.documents import DocumentStates
@@ -310,7 +309,7 @@ class CompletionService:
 
     def _prompts_for(self, engine: Engine, settings: Settings) -> tuple[Budgets, PromptAssembler]:
         """The budgets and assembler for these settings, sized to this machine's measured
-        speed (budget_plan.py; measured once, then read from its cache)."""
+        speed (budget.py; measured once, then read from its cache)."""
         c = settings.completion
         key = (
             c.prefix_tokens,

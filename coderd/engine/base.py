@@ -12,9 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-# SpeedProfile sits beside the budget arithmetic that reads it; completion/budget.py imports
-# nothing of coderd's, so this makes no cycle.
-from coderd.completion.budget import SpeedProfile
+from coderd.engine.speed_profile import SpeedProfile
 
 # Given the text generated so far, return the index where the completion ends, or None to go on.
 StopCheck = Callable[[str], "int | None"]

@@ -15,7 +15,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from coderd.completion.budget import SpeedProfile
 from coderd.engine.base import (
     CancelToken,
     Completion,
@@ -25,6 +24,7 @@ from coderd.engine.base import (
     ModelInfo,
     RequestStats,
 )
+from coderd.engine.speed_profile import SpeedProfile
 
 SCRIPT_ENV = "CODERD_FAKE_SCRIPT"
 

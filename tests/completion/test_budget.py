@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from coderd.completion.budget import Budgets, SpeedProfile, plan_budgets
+from coderd.completion.budget import Budgets, plan_budgets
 from coderd.config.settings import load_settings
+from coderd.engine.speed_profile import SpeedProfile
 
 CONFIGURED = Budgets(prefix=384, suffix=64, context=256)
 # The reference 2-core machine with a 1.3B model: 38 ms/token at depth 0, +0.037 ms per

@@ -11,7 +11,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from coderd.completion.budget import SpeedProfile
 from coderd.engine.base import (
     CancelToken,
     Completion,
@@ -26,6 +25,7 @@ from coderd.engine.llama.decode_run import DecodeRun
 from coderd.engine.llama.kv_sequences import KvSequences
 from coderd.engine.llama.loading import EngineOptions, LoadedModel, check_gguf_file, load
 from coderd.engine.llama.speed import load_or_measure
+from coderd.engine.speed_profile import SpeedProfile
 
 # Importable from here, where the rest of coderd has always found them.
 __all__ = ["EngineOptions", "LlamaEngine", "check_gguf_file"]

@@ -19,10 +19,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from coderd.completion.budget import SpeedProfile
 from coderd.engine.base import ModelInfo
 from coderd.engine.llama.kv_sequences import KvSequences
 from coderd.engine.llama.runtime import DECODE_OK, LlamaContext, system_info
+from coderd.engine.speed_profile import SpeedProfile
 from coderd.system import paths
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,6 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from coderd.completion.budget import SpeedProfile
 from coderd.engine.base import (
     CancelToken,
     Completion,
@@ -51,6 +50,7 @@ from coderd.engine.remote.api import (
     resolve_endpoint,
 )
 from coderd.engine.remote.approx_tokens import ApproxTokenizer
+from coderd.engine.speed_profile import SpeedProfile
 
 # The local engine's stop rule and time-budget rule, so both backends cut text alike.
 from coderd.engine.stopping import budget_cut as _budget_cut
