@@ -10,9 +10,8 @@ so is the daemon's memory.
 from __future__ import annotations
 
 import psutil
-from lsprotocol import types
-
 from lsp_client import edit, inline, open_doc, running_server, status
+from lsprotocol import types
 
 ECHO = {"rules": [{"after": "", "reply": "<{prefix_tail}>"}]}
 CYCLES = 300
