@@ -22,6 +22,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from coderd.config.settings import ContextSettings
@@ -55,7 +56,7 @@ class ContextProvider:
         self._acquire_lock = threading.Lock()
         self._background = False  # start() was called: indexes come from the jobs thread
         self._listener_for: Callable[[Path], BuildListener] | None = None
-        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[Callable[[], object] | None] = queue.SimpleQueue()
         self._jobs_thread: threading.Thread | None = None
         self._jobs_lock = threading.Lock()
         self._closed = False
@@ -71,7 +72,7 @@ class ContextProvider:
         starting a recursive watch takes a while on a big tree and must not hold up a caller."""
         self._background = True
         for root in self.roots:
-            self._later(lambda root=root: self._acquire(root))
+            self._later(partial(self._acquire, root))
 
     def index_for(self, path: Path, *, create: bool = True) -> WorkspaceIndex | None:
         """The index of the workspace root holding `path`; created on first use unless
@@ -116,7 +117,8 @@ class ContextProvider:
         """The roots, the state of their indexes, and where `names` are defined in them
         (`coderd/workspace`: bug reports, tests). Copies each index's table: not on the
         event loop."""
-        roots, found = [], {name: [] for name in names}
+        roots: list[dict] = []
+        found: dict[str, list[dict]] = {name: [] for name in names}
         for root in self.roots:
             index = self._indexes.get(root)
             stats = index.stats() if index is not None else None
@@ -129,7 +131,9 @@ class ContextProvider:
                     "users": self.registry.users(root),
                 }
             )
-            for name in found if index is not None else ():
+            if index is None:
+                continue
+            for name in found:
                 found[name] += [
                     {
                         "path": str(root / ref.path),
@@ -187,7 +191,7 @@ class ContextProvider:
         for root, found in by_root.items():
             self.registry.report(root, found)
 
-    def _later(self, job: Callable[[], None]) -> bool:
+    def _later(self, job: Callable[[], object]) -> bool:
         """Queue `job` for the jobs thread; False after close()."""
         with self._jobs_lock:
             if self._closed:

@@ -178,10 +178,11 @@ def _outer(node: tree_sitter.Node) -> tree_sitter.Node:
 def _definition(node, name, kind, body, container, language) -> Definition:
     outer = _outer(node)
     source_start = outer.start_byte
+    text = outer.text or b""  # None only for a tree parsed without its source
     if body is not None and body.start_byte > source_start:
-        header = outer.text[: body.start_byte - source_start]
+        header = text[: body.start_byte - source_start]
     else:
-        header = outer.text.split(b"\n", 1)[0]
+        header = text.split(b"\n", 1)[0]
     lines = header.decode("utf-8", "replace").rstrip().splitlines()
     while len(lines) > 1 and _COMMENT_LINE.match(lines[-1]):
         lines.pop()  # a comment that opens the body sits before the body node in some grammars

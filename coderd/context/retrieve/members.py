@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef
@@ -53,18 +54,18 @@ def typed_candidates(
     targets: list[tuple[int, str, Callable[[], list[DefinitionRef]]]] = []
     for name, binding in env.variables.items():
         near = min(usage.bare_of(name), bucket(abs(row - binding.row)))
-        targets.append((near, name, lambda b=binding: resolver.binding_types(b)))
+        targets.append((near, name, partial(resolver.binding_types, binding)))
     if env.receiver:
         targets.append((usage.bare_of(env.receiver), env.receiver, resolver.receiver_types))
         used_fields = usage.pairs_with(env.receiver)
         for name, binding in env.fields.items():
             near = min(used_fields.get(name, UNUSED), bucket(abs(row - binding.row)) + 2)
-            targets.append((near, name, lambda b=binding: resolver.binding_types(b)))
+            targets.append((near, name, partial(resolver.binding_types, binding)))
     for name, refs in resolver.scope.named:  # a type as a path: `Cls.create()`, `Error::syntax`
         types = [r for r in refs if r.definition.kind in TYPE_KINDS]
         used = usage.pairs_with(name) if types else {}
         if used:
-            targets.append((min(used.values()), name, lambda t=types: t))
+            targets.append((min(used.values()), name, partial(list, types)))
     # Several names may hold the same type: what one of them uses, the cursor may use on another.
     by_type: dict[tuple[str, int], tuple[DefinitionRef, int, dict[str, int]]] = {}
     targets.sort(key=lambda t: (t[0], t[1]))
@@ -78,13 +79,7 @@ def typed_candidates(
                 :MAX_FIELDS
             ]:
                 targets.append(
-                    (
-                        max(near, b),
-                        f"{name}.{field}",
-                        lambda f=field, ts=types: [
-                            x for t in ts for x in resolver.field_types(t, f)
-                        ],
-                    )
+                    (max(near, b), f"{name}.{field}", partial(_field_types, resolver, types, field))
                 )
         for t in types:
             typed.add(name.rpartition(".")[2])
@@ -106,10 +101,16 @@ def typed_candidates(
     return typed
 
 
+def _field_types(
+    resolver: TypeResolver, owners: list[DefinitionRef], field: str
+) -> list[DefinitionRef]:
+    return [x for t in owners for x in resolver.field_types(t, field)]
+
+
 def module_candidates(index, rel: str, scope, usage: Usage, add: Add, deadline: float) -> None:
     for alias, files in scope.modules.items():
-        near = usage.bare_of(alias)
-        near = NOT_YET_USED if near >= UNUSED else near  # imported, not used yet: about to be
+        bare = usage.bare_of(alias)
+        near = NOT_YET_USED if bare >= UNUSED else bare  # imported, not used yet: about to be
         if len(set(files)) > MAX_MODULE_FILES or time.thread_time() > deadline:
             continue
         used = usage.pairs_with(alias)

@@ -220,30 +220,33 @@ def name_in_file(index: WorkspaceIndex, file: str, name: str) -> list[Definition
         if found:
             return found
     if symbols.language in ("go", "java"):
-        files = set(package_files(index, file))
-        return [r for r in index.lookup(name) if r.path in files and not r.definition.container]
+        package = set(package_files(index, file))
+        return [r for r in index.lookup(name) if r.path in package and not r.definition.container]
     return []
 
 
 def module_files_in(index: WorkspaceIndex, file: str, alias: str) -> list[str]:
     """The files a module alias (`mod` in `mod.x`, `pkg` in `pkg.New`) stands for in `file`."""
     symbols = index.file(file)
-    for statement in symbols.imports if symbols else ():
+    if symbols is None:
+        return []
+    language = symbols.language
+    for statement in symbols.imports:
         renamed = {a: o for o, a in statement.aliases}
         if renamed.get(alias) == statement.module or (
             not statement.names
-            and module_key(statement.module, symbols.language) == alias
+            and module_key(statement.module, language) == alias
             and alias not in renamed
         ):
-            return resolve_import(index, file, statement, symbols.language)
+            return resolve_import(index, file, statement, language)
         if alias in statement.names or alias in renamed:
             sub = _submodule(
                 index,
                 file,
                 statement,
                 renamed.get(alias, alias),
-                resolve_import(index, file, statement, symbols.language),
-                symbols.language,
+                resolve_import(index, file, statement, language),
+                language,
             )
             if sub:
                 return sub
