@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 from coderd.engine.base import CancelToken, FimPrompt, GenerationLimits
+from coderd.engine.llama.decode_run import DecodeRun
 from coderd.engine.llama.engine import EngineOptions, LlamaEngine
 from coderd.engine.llama.kv_plan import CPU_PROMPT_CHUNK
 from coderd.engine.llama.runtime import DECODE_ABORTED, DECODE_OK
@@ -54,29 +55,29 @@ def prompts(engine: LlamaEngine, keys: int) -> list[FimPrompt]:
     ]
 
 
-def abort_mid_chunk(engine: LlamaEngine) -> threading.Event:
-    """While the returned event is set: the engine before, whose `_decode` let llama.cpp's
-    abort callback stop the prompt chunk in progress too (llama.cpp drops it; the chunks
-    before it stay)."""
-    real, old = engine._decode, threading.Event()
+def abort_mid_chunk() -> threading.Event:
+    """While the returned event is set: the engine before, whose prompt evaluation let
+    llama.cpp's abort callback stop the prompt chunk in progress too (llama.cpp drops it; the
+    chunks before it stay). Patches `DecodeRun.evaluate` for every request of the process."""
+    real, old = DecodeRun.evaluate, threading.Event()
 
-    def decode(tokens, start: int) -> int:
+    def evaluate(run: DecodeRun, tokens, start: int) -> int:
         if not old.is_set():
-            return real(tokens, start)
+            return real(run, tokens, start)
         pos = start
-        for i in range(0, len(tokens), engine.prompt_chunk):
-            if engine._should_abort():
+        for i in range(0, len(tokens), run.prompt_chunk):
+            if run.should_abort():
                 return pos
-            chunk = tokens[i : i + engine.prompt_chunk]
-            status = engine._ctx.decode(chunk, pos, seq=engine._seq)  # the callback can abort
+            chunk = tokens[i : i + run.prompt_chunk]
+            status = run.ctx.decode(chunk, pos, seq=run.seq)  # the callback can abort
             if status == DECODE_ABORTED:
-                return engine._ctx.pos_max(engine._seq) + 1
+                return run.ctx.pos_max(run.seq) + 1
             if status != DECODE_OK:
                 raise RuntimeError(f"llama_decode failed with status {status}")
             pos += len(chunk)
         return pos
 
-    engine._decode = decode
+    DecodeRun.evaluate = evaluate  # type: ignore[method-assign]
     return old
 
 
@@ -127,7 +128,7 @@ def throughput(engine: LlamaEngine, prompt: FimPrompt, chunks: list[int], reps: 
     """Cold prompt evaluation at each chunk size, interleaved. Two estimates that a busy
     machine inflates less: the fastest whole run of each size, and the sum over the prompt's
     chunks of each chunk's fastest run."""
-    real, timed = engine._ctx.decode, []
+    real, timed = engine.kv.ctx.decode, []
 
     def decode(tokens, start_pos, **kw):
         started = time.perf_counter()
@@ -135,7 +136,7 @@ def throughput(engine: LlamaEngine, prompt: FimPrompt, chunks: list[int], reps: 
         timed.append((start_pos, time.perf_counter() - started))
         return status
 
-    engine._ctx.decode = decode
+    engine.kv.ctx.decode = decode  # what each request's DecodeRun calls
     whole: dict[int, float] = {}
     parts: dict[int, dict[int, float]] = {c: {} for c in chunks}
     tokens = 0
@@ -155,7 +156,7 @@ def throughput(engine: LlamaEngine, prompt: FimPrompt, chunks: list[int], reps: 
                 f"load {os.getloadavg()[0]:.2f}",
                 flush=True,
             )
-    engine._ctx.decode = real
+    engine.kv.ctx.decode = real
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     print(f"{tokens} tokens, fastest of {reps}:")
     print(
@@ -205,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         throughput(engine, last, chunks, args.reps)
         engine.close()
         return 0
-    old = abort_mid_chunk(engine)
+    old = abort_mid_chunk()
     variants = {f"chunk {c}": (c, False) for c in chunks}
     if args.compare:
         variants |= {

@@ -223,7 +223,7 @@ def file_prompts(n: int, seed: int) -> list[str]:
 
 def complete(engine: LlamaEngine, prefix: str, max_tokens: int, lookup: bool):
     """One request from a cold cache: the same prompt evaluation whichever the setting."""
-    engine._options = replace(engine._options, prompt_lookup=lookup)
+    engine.options = replace(engine.options, prompt_lookup=lookup)
     engine.forget_slot(0)
     limits = GenerationLimits(max_tokens=max_tokens, time_budget_s=3600.0)
     return engine.complete(FimPrompt(engine.tokenize(prefix), ()), limits, CancelToken())
@@ -248,14 +248,14 @@ def time_set(engine: LlamaEngine, prompts: list[str], reps: int, max_tokens: int
                 ms[on] += result.stats.generate_ms
                 if not on and rep == 0:
                     n = len(result.prompt_ids)
-                    plain.append((list(result.prompt_ids), list(engine._state.tokens[n:])))
+                    plain.append((list(result.prompt_ids), list(engine.kv.state(0).tokens[n:])))
             mismatches += texts[False] != texts[True]
     speed = {on: tokens[on] / (ms[on] / 1000) for on in (False, True)}
     return speed, mismatches, tokens[False] // reps, plain
 
 
 def simulate(plain, policy: dict, banned, n_ctx: int) -> dict:
-    """Replay plain greedy outputs through PromptLookup as _generate would feed it."""
+    """Replay plain greedy outputs through PromptLookup as DecodeRun.generate would feed it."""
     sizes = {1: 0, 2: 0, 3: 0}
     generated = accepted = proposed = 0
     for prompt_ids, greedy in plain:
@@ -276,7 +276,7 @@ def simulate(plain, policy: dict, banned, n_ctx: int) -> dict:
 
 def batch_costs(engine: LlamaEngine, reps: int = 8) -> dict[int, float]:
     """ms of one llama_decode of 1, 2, 3 tokens with logits for all, after a 300-token prompt."""
-    ctx = engine._ctx
+    ctx = engine.kv.ctx
     ids = engine.tokenize(REPETITIVE[0] * 3)[:340]
     out: dict[int, list[float]] = {1: [], 2: [], 3: []}
     for _ in range(reps):
@@ -356,7 +356,9 @@ def main(argv: list[str] | None = None) -> int:
             for prefix in prompts:
                 result = complete(engine, prefix, args.tokens, False)
                 n = len(result.prompt_ids)
-                all_plain[name].append((list(result.prompt_ids), list(engine._state.tokens[n:])))
+                all_plain[name].append(
+                    (list(result.prompt_ids), list(engine.kv.state(0).tokens[n:]))
+                )
     else:
         print("| prompts | tokens/s off | tokens/s on | change | texts differing |")
         print("|---|---|---|---|---|")
@@ -388,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|---|---|---|---|---|" + ("---|" if other else ""))
         for name, plain in all_plain.items():
             for policy, options in POLICIES.items():
-                r = simulate(plain, options, engine._banned.tolist(), engine._ctx.n_ctx)
+                r = simulate(plain, options, engine.loaded.banned.tolist(), engine.kv.ctx.n_ctx)
                 sizes = "/".join(str(r["sizes"][size]) for size in (1, 2, 3))
                 modelled = [_modelled(r, c) for c in (costs, other) if c]
                 print(

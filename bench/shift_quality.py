@@ -1,11 +1,12 @@
 """Suffix KV shift: how often a shifted block changes what greedy decoding writes (issue #5).
 
 `completion.reuse_suffix_kv` keeps the suffix's KV cells across a keystroke and moves them to
-their new positions instead of evaluating them again (kv_plan.py, llama_engine._run). Those cells
-were computed against the old prefix. This measures what that costs on a real model.
+their new positions instead of evaluating them again (kv_plan.py, KvSequences.bring_to in
+kv_sequences.py). Those cells were computed against the old prefix. This measures what that
+costs on a real model.
 
 The starter model (Gemma 3 270M) has no FIM tokens, so the same situation is built with a
-prefix-only layout given straight to the engine's own `_run`:
+prefix-only layout given straight to the engine's own `DecodeRun.bring_cache_to`:
 
     head  = [BOS] file text up to the edit point (+ what the user typed)
     block = the next L tokens of the file after the typed text, minus one   <- parked and shifted
@@ -40,8 +41,9 @@ from pathlib import Path
 
 import numpy as np
 
+from coderd.engine.base import CancelToken
 from coderd.engine.llama.engine import EngineOptions, LlamaEngine
-from coderd.engine.llama.kv_plan import CacheState, PromptLayout, common_prefix_length, plan_reuse
+from coderd.engine.llama.kv_plan import PromptLayout, common_prefix_length, plan_reuse
 
 ROOT = Path(__file__).resolve().parents[1]
 STDLIB_MODULES = (
@@ -100,7 +102,7 @@ def edit_at(
     n_truth: int,
 ) -> Case | None:
     """The edit point at offset e, if every k and tail length can be built there."""
-    bos = (engine._bos,) if engine._bos is not None else ()
+    bos = (engine.loaded.bos,) if engine.loaded.bos is not None else ()
     s = text.rfind("\n", 0, e - HEAD_CHARS) + 1
     head0 = bos + tuple(engine.tokenize(text[s:e]))
     head1 = {}
@@ -155,39 +157,39 @@ def layout(head: tuple[int, ...], tail: tuple[int, ...]) -> PromptLayout:
 
 def keep_cells(engine: LlamaEngine, n: int) -> None:
     """Drop every cell of sequence 0 from position n on (the first n stay: they are exact)."""
-    n = min(n, len(engine._state.tokens))
-    engine._ctx.remove(0, n)
-    engine._state = CacheState(tokens=engine._state.tokens[:n])
+    engine.kv.truncate(0, min(n, len(engine.kv.state(0).tokens)))
 
 
 def evaluate(engine: LlamaEngine, prompt: PromptLayout, *, shift: bool) -> None:
-    """The engine's own path: plan_reuse, then _run (park, evaluate, seq_add, copy back)."""
-    plan = plan_reuse(engine._state, prompt, allow_shift=shift, refresh_after=NO_REFRESH)
+    """The engine's own path: plan_reuse, then DecodeRun.bring_cache_to (park, evaluate,
+    seq_add, copy back)."""
+    plan = plan_reuse(engine.kv.state(0), prompt, allow_shift=shift, refresh_after=NO_REFRESH)
     if shift and plan.shift is None:
         raise RuntimeError("kv_plan refused to shift")
-    if not engine._run(plan, prompt):
+    if not engine.new_run(CancelToken()).bring_cache_to(plan, prompt):
         raise RuntimeError("prompt evaluation stopped short")
 
 
 def greedy(engine: LlamaEngine, n: int, follow: list[int] | None = None) -> list[int]:
     """n greedy tokens (the engine's masking); with `follow`, stop at the first difference."""
     out: list[int] = []
+    run = engine.new_run(CancelToken())
     for i in range(n):
-        token = int(np.argmax(engine._masked_logits()))
+        token = int(np.argmax(run.masked_logits()))
         out.append(token)
         differs = follow is not None and (i >= len(follow) or follow[i] != token)
-        if engine._model.is_eog(token) or differs:
+        if engine.loaded.model.is_eog(token) or differs:
             break
-        pos = len(engine._state.tokens)
-        if engine._ctx.decode([token], pos) != 0:
+        pos = len(engine.kv.state(0).tokens)
+        if engine.kv.ctx.decode([token], pos) != 0:
             raise RuntimeError("decode failed")
-        engine._state.tokens.append(token)
+        engine.kv.state(0).tokens.append(token)
     return out
 
 
 def shifted_and_reference(engine: LlamaEngine, head0, head1, tail, n_gen: int):
     """(continuation after the shifted block, continuation after a full re-evaluation)."""
-    keep_cells(engine, common_prefix_length(engine._state.tokens, head0))
+    keep_cells(engine, common_prefix_length(engine.kv.state(0).tokens, head0))
     evaluate(engine, layout(head0, tail), shift=False)  # the old prompt, exact
     evaluate(engine, layout(head1, tail), shift=True)  # the keystroke, as the engine does it
     shifted = greedy(engine, n_gen)
@@ -345,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
             print("no --model and no starter model installed", file=sys.stderr)
             return 2
     engine = LlamaEngine(path, EngineOptions(threads=args.threads, n_ctx=2048))
-    if not engine._ctx.can_shift:
+    if not engine.kv.ctx.can_shift:
         print(f"{path.name}: llama.cpp cannot shift this model's cache", file=sys.stderr)
         return 2
     ks = [int(x) for x in args.ks.split(",")]

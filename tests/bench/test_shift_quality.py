@@ -26,7 +26,7 @@ def test_changed_tokens_counts_removed_plus_added():
 
 def test_shifted_cells_are_stale_and_the_reference_is_exact(tiny_model_path):
     engine = LlamaEngine(tiny_model_path, EngineOptions(threads=1))
-    bos = (engine._bos,) if engine._bos is not None else ()
+    bos = (engine.loaded.bos,) if engine.loaded.bos is not None else ()
     head0 = bos + tuple(engine.tokenize(TEXT[:90]))
     head1 = bos + tuple(engine.tokenize(TEXT[:104]))
     tail = tuple(engine.tokenize(TEXT[104:220]))[:24]
@@ -34,17 +34,17 @@ def test_shifted_cells_are_stale_and_the_reference_is_exact(tiny_model_path):
 
     evaluate(engine, layout(head0, tail), shift=False)
     evaluate(engine, layout(head1, tail), shift=True)  # raises unless kv_plan shifts
-    shifted = engine._ctx.last_logits().copy()
+    shifted = engine.kv.ctx.last_logits().copy()
     keep_cells(engine, len(head1))
     evaluate(engine, layout(head1, tail), shift=False)
-    reference = engine._ctx.last_logits().copy()
+    reference = engine.kv.ctx.last_logits().copy()
     keep_cells(engine, 0)
     evaluate(engine, layout(head1, tail), shift=False)
-    cold = engine._ctx.last_logits().copy()
+    cold = engine.kv.ctx.last_logits().copy()
     assert np.allclose(reference, cold, atol=1e-3)  # keeping the head's cells is exact
     assert not np.allclose(shifted, reference, atol=1e-3)  # the block saw the old head
 
     a, b = shifted_and_reference(engine, head0, head1, tail, 8)
     assert len(a) == 8 and 1 <= len(b) <= 8
-    assert engine._ctx.pos_max(0) + 1 == len(engine._state.tokens)
+    assert engine.kv.ctx.pos_max(0) + 1 == len(engine.kv.state(0).tokens)
     engine.close()
