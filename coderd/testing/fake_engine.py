@@ -4,7 +4,9 @@ One token per character (the id is the code point), so token budgets and positio
 to reason about. The reply is chosen by the first rule whose `after` text ends the prefix;
 `{prefix_tail}` in a reply is replaced by the last 20 characters of the prefix, which lets a
 test see exactly what text the server handed to the engine. `delay_s` makes each request
-take that long while still honouring cancellation, like a real model evaluating a prompt.
+take that long while still honouring cancellation, like a real model evaluating a prompt;
+`decode_s` does the same after the start delay, like a model decoding (it is the request's
+`generate_ms`, which the debounce measures).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class ScriptedEngine:
 
     rules: Sequence[Rule] = ()
     delay_s: float = 0.0
+    decode_s: float = 0.0
+    decodes: int = field(default=0, init=False)  # decodes started (after the start delay)
     calls: list[tuple[str, str]] = field(default_factory=list)  # (prefix, suffix) per request
     last_error: EngineError | None = field(default=None, init=False)  # it never fails
 
@@ -76,7 +80,11 @@ class ScriptedEngine:
             Rule(r.get("after", ""), tuple(r["replies"]) if "replies" in r else (r["reply"],))
             for r in script.get("rules", [])
         ]
-        return cls(rules=rules, delay_s=float(script.get("delay_s", 0.0)))
+        return cls(
+            rules=rules,
+            delay_s=float(script.get("delay_s", 0.0)),
+            decode_s=float(script.get("decode_s", 0.0)),
+        )
 
     def tokenize(self, text: str) -> list[int]:
         return [ord(ch) for ch in text]
@@ -108,6 +116,12 @@ class ScriptedEngine:
         if cancel.cancelled or cancel.wait(limits.start_delay_s):
             stats.stop_reason = "cancelled"
             return Completion("", stats)
+        decoding = time.perf_counter()
+        self.decodes += 1
+        if cancel.wait(self.decode_s):
+            stats.stop_reason = "cancelled"
+            return Completion("", stats)
+        stats.generate_ms = (time.perf_counter() - decoding) * 1000
         replies = next((r.replies for r in self.rules if prefix.endswith(r.after)), ("",))
         texts = [self._render(reply, prefix, limits) for reply in replies[: limits.candidates]]
         stats.generated_tokens = sum(len(t) for t in texts)

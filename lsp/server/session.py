@@ -81,7 +81,7 @@ class CoderdServer(LanguageServer):
             context.start()
         if self.shared is not None:
             self.service = self.shared
-            self.shared.attach(self.session, context)
+            self.shared.attach(self.session, context, settings)
         else:
             self.service = CompletionService(settings, self.engine_factory, context)
         for problem in self.loaded.problems:
@@ -138,7 +138,10 @@ class CoderdServer(LanguageServer):
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
     def document_changed(self, uri: str) -> None:
-        """Open buffers override the disk in the workspace index (it parses in its own thread)."""
+        """Open buffers override the disk in the workspace index (it parses in its own thread);
+        the edit's time is the typing rhythm the debounce follows."""
+        if self.service is not None:
+            self.service.edited(self.doc_key(uri))
         context = self.context
         doc = self.documents.get(uri)
         path = uri_to_path(uri)

@@ -127,7 +127,10 @@ async def test_a_new_request_cancels_speculation(tmp_path):
         assert (await status(client)).cache.speculations == 0
 
 
-async def test_a_burst_of_keys_is_debounced_before_decoding(tmp_path):
+async def test_a_fast_engine_decodes_every_key_of_a_burst(tmp_path):
+    """No fixed delay: the scripted engine decodes in no time, far less than the gap between
+    keys, so every request of a burst decodes at once (a fixed debounce would hold each one
+    back until the next key superseded it)."""
     import asyncio
 
     from lsp_client import edit, inline
@@ -136,17 +139,13 @@ async def test_a_burst_of_keys_is_debounced_before_decoding(tmp_path):
     uri = "file:///work/burst.py"
     async with running_server(tmp_path, fake=script) as client:
         open_doc(client, uri, "a\n")
+        edit(client, uri, 2, (0, 1), (0, 1), "b")
+        await inline(client, uri, 0, 2)  # a decode measured: it costs nothing here
         tasks = []
-        for i in range(6):  # keys 40 ms apart, each followed by a request
-            edit(client, uri, i + 2, (0, 1 + i), (0, 1 + i), "b")
-            tasks.append(asyncio.ensure_future(inline(client, uri, 0, 2 + i)))
+        for i in range(6):  # keys 40 ms apart, each followed by a request, none awaited
+            edit(client, uri, i + 3, (0, 2 + i), (0, 2 + i), "b")
+            tasks.append(asyncio.ensure_future(inline(client, uri, 0, 3 + i)))
             await asyncio.sleep(0.04)
         answers = await asyncio.gather(*tasks)
-        # Every request is answered; the ones overtaken during their debounce come back empty,
-        # and the last one decodes. The scripted engine answers at once, so without the
-        # debounce all six would decode. One middle request may still decode when a loaded
-        # machine stalls the client between two keys for longer than the debounce (which
-        # follows the gaps the server saw): the gap is then a pause, as it should be.
-        assert len(answers) == 6
-        assert [len(a.items) for a in answers[-1:]] == [1]
-        assert sum(len(a.items) for a in answers[2:-1]) <= 1
+        # Each answered before the next key came (one may lose the race on a loaded machine).
+        assert sum(len(a.items) for a in answers) >= 5
