@@ -96,3 +96,12 @@ def test_member_line_cuts_a_long_signature_at_a_parameter() -> None:
     line = member_line(source.splitlines(), run)
     assert line.startswith("    def run(self, argument_0,") and line.endswith(", ...)")
     assert len(line) < 130
+
+
+def test_a_type_without_members_is_its_header_then_its_body() -> None:
+    source = "package x\n\ntype Point struct {\n\tX int\n\tY int\n}\n"
+    point = definitions(source, "go", "p.go")["Point"]
+    assert forms(source.splitlines(), point, [], "//", False) == [
+        "type Point struct {",
+        "type Point struct {\n\tX int\n\tY int\n}",
+    ]

@@ -1,4 +1,4 @@
-"""The queries of a workspace index (mixed into WorkspaceIndex, index.py).
+"""The queries of a workspace index (mixed into WorkspaceIndex, workspace.py).
 
 Every query takes the index's one lock for a dictionary read or a copy, never longer: writers
 parse outside the lock and swap a file's entry inside it, so a reader never waits for a parse.
@@ -92,7 +92,7 @@ class IndexReaders:
     @property
     def layout(self) -> int:
         """A number that changes whenever a file is added to or dropped from the index (not
-        when one changes): resolve.py caches import resolution under it."""
+        when one changes): resolve.py memoises import resolution under it (index/memos.py)."""
         return self._tables.layout
 
     def popularity(self, names, exclude: str = "") -> dict[str, int]:

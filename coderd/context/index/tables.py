@@ -1,6 +1,6 @@
 """The maps of a workspace index: files, definitions by name and by container, folders.
 
-Plain data, no locking: `WorkspaceIndex` (index.py) holds its lock around every call. A file's
+Plain data, no locking: `WorkspaceIndex` (workspace.py) holds its lock around every call. A file's
 entry is replaced as a whole, so each map is updated by removing what the old FileSymbols put
 in and adding what the new one brings.
 """
@@ -27,7 +27,7 @@ class SymbolTables:
         # of a type that the current file does not use yet.
         self.files_using: dict[str, int] = {}
         self.layout = 0  # bumped when a file appears or goes: what import resolution depends on
-        # Sorted lookups (index_readers.py `_refs`) of by_name / by_container, by (table, key):
+        # Sorted lookups (readers.py `_refs`) of by_name / by_container, by (table, key):
         # a name many files define (`new`, a trait's methods) is asked for on every request.
         self.sorted: dict[tuple[int, str], tuple] = {}
 
