@@ -66,9 +66,18 @@ def runtime_folder() -> Path:
     return folder
 
 
+# What the daemon's one loaded engine is made of: editors that agree on these share a daemon
+# (and one copy of the model in memory). Everything else (completion, context, log) is a
+# session's own and applies to its requests only (coderd/completion/sessions.py).
+DAEMON_SECTIONS = ("model", "daemon", "remote", "network")
+ENGINE_COMPLETION_KEYS = ("reuse_suffix_kv", "suffix_refresh_tokens", "prompt_lookup")
+
+
 def daemon_key(settings: Settings) -> str:
+    chosen = {name: asdict(getattr(settings, name)) for name in DAEMON_SECTIONS}
+    chosen["completion"] = {k: getattr(settings.completion, k) for k in ENGINE_COMPLETION_KEYS}
     material = json.dumps(
-        {"version": __version__, "python": sys.executable, "settings": asdict(settings)},
+        {"version": __version__, "python": sys.executable, "settings": chosen},
         sort_keys=True,
         default=str,
     )

@@ -87,6 +87,25 @@ async def test_sessions_have_their_own_documents(tmp_path: Path):
 
 
 @pytest.mark.asyncio
+async def test_editors_with_other_completion_settings_share_the_daemon_and_keep_theirs(
+    tmp_path: Path,
+):
+    long = {"rules": [{"after": "", "reply": "abcdefgh"}]}
+    short_options = {"completion": {"max_tokens": 3, "debounce_ms_max": 0}}
+    uri = (tmp_path / "same.py").as_uri()
+    async with (
+        running_server(tmp_path, fake=long, daemon=True) as a,
+        running_server(tmp_path, fake=long, daemon=True, init_options=short_options) as b,
+    ):
+        first, second = await status(a), await status(b)
+        assert first.pid == second.pid and second.sessions == 2  # one model in memory
+        open_doc(a, uri, "x = ")
+        open_doc(b, uri, "x = ")
+        assert texts(await inline(a, uri, 0, 4)) == ["abcdefgh"]
+        assert texts(await inline(b, uri, 0, 4)) == ["abc"]  # its own max_tokens
+
+
+@pytest.mark.asyncio
 async def test_a_killed_daemon_is_restarted_and_the_session_carries_on(tmp_path: Path):
     uri = (tmp_path / "a.py").as_uri()
     async with running_server(tmp_path, fake=ECHO, daemon=True) as client:
