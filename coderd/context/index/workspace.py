@@ -13,7 +13,13 @@ Concurrency contract:
   dropped. `set_buffer` only stores the text (cheap enough for the event loop); a single worker
   thread parses it, skipping versions that a newer one replaced. The syntax tree of a buffer's
   last parse is kept (`buffer_tree`): type inference reparses it incrementally, so the first
-  completion in a big file costs a reparse of one line, not of the file.
+  completion in a big file costs a reparse of one line, not of the file. The caller's work
+  that needs the parse (retrieval warm-ups, the context look-ahead) is handed in as
+  `set_buffer(..., then=)` and runs on that thread after the commit: the index runs no
+  retrieval of its own and imports nothing from retrieve/, pack/ or the provider.
+* Every commit of a path gives it a new version (its ticket: `version()`, `entry()`). The
+  memos that describe this index (`memos`, memos.py) are keyed by versions and `layout`,
+  and live as long as the index.
 """
 
 from __future__ import annotations
