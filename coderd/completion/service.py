@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import replace
@@ -56,6 +57,10 @@ EngineFactory = Callable[[Settings], Engine]
 
 # The cancel reason of a request whose document was closed: what its run kept must go too.
 CLOSED = "document closed"
+# Documents closed lately, remembered so that a run or a speculation that the worker starts
+# or finishes after the close does not leave state behind for them (bounded: only the race
+# between a close and the worker's next step needs it).
+RECENTLY_CLOSED = 256
 
 
 class CompletionService:
@@ -87,6 +92,7 @@ class CompletionService:
         self.speculations = 0  # finished ones: their results wait in the cache
         self._queue: Scheduler[Ticket] = Scheduler()
         self._latest: dict[str, Ticket] = {}
+        self._closed: OrderedDict[str, None] = OrderedDict()  # recently closed, oldest first
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._work, name="coderd-engine", daemon=True)
 
@@ -100,8 +106,14 @@ class CompletionService:
         self._thread.start()
 
     def edited(self, key: str) -> None:
-        """The document changed (didChange): its typing rhythm decides the debounce."""
+        """The document was opened or changed: its typing rhythm decides the debounce."""
+        with self._lock:
+            self._closed.pop(key, None)  # opened again
         self._rhythm.edited(key)
+
+    def _is_closed(self, key: str) -> bool:
+        with self._lock:
+            return key in self._closed
 
     def submit(self, snapshot: DocumentSnapshot) -> Ticket:
         limit = self.settings_for(snapshot.session).completion.debounce_ms_max / 1000
@@ -166,6 +178,10 @@ class CompletionService:
     def forget(self, key: str, session: str = "", path: str | None = None) -> None:
         """A document was closed: everything kept for it goes, here and in its session's
         workspace context (`path`: its file, when it is one)."""
+        with self._lock:
+            self._closed[key] = None
+            while len(self._closed) > RECENTLY_CLOSED:
+                self._closed.popitem(last=False)
         self._cancel_latest(key)
         # A speculation may be running for it; it is optional, so stop whichever runs.
         self._speculation.cancel(CLOSED)
@@ -241,7 +257,7 @@ class CompletionService:
             with self._lock:
                 if self._latest.get(ticket.snapshot.key) is ticket:
                     del self._latest[ticket.snapshot.key]
-            if ticket.cancel.reason == CLOSED:  # closed while it ran: drop what the run kept
+            if self._is_closed(ticket.snapshot.key):  # closed while it ran: drop what it kept
                 self.documents.forget(ticket.snapshot.key)
             try:
                 ticket.future.set_result(outcome)
@@ -282,7 +298,7 @@ class CompletionService:
             except Exception:  # speculation is optional: never let it hurt the worker
                 log.exception("speculation failed")
                 return
-            if cancel.reason == CLOSED:  # closed while it ran: drop what the run kept
+            if self._is_closed(snap.key):  # closed before or while it ran: drop what it kept
                 self.documents.forget(snap.key)
                 return
             if outcome.status != "ok":
