@@ -41,8 +41,9 @@ from coderd.config.settings import ContextSettings
 from coderd.context.index.registry import IndexRegistry
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.provider import ContextProvider
-from coderd.context.retrieve.candidates import retrieve, usage_of
+from coderd.context.retrieve.candidates import retrieve
 from coderd.context.retrieve.recent import RecentRegions
+from coderd.context.retrieve.usage import usage_of
 
 DATA = Path("/tmp/evalpkgs/src")
 VOCAB = Path("/work/shared/fixtures/ggml-vocab-deepseek-coder.gguf")

@@ -26,7 +26,7 @@ from eval_filters import SOURCE_LINES, attribute_names, external_trait_impl, is_
 from coderd.context.index.extract import Definition
 from coderd.context.index.languages import parser_for
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
-from coderd.context.retrieve.candidates import SEPARATORS, TOKEN, import_rows
+from coderd.context.retrieve.usage import SEPARATORS, TOKEN, import_rows
 
 TEST_PART = re.compile(
     r"(^|/)(tests?|testing|docs?|examples?|__tests__|spec|spec-dtslint|benches|"

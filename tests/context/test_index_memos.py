@@ -107,3 +107,25 @@ def test_the_fields_of_a_type_follow_its_file(tmp_path: Path) -> None:
         assert index.memos.sizes()["fields"] == 2  # one per version of the file
     finally:
         index.close()
+
+
+def test_a_file_that_leaves_the_index_leaves_its_memos(tmp_path: Path) -> None:
+    write(tmp_path, "keep.py", "def kept():\n    pass\n")
+    index = WorkspaceIndex(tmp_path)
+    index.build()
+    index.wait_ready(10)
+    for rel in ("gone.py", "keep.py"):
+        index.memos.shapes.put(rel, ("shape",))
+        index.memos.fields.put((rel, 1, 0, "python"), {})
+        index.memos.windows.put((rel, ("disk", 1), ()), [])
+    # An unsaved buffer of a file that is not on disk, then closed: the file leaves the index.
+    done = index.set_buffer(tmp_path / "gone.py", "def gone():\n    pass\n")
+    assert done is not None
+    done.result(10)
+    closed = index.clear_buffer(tmp_path / "gone.py")
+    assert closed is not None
+    closed.result(10)
+    assert index.file("gone.py") is None
+    assert "gone.py" not in index.memos.shapes and "keep.py" in index.memos.shapes
+    assert [k[0] for k in index.memos.fields._data] == ["keep.py"]
+    assert [k[0] for k in index.memos.windows._data] == ["keep.py"]

@@ -87,6 +87,11 @@ class Lru(Generic[K, V]):
         with self._lock:
             self._data.clear()
 
+    def drop_where(self, dead: Callable[[K], bool]) -> None:
+        with self._lock:
+            for key in [k for k in self._data if dead(k)]:
+                del self._data[key]
+
     def __len__(self) -> int:
         return len(self._data)
 
@@ -109,6 +114,13 @@ class IndexMemos:
     def sizes(self) -> dict[str, int]:
         """Entries per memo (tests, `coderd/workspace` reports)."""
         return {name: len(memo) for name, memo in vars(self).items() if isinstance(memo, Lru)}
+
+    def drop_file(self, rel: str) -> None:
+        """`rel` left the index (deleted, or a closed buffer of a file not on disk): what
+        describes it can never be asked for again, and would stay until evicted."""
+        self.shapes.pop(rel)
+        for memo in (self.fields, self.windows):
+            memo.drop_where(lambda key: key[0] == rel)
 
     def clear(self) -> None:
         for memo in vars(self).values():

@@ -219,6 +219,8 @@ class WorkspaceIndex(IndexReaders):
                 self._trees.pop(rel, None)
             if self._tables.replace(rel, symbols, stamp):
                 self.generation += 1
+        if symbols is None:
+            self.memos.drop_file(rel)
 
     # ---- editor buffers ----------------------------------------------------------------------
 

@@ -44,26 +44,13 @@ from coderd.context.retrieve.scope import Scope, scope_of
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 from coderd.context.retrieve.usage import (
     NOT_YET_USED,
-    SEPARATORS,
-    TOKEN,
     UNUSED,
     Usage,
-    import_rows,
     nearby_identifiers,
     usage_of,
 )
 
-# usage_of, SEPARATORS, TOKEN and import_rows are usage.py's: re-exported only because
-# bench/context_eval.py and bench/eval_samples.py import them from here.
-__all__ = [
-    "Candidate",
-    "is_type",
-    "retrieve",
-    "usage_of",
-    "import_rows",
-    "SEPARATORS",
-    "TOKEN",
-]
+__all__ = ["Candidate", "is_type", "retrieve"]
 
 # Identifiers near the cursor are looked up only as callables and types: a local variable
 # that shares its name with some other file's module-level variable is noise.
