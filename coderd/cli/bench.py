@@ -71,6 +71,8 @@ def run_trace(settings, trace, label: str) -> dict:
             DocumentSnapshot("bench", document, offset, "python")
         ).future.result()
         latencies.append((time.perf_counter() - started) * 1000)
+        if outcome.stats is None:  # no model run at all (an error): nothing to count
+            continue
         evaluated.append(outcome.stats.evaluated_tokens)
         generated.append(outcome.stats.generated_tokens)
         shifted += outcome.stats.suffix_shifted

@@ -184,7 +184,7 @@ def models_report(settings) -> dict:
             "model": rec.entry.key if rec.entry else None,
             "reason": rec.reason,
             "default": default_key(),
-            "installed": bool(rec.entry) and any(i.key == rec.entry.key for i in installed()),
+            "installed": rec.entry is not None and any(i.key == rec.entry.key for i in installed()),
         }
     except CatalogError as exc:
         out["recommendation"] = {

@@ -214,6 +214,7 @@ def recommend(
     n_ctx: int = REC_CTX,
 ) -> Recommendation:
     cores = cores or physical_cores()
+    choices: tuple[str, ...]
     if gpu_offload:
         # GPU memory is unknown here; host memory bounds what can be mapped and is the GPU's
         # own on Apple Silicon, so it is the bound we can check.

@@ -147,7 +147,8 @@ def _tensor_plan(shape: str, n_vocab: int) -> list[tuple[str, tuple[int, ...], b
     def name(t: Any, bid: int | None = None) -> str:
         return names[t].format(bid=bid) + ".weight"
 
-    plan = [(name(M.TOKEN_EMBD), (n_vocab, n_embd), False)]
+    # (tensor name, shape, kept in F32: the norms)
+    plan: list[tuple[str, tuple[int, ...], bool]] = [(name(M.TOKEN_EMBD), (n_vocab, n_embd), False)]
     for i in range(n_layer):
         plan += [
             (name(M.ATTN_NORM, i), (n_embd,), True),
