@@ -1,49 +1,195 @@
-"""LSP base-protocol framing (Content-Length headers) for the relay, which forwards messages
-without interpreting most of them and so cannot use pygls's protocol objects."""
+"""LSP base-protocol framing (Content-Length headers), lenient and never fatal.
+
+`FrameParser` is the framing without any IO (bytes in, message bodies out), so that the relay
+(asyncio streams, `MessageReader`) and the standalone server (pygls's stdin reader, see
+lsp/server/protocol.py `LenientStdin`) cut frames the same way:
+
+* header names in any case (`content-length`), lines ending in CRLF or LF alone;
+* a frame that cannot be cut (a Content-Length that is not a number, or is negative or huge;
+  a header line over `MAX_HEADER_LINE` bytes; no Content-Length at all) is skipped: what
+  follows its headers is read as header lines until the next `Content-Length` line, found
+  also at the end of a line (a body without a line break runs into the next frame's header);
+* a body that is not JSON and holds a `Content-Length` header (its frame's length was too
+  long and swallowed the next frame's start) resumes at that header.
+
+Problems are logged once per stream at warning level (then at debug level), and counted.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
 from typing import Any, BinaryIO
 
-MAX_HEADER_LINES = 32  # a peer sending endless headers is broken, not slow
+log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
+
+MAX_HEADER_LINE = 64 * 1024  # longer lines are dropped (their last bytes kept: see _line)
+MAX_BODY = 1 << 30  # a frame announcing more is skipped, not awaited
+READ_CHUNK = 64 * 1024
+_TAIL = 256  # of an overlong line, what is kept: a Content-Length at its end still counts
+
+# The last Content-Length on a line, with its value (checked separately: "abc", "-5"...).
+_LENGTH = re.compile(rb"content-length[ \t]*:[ \t]*(\S*)[ \t]*\Z", re.IGNORECASE)
+_HEADER = re.compile(rb"content-length[ \t]*:[ \t]*\d+[ \t]*\r?\n", re.IGNORECASE)
 
 # A JSON-RPC message as it travels: the relay reads only a few of its fields.
 Message = dict[str, Any]
 
 
-async def read_message(reader: asyncio.StreamReader) -> Message | None:
-    """The next message, or None at the end of the stream. Unparsable bodies are skipped."""
-    while True:
-        length = None
-        for _ in range(MAX_HEADER_LINES):
-            line = await reader.readline()
-            if not line:
-                return None
-            if line in (b"\r\n", b"\n"):
-                break
-            name, _, value = line.decode("ascii", "replace").partition(":")
-            if name.strip().lower() == "content-length":
-                length = int(value.strip())
-        if length is None:
-            continue
-        try:
-            body = await reader.readexactly(length)
-        except asyncio.IncompleteReadError:
+class FrameParser:
+    """Bytes in (`feed`), bodies out (`frames`); keeps what is incomplete for the next feed."""
+
+    def __init__(self, name: str = "stream") -> None:
+        self.name = name  # for the log: "editor", "daemon", "stdin"
+        self.problems = 0  # frames skipped or resynchronised, for tests and the log
+        self._buffer = bytearray()
+        self._length: int | None = None  # the header's Content-Length, when valid
+        self._bad: bytes | None = None  # the header line that spoilt this frame
+        self._header_lines = 0  # non-blank lines seen in the current header block
+        self._body: int | None = None  # reading a body of this many bytes
+        self._overlong = False  # dropping the middle of a line longer than MAX_HEADER_LINE
+
+    def feed(self, data: bytes) -> list[bytes]:
+        self._buffer += data
+        return self.frames()
+
+    def frames(self) -> list[bytes]:
+        """The bodies complete in the buffer, in order."""
+        out: list[bytes] = []
+        while True:
+            if self._body is not None:
+                if len(self._buffer) < self._body:
+                    return out
+                body = bytes(self._buffer[: self._body])
+                del self._buffer[: self._body]
+                self._body = None
+                if self._whole(body):
+                    out.append(body)
+                continue
+            line = self._line()
+            if line is None:
+                return out
+            self._header(line)
+
+    def _line(self) -> bytes | None:
+        end = self._buffer.find(b"\n")
+        if end < 0:
+            if len(self._buffer) > MAX_HEADER_LINE:
+                self._drop_middle()
             return None
-        try:
-            message = json.loads(body)
-        except ValueError:
-            continue
-        if isinstance(message, dict):
-            return message
+        line = bytes(self._buffer[: end + 1])
+        del self._buffer[: end + 1]
+        if self._overlong:
+            self._overlong = False
+            self._problem(f"a header line over {MAX_HEADER_LINE} bytes")
+            self._spoil(b"(an overlong line)")
+        elif len(line) > MAX_HEADER_LINE:
+            self._problem(f"a header line over {MAX_HEADER_LINE} bytes")
+            self._spoil(b"(an overlong line)")
+            line = line[-_TAIL:]
+        return line
+
+    def _drop_middle(self) -> None:
+        """An endless line: keep only its last bytes (the next frame's header may end it)."""
+        self._overlong = True
+        del self._buffer[:-_TAIL]
+
+    def _header(self, line: bytes) -> None:
+        text = line.strip()
+        if not text:
+            if self._length is not None and self._bad is None:
+                self._body = self._length
+            elif self._header_lines and self._bad is None:
+                self._problem("a frame without Content-Length")
+            self._length, self._bad, self._header_lines = None, None, 0
+            return
+        found = _LENGTH.search(text)
+        if found is not None and found.start() > 0:
+            # The header ends a line: a skipped body ran into it, and a frame starts here.
+            self._length, self._bad, self._header_lines = None, None, 0
+        self._header_lines += 1
+        if found is None:
+            return  # Content-Type, or a skipped frame's body: read on to the next header
+        value = found.group(1)
+        if value.isdigit() and int(value) <= MAX_BODY:
+            self._length = int(value)
+        else:
+            self._problem(f"Content-Length {value[:40].decode('ascii', 'replace')!r}")
+            self._spoil(value)
+
+    def _spoil(self, why: bytes) -> None:
+        """This frame is skipped, whatever its other headers say."""
+        self._bad = why
+        self._header_lines = max(self._header_lines, 1)
+
+    def _whole(self, body: bytes) -> bool:
+        """A body holding a header line: its frame announced too many bytes and swallowed the
+        next frame's start, which is put back in front of the buffer. (JSON cannot hold one:
+        a raw line break is never inside a string, and outside strings there are no words.)"""
+        found = _HEADER.search(body) if b"\n" in body else None
+        if found is None:
+            return True
+        self._problem("a body that runs into the next frame")
+        self._buffer[:0] = body[found.start() :]
+        return False
+
+    def _problem(self, what: str) -> None:
+        self.problems += 1
+        level = logging.WARNING if self.problems == 1 else logging.DEBUG
+        log.log(level, "%s: skipped a malformed frame (%s); resynchronising", self.name, what)
+
+
+def parse_body(body: bytes) -> object:
+    """The JSON value of a body, or None when it is not JSON (never raises)."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+
+
+class MessageReader:
+    """Messages (JSON objects) from an asyncio stream; other bodies are skipped and logged."""
+
+    def __init__(self, stream: asyncio.StreamReader, name: str) -> None:
+        self.stream = stream
+        self.parser = FrameParser(name)
+        self.skipped = 0  # bodies that were not a JSON object
+        self._ready: list[bytes] = []
+
+    async def read(self) -> Message | None:
+        """The next message, or None at the end of the stream."""
+        while True:
+            while self._ready:
+                message = parse_body(self._ready.pop(0))
+                if isinstance(message, dict):
+                    return message
+                self.skipped += 1
+                level = logging.WARNING if self.skipped == 1 else logging.DEBUG
+                log.log(level, "%s: skipped a body that is not a JSON object", self.parser.name)
+            data = await self.stream.read(READ_CHUNK)
+            if not data:
+                return None
+            self._ready.extend(self.parser.feed(data))
+
+
+def encode_message(message: Message) -> bytes:
+    """The frame of a message. Text holding lone surrogates (JSON allows "\\udc80") is sent
+    with JSON escapes, as it came. Raises ValueError for what JSON cannot carry (a nesting
+    too deep for this stack)."""
+    try:
+        body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:
+        body = json.dumps(message, separators=(",", ":")).encode("ascii")
+    except RecursionError as exc:
+        raise ValueError("a message nested too deep to encode") from exc
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
 def write_message(writer: asyncio.StreamWriter | BinaryIO, message: Message) -> None:
     """To an asyncio StreamWriter (buffered; the loop sends it) or a binary file (flushed)."""
-    body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    writer.write(encode_message(message))
     flush = getattr(writer, "flush", None)
     if flush is not None:
         flush()

@@ -7,6 +7,11 @@ while the editor is still there, it answers the requests in flight (null for inl
 completions, an error otherwise: never a hang), starts a daemon again, replays `initialize`,
 `initialized` and a `didOpen` per document with its current text, then goes on relaying what
 the editor sent meanwhile.
+
+No input kills it (framing.py cuts frames leniently and skips what it cannot cut): a message
+that is not a valid JSON-RPC request or notification is not forwarded, and a request among
+them is answered with InvalidRequest (id null when its id is not a number or a string, as
+JSON-RPC asks); the fields the relay reads itself are checked before use.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import json
 import logging
 import os
 import sys
-from typing import Any
+from typing import Any, TypeGuard
 
 from lsprotocol import converters, types
 
@@ -24,7 +29,7 @@ from coderd.config.settings import load_settings
 from coderd.positions import normalise_encoding
 from coderd.system import paths
 from coderd.system.logs import setup_logging
-from lsp.process.framing import Message, read_message, write_message
+from lsp.process.framing import Message, MessageReader, encode_message, write_message
 from lsp.process.rendezvous import Rendezvous, RendezvousError, daemon_key, hello_line
 from lsp.server.documents import DocumentStore
 
@@ -34,8 +39,31 @@ REPLAY_PREFIX = "coderd-replay-"  # ids of the requests the relay itself sends t
 RESTARTS = 3  # attempts in a row before the relay gives up and answers with errors
 INLINE = types.TEXT_DOCUMENT_INLINE_COMPLETION
 DRAIN_S = 2.0  # after the editor left: how long the daemon's last answers may take
+INVALID_REQUEST = -32600
 
-RequestId = int | str  # JSON-RPC: a request's id is a number or a string
+RequestId = int | str  # LSP: a request's id is an integer or a string
+
+
+def usable_id(value: object) -> TypeGuard[RequestId]:
+    """An id the relay can key and echo: an integer or a string (not a bool, list, object,
+    null or fraction, which JSON-RPC's Invalid Request answers with id null)."""
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
+def invalid_reason(message: Message) -> str | None:
+    """Why this is no JSON-RPC 2.0 request, notification or response; None when it is one."""
+    if message.get("jsonrpc") != "2.0":
+        return 'no "jsonrpc": "2.0"'
+    if "id" in message and not usable_id(message["id"]):
+        return "an id that is neither an integer nor a string"
+    if "method" in message:
+        if not isinstance(message["method"], str):
+            return "a method that is not a string"
+        if not isinstance(message.get("params"), (dict, list, type(None))):
+            return "params that are neither an object nor an array"
+    elif "id" not in message:
+        return "neither a method nor an id"
+    return None
 
 
 class Relay:
@@ -43,10 +71,12 @@ class Relay:
         self.daemon_command = daemon_command
         self.documents = DocumentStore()
         self.initialize: Message | None = None
+        self.initialized = False  # the daemon accepted `initialize`: a second one is not kept
         self.in_flight: dict[RequestId, Message] = {}  # editor request id -> the request
         self.resent: set[RequestId] = set()  # sent again once already (a crash must not loop)
         self.daemon: asyncio.StreamWriter | None = None
         self.backlog: list[Message] = []  # editor messages held while the daemon restarts
+        self.refused = 0  # editor messages not forwarded (invalid), for the log
         self.shutting_down = False
         self.rendezvous: Rendezvous | None = None
         self.init_options: object = None  # initializationOptions: any JSON value
@@ -60,21 +90,24 @@ class Relay:
         loop = asyncio.get_running_loop()
         stdin = asyncio.StreamReader()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin.buffer)
-        first = await read_message(stdin)
+        editor = MessageReader(stdin, "editor")
+        first = await editor.read()
         if first is None:
             return 0
         init = first.get("params") if first.get("method") == types.INITIALIZE else None
-        loaded = load_settings(init_options=(init or {}).get("initializationOptions"))
+        options = init.get("initializationOptions") if isinstance(init, dict) else None
+        if not isinstance(options, dict):
+            options = None  # load_settings reports what it is; the daemon gets defaults
+        loaded = load_settings(init_options=options)
         setup_logging(loaded.settings.log.level)
         self.rendezvous = Rendezvous(daemon_key(loaded.settings))
-        self.init_options = (init or {}).get("initializationOptions")
+        self.init_options = options
         if not await self._connect():
             return 1
         await self._from_editor(first)
         status = 0
-        while (message := await read_message(stdin)) is not None:
-            await self._from_editor(message)
-            if message.get("method") == types.EXIT:
+        while (message := await editor.read()) is not None:
+            if await self._from_editor(message) and message.get("method") == types.EXIT:
                 status = 0 if self.shutting_down else 1
                 break
         await self._drain()
@@ -93,14 +126,24 @@ class Relay:
 
     # -- editor -> daemon ---------------------------------------------------------------------
 
-    async def _from_editor(self, message: Message) -> None:
+    async def _from_editor(self, message: Message) -> bool:
+        """Forward (or hold) one message; False when it was refused as invalid."""
+        reason = invalid_reason(message)
+        if reason is None:
+            try:
+                encode_message(message)  # what cannot be sent is refused before it counts
+            except ValueError as exc:
+                reason = str(exc)
+        if reason is not None:
+            self._refuse(message, reason)
+            return False
         method = message.get("method")
-        if method == types.INITIALIZE:
-            self.initialize = message
+        if method == types.INITIALIZE and not self.initialized:
+            self.initialize = message  # the last one sent before the daemon accepted one
         elif method == types.SHUTDOWN:
             self.shutting_down = True
         elif method == types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS and self.initialize:
-            self._follow_folders(self.initialize, message.get("params") or {})
+            self._follow_folders(self.initialize, message.get("params"))
         self._mirror(method, message.get("params"))
         if self.gave_up:
             if "id" in message and method is not None:
@@ -111,28 +154,65 @@ class Relay:
                         "error": {"code": -32603, "message": "coderd: no daemon (see the log)"},
                     }
                 )
-            return
+            return True
         if self.daemon is None:
             self.backlog.append(message)
-            return
+            return True
         self._send(self.daemon, message)
+        return True
+
+    def _refuse(self, message: Message, reason: str) -> None:
+        """Not forwarded: a request gets InvalidRequest (with its id when it has a usable
+        one, else null); a notification or response is dropped. Logged once, then counted."""
+        self.refused += 1
+        level = logging.WARNING if self.refused == 1 else logging.DEBUG
+        log.log(level, "relay: not forwarded (%s; %d so far)", reason, self.refused)
+        if "method" not in message or "id" not in message:
+            return
+        msg_id = message["id"] if usable_id(message["id"]) else None
+        self._to_editor(
+            {
+                "jsonrpc": "2.0",
+                "id": msg_id,
+                "error": {
+                    "code": INVALID_REQUEST,
+                    "message": f"coderd: invalid request ({reason})",
+                },
+            }
+        )
 
     def _send(self, writer: asyncio.StreamWriter, message: Message) -> None:
+        try:
+            data = encode_message(message)
+        except ValueError as exc:  # checked when it came: only a deeper stack gets here
+            self._refuse(message, str(exc))
+            return
         if message.get("method") is not None and "id" in message:
             self.in_flight[message["id"]] = message  # until the daemon answers it
-        write_message(writer, message)
+        writer.write(data)
 
-    def _follow_folders(self, initialize: Message, params: Message) -> None:
+    def _follow_folders(self, initialize: Message, params: object) -> None:
         """A restarted daemon must get the folders as they are now, not as at `initialize`
-        (the editor's `initialize` request, which this updates)."""
-        init = initialize.setdefault("params", {})
-        event = params.get("event") or {}
-        gone = {f.get("uri") for f in event.get("removed") or []}
+        (the editor's `initialize` request, which this updates). Malformed events (the
+        daemon answers them) leave the folders as they were."""
+        init = initialize.get("params")
+        event = params.get("event") if isinstance(params, dict) else None
+        if not isinstance(init, dict) or not isinstance(event, dict):
+            return
+        added, removed = event.get("added") or [], event.get("removed") or []
+        if not isinstance(added, list) or not isinstance(removed, list):
+            return
+        if not all(is_folder(f) for f in (*added, *removed)):
+            return
+        gone = {f["uri"] for f in removed}
         current = init.get("workspaceFolders")
-        if not current and init.get("rootUri"):  # the root was given the old way: keep it
-            current = [{"uri": init["rootUri"], "name": init["rootUri"].rstrip("/").split("/")[-1]}]
-        folders = [f for f in current or [] if f.get("uri") not in gone]
-        folders += [f for f in event.get("added") or [] if f not in folders]
+        root = init.get("rootUri")
+        if not current and isinstance(root, str) and root:  # the root given the old way: kept
+            current = [{"uri": root, "name": root.rstrip("/").split("/")[-1]}]
+        if not isinstance(current, list):
+            current = []
+        folders = [f for f in current if is_folder(f) and f["uri"] not in gone]
+        folders += [f for f in added if f not in folders]
         init["workspaceFolders"] = folders
 
     def _mirror(self, method: str | None, params: Any) -> None:
@@ -154,13 +234,15 @@ class Relay:
     # -- daemon -> editor ---------------------------------------------------------------------
 
     async def _pump_daemon(self, reader: asyncio.StreamReader) -> None:
+        daemon = MessageReader(reader, "daemon")
         try:
-            while (message := await read_message(reader)) is not None:
-                if "method" not in message and "id" in message:  # a response
-                    if str(message["id"]).startswith(REPLAY_PREFIX):
+            while (message := await daemon.read()) is not None:
+                msg_id = message.get("id")
+                if "method" not in message and usable_id(msg_id):  # a response
+                    if msg_id not in self.in_flight and str(msg_id).startswith(REPLAY_PREFIX):
                         continue
-                    self.in_flight.pop(message["id"], None)
-                    if self.initialize and message["id"] == self.initialize.get("id"):
+                    self.in_flight.pop(msg_id, None)
+                    if self.initialize and msg_id == self.initialize.get("id"):
                         self._learn_encoding(message)
                 self._to_editor(message)
         except (ConnectionError, asyncio.IncompleteReadError) as exc:  # killed, not closed
@@ -172,8 +254,15 @@ class Relay:
             await self._connect(replay=True)
 
     def _learn_encoding(self, response: Message) -> None:
-        caps = (response.get("result") or {}).get("capabilities") or {}
-        self.documents.encoding = normalise_encoding(caps.get("positionEncoding") or "utf-16")
+        result = response.get("result")
+        caps = result.get("capabilities") if isinstance(result, dict) else None
+        if not isinstance(caps, dict):
+            return  # an error: the editor may send `initialize` again
+        self.initialized = True
+        encoding = caps.get("positionEncoding")
+        self.documents.encoding = normalise_encoding(
+            encoding if isinstance(encoding, str) else "utf-16"
+        )
 
     def _requeue_in_flight(self) -> None:
         """Ask the new daemon again what the dead one never answered; once only, so that a
@@ -203,7 +292,10 @@ class Relay:
         self.in_flight.clear()
 
     def _to_editor(self, message: Message) -> None:
-        write_message(self._stdout, message)
+        try:
+            write_message(self._stdout, message)
+        except ValueError as exc:  # nothing the daemon sends; never fatal all the same
+            log.error("relay: cannot send %s to the editor: %s", message.get("id"), exc)
 
     # -- connecting ---------------------------------------------------------------------------
 
@@ -259,7 +351,11 @@ class Relay:
     def _replay(self, writer: asyncio.StreamWriter) -> None:
         if self.initialize is None:
             return
-        write_message(writer, {**self.initialize, "id": f"{REPLAY_PREFIX}initialize"})
+        try:
+            write_message(writer, {**self.initialize, "id": f"{REPLAY_PREFIX}initialize"})
+        except ValueError as exc:  # it was sent once: only a deeper stack gets here
+            log.error("relay: cannot replay initialize: %s", exc)
+            return
         write_message(writer, {"jsonrpc": "2.0", "method": types.INITIALIZED, "params": {}})
         for doc in self.documents.all():
             write_message(
@@ -302,6 +398,11 @@ class Relay:
                 },
             }
         )
+
+
+def is_folder(value: object) -> bool:
+    """A WorkspaceFolder as the relay keeps it: an object with a string uri."""
+    return isinstance(value, dict) and isinstance(value.get("uri"), str)
 
 
 def run_relay(daemon_command: list[str]) -> int:
