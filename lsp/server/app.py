@@ -8,7 +8,8 @@ Model loading, prompts and inference live in `coderd`; this package never does t
 from __future__ import annotations
 
 import logging
-from typing import Any, TypedDict
+import sys
+from typing import Any, BinaryIO, TypedDict, cast
 
 from lsprotocol import types
 
@@ -19,7 +20,7 @@ from coderd.models.loader import load_engine
 from lsp.handlers.feedback import register_feedback
 from lsp.handlers.inline import register_inline_completion
 from lsp.handlers.workspace import register_workspace
-from lsp.server.protocol import CoderdProtocol
+from lsp.server.protocol import CoderdProtocol, LenientStdin
 from lsp.server.session import CoderdServer
 
 log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
@@ -89,4 +90,7 @@ def build_server(
 
 
 def run_stdio(engine_factory: EngineFactory = load_engine) -> None:
-    build_server(engine_factory).start_io()
+    # Frames cut as the relay cuts them: pygls's own reader goes deaf on a lowercase header.
+    # pygls only calls its readline() and read(n) (pygls.io_.StdinAsyncReader).
+    stdin = cast(BinaryIO, LenientStdin(sys.stdin.buffer))
+    build_server(engine_factory).start_io(stdin=stdin)

@@ -1,4 +1,4 @@
-"""pygls's protocol with four changes that matter to a completion server.
+"""pygls's protocol with the changes that matter to a completion server.
 
 1. Position encoding: pygls takes the client's first choice; we take UTF-8 whenever the client
    offers it (byte columns are the cheapest to convert and what Neovim prefers), else UTF-16.
@@ -9,6 +9,14 @@
    (InvalidRequest, as the spec asks; pygls drops it).
 4. Handler futures of notifications are dropped when they finish (pygls keeps them: a leak of
    one future per keystroke).
+5. A second `initialize` is refused (InvalidRequest, "already initialized"): the first
+   session keeps working (configuring again would swap in a service that never starts).
+6. A request that is no JSON-RPC 2.0 request (no "jsonrpc": "2.0", a method that is not a
+   string, an id that is neither an integer nor a string) is answered with InvalidRequest,
+   with its id, or null when the id itself is what is wrong, as the relay does.
+7. Frames are cut as the relay cuts them (`LenientStdin` over lsp/process/framing.py): pygls
+   reads only `Content-Length: N\r\n` exactly, and one frame with a lowercase header, LF
+   line ends or a bad length would make it deaf for good.
 
 The protocol reaches its connection's state through `ConnectionHooks`, which `CoderdServer`
 (session.py) fills in with itself: this module does not import session.py, so session.py can
@@ -18,9 +26,10 @@ name `CoderdProtocol` as its protocol's type (the architecture test forbids impo
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator
+from collections import deque
+from collections.abc import Callable, Generator
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest
@@ -29,6 +38,7 @@ from pygls.protocol.json_rpc import RPCRequest
 from pygls.protocol.language_server import lsp_method
 
 from coderd.positions import UTF8, normalise_encoding
+from lsp.process.framing import READ_CHUNK, FrameParser
 from lsp.server.documents import DocumentStore
 
 if TYPE_CHECKING:
@@ -52,14 +62,66 @@ class ConnectionHooks(Protocol):
     def end_session(self) -> None: ...
 
 
+def usable_id(value: object) -> bool:
+    """A request id LSP allows: an integer or a string."""
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
+def invalid_request(data: dict[str, Any]) -> str | None:
+    """Why a message with a method is no JSON-RPC 2.0 request or notification, or None."""
+    if data.get("jsonrpc") != "2.0":
+        return 'no "jsonrpc": "2.0"'
+    if "id" in data and not usable_id(data["id"]):
+        return "an id that is neither an integer nor a string"
+    if not isinstance(data["method"], str):
+        return "a method that is not a string"
+    return None
+
+
+class LenientStdin:
+    """stdin as pygls's reader sees it (it calls `readline` for headers, `read` for a body),
+    cut by `FrameParser`: pygls then only ever reads `Content-Length: N\r\n`, `\r\n` and
+    the body, whatever the editor sent (lsp/process/framing.py: any case, LF line ends, bad
+    frames skipped with a resync). pygls calls it from a thread, one call at a time."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        read1: Callable[[int], bytes] | None = getattr(stream, "read1", None)
+        self._read = read1 or stream.read
+        self.parser = FrameParser("stdin")
+        self._frames: deque[bytes] = deque()
+        self._lines: list[bytes] = []
+        self._body = b""
+
+    def readline(self) -> bytes:
+        if self._lines:
+            return self._lines.pop()
+        while not self._frames:
+            data = self._read(READ_CHUNK)
+            if not data:
+                return b""
+            # An empty body is no message (and pygls reads Content-Length: 0 as no length).
+            self._frames.extend(body for body in self.parser.feed(data) if body)
+        self._body = self._frames.popleft()
+        self._lines.append(b"\r\n")
+        return b"Content-Length: %d\r\n" % len(self._body)
+
+    def read(self, size: int = -1) -> bytes:
+        body, self._body = self._body, b""
+        return body
+
+
 class CoderdProtocol(LanguageServerProtocol):
     # Set by the server right after pygls made this protocol, before any message is read.
     connection: ConnectionHooks
+    initialized_once = False  # an `initialize` succeeded on this connection
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(
         self, params: types.InitializeParams
     ) -> Generator[Any, Any, types.InitializeResult]:
+        if self.initialized_once:
+            log.warning("a second initialize request: refused, the first session goes on")
+            raise JsonRpcInvalidRequest("already initialized")
         general = params.capabilities.general
         offered = (general.position_encodings or []) if general is not None else []
         if general is not None and any(normalise_encoding(kind) == UTF8 for kind in offered):
@@ -67,6 +129,7 @@ class CoderdProtocol(LanguageServerProtocol):
         result = yield from super().lsp_initialize(params)
         encoding = normalise_encoding(result.capabilities.position_encoding or "utf-16")
         self.connection.documents.encoding = encoding
+        self.initialized_once = True
         return result
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
@@ -131,6 +194,11 @@ class CoderdProtocol(LanguageServerProtocol):
         return len(self._request_futures)
 
     def structure_message(self, data: dict[str, Any]) -> Any:  # pygls's type: one of many classes
+        # pygls calls this for every JSON object in a message (json.loads's object_hook), the
+        # innermost first; only objects with "jsonrpc" are structured.
+        if "jsonrpc" in data and "method" in data and (reason := invalid_request(data)):
+            self._refuse(data, reason)
+            raise JsonRpcInvalidRequest(f"invalid request: {reason}")
         if "jsonrpc" in data and "params" not in data and "method" in data:
             # JSON-RPC lets a request omit params (Neovim does for `coderd/status`); pygls's
             # fallback message classes require the field and would answer InternalError.
@@ -146,7 +214,21 @@ class CoderdProtocol(LanguageServerProtocol):
                 self._send_response(data["id"], error=exc.to_response_error())
             raise
 
+    def _refuse(self, data: dict[str, Any], reason: str) -> None:
+        """InvalidRequest for a request (id null when the id is unusable); a notification
+        is only logged."""
+        msg_id = data.get("id") if usable_id(data.get("id")) else None
+        log.warning("invalid message (%s): %s", reason, "answered" if "id" in data else "dropped")
+        if "id" in data:
+            error = JsonRpcInvalidRequest(f"invalid request: {reason}")
+            self._send_response(msg_id, error=error.to_response_error())  # type: ignore[arg-type]
+
     def handle_message(self, message: RPCMessage) -> None:
+        if isinstance(message, dict):
+            # A whole message without "jsonrpc" (structure_message left it as it was).
+            if "method" in message:
+                self._refuse(message, 'no "jsonrpc": "2.0"')
+                return
         if self._shutdown and isinstance(message, RPCRequest):
             log.warning(
                 "%s request %r after shutdown: answering with an error", message.method, message.id
