@@ -115,6 +115,13 @@ class CompletionService:
         with self._lock:
             return key in self._closed
 
+    def _drop_closed(self, snap: DocumentSnapshot) -> None:
+        """What a run for a document closed meanwhile kept, here and in its context."""
+        self.documents.forget(snap.key)
+        context = self.sessions.context_for(snap.session)
+        if context is not None and snap.path is not None:
+            context.forget(Path(snap.path))
+
     def submit(self, snapshot: DocumentSnapshot) -> Ticket:
         limit = self.settings_for(snapshot.session).completion.debounce_ms_max / 1000
         ticket = Ticket(snapshot, debounce_s=self._rhythm.debounce(snapshot.key, limit))
@@ -258,7 +265,7 @@ class CompletionService:
                 if self._latest.get(ticket.snapshot.key) is ticket:
                     del self._latest[ticket.snapshot.key]
             if self._is_closed(ticket.snapshot.key):  # closed while it ran: drop what it kept
-                self.documents.forget(ticket.snapshot.key)
+                self._drop_closed(ticket.snapshot)
             try:
                 ticket.future.set_result(outcome)
             except InvalidStateError:
@@ -277,7 +284,7 @@ class CompletionService:
         """
         first_line = suggestion.split("\n", 1)[0]
         for accepted in dict.fromkeys([suggestion, first_line]):
-            if not accepted.strip() or not self._queue.empty():
+            if not accepted.strip() or not self._queue.empty() or self._is_closed(snap.key):
                 return
             self._speculation = cancel = CancelToken()
             if not self._queue.empty():  # a request came in before the token was in place
@@ -299,7 +306,7 @@ class CompletionService:
                 log.exception("speculation failed")
                 return
             if self._is_closed(snap.key):  # closed before or while it ran: drop what it kept
-                self.documents.forget(snap.key)
+                self._drop_closed(snap)
                 return
             if outcome.status != "ok":
                 return
