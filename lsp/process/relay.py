@@ -5,8 +5,8 @@ daemon), but it keeps what it needs to survive the daemon's death without the ed
 the `initialize` request and a mirror of the open documents. When the daemon's socket closes
 while the editor is still there, it answers the requests in flight (null for inline
 completions, an error otherwise: never a hang), starts a daemon again, replays `initialize`,
-`initialized` and a `didOpen` per document with its current text, then goes on relaying what
-the editor sent meanwhile.
+`initialized` and a `didOpen` per document with the text the dead daemon was sent, then goes
+on relaying what the editor sent meanwhile.
 
 No input kills it (framing.py cuts frames leniently and skips what it cannot cut): a message
 that is not a valid JSON-RPC request or notification is not forwarded, and a request among
@@ -142,9 +142,6 @@ class Relay:
             self.initialize = message  # the last one sent before the daemon accepted one
         elif method == types.SHUTDOWN:
             self.shutting_down = True
-        elif method == types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS and self.initialize:
-            self._follow_folders(self.initialize, message.get("params"))
-        self._mirror(method, message.get("params"))
         if self.gave_up:
             if "id" in message and method is not None:
                 self._to_editor(
@@ -187,8 +184,15 @@ class Relay:
         except ValueError as exc:  # checked when it came: only a deeper stack gets here
             self._refuse(message, str(exc))
             return
-        if message.get("method") is not None and "id" in message:
+        method = message.get("method")
+        if method is not None and "id" in message:
             self.in_flight[message["id"]] = message  # until the daemon answers it
+        # What a restarted daemon gets again is what this one was sent: kept here, not when
+        # the editor sent it (a didChange held in the backlog would apply twice: once in the
+        # replayed didOpen, once more when the backlog follows it).
+        if method == types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS and self.initialize:
+            self._follow_folders(self.initialize, message.get("params"))
+        self._mirror(method, message.get("params"))
         writer.write(data)
 
     def _follow_folders(self, initialize: Message, params: object) -> None:

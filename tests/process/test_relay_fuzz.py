@@ -6,10 +6,17 @@ streams of good and broken frames, cut into random chunks.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import random
+import signal
+import sys
+import time
 
-from fuzz_lsp import run_fuzz
+import psutil
+from fuzz_lsp import SCRIPT, crlf_frame, encode, read_frames, run_fuzz
+from lsp_client import TESTS, scratch_env
 
 from lsp.process.framing import MAX_HEADER_LINE, FrameParser, parse_body
 
@@ -78,3 +85,66 @@ def test_framing_recovers_every_good_frame():
     others = [parse_body(body) for body in got if b'"ok"' not in body and body != b"{}"]
     assert all(o is None or o.get("method") == "junk" for o in others)  # cut bodies: not JSON
     assert parser.problems > 0
+
+
+async def test_a_lone_surrogate_survives_a_daemon_restart(tmp_path):
+    """The relay re-sends its copy of each document to a new daemon: a text holding a lone
+    surrogate ("\\udc80" in the JSON) once made every restart crash the relay."""
+    env = scratch_env(tmp_path, CODERD_FAKE_SCRIPT=json.dumps(SCRIPT))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(TESTS / "fake_server.py"),
+        "lsp",
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    buffer, got = bytearray(), {}
+
+    async def call(msg_id, method, params):
+        process.stdin.write(
+            crlf_frame(encode({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params}))
+        )
+        while msg_id not in got:
+            chunk = await asyncio.wait_for(process.stdout.read(1 << 16), 30)
+            assert chunk, "the relay ended"
+            buffer.extend(chunk)
+            got.update((m["id"], m) for m in read_frames(buffer) if "method" not in m)
+        return got[msg_id]
+
+    def notify(method, params):
+        process.stdin.write(
+            crlf_frame(encode({"jsonrpc": "2.0", "method": method, "params": params}))
+        )
+
+    uri, text = (tmp_path / "s.py").as_uri(), "half an emoji: \udc80\nx = "
+    try:
+        await call(1, "initialize", {"processId": None, "capabilities": {}})
+        notify("initialized", {})
+        item = {"uri": uri, "languageId": "python", "version": 1, "text": text}
+        notify("textDocument/didOpen", {"textDocument": item})
+        assert (await call(2, "coderd/document", {"uri": uri}))["result"]["text"] == text
+        old = (await call(3, "coderd/status", {}))["result"]["pid"]
+        os.kill(old, signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while psutil.pid_exists(old) and psutil.Process(old).status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        change = {
+            "range": {"start": {"line": 1, "character": 4}, "end": {"line": 1, "character": 4}},
+            "text": "\udc81",
+        }
+        notify(
+            "textDocument/didChange",
+            {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [change]},
+        )
+        document = (await call(4, "coderd/document", {"uri": uri}))["result"]
+        assert document == {"uri": uri, "version": 2, "text": text + "\udc81"}
+        assert (await call(5, "coderd/status", {}))["result"]["pid"] != old
+        assert process.returncode is None
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
