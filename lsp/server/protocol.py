@@ -15,8 +15,8 @@
    string, an id that is neither an integer nor a string) is answered with InvalidRequest,
    with its id, or null when the id itself is what is wrong, as the relay does.
 7. Frames are cut as the relay cuts them (`LenientStdin` over lsp/process/framing.py): pygls
-   reads only `Content-Length: N\r\n` exactly, and one frame with a lowercase header, LF
-   line ends or a bad length would make it deaf for good.
+   reads only `Content-Length: N` ending in CRLF, exactly, and one frame with a lowercase
+   header, LF line ends or a bad length would make it deaf for good.
 
 The protocol reaches its connection's state through `ConnectionHooks`, which `CoderdServer`
 (session.py) fills in with itself: this module does not import session.py, so session.py can
@@ -80,9 +80,10 @@ def invalid_request(data: dict[str, Any]) -> str | None:
 
 class LenientStdin:
     """stdin as pygls's reader sees it (it calls `readline` for headers, `read` for a body),
-    cut by `FrameParser`: pygls then only ever reads `Content-Length: N\r\n`, `\r\n` and
-    the body, whatever the editor sent (lsp/process/framing.py: any case, LF line ends, bad
-    frames skipped with a resync). pygls calls it from a thread, one call at a time."""
+    cut by `FrameParser`: pygls then only ever reads a `Content-Length: N` line, a blank line
+    and the body (CRLF line ends), whatever the editor sent (lsp/process/framing.py: any
+    case, LF line ends, bad frames skipped with a resync). pygls calls it from a thread, one
+    call at a time."""
 
     def __init__(self, stream: BinaryIO) -> None:
         read1: Callable[[int], bytes] | None = getattr(stream, "read1", None)
@@ -114,6 +115,7 @@ class CoderdProtocol(LanguageServerProtocol):
     # Set by the server right after pygls made this protocol, before any message is read.
     connection: ConnectionHooks
     initialized_once = False  # an `initialize` succeeded on this connection
+    refused = 0  # invalid messages (logged once, then counted)
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(
@@ -218,7 +220,9 @@ class CoderdProtocol(LanguageServerProtocol):
         """InvalidRequest for a request (id null when the id is unusable); a notification
         is only logged."""
         msg_id = data.get("id") if usable_id(data.get("id")) else None
-        log.warning("invalid message (%s): %s", reason, "answered" if "id" in data else "dropped")
+        self.refused += 1
+        level = logging.WARNING if self.refused == 1 else logging.DEBUG
+        log.log(level, "invalid message (%s; %d so far)", reason, self.refused)
         if "id" in data:
             error = JsonRpcInvalidRequest(f"invalid request: {reason}")
             self._send_response(msg_id, error=error.to_response_error())  # type: ignore[arg-type]
