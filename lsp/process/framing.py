@@ -9,8 +9,9 @@ lsp/server/protocol.py `LenientStdin`) cut frames the same way:
   a header line over `MAX_HEADER_LINE` bytes; no Content-Length at all) is skipped: what
   follows its headers is read as header lines until the next `Content-Length` line, found
   also at the end of a line (a body without a line break runs into the next frame's header);
-* a body that is not JSON and holds a `Content-Length` header (its frame's length was too
-  long and swallowed the next frame's start) resumes at that header.
+* a body that is not JSON and names a header (`Content-Length` or `Content-Type`: its
+  frame's length was too long and swallowed the next frame's start) resumes at that name.
+  A frame announcing more bytes than ever come still waits for them: framing cannot tell.
 
 Problems are logged once per stream at warning level (then at debug level), and counted.
 """
