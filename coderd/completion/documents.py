@@ -14,8 +14,14 @@ Keys are the service's document keys: `session|uri` in the daemon, the URI stand
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Protocol
+
+# Documents closed lately, remembered so that a run or a speculation the worker starts or
+# finishes after the close can tell, and drop what it kept (bounded: only the race between a
+# close and the worker's next step needs it).
+RECENTLY_CLOSED = 256
 
 
 class PerDocument(Protocol):
@@ -35,6 +41,7 @@ def session_of(key: str) -> str:
 class DocumentStates:
     def __init__(self, **holders: PerDocument) -> None:
         self._holders: dict[str, PerDocument] = dict(holders)
+        self._closed: OrderedDict[str, None] = OrderedDict()  # recently closed, oldest first
         self._lock = threading.Lock()  # holders join from the worker (the prompt, at load)
 
     def add(self, name: str, holder: PerDocument) -> None:
@@ -48,6 +55,23 @@ class DocumentStates:
     def forget(self, key: str) -> None:
         for holder in self._all():
             holder.forget(key)
+
+    def closed(self, key: str) -> None:
+        """The editor closed it: forget it, and remember for a while that it is closed."""
+        with self._lock:
+            self._closed[key] = None
+            self._closed.move_to_end(key)
+            while len(self._closed) > RECENTLY_CLOSED:
+                self._closed.popitem(last=False)
+        self.forget(key)
+
+    def opened(self, key: str) -> None:
+        with self._lock:
+            self._closed.pop(key, None)
+
+    def is_closed(self, key: str) -> bool:
+        with self._lock:
+            return key in self._closed
 
     def keys_of(self, session: str) -> set[str]:
         return {k for h in self._all() for k in list(h.keys()) if session_of(k) == session}

@@ -14,7 +14,6 @@ import logging
 import os
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import replace
@@ -57,10 +56,6 @@ EngineFactory = Callable[[Settings], Engine]
 
 # The cancel reason of a request whose document was closed: what its run kept must go too.
 CLOSED = "document closed"
-# Documents closed lately, remembered so that a run or a speculation that the worker starts
-# or finishes after the close does not leave state behind for them (bounded: only the race
-# between a close and the worker's next step needs it).
-RECENTLY_CLOSED = 256
 
 
 class CompletionService:
@@ -92,7 +87,6 @@ class CompletionService:
         self.speculations = 0  # finished ones: their results wait in the cache
         self._queue: Scheduler[Ticket] = Scheduler()
         self._latest: dict[str, Ticket] = {}
-        self._closed: OrderedDict[str, None] = OrderedDict()  # recently closed, oldest first
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._work, name="coderd-engine", daemon=True)
 
@@ -107,13 +101,8 @@ class CompletionService:
 
     def edited(self, key: str) -> None:
         """The document was opened or changed: its typing rhythm decides the debounce."""
-        with self._lock:
-            self._closed.pop(key, None)  # opened again
+        self.documents.opened(key)
         self._rhythm.edited(key)
-
-    def _is_closed(self, key: str) -> bool:
-        with self._lock:
-            return key in self._closed
 
     def _drop_closed(self, snap: DocumentSnapshot) -> None:
         """What a run for a document closed meanwhile kept, here and in its context."""
@@ -185,14 +174,10 @@ class CompletionService:
     def forget(self, key: str, session: str = "", path: str | None = None) -> None:
         """A document was closed: everything kept for it goes, here and in its session's
         workspace context (`path`: its file, when it is one)."""
-        with self._lock:
-            self._closed[key] = None
-            while len(self._closed) > RECENTLY_CLOSED:
-                self._closed.popitem(last=False)
         self._cancel_latest(key)
         # A speculation may be running for it; it is optional, so stop whichever runs.
         self._speculation.cancel(CLOSED)
-        self.documents.forget(key)
+        self.documents.closed(key)
         context = self.sessions.context_for(session)
         if context is not None and path is not None:
             context.forget(Path(path))
@@ -264,7 +249,9 @@ class CompletionService:
             with self._lock:
                 if self._latest.get(ticket.snapshot.key) is ticket:
                     del self._latest[ticket.snapshot.key]
-            if self._is_closed(ticket.snapshot.key):  # closed while it ran: drop what it kept
+            if self.documents.is_closed(
+                ticket.snapshot.key
+            ):  # closed while it ran: drop what it kept
                 self._drop_closed(ticket.snapshot)
             try:
                 ticket.future.set_result(outcome)
@@ -284,7 +271,11 @@ class CompletionService:
         """
         first_line = suggestion.split("\n", 1)[0]
         for accepted in dict.fromkeys([suggestion, first_line]):
-            if not accepted.strip() or not self._queue.empty() or self._is_closed(snap.key):
+            if (
+                not accepted.strip()
+                or not self._queue.empty()
+                or self.documents.is_closed(snap.key)
+            ):
                 return
             self._speculation = cancel = CancelToken()
             if not self._queue.empty():  # a request came in before the token was in place
@@ -305,7 +296,9 @@ class CompletionService:
             except Exception:  # speculation is optional: never let it hurt the worker
                 log.exception("speculation failed")
                 return
-            if self._is_closed(snap.key):  # closed before or while it ran: drop what it kept
+            if self.documents.is_closed(
+                snap.key
+            ):  # closed before or while it ran: drop what it kept
                 self._drop_closed(snap)
                 return
             if outcome.status != "ok":
