@@ -249,7 +249,9 @@ async def test_editors_on_one_root_share_its_index_and_a_restart_keeps_added_fol
         os.kill(old, signal.SIGKILL)
         # The relays start a new daemon and replay `initialize` with the folders as they are now.
         after = await eventually(
-            lambda: roots_of(a), lambda r: "second" in r and r["second"].ready, timeout=30
+            lambda: roots_of(a),
+            lambda r: "second" in r and r["second"].ready and r["first"].ready,  # built in turn
+            timeout=30,
         )
         assert after["second"].ready and after["first"].ready
         assert (await status(a)).pid != old
