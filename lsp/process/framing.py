@@ -22,7 +22,7 @@ import asyncio
 import json
 import logging
 import re
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeGuard
 
 log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
 
@@ -198,3 +198,32 @@ def write_message(writer: asyncio.StreamWriter | BinaryIO, message: Message) -> 
     flush = getattr(writer, "flush", None)
     if flush is not None:
         flush()
+
+
+# -- JSON-RPC 2.0 validity, the same for the relay and the standalone server -----------------
+
+INVALID_REQUEST = -32600
+
+RequestId = int | str  # LSP: a request's id is an integer or a string
+
+
+def usable_id(value: object) -> TypeGuard[RequestId]:
+    """An id the relay can key and echo: an integer or a string (not a bool, list, object,
+    null or fraction, which JSON-RPC's Invalid Request answers with id null)."""
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
+def invalid_reason(message: Message) -> str | None:
+    """Why this is no JSON-RPC 2.0 request, notification or response; None when it is one."""
+    if message.get("jsonrpc") != "2.0":
+        return 'no "jsonrpc": "2.0"'
+    if "id" in message and not usable_id(message["id"]):
+        return "an id that is neither an integer nor a string"
+    if "method" in message:
+        if not isinstance(message["method"], str):
+            return "a method that is not a string"
+        if not isinstance(message.get("params"), (dict, list, type(None))):
+            return "params that are neither an object nor an array"
+    elif "id" not in message:
+        return "neither a method nor an id"
+    return None

@@ -21,7 +21,7 @@ import json
 import logging
 import os
 import sys
-from typing import Any, TypeGuard
+from typing import Any
 
 from lsprotocol import converters, types
 
@@ -29,7 +29,16 @@ from coderd.config.settings import load_settings
 from coderd.positions import normalise_encoding
 from coderd.system import paths
 from coderd.system.logs import setup_logging
-from lsp.process.framing import Message, MessageReader, encode_message, write_message
+from lsp.process.framing import (
+    INVALID_REQUEST,
+    Message,
+    MessageReader,
+    RequestId,
+    encode_message,
+    invalid_reason,
+    usable_id,
+    write_message,
+)
 from lsp.process.rendezvous import Rendezvous, RendezvousError, daemon_key, hello_line
 from lsp.server.documents import DocumentStore
 
@@ -39,31 +48,6 @@ REPLAY_PREFIX = "coderd-replay-"  # ids of the requests the relay itself sends t
 RESTARTS = 3  # attempts in a row before the relay gives up and answers with errors
 INLINE = types.TEXT_DOCUMENT_INLINE_COMPLETION
 DRAIN_S = 2.0  # after the editor left: how long the daemon's last answers may take
-INVALID_REQUEST = -32600
-
-RequestId = int | str  # LSP: a request's id is an integer or a string
-
-
-def usable_id(value: object) -> TypeGuard[RequestId]:
-    """An id the relay can key and echo: an integer or a string (not a bool, list, object,
-    null or fraction, which JSON-RPC's Invalid Request answers with id null)."""
-    return isinstance(value, (int, str)) and not isinstance(value, bool)
-
-
-def invalid_reason(message: Message) -> str | None:
-    """Why this is no JSON-RPC 2.0 request, notification or response; None when it is one."""
-    if message.get("jsonrpc") != "2.0":
-        return 'no "jsonrpc": "2.0"'
-    if "id" in message and not usable_id(message["id"]):
-        return "an id that is neither an integer nor a string"
-    if "method" in message:
-        if not isinstance(message["method"], str):
-            return "a method that is not a string"
-        if not isinstance(message.get("params"), (dict, list, type(None))):
-            return "params that are neither an object nor an array"
-    elif "id" not in message:
-        return "neither a method nor an id"
-    return None
 
 
 class Relay:

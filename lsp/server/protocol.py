@@ -38,7 +38,7 @@ from pygls.protocol.json_rpc import RPCRequest
 from pygls.protocol.language_server import lsp_method
 
 from coderd.positions import UTF8, normalise_encoding
-from lsp.process.framing import READ_CHUNK, FrameParser
+from lsp.process.framing import READ_CHUNK, FrameParser, invalid_reason, usable_id
 from lsp.server.documents import DocumentStore
 
 if TYPE_CHECKING:
@@ -60,22 +60,6 @@ class ConnectionHooks(Protocol):
     def document_closed(self, uri: str) -> None: ...
 
     def end_session(self) -> None: ...
-
-
-def usable_id(value: object) -> bool:
-    """A request id LSP allows: an integer or a string."""
-    return isinstance(value, (int, str)) and not isinstance(value, bool)
-
-
-def invalid_request(data: dict[str, Any]) -> str | None:
-    """Why a message with a method is no JSON-RPC 2.0 request or notification, or None."""
-    if data.get("jsonrpc") != "2.0":
-        return 'no "jsonrpc": "2.0"'
-    if "id" in data and not usable_id(data["id"]):
-        return "an id that is neither an integer nor a string"
-    if not isinstance(data["method"], str):
-        return "a method that is not a string"
-    return None
 
 
 class LenientStdin:
@@ -198,7 +182,7 @@ class CoderdProtocol(LanguageServerProtocol):
     def structure_message(self, data: dict[str, Any]) -> Any:  # pygls's type: one of many classes
         # pygls calls this for every JSON object in a message (json.loads's object_hook), the
         # innermost first; only objects with "jsonrpc" are structured.
-        if "jsonrpc" in data and "method" in data and (reason := invalid_request(data)):
+        if "jsonrpc" in data and "method" in data and (reason := invalid_reason(data)):
             self._refuse(data, reason)
             raise JsonRpcInvalidRequest(f"invalid request: {reason}")
         if "jsonrpc" in data and "params" not in data and "method" in data:
