@@ -308,6 +308,22 @@ class ContextProvider:
         self.recent.record(Path(path), text.count("\n", 0, offset) + 1, "view")
         return packed
 
+    def document_counts(self) -> dict[str, int]:
+        """Entries of every per-document holder of this session and of its indexes (the
+        buffers and parse trees of open documents): `coderd/status` reports them."""
+        with self._acquire_lock:
+            indexes = list(self._indexes.values())
+        ahead = self.ahead.sizes()
+        return {
+            "builder_last": len(self.builder.last),
+            "builder_documents": len(self.builder.documents),
+            "ahead_ready": ahead["ready"],
+            "ahead_building": ahead["building"],
+            "recent": self.recent.document_count(),
+            "resolved": len(self._resolved),
+            "index_buffers": sum(len(i.buffer_paths()) for i in indexes),
+        }
+
     def forget(self, path: Path) -> None:
         """The editor closed `path` (didClose): its buffer goes (the disk is the truth again)
         and so does everything kept for the document: the builder's last result and memos,

@@ -76,6 +76,8 @@ def build_server(
         status["position_encoding"] = server.documents.encoding
         status["open_documents"] = len(server.documents)
         status["pending_handlers"] = server.protocol.pending_handlers
+        context = server.context  # this session's workspace context: its per-document holders
+        status["context_documents"] = context.document_counts() if context is not None else {}
         return status
 
     @server.feature(DOCUMENT_METHOD)

@@ -64,6 +64,11 @@ class RecentRegions:
             return
         self.record(path, new.count("\n", 0, first_difference(old, new)) + 1, "edit")
 
+    def document_count(self) -> int:
+        """Files with recorded regions."""
+        with self._lock:
+            return len(self._paths)
+
     def forget(self, path: str | Path) -> None:
         with self._lock:
             self._paths.pop(str(path), None)
