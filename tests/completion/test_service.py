@@ -121,5 +121,7 @@ def test_sessions_use_their_own_completion_settings(running):
     two = service.submit(snap("x = ", key="s2|file:///a.py", session="s2"))
     assert one.future.result(timeout=10).text == "abc"
     assert two.future.result(timeout=10).text == "abcdefgh"
+    assert service.documents.keys_of("s1") == {"s1|file:///a.py"}
     service.detach("s1")
-    assert not any(k.startswith("s1|") for k in service.documents.keys_of("s1"))
+    assert service.documents.keys_of("s1") == set()  # its documents went with the session
+    assert service.documents.keys_of("s2") == {"s2|file:///a.py"}
