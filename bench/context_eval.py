@@ -2,7 +2,8 @@
 
     python bench/context_eval.py --fetch                     # download the packages (eval_packages.py)
     python bench/context_eval.py [--set dev|heldout|spare|all] [PACKAGE_DIR ...]
-        [--max-per-kind 40] [--budgets 256,512,1024,2048] [--mask line|strict] [--json] [--misses N]
+        [--max-per-kind 40] [--budgets 256,512,1024,2048] [--mask first|line|strict] [--json]
+        [--misses N]
 
 Samples (eval_samples.py): a use of a symbol defined in one other file of the package, masked
 as mid-typing (cursor right before the name, the rest of its line gone, later lines kept).
@@ -19,7 +20,11 @@ the machines here are shared, and CPU time is what load does not inflate.
 
 Systems: none (no context); jaccard (RepoCoder windows over every other file); recent (the same
 windows from a ring of 3 recently viewed files, chosen at random per sample: a tarball has no
-editing history); coderd (ContextProvider, the same 3 files in its ring buffer).
+editing history); naive (the signature lines of what the file imports, in import order:
+eval_naive.py); coderd (ContextProvider, the same 3 files in its ring buffer).
+
+Recall is also split by the sample's distance to the name's nearest other use in the file
+(eval_samples.py `distance`), and the packed block's overrun of its budget is reported.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import time
 from pathlib import Path
 
 from eval_baselines import Windows, covered, rank_of
+from eval_naive import naive_pack
 from eval_packages import PACKAGES, fetch, names_in
 from eval_samples import build_samples, is_test
 
@@ -48,7 +54,8 @@ from coderd.context.retrieve.usage import usage_of
 DATA = Path("/tmp/evalpkgs/src")
 VOCAB = Path("/work/shared/fixtures/ggml-vocab-deepseek-coder.gguf")
 RING = 3
-SYSTEMS = ("none", "recent", "jaccard", "coderd")
+SYSTEMS = ("none", "recent", "jaccard", "naive", "coderd")
+DISTANCES = ((10, "<=10"), (40, "11-40"), (1 << 30, ">40"))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -78,7 +85,17 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
         b: [] for b in budgets
     }  # this thread's CPU time: what a loaded machine does not inflate
     misses = []
+    by_distance = {s: {} for s in ("naive", "coderd")}  # system -> distance -> budget -> [bool]
+    overrun = {b: [] for b in budgets}  # tokens of the packed block past its budget
+    lines_memo: dict[str, list[str]] = {}
+
+    def lines_of(file: str) -> list[str]:
+        if file not in lines_memo:
+            lines_memo[file] = windows.texts.get(file, "").split("\n")
+        return lines_memo[file]
+
     for sample in samples:
+        near = distance_label(sample.get("distance"))
         kind, path = sample["kind"], root / sample["path"]
         ring = rng.sample(
             [f for f in all_files if f != sample["path"]], min(RING, len(all_files) - 1)
@@ -106,6 +123,8 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
             cpu_ms[budget].append((time.thread_time() - cpu) * 1000)
             hit = covered(packed.chunks, packed.text, sample)
             hits["coderd"].setdefault(kind, {}).setdefault(budget, []).append(hit)
+            by_distance["coderd"].setdefault(near, {}).setdefault(budget, []).append(hit)
+            overrun[budget].append(max(0, len(model_tokenize(packed.text)) - budget))
             if not hit and budget == args.miss_budget:
                 misses.append(
                     (sample, [(c["name"], c["source"], c["tokens"]) for c in packed.chunks])
@@ -140,6 +159,10 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
                 hits[system].setdefault(kind, {}).setdefault(budget, []).append(
                     covered(p.chunks, p.text, sample)
                 )
+            p = naive_pack(index, sample["path"], lines_of, tokenize, budget)
+            hit = covered(p.chunks, p.text, sample)
+            hits["naive"].setdefault(kind, {}).setdefault(budget, []).append(hit)
+            by_distance["naive"].setdefault(near, {}).setdefault(budget, []).append(hit)
         provider.clear_buffer(path)  # didClose: the disk is the truth again
     provider.close()
     return {
@@ -157,6 +180,15 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
             s: {b: _mean([x for by in hits[s].values() for x in by[b]]) for b in budgets}
             for s in SYSTEMS
         },
+        "by_distance": {
+            s: {d: {b: _mean(v) for b, v in by.items()} for d, by in rows.items()}
+            for s, rows in by_distance.items()
+        },
+        "distance_counts": {d: len(by[budgets[0]]) for d, by in by_distance["coderd"].items()},
+        "overrun": {
+            b: {"p50": statistics.median(v) if v else 0, "max": max(v, default=0)}
+            for b, v in overrun.items()
+        },
         "mrr": {s: {k: _mean(v) for k, v in by.items()} for s, by in ranks.items()},
         "mrr_all": {s: _mean([x for v in by.values() for x in v]) for s, by in ranks.items()},
         "latency_ms": {
@@ -170,6 +202,12 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
         "load": os.getloadavg()[0],
         "misses": misses,
     }
+
+
+def distance_label(distance: int | None) -> str:
+    if distance is None:
+        return "only use"
+    return next(label for limit, label in DISTANCES if distance <= limit)
 
 
 def _mean(values) -> float:
@@ -187,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--budgets", default="256,512,1024,2048")
     parser.add_argument("--max-per-kind", type=int, default=40)
-    parser.add_argument("--mask", default="line", choices=("line", "strict"))
+    parser.add_argument("--mask", default="first", choices=("first", "line", "strict"))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--misses", type=int, default=0, help="print N misses per package")

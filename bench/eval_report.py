@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SYSTEMS = ("none", "recent", "jaccard", "coderd")
+SYSTEMS = ("none", "recent", "jaccard", "naive", "coderd")
 
 
 def _cell(values: dict, budgets: list[int]) -> str:
@@ -30,16 +30,58 @@ def print_tables(reports: list[dict], budgets: list[int]) -> None:
     print()
     print("Per kind, recall at " + "/".join(map(str, budgets)) + " tokens:")
     print()
-    print("| package | kind (n) | recent | jaccard | coderd | coderd MRR |")
-    print("|---|---|---|---|---|---|")
+    print("| package | kind (n) | recent | jaccard | naive | coderd | coderd MRR |")
+    print("|---|---|---|---|---|---|---|")
     for r in reports:
         for kind, n in r["kinds"].items():
             cells = " | ".join(
-                _cell(r["recall"][s][kind], budgets) for s in ("recent", "jaccard", "coderd")
+                _cell(r["recall"][s][kind], budgets)
+                for s in ("recent", "jaccard", "naive", "coderd")
             )
             print(f"| {r['package']} | {kind} ({n}) | {cells} | {r['mrr']['coderd'][kind]:.2f} |")
     print()
+    print_distances(reports, budgets)
     print_summary(reports, budgets)
+    print_against_naive(reports, budgets)
+
+
+def print_distances(reports: list[dict], budgets: list[int]) -> None:
+    """Recall by the distance to the name's nearest other use in the file."""
+    print(
+        "Recall by distance to the nearest other use, naive → coderd, at "
+        + "/".join(map(str, budgets))
+    )
+    print()
+    print("| package | distance (n) | naive | coderd | block overrun p50/max (tokens) |")
+    print("|---|---|---|---|---|")
+    for r in reports:
+        over = " · ".join(f"{r['overrun'][b]['p50']:.0f}/{r['overrun'][b]['max']}" for b in budgets)
+        for i, (label, n) in enumerate(sorted(r["distance_counts"].items())):
+            naive, ours = r["by_distance"]["naive"][label], r["by_distance"]["coderd"][label]
+            print(
+                f"| {r['package']} | {label} ({n}) | {_cell(naive, budgets)} | "
+                f"{_cell(ours, budgets)} | {over if i == 0 else ''} |"
+            )
+    print()
+
+
+def print_against_naive(reports: list[dict], budgets: list[int]) -> None:
+    """#13's bar: coderd >= naive in every package × kind × budget cell (256, 512, 1024)."""
+    cells = below = 0
+    worst = []
+    for r in reports:
+        for kind in r["kinds"]:
+            for b in (b for b in budgets if b <= 1024):
+                ours, theirs = r["recall"]["coderd"][kind][b], r["recall"]["naive"][kind][b]
+                cells += 1
+                if ours < theirs:
+                    below += 1
+                    worst.append(
+                        (ours - theirs, f"{r['package']} {kind} @{b}: {ours:.2f} vs {theirs:.2f}")
+                    )
+    print(f"\ncoderd below naive in {below} of {cells} package × kind × budget cells (≤ 1024)")
+    for _, line in sorted(worst)[:12]:
+        print(f"- {line}")
 
 
 def print_summary(reports: list[dict], budgets: list[int]) -> None:

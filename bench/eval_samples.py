@@ -10,9 +10,13 @@ it stay as the suffix. Kinds:
 * method   `obj.name` where `name` is a method of one class (type) defined in another file;
 * package  (Go) a name defined in another file of the same package (no import needed).
 
-Masking modes: `line` (default) keeps the rest of the file as it is, so the name may be used
-elsewhere in it, as it often is in real code; `strict` keeps only samples whose name appears
-nowhere else in the file outside its import statements (not in code, comments or strings).
+Masking modes: `first` (default, #13's primary metric) masks the first line that uses the name
+(import statements aside): what a user writes when the name first appears, the later uses
+still in the suffix; `line` takes any use, so the name may also be used above it; `strict`
+keeps only samples whose name appears nowhere else in the file outside its import statements
+(not in code, comments or strings). Every sample records `distance`: the lines to the nearest
+other code line using the name as a word (imports, comments and docstrings aside), None when
+there is none.
 """
 
 from __future__ import annotations
@@ -216,7 +220,7 @@ def classify(
 
 
 def build_samples(
-    index: WorkspaceIndex, max_per_kind: int, rng: random.Random, mask: str = "line"
+    index: WorkspaceIndex, max_per_kind: int, rng: random.Random, mask: str = "first"
 ) -> list[dict]:
     files = {p: s for p, s in index.snapshot().items() if not is_test(p)}
     texts = {p: (index.root / p).read_text("utf-8", "replace") for p in files}
@@ -246,11 +250,14 @@ def build_samples(
                 found = classify(name, base, path, symbols, tables, imported, modules)
                 if found is None or not is_use_at(tree, line, row, column, name):
                     continue
-                if mask == "strict" and _used_elsewhere(lines, row, name, imports_at):
+                if mask == "strict" and _rows_using(lines, name, imports_at) != [row]:
                     continue
-                by_kind.setdefault(found[0], []).append(
-                    _sample(index, path, lines, row, column, found)
-                )
+                rows = _rows_using(lines, name, skip)  # code rows: comments, docstrings aside
+                if mask == "first" and rows[:1] != [row]:
+                    continue
+                sample = _sample(index, path, lines, row, column, found)
+                sample["distance"] = min((abs(r - row) for r in rows if r != row), default=None)
+                by_kind.setdefault(found[0], []).append(sample)
                 break
     samples = []
     for _kind, found in sorted(by_kind.items()):
@@ -259,11 +266,10 @@ def build_samples(
     return samples
 
 
-def _used_elsewhere(lines: list[str], row: int, name: str, imports_at: set[int]) -> bool:
+def _rows_using(lines: list[str], name: str, skipped: set[int]) -> list[int]:
+    """Rows holding `name` as a word, the rows in `skipped` aside."""
     word = re.compile(rf"\b{re.escape(name)}\b")
-    return any(
-        word.search(line) for r, line in enumerate(lines) if r != row and r not in imports_at
-    )
+    return [r for r, line in enumerate(lines) if r not in skipped and word.search(line)]
 
 
 def _sample(index, path, lines, row, column, found) -> dict:
