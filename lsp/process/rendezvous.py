@@ -1,7 +1,8 @@
 """Where editors find the daemon, and how exactly one daemon gets started.
 
 Layout, in `$XDG_RUNTIME_DIR/coderd/` (mode 0700; without XDG_RUNTIME_DIR a private
-`coderd-<uid>` folder in the temporary directory, refused unless it is ours and private):
+`coderd-<uid>` folder in the temporary directory; what is not ours there is refused or
+removed, never followed: private_folder.py):
 
     coderd-<key>.sock   the daemon's Unix socket, mode 0600
     coderd-<key>.pid    held locked (flock) by the live daemon for its whole life
@@ -25,10 +26,8 @@ import hashlib
 import json
 import os
 import socket
-import stat
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -36,34 +35,19 @@ from pathlib import Path
 
 from coderd import __version__
 from coderd.config.schema import Settings
-from coderd.system import paths
+from lsp.process.private_folder import (
+    Refused,
+    RendezvousError,
+    check_peer,
+    open_private,
+    runtime_folder,
+    socket_is_ours,
+)
+
+__all__ = ["Refused", "Rendezvous", "RendezvousError", "daemon_key", "runtime_folder"]
 
 PROTOCOL = 1  # the handshake line's format; bump when the hello/welcome lines change
 START_TIMEOUT_S = 60.0
-
-
-class RendezvousError(Exception):
-    """The daemon cannot be reached or started; the message says what to do."""
-
-
-def runtime_folder() -> Path:
-    """The private folder for sockets and locks, created 0700 and checked."""
-    folder = paths.runtime_dir()
-    if folder is None:
-        folder = Path(tempfile.gettempdir()) / f"coderd-{os.getuid()}"
-    try:
-        paths.ensure_dir(folder)
-        info = folder.lstat()
-    except OSError as exc:
-        raise RendezvousError(f"cannot create {folder}: {exc}") from None
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
-        raise RendezvousError(
-            f"{folder} is not a folder owned by you: refusing to put coderd's socket there "
-            "(remove it, or set XDG_RUNTIME_DIR to a private folder)"
-        )
-    if info.st_mode & 0o077:
-        os.chmod(folder, 0o700)  # ours, but readable by others: the socket must not be
-    return folder
 
 
 # What the daemon's one loaded engine is made of: editors that agree on these share a daemon
@@ -95,16 +79,21 @@ class Rendezvous:
     # -- the editor's side ------------------------------------------------------------------
 
     def connect(self) -> socket.socket | None:
+        """A connection to the daemon, or None when none listens. Nothing is sent to a socket
+        that is not ours (Refused): it could be another user's daemon, answering as ours."""
+        if not socket_is_ours(self.socket_path):
+            return None
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.connect(str(self.socket_path))
         except OSError:
             sock.close()
             return None
+        check_peer(sock, self.socket_path)
         return sock
 
     def connect_or_start(
-        self, daemon_command: list[str], env: dict[str, str], log_path: Path
+        self, daemon_command: list[str], env: dict[str, str], err_path: Path
     ) -> socket.socket:
         """Connect to the daemon, starting it first if none answers (see the module doc)."""
         sock = self.connect()
@@ -114,7 +103,7 @@ class Rendezvous:
             sock = self.connect()  # someone else may have started it while we waited
             if sock is not None:
                 return sock
-            with open(log_path, "ab") as err:
+            with open(err_path, "ab") as err:
                 process = subprocess.Popen(
                     daemon_command,
                     env=env,
@@ -132,11 +121,11 @@ class Rendezvous:
                 if process.poll() is not None and not self._daemon_alive():
                     raise RendezvousError(
                         f"the coderd daemon exited at start (status {process.returncode}); "
-                        f"see {log_path}, or run `coderd lsp --standalone` to debug"
+                        f"see {err_path}, or run `coderd lsp --standalone` to debug"
                     )
                 time.sleep(0.02)
         raise RendezvousError(
-            f"the coderd daemon did not answer within {START_TIMEOUT_S:.0f} s; see {log_path}"
+            f"the coderd daemon did not answer within {START_TIMEOUT_S:.0f} s; see {err_path}"
         )
 
     def _daemon_alive(self) -> bool:
@@ -144,17 +133,23 @@ class Rendezvous:
         it wrote, not by trying its lock: a probe holding the lock for an instant could make a
         daemon that is just starting believe another one runs."""
         try:
-            pid = int(self.pid_path.read_text().strip() or 0)
+            fd = open_private(self.pid_path, os.O_RDONLY)
+        except RendezvousError:
+            return False
+        try:
+            pid = int(os.read(fd, 64).strip() or 0)
             if pid <= 0:
                 return False
             os.kill(pid, 0)
             return True
         except (OSError, ValueError):
             return False
+        finally:
+            os.close(fd)
 
     @contextlib.contextmanager
     def _locked(self, path: Path) -> Iterator[None]:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = open_private(path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -165,7 +160,7 @@ class Rendezvous:
 
     def claim(self) -> int | None:
         """The daemon's life lock: a file descriptor to keep open, or None if one is running."""
-        fd = os.open(self.pid_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = open_private(self.pid_path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -189,7 +184,7 @@ class Rendezvous:
         finally:
             os.umask(old)
         os.chmod(self.socket_path, 0o600)
-        self._bound_inode = self.socket_path.stat().st_ino
+        self._bound_inode = self.socket_path.lstat().st_ino
         sock.listen(16)
         return sock
 
@@ -198,7 +193,7 @@ class Rendezvous:
         if listener is None:
             return
         with contextlib.suppress(OSError):
-            if self.socket_path.stat().st_ino == getattr(self, "_bound_inode", None):
+            if self.socket_path.lstat().st_ino == getattr(self, "_bound_inode", None):
                 self.socket_path.unlink()
         listener.close()
 
