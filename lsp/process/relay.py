@@ -8,6 +8,10 @@ completions, an error otherwise: never a hang), starts a daemon again, replays `
 `initialized` and a `didOpen` per document with the text the dead daemon was sent, then goes
 on relaying what the editor sent meanwhile.
 
+When no daemon can be had (the runtime folder is refused, the daemon cannot start), the relay
+stays and answers every request, `initialize` first, with an error naming the cause and the
+fix: the editor shows it, rather than waiting forever on a server that said nothing.
+
 No input kills it (framing.py cuts frames leniently and skips what it cannot cut): a message
 that is not a valid JSON-RPC request or notification is not forwarded, and a request among
 them is answered with InvalidRequest (id null when its id is not a number or a string, as
@@ -39,7 +43,7 @@ from lsp.process.framing import (
     usable_id,
     write_message,
 )
-from lsp.process.rendezvous import Rendezvous, RendezvousError, daemon_key, hello_line
+from lsp.process.rendezvous import Refused, Rendezvous, RendezvousError, daemon_key, hello_line
 from lsp.server.documents import DocumentStore
 
 log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
@@ -65,7 +69,7 @@ class Relay:
         self.rendezvous: Rendezvous | None = None
         self.init_options: object = None  # initializationOptions: any JSON value
         self.restarts = 0
-        self.gave_up = False
+        self.gave_up: str | None = None  # why, once the relay gave up: every request hears it
         self._pump: asyncio.Task[None] | None = None
         self._converter = converters.get_converter()
         self._stdout = sys.stdout.buffer
@@ -84,10 +88,14 @@ class Relay:
             options = None  # load_settings reports what it is; the daemon gets defaults
         loaded = load_settings(init_options=options)
         setup_logging(loaded.settings.log.level)
-        self.rendezvous = Rendezvous(daemon_key(loaded.settings))
         self.init_options = options
-        if not await self._connect():
-            return 1
+        try:
+            self.rendezvous = Rendezvous(daemon_key(loaded.settings))
+        except RendezvousError as exc:  # the runtime folder is refused: say so, keep answering
+            log.error("relay: %s", exc)
+            self._give_up(str(exc))
+        else:
+            await self._connect()  # on failure, gave up: `initialize` gets the reason
         await self._from_editor(first)
         status = 0
         while (message := await editor.read()) is not None:
@@ -126,15 +134,9 @@ class Relay:
             self.initialize = message  # the last one sent before the daemon accepted one
         elif method == types.SHUTDOWN:
             self.shutting_down = True
-        if self.gave_up:
+        if self.gave_up is not None:
             if "id" in message and method is not None:
-                self._to_editor(
-                    {
-                        "jsonrpc": "2.0",
-                        "id": message["id"],
-                        "error": {"code": -32603, "message": "coderd: no daemon (see the log)"},
-                    }
-                )
+                self._no_daemon(message["id"], method)
             return True
         if self.daemon is None:
             self.backlog.append(message)
@@ -288,12 +290,18 @@ class Relay:
     # -- connecting ---------------------------------------------------------------------------
 
     async def _connect(self, replay: bool = False) -> bool:
+        reason = "cannot start the daemon"
         while self.restarts < RESTARTS:
             self.restarts += 1
             try:
                 reader, writer = await self._open()
             except (RendezvousError, OSError, ValueError) as exc:
                 log.error("relay: %s", exc)
+                reason = str(exc)
+                if not isinstance(exc, RendezvousError):  # its message says what to do
+                    reason = f"cannot reach the coderd daemon ({exc}); see {paths.log_file()}"
+                if isinstance(exc, Refused):
+                    break  # not ours: trying again cannot help
                 await asyncio.sleep(0.2 * self.restarts)
                 continue
             self.restarts = 0
@@ -305,7 +313,7 @@ class Relay:
             self.backlog.clear()
             self._pump = asyncio.get_running_loop().create_task(self._pump_daemon(reader))
             return True
-        self._give_up()
+        self._give_up(reason)
         return False
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -324,7 +332,7 @@ class Relay:
                 self.rendezvous.connect_or_start,
                 command,
                 env,
-                paths.ensure_dir(paths.state_dir()) / "daemon.err",
+                paths.state_dir() / "daemon.err",
             )
             reader, writer = await asyncio.open_unix_connection(sock=sock)
             writer.write(hello_line())
@@ -362,28 +370,33 @@ class Relay:
                 },
             )
 
-    def _give_up(self) -> None:
-        self.gave_up = True
+    def _give_up(self, reason: str) -> None:
+        """No daemon: every request from now on is answered with the reason (the editor shows
+        `initialize`'s error), never left unanswered; the relay stays until the editor leaves."""
+        self.gave_up = " ".join(reason.split())  # one line, whatever an OSError said
         self._answer_in_flight()
         for message in self.backlog:
             if "id" in message and "method" in message:
-                self._to_editor(
-                    {
-                        "jsonrpc": "2.0",
-                        "id": message["id"],
-                        "error": {"code": -32603, "message": "coderd: no daemon"},
-                    }
-                )
+                self._no_daemon(message["id"], message["method"])
         self.backlog.clear()
+        if self.initialized:  # a session that worked and lost its daemon: `initialize` is past
+            self._to_editor(
+                {
+                    "jsonrpc": "2.0",
+                    "method": types.WINDOW_SHOW_MESSAGE,
+                    "params": {"type": 1, "message": f"coderd: {self.gave_up}"},
+                }
+            )
+
+    def _no_daemon(self, request_id: RequestId, method: object) -> None:
+        if method == types.SHUTDOWN:  # the editor may still leave cleanly
+            self._to_editor({"jsonrpc": "2.0", "id": request_id, "result": None})
+            return
         self._to_editor(
             {
                 "jsonrpc": "2.0",
-                "method": types.WINDOW_SHOW_MESSAGE,
-                "params": {
-                    "type": 1,
-                    "message": f"coderd: cannot start the daemon; see {paths.log_file()} "
-                    "(or run `coderd lsp --standalone` to debug)",
-                },
+                "id": request_id,
+                "error": {"code": -32603, "message": f"coderd: {self.gave_up}"},
             }
         )
 

@@ -32,9 +32,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
+from typing import BinaryIO
 
 from coderd import __version__
 from coderd.config.schema import Settings
+from coderd.system import paths
 from lsp.process.private_folder import (
     Refused,
     RendezvousError,
@@ -103,7 +105,8 @@ class Rendezvous:
             sock = self.connect()  # someone else may have started it while we waited
             if sock is not None:
                 return sock
-            with open(err_path, "ab") as err:
+            err, where = daemon_stderr(err_path)
+            with err:
                 process = subprocess.Popen(
                     daemon_command,
                     env=env,
@@ -121,11 +124,11 @@ class Rendezvous:
                 if process.poll() is not None and not self._daemon_alive():
                     raise RendezvousError(
                         f"the coderd daemon exited at start (status {process.returncode}); "
-                        f"see {err_path}, or run `coderd lsp --standalone` to debug"
+                        f"{where}, or run `coderd lsp --standalone` to debug"
                     )
                 time.sleep(0.02)
         raise RendezvousError(
-            f"the coderd daemon did not answer within {START_TIMEOUT_S:.0f} s; see {err_path}"
+            f"the coderd daemon did not answer within {START_TIMEOUT_S:.0f} s; {where}"
         )
 
     def _daemon_alive(self) -> bool:
@@ -196,6 +199,18 @@ class Rendezvous:
             if self.socket_path.lstat().st_ino == getattr(self, "_bound_inode", None):
                 self.socket_path.unlink()
         listener.close()
+
+
+def daemon_stderr(path: Path) -> tuple[BinaryIO, str]:
+    """Where the daemon's own output goes, and what an error message says about it. An
+    unwritable state folder must not keep the daemon from starting: its output is lost then."""
+    try:
+        paths.ensure_dir(path.parent)
+        return open(path, "ab"), f"see {path}"
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        lost = f"its output is lost: cannot write {path} ({reason}; set XDG_STATE_HOME)"
+        return open(os.devnull, "ab"), lost
 
 
 def hello_line() -> bytes:
