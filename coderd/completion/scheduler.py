@@ -7,7 +7,10 @@ The worker thread asks for the next ticket; handlers put tickets from any thread
 2. then the session (editor connection) served longest ago, so that one editor typing fast
    cannot starve another;
 3. within that session the newest ticket: an older one is about text the user has moved on
-   from (a newer ticket for the same document has already cancelled it, see service.py).
+   from (a newer ticket for the same document has already cancelled it, see service.py);
+4. prewarms (prewarm.py) only when no request waits, the newest first: the document opened
+   or moved to last is the likeliest to be typed in next. A prewarm is no turn: it does not
+   count as serving its session.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ class SchedulableTicket(Protocol):
 
     @property
     def cancel(self) -> _Cancel: ...
+
+    @property
+    def prewarm(self) -> bool: ...
 
 
 T = TypeVar("T", bound=SchedulableTicket)
@@ -63,6 +69,11 @@ class Scheduler(Generic[T]):
         with self._cond:
             return not self._pending
 
+    def requests_waiting(self) -> bool:
+        """A ticket other than a prewarm is pending: a prewarm must yield to it."""
+        with self._cond:
+            return any(not t.prewarm for _, t in self._pending)
+
     def get(self, timeout: float | None = None) -> T | None:
         """The next ticket, waiting for one; None once closed (or when `timeout` passes)."""
         with self._cond:
@@ -73,7 +84,7 @@ class Scheduler(Generic[T]):
             chosen = self._choose()
             self._pending.remove(chosen)
             ticket = chosen[1]
-            if not ticket.cancel.cancelled:
+            if not ticket.cancel.cancelled and not ticket.prewarm:
                 self._last_served[ticket.snapshot.session] = next(self._turns)
             return ticket
 
@@ -86,5 +97,6 @@ class Scheduler(Generic[T]):
             if entry[1].cancel.cancelled:
                 return entry
         return min(
-            self._pending, key=lambda e: (self._last_served.get(e[1].snapshot.session, 0), -e[0])
+            self._pending,
+            key=lambda e: (e[1].prewarm, self._last_served.get(e[1].snapshot.session, 0), -e[0]),
         )

@@ -16,29 +16,22 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
-from dataclasses import replace
 from pathlib import Path
 
-from coderd.completion.budget import Budgets, plan_for_machine
+from coderd.completion.budget import Budgets
 from coderd.completion.cache import CompletionCache
-from coderd.completion.debounce import WAIT_GAPS, TypingRhythm
+from coderd.completion.debounce import TypingRhythm
 from coderd.completion.documents import DocumentStates
 from coderd.completion.feedback import Feedback
+from coderd.completion.prewarm import Prewarms
+from coderd.completion.runner import RequestRunner
 from coderd.completion.scheduler import Scheduler
 from coderd.completion.sessions import SessionTable
+from coderd.completion.speculation import Speculation
 from coderd.completion.tickets import DocumentSnapshot, Outcome, Suggestion, Ticket
 from coderd.config.settings import Settings
 from coderd.context.provider import ContextProvider
-from coderd.engine.base import (
-    CancelToken,
-    Engine,
-    EngineError,
-    GenerationLimits,
-    ModelInfo,
-    RequestStats,
-)
-from coderd.policy.plan import CursorContext, finalize, plan_completion, stop_index
-from coderd.prompt.assembler import PromptAssembler
+from coderd.engine.base import Engine, EngineError, ModelInfo, RequestStats
 
 __all__ = [
     "CompletionService",
@@ -71,20 +64,27 @@ class CompletionService:
         self.context = context  # standalone mode's; daemon sessions attach their own
         self.sessions = SessionTable(slots, context)
         self._engine: Engine | None = None
-        # Prompt assemblers by prompt budgets: sessions configured alike share one (the
-        # worker's: created there when a session's budgets are first needed).
-        self._prompts: dict[tuple[int, int, int, int], tuple[Budgets, PromptAssembler]] = {}
         self.model_ready: Future[ModelInfo] = Future()
         self.last_stats: RequestStats | None = None
         c = settings.completion
         self.budgets = Budgets(c.prefix_tokens, c.suffix_tokens, settings.context.budget_tokens)
         self.feedback = Feedback()
         self.cache = CompletionCache()
-        self._speculation = CancelToken()
         self._rhythm = TypingRhythm()
+        self._speculation = Speculation(self._rhythm)
         # Every holder of per-document state, so that one forget() reaches them all.
-        self.documents = DocumentStates(cache=self.cache, debounce=self._rhythm)
-        self.speculations = 0  # finished ones: their results wait in the cache
+        self.prewarms = Prewarms()
+        self.documents = DocumentStates(
+            cache=self.cache, debounce=self._rhythm, prewarm=self.prewarms
+        )
+        self._runner = RequestRunner(
+            self.sessions,
+            self.settings_for,
+            self.documents,
+            self.cache,
+            self.feedback,
+            self._rhythm,
+        )
         self._queue: Scheduler[Ticket] = Scheduler()
         self._latest: dict[str, Ticket] = {}
         self._lock = threading.Lock()
@@ -119,12 +119,30 @@ class CompletionService:
             self._latest[snapshot.key] = ticket
         if older is not None:
             older.cancel.cancel("superseded")
+        warming = self.prewarms.requested(snapshot.session, snapshot.key)
+        if warming is not None:  # the request evaluates the same prompt, sooner
+            warming.cancel.cancel("a request")
         if self._answer_from_cache(ticket):
             return ticket  # typing through: speculation about accepting may go on
         self._queue.put(ticket)
         # After the put: the worker either sees this ticket or has already made the token we
         # cancel here (it makes the token first, then looks at the queue).
-        self._speculation.cancel("a new request")
+        self._speculation.token.cancel("a new request")
+        self.prewarms.running.cancel("a new request")
+        return ticket
+
+    def moved(self, snapshot: DocumentSnapshot, line: int | None, opened: bool) -> bool:
+        """The user opened `snapshot`'s document (`opened`) or edited it at `line`: True when
+        that is a move the document's prompt should be prewarmed for (prewarm.py)."""
+        return self.prewarms.moved(snapshot.session, snapshot.key, line, opened) is not None
+
+    def prewarm(self, snapshot: DocumentSnapshot) -> Ticket:
+        """Evaluate `snapshot`'s prompt into the KV cache while the engine is idle (decoding
+        nothing); any request cancels it. Its future says how it ended."""
+        ticket = Ticket(snapshot, prewarm=True)
+        for older in self.prewarms.replace(ticket):
+            older.cancel.cancel("superseded")
+        self._queue.put(ticket)
         return ticket
 
     def _answer_from_cache(self, ticket: Ticket) -> bool:
@@ -165,6 +183,8 @@ class CompletionService:
             keys = [k for k, t in self._latest.items() if t.snapshot.session == session]
         for key in keys:
             self._cancel_latest(key)
+        for warming in self.prewarms.pop_session(session):
+            warming.cancel.cancel(CLOSED)
         self.documents.forget_session(session)
         self._queue.forget_session(session)
         context = self.sessions.detach(session)
@@ -176,7 +196,7 @@ class CompletionService:
         workspace context (`path`: its file, when it is one)."""
         self._cancel_latest(key)
         # A speculation may be running for it; it is optional, so stop whichever runs.
-        self._speculation.cancel(CLOSED)
+        self._speculation.token.cancel(CLOSED)
         self.documents.closed(key)
         context = self.sessions.context_for(session)
         if context is not None and path is not None:
@@ -216,8 +236,9 @@ class CompletionService:
             "cache": {
                 "hits": self.cache.hits,
                 "misses": self.cache.misses,
-                "speculations": self.speculations,
+                "speculations": self._speculation.count,
             },
+            "prewarm": self.prewarms.status(),
         }
 
     def shutdown(self) -> None:
@@ -225,7 +246,7 @@ class CompletionService:
         with self._lock:
             pending = list(self._latest.values())
             self._latest.clear()
-        for ticket in pending:
+        for ticket in pending + self.prewarms.pop_all():
             ticket.cancel.cancel("shutdown")
         self._queue.close()
         if self.context is not None:
@@ -240,6 +261,9 @@ class CompletionService:
         self._load()
         while (ticket := self._queue.get()) is not None:
             if ticket.future.done():
+                continue
+            if ticket.prewarm:
+                self._prewarm(ticket)
                 continue
             try:
                 outcome = self._run(ticket)
@@ -259,51 +283,36 @@ class CompletionService:
                 pass  # the handler gave up on it ($/cancelRequest) while it ran
             speculate = self.settings_for(ticket.snapshot.session).completion.speculate
             if outcome.suggestions and speculate:
-                self._speculate(ticket.snapshot, outcome.suggestions[0].text)
+                self._speculation.after(
+                    ticket.snapshot,
+                    outcome.suggestions[0].text,
+                    run=lambda t: self._run(t, speculative=True),
+                    requests_waiting=self._queue.requests_waiting,
+                    closed=self._closed,
+                )
         if self._engine is not None:
             self._engine.close()
 
-    def _speculate(self, snap: DocumentSnapshot, suggestion: str) -> None:
-        """While idle: what follows the suggestion if it is accepted whole, or its first line.
+    def _prewarm(self, ticket: Ticket) -> None:
+        self.prewarms.running = ticket.cancel
+        if self._queue.requests_waiting():  # one came in before the token was in place
+            ticket.cancel.cancel("a new request")
+        try:
+            outcome = self._run(ticket)
+        except Exception as exc:  # a prewarm is optional: never let it hurt the worker
+            log.exception("prewarm failed")
+            outcome = Outcome(status="error", message=str(exc))
+        self.prewarms.finished(ticket, outcome)
+        if self.documents.is_closed(ticket.snapshot.key):
+            self._drop_closed(ticket.snapshot)
+        ticket.future.set_result(outcome)
 
-        Runs in the engine's speculation slot (the typing prompt's KV stays as it is); any new
-        request cancels it. Results go to the completion cache, keyed by the accepted text.
-        """
-        first_line = suggestion.split("\n", 1)[0]
-        for accepted in dict.fromkeys([suggestion, first_line]):
-            if (
-                not accepted.strip()
-                or not self._queue.empty()
-                or self.documents.is_closed(snap.key)
-            ):
-                return
-            self._speculation = cancel = CancelToken()
-            if not self._queue.empty():  # a request came in before the token was in place
-                return
-            # Only once the user has stopped for longer than their usual gap: while keys keep
-            # coming it would only be cancelled, and its cancellation costs the next request.
-            gap = self._rhythm.typing_gap(snap.key)
-            if gap is not None and cancel.wait(WAIT_GAPS * gap):
-                return
-            ahead = replace(
-                snap,
-                text=snap.text[: snap.offset] + accepted + snap.text[snap.offset :],
-                offset=snap.offset + len(accepted),
-                candidates=1,
-            )
-            try:
-                outcome = self._run(Ticket(ahead, cancel), speculative=True)
-            except Exception:  # speculation is optional: never let it hurt the worker
-                log.exception("speculation failed")
-                return
-            if self.documents.is_closed(
-                snap.key
-            ):  # closed before or while it ran: drop what it kept
-                self._drop_closed(snap)
-                return
-            if outcome.status != "ok":
-                return
-            self.speculations += 1
+    def _closed(self, snap: DocumentSnapshot) -> bool:
+        """Closed before or while a run for it: drop what the run kept."""
+        if not self.documents.is_closed(snap.key):
+            return False
+        self._drop_closed(snap)
+        return True
 
     def _load(self) -> None:
         try:
@@ -317,106 +326,17 @@ class CompletionService:
             self.model_ready.set_exception(EngineError(f"model load failed: {exc}"))
             return
         self._engine = engine
-        self.budgets, _ = self._prompts_for(engine, self.settings)
+        self.budgets, _ = self._runner.prompts_for(engine, self.settings)
         for warning in engine.info.warnings:
             log.warning("%s", warning)
         log.info("model ready: %s", engine.info)
         self.model_ready.set_result(engine.info)
 
-    def _prompts_for(self, engine: Engine, settings: Settings) -> tuple[Budgets, PromptAssembler]:
-        """The budgets and assembler for these settings, sized to this machine's measured
-        speed (budget.py; measured once, then read from its cache)."""
-        c = settings.completion
-        key = (
-            c.prefix_tokens,
-            c.suffix_tokens,
-            settings.context.budget_tokens,
-            c.latency_target_ms,
-        )
-        found = self._prompts.get(key)
-        if found is None:
-            budgets = plan_for_machine(engine, settings)
-            prompts = PromptAssembler(
-                engine.tokenize,
-                engine.info,
-                prefix_tokens=budgets.prefix,
-                suffix_tokens=budgets.suffix,
-                context_tokens=budgets.context,
-            )
-            found = self._prompts[key] = (budgets, prompts)
-            # "prompt" for the first (the daemon's own settings), then one per other budget.
-            name = "prompt" if len(self._prompts) == 1 else f"prompt {len(self._prompts)}"
-            self.documents.add(name, prompts)
-        return found
-
     def _run(self, ticket: Ticket, speculative: bool = False) -> Outcome:
         engine = self._engine
         if engine is None:
             return Outcome(status="no_model", message="no model loaded")
-        if ticket.cancel.cancelled:  # checked again right before the model runs
-            return Outcome(status="cancelled", message=ticket.cancel.reason)
-        snap = ticket.snapshot
-        settings = self.settings_for(snap.session)
-        _, prompts = self._prompts_for(engine, settings)
-        assembled = prompts.assemble(
-            snap.key,
-            snap.text,
-            snap.offset,
-            path=snap.path,
-            context=self.sessions.context_for(snap.session),
-            speculative=speculative,
-        )
-        built = assembled.built
-        cursor = CursorContext(
-            prefix=built.prefix_text, suffix=built.suffix_text, language_id=snap.language_id
-        )
-        c = settings.completion
-        plan = plan_completion(cursor, max_lines=c.max_lines)
-        limits = GenerationLimits(
-            max_tokens=c.max_tokens,
-            time_budget_s=c.time_budget_ms / 1000,
-            stop_strings=tuple(c.stop),
-            stop_check=lambda text: stop_index(plan, cursor, text),
-            candidates=max(1, snap.candidates),
-            start_delay_s=0.0 if speculative or snap.candidates > 1 else ticket.debounce_s,
-        )
-        slot = self.sessions.slot_for(snap.session, engine.forget_slot)
-        completion = engine.complete(
-            assembled.prompt, limits, ticket.cancel, speculative=speculative, slot=slot
-        )
-        if not speculative:
-            self.last_stats = completion.stats
-        outcome = Outcome(
-            stats=completion.stats,
-            prompt_ids=tuple(completion.prompt_ids),
-            pieces=tuple((name, tuple(ids)) for name, ids in completion.pieces),
-            prefix_text=built.prefix_text,
-            suffix_text=built.suffix_text,
-            mode=plan.mode.value,
-            context_chunks=assembled.context_chunks,
-            context_text=assembled.context_text,
-        )
-        if completion.cancelled or ticket.cancel.cancelled:
-            outcome.status, outcome.message = "cancelled", ticket.cancel.reason
-            return outcome
-        if completion.stats.generated_tokens:  # a whole decode: what the next one will cost
-            self._rhythm.decoded(completion.stats.generate_ms / 1000)
-        if completion.stats.stop_reason in ("error", "timeout"):  # the remote backend's failures
-            outcome.status = "error"
-            outcome.message = str(engine.last_error or completion.stats.stop_reason)
-            return outcome
-        texts: list[str] = []
-        for raw in (completion.text, *completion.alternatives):
-            text = finalize(plan, cursor, raw)
-            if text and text not in texts:
-                texts.append(text)
-        if not speculative:  # ids are issued when a suggestion is handed out
-            outcome.suggestions = tuple(
-                Suggestion(self.feedback.offer(snap.key, t), t) for t in texts
-            )
-        self.cache.store(
-            snap.key, snap.text, snap.offset, tuple(texts), tuple(s.id for s in outcome.suggestions)
-        )
-        outcome.text = texts[0] if texts else ""
-        log.debug("completion %s: %r %s", snap.key, texts, completion.stats.as_dict())
+        outcome = self._runner.run(engine, ticket, speculative)
+        if not speculative and not ticket.prewarm and outcome.stats is not None:
+            self.last_stats = outcome.stats
         return outcome

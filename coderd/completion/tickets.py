@@ -50,3 +50,6 @@ class Ticket:
     cancel: CancelToken = field(default_factory=CancelToken)
     future: Future[Outcome] = field(default_factory=Future)
     debounce_s: float = 0.0  # from the typing rhythm when it was submitted
+    # Evaluate the prompt into the KV cache, decode nothing (prewarm.py): the lowest-priority
+    # work, run only while no request waits, and cancelled by any request.
+    prewarm: bool = False

@@ -59,6 +59,10 @@ class FimPrompt:
 
 @dataclass(frozen=True)
 class GenerationLimits:
+    # 0: a prewarm. The prompt is evaluated into the KV cache and nothing is decoded (llama.vim
+    # sends `n_predict: 0` for the same reason), so that the next request evaluates only what
+    # changed; the completion's stop_reason is "prewarm", or "cancelled" when it stopped part
+    # way (the chunks evaluated stay in the cache).
     max_tokens: int = 64
     time_budget_s: float = 1.5
     stop_strings: Sequence[str] = ()
@@ -80,10 +84,12 @@ class RequestStats:
     evaluated_tokens: int = 0  # run through llama_decode as prompt
     generated_tokens: int = 0
     suffix_shifted: bool = False  # the suffix's KV was kept and moved instead of re-evaluated
+    prewarm: bool = False  # evaluated the prompt only (GenerationLimits.max_tokens == 0)
     prompt_ms: float = 0.0
     generate_ms: float = 0.0
     total_ms: float = 0.0
-    stop_reason: str = ""  # eog, stop, max_tokens, time_budget, cancelled, context_full
+    # eog, stop, max_tokens, time_budget, cancelled, context_full, prewarm
+    stop_reason: str = ""
 
     def as_dict(self) -> dict[str, int | float | bool | str]:
         return dict(self.__dict__)

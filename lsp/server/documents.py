@@ -33,6 +33,11 @@ class Document:
     language_id: str
     version: int
     text: str
+    changes: int = 0  # didChange notifications applied: 0 right after didOpen
+    # Where the last edit ended (the cursor, most likely): its offset and line. None after
+    # didOpen and after a whole-text change, which tell no position.
+    edit_offset: int | None = None
+    edit_line: int | None = None
     _index: LineIndex | None = field(default=None, repr=False)
 
     @property
@@ -72,13 +77,20 @@ class DocumentStore:
                 doc.text = self._apply_partial(doc, change)
             else:
                 doc.text = change.text
+                doc.edit_offset = doc.edit_line = None
         doc.version = params.text_document.version
+        doc.changes += 1
 
     def _apply_partial(self, doc: Document, change: types.TextDocumentContentChangePartial) -> str:
         index = doc.index
         lo, hi = (self._offset(doc, index, p) for p in (change.range.start, change.range.end))
         if hi < lo:
             lo, hi = hi, lo
+        # The end of the inserted text; its line from the range, without scanning the text.
+        doc.edit_offset = lo + len(change.text)
+        start = min(change.range.start.line, change.range.end.line)
+        t = change.text
+        doc.edit_line = start + t.count("\n") + t.count("\r") - t.count("\r\n")
         return doc.text[:lo] + change.text + doc.text[hi:]
 
     def _offset(self, doc: Document, index: LineIndex, position: types.Position) -> int:

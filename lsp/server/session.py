@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,14 +17,14 @@ from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
 
 from coderd import __version__
-from coderd.completion.service import CompletionService, EngineFactory
+from coderd.completion.service import CompletionService, DocumentSnapshot, EngineFactory
 from coderd.config.settings import LoadedSettings, load_settings
 from coderd.context.index.registry import IndexRegistry
 from coderd.context.provider import ContextProvider
 from coderd.engine.base import ModelInfo
 from coderd.models.loader import load_engine
 from coderd.system.logs import setup_logging
-from lsp.server.documents import DocumentStore, uri_to_path
+from lsp.server.documents import MAX_COMPLETION_CHARS, Document, DocumentStore, uri_to_path
 from lsp.server.protocol import CoderdProtocol
 
 if TYPE_CHECKING:
@@ -139,14 +140,50 @@ class CoderdServer(LanguageServer):
 
     def document_changed(self, uri: str) -> None:
         """Open buffers override the disk in the workspace index (it parses in its own thread);
-        the edit's time is the typing rhythm the debounce follows."""
+        the edit's time is the typing rhythm the debounce follows. An open, a change of
+        document or a jump has the prompt there prewarmed (coderd/completion/prewarm.py)."""
         if self.service is not None:
             self.service.edited(self.doc_key(uri))
         context = self.context
         doc = self.documents.get(uri)
         path = uri_to_path(uri)
+        parsed = None
         if context is not None and doc is not None and path is not None:
-            context.set_buffer(path, doc.text)
+            parsed = context.set_buffer(path, doc.text)
+        if doc is not None:
+            self._prewarm(doc, parsed if doc.changes == 0 else None)
+
+    def _prewarm(self, doc: Document, parsed: Future[object] | None) -> None:
+        """Prewarm at the end of the last edit, or of the document after didOpen (no cursor
+        is known before a request). After didOpen, once the index has parsed the buffer
+        (`parsed`), so that the prompt has the file's context; an edit's, at once: its request
+        follows within the editor's debounce."""
+        service = self.service
+        if service is None or len(doc.text) > MAX_COMPLETION_CHARS:
+            return
+        path = uri_to_path(doc.uri)
+        offset = doc.edit_offset if doc.edit_offset is not None else len(doc.text)
+        snapshot = DocumentSnapshot(
+            self.doc_key(doc.uri),
+            doc.text,
+            offset,
+            doc.language_id,
+            path=str(path) if path else None,
+            session=self.session,
+        )
+        if not service.moved(snapshot, doc.edit_line, opened=doc.changes == 0):
+            return
+        if parsed is None:
+            service.prewarm(snapshot)
+            return
+        loop = asyncio.get_running_loop()
+
+        def on_event_loop() -> None:
+            # Not for a text the user has changed since, nor after the close.
+            if self.documents.get(doc.uri) is doc and doc.text is snapshot.text:
+                service.prewarm(snapshot)
+
+        parsed.add_done_callback(lambda _: _call_soon(loop, on_event_loop))
 
     def document_closed(self, uri: str) -> None:
         """Everything kept for the document goes: one call reaches every holder (the
@@ -180,3 +217,10 @@ def workspace_roots(params: types.InitializeParams) -> list[Path]:
     if not roots and params.root_path:
         roots = [Path(params.root_path)]
     return [r for r in roots if r.is_dir()]
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+    try:
+        loop.call_soon_threadsafe(callback)
+    except RuntimeError:  # the loop is closed: the server is exiting
+        pass

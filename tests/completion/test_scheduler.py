@@ -20,6 +20,7 @@ class Snap:
 class Ticket:
     snapshot: Snap
     cancel: CancelToken = field(default_factory=CancelToken)
+    prewarm: bool = False
 
 
 def ticket(session: str, name: str) -> Ticket:

@@ -90,9 +90,12 @@ class LlamaEngine:
                 complete_prompt = run.bring_cache_to(plan, layout)
                 stats.prompt_ms = (time.perf_counter() - started) * 1000
                 text, alternatives = "", []
-                if complete_prompt and cancel.wait(limits.start_delay_s):
+                stats.prewarm = limits.max_tokens <= 0
+                if complete_prompt and not stats.prewarm and cancel.wait(limits.start_delay_s):
                     complete_prompt = False  # a newer key came during the debounce
-                if complete_prompt:
+                if stats.prewarm:  # evaluated into the cache, nothing to decode
+                    stats.stop_reason = "prewarm" if complete_prompt else "cancelled"
+                elif complete_prompt:
                     first = run.masked_logits().copy() if limits.candidates > 1 else None
                     text = run.generate(limits, stats)
                     if first is not None:

@@ -1,0 +1,130 @@
+"""Prewarms: a document's prompt evaluated into its KV sequence before the user's first key.
+
+The first request in a document otherwise evaluates its whole prompt (seconds on a CPU). A
+prewarm evaluates that prompt while the engine is idle and decodes nothing (llama.vim sends
+`n_predict: 0` for the same reason), so the first key evaluates only what changed since. It is
+the lowest-priority work (scheduler.py): it runs only while no request waits, and any request
+cancels it; a cancel between prompt chunks keeps the chunks evaluated in the cache
+(decode_run.py `evaluate`), so the request that cancelled it, when it is for the same document,
+starts from there. A cancelled prewarm is not queued again.
+
+When one is made (the LSP layer reports the events: lsp/server/session.py):
+
+- **opened**: didOpen. LSP tells the server no cursor before a request, so the prompt is the
+  one at the end of the document: appending is where a fresh file is typed into, and a file
+  shorter than the prefix window shares its whole prompt head with any cursor in it. It is
+  made once the index has parsed the buffer, so the prompt has the file's repository context.
+- **focus**: an edit in another document than the one the session last edited or asked about.
+- **jump**: an edit more than one line away from the document's last edit (typing on a line,
+  or a new line, is never a jump). The prompt is the one at the end of the edit.
+- **context** (service.py): a request's context block changed while the old one is in the
+  cache: the new prompt is evaluated in the background (prompt/blocks.py).
+
+Threads: `moved`, `requested` and `replace` come from the event loop or `submit`; the worker
+sets `running` and reports `finished`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+
+from coderd.completion.tickets import Outcome, Ticket
+from coderd.engine.base import CancelToken, RequestStats
+
+# Lines an edit may move from the last one and still be typing, not a jump: the same line,
+# or the next one after Enter.
+TYPING_LINES = 1
+
+
+class Prewarms:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # session -> (document key, line of its last edit or None) last touched
+        self._places: dict[str, tuple[str, int | None]] = {}
+        self._latest: dict[str, Ticket] = {}  # document key -> its session's queued/running one
+        self.running = CancelToken()  # the running prewarm's token (set by the worker)
+        self._counts: Counter[str] = Counter()
+        self.last: RequestStats | None = None  # the last prewarm that ran
+
+    def moved(self, session: str, key: str, line: int | None, opened: bool) -> str | None:
+        """An edit in `key` at `line` (None: unknown); `opened`: it is the didOpen. Why it
+        deserves a prewarm ("opened", "focus", "jump"), or None while the user types."""
+        with self._lock:
+            last = self._places.get(session)
+            self._places[session] = (key, line)
+        if opened:
+            return "opened"
+        if last is None or last[0] != key:
+            return "focus"
+        if line is not None and last[1] is not None and abs(line - last[1]) > TYPING_LINES:
+            return "jump"
+        return None
+
+    def requested(self, session: str, key: str) -> Ticket | None:
+        """A request for `key`: the session's place now; returns the document's prewarm,
+        which the request makes pointless (the caller cancels it)."""
+        with self._lock:
+            last = self._places.get(session)
+            if last is None or last[0] != key:
+                self._places[session] = (key, None)
+            return self._latest.pop(key, None)
+
+    def replace(self, ticket: Ticket) -> list[Ticket]:
+        """`ticket` is its session's prewarm now; returns those it supersedes: one per session,
+        so that an editor restoring twenty tabs queues one whole-prompt evaluation, not twenty
+        (the last document opened or moved to is the likeliest to be typed in)."""
+        session = ticket.snapshot.session
+        with self._lock:
+            self._counts["queued"] += 1
+            keys = [k for k, t in self._latest.items() if t.snapshot.session == session]
+            older = [self._latest.pop(k) for k in keys]
+            self._latest[ticket.snapshot.key] = ticket
+        return older
+
+    def finished(self, ticket: Ticket, outcome: Outcome) -> None:
+        with self._lock:
+            if self._latest.get(ticket.snapshot.key) is ticket:
+                del self._latest[ticket.snapshot.key]
+            self._counts["done" if outcome.status == "ok" else outcome.status] += 1
+            if outcome.stats is not None:
+                self._counts["evaluated_tokens"] += outcome.stats.evaluated_tokens
+                self.last = outcome.stats
+
+    def pop_session(self, session: str) -> list[Ticket]:
+        """The connection went away: its prewarms, for the caller to cancel."""
+        with self._lock:
+            self._places.pop(session, None)
+            keys = [k for k, t in self._latest.items() if t.snapshot.session == session]
+            return [self._latest.pop(k) for k in keys]
+
+    def pop_all(self) -> list[Ticket]:
+        with self._lock:
+            tickets, self._latest = list(self._latest.values()), {}
+            return tickets
+
+    def status(self) -> dict[str, object]:
+        """coderd/status `prewarm`: how many were queued, done (evaluated whole), cancelled,
+        the tokens they evaluated, and the last one's stats."""
+        with self._lock:
+            counts = {name: self._counts[name] for name in ("queued", "done", "cancelled")}
+            counts["evaluated_tokens"] = self._counts["evaluated_tokens"]
+            last = self.last.as_dict() if self.last is not None else None
+        return {**counts, "last": last}
+
+    # -- per-document state (documents.py) ------------------------------------------------
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            ticket = self._latest.pop(key, None)
+            for session, (place, _) in list(self._places.items()):
+                if place == key:
+                    del self._places[session]
+        if ticket is not None:
+            ticket.cancel.cancel("document closed")
+
+    def keys(self) -> Iterator[str]:
+        with self._lock:
+            keys = {*self._latest, *(key for key, _ in self._places.values())}
+        yield from keys

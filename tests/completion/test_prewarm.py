@@ -1,0 +1,146 @@
+"""Prewarms with the scripted engine: the prompt evaluated with no decode, the lowest
+priority, cancelled by any request, one per session; and when an edit is a move worth one."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from coderd.completion.prewarm import Prewarms
+from coderd.completion.service import CompletionService, DocumentSnapshot
+from coderd.config.settings import load_settings
+from coderd.engine.base import CancelToken, Completion, FimPrompt, GenerationLimits
+from coderd.testing.fake_engine import Rule, ScriptedEngine
+
+
+@dataclass
+class Recording(ScriptedEngine):
+    """The scripted engine, also recording each call's max_tokens (0: a prewarm)."""
+
+    max_tokens: list[int] = field(default_factory=list)
+
+    def complete(
+        self,
+        prompt: FimPrompt,
+        limits: GenerationLimits,
+        cancel: CancelToken,
+        speculative: bool = False,
+        slot: int = 0,
+    ) -> Completion:
+        self.max_tokens.append(limits.max_tokens)
+        return super().complete(prompt, limits, cancel, speculative, slot)
+
+
+def settings():
+    options = {"completion": {"latency_target_ms": 0, "speculate": False}}
+    options["context"] = {"enabled": False}
+    return load_settings(config_path=Path("/nonexistent"), environ={}, init_options=options)
+
+
+@pytest.fixture
+def running():
+    started = []
+
+    def start(engine: ScriptedEngine) -> CompletionService:
+        service = CompletionService(settings().settings, lambda _settings: engine)
+        service.start()
+        service.model_ready.result(timeout=10)
+        started.append(service)
+        return service
+
+    yield start
+    for service in started:
+        service.shutdown()
+        service.join(5)
+
+
+def snap(text: str, key: str = "file:///a.py", session: str = "") -> DocumentSnapshot:
+    return DocumentSnapshot(key, text, len(text), "python", session=session)
+
+
+def wait_for_calls(engine: ScriptedEngine, n: int) -> None:
+    deadline = time.monotonic() + 10
+    while len(engine.calls) < n and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert len(engine.calls) >= n
+
+
+def test_a_prewarm_evaluates_the_prompt_and_decodes_nothing(running):
+    engine = Recording(rules=[Rule("", ("1",))])
+    service = running(engine)
+    outcome = service.prewarm(snap("x = 1\ny = ")).future.result(timeout=10)
+    assert outcome.status == "ok" and outcome.stats is not None and outcome.stats.prewarm
+    assert outcome.suggestions == () and outcome.text == ""
+    assert engine.max_tokens == [0] and engine.calls[0][0].endswith("y = ")
+    assert service.status()["prewarm"]["done"] == 1
+    assert service.last_stats is None  # not a request: `last` stays the last request's
+    assert service.cache.lookup("file:///a.py", "x = 1\ny = ", 10) is None
+
+
+def test_a_request_cancels_the_running_prewarm(running):
+    engine = Recording(rules=[Rule("", ("1",))], delay_s=5.0)
+    service = running(engine)
+    warming = service.prewarm(snap("b = ", key="file:///b.py"))
+    wait_for_calls(engine, 1)  # the prewarm is evaluating its prompt
+    engine.delay_s = 0.0
+    request = service.submit(snap("a = "))
+    assert warming.future.result(timeout=10).status == "cancelled"
+    assert warming.cancel.reason == "a new request"
+    assert request.future.result(timeout=10).text == "1"
+    assert engine.max_tokens == [0, engine.max_tokens[1]] and engine.max_tokens[1] > 0
+    assert service.status()["prewarm"]["cancelled"] == 1
+
+
+def test_prewarms_wait_until_no_request_is_queued(running):
+    engine = Recording(rules=[Rule("", ("1",))], delay_s=0.3)
+    service = running(engine)
+    first = service.submit(snap("a = ", key="file:///a.py"))
+    wait_for_calls(engine, 1)
+    second = service.submit(snap("c = ", key="file:///c.py"))
+    warming = service.prewarm(snap("b = ", key="file:///b.py"))  # newer, yet after the request
+    for ticket in (first, second, warming):
+        assert ticket.future.result(timeout=10).status == "ok"
+    assert [prefix for prefix, _ in engine.calls] == ["a = ", "c = ", "b = "]
+    assert engine.max_tokens[-1] == 0
+
+
+def test_a_request_for_the_document_drops_its_queued_prewarm(running):
+    engine = Recording(rules=[Rule("", ("1",))], delay_s=0.3)
+    service = running(engine)
+    busy = service.submit(snap("other = ", key="file:///o.py"))
+    wait_for_calls(engine, 1)
+    warming = service.prewarm(snap("a = "))
+    request = service.submit(snap("a = 1"))  # evaluates the same prompt: the prewarm goes
+    assert warming.future.result(timeout=10).status == "cancelled"
+    assert busy.future.result(timeout=10).status == request.future.result(timeout=10).status
+    assert "a = " not in [prefix for prefix, _ in engine.calls] and 0 not in engine.max_tokens
+
+
+def test_one_prewarm_per_session(running):
+    engine = Recording(rules=[Rule("", ("1",))], delay_s=0.3)
+    service = running(engine)
+    busy = service.submit(snap("other = ", key="file:///o.py"))
+    wait_for_calls(engine, 1)
+    tabs = [service.prewarm(snap(f"t{n} = ", key=f"file:///t{n}.py")) for n in range(5)]
+    other = service.prewarm(snap("s = ", key="s2|file:///s.py", session="s2"))
+    assert busy.future.result(timeout=10).status == "ok"
+    outcomes = [t.future.result(timeout=10).status for t in tabs]
+    assert outcomes == ["cancelled"] * 4 + ["ok"]  # the last tab restored is warmed
+    assert other.future.result(timeout=10).status == "ok"  # another session's is its own
+
+
+def test_which_edits_are_moves():
+    moves = Prewarms()
+    assert moves.moved("", "a", None, opened=True) == "opened"
+    assert moves.moved("", "a", 10, opened=False) is None  # the first edit in it
+    assert moves.moved("", "a", 10, opened=False) is None  # typing on the line
+    assert moves.moved("", "a", 11, opened=False) is None  # Enter
+    assert moves.moved("", "a", 30, opened=False) == "jump"
+    assert moves.moved("", "b", 30, opened=False) == "focus"
+    assert moves.moved("s2", "c", 1, opened=False) == "focus"  # sessions move on their own
+    assert moves.moved("", "b", 31, opened=False) is None
+    moves.requested("", "a")  # a request in another document is a focus too
+    assert moves.moved("", "b", 31, opened=False) == "focus"

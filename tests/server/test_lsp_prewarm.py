@@ -1,0 +1,49 @@
+"""Prewarms over LSP (scripted engine): didOpen warms the document's prompt at its end; typing
+on a line does not; an edit far from the last one does (a jump), and so does a change of
+document (a focus)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from lsp_client import edit, inline, open_doc, running_server, status
+
+URI = "file:///work/warm.py"
+OTHER = "file:///work/other.py"
+SOURCE = "".join(f"line_{n} = {n}\n" for n in range(40))
+RULES = {"rules": [{"after": "", "reply": "1"}]}
+
+
+async def prewarms_settled(client, done: int):
+    """The status once `done` prewarms ended and none is queued (polls: no timing asserted)."""
+    deadline = time.monotonic() + 10
+    while True:
+        counts = (await status(client)).prewarm  # a namedtuple, as pygls reads JSON objects
+        ended = counts.done + counts.cancelled
+        if (ended >= done and ended == counts.queued) or time.monotonic() > deadline:
+            return counts
+        await asyncio.sleep(0.02)
+
+
+async def test_open_typing_jump_and_focus(tmp_path):
+    async with running_server(tmp_path, fake=RULES) as client:
+        open_doc(client, URI, SOURCE)
+        counts = await prewarms_settled(client, 1)
+        assert counts.queued == counts.done == 1
+        assert counts.last.prewarm and counts.last.prompt_tokens > 0
+        version = 1
+        for col in range(3):  # typing at the end of line 5, a request after each key
+            version += 1
+            edit(client, URI, version, (5, 10 + col), (5, 10 + col), "x")
+            await inline(client, URI, 5, 11 + col)
+        edit(client, URI, version + 1, (5, 13), (5, 13), "\n")  # Enter: still typing
+        await inline(client, URI, 6, 0)
+        assert (await prewarms_settled(client, 1)).queued == 1
+        edit(client, URI, version + 2, (30, 0), (30, 0), "y")  # a jump: prewarmed there
+        counts = await prewarms_settled(client, 2)
+        assert counts.queued == 2
+        open_doc(client, OTHER, "z = 1\n")  # opened: prewarmed
+        edit(client, URI, version + 3, (30, 1), (30, 1), "y")  # back to the first: a focus
+        counts = await prewarms_settled(client, 4)
+        assert counts.queued == 4
