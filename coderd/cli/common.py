@@ -58,3 +58,9 @@ def offset_of(text: str, line: int, col: int) -> int:
         raise SystemExit(
             f"coderd: line {line} is outside the file (1..{index.line_count})"
         ) from None
+
+
+def fail(message: str) -> int:
+    """A command's failure: one line on stderr, exit status 1."""
+    print(f"coderd: {message}", file=sys.stderr)
+    return 1

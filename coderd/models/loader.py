@@ -9,7 +9,7 @@ from pathlib import Path
 
 from coderd.config.settings import Settings
 from coderd.engine.base import Engine, EngineError
-from coderd.engine.llama.engine import EngineOptions, LlamaEngine
+from coderd.engine.llama.engine import EngineOptions, LlamaEngine, check_gguf_file
 from coderd.system import paths
 from coderd.system.hardware import resolve_threads
 
@@ -177,6 +177,7 @@ def load_engine(settings: Settings, slots: int = 1) -> Engine:
         return RemoteEngine(remote_options(settings))
     path = resolve_model_path(settings)
     try:
+        check_gguf_file(path)  # before fit_options reads the header: a FIFO would block it
         engine = LlamaEngine(path, fit_options(path, engine_options(settings, slots)))
     except EngineError as exc:
         raise EngineError(f"cannot load the model: {exc}. {fix_hint()}") from None

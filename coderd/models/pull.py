@@ -17,6 +17,7 @@ even imported: no request of any kind is made.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -34,6 +35,7 @@ from coderd.system import paths
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 DISK_MARGIN = 64 * 2**20  # the manifest, the log, a little room
 TRUTHY = {"1", "on", "yes", "true"}
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class PullError(RuntimeError):
@@ -76,6 +78,32 @@ def _sha256(path: Path, progress: Callable[[str], None]) -> str:
 def _discard(*files: Path) -> None:
     for f in files:
         f.unlink(missing_ok=True)
+
+
+def _discard_if_empty(part: Path, part_info: Path) -> None:
+    """After a failed download: an empty part is nothing to resume, so leave nothing."""
+    try:
+        empty = part.stat().st_size == 0
+    except FileNotFoundError:
+        empty = True
+    if empty:
+        _discard(part, part_info)
+
+
+def _write_identity(part_info: Path, part: Path, identity: dict[str, object]) -> None:
+    """What a new part is a download of, for the next pull to resume: written beside and
+    renamed, so a failed write (a full disk) never leaves an empty file under the real name."""
+    tmp = part_info.with_name(f".{part_info.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(identity), "utf-8")
+        os.replace(tmp, part_info)
+    except OSError as exc:
+        _discard(tmp, part, part_info)
+        full = " (the disk is full); free some space and run it again"
+        raise PullError(
+            f"cannot write {part_info}: {exc.strerror or exc}"
+            + (full if exc.errno in DISK_FULL else "")
+        ) from None
 
 
 def pull(
@@ -137,8 +165,9 @@ def pull(
         resume = part.stat().st_size if same and part.stat().st_size <= size else 0
         if not resume:
             _discard(part)
-    part_info.write_text(json.dumps(identity), "utf-8")
 
+    # Checked before anything is written: on a disk already full, even the small identity
+    # file would fail half-way (a 0-byte .part.json that the next pull cannot read).
     free = shutil.disk_usage(part_dir).free
     missing = size - resume
     if free < missing + DISK_MARGIN:
@@ -148,8 +177,10 @@ def pull(
             f"not enough disk space in {models}: {entry.file} needs {missing / 2**30:.2f} GiB more, "
             f"{free / 2**30:.2f} GiB is free. Free some space, or set XDG_DATA_HOME to a larger disk"
         )
-    if resume:
+    if resume:  # its identity is on disk already, and the same
         progress(f"resuming {entry.file} at {resume / 2**20:.1f} MiB of {size / 2**20:.1f} MiB")
+    else:
+        _write_identity(part_info, part, identity)
     try:
         with part.open("ab") as f:
             http_get(
@@ -161,8 +192,17 @@ def pull(
                 displayed_filename=entry.file,
             )
     except KeyboardInterrupt:
+        _discard_if_empty(part, part_info)
         raise PullError("interrupted; run the same `coderd models pull` again to resume") from None
     except Exception as exc:  # network errors of every kind: keep the part to resume
+        _discard_if_empty(part, part_info)
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+            raise PullError(
+                f"the disk holding {models} filled up after {part.stat().st_size / 2**20:.1f} "
+                f"MiB of {entry.file}; free some space and run the same command again to resume"
+                if part.exists()
+                else f"the disk holding {models} is full; free some space and run it again"
+            ) from None
         raise PullError(
             f"download failed ({type(exc).__name__}: {exc}); run the same command again to resume"
         ) from None

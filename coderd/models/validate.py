@@ -1,8 +1,10 @@
 """What `coderd models add` (and `coderd doctor`) check in a GGUF before trusting it.
 
-In order: the GGUF header and that the tensor data is all there (gguf_meta, pure Python); that
-llama.cpp reads the architecture's vocabulary (a vocabulary-only load: no weights); the FIM
-markers (engine.fim.inspect_vocab). A file whose metadata promises fill-in-the-middle (a
+In order: that the path is a readable regular file, refused by name before anything opens it
+(engine.llama.loading.check_gguf_file: a FIFO would block, /dev/zero read forever); the GGUF
+header and that the tensor data is all there (gguf_meta, pure Python); that llama.cpp accepts
+the hyperparameters and every tensor's name and shape (structure.py: a load without weights);
+the vocabulary and its FIM markers (a vocabulary-only load, engine.fim.inspect_vocab). A file whose metadata promises fill-in-the-middle (a
 DeepSeek name or pre-tokenizer, FIM token id keys) but whose vocabulary lacks the markers is
 rejected: it would silently complete prefix-only.
 """
@@ -15,6 +17,7 @@ from pathlib import Path
 from coderd.engine.fim import DEEPSEEK_PRE_TOKENIZERS, inspect_vocab
 from coderd.models.fit import Shape
 from coderd.models.gguf_meta import GGUFError, GGUFHeader, check_complete, read_header
+from coderd.models.structure import StructureError, check_structure
 
 FIM_ID_KEYS = (
     "tokenizer.ggml.fim_pre_token_id",
@@ -70,11 +73,16 @@ def fim_claim(header: GGUFHeader, name: str) -> str | None:
 
 def validate(path: Path) -> ModelReport:
     """Check a GGUF; InvalidModel says what is wrong and what to do."""
-    from coderd.engine.llama.runtime import LlamaModel  # loads llama.cpp: only when validating
+    # These load llama.cpp: only when validating.
+    from coderd.engine.base import EngineError
+    from coderd.engine.llama.loading import check_gguf_file
+    from coderd.engine.llama.runtime import LlamaModel
 
     path = Path(path)
-    if not path.is_file():
-        raise InvalidModel(f"{path}: no such file")
+    try:
+        check_gguf_file(path)
+    except EngineError as exc:
+        raise InvalidModel(str(exc)) from None
     try:
         header = read_header(path)
         check_complete(header)
@@ -87,6 +95,10 @@ def validate(path: Path) -> ModelReport:
         raise InvalidModel(f"{path}: the header has no general.architecture; not a model GGUF")
     if "tokenizer.ggml.model" not in header.metadata:
         raise InvalidModel(f"{path}: the file has no tokenizer (tokenizer.ggml.model is missing)")
+    try:
+        check_structure(path)
+    except StructureError as exc:
+        raise InvalidModel(str(exc)) from None
     general = header.metadata.get("general.name")
     name = general if isinstance(general, str) and general else path.stem
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -66,6 +67,23 @@ def test_complete_with_a_missing_model_says_how_to_fix_it(tmp_path):
     assert result.returncode == 1
     assert "model file not found" in result.stderr and "CODERD_MODEL_PATH" in result.stderr
     assert result.stdout == ""
+
+
+def test_complete_with_a_fifo_as_the_model_answers_at_once(tmp_path):
+    # Opening a FIFO waits for a writer: the model stayed "loading" and the command hung.
+    fifo = tmp_path / "model.gguf"
+    os.mkfifo(fifo)
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys; from lsp.entry import main; sys.exit(main())"]
+        + ["complete", f"{SAMPLE}:8:12", "--model", str(fifo)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=scratch_env(tmp_path),
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert f"cannot load the model: {fifo} is a FIFO, not a model file" in result.stderr
 
 
 @pytest.mark.parametrize("location", ["nocolons", f"{SAMPLE}:999:1", f"{SAMPLE}:x:1"])

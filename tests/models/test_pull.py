@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import shutil
 from collections import namedtuple
@@ -151,3 +153,80 @@ def test_a_model_that_cannot_fit_is_refused(hub, home, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "will not fit this machine" in err and "only 2.0 GiB" in err
     assert hub.requests == []
+
+
+REAL_OPEN = io.open
+
+
+class FullDisk:
+    """Writes under `root` fail with ENOSPC once `room` bytes are written, as on a real disk:
+    the open (which creates or truncates the file) succeeds, the write does not."""
+
+    def __init__(self, root: Path, room: int) -> None:
+        self.root, self.room = root, room
+
+    def open(self, file, mode="r", *args, **kwargs):
+        f = REAL_OPEN(file, mode, *args, **kwargs)
+        writes = any(c in mode for c in "wax+")
+        return _Filling(f, self) if writes and Path(file).is_relative_to(self.root) else f
+
+
+class _Filling:
+    def __init__(self, f, disk: FullDisk) -> None:
+        self._f, self._disk = f, disk
+
+    def write(self, data):
+        fits = max(0, min(len(data), self._disk.room))
+        if fits:
+            self._f.write(data[:fits])
+            self._disk.room -= fits
+        if fits < len(data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return fits
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._f.close()
+
+
+def test_a_disk_already_full_is_one_line_and_leaves_nothing(
+    hub, home, gguf_bytes, monkeypatch, capsys
+):
+    hub.add(REPO, FILE, gguf_bytes)
+    write_user_catalog(home)
+    Usage = namedtuple("Usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: Usage(10**9, 10**9, 0))
+    monkeypatch.setattr(io, "open", FullDisk(models_dir(home), room=0).open)
+    assert cli("models", "pull", KEY) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not enough disk space" in err, err
+    assert hub.gets() == [] and leftovers(home) == []  # no 0-byte .part.json
+
+
+def test_a_disk_that_fills_up_is_one_line_and_the_pull_resumes(
+    hub, home, gguf_bytes, monkeypatch, capsys
+):
+    """disk_usage saw room (another process took it since): the identity file fails to write,
+    or later the download; then nothing is left, or a part that the next pull resumes."""
+    hub.add(REPO, FILE, gguf_bytes)
+    write_user_catalog(home)
+    part = models_dir(home) / ".partial" / f"{FILE}.part"
+    for room, keeps in ((0, False), (10, False), (3 * 2**20, True)):
+        monkeypatch.setattr(io, "open", FullDisk(models_dir(home), room=room).open)
+        assert cli("models", "pull", KEY) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "free some space" in err, (room, err)
+        if keeps:  # the room less the identity file's few bytes
+            assert 3 * 2**20 - 1024 < part.stat().st_size <= 3 * 2**20, err
+            assert leftovers(home) == [f".partial/{FILE}.part", f".partial/{FILE}.part.json"]
+        else:
+            assert leftovers(home) == [], (room, err)
+    monkeypatch.setattr(io, "open", REAL_OPEN)  # space again
+    assert cli("models", "pull", KEY) == 0, capsys.readouterr().err
+    assert f"resuming {FILE} at 3.0 MiB" in capsys.readouterr().err
+    assert (models_dir(home) / FILE).read_bytes() == gguf_bytes

@@ -3,6 +3,9 @@ and what the vocabulary says (FIM ids, BOS, the ids a completion must never cont
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,12 +40,55 @@ class EngineOptions:
     prompt_lookup: bool = False  # draft tokens from the prompt in greedy decoding (lookup.py)
 
 
+# What a path names when it is not a regular file: refused by name, before anything opens it
+# (opening a FIFO blocks until a writer comes; /dev/zero reads forever).
+SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def special_file_kind(mode: int) -> str | None:
+    for test, kind in SPECIAL_FILES:
+        if test(mode):
+            return kind
+    return None if stat.S_ISREG(mode) else "not a regular file"
+
+
+def _why(exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return exc.strerror or str(exc)
+
+
 def check_gguf_file(path: Path) -> None:
-    """Fail early, with a readable reason, on what llama.cpp would only log."""
-    if not path.is_file():
-        raise EngineError(f"model file not found: {path}")
-    with path.open("rb") as f:
-        magic = f.read(4)
+    """Fail early, with one readable line, on what llama.cpp would only log or hang on: a
+    missing, special, unreadable or non-GGUF file. stat() never blocks; the open is
+    non-blocking and the descriptor checked again, so a FIFO swapped in between still fails."""
+    try:
+        kind = special_file_kind(os.stat(path).st_mode)
+    except FileNotFoundError:
+        raise EngineError(f"model file not found: {path}") from None
+    except OSError as exc:  # EACCES: a folder on the way that is not ours to search
+        raise EngineError(f"cannot read the model file {path}: {_why(exc)}") from None
+    if kind is not None:
+        raise EngineError(f"{path} is {kind}, not a model file")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise EngineError(f"cannot read the model file {path}: {_why(exc)}") from None
+    try:
+        kind = special_file_kind(os.fstat(fd).st_mode)
+        if kind is not None:
+            raise EngineError(f"{path} is {kind}, not a model file")
+        magic = os.read(fd, 4)
+    except OSError as exc:
+        raise EngineError(f"cannot read the model file {path}: {_why(exc)}") from None
+    finally:
+        os.close(fd)
     if magic != GGUF_MAGIC:
         raise EngineError(f"{path} is not a GGUF file (it starts with {magic!r}, not b'GGUF')")
 
