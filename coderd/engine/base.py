@@ -81,6 +81,7 @@ class RequestStats:
     prompt_tokens: int = 0  # tokens in the assembled prompt
     context_tokens: int = 0  # of which repository context
     reused_tokens: int = 0  # taken from the KV cache without evaluation
+    restored_tokens: int = 0  # of which brought back from a saved state (another file's turn)
     evaluated_tokens: int = 0  # run through llama_decode as prompt
     generated_tokens: int = 0
     suffix_shifted: bool = False  # the suffix's KV was kept and moved instead of re-evaluated

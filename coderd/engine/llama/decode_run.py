@@ -52,6 +52,7 @@ class DecodeRun:
         self.origin = kv.slot_seq(slot)  # the slot's sequence, that speculation starts from
         self.seq = LlamaContext.SPECULATION_SEQ if speculative else self.origin
         self._in_prompt_chunk = False  # see should_abort
+        self.restored = 0  # prompt tokens whose cells came back from a saved state (kv_store.py)
         kv.use(self.origin)  # served now: the last slot a full cache gives up
 
     @property
@@ -80,14 +81,21 @@ class DecodeRun:
             self.kv.share_prefix(self.origin, self.seq, layout.tokens)
         else:
             self.kv.evict_speculation()
-        return plan_reuse(
-            self.record,
-            layout,
-            allow_shift=self.options.reuse_suffix_kv
-            and self.ctx.can_shift
-            and not self.speculative,
-            refresh_after=self.options.suffix_refresh_tokens,
-        )
+
+        def planner(state: CacheState) -> ReusePlan:
+            return plan_reuse(
+                state,
+                layout,
+                allow_shift=self.options.reuse_suffix_kv
+                and self.ctx.can_shift
+                and not self.speculative,
+                refresh_after=self.options.suffix_refresh_tokens,
+            )
+
+        plan = planner(self.record)
+        if not self.speculative:  # a saved state may be closer (another file, a new block)
+            plan, self.restored = self.kv.resume(self.seq, plan, planner, self.prompt_chunk)
+        return plan
 
     def bring_cache_to(self, plan: ReusePlan, layout: PromptLayout) -> bool:
         """Evaluate the prompt by `plan`; False when cancelled part way."""

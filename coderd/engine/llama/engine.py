@@ -87,6 +87,7 @@ class LlamaEngine:
                 stats.evaluated_tokens = plan.evaluated_count
                 stats.reused_tokens = len(tokens) - plan.evaluated_count
                 stats.suffix_shifted = plan.shift is not None
+                stats.restored_tokens = run.restored
                 complete_prompt = run.bring_cache_to(plan, layout)
                 stats.prompt_ms = (time.perf_counter() - started) * 1000
                 text, alternatives = "", []

@@ -24,11 +24,14 @@ from coderd.engine.llama.kv_plan import (
     common_prefix_length,
     state_after,
 )
+from coderd.engine.llama.kv_store import SavedState, SavedStates
 from coderd.engine.llama.runtime import LlamaContext
 
 # Runs tokens through the model from a start position; returns how many positions the sequence
 # holds afterwards (fewer than start + len(tokens) when a cancel stopped it between chunks).
 Evaluate = Callable[[Sequence[int], int], int]
+# What `plan_reuse` makes of a sequence's record for the prompt at hand.
+Planner = Callable[[CacheState], ReusePlan]
 
 
 class KvSequences:
@@ -40,6 +43,10 @@ class KvSequences:
             LlamaContext.SPECULATION_SEQ: CacheState(),
         }
         self._recent: list[int] = []  # slot sequences, least recently used first
+        self.saved = SavedStates()  # what slot sequences held before other prompts (kv_store.py)
+        # A shift moved cells and no decode has run since: llama.cpp applies the shift to K at
+        # the next decode, and a state saved before that would be restored unrotated.
+        self._unapplied_shift = False
 
     def slot_seq(self, slot: int) -> int:
         """The sequence of session slot `slot`; one past the configured slots shares the last."""
@@ -66,6 +73,43 @@ class KvSequences:
 
     def forget_slot(self, slot: int) -> None:
         self.forget(LlamaContext.slot_seq(slot))
+        self.saved.forget(LlamaContext.slot_seq(slot))
+
+    def resume(
+        self, seq: int, plan: ReusePlan, planner: Planner, margin: int
+    ) -> tuple[ReusePlan, int]:
+        """Before `seq` is brought to a prompt (`plan`, from what it holds): when a saved state
+        of it needs at least `margin` fewer tokens evaluated (a prompt chunk: less is not worth
+        the copies), swap the two; when the prompt would throw away most of what `seq` holds,
+        save that first. Returns the plan to follow and the tokens restored."""
+        live = self.state(seq)
+        best, best_plan = None, plan
+        for saved in self.saved.of(seq):
+            candidate = planner(saved.record)
+            if candidate.evaluated_count + margin <= best_plan.evaluated_count:
+                best, best_plan = saved, candidate
+        kept = plan.keep + (plan.shift.length if plan.shift is not None else 0)
+        if best is not None or len(live.tokens) - kept > len(live.tokens) // 2:
+            self._save(seq)
+        if best is None:
+            return plan, 0
+        self.saved.take(best)
+        if not self.ctx.load_seq(seq, best.data):  # no room: start afresh
+            self._states[seq] = CacheState()
+            return planner(self._states[seq]), 0
+        self._states[seq] = CacheState(
+            list(best.record.tokens), best.record.head_len, best.record.block, best.record.drift
+        )
+        return best_plan, best_plan.keep
+
+    def _save(self, seq: int) -> None:
+        live = self.state(seq)
+        if not live.tokens or self._unapplied_shift:
+            return
+        data = self.ctx.save_seq(seq)
+        if data is not None:
+            record = CacheState(list(live.tokens), live.head_len, live.block, live.drift)
+            self.saved.add(SavedState(seq, record, data))
 
     def evict_speculation(self) -> None:
         """Empty the speculation / parking sequence."""
@@ -101,9 +145,11 @@ class KvSequences:
         not happen."""
         ctx, park = self.ctx, LlamaContext.PARK_SEQ
         step = plan.shift
+        unapplied = self._unapplied_shift
         if step is None:
             ctx.remove(seq, plan.keep)
             held = evaluate(plan.evaluate, plan.keep)
+            unapplied = unapplied and held == plan.keep
         else:
             # llama.cpp only appends at the end of a sequence: the block is parked while the
             # new end of the prefix is evaluated, then moved and handed back (kv_plan.py).
@@ -113,12 +159,15 @@ class KvSequences:
             ctx.copy(seq, park, step.old_start, block_end)
             ctx.remove(seq, plan.keep)
             held = evaluate(plan.evaluate, plan.keep)
+            unapplied = unapplied and held == plan.keep
             if held == plan.keep + len(plan.evaluate):
                 ctx.shift(park, step.old_start, block_end, step.delta)
                 new_start = step.old_start + step.delta
                 ctx.copy(park, seq, new_start, new_start + step.length)
                 held = evaluate(plan.then_evaluate, new_start + step.length)
+                unapplied = held == new_start + step.length
             ctx.remove(park, -1, -1)
+        self._unapplied_shift = unapplied
         self._states[seq] = state_after(self.state(seq), layout, plan, held)
         return held == len(layout.tokens)
 

@@ -285,6 +285,21 @@ class LlamaContext:
     def clear(self) -> None:
         llama_cpp.llama_memory_clear(self.memory, True)
 
+    def save_seq(self, seq: int) -> ctypes.Array[ctypes.c_ubyte] | None:
+        """A copy of `seq`'s cells (positions, K and V) in host memory (None: failed)."""
+        size = int(llama_cpp.llama_state_seq_get_size(self.handle, seq))
+        data = (ctypes.c_ubyte * size)()
+        done = size > 0 and llama_cpp.llama_state_seq_get_data(self.handle, data, size, seq)
+        return data if done == size else None
+
+    def load_seq(self, seq: int, data: ctypes.Array[ctypes.c_ubyte]) -> bool:
+        """`seq`'s cells replaced by a `save_seq` copy; False (`seq` empty): no room."""
+        self.remove(seq, -1, -1)
+        if llama_cpp.llama_state_seq_set_data(self.handle, data, len(data), seq) > 0:
+            return True
+        self.remove(seq, -1, -1)  # whatever a failed restore left
+        return False
+
     def close(self) -> None:
         if self.handle:
             llama_cpp.llama_batch_free(self._batch)

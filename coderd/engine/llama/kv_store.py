@@ -1,0 +1,78 @@
+"""Saved KV states: the sequences a session's prompts left behind, kept in host memory.
+
+A session's slot has one KV sequence. When a prompt would throw away most of what the sequence
+holds (another document, a cursor far away, a new repository-context block at the head), the
+cells are first copied out (`llama_state_seq_get_data`) with the record of their tokens; when a
+later prompt matches a saved state better than what the sequence holds, the two are swapped
+(`llama_state_seq_set_data`). Going back to a file then costs only what changed there, and a
+prompt evaluated in the background (a prewarm cancelled part way) keeps its progress. Spare
+sequences would do the same without the copies, but every cell in the cache widens the
+attention of every decode (a quarter slower per extra sequence's worth, runtime.py), so the
+states wait outside the cache.
+
+Bounded: `PER_SEQUENCE` states per slot (the documents a user goes back and forth between:
+a three-file switch keeps two besides the one in the cache) and `MAX_BYTES` in all, least
+recently saved dropped first. A state costs the model's KV bytes per token times its tokens:
+about 0.2 MB per token for a 1.3B DeepSeek model in f16, so a 600-token prompt is about
+120 MB, and the bound holds about four of them.
+
+Worker thread only, like the sequences (kv_sequences.py).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from coderd.engine.llama.kv_plan import CacheState
+
+PER_SEQUENCE = 3
+MAX_BYTES = 512 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SavedState:
+    seq: int  # the slot sequence it was saved from (and is restored to)
+    record: CacheState  # its tokens (and block, drift) as when it was saved
+    data: ctypes.Array[ctypes.c_ubyte]  # llama.cpp's serialised cells
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+class SavedStates:
+    def __init__(self, per_sequence: int = PER_SEQUENCE, max_bytes: int = MAX_BYTES) -> None:
+        self.per_sequence = per_sequence
+        self.max_bytes = max_bytes
+        self._states: list[SavedState] = []  # least recently saved first
+
+    def add(self, state: SavedState) -> None:
+        self._states.append(state)
+        mine = [s for s in self._states if s.seq == state.seq]
+        for old in mine[: max(0, len(mine) - self.per_sequence)]:
+            self._states.remove(old)
+        while self._states and self.bytes > self.max_bytes:
+            self._states.pop(0)
+
+    def of(self, seq: int) -> list[SavedState]:
+        return [s for s in self._states if s.seq == seq]
+
+    def take(self, state: SavedState) -> None:
+        """`state` goes back into the cache: no longer kept here."""
+        self._states.remove(state)
+
+    def forget(self, seq: int) -> None:
+        """The slot's session went away (or the slot goes to another)."""
+        self._states = [s for s in self._states if s.seq != seq]
+
+    @property
+    def bytes(self) -> int:
+        return sum(s.size for s in self._states)
+
+    def __iter__(self) -> Iterator[SavedState]:
+        return iter(list(self._states))
+
+    def __len__(self) -> int:
+        return len(self._states)

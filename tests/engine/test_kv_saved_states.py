@@ -1,0 +1,103 @@
+"""Saved KV states on the tiny synthetic model: going back to a file costs only what changed
+there, a prompt that replaced another one gives its cells back, and memory stays bounded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coderd.engine.base import CancelToken, FimPrompt, GenerationLimits
+from coderd.engine.llama.engine import EngineOptions, LlamaEngine
+from coderd.engine.llama.kv_store import PER_SEQUENCE
+
+FILES = {
+    name: (f"import {name}\n\n" + body * 4, "\n\nif __name__ == '__main__':\n    main()\n")
+    for name, body in (
+        ("os", "def read_config(path):\n    with open(path) as f:\n        return f.read()\n"),
+        ("re", "class Parser:\n    def parse(self, text):\n        return text.split()\n"),
+        ("io", "async def fetch(url):\n    data = await get(url)\n    return data\n"),
+        ("sys", "for line in sys.stdin:\n    print(line.strip().upper())\n"),
+        ("json", "def dump(value):\n    return json.dumps(value, indent=2)\n"),
+    )
+}
+
+
+@pytest.fixture()
+def engine(tiny_model_path: Path):
+    e = LlamaEngine(tiny_model_path, EngineOptions(threads=2))
+    yield e
+    e.close()
+
+
+def complete(engine: LlamaEngine, name: str, typed: str = "", max_tokens: int = 1):
+    prefix, suffix = FILES[name]
+    prompt = FimPrompt(engine.tokenize(prefix + typed), engine.tokenize(suffix))
+    return engine.complete(prompt, GenerationLimits(max_tokens=max_tokens), CancelToken())
+
+
+def test_switching_a_b_a_re_evaluates_little_in_a(engine):
+    first = complete(engine, "os")
+    assert first.stats.evaluated_tokens == first.stats.prompt_tokens
+    other = complete(engine, "re")
+    assert other.stats.evaluated_tokens > other.stats.prompt_tokens // 2  # another file
+    back = complete(engine, "os", typed="x")
+    # The typed token and <FIM_MID> (a token more where the tokenizer merges), not the file.
+    assert back.stats.restored_tokens > back.stats.prompt_tokens // 2
+    assert back.stats.evaluated_tokens <= 4
+    assert complete(engine, "re", typed="y").stats.evaluated_tokens <= 4  # and B again
+    assert engine.kv.ctx.pos_max(0) + 1 == len(engine.kv.state(0).tokens)
+
+
+def test_restored_cells_give_the_logits_of_a_cold_start(tiny_model_path):
+    # Without the suffix shift, which is an approximation of its own (kv_plan.py).
+    warm, cold = (
+        LlamaEngine(tiny_model_path, EngineOptions(threads=2, reuse_suffix_kv=False))
+        for _ in range(2)
+    )
+    complete(warm, "os")
+    complete(warm, "re")
+    back = complete(warm, "os", typed="x")
+    assert back.stats.restored_tokens > 0
+    complete(cold, "os", typed="x")
+    assert np.allclose(warm.kv.ctx.last_logits(), cold.kv.ctx.last_logits(), atol=1e-3)
+    warm.close()
+    cold.close()
+
+
+def test_a_cancelled_prompt_keeps_its_progress_while_another_is_served(engine):
+    """A prompt evaluated in the background (a prewarm) and cancelled part way: the prompt the
+    user types into comes back whole, and the background one resumes where it stopped."""
+    complete(engine, "os")
+    token = CancelToken()
+    real, calls = engine.kv.ctx.decode, []
+
+    def decode(tokens, start_pos, **kw):
+        calls.append(len(tokens))
+        if len(calls) == 2:
+            token.cancel("a key")
+        return real(tokens, start_pos, **kw)
+
+    engine.kv.ctx.decode = decode
+    prefix, suffix = FILES["json"]
+    long = FimPrompt(engine.tokenize(prefix * 3), engine.tokenize(suffix))
+    partial = engine.complete(long, GenerationLimits(max_tokens=0), token)
+    engine.kv.ctx.decode = real
+    assert partial.stats.stop_reason == "cancelled"
+    held = len(engine.kv.state(0).tokens)
+    assert 0 < held < partial.stats.prompt_tokens
+    typing = complete(engine, "os", typed="x")
+    assert typing.stats.restored_tokens and typing.stats.evaluated_tokens <= 4
+    resumed = engine.complete(long, GenerationLimits(max_tokens=0), CancelToken())
+    assert resumed.stats.stop_reason == "prewarm"
+    assert resumed.stats.restored_tokens == held  # from where the cancel stopped it
+    assert resumed.stats.evaluated_tokens == resumed.stats.prompt_tokens - held
+
+
+def test_saved_states_are_bounded_per_slot(engine):
+    for name in FILES:
+        complete(engine, name)
+    assert len(engine.kv.saved) == PER_SEQUENCE  # five files: the cache holds one
+    engine.forget_slot(0)  # the session went away
+    assert len(engine.kv.saved) == 0
