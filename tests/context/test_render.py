@@ -74,12 +74,15 @@ def test_a_ranked_member_list_grows_with_the_best_members_first() -> None:
     found = definitions(source, "python", "big.py")
     ranked = [found[f"m{i}"] for i in (9, 0, 5, 1, 2, 3, 4, 6, 7, 8)]  # m9 is used most
     shown = forms(source.splitlines(), found["Big"], ranked, "#", True)
-    # The smallest form: the header and the four best members, shown in file order.
+    # The smallest form is the header line alone (one line a name at small budgets: #13); then
+    # the header with the best two, then four members, shown in file order.
+    assert shown[0] == "class Big:"
+    assert shown[1] == "class Big:\n    def m0(self):\n    def m9(self):"
     assert (
-        shown[0]
+        shown[2]
         == "class Big:\n    def m0(self):\n    def m1(self):\n    def m5(self):\n    def m9(self):"
     )
-    assert len(shown) == 4 and shown[-1].count("def ") == 10  # 4, 6, 8, then all
+    assert len(shown) == 6 and shown[-1].count("def ") == 10  # 2, 4, 6, 8, then all
 
 
 def test_a_window_is_its_lines() -> None:

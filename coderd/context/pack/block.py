@@ -34,10 +34,9 @@ from coderd.context.index.languages import LANGUAGES, language_for_path
 from coderd.context.pack.render import MEMBER_SIGNATURES, forms
 from coderd.context.retrieve.candidates import Candidate, is_type
 
-MAX_CONSIDERED = 80  # candidates looked at, best first (bounds the tokenising)
-GROW_STEP = (
-    0.5  # a member list grows to its form f when candidates scoring up to its own + 1.5 f came in
-)
+MAX_CONSIDERED = 80  # guesses looked at, best first (bounds the tokenising)
+IN_SCOPE = frozenset({"import", "module", "package", "type"})  # never cut by MAX_CONSIDERED
+GROW_STEP = 0.1  # a member list grows to form f after the candidates ranked up to f buckets lower
 CHARS_PER_TOKEN_MAX = 8
 MAX_SHARE = 0.6  # no candidate grows past this share of the budget
 
@@ -109,9 +108,7 @@ def pack(
     chosen: dict[str, list[list]] = {}  # path -> [[candidate, forms, form, cost, rank]]
     items: dict[int, list] = {}
     cache: dict[str, list[str] | None] = {}
-    turns = [
-        (candidates[rank].score, rank, 0) for rank in range(min(len(candidates), MAX_CONSIDERED))
-    ]
+    turns = [(c.score, rank, 0) for rank, c in enumerate(candidates) if _considered(c, rank)]
     heapq.heapify(turns)
     while turns and remaining > 0:
         _, rank, form = heapq.heappop(turns)
@@ -136,7 +133,8 @@ def pack(
             continue
         if _surely_over(shapes[0], remaining):
             continue
-        head = 0 if path in chosen else len(tokenize(file_header(path, repo_format)))
+        # A new file: its header, and the blank line that closes its part.
+        head = 0 if path in chosen else len(tokenize(file_header(path, repo_format))) + 1
         cost = _cost(tokenize, shapes[0]) + head
         if cost <= remaining:
             remaining -= cost
@@ -144,6 +142,25 @@ def pack(
             chosen.setdefault(path, []).append(items[rank])
             if len(shapes) > 1:
                 heapq.heappush(turns, (_grow_turn(candidate, rank, 1), rank, 1))
+    if budget <= 0:
+        return PackedContext(text="")
+    packed = _render(chosen, cache, opening, header, repo_format)
+    # Pieces were counted one by one; joined, the tokenizer may merge or split at their seams.
+    # The block must never pass its budget (the prompt's sizes rely on it): drop the least
+    # ranked pieces until it fits (one tokenisation of the block; rarely more than one drop).
+    while len(tokenize(packed.text)) > budget and items:
+        worst = items.pop(max(items))
+        kept = [i for i in chosen[worst[0].ref.path] if i is not worst]
+        chosen[worst[0].ref.path] = kept
+        if not kept:
+            del chosen[worst[0].ref.path]
+        packed = _render(chosen, cache, opening, header, repo_format)
+    return packed
+
+
+def _render(chosen, cache, opening: str, header: str, repo_format) -> PackedContext:
+    """The block: each file's header then its chosen pieces in file order, files in the order
+    they were first chosen, the current file's header last."""
     parts, chunks = [], []
     for path, found in chosen.items():
         found.sort(key=lambda item: item[0].ref.definition.start_line)
@@ -160,9 +177,13 @@ def pack(
                     "tokens": cost,
                 }
             )
-    return PackedContext(
-        text=opening + "".join(parts) + header if budget > 0 else "", chunks=chunks
-    )
+    return PackedContext(text=opening + "".join(parts) + header, chunks=chunks)
+
+
+def _considered(candidate: Candidate, rank: int) -> bool:
+    """What the file imports is always looked at (a cap must not make a name unreachable at
+    any budget); guesses and windows only among the first MAX_CONSIDERED."""
+    return rank < MAX_CONSIDERED or candidate.source in IN_SCOPE
 
 
 def _cost(tokenize: Callable[[str], list[int]], text: str) -> int:

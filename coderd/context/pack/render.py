@@ -5,12 +5,15 @@ while the budget lasts: a small budget holds many signatures (what the code at t
 needs to call things), a large one more members and bodies too:
 
 * a function or method: its signature on one line with the body elided (`def f(x): ...`,
-  `func F(x int) error { ... }`), then its first lines (at most MAX_SNIPPET_LINES);
-* a type with a ranked member list (members.py): its header and its first members' signatures,
-  growing by LISTED_MEMBERS steps (shown in file order); an imported class: its header, then a
-  few of its members, those the file uses first; a type without members: its header, then its
-  body;
+  `func F(x int) error { ... }`), its parameters cut past MAX_LINE_SIGNATURE characters, then
+  whole up to MAX_SHORT_SIGNATURE, then its first lines (at most MAX_SNIPPET_LINES);
+* a type: its header line alone, then with its first members' signatures (a ranked member
+  list from members.py grows by LISTED_MEMBERS steps, shown in file order; an imported class
+  shows those the file uses first); a type without members: its header, then its body;
 * a signature list (`skeleton`, members.py): its first members, growing the same way;
+
+The first form of everything is one line: at small budgets a list of many signatures beats a
+few classes with their members (#13: the naive import list won by being one line a name).
 * a window of lines (recent.py): the lines.
 """
 
@@ -21,11 +24,13 @@ from coderd.context.index.extract import Definition
 MAX_SNIPPET_LINES = 12  # a longer definition keeps its head and ends with a marker
 MEMBER_SIGNATURES = 12  # a class shows at most this many of its method signatures
 SHORT_MEMBERS = 4  # ... and this many in its short form
-LISTED_MEMBERS = (4, 6, 8, 12, 16, 24, 32)
+LISTED_MEMBERS = (2, 4, 6, 8, 12, 16, 24, 32)
 MAX_LISTED_MEMBERS = 40  # a ranked member list (candidate.members) grows so
 MAX_LINE_CHARS = 240
 MAX_MEMBER_CHARS = 110  # a member's signature line is cut (at a parameter) past this
+MAX_LINE_SIGNATURE = 96  # the first form of a signature: its name and first parameters
 MAX_SHORT_SIGNATURE = 140  # a signature longer than this loses its last parameters when short
+SIGNATURE_LIMITS = (MAX_LINE_SIGNATURE, MAX_SHORT_SIGNATURE)
 _NOT_CODE = ("@", "#[", "//", "/*", "*", "#")
 TYPE_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "type"})
 
@@ -44,13 +49,12 @@ def forms(
         found = ["\n".join(lines[definition.start_line - 1 : min(definition.end_line, len(lines))])]
     elif definition.kind == "skeleton" or (members and (definition.kind in TYPE_KINDS or ranked)):
         found = _member_forms(lines, definition, members or [], ranked)
-        if not ranked and definition.kind != "skeleton":  # an imported class: its header first
+        if definition.kind != "skeleton":  # a type: its header line first
             found.insert(0, _header_line(lines, definition))
     else:
         body = lines[definition.start_line - 1 : definition.end_line]
-        found = [short for short in (_short(lines, definition, comment),) if short] + [
-            _head(body, comment)
-        ]
+        shorts = (_short(lines, definition, comment, limit) for limit in SIGNATURE_LIMITS)
+        found = [short for short in shorts if short] + [_head(body, comment)]
     unique: list[str] = []
     for text in found:
         if text.strip() and text not in unique:
@@ -108,7 +112,7 @@ def member_line(lines: list[str], member: Definition) -> str:
     return indent + text
 
 
-def _short(lines: list[str], definition: Definition, comment: str) -> str | None:
+def _short(lines: list[str], definition: Definition, comment: str, limit: int) -> str | None:
     """A definition's header alone on one line, its body elided (None when that is the whole
     of it): `def f(x): ...` (valid Python), `func F(x int) error { ... }` elsewhere."""
     if definition.kind in TYPE_KINDS:
@@ -125,13 +129,9 @@ def _short(lines: list[str], definition: Definition, comment: str) -> str | None
     header = _header_line(lines, definition)
     base = header[: len(header) - len(header.lstrip())]
     text = _join(code)
-    if len(text) > MAX_SHORT_SIGNATURE:  # keep the head: the name and the first parameters
-        cut = text.rfind(", ", 0, MAX_SHORT_SIGNATURE)
-        text = (
-            text[: cut if cut > 0 else MAX_SHORT_SIGNATURE]
-            + ", ...)"
-            + (":" if comment == "#" else "")
-        )
+    if len(text) > limit:  # keep the head: the name and the first parameters
+        cut = text.rfind(", ", 0, limit)
+        text = text[: cut if cut > 0 else limit] + ", ...)" + (":" if comment == "#" else "")
     return base + text + (" ..." if comment == "#" else " { ... }")
 
 

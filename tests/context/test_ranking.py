@@ -1,0 +1,113 @@
+"""Ranking and packing by what the next line needs (#13): imported names before guesses at any
+distance, no cap that loses an imported name, one line a name first, generated copies
+collapsed, and a block that never passes its budget. Real files in tmp_path, no model."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from coderd.config.settings import ContextSettings
+from coderd.context.index.extract import Definition
+from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
+from coderd.context.pack.render import forms
+from coderd.context.provider import ContextProvider
+from coderd.context.retrieve.candidates import Candidate, retrieve, without_copies
+
+
+def make(root: Path, files: dict[str, str]) -> WorkspaceIndex:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    index = WorkspaceIndex(root)
+    index.rescan()
+    return index
+
+
+def tokens(text: str) -> list[str]:
+    """Words and newlines: a tokenizer for which joining pieces costs (a blank line is a token)."""
+    return re.findall(r"\S+|\n", text)
+
+
+def test_an_imported_name_used_far_away_ranks_before_guesses_used_nearby(tmp_path):
+    main = (
+        "from .a import far_away\n\n\ndef go(thing):\n    far_away()\n"
+        + "    x = 1\n" * 120
+        + "    thing.some_method()\n    helper_nearby()\n    @@\n"
+    )
+    index = make(
+        tmp_path,
+        {
+            "pkg/a.py": "def far_away():\n    pass\n",
+            "pkg/b.py": "class B:\n    def some_method(self):\n        pass\n",
+            "pkg/c.py": "def helper_nearby():\n    pass\n",
+            "pkg/main.py": main.replace("@@", ""),
+        },
+    )
+    offset = main.index("@@")
+    found = retrieve(index, "pkg/main.py", main.replace("@@", ""), offset, 30)
+    order = {c.ref.definition.name: (i, c.source) for i, c in enumerate(found)}
+    assert order["some_method"][1] == "member" and order["helper_nearby"][1] == "nearby"
+    assert order["far_away"][0] < order["some_method"][0]
+    assert order["far_away"][0] < order["helper_nearby"][0]
+
+
+def test_no_cap_cuts_an_imported_name(tmp_path):
+    count = 120  # more than pack's MAX_CONSIDERED
+    names = [f"function_{i:03d}" for i in range(count)]
+    module = "".join(f"def {n}(value):\n    return value\n\n\n" for n in names)
+    main = "".join(f"from .lib import {n}\n" for n in names) + "\n\ndef go():\n    "
+    root = tmp_path / "ws"
+    make(root, {"pkg/lib.py": module, "pkg/main.py": main}).close()
+    provider = ContextProvider(ContextSettings(budget_tokens=100_000), [root])
+    assert provider.index_for(root / "pkg" / "main.py").wait_ready(30)
+    packed = provider.context_for(root / "pkg" / "main.py", main, len(main), tokens)
+    missing = [n for n in names if f"def {n}(" not in packed.text]
+    provider.close()
+    assert missing == []
+
+
+def test_the_block_never_passes_its_budget(tmp_path):
+    files = {f"pkg/m{i}.py": f"def name_{i}(a, b):\n    return a + b\n" for i in range(12)}
+    imports = "".join(f"from .m{i} import name_{i}\n" for i in range(12))
+    main = imports + "\n\ndef go():\n    "
+    files["pkg/main.py"] = main
+    root = tmp_path / "ws"
+    make(root, files).close()
+    provider = ContextProvider(ContextSettings(budget_tokens=64), [root])
+    assert provider.index_for(root / "pkg" / "main.py").wait_ready(30)
+    over = {}
+    for budget in range(12, 160, 7):
+        packed = provider.context_for(
+            root / "pkg" / "main.py", main, len(main), tokens, budget=budget
+        )
+        assert "name_" in packed.text or budget < 30
+        over[budget] = len(tokens(packed.text)) - budget
+    provider.close()
+    assert max(over.values()) <= 0, over
+
+
+def test_a_long_signature_comes_first_as_one_short_line():
+    params = ", ".join(f"parameter_{i}: int = {i}" for i in range(12))
+    source = f"def configure({params}) -> None:\n    pass\n    return None\n"
+    definition = Definition("configure", "function", source.split("\n")[0], "", 1, 3)
+    shown = forms(source.splitlines(), definition, None, "#", False)
+    assert "\n" not in shown[0] and len(shown[0]) < 110
+    assert shown[0].startswith("def configure(parameter_0: int = 0,")
+    assert len(shown[1]) > len(shown[0])  # then longer, then the body
+
+
+def test_a_generated_copy_goes_when_the_source_is_there():
+    def candidate(path: str, name: str) -> Candidate:
+        return Candidate(DefinitionRef(path, Definition(name, "function", "", "", 1, 2)), "nearby")
+
+    found = without_copies(
+        [
+            candidate("dist/types/map.d.ts", "map"),
+            candidate("src/map.ts", "map"),
+            candidate("dist/cjs/only.js", "onlyBuilt"),
+            candidate("src/other.ts", "other"),
+        ]
+    )
+    assert [c.ref.path for c in found] == ["src/map.ts", "dist/cjs/only.js", "src/other.ts"]
