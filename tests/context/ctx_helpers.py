@@ -32,6 +32,15 @@ def write(root: Path, rel: str, text: str | bytes) -> Path:
     return path
 
 
+def make(root: Path, files: dict[str, str]) -> WorkspaceIndex:
+    """Write `files` under `root` and index them (synchronously, in this thread)."""
+    for rel, text in files.items():
+        write(root, rel, text)
+    index = WorkspaceIndex(root)
+    index.rescan()
+    return index
+
+
 def names(index: WorkspaceIndex, rel: str) -> set[str]:
     symbols = index.file(rel)
     return {d.name for d in symbols.definitions} if symbols else set()

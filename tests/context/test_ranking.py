@@ -5,24 +5,15 @@ collapsed, and a block that never passes its budget. Real files in tmp_path, no 
 from __future__ import annotations
 
 import re
-from pathlib import Path
+
+from ctx_helpers import make
 
 from coderd.config.settings import ContextSettings
 from coderd.context.index.extract import Definition
-from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
+from coderd.context.index.workspace import DefinitionRef
 from coderd.context.pack.render import forms
 from coderd.context.provider import ContextProvider
 from coderd.context.retrieve.candidates import Candidate, retrieve, without_copies
-
-
-def make(root: Path, files: dict[str, str]) -> WorkspaceIndex:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    index = WorkspaceIndex(root)
-    index.rescan()
-    return index
 
 
 def tokens(text: str) -> list[str]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from ctx_helpers import make
 
 from coderd.config.settings import ContextSettings
-from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.pack.block import RepoFormat
 from coderd.context.provider import ContextProvider
 from coderd.context.retrieve.candidates import retrieve
@@ -16,16 +15,6 @@ from coderd.context.retrieve.usage import usage_of
 
 def words(text: str) -> list[str]:
     return text.split()
-
-
-def make(root: Path, files: dict[str, str]) -> WorkspaceIndex:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    index = WorkspaceIndex(root)
-    index.rescan()
-    return index
 
 
 def names(index, rel, text, cursor_marker="@@") -> list[tuple[str, str, str]]:
