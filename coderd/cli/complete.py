@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 
 from coderd.cli.common import (
@@ -18,6 +19,9 @@ from coderd.context.index.registry import IndexRegistry
 from coderd.context.provider import ContextProvider
 from coderd.engine.base import EngineError
 from coderd.models.loader import load_engine
+from coderd.policy.secrets import remote_secret_refusal
+
+log = logging.getLogger(__name__)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,6 +31,11 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         raise SystemExit(f"coderd: cannot read {path} as UTF-8 text: {exc}") from exc
     loaded = settings_for_cli(args.model)
+    refusal = remote_secret_refusal(str(path), loaded.settings)
+    if refusal is not None:  # before the engine exists: nothing of the file is sent
+        log.info("%s: %s", path, refusal)
+        print(f"coderd: {refusal}", file=sys.stderr)
+        return 1
     context = None
     if loaded.settings.context.enabled:
         context = ContextProvider(

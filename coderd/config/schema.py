@@ -245,6 +245,13 @@ class RemoteSettings:
         minimum=100,
         maximum=600_000,
     )
+    # Off: completing inside a .env would send its keys to remote.url (coderd/policy/secrets.py).
+    allow_secret_files: bool = setting(
+        False,
+        "also complete in files whose names look like secrets (.env, *.pem, credentials*: the "
+        "names the workspace index skips); off, they get no remote completions and nothing "
+        "of them is sent",
+    )
 
 
 @dataclass(frozen=True)

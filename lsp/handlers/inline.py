@@ -18,6 +18,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from coderd.completion.service import DocumentSnapshot
 from coderd.engine.base import ModelInfo
+from coderd.policy.secrets import remote_secret_refusal
 from coderd.positions import PositionError
 from lsp.server.documents import MAX_COMPLETION_CHARS, uri_to_path
 
@@ -70,6 +71,10 @@ async def inline_completion(
     invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
     candidates = service.settings.completion.candidates if invoked else 1
     path = uri_to_path(uri)
+    refusal = remote_secret_refusal(str(path) if path else uri, service.settings)
+    if refusal is not None:  # before submit: nothing of the document is sent
+        log.info("%s: %s", uri, refusal)
+        return EMPTY
     ticket = service.submit(
         DocumentSnapshot(
             server.doc_key(uri),

@@ -129,3 +129,32 @@ def test_locations_count_lines_as_the_lsp_does():
     assert offset_of(text, 1, 999) == text.index("\r\n")  # past the end: the end of the line
     with pytest.raises(SystemExit, match="outside the file"):
         offset_of(text, 6, 1)
+
+
+def test_complete_counts_lines_as_the_lsp_does_end_to_end(tmp_path):
+    """`coderd complete` itself (not only offset_of): a form feed, \\v and U+2028 stay inside
+    their line. Through the remote backend, so the prompt sent shows where the cursor was."""
+    from remote_recorder import Recorder
+
+    src = tmp_path / "lines.py"
+    src.write_text("a = 1\x0c\v\u2028 # same line\nb = 2\nc = \n", "utf-8")
+    recorder = Recorder()
+    try:
+        result = coderd(
+            tmp_path,
+            "complete",
+            f"{src}:3:5",
+            "--json",
+            CODERD_REMOTE_ENABLED="1",
+            CODERD_REMOTE_URL=recorder.url,
+            CODERD_CONTEXT_ENABLED="0",
+            NO_PROXY="127.0.0.1",
+            no_proxy="127.0.0.1",
+        )
+    finally:
+        recorder.shutdown()
+        recorder.server_close()
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["prompt"]["prefix_text"].endswith("\nb = 2\nc = ")
+    [(_, _, _, body)] = recorder.requests
+    assert body["prompt"].endswith("\nb = 2\nc = ") and body["suffix"] == "\n"
