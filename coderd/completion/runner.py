@@ -86,6 +86,7 @@ class RequestRunner:
             path=snap.path,
             context=self.sessions.context_for(snap.session),
             speculative=speculative,
+            background=ticket.prewarm,
         )
         built = assembled.built
         cursor = CursorContext(
@@ -99,7 +100,9 @@ class RequestRunner:
             stop_strings=tuple(c.stop),
             stop_check=lambda text: stop_index(plan, cursor, text),
             candidates=max(1, snap.candidates),
-            start_delay_s=0.0 if speculative or snap.candidates > 1 else ticket.debounce_s,
+            start_delay_s=0.0
+            if speculative or ticket.prewarm or snap.candidates > 1
+            else ticket.debounce_s,
         )
         slot = self.sessions.slot_for(snap.session, engine.forget_slot)
         completion = engine.complete(
@@ -115,11 +118,13 @@ class RequestRunner:
             mode=plan.mode.value,
             context_chunks=assembled.context_chunks,
             context_text=assembled.context_text,
+            context_pending=assembled.block_pending and not speculative,
         )
         if completion.cancelled or ticket.cancel.cancelled:
             outcome.status, outcome.message = "cancelled", ticket.cancel.reason
             return outcome
         if ticket.prewarm:  # in the cache now: nothing to decode or finish
+            prompts.blocks.evaluated(snap.key, assembled.block)  # requests take its block now
             return outcome
         if completion.stats.generated_tokens:  # a whole decode: what the next one will cost
             self.rhythm.decoded(completion.stats.generate_ms / 1000)

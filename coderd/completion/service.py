@@ -20,7 +20,7 @@ from pathlib import Path
 
 from coderd.completion.budget import Budgets
 from coderd.completion.cache import CompletionCache
-from coderd.completion.debounce import TypingRhythm
+from coderd.completion.debounce import WAIT_GAPS, TypingRhythm
 from coderd.completion.documents import DocumentStates
 from coderd.completion.feedback import Feedback
 from coderd.completion.prewarm import Prewarms
@@ -136,10 +136,11 @@ class CompletionService:
         that is a move the document's prompt should be prewarmed for (prewarm.py)."""
         return self.prewarms.moved(snapshot.session, snapshot.key, line, opened) is not None
 
-    def prewarm(self, snapshot: DocumentSnapshot) -> Ticket:
+    def prewarm(self, snapshot: DocumentSnapshot, wait_s: float = 0.0) -> Ticket:
         """Evaluate `snapshot`'s prompt into the KV cache while the engine is idle (decoding
-        nothing); any request cancels it. Its future says how it ended."""
-        ticket = Ticket(snapshot, prewarm=True)
+        nothing), after `wait_s` more of idleness; any request cancels it. Its future says how
+        it ended."""
+        ticket = Ticket(snapshot, debounce_s=wait_s, prewarm=True)
         for older in self.prewarms.replace(ticket):
             older.cancel.cancel("superseded")
         self._queue.put(ticket)
@@ -281,6 +282,8 @@ class CompletionService:
                 ticket.future.set_result(outcome)
             except InvalidStateError:
                 pass  # the handler gave up on it ($/cancelRequest) while it ran
+            if outcome.status == "ok" and outcome.context_pending:
+                self._switch_context(ticket.snapshot)
             speculate = self.settings_for(ticket.snapshot.session).completion.speculate
             if outcome.suggestions and speculate:
                 self._speculation.after(
@@ -293,10 +296,18 @@ class CompletionService:
         if self._engine is not None:
             self._engine.close()
 
+    def _switch_context(self, snap: DocumentSnapshot) -> None:
+        """A new context block waits: evaluate the prompt with it in the background, once the
+        user stops for longer than their usual gap (as speculation does: while keys keep
+        coming it would only be cancelled, each time after a prompt chunk)."""
+        gap = self._rhythm.typing_gap(snap.key)
+        self.prewarm(snap, wait_s=WAIT_GAPS * gap if gap is not None else 0.0)
+
     def _prewarm(self, ticket: Ticket) -> None:
         self.prewarms.running = ticket.cancel
         if self._queue.requests_waiting():  # one came in before the token was in place
             ticket.cancel.cancel("a new request")
+        ticket.cancel.wait(ticket.debounce_s)
         try:
             outcome = self._run(ticket)
         except Exception as exc:  # a prewarm is optional: never let it hurt the worker

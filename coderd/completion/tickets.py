@@ -42,6 +42,9 @@ class Outcome:
     # What repository context went in: path, lines, source, tokens.
     context_chunks: tuple[dict[str, object], ...] = ()
     context_text: str = ""
+    # Retrieval gave a new context block; the prompt kept the cached one until a prewarm
+    # evaluates the new one in the background (prompt/blocks.py).
+    context_pending: bool = False
 
 
 @dataclass

@@ -8,7 +8,9 @@ FIM markers (engine/fim.py `assemble`), which is also what `coderd context` show
 
 The context ids are memoised per document: the same packed text gives the very same ids, so the
 block at the head of the prompt stays token-identical (and in the KV cache) while it does not
-change. Everything it keeps per document goes with `forget(key)`.
+change; and when retrieval gives a new block, requests keep the one in the cache until a
+prewarm has evaluated the new one in the background (blocks.py). Everything it keeps per
+document goes with `forget(key)`.
 
 Worker thread only (the service's `coderd-engine`), like the engine it feeds.
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from coderd.context.provider import ContextProvider
 from coderd.engine.base import FimPrompt, ModelInfo
+from coderd.prompt.blocks import NO_BLOCK, Block, ContextBlocks
 from coderd.prompt.builder import BuiltPrompt, PromptBuilder, context_format
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,9 @@ class AssembledPrompt:
     built: BuiltPrompt  # the windows' texts (policy reads them)
     context_chunks: tuple[dict[str, object], ...]  # what context went in: path, lines, source
     context_text: str  # the context as the model sees it (stand-ins shown as their tokens)
+    block: Block = NO_BLOCK  # the context block chosen (blocks.py)
+    # Retrieval gave a newer block than the one this prompt keeps: a prewarm should evaluate it.
+    block_pending: bool = False
 
 
 class PromptAssembler:
@@ -50,7 +56,7 @@ class PromptAssembler:
         self._windows = PromptBuilder(
             tokenize, prefix_tokens=prefix_tokens, suffix_tokens=suffix_tokens
         )
-        self._context_ids: dict[str, tuple[str, tuple[int, ...]]] = {}  # key -> (text, ids)
+        self.blocks = ContextBlocks()
 
     def assemble(
         self,
@@ -61,22 +67,31 @@ class PromptAssembler:
         path: str | None,
         context: ContextProvider | None,
         speculative: bool = False,
+        background: bool = False,
     ) -> AssembledPrompt:
         """`key`: the document's (anchors and ids are per document); `path`: its file, for
-        repository context; `speculative`: use the window start without moving it."""
-        context_ids, chunks, context_text = self._repository_context(
-            key, text, offset, path, context
-        )
+        repository context; `speculative`: use the window start without moving it;
+        `background`: a prewarm, which takes the newest context block (blocks.py)."""
+        fresh = self._repository_context(key, text, offset, path, context)
+        if speculative:
+            block, pending = self.blocks.peek(key, fresh), False
+        else:
+            block, pending = self.blocks.choose(key, fresh, background)
         built = self._windows.build(key, text, offset, remember=not speculative)
         return AssembledPrompt(
-            replace(built.prompt, context_ids=context_ids), built, chunks, context_text
+            replace(built.prompt, context_ids=block.ids),
+            built,
+            block.chunks,
+            block.shown,
+            block,
+            pending,
         )
 
     def _repository_context(
         self, key: str, text: str, offset: int, path: str | None, context: ContextProvider | None
-    ) -> tuple[tuple[int, ...], tuple[dict[str, object], ...], str]:
+    ) -> Block:
         if context is None or path is None:
-            return (), (), ""
+            return NO_BLOCK
         form = self._format
         packed = context.context_for(
             Path(path),
@@ -87,22 +102,21 @@ class PromptAssembler:
             repo_format=form.repo_format,
         )
         if packed is None or not packed.text:
-            return (), (), ""
-        cached = self._context_ids.get(key)
-        if cached is None or cached[0] != packed.text:
-            ids = form.ids(packed)
-            if ids is None:
-                log.debug("no repository context for %s: a file holds a token stand-in", key)
-                return (), (), ""
-            cached = (packed.text, tuple(ids))
-            self._context_ids[key] = cached
-        return cached[1], tuple(packed.chunks), form.shown(packed.text)
+            return NO_BLOCK
+        known = self.blocks.known(key, packed.text)
+        if known is not None:
+            return known
+        ids = form.ids(packed)
+        if ids is None:
+            log.debug("no repository context for %s: a file holds a token stand-in", key)
+            return NO_BLOCK
+        return Block(packed.text, tuple(ids), tuple(packed.chunks), form.shown(packed.text))
 
     # -- per-document state (completion/documents.py) --------------------------------------
 
     def forget(self, key: str) -> None:
-        self._context_ids.pop(key, None)
+        self.blocks.forget(key)
         self._windows.forget(key)
 
     def keys(self) -> Iterator[str]:
-        yield from {*self._context_ids, *self._windows.keys()}
+        yield from {*self.blocks.keys(), *self._windows.keys()}

@@ -1,0 +1,151 @@
+"""A new context block off the typing path (scripted engine): requests keep the block already
+in the cache; a prewarm evaluates the prompt with the new one in the background, and requests
+switch to it only once that prewarm has evaluated it whole."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from coderd.completion.service import CompletionService, DocumentSnapshot
+from coderd.config.settings import load_settings
+from coderd.context.pack.block import PackedContext
+from coderd.context.provider import ContextProvider
+from coderd.engine.base import (
+    CancelToken,
+    Completion,
+    FimPrompt,
+    GenerationLimits,
+    RequestStats,
+)
+from coderd.testing.fake_engine import Rule, ScriptedEngine
+
+KEY, PATH = "file:///w/a.py", "/w/a.py"
+
+
+class Retrieval:
+    """Stands in for the session's ContextProvider: the block retrieval gives right now."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def context_for(self, path: Path, text: str, offset: int, tokenize: Any, **_: Any):
+        return PackedContext(self.text, [])
+
+    def forget(self, path: Path) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class BlockEngine(ScriptedEngine):
+    """Records the context block each call carried; prewarms take `prewarm_s` (cancellable)."""
+
+    blocks: list[tuple[str, bool]] = field(default_factory=list)  # (block, prewarm)
+    prewarm_s: float = 0.0
+
+    def complete(
+        self,
+        prompt: FimPrompt,
+        limits: GenerationLimits,
+        cancel: CancelToken,
+        speculative: bool = False,
+        slot: int = 0,
+    ) -> Completion:
+        prewarm = limits.max_tokens == 0
+        self.blocks.append((self.detokenize(prompt.context_ids), prewarm))
+        if prewarm and cancel.wait(self.prewarm_s):
+            return Completion("", stats=_cancelled())
+        return super().complete(prompt, limits, cancel, speculative, slot)
+
+
+def requests(engine: BlockEngine) -> list[str]:
+    """The block of each request (prewarms left out)."""
+    return [block for block, prewarm in engine.blocks if not prewarm]
+
+
+def _cancelled() -> RequestStats:
+    return RequestStats(stop_reason="cancelled")
+
+
+@pytest.fixture
+def service_with():
+    started = []
+
+    def start(engine: ScriptedEngine, retrieval: Retrieval) -> CompletionService:
+        options = {"completion": {"latency_target_ms": 0, "speculate": False}}
+        settings = load_settings(config_path=Path("/nonexistent"), environ={}, init_options=options)
+        service = CompletionService(
+            settings.settings, lambda _s: engine, cast(ContextProvider, retrieval)
+        )
+        service.start()
+        service.model_ready.result(timeout=10)
+        started.append(service)
+        return service
+
+    yield start
+    for service in started:
+        service.shutdown()
+        service.join(5)
+
+
+def ask(service: CompletionService, text: str):
+    snap = DocumentSnapshot(KEY, text, len(text), "python", path=PATH)
+    return service.submit(snap).future.result(timeout=10)
+
+
+def prewarms_ended(service: CompletionService, n: int) -> dict:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        counts = cast(dict, service.status()["prewarm"])
+        if counts["done"] + counts["cancelled"] >= n:
+            return counts
+        time.sleep(0.005)
+    raise AssertionError("the prewarm did not end")
+
+
+def test_requests_keep_the_cached_block_until_the_new_one_is_evaluated(service_with):
+    engine = BlockEngine(rules=[Rule("", ("1",))], prewarm_s=5.0)
+    retrieval = Retrieval("# old block\n")
+    service = service_with(engine, retrieval)
+    first = ask(service, "x = ")
+    assert first.context_text == "# old block\n" and not first.context_pending
+    retrieval.text = "# new block\n"  # say the index became ready
+    second = ask(service, "x = 1")
+    assert second.status == "ok" and second.context_text == "# old block\n"
+    assert second.context_pending  # the new one waits for a background evaluation
+    # That prewarm is under way with the new block; a key cancels it...
+    deadline = time.monotonic() + 10
+    while (engine.blocks[-1] != ("# new block\n", True)) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert engine.blocks[-1] == ("# new block\n", True)
+    third = ask(service, "x = 12")
+    assert prewarms_ended(service, 1)["cancelled"] == 1
+    # ...and the key is still served with the block in the cache.
+    assert third.context_text == "# old block\n"
+    assert requests(engine)[-1] == "# old block\n"
+    engine.prewarm_s = 0.0  # the pause after that key: the new block gets evaluated whole
+    assert prewarms_ended(service, 2)["done"] == 1
+    fourth = ask(service, "x = 123")
+    assert fourth.context_text == "# new block\n" and not fourth.context_pending
+    assert requests(engine) == ["# old block\n"] * 3 + ["# new block\n"]
+
+
+def test_a_block_that_comes_back_cancels_the_switch(service_with):
+    engine = BlockEngine(rules=[Rule("", ("1",))], prewarm_s=5.0)
+    retrieval = Retrieval("# old block\n")
+    service = service_with(engine, retrieval)
+    ask(service, "x = ")
+    retrieval.text = "# new block\n"
+    assert ask(service, "x = 1").context_pending
+    retrieval.text = "# old block\n"  # before the new one was evaluated
+    again = ask(service, "x = 12")
+    assert again.context_text == "# old block\n" and not again.context_pending
+    counts = prewarms_ended(service, 1)
+    assert counts["queued"] == 1 and counts["cancelled"] == 1  # no switch evaluated any more
