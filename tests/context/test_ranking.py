@@ -102,3 +102,22 @@ def test_a_generated_copy_goes_when_the_source_is_there():
         ]
     )
     assert [c.ref.path for c in found] == ["src/map.ts", "dist/cjs/only.js", "src/other.ts"]
+
+
+def test_every_exported_name_of_a_many_file_go_package_is_listed(tmp_path):
+    files = {"go.mod": "module example.com/app\n\ngo 1.21\n"}
+    for i in range(6):  # more files than a non-Go module alias may stand for
+        files[f"util/part{i}.go"] = (
+            f"package util\n\nfunc Exported{i}(x int) int {{\n\treturn x\n}}\n\n"
+            f"func hidden{i}() {{}}\n"
+        )
+    main = 'package main\n\nimport "example.com/app/util"\n\nfunc main() {\n\tutil.Exported0(1)\n\t'
+    files["cmd/main.go"] = main
+    root = tmp_path / "ws"
+    make(root, files).close()
+    provider = ContextProvider(ContextSettings(budget_tokens=4096), [root])
+    assert provider.index_for(root / "cmd" / "main.go").wait_ready(30)
+    packed = provider.context_for(root / "cmd" / "main.go", main, len(main), tokens)
+    provider.close()
+    assert all(f"func Exported{i}(" in packed.text for i in range(6)), packed.text
+    assert "hidden" not in packed.text  # another package cannot call them

@@ -167,7 +167,7 @@ def retrieve(
     deadline = time.thread_time() + limits["types"] / 1000
     resolver = TypeResolver(index, rel_path, scope, env, language)
     typed = typed_candidates(resolver, usage, text.count("\n", 0, offset), add, deadline)
-    module_candidates(index, rel_path, scope, usage, add, deadline)
+    module_candidates(index, rel_path, scope, usage, add, deadline, language)
     # 3. members of objects of unknown type
     deadline = time.thread_time() + limits["members"] / 1000
     known = set(scope.modules) | typed

@@ -30,7 +30,11 @@ from coderd.context.retrieve.usage import NOT_YET_USED, UNUSED, Usage, bucket
 
 MAX_TYPED_NAMES = 24  # typed names looked at, nearest first
 MAX_FIELDS = 4  # fields of a typed name followed (`ctx.command.`), nearest use first
-MAX_MODULE_FILES = 3  # a module alias standing for more files (a Go package) gets no skeleton
+# Files a module alias may stand for and get signature lists: a Go package is its folder (the
+# first 32 files listed, best first); elsewhere more files mean a namespace, not a module.
+MAX_MODULE_FILES = {"go": 32}
+DEFAULT_MODULE_FILES = 3
+FILE_STEP = 0.5  # each further file of a package lists after the one before (bucket units)
 SKELETON = "skeleton"  # Definition.kind of a synthetic signature list
 # Added to a member list's score, (when the file uses none of its members, when it does):
 # a type's members in another file than the type (Go methods, Rust impls) and a base class's
@@ -107,28 +111,44 @@ def _field_types(
     return [x for t in owners for x in resolver.field_types(t, field)]
 
 
-def module_candidates(index, rel: str, scope, usage: Usage, add: Add, deadline: float) -> None:
+def module_candidates(
+    index, rel: str, scope, usage: Usage, add: Add, deadline: float, language: str = ""
+) -> None:
+    """Each module alias's files as signature lists (what `alias.` can reach). A package of
+    many files (Go) lists each file, those holding the names the file uses through the alias
+    first, then by how many of their names other files use; only exported names in Go."""
     for alias, files in scope.modules.items():
         bare = usage.bare_of(alias)
         near = NOT_YET_USED if bare >= UNUSED else bare  # imported, not used yet: about to be
-        if len(set(files)) > MAX_MODULE_FILES or time.thread_time() > deadline:
-            continue
+        if time.thread_time() > deadline:
+            break
+        files = list(dict.fromkeys(files))
+        if len(files) > MAX_MODULE_FILES.get(language, DEFAULT_MODULE_FILES):
+            files = [] if language != "go" else files[: MAX_MODULE_FILES["go"]]
         used = usage.pairs_with(alias)
-        for file in dict.fromkeys(files):
+        lists = []
+        for file in files:
+            if time.thread_time() > deadline:
+                break  # the files listed so far still go in
             symbols = index.file(file)
-            top = (
-                [
-                    DefinitionRef(file, d)
-                    for d in symbols.definitions
-                    if not d.container and d.kind != "variable"
-                ]
-                if symbols
-                else []
-            )
+            top = [
+                DefinitionRef(file, d)
+                for d in (symbols.definitions if symbols else ())
+                if not d.container and d.kind != "variable" and _exported(d, symbols.language)
+            ]
             if top:
                 popular = index.popularity({r.definition.name for r in top}, rel)
-                ref, shown = _skeleton(file, "", _ranked(top, used, popular))
-                add(ref, "module", near + 0.5, shown)
+                ranked = _ranked(top, used, popular)
+                best = min((used.get(r.definition.name, UNUSED) for r in top), default=UNUSED)
+                lists.append((best, -sum(popular.values()), file, ranked))
+        for position, (_, _, file, ranked) in enumerate(sorted(lists)):
+            ref, shown = _skeleton(file, "", ranked)
+            add(ref, "module", near + 0.5 + FILE_STEP * position, shown)
+
+
+def _exported(definition: Definition, language: str) -> bool:
+    """Go exports capitalised names only: another package cannot reach the rest."""
+    return language != "go" or definition.name[:1].isupper()
 
 
 def value_members(index, rel: str, scope, usage: Usage, add: Add) -> None:
