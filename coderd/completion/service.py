@@ -297,11 +297,13 @@ class CompletionService:
             self._engine.close()
 
     def _switch_context(self, snap: DocumentSnapshot) -> None:
-        """A new context block waits: evaluate the prompt with it in the background, once the
-        user stops for longer than their usual gap (as speculation does: while keys keep
-        coming it would only be cancelled, each time after a prompt chunk)."""
-        gap = self._rhythm.typing_gap(snap.key)
-        self.prewarm(snap, wait_s=WAIT_GAPS * gap if gap is not None else 0.0)
+        """A new context block waits: evaluate the prompt with it in the background. Where a
+        decode costs more than the usual gap between keys (debounce.py), only once the user
+        stops for longer than that gap: while keys keep coming it would only be cancelled,
+        each time after a prompt chunk the key waits for. Where it costs less, at once."""
+        gap, cost = self._rhythm.typing_gap(snap.key), self._rhythm.decode_cost()
+        slow = gap is not None and cost is not None and cost > gap
+        self.prewarm(snap, wait_s=WAIT_GAPS * gap if slow and gap is not None else 0.0)
 
     def _prewarm(self, ticket: Ticket) -> None:
         self.prewarms.running = ticket.cancel

@@ -10,7 +10,8 @@ evaluated the prompt with it in the background (completion/prewarm.py); the docu
 switches to it. The prompt the user types into stays in its KV state meanwhile (the engine
 keeps the other one aside, engine/llama/kv_store.py).
 
-The first prompt of a document takes the block retrieval gives: nothing is in the cache yet.
+The first prompt of a document takes the block retrieval gives: nothing is in the cache yet;
+and so does a prompt for which retrieval gives none (the folder left the workspace).
 Per document; `forget(key)` drops both blocks. Worker thread only, like the assembler.
 """
 
@@ -48,8 +49,11 @@ class ContextBlocks:
         block now waits for a background evaluation. `background`: the prompt is that
         evaluation (a prewarm), so it takes the newest block."""
         served = self._served.get(key)
-        if served is None:  # the document's first prompt: nothing cached to keep
+        # The document's first prompt: nothing cached to keep. No block at all any more (its
+        # folder left the workspace, context turned off): quoting it on would be stale.
+        if served is None or not fresh.text:
             self._served[key] = fresh
+            self._pending.pop(key, None)
             return fresh, False
         if fresh.text == served.text:
             self._pending.pop(key, None)  # retrieval came back to the cached block
