@@ -23,6 +23,7 @@ from coderd.context.index.registry import IndexRegistry
 from coderd.context.provider import ContextProvider
 from coderd.engine.base import ModelInfo
 from coderd.models.loader import load_engine
+from coderd.policy.secrets import remote_secret_refusal
 from coderd.system.logs import setup_logging
 from lsp.server.documents import MAX_COMPLETION_CHARS, Document, DocumentStore, uri_to_path
 from lsp.server.protocol import CoderdProtocol
@@ -117,7 +118,7 @@ class CoderdServer(LanguageServer):
             )
         loop = asyncio.get_running_loop()
         self.service.model_ready.add_done_callback(
-            lambda fut: loop.call_soon_threadsafe(self._report_model, fut)
+            lambda fut: _call_soon(loop, lambda: self._report_model(fut))
         )
         if not self.service.started:
             self.service.start()
@@ -162,6 +163,8 @@ class CoderdServer(LanguageServer):
         if service is None or len(doc.text) > MAX_COMPLETION_CHARS:
             return
         path = uri_to_path(doc.uri)
+        if remote_secret_refusal(str(path) if path else doc.uri, service.settings) is not None:
+            return  # a prewarm sends the text as a request would (policy/secrets.py)
         offset = doc.edit_offset if doc.edit_offset is not None else len(doc.text)
         snapshot = DocumentSnapshot(
             self.doc_key(doc.uri),

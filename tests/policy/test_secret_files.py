@@ -155,3 +155,37 @@ def test_the_lsp_handler_sends_nothing_of_a_dot_env(remote_env, recorder, monkey
     else:
         assert answer.items == [] and recorder.requests == []
         assert len(refused) == 1 and server.told == []  # the log says why; no pop-up
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+async def test_opening_a_dot_env_prewarms_nothing_to_the_remote(
+    remote_env, recorder, tmp_path, allowed
+):
+    """didOpen prewarms the document's prompt (#12), which with a remote backend is a request
+    carrying the text: a secret-looking file must not have one either."""
+    import time
+
+    from lsp_client import open_doc, running_server
+
+    env = {
+        "CODERD_REMOTE_ENABLED": "1",
+        "CODERD_REMOTE_URL": recorder.url,
+        "CODERD_CONTEXT_ENABLED": "0",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
+    if allowed:
+        env["CODERD_REMOTE_ALLOW_SECRET_FILES"] = "true"
+    async with running_server(tmp_path / "home", env=env, daemon=False) as client:
+        open_doc(client, (remote_env / ".env").as_uri(), SECRET)
+        # One prewarm a session: the newest replaces a queued one. Give the .env's its chance
+        # (when allowed, until it is sent), then the plain file's marks the end.
+        deadline = time.monotonic() + (30 if allowed else 1)
+        while "sk-live" not in sent_text(recorder) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        open_doc(client, (remote_env / "app.py").as_uri(), "import os\nPLAIN_MARKER = 1\n")
+        deadline = time.monotonic() + 30
+        while "PLAIN_MARKER" not in sent_text(recorder) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+    assert "PLAIN_MARKER" in sent_text(recorder)
+    assert ("sk-live-0123456789" in sent_text(recorder)) == allowed
