@@ -121,3 +121,18 @@ def test_every_exported_name_of_a_many_file_go_package_is_listed(tmp_path):
     provider.close()
     assert all(f"func Exported{i}(" in packed.text for i in range(6)), packed.text
     assert "hidden" not in packed.text  # another package cannot call them
+
+
+def test_an_imported_class_can_show_all_its_members(tmp_path):
+    methods = "".join(
+        f"    def method_{i:02d}(self, value):\n        return value\n\n" for i in range(30)
+    )
+    main = "from .big import Big\n\n\ndef go():\n    "  # Big is imported, not typed here
+    root = tmp_path / "ws"
+    make(root, {"pkg/big.py": f"class Big:\n{methods}", "pkg/main.py": main}).close()
+    provider = ContextProvider(ContextSettings(budget_tokens=4096), [root])
+    assert provider.index_for(root / "pkg" / "main.py").wait_ready(30)
+    packed = provider.context_for(root / "pkg" / "main.py", main, len(main), tokens)
+    provider.close()
+    missing = [i for i in range(30) if f"def method_{i:02d}(" not in packed.text]
+    assert missing == []  # no cap of a dozen members makes the others unreachable

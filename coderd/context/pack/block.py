@@ -122,7 +122,9 @@ def pack(
                 remaining -= extra
                 item[2], item[3] = form, item[3] + extra
             if form + 1 < len(item[1]):
-                heapq.heappush(turns, (_grow_turn(item[0], rank, form + 1), rank, form + 1))
+                heapq.heappush(
+                    turns, (_grow_turn(item[0], rank, form + 1, len(item[1])), rank, form + 1)
+                )
             continue
         candidate = candidates[rank]
         shapes, path = (
@@ -141,7 +143,7 @@ def pack(
             items[rank] = [candidate, shapes, 0, cost, rank]
             chosen.setdefault(path, []).append(items[rank])
             if len(shapes) > 1:
-                heapq.heappush(turns, (_grow_turn(candidate, rank, 1), rank, 1))
+                heapq.heappush(turns, (_grow_turn(candidate, rank, 1, len(shapes)), rank, 1))
     if budget <= 0:
         return PackedContext(text="")
     packed = _render(chosen, cache, opening, header, repo_format)
@@ -202,12 +204,14 @@ def _split_lines(path: str, text: str) -> list[str]:
     return text.splitlines()
 
 
-def _grow_turn(candidate: Candidate, rank: int, form: int) -> float:
-    """When growing to `form` comes, on the scale of the candidates' scores. More members of
-    a type can show what the cursor is about to use: soon (GROW_STEP score units per form).
-    A body instead of a signature adds no new name: after every candidate had its turn."""
+def _grow_turn(candidate: Candidate, rank: int, form: int, forms: int) -> float:
+    """When growing to `form` (of `forms`) comes, on the scale of the candidates' scores. More
+    members of a type can show what the cursor is about to use: soon (GROW_STEP score units
+    per form). A body instead of a signature adds no new name (a type's last form is its head
+    with fields and docstring): after every candidate had its turn."""
     definition = candidate.ref.definition
-    if definition.kind == "skeleton" or candidate.members is not None:
+    listed = is_type(definition) and form < forms - 1
+    if definition.kind == "skeleton" or candidate.members is not None or listed:
         return candidate.score + GROW_STEP * form
     return 1000.0 + rank + MAX_CONSIDERED * form
 

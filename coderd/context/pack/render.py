@@ -25,7 +25,7 @@ MAX_SNIPPET_LINES = 12  # a longer definition keeps its head and ends with a mar
 MEMBER_SIGNATURES = 12  # a class shows at most this many of its method signatures
 SHORT_MEMBERS = 4  # ... and this many in its short form
 LISTED_MEMBERS = (2, 4, 6, 8, 12, 16, 24, 32)
-MAX_LISTED_MEMBERS = 40  # a ranked member list (candidate.members) grows so
+MAX_LISTED_MEMBERS = 48  # a member list grows so far, at most
 MAX_LINE_CHARS = 240
 MAX_MEMBER_CHARS = 110  # a member's signature line is cut (at a parameter) past this
 MAX_LINE_SIGNATURE = 96  # the first form of a signature: its name and first parameters
@@ -65,12 +65,9 @@ def forms(
 def _member_forms(
     lines, definition: Definition, members: list[Definition], ranked: bool
 ) -> list[str]:
-    members = members if ranked else members[:MEMBER_SIGNATURES]
-    counts = [
-        c
-        for c in (LISTED_MEMBERS if ranked else (SHORT_MEMBERS, MEMBER_SIGNATURES))
-        if c < len(members)
-    ]
+    # Ranked or not (an imported class's members come used-first from pack), a list grows by
+    # the same steps: capping an imported class at a few members made the rest unreachable.
+    counts = [c for c in LISTED_MEMBERS if c < len(members)]
     counts.append(len(members))
     found = []
     rendered: dict[int, str] = {}  # each member's line once, not once per form
