@@ -105,8 +105,9 @@ def test_a_module_alias_brings_its_top_level_definitions(tmp_path: Path) -> None
         added = Added()
         module_candidates(index, "main.py", scope, usage_of(text, offset), added, 1e9)
         ((path, _, source, _, shown),) = added.calls
-        # No variables (`cache`), the definition the file uses first.
-        assert (path, source, shown) == ("util.py", "module", ("other", "helper", "LIMIT"))
+        # No variables (`cache`), and not `other`: the file uses it (`util.other`), so it is a
+        # candidate of its own (candidates.py), not listed twice.
+        assert (path, source, shown) == ("util.py", "module", ("helper", "LIMIT"))
         # Past its deadline, a source adds nothing.
         late = Added()
         module_candidates(index, "main.py", scope, usage_of(text, offset), late, 0.0)

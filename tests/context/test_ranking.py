@@ -80,13 +80,25 @@ def test_the_block_never_passes_its_budget(tmp_path):
 
 
 def test_a_long_signature_comes_first_as_one_short_line():
-    params = ", ".join(f"parameter_{i}: int = {i}" for i in range(12))
-    source = f"def configure({params}) -> None:\n    pass\n    return None\n"
-    definition = Definition("configure", "function", source.split("\n")[0], "", 1, 3)
+    params = "".join(f"    parameter_{i}: int = {i},\n" for i in range(12))
+    source = f"def configure(\n{params}) -> None:\n    pass\n    return None\n"
+    header = source.split(") -> None:")[0] + ") -> None:"
+    definition = Definition("configure", "function", header, "", 1, 16)
     shown = forms(source.splitlines(), definition, None, "#", False)
     assert "\n" not in shown[0] and len(shown[0]) < 110
     assert shown[0].startswith("def configure(parameter_0: int = 0,")
     assert len(shown[1]) > len(shown[0])  # then longer, then the body
+
+
+def test_a_long_header_line_is_never_cut():
+    """The header line as written is how the definition is recognised (and what #13's recall
+    looks for): only parameters on further lines are cut."""
+    params = ", ".join(f"parameter_{i}: i32" for i in range(10))
+    source = f"pub fn configure({params}) -> Result<()> {{\n    Ok(())\n}}\n"
+    header = source.split("\n")[0]
+    definition = Definition("configure", "function", header.removesuffix(" {"), "", 1, 3)
+    shown = forms(source.splitlines(), definition, None, "//", False)
+    assert shown[0].startswith(header.removesuffix(" {"))
 
 
 def test_a_generated_copy_goes_when_the_source_is_there():
@@ -136,3 +148,45 @@ def test_an_imported_class_can_show_all_its_members(tmp_path):
     provider.close()
     missing = [i for i in range(30) if f"def method_{i:02d}(" not in packed.text]
     assert missing == []  # no cap of a dozen members makes the others unreachable
+
+
+def test_a_module_member_the_file_uses_is_shown_once(tmp_path):
+    util = "".join(f"def helper_{i}(value):\n    return value\n\n\n" for i in range(6))
+    main = "from . import util\n\n\ndef go():\n    util.helper_3(1)\n    util."
+    root = tmp_path / "ws"
+    make(root, {"pkg/util.py": util, "pkg/main.py": main, "pkg/__init__.py": ""}).close()
+    provider = ContextProvider(ContextSettings(budget_tokens=4096), [root])
+    assert provider.index_for(root / "pkg" / "main.py").wait_ready(30)
+    packed = provider.context_for(root / "pkg" / "main.py", main, len(main), tokens)
+    provider.close()
+    assert all(f"def helper_{i}(" in packed.text for i in range(6))
+    assert packed.text.count("def helper_3(") == 1, packed.text
+
+
+def test_a_struct_s_fields_come_after_every_imported_signature(tmp_path):
+    fields = "".join(
+        f"    /// Field number {i}, documented at length.\n    pub field_{i}: u32,\n"
+        for i in range(12)
+    )
+    files = {
+        "src/parsed.rs": f"pub struct Parsed {{\n{fields}}}\n",
+        "src/util.rs": "".join(f"pub fn util_{i}(x: u32) -> u32 {{\n    x\n}}\n" for i in range(8)),
+    }
+    imports = "use crate::parsed::Parsed;\n" + "".join(
+        f"use crate::util::util_{i};\n" for i in range(8)
+    )
+    main = imports + "\nfn go(p: &mut Parsed) {\n    "
+    files["src/main.rs"] = main
+    root = tmp_path / "ws"
+    make(root, files).close()
+    provider = ContextProvider(ContextSettings(budget_tokens=4096), [root])
+    assert provider.index_for(root / "src" / "main.rs").wait_ready(30)
+    path = root / "src" / "main.rs"
+    shown = [
+        provider.context_for(path, main, len(main), tokens, budget=budget).text
+        for budget in range(40, 1000, 10)
+    ]
+    provider.close()
+    first_fields = next(text for text in shown if "field_0" in text)
+    # The first budget that shows a field already holds every imported function's line.
+    assert all(f"pub fn util_{i}(" in first_fields for i in range(8)), first_fields

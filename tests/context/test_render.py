@@ -93,11 +93,12 @@ def test_a_window_is_its_lines() -> None:
 
 
 def test_member_line_cuts_a_long_signature_at_a_parameter() -> None:
-    params = ", ".join(f"argument_{i}" for i in range(20))
-    source = f"class C:\n    def run(self, {params}):\n        pass\n"
+    # Parameters on lines of their own: the header line (`def run(`) is never cut, the rest is.
+    params = "".join(f"        argument_number_{i},\n" for i in range(20))
+    source = f"class C:\n    def run(\n        self,\n{params}    ):\n        pass\n"
     run = definitions(source, "python", "c.py")["run"]
     line = member_line(source.splitlines(), run)
-    assert line.startswith("    def run(self, argument_0,") and line.endswith(", ...)")
+    assert line.startswith("    def run(self, argument_number_0,") and line.endswith(", ...)")
     assert len(line) < 130
 
 

@@ -37,6 +37,7 @@ from coderd.context.retrieve.candidates import Candidate, is_type
 MAX_CONSIDERED = 80  # guesses looked at, best first (bounds the tokenising)
 IN_SCOPE = frozenset({"import", "module", "package", "type"})  # never cut by MAX_CONSIDERED
 GROW_STEP = 0.1  # a member list grows to form f after the candidates ranked up to f buckets lower
+LATE_GROWTH = 1.0  # on the scale of candidates.RANK: where guesses start
 CHARS_PER_TOKEN_MAX = 8
 MAX_SHARE = 0.6  # no candidate grows past this share of the budget
 
@@ -210,9 +211,10 @@ def _grow_turn(candidate: Candidate, rank: int, form: int, forms: int) -> float:
     per form). A body instead of a signature adds no new name (a type's last form is its head
     with fields and docstring): after every candidate had its turn."""
     definition = candidate.ref.definition
-    listed = is_type(definition) and form < forms - 1
-    if definition.kind == "skeleton" or candidate.members is not None or listed:
-        return candidate.score + GROW_STEP * form
+    if definition.kind == "skeleton" or candidate.members:
+        return candidate.score + GROW_STEP * form  # a list chosen for the cursor (members.py)
+    if is_type(definition) and form < forms - 1:  # an imported type's members: after every
+        return LATE_GROWTH + candidate.score + GROW_STEP * form  # name in scope had its line
     return 1000.0 + rank + MAX_CONSIDERED * form
 
 
@@ -235,7 +237,7 @@ def _shapes(
         for item in chosen.get(path, ())
     ):
         return []  # a window inside a definition already shown
-    if candidate.members is not None:
+    if candidate.members:  # () is a type with no members: its fields are a body, shown late
         members, ranked = list(candidate.members), True
     elif is_type(definition):
         members, ranked = rank_members(members_of(path, definition.name), used_members), False

@@ -103,9 +103,7 @@ def member_line(lines: list[str], member: Definition) -> str:
     if not code or not header.strip().startswith(code[0].strip()):
         return header[: len(indent) + MAX_LINE_CHARS]
     text = _join(code)
-    if len(text) > MAX_MEMBER_CHARS:  # the head: name and first parameters
-        cut = text.rfind(", ", 0, MAX_MEMBER_CHARS)
-        text = text[: cut if cut > 0 else MAX_MEMBER_CHARS] + ", ...)"
+    text = cut_parameters(text, MAX_MEMBER_CHARS, len(code[0].strip()))
     return indent + text
 
 
@@ -126,10 +124,21 @@ def _short(lines: list[str], definition: Definition, comment: str, limit: int) -
     header = _header_line(lines, definition)
     base = header[: len(header) - len(header.lstrip())]
     text = _join(code)
-    if len(text) > limit:  # keep the head: the name and the first parameters
-        cut = text.rfind(", ", 0, limit)
-        text = text[: cut if cut > 0 else limit] + ", ...)" + (":" if comment == "#" else "")
+    cut = cut_parameters(text, limit, len(code[0].strip()))
+    if cut != text:
+        text = cut + (":" if comment == "#" else "")
     return base + text + (" ..." if comment == "#" else " { ... }")
+
+
+def cut_parameters(text: str, limit: int, keep: int) -> str:
+    """A joined signature cut at the last parameter boundary before `limit` characters, its
+    first `keep` characters (the header line as written) never cut: that line is what a
+    reader, and the model, recognise the definition by."""
+    if len(text) <= max(limit, keep):
+        return text
+    cut = text.rfind(", ", keep, limit) if limit > keep else -1
+    head = text[: cut if cut > 0 else max(limit, keep)].rstrip(", ")
+    return head + ("...)" if head.endswith("(") else ", ...)")
 
 
 def _join(code: list[str]) -> str:

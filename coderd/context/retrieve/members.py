@@ -131,10 +131,15 @@ def module_candidates(
             if time.thread_time() > deadline:
                 break  # the files listed so far still go in
             symbols = index.file(file)
+            # The names used through the alias are candidates of their own (candidates.py,
+            # `alias.name`): listed here too, they would be shown twice.
             top = [
                 DefinitionRef(file, d)
                 for d in (symbols.definitions if symbols else ())
-                if not d.container and d.kind != "variable" and _exported(d, symbols.language)
+                if not d.container
+                and d.kind != "variable"
+                and d.name not in used
+                and _exported(d, symbols.language)
             ]
             if top:
                 popular = index.popularity({r.definition.name for r in top}, rel)
