@@ -13,11 +13,11 @@ from coderd.context.retrieve.infer import environment
 from coderd.context.retrieve.members import (
     module_candidates,
     package_candidates,
-    skeletons,
     typed_candidates,
     value_members,
 )
 from coderd.context.retrieve.scope import scope_of
+from coderd.context.retrieve.skeletons import skeletons
 from coderd.context.retrieve.typed import TypeResolver
 from coderd.context.retrieve.usage import usage_of
 

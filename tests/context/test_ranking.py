@@ -190,3 +190,19 @@ def test_a_struct_s_fields_come_after_every_imported_signature(tmp_path):
     first_fields = next(text for text in shown if "field_0" in text)
     # The first budget that shows a field already holds every imported function's line.
     assert all(f"pub fn util_{i}(" in first_fields for i in range(8)), first_fields
+
+
+def test_a_base_class_s_members_come_under_its_header(tmp_path):
+    base = "class Base:\n" + "".join(
+        f"    def inherited_{i}(self):\n        pass\n\n" for i in range(4)
+    )
+    child = "from .base import Base\n\n\nclass Child(Base):\n    def own(self):\n        pass\n"
+    main = "from .child import Child\n\n\ndef go(c: Child):\n    c.own()\n    c."
+    root = tmp_path / "ws"
+    make(root, {"pkg/base.py": base, "pkg/child.py": child, "pkg/main.py": main}).close()
+    provider = ContextProvider(ContextSettings(budget_tokens=4096), [root])
+    assert provider.index_for(root / "pkg" / "main.py").wait_ready(30)
+    packed = provider.context_for(root / "pkg" / "main.py", main, len(main), tokens)
+    provider.close()
+    part = packed.text.split("# pkg/base.py\n", 1)[1]
+    assert part.startswith("class Base:\n    def inherited_"), packed.text

@@ -25,6 +25,12 @@ from functools import partial
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef
+from coderd.context.retrieve.skeletons import (
+    enclosing_type,
+    ranked_members,
+    signature_list,
+    skeletons,
+)
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 from coderd.context.retrieve.usage import NOT_YET_USED, UNUSED, Usage, bucket
 
@@ -35,7 +41,6 @@ MAX_FIELDS = 4  # fields of a typed name followed (`ctx.command.`), nearest use 
 MAX_MODULE_FILES = {"go": 32}
 DEFAULT_MODULE_FILES = 3
 FILE_STEP = 0.5  # each further file of a package lists after the one before (bucket units)
-SKELETON = "skeleton"  # Definition.kind of a synthetic signature list
 # Added to a member list's score, (when the file uses none of its members, when it does):
 # a type's members in another file than the type (Go methods, Rust impls) and a base class's
 # members rank after the type's own.
@@ -96,7 +101,8 @@ def typed_candidates(
     for t, near, used in sorted(by_type.values(), key=lambda e: e[1]):
         members = resolver.members(t)
         popular = resolver.index.popularity({m.definition.name for m in members}, resolver.rel)
-        for ref, shown, kind in skeletons([t], members, used, popular, resolver.rel):
+        owner = partial(enclosing_type, resolver.index)
+        for ref, shown, kind in skeletons([t], members, used, popular, resolver.rel, owner):
             best = min((used[d.name] for d in shown if d.name in used), default=UNUSED)
             penalty = GROUP_PENALTY[kind]
             score = min(near + TYPE_OFFSET + penalty[0], best + penalty[1])
@@ -143,11 +149,11 @@ def module_candidates(
             ]
             if top:
                 popular = index.popularity({r.definition.name for r in top}, rel)
-                ranked = _ranked(top, used, popular)
+                ranked = ranked_members(top, used, popular)
                 best = min((used.get(r.definition.name, UNUSED) for r in top), default=UNUSED)
                 lists.append((best, -sum(popular.values()), file, ranked))
         for position, (_, _, file, ranked) in enumerate(sorted(lists)):
-            ref, shown = _skeleton(file, "", ranked)
+            ref, shown = signature_list(file, "", ranked)
             add(ref, "module", near + 0.5 + FILE_STEP * position, shown)
 
 
@@ -185,7 +191,7 @@ def value_members(index, rel: str, scope, usage: Usage, add: Add) -> None:
                     ref,
                     "import",
                     usage.of(local),
-                    tuple(m.definition for m in _ranked(inner, used, popular)),
+                    tuple(m.definition for m in ranked_members(inner, used, popular)),
                 )
 
 
@@ -222,83 +228,5 @@ def package_candidates(index, rel: str, scope, usage: Usage, add: Add) -> None:
     for ref in unused[:MAX_PACKAGE_NAMES]:
         by_file.setdefault(ref.path, []).append(ref)
     for position, (file, refs) in enumerate(by_file.items()):
-        ref, shown = _skeleton(file, "", refs)
+        ref, shown = signature_list(file, "", refs)
         add(ref, "package", PACKAGE_SCORE + position * 0.25, shown)
-
-
-def skeletons(
-    types: list[DefinitionRef],
-    members: list[DefinitionRef],
-    used: dict[str, int],
-    popular: dict[str, int],
-    current: str = "",
-) -> list[tuple[DefinitionRef, tuple[Definition, ...], str]]:
-    """A signature list per (file, owning type): the type's own definition when it is in that
-    file, else a synthetic `skeleton` definition spanning the members; and what it is: "own"
-    (the type's body), "spread" (the type's members in another file: Go methods, Rust impls)
-    or "base" (a base class's members, when the type itself is not in the current file)."""
-    groups: dict[tuple[str, str], dict[str, DefinitionRef]] = {}
-    for member in members:  # overloads: the last definition of a name (the implementation)
-        groups.setdefault((member.path, member.definition.container), {})[
-            member.definition.name
-        ] = member
-    owners = {(t.path, t.definition.name): t for t in types}
-    names = {t.definition.name for t in types}
-    local = any(t.path == current for t in types)
-    found = []
-    for (path, container), by_name in groups.items():
-        ranked = _ranked(list(by_name.values()), used, popular)
-        owner = owners.get((path, container))
-        if (
-            owner is not None
-            and owner.definition.kind in TYPE_KINDS
-            and owner.definition.start_line
-            <= ranked[0].definition.start_line
-            <= owner.definition.end_line
-        ):
-            found.append((owner, tuple(m.definition for m in ranked), "own"))
-        else:
-            ref, shown = _skeleton(path, container, ranked)
-            kind = "spread" if container in names else "own" if local else "base"
-            found.append((ref, shown, kind))
-    for t in types:  # a type with no members in its body still shows (fields, variants)
-        if not any(
-            ref.path == t.path and ref.definition.start_line == t.definition.start_line
-            for ref, _, _ in found
-        ):
-            found.append((t, (), "own"))
-    return found
-
-
-def _ranked(
-    members: list[DefinitionRef], used: dict[str, int], popular: dict[str, int] | None = None
-) -> list[DefinitionRef]:
-    """Members the file uses first, nearest use first (code calls what it called nearby
-    again); then the others: public before private before dunder, those most files of the
-    workspace use first (`popular`), then in file order."""
-    popular = popular or {}
-
-    def key(ref: DefinitionRef):
-        name = ref.definition.name
-        dunder = name.startswith("__") and name.endswith("__")
-        return (
-            used.get(name, UNUSED),
-            2 if dunder else 1 if name.startswith("_") else 0,
-            -popular.get(name, 0),
-            ref.definition.start_line,
-        )
-
-    return sorted(members, key=key)
-
-
-def _skeleton(
-    path: str, container: str, ranked: list[DefinitionRef]
-) -> tuple[DefinitionRef, tuple[Definition, ...]]:
-    definitions = tuple(m.definition for m in ranked)
-    start = min(d.start_line for d in definitions)
-    end = max(d.end_line for d in definitions)
-    names = ",".join(d.name for d in definitions)
-    synthetic = Definition(
-        container or path.rpartition("/")[2], SKELETON, names, "", start, end, container
-    )
-    return DefinitionRef(path, synthetic), definitions

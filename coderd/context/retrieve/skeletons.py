@@ -1,0 +1,111 @@
+"""Signature lists ("skeletons"): the members of a type, a module or a package shown as
+their header lines, best first (members.py decides what goes in one; render.py shows it).
+
+A list is grouped per (file, owning type). When the owning type's definition is in that file
+and holds the members, the list is that definition (its header line shows first); otherwise
+it is a synthetic `skeleton` Definition spanning the members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from coderd.context.index.extract import Definition
+from coderd.context.index.workspace import DefinitionRef
+from coderd.context.retrieve.typed import TYPE_KINDS
+from coderd.context.retrieve.usage import UNUSED
+
+SKELETON = "skeleton"  # Definition.kind of a synthetic signature list
+
+
+def skeletons(
+    types: list[DefinitionRef],
+    members: list[DefinitionRef],
+    used: dict[str, int],
+    popular: dict[str, int],
+    current: str = "",
+    enclosing: Callable[[str, str, int], DefinitionRef | None] | None = None,
+) -> list[tuple[DefinitionRef, tuple[Definition, ...], str]]:
+    """A signature list per (file, owning type): the type's own definition when it is in that
+    file, else a synthetic `skeleton` definition spanning the members; and what it is: "own"
+    (the type's body), "spread" (the type's members in another file: Go methods, Rust impls)
+    or "base" (a base class's members, when the type itself is not in the current file)."""
+    groups: dict[tuple[str, str], dict[str, DefinitionRef]] = {}
+    for member in members:  # overloads: the last definition of a name (the implementation)
+        groups.setdefault((member.path, member.definition.container), {})[
+            member.definition.name
+        ] = member
+    owners = {(t.path, t.definition.name): t for t in types}
+    names = {t.definition.name for t in types}
+    local = any(t.path == current for t in types)
+    found = []
+    for (path, container), by_name in groups.items():
+        ranked = ranked_members(list(by_name.values()), used, popular)
+        own = owner = owners.get((path, container))
+        if owner is None and enclosing is not None and container not in names:
+            # A base class's members: shown under its own header (`class Base(...)`), which
+            # says whose they are; found where the members are, in that file.
+            owner = enclosing(path, container, ranked[0].definition.start_line)
+        if (
+            owner is not None
+            and owner.definition.kind in TYPE_KINDS
+            and owner.definition.start_line
+            <= ranked[0].definition.start_line
+            <= owner.definition.end_line
+        ):
+            kind = "own" if own is not None or local else "base"
+            found.append((owner, tuple(m.definition for m in ranked), kind))
+        else:
+            ref, shown = signature_list(path, container, ranked)
+            kind = "spread" if container in names else "own" if local else "base"
+            found.append((ref, shown, kind))
+    for t in types:  # a type with no members in its body still shows (fields, variants)
+        if not any(
+            ref.path == t.path and ref.definition.start_line == t.definition.start_line
+            for ref, _, _ in found
+        ):
+            found.append((t, (), "own"))
+    return found
+
+
+def enclosing_type(index, path: str, name: str, line: int) -> DefinitionRef | None:
+    """The type called `name` in `path` whose body holds `line`, if there is one."""
+    for ref in index.lookup(name):
+        d = ref.definition
+        if ref.path == path and d.kind in TYPE_KINDS and d.start_line <= line <= d.end_line:
+            return ref
+    return None
+
+
+def ranked_members(
+    members: list[DefinitionRef], used: dict[str, int], popular: dict[str, int] | None = None
+) -> list[DefinitionRef]:
+    """Members the file uses first, nearest use first (code calls what it called nearby
+    again); then the others: public before private before dunder, those most files of the
+    workspace use first (`popular`), then in file order."""
+    popular = popular or {}
+
+    def key(ref: DefinitionRef):
+        name = ref.definition.name
+        dunder = name.startswith("__") and name.endswith("__")
+        return (
+            used.get(name, UNUSED),
+            2 if dunder else 1 if name.startswith("_") else 0,
+            -popular.get(name, 0),
+            ref.definition.start_line,
+        )
+
+    return sorted(members, key=key)
+
+
+def signature_list(
+    path: str, container: str, ranked: list[DefinitionRef]
+) -> tuple[DefinitionRef, tuple[Definition, ...]]:
+    definitions = tuple(m.definition for m in ranked)
+    start = min(d.start_line for d in definitions)
+    end = max(d.end_line for d in definitions)
+    names = ",".join(d.name for d in definitions)
+    synthetic = Definition(
+        container or path.rpartition("/")[2], SKELETON, names, "", start, end, container
+    )
+    return DefinitionRef(path, synthetic), definitions
