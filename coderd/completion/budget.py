@@ -69,18 +69,28 @@ def plan_budgets(configured: Budgets, profile: SpeedProfile | None, target_ms: i
     )
 
 
-def plan_for_machine(engine: Engine, settings: Settings) -> Budgets:
-    """The configured budgets, sized to `completion.latency_target_ms` when the engine can
-    measure its speed (the real one; the scripted and remote ones cannot)."""
-    c = settings.completion
-    configured = Budgets(c.prefix_tokens, c.suffix_tokens, settings.context.budget_tokens)
-    if not engine.measures_speed or c.latency_target_ms <= 0:
-        return configured
+def measured_profile(engine: Engine, settings: Settings) -> SpeedProfile | None:
+    """This machine's speed with the engine's model, when the budgets need it (a latency
+    target) and the engine can measure it (the real one; the scripted and remote ones cannot)."""
+    if not engine.measures_speed or settings.completion.latency_target_ms <= 0:
+        return None
     try:
-        profile = engine.speed_profile()
+        return engine.speed_profile()
     except Exception as exc:  # a failed measurement only means the configured budgets
         log.warning("could not measure this machine's speed (%s); configured budgets used", exc)
+        return None
+
+
+def plan_for_machine(
+    engine: Engine, settings: Settings, profile: SpeedProfile | None = None
+) -> Budgets:
+    """The configured budgets, sized to `completion.latency_target_ms` by `profile` (by
+    default, the engine's measurement)."""
+    c = settings.completion
+    configured = Budgets(c.prefix_tokens, c.suffix_tokens, settings.context.budget_tokens)
+    if c.latency_target_ms <= 0:
         return configured
+    profile = profile or measured_profile(engine, settings)
     if profile is None:
         return configured
     budgets = plan_budgets(configured, profile, c.latency_target_ms)

@@ -5,14 +5,21 @@ It owns the prompt assemblers (one per distinct prompt budgets: sessions configu
 share one) and turns a ticket into an `Outcome`: an ordinary request decodes and finishes its
 suggestions, a speculation stores them in the completion cache, and a prewarm (prewarm.py)
 only evaluates its prompt into the KV cache.
+
+The budgets come from the machine's measured speed (budget.py), and every finished run checks
+that measurement (speed_profile.py SpeedWatch): when requests run clearly faster or slower than
+it says (it was taken under load, or the load came later), the budgets are planned again for
+the following requests and the engine keeps the healed profile (speed.json), at most once a
+`KEEP_INTERVAL_S` (the rest at the next chance or when the worker ends: `flush_speed`).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
-from coderd.completion.budget import Budgets, plan_for_machine
+from coderd.completion.budget import Budgets, measured_profile, plan_budgets, plan_for_machine
 from coderd.completion.cache import CompletionCache
 from coderd.completion.debounce import TypingRhythm
 from coderd.completion.documents import DocumentStates
@@ -20,11 +27,19 @@ from coderd.completion.feedback import Feedback
 from coderd.completion.sessions import SessionTable
 from coderd.completion.tickets import Outcome, Suggestion, Ticket
 from coderd.config.settings import Settings
-from coderd.engine.base import Engine, GenerationLimits
+from coderd.engine.base import Engine, GenerationLimits, RequestStats
+from coderd.engine.speed_profile import KeepsSpeed, SpeedProfile, SpeedWatch
 from coderd.policy.plan import CursorContext, finalize, plan_completion, stop_index
 from coderd.prompt.assembler import PromptAssembler
 
 log = logging.getLogger(__name__)
+
+# speed.json is one file for every model and daemon, rewritten whole; a heal needs a window of
+# requests (SpeedWatch), but a load that comes and goes could still heal back and forth every
+# few seconds. A minute bounds the writes and still keeps a heal long before an idle exit.
+KEEP_INTERVAL_S = 60.0
+
+PromptsKey = tuple[int, int, int, int]  # prefix, suffix, context budgets, latency target
 
 
 class RequestRunner:
@@ -36,6 +51,7 @@ class RequestRunner:
         cache: CompletionCache,
         feedback: Feedback,
         rhythm: TypingRhythm,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.sessions = sessions
         self.settings_for = settings_for
@@ -44,34 +60,85 @@ class RequestRunner:
         self.feedback = feedback
         self.rhythm = rhythm
         # Prompt assemblers by prompt budgets (created when a session's budgets are first
-        # needed, on the worker thread).
-        self._prompts: dict[tuple[int, int, int, int], tuple[Budgets, PromptAssembler]] = {}
+        # needed, on the worker thread), with their name in `documents`.
+        self._prompts: dict[PromptsKey, tuple[Budgets, PromptAssembler, str]] = {}
+        self._speed: SpeedWatch | None = None  # the measured profile, once budgets needed it
+        self._clock = clock
+        self._kept_at: float | None = None
+        self._unkept: SpeedProfile | None = None  # healed, not yet written (KEEP_INTERVAL_S)
 
-    def prompts_for(self, engine: Engine, settings: Settings) -> tuple[Budgets, PromptAssembler]:
-        """The budgets and assembler for these settings, sized to this machine's measured
-        speed (budget.py; measured once, then read from its cache)."""
+    @staticmethod
+    def _key(settings: Settings) -> PromptsKey:
         c = settings.completion
-        key = (
+        return (
             c.prefix_tokens,
             c.suffix_tokens,
             settings.context.budget_tokens,
             c.latency_target_ms,
         )
+
+    def budgets(self, settings: Settings) -> Budgets | None:
+        """The budgets planned for these settings, if any request needed them yet."""
+        found = self._prompts.get(self._key(settings))
+        return found[0] if found else None
+
+    def prompts_for(self, engine: Engine, settings: Settings) -> tuple[Budgets, PromptAssembler]:
+        """The budgets and assembler for these settings, sized to this machine's speed
+        (budget.py; measured once, then read from its cache, and healed by requests)."""
+        key = self._key(settings)
         found = self._prompts.get(key)
         if found is None:
-            budgets = plan_for_machine(engine, settings)
-            prompts = PromptAssembler(
-                engine.tokenize,
-                engine.info,
-                prefix_tokens=budgets.prefix,
-                suffix_tokens=budgets.suffix,
-                context_tokens=budgets.context,
-            )
-            found = self._prompts[key] = (budgets, prompts)
+            if self._speed is None and (profile := measured_profile(engine, settings)):
+                self._speed = SpeedWatch(profile)
+            healed = self._speed.profile if self._speed else None
+            budgets = plan_for_machine(engine, settings, healed)
             # "prompt" for the first (the daemon's own settings), then one per other budget.
-            name = "prompt" if len(self._prompts) == 1 else f"prompt {len(self._prompts)}"
-            self.documents.add(name, prompts)
-        return found
+            name = "prompt" if not self._prompts else f"prompt {len(self._prompts) + 1}"
+            found = self._prompts[key] = (budgets, self._assembler(engine, budgets, name), name)
+        return found[0], found[1]
+
+    def _assembler(self, engine: Engine, budgets: Budgets, name: str) -> PromptAssembler:
+        prompts = PromptAssembler(
+            engine.tokenize,
+            engine.info,
+            prefix_tokens=budgets.prefix,
+            suffix_tokens=budgets.suffix,
+            context_tokens=budgets.context,
+        )
+        self.documents.add(name, prompts)  # replaces the one of older budgets
+        return prompts
+
+    def observe(self, engine: Engine, stats: RequestStats) -> None:
+        """A run finished: check the speed the budgets were planned with."""
+        healed = self._speed.observe(stats) if self._speed is not None else None
+        if healed is not None:
+            log.info("requests heal this machine's speed profile: %s", healed)
+            for key, (old, _, name) in list(self._prompts.items()):
+                prefix, suffix, context, target = key
+                budgets = plan_budgets(Budgets(prefix, suffix, context), healed, target)
+                if (budgets.prefix, budgets.suffix, budgets.context) != (
+                    old.prefix, old.suffix, old.context,
+                ):  # fmt: skip
+                    log.info("prompt budgets re-planned: %s", budgets)
+                    self._prompts[key] = (budgets, self._assembler(engine, budgets, name), name)
+            self._unkept = healed
+        self._keep(engine, force=False)
+
+    def flush_speed(self, engine: Engine) -> None:
+        """The worker ends: keep a healed profile the interval held back."""
+        self._keep(engine, force=True)
+
+    def _keep(self, engine: Engine, force: bool) -> None:
+        if self._unkept is None or not isinstance(engine, KeepsSpeed):
+            return
+        now = self._clock()
+        if not force and self._kept_at is not None and now - self._kept_at < KEEP_INTERVAL_S:
+            return
+        try:
+            engine.keep_speed_profile(self._unkept)
+        except Exception:  # optional: the next heal or start measures again
+            log.exception("could not keep the healed speed profile")
+        self._kept_at, self._unkept = now, None
 
     def run(self, engine: Engine, ticket: Ticket, speculative: bool = False) -> Outcome:
         if ticket.cancel.cancelled:  # checked again right before the model runs
@@ -123,6 +190,7 @@ class RequestRunner:
         if completion.cancelled or ticket.cancel.cancelled:
             outcome.status, outcome.message = "cancelled", ticket.cancel.reason
             return outcome
+        self.observe(engine, completion.stats)
         if ticket.prewarm:  # in the cache now: nothing to decode or finish
             prompts.blocks.evaluated(snap.key, assembled.block)  # requests take its block now
             return outcome

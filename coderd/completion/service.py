@@ -294,6 +294,7 @@ class CompletionService:
                     closed=self._closed,
                 )
         if self._engine is not None:
+            self._runner.flush_speed(self._engine)
             self._engine.close()
 
     def _switch_context(self, snap: DocumentSnapshot) -> None:
@@ -350,6 +351,7 @@ class CompletionService:
         if engine is None:
             return Outcome(status="no_model", message="no model loaded")
         outcome = self._runner.run(engine, ticket, speculative)
+        self.budgets = self._runner.budgets(self.settings) or self.budgets  # healed: re-planned
         if not speculative and not ticket.prewarm and outcome.stats is not None:
             self.last_stats = outcome.stats
         return outcome

@@ -24,7 +24,7 @@ from coderd.engine.fim import assemble
 from coderd.engine.llama.decode_run import DecodeRun
 from coderd.engine.llama.kv_sequences import KvSequences
 from coderd.engine.llama.loading import EngineOptions, LoadedModel, check_gguf_file, load
-from coderd.engine.llama.speed import load_or_measure
+from coderd.engine.llama.speed import keep, load_or_measure
 from coderd.engine.speed_profile import SpeedProfile
 
 # Importable from here, where the rest of coderd has always found them.
@@ -117,13 +117,26 @@ class LlamaEngine:
         self.kv.forget_slot(slot)
 
     def speed_profile(self) -> SpeedProfile:
-        """This machine's speed with this model (measured once, then cached: speed.py)."""
-        return load_or_measure(self)
+        """This machine's speed with this model (measured once, then cached: speed.py); the
+        prompt chunk follows from it unless configured."""
+        profile = load_or_measure(self)
+        self._size_chunk(profile)
+        return profile
 
     def close(self) -> None:
         self.loaded.close()
 
     # -- beyond the protocol -------------------------------------------------------------
+
+    def keep_speed_profile(self, profile: SpeedProfile) -> None:
+        """Requests found this machine's speed clearly off the kept one (speed_profile.py
+        SpeedWatch): keep theirs, and size the prompt chunk by it."""
+        keep(self, profile)
+        self._size_chunk(profile)
+
+    def _size_chunk(self, profile: SpeedProfile) -> None:
+        if not self.options.prompt_chunk:  # 0: automatic
+            self.prompt_chunk = profile.prompt_chunk(self.loaded.ctx.n_batch)
 
     def new_run(
         self, cancel: CancelToken, *, slot: int = 0, speculative: bool = False
