@@ -31,7 +31,8 @@ def naive_pack(
     tokenize: Callable[[str], list[int]],
     budget: int,
 ) -> PackedContext:
-    """The naive list for the file at `path`, cut at `budget` tokens (headers included)."""
+    """The naive list for the file at `path`, cut at `budget` tokens (headers and blank lines
+    included)."""
     symbols = index.file(path)
     if symbols is None:
         return PackedContext(text="")
@@ -67,7 +68,7 @@ def _cut(entries, path, lines_of, tokenize, budget) -> PackedContext:
         seen.add((file, row))
         line = lines[row - 1].rstrip()
         cost = len(tokenize(line + "\n")) + (
-            0 if file in groups else len(tokenize(file_header(file)))
+            0 if file in groups else len(tokenize(file_header(file))) + 1  # and its blank line
         )
         if cost > remaining:
             break

@@ -2,7 +2,8 @@
 
 None of them was written here. `dev` is what retrieval was tuned on; `heldout` was run only to
 measure (never looked at while tuning); `spare` is a second held-out set for a later check;
-`fresh` was added when the first two had been measured several times, and is run once.
+`fresh` was added when the first two had been measured several times, and is run once;
+`final` was added in session 5 (#13) and run once, after that session's tuning.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
 from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
 """
@@ -113,11 +114,29 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "librust-itertools-dev",
         "usr/share/cargo/registry/itertools-0.10.3",
     ),
+    # Added in session 5 for #13 and run once, after all its tuning: never looked at.
+    "typer-0.12.3": ("final", "pypi", "typer==0.12.3", "typer-0.12.3"),
+    "pluggy-1.5.0": ("final", "pypi", "pluggy==1.5.0", "pluggy-1.5.0"),
+    "trpc-client-10.45.2": ("final", "npm", "@trpc/client@10.45.2", "package"),
+    "pflag-1.0.5": (
+        "final",
+        "deb",
+        "golang-github-spf13-pflag-dev",
+        "usr/share/gocode/src/github.com/spf13/pflag",
+    ),
+    "gorilla-websocket-1.5.0": (
+        "final",
+        "deb",
+        "golang-github-gorilla-websocket-dev",
+        "usr/share/gocode/src/github.com/gorilla/websocket",
+    ),
+    "bytes-1.2.1": ("final", "deb", "librust-bytes-dev", "usr/share/cargo/registry/bytes-1.2.1"),
+    "log-0.4.17": ("final", "deb", "librust-log-dev", "usr/share/cargo/registry/log-0.4.17"),
 }
 
 
 def names_in(which: str) -> list[str]:
-    """Package names of a set ("dev", "heldout", "spare", "fresh" or "all")."""
+    """Package names of a set ("dev", "heldout", "spare", "fresh", "final" or "all")."""
     return [n for n, (s, *_) in PACKAGES.items() if which in ("all", s)]
 
 

@@ -1,0 +1,66 @@
+"""The context evaluation's samples and naive baseline (#13), on a small package in tmp_path:
+`first` samples mask a name's first use and record the distance to its next one; the naive
+import list holds the imported signatures in import order and never passes its budget."""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+if str(BENCH) not in sys.path:  # context_eval's modules import each other by plain name
+    sys.path.insert(0, str(BENCH))
+
+from eval_naive import naive_pack  # noqa: E402
+from eval_samples import build_samples  # noqa: E402
+
+from coderd.context.index.workspace import WorkspaceIndex  # noqa: E402
+
+HELPERS = "".join(f"def helper_{i}(value):\n    return value + {i}\n\n\n" for i in range(6))
+MAIN = (
+    "from .helpers import helper_0, helper_1, helper_2\n\n\n"
+    "def run(x):\n    a = 1\n    b = 2\n    y = helper_1(x)\n"
+    + "    z = 0\n" * 30
+    + "    return helper_1(y) + helper_2(z)\n"
+)
+
+
+def tokens(text: str) -> list[str]:
+    return re.findall(r"\S+|\n", text)
+
+
+def package(root: Path) -> WorkspaceIndex:
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "helpers.py").write_text(HELPERS)
+    (root / "pkg" / "main.py").write_text(MAIN)
+    index = WorkspaceIndex(root)
+    index.rescan()
+    return index
+
+
+def test_first_use_samples_and_their_distance(tmp_path):
+    index = package(tmp_path)
+    samples = build_samples(index, 40, random.Random(1), "first")
+    index.close()
+    found = {s["gold_name"]: s for s in samples if s["kind"] == "import"}
+    # helper_1's first use (line 7), 31 lines before its other use; helper_2's only use.
+    assert found["helper_1"]["row"] == 6 and found["helper_1"]["distance"] == 31
+    assert found["helper_2"]["distance"] is None
+    assert all(s["row"] != 37 or s["gold_name"] != "helper_1" for s in samples)
+
+
+def test_the_naive_list_is_imports_in_order_cut_at_the_budget(tmp_path):
+    index = package(tmp_path)
+
+    def lines_of(path: str) -> list[str]:
+        return (tmp_path / path).read_text().split("\n")
+
+    whole = naive_pack(index, "pkg/main.py", lines_of, tokens, 1000)
+    names = re.findall(r"def (helper_\d)", whole.text)
+    assert names == ["helper_0", "helper_1", "helper_2"]  # imported ones only, in order
+    for budget in range(5, 40):
+        cut = naive_pack(index, "pkg/main.py", lines_of, tokens, budget)
+        assert len(tokens(cut.text)) <= budget  # headers and blank lines count
+    index.close()
