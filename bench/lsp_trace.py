@@ -2,6 +2,7 @@
 
     python -m bench.lsp_trace --model M.gguf [--llama-server BIN --llama-bench BIN]
         [--trace bench/traces/email-message.json] [--interleave] [--gaps] [--editors 3] [--typing-through]
+        [--scenario open-wait-type --scenario bursts --scenario switch]  (scenario_bench.py)
 
 The trace (bench/traces.py) is replayed through `coderd lsp` spawned over stdio with a real LSP
 client (trace_replay.py), and the same trace through llama-server's /infill the way llama.vim
@@ -27,6 +28,7 @@ from pathlib import Path
 import psutil
 
 from . import infill_baseline as infill
+from . import scenario_bench, scenarios
 from .memory import mb, measure, proc_rss
 from .replay_stats import classify, ratio, summarize, table
 from .trace_replay import Editor, ServerSpec, coderd_command, replay, scratch_env, typing_through
@@ -87,6 +89,16 @@ def parse_args(argv=None):
         action="store_true",
         help="`coderd lsp --standalone`: the model in each editor's server, no daemon",
     )
+    p.add_argument(
+        "--scenario",
+        action="append",
+        choices=scenario_bench.SCENARIOS,
+        help="run this scenario of issue #12 instead of the runs above (scenarios.py); repeatable",
+    )
+    p.add_argument("--open-wait", type=float, default=2.0, help="open-wait-type: idle seconds")
+    p.add_argument("--burst-keys", type=int, default=scenarios.BURST_KEYS)
+    p.add_argument("--switch-keys", type=int, default=scenarios.SWITCH_KEYS, help="keys per visit")
+    p.add_argument("--switch-rounds", type=int, default=scenarios.SWITCH_ROUNDS)
     p.add_argument("--json", type=Path, help="also write every figure and request here")
     args = p.parse_args(argv)
     if args.server_args is None:
@@ -307,6 +319,15 @@ def main(argv=None) -> int:
     bench = Bench(args)
     load = os.getloadavg()
     started = time.time()
+    if args.scenario:
+        try:
+            lines, raw = scenario_bench.run(bench)
+        finally:
+            shutil.rmtree(bench.scratch, ignore_errors=True)
+        print("\n".join(header(args, bench, load, time.time() - started) + lines))
+        if args.json:
+            args.json.write_text(json.dumps(raw, indent=1, default=str))
+        return 0
     try:
         coderd_runs, infill_runs, raw = asyncio.run(run_coderd(bench, args))
         infill_runs += bench.infill_runs() if args.llama_server else []
@@ -327,7 +348,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def report(args, bench, coderd_runs, infill_runs, floor, raw, load, elapsed) -> None:
+def header(args, bench, load, elapsed) -> list[str]:
     t = bench.trace
     lines = [
         f"model: {args.model}",
@@ -351,6 +372,12 @@ def report(args, bench, coderd_runs, infill_runs, floor, raw, load, elapsed) -> 
         + f"; {elapsed:.0f} s",
         "",
     ]
+    return lines
+
+
+def report(args, bench, coderd_runs, infill_runs, floor, raw, load, elapsed) -> None:
+    t = bench.trace
+    lines = header(args, bench, load, elapsed)
     lines += table(coderd_runs + infill_runs)
     pairs = [(coderd_runs[0], infill_runs[0])] if infill_runs else []
     gaps_c = [r for r in coderd_runs if "gaps" in r["label"]]

@@ -23,6 +23,7 @@ class KeyResult:
     outcome: str = ""  # shown, empty, stale, cancelled, error
     text: str = ""  # the first suggestion
     stats: dict = field(default_factory=dict)  # normalised engine figures (see below)
+    tag: str = ""  # what the key was in a scenario (scenarios.py): "open", "switch-back", ...
 
     @property
     def latency_ms(self) -> float | None:

@@ -130,6 +130,11 @@ class Editor:
             )
         )
 
+    def close_document(self, uri: str) -> None:
+        self.client.text_document_did_close(
+            types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+
     def request(self, uri: str, position: tuple[int, int], msg_id: str) -> Future:
         params = types.InlineCompletionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
@@ -196,20 +201,25 @@ async def replay(
     gaps: bool = False,
     cancel_stale: bool = True,
     with_stats: bool = True,
+    segment_stats: bool = False,
     after_key=None,
 ) -> list[KeyResult]:
     """Type every segment of the trace; one request per key.
 
     `after_key(segment, index, doc, line, col)`, awaited after each answer when sequential:
     where --interleave asks llama-server for the same text before the next key.
+    `segment_stats` (gaps): once a segment's answers are in, coderd/status's `last` (its last
+    key's request, the newest) is read off the clock and kept on that key's result.
+    A segment whose line has no tail left to delete (a burst continuing a line) sends no edit.
     """
     doc = Document(text)
     editor.open(uri, text, trace.language_id)
     results: list[KeyResult] = []
     index = 0
     for si, seg in enumerate(trace.segments):
-        start, end, _ = doc.replace(seg.line, seg.character, len(doc.lines[seg.line]), "")
-        editor.change(uri, doc.version, start, end, "")
+        if len(doc.lines[seg.line]) > seg.character:
+            start, end, _ = doc.replace(seg.line, seg.character, len(doc.lines[seg.line]), "")
+            editor.change(uri, doc.version, start, end, "")
         col, inflight, last_key = seg.character, [], 0.0
         for k, ch in enumerate(seg.typed):
             if gaps and k:
@@ -240,6 +250,8 @@ async def replay(
         for msg_id, fut, result in inflight:
             await asyncio.gather(asyncio.wrap_future(fut), return_exceptions=True)
             _record(editor, result, fut, msg_id)
+        if gaps and segment_stats and inflight:
+            inflight[-1][2].stats = coderd_stats((await editor.status()).get("last"))
         await asyncio.sleep(SEGMENT_PAUSE_S)  # typing the whole tail left the line as in the file
     classify(results)
     return results
