@@ -114,6 +114,7 @@ class TimedRequest(Protocol):
     stop_reason: str
     prompt_tokens: int
     evaluated_tokens: int
+    restored_tokens: int
     generated_tokens: int
     prompt_ms: float
     generate_ms: float
@@ -141,7 +142,9 @@ class SpeedWatch:
             return None
         profile = self.profile
         evaluated = stats.evaluated_tokens
-        if 0 < evaluated <= MAX_PROMPT_SAMPLE and stats.prompt_ms > 0 and profile.prompt_ms > 0:
+        # A restored state's copy (tens of MB) is no evaluation: it would pass for one.
+        keystroke = 0 < evaluated <= MAX_PROMPT_SAMPLE and not stats.restored_tokens
+        if keystroke and stats.prompt_ms > 0 and profile.prompt_ms > 0:
             self._prompt.append(stats.prompt_ms / (evaluated * profile.prompt_ms))
         depth = stats.prompt_tokens + stats.generated_tokens // 2
         if stats.generated_tokens >= 2 and stats.generate_ms > 0:

@@ -173,6 +173,11 @@ def test_the_watch_ignores_noise_outliers_and_untimed_requests():
     # Whole-prompt evaluations do not tell the keystroke cost (far cheaper per token on a GPU).
     big = [timed(request(), TRUE.scaled(0.05, 1.0), evaluated=500) for _ in range(20)]
     assert feed(watch, big) == [None] * 20
+    # Nor do requests that copied a saved state back (a file switch): the copy is no evaluation.
+    switches = [timed(request(), TRUE.scaled(20.0, 1.0)) for _ in range(20)]
+    for stats in switches:
+        stats.restored_tokens = 300
+    assert feed(watch, switches) == [None] * 20
     assert watch.profile == TRUE
 
 
