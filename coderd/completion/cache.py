@@ -8,6 +8,11 @@ speculation computed ahead (the continuation after a suggestion is accepted).
 An entry is keyed by where it was computed: the length of the text before the cursor, the last
 `ANCHOR_CHARS` of that text, and the first `SUFFIX_CHARS` after the cursor. Memory is bounded:
 at most `PER_DOCUMENT` entries per document and `TOTAL` in all, least recently used out first.
+
+A daemon's entries outlive it (completion/warm.py): `export` gives them by document URI, and the
+next daemon `adopt`s them; a document's session key (`session|uri`) claims its URI's entries at
+its first lookup, and the anchor and suffix checks decide, as for any entry, whether they still
+match the text.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 ANCHOR_CHARS = 2048
 SUFFIX_CHARS = 256
@@ -40,6 +45,11 @@ class Hit:
     ids: tuple[str | None, ...] = ()  # the same suggestion keeps its id while typed through
 
 
+def uri_of(key: str) -> str:
+    """A document key's URI: `session|uri` in the daemon, the URI itself standalone."""
+    return key.partition("|")[2] or key
+
+
 def _key_parts(text: str, offset: int) -> tuple[str, str]:
     return text[max(0, offset - ANCHOR_CHARS) : offset], text[offset : offset + SUFFIX_CHARS]
 
@@ -50,6 +60,7 @@ class CompletionCache:
         self._lock = threading.Lock()  # stored by the worker, looked up by the event loop
         self.hits = 0
         self.misses = 0
+        self._adopted: dict[str, list[Entry]] = {}  # by URI, least recent first (a past daemon's)
 
     def store(
         self, key: str, text: str, offset: int, texts: tuple[str, ...], ids: tuple[str, ...] = ()
@@ -71,6 +82,11 @@ class CompletionCache:
         """The rest of a cached suggestion that the text before the cursor continues, if any."""
         suffix_head = text[offset : offset + SUFFIX_CHARS]
         with self._lock:
+            if self._adopted:
+                for entry in self._adopted.pop(uri_of(key), ()):
+                    self._entries[(key, entry.prefix_len, entry.anchor, entry.suffix_head)] = entry
+                while len(self._entries) > TOTAL:
+                    self._entries.popitem(last=False)
             candidates = [(k, e) for k, e in reversed(self._entries.items()) if k[0] == key]
             for cache_key, entry in candidates:
                 typed = offset - entry.prefix_len
@@ -92,6 +108,22 @@ class CompletionCache:
                     return Hit(tuple(t for t, _ in matching), typed, tuple(i for _, i in matching))
             self.misses += 1
             return None
+
+    def export(self) -> list[tuple[str, Entry]]:
+        """Every entry by its document's URI, least recent first, without suggestion ids (they
+        were this daemon's), past daemons' entries no document claimed first."""
+        with self._lock:
+            adopted = [(uri, e) for uri, entries in self._adopted.items() for e in entries]
+            mine = [(uri_of(k[0]), e) for k, e in self._entries.items()]
+        return [(uri, replace(e, ids=())) for uri, e in adopted + mine]
+
+    def adopt(self, entries: list[tuple[str, Entry]]) -> None:
+        """A past daemon's `export`, for the documents that open again (the last TOTAL)."""
+        with self._lock:
+            for uri, entry in entries[-TOTAL:]:
+                mine = self._adopted.setdefault(uri, [])
+                mine.append(entry)
+                del mine[:-PER_DOCUMENT]
 
     def keys(self) -> Iterator[str]:
         with self._lock:

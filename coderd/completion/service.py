@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from pathlib import Path
 
+from coderd.completion import warm
 from coderd.completion.budget import Budgets
 from coderd.completion.cache import CompletionCache
 from coderd.completion.debounce import WAIT_GAPS, TypingRhythm
@@ -58,8 +59,13 @@ class CompletionService:
         engine_factory: EngineFactory,
         context: ContextProvider | None = None,
         slots: int = 1,
+        keep_warm: bool = False,
     ) -> None:
+        """`keep_warm`: restore what the last worker for this model kept, and keep the cache
+        and the hottest KV states when this one ends (warm.py; the daemon's, whose restarts a
+        user sees; tests and the CLI start cold)."""
         self.settings = settings
+        self._keep_warm = keep_warm
         self._engine_factory = engine_factory
         self.context = context  # standalone mode's; daemon sessions attach their own
         self.sessions = SessionTable(slots, context)
@@ -295,7 +301,18 @@ class CompletionService:
                 )
         if self._engine is not None:
             self._runner.flush_speed(self._engine)
+            if self._keep_warm:
+                self._optional(warm.save, "keeping the warm state")
             self._engine.close()
+
+    def _optional(self, step: Callable[[Engine, CompletionCache], None], what: str) -> None:
+        """A warm-start step: whatever fails, the daemon starts or stops as without it."""
+        if self._engine is None:
+            return
+        try:
+            step(self._engine, self.cache)
+        except Exception:
+            log.exception("%s failed", what)
 
     def _switch_context(self, snap: DocumentSnapshot) -> None:
         """A new context block waits: evaluate the prompt with it in the background. Where a
@@ -341,6 +358,8 @@ class CompletionService:
             return
         self._engine = engine
         self.budgets, _ = self._runner.prompts_for(engine, self.settings)
+        if self._keep_warm:
+            self._optional(warm.restore, "restoring the warm state")
         for warning in engine.info.warnings:
             log.warning("%s", warning)
         log.info("model ready: %s", engine.info)

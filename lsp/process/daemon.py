@@ -67,7 +67,9 @@ class Daemon:
         if takes_slots(engine_factory):
             factory = engine_factory
             engine_factory = lambda s: factory(s, slots=self.slots)
-        self.service = CompletionService(settings, engine_factory, None, slots=self.slots)
+        self.service = CompletionService(
+            settings, engine_factory, None, slots=self.slots, keep_warm=True
+        )
         self.engine_factory = engine_factory
         self.registry = IndexRegistry()  # one index per workspace root, whoever opens it
         self._ids = itertools.count(1)
@@ -100,7 +102,7 @@ class Daemon:
             self.rendezvous.release(listener)
             os.close(life)
             self.service.shutdown()
-            self.service.join(5)
+            self.service.join(30)  # the worker writes the warm state first (completion/warm.py)
         log.info("daemon: stopped")
         return 0
 

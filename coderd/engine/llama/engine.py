@@ -21,6 +21,7 @@ from coderd.engine.base import (
     RequestStats,
 )
 from coderd.engine.fim import assemble
+from coderd.engine.llama import kv_persist
 from coderd.engine.llama.decode_run import DecodeRun
 from coderd.engine.llama.kv_sequences import KvSequences
 from coderd.engine.llama.loading import EngineOptions, LoadedModel, check_gguf_file, load
@@ -133,6 +134,21 @@ class LlamaEngine:
         SpeedWatch): keep theirs, and size the prompt chunk by it."""
         keep(self, profile)
         self._size_chunk(profile)
+
+    def save_warm(self) -> int:
+        """Keep the hottest documents' KV states on disk for the next start (kv_persist.py);
+        how many were kept."""
+        ident = kv_persist.identity(self.info.path, self.options.kv_cache_type)
+        return kv_persist.save(self.kv.hottest(), ident, kv_persist.file_for(ident))
+
+    def restore_warm(self) -> int:
+        """What `save_warm` kept for this very model file, as saved states any slot's prompt
+        takes where it holds the same tokens; how many."""
+        ident = kv_persist.identity(self.info.path, self.options.kv_cache_type)
+        states = kv_persist.load(ident, kv_persist.file_for(ident))
+        for state in reversed(states):  # the hottest added last: dropped last
+            self.kv.saved.add(state)
+        return len(states)
 
     def _size_chunk(self, profile: SpeedProfile) -> None:
         if not self.options.prompt_chunk:  # 0: automatic

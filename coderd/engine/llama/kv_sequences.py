@@ -111,6 +111,13 @@ class KvSequences:
             record = CacheState(list(live.tokens), live.head_len, live.block, live.drift)
             self.saved.add(SavedState(seq, record, data))
 
+    def hottest(self) -> list[SavedState]:
+        """Every slot sequence's cells copied out, with the states saved before: most recently
+        used first (the daemon exits: kv_persist.py keeps them for the next start)."""
+        for seq in self._recent:  # least recent first: the last saved is the hottest
+            self._save(seq)
+        return list(reversed(list(self.saved)))
+
     def evict_speculation(self) -> None:
         """Empty the speculation / parking sequence."""
         self.forget(LlamaContext.SPECULATION_SEQ)

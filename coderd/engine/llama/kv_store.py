@@ -16,6 +16,9 @@ recently saved dropped first. A state costs the model's KV bytes per token times
 about 0.2 MB per token for a 1.3B DeepSeek model in f16, so a 600-token prompt is about
 120 MB, and the bound holds about four of them.
 
+States restored from disk at start-up (kv_persist.py: what the last daemon held) belong to no
+slot yet (`ANY`): any slot's prompt may take one, and only the byte bound applies to them.
+
 Worker thread only, like the sequences (kv_sequences.py).
 """
 
@@ -29,11 +32,12 @@ from coderd.engine.llama.kv_plan import CacheState
 
 PER_SEQUENCE = 3
 MAX_BYTES = 512 * 1024 * 1024
+ANY = -1  # the sequence of a state restored from disk: whichever slot's prompt it matches
 
 
 @dataclass(frozen=True)
 class SavedState:
-    seq: int  # the slot sequence it was saved from (and is restored to)
+    seq: int  # the slot sequence it was saved from (and is restored to), or ANY
     record: CacheState  # its tokens (and block, drift) as when it was saved
     data: ctypes.Array[ctypes.c_ubyte]  # llama.cpp's serialised cells
 
@@ -51,13 +55,14 @@ class SavedStates:
     def add(self, state: SavedState) -> None:
         self._states.append(state)
         mine = [s for s in self._states if s.seq == state.seq]
-        for old in mine[: max(0, len(mine) - self.per_sequence)]:
+        for old in mine[: max(0, len(mine) - self.per_sequence)] if state.seq != ANY else ():
             self._states.remove(old)
         while self._states and self.bytes > self.max_bytes:
             self._states.pop(0)
 
     def of(self, seq: int) -> list[SavedState]:
-        return [s for s in self._states if s.seq == seq]
+        """`seq`'s states, and those restored from disk."""
+        return [s for s in self._states if s.seq in (seq, ANY)]
 
     def take(self, state: SavedState) -> None:
         """`state` goes back into the cache: no longer kept here."""
