@@ -57,6 +57,8 @@ class LookAhead:
         self._lock = threading.Lock()
         self._ready: dict[str, tuple] = {}  # path -> (text, offset, budget, repo_format, packed)
         self._building: dict[str, tuple] = {}  # path -> (text, offset, budget, format, Future)
+        # path -> (text, offset, budget, format, packed): the newest build, kept after `take`
+        self._latest: dict[str, tuple] = {}
 
     def remember(self, tokenize, budget: int, repo_format) -> None:
         self._args = (tokenize, budget, repo_format)
@@ -66,6 +68,7 @@ class LookAhead:
         with self._lock:
             self._ready.pop(str(path), None)
             self._building.pop(str(path), None)
+            self._latest.pop(str(path), None)
 
     def clear(self) -> None:
         """Drop the contexts built ahead (the evaluation measures builds, not look-ups)."""
@@ -74,7 +77,25 @@ class LookAhead:
 
     def sizes(self) -> dict[str, int]:
         with self._lock:
-            return {"ready": len(self._ready), "building": len(self._building)}
+            return {
+                "ready": len(self._ready),
+                "building": len(self._building),
+                "latest": len(self._latest),
+            }
+
+    def latest(self, path: Path, text: str, offset: int, budget: int, repo_format):
+        """The newest context built ahead for the document at about this cursor (the same
+        line, or the one next to it, of the text it was built for), whatever edits came
+        since; None when there is none, or it was built with another budget or format."""
+        with self._lock:
+            found = self._latest.get(str(path))
+        if found is None or found[2:4] != (budget, repo_format):
+            return None
+        built_text, built_offset = found[0], found[1]
+        row = text.count("\n", 0, offset)
+        if abs(built_text.count("\n", 0, built_offset) - row) > 1:
+            return None  # the cursor went elsewhere: what is near it may differ
+        return found[4]
 
     def take(self, path: Path, text: str, offset: int, budget: int, repo_format):
         """The context built ahead for exactly this request, or None. Taken once: a second
@@ -113,6 +134,8 @@ class LookAhead:
         def then() -> None:
             if current() is not text:
                 return
+            if offset is not None and self._carry_over(path, text, offset):
+                return  # typed on the line of the last build: the same context
             try:
                 if self._warm is not None:
                     self._warm(path, old, text)
@@ -122,6 +145,29 @@ class LookAhead:
                 log.debug("context look-ahead for %s failed", path, exc_info=True)
 
         return then
+
+    def _carry_over(self, path: Path, text: str, offset: int) -> bool:
+        """When `text` differs from the text of the document's newest build only on the line
+        of its cursor, before it (typing at the cursor), the context is the same by design
+        (retrieval never reads that part: candidates.py): record it for `text` instead of
+        building again. Each keystroke of a line would otherwise re-run retrieval on the
+        buffer thread, in the request's way (the GIL)."""
+        key = str(path)
+        with self._lock:
+            found = self._latest.get(key)
+        if found is None:
+            return False
+        old, old_offset = found[0], found[1]
+        start = text.rfind("\n", 0, offset) + 1
+        if old_offset < start or text[offset:] != old[old_offset:] or old[:start] != text[:start]:
+            return False
+        if "\n" in old[start:old_offset] or "\n" in text[start:offset]:
+            return False
+        entry = (text, offset, *found[2:])
+        with self._lock:
+            if self._latest.get(key) is found:
+                self._latest[key] = self._ready[key] = entry
+        return True
 
     def _build_at(self, path: Path, text: str, offset: int, args: tuple) -> None:
         key, building = str(path), Future[None]()
@@ -137,4 +183,5 @@ class LookAhead:
                     del self._building[key]
                     if packed is not None:
                         self._ready[key] = (text, offset, args[1], args[2], packed)
+                        self._latest[key] = self._ready[key]
             building.set_result(None)

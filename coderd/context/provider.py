@@ -264,6 +264,31 @@ class ContextProvider:
             return ready
         return self._build(path, text, offset, tokenize, budget, repo_format)
 
+    def latest(
+        self,
+        path: Path,
+        text: str,
+        offset: int,
+        tokenize: Callable[[str], list[int]],
+        budget: int,
+        *,
+        repo_format: RepoFormat | None = None,
+    ) -> PackedContext | None:
+        """What the context at this cursor is, as far as the look-ahead knows, without building
+        anything: the newest context built after an edit near it; an empty one when the
+        document has no context any more (outside every workspace, context turned off); None
+        when the look-ahead has nothing for it (the caller keeps what it has, or builds)."""
+        if not self.settings.enabled or budget <= 0:
+            return PackedContext(text="")
+        if self.index_for(path, create=False) is None:
+            return PackedContext(text="")
+        repo_format = repo_format or self.repo_format
+        self.ahead.remember(tokenize, budget, repo_format)  # the next look-ahead builds so
+        packed = self.ahead.latest(path, text, offset, budget, repo_format)
+        if packed is not None:
+            self.recent.record(Path(path), text.count("\n", 0, offset) + 1, "view")
+        return packed
+
     def _warm(self, path: Path, old: str | None, text: str) -> None:
         """On the index's buffer thread, after the parse of `text` landed (lookahead.py)."""
         index = self.index_for(path, create=False)
@@ -319,6 +344,7 @@ class ContextProvider:
             "builder_documents": len(self.builder.documents),
             "ahead_ready": ahead["ready"],
             "ahead_building": ahead["building"],
+            "ahead_latest": ahead["latest"],
             "recent": self.recent.document_count(),
             "resolved": len(self._resolved),
             "index_buffers": sum(len(i.buffer_paths()) for i in indexes),

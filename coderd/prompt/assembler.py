@@ -72,7 +72,7 @@ class PromptAssembler:
         """`key`: the document's (anchors and ids are per document); `path`: its file, for
         repository context; `speculative`: use the window start without moving it;
         `background`: a prewarm, which takes the newest context block (blocks.py)."""
-        fresh = self._repository_context(key, text, offset, path, context)
+        fresh = self._repository_context(key, text, offset, path, context, background)
         if speculative:
             block, pending = self.blocks.peek(key, fresh), False
         else:
@@ -88,19 +88,42 @@ class PromptAssembler:
         )
 
     def _repository_context(
-        self, key: str, text: str, offset: int, path: str | None, context: ContextProvider | None
+        self,
+        key: str,
+        text: str,
+        offset: int,
+        path: str | None,
+        context: ContextProvider | None,
+        background: bool = False,
     ) -> Block:
         if context is None or path is None:
             return NO_BLOCK
         form = self._format
-        packed = context.context_for(
-            Path(path),
-            text,
-            offset,
-            form.tokenize,
-            budget=self.context_tokens,
-            repo_format=form.repo_format,
-        )
+        served = self.blocks.served(key)
+        if served is not None and not background:
+            # No context work on the typing path (#12): the prompt keeps the block its cache
+            # holds; whether retrieval moved on is what the look-ahead built after the last
+            # edit (provider.latest: nothing is built here). A new block is evaluated by a
+            # prewarm, off this path (blocks.py).
+            packed = context.latest(
+                Path(path),
+                text,
+                offset,
+                form.tokenize,
+                budget=self.context_tokens,
+                repo_format=form.repo_format,
+            )
+            if packed is None:
+                return served
+        else:
+            packed = context.context_for(
+                Path(path),
+                text,
+                offset,
+                form.tokenize,
+                budget=self.context_tokens,
+                repo_format=form.repo_format,
+            )
         if packed is None or not packed.text:
             return NO_BLOCK
         known = self.blocks.known(key, packed.text)

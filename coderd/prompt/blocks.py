@@ -61,6 +61,10 @@ class ContextBlocks:
         self._pending[key] = fresh
         return (fresh, False) if background else (served, True)
 
+    def served(self, key: str) -> Block | None:
+        """The block the document's cache holds (None before its first prompt)."""
+        return self._served.get(key)
+
     def peek(self, key: str, fresh: Block) -> Block:
         """The block a speculation takes: the cached one, remembering nothing."""
         return self._served.get(key, fresh)

@@ -84,3 +84,32 @@ def test_an_overtaken_keystroke_is_not_looked_ahead(tmp_path: Path) -> None:
         assert provider.ahead.take(main, second, second.index("x = sc") + 6, 400, None) is not None
     finally:
         provider.close()
+
+
+def test_typing_on_a_line_reuses_the_context_and_latest_knows_it(tmp_path: Path) -> None:
+    """Keystrokes on the line of the last look-ahead build carry its result over (retrieval
+    never reads the cursor's line before the cursor); an edit elsewhere builds again."""
+    provider, main = workspace(tmp_path)
+    builds: list[int] = []
+    build = provider.ahead._build
+    provider.ahead._build = lambda *args: builds.append(1) or build(*args)  # type: ignore[method-assign]
+    try:
+        provider.set_buffer(main, MAIN).result(20)
+        provider.context_for(main, MAIN, MAIN.index("x = ") + 4, tokenize)  # its budget
+        text = MAIN.replace("x = ", "x = s")
+        provider.set_buffer(main, text).result(20)
+        assert len(builds) == 1
+        first = provider.ahead._ready[str(main)][4]
+        for typed in ("sc", "sca", "scal"):
+            text = MAIN.replace("x = ", f"x = {typed}")
+            provider.set_buffer(main, text).result(20)
+            offset = text.index(f"x = {typed}") + 4 + len(typed)
+            assert provider.latest(main, text, offset, tokenize, 400) is first
+        assert len(builds) == 1  # three keystrokes, no build
+        moved = text.replace("def go():\n", "def go():\n    y = 1\n")  # another line
+        provider.set_buffer(main, moved).result(20)
+        assert len(builds) == 2
+        far = moved.index("from")  # the cursor far from the last build: not known
+        assert provider.latest(main, moved, far, tokenize, 400) is None
+    finally:
+        provider.close()

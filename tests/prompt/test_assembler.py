@@ -17,10 +17,15 @@ class CountingContext:
     """Stands in for a ContextProvider: a fixed block, and how often it was asked."""
 
     def __init__(self, text: str) -> None:
-        self.text, self.asked = text, []
+        self.text, self.asked, self.peeked = text, [], []
 
     def context_for(self, path, text, offset, tokenize, budget=None, *, repo_format=None):
         self.asked.append((Path(path), offset, budget))
+        return PackedContext(self.text, [{"path": "lib.py", "lines": [1, 2]}])
+
+    def latest(self, path, text, offset, tokenize, budget=None, *, repo_format=None):
+        """What the look-ahead built: the typing path asks this, never context_for."""
+        self.peeked.append((Path(path), offset, budget))
         return PackedContext(self.text, [{"path": "lib.py", "lines": [1, 2]}])
 
 
@@ -59,6 +64,8 @@ def test_the_same_block_gives_the_very_same_ids_and_forget_drops_them():
     first = prompts.assemble("k", TEXT, OFFSET, path="/w/a.py", context=context)
     again = prompts.assemble("k", TEXT + "x", OFFSET + 1, path="/w/a.py", context=context)
     assert again.prompt.context_ids is first.prompt.context_ids  # memoised, not re-tokenised
+    # Only the first prompt built its context; the next asked what the look-ahead knows.
+    assert len(context.asked) == 1 and len(context.peeked) == 1
     assert set(prompts.keys()) == {"k"}
     prompts.forget("k")
     assert set(prompts.keys()) == set()
