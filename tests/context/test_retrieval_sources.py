@@ -130,7 +130,7 @@ def test_c_local_include(tmp_path):
     assert ("include/util/vec.h", "vec_push", "import") in names(index, "src/main.c", main)
 
 
-def test_nearest_use_ranks_first_and_imported_unused_names_rank_high(tmp_path):
+def test_imported_unused_names_rank_first_then_the_nearest_use(tmp_path):
     main = (
         "from .a import far_away, not_used_yet, close_by\n\n\ndef go():\n    far_away()\n"
         + "    x = 1\n" * 60
@@ -144,7 +144,8 @@ def test_nearest_use_ranks_first_and_imported_unused_names_rank_high(tmp_path):
         },
     )
     order = [name for _, name, _ in names(index, "pkg/main.py", main)]
-    assert order.index("close_by") < order.index("not_used_yet") < order.index("far_away")
+    # Imported and used nowhere yet: about to be, so first; then by the distance of use.
+    assert order.index("not_used_yet") < order.index("close_by") < order.index("far_away")
 
 
 def test_usage_ignores_the_text_typed_before_the_cursor():
