@@ -85,8 +85,8 @@ class ModelSettings:
     prompt_chunk: int = setting(
         0,
         "tokens per llama_decode call while evaluating a prompt (a key cancelling the "
-        "request waits for the chunk in progress, which stays in the KV cache); 0 = 32 on a "
-        "CPU, model.batch with GPU offload",
+        "request waits for the chunk in progress, which stays in the KV cache); 0 = sized "
+        "from the measured speed (32 on a CPU, model.batch with GPU offload until measured)",
         minimum=0,
         maximum=8192,
     )
