@@ -40,6 +40,7 @@ def coderd_stats(last: dict | None) -> dict:
     return {
         "evaluated": last.get("evaluated_tokens", 0),
         "reused": last.get("reused_tokens", 0),
+        "restored": last.get("restored_tokens", 0),  # of reused: from a saved state
         "prompt_tokens": last.get("prompt_tokens", 0),
         "context_tokens": last.get("context_tokens", 0),
         "generated": last.get("generated_tokens", 0),
