@@ -101,3 +101,35 @@ def test_saved_states_are_bounded_per_slot(engine):
     assert len(engine.kv.saved) == PER_SEQUENCE  # five files: the cache holds one
     engine.forget_slot(0)  # the session went away
     assert len(engine.kv.saved) == 0
+
+
+def test_a_file_typed_into_in_place_is_saved_when_another_comes(engine):
+    """Keys typed in place shift the suffix's cells (kv_plan.py); the decode of the suggestion
+    applies the shift, so switching to another file afterwards saves the first one's state
+    (it was skipped while any shift had ever been planned: #12's three-file switch found the
+    first key back in a file evaluating its whole prompt)."""
+    complete(engine, "os", max_tokens=2)
+    for typed in ("x", "xy", "xyz"):
+        shifted = complete(engine, "os", typed=typed, max_tokens=2)
+    assert shifted.stats.suffix_shifted
+    complete(engine, "re", max_tokens=2)  # another file: "os" must be saved aside
+    back = complete(engine, "os", typed="xyzw", max_tokens=2)
+    assert back.stats.restored_tokens > back.stats.prompt_tokens // 2
+    assert back.stats.evaluated_tokens <= 4
+
+
+def test_a_saved_state_comes_back_with_gpu_sized_chunks(tiny_model_path):
+    """The swap is worth it when the tokens it spares cost more than the copies (measured),
+    not a prompt chunk: on a GPU a chunk is the whole batch, more than a file's prompt here,
+    and going back to a file re-evaluated all of it."""
+    engine = LlamaEngine(tiny_model_path, EngineOptions(threads=2, prompt_chunk=512))
+    try:
+        assert engine.prompt_chunk == 512
+        complete(engine, "os")
+        complete(engine, "re")
+        back = complete(engine, "os", typed="x")
+        assert back.stats.prompt_tokens < 512
+        assert back.stats.restored_tokens > back.stats.prompt_tokens // 2
+        assert back.stats.evaluated_tokens <= 4
+    finally:
+        engine.close()

@@ -94,7 +94,7 @@ class DecodeRun:
 
         plan = planner(self.record)
         if not self.speculative:  # a saved state may be closer (another file, a new block)
-            plan, self.restored = self.kv.resume(self.seq, plan, planner, self.prompt_chunk)
+            plan, self.restored = self.kv.resume(self.seq, plan, planner)
         return plan
 
     def bring_cache_to(self, plan: ReusePlan, layout: PromptLayout) -> bool:

@@ -14,6 +14,8 @@ request's business (decode_run.py): `bring_to` is handed the request's way of do
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -44,9 +46,15 @@ class KvSequences:
         }
         self._recent: list[int] = []  # slot sequences, least recently used first
         self.saved = SavedStates()  # what slot sequences held before other prompts (kv_store.py)
-        # A shift moved cells and no decode has run since: llama.cpp applies the shift to K at
-        # the next decode, and a state saved before that would be restored unrotated.
-        self._unapplied_shift = False
+        # The decode count when a shift moved cells (None: no shift pending). llama.cpp applies
+        # the shift to K at the next decode, so a state saved before one would be restored
+        # unrotated; any decode after it (a generated token) applies it.
+        self._shift_at: int | None = None
+        # Measured, ms per token: copying a sequence's cells out or in (state get/set data),
+        # and evaluating prompt tokens. A saved state is worth swapping in when the tokens it
+        # spares cost more to evaluate than the copies (`worth_restoring`).
+        self.copy_ms: float | None = None
+        self.eval_ms: float | None = None
 
     def slot_seq(self, slot: int) -> int:
         """The sequence of session slot `slot`; one past the configured slots shares the last."""
@@ -75,17 +83,16 @@ class KvSequences:
         self.forget(LlamaContext.slot_seq(slot))
         self.saved.forget(LlamaContext.slot_seq(slot))
 
-    def resume(
-        self, seq: int, plan: ReusePlan, planner: Planner, margin: int
-    ) -> tuple[ReusePlan, int]:
+    def resume(self, seq: int, plan: ReusePlan, planner: Planner) -> tuple[ReusePlan, int]:
         """Before `seq` is brought to a prompt (`plan`, from what it holds): when a saved state
-        of it needs at least `margin` fewer tokens evaluated (a prompt chunk: less is not worth
-        the copies), swap the two; when the prompt would throw away most of what `seq` holds,
-        save that first. Returns the plan to follow and the tokens restored."""
+        of it spares more evaluation than its copies cost (`margin`), swap the two; when the
+        prompt would throw away most of what `seq` holds, save that first. Returns the plan
+        to follow and the tokens restored."""
         live = self.state(seq)
         best, best_plan = None, plan
         for saved in self.saved.of(seq):
             candidate = planner(saved.record)
+            margin = self.margin(len(live.tokens) + len(saved.record.tokens))
             if candidate.evaluated_count + margin <= best_plan.evaluated_count:
                 best, best_plan = saved, candidate
         kept = plan.keep + (plan.shift.length if plan.shift is not None else 0)
@@ -94,7 +101,10 @@ class KvSequences:
         if best is None:
             return plan, 0
         self.saved.take(best)
-        if not self.ctx.load_seq(seq, best.data):  # no room: start afresh
+        started = time.perf_counter()
+        loaded = self.ctx.load_seq(seq, best.data)
+        self._measure_copy(started, len(best.record.tokens))
+        if not loaded:  # no room: start afresh
             self._states[seq] = CacheState()
             return planner(self._states[seq]), 0
         self._states[seq] = CacheState(
@@ -104,12 +114,44 @@ class KvSequences:
 
     def _save(self, seq: int) -> None:
         live = self.state(seq)
-        if not live.tokens or self._unapplied_shift:
+        if not live.tokens or self._shift_unapplied():
             return
+        started = time.perf_counter()
         data = self.ctx.save_seq(seq)
+        self._measure_copy(started, len(live.tokens))
         if data is not None:
             record = CacheState(list(live.tokens), live.head_len, live.block, live.drift)
             self.saved.add(SavedState(seq, record, data))
+
+    def margin(self, copied_tokens: int) -> int:
+        """Tokens of evaluation that a swap of `copied_tokens` cells out and in costs (one
+        until both speeds are measured: a restore is then tried, and measured)."""
+        if self.copy_ms is None or not self.eval_ms:
+            return 1
+        return max(1, math.ceil(copied_tokens * self.copy_ms / self.eval_ms))
+
+    def _measure_copy(self, started: float, tokens: int) -> None:
+        if tokens > 0:
+            ms = (time.perf_counter() - started) * 1000 / tokens
+            self.copy_ms = ms if self.copy_ms is None else 0.8 * self.copy_ms + 0.2 * ms
+
+    def _timed(self, evaluate: Evaluate) -> Evaluate:
+        """`evaluate`, measuring ms per token (calls of a chunk or more: a single token's call
+        is mostly its fixed cost)."""
+
+        def run(tokens: Sequence[int], start: int) -> int:
+            began = time.perf_counter()
+            held = evaluate(tokens, start)
+            done = held - start
+            if done >= 8:
+                ms = (time.perf_counter() - began) * 1000 / done
+                self.eval_ms = ms if self.eval_ms is None else 0.8 * self.eval_ms + 0.2 * ms
+            return held
+
+        return run
+
+    def _shift_unapplied(self) -> bool:
+        return self._shift_at is not None and self._shift_at == self.ctx.decodes
 
     def hottest(self) -> list[SavedState]:
         """Every slot sequence's cells copied out, with the states saved before: most recently
@@ -151,8 +193,9 @@ class KvSequences:
         cancel): the record then holds what was evaluated, and the steps after the stop did
         not happen."""
         ctx, park = self.ctx, LlamaContext.PARK_SEQ
+        evaluate = self._timed(evaluate)
         step = plan.shift
-        unapplied = self._unapplied_shift
+        unapplied = self._shift_unapplied()
         if step is None:
             ctx.remove(seq, plan.keep)
             held = evaluate(plan.evaluate, plan.keep)
@@ -174,7 +217,7 @@ class KvSequences:
                 held = evaluate(plan.then_evaluate, new_start + step.length)
                 unapplied = held == new_start + step.length
             ctx.remove(park, -1, -1)
-        self._unapplied_shift = unapplied
+        self._shift_at = self.ctx.decodes if unapplied else None
         self._states[seq] = state_after(self.state(seq), layout, plan, held)
         return held == len(layout.tokens)
 

@@ -222,6 +222,7 @@ class LlamaContext:
         self.memory = llama_cpp.llama_get_memory(handle)
         self.can_shift = bool(llama_cpp.llama_memory_can_shift(self.memory))
         self._batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
+        self.decodes = 0  # llama_decode calls so far (kv_sequences.py: when a shift applies)
         # Called by ggml between graph nodes: keep a reference or ctypes frees the thunk. One
         # thunk for the context's life, asking whichever request `abort_when` installed.
         self._should_abort: Callable[[], bool] = _never
@@ -257,6 +258,7 @@ class LlamaContext:
             batch.seq_id[i][0] = seq
             batch.logits[i] = int(all_logits)
         batch.logits[n - 1] = 1
+        self.decodes += 1  # a pending K shift is applied by this decode (kv_sequences.py)
         return int(llama_cpp.llama_decode(self.handle, batch))
 
     def logits(self, i: int = -1) -> Logits:
