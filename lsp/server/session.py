@@ -174,7 +174,10 @@ class CoderdServer(LanguageServer):
             path=str(path) if path else None,
             session=self.session,
         )
-        if not service.moved(snapshot, doc.edit_line, opened=doc.changes == 0):
+        # After didOpen the prewarm is at the end: its line is where the session "is", so the
+        # first edit far from it is a jump, prewarmed at its own place.
+        line = doc.edit_line if doc.edit_line is not None else doc.text.count("\n")
+        if not service.moved(snapshot, line, opened=doc.changes == 0):
             return
         if parsed is None:
             service.prewarm(snapshot)

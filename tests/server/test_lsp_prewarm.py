@@ -33,17 +33,18 @@ async def test_open_typing_jump_and_focus(tmp_path):
         assert counts.queued == counts.done == 1
         assert counts.last.prewarm and counts.last.prompt_tokens > 0
         version = 1
+        # The open's prewarm is at the end (line 40): the first key at line 5 is a jump.
         for col in range(3):  # typing at the end of line 5, a request after each key
             version += 1
             edit(client, URI, version, (5, 10 + col), (5, 10 + col), "x")
             await inline(client, URI, 5, 11 + col)
         edit(client, URI, version + 1, (5, 13), (5, 13), "\n")  # Enter: still typing
         await inline(client, URI, 6, 0)
-        assert (await prewarms_settled(client, 1)).queued == 1
+        assert (await prewarms_settled(client, 2)).queued == 2  # the open's and that jump's
         edit(client, URI, version + 2, (30, 0), (30, 0), "y")  # a jump: prewarmed there
-        counts = await prewarms_settled(client, 2)
-        assert counts.queued == 2
+        counts = await prewarms_settled(client, 3)
+        assert counts.queued == 3
         open_doc(client, OTHER, "z = 1\n")  # opened: prewarmed
         edit(client, URI, version + 3, (30, 1), (30, 1), "y")  # back to the first: a focus
-        counts = await prewarms_settled(client, 4)
-        assert counts.queued == 4
+        counts = await prewarms_settled(client, 5)
+        assert counts.queued == 5
