@@ -100,30 +100,22 @@ class PromptAssembler:
             return NO_BLOCK
         form = self._format
         served = self.blocks.served(key)
-        if served is not None and not background:
-            # No context work on the typing path (#12): the prompt keeps the block its cache
-            # holds; whether retrieval moved on is what the look-ahead built after the last
-            # edit (provider.latest: nothing is built here). A new block is evaluated by a
-            # prewarm, off this path (blocks.py).
-            packed = context.latest(
-                Path(path),
-                text,
-                offset,
-                form.tokenize,
-                budget=self.context_tokens,
-                repo_format=form.repo_format,
-            )
-            if packed is None:
-                return served
-        else:
-            packed = context.context_for(
-                Path(path),
-                text,
-                offset,
-                form.tokenize,
-                budget=self.context_tokens,
-                repo_format=form.repo_format,
-            )
+        # No context work on the typing path (#12): a prompt keeps the block its cache holds;
+        # whether retrieval moved on is what the look-ahead built after the last edit
+        # (provider.latest: nothing is built here), and a new block is evaluated by a prewarm,
+        # off this path (blocks.py). A document's first prompt and a prewarm build it.
+        typing = served is not None and not background
+        ask = context.latest if typing else context.context_for
+        packed = ask(
+            Path(path),
+            text,
+            offset,
+            form.tokenize,
+            budget=self.context_tokens,
+            repo_format=form.repo_format,
+        )
+        if served is not None and typing and packed is None:
+            return served
         if packed is None or not packed.text:
             return NO_BLOCK
         known = self.blocks.known(key, packed.text)
