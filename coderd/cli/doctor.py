@@ -170,6 +170,8 @@ def models_report(settings) -> dict:
             "prompt_chunk": prompt_chunk(
                 settings.model.prompt_chunk, p.gpu_layers, min(settings.model.batch, p.n_ctx)
             ),
+            # 0 configured: the engine sizes it from the measured speed (speed_profile.py)
+            "prompt_chunk_measured": settings.model.prompt_chunk == 0,
             "kv_bytes_per_token": kv_bytes(shape.kv_bytes_per_token, p.kv_type),
             "kv_cache": None if shape.mla is None else ("mla" if shape.mla else "legacy"),
             "notes": list(p.notes),
@@ -209,7 +211,9 @@ def render_models(report: dict) -> list[str]:
             f"  run plan: {'fits' if fit['fits'] else 'DOES NOT FIT'}; n_ctx {fit['n_ctx']}, "
             f"KV {fit['kv_type']} ({fit['kv_bytes_per_token']:,} bytes per position{kv}), "
             f"gpu_layers {fit['gpu_layers']}, threads {fit['threads']}, "
-            f"prompt chunk {fit['prompt_chunk']}, about {fit['need_gb']} GiB"
+            f"prompt chunk {fit['prompt_chunk']}"
+            f"{' until the speed is measured' if fit['prompt_chunk_measured'] else ''}, "
+            f"about {fit['need_gb']} GiB"
         )
         lines += [f"    {note}" for note in fit["notes"]]
     rec = report["recommendation"]
