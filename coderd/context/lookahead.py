@@ -49,16 +49,21 @@ class LookAhead:
         self,
         build: Callable[..., object],
         warm: Callable[[Path, str | None, str], None] | None = None,
+        stamp: Callable[[Path], object] | None = None,
     ) -> None:
         # build(path, text, offset, tokenize, budget, repo_format): ContextProvider._build_ahead
         self._build = build
         self._warm = warm  # warm(path, old, text): ContextProvider._warm
+        # stamp(path): what a build for `path` depends on besides its text (the index's
+        # other files): a result is carried over only while it is the same.
+        self._stamp = stamp or (lambda _path: None)
         self._args: tuple | None = None  # (tokenize, budget, repo_format) of the last request
         self._lock = threading.Lock()
         self._ready: dict[str, tuple] = {}  # path -> (text, offset, budget, repo_format, packed)
         self._building: dict[str, tuple] = {}  # path -> (text, offset, budget, format, Future)
         # path -> (text, offset, budget, format, packed): the newest build, kept after `take`
         self._latest: dict[str, tuple] = {}
+        self._stamps: dict[str, object] = {}  # path -> the stamp its newest build was made at
 
     def remember(self, tokenize, budget: int, repo_format) -> None:
         self._args = (tokenize, budget, repo_format)
@@ -69,6 +74,7 @@ class LookAhead:
             self._ready.pop(str(path), None)
             self._building.pop(str(path), None)
             self._latest.pop(str(path), None)
+            self._stamps.pop(str(path), None)
 
     def clear(self) -> None:
         """Drop the contexts built ahead (the evaluation measures builds, not look-ups)."""
@@ -154,9 +160,9 @@ class LookAhead:
         buffer thread, in the request's way (the GIL)."""
         key = str(path)
         with self._lock:
-            found = self._latest.get(key)
-        if found is None:
-            return False
+            found, stamp = self._latest.get(key), self._stamps.get(key)
+        if found is None or stamp != self._stamp(path):
+            return False  # nothing built yet, or another file changed since
         old, old_offset = found[0], found[1]
         start = text.rfind("\n", 0, offset) + 1
         if old_offset < start or text[offset:] != old[old_offset:] or old[:start] != text[:start]:
@@ -172,6 +178,7 @@ class LookAhead:
     def _build_at(self, path: Path, text: str, offset: int, args: tuple) -> None:
         key, building = str(path), Future[None]()
         entry = (text, offset, args[1], args[2], building)
+        stamp = self._stamp(path)  # before the build: a change during it is seen next time
         with self._lock:
             self._building[key] = entry
         packed = None
@@ -184,4 +191,5 @@ class LookAhead:
                     if packed is not None:
                         self._ready[key] = (text, offset, args[1], args[2], packed)
                         self._latest[key] = self._ready[key]
+                        self._stamps[key] = stamp
             building.set_result(None)

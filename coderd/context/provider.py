@@ -50,7 +50,7 @@ class ContextProvider:
         self.recent = recent if recent is not None else RecentRegions()
         self.builder = ContextBuilder(settings.nearby_lines, self.recent)
         # The context of a keystroke, built before its request (and the memos warmed).
-        self.ahead = LookAhead(self._build_ahead, warm=self._warm)
+        self.ahead = LookAhead(self._build_ahead, warm=self._warm, stamp=self._index_stamp)
 
     def start(self) -> None:
         """Indexes are created in the background from now on (roots.py)."""
@@ -166,6 +166,14 @@ class ContextProvider:
         if packed is not None:
             self.recent.record(Path(path), text.count("\n", 0, offset) + 1, "view")
         return packed
+
+    def _index_stamp(self, path: Path) -> object:
+        """What a context built for `path` depends on in the index besides `path` itself."""
+        index = self.index_for(path, create=False)
+        rel = index.relative(path) if index is not None else None
+        if index is None or rel is None:
+            return None
+        return (index.identity, index.generation_without(rel))
 
     def _warm(self, path: Path, old: str | None, text: str) -> None:
         """On the index's buffer thread, after the parse of `text` landed (lookahead.py)."""

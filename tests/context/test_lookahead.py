@@ -106,6 +106,14 @@ def test_typing_on_a_line_reuses_the_context_and_latest_knows_it(tmp_path: Path)
             offset = text.index(f"x = {typed}") + 4 + len(typed)
             assert provider.latest(main, text, offset, tokenize, 400) is first
         assert len(builds) == 1  # three keystrokes, no build
+        # Another file changes (here the editor's buffer of it): what was built may be stale.
+        geometry = main.parent / "geometry.py"
+        provider.set_buffer(geometry, GEOMETRY + "\n\ndef grow(r):\n    return r\n").result(20)
+        text = MAIN.replace("x = ", "x = scale")
+        provider.set_buffer(main, text).result(20)
+        assert len(builds) == 2  # the same line, but built again
+        builds.clear()
+        builds.append(1)
         moved = text.replace("def go():\n", "def go():\n    y = 1\n")  # another line
         provider.set_buffer(main, moved).result(20)
         assert len(builds) == 2

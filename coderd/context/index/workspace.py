@@ -66,6 +66,7 @@ class WorkspaceIndex(IndexReaders):
         self._build_ms: float | None = None
         self._closed = threading.Event()
         self.generation = 0  # bumped by every commit that changes the index
+        self._changes: dict[str, int] = {}  # rel -> its commits that changed the index
         # What retrieval memoises about this index (memos.py): it lives as long as the index.
         self.memos = IndexMemos()
         # Stands for this index in memos that span indexes (a session's builder): kept alive
@@ -219,8 +220,18 @@ class WorkspaceIndex(IndexReaders):
                 self._trees.pop(rel, None)
             if self._tables.replace(rel, symbols, stamp):
                 self.generation += 1
+                if symbols is None:
+                    self._changes.pop(rel, None)
+                else:
+                    self._changes[rel] = self._changes.get(rel, 0) + 1
         if symbols is None:
             self.memos.drop_file(rel)
+
+    def generation_without(self, rel: str) -> int:
+        """How many commits changed the index, those of `rel` aside: a context built for
+        `rel` still holds while this stays the same (lookahead.py carries it over)."""
+        with self._lock:
+            return self.generation - self._changes.get(rel, 0)
 
     # ---- editor buffers ----------------------------------------------------------------------
 
