@@ -171,7 +171,8 @@ def models_report(settings) -> dict:
                 settings.model.prompt_chunk, p.gpu_layers, min(settings.model.batch, p.n_ctx)
             ),
             # 0 configured: the engine sizes it from the measured speed (speed_profile.py)
-            "prompt_chunk_measured": settings.model.prompt_chunk == 0,
+            "prompt_chunk_measured": settings.model.prompt_chunk == 0
+            and settings.completion.latency_target_ms > 0,
             "kv_bytes_per_token": kv_bytes(shape.kv_bytes_per_token, p.kv_type),
             "kv_cache": None if shape.mla is None else ("mla" if shape.mla else "legacy"),
             "notes": list(p.notes),

@@ -86,7 +86,8 @@ class ModelSettings:
         0,
         "tokens per llama_decode call while evaluating a prompt (a key cancelling the "
         "request waits for the chunk in progress, which stays in the KV cache); 0 = sized "
-        "from the measured speed (32 on a CPU, model.batch with GPU offload until measured)",
+        "from the measured speed when completion.latency_target_ms > 0, else (and until "
+        "measured) 32 on a CPU, model.batch with GPU offload",
         minimum=0,
         maximum=8192,
     )
