@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from coderd.context.index.extract import Import
 from coderd.context.index.memos import Lru
 from coderd.context.index.workspace import WorkspaceIndex
-from coderd.context.pack.block import PackedContext, RepoFormat, pack, read_file, select_members
+from coderd.context.pack.block import PackedContext, RepoFormat, pack, rank_members, read_file
 from coderd.context.retrieve import infer
 from coderd.context.retrieve.candidates import is_type, retrieve
 from coderd.context.retrieve.infer_parse import ParseMemo
@@ -132,7 +132,8 @@ class ContextBuilder:
                     index.version(c.ref.path),
                     tuple(
                         m.name
-                        for m in select_members(
+                        # all of them, in the order pack shows them: a list may grow whole
+                        for m in rank_members(
                             members_of(c.ref.path, c.ref.definition.name), usage.members
                         )
                     )

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.languages import LANGUAGES, language_for_path
-from coderd.context.pack.render import MEMBER_SIGNATURES, forms
+from coderd.context.pack.render import forms
 from coderd.context.retrieve.candidates import Candidate, is_type
 
 MAX_CONSIDERED = 80  # guesses looked at, best first (bounds the tokenising)
@@ -66,14 +66,6 @@ class PackedContext:
 def comment_for(path: str) -> str:
     language = language_for_path(path)
     return LANGUAGES[language].line_comment if language else "#"
-
-
-def select_members(members: list[Definition], used: dict[str, int] | None) -> list[Definition]:
-    """At most MEMBER_SIGNATURES members, those the current file uses (nearest use first) before
-    the others, shown in file order."""
-    if len(members) <= MEMBER_SIGNATURES:
-        return members
-    return sorted(rank_members(members, used)[:MEMBER_SIGNATURES], key=lambda m: m.start_line)
 
 
 def rank_members(members: list[Definition], used: dict[str, int] | None) -> list[Definition]:

@@ -22,8 +22,6 @@ from __future__ import annotations
 from coderd.context.index.extract import Definition
 
 MAX_SNIPPET_LINES = 12  # a longer definition keeps its head and ends with a marker
-MEMBER_SIGNATURES = 12  # a class shows at most this many of its method signatures
-SHORT_MEMBERS = 4  # ... and this many in its short form
 LISTED_MEMBERS = (2, 4, 6, 8, 12, 16, 24, 32)
 MAX_LISTED_MEMBERS = 48  # a member list grows so far, at most
 MAX_LINE_CHARS = 240
@@ -43,12 +41,12 @@ def forms(
     ranked: bool,
 ) -> list[str]:
     """The ways to show `definition`, smallest first (distinct, non-empty). `members` are the
-    members a type or signature list may show, best first; `ranked` says the list may grow
-    past MEMBER_SIGNATURES (it was chosen for the cursor, see members.py)."""
+    members a type or signature list may show, best first; `ranked`: they were chosen for
+    the cursor (members.py), so a definition that is not a type is shown by them too."""
     if definition.kind == "window":  # a region of lines, not a definition: shown whole
         found = ["\n".join(lines[definition.start_line - 1 : min(definition.end_line, len(lines))])]
     elif definition.kind == "skeleton" or (members and (definition.kind in TYPE_KINDS or ranked)):
-        found = _member_forms(lines, definition, members or [], ranked)
+        found = _member_forms(lines, definition, members or [])
         if definition.kind != "skeleton":  # a type: its header line first
             found.insert(0, _header_line(lines, definition))
     else:
@@ -62,9 +60,7 @@ def forms(
     return unique
 
 
-def _member_forms(
-    lines, definition: Definition, members: list[Definition], ranked: bool
-) -> list[str]:
+def _member_forms(lines, definition: Definition, members: list[Definition]) -> list[str]:
     # Ranked or not (an imported class's members come used-first from pack), a list grows by
     # the same steps: capping an imported class at a few members made the rest unreachable.
     counts = [c for c in LISTED_MEMBERS if c < len(members)]
