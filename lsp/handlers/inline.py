@@ -20,6 +20,7 @@ from coderd.completion.service import DocumentSnapshot
 from coderd.engine.base import ModelInfo
 from coderd.policy.secrets import remote_secret_refusal
 from coderd.positions import PositionError
+from lsp.handlers.selection import selected_item
 from lsp.server.documents import MAX_COMPLETION_CHARS, uri_to_path
 
 if TYPE_CHECKING:
@@ -64,7 +65,17 @@ async def inline_completion(
     service = server.service
     if service is None or _model_failed(service.model_ready):
         return EMPTY
-    if len(doc.text) > MAX_COMPLETION_CHARS:
+    # With an item selected in the editor's completion list, complete the text as it would be
+    # with the item accepted, and answer over the item's range (selection.py).
+    selected = selected_item(
+        params.context.selected_completion_info, doc.index, offset, server.documents.encoding
+    )
+    text, cursor_offset, start, lead = doc.text, offset, here, ""
+    if selected is not None:
+        text, cursor_offset = selected.applied(doc.text, offset)
+        start = types.Position(*doc.index.position(selected.start, server.documents.encoding))
+        lead = selected.text
+    if len(text) > MAX_COMPLETION_CHARS:
         log.info("%s is longer than %d characters: no completions", uri, MAX_COMPLETION_CHARS)
         return EMPTY
     # An explicit request (the user asked, e.g. to cycle) gets several candidates; typing gets one.
@@ -78,8 +89,8 @@ async def inline_completion(
     ticket = service.submit(
         DocumentSnapshot(
             server.doc_key(uri),
-            doc.text,
-            offset,
+            text,
+            cursor_offset,
             doc.language_id,
             candidates,
             str(path) if path else None,
@@ -98,13 +109,14 @@ async def inline_completion(
         )
     if outcome.status != "ok":
         return EMPTY
-    # Inserted at the cursor: the policy already removed what the suffix repeats.
-    cursor = types.Range(start=here, end=here)
+    # Inserted at the cursor: the policy already removed what the suffix repeats. With a
+    # selected item: the item and its continuation, over the item's range.
+    where = types.Range(start=start, end=here)
     return types.InlineCompletionList(
         items=[
             types.InlineCompletionItem(
-                insert_text=s.text,
-                range=cursor,
+                insert_text=lead + s.text,
+                range=where,
                 command=types.Command(
                     title="coderd: accepted", command=ACCEPTED_COMMAND, arguments=[{"id": s.id}]
                 ),
