@@ -9,13 +9,23 @@ vim.api.nvim_create_user_command("CoderdToggle", function()
 end, { desc = "coderd: turn suggestions on or off" })
 
 vim.api.nvim_create_user_command("CoderdStatus", function()
-  local status, why = require("coderd").status()
-  if not status then
-    vim.notify("coderd: " .. why, vim.log.levels.WARN)
-    return
+  -- Asked for, so several lines are fine here; the messages are the full texts of what was
+  -- shown cut to one line while typing.
+  local coderd = require("coderd")
+  local status, why = coderd.status()
+  local lines = {}
+  if status then
+    local last = type(status.last) == "table" and status.last.total_ms
+    table.insert(lines, { ("coderd %s: %s, model %s%s"):format(
+      tostring(status.version), tostring(status.state), tostring(status.model),
+      last and (", last suggestion %d ms"):format(math.floor(last)) or "") })
+  else
+    table.insert(lines, { "coderd: " .. why:gsub("^coderd: ", ""), "WarningMsg" })
   end
-  local last = type(status.last) == "table" and status.last.total_ms
-  vim.notify(("coderd %s: %s, model %s%s"):format(
-    tostring(status.version), tostring(status.state), tostring(status.model),
-    last and (", last suggestion %d ms"):format(math.floor(last)) or ""))
-end, { desc = "coderd: the server's state and last latency" })
+  for _, m in ipairs(coderd.messages()) do
+    local hl = m.level >= vim.log.levels.ERROR and "ErrorMsg"
+      or m.level >= vim.log.levels.WARN and "WarningMsg" or "None"
+    table.insert(lines, { "\n  " .. m.text, hl })
+  end
+  vim.api.nvim_echo(lines, true, {})
+end, { desc = "coderd: the server's state, last latency and messages" })

@@ -2,6 +2,8 @@
 --
 -- Neovim 0.7 has vim.lsp.start_client + buf_attach_client; 0.8 added vim.lsp.start (which
 -- reuses a running client by name); 0.11 made client methods colon calls (client:request).
+local messages = require("coderd.messages")
+
 local M = {}
 
 local NAME = "coderd"
@@ -61,40 +63,72 @@ local function client_config(opts)
       if id == client_id then
         client_id = nil
       end
-      if code ~= 0 and not vim.v.exiting then
-        vim.schedule(function()
-          vim.notify(("coderd: the server exited (code %s, signal %s); see :checkhealth coderd")
-            :format(code, signal), vim.log.levels.WARN)
-        end)
+      if code ~= 0 and vim.v.exiting == vim.NIL then
+        messages.report(vim.log.levels.WARN,
+          ("coderd: the server exited (code %s, signal %s); see :checkhealth coderd")
+            :format(code, signal))
       end
     end,
+    -- The server's warnings (a prefix-only model, configuration problems) and errors (a
+    -- wrong model path) arrive while the user types: never a hit-enter prompt.
+    handlers = {
+      ["window/showMessage"] = function(_, result)
+        messages.from_server(result)
+        return vim.NIL
+      end,
+    },
   }
 end
 
+-- Every live client named coderd, whoever started it (this module, an earlier setup(), or a
+-- vim.lsp.start whose id was lost because it could not attach its buffer).
+local function running_clients()
+  local get = vim.lsp.get_clients or vim.lsp.get_active_clients
+  local found = {}
+  for _, client in ipairs(get()) do
+    if client.name == NAME and not (client.is_stopped and call(client, "is_stopped")) then
+      table.insert(found, client)
+    end
+  end
+  return found
+end
+
 --- Attaches `bufnr` to the client, starting the server the first time.
+---
+--- One client per Neovim: a buffer that is not loaded yet (BufEnter while init.lua runs or
+--- before the file is read) is left for the BufRead/FileType/BufEnter that follows, because
+--- vim.lsp.start starts a client and then returns nil when it cannot attach, and the next
+--- event would start a second one. A running client is found by name before starting one.
 ---@return integer|nil client id
 function M.attach(bufnr, opts, ready_cb)
   on_ready = ready_cb
   if vim.fn.executable(opts.cmd[1]) ~= 1 then
-    return nil -- reported by :checkhealth coderd; no pop-up per buffer
+    messages.report(vim.log.levels.ERROR, messages.not_found(opts.cmd[1]))
+    return nil
   end
-  if M.get() == nil then
-    client_id = nil
+  if not vim.api.nvim_buf_is_loaded(bufnr) then
+    return nil
   end
-  if vim.lsp.start then
-    client_id = vim.lsp.start(client_config(opts), {
-      bufnr = bufnr,
-      reuse_client = function(client)
-        return client.name == NAME and client.id == client_id
-      end,
-    }) or client_id
+  local client = M.get() or running_clients()[1]
+  if client then
+    client_id = client.id
+    vim.lsp.buf_attach_client(bufnr, client_id)
     return client_id
   end
-  if client_id == nil then
+  if vim.lsp.start then
+    -- 0.8+: vim.lsp.start (start_client is deprecated from 0.11 and says so on screen).
+    client_id = vim.lsp.start(client_config(opts), {
+      bufnr = bufnr,
+      reuse_client = function(c)
+        return c.name == NAME
+      end,
+    })
+    client_id = client_id or (running_clients()[1] or {}).id
+  else
     client_id = vim.lsp.start_client(client_config(opts))
-  end
-  if client_id then
-    vim.lsp.buf_attach_client(bufnr, client_id)
+    if client_id then
+      vim.lsp.buf_attach_client(bufnr, client_id)
+    end
   end
   return client_id
 end
@@ -131,11 +165,15 @@ function M.notify(method, params)
   end
 end
 
+--- The position encoding negotiated with the server ("utf-8" or "utf-16").
+function M.offset_encoding()
+  local client = M.get()
+  return client and client.offset_encoding or "utf-16"
+end
+
 --- Position params for the cursor of the current window, in the client's position encoding.
 function M.position_params()
-  local client = M.get()
-  local encoding = client and client.offset_encoding or "utf-16"
-  return vim.lsp.util.make_position_params(0, encoding)
+  return vim.lsp.util.make_position_params(0, M.offset_encoding())
 end
 
 function M.stop()

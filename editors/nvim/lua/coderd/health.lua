@@ -28,8 +28,12 @@ function M.check()
     ok(("server command: %s (%s)"):format(table.concat(opts.cmd, " "), vim.fn.exepath(program)))
   else
     err(("server command not found: %s"):format(program), {
-      "Install coderd (pip install coderd) so that `coderd` is on PATH",
-      'or set cmd = { "/path/to/coderd", "lsp" } in setup()',
+      -- coderd is not on PyPI: `pip install coderd` installs nothing.
+      "Install coderd from its checkout: `pipx install /path/to/coderd` puts `coderd` on PATH "
+        .. "(~/.local/bin; `pipx ensurepath` adds it)",
+      "or in a virtualenv: `python -m venv ~/.venvs/coderd && ~/.venvs/coderd/bin/pip install "
+        .. '-e /path/to/coderd`, then cmd = { vim.fn.expand("~/.venvs/coderd/bin/coderd"), "lsp" }',
+      'or set cmd = { "/full/path/to/coderd", "lsp" } in setup()',
     })
     return
   end

@@ -6,6 +6,7 @@ local client = require("coderd.client")
 local ghost = require("coderd.ghost")
 local suggestion = require("coderd.suggestion")
 local keymaps = require("coderd.keymaps")
+local messages = require("coderd.messages")
 
 local M = {}
 
@@ -52,10 +53,19 @@ local function autocmds()
     })
   end
   au({ "BufEnter", "FileType", "InsertEnter" }, attach)
-  au({ "TextChangedI", "CursorMovedI" }, function(bufnr)
+  local function changed(bufnr)
     if buf_wanted(bufnr) then
       suggestion.on_change(bufnr)
     end
+  end
+  -- TextChangedP: typing while Neovim's completion menu is open (TextChangedI is not sent).
+  au({ "TextChangedI", "TextChangedP", "CursorMovedI" }, changed)
+  -- Another menu item selected, or the menu closed: the request's selectedCompletionInfo
+  -- changes. Later, not inside the event, where the text may not be touched (textlock).
+  au({ "CompleteChanged", "CompleteDone" }, function(bufnr)
+    vim.schedule(function()
+      changed(bufnr)
+    end)
   end)
   au({ "InsertLeave", "BufLeave" }, function(bufnr)
     suggestion.dismiss(bufnr)
@@ -73,7 +83,7 @@ function M.setup(opts)
   local problems
   M.options, problems = config.merge(opts)
   for _, problem in ipairs(problems) do
-    vim.notify("coderd: " .. problem, vim.log.levels.WARN)
+    messages.report(vim.log.levels.WARN, "coderd: setup: " .. problem)
   end
   suggestion.configure(M.options)
   ghost.define_highlight(M.options.hl_group)
@@ -116,7 +126,7 @@ function M.toggle()
   if not enabled then
     suggestion.dismiss(buf())
   end
-  vim.notify("coderd: " .. (enabled and "on" or "off"))
+  vim.api.nvim_echo({ { "coderd: " .. (enabled and "on" or "off") } }, false, {})
   return enabled
 end
 
@@ -124,10 +134,18 @@ function M.is_enabled()
   return enabled
 end
 
+--- What the server and the plugin reported this session (full texts), oldest first.
+function M.messages()
+  return messages.list()
+end
+
 --- The server's `coderd/status` (synchronously, up to `timeout_ms`), or nil and a reason.
 function M.status(timeout_ms)
   local c = client.ready()
   if not c then
+    if M.options and vim.fn.executable(M.options.cmd[1]) ~= 1 then
+      return nil, messages.not_found(M.options.cmd[1])
+    end
     return nil, client.get() and "the server is starting" or "the server is not running"
   end
   local done, result, err = false, nil, nil

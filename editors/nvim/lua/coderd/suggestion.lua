@@ -6,6 +6,8 @@
 local client = require("coderd.client")
 local ghost = require("coderd.ghost")
 local text = require("coderd.text")
+local candidates = require("coderd.items")
+local popup = require("coderd.popup")
 
 local M = {}
 
@@ -39,11 +41,14 @@ end
 local function here(bufnr)
   local row, col = cursor()
   local line = vim.api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1] or ""
-  return { row = row, col = col, tick = vim.api.nvim_buf_get_changedtick(bufnr), line = line }
+  return { row = row, col = col, tick = vim.api.nvim_buf_get_changedtick(bufnr), line = line,
+    selected = popup.selected_word() or "" }
 end
 
+-- The same cursor, text and completion-menu selection (a suggestion depends on all three).
 local function same_place(a, b)
   return a and b and a.row == b.row and a.col == b.col and a.tick == b.tick
+    and a.selected == b.selected
 end
 
 local function in_insert_mode()
@@ -114,16 +119,7 @@ local function on_response(bufnr, s, req, err, result)
       or not same_place(req.at, here(bufnr)) then
     return -- stale: the buffer or the cursor changed since the request
   end
-  local items = {}
-  for _, item in ipairs(result.items or result) do
-    local start = type(item.range) == "table" and item.range.start or req.position
-    local t = text.insert_text(item)
-    -- coderd inserts at the cursor; an item for another place is not one we can show.
-    if t and start.line == req.position.line and start.character == req.position.character then
-      table.insert(items, { text = t, id = text.item_id(item) })
-    end
-  end
-  items = text.distinct(items)
+  local items = candidates.from_result(result, req, client.offset_encoding())
   if #items == 0 then
     return -- nothing (new) to show; a suggestion being cycled stays as it is
   end
@@ -153,7 +149,11 @@ function M.request(bufnr, kind, direction)
     return
   end
   local params = client.position_params()
-  params.context = { triggerKind = kind }
+  params.context = {
+    triggerKind = kind,
+    selectedCompletionInfo = popup.selected_completion_info(bufnr, params.position,
+      client.offset_encoding()),
+  }
   local req = { at = here(bufnr), kind = kind, direction = direction, position = params.position }
   s.request = req
   req.id = client.request(bufnr, "textDocument/inlineCompletion", params, function(err, result)
