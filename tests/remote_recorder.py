@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -54,6 +55,148 @@ class Recorder(ThreadingHTTPServer):
                     data = event if isinstance(event, str) else json.dumps(event)
                     self.wfile.write(f": ping\n\ndata: {data}\n\n".encode())
                     self.wfile.flush()
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+        threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True).start()
+
+
+class VllmContract(ThreadingHTTPServer):
+    """A loopback server that keeps vLLM's documented /v1/completions contract:
+
+    * `suffix` is refused with HTTP 400 "suffix is not currently supported" (vllm #9976);
+    * `prompt` is tokenised with special tokens parsed and BOS added, as vLLM's tokenizer does,
+      here by llama.cpp with the model's own vocabulary (`tokenize(text) -> ids`);
+    * answers stream as OpenAI chunks, then, with `stream_options.include_usage`, a chunk with
+      `usage` whose `prompt_tokens_details.cached_tokens` is what automatic prefix caching
+      holds: the prompt's common prefix with the earlier prompts, in whole 16-token blocks;
+    * an unknown `model` is 404 "The model `x` does not exist.", a wrong key 401;
+    * GET /v1/models lists the served model, owned_by "vllm".
+
+    `slow=True` streams one chunk every 50 ms until `max_tokens`, and records in
+    `disconnected` when the client went away before the end.
+    """
+
+    daemon_threads = True
+    BLOCK = 16
+
+    def __init__(self, tokenize, served="deepseek-ai/deepseek-coder-6.7b-base", key=None) -> None:
+        self.requests: list[dict] = []
+        self.gets: list[str] = []
+        self.prompt_ids: list[list[int]] = []
+        self.disconnected = threading.Event()
+        self.slow = False
+        outer = self
+
+        def cached(ids: list[int]) -> int:
+            best = 0
+            for old in outer.prompt_ids:
+                common = 0
+                for a, b in zip(old, ids):
+                    if a != b:
+                        break
+                    common += 1
+                best = max(best, common)
+            return best // outer.BLOCK * outer.BLOCK
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def reply(self, status: int, body: dict) -> None:
+                raw = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def refused(self) -> bool:
+                if key is not None and self.headers.get("Authorization") != f"Bearer {key}":
+                    self.reply(401, {"error": "Unauthorized"})
+                    return True
+                return False
+
+            def do_GET(self) -> None:
+                outer.gets.append(self.path)
+                if self.refused():
+                    return
+                if self.path != "/v1/models":
+                    self.reply(404, {"detail": "Not Found"})
+                    return
+                self.reply(
+                    200,
+                    {
+                        "object": "list",
+                        "data": [{"id": served, "object": "model", "owned_by": "vllm"}],
+                    },
+                )
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.requests.append(body)
+                if self.refused():
+                    return
+                if self.path != "/v1/completions":
+                    self.reply(404, {"detail": "Not Found"})
+                    return
+                if body.get("model", served) != served:
+                    message = f"The model `{body['model']}` does not exist."
+                    self.reply(
+                        404,
+                        {
+                            "object": "error",
+                            "message": message,
+                            "type": "NotFoundError",
+                            "code": 404,
+                        },
+                    )
+                    return
+                if body.get("suffix") is not None:
+                    message = "suffix is not currently supported"
+                    self.reply(
+                        400,
+                        {
+                            "object": "error",
+                            "message": message,
+                            "type": "BadRequestError",
+                            "code": 400,
+                        },
+                    )
+                    return
+                ids = tokenize(body["prompt"])
+                hit = cached(ids)
+                outer.prompt_ids.append(ids)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                n = int(body.get("max_tokens", 16))
+                pieces = ["x" * (k % 3 + 1) for k in range(n)] if outer.slow else ["x = ", "1"][:n]
+                usage = {
+                    "prompt_tokens": len(ids),
+                    "completion_tokens": len(pieces),
+                    "total_tokens": len(ids) + len(pieces),
+                    "prompt_tokens_details": {"cached_tokens": hit},
+                }
+                chunks = [
+                    {"choices": [{"index": 0, "text": p, "finish_reason": None}]} for p in pieces
+                ]
+                chunks.append({"choices": [{"index": 0, "text": "", "finish_reason": "length"}]})
+                if (body.get("stream_options") or {}).get("include_usage"):
+                    chunks.append({"choices": [], "usage": usage})
+                try:
+                    for chunk in chunks:
+                        if outer.slow:
+                            time.sleep(0.05)
+                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                        self.wfile.flush()
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    outer.disconnected.set()
 
         super().__init__(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server_address[1]}"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 from coderd import __version__
+from coderd.cli.doctor_remote import backend_report, remote_ok, render_backend
 from coderd.config.settings import settings_as_dict
 from coderd.engine.base import EngineError
 from coderd.engine.fim import inspect_vocab
@@ -80,58 +80,14 @@ def collect(args) -> dict:
     }
 
 
-def backend_report(settings) -> dict:
-    """Which backend completions use. Makes no request; shows whether the key is set, never it."""
-    from coderd.engine.remote.api import HIDDEN, key_env_problem, resolve_endpoint
-    from coderd.models.loader import backend
-
-    r = settings.remote
-    out: dict = {"in_use": backend(settings), "offline": settings.network.offline, "remote": None}
-    if r.enabled:
-        try:
-            (endpoint, api), error = resolve_endpoint(r.url), key_env_problem(r.api_key_env)
-        except EngineError as exc:
-            endpoint, api, error = None, None, str(exc)
-        hidden = key_env_problem(r.api_key_env) is not None
-        out["remote"] = {
-            "url": r.url,
-            "endpoint": endpoint,
-            "api": api,
-            "model": r.model,
-            "api_key_env": HIDDEN if hidden else r.api_key_env,
-            "error": error,
-            "timeout_ms": r.timeout_ms,
-            "api_key_set": not hidden and bool(r.api_key_env and os.environ.get(r.api_key_env)),
-        }
-    return out
-
-
 def shown_settings(settings) -> dict:
     """The settings as data; a remote.api_key_env that is no variable name may be a pasted key."""
-    from coderd.engine.remote.api import HIDDEN, key_env_problem
+    from coderd.engine.remote.errors import HIDDEN, key_env_problem
 
     shown = settings_as_dict(settings)
     if key_env_problem(settings.remote.api_key_env):
         shown["remote"]["api_key_env"] = HIDDEN
     return shown
-
-
-def render_backend(report: dict) -> list[str]:
-    b, r = report["backend"], report["backend"]["remote"]
-    if r is None:
-        return ["backend: local model (remote.enabled = false)"]
-    if b["in_use"] == "local":
-        return [
-            f"backend: local model: network.offline = true, so remote.url {r['url']} is not used"
-        ]
-    if r["error"]:
-        return [f"backend: remote, PROBLEM {r['error']}"]
-    key = "set" if r["api_key_set"] else "not set: no key is sent"
-    return [
-        f"backend: remote {r['endpoint']} ({r['api']} API, model {r['model'] or '(server default)'}, "
-        f"timeout {r['timeout_ms']} ms); prompts leave this machine",
-        f"  API key: ${r['api_key_env']} (remote.api_key_env) is {key}",
-    ]
 
 
 # -- models issue: build features, the fit of the configured model, the recommendation ---------
@@ -247,7 +203,7 @@ def run(args) -> int:
     fits = fit is None or fit["fits"]
     remote = report["backend"]["remote"]
     if report["backend"]["in_use"] == "remote":  # the local model is then only the fallback
-        return 0 if not remote["error"] and not report["config_problems"] else 1
+        return 0 if remote_ok(remote) and not report["config_problems"] else 1
     return 0 if report["model"]["ok"] and fits and not report["config_problems"] else 1
 
 

@@ -227,12 +227,22 @@ class RemoteSettings:
         "http://127.0.0.1:8080",
         "the server's base URL, to which /v1/completions is appended "
         "(/completions when it has a path: .../v1, https://api.deepseek.com/beta); a URL ending "
-        "in /completions is used as is, one ending in /infill speaks llama-server's FIM API",
+        "in /completions is used as is, one ending in /infill or /completion speaks "
+        "llama-server's own API",
+    )
+    format: str = setting(
+        "auto",
+        'the request shape: "suffix" (OpenAI /completions with a suffix: the server lays out '
+        'the FIM prompt), "infill" (llama-server /infill), "raw" (coderd lays out the whole '
+        "DeepSeek Coder prompt, repository context first, and sends it as the prompt: vLLM, "
+        'SGLang, llama-server), "auto" (/infill and /completion URLs say; other servers are '
+        "asked what they are before the first request)",
+        choices=("auto", "suffix", "infill", "raw"),
     )
     model: str = setting(
         "",
         'model name sent with each request; "" sends none (a local server\'s own model); '
-        'the DeepSeek API takes "deepseek-chat"',
+        'the DeepSeek API takes "deepseek-v4-flash" or "deepseek-v4-pro"',
     )
     api_key_env: str = setting(
         "CODERD_API_KEY",

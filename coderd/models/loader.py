@@ -161,6 +161,7 @@ def remote_options(settings: Settings):
         api_key_env=r.api_key_env,
         timeout_ms=r.timeout_ms,
         n_ctx=settings.model.n_ctx,
+        format=r.format,
     )
 
 

@@ -2,29 +2,27 @@
 
 Nothing here runs unless the user sets remote.enabled = true (and network.offline is false):
 then the prompt - repository context, the text before and after the cursor - leaves the
-machine for remote.url. The wire format is in api.py; token counts come from the
-reversible approximation in approx_tokens.py, since the server keeps its tokenizer.
+machine for remote.url. endpoint.py says where and in which shape (shapes/), stream.py reads
+the answer; token counts come from the reversible approximation in approx_tokens.py, since
+the server keeps its tokenizer.
 
 Streaming is what makes cancellation real. Requests run on a private asyncio loop in a
 thread of their own ("coderd-remote-http"); the calling worker thread waits on the result
 while it polls the CancelToken and the deadlines, and on any of them cancels the request's
-task. Cancelling an httpx stream closes its connection at once, even while the server is still
-evaluating the prompt; llama-cpp-python's server stops generating at its next token (its log
-says so; tests/engine/test_remote_backend.py watches for it). A failing request never raises:
-it returns an empty completion whose stop_reason says "error" or "timeout", logs the reason
-once (naming the setting to fix), and keeps it in `last_error`.
+task, which closes its connection (stream.py). A failing request never raises: it returns an
+empty completion whose stop_reason says "error" or "timeout", logs the reason once (naming
+the setting to fix), and keeps it in `last_error`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import os
 import threading
 import time
 from collections.abc import Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -39,34 +37,27 @@ from coderd.engine.base import (
     ModelInfo,
     RequestStats,
 )
-from coderd.engine.remote.api import (
-    DONE,
-    INFILL,
-    http_error,
-    key_env_problem,
-    parse_event,
-    parse_sse_line,
-    request_body,
-    resolve_endpoint,
-)
 from coderd.engine.remote.approx_tokens import ApproxTokenizer
+from coderd.engine.remote.endpoint import AUTO, SUFFIX, resolve_endpoint
+from coderd.engine.remote.errors import key_env_problem
+from coderd.engine.remote.probe import choose_shape, probe_async
+from coderd.engine.remote.shapes import PromptText
+from coderd.engine.remote.stream import (
+    CLOSE_WAIT_S,
+    Progress,
+    RemoteTimeout,
+    Request,
+    stream,
+    wait_for,
+)
 from coderd.engine.speed_profile import SpeedProfile
-
-# The local engine's stop rule and time-budget rule, so both backends cut text alike.
-from coderd.engine.stopping import budget_cut as _budget_cut
-from coderd.engine.stopping import stop_position as _stop_position
+from coderd.engine.stopping import budget_cut
 
 log = logging.getLogger(__name__)
 
-POLL_S = 0.01  # how often the waiting thread looks at the CancelToken and the deadlines
-CLOSE_WAIT_S = 1.0  # how long a cancelled request may take to close its connection
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 T = TypeVar("T")
-
-
-class RemoteTimeout(EngineError):
-    """No answer in time: stop_reason "timeout" rather than "error"."""
 
 
 @dataclass(frozen=True)
@@ -76,20 +67,7 @@ class RemoteOptions:
     api_key_env: str = "CODERD_API_KEY"
     timeout_ms: int = 10_000  # to connect and receive the first token
     n_ctx: int = 2048  # what the token budgets were sized for (the server's own limit is unknown)
-
-
-@dataclass
-class _Progress:
-    """Written by the loop thread only. The waiting thread polls `first_at` (for the deadlines)
-    and reads the rest once `closed` is set."""
-
-    text: str = ""
-    events: int = 0
-    first_at: float | None = None  # perf_counter() of the first event: generation has begun
-    stop_reason: str = ""
-    counts: dict[str, int] = field(default_factory=dict)
-    started: bool = False  # a task cancelled before its first step never runs, nor sets `closed`
-    closed: threading.Event = field(default_factory=threading.Event)
+    format: str = AUTO  # remote.format: auto, suffix, infill, raw (endpoint.py)
 
 
 class RemoteEngine:
@@ -101,7 +79,7 @@ class RemoteEngine:
     measures_speed = False  # the budgets stay as configured
 
     def __init__(self, options: RemoteOptions, environ: Mapping[str, str] | None = None) -> None:
-        self.endpoint, self._dialect = resolve_endpoint(options.url)
+        self.endpoint = resolve_endpoint(options.url, options.format)
         if problem := key_env_problem(options.api_key_env):
             raise EngineError(problem)
         environ = os.environ if environ is None else environ
@@ -116,21 +94,22 @@ class RemoteEngine:
         if key:
             headers["Authorization"] = f"Bearer {key}"  # held by the client only, never logged
         warnings = []
-        host = urlsplit(self.endpoint).hostname or ""
+        host = urlsplit(self.endpoint.url).hostname or ""
         if not key and host not in LOOPBACK:
             unset = f"${options.api_key_env} is not set" if options.api_key_env else "it is empty"
             warnings.append(
-                f"remote backend {self.endpoint}: no API key is sent (remote.api_key_env: {unset})"
+                f"remote backend {self.endpoint.url}: no API key is sent "
+                f"(remote.api_key_env: {unset})"
             )
         self.info = ModelInfo(
-            path=self.endpoint,
+            path=self.endpoint.url,
             name=options.model or host,
             architecture="remote",
             pre_tokenizer=None,
             n_ctx=options.n_ctx,
             n_ctx_train=0,
             n_vocab=0,
-            # The server lays the FIM prompt out with its own marker ids; none are ours to use.
+            # The markers are the server's (or, raw, text it turns into them): no ids are ours.
             fim_ids=(-1, -1, -1),
             gpu_layers=0,
             threads=0,
@@ -146,9 +125,9 @@ class RemoteEngine:
         if logging.getLogger("httpx").level == logging.NOTSET:
             logging.getLogger("httpx").setLevel(logging.WARNING)
         log.info(
-            "remote backend: %s (%s API); completion prompts are sent there",
-            self.endpoint,
-            self._dialect,
+            "remote backend: %s (%s shape); completion prompts are sent there",
+            self.endpoint.url,
+            self.endpoint.shape,
         )
 
     # -- the Engine protocol -------------------------------------------------------------
@@ -188,20 +167,25 @@ class RemoteEngine:
         # Speculation is declined (supports_speculation), reported as the service's "no result".
         if speculative or cancel.wait(limits.start_delay_s) or cancel.cancelled:
             return result("", "cancelled")
-        # Repository context goes first, inside the prompt, as the local engine lays it out.
-        text_before = self.detokenize(prompt.context_ids) + self.detokenize(prompt.prefix_ids)
-        body = request_body(
-            self._dialect,
-            prompt=text_before,
-            limits=limits,
+        text = PromptText(
+            context=self.detokenize(prompt.context_ids),
+            prefix=self.detokenize(prompt.prefix_ids),
             suffix=self.detokenize(prompt.suffix_ids),
-            model=self._options.model,
         )
-        progress = _Progress()
+        request = Request(
+            endpoint=self.endpoint,
+            text=text,
+            limits=limits,
+            key_env=self._key_env,
+            key_set=self._key_set,
+            model=self._options.model,
+            timeout=self._timeout(),
+        )
+        progress = Progress()
         sent = time.perf_counter()
-        future = asyncio.run_coroutine_threadsafe(self._stream(body, limits, progress), self._loop)
+        future = asyncio.run_coroutine_threadsafe(self._send(request, progress), self._loop)
         try:
-            reason = self._wait(future, progress, limits, cancel, sent)
+            reason = wait_for(future, progress, limits, cancel, sent, self._timeout_s)
             if reason == "timeout":
                 raise self._timeout()
         except EngineError as exc:
@@ -216,14 +200,15 @@ class RemoteEngine:
         stats.generated_tokens = progress.counts.get("generated", progress.events)
         stats.evaluated_tokens = progress.counts.get("evaluated", stats.prompt_tokens)
         stats.reused_tokens = progress.counts.get("reused", 0)
-        text = progress.text if not reason else ""
+        stats.prewarm = limits.max_tokens <= 0  # the prompt goes into the server's cache
+        out = progress.text if not reason and not stats.prewarm else ""
         if reason == "time_budget":  # stalled past twice the budget: keep its complete lines
-            text = progress.text[
-                : _budget_cut(progress.text, len(progress.text), float("inf"), limits)
+            out = progress.text[
+                : budget_cut(progress.text, len(progress.text), float("inf"), limits)
             ]
         if not reason:
             self.last_error = None
-        return result(text, reason or progress.stop_reason or "eog")
+        return result(out, reason or ("prewarm" if stats.prewarm else progress.stop_reason or "eog"))
 
     def forget_slot(self, slot: int) -> None:
         """Nothing to drop: the server keeps its own cache."""
@@ -237,6 +222,8 @@ class RemoteEngine:
             return
         try:
             self._call(self._client.aclose())
+            # Streams left early (a stop rule) leave their line iterators to the loop to close.
+            self._call(self._loop.shutdown_asyncgens())
         except Exception:  # closing must not fail the worker's shutdown
             log.debug("closing the remote client failed", exc_info=True)
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -244,7 +231,33 @@ class RemoteEngine:
         if not self._thread.is_alive():
             self._loop.close()
 
+    # -- beyond the protocol -------------------------------------------------------------
+
+    def raw_prompt(self, prompt: FimPrompt) -> str:
+        """The text the "raw" shape sends for `prompt` (shapes/raw.py), for tests and logs."""
+        from coderd.engine.remote.shapes.raw import layout
+
+        parts = (prompt.context_ids, prompt.prefix_ids, prompt.suffix_ids)
+        return layout(PromptText(*(self.detokenize(p) for p in parts)))
+
     # -- internals ------------------------------------------------------------------------
+
+    async def _send(self, request: Request, progress: Progress) -> None:
+        """The request, after asking the server what it is when remote.format = "auto" left
+        the shape open: inside the request's task, so the cancel and deadlines cover both."""
+        if request.endpoint.shape == AUTO:
+            facts = await probe_async(self._client, request.endpoint.models_url)
+            shape = choose_shape(facts, self._options.model) if facts.answered else SUFFIX
+            self.endpoint = request.endpoint.with_shape(shape)
+            log.info(
+                "remote backend: %s answered as %r: %s shape (%s)",
+                request.endpoint.models_url,
+                facts.engine or "an OpenAI-compatible server",
+                shape,
+                self.endpoint.url,
+            )
+            request = replace(request, endpoint=self.endpoint)
+        await stream(self._client, request, progress)
 
     def _call(self, coro: Coroutine[object, None, T]) -> T:
         """Run a short coroutine on the loop thread and wait for it."""
@@ -258,106 +271,9 @@ class RemoteEngine:
             headers=headers, timeout=httpx.Timeout(self._timeout_s), follow_redirects=False
         )
 
-    def _wait(
-        self,
-        future: concurrent.futures.Future[None],
-        progress: _Progress,
-        limits: GenerationLimits,
-        cancel: CancelToken,
-        sent: float,
-    ) -> str:
-        """ "" when the stream ended by itself; else why it was stopped. Raises EngineError."""
-        # A bound that holds whatever the server or the network does.
-        hard_stop = sent + self._timeout_s + 2 * limits.time_budget_s + CLOSE_WAIT_S
-        while True:
-            done, _ = concurrent.futures.wait([future], timeout=POLL_S)
-            if done:
-                future.result()
-                return ""
-            now, first = time.perf_counter(), progress.first_at
-            if cancel.cancelled:
-                reason = "cancelled"
-            elif first is None and now - sent > self._timeout_s:
-                reason = "timeout"
-            elif first is not None and now - first > 2 * limits.time_budget_s:
-                reason = "time_budget"  # a stalled stream: _take handles one that flows
-            elif now > hard_stop:
-                reason = "timeout"
-            else:
-                continue
-            future.cancel()  # cancels the task on the loop: httpx closes the connection
-            if progress.started:
-                progress.closed.wait(CLOSE_WAIT_S)
-            return reason
-
-    async def _stream(
-        self, body: dict[str, object], limits: GenerationLimits, progress: _Progress
-    ) -> None:
-        progress.started = True
-        try:
-            async with self._client.stream("POST", self.endpoint, json=body) as response:
-                if response.status_code >= 400:
-                    raise http_error(
-                        response.status_code,
-                        await response.aread(),
-                        self.endpoint,
-                        key_env=self._key_env,
-                        key_set=self._key_set,
-                    )
-                if "text/event-stream" not in response.headers.get("content-type", ""):
-                    # A server that ignored stream=true: its one JSON answer is the whole reply.
-                    whole = (await response.aread()).decode("utf-8", "replace")
-                    self._take(parse_sse_line("data: " + whole), limits, progress)
-                    return
-                async for line in response.aiter_lines():
-                    if self._take(parse_sse_line(line), limits, progress):
-                        return  # leaving the block closes the connection: the server stops
-        except httpx.ConnectError as exc:
-            raise EngineError(
-                f"cannot connect to the remote backend at {self.endpoint} ({exc}): "
-                "start the server, fix remote.url, or set remote.enabled = false"
-            ) from None
-        except httpx.TimeoutException:
-            raise self._timeout() from None
-        except httpx.HTTPError as exc:
-            raise EngineError(
-                f"the request to {self.endpoint} failed: {type(exc).__name__}: {exc}"
-            ) from None
-        finally:
-            progress.closed.set()
-
-    def _take(self, event: object, limits: GenerationLimits, progress: _Progress) -> bool:
-        """Add one stream event to `progress`; True when generation is over."""
-        if event is None:
-            return False
-        if event is DONE:
-            return True
-        text, finish, counts = parse_event(self._dialect, event)
-        progress.counts.update(counts)
-        if progress.first_at is None:
-            progress.first_at = time.perf_counter()
-        if text:
-            progress.events += 1
-            previous = len(progress.text)
-            progress.text += text
-            cut = _stop_position(progress.text, previous, limits)
-            if cut is not None:
-                progress.text, progress.stop_reason = progress.text[:cut], "stop"
-                return True
-            overrun = time.perf_counter() - progress.first_at - limits.time_budget_s
-            cut = _budget_cut(progress.text, previous, overrun, limits)
-            if cut is not None:
-                progress.text, progress.stop_reason = progress.text[:cut], "time_budget"
-                return True
-        if finish:
-            progress.stop_reason = finish
-            # llama-server's last event is the end; OpenAI servers still send usage and [DONE].
-            return self._dialect == INFILL
-        return False
-
     def _timeout(self) -> RemoteTimeout:
         return RemoteTimeout(
-            f"no answer from {self.endpoint} within remote.timeout_ms = "
+            f"no answer from {self.endpoint.url} within remote.timeout_ms = "
             f"{self._options.timeout_ms} ms"
         )
 

@@ -1,0 +1,20 @@
+"""The "infill" shape: llama-server's /infill. The server writes the model's FIM markers.
+
+Repository context goes first in `input_prefix`, as the local engine lays it out (not as
+`input_extra`, which llama-server packs with its own file separators).
+"""
+
+from __future__ import annotations
+
+from coderd.engine.base import GenerationLimits
+from coderd.engine.remote.shapes.text import PromptText
+
+
+def body(text: PromptText, limits: GenerationLimits) -> dict[str, object]:
+    # cache_prompt: llama-server keeps the prompt's KV cache for the next keystroke.
+    return {
+        "input_prefix": text.context + text.prefix,
+        "input_suffix": text.suffix,
+        "n_predict": limits.max_tokens,
+        "cache_prompt": True,
+    }

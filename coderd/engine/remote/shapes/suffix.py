@@ -1,0 +1,20 @@
+"""The "suffix" shape: OpenAI's legacy /completions with `prompt` and `suffix`; the server
+lays out the FIM prompt with its model's markers.
+
+Repository context goes first inside `prompt`, as the local engine lays it out. vLLM refuses
+`suffix` (HTTP 400 "suffix is not currently supported"); some llama-server builds ignore it
+without a word: for those the "raw" shape is the one (endpoint.py's probe picks it).
+"""
+
+from __future__ import annotations
+
+from coderd.engine.base import GenerationLimits
+from coderd.engine.remote.shapes.text import PromptText
+
+
+def body(text: PromptText, limits: GenerationLimits) -> dict[str, object]:
+    return {
+        "prompt": text.context + text.prefix,
+        "suffix": text.suffix,
+        "max_tokens": max(limits.max_tokens, 1),  # 0 (a prewarm) is refused by some
+    }
