@@ -161,6 +161,44 @@ def test_a_streamed_completion_is_what_the_server_computes(llama_server):
     assert reply["usage"]["prompt_tokens"] > without["usage"]["prompt_tokens"]
 
 
+def test_the_raw_shape_on_llama_cpp_python_gets_the_local_engines_prompt(
+    llama_server, tiny_model_path
+):
+    """Its /v1/completions with `suffix` lays out FIM with id 0 for the markers (README); the
+    raw prompt, tokenised by the server with special tokens parsed, is the local one."""
+    from coderd.engine.llama.engine import EngineOptions, LlamaEngine
+
+    url, _ = llama_server
+    engine = engine_for(url, format="raw")
+    try:
+        done = engine.complete(
+            fim_prompt(engine), GenerationLimits(max_tokens=6, time_budget_s=10), CancelToken()
+        )
+        text = engine.raw_prompt(fim_prompt(engine))
+    finally:
+        engine.close()
+    local = LlamaEngine(tiny_model_path, EngineOptions(n_ctx=512, threads=1))
+    try:
+        expected = local.complete(fim_prompt(local), GenerationLimits(max_tokens=0), CancelToken())
+    finally:
+        local.close()
+    reply = httpx.post(
+        f"{url}/v1/completions",
+        json={"prompt": text, "max_tokens": 6, "temperature": 0},
+        timeout=30,
+        headers={"Authorization": f"Bearer {KEY}"},
+    ).json()
+    assert reply["usage"]["prompt_tokens"] == len(expected.prompt_ids)
+    tokens = httpx.post(  # the server's tokenizer, as its completions use it
+        f"{url}/extras/tokenize",
+        json={"input": text},
+        timeout=30,
+        headers={"Authorization": f"Bearer {KEY}"},
+    ).json()["tokens"]
+    assert tokens == list(expected.prompt_ids)
+    assert done.text == reply["choices"][0]["text"] and engine.last_error is None
+
+
 def test_a_stop_rule_cuts_the_text_and_closes_the_stream(llama_server):
     url, log = llama_server
     before = log.read_text(errors="replace").count("Disconnected from client")
