@@ -180,7 +180,7 @@ def test_missing_coderd_is_reported_once_with_the_fix(nvim, tmp_path):
     if shutil.which("coderd", path="/usr/bin:/bin"):
         pytest.skip("a coderd is installed in /usr/bin or /bin")
     work_files(tmp_path, app_py="x = 1\n", other_py="y = 2\n")
-    proc = run_nvim(nvim, tmp_path, ["app.py"], "missing.lua", [])
+    proc = run_nvim(nvim, tmp_path, ["app.py"], "messages.lua", [])
     assert proc.returncode == 0 and "PASS" in proc.stdout, proc.stdout + proc.stderr
     (messages,) = lines_with("MESSAGES", proc.stdout)
     (health,) = lines_with("HEALTH", proc.stdout)
@@ -189,3 +189,30 @@ def test_missing_coderd_is_reported_once_with_the_fix(nvim, tmp_path):
     # At 80 columns the line is cut, but what to do is on it.
     assert "`coderd` not on PATH; fix: pipx install /path/to/coderd" in about[0], about
     assert "pipx install /path/to/coderd" in health and "pip install coderd" not in health, health
+
+
+@pytest.mark.parametrize("nvim", NVIMS)
+def test_a_wrong_model_path_is_reported_once(nvim, tmp_path):
+    """The real `coderd` (relay and daemon) with a model file that does not exist: the error
+    that stops completions is shown once, on one line, and kept in full."""
+    work_files(tmp_path, app_py="x = 1\n", other_py="y = 2\n")
+    missing = tmp_path / "no-such-model.gguf"
+    proc = run_nvim(
+        nvim,
+        tmp_path,
+        ["app.py"],
+        "messages.lua",
+        [Path(sys.executable).parent],  # the `coderd` this checkout installed
+        CODERD_MODEL_PATH=str(missing),
+        CODERD_TEST_WAIT_FOR=missing.name,
+    )
+    assert proc.returncode == 0 and "PASS" in proc.stdout, proc.stdout + proc.stderr
+    (messages,) = lines_with("MESSAGES", proc.stdout)
+    (kept,) = lines_with("KEPT", proc.stdout)
+    shown = [line for line in messages if line.startswith("coderd")]
+    assert len(shown) == 1 and "model file not found" in shown[0], messages
+    errors = [m for m in kept if missing.name in m["text"]]
+    assert len(errors) == 1 and errors[0]["level"] == 4, kept  # vim.log.levels.ERROR
+    (status,) = lines_with("STATUS", proc.stdout)
+    (health,) = lines_with("HEALTH", proc.stdout)
+    assert errors[0]["text"] in status and errors[0]["text"] in health  # in full

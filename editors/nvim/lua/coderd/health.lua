@@ -38,6 +38,12 @@ function M.check()
     return
   end
   info("automatic suggestions: " .. (coderd.is_enabled() and "on" or "off (:CoderdToggle)"))
+  -- In full: while typing they were cut to one line.
+  for _, m in ipairs(coderd.messages()) do
+    local report = m.level >= vim.log.levels.ERROR and err
+      or m.level >= vim.log.levels.WARN and warn or info
+    report("message: " .. m.text)
+  end
   local client = require("coderd.client").get()
   if not client then
     warn("the server is not running", { "Open a file: the client starts with the first buffer" })
