@@ -55,6 +55,13 @@ def build_parser(extra: Sequence[CommandSetup] = ()) -> argparse.ArgumentParser:
     _lazy("bench").add_arguments(bench)
     bench.set_defaults(run=lambda args: _lazy("bench").run(args))
 
+    evaluate = commands.add_parser(
+        "eval",
+        help="measure completion quality and latency on this repository, and recommend settings",
+    )
+    _lazy("eval").add_arguments(evaluate)
+    evaluate.set_defaults(run=lambda args: _lazy("eval").run(args))
+
     models = commands.add_parser(
         "models",
         help="the model catalogue: list, pull (download), add (import a file), rm, use, info",

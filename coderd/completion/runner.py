@@ -30,6 +30,7 @@ from coderd.config.settings import Settings
 from coderd.engine.base import Engine, GenerationLimits, RequestStats
 from coderd.engine.speed_profile import KeepsSpeed, SpeedProfile, SpeedWatch
 from coderd.policy.plan import CursorContext, finalize, plan_completion, stop_index
+from coderd.policy.syntax_check import buffer_tree, check_suggestions
 from coderd.prompt.assembler import PromptAssembler
 
 log = logging.getLogger(__name__)
@@ -205,6 +206,12 @@ class RequestRunner:
             text = finalize(plan, cursor, raw)
             if text and text not in texts:
                 texts.append(text)
+        if c.syntax_check:  # #16, the check before display: cut or drop what breaks the parse
+            context = self.sessions.context_for(snap.session)
+            base = buffer_tree(context, snap.path)  # the index's parse of the buffer, if any
+            texts = check_suggestions(
+                texts, snap.text, snap.offset, snap.language_id, snap.path, base
+            )
         if not speculative:  # ids are issued when a suggestion is handed out
             outcome.suggestions = tuple(
                 Suggestion(self.feedback.offer(snap.key, t), t) for t in texts

@@ -171,6 +171,12 @@ class CompletionSettings:
         minimum=1,
         maximum=10,
     )
+    syntax_check: bool = setting(
+        False,
+        "parse the file with the suggestion in it (tree-sitter) and cut the suggestion back to "
+        "its longest part that adds no syntax error, or drop it; off by default until "
+        "`coderd eval` shows it helps (bench/README.md, #16)",
+    )
 
 
 @dataclass(frozen=True)
