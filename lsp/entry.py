@@ -76,7 +76,8 @@ def run_lsp(
         else:
             run_stdio(engine_factory)
         return 0
-    from lsp.process.relay import default_daemon_command, run_relay
+    from lsp.process.relay import run_relay
+    from lsp.process.rendezvous import default_daemon_command
 
     return run_relay(daemon_command or default_daemon_command())
 
@@ -101,7 +102,8 @@ def main(
     if args[:1] == ["lsp"] and set(args[1:]) <= {"--stdio"}:
         # What editors start, once per editor: skip the CLI, whose imports (llama.cpp, the
         # parsers) would cost every relay ~25 MB it never uses.
-        from lsp.process.relay import default_daemon_command, run_relay
+        from lsp.process.relay import run_relay
+        from lsp.process.rendezvous import default_daemon_command
 
         return run_relay(daemon_command or default_daemon_command())
     from coderd.cli.main import main as cli_main

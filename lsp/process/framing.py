@@ -203,6 +203,8 @@ def write_message(writer: asyncio.StreamWriter | BinaryIO, message: Message) -> 
 # -- JSON-RPC 2.0 validity, the same for the relay and the standalone server -----------------
 
 INVALID_REQUEST = -32600
+INTERNAL_ERROR = -32603
+CONTENT_MODIFIED = -32801  # LSP: the answer would be stale; the client may ask again
 
 RequestId = int | str  # LSP: a request's id is an integer or a string
 
@@ -227,3 +229,7 @@ def invalid_reason(message: Message) -> str | None:
     elif "id" not in message:
         return "neither a method nor an id"
     return None
+
+
+def error_response(request_id: RequestId | None, code: int, message: str) -> Message:
+    return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}

@@ -21,34 +21,38 @@ JSON-RPC asks); the fields the relay reads itself are checked before use.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
 import sys
-from typing import Any
 
-from lsprotocol import converters, types
+from lsprotocol import types
 
 from coderd.config.settings import load_settings
-from coderd.positions import normalise_encoding
 from coderd.system import paths
 from coderd.system.logs import setup_logging
 from lsp.process.framing import (
+    CONTENT_MODIFIED,
+    INTERNAL_ERROR,
     INVALID_REQUEST,
     Message,
     MessageReader,
     RequestId,
     encode_message,
+    error_response,
     invalid_reason,
     usable_id,
     write_message,
 )
-from lsp.process.rendezvous import Refused, Rendezvous, RendezvousError, daemon_key, hello_line
-from lsp.server.documents import DocumentStore
+from lsp.process.rendezvous import (
+    Refused,
+    Rendezvous,
+    RendezvousError,
+    daemon_key,
+    open_daemon,
+)
+from lsp.process.replay import REPLAY_PREFIX, ReplayState
 
 log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
 
-REPLAY_PREFIX = "coderd-replay-"  # ids of the requests the relay itself sends to the daemon
 RESTARTS = 3  # attempts in a row before the relay gives up and answers with errors
 INLINE = types.TEXT_DOCUMENT_INLINE_COMPLETION
 DRAIN_S = 2.0  # after the editor left: how long the daemon's last answers may take
@@ -57,9 +61,7 @@ DRAIN_S = 2.0  # after the editor left: how long the daemon's last answers may t
 class Relay:
     def __init__(self, daemon_command: list[str]) -> None:
         self.daemon_command = daemon_command
-        self.documents = DocumentStore()
-        self.initialize: Message | None = None
-        self.initialized = False  # the daemon accepted `initialize`: a second one is not kept
+        self.state = ReplayState()  # what a restarted daemon is told again (replay.py)
         self.in_flight: dict[RequestId, Message] = {}  # editor request id -> the request
         self.resent: set[RequestId] = set()  # sent again once already (a crash must not loop)
         self.daemon: asyncio.StreamWriter | None = None
@@ -71,7 +73,6 @@ class Relay:
         self.restarts = 0
         self.gave_up: str | None = None  # why, once the relay gave up: every request hears it
         self._pump: asyncio.Task[None] | None = None
-        self._converter = converters.get_converter()
         self._stdout = sys.stdout.buffer
 
     async def run(self) -> int:
@@ -130,9 +131,8 @@ class Relay:
             self._refuse(message, reason)
             return False
         method = message.get("method")
-        if method == types.INITIALIZE and not self.initialized:
-            self.initialize = message  # the last one sent before the daemon accepted one
-        elif method == types.SHUTDOWN:
+        self.state.editor_sent(message)  # the last `initialize` before the daemon accepted one
+        if method == types.SHUTDOWN:
             self.shutting_down = True
         if self.gave_up is not None:
             if "id" in message and method is not None:
@@ -154,14 +154,7 @@ class Relay:
             return
         msg_id = message["id"] if usable_id(message["id"]) else None
         self._to_editor(
-            {
-                "jsonrpc": "2.0",
-                "id": msg_id,
-                "error": {
-                    "code": INVALID_REQUEST,
-                    "message": f"coderd: invalid request ({reason})",
-                },
-            }
+            error_response(msg_id, INVALID_REQUEST, f"coderd: invalid request ({reason})")
         )
 
     def _send(self, writer: asyncio.StreamWriter, message: Message) -> None:
@@ -173,53 +166,8 @@ class Relay:
         method = message.get("method")
         if method is not None and "id" in message:
             self.in_flight[message["id"]] = message  # until the daemon answers it
-        # What a restarted daemon gets again is what this one was sent: kept here, not when
-        # the editor sent it (a didChange held in the backlog would apply twice: once in the
-        # replayed didOpen, once more when the backlog follows it).
-        if method == types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS and self.initialize:
-            self._follow_folders(self.initialize, message.get("params"))
-        self._mirror(method, message.get("params"))
+        self.state.daemon_sent(message)  # as this daemon got it: what a new one gets again
         writer.write(data)
-
-    def _follow_folders(self, initialize: Message, params: object) -> None:
-        """A restarted daemon must get the folders as they are now, not as at `initialize`
-        (the editor's `initialize` request, which this updates). Malformed events (the
-        daemon answers them) leave the folders as they were."""
-        init = initialize.get("params")
-        event = params.get("event") if isinstance(params, dict) else None
-        if not isinstance(init, dict) or not isinstance(event, dict):
-            return
-        added, removed = event.get("added") or [], event.get("removed") or []
-        if not isinstance(added, list) or not isinstance(removed, list):
-            return
-        if not all(is_folder(f) for f in (*added, *removed)):
-            return
-        gone = {f["uri"] for f in removed}
-        current = init.get("workspaceFolders")
-        root = init.get("rootUri")
-        if not current and isinstance(root, str) and root:  # the root given the old way: kept
-            current = [{"uri": root, "name": root.rstrip("/").split("/")[-1]}]
-        if not isinstance(current, list):
-            current = []
-        folders = [f for f in current if is_folder(f) and f["uri"] not in gone]
-        folders += [f for f in added if f not in folders]
-        init["workspaceFolders"] = folders
-
-    def _mirror(self, method: str | None, params: Any) -> None:
-        """Keep the documents' text, to re-send it to a restarted daemon."""
-        try:
-            if method == types.TEXT_DOCUMENT_DID_OPEN:
-                self.documents.open(
-                    self._converter.structure(params, types.DidOpenTextDocumentParams).text_document
-                )
-            elif method == types.TEXT_DOCUMENT_DID_CHANGE:
-                self.documents.change(
-                    self._converter.structure(params, types.DidChangeTextDocumentParams)
-                )
-            elif method == types.TEXT_DOCUMENT_DID_CLOSE:
-                self.documents.close(params["textDocument"]["uri"])
-        except Exception as exc:  # malformed: the daemon answers it; the mirror just skips it
-            log.debug("relay: not mirrored (%s): %s", method, exc)
 
     # -- daemon -> editor ---------------------------------------------------------------------
 
@@ -232,8 +180,9 @@ class Relay:
                     if msg_id not in self.in_flight and str(msg_id).startswith(REPLAY_PREFIX):
                         continue
                     self.in_flight.pop(msg_id, None)
-                    if self.initialize and msg_id == self.initialize.get("id"):
-                        self._learn_encoding(message)
+                    initialize = self.state.initialize
+                    if initialize and msg_id == initialize.get("id"):
+                        self.state.answered(message)
                 self._to_editor(message)
         except (ConnectionError, asyncio.IncompleteReadError) as exc:  # killed, not closed
             log.warning("relay: lost the daemon (%s)", exc)
@@ -242,17 +191,6 @@ class Relay:
             log.warning("relay: the daemon went away; starting it again")
             self._requeue_in_flight()
             await self._connect(replay=True)
-
-    def _learn_encoding(self, response: Message) -> None:
-        result = response.get("result")
-        caps = result.get("capabilities") if isinstance(result, dict) else None
-        if not isinstance(caps, dict):
-            return  # an error: the editor may send `initialize` again
-        self.initialized = True
-        encoding = caps.get("positionEncoding")
-        self.documents.encoding = normalise_encoding(
-            encoding if isinstance(encoding, str) else "utf-16"
-        )
 
     def _requeue_in_flight(self) -> None:
         """Ask the new daemon again what the dead one never answered; once only, so that a
@@ -268,13 +206,8 @@ class Relay:
         if method == INLINE:
             self._to_editor({"jsonrpc": "2.0", "id": request_id, "result": None})
         else:
-            self._to_editor(
-                {
-                    "jsonrpc": "2.0",
-                    "id": request_id,
-                    "error": {"code": -32801, "message": "coderd: the daemon restarted; ask again"},
-                }
-            )
+            message = "coderd: the daemon restarted; ask again"
+            self._to_editor(error_response(request_id, CONTENT_MODIFIED, message))
 
     def _answer_in_flight(self) -> None:
         for request_id, message in list(self.in_flight.items()):
@@ -317,58 +250,16 @@ class Relay:
         return False
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        """Connect (starting the daemon if need be) and shake hands; retry a retiring one."""
         assert self.rendezvous is not None
-        env = dict(os.environ)
-        command = [
-            *self.daemon_command,
-            "--key",
-            self.rendezvous.key,
-            "--init-options",
-            json.dumps(self.init_options or {}),
-        ]
-        for _ in range(3):
-            sock = await asyncio.to_thread(
-                self.rendezvous.connect_or_start,
-                command,
-                env,
-                paths.state_dir() / "daemon.err",
-            )
-            reader, writer = await asyncio.open_unix_connection(sock=sock)
-            writer.write(hello_line())
-            welcome = json.loads(await asyncio.wait_for(reader.readline(), 30) or b"{}")
-            if welcome.get("coderd") == "welcome":
-                log.info("relay: connected to daemon pid %s", welcome.get("pid"))
-                return reader, writer
-            writer.close()  # another version: it retires; the next try starts ours
-            await asyncio.sleep(0.2)
-        raise RendezvousError("the running coderd daemon is another version and did not retire")
+        return await open_daemon(self.rendezvous, self.daemon_command, self.init_options)
 
     def _replay(self, writer: asyncio.StreamWriter) -> None:
-        if self.initialize is None:
-            return
-        try:
-            write_message(writer, {**self.initialize, "id": f"{REPLAY_PREFIX}initialize"})
-        except ValueError as exc:  # it was sent once: only a deeper stack gets here
-            log.error("relay: cannot replay initialize: %s", exc)
-            return
-        write_message(writer, {"jsonrpc": "2.0", "method": types.INITIALIZED, "params": {}})
-        for doc in self.documents.all():
-            write_message(
-                writer,
-                {
-                    "jsonrpc": "2.0",
-                    "method": types.TEXT_DOCUMENT_DID_OPEN,
-                    "params": {
-                        "textDocument": {
-                            "uri": doc.uri,
-                            "languageId": doc.language_id,
-                            "version": doc.version,
-                            "text": doc.text,
-                        }
-                    },
-                },
-            )
+        for message in self.state.replay():
+            try:
+                write_message(writer, message)
+            except ValueError as exc:  # it was sent once: only a deeper stack gets here
+                log.error("relay: cannot replay %s: %s", message.get("method"), exc)
+                return
 
     def _give_up(self, reason: str) -> None:
         """No daemon: every request from now on is answered with the reason (the editor shows
@@ -379,7 +270,8 @@ class Relay:
             if "id" in message and "method" in message:
                 self._no_daemon(message["id"], message["method"])
         self.backlog.clear()
-        if self.initialized:  # a session that worked and lost its daemon: `initialize` is past
+        # A session that worked and lost its daemon: `initialize` is past, so a message says it.
+        if self.state.initialized:
             self._to_editor(
                 {
                     "jsonrpc": "2.0",
@@ -392,18 +284,7 @@ class Relay:
         if method == types.SHUTDOWN:  # the editor may still leave cleanly
             self._to_editor({"jsonrpc": "2.0", "id": request_id, "result": None})
             return
-        self._to_editor(
-            {
-                "jsonrpc": "2.0",
-                "id": request_id,
-                "error": {"code": -32603, "message": f"coderd: {self.gave_up}"},
-            }
-        )
-
-
-def is_folder(value: object) -> bool:
-    """A WorkspaceFolder as the relay keeps it: an object with a string uri."""
-    return isinstance(value, dict) and isinstance(value.get("uri"), str)
+        self._to_editor(error_response(request_id, INTERNAL_ERROR, f"coderd: {self.gave_up}"))
 
 
 def run_relay(daemon_command: list[str]) -> int:
@@ -411,19 +292,3 @@ def run_relay(daemon_command: list[str]) -> int:
         return asyncio.run(Relay(daemon_command).run())
     except (BrokenPipeError, ConnectionResetError):
         return 0
-
-
-# `python -m lsp` would put the working directory (the editor's: often a cloned repository)
-# first on sys.path, and a workspace's `lsp.py` or `coderd/` would then run as the user. `-c`
-# puts '' there instead, which this removes before anything of coderd's is imported. (Python
-# imports sitecustomize before it adds that entry, so a workspace's one never runs either.)
-DAEMON_BOOTSTRAP = (
-    "import sys\n"
-    "if sys.path and sys.path[0] in ('', '.'): del sys.path[0]\n"
-    "from lsp.entry import main\n"
-    "sys.exit(main())"
-)
-
-
-def default_daemon_command() -> list[str]:
-    return [sys.executable, "-c", DAEMON_BOOTSTRAP, "serve"]

@@ -8,9 +8,11 @@ removed, never followed: private_folder.py):
     coderd-<key>.pid    held locked (flock) by the live daemon for its whole life
     coderd-<key>.start  locked by a `coderd lsp` while it starts a daemon
 
-`<key>` is a hash of the coderd version, the Python running it and the effective settings, so
-editors configured alike share one daemon, and one configured differently (another model)
-gets its own rather than a silently different one.
+`<key>` is a hash of the coderd version, the Python running it and the settings that make
+the loaded engine (`DAEMON_SECTIONS`: the model, its context and offload, the remote
+backend), so editors that agree on those share one daemon and one copy of the model, whatever
+their completion or context settings (those are per session), and one configured with
+another model gets its own rather than a silently different one.
 
 Two `coderd lsp` starting at once: both try to connect; both fail; both take the `.start`
 lock in turn; the first spawns the daemon and waits until it accepts; the second, once it has
@@ -20,10 +22,12 @@ to run while another holds its `.pid` lock, so even a stray manual start cannot 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -45,6 +49,8 @@ from lsp.process.private_folder import (
     runtime_folder,
     socket_is_ours,
 )
+
+log = logging.getLogger(f"coderd.{__name__}")  # under the "coderd" logger: the log file
 
 __all__ = ["Refused", "Rendezvous", "RendezvousError", "daemon_key", "runtime_folder"]
 
@@ -213,6 +219,33 @@ def daemon_stderr(path: Path) -> tuple[BinaryIO, str]:
         return open(os.devnull, "ab"), lost
 
 
+async def open_daemon(
+    rendezvous: Rendezvous, daemon_command: list[str], init_options: object
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Connect (starting the daemon if need be) and shake hands; retry a retiring one (a
+    daemon of another coderd version answers "mismatch" and exits)."""
+    command = [
+        *daemon_command,
+        "--key",
+        rendezvous.key,
+        "--init-options",
+        json.dumps(init_options or {}),
+    ]
+    for _ in range(3):
+        sock = await asyncio.to_thread(
+            rendezvous.connect_or_start, command, dict(os.environ), paths.state_dir() / "daemon.err"
+        )
+        reader, writer = await asyncio.open_unix_connection(sock=sock)
+        writer.write(hello_line())
+        welcome = json.loads(await asyncio.wait_for(reader.readline(), 30) or b"{}")
+        if welcome.get("coderd") == "welcome":
+            log.info("relay: connected to daemon pid %s", welcome.get("pid"))
+            return reader, writer
+        writer.close()  # another version: it retires; the next try starts ours
+        await asyncio.sleep(0.2)
+    raise RendezvousError("the running coderd daemon is another version and did not retire")
+
+
 def hello_line() -> bytes:
     return (
         json.dumps({"coderd": "hello", "version": __version__, "protocol": PROTOCOL}) + "\n"
@@ -231,3 +264,19 @@ def welcome_line(accepted: bool) -> bytes:
         )
         + "\n"
     ).encode()
+
+
+# `python -m lsp` would put the working directory (the editor's: often a cloned repository)
+# first on sys.path, and a workspace's `lsp.py` or `coderd/` would then run as the user. `-c`
+# puts '' there instead, which this removes before anything of coderd's is imported. (Python
+# imports sitecustomize before it adds that entry, so a workspace's one never runs either.)
+DAEMON_BOOTSTRAP = (
+    "import sys\n"
+    "if sys.path and sys.path[0] in ('', '.'): del sys.path[0]\n"
+    "from lsp.entry import main\n"
+    "sys.exit(main())"
+)
+
+
+def default_daemon_command() -> list[str]:
+    return [sys.executable, "-c", DAEMON_BOOTSTRAP, "serve"]
