@@ -20,6 +20,7 @@
 (require 'subr-x)
 (require 'url-util)
 (require 'coderd)
+(require 'coderd-log)
 
 (defvar coderd-jsonrpc--connection nil "The server connection (one per Emacs), or nil.")
 (defvar coderd-jsonrpc--encoding "utf-16" "Position encoding the server chose.")
@@ -62,25 +63,44 @@
     (jsonrpc-notify conn :initialized (make-hash-table))
     conn))
 
+(defun coderd-jsonrpc--missing ()
+  "Why `coderd-server-command' cannot run, with the fix; nil when it can."
+  (let ((program (car coderd-server-command)))
+    (unless (and (stringp program) (executable-find program))
+      (format (concat "coderd: `%s' not found (exec-path). Install coderd: pipx install"
+                      " /path/to/coderd (a checkout), or set coderd-server-command to its full"
+                      " path; then M-x coderd-restart")
+              program))))
+
 (defun coderd-jsonrpc--connection ()
-  "The running connection, started if need be; nil after a failed start."
+  "The running connection, started if need be; nil after a failed start.
+A failed start is reported once; no retry until `coderd-restart'."
   (unless (or coderd-jsonrpc--failure
               (and coderd-jsonrpc--connection (jsonrpc-running-p coderd-jsonrpc--connection)))
     (condition-case err
-        (setq coderd-jsonrpc--connection (coderd-jsonrpc--start))
+        (if-let ((missing (coderd-jsonrpc--missing)))
+            (setq coderd-jsonrpc--failure missing)
+          (setq coderd-jsonrpc--connection (coderd-jsonrpc--start)))
       (error
-       (setq coderd-jsonrpc--failure (error-message-string err))
-       (message "coderd: cannot start %s: %s (fix it, then M-x coderd-restart)"
-                (string-join coderd-server-command " ") coderd-jsonrpc--failure))))
+       (setq coderd-jsonrpc--failure
+             (format "coderd: cannot start %s: %s (fix it, then M-x coderd-restart)"
+                     (string-join coderd-server-command " ") (error-message-string err)))))
+    (when coderd-jsonrpc--failure
+      (coderd-log-notice coderd-jsonrpc--failure)))
   coderd-jsonrpc--connection)
+
+(defun coderd-jsonrpc--why-not ()
+  "Why there is no connection (a failed start), or a generic reason."
+  (or coderd-jsonrpc--failure "the server is not running"))
 
 (defun coderd-jsonrpc--on-notification (_conn method params)
   (when (eq method 'window/showMessage)
-    (message "%s" (plist-get params :message))))
+    (coderd-log-server-message params)))
 
 (defun coderd-jsonrpc--on-request (_conn method params)
   (pcase method
-    ('window/showMessageRequest (message "%s" (plist-get params :message)) nil)
+    ;; Answered at once with no choice: a question must not stop typing.
+    ('window/showMessageRequest (coderd-log-server-message params) nil)
     ('workspace/configuration (make-vector (length (plist-get params :items)) nil))
     (_ nil)))
 
@@ -99,7 +119,9 @@
   (interactive)
   (coderd-shutdown)
   (setq coderd-jsonrpc--failure nil)
-  (coderd-jsonrpc--connection))
+  (prog1 (coderd-jsonrpc--connection)
+    ;; Asked for: say how it went, even when the same failure was shown before.
+    (message "%s" (or coderd-jsonrpc--failure "coderd: restarted"))))
 
 ;;; Documents
 
@@ -120,13 +142,39 @@
 (defun coderd-jsonrpc--text ()
   (save-restriction (widen) (buffer-substring-no-properties (point-min) (point-max))))
 
-(defun coderd-jsonrpc--column ()
-  "Point's column in the server's position encoding."
-  (let ((line (buffer-substring-no-properties (line-beginning-position) (point))))
-    (pcase coderd-jsonrpc--encoding
-      ("utf-8" (length (encode-coding-string line 'utf-8 t)))
-      ("utf-32" (length line))
-      (_ (+ (length line) (cl-count-if (lambda (c) (> c #xFFFF)) line))))))
+(defun coderd-jsonrpc--width (text)
+  "Length of TEXT in the server's position encoding."
+  (pcase coderd-jsonrpc--encoding
+    ("utf-8" (length (encode-coding-string text 'utf-8 t)))
+    ("utf-32" (length text))
+    (_ (+ (length text) (cl-count-if (lambda (c) (> c #xFFFF)) text)))))
+
+(defun coderd-jsonrpc--column (&optional pos)
+  "The column of POS (default point) in the server's position encoding."
+  (save-excursion
+    (when pos (goto-char pos))
+    (coderd-jsonrpc--width (buffer-substring-no-properties (line-beginning-position) (point)))))
+
+(defun coderd-jsonrpc--position (pos)
+  "POS as an LSP position (a plist :line :character)."
+  (save-restriction
+    (widen)
+    (list :line (1- (line-number-at-pos pos t)) :character (coderd-jsonrpc--column pos))))
+
+(defun coderd-jsonrpc--point (position)
+  "The buffer position of the LSP POSITION (past the line's end: its end)."
+  (save-excursion
+    (save-restriction
+      (widen)
+      (goto-char (point-min))
+      (forward-line (plist-get position :line))
+      (let ((want (plist-get position :character)) (end (line-end-position)))
+        (while (and (< (point) end)
+                    (<= (coderd-jsonrpc--width
+                         (buffer-substring-no-properties (line-beginning-position) (1+ (point))))
+                        want))
+          (forward-char 1))
+        (point)))))
 
 (defun coderd-jsonrpc--close ()
   (when (and coderd-jsonrpc--opened (jsonrpc-running-p coderd-jsonrpc--opened))
@@ -153,11 +201,8 @@
                         (list :textDocument (list :uri uri
                                                   :version (cl-incf coderd-jsonrpc--version))
                               :contentChanges (vector (list :text (coderd-jsonrpc--text))))))
-      (save-restriction
-        (widen)
-        (cons conn (list :textDocument (list :uri uri)
-                         :position (list :line (1- (line-number-at-pos nil t))
-                                         :character (coderd-jsonrpc--column))))))))
+      (cons conn (list :textDocument (list :uri uri)
+                       :position (coderd-jsonrpc--position (point)))))))
 
 (defun coderd-jsonrpc--after-change (&rest _)
   (setq coderd-jsonrpc--dirty t))

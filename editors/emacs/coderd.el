@@ -21,13 +21,18 @@
 ;; Those keys keep their usual meaning when no suggestion is shown.
 ;; Two ways to talk to the server (`coderd-backend'):
 ;;
-;;  - `eglot': the buffer's eglot connection is used.  Call
-;;    `coderd-setup-eglot' to make eglot start coderd; eglot manages
-;;    one server per buffer, so coderd then replaces any other LSP
-;;    server for those modes.
-;;  - `jsonrpc': coderd.el starts `coderd-server-command' itself (one
-;;    process per Emacs) and syncs whole buffers (full document sync),
-;;    next to whatever else you use (eglot, lsp-mode or nothing).
+;;  - `jsonrpc' (the default): coderd.el starts `coderd-server-command'
+;;    itself (one process per Emacs) and syncs whole buffers (full
+;;    document sync), beside whatever else serves the buffer (eglot,
+;;    lsp-mode or nothing): eglot keeps running your language server.
+;;  - `eglot': the buffer's eglot connection is used, for modes given to
+;;    `coderd-setup-eglot'.  Eglot runs one server per buffer, so coderd
+;;    then replaces any other language server for those modes.
+;;
+;; Server messages never interrupt typing: they go to the `*coderd*'
+;; buffer and, once per distinct text, to the echo area (coderd-log.el).
+;; While company or corfu shows a selected candidate, requests carry it
+;; (`selectedCompletionInfo', coderd-menu.el).
 ;;
 ;; See README.md for installation and settings.
 
@@ -36,19 +41,23 @@
 (require 'cl-lib)
 (require 'jsonrpc)
 (require 'subr-x)
+(require 'coderd-log)
+(require 'coderd-menu)
 
-(defvar eglot-server-programs)
 (defvar coderd-mode)
-(defvar eglot-managed-mode-hook)
-(declare-function eglot-current-server "eglot")
-(declare-function eglot-managed-p "eglot")
-(declare-function eglot--capabilities "eglot")
-(declare-function eglot--TextDocumentPositionParams "eglot")
-(declare-function eglot--signal-textDocument/didChange "eglot")
+(declare-function eglot--pos-to-lsp-position "eglot")
+(declare-function eglot--lsp-position-to-point "eglot")
+(declare-function coderd--eglot-prepare "coderd-eglot")
+(declare-function coderd-eglot--connection "coderd-eglot")
 (declare-function coderd-jsonrpc--attach "coderd-jsonrpc")
 (declare-function coderd-jsonrpc--detach "coderd-jsonrpc")
 (declare-function coderd-jsonrpc--prepare "coderd-jsonrpc")
 (declare-function coderd-jsonrpc--connection "coderd-jsonrpc")
+(declare-function coderd-jsonrpc--position "coderd-jsonrpc")
+(declare-function coderd-jsonrpc--point "coderd-jsonrpc")
+(declare-function coderd-jsonrpc--why-not "coderd-jsonrpc")
+(autoload 'coderd-setup-eglot "coderd-eglot"
+  "Make eglot start coderd for MODES (a list of major modes), and nothing else." t)
 
 ;;; Customization
 
@@ -61,10 +70,12 @@
   "Program and arguments that start the coderd language server (stdio)."
   :type '(repeat string))
 
-(defcustom coderd-backend 'eglot
+(defcustom coderd-backend 'jsonrpc
   "How coderd.el talks to the server.
-`eglot': use the buffer's eglot connection (see `coderd-setup-eglot').
-`jsonrpc': start `coderd-server-command' directly, without eglot."
+`jsonrpc': start `coderd-server-command' itself, beside whatever language
+server eglot or lsp-mode runs for the buffer.
+`eglot': use the buffer's eglot connection, which must be coderd (see
+`coderd-setup-eglot'); eglot then runs no other server for the buffer."
   :type '(choice (const :tag "eglot" eglot) (const :tag "jsonrpc (no eglot)" jsonrpc)))
 
 (defcustom coderd-idle-delay 0.1
@@ -96,7 +107,8 @@ Example: (:completion (:candidates 3))."
 (cl-defstruct (coderd--item (:constructor coderd--item-create))
   text        ; what is still to be inserted
   id          ; the server's name for it (string), or nil
-  accepted)   ; non-nil once some of it was inserted
+  accepted    ; non-nil once some of it was inserted
+  range)      ; the LSP range it replaces, as the server sent it (nil: point)
 
 (defvar-local coderd--active nil
   "Non-nil while a suggestion is shown; turns on `coderd-suggestion-map'.")
@@ -122,51 +134,20 @@ Example: (:completion (:candidates 3))."
 (defun coderd--prepare ()
   "Sync the buffer with the server; return (CONNECTION . POSITION-PARAMS) or nil."
   (pcase coderd-backend
-    ('eglot (coderd--eglot-prepare))
+    ('eglot (require 'coderd-eglot) (coderd--eglot-prepare))
     ('jsonrpc (require 'coderd-jsonrpc) (coderd-jsonrpc--prepare))))
 
-(defun coderd--eglot-capable-p (server)
-  "Non-nil when eglot SERVER offers inline completions.
-eglot reads `{}' as nil, so test the key's presence."
-  (let ((probe (plist-member (eglot--capabilities server) :inlineCompletionProvider)))
-    (and probe (not (eq (cadr probe) :json-false)))))
+(defun coderd--lsp-position (pos)
+  "POS as an LSP position for the buffer's connection."
+  (pcase coderd-backend
+    ('eglot (eglot--pos-to-lsp-position pos))
+    (_ (coderd-jsonrpc--position pos))))
 
-(defun coderd--eglot-prepare ()
-  (when (and (featurep 'eglot) (eglot-managed-p))
-    (let ((server (eglot-current-server)))
-      (when (and server (coderd--eglot-capable-p server))
-        ;; eglot sends didChange on its own idle timer: flush it so the server sees this text.
-        (eglot--signal-textDocument/didChange)
-        (cons server (eglot--TextDocumentPositionParams))))))
-
-(defun coderd--eglot-contact (&optional _interactive)
-  "The eglot contact for coderd, read when eglot starts the server."
-  (append coderd-server-command
-          (and coderd-init-options (list :initializationOptions coderd-init-options))))
-
-(defconst coderd--eglot-default-modes
-  '(python-mode python-ts-mode js-mode js-ts-mode typescript-mode typescript-ts-mode
-    c-mode c-ts-mode c++-mode c++-ts-mode go-mode go-ts-mode rust-mode rust-ts-mode
-    java-mode java-ts-mode sh-mode bash-ts-mode)
-  "Major modes `coderd-setup-eglot' registers by default.")
-
-;;;###autoload
-(defun coderd-setup-eglot (&optional modes)
-  "Make eglot start coderd for MODES (a list of major modes).
-Then \\[eglot] in such a buffer starts `coderd-server-command', and
-`coderd-mode' turns on in the buffers eglot manages with it."
-  (interactive)
-  (require 'eglot)
-  (setq eglot-server-programs
-        (cons (cons (or modes coderd--eglot-default-modes) #'coderd--eglot-contact)
-              (cl-remove #'coderd--eglot-contact eglot-server-programs :key #'cdr)))
-  (add-hook 'eglot-managed-mode-hook #'coderd--eglot-managed))
-
-(defun coderd--eglot-managed ()
-  "Turn `coderd-mode' on in buffers eglot manages with a coderd-capable server."
-  (when (and (eq coderd-backend 'eglot) (eglot-managed-p)
-             (coderd--eglot-capable-p (eglot-current-server)))
-    (coderd-mode 1)))
+(defun coderd--point (lsp-position)
+  "The buffer position of LSP-POSITION (a plist :line :character)."
+  (pcase coderd-backend
+    ('eglot (eglot--lsp-position-to-point lsp-position))
+    (_ (coderd-jsonrpc--point lsp-position))))
 
 (defun coderd--async-request (conn method params &rest args)
   "Send METHOD with PARAMS and ARGS to CONN; return the request id, or nil.
@@ -212,17 +193,41 @@ TRIGGER-KIND is 1 (Invoked) or 2 (Automatic)."
                            (when (and (= (point) (plist-get pending :point))
                                       (= (buffer-chars-modified-tick) (plist-get pending :tick)))
                              (setq coderd--conn conn)
-                             (funcall callback items)))))))))
+                             (funcall callback (coderd--fit-to-point items))))))))))
       (setq coderd--pending pending)
       (let ((id (coderd--async-request
                  conn :textDocument/inlineCompletion
-                 (append (cdr prepared) (list :context (list :triggerKind trigger-kind)))
+                 (append (cdr prepared) (list :context (coderd--context trigger-kind)))
                  :success-fn done
                  :error-fn (lambda (&rest _) (funcall done nil)) ; quiet: cancelled or failed
                  :timeout-fn (lambda () (funcall done nil))
                  :timeout 30)))
         (when (eq coderd--pending pending)
           (setq coderd--pending (plist-put pending :id id)))))))
+
+(defun coderd--context (trigger-kind)
+  "The request's InlineCompletionContext: TRIGGER-KIND and the menu's selection."
+  (let ((selected (coderd-menu-selection)))
+    (append (list :triggerKind trigger-kind)
+            (when selected
+              (list :selectedCompletionInfo
+                    (list :range (list :start (coderd--lsp-position (car selected))
+                                       :end (coderd--lsp-position (point)))
+                          :text (cdr selected)))))))
+
+(defun coderd--fit-to-point (items)
+  "ITEMS shown from point: an item whose range starts before point on this line
+\(it replaces text typed there, e.g. a completion-menu prefix) loses what is
+already typed, or is dropped when its text does not start with it."
+  (cl-loop for item in items
+           for start = (plist-get (coderd--item-range item) :start)
+           for beg = (and start (ignore-errors (coderd--point start)))
+           for typed = (and beg (< beg (point)) (>= beg (line-beginning-position))
+                            (buffer-substring-no-properties beg (point)))
+           for text = (coderd--item-text item)
+           if (null typed) collect item
+           else if (and (string-prefix-p typed text) (> (length text) (length typed)))
+           collect (progn (setf (coderd--item-text item) (substring text (length typed))) item)))
 
 (defun coderd--parse-items (result)
   "Items with non-empty text from an InlineCompletionList or item array RESULT."
@@ -235,7 +240,8 @@ TRIGGER-KIND is 1 (Invoked) or 2 (Automatic)."
              for args = (plist-get (plist-get item :command) :arguments)
              for id = (and (> (length args) 0) (plist-get (elt args 0) :id))
              when (and (stringp text*) (not (string-empty-p text*)))
-             collect (coderd--item-create :text text* :id (and (stringp id) id)))))
+             collect (coderd--item-create :text text* :id (and (stringp id) id)
+                                          :range (plist-get item :range)))))
 
 ;;; Display
 
@@ -392,20 +398,35 @@ TRIGGER-KIND is 1 (Invoked) or 2 (Automatic)."
 ;;; Status
 
 (defun coderd--connection ()
-  "The connection the current buffer would use, or nil."
+  "The coderd connection serving the current buffer, or (nil . WHY-NOT)."
   (pcase coderd-backend
-    ('eglot (and (featurep 'eglot) (eglot-managed-p) (eglot-current-server)))
-    ('jsonrpc (require 'coderd-jsonrpc) (coderd-jsonrpc--connection))))
+    ('eglot (require 'coderd-eglot) (coderd-eglot--connection))
+    (_
+     (require 'coderd-jsonrpc)
+     (cond ((not coderd-mode) '(nil . "coderd-mode is off here"))
+           ((coderd-jsonrpc--connection))
+           (t (cons nil (coderd-jsonrpc--why-not)))))))
 
 (defun coderd-status ()
-  "Show the server's state and the latency of its last completion."
+  "Show the server's state, its last completion's latency and recent notices."
   (interactive)
-  (let* ((conn (or (coderd--connection) (user-error "No coderd server for this buffer")))
-         (status (jsonrpc-request conn :coderd/status nil :timeout 5))
-         (ms (plist-get (plist-get status :last) :total_ms)))
-    (message "coderd %s: %s, model %s%s" (plist-get status :version) (plist-get status :state)
-             (or (plist-get status :model) "-")
-             (if (numberp ms) (format ", last completion %.0f ms" ms) ""))))
+  (let* ((conn (coderd--connection))
+         (status (and conn (not (consp conn))
+                      (condition-case err
+                          (jsonrpc-request conn :coderd/status nil :timeout 5)
+                        (jsonrpc-error (setq conn (cons nil (error-message-string err))) nil))))
+         (ms (plist-get (plist-get status :last) :total_ms))
+         (line (if status
+                   (format "coderd %s: %s, model %s%s" (plist-get status :version)
+                           (plist-get status :state) (or (plist-get status :model) "-")
+                           (if (numberp ms) (format ", last completion %.0f ms" ms) ""))
+                 (format "No coderd server for this buffer (%s)" (cdr conn)))))
+    (let ((notices (remove (cdr-safe conn) (coderd-log-recent))))
+      (message "%s" (string-join (cons line (and notices
+                                                 (cons "Recent notices (all in *coderd*):"
+                                                       (mapcar (lambda (n) (concat "  " n))
+                                                               notices))))
+                                 "\n")))))
 
 ;;; Modes
 

@@ -6,6 +6,8 @@ type with `execute-kbd-macro`, so the real command loop, hooks and keymaps run, 
 deadlines for the overlay, and assert exact ghost and buffer text.
 
 Needs Debian's `emacs-nox` (28+) and `elpa-eglot` (eglot is built into Emacs 29+).
+test_emacs_beside.py (the README's set-up beside eglot + pylsp, messages, a missing `coderd`)
+and test_emacs_menu.py (company's selection) use `run_ert` with their own ERT files.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ def run_ert(
     script: dict | None = SCRIPT,
     env: dict | None = None,
     timeout: float = 30,
+    ert_file: Path = ERT_FILE,
 ) -> subprocess.CompletedProcess:
     extra = {"CODERD_TEST_PYTHON": sys.executable, **(env or {})}
     if script is not None:
@@ -91,7 +94,7 @@ def run_ert(
             "--batch",
             "-Q",
             "-l",
-            str(ERT_FILE),
+            str(ert_file),
             "--eval",
             f"(ert-run-tests-batch-and-exit (quote {selector}))",
         ],
@@ -119,7 +122,7 @@ def test_unit(tmp_path, emacs_ok):
 def test_byte_compiles_without_warnings(tmp_path, emacs_ok):
     out = tmp_path / "elc"
     out.mkdir()
-    files = " ".join(f'"{p}"' for p in (ELISP / "coderd.el", ELISP / "coderd-jsonrpc.el"))
+    files = " ".join(f'"{p}"' for p in sorted(ELISP.glob("*.el")))
     form = (
         f'(progn (add-to-list (quote load-path) "{ELISP}") (setq byte-compile-error-on-warn t) '
         f"(setq byte-compile-dest-file-function (lambda (f) (expand-file-name "

@@ -16,89 +16,12 @@
 
 ;;; Code:
 
-;; Debian's elpa-eglot lives here; -Q does not add it (site-start does).
-(with-eval-after-load 'package
-  (add-to-list 'package-directory-list "/usr/share/emacs/site-lisp/elpa"))
-(require 'package)
-(package-initialize)
-
-(defconst coderd-test--dir (file-name-directory (or load-file-name buffer-file-name)))
-(defconst coderd-test--repo (expand-file-name "../../../" coderd-test--dir))
-(add-to-list 'load-path (expand-file-name ".." coderd-test--dir))
-
-(require 'ert)
+(let ((dir (file-name-directory (or load-file-name buffer-file-name))))
+  (add-to-list 'load-path dir)
+  (add-to-list 'load-path (expand-file-name ".." dir)))
+(require 'coderd-test-helpers)
 (require 'coderd)
 (require 'coderd-jsonrpc)
-(require 'python)
-(require 'eglot nil t)                  ; the eglot tests fail without it, the others run
-(defvar eglot-server-programs)
-(defvar eglot-managed-mode-hook)
-(defvar eglot-sync-connect)
-(declare-function eglot "eglot")
-(declare-function eglot--guess-contact "eglot")
-(declare-function eglot-shutdown "eglot")
-
-(defconst coderd-test--expected "total = a + b\n    return total"
-  "What the scripted server must suggest after \"def add(a, b):\\n    \".")
-
-;;; Helpers
-
-(defun coderd-test--server ()
-  (let ((python (or (getenv "CODERD_TEST_PYTHON") "python3")))
-    (if (getenv "CODERD_TEST_REAL")
-        (list python "-m" "lsp" "lsp")
-      (list python (expand-file-name "tests/fake_server.py" coderd-test--repo)))))
-
-(defun coderd-test--wait (pred what &optional seconds)
-  "Process events until PRED is non-nil; fail after SECONDS (default 15)."
-  (let ((deadline (+ (float-time) (or seconds 15))))
-    (while (and (not (funcall pred)) (< (float-time) deadline))
-      (accept-process-output nil 0.02))
-    (or (funcall pred) (ert-fail (format "timed out waiting for %s" what)))))
-
-(defun coderd-test--overlays ()
-  (cl-remove-if-not (lambda (o) (overlay-get o 'coderd)) (overlays-in (point-min) (point-max))))
-
-(defun coderd-test--ghost ()
-  "The ghost text shown at point, or nil; fails on more than one overlay."
-  (let ((ovs (coderd-test--overlays)))
-    (should (<= (length ovs) 1))
-    (when-let ((ov (car ovs)))
-      (should (= (overlay-start ov) (point)))
-      (should (= (overlay-end ov) (point)))
-      (substring-no-properties (overlay-get ov 'after-string)))))
-
-(defun coderd-test--keys (keys)
-  "Run KEYS through the command loop, so hooks and keymaps apply as when typing."
-  (execute-kbd-macro (kbd keys)))
-
-(defun coderd-test--text ()
-  (buffer-substring-no-properties (point-min) (point-max)))
-
-(defmacro coderd-test--with-file (&rest body)
-  "Run BODY in a python-mode buffer visiting a new sample.py.
-The buffer is shown in the selected window, where `execute-kbd-macro' works."
-  (declare (indent 0))
-  `(let* ((dir (make-temp-file "coderd-test" t))
-          (file (expand-file-name "sample.py" dir)))
-     (with-temp-file file (insert "def add(a, b):"))
-     (let ((buf (find-file-noselect file)))
-       (unwind-protect
-           (progn
-             (switch-to-buffer buf)
-             (should (eq major-mode 'python-mode))
-             (goto-char (point-max))
-             ,@body)
-         (with-current-buffer buf (set-buffer-modified-p nil))
-         (kill-buffer buf)
-         (delete-directory dir t)))))
-
-(defun coderd-test--type-newline-and-wait ()
-  "Type RET after the def line; wait for the suggestion."
-  (coderd-test--keys "RET")
-  (should (equal (coderd-test--text) "def add(a, b):\n    ")) ; electric indent
-  (coderd-test--wait #'coderd-test--ghost "the ghost text")
-  (should (equal (coderd-test--ghost) coderd-test--expected)))
 
 (defun coderd-test--check-accepts ()
   "Word, line, then all of the scripted suggestion, with the keys of the map."
@@ -257,6 +180,20 @@ The buffer is shown in the selected window, where `execute-kbd-macro' works."
               (coderd-test--check-cycle-and-dismiss)
               (coderd-test--check-events server))
           (eglot-shutdown server))))))
+
+(ert-deftest coderd-test-setup-eglot-takes-no-slot-by-default ()
+  "`coderd-setup-eglot' without modes (the old README's call) leaves eglot's servers alone."
+  :tags '(eglot-setup)
+  (require 'eglot)
+  (let ((eglot-server-programs '((python-mode "pylsp")))
+        (eglot-managed-mode-hook nil))
+    (coderd-setup-eglot)
+    (should (equal eglot-server-programs '((python-mode "pylsp"))))
+    (should (string-match-p "coderd-setup-eglot without modes does nothing"
+                            (car (coderd-log-recent))))
+    (coderd-setup-eglot '(lua-mode))      ; explicit modes: coderd is their server
+    (should (equal (car eglot-server-programs) (cons '(lua-mode) #'coderd--eglot-contact)))
+    (should (equal (cdr eglot-server-programs) '((python-mode "pylsp"))))))
 
 ;;; End to end: jsonrpc (no eglot)
 
