@@ -139,11 +139,24 @@ def test_one_client_serves_every_buffer(nvim, tmp_path):
 
 @pytest.mark.parametrize("nvim", NVIMS)
 def test_selected_menu_item_goes_out_as_selected_completion_info(nvim, tmp_path):
+    """Before: the request said nothing of Neovim's completion menu, and with 'completeopt'
+    noinsert ("api = Lit", Litestar selected) the server completed "Lit"."""
     work_files(tmp_path, app_py="from litestar import Litestar, Literal\n")
     bin_dir = install_coderd_script(tmp_path / "bin")
     wire = tmp_path / "wire-in"
     proc = run_nvim(
-        nvim, tmp_path, ["app.py"], "popup.lua", [bin_dir], CODERD_TEST_WIRE_IN=str(wire)
+        nvim,
+        tmp_path,
+        ["app.py"],
+        "popup.lua",
+        [bin_dir],
+        CODERD_TEST_WIRE_IN=str(wire),
+        # The server completes as if the selected item were accepted: "= Litestar" answers
+        # even while the buffer holds "= Lit"; popup.lua checks the ghost text and <Tab>.
+        CODERD_TEST_GHOST="1",
+        CODERD_FAKE_SCRIPT=json.dumps(
+            {"rules": [{"after": "= Litestar", "reply": "(debug=True)"}]}
+        ),
     )
     assert proc.returncode == 0 and "PASS" in proc.stdout, proc.stdout + proc.stderr
     contexts = [

@@ -31,7 +31,12 @@ local function with_selection(word)
   return nil
 end
 
-local function complete(keys, line, wanted_buffer_line)
+-- With $CODERD_TEST_GHOST set (a server that knows selectedCompletionInfo, scripted to
+-- answer "(debug=True)" after "= Litestar"), the ghost text goes on from the selected item,
+-- and <Tab> accepts it with the menu open.
+local server_knows = os.getenv("CODERD_TEST_GHOST") == "1"
+
+local function complete(keys, line, wanted_buffer_line, ghost)
   local before = #requests
   h.type_keys(keys)
   h.wait_for("the completion menu", function()
@@ -42,16 +47,24 @@ local function complete(keys, line, wanted_buffer_line)
     return #requests > before and with_selection("Litestar")
   end)
   h.eq(line, req.position.line, "request line")
-  h.type_keys("<C-e><Esc>")
+  if server_knows then
+    h.expect_ghost(ghost, line, #wanted_buffer_line, "ghost text beside the menu")
+    h.type_keys("<Tab>")
+    h.eq(wanted_buffer_line .. ghost, vim.api.nvim_get_current_line(), "line after <Tab>")
+    h.type_keys("<Esc>")
+    h.eq(wanted_buffer_line .. ghost, vim.api.nvim_get_current_line(), "line after <Esc>")
+  else
+    h.type_keys("<C-e><Esc>")
+  end
 end
 
 h.run(function()
   h.wait_for("the server to start", function()
     return h.client.ready()
   end, 20000)
-  complete("Goapp = Lit<C-n>", 1, "app = Litestar")
+  complete("Goapp = Lit<C-n>", 1, "app = Litestar", "(debug=True)")
   vim.o.completeopt = "menu,noinsert"
-  complete("oapi = Lit<C-n>", 2, "api = Lit")
+  complete("oapi = Lit<C-n>", 2, "api = Lit", "estar(debug=True)")
   -- The menu closed: no request may name an item any more.
   h.type_keys("oz = ")
   local before = #requests
