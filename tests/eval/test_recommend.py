@@ -25,8 +25,10 @@ def summary(model, budget, context, check, edit, exact, p50):
         identifier_match=exact,
         identifier_f1=edit,
         empty=0.1,
-        latency_p50_ms=p50,
-        latency_p95_ms=p50 * 2,
+        latency_p50_ms=p50 * 5,  # the first request in a file: the whole prompt
+        latency_p95_ms=p50 * 10,
+        typing_p50_ms=p50,
+        typing_p95_ms=p50 * 2,
         prompt_tokens=300,
         generated_tokens=12,
         failed=0,
@@ -72,11 +74,14 @@ def test_summaries_average_the_scores_per_configuration():
     sample = Sample("a.py", "python", "line-rest", 0, "x = ", 4, "1")
     config = Configuration("", SMALL, False, False)
     results = [
-        SampleResult(config, sample, text, ms, 10, 2, "", score("line-rest", text, "1").as_dict())
+        SampleResult(
+            config, sample, text, ms, ms / 10, 10, 2, "", score("line-rest", text, "1").as_dict()
+        )
         for text, ms in (("1", 100.0), ("2", 300.0), ("", 200.0))
     ]
     (only,) = summarise(results)
     assert only.exact_match == 1 / 3 and only.empty == 1 / 3
     assert only.latency_p50_ms == 200.0 and only.latency_p95_ms == 300.0
+    assert only.typing_p50_ms == 20.0 and only.typing_p95_ms == 30.0
     assert "| 256/32/0 | off | off | 3 | 0.333 |" in table([only])
     assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.5) == 3.0
