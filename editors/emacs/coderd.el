@@ -48,14 +48,14 @@
 (declare-function eglot--pos-to-lsp-position "eglot")
 (declare-function eglot--lsp-position-to-point "eglot")
 (declare-function coderd--eglot-prepare "coderd-eglot")
-(declare-function coderd-eglot--connection "coderd-eglot")
 (declare-function coderd-jsonrpc--attach "coderd-jsonrpc")
 (declare-function coderd-jsonrpc--detach "coderd-jsonrpc")
 (declare-function coderd-jsonrpc--prepare "coderd-jsonrpc")
 (declare-function coderd-jsonrpc--connection "coderd-jsonrpc")
 (declare-function coderd-jsonrpc--position "coderd-jsonrpc")
 (declare-function coderd-jsonrpc--point "coderd-jsonrpc")
-(declare-function coderd-jsonrpc--why-not "coderd-jsonrpc")
+(autoload 'coderd-status "coderd-status"
+  "Show the server's state, its last completion's latency and recent notices." t)
 (autoload 'coderd-setup-eglot "coderd-eglot"
   "Make eglot start coderd for MODES (a list of major modes), and nothing else." t)
 
@@ -125,6 +125,8 @@ Example: (:completion (:candidates 3))."
 (defvar-local coderd--last-tick nil "Last seen `buffer-chars-modified-tick'.")
 (defvar-local coderd--last-answer nil
   "(SEQ . ITEM-COUNT) of the last answer that reached this buffer (for tests, status).")
+(defvar-local coderd--menu-seen nil
+  "The menu selection (`coderd-menu-selection') the last request carried.")
 
 (defvar coderd--emulation-alist `((coderd--active . ,coderd-suggestion-map)))
 (add-to-list 'emulation-mode-map-alists 'coderd--emulation-alist)
@@ -208,6 +210,7 @@ TRIGGER-KIND is 1 (Invoked) or 2 (Automatic)."
 (defun coderd--context (trigger-kind)
   "The request's InlineCompletionContext: TRIGGER-KIND and the menu's selection."
   (let ((selected (coderd-menu-selection)))
+    (setq coderd--menu-seen selected)
     (append (list :triggerKind trigger-kind)
             (when selected
               (list :selectedCompletionInfo
@@ -298,10 +301,20 @@ already typed, or is dropped when its text does not start with it."
                (not (and (= (point) (plist-get coderd--pending :point))
                          (= tick (plist-get coderd--pending :tick)))))
       (coderd--cancel))
-    (unless (eql tick coderd--last-tick)
+    (if (eql tick coderd--last-tick)
+        ;; No edit, but another menu candidate selected: the suggestion built on it is stale.
+        (unless (equal (coderd-menu-selection) coderd--menu-seen)
+          (coderd--ask-again))
       (setq coderd--last-tick tick)
       (unless (memq this-command coderd--own-commands)
         (coderd--schedule)))))
+
+(defun coderd--ask-again (&rest _)
+  "Drop the suggestion and ask again (the completion menu opened or changed)."
+  (when coderd-mode
+    (coderd--cancel)
+    (coderd--clear t)
+    (coderd--schedule)))
 
 (defun coderd--schedule ()
   (when (timerp coderd--timer) (cancel-timer coderd--timer))
@@ -395,39 +408,6 @@ already typed, or is dropped when its text does not start with it."
   (coderd--clear t)
   (coderd--cycle 0))
 
-;;; Status
-
-(defun coderd--connection ()
-  "The coderd connection serving the current buffer, or (nil . WHY-NOT)."
-  (pcase coderd-backend
-    ('eglot (require 'coderd-eglot) (coderd-eglot--connection))
-    (_
-     (require 'coderd-jsonrpc)
-     (cond ((not coderd-mode) '(nil . "coderd-mode is off here"))
-           ((coderd-jsonrpc--connection))
-           (t (cons nil (coderd-jsonrpc--why-not)))))))
-
-(defun coderd-status ()
-  "Show the server's state, its last completion's latency and recent notices."
-  (interactive)
-  (let* ((conn (coderd--connection))
-         (status (and conn (not (consp conn))
-                      (condition-case err
-                          (jsonrpc-request conn :coderd/status nil :timeout 5)
-                        (jsonrpc-error (setq conn (cons nil (error-message-string err))) nil))))
-         (ms (plist-get (plist-get status :last) :total_ms))
-         (line (if status
-                   (format "coderd %s: %s, model %s%s" (plist-get status :version)
-                           (plist-get status :state) (or (plist-get status :model) "-")
-                           (if (numberp ms) (format ", last completion %.0f ms" ms) ""))
-                 (format "No coderd server for this buffer (%s)" (cdr conn)))))
-    (let ((notices (remove (cdr-safe conn) (coderd-log-recent))))
-      (message "%s" (string-join (cons line (and notices
-                                                 (cons "Recent notices (all in *coderd*):"
-                                                       (mapcar (lambda (n) (concat "  " n))
-                                                               notices))))
-                                 "\n")))))
-
 ;;; Modes
 
 ;;;###autoload
@@ -439,12 +419,15 @@ already typed, or is dropped when its text does not start with it."
         (add-hook 'post-command-hook #'coderd--post-command nil t)
         ;; A new major mode kills the local state: clean up before (overlay, didClose).
         (add-hook 'change-major-mode-hook #'coderd--turn-off nil t)
+        ;; company's menu opens on its own timer, after the request typing made: ask again.
+        (add-hook 'company-completion-started-hook #'coderd--ask-again nil t)
         (setq coderd--last-tick (buffer-chars-modified-tick))
         (when (eq coderd-backend 'jsonrpc)
           (require 'coderd-jsonrpc)
           (coderd-jsonrpc--attach)))
     (remove-hook 'post-command-hook #'coderd--post-command t)
     (remove-hook 'change-major-mode-hook #'coderd--turn-off t)
+    (remove-hook 'company-completion-started-hook #'coderd--ask-again t)
     (when (timerp coderd--timer) (cancel-timer coderd--timer))
     (coderd-dismiss)
     (when (featurep 'coderd-jsonrpc) (coderd-jsonrpc--detach))))
