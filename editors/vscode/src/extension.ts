@@ -1,19 +1,34 @@
 // coderd for VS Code: starts `coderd lsp` with vscode-languageclient and lets the client's
 // standard inlineCompletion feature (LSP 3.18) show the ghost text. A middleware on that feature
 // keeps disabled languages quiet and follows each suggestion for the optional coderd/did*
-// notifications; the status bar shows the model's state and the last latency.
+// notifications; the status bar shows the model's state and the last latency. Nothing the
+// server or the client says pops up while typing (notices.ts).
 import * as vscode from 'vscode';
 import {
-  LanguageClient, LanguageClientOptions, Middleware, ServerOptions, State, TransportKind,
+  LanguageClient, LanguageClientOptions, Middleware, RevealOutputChannelOn, ServerOptions,
+  ShowMessageNotification, State, TransportKind,
 } from 'vscode-languageclient/node';
 
 import { enabledFor, insertedText, nextLine } from './enablement';
+import { locateServer, notFoundMessage } from './locate';
+import { Notices } from './notices';
 import { ServerStatus, StatusBar } from './statusBar';
 import { SuggestionTracker } from './tracker';
 
 const PAUSED_KEY = 'coderd.paused';
-const RESTART_SETTINGS = ['coderd.serverCommand', 'coderd.serverArgs', 'coderd.model'];
+const RESTART_SETTINGS = ['coderd.serverCommand', 'coderd.serverArgs', 'coderd.model', 'coderd.venv'];
 const ACCEPT_NEXT_LINE = 'editor.action.inlineSuggest.acceptNextLine';
+
+/** The languageclient shows its own errors as notifications ('force': even with
+ * revealOutputChannelOn Never); here they go to the log and to `forced`, which says each once. */
+class CoderdClient extends LanguageClient {
+  forced: (message: string) => void = () => undefined;
+
+  override error(message: string, data?: unknown, showNotification: boolean | 'force' = true): void {
+    super.error(message, data, false);
+    if (showNotification === 'force') this.forced(message);
+  }
+}
 
 class Coderd implements vscode.Disposable {
   private client: LanguageClient | undefined;
@@ -28,7 +43,20 @@ class Coderd implements vscode.Disposable {
   });
   private readonly status = new StatusBar(() => this.client?.state === State.Running
     ? this.client.sendRequest<ServerStatus>('coderd/status') : Promise.resolve(undefined));
+  private readonly notices = new Notices({
+    log: (level, message) => this.log[level === 'warning' ? 'warn' : level](message),
+    note: (message) => this.status.addNote(message),
+    notify: (message) => {
+      const settings = 'Open Settings';
+      const log = 'Show Log';
+      void vscode.window.showErrorMessage(message, settings, log).then((pick) => {
+        if (pick === settings) void vscode.commands.executeCommand('workbench.action.openSettings', 'coderd');
+        if (pick === log) this.log.show(true);
+      });
+    },
+  });
   private hasAcceptNextLine = false;
+  private starting = false;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.status.setPaused(this.paused);
@@ -69,31 +97,47 @@ class Coderd implements vscode.Disposable {
     const command = cfg.get<string>('serverCommand', 'coderd') || 'coderd';
     const args = cfg.get<string[]>('serverArgs', ['lsp']);
     const model = cfg.get<string>('model', '');
-    const serverOptions: ServerOptions = { command, args, transport: TransportKind.stdio };
+    const located = locateServer({ command, venv: cfg.get<string>('venv', '') });
+    this.log.info(`looking for ${command}: ${located.program ?? 'not found'} (${located.tried.join(', ')})`);
+    if (!located.program) {
+      this.notices.error(notFoundMessage(command, located));
+      return;
+    }
+    const serverOptions: ServerOptions = { command: located.program, args, transport: TransportKind.stdio };
     const clientOptions: LanguageClientOptions = {
       // Every file and unsaved buffer is synced; `coderd.enable` filters requests, not sync,
       // so that turning a language on needs no reopen.
       documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
       initializationOptions: model ? { model: { path: model } } : undefined,
       outputChannel: this.log,
+      revealOutputChannelOn: RevealOutputChannelOn.Never, // the output panel must not take focus
       middleware: this.middleware(),
     };
     // The id 'coderd' makes the client read `coderd.trace.server` itself.
-    const client = new LanguageClient('coderd', 'coderd', serverOptions, clientOptions);
+    const client = new CoderdClient('coderd', 'coderd', serverOptions, clientOptions);
     this.client = client;
-    client.onDidChangeState((e) => this.status.setRunning(e.newState === State.Running));
-    this.log.info(`starting ${[command, ...args].join(' ')}`);
+    // A start failure is said once below, with the fix; later ones (the server crashed five
+    // times, say) as they come, each once.
+    client.forced = (message) => {
+      if (!this.starting) this.notices.error(`coderd: ${message}`);
+    };
+    // Before start(): the handler is in place before the client sends `initialized`.
+    client.onNotification(ShowMessageNotification.type, (m) => this.notices.fromServer(m.type, m.message));
+    client.onDidChangeState((e) => {
+      this.status.setRunning(e.newState === State.Running);
+      if (e.newState === State.Running) this.log.info(`running ${located.program}`);
+    });
+    this.log.info(`starting ${[located.program, ...args].join(' ')}`);
+    this.starting = true;
     try {
       await client.start();
     } catch (err) {
-      this.log.error(`could not start ${command}: ${err}`);
-      const open = 'Open Settings';
-      void vscode.window.showErrorMessage(
-        `coderd: could not start "${command}" (${err instanceof Error ? err.message : err}). ` +
-        'Install coderd so that it is on PATH, or set coderd.serverCommand.', open,
-      ).then((pick) => {
-        if (pick === open) void vscode.commands.executeCommand('workbench.action.openSettings', 'coderd.server');
-      });
+      this.notices.error(
+        `coderd: could not start "${located.program}" (${err instanceof Error ? err.message : err}). ` +
+        'The coderd output (coderd: Show Log) says why; coderd.serverCommand and coderd.serverArgs say what runs.',
+      );
+    } finally {
+      this.starting = false;
     }
   }
 

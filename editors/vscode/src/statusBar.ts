@@ -23,6 +23,7 @@ export class StatusBar implements vscode.Disposable {
   private running = false;
   private paused = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly notes: string[] = []; // the server's warnings, and errors (notices.ts)
 
   constructor(private readonly fetch: Fetch) {
     this.item = vscode.window.createStatusBarItem('coderd.status', vscode.StatusBarAlignment.Right, 100);
@@ -45,6 +46,12 @@ export class StatusBar implements vscode.Disposable {
 
   setPaused(paused: boolean): void {
     this.paused = paused;
+    this.render();
+  }
+
+  /** A warning or error to keep in the tooltip (and a warning icon) for this session. */
+  addNote(message: string): void {
+    if (!this.notes.includes(message)) this.notes.push(message);
     this.render();
   }
 
@@ -91,8 +98,10 @@ export class StatusBar implements vscode.Disposable {
       words = 'starting';
     } else if (s.state === 'ready') {
       words = latency || 'ready';
+      if (this.notes.length) icon = '$(warning)';
     } else if (s.state === 'prefix-only') {
       words = latency ? `prefix-only ${latency}` : 'prefix-only';
+      if (this.notes.length) icon = '$(warning)';
     } else if (s.state === 'failed') {
       icon = '$(error)';
       words = 'failed';
@@ -111,6 +120,7 @@ export class StatusBar implements vscode.Disposable {
     if (s?.path) lines.push(`path: ${s.path}`);
     if (latency) lines.push(`last completion: ${latency}`);
     for (const p of s?.problems ?? []) lines.push(`problem: ${p}`);
+    for (const n of this.notes) lines.push(`said: ${n}`);
     lines.push('', `Click to turn completions ${this.paused ? 'on' : 'off'}`);
     this.item.tooltip = lines.join('\n');
   }

@@ -13,11 +13,14 @@
 
 const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
-const http = require('http');
-const net = require('net');
 const os = require('os');
 const path = require('path');
 const { chromium } = require('playwright-core');
+const {
+  freePort, httpUp, shortTmp, removeShortTmp, WAIT_MS, log, sleep, until, ghostText, settledGhost,
+  statusBarText, open, saveAndRead, logExpecter, expectEqual, watchPopups, coderdPopups,
+  expectNoPopup, runCommand,
+} = require('./e2e-lib');
 
 const EXT = path.resolve(__dirname, '..');
 const REPO = path.resolve(EXT, '..', '..');
@@ -37,56 +40,17 @@ const FAKE_SCRIPT = {
     { after: 'total = ', reply: 'price * quantity' },
     { after: 'def total(items):\n    ', reply: 'count = len(items)\n    return count' },
     { after: 'note: ', reply: 'plaintext is disabled' },
+    // With the word list's "Litestar" selected over the typed "Lit", the server completes the
+    // text as if it were accepted (selectedCompletionInfo); without it, "Lit" itself.
+    { after: 'app = Litestar', reply: '(debug=True)' },
+    { after: 'app = Lit', reply: 'eral_eval(source)' },
+    { after: 'def pipx():\n    ', reply: 'return "found in ~/.local/bin"' },
   ],
 };
-
-const WAIT_MS = 30000; // generous: a shared 2-core machine
-const t0 = Date.now();
-const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)} s]`, ...a);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-async function until(what, fn, timeoutMs = WAIT_MS, everyMs = 200) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-function httpUp(url) {
-  return new Promise((resolve) => {
-    http.get(url, (res) => { res.resume(); resolve(res.statusCode === 200); }).on('error', () => resolve(false));
-  });
-}
-
-// Chromium and VS Code put Unix sockets in $TMPDIR, and a socket path has at most 107 bytes:
-// a pytest tmp_path is too long. The files stay in the run folder, reached through a short link.
-let shortLink;
-function shortTmp(dir) {
-  fs.mkdirSync(dir, { recursive: true });
-  if (dir.length <= 40) return dir;
-  shortLink = path.join(fs.mkdtempSync('/tmp/coderd-e2e-'), 't');
-  fs.symlinkSync(dir, shortLink);
-  return shortLink;
-}
-
-function removeShortTmp() {
-  if (shortLink) fs.rmSync(path.dirname(shortLink), { recursive: true, force: true }); // the link, not its target
-}
+// A configuration problem makes every server the extension starts send the same warning
+// (window/showMessage): it must be logged and shown in the status bar, never as a toast.
+const BAD_SETTING = ['CODERD_COMPLETION_CANDIDATES', 'abc'];
+const WARNING = 'coderd: configuration problems, defaults used: CODERD_COMPLETION_CANDIDATES';
 
 function hermeticEnv() {
   // code-server writes ~/.config/code-server, ~/.cache/Microsoft and $TMPDIR/vscode-ipc-*.sock;
@@ -108,17 +72,32 @@ function writeWorkspace(ws, userDir) {
   fs.writeFileSync(path.join(ws, 'total.py'), '');
   fs.writeFileSync(path.join(ws, 'notes.txt'), '');
   fs.writeFileSync(path.join(ws, 'lines.py'), 'def total(items):\n');
-  fs.writeFileSync(path.join(userDir, 'settings.json'), JSON.stringify({
+  fs.writeFileSync(path.join(ws, 'app.py'), 'class Litestar:\n    pass\n\n\n');
+  fs.writeFileSync(path.join(ws, 'pipx.py'), 'def pipx():\n');
+  writeSettings(userDir, {
     'coderd.serverCommand': PYTHON,
     'coderd.serverArgs': [path.join(REPO, 'tests', 'fake_server.py')],
+  });
+}
+
+function writeWorkspaceSettings(ws, settings) {
+  fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
+  fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2));
+}
+
+/** User settings: the run's fixed ones and `coderd` (the server to start). */
+function writeSettings(userDir, coderd) {
+  fs.writeFileSync(path.join(userDir, 'settings.json'), JSON.stringify({
+    ...coderd,
     'coderd.enable': { '*': true, plaintext: false },
     'editor.inlineSuggest.enabled': true,
     // NB: "chat.disableAIFeatures": true would turn inline suggestions off entirely.
     'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    // Nothing else may claim Tab or add text: no suggest widget, no auto-closing, no auto-save.
+    // Nothing else may claim Tab or add text: no suggest widget unless asked for (Ctrl+Space,
+    // with the current document's words), no auto-closing, no auto-save.
     'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' },
     'editor.suggestOnTriggerCharacters': false,
-    'editor.wordBasedSuggestions': 'off',
+    'editor.wordBasedSuggestions': 'currentDocument',
     'editor.autoClosingBrackets': 'never',
     'editor.autoClosingQuotes': 'never',
     'files.autoSave': 'off',
@@ -142,6 +121,13 @@ async function main() {
   }
   const env = hermeticEnv();
   env.CODERD_FAKE_SCRIPT = JSON.stringify(FAKE_SCRIPT); // the extension host passes it to the server
+  env[BAD_SETTING[0]] = BAD_SETTING[1];
+  // What `pipx install` leaves: coderd in ~/.local/bin, which the extension host's PATH lacks.
+  const pipxBin = path.join(env.HOME, '.local', 'bin');
+  fs.mkdirSync(pipxBin, { recursive: true });
+  fs.writeFileSync(path.join(pipxBin, 'coderd'),
+    `#!/bin/sh\nexec '${PYTHON}' '${path.join(REPO, 'tests', 'fake_server.py')}' "$@"\n`, { mode: 0o755 });
+  if (env.PATH.split(':').includes(pipxBin)) throw new Error(`${pipxBin} must not be on PATH`);
   const ws = path.join(RUN, 'ws');
   const dataDir = path.join(RUN, 'data');
   writeWorkspace(ws, path.join(dataDir, 'User'));
@@ -185,87 +171,13 @@ async function main() {
 
 // ---- the checks ------------------------------------------------------------------------------
 
-const GHOST = '.monaco-editor.focused .ghost-text-decoration, .monaco-editor.focused .ghost-text-decoration-preview';
-
-async function ghostText(page) {
-  const parts = await page.locator(GHOST).allTextContents();
-  return parts.join('').replace(/\u00a0/g, ' '); // Monaco draws spaces as NBSP
-}
-
-/** The ghost text once it has appeared and stayed the same for half a second. */
-async function settledGhost(page, what) {
-  let seen = '';
-  let since = 0;
-  return until(`ghost text (${what})`, async () => {
-    const now = await ghostText(page);
-    if (now !== seen) { seen = now; since = Date.now(); return null; }
-    return now && Date.now() - since >= 500 ? now : null;
-  }, WAIT_MS, 100);
-}
-
-async function statusBarText(page) {
-  const item = page.locator('.statusbar-item', { hasText: 'coderd:' });
-  return (await item.count()) ? (await item.first().textContent()).replace(/\s+/g, ' ').trim() : '';
-}
-
-async function open(page, name) {
-  await page.keyboard.press('Control+P');
-  await page.waitForSelector('.quick-input-widget input', { timeout: WAIT_MS });
-  await page.keyboard.type(name);
-  // Enter can leave the picker open; clicking the row is reliable.
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
-  await row.waitFor({ timeout: WAIT_MS });
-  await row.click();
-  await until(`${name} in the editor tab`, async () =>
-    (await page.locator('.tab.active', { hasText: name }).count()) > 0);
-  await page.locator('.monaco-editor .view-lines').first().click();
-  await until(`${name} focused`, async () => (await page.locator('.monaco-editor.focused').count()) > 0);
-  await page.keyboard.press('Control+End');
-}
-
-async function saveAndRead(page, file, expected) {
-  await page.keyboard.press('Control+S');
-  let disk = '';
-  try {
-    await until(`${path.basename(file)} saved`, () => (disk = fs.readFileSync(file, 'utf8')) === expected, 10000);
-  } catch (err) {
-    throw new Error(`${path.basename(file)} on disk is ${JSON.stringify(disk)}, expected ${JSON.stringify(expected)}`);
-  }
-  log(`${path.basename(file)} on disk: ${JSON.stringify(disk)}`);
-}
-
-/** Waits for a line of the extension's log (<user-data>/logs/<ts>/exthost1/coderd.coderd/coderd.log). */
-async function expectLog(pattern) {
-  const logs = path.join(RUN, 'data', 'logs');
-  const read = () => {
-    const files = [];
-    const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p); else if (e.name === 'coderd.log') files.push(p);
-    });
-    walk(logs);
-    return files.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
-  };
-  let text = '';
-  try {
-    const m = await until(`${pattern} in the extension's log`, () => pattern.exec(text = read()), 10000, 250);
-    log(`extension log: ${m[0]}`);
-    return m;
-  } catch (err) {
-    throw new Error(`${err.message}; the log:\n${text}`);
-  }
-}
-
-function expectEqual(what, got, want) {
-  if (got !== want) throw new Error(`${what}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
-  log(`${what}: ${JSON.stringify(got)}`);
-}
-
 async function checks(page, ws, port) {
+  const expectLog = logExpecter(path.join(RUN, 'data', 'logs'));
   page.on('pageerror', (e) => log('page error:', e.message));
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`);
   await page.waitForSelector('.monaco-workbench', { timeout: 90000 });
   log('workbench loaded');
+  await watchPopups(page);
 
   // 1. Activation, server start and coderd/status, seen in the status bar.
   const ready = await until('status bar "coderd: ready"', async () => {
@@ -333,6 +245,57 @@ async function checks(page, ws, port) {
   await sleep(3000);
   expectEqual('ghost text in notes.txt (plaintext disabled)', await ghostText(page), '');
   await saveAndRead(page, path.join(ws, 'notes.txt'), 'note: ');
+
+  // 7. The suggest widget open on a selected item ("Litestar", a word of the file, over the
+  //    typed "Lit"): VS Code asks with selectedCompletionInfo and shows the server's answer,
+  //    which extends the item, beside the list. Tab takes the item, the next Tab the rest.
+  await open(page, 'app.py');
+  await page.keyboard.type('app = Lit');
+  expectEqual('ghost text in app.py before the list opens', await settledGhost(page, 'app.py'), 'eral_eval(source)');
+  await page.keyboard.press('Control+Space');
+  const selected = page.locator('.suggest-widget.visible .monaco-list-row.focused');
+  await selected.waitFor({ timeout: WAIT_MS });
+  expectEqual('selected item in the suggest widget', (await selected.getAttribute('aria-label')).split(',')[0], 'Litestar');
+  expectEqual('ghost text beside the suggest widget', await settledGhost(page, 'app.py with the list open'), 'estar(debug=True)');
+  if (!(await page.locator('.suggest-widget.visible').count())) throw new Error('the suggest widget closed');
+  await page.keyboard.press('Tab');
+  await until('suggest widget closed', async () => (await page.locator('.suggest-widget.visible').count()) === 0, 10000);
+  expectEqual('ghost text after taking the item', await settledGhost(page, 'rest of app.py'), '(debug=True)');
+  await page.keyboard.press('Tab');
+  await saveAndRead(page, path.join(ws, 'app.py'), 'class Litestar:\n    pass\n\n\napp = Litestar(debug=True)');
+
+  // 8. The server's warning (a configuration problem) is in the log and the status bar item,
+  //    never a notification; a restarted server sends it again and it is not shown again.
+  await expectLog(new RegExp(`\\[warning\\] ${WARNING}`));
+  if (!(await page.locator('.statusbar-item', { hasText: 'coderd:' }).locator('.codicon-warning').count())) {
+    throw new Error('no warning icon in the status bar item');
+  }
+  await expectNoPopup(page, 'with a server warning, while typing');
+  await runCommand(page, 'coderd: Restart Server');
+  await expectLog(new RegExp(`said again, not shown again: ${WARNING}`));
+  await expectNoPopup(page, 'after a server restart');
+
+  // 9. coderd installed with pipx (~/.local/bin, not on the extension host's PATH) is found
+  //    with the default command, and runs through its daemon as users run it. (Workspace
+  //    settings: VS Code reloads those when the file changes; code-server did not notice a
+  //    changed user settings file within 10 s.)
+  writeWorkspaceSettings(ws, { 'coderd.serverCommand': 'coderd', 'coderd.serverArgs': ['lsp'] });
+  await expectLog(/looking for coderd: \S+\/\.local\/bin\/coderd /, WAIT_MS);
+  await expectLog(/running \S+\/\.local\/bin\/coderd$/m, WAIT_MS); // not the last server's "ready"
+  await until('status bar "coderd: ready" with the pipx coderd', async () => (await statusBarText(page)).includes('coderd: ready'), 60000);
+  await open(page, 'pipx.py');
+  await page.keyboard.type('    ');
+  expectEqual('ghost text from the pipx coderd', await settledGhost(page, 'pipx.py'), 'return "found in ~/.local/bin"');
+  await expectNoPopup(page, 'after switching to the pipx coderd');
+
+  // 10. A coderd that is nowhere: one notification, with the fix.
+  writeWorkspaceSettings(ws, { 'coderd.serverCommand': 'coderd-not-installed' });
+  await until('a notification about the missing coderd', async () => (await coderdPopups(page)).length > 0, 20000);
+  await sleep(3000); // a second one would come within this
+  const popups = await coderdPopups(page);
+  if (popups.length !== 1) throw new Error(`expected one notification, got ${JSON.stringify(popups)}`);
+  if (!/not found on PATH nor in .*pipx install/.test(popups[0])) throw new Error(`no fix in ${JSON.stringify(popups[0])}`);
+  log(`the one notification: ${JSON.stringify(popups[0])}`);
 }
 
 const watchdog = setTimeout(() => { log('FAIL: overall time limit (240 s)'); removeShortTmp(); process.exit(1); }, 240000);

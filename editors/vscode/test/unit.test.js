@@ -6,6 +6,11 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { enabledFor, insertedText, nextLine } = require('../out/enablement');
 const { SuggestionTracker } = require('../out/tracker');
+const { locateServer, notFoundMessage } = require('../out/locate');
+const { Notices } = require('../out/notices');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 
 test('coderd.enable: per language, "*" as the default, a plain boolean for all', () => {
   const setting = { '*': true, plaintext: false };
@@ -72,4 +77,114 @@ test('accepting a suggestion word by word to its end closes it', () => {
   assert.deepEqual(sent.map(([m, p]) => `${m} ${p.kind ?? ''} ${p.acceptedText ?? ''}`), [
     'coderd/didShow  ', 'coderd/didAccept word a ', 'coderd/didAccept word b',
   ]);
+});
+
+// -- finding coderd ---------------------------------------------------------------------------
+
+const homes = [];
+test.after(() => homes.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+/** A scratch home with executable files at the given paths (relative to it). */
+function home(...files) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coderd-locate-'));
+  homes.push(dir);
+  for (const f of files) {
+    fs.mkdirSync(path.join(dir, path.dirname(f)), { recursive: true });
+    fs.writeFileSync(path.join(dir, f), '#!/bin/sh\n', { mode: 0o755 });
+  }
+  return dir;
+}
+
+test('coderd in ~/.local/bin (pipx) is found when the extension host PATH lacks it', () => {
+  const h = home('.local/bin/coderd');
+  const found = locateServer({ command: 'coderd', envPath: '/usr/bin:/bin', home: h, env: {}, platform: 'linux' });
+  assert.equal(found.program, path.join(h, '.local/bin/coderd'));
+  assert.equal(found.via, 'pipx');
+});
+
+test('PATH comes first; then pipx folders; a file that is not executable does not count', () => {
+  const h = home('.local/bin/coderd', 'bin1/coderd');
+  const onPath = locateServer({ command: 'coderd', envPath: `${h}/bin1`, home: h, env: {}, platform: 'linux' });
+  assert.equal(onPath.program, path.join(h, 'bin1/coderd'));
+  assert.equal(onPath.via, 'PATH');
+  fs.chmodSync(path.join(h, 'bin1/coderd'), 0o644);
+  const skipped = locateServer({ command: 'coderd', envPath: `${h}/bin1`, home: h, env: {}, platform: 'linux' });
+  assert.equal(skipped.program, path.join(h, '.local/bin/coderd'));
+});
+
+test("pipx's own venv and PIPX_BIN_DIR are looked in", () => {
+  const h = home('.local/share/pipx/venvs/coderd/bin/coderd', 'pipxbin/coderd');
+  const venv = locateServer({ command: 'coderd', envPath: '', home: h, env: {}, platform: 'linux' });
+  assert.equal(venv.program, path.join(h, '.local/share/pipx/venvs/coderd/bin/coderd'));
+  const bin = locateServer({ command: 'coderd', envPath: '', home: h, env: { PIPX_BIN_DIR: `${h}/pipxbin` }, platform: 'linux' });
+  assert.equal(bin.program, path.join(h, 'pipxbin/coderd'));
+});
+
+test('coderd.venv names the virtual environment; a wrong one is reported, not bypassed', () => {
+  const h = home('venvs/cd/bin/coderd', '.local/bin/coderd');
+  const found = locateServer({ command: 'coderd', venv: '~/venvs/cd', envPath: '', home: h, env: {}, platform: 'linux' });
+  assert.equal(found.program, path.join(h, 'venvs/cd/bin/coderd'));
+  const wrong = locateServer({ command: 'coderd', venv: '~/venvs/none', envPath: '', home: h, env: {}, platform: 'linux' });
+  assert.equal(wrong.program, undefined);
+  assert.match(notFoundMessage('coderd', wrong, h), /coderd\.venv has no ~\/venvs\/none\/bin\/coderd/);
+});
+
+test('a path in coderd.serverCommand (~ allowed) is used as given', () => {
+  const h = home('tools/coderd', '.local/bin/coderd');
+  const found = locateServer({ command: '~/tools/coderd', envPath: '', home: h, env: {}, platform: 'linux' });
+  assert.equal(found.program, path.join(h, 'tools/coderd'));
+  const missing = locateServer({ command: '/nowhere/coderd', envPath: '', home: h, env: {}, platform: 'linux' });
+  assert.equal(missing.program, undefined);
+  assert.match(notFoundMessage('/nowhere/coderd', missing, h), /"\/nowhere\/coderd" is not an executable file/);
+});
+
+test('not found: one line naming the places looked in and the fix', () => {
+  const h = home();
+  const missing = locateServer({ command: 'coderd', envPath: '/usr/bin', home: h, env: {}, platform: 'linux' });
+  assert.equal(missing.program, undefined);
+  const message = notFoundMessage('coderd', missing, h);
+  assert.doesNotMatch(message, /\n/);
+  assert.match(message, /"coderd" was not found on PATH nor in ~\/\.local\/bin, /);
+  assert.match(message, /pipx install \/path\/to\/coderd/);
+  assert.match(message, /coderd\.serverCommand/);
+});
+
+// -- messages ---------------------------------------------------------------------------------
+
+function sink() {
+  const got = { log: [], note: [], notify: [] };
+  return {
+    got,
+    notices: new Notices({
+      log: (level, m) => got.log.push(`${level}: ${m}`),
+      note: (m) => got.note.push(m),
+      notify: (m) => got.notify.push(m),
+    }),
+  };
+}
+
+test('server warnings go to the status bar and log, once per message, also from a new server', () => {
+  const { got, notices } = sink();
+  const warning = 'coderd: the model has no fill-in-the-middle tokens (prefix-only mode)';
+  notices.fromServer(2, warning);
+  notices.fromServer(2, warning); // a restarted daemon says it again
+  notices.fromServer(2, 'coderd: configuration problems');
+  notices.fromServer(3, 'coderd: info');
+  assert.deepEqual(got.notify, []); // nothing pops up
+  assert.deepEqual(got.note, [warning, 'coderd: configuration problems']);
+  assert.deepEqual(got.log, [
+    `warning: ${warning}`,
+    `info: said again, not shown again: ${warning}`,
+    'warning: coderd: configuration problems',
+    'info: coderd: info',
+  ]);
+});
+
+test('errors: one non-modal notification per distinct error', () => {
+  const { got, notices } = sink();
+  notices.fromServer(1, 'coderd: model file not found');
+  notices.fromServer(1, 'coderd: model file not found');
+  assert.equal(notices.error('coderd: "coderd" was not found'), true);
+  assert.equal(notices.error('coderd: "coderd" was not found'), false);
+  assert.deepEqual(got.notify, ['coderd: model file not found', 'coderd: "coderd" was not found']);
 });
