@@ -31,24 +31,25 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import tree_sitter
 
-from coderd.context.index.extract import FileSymbols, extract, extract_with_tree
+from coderd.context.index.buffers import EditorBuffers
+from coderd.context.index.extract import FileSymbols, extract
 from coderd.context.index.languages import language_for_path
 from coderd.context.index.memos import IndexMemos
-from coderd.context.index.readers import DefinitionRef, IndexReaders, IndexStats
+from coderd.context.index.readers import DefinitionRef, IndexStats
 from coderd.context.index.tables import Stamp, SymbolTables
-from coderd.context.index.walk import WalkOptions, WorkspaceRules, content_is_indexable, walk
+from coderd.context.index.walk import WalkOptions, WorkspaceRules, walk
 
 __all__ = ["WorkspaceIndex", "DefinitionRef", "IndexStats"]  # the last two re-exported
 
 log = logging.getLogger(__name__)
 
 
-class WorkspaceIndex(IndexReaders):
+class WorkspaceIndex(EditorBuffers):
     def __init__(self, root: str | os.PathLike[str], options: WalkOptions | None = None) -> None:
         self.root = Path(root).resolve()
         self.rules = WorkspaceRules(self.root, options)
@@ -58,6 +59,7 @@ class WorkspaceIndex(IndexReaders):
         self._files = self._tables.files  # path -> symbols (the same dict)
         self._committed: dict[str, int] = {}  # path -> ticket of its last commit
         self._trees: dict[str, tuple[bytes, tree_sitter.Tree]] = {}  # buffers: (source, tree)
+        self._symbol_rows: dict[str, frozenset[int]] = {}  # buffers: rows symbols come from
         self._tickets = itertools.count(1)
         self._buffers: dict[str, tuple[int, str]] = {}  # path -> (version, text)
         self._buffer_versions = itertools.count(1)
@@ -218,6 +220,7 @@ class WorkspaceIndex(IndexReaders):
                 self._trees[rel] = tree
             else:
                 self._trees.pop(rel, None)
+            self._symbol_rows.pop(rel, None)  # the caller sets the new ones, if any
             if self._tables.replace(rel, symbols, stamp):
                 self.generation += 1
                 if symbols is None:
@@ -232,50 +235,6 @@ class WorkspaceIndex(IndexReaders):
         `rel` still holds while this stays the same (lookahead.py carries it over)."""
         with self._lock:
             return self.generation - self._changes.get(rel, 0)
-
-    # ---- editor buffers ----------------------------------------------------------------------
-
-    def set_buffer(
-        self, path: str | os.PathLike[str], text: str, then: Callable[[], None] | None = None
-    ) -> Future | None:
-        """The editor's text of `path` replaces the disk's; parsed on the buffer worker, which
-        then calls `then()` (unless a newer text or a close overtook this one): the caller's
-        work that needs the parse, off the event loop. Returns a future that completes after
-        both (tests wait on it), or None for a path we do not index."""
-        rel = self.relative(path)
-        if rel is None or not self._indexable_name(rel):
-            return None
-        with self._lock:
-            version = next(self._buffer_versions)
-            self._buffers[rel] = (version, text)
-        return self._buffer_worker.submit(self._apply_buffer, rel, version, then)
-
-    def clear_buffer(self, path: str | os.PathLike[str]) -> Future | None:
-        """The editor closed `path`: the disk is the truth again (re-read on the worker)."""
-        rel = self.relative(path)
-        if rel is None:
-            return None
-        with self._lock:
-            if self._buffers.pop(rel, None) is None:
-                return None
-        return self._buffer_worker.submit(self.update, rel)
-
-    def _apply_buffer(self, rel: str, version: int, then: Callable[[], None] | None) -> None:
-        with self._lock:
-            current = self._buffers.get(rel)
-            if current is None or current[0] != version:
-                return  # closed, or a newer keystroke is queued behind us
-            ticket = next(self._tickets)
-        data = current[1].encode("utf-8", "surrogatepass")
-        symbols = tree = None
-        if content_is_indexable(data):  # a pasted private key must not enter the index
-            symbols, parsed = extract_with_tree(data, language_for_path(rel) or "", rel)
-            tree = (data, parsed)
-        self._commit(rel, ticket, symbols, None, from_disk=False, tree=tree)
-        if then is not None:
-            # The next completion's work (retrieval warm-ups, the look-ahead build) is not
-            # the index's: whoever handed the text over passes it (context/lookahead.py).
-            then()
 
     def close(self) -> None:
         """Stop the build between files and the buffer worker; the index stays readable."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import tree_sitter
 
 from coderd.context.index.languages import parser_for
+from coderd.context.index.line_edits import tree_edit
 
 
 @dataclass
@@ -55,7 +56,7 @@ def parse_blanked(
     if base is not None:
         old_source, old_tree = base
         tree = old_tree.copy()
-        tree.edit(**_edit(old_source, source))
+        tree.edit(**tree_edit(old_source, source))
         tree = parser.parse(source, tree)
     elif cold_limit is not None and len(source) > cold_limit:
         return None
@@ -65,33 +66,3 @@ def parse_blanked(
     if memo is not None:
         memo.parsed = parsed
     return parsed
-
-
-def _edit(old: bytes, new: bytes) -> dict:
-    """The one edit that turns `old` into `new` (common prefix and suffix kept)."""
-    start = _common(old, new, 0)
-    tail = _common(old[start:][::-1], new[start:][::-1], 0)  # the suffix may not overlap it
-    old_end, new_end = len(old) - tail, len(new) - tail
-    return {
-        "start_byte": start,
-        "old_end_byte": old_end,
-        "new_end_byte": new_end,
-        "start_point": _point(old, start),
-        "old_end_point": _point(old, old_end),
-        "new_end_point": _point(new, new_end),
-    }
-
-
-def _common(a: bytes, b: bytes, start: int) -> int:
-    """Length of the common prefix of `a` and `b`: slice comparisons (in C), halving the step."""
-    limit = min(len(a), len(b))
-    step = 1 << 16
-    while step:
-        while start + step <= limit and a[start : start + step] == b[start : start + step]:
-            start += step
-        step >>= 1
-    return start
-
-
-def _point(source: bytes, offset: int) -> tuple[int, int]:
-    return source.count(b"\n", 0, offset), offset - (source.rfind(b"\n", 0, offset) + 1)

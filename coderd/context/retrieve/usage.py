@@ -19,6 +19,8 @@ import threading
 from bisect import bisect_left, bisect_right
 from functools import lru_cache
 
+from coderd.context.index.line_edits import import_rows
+
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|::|->|\.|[)\]\"'`]")
 SEPARATORS = frozenset({".", "::", "->"})
@@ -62,26 +64,6 @@ def line_uses(line: str) -> tuple[tuple[str, str], ...]:
                 found.append((token, ""))
         previous = token
     return tuple(found)
-
-
-def import_rows(lines: list[str], imports) -> set[int]:
-    """0-based rows of the file's import statements (continuation lines of `(...)` included)."""
-    rows: set[int] = set()
-    for statement in imports:
-        row = statement.line - 1
-        depth = 0
-        while 0 <= row < len(lines) and len(rows) < 5000:
-            rows.add(row)
-            depth += (
-                lines[row].count("(")
-                + lines[row].count("{")
-                - lines[row].count(")")
-                - lines[row].count("}")
-            )
-            if depth <= 0:
-                break
-            row += 1
-    return rows
 
 
 class _Rows:
