@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psutil
 
-SOURCE = Path(__file__).resolve().parents[1] / "coderd" / "service.py"
+SOURCE = Path(__file__).resolve().parents[1] / "coderd" / "completion" / "service.py"
 
 
 def frame(message: dict) -> bytes:
