@@ -107,7 +107,10 @@ def test_long_messages_never_stop_typing(nvim, tmp_path):
     home = tmp_path / "home"
     probe = tmp_path / "probe.json"
     wire_out = tmp_path / "wire-out"
-    init = readme_init_lua(tmp_path, SETUP, f'dofile("{TESTS / "probe.lua"}")\n')
+    # A short 'updatetime': the pause before <Esc> below lets CursorHoldI fire, where a
+    # message drawn under "-- INSERT --" would be lost.
+    extra = f'dofile("{TESTS / "probe.lua"}")\nvim.o.updatetime = 200\n'
+    init = readme_init_lua(tmp_path, SETUP, extra)
     env = scratch_env(home, CODERD_TEST_PROBE=str(probe), CODERD_TEST_WIRE_OUT=str(wire_out))
     env["PATH"] = f"{install_coderd_script(tmp_path / 'bin')}:/usr/bin:/bin"
     term = Terminal(tmp_path, env)
@@ -134,7 +137,8 @@ def test_long_messages_never_stop_typing(nvim, tmp_path):
         assert not any(m.startswith("r") for m in typing), f"a prompt while typing: {typing}"
         assert "Press ENTER" not in term.screen()
 
-        # Out of insert mode, the one line is on screen.
+        # A pause, then out of insert mode: the one line is on screen.
+        time.sleep(1)
         term.keys("Escape")
         wait(
             "the message line",

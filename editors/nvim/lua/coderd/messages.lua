@@ -73,10 +73,10 @@ local function draw_soon()
   if vim.v.vim_did_enter ~= 1 then
     -- Messages given while init.lua runs would be stacked into a prompt at start-up.
     draw_when({ "VimEnter" })
-  elseif vim.api.nvim_get_mode().mode:sub(1, 1) == "i" then
-    -- While typing, the next key redraws "-- INSERT --" over it: wait for a pause
-    -- ('updatetime') or for the end of insert mode, where it stays on screen.
-    draw_when({ "CursorHoldI", "InsertLeave" })
+  elseif vim.o.showmode and vim.api.nvim_get_mode().mode:sub(1, 1) == "i" then
+    -- In insert mode "-- INSERT --" is drawn over any message (even after a pause, at
+    -- CursorHoldI): wait for the end of insert mode, where it stays on screen.
+    draw_when({ "InsertLeave" })
   else
     vim.schedule(draw)
   end
