@@ -154,7 +154,8 @@ class Coderd implements vscode.Disposable {
         if (first && !token.isCancellationRequested) {
           const text = typeof first.insertText === 'string' ? first.insertText : first.insertText.value;
           const arg = first.command?.command === 'coderd.accepted' ? first.command.arguments?.[0] : undefined;
-          this.tracker.shown(document.uri.toString(), typeof arg?.id === 'string' ? arg.id : undefined, text);
+          const id = typeof arg?.id === 'string' ? arg.id : undefined;
+          this.tracker.shown(document.uri.toString(), id, text, context.selectedCompletionInfo?.text);
         }
         this.status.refreshSoon();
         return result;

@@ -16,8 +16,10 @@ export class SuggestionTracker {
 
   constructor(private readonly notify: Notify) {}
 
-  /** The first item of a completion result is the one VS Code puts on screen. */
-  shown(uri: string, id: string | undefined, text: string): void {
+  /** The first item of a completion result is the one VS Code puts on screen. `fromList`: the
+   * start of `text` that is the suggest widget's selected item (selectedCompletionInfo), which
+   * the widget inserts, not the suggestion. */
+  shown(uri: string, id: string | undefined, text: string, fromList = ''): void {
     if (id === undefined) {
       return; // a server that names no suggestions gets no notifications
     }
@@ -25,7 +27,7 @@ export class SuggestionTracker {
     if (before && before.id === id) {
       return;
     }
-    this.current.set(uri, { id, text, accepted: '' });
+    this.current.set(uri, { id, text, accepted: text.startsWith(fromList) ? fromList : '' });
     this.notify('coderd/didShow', { id });
   }
 

@@ -263,6 +263,8 @@ async function checks(page, ws, port) {
   expectEqual('ghost text after taking the item', await settledGhost(page, 'rest of app.py'), '(debug=True)');
   await page.keyboard.press('Tab');
   await saveAndRead(page, path.join(ws, 'app.py'), 'class Litestar:\n    pass\n\n\napp = Litestar(debug=True)');
+  // What the suggestion added; "Litestar" came from the list.
+  await expectLog(/coderd\/didAccept \{"id":"s\d+","kind":"all","acceptedText":"\(debug=True\)"\}/);
 
   // 8. The server's warning (a configuration problem) is in the log and the status bar item,
   //    never a notification; a restarted server sends it again and it is not shown again.

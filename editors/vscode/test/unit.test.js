@@ -57,6 +57,16 @@ test('shown once per id, then accepted by word and the rest with the item comman
   assert.equal(tracker.remaining('file:///a.py'), undefined);
 });
 
+test('beside the suggest widget, the selected item is the list\'s, not part of what is accepted', () => {
+  const { sent, tracker } = recorder();
+  tracker.shown('u', 's9', 'Litestar(debug=True)', 'Litestar'); // Tab takes the item, Tab the rest
+  tracker.acceptedAll('s9');
+  assert.deepEqual(sent, [
+    ['coderd/didShow', { id: 's9' }],
+    ['coderd/didAccept', { id: 's9', kind: 'all', acceptedText: '(debug=True)' }],
+  ]);
+});
+
 test('Escape rejects the suggestion on screen, once; no id, no notifications', () => {
   const { sent, tracker } = recorder();
   tracker.shown('file:///a.py', 's7', 'x');
