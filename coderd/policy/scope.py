@@ -21,60 +21,20 @@ _QUOTES = "\"'`"
 
 # Lines that close a block in keyword languages (Ruby, Lua, shell, Julia, Vim script).
 _CLOSE_WORDS = frozenset(
-    {
-        "end",
-        "fi",
-        "done",
-        "esac",
-        "endif",
-        "endfor",
-        "endwhile",
-        "endfunction",
-        "endforeach",
-        "endswitch",
-    }
+    "end fi done esac endif endfor endwhile endfunction endforeach endswitch".split()
 )
 # Lines at the opener's own indentation that keep the construct going (`} else {`, `elif x:`,
 # Go's `case 1:` under `switch {`): the scope does not end there.
 _CONT_WORDS = frozenset(
-    {
-        "else",
-        "elif",
-        "elsif",
-        "elseif",
-        "except",
-        "finally",
-        "catch",
-        "rescue",
-        "ensure",
-        "when",
-        "case",
-        "default",
-    }
+    "else elif elsif elseif except finally catch rescue ensure when case default".split()
 )
 # Languages that never close blocks with a word: there `done = True` or `end = len(s)` at the
 # opener's indentation is an ordinary statement, not a closer.
 _NO_WORD_CLOSERS = frozenset(
-    {
-        "python",
-        "javascript",
-        "typescript",
-        "javascriptreact",
-        "typescriptreact",
-        "java",
-        "c",
-        "cpp",
-        "csharp",
-        "go",
-        "rust",
-        "kotlin",
-        "swift",
-        "scala",
-        "dart",
-        "php",
-        "json",
-        "jsonc",
-    }
+    (
+        "python javascript typescript javascriptreact typescriptreact java c cpp csharp go "
+        "rust kotlin swift scala dart php json jsonc"
+    ).split()
 )
 # Languages whose block headers carry no opener character (`def foo`, `if x`, `function f()`).
 _KEYWORD_LANGS = frozenset({"ruby", "lua", "julia", "crystal"})
@@ -82,38 +42,13 @@ _C_FAMILY = frozenset({"c", "cpp", "objective-c", "objective-cpp", "cuda-cpp", "
 # Languages where a line ending in an opening tag (`<ul>`) opens a block closed by `</ul>`. Not
 # plain TS/Java: there `Array<string>` at the end of a line is a type, not a tag.
 _MARKUP_LANGS = frozenset(
-    {
-        "html",
-        "xml",
-        "vue",
-        "svelte",
-        "javascriptreact",
-        "typescriptreact",
-        "php",
-        "astro",
-        "django-html",
-        "jinja-html",
-        "handlebars",
-        "razor",
-    }
+    (
+        "html xml vue svelte javascriptreact typescriptreact php astro django-html jinja-html "
+        "handlebars razor"
+    ).split()
 )
 _VOID_TAGS = frozenset(
-    {
-        "br",
-        "hr",
-        "img",
-        "input",
-        "meta",
-        "link",
-        "area",
-        "base",
-        "col",
-        "embed",
-        "source",
-        "track",
-        "wbr",
-        "param",
-    }
+    "br hr img input meta link area base col embed source track wbr param".split()
 )
 
 _WORD = re.compile(r"[A-Za-z_]\w*")
