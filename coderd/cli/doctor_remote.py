@@ -41,10 +41,25 @@ def backend_report(settings, probe: bool = True) -> dict:
         "timeout_ms": r.timeout_ms,
         "api_key_set": bool(key),
         "server": None,
+        "tokenizer": tokenizer_report(settings) if endpoint is not None else None,
     }
     if endpoint is not None and out["in_use"] == "remote" and probe:
         out["remote"]["server"] = server_report(endpoint, r.model, key)
     return out
+
+
+def tokenizer_report(settings) -> str:
+    """What counts the token budgets (engine/remote/tokens.py), as the engine would choose it."""
+    from pathlib import Path
+
+    from coderd.engine.remote.tokens import remote_tokenizer
+    from coderd.models.loader import remote_options
+
+    options = remote_options(settings)
+    local = Path(options.local_model) if options.local_model else None
+    tokenizer, name = remote_tokenizer(options.model, options.url, options.format, local)
+    getattr(tokenizer, "close", lambda: None)()
+    return name
 
 
 def server_report(endpoint, model: str, key: str) -> dict:
@@ -87,6 +102,7 @@ def render_backend(report: dict) -> list[str]:
         f"  model: {r['model'] or '(none sent: the server default)'} (remote.model)"
         + (f": {r['model_check']}" if r["model_check"] else ""),
         f"  API key: ${r['api_key_env']} (remote.api_key_env) is {key}",
+        f"  token budgets: {r['tokenizer']} tokenizer",
     ]
     server = r["server"]
     if server is not None:

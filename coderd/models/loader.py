@@ -155,6 +155,10 @@ def remote_options(settings: Settings):
     )
 
     r = settings.remote
+    try:  # its vocabulary may be the remote model's (engine/remote/tokens.py)
+        local_model = str(resolve_model_path(settings))
+    except EngineError:
+        local_model = ""
     return RemoteOptions(
         url=r.url,
         model=r.model,
@@ -162,6 +166,7 @@ def remote_options(settings: Settings):
         timeout_ms=r.timeout_ms,
         n_ctx=settings.model.n_ctx,
         format=r.format,
+        local_model=local_model,
     )
 
 

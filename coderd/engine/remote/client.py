@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -37,7 +38,6 @@ from coderd.engine.base import (
     ModelInfo,
     RequestStats,
 )
-from coderd.engine.remote.approx_tokens import ApproxTokenizer
 from coderd.engine.remote.endpoint import AUTO, SUFFIX, resolve_endpoint
 from coderd.engine.remote.errors import key_env_problem
 from coderd.engine.remote.probe import choose_shape, probe_async
@@ -50,6 +50,7 @@ from coderd.engine.remote.stream import (
     stream,
     wait_for,
 )
+from coderd.engine.remote.tokens import remote_tokenizer
 from coderd.engine.speed_profile import SpeedProfile
 from coderd.engine.stopping import budget_cut
 
@@ -68,6 +69,7 @@ class RemoteOptions:
     timeout_ms: int = 10_000  # to connect and receive the first token
     n_ctx: int = 2048  # what the token budgets were sized for (the server's own limit is unknown)
     format: str = AUTO  # remote.format: auto, suffix, infill, raw (endpoint.py)
+    local_model: str = ""  # the GGUF the local engine would load: maybe the same vocabulary
 
 
 class RemoteEngine:
@@ -87,7 +89,12 @@ class RemoteEngine:
         self._key_env, self._key_set = options.api_key_env, bool(key)
         self._options = options
         self._timeout_s = options.timeout_ms / 1000
-        self._tokenizer = ApproxTokenizer()
+        self._tokenizer, self.tokenizer_name = remote_tokenizer(
+            options.model,
+            options.url,
+            options.format,
+            Path(options.local_model) if options.local_model else None,
+        )
         self.last_error: EngineError | None = None
         self._reported: set[str] = set()
         headers = {"Accept": "text/event-stream", "User-Agent": "coderd"}
@@ -125,9 +132,11 @@ class RemoteEngine:
         if logging.getLogger("httpx").level == logging.NOTSET:
             logging.getLogger("httpx").setLevel(logging.WARNING)
         log.info(
-            "remote backend: %s (%s shape); completion prompts are sent there",
+            "remote backend: %s (%s shape, token budgets by the %s tokenizer); completion "
+            "prompts are sent there",
             self.endpoint.url,
             self.endpoint.shape,
+            self.tokenizer_name,
         )
 
     # -- the Engine protocol -------------------------------------------------------------
@@ -208,7 +217,9 @@ class RemoteEngine:
             ]
         if not reason:
             self.last_error = None
-        return result(out, reason or ("prewarm" if stats.prewarm else progress.stop_reason or "eog"))
+        return result(
+            out, reason or ("prewarm" if stats.prewarm else progress.stop_reason or "eog")
+        )
 
     def forget_slot(self, slot: int) -> None:
         """Nothing to drop: the server keeps its own cache."""
@@ -226,12 +237,11 @@ class RemoteEngine:
             self._call(self._loop.shutdown_asyncgens())
         except Exception:  # closing must not fail the worker's shutdown
             log.debug("closing the remote client failed", exc_info=True)
+        getattr(self._tokenizer, "close", lambda: None)()  # a vocabulary's llama.cpp model
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(CLOSE_WAIT_S)
         if not self._thread.is_alive():
             self._loop.close()
-
-    # -- beyond the protocol -------------------------------------------------------------
 
     def raw_prompt(self, prompt: FimPrompt) -> str:
         """The text the "raw" shape sends for `prompt` (shapes/raw.py), for tests and logs."""
