@@ -103,9 +103,14 @@ def run(args: argparse.Namespace) -> int:
             args.budget,
             Budget(c.prefix_tokens, c.suffix_tokens, settings.context.budget_tokens, planned=True),
         )
+    except ValueError as exc:
+        return fail(str(exc))
+    try:
         spec = pathspec.GitIgnoreSpec.from_lines(args.files) if args.files else None
     except (ValueError, GitWildMatchPatternError) as exc:
-        return fail(str(exc).splitlines()[0] if str(exc) else f"bad --files pattern {args.files}")
+        return fail(
+            f"--files: {str(exc).splitlines()[0]} (a .gitignore-style pattern, e.g. 'src/**/*.py')"
+        )
     files = workspace_files(root)
     if spec is not None:
         files = [rel for rel in files if spec.match_file(rel)]

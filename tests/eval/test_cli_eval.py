@@ -84,6 +84,7 @@ def test_eval_runs_every_configuration_and_reports_every_sample(tmp_path, repo, 
         (["--workspace", "{repo}", "--files", "docs/**/*.md"], "no source files matching"),
         (["--workspace", "{repo}", "--model", "{tmp}/missing.gguf"], "no such file"),
         (["--workspace", "{repo}", "--budget", "lots"], "--budget 'lots'"),
+        (["--workspace", "{repo}", "--files", "!"], "--files: "),
     ],
 )
 def test_bad_input_gets_one_line_and_no_traceback(tmp_path, repo, args, message):
