@@ -67,10 +67,16 @@ def lsp_messages(raw: bytes) -> list[dict]:
 
 
 def run_nvim(
-    nvim: str, tmp_path: Path, files: list[str], script: str, path_dirs: list[Path], **env: str
+    nvim: str,
+    tmp_path: Path,
+    files: list[str],
+    script: str,
+    path_dirs: list[Path],
+    init_extra: str = "",
+    **env: str,
 ) -> subprocess.CompletedProcess:
     home = tmp_path / "home"
-    init = readme_init_lua(tmp_path)
+    init = readme_init_lua(tmp_path, extra=init_extra)
     environment = scratch_env(home, **env)
     environment["PATH"] = ":".join([*(str(p) for p in path_dirs), "/usr/bin", "/bin"])
     args = [
@@ -229,3 +235,44 @@ def test_a_wrong_model_path_is_reported_once(nvim, tmp_path):
     (status,) = lines_with("STATUS", proc.stdout)
     (health,) = lines_with("HEALTH", proc.stdout)
     assert errors[0]["text"] in status and errors[0]["text"] in health  # in full
+
+
+# The user's own language server, the way a plain init.lua starts it (0.7 has no lsp.start).
+USER_PYLSP = """
+vim.api.nvim_create_autocmd("FileType", {
+  pattern = "python",
+  callback = function(ev)
+    local config = { name = "pylsp", cmd = { "pylsp" }, root_dir = vim.fn.getcwd() }
+    if vim.lsp.start then
+      vim.lsp.start(config)
+    else
+      vim.g.pylsp_id = vim.g.pylsp_id or vim.lsp.start_client(config)
+      vim.lsp.buf_attach_client(ev.buf, vim.g.pylsp_id)
+    end
+  end,
+})
+"""
+
+
+@pytest.mark.parametrize("nvim", NVIMS)
+def test_beside_the_users_pylsp(nvim, tmp_path):
+    """pylsp keeps answering hover and definition in the buffer where coderd suggests."""
+    pylsp = shutil.which("pylsp", path=str(Path(sys.executable).parent)) or shutil.which("pylsp")
+    if pylsp is None:
+        pytest.skip("pylsp is not installed (pip install python-lsp-server)")
+    work_files(
+        tmp_path, app_py="import os\n\n\ndef add(a, b):\n    return a\n\n\nprint(add(1, 2))\n"
+    )
+    pylsp_dir = tmp_path / "pylsp-bin"  # pylsp alone: its folder may hold the real coderd
+    pylsp_dir.mkdir()
+    (pylsp_dir / "pylsp").symlink_to(pylsp)
+    proc = run_nvim(
+        nvim,
+        tmp_path,
+        ["app.py"],
+        "beside.lua",
+        [install_coderd_script(tmp_path / "bin"), pylsp_dir],
+        init_extra=USER_PYLSP,
+        CODERD_FAKE_SCRIPT=json.dumps({"rules": [{"after": "x = ", "reply": "os.getcwd()"}]}),
+    )
+    assert proc.returncode == 0 and "PASS" in proc.stdout, proc.stdout + proc.stderr
