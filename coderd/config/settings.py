@@ -20,15 +20,13 @@ Bad input never raises. Each problem becomes a `ConfigProblem`, the bad value is
 dropped and the key keeps the value from the lower source. A TOML syntax error or an
 unreadable file drops the whole file; a missing file is normal and not a problem.
 Line numbers for bad values in a valid file come from scanning the text for
-`[section]` headers and `key =` lines; that misses keys set through inline tables
-and can be fooled by multi-line strings, which is good enough for pointing at a typo.
+`[section]` headers and `key =` lines (toml_lines.py).
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -56,6 +54,7 @@ from coderd.config.schema import (
     section_classes,
     settings_as_dict,
 )
+from coderd.config.toml_lines import KeyLines, describe_toml_error
 from coderd.system import paths
 
 __all__ = [
@@ -158,7 +157,7 @@ class _Merger:
         self.origins[spec.dotted] = source
 
     def apply_tree(
-        self, source: str, tree: Mapping[str, Any], lines: _KeyLines | None = None
+        self, source: str, tree: Mapping[str, Any], lines: KeyLines | None = None
     ) -> None:
         """Apply a {section: {key: value}} mapping (a parsed file or initializationOptions)."""
         line_of = lines.line_of if lines is not None else (lambda *_: None)
@@ -197,36 +196,6 @@ class _Merger:
         return Settings(**sections)
 
 
-class _KeyLines:
-    """Finds the line of a [section] or key in TOML text by scanning headers and `key =`."""
-
-    _HEADER = re.compile(r"^\s*\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
-    _ASSIGNMENT = re.compile(r"^\s*([A-Za-z0-9_\-.\"' ]+?)\s*=")
-
-    def __init__(self, text: str) -> None:
-        self.headers: dict[str, int] = {}
-        self.keys: dict[tuple[str, ...], int] = {}
-        table: tuple[str, ...] = ()
-        for number, line in enumerate(text.splitlines(), start=1):
-            if header := self._HEADER.match(line):
-                table = self._split(header.group(1))
-                self.headers.setdefault(".".join(table), number)
-            elif assignment := self._ASSIGNMENT.match(line):
-                self.keys.setdefault(table + self._split(assignment.group(1)), number)
-
-    @staticmethod
-    def _split(dotted: str) -> tuple[str, ...]:
-        return tuple(part.strip().strip("\"'") for part in dotted.split("."))
-
-    def line_of(self, section: str, key: str | None) -> int | None:
-        if key is not None:
-            return self.keys.get((section, key))
-        if section in self.headers:
-            return self.headers[section]
-        # `section = ...` or `section.key = ...` written at the top level
-        return min((n for path, n in self.keys.items() if path[0] == section), default=None)
-
-
 def _apply_config_file(merger: _Merger, path: Path) -> None:
     source = str(path)
     try:
@@ -243,20 +212,10 @@ def _apply_config_file(merger: _Merger, path: Path) -> None:
     try:
         tree = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        message, line = _describe_toml_error(exc)
+        message, line = describe_toml_error(exc)
         merger.report(source, "", f"invalid TOML: {message}; the whole file was ignored", line)
         return
-    merger.apply_tree(source, tree, _KeyLines(text))
-
-
-def _describe_toml_error(exc: Exception) -> tuple[str, int | None]:
-    """(message without the position, line): tomllib writes "... (at line N, column M)"."""
-    text = str(exc)
-    position = re.search(r"\s*\(at line (\d+), column (\d+)\)", text)
-    if position is None:
-        return text, getattr(exc, "lineno", None)
-    message = text[: position.start()] + text[position.end() :]
-    return f"{message} (column {position.group(2)})", int(position.group(1))
+    merger.apply_tree(source, tree, KeyLines(text))
 
 
 # Whether code may leave the machine is the user's decision, not a workspace's.
