@@ -117,7 +117,7 @@ function logExpecter(logs) {
     walk(logs);
     return files.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
   };
-  return async (pattern, timeoutMs = 10000) => {
+  const expectLog = async (pattern, timeoutMs = 10000) => {
     let text = '';
     try {
       const m = await until(`${pattern} in the extension's log`, () => pattern.exec(text = read()), timeoutMs, 250);
@@ -127,6 +127,28 @@ function logExpecter(logs) {
       throw new Error(`${err.message}; the log:\n${text}`);
     }
   };
+  expectLog.count = (pattern) => (read().match(new RegExp(pattern.source, 'gm')) || []).length;
+  return expectLog;
+}
+
+/** SIGKILL for the coderd daemon whose HOME is `home` (this run's: other tests' daemons may
+ * run on the same machine); its pid. */
+function killDaemon(home) {
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let args;
+    let env;
+    try {
+      args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      env = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    if (args.some((a) => a.endsWith('fake_server.py')) && args.includes('serve') && env.includes(`HOME=${home}`)) {
+      process.kill(Number(pid), 'SIGKILL');
+      return Number(pid);
+    }
+  }
+  throw new Error(`no coderd daemon with HOME=${home}`);
 }
 
 function expectEqual(what, got, want) {
@@ -175,6 +197,6 @@ async function runCommand(page, title) {
 }
 
 module.exports = {
-  freePort, httpUp, shortTmp, removeShortTmp, WAIT_MS, log, sleep, until, ghostText, settledGhost, statusBarText, open, saveAndRead, logExpecter,
+  killDaemon, freePort, httpUp, shortTmp, removeShortTmp, WAIT_MS, log, sleep, until, ghostText, settledGhost, statusBarText, open, saveAndRead, logExpecter,
   expectEqual, watchPopups, coderdPopups, expectNoPopup, runCommand,
 };

@@ -17,7 +17,7 @@ const os = require('os');
 const path = require('path');
 const { chromium } = require('playwright-core');
 const {
-  freePort, httpUp, shortTmp, removeShortTmp, WAIT_MS, log, sleep, until, ghostText, settledGhost,
+  killDaemon, freePort, httpUp, shortTmp, removeShortTmp, WAIT_MS, log, sleep, until, ghostText, settledGhost,
   statusBarText, open, saveAndRead, logExpecter, expectEqual, watchPopups, coderdPopups,
   expectNoPopup, runCommand,
 } = require('./e2e-lib');
@@ -289,6 +289,18 @@ async function checks(page, ws, port) {
   await page.keyboard.type('    ');
   expectEqual('ghost text from the pipx coderd', await settledGhost(page, 'pipx.py'), 'return "found in ~/.local/bin"');
   await expectNoPopup(page, 'after switching to the pipx coderd');
+
+  // 9b. kill -9 of the daemon: the relay starts another, which says the warning again (only
+  //     logged), and the next suggestion arrives.
+  const again = new RegExp(`said again, not shown again: ${WARNING}`);
+  const before = expectLog.count(again);
+  log(`killed the daemon, pid ${killDaemon(path.join(RUN, 'home'))}`);
+  await until('the new daemon saying the warning again', async () => expectLog.count(again) > before, WAIT_MS, 250);
+  await page.keyboard.press('Escape');
+  await page.keyboard.type(' '); // the script has nothing after five spaces
+  await page.keyboard.press('Backspace'); // four again: asked anew
+  expectEqual('ghost text after the daemon was killed', await settledGhost(page, 'pipx.py again'), 'return "found in ~/.local/bin"');
+  await expectNoPopup(page, 'after the daemon was killed');
 
   // 10. A coderd that is nowhere: one notification, with the fix.
   writeWorkspaceSettings(ws, { 'coderd.serverCommand': 'coderd-not-installed' });
