@@ -10,8 +10,8 @@ settings). Each editor opens a copy of a real source file of this repository in 
 holding the others, and types Python lines into it, one key per `--gap-ms`, asking for an
 inline completion after every key as VS Code does; a newline now and then, and every
 `SWITCH_KEYS` keys it opens another file (and closes the one it left, as editors with one
-tab would). The daemon's RSS is sampled every `SAMPLE_S` seconds; the table shows the growth
-over the RSS at the end of the first minute, and the slope after it.
+tab would). The daemon's RSS is sampled every `SAMPLE_S` seconds: the table, then its growth per
+minute and after the first minute.
 """
 
 from __future__ import annotations
@@ -111,18 +111,20 @@ async def run(args) -> list[tuple[float, float]]:
 
 
 def report(samples: list[tuple[float, float]]) -> None:
-    after = [s for s in samples if s[0] >= 60] or samples[-1:]
-    base = after[0][1]
     print("| seconds | " + " | ".join(f"{t:.0f}" for t, _ in samples) + " |")
     print("|---|" + "---|" * len(samples))
     print("| daemon RSS MiB | " + " | ".join(f"{mb:.0f}" for _, mb in samples) + " |")
-    if len(after) >= 2:
-        span_min = (after[-1][0] - after[0][0]) / 60
-        growth = after[-1][1] - base
-        print(
-            f"after the first minute: {growth:+.1f} MiB over {span_min:.1f} min "
-            f"({growth / span_min:+.2f} MiB/min); max {max(mb for _, mb in after):.0f} MiB"
-        )
+
+    # Growth per minute: caches that fill up (the first files' context memos) show as growth
+    # that stops; a leak as growth that does not.
+    def at(second: float) -> float:
+        return min(samples, key=lambda s: abs(s[0] - second))[1]
+
+    minutes = int(samples[-1][0] // 60)
+    steps = [f"minute {m + 1}: {at(60 * (m + 1)) - at(60 * m):+.1f}" for m in range(minutes)]
+    print("RSS growth (MiB) per minute: " + ", ".join(steps))
+    if minutes >= 2:
+        print(f"after the first minute: {at(60 * minutes) - at(60):+.1f} MiB")
 
 
 def main(argv: list[str] | None = None) -> int:
