@@ -63,10 +63,13 @@ local function client_config(opts)
       if id == client_id then
         client_id = nil
       end
-      if code ~= 0 and vim.v.exiting == vim.NIL then
+      if (code ~= 0 or (signal ~= 0 and signal ~= 15)) and vim.v.exiting == vim.NIL then
+        -- Neovim says so itself ("Client coderd quit with exit code ..."): a second message
+        -- at the same moment could stack into a prompt, so this one is kept, not drawn.
         messages.report(vim.log.levels.WARN,
-          ("coderd: the server exited (code %s, signal %s); see :checkhealth coderd")
-            :format(code, signal))
+          ("coderd: the server exited (code %s, signal %s); it starts again with the next "
+            .. "buffer or insert mode; see :checkhealth coderd"):format(code, signal),
+          { draw = false })
       end
     end,
     -- The server's warnings (a prefix-only model, configuration problems) and errors (a

@@ -93,13 +93,14 @@ local function log(level, text)
 end
 
 --- Tells the user `text` once per Neovim session, on one line, without a prompt.
-function M.report(level, text)
+--- `opts.draw = false`: keep it for :CoderdStatus and the log only.
+function M.report(level, text, opts)
   if type(text) ~= "string" or text == "" then
     return
   end
   if vim.in_fast_event() then
     vim.schedule(function()
-      M.report(level, text)
+      M.report(level, text, opts)
     end)
     return
   end
@@ -109,7 +110,7 @@ function M.report(level, text)
   seen[text] = true
   table.insert(received, { level = level, text = text })
   log(level, text)
-  if level >= levels.INFO then
+  if level >= levels.INFO and not (opts and opts.draw == false) then
     local first = #waiting == 0
     table.insert(waiting, { level = level, text = text })
     if first then
