@@ -1,6 +1,6 @@
-// Helpers of the VS Code end-to-end test (e2e.js): ports and short temp paths, waiting, and what
-// it does in the browser page: reading the ghost text, the status bar, notifications and the
-// extension's log, opening files, running commands.
+// Helpers of the VS Code end-to-end test (e2e.js): ports and short temp paths, settings, the
+// daemon, waiting, and what it does in the browser page: reading the ghost text, the status bar,
+// notifications and the extension's log, opening files, running commands.
 'use strict';
 
 const fs = require('fs');
@@ -54,6 +54,41 @@ function shortTmp(dir) {
 
 function removeShortTmp() {
   if (shortLink) fs.rmSync(path.dirname(shortLink), { recursive: true, force: true }); // the link, not its target
+}
+
+function writeWorkspaceSettings(ws, settings) {
+  fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
+  fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2));
+}
+
+/** User settings: the run's fixed ones and `coderd` (the server to start). */
+function writeSettings(userDir, coderd) {
+  fs.writeFileSync(path.join(userDir, 'settings.json'), JSON.stringify({
+    ...coderd,
+    'coderd.enable': { '*': true, plaintext: false },
+    'editor.inlineSuggest.enabled': true,
+    // NB: "chat.disableAIFeatures": true would turn inline suggestions off entirely.
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    // Nothing else may claim Tab or add text: no suggest widget unless asked for (Ctrl+Space,
+    // with the current document's words), no auto-closing, no auto-save.
+    'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' },
+    'editor.suggestOnTriggerCharacters': false,
+    'editor.wordBasedSuggestions': 'currentDocument',
+    'editor.autoClosingBrackets': 'never',
+    'editor.autoClosingQuotes': 'never',
+    'files.autoSave': 'off',
+    'files.insertFinalNewline': false,
+    'files.trimTrailingWhitespace': false,
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'workbench.welcomePage.walkthroughs.openOnInstall': false,
+    'workbench.editor.enablePreview': false,
+    'security.workspace.trust.enabled': false,
+    'telemetry.telemetryLevel': 'off',
+    'extensions.autoUpdate': false,
+    'extensions.autoCheckUpdates': false,
+    'update.mode': 'none',
+  }, null, 2));
 }
 
 const GHOST = '.monaco-editor.focused .ghost-text-decoration, .monaco-editor.focused .ghost-text-decoration-preview';
@@ -197,6 +232,7 @@ async function runCommand(page, title) {
 }
 
 module.exports = {
-  killDaemon, freePort, httpUp, shortTmp, removeShortTmp, WAIT_MS, log, sleep, until, ghostText, settledGhost, statusBarText, open, saveAndRead, logExpecter,
-  expectEqual, watchPopups, coderdPopups, expectNoPopup, runCommand,
+  writeSettings, writeWorkspaceSettings, killDaemon, freePort, httpUp, shortTmp, removeShortTmp,
+  WAIT_MS, log, sleep, until, ghostText, settledGhost, statusBarText, open, saveAndRead,
+  logExpecter, expectEqual, watchPopups, coderdPopups, expectNoPopup, runCommand,
 };

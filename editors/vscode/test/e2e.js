@@ -17,7 +17,7 @@ const os = require('os');
 const path = require('path');
 const { chromium } = require('playwright-core');
 const {
-  killDaemon, freePort, httpUp, shortTmp, removeShortTmp, WAIT_MS, log, sleep, until, ghostText, settledGhost,
+  writeSettings, writeWorkspaceSettings, killDaemon, freePort, httpUp, shortTmp, removeShortTmp, WAIT_MS, log, sleep, until, ghostText, settledGhost,
   statusBarText, open, saveAndRead, logExpecter, expectEqual, watchPopups, coderdPopups,
   expectNoPopup, runCommand,
 } = require('./e2e-lib');
@@ -78,41 +78,6 @@ function writeWorkspace(ws, userDir) {
     'coderd.serverCommand': PYTHON,
     'coderd.serverArgs': [path.join(REPO, 'tests', 'fake_server.py')],
   });
-}
-
-function writeWorkspaceSettings(ws, settings) {
-  fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
-  fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2));
-}
-
-/** User settings: the run's fixed ones and `coderd` (the server to start). */
-function writeSettings(userDir, coderd) {
-  fs.writeFileSync(path.join(userDir, 'settings.json'), JSON.stringify({
-    ...coderd,
-    'coderd.enable': { '*': true, plaintext: false },
-    'editor.inlineSuggest.enabled': true,
-    // NB: "chat.disableAIFeatures": true would turn inline suggestions off entirely.
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    // Nothing else may claim Tab or add text: no suggest widget unless asked for (Ctrl+Space,
-    // with the current document's words), no auto-closing, no auto-save.
-    'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' },
-    'editor.suggestOnTriggerCharacters': false,
-    'editor.wordBasedSuggestions': 'currentDocument',
-    'editor.autoClosingBrackets': 'never',
-    'editor.autoClosingQuotes': 'never',
-    'files.autoSave': 'off',
-    'files.insertFinalNewline': false,
-    'files.trimTrailingWhitespace': false,
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'workbench.welcomePage.walkthroughs.openOnInstall': false,
-    'workbench.editor.enablePreview': false,
-    'security.workspace.trust.enabled': false,
-    'telemetry.telemetryLevel': 'off',
-    'extensions.autoUpdate': false,
-    'extensions.autoCheckUpdates': false,
-    'update.mode': 'none',
-  }, null, 2));
 }
 
 async function main() {
