@@ -235,6 +235,8 @@ def test_a_wrong_model_path_is_reported_once(nvim, tmp_path):
     (status,) = lines_with("STATUS", proc.stdout)
     (health,) = lines_with("HEALTH", proc.stdout)
     assert errors[0]["text"] in status and errors[0]["text"] in health  # in full
+    (statusline,) = lines_with("STATUSLINE", proc.stdout)
+    assert statusline.startswith("coderd: cannot load the model") and len(statusline) <= 40
 
 
 # The user's own language server, the way a plain init.lua starts it (0.7 has no lsp.start).

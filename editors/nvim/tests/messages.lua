@@ -6,7 +6,8 @@
 -- typing until the plugin has kept a message containing that text (the server's error for a
 -- wrong model path takes a daemon start), and again after it, so that a repeat would show.
 -- Then it prints `MESSAGES <json list of :messages lines>`, `KEPT <json: what
--- require("coderd").messages() kept>`, `STATUS <json: what :CoderdStatus printed>` and
+-- require("coderd").messages() kept>`, `STATUS <json: what :CoderdStatus printed>`,
+-- `STATUSLINE <json: require("coderd").statusline() in a 'statusline'>` and
 -- `HEALTH <json: the :checkhealth coderd text>`.
 local here = debug.getinfo(1, "S").source:sub(2):match("(.*)/") or "."
 local h = dofile(here .. "/harness.lua")
@@ -60,6 +61,9 @@ h.run(function()
   io.stdout:write("KEPT " .. vim.fn.json_encode(h.coderd.messages and h.coderd.messages()
     or {}) .. "\n")
   io.stdout:write("STATUS " .. vim.fn.json_encode(vim.fn.execute("CoderdStatus")) .. "\n")
+  io.stdout:write("STATUSLINE " .. vim.fn.json_encode(h.coderd.statusline
+    and vim.api.nvim_eval_statusline("%{v:lua.require'coderd'.statusline()}", {}).str or "")
+    .. "\n")
   vim.cmd("checkhealth coderd")
   local report = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
   io.stdout:write("HEALTH " .. vim.fn.json_encode(report) .. "\n")

@@ -134,6 +134,12 @@ function M.is_enabled()
   return enabled
 end
 
+--- For your 'statusline': the latest warning or error, cut to `width` cells (default 40), or
+--- "" when there is none. `set statusline+=%{v:lua.require'coderd'.statusline()}`
+function M.statusline(width)
+  return messages.latest(width or 40)
+end
+
 --- What the server and the plugin reported this session (full texts), oldest first.
 function M.messages()
   return messages.list()

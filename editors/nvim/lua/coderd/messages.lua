@@ -131,6 +131,17 @@ function M.from_server(params)
   M.report(FROM_LSP[params.type] or levels.INFO, text)
 end
 
+--- The latest warning or error of this session cut to `width` cells, or "" (for a
+--- 'statusline': it stays in sight where the command line is overwritten).
+function M.latest(width)
+  for i = #received, 1, -1 do
+    if received[i].level >= levels.WARN then
+      return M.one_line(received[i].text, width)
+    end
+  end
+  return ""
+end
+
 --- Every message of this session, oldest first: { { level = n, text = "..." }, ... }.
 function M.list()
   return vim.deepcopy(received)
