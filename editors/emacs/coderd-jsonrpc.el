@@ -22,7 +22,10 @@
 (require 'coderd)
 (require 'coderd-log)
 
-(defvar coderd-jsonrpc--connection nil "The server connection (one per Emacs), or nil.")
+(defvar coderd-jsonrpc--connection nil
+  "The server connection (one per Emacs) once `initialize' was answered, or nil.")
+(defvar coderd-jsonrpc--starting nil
+  "The connection whose `initialize' is in flight, or nil.")
 (defvar coderd-jsonrpc--encoding "utf-16" "Position encoding the server chose.")
 (defvar coderd-jsonrpc--failure nil
   "Why the server could not start; no retry until `coderd-restart'.")
@@ -35,7 +38,9 @@
 ;;; Server process
 
 (defun coderd-jsonrpc--start ()
-  "Start the server, run `initialize', return the connection."
+  "Start the server and send `initialize' without waiting for it.
+The answer can take seconds (a daemon starting): Emacs must not freeze.
+Until it comes, `coderd-jsonrpc--connection' returns nil (no requests)."
   (let* ((conn (make-instance
                 'jsonrpc-process-connection
                 :name "coderd"
@@ -48,20 +53,48 @@
                                          :stderr (get-buffer-create "*coderd stderr*")))
                 :notification-dispatcher #'coderd-jsonrpc--on-notification
                 :request-dispatcher #'coderd-jsonrpc--on-request
-                :on-shutdown (lambda (conn)
-                               (when (eq conn coderd-jsonrpc--connection)
-                                 (setq coderd-jsonrpc--connection nil)))))
+                :on-shutdown #'coderd-jsonrpc--forget))
          (params (list :processId (emacs-pid)
                        :rootUri nil
                        :clientInfo (list :name "coderd.el" :version "0.1.0")
                        :capabilities (list :general (list :positionEncodings ["utf-8" "utf-16"])))))
     (when coderd-init-options
       (setq params (append params (list :initializationOptions coderd-init-options))))
-    (let ((result (jsonrpc-request conn :initialize params :timeout 30)))
-      (setq coderd-jsonrpc--encoding
-            (or (plist-get (plist-get result :capabilities) :positionEncoding) "utf-16")))
+    (setq coderd-jsonrpc--starting conn)
+    (jsonrpc-async-request
+     conn :initialize params
+     :success-fn (lambda (result) (coderd-jsonrpc--ready conn result))
+     :error-fn (lambda (error) (coderd-jsonrpc--failed conn (plist-get error :message)))
+     :timeout 120
+     :timeout-fn (lambda () (coderd-jsonrpc--failed conn "no answer to initialize in 120 s")))))
+
+(defun coderd-jsonrpc--forget (conn)
+  "CONN ended: forget it."
+  (when (eq conn coderd-jsonrpc--connection) (setq coderd-jsonrpc--connection nil))
+  (when (eq conn coderd-jsonrpc--starting) (setq coderd-jsonrpc--starting nil)))
+
+(defun coderd-jsonrpc--ready (conn result)
+  "CONN answered `initialize' with RESULT: use it; ask for the buffer on screen."
+  (when (eq conn coderd-jsonrpc--starting)
+    (setq coderd-jsonrpc--starting nil
+          coderd-jsonrpc--encoding
+          (or (plist-get (plist-get result :capabilities) :positionEncoding) "utf-16"))
     (jsonrpc-notify conn :initialized (make-hash-table))
-    conn))
+    (setq coderd-jsonrpc--connection conn)
+    ;; Typing before the server was up requested nothing: ask now where the user is.
+    (with-current-buffer (window-buffer (selected-window))
+      (when coderd-mode (coderd--schedule)))))
+
+(defun coderd-jsonrpc--failed (conn why)
+  "CONN could not start (WHY): reported once, no retry until `coderd-restart'."
+  (when (eq conn coderd-jsonrpc--starting)
+    (setq coderd-jsonrpc--starting nil
+          coderd-jsonrpc--failure
+          (format "coderd: cannot start %s: %s (then M-x coderd-restart)"
+                  (string-join coderd-server-command " ")
+                  (string-remove-prefix "coderd: " (format "%s" why))))
+    (coderd-log-notice coderd-jsonrpc--failure)
+    (ignore-errors (jsonrpc-shutdown conn))))
 
 (defun coderd-jsonrpc--missing ()
   "Why `coderd-server-command' cannot run, with the fix; nil when it can."
@@ -73,16 +106,19 @@
               program))))
 
 (defun coderd-jsonrpc--connection ()
-  "The running connection, started if need be; nil after a failed start.
-A failed start is reported once; no retry until `coderd-restart'."
-  (unless (or coderd-jsonrpc--failure
+  "The running connection, started if need be.
+Nil while it starts (see `coderd-jsonrpc--starting') and after a failed
+start, which is reported once; no retry until `coderd-restart'."
+  (unless (or coderd-jsonrpc--failure coderd-jsonrpc--starting
               (and coderd-jsonrpc--connection (jsonrpc-running-p coderd-jsonrpc--connection)))
+    (setq coderd-jsonrpc--connection nil)
     (condition-case err
         (if-let ((missing (coderd-jsonrpc--missing)))
             (setq coderd-jsonrpc--failure missing)
-          (setq coderd-jsonrpc--connection (coderd-jsonrpc--start)))
+          (coderd-jsonrpc--start))
       (error
-       (setq coderd-jsonrpc--failure
+       (setq coderd-jsonrpc--starting nil
+             coderd-jsonrpc--failure
              (format "coderd: cannot start %s: %s (fix it, then M-x coderd-restart)"
                      (string-join coderd-server-command " ") (error-message-string err)))))
     (when coderd-jsonrpc--failure
@@ -90,8 +126,10 @@ A failed start is reported once; no retry until `coderd-restart'."
   coderd-jsonrpc--connection)
 
 (defun coderd-jsonrpc--why-not ()
-  "Why there is no connection (a failed start), or a generic reason."
-  (or coderd-jsonrpc--failure "the server is not running"))
+  "Why there is no connection: starting, a failed start, or not running."
+  (cond (coderd-jsonrpc--starting "the server is starting")
+        (coderd-jsonrpc--failure)
+        (t "the server is not running")))
 
 (defun coderd-jsonrpc--on-notification (_conn method params)
   (when (eq method 'window/showMessage)
@@ -107,6 +145,9 @@ A failed start is reported once; no retry until `coderd-restart'."
 (defun coderd-shutdown ()
   "Stop the server started by the `jsonrpc' backend."
   (interactive)
+  (when-let ((starting coderd-jsonrpc--starting))
+    (setq coderd-jsonrpc--starting nil)
+    (jsonrpc-shutdown starting))
   (when-let ((conn coderd-jsonrpc--connection))
     (setq coderd-jsonrpc--connection nil)
     (when (jsonrpc-running-p conn)
@@ -119,9 +160,9 @@ A failed start is reported once; no retry until `coderd-restart'."
   (interactive)
   (coderd-shutdown)
   (setq coderd-jsonrpc--failure nil)
-  (prog1 (coderd-jsonrpc--connection)
-    ;; Asked for: say how it went, even when the same failure was shown before.
-    (message "%s" (or coderd-jsonrpc--failure "coderd: restarted"))))
+  (coderd-jsonrpc--connection)
+  ;; Asked for: say how it went, even when the same failure was shown before.
+  (message "%s" (or coderd-jsonrpc--failure "coderd: starting")))
 
 ;;; Documents
 

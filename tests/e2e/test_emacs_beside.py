@@ -106,6 +106,10 @@ def test_warning_shown_once_across_daemon_restart(tmp_path, emacs_ok):
     assert starts("coderd: configuration problems, defaults used:", proc.stderr) == 1, proc.output
 
 
+def test_server_start_does_not_block_emacs(tmp_path, emacs_ok):
+    assert_passed(run_ert(tmp_path, "(tag nonblocking)", ert_file=BESIDE, timeout=120), 1)
+
+
 def test_missing_executable_reported_once_with_the_fix(tmp_path, emacs_ok):
     proc = run_ert(tmp_path, "(tag missing)", ert_file=BESIDE, timeout=60)
     assert_passed(proc, 1)

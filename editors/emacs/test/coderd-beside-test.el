@@ -145,6 +145,30 @@ daemon is killed and a new one sends it again."
         (coderd-mode -1)
         (coderd-shutdown)))))
 
+(ert-deftest coderd-test-start-does-not-block ()
+  "Turning coderd-mode on while the server takes 3 s to start returns at once; a line
+typed meanwhile gets its suggestion once the server is up."
+  :tags '(nonblocking)
+  (coderd-test--require-coderd)
+  (let ((coderd-backend 'jsonrpc)
+        (coderd-server-command
+         (list "sh" "-c" "sleep 3; exec \"$0\" \"$@\"" ; a slow start: a daemon, a model
+               (car (coderd-test--server)) (cadr (coderd-test--server)))))
+    (setq coderd-jsonrpc--failure nil)
+    (coderd-test--with-file
+      (unwind-protect
+          (let ((started (float-time)))
+            (coderd-mode 1)
+            (coderd-test--keys "RET")
+            (should (< (- (float-time) started) 1.5))
+            (should-not (coderd-test--ghost))
+            (should (string-prefix-p "coderd: starting" (coderd-test--status-line)))
+            (coderd-test--wait #'coderd-test--ghost "the ghost text after the start")
+            (should (equal (coderd-test--ghost) coderd-test--expected))
+            (should (> (- (float-time) started) 3)))
+        (coderd-mode -1)
+        (coderd-shutdown)))))
+
 (ert-deftest coderd-test-missing-executable ()
   "No coderd program: one message naming the fix, however often a buffer asks."
   :tags '(missing)

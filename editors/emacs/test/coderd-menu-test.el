@@ -92,6 +92,8 @@ so its keymap is not installed and keys cannot select)."
             (setq-local company-backends (list #'coderd-test--company-backend))
             (setq-local company-frontends nil) ; nothing to draw in --batch
             (setq-local company-idle-delay nil)
+            ;; The server starts in the background, then asks for the buffer on screen.
+            (coderd-test--wait (lambda () coderd--last-answer) "the first answer")
             ;; No menu: no selectedCompletionInfo.
             (coderd-test--ask-and-wait)
             (should (equal (car (last (coderd-test--sent-contexts))) '(:triggerKind 1)))

@@ -231,7 +231,7 @@
       (unwind-protect
           (progn
             (coderd-mode 1)
-            (let ((conn (car (coderd-jsonrpc--prepare))))
+            (let ((conn (car (coderd-test--wait #'coderd-jsonrpc--prepare "the server" 25))))
               (coderd-test--wait
                (lambda () (member (plist-get (jsonrpc-request conn :coderd/status nil :timeout 10)
                                              :state)
