@@ -110,6 +110,7 @@ function M.report(level, text, opts)
   seen[text] = true
   table.insert(received, { level = level, text = text })
   log(level, text)
+  pcall(vim.cmd, "redrawstatus") -- a 'statusline' with statusline() shows it now
   if level >= levels.INFO and not (opts and opts.draw == false) then
     local first = #waiting == 0
     table.insert(waiting, { level = level, text = text })
