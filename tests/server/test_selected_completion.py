@@ -135,7 +135,10 @@ async def test_real_model_continues_the_accepted_item(tmp_path, tiny_model_path)
     """llama.cpp with the tiny model: the answer with the item selected is the item plus what
     the model writes after the item actually typed (another document: no shared cache)."""
     typed = "file:///work/typed.py"
-    async with running_server(tmp_path, model=tiny_model_path) as client:
+    # No time cut (a loaded machine would stop one decode sooner than the other): the length
+    # is max_tokens or the model's own stop, the same for the same prompt.
+    options = {"completion": {"time_budget_ms": 600_000, "max_tokens": 24}}
+    async with running_server(tmp_path, model=tiny_model_path, init_options=options) as client:
         open_doc(client, URI, SOURCE)
         open_doc(client, typed, SOURCE.replace("app = Lit\n", "app = Litestar\n"))
         assert (await wait_until_ready(client)).state == "ready"
