@@ -26,7 +26,14 @@ from dataclasses import dataclass, field
 from coderd.context.index.extract import Import
 from coderd.context.index.memos import Lru
 from coderd.context.index.workspace import WorkspaceIndex
-from coderd.context.pack.block import PackedContext, RepoFormat, pack, rank_members, read_file
+from coderd.context.pack.block import (
+    PackedContext,
+    RepoFormat,
+    SeamCheck,
+    pack,
+    rank_members,
+    read_file,
+)
 from coderd.context.retrieve import infer
 from coderd.context.retrieve.candidates import is_type, retrieve
 from coderd.context.retrieve.infer_parse import ParseMemo
@@ -58,6 +65,7 @@ class ContextBuilder:
         self.last: Lru[str, tuple[tuple, PackedContext]] = Lru(MAX_RESULTS)  # signature, result
         self.documents: Lru[str, DocumentMemos] = Lru(MAX_DOCUMENTS)
         self._texts: Lru[tuple, str] = Lru(MAX_TEXTS)  # (index, file, version) -> disk text
+        self.seams = SeamCheck()  # whether the tokenizer's piece counts add up (block.py)
         self._lines: Lru[tuple, list[str]] = Lru(MAX_LINES)  # (path, text) -> lines
         self._tokens: Lru[str, list[int]] = Lru(MAX_TOKENIZED)  # one tokenizer per provider
 
@@ -183,6 +191,7 @@ class ContextBuilder:
             used_members=usage.members,
             repo_format=repo_format,
             split=split,
+            seams=self.seams,
         )
         self.last.put(key, (signature, packed))
         return packed

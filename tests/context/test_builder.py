@@ -9,6 +9,7 @@ from ctx_helpers import DEADLINE_S, write
 
 from coderd.context.builder import ContextBuilder
 from coderd.context.index.workspace import WorkspaceIndex
+from coderd.context.pack.block import SeamCheck
 from coderd.context.retrieve.recent import RecentRegions
 
 GEOMETRY = (
@@ -113,5 +114,46 @@ def test_warm_prepares_the_document_and_forget_drops_it(tmp_path: Path) -> None:
         assert "doc:other" not in builder.documents
         builder.forget("doc:main")
         assert len(builder.documents) == 0 and len(builder.last) == 0
+    finally:
+        index.close()
+
+
+def test_the_joined_block_is_checked_until_the_tokenizer_proved_additive() -> None:
+    seams = SeamCheck()
+    assert all(seams.due() for _ in range(3))
+    for _ in range(SeamCheck.TRUST_AFTER):
+        seams.saw(True)
+    assert sum(seams.due() for _ in range(10 * SeamCheck.CHECK_EVERY)) == 10  # spot checks
+    seams.saw(False)  # one build whose pieces did not add up: checked every time from now on
+    assert all(seams.due() for _ in range(50))
+
+
+class MergesAtSeams:
+    """Counts a blank line as 5 tokens: the joined block (blank lines between files) costs
+    more than the pieces pack() counted one by one."""
+
+    def __call__(self, text: str) -> list[int]:
+        return list(range(len(text) // 4 + 1 + 5 * text.count("\n\n")))
+
+
+def test_a_block_stays_in_its_budget_when_the_tokenizer_is_not_additive(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    names = [f"shape_{i}" for i in range(40)]
+    for n, name in enumerate(names):  # one file each: a blank line between every two files
+        write(root, f"{name}.py", f"def {name}(a, b):\n    return a + {n}\n")
+    imports = "".join(f"from {name} import {name}\n" for name in names)
+    main = imports + "\n\ndef go():\n    x = \n"
+    write(root, "main.py", main)
+    index = WorkspaceIndex(root)
+    index.rescan()
+    builder, tokenize = ContextBuilder(30, RecentRegions()), MergesAtSeams()
+    try:
+        # Every budget gives another block: each is a first build, joined and counted anew.
+        for budget in range(100, 100 + 4 * SeamCheck.TRUST_AFTER, 2):
+            packed = builder.build(
+                index, "main.py", "doc:main", main, main.index("x = ") + 4, tokenize, budget, None
+            )
+            assert packed.text.count("\n\n") > 3  # several files: the budget binds
+            assert len(tokenize(packed.text)) <= budget
     finally:
         index.close()
