@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(
             f"--files: {str(exc).splitlines()[0]} (a .gitignore-style pattern, e.g. 'src/**/*.py')"
         )
-    files = workspace_files(root)
+    files = workspace_files(root, vendored="vendored" in args.include)
     if spec is not None:
         files = [rel for rel in files if spec.match_file(rel)]
     if not files:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coderd.context.index.languages import language_for_path
-from coderd.context.index.walk import DEFAULT_SKIPPED_DIRS, WorkspaceRules, walk
+from coderd.context.index.walk import DEFAULT_SKIPPED_DIRS, WalkOptions, WorkspaceRules, walk
 from coderd.policy import scope as sc
 
 KINDS = ("line-rest", "next-line", "block")
@@ -37,6 +37,11 @@ _GENERATED_MARK = re.compile(
 )
 _GENERATED_NAME = re.compile(r"(_pb2(_grpc)?\.pyi?|\.pb\.go|_generated\.\w+|\.gen\.\w+|\.d\.ts)$")
 _FIXTURE_DIRS = frozenset({"fixtures", "fixture", "testdata", "test_data", "__snapshots__"})
+# Skipped even with `--include vendored`: version control, caches, virtual environments.
+_NEVER_SAMPLED = frozenset(
+    {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".nox", ".mypy_cache",
+     ".pytest_cache", ".ruff_cache", ".cache", "site-packages"}
+)  # fmt: skip
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 MAX_LINE_CHARS = 160  # longer lines are data, not code a user types
 MAX_BLOCK_LINES = 12  # completion.max_lines' default: a longer body is cut anyway
@@ -61,10 +66,13 @@ class Sample:
         return f"{self.rel}:{self.line + 1}:{self.kind}"
 
 
-def workspace_files(root: Path) -> list[str]:
+def workspace_files(root: Path, vendored: bool = False) -> list[str]:
     """Source files of the workspace: git's tracked files when it is a work tree (still under
-    the index's rules), else the index's walk. Sorted, "/"-separated, relative to `root`."""
-    rules = WorkspaceRules(root)
+    the index's rules), else the index's walk. Sorted, "/"-separated, relative to `root`.
+    `vendored`: also the folders the index skips as vendored or built (node_modules, vendor,
+    dist, ...), for `--include vendored`; version-control and cache folders stay out."""
+    options = WalkOptions(skipped_dirs=_NEVER_SAMPLED) if vendored else None
+    rules = WorkspaceRules(root, options)
     tracked = _git_files(root)
     if tracked is None:
         found = walk(rules, lambda rel: language_for_path(rel) is not None)
