@@ -366,6 +366,7 @@ def test_llama_server_infill_dialect(recorder):
         "input_suffix": "\n\nprint(add(1, 2))\n",
         "n_predict": 3,
         "cache_prompt": True,
+        "timings_per_token": True,
         "temperature": 0,
         "stream": True,
     }

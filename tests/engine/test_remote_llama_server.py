@@ -265,3 +265,18 @@ def test_a_prewarm_puts_the_prompt_in_the_servers_cache(server, path):
     # Then the key after it evaluates only the typed text and the suffix behind it.
     assert after.stats.reused_tokens > 40, after.stats
     assert after.stats.evaluated_tokens * 2 < after.stats.reused_tokens, after.stats
+
+
+def test_a_stream_left_early_still_says_what_the_cache_held(server):
+    """coderd's stop rule ends the stream at its first piece, before llama-server's last event:
+    the counts come with every event (timings_per_token)."""
+    url, _ = server
+    engine = remote(url + "/completion")
+    first = GenerationLimits(max_tokens=50, time_budget_s=10, stop_check=lambda t: len(t) or None)
+    try:
+        engine.complete(prompt_for(engine), GenerationLimits(max_tokens=2), CancelToken())
+        done = engine.complete(prompt_for(engine, PREFIX + " a"), first, CancelToken())
+    finally:
+        engine.close()
+    assert done.stats.stop_reason == "stop" and done.stats.generated_tokens <= 2
+    assert done.stats.reused_tokens > 40, done.stats

@@ -43,8 +43,13 @@ def layout(text: PromptText) -> str:
 
 
 def body(text: PromptText, limits: GenerationLimits, wire: str) -> dict[str, object]:
-    if wire == LLAMA:  # llama-server's own /completion
-        return {"prompt": layout(text), "n_predict": limits.max_tokens, "cache_prompt": True}
+    if wire == LLAMA:  # llama-server's own /completion; timings_per_token: as in infill.py
+        return {
+            "prompt": layout(text),
+            "n_predict": limits.max_tokens,
+            "cache_prompt": True,
+            "timings_per_token": True,
+        }
     # include_usage: vLLM and SGLang report usage (with the cached tokens) only when asked.
     return {
         "prompt": layout(text),
