@@ -69,6 +69,8 @@
 (defcustom coderd-server-command '("coderd" "lsp")
   "Program and arguments that start the coderd language server (stdio)."
   :type '(repeat string))
+;; A cloned repository's .dir-locals.el must not choose the program Emacs runs.
+(put 'coderd-server-command 'risky-local-variable t)
 
 (defcustom coderd-backend 'jsonrpc
   "How coderd.el talks to the server.

@@ -116,7 +116,7 @@ def assert_passed(proc: subprocess.CompletedProcess, count: int) -> None:
 
 
 def test_unit(tmp_path, emacs_ok):
-    assert_passed(run_ert(tmp_path, "(tag unit)", script=None), 5)
+    assert_passed(run_ert(tmp_path, "(tag unit)", script=None), 6)
 
 
 def test_byte_compiles_without_warnings(tmp_path, emacs_ok):

@@ -75,6 +75,11 @@
 
 ;;; Unit tests
 
+(ert-deftest coderd-test-server-command-is-risky-in-dir-locals ()
+  "A cloned repository's .dir-locals.el cannot quietly choose the program Emacs runs."
+  :tags '(unit)
+  (should (risky-local-variable-p 'coderd-server-command)))
+
 (ert-deftest coderd-test-partial-accept-units ()
   :tags '(unit)
   (should (equal (coderd--next-word "total = a") "total"))
