@@ -86,6 +86,7 @@ class VllmContract(ThreadingHTTPServer):
         self.prompt_ids: list[list[int]] = []
         self.disconnected = threading.Event()
         self.slow = False
+        self.list_models = True  # False: GET /v1/models is 404, as behind a proxy that hides it
         outer = self
 
         def cached(ids: list[int]) -> int:
@@ -123,7 +124,7 @@ class VllmContract(ThreadingHTTPServer):
                 outer.gets.append(self.path)
                 if self.refused():
                     return
-                if self.path != "/v1/models":
+                if self.path != "/v1/models" or not outer.list_models:
                     self.reply(404, {"detail": "Not Found"})
                     return
                 self.reply(

@@ -155,6 +155,29 @@ def test_auto_asks_the_server_once_and_takes_raw_for_vllm(vllm):
     assert vllm.gets == ["/v1/models"]
 
 
+def test_auto_moves_on_to_raw_when_a_hidden_vllm_refuses_the_suffix(vllm):
+    """The server does not say what it is (no model list): "auto" sends a suffix, and on
+    vLLM's refusal a DeepSeek Coder model goes raw from the next request on."""
+    vllm.list_models = False
+    served = "deepseek-ai/deepseek-coder-6.7b-base"
+    engine = remote(vllm.url, format="auto", model=served)
+    try:
+        first = engine.complete(prompt_for(engine), GenerationLimits(max_tokens=2), CancelToken())
+        second = engine.complete(prompt_for(engine), GenerationLimits(max_tokens=2), CancelToken())
+    finally:
+        engine.close()
+    assert first.stats.stop_reason == "error" and "suffix" in vllm.requests[0]
+    assert second.text == "x = 1" and "suffix" not in vllm.requests[1]
+    other = remote(vllm.url, format="auto")  # no model named: not known to be DeepSeek Coder
+    try:
+        for _ in range(2):
+            other.complete(prompt_for(other), GenerationLimits(max_tokens=2), CancelToken())
+    finally:
+        other.close()
+    assert ["suffix" in body for body in vllm.requests[2:]] == [True, True]
+    assert "does not take a suffix" in str(other.last_error)
+
+
 def test_typing_hits_the_prefix_cache_and_the_stats_show_it(vllm):
     """Stable part first: each keystroke's prompt shares all but its last block with the one
     before, and the server's cached_tokens come back as reused_tokens (coderd/status `last`)."""

@@ -38,9 +38,9 @@ from coderd.engine.base import (
     ModelInfo,
     RequestStats,
 )
-from coderd.engine.remote.endpoint import AUTO, SUFFIX, resolve_endpoint
-from coderd.engine.remote.errors import key_env_problem
-from coderd.engine.remote.probe import choose_shape, probe_async
+from coderd.engine.remote.endpoint import AUTO, resolve_endpoint
+from coderd.engine.remote.errors import SuffixRefused, key_env_problem
+from coderd.engine.remote.probe import after_suffix_refused, settle_shape
 from coderd.engine.remote.shapes import PromptText
 from coderd.engine.remote.stream import (
     CLOSE_WAIT_S,
@@ -200,6 +200,8 @@ class RemoteEngine:
         except EngineError as exc:
             self._report(exc)
             reason = "timeout" if isinstance(exc, RemoteTimeout) else "error"
+            if isinstance(exc, SuffixRefused) and self._options.format == AUTO:
+                self.endpoint = after_suffix_refused(self.endpoint, self._options.model)
         ended = time.perf_counter()
         first = progress.first_at or ended
         stats.prompt_ms = (first - sent) * 1000  # to the first token: the server's prompt time
@@ -256,16 +258,7 @@ class RemoteEngine:
         """The request, after asking the server what it is when remote.format = "auto" left
         the shape open: inside the request's task, so the cancel and deadlines cover both."""
         if request.endpoint.shape == AUTO:
-            facts = await probe_async(self._client, request.endpoint.models_url)
-            shape = choose_shape(facts, self._options.model) if facts.answered else SUFFIX
-            self.endpoint = request.endpoint.with_shape(shape)
-            log.info(
-                "remote backend: %s answered as %r: %s shape (%s)",
-                request.endpoint.models_url,
-                facts.engine or "an OpenAI-compatible server",
-                shape,
-                self.endpoint.url,
-            )
+            self.endpoint = await settle_shape(self._client, request.endpoint, self._options.model)
             request = replace(request, endpoint=self.endpoint)
         await stream(self._client, request, progress)
 

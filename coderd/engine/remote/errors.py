@@ -28,6 +28,10 @@ HIDDEN = "(hidden: not a variable name)"
 MODEL_UNKNOWN = re.compile(r"model.*(not exist|does not exist|not found)|no such model", re.I)
 
 
+class SuffixRefused(EngineError):
+    """The server takes no `suffix` (vLLM): remote.format = "auto" may move on to "raw"."""
+
+
 def key_env_problem(name: str) -> str | None:
     """What is wrong with remote.api_key_env, never quoting it: it may hold the key itself."""
     if name and not ENV_NAME.match(name):
@@ -82,7 +86,7 @@ def http_error(
     if status == 404:
         return EngineError(f"{endpoint} answered 404 ({detail}); {FIX_URL}")
     if "suffix" in detail.lower():
-        return EngineError(f"{endpoint} does not take a suffix ({detail}); {FIX_FORMAT}")
+        return SuffixRefused(f"{endpoint} does not take a suffix ({detail}); {FIX_FORMAT}")
     return EngineError(f"{endpoint} answered HTTP {status}: {detail} (remote.url, remote.model)")
 
 

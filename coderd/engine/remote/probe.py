@@ -10,14 +10,16 @@ out by coderd, repository context and all. A llama-server with another model get
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import httpx
 
-from coderd.engine.remote.endpoint import INFILL, RAW, SUFFIX
+from coderd.engine.remote.endpoint import INFILL, RAW, SUFFIX, Endpoint
 from coderd.engine.remote.errors import server_message
 
+log = logging.getLogger(__name__)
 RAW_ENGINES = ("vllm", "sglang", "llamacpp")
 PROBE_TIMEOUT_S = 3.0  # coderd doctor's: long enough for a loaded server, short to wait for
 
@@ -81,3 +83,29 @@ def choose_shape(facts: ServerFacts, model: str) -> str:
     if facts.engine == "llamacpp":
         return INFILL
     return SUFFIX
+
+
+async def settle_shape(client: httpx.AsyncClient, endpoint: Endpoint, model: str) -> Endpoint:
+    """remote.format = "auto" on an OpenAI-style URL: the endpoint in the shape the server's
+    answer calls for ("suffix" when it does not answer)."""
+    facts = await probe_async(client, endpoint.models_url)
+    shape = choose_shape(facts, model) if facts.answered else SUFFIX
+    settled = endpoint.with_shape(shape)
+    engine = facts.engine or "an OpenAI-compatible server"
+    log.info(
+        "remote backend: %s: %s, so the %s shape (%s)",
+        endpoint.models_url,
+        engine,
+        shape,
+        settled.url,
+    )
+    return settled
+
+
+def after_suffix_refused(endpoint: Endpoint, model: str) -> Endpoint:
+    """remote.format = "auto" chose "suffix" (the server did not say what it is) and the server
+    refused it (vLLM): a DeepSeek Coder model gets the raw shape from the next request on."""
+    if endpoint.shape != SUFFIX or not is_deepseek_coder(model):
+        return endpoint
+    log.warning("remote backend: %s takes no suffix: the raw shape from now on", endpoint.url)
+    return endpoint.with_shape(RAW)
