@@ -7,9 +7,62 @@ It answers /infill in llama-server's streamed format and any other POST in OpenA
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+
+DEFAULT_LLAMA_SERVER = Path("/tmp/llama-build/bin/llama-server")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def llama_server_binary() -> Path | None:
+    """llama-server built from the vendored sources (bench/build_llama_server.sh), or None."""
+    path = Path(os.environ.get("CODERD_LLAMA_SERVER", DEFAULT_LLAMA_SERVER))
+    return path if path.is_file() and os.access(path, os.X_OK) else None
+
+
+@contextmanager
+def llama_server(model: Path, log: Path, args: list[str]) -> Iterator[str]:
+    """llama-server on loopback serving `model`, its output in `log`; yields its base URL."""
+    binary = llama_server_binary()
+    assert binary is not None, "no llama-server (the tests skip without one)"
+    port = free_port()
+    cmd = [str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port), *args]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"llama-server did not start:\n{log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
 
 
 class Recorder(ThreadingHTTPServer):

@@ -8,44 +8,29 @@ Skipped when the binary is absent (set $CODERD_LLAMA_SERVER, or build it to
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
+from remote_recorder import free_port, llama_server, llama_server_binary  # tests/ on sys.path
 
 from coderd.engine.base import CancelToken, FimPrompt, GenerationLimits
 from coderd.engine.llama.engine import EngineOptions, LlamaEngine
 from coderd.engine.remote.client import RemoteEngine, RemoteOptions
 
 KEY = "sk-team-0123"
-DEFAULT_BINARY = Path("/tmp/llama-build/bin/llama-server")
 CONTEXT = "# util.py\nTWO = 2\n\ndef double(x):\n    return x * TWO\n# main.py\n"
 PREFIX = "from util import double\n\ndef add(a, b):\n    return"
 SUFFIX = "\n\nprint(add(1, double(2)))\n"
 
 
-def binary() -> Path | None:
-    path = Path(os.environ.get("CODERD_LLAMA_SERVER", DEFAULT_BINARY))
-    return path if path.is_file() and os.access(path, os.X_OK) else None
-
-
 pytestmark = pytest.mark.skipif(
-    binary() is None,
+    llama_server_binary() is None,
     reason="no llama-server: build it with bench/build_llama_server.sh (or set "
     "$CODERD_LLAMA_SERVER)",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)
@@ -58,31 +43,9 @@ def no_proxy(monkeypatch):
 def server(tiny_model_path, tmp_path_factory):
     """(base URL, log). One slot (-np 1), so every request meets the cache the one before left."""
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    port = free_port()
-    cmd = [str(binary()), "-m", str(tiny_model_path), "--host", "127.0.0.1", "--port", str(port)]
-    cmd += ["-c", "1024", "-t", "1", "-np", "1", "--cache-reuse", "16", "--api-key", KEY]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"llama-server did not start:\n{log.read_text()[-2000:]}")
-            time.sleep(0.1)
+    args = ["-c", "1024", "-t", "1", "-np", "1", "--cache-reuse", "16", "--api-key", KEY]
+    with llama_server(tiny_model_path, log, args) as url:
         yield url, log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 @pytest.fixture(scope="module")
