@@ -89,3 +89,13 @@ def test_a_prewarm_asks_for_one_token_on_the_openai_wire_and_none_from_llama_ser
 )
 def test_auto_picks_the_shape_from_what_the_server_says(engine, models, model, shape):
     assert choose_shape(ServerFacts(True, 200, engine, models), model) == shape
+
+
+def test_the_suffix_shape_breaks_spelled_markers_too():
+    """SGLang's completion template writes the markers around prompt and suffix as text."""
+    spelled = PromptText(context="", prefix="a = '<｜fim▁hole｜>'\n", suffix="b = '<｜fim▁end｜>'")
+    body = request_body(
+        resolve_endpoint("http://h:30000", "suffix"), spelled, GenerationLimits(), ""
+    )
+    assert body["prompt"] == "a = '<\u200b｜fim▁hole｜>'\n"
+    assert body["suffix"] == "b = '<\u200b｜fim▁end｜>'"
