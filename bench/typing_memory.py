@@ -63,7 +63,7 @@ async def editor(n: int, home: Path, files: list[Path], args, stop: float, keys:
             row = len(lines) // 2  # type in the middle of the file: prefix and suffix
             edit(client, uri, 2, (row, 0), (row, 0), "\n")
             col, version = 0, 3
-            for ch in "".join(LINES * 100)[:SWITCH_KEYS]:
+            for ch in "".join(LINES * 1000)[: args.switch_keys]:
                 if time.monotonic() >= stop:
                     break
                 edit(client, uri, version, (row, col), (row, col), ch)
@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--gap-ms", type=float, default=120.0)
+    parser.add_argument("--switch-keys", type=int, default=SWITCH_KEYS, help="keys per file")
     args = parser.parse_args(argv)
     report(asyncio.run(run(args)))
     return 0
