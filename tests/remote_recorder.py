@@ -133,7 +133,9 @@ class VllmContract(ThreadingHTTPServer):
     daemon_threads = True
     BLOCK = 16
 
-    def __init__(self, tokenize, served="deepseek-ai/deepseek-coder-6.7b-base", key=None) -> None:
+    def __init__(
+        self, tokenize, served="deepseek-ai/deepseek-coder-6.7b-base", key=None, port=0
+    ) -> None:
         self.requests: list[dict] = []
         self.gets: list[str] = []
         self.prompt_ids: list[list[int]] = []
@@ -252,6 +254,6 @@ class VllmContract(ThreadingHTTPServer):
                 except (BrokenPipeError, ConnectionResetError):
                     outer.disconnected.set()
 
-        super().__init__(("127.0.0.1", 0), Handler)
+        super().__init__(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server_address[1]}"
         threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True).start()

@@ -178,6 +178,28 @@ def test_auto_moves_on_to_raw_when_a_hidden_vllm_refuses_the_suffix(vllm):
     assert "does not take a suffix" in str(other.last_error)
 
 
+def test_auto_asks_again_while_the_server_does_not_answer(vocab):
+    """A team server still starting: the first request fails, and the one after it (the server
+    is up now) still finds out what the server is."""
+    from remote_recorder import free_port
+
+    port = free_port()
+    engine = remote(f"http://127.0.0.1:{port}", format="auto")
+    try:
+        down = engine.complete(prompt_for(engine), GenerationLimits(max_tokens=2), CancelToken())
+        assert down.stats.stop_reason == "error" and engine.endpoint.shape == "auto"
+        server = VllmContract(server_ids(vocab), port=port)
+        try:
+            up = engine.complete(prompt_for(engine), GenerationLimits(max_tokens=2), CancelToken())
+        finally:
+            server.shutdown()
+            server.server_close()
+    finally:
+        engine.close()
+    assert up.text == "x = 1" and engine.endpoint.shape == "raw"
+    assert server.gets == ["/v1/models"] and "suffix" not in server.requests[0]
+
+
 def test_typing_hits_the_prefix_cache_and_the_stats_show_it(vllm):
     """Stable part first: each keystroke's prompt shares all but its last block with the one
     before, and the server's cached_tokens come back as reused_tokens (coderd/status `last`)."""

@@ -258,8 +258,10 @@ class RemoteEngine:
         """The request, after asking the server what it is when remote.format = "auto" left
         the shape open: inside the request's task, so the cancel and deadlines cover both."""
         if request.endpoint.shape == AUTO:
-            self.endpoint = await settle_shape(self._client, request.endpoint, self._options.model)
-            request = replace(request, endpoint=self.endpoint)
+            now, self.endpoint = await settle_shape(
+                self._client, request.endpoint, self._options.model
+            )
+            request = replace(request, endpoint=now)
         await stream(self._client, request, progress)
 
     def _call(self, coro: Coroutine[object, None, T]) -> T:

@@ -85,21 +85,20 @@ def choose_shape(facts: ServerFacts, model: str) -> str:
     return SUFFIX
 
 
-async def settle_shape(client: httpx.AsyncClient, endpoint: Endpoint, model: str) -> Endpoint:
-    """remote.format = "auto" on an OpenAI-style URL: the endpoint in the shape the server's
-    answer calls for ("suffix" when it does not answer)."""
+async def settle_shape(
+    client: httpx.AsyncClient, endpoint: Endpoint, model: str
+) -> tuple[Endpoint, Endpoint]:
+    """remote.format = "auto" on an OpenAI-style URL: (the endpoint for this request, the one to
+    keep). A server that does not answer gets "suffix" this time and is asked again next time
+    (it may be starting); one that answers settles the shape for good."""
     facts = await probe_async(client, endpoint.models_url)
-    shape = choose_shape(facts, model) if facts.answered else SUFFIX
+    if not facts.answered:
+        return endpoint.with_shape(SUFFIX), endpoint
+    shape = choose_shape(facts, model)
     settled = endpoint.with_shape(shape)
     engine = facts.engine or "an OpenAI-compatible server"
-    log.info(
-        "remote backend: %s: %s, so the %s shape (%s)",
-        endpoint.models_url,
-        engine,
-        shape,
-        settled.url,
-    )
-    return settled
+    log.info("remote backend: %s: %s, so the %s shape", endpoint.models_url, engine, shape)
+    return settled, settled
 
 
 def after_suffix_refused(endpoint: Endpoint, model: str) -> Endpoint:
