@@ -147,6 +147,7 @@ def test_complete_counts_lines_as_the_lsp_does_end_to_end(tmp_path):
             "--json",
             CODERD_REMOTE_ENABLED="1",
             CODERD_REMOTE_URL=recorder.url,
+            CODERD_REMOTE_FORMAT="suffix",  # no probe of the server first (format auto)
             CODERD_CONTEXT_ENABLED="0",
             NO_PROXY="127.0.0.1",
             no_proxy="127.0.0.1",
