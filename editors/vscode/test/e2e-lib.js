@@ -63,7 +63,22 @@ function writeWorkspaceSettings(ws, settings) {
 
 /** User settings: the run's fixed ones and `coderd` (the server to start). */
 function writeSettings(userDir, coderd) {
-  fs.writeFileSync(path.join(userDir, 'settings.json'), JSON.stringify({
+  fs.writeFileSync(path.join(userDir, 'settings.json'), JSON.stringify(userSettings(coderd), null, 2));
+}
+
+/** The same, changed while VS Code runs: written to disk, then the window reloaded (VS Code
+ *  reads user settings again; code-server does not notice the file changing by itself). The
+ *  coderd settings that choose what runs are machine-scoped: a workspace cannot set them. */
+async function setUserSettings(page, userDir, coderd) {
+  writeSettings(userDir, coderd);
+  await runCommand(page, 'Developer: Reload Window');
+  await sleep(2000); // the old workbench goes first
+  await page.waitForSelector('.monaco-workbench', { timeout: 90000 });
+  await watchPopups(page); // a new page: the popup watcher starts again
+}
+
+function userSettings(coderd) {
+  return {
     ...coderd,
     'coderd.enable': { '*': true, plaintext: false },
     'editor.inlineSuggest.enabled': true,
@@ -88,7 +103,7 @@ function writeSettings(userDir, coderd) {
     'extensions.autoUpdate': false,
     'extensions.autoCheckUpdates': false,
     'update.mode': 'none',
-  }, null, 2));
+  };
 }
 
 const GHOST = '.monaco-editor.focused .ghost-text-decoration, .monaco-editor.focused .ghost-text-decoration-preview';
@@ -232,7 +247,7 @@ async function runCommand(page, title) {
 }
 
 module.exports = {
-  writeSettings, writeWorkspaceSettings, killDaemon, freePort, httpUp, shortTmp, removeShortTmp,
+  writeSettings, setUserSettings, writeWorkspaceSettings, killDaemon, freePort, httpUp, shortTmp, removeShortTmp,
   WAIT_MS, log, sleep, until, ghostText, settledGhost, statusBarText, open, saveAndRead,
   logExpecter, expectEqual, watchPopups, coderdPopups, expectNoPopup, runCommand,
 };

@@ -17,7 +17,7 @@ const os = require('os');
 const path = require('path');
 const { chromium } = require('playwright-core');
 const {
-  writeSettings, writeWorkspaceSettings, killDaemon, freePort, httpUp, shortTmp, removeShortTmp, WAIT_MS, log, sleep, until, ghostText, settledGhost,
+  writeSettings, setUserSettings, writeWorkspaceSettings, killDaemon, freePort, httpUp, shortTmp, removeShortTmp, WAIT_MS, log, sleep, until, ghostText, settledGhost,
   statusBarText, open, saveAndRead, logExpecter, expectEqual, watchPopups, coderdPopups,
   expectNoPopup, runCommand,
 } = require('./e2e-lib');
@@ -30,6 +30,7 @@ const VSIX = path.join(EXT, `coderd-${require(path.join(EXT, 'package.json')).ve
 const PYTHON = process.env.CODERD_E2E_PYTHON || 'python3';
 const RUN = process.env.CODERD_E2E_RUN || fs.mkdtempSync(path.join(os.tmpdir(), 'coderd-vscode-e2e-'));
 const SHOTS = process.env.CODERD_E2E_SHOTS || path.join(RUN, 'shots');
+const USER_DIR = path.join(RUN, 'data', 'User'); // code-server's --user-data-dir + User
 
 // What the scripted engine answers (the text before the cursor must end with `after`).
 // "note: " matches in notes.txt, a plaintext file: the extension must not even ask there.
@@ -95,7 +96,7 @@ async function main() {
   if (env.PATH.split(':').includes(pipxBin)) throw new Error(`${pipxBin} must not be on PATH`);
   const ws = path.join(RUN, 'ws');
   const dataDir = path.join(RUN, 'data');
-  writeWorkspace(ws, path.join(dataDir, 'User'));
+  writeWorkspace(ws, USER_DIR);
   const csArgs = ['--user-data-dir', dataDir, '--extensions-dir', path.join(RUN, 'extensions')];
 
   const installed = execFileSync(CODE_SERVER, [...csArgs, '--install-extension', VSIX], { encoding: 'utf8', env });
@@ -242,11 +243,22 @@ async function checks(page, ws, port) {
   await expectLog(new RegExp(`said again, not shown again: ${WARNING}`));
   await expectNoPopup(page, 'after a server restart');
 
+  // 8b. A workspace's settings (a cloned repository's .vscode/settings.json) cannot choose
+  //     what runs: the settings that do are machine-scoped, so VS Code ignores them there.
+  const pwned = path.join(RUN, 'PWNED');
+  writeWorkspaceSettings(ws, {
+    'coderd.serverCommand': '/bin/sh',
+    'coderd.serverArgs': ['-c', `touch ${pwned}`],
+    'coderd.venv': RUN,
+  });
+  await sleep(5000); // VS Code reloads workspace settings when the file changes
+  if (fs.existsSync(pwned)) throw new Error('a workspace setting chose the program the extension ran');
+  if (expectLog.count(/running \/bin\/sh/) > 0) throw new Error('the extension ran /bin/sh');
+  log('workspace settings did not choose the server command');
+
   // 9. coderd installed with pipx (~/.local/bin, not on the extension host's PATH) is found
-  //    with the default command, and runs through its daemon as users run it. (Workspace
-  //    settings: VS Code reloads those when the file changes; code-server did not notice a
-  //    changed user settings file within 10 s.)
-  writeWorkspaceSettings(ws, { 'coderd.serverCommand': 'coderd', 'coderd.serverArgs': ['lsp'] });
+  //    with the default command, and runs through its daemon as users run it.
+  await setUserSettings(page, USER_DIR, { 'coderd.serverCommand': 'coderd', 'coderd.serverArgs': ['lsp'] });
   await expectLog(/looking for coderd: \S+\/\.local\/bin\/coderd /, WAIT_MS);
   await expectLog(/running \S+\/\.local\/bin\/coderd$/m, WAIT_MS); // not the last server's "ready"
   await until('status bar "coderd: ready" with the pipx coderd', async () => (await statusBarText(page)).includes('coderd: ready'), 60000);
@@ -268,7 +280,7 @@ async function checks(page, ws, port) {
   await expectNoPopup(page, 'after the daemon was killed');
 
   // 10. A coderd that is nowhere: one notification, with the fix.
-  writeWorkspaceSettings(ws, { 'coderd.serverCommand': 'coderd-not-installed' });
+  await setUserSettings(page, USER_DIR, { 'coderd.serverCommand': 'coderd-not-installed' });
   await until('a notification about the missing coderd', async () => (await coderdPopups(page)).length > 0, 20000);
   await sleep(3000); // a second one would come within this
   const popups = await coderdPopups(page);

@@ -198,3 +198,18 @@ test('errors: one non-modal notification per distinct error', () => {
   assert.equal(notices.error('coderd: "coderd" was not found'), false);
   assert.deepEqual(got.notify, ['coderd: model file not found', 'coderd: "coderd" was not found']);
 });
+
+test('what runs or loads is never taken from a workspace\'s settings', () => {
+  // A cloned repository's .vscode/settings.json must not pick the program the extension
+  // starts, its arguments, a venv to run it from, or the model the daemon loads: VS Code
+  // honours a "machine" setting from user settings only.
+  const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'));
+  const props = manifest.contributes.configuration.properties;
+  const guarded = ['coderd.serverCommand', 'coderd.serverArgs', 'coderd.venv', 'coderd.model'];
+  for (const key of guarded) {
+    assert.equal(props[key].scope, 'machine', key);
+  }
+  const untrusted = manifest.capabilities.untrustedWorkspaces;
+  assert.equal(untrusted.supported, 'limited');
+  assert.deepEqual([...untrusted.restrictedConfigurations].sort(), [...guarded].sort());
+});
