@@ -174,8 +174,10 @@ class CompletionSettings:
     syntax_check: bool = setting(
         False,
         "parse the file with the suggestion in it (tree-sitter) and cut the suggestion back to "
-        "its longest part that adds no syntax error, or drop it; off by default until "
-        "`coderd eval` shows it helps (bench/README.md, #16)",
+        "its longest part that adds no syntax error, or drop it; off by default because "
+        "`coderd eval` measured it lowering edit similarity on three packages (Python, "
+        "TypeScript, Go) and costing 6.4 ms at the p95 on a 2,000-line Python file, past "
+        "the 2 ms it may take (bench/README.md, #16)",
     )
 
 
