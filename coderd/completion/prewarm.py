@@ -106,9 +106,11 @@ class Prewarms:
 
     def status(self) -> dict[str, object]:
         """coderd/status `prewarm`: how many were queued, done (evaluated whole), cancelled,
-        the tokens they evaluated, and the last one's stats."""
+        skipped (an engine that does not prewarm), the tokens they evaluated, and the last
+        one's stats."""
+        names = ("queued", "done", "cancelled", "skipped")
         with self._lock:
-            counts = {name: self._counts[name] for name in ("queued", "done", "cancelled")}
+            counts = {name: self._counts[name] for name in names}
             counts["evaluated_tokens"] = self._counts["evaluated_tokens"]
             last = self.last.as_dict() if self.last is not None else None
         return {**counts, "last": last}

@@ -154,7 +154,9 @@ class RequestRunner:
             path=snap.path,
             context=self.sessions.context_for(snap.session),
             speculative=speculative,
-            background=ticket.prewarm,
+            # An engine that does not prewarm never evaluates a new block in the background:
+            # its next request takes it (blocks.py).
+            background=ticket.prewarm or not engine.prewarms,
         )
         built = assembled.built
         cursor = CursorContext(

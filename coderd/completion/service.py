@@ -329,7 +329,11 @@ class CompletionService:
             ticket.cancel.cancel("a new request")
         ticket.cancel.wait(ticket.debounce_s)
         try:
-            outcome = self._run(ticket)
+            engine = self._engine
+            if engine is not None and not engine.prewarms:  # a billed API: not ahead of the user
+                outcome = Outcome(status="skipped", message="the engine does not prewarm")
+            else:
+                outcome = self._run(ticket)
         except Exception as exc:  # a prewarm is optional: never let it hurt the worker
             log.exception("prewarm failed")
             outcome = Outcome(status="error", message=str(exc))

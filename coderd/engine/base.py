@@ -150,6 +150,9 @@ class Engine(Protocol):
     supports_slots: bool  # complete(slot=k) keeps a KV cache per session slot
     supports_speculation: bool  # complete(speculative=True) decodes
     measures_speed: bool  # speed_profile() measures this machine
+    # complete(max_tokens=0) fills a cache worth filling ahead of the user: the local KV, a
+    # team server's prefix cache; not a billed API, where it would be a paid request.
+    prewarms: bool
     # Why the last request failed (a stop_reason "error" or "timeout", or an EngineError that
     # complete raised); None once a request succeeds.
     last_error: EngineError | None

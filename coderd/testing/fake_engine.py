@@ -53,6 +53,7 @@ class ScriptedEngine:
     supports_slots = False
     supports_speculation = True
     measures_speed = False
+    prewarms = True
 
     def __post_init__(self) -> None:
         self.info = ModelInfo(

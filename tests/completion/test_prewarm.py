@@ -80,6 +80,25 @@ def test_a_prewarm_evaluates_the_prompt_and_decodes_nothing(running):
     assert service.cache.lookup("file:///a.py", "x = 1\ny = ", 10) is None
 
 
+@dataclass
+class Billed(Recording):
+    """An engine whose prewarm would be a paid request (the hosted API's remote engine)."""
+
+    prewarms: bool = False
+
+
+def test_an_engine_that_does_not_prewarm_is_sent_no_prewarm_and_still_serves_requests(
+    running,
+):
+    engine = Billed(rules=[Rule("", ("1",))])
+    service = running(engine)
+    outcome = service.prewarm(snap("x = 1\ny = ")).future.result(timeout=10)
+    assert outcome.status == "skipped" and engine.max_tokens == []  # nothing sent
+    assert service.status()["prewarm"]["skipped"] == 1
+    answer = service.submit(snap("x = 1\ny = ")).future.result(timeout=10)
+    assert answer.status == "ok" and engine.max_tokens == [service.settings.completion.max_tokens]
+
+
 def test_a_request_cancels_the_running_prewarm(running):
     engine = Recording(rules=[Rule("", ("1",))], delay_s=5.0)
     service = running(engine)

@@ -44,7 +44,12 @@ def test_every_member_is_there_with_the_protocols_signature(engine):
         assert [(p.name, p.default) for p in ours.values()] == [
             (p.name, p.default) for p in theirs.values()
         ], name
-    assert set(CAPABILITIES) == {"supports_slots", "supports_speculation", "measures_speed"}
+    assert set(CAPABILITIES) == {
+        "supports_slots",
+        "supports_speculation",
+        "measures_speed",
+        "prewarms",
+    }
     for name in CAPABILITIES:
         assert isinstance(getattr(engine, name), bool), name
     assert engine.last_error is None

@@ -118,3 +118,17 @@ def test_model_check_knows_current_and_retired_ids():
     )
     assert model_check("", beta).startswith("PROBLEM the DeepSeek API serves")
     assert model_check("deepseek-chat", "http://127.0.0.1:8000") is None  # not the API: its own ids
+
+
+def test_the_hosted_api_gets_no_prewarm_and_a_team_server_does(monkeypatch):
+    """A prewarm to api.deepseek.com would be a billed request ahead of the user; a team
+    server's prefix cache is worth filling."""
+    monkeypatch.setenv("TEST_REMOTE_KEY", KEY)
+    options = {"api_key_env": "TEST_REMOTE_KEY"}
+    hosted = RemoteEngine(RemoteOptions(url="https://api.deepseek.com/beta", **options))
+    team = RemoteEngine(RemoteOptions(url="http://127.0.0.1:1", **options))
+    try:
+        assert hosted.prewarms is False and team.prewarms is True
+    finally:
+        hosted.close()
+        team.close()

@@ -38,6 +38,7 @@ class LlamaEngine:
     supports_slots = True
     supports_speculation = True
     measures_speed = True
+    prewarms = True
 
     def __init__(self, path: Path, options: EngineOptions) -> None:
         self.loaded: LoadedModel = load(path, options)

@@ -38,6 +38,7 @@ from coderd.engine.base import (
     ModelInfo,
     RequestStats,
 )
+from coderd.engine.remote.deepseek_api import is_deepseek_api
 from coderd.engine.remote.endpoint import AUTO, resolve_endpoint
 from coderd.engine.remote.errors import SuffixRefused, key_env_problem
 from coderd.engine.remote.probe import after_suffix_refused, settle_shape
@@ -82,6 +83,9 @@ class RemoteEngine:
 
     def __init__(self, options: RemoteOptions, environ: Mapping[str, str] | None = None) -> None:
         self.endpoint = resolve_endpoint(options.url, options.format)
+        # A prewarm fills a team server's prefix cache; to the hosted API it is a billed request
+        # (whose own cache the next real request fills as well).
+        self.prewarms = not is_deepseek_api(self.endpoint.url)
         if problem := key_env_problem(options.api_key_env):
             raise EngineError(problem)
         environ = os.environ if environ is None else environ
