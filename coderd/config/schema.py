@@ -108,7 +108,7 @@ class CompletionSettings:
     latency_target_ms: int = setting(
         1000,
         "size the prompt for this machine: prefix, suffix and context budgets shrink (in "
-        "proportion, never below 128/16/0 tokens) until a typical suggestion (16 tokens) takes "
+        "proportion, never below 128/16/128 tokens) until a typical suggestion (16 tokens) takes "
         "about this long at the measured speed; the budgets below are the upper bounds; "
         "0 = use them as they are",
         minimum=0,

@@ -27,14 +27,17 @@ def test_a_slow_machine_gets_a_prompt_that_meets_the_target():
     assert planned.prefix < 384 and planned.context < 256
     assert TWO_CORES.suggestion_ms(planned.total) <= 1000 + 1
     assert TWO_CORES.suggestion_ms(CONFIGURED.total) > 1000  # the configured one would not
-    # Shrunk in proportion: the prefix keeps its share.
-    assert planned.prefix / planned.context == pytest.approx(384 / 256, rel=0.05)
+    # Shrunk in proportion, the context never below its floor.
+    assert planned.context == max(128, int(256 * planned.prefix / 384))
 
 
 def test_floors_hold_when_even_an_empty_prompt_is_too_slow():
     hopeless = SpeedProfile(decode_ms=500.0, depth_ms=1.0, prompt_ms=100.0)
     planned = plan_budgets(CONFIGURED, hopeless, 200)
-    assert (planned.prefix, planned.suffix, planned.context) == (128, 16, 0)
+    assert (planned.prefix, planned.suffix, planned.context) == (128, 16, 128)
+    # A context budget configured below the floor stays what it is.
+    small = Budgets(prefix=384, suffix=64, context=64)
+    assert plan_budgets(small, hopeless, 200).context == 64
 
 
 def test_no_target_or_no_measurement_means_the_configured_budgets():
