@@ -2,7 +2,7 @@
 
 Sources, lowest precedence first; a later source overrides a key an earlier one set:
 
-1. built-in defaults (documented in `coderd.config.schema`; `default_config_toml()`
+1. built-in defaults (documented in `coderd.config.schema`; `specs.default_config_toml()`
    renders them as a commented file);
 2. the TOML config file, `paths.config_file()`: $CODERD_CONFIG, else
    $XDG_CONFIG_HOME/coderd/config.toml;
@@ -38,22 +38,15 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10
     import tomli as tomllib
 
+from coderd.config.fields import ENV_PREFIX, FieldSpec, check_value, describe_value, parse_env_text
 from coderd.config.schema import (
-    ENV_PREFIX,
     CompletionSettings,
     ContextSettings,
-    FieldSpec,
     LogSettings,
     ModelSettings,
     Settings,
-    check_value,
-    default_config_toml,
-    describe_value,
-    field_specs,
-    parse_env_text,
-    section_classes,
-    settings_as_dict,
 )
+from coderd.config.specs import default_config_toml, field_specs, section_classes, settings_as_dict
 from coderd.config.toml_lines import KeyLines, describe_toml_error
 from coderd.system import paths
 

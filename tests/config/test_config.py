@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from coderd.config.schema import FieldSpec, check_value
+from coderd.config.fields import FieldSpec, check_value
 from coderd.config.settings import (
     CompletionSettings,
     ConfigProblem,
