@@ -101,9 +101,9 @@ def budgets_of(service: CompletionService) -> tuple[int, int, int]:
 def test_a_profile_measured_under_load_heals_and_the_budgets_grow_back(service):
     engine = MeasuredEngine(rules=[Rule("", ("abcdefghijklmnop",))])
     s = service(engine)
-    assert budgets_of(s) == (128, 16, 0)  # what SLOW leaves: the floors
+    assert budgets_of(s) == (128, 16, 128)  # what SLOW leaves: the floors
     ask(s, MIN_SAMPLES - 1)
-    assert budgets_of(s) == (128, 16, 0) and engine.kept == []  # a window first
+    assert budgets_of(s) == (128, 16, 128) and engine.kept == []  # a window first
     ask(s, 1, start=MIN_SAMPLES)
     assert budgets_of(s) == (384, 64, 256) == budgets_of_plan(TRUE)
     (kept,) = engine.kept
@@ -117,7 +117,7 @@ def test_a_machine_that_got_busy_shrinks_the_budgets(service):
     s = service(engine)
     assert budgets_of(s) == (384, 64, 256)
     ask(s, MIN_SAMPLES)
-    assert budgets_of(s) == (128, 16, 0)
+    assert budgets_of(s) == (128, 16, 128)
     assert engine.kept and engine.kept[0].decode_ms == pytest.approx(SLOW.decode_ms)
 
 
@@ -130,7 +130,7 @@ def test_healed_profiles_are_kept_at_most_once_an_interval_and_at_the_end(servic
     assert len(engine.kept) == 1
     engine.true = SLOW  # the load came back: heals again, within the interval
     ask(s, MIN_SAMPLES, start=100)
-    assert budgets_of(s) == (128, 16, 0) and len(engine.kept) == 1
+    assert budgets_of(s) == (128, 16, 128) and len(engine.kept) == 1
     now[0] = KEEP_INTERVAL_S + 1
     ask(s, 1, start=200)  # the next request after the interval writes it
     assert len(engine.kept) == 2 and engine.kept[1].decode_ms == pytest.approx(SLOW.decode_ms)
