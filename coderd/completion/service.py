@@ -14,14 +14,12 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, InvalidStateError
+from concurrent.futures import Future
 from pathlib import Path
 
-from coderd.completion import warm
 from coderd.completion.budget import Budgets
 from coderd.completion.cache import CompletionCache
-from coderd.completion.debounce import WAIT_GAPS, TypingRhythm
+from coderd.completion.debounce import TypingRhythm
 from coderd.completion.documents import DocumentStates
 from coderd.completion.feedback import Feedback
 from coderd.completion.prewarm import Prewarms
@@ -30,9 +28,10 @@ from coderd.completion.scheduler import Scheduler
 from coderd.completion.sessions import SessionTable
 from coderd.completion.speculation import Speculation
 from coderd.completion.tickets import DocumentSnapshot, Outcome, Suggestion, Ticket
+from coderd.completion.worker import EngineFactory, EngineWorker
 from coderd.config.settings import Settings
 from coderd.context.provider import ContextProvider
-from coderd.engine.base import Engine, EngineError, ModelInfo, RequestStats
+from coderd.engine.base import Engine, ModelInfo, RequestStats
 
 __all__ = [
     "CompletionService",
@@ -45,14 +44,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-EngineFactory = Callable[[Settings], Engine]
-
-
 # The cancel reason of a request whose document was closed: what its run kept must go too.
 CLOSED = "document closed"
 
 
-class CompletionService:
+class CompletionService(EngineWorker):
     def __init__(
         self,
         settings: Settings,
@@ -261,120 +257,3 @@ class CompletionService:
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
-
-    # -- the worker thread ------------------------------------------------------------------
-
-    def _work(self) -> None:
-        self._load()
-        while (ticket := self._queue.get()) is not None:
-            if ticket.future.done():
-                continue
-            if ticket.prewarm:
-                self._prewarm(ticket)
-                continue
-            try:
-                outcome = self._run(ticket)
-            except Exception as exc:  # an engine failure must not kill the worker
-                log.exception("completion failed")
-                outcome = Outcome(status="error", message=str(exc))
-            with self._lock:
-                if self._latest.get(ticket.snapshot.key) is ticket:
-                    del self._latest[ticket.snapshot.key]
-            if self.documents.is_closed(
-                ticket.snapshot.key
-            ):  # closed while it ran: drop what it kept
-                self._drop_closed(ticket.snapshot)
-            try:
-                ticket.future.set_result(outcome)
-            except InvalidStateError:
-                pass  # the handler gave up on it ($/cancelRequest) while it ran
-            if outcome.status == "ok" and outcome.context_pending:
-                self._switch_context(ticket.snapshot)
-            speculate = self.settings_for(ticket.snapshot.session).completion.speculate
-            if outcome.suggestions and speculate:
-                self._speculation.after(
-                    ticket.snapshot,
-                    outcome.suggestions[0].text,
-                    run=lambda t: self._run(t, speculative=True),
-                    requests_waiting=self._queue.requests_waiting,
-                    closed=self._closed,
-                )
-        if self._engine is not None:
-            self._runner.flush_speed(self._engine)
-            if self._keep_warm:
-                self._optional(warm.save, "keeping the warm state")
-            self._engine.close()
-
-    def _optional(self, step: Callable[[Engine, CompletionCache], None], what: str) -> None:
-        """A warm-start step: whatever fails, the daemon starts or stops as without it."""
-        if self._engine is None:
-            return
-        try:
-            step(self._engine, self.cache)
-        except Exception:
-            log.exception("%s failed", what)
-
-    def _switch_context(self, snap: DocumentSnapshot) -> None:
-        """A new context block waits: evaluate the prompt with it in the background. Where a
-        decode costs more than the usual gap between keys (debounce.py), only once the user
-        stops for longer than that gap: while keys keep coming it would only be cancelled,
-        each time after a prompt chunk the key waits for. Where it costs less, at once."""
-        gap, cost = self._rhythm.typing_gap(snap.key), self._rhythm.decode_cost()
-        slow = gap is not None and cost is not None and cost > gap
-        self.prewarm(snap, wait_s=WAIT_GAPS * gap if slow and gap is not None else 0.0)
-
-    def _prewarm(self, ticket: Ticket) -> None:
-        self.prewarms.running = ticket.cancel
-        if self._queue.requests_waiting():  # one came in before the token was in place
-            ticket.cancel.cancel("a new request")
-        ticket.cancel.wait(ticket.debounce_s)
-        try:
-            engine = self._engine
-            if engine is not None and not engine.prewarms:  # a billed API: not ahead of the user
-                outcome = Outcome(status="skipped", message="the engine does not prewarm")
-            else:
-                outcome = self._run(ticket)
-        except Exception as exc:  # a prewarm is optional: never let it hurt the worker
-            log.exception("prewarm failed")
-            outcome = Outcome(status="error", message=str(exc))
-        self.prewarms.finished(ticket, outcome)
-        if self.documents.is_closed(ticket.snapshot.key):
-            self._drop_closed(ticket.snapshot)
-        ticket.future.set_result(outcome)
-
-    def _closed(self, snap: DocumentSnapshot) -> bool:
-        """Closed before or while a run for it: drop what the run kept."""
-        if not self.documents.is_closed(snap.key):
-            return False
-        self._drop_closed(snap)
-        return True
-
-    def _load(self) -> None:
-        try:
-            engine = self._engine_factory(self.settings)
-        except EngineError as exc:
-            log.error("%s", exc)
-            self.model_ready.set_exception(exc)
-            return
-        except Exception as exc:  # unexpected: still report it once, keep serving empty results
-            log.exception("model load failed")
-            self.model_ready.set_exception(EngineError(f"model load failed: {exc}"))
-            return
-        self._engine = engine
-        self.budgets, _ = self._runner.prompts_for(engine, self.settings)
-        if self._keep_warm:
-            self._optional(warm.restore, "restoring the warm state")
-        for warning in engine.info.warnings:
-            log.warning("%s", warning)
-        log.info("model ready: %s", engine.info)
-        self.model_ready.set_result(engine.info)
-
-    def _run(self, ticket: Ticket, speculative: bool = False) -> Outcome:
-        engine = self._engine
-        if engine is None:
-            return Outcome(status="no_model", message="no model loaded")
-        outcome = self._runner.run(engine, ticket, speculative)
-        self.budgets = self._runner.budgets(self.settings) or self.budgets  # healed: re-planned
-        if not speculative and not ticket.prewarm and outcome.stats is not None:
-            self.last_stats = outcome.stats
-        return outcome

@@ -1,0 +1,172 @@
+"""The completion service's worker thread (`coderd-engine`, mixed into CompletionService):
+it loads the model, then runs tickets one at a time; the only thread that calls the engine.
+
+A request's ticket is run, answered, and may leave a speculation (speculation.py) or a context
+switch (a new block evaluated by a prewarm) behind it; a prewarm ticket evaluates its prompt
+with no decode once the engine is idle (prewarm.py). Whatever an engine raises, the worker
+answers the ticket and carries on. At the end it keeps what a restart should find (warm.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, InvalidStateError
+
+from coderd.completion import warm
+from coderd.completion.budget import Budgets
+from coderd.completion.cache import CompletionCache
+from coderd.completion.debounce import WAIT_GAPS, TypingRhythm
+from coderd.completion.documents import DocumentStates
+from coderd.completion.prewarm import Prewarms
+from coderd.completion.runner import RequestRunner
+from coderd.completion.scheduler import Scheduler
+from coderd.completion.speculation import Speculation
+from coderd.completion.tickets import DocumentSnapshot, Outcome, Ticket
+from coderd.config.settings import Settings
+from coderd.engine.base import Engine, EngineError, ModelInfo, RequestStats
+
+log = logging.getLogger("coderd.completion.service")  # the service's log lines, as before
+
+EngineFactory = Callable[[Settings], Engine]
+
+
+class EngineWorker:
+    """The attributes are CompletionService's (service.py __init__), declared here so that
+    the worker is checked against them."""
+
+    settings: Settings
+    model_ready: Future[ModelInfo]
+    budgets: Budgets
+    last_stats: RequestStats | None
+    cache: CompletionCache
+    documents: DocumentStates
+    prewarms: Prewarms
+    _engine: Engine | None
+    _engine_factory: EngineFactory
+    _keep_warm: bool
+    _runner: RequestRunner
+    _queue: Scheduler[Ticket]
+    _latest: dict[str, Ticket]
+    _lock: threading.Lock
+    _rhythm: TypingRhythm
+    _speculation: Speculation
+    settings_for: Callable[[str], Settings]
+    prewarm: Callable[..., Ticket]
+    _drop_closed: Callable[[DocumentSnapshot], None]
+
+    def _work(self) -> None:
+        self._load()
+        while (ticket := self._queue.get()) is not None:
+            if ticket.future.done():
+                continue
+            if ticket.prewarm:
+                self._prewarm(ticket)
+                continue
+            try:
+                outcome = self._run(ticket)
+            except Exception as exc:  # an engine failure must not kill the worker
+                log.exception("completion failed")
+                outcome = Outcome(status="error", message=str(exc))
+            with self._lock:
+                if self._latest.get(ticket.snapshot.key) is ticket:
+                    del self._latest[ticket.snapshot.key]
+            if self.documents.is_closed(
+                ticket.snapshot.key
+            ):  # closed while it ran: drop what it kept
+                self._drop_closed(ticket.snapshot)
+            try:
+                ticket.future.set_result(outcome)
+            except InvalidStateError:
+                pass  # the handler gave up on it ($/cancelRequest) while it ran
+            if outcome.status == "ok" and outcome.context_pending:
+                self._switch_context(ticket.snapshot)
+            speculate = self.settings_for(ticket.snapshot.session).completion.speculate
+            if outcome.suggestions and speculate:
+                self._speculation.after(
+                    ticket.snapshot,
+                    outcome.suggestions[0].text,
+                    run=lambda t: self._run(t, speculative=True),
+                    requests_waiting=self._queue.requests_waiting,
+                    closed=self._closed,
+                )
+        if self._engine is not None:
+            self._runner.flush_speed(self._engine)
+            if self._keep_warm:
+                self._optional(warm.save, "keeping the warm state")
+            self._engine.close()
+
+    def _optional(self, step: Callable[[Engine, CompletionCache], None], what: str) -> None:
+        """A warm-start step: whatever fails, the daemon starts or stops as without it."""
+        if self._engine is None:
+            return
+        try:
+            step(self._engine, self.cache)
+        except Exception:
+            log.exception("%s failed", what)
+
+    def _switch_context(self, snap: DocumentSnapshot) -> None:
+        """A new context block waits: evaluate the prompt with it in the background. Where a
+        decode costs more than the usual gap between keys (debounce.py), only once the user
+        stops for longer than that gap: while keys keep coming it would only be cancelled,
+        each time after a prompt chunk the key waits for. Where it costs less, at once."""
+        gap, cost = self._rhythm.typing_gap(snap.key), self._rhythm.decode_cost()
+        slow = gap is not None and cost is not None and cost > gap
+        self.prewarm(snap, wait_s=WAIT_GAPS * gap if slow and gap is not None else 0.0)
+
+    def _prewarm(self, ticket: Ticket) -> None:
+        self.prewarms.running = ticket.cancel
+        if self._queue.requests_waiting():  # one came in before the token was in place
+            ticket.cancel.cancel("a new request")
+        ticket.cancel.wait(ticket.debounce_s)
+        try:
+            engine = self._engine
+            if engine is not None and not engine.prewarms:  # a billed API: not ahead of the user
+                outcome = Outcome(status="skipped", message="the engine does not prewarm")
+            else:
+                outcome = self._run(ticket)
+        except Exception as exc:  # a prewarm is optional: never let it hurt the worker
+            log.exception("prewarm failed")
+            outcome = Outcome(status="error", message=str(exc))
+        self.prewarms.finished(ticket, outcome)
+        if self.documents.is_closed(ticket.snapshot.key):
+            self._drop_closed(ticket.snapshot)
+        ticket.future.set_result(outcome)
+
+    def _closed(self, snap: DocumentSnapshot) -> bool:
+        """Closed before or while a run for it: drop what the run kept."""
+        if not self.documents.is_closed(snap.key):
+            return False
+        self._drop_closed(snap)
+        return True
+
+    def _load(self) -> None:
+        try:
+            engine = self._engine_factory(self.settings)
+        except EngineError as exc:
+            log.error("%s", exc)
+            self.model_ready.set_exception(exc)
+            return
+        except Exception as exc:  # unexpected: still report it once, keep serving empty results
+            log.exception("model load failed")
+            self.model_ready.set_exception(EngineError(f"model load failed: {exc}"))
+            return
+        self._engine = engine
+        self.budgets, _ = self._runner.prompts_for(engine, self.settings)
+        if self._keep_warm:
+            self._optional(warm.restore, "restoring the warm state")
+        for warning in engine.info.warnings:
+            log.warning("%s", warning)
+        log.info("model ready: %s", engine.info)
+        self.model_ready.set_result(engine.info)
+
+    def _run(self, ticket: Ticket, speculative: bool = False) -> Outcome:
+        engine = self._engine
+        if engine is None:
+            return Outcome(status="no_model", message="no model loaded")
+        outcome = self._runner.run(engine, ticket, speculative)
+        self.budgets = self._runner.budgets(self.settings) or self.budgets  # healed: re-planned
+        if not speculative and not ticket.prewarm and outcome.stats is not None:
+            self.last_stats = outcome.stats
+        return outcome
