@@ -29,7 +29,8 @@ from coderd.completion.tickets import Outcome, Suggestion, Ticket
 from coderd.config.settings import Settings
 from coderd.engine.base import Engine, GenerationLimits, RequestStats
 from coderd.engine.speed_profile import KeepsSpeed, SpeedProfile, SpeedWatch
-from coderd.policy.plan import CursorContext, finalize, plan_completion, stop_index
+from coderd.policy.finish import finalize
+from coderd.policy.plan import CursorContext, plan_completion, stop_index
 from coderd.policy.syntax_check import buffer_tree, check_suggestions
 from coderd.prompt.assembler import PromptAssembler
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from coderd.policy.finish import finalize
 from coderd.policy.plan import (
     CompletionPlan,
     CursorContext,
     Mode,
-    finalize,
     plan_completion,
     stop_index,
 )
