@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import tree_sitter
 
-from coderd.context.index.languages import parser_for, types_query
+from coderd.context.index.languages import types_query
 from coderd.context.retrieve.infer_parse import Parsed, ParseMemo, parse_blanked
 from coderd.context.retrieve.typenames import normalize_type
 
@@ -140,32 +140,6 @@ def prepare(index, rel: str, text: str, row: int, language: str, memo: ParseMemo
     environment(index, rel, text, start + len(line) - len(line.lstrip()), language, memo)
 
 
-def declared_fields(source: str, language: str) -> dict[str, Binding]:
-    """The fields a type's definition declares (`source`: its text, `class X: ...`,
-    `type T struct {...}`, a TS class): annotated attributes, `self.x = Cls()` in its
-    constructor, struct fields. For types in other files (`ctx.command.name()`)."""
-    query = types_query(language)
-    if query is None:
-        return {}
-    tree = parser_for(language).parse(source.encode("utf-8", "surrogatepass"))
-    found: dict[str, Binding] = {}
-    for _, captures in tree_sitter.QueryCursor(query).matches(tree.root_node):
-        name = captures.get("field.name", [None])[0]
-        if name is None:
-            continue
-        type_node = captures.get("field.type", [None])[0]
-        call_node = captures.get("field.call", [None])[0]
-        binding = Binding(
-            _text(name),
-            normalize_type(_text(type_node)) if type_node else "",
-            _text(call_node),
-            name.start_point.row,
-        )
-        if (binding.type or binding.call) and binding.name not in found:
-            found[binding.name] = binding
-    return found
-
-
 def _keep(table: dict[str, Binding], binding: Binding, row: int) -> None:
     """The binding nearest the cursor wins, one above it before one below."""
     old = table.get(binding.name)
@@ -179,7 +153,7 @@ def _distance(binding_row: int, row: int) -> int:
 
 def _bind_receiver(env: TypeEnv, klass: tree_sitter.Node, scopes, language: str) -> None:
     name_node = klass.child_by_field_name("type" if klass.type == "impl_item" else "name")
-    class_name = normalize_type(_text(name_node)) if name_node is not None else ""
+    class_name = normalize_type(node_text(name_node)) if name_node is not None else ""
     if not class_name:
         return
     receiver = RECEIVERS.get(language)
@@ -192,7 +166,7 @@ def _bind_receiver(env: TypeEnv, klass: tree_sitter.Node, scopes, language: str)
             else None
         )
         if first is not None and first.type == "identifier":
-            receiver = _text(first)
+            receiver = node_text(first)
     if receiver:
         env.receiver, env.receiver_type = receiver, class_name
 
@@ -243,7 +217,7 @@ def _regions(scopes, klass) -> tuple:
                 else child
             )
             name = function.child_by_field_name("name") if function is not None else None
-            if name is not None and _text(name) in CONSTRUCTORS:
+            if name is not None and node_text(name) in CONSTRUCTORS:
                 regions.append((function.start_byte, function.end_byte, -1))
     return tuple(regions)
 
@@ -264,9 +238,9 @@ def _bindings(parsed: Parsed, query, regions: tuple):
             type_node = captures.get(f"{kind}.type", [None])[0]
             call_node = captures.get(f"{kind}.call", [None])[0]
             binding = Binding(
-                _text(name_node),
-                normalize_type(_text(type_node)) if type_node else "",
-                _text(call_node) if call_node is not None else "",
+                node_text(name_node),
+                normalize_type(node_text(type_node)) if type_node else "",
+                node_text(call_node) if call_node is not None else "",
                 name_node.start_point.row,
             )
             if not binding.type and not binding.call:
@@ -307,7 +281,7 @@ def _owners(node: tree_sitter.Node) -> tuple[tuple[int, int] | None, int | None]
     return scope, klass
 
 
-def _text(node: tree_sitter.Node | None) -> str:
+def node_text(node: tree_sitter.Node | None) -> str:
     return (
         node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
     )

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import posixpath
 
+import tree_sitter
+
+from coderd.context.index.languages import parser_for, types_query
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
-from coderd.context.retrieve.infer import CONSTRUCTORS, Binding, TypeEnv, declared_fields
+from coderd.context.retrieve.infer import CONSTRUCTORS, Binding, TypeEnv, node_text
 from coderd.context.retrieve.scope import Scope, module_files_in, name_in_file, named_definitions
-from coderd.context.retrieve.typenames import split_qualified
+from coderd.context.retrieve.typenames import normalize_type, split_qualified
 
 TYPE_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "type"})
 MAX_GLOBAL_HOMONYMS = 2  # a type name resolved by the index alone must be (nearly) unique
@@ -263,3 +266,29 @@ def _without_method_bodies(lines: list[str], owner: DefinitionRef, symbols) -> l
             for row in range(member.start_line - start, member.end_line - start + 1):
                 lines[row] = ""
     return lines
+
+
+def declared_fields(source: str, language: str) -> dict[str, Binding]:
+    """The fields a type's definition declares (`source`: its text, `class X: ...`,
+    `type T struct {...}`, a TS class): annotated attributes, `self.x = Cls()` in its
+    constructor, struct fields. For types in other files (`ctx.command.name()`)."""
+    query = types_query(language)
+    if query is None:
+        return {}
+    tree = parser_for(language).parse(source.encode("utf-8", "surrogatepass"))
+    found: dict[str, Binding] = {}
+    for _, captures in tree_sitter.QueryCursor(query).matches(tree.root_node):
+        name = captures.get("field.name", [None])[0]
+        if name is None:
+            continue
+        type_node = captures.get("field.type", [None])[0]
+        call_node = captures.get("field.call", [None])[0]
+        binding = Binding(
+            node_text(name),
+            normalize_type(node_text(type_node)) if type_node else "",
+            node_text(call_node),
+            name.start_point.row,
+        )
+        if (binding.type or binding.call) and binding.name not in found:
+            found[binding.name] = binding
+    return found
