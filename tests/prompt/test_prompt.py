@@ -68,3 +68,26 @@ def test_one_huge_line_is_cut_token_exact():
 def test_zero_suffix_budget():
     built = builder(suffix=0).build("doc", LINES, 40)
     assert built.suffix_text == "" and list(built.prompt.suffix_ids) == []
+
+
+def test_typing_at_the_cursor_cuts_the_suffix_once():
+    seen: list[str] = []
+
+    def counting(text: str) -> list[int]:
+        seen.append(text)
+        return char_tokens(text)
+
+    b = PromptBuilder(counting, prefix_tokens=40, suffix_tokens=20)
+    text, offset = LINES, 8 * 5 + 4  # in the middle of line 05
+    first = b.build("doc", text, offset)
+    cut_calls = len(seen)
+    for ch in "abc":  # typed at the cursor: the text after it stays the same
+        text, offset = text[:offset] + ch + text[offset:], offset + 1
+        again = b.build("doc", text, offset)
+        assert again.suffix_text == first.suffix_text
+        assert list(again.prompt.suffix_ids) == list(first.prompt.suffix_ids)
+    suffix_calls = [t for t in seen[cut_calls:] if t.startswith(first.suffix_text[:4])]
+    assert suffix_calls == []  # each key tokenised only its prefix
+    # A change after the cursor is a new suffix: cut again.
+    changed = text[:offset] + text[offset:].replace("line 06", "LINE 06", 1)
+    assert b.build("doc", changed, offset).suffix_text != first.suffix_text
