@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
-from coderd.context.pack.block import PackedContext, RepoFormat
+from coderd.context.pack.block import PackedContext, RepoFormat, SeamCheck
 from coderd.engine.base import FimPrompt
 from coderd.engine.fim import REPO_TOKEN_STANDIN, RepoMarkers
 
@@ -94,9 +94,13 @@ class PromptBuilder:
         # The suffix's cut, by the text after the cursor: typing at the cursor leaves that text
         # as it was, and cutting it is a tokenisation per line tried (10 ms a key on 2 cores).
         self._suffixes: OrderedDict[str, tuple[str, list[int]]] = OrderedDict()
+        # The prefix's lines above the cursor's, tokenised, per document (_window_ids).
+        self._heads: dict[str, tuple[str, list[int]]] = {}
+        self._seams = SeamCheck()
 
     def forget(self, key: str) -> None:
         self._anchors.pop(key, None)
+        self._heads.pop(key, None)
 
     def keys(self) -> Iterator[str]:
         """The documents with a remembered window start."""
@@ -116,7 +120,7 @@ class PromptBuilder:
         budget = self._prefix_budget
         anchor = self._anchors.get(key)
         if anchor is not None and anchor <= offset and (anchor == 0 or text[anchor - 1] in "\r\n"):
-            ids = self._tokenize(text[anchor:offset])
+            ids = self._window_ids(key, text, anchor, offset)
             if len(ids) <= budget:
                 return anchor, ids
         lo = max(0, offset - budget * CHARS_PER_TOKEN_BOUND)
@@ -141,6 +145,25 @@ class PromptBuilder:
         if remember:
             self._anchors[key] = start
         return start, ids
+
+    def _window_ids(self, key: str, text: str, start: int, offset: int) -> list[int]:
+        """The ids of text[start:offset]: the lines above the cursor's (unchanged while the user
+        types on one line: kept per document) and the cursor's line tokenised on its own, once
+        this tokenizer's counts have proven to add up at line ends (block.SeamCheck; each
+        check compares with the window tokenised whole)."""
+        line_start = max(text.rfind("\n", start, offset), text.rfind("\r", start, offset)) + 1
+        if line_start <= start:
+            return self._tokenize(text[start:offset])
+        head = text[start:line_start]
+        kept = self._heads.get(key)
+        head_ids = kept[1] if kept is not None and kept[0] == head else self._tokenize(head)
+        self._heads[key] = (head, head_ids)
+        ids = head_ids + self._tokenize(text[line_start:offset])
+        if self._seams.due():
+            whole = self._tokenize(text[start:offset])
+            self._seams.saw(whole == ids)
+            return whole
+        return ids
 
     def _suffix(self, text: str, offset: int) -> tuple[str, list[int]]:
         budget = self._suffix_budget

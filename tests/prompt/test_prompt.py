@@ -91,3 +91,46 @@ def test_typing_at_the_cursor_cuts_the_suffix_once():
     # A change after the cursor is a new suffix: cut again.
     changed = text[:offset] + text[offset:].replace("line 06", "LINE 06", 1)
     assert b.build("doc", changed, offset).suffix_text != first.suffix_text
+
+
+def test_typing_on_a_line_tokenises_the_lines_above_once():
+    seen: list[str] = []
+
+    def counting(text: str) -> list[int]:
+        seen.append(text)
+        return char_tokens(text)
+
+    b = PromptBuilder(counting, prefix_tokens=120, suffix_tokens=8)
+    text, offset = LINES, 8 * 10 + 4  # the window starts some lines above line 10
+    b.build("doc", text, offset)
+    head = b.build("doc", text, offset).prefix_text.rpartition("\n")[0] + "\n"
+    for ch in "x = 1  # more typing on one line, well past the tokenizer's trial builds":
+        text, offset = text[:offset] + ch + text[offset:], offset + 1
+        built = b.build("doc", text, offset)
+        assert list(built.prompt.prefix_ids) == char_tokens(built.prefix_text)
+    heads = [t for t in seen if t == head]
+    assert len(heads) <= 2  # the lines above the cursor's, not once per key
+
+
+def test_a_tokenizer_that_merges_at_line_ends_gets_whole_windows():
+    """A newline followed by spaces as one token: the pieces do not add up, so every prefix
+    is tokenised whole (the ids are what the window tokenises to)."""
+
+    def merging(text: str) -> list[int]:
+        ids, i = [], 0
+        while i < len(text):
+            if text[i] == "\n" and i + 1 < len(text) and text[i + 1] == " ":
+                ids.append(1000)
+                i += 2
+            else:
+                ids.append(ord(text[i]))
+                i += 1
+        return ids
+
+    text = "".join(f"    step_{i}()\n" for i in range(20)) + "    "
+    offset = len(text)
+    b = PromptBuilder(merging, prefix_tokens=200, suffix_tokens=8)
+    for ch in "x = step_1() + step_2()" * 3:
+        text, offset = text + ch, offset + 1
+        built = b.build("doc", text, offset)
+        assert list(built.prompt.prefix_ids) == merging(built.prefix_text)
