@@ -15,6 +15,7 @@ from coderd.cli.common import (
     workspace_of,
 )
 from coderd.completion.service import CompletionService, DocumentSnapshot
+from coderd.context.index.languages import lsp_language_id
 from coderd.context.index.registry import IndexRegistry
 from coderd.context.provider import ContextProvider
 from coderd.engine.base import EngineError
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         str(path.resolve()),
         text,
         offset_of(text, line, col),
-        path.suffix.lstrip("."),
+        lsp_language_id(path.name),
         path=str(path.resolve()),
     )
     outcome = service.submit(snapshot).future.result()

@@ -110,3 +110,15 @@ def test_index_stops_growing_at_max_files(tmp_path):
     assert index.wait_ready(30)
     assert index.stats().files == 5
     index.close()
+
+
+def test_the_lsp_language_id_of_a_path_is_what_an_editor_sends() -> None:
+    """`coderd complete` and `coderd eval` have no editor to say the languageId; the completion
+    policy's rules are keyed by it (`ruby`'s `end`, `typescriptreact`'s tags)."""
+    from coderd.context.index.languages import lsp_language_id
+
+    assert lsp_language_id("src/app.py") == "python"  # it once got "py"
+    assert lsp_language_id("web/App.tsx") == "typescriptreact"
+    assert lsp_language_id("lib/task.rb") == "ruby"  # not indexed, still known to the policy
+    assert lsp_language_id("include/geo.h") == "cpp"
+    assert lsp_language_id("Makefile") == ""

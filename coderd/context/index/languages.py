@@ -92,6 +92,30 @@ def language_for_path(path: str) -> str | None:
     return EXTENSIONS.get(name[dot:].lower()) if dot > 0 else None
 
 
+# The languageId an editor sends for a file extension, where it is not our language name (tsx)
+# or the language is not one we index (the completion policy still knows its block words).
+_LSP_IDS_BY_NAME = {"tsx": "typescriptreact"}
+_LSP_IDS_BY_EXTENSION = {
+    "rb": "ruby", "jl": "julia", "lua": "lua", "sh": "shellscript", "bash": "shellscript",
+    "kt": "kotlin", "cs": "csharp", "php": "php", "swift": "swift", "scala": "scala",
+    "dart": "dart", "html": "html", "htm": "html", "xml": "xml", "vue": "vue",
+    "svelte": "svelte", "md": "markdown", "yml": "yaml", "yaml": "yaml", "json": "json",
+    "jsx": "javascriptreact",
+}  # fmt: skip
+
+
+def lsp_language_id(path: str) -> str:
+    """The LSP languageId an editor would send for `path` (the CLI and `coderd eval` have no
+    editor to ask): the file's extension when nothing better is known."""
+    name = path[path.rfind("/") + 1 :]
+    dot = name.rfind(".")
+    extension = name[dot + 1 :].lower() if dot > 0 else ""
+    if extension in _LSP_IDS_BY_EXTENSION:
+        return _LSP_IDS_BY_EXTENSION[extension]
+    ours = language_for_path(name)
+    return _LSP_IDS_BY_NAME.get(ours, ours) if ours else extension
+
+
 def language_for_lsp_id(language_id: str) -> str | None:
     """Our language name for an LSP languageId, or None."""
     name = LSP_LANGUAGE_IDS.get(language_id, language_id)
