@@ -133,3 +133,14 @@ def test_a_saved_state_comes_back_with_gpu_sized_chunks(tiny_model_path):
         assert back.stats.evaluated_tokens <= 4
     finally:
         engine.close()
+
+
+def test_going_back_when_the_slot_keeps_one_saved_state(engine):
+    """Restoring A saves B first; with room for one state per slot, B's save must not evict
+    the A being restored (it did: `list.remove(x): x not in list`, seen in coderd eval)."""
+    engine.kv.saved.per_sequence = 1
+    complete(engine, "os")
+    complete(engine, "re")  # "os" saved
+    back = complete(engine, "os", typed="x")  # "re" saved, "os" restored
+    assert back.stats.restored_tokens > back.stats.prompt_tokens // 2
+    assert [len(s.record.tokens) > 0 for s in engine.kv.saved] == [True]  # "re" kept

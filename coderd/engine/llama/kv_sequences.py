@@ -96,11 +96,12 @@ class KvSequences:
             if candidate.evaluated_count + margin <= best_plan.evaluated_count:
                 best, best_plan = saved, candidate
         kept = plan.keep + (plan.shift.length if plan.shift is not None else 0)
+        if best is not None:
+            self.saved.take(best)  # before the save below, whose bounds could evict it
         if best is not None or len(live.tokens) - kept > len(live.tokens) // 2:
             self._save(seq)
         if best is None:
             return plan, 0
-        self.saved.take(best)
         started = time.perf_counter()
         loaded = self.ctx.load_seq(seq, best.data)
         self._measure_copy(started, len(best.record.tokens))
