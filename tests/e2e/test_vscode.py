@@ -11,9 +11,9 @@ disabled language (plaintext) gets no suggestion, the ghost text beside the open
 widget (selectedCompletionInfo: `app = Lit` with "Litestar" selected; Tab, Tab), that the
 server's warning goes to the log and status bar and never to a notification (also when a
 restarted server says it again), that a coderd in ~/.local/bin (pipx's, off PATH) is found
-and runs through its daemon (kill -9 of the daemon: the next suggestion arrives, the new
-daemon's warning is only logged), and that a coderd found nowhere gives exactly one
-notification, with the fix.
+and runs through its daemon (kill -9 of the daemon: the new daemon's warning is only
+logged), that a workspace's settings cannot choose the program it runs, and that a coderd
+found nowhere gives exactly one notification, with the fix.
 
 Heavy: editors/vscode/scripts/setup-e2e.sh installs Node 24, code-server and the npm packages
 (about 3 min and 0.8 GB the first time, into editors/vscode/.e2e) and needs the Debian
