@@ -270,7 +270,7 @@ async function checks(page, ws, port) {
   // 9b. kill -9 of the daemon: the relay starts another, which says the warning again (only
   //     logged, never a notification). That the next suggestion then arrives is checked at
   //     the protocol level (tests/process/test_daemon.py); here it did not, in every run at
-  //     the end of session 6 (it had passed before): not understood yet, see the closing note.
+  //     the end of session 6 (it had passed before), with the cause not yet found.
   const again = new RegExp(`said again, not shown again: ${WARNING}`);
   const before = expectLog.count(again);
   log(`killed the daemon, pid ${killDaemon(path.join(RUN, 'home'))}`);
