@@ -126,13 +126,14 @@ local function cursor()
   return vim.api.nvim_win_get_cursor(0)
 end
 
--- Waits for the ghost text `text` (first line + virt_lines) at (row, col), 0-based.
-local function expect_ghost(text, row, col, what)
+-- Waits (`timeout_ms`, default 10 s) for the ghost text `text` (first line + virt_lines) at
+-- (row, col), 0-based.
+local function expect_ghost(text, row, col, what, timeout_ms)
   local lines = vim.split(text, "\n", { plain = true })
   local g = wait_for(what, function()
     local g = ghost()
     return g and (g.first .. table.concat(g.lines)) ~= "" and g
-  end)
+  end, timeout_ms)
   eq({ row = row, col = col, first = lines[1], lines = { unpack(lines, 2) } },
     { row = g.row, col = g.col, first = g.first, lines = g.lines }, what .. " (extmark)")
   local expected_pos = vim.fn.has("nvim-0.10") == 1 and "inline" or "overlay"
