@@ -26,7 +26,6 @@
 (defvar coderd-jsonrpc--failure)
 (defvar coderd-jsonrpc--connection)
 (defvar coderd-mode)
-(defvar global-coderd-mode)
 (declare-function coderd-status "coderd")
 (declare-function coderd-mode "coderd")
 (declare-function coderd-shutdown "coderd-jsonrpc")
@@ -40,14 +39,6 @@
   (add-to-list 'load-path (expand-file-name ".." coderd-test--dir))
   (require 'coderd)
   (require 'coderd-jsonrpc))
-
-(defun coderd-test--load-readme-snippet ()
-  "Evaluate the README's set-up, as a user's init file would."
-  (let ((snippet (or (getenv "CODERD_TEST_SNIPPET") (ert-fail "CODERD_TEST_SNIPPET is not set"))))
-    (load snippet nil nil t)
-    ;; What the snippet must have done: coderd.el loaded and turned on.
-    (should (featurep 'coderd))
-    (should global-coderd-mode)))
 
 (defun coderd-test--definition-line (server)
   "The line (0-based) SERVER says defines the last `total' in the buffer."

@@ -44,6 +44,16 @@
   "The scripted server as `coderd lsp' runs it: a relay in front of a daemon."
   (append (coderd-test--server) '("lsp")))
 
+(defvar global-coderd-mode)
+
+(defun coderd-test--load-readme-snippet ()
+  "Evaluate the README's set-up (the file $CODERD_TEST_SNIPPET), as a user's init file would."
+  (let ((snippet (or (getenv "CODERD_TEST_SNIPPET") (ert-fail "CODERD_TEST_SNIPPET is not set"))))
+    (load snippet nil nil t)
+    ;; What the snippet must have done: coderd.el loaded and turned on.
+    (should (featurep 'coderd))
+    (should global-coderd-mode)))
+
 (defun coderd-test--count (regexp buffer-name)
   "How many times REGEXP occurs in BUFFER-NAME (0 when it does not exist)."
   (if-let ((buf (get-buffer buffer-name)))
