@@ -43,11 +43,12 @@ def install_coderd_script(folder: Path) -> Path:
     return folder
 
 
-def readme_init_lua(folder: Path, setup_args: str = "{}", extra: str = "") -> Path:
-    """The README's plain-runtimepath init.lua (plus `extra` lines)."""
+def readme_init_lua(folder: Path, setup_args: str = "{}", extra: str = "", first: str = "") -> Path:
+    """The README's plain-runtimepath init.lua (plus `extra` lines, after `first` lines)."""
     init = folder / "init.lua"
     init.write_text(
-        f'vim.opt.runtimepath:append("{PLUGIN}")\nrequire("coderd").setup({setup_args})\n{extra}'
+        f'{first}vim.opt.runtimepath:append("{PLUGIN}")\n'
+        f'require("coderd").setup({setup_args})\n{extra}'
     )
     return init
 
@@ -73,10 +74,11 @@ def run_nvim(
     script: str,
     path_dirs: list[Path],
     init_extra: str = "",
+    init_first: str = "",
     **env: str,
 ) -> subprocess.CompletedProcess:
     home = tmp_path / "home"
-    init = readme_init_lua(tmp_path, extra=init_extra)
+    init = readme_init_lua(tmp_path, extra=init_extra, first=init_first)
     environment = scratch_env(home, **env)
     environment["PATH"] = ":".join([*(str(p) for p in path_dirs), "/usr/bin", "/bin"])
     args = [
@@ -256,9 +258,14 @@ vim.api.nvim_create_autocmd("FileType", {
 """
 
 
+@pytest.mark.parametrize("pylsp_first", [False, True], ids=["pylsp-after", "pylsp-first"])
 @pytest.mark.parametrize("nvim", NVIMS)
-def test_beside_the_users_pylsp(nvim, tmp_path):
-    """pylsp keeps answering hover and definition in the buffer where coderd suggests."""
+def test_beside_the_users_pylsp(nvim, pylsp_first, tmp_path):
+    """The Done-when's "the user's other language server keeps working beside coderd":
+    pylsp keeps answering hover and definition in the buffer where coderd suggests, one
+    client each, whether the user's init.lua sets pylsp up before or after coderd. Fails
+    when the plugin detaches the buffer's other clients, or (pylsp first, 0.8+) when its
+    `reuse_client` takes any running client for coderd's."""
     pylsp = shutil.which("pylsp", path=str(Path(sys.executable).parent)) or shutil.which("pylsp")
     if pylsp is None:
         pytest.skip("pylsp is not installed (pip install python-lsp-server)")
@@ -274,7 +281,8 @@ def test_beside_the_users_pylsp(nvim, tmp_path):
         ["app.py"],
         "beside.lua",
         [install_coderd_script(tmp_path / "bin"), pylsp_dir],
-        init_extra=USER_PYLSP,
+        init_extra="" if pylsp_first else USER_PYLSP,
+        init_first=USER_PYLSP if pylsp_first else "",
         CODERD_FAKE_SCRIPT=json.dumps({"rules": [{"after": "x = ", "reply": "os.getcwd()"}]}),
     )
     assert proc.returncode == 0 and "PASS" in proc.stdout, proc.stdout + proc.stderr
