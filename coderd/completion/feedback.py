@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import secrets
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -29,7 +30,9 @@ class Offered:
 
 class Feedback:
     def __init__(self) -> None:
-        self._ids = itertools.count(1)
+        # Ids start at a random point: a daemon restarted after a kill -9 must not take an
+        # editor's report about the old daemon's "s1" for its own "s1".
+        self._ids = itertools.count(1 + 1000 * secrets.randbelow(1_000_000))
         self._offered: OrderedDict[str, Offered] = OrderedDict()
         self._lock = threading.Lock()  # ids come from the worker, reports from the event loop
         self.counts = {

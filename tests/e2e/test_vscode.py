@@ -12,7 +12,7 @@ widget (selectedCompletionInfo: `app = Lit` with "Litestar" selected; Tab, Tab),
 server's warning goes to the log and status bar and never to a notification (also when a
 restarted server says it again), that a coderd in ~/.local/bin (pipx's, off PATH) is found
 and runs through its daemon (kill -9 of the daemon: the new daemon's warning is only
-logged), that a workspace's settings cannot choose the program it runs, and that a coderd
+logged, and the next suggestion arrives), that a workspace's settings cannot choose the program it runs, and that a coderd
 found nowhere gives exactly one notification, with the fix.
 
 Heavy: editors/vscode/scripts/setup-e2e.sh installs Node 24, code-server and the npm packages

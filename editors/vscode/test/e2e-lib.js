@@ -71,8 +71,20 @@ function writeSettings(userDir, coderd) {
  *  coderd settings that choose what runs are machine-scoped: a workspace cannot set them. */
 async function setUserSettings(page, userDir, coderd) {
   writeSettings(userDir, coderd);
-  await runCommand(page, 'Developer: Reload Window');
-  await sleep(2000); // the old workbench goes first
+  // A mark on the old page tells when the reload happened: on a loaded machine the command
+  // palette can swallow the command (seen once in 7 runs), so it is asked again.
+  const reloaded = async () => page.evaluate(() => !window.coderdBeforeReload).catch(() => false);
+  for (let attempt = 1; ; attempt++) {
+    await page.evaluate(() => { window.coderdBeforeReload = true; });
+    await runCommand(page, 'Developer: Reload Window');
+    try {
+      await until('the window reloaded', reloaded, 15000, 250);
+      break;
+    } catch (err) {
+      if (attempt === 2) throw err;
+      log('the window did not reload; running the command again');
+    }
+  }
   await page.waitForSelector('.monaco-workbench', { timeout: 90000 });
   await watchPopups(page); // a new page: the popup watcher starts again
 }
