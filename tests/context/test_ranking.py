@@ -206,3 +206,36 @@ def test_a_base_class_s_members_come_under_its_header(tmp_path):
     provider.close()
     part = packed.text.split("# pkg/base.py\n", 1)[1]
     assert part.startswith("class Base:\n    def inherited_"), packed.text
+
+
+def test_a_typed_class_s_head_comes_after_every_imported_signature(tmp_path):
+    # A class at the cursor grows its member list early; its head (a static initialiser, a
+    # docstring) is a body and must wait for the imported names used far away (rxjs's
+    # Subscription took 193 of 512 tokens before Subject's members could show).
+    head = "".join(f"    setting_{i} = compute({i}, 'a long initialiser')\n" for i in range(8))
+    methods = "".join(f"    def method_{i}(self):\n        pass\n\n" for i in range(4))
+    imports = "from .store import Store\n" + "".join(
+        f"from .util import util_{i}\n" for i in range(20)
+    )
+    far = "".join(f"    util_{i}(1)\n" for i in range(20))
+    main = imports + "\n\ndef earlier():\n" + far + "    pass\n" * 200  # > 160 lines away
+    main += "\n\ndef go(store: Store):\n    store.method_1()\n    store."
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/store.py": f'class Store:\n    """The store."""\n{head}\n{methods}',
+        "pkg/util.py": "".join(f"def util_{i}(x):\n    return x\n\n\n" for i in range(20)),
+        "pkg/main.py": main,
+    }
+    root = tmp_path / "ws"
+    make(root, files).close()
+    provider = ContextProvider(ContextSettings(budget_tokens=4096), [root])
+    path = root / "pkg" / "main.py"
+    assert provider.index_for(path).wait_ready(30)
+    shown = [
+        provider.context_for(path, main, len(main), tokens, budget=budget).text
+        for budget in range(40, 600, 10)
+    ]
+    provider.close()
+    assert any("def method_3(" in text for text in shown)
+    first_head = next(text for text in shown if "setting_0" in text)
+    assert all(f"def util_{i}(" in first_head for i in range(20)), first_head

@@ -67,6 +67,17 @@ def test_an_imported_class_shows_its_header_then_members() -> None:
         'class Store:\n    """Keeps things."""\n\n'
         "    def __init__(self, path):\n    def get(self, key):\n    def size(self):"
     )
+    # Before it, every member under the header line alone: the head (docstring, fields) is a
+    # body, which pack grows to only after every candidate had its line.
+    assert shown[-2] == (
+        "class Store:\n    def __init__(self, path):\n    def get(self, key):\n    def size(self):"
+    )
+    assert shown.head_last
+    bare = "class Bare:\n    def only(self):\n        pass\n"
+    only = definitions(bare, "python", "bare.py")
+    plain = forms(bare.splitlines(), only["Bare"], [only["only"]], "#", False)
+    assert plain == ["class Bare:", "class Bare:\n    def only(self):"]
+    assert not plain.head_last  # a head of the header line alone is no body
 
 
 def test_a_ranked_member_list_grows_with_the_best_members_first() -> None:

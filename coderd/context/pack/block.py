@@ -32,7 +32,7 @@ from pathlib import Path
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.languages import LANGUAGES, language_for_path
-from coderd.context.pack.render import forms
+from coderd.context.pack.render import Forms, forms
 from coderd.context.retrieve.candidates import Candidate, is_type
 
 MAX_CONSIDERED = 80  # guesses looked at, best first (bounds the tokenising)
@@ -119,7 +119,7 @@ def pack(
                 item[2], item[3] = form, item[3] + extra
             if form + 1 < len(item[1]):
                 heapq.heappush(
-                    turns, (_grow_turn(item[0], rank, form + 1, len(item[1])), rank, form + 1)
+                    turns, (_grow_turn(item[0], rank, form + 1, item[1]), rank, form + 1)
                 )
             continue
         candidate = candidates[rank]
@@ -139,7 +139,7 @@ def pack(
             items[rank] = [candidate, shapes, 0, cost, rank]
             chosen.setdefault(path, []).append(items[rank])
             if len(shapes) > 1:
-                heapq.heappush(turns, (_grow_turn(candidate, rank, 1, len(shapes)), rank, 1))
+                heapq.heappush(turns, (_grow_turn(candidate, rank, 1, shapes), rank, 1))
     if budget <= 0:
         return PackedContext(text="")
     packed = _render(chosen, cache, opening, header, repo_format)
@@ -239,22 +239,21 @@ def _split_lines(path: str, text: str) -> list[str]:
     return text.splitlines()
 
 
-def _grow_turn(candidate: Candidate, rank: int, form: int, forms: int) -> float:
+def _grow_turn(candidate: Candidate, rank: int, form: int, shapes: Forms) -> float:
     """When growing to `form` (of `forms`) comes, on the scale of the candidates' scores. More
     members of a type can show what the cursor is about to use: soon (GROW_STEP score units
     per form). A body instead of a signature adds no new name (a type's last form is its head
     with fields and docstring): after every candidate had its turn."""
     definition = candidate.ref.definition
-    if definition.kind == "skeleton" or candidate.members:
+    last = form == len(shapes) - 1
+    if definition.kind == "skeleton" or (candidate.members and not (last and shapes.head_last)):
         return candidate.score + GROW_STEP * form  # a list chosen for the cursor (members.py)
-    if is_type(definition) and form < forms - 1:  # an imported type's members: after every
+    if is_type(definition) and not last:  # an imported type's members: after every
         return LATE_GROWTH + candidate.score + GROW_STEP * form  # name in scope had its line
     return 1000.0 + rank + MAX_CONSIDERED * form
 
 
-def _shapes(
-    candidate: Candidate, cache, read, lines_of, members_of, used_members, chosen
-) -> list[str]:
+def _shapes(candidate: Candidate, cache, read, lines_of, members_of, used_members, chosen) -> Forms:
     """The forms `candidate` can take (render.py), [] when it cannot be shown."""
     path, definition = candidate.ref.path, candidate.ref.definition
     if path not in cache:
@@ -262,7 +261,7 @@ def _shapes(
         cache[path] = lines_of(path, text) if text is not None else None
     lines = cache[path]
     if lines is None or (definition.end_line > len(lines) and definition.kind != "window"):
-        return []
+        return Forms()
     if definition.kind == "window" and any(
         item[0].ref.definition.start_line
         <= definition.start_line
@@ -270,7 +269,7 @@ def _shapes(
         and item[0].ref.definition.kind != "window"
         for item in chosen.get(path, ())
     ):
-        return []  # a window inside a definition already shown
+        return Forms()  # a window inside a definition already shown
     if candidate.members:  # () is a type with no members: its fields are a body, shown late
         members, ranked = list(candidate.members), True
     elif is_type(definition):

@@ -33,30 +33,43 @@ _NOT_CODE = ("@", "#[", "//", "/*", "*", "#")
 TYPE_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "type"})
 
 
+class Forms(list[str]):
+    """forms()' answer; `head_last`: its last form is a type's head (docstring, fields) with
+    all its members, a body more than a list: pack grows to it only once every candidate
+    had its line."""
+
+    head_last = False
+
+
 def forms(
     lines: list[str],
     definition: Definition,
     members: list[Definition] | None,
     comment: str,
     ranked: bool,
-) -> list[str]:
+) -> Forms:
     """The ways to show `definition`, smallest first (distinct, non-empty). `members` are the
     members a type or signature list may show, best first; `ranked`: they were chosen for
     the cursor (members.py), so a definition that is not a type is shown by them too."""
+    head = None
     if definition.kind == "window":  # a region of lines, not a definition: shown whole
         found = ["\n".join(lines[definition.start_line - 1 : min(definition.end_line, len(lines))])]
     elif definition.kind == "skeleton" or (members and (definition.kind in TYPE_KINDS or ranked)):
         found = _member_forms(lines, definition, members or [])
         if definition.kind != "skeleton":  # a type: its header line first
             found.insert(0, _header_line(lines, definition))
+            head = _head_form(lines, definition, members or [])
     else:
         body = lines[definition.start_line - 1 : definition.end_line]
         shorts = (_short(lines, definition, comment, limit) for limit in SIGNATURE_LIMITS)
         found = [short for short in shorts if short] + [_head(body, comment)]
-    unique: list[str] = []
+    unique = Forms()
     for text in found:
         if text.strip() and text not in unique:
             unique.append(text)
+    if head and head not in unique:  # a head of the header line alone adds nothing
+        unique.append(head)
+        unique.head_last = len(unique) > 1
     return unique
 
 
@@ -69,23 +82,27 @@ def _member_forms(lines, definition: Definition, members: list[Definition]) -> l
     rendered: dict[int, str] = {}  # each member's line once, not once per form
     for count in counts:
         chosen = sorted(members[: min(count, MAX_LISTED_MEMBERS)], key=lambda m: m.start_line)
-        if definition.kind == "skeleton":
-            shown = []
-        elif count < len(members) or count > MAX_LISTED_MEMBERS:
-            shown = [_header_line(lines, definition)]
-        else:  # all members: the type's head too (header, docstring, fields)
-            first = min((m.start_line for m in chosen), default=definition.end_line + 1)
-            shown = lines[
-                definition.start_line - 1 : min(
-                    first - 1, definition.start_line - 1 + MAX_SNIPPET_LINES
-                )
-            ]
-            shown = shown or [lines[definition.start_line - 1].rstrip()]
+        shown = [] if definition.kind == "skeleton" else [_header_line(lines, definition)]
         for m in chosen:
             if id(m) not in rendered:
                 rendered[id(m)] = member_line(lines, m)
         found.append("\n".join(shown + [rendered[id(m)] for m in chosen]))
     return found
+
+
+def _head_form(lines, definition: Definition, members: list[Definition]) -> str | None:
+    """The type's head (docstring, fields, initialisers) with all its members; None past
+    MAX_LISTED_MEMBERS. Grown with the members, it took a budget the next names needed (a
+    12-line static initialiser before rxjs's Subject list could grow): it comes last."""
+    if len(members) > MAX_LISTED_MEMBERS:
+        return None
+    chosen = sorted(members, key=lambda m: m.start_line)
+    first = min((m.start_line for m in chosen), default=definition.end_line + 1)
+    shown = lines[
+        definition.start_line - 1 : min(first - 1, definition.start_line - 1 + MAX_SNIPPET_LINES)
+    ]
+    shown = shown or [lines[definition.start_line - 1].rstrip()]
+    return "\n".join(shown + [member_line(lines, m) for m in chosen])
 
 
 def member_line(lines: list[str], member: Definition) -> str:
