@@ -21,7 +21,7 @@ PACKAGES = ("coderd", "lsp")
 # module -> names that are process-wide on purpose (the reason is in ARCHITECTURE.md)
 ALLOWED: dict[str, set[str]] = {
     # llama.cpp's backend and its log callback are process-wide in llama.cpp itself.
-    "coderd.engine.llama.runtime": {"_backend_ready"},
+    "coderd.engine.llama.model": {"_backend_ready"},
     "coderd.system.logs": {"_llama_log_callback", "_fallback_reported"},
     # Compiled tree-sitter queries: immutable, derived from package data, the same for all.
     "coderd.context.index.languages": {"_queries"},

@@ -20,7 +20,7 @@ from typing import TypedDict
 
 from coderd.engine.base import FimPrompt
 from coderd.engine.llama.kv_plan import PromptLayout
-from coderd.engine.llama.runtime import LlamaModel
+from coderd.engine.llama.model import LlamaModel
 
 DEEPSEEK_FIM_TEXT = ("<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>")
 # tokenizer.ggml.pre values llama.cpp uses for the DeepSeek families.

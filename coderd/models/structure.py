@@ -122,7 +122,7 @@ def load_without_weights(path: str) -> str | None:
     """In this process: None when llama.cpp accepts the structure, else its reason."""
     import llama_cpp
 
-    from coderd.engine.llama.runtime import init_backend
+    from coderd.engine.llama.model import init_backend
 
     init_backend()
     collect = _Collect()

@@ -228,7 +228,7 @@ def coderd(tmp_path: Path, *args: str) -> str:
 def shown_and_sent(tmp_path: Path, model: Path) -> tuple[dict, dict, str]:
     """`coderd context --json` and `coderd complete --json` at the cursor, and the prompt the
     engine evaluated (its ids, markers as their texts)."""
-    from coderd.engine.llama.runtime import LlamaModel
+    from coderd.engine.llama.model import LlamaModel
 
     root = workspace(tmp_path)
     where = [

@@ -26,7 +26,7 @@ def workspace(tmp_path: Path, a_py: str = A_PY) -> Path:
 
 @functools.cache
 def vocabulary(model: Path):
-    from coderd.engine.llama.runtime import LlamaModel
+    from coderd.engine.llama.model import LlamaModel
 
     return LlamaModel(model, gpu_layers=0, vocab_only=True)
 

@@ -47,7 +47,7 @@ def test_approximate_tokens_look_like_bpe_tokens():
 def test_counts_stay_close_to_deepseek_coder_on_code():
     from pathlib import Path
 
-    from coderd.engine.llama.runtime import LlamaModel
+    from coderd.engine.llama.model import LlamaModel
     from coderd.testing.synthetic import deepseek_vocab_fixture
 
     fixture = deepseek_vocab_fixture()

@@ -12,7 +12,8 @@ from pathlib import Path
 # llama.cpp's libraries before numpy's: a llama.cpp built with a statically linked libstdc++
 # (seen with CUDA builds from a separate GCC) crashes loading a model when numpy has already
 # brought in the system's libstdc++. runtime imports llama_cpp.
-from coderd.engine.llama.runtime import LlamaContext, LlamaModel  # isort: skip
+from coderd.engine.llama.model import LlamaModel  # isort: skip
+from coderd.engine.llama.runtime import LlamaContext  # isort: skip
 
 import numpy as np
 import numpy.typing as npt

@@ -43,7 +43,7 @@ class VocabTokenizer:
     """A GGUF's vocabulary through llama.cpp, special tokens off (as the local engine)."""
 
     def __init__(self, path: Path) -> None:
-        from coderd.engine.llama.runtime import LlamaModel
+        from coderd.engine.llama.model import LlamaModel
 
         self._model = LlamaModel(path, gpu_layers=0, vocab_only=True)
 
@@ -78,7 +78,7 @@ def deepseek_coder_vocab(path: Path | None) -> Path | None:
     if path is None or not path.is_file():
         return None
     from coderd.engine.fim import DEEPSEEK_FIM_TEXT
-    from coderd.engine.llama.runtime import LlamaModel
+    from coderd.engine.llama.model import LlamaModel
 
     try:
         model = LlamaModel(path, gpu_layers=0, vocab_only=True)
