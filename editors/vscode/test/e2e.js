@@ -268,9 +268,11 @@ async function checks(page, ws, port) {
   await expectNoPopup(page, 'after switching to the pipx coderd');
 
   // 9b. kill -9 of the daemon: the relay starts another, which says the warning again (only
-  //     logged, never a notification), and the next suggestion arrives. A request in flight
-  //     across the restart may be answered empty (the README's "one empty suggestion"), so a
-  //     second edit is allowed, and said; no suggestion after it fails, with the daemon's log.
+  //     logged, never a notification), and the next suggestion arrives. In about 2 runs of 5
+  //     VS Code sends no inlineCompletion request for the first edit after the restart (the
+  //     daemon's debug log shows both didChange messages and no request; the next edit asks
+  //     and is answered at once), so a second edit is allowed, and said; no suggestion after
+  //     it fails, with the daemon's log.
   const again = new RegExp(`said again, not shown again: ${WARNING}`);
   const before = expectLog.count(again);
   log(`killed the daemon, pid ${killDaemon(path.join(RUN, 'home'))}`);
@@ -283,7 +285,7 @@ async function checks(page, ws, port) {
   };
   let afterKill = await retype();
   if (!afterKill) {
-    log('no suggestion at the first edit after the kill (the one empty answer); editing again');
+    log('no suggestion at the first edit after the kill (VS Code may not ask); editing again');
     afterKill = await retype();
   }
   if (!afterKill) {
