@@ -115,7 +115,10 @@ def draw_samples(
     include: frozenset[str] = frozenset(),
 ) -> list[Sample]:
     """`count` samples, as even over the kinds as the files allow, chosen with `seed`."""
-    candidates: dict[str, list[Sample]] = {kind: [] for kind in KINDS}
+    # Candidates are cuts, not documents: a copy of the file per candidate line would hold
+    # gigabytes on a repository of a few hundred files (8 GB on networkx's 652).
+    candidates: dict[str, list[_Cut]] = {kind: [] for kind in KINDS}
+    texts: dict[str, str] = {}
     rng = random.Random(seed)
     for rel in files:
         try:
@@ -125,10 +128,10 @@ def draw_samples(
         reason = skip_reason(rel, text)
         if reason is not None and reason not in include:
             continue
-        language_id = lsp_language_id(rel)
-        for sample in _candidates(rel, language_id, text, rng):
-            candidates[sample.kind].append(sample)
-    chosen: list[Sample] = []
+        texts[rel] = text
+        for cut in _candidates(rel, lsp_language_id(rel), text, rng):
+            candidates[cut.kind].append(cut)
+    chosen: list[_Cut] = []
     want = {kind: count // len(KINDS) for kind in KINDS}
     for kind in KINDS[: count % len(KINDS)]:
         want[kind] += 1
@@ -140,8 +143,27 @@ def draw_samples(
             for other in KINDS[KINDS.index(kind) + 1 :]:
                 want[other] += want[kind] - len(take)
                 break
-    chosen.sort(key=lambda s: (s.rel, s.line, s.kind))
-    return chosen
+    chosen.sort(key=lambda c: (c.rel, c.line, c.kind))
+    return [cut.sample(texts[cut.rel]) for cut in chosen]
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """A candidate: text[start:end] of file `rel` masked, the cursor at `start`."""
+
+    rel: str
+    language_id: str
+    kind: str
+    line: int
+    start: int
+    end: int
+
+    def sample(self, text: str) -> Sample:
+        document = text[: self.start] + text[self.end :]
+        expected = text[self.start : self.end]
+        return Sample(
+            self.rel, self.language_id, self.kind, self.line, document, self.start, expected
+        )
 
 
 def _code_line(line: str) -> bool:
@@ -154,12 +176,12 @@ def _code_line(line: str) -> bool:
     )
 
 
-def _candidates(rel: str, language_id: str, text: str, rng: random.Random) -> list[Sample]:
+def _candidates(rel: str, language_id: str, text: str, rng: random.Random) -> list[_Cut]:
     lines = text.split("\n")
     starts = [0]
     for line in lines[:-1]:
         starts.append(starts[-1] + len(line) + 1)
-    found: list[Sample] = []
+    found: list[_Cut] = []
     for i, line in enumerate(lines):
         if not _code_line(line):
             continue
@@ -170,23 +192,13 @@ def _candidates(rel: str, language_id: str, text: str, rng: random.Random) -> li
         if len(tokens) >= 3:
             k = rng.randint(1, len(tokens) - 1)
             cut = tokens[k].start()  # after the first k tokens and the space that follows
-            found.append(
-                Sample(rel, language_id, "line-rest", i, text[: start + cut] + text[end:],
-                       start + cut, content[cut:])
-            )  # fmt: skip
-        if i > 0:
-            cursor = start + indent
-            found.append(
-                Sample(rel, language_id, "next-line", i, text[:cursor] + text[end:], cursor,
-                       content[indent:])
-            )  # fmt: skip
+            found.append(_Cut(rel, language_id, "line-rest", i, start + cut, end))
+        if i > 0:  # the whole line but its indentation
+            found.append(_Cut(rel, language_id, "next-line", i, start + indent, end))
         body = _block_body(lines, i, language_id)
-        if body is not None:
+        if body is not None:  # the body's lines, from the opener's end
             body_end = starts[body] + len(lines[body]) if body < len(lines) else len(text)
-            expected = text[end:body_end]
-            found.append(
-                Sample(rel, language_id, "block", i, text[:end] + text[body_end:], end, expected)
-            )
+            found.append(_Cut(rel, language_id, "block", i, end, body_end))
     return found
 
 
