@@ -47,6 +47,9 @@ def coderd_stats(last: dict | None) -> dict:
         "prompt_ms": last.get("prompt_ms", 0.0),
         "generate_ms": last.get("generate_ms", 0.0),
         "total_ms": last.get("total_ms", 0.0),  # the engine's own time, waits included
+        # The service's time around the engine; the rest of "outside" is protocol and pipes.
+        "service_ms": sum(last.get(k, 0.0) for k in ("queued_ms", "assemble_ms", "finish_ms")),
+        "queued_ms": last.get("queued_ms", 0.0),
         "from_cache": last.get("stop_reason") == "cache",
         "stop_reason": last.get("stop_reason", ""),
     }
@@ -150,11 +153,23 @@ def summarize(label: str, keys: int, results: list[KeyResult]) -> dict:
         "generated": _median([s["generated"] for s in model]),
         "decode_tps": _round(_median(rates), 1),
         "overhead_p50_ms": _round(_median(overhead), 1),
+        # Of the overhead: the service's own (queue, prompt assembly, finishing) and the wait in
+        # the queue alone (behind a superseded request's chunk or a speculation's step).
+        "service_p50_ms": _round(_median(_service(current)), 1),
+        "queued_p50_ms": _round(_median(_service(current, "queued_ms")), 1),
         "whole_prompts": whole,
         "cache_p50_ms": _round(
             _median([r.latency_ms for r in current if r.stats.get("from_cache")]), 2
         ),
     }
+
+
+def _service(current: list, key: str = "service_ms") -> list[float]:
+    return [
+        r.stats[key]
+        for r in current
+        if r.stats and key in r.stats and not r.stats.get("from_cache") and r.stats.get("total_ms")
+    ]
 
 
 def _round(value, digits=0):
@@ -188,7 +203,13 @@ def table(runs: list[dict]) -> list[str]:
             f"| {_fmt(r['prompt_tokens'])}"
             + (f" ({r['context_tokens']})" if r.get("context_tokens") is not None else "")
             + f" | {r['whole_prompts']} | {_fmt(r['generated'])} | {_fmt(r['decode_tps'])} "
-            f"| {_fmt(r['overhead_p50_ms'])} "
+            f"| {_fmt(r['overhead_p50_ms'])}"
+            + (
+                f" (service {r['service_p50_ms']}, queued {r['queued_p50_ms']})"
+                if r.get("service_p50_ms") is not None
+                else ""
+            )
+            + " "
             f"| {r['from_cache']} of {r['with_stats']}"
             + (f", p50 {r['cache_p50_ms']} ms" if r["cache_p50_ms"] is not None else "")
             + " |"

@@ -145,6 +145,7 @@ class RequestRunner:
     def run(self, engine: Engine, ticket: Ticket, speculative: bool = False) -> Outcome:
         if ticket.cancel.cancelled:  # checked again right before the model runs
             return Outcome(status="cancelled", message=ticket.cancel.reason)
+        started = time.perf_counter()
         snap = ticket.snapshot
         settings = self.settings_for(snap.session)
         _, prompts = self.prompts_for(engine, settings)
@@ -176,10 +177,14 @@ class RequestRunner:
             else ticket.debounce_s,
         )
         slot = self.sessions.slot_for(snap.session, engine.forget_slot)
+        assembled_at = time.perf_counter()
         completion = engine.complete(
             assembled.prompt, limits, ticket.cancel, speculative=speculative, slot=slot
         )
+        engine_done = time.perf_counter()
         completion.stats.prewarm = ticket.prewarm  # whatever the engine made of max_tokens 0
+        completion.stats.queued_ms = (started - ticket.submitted) * 1000
+        completion.stats.assemble_ms = (assembled_at - started) * 1000
         outcome = Outcome(
             stats=completion.stats,
             prompt_ids=tuple(completion.prompt_ids),
@@ -223,5 +228,6 @@ class RequestRunner:
             snap.key, snap.text, snap.offset, tuple(texts), tuple(s.id for s in outcome.suggestions)
         )
         outcome.text = texts[0] if texts else ""
+        completion.stats.finish_ms = (time.perf_counter() - engine_done) * 1000
         log.debug("completion %s: %r %s", snap.key, texts, completion.stats.as_dict())
         return outcome

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -56,3 +57,6 @@ class Ticket:
     # Evaluate the prompt into the KV cache, decode nothing (prewarm.py): the lowest-priority
     # work, run only while no request waits, and cancelled by any request.
     prewarm: bool = False
+    # When the request reached the service: its wait for the worker (behind a prompt chunk of
+    # a superseded request, a speculation's decode step) shows as RequestStats.queued_ms.
+    submitted: float = field(default_factory=time.perf_counter)

@@ -89,6 +89,12 @@ class RequestStats:
     prompt_ms: float = 0.0
     generate_ms: float = 0.0
     total_ms: float = 0.0
+    # The service's own time around the engine (#12: the overhead outside it): waiting for the
+    # worker, building the prompt (context, tokens), and finishing (policy, ids, cache). What a
+    # client measures beyond total_ms plus these is the protocol, the relay and the pipes.
+    queued_ms: float = 0.0
+    assemble_ms: float = 0.0
+    finish_ms: float = 0.0
     # eog, stop, max_tokens, time_budget, cancelled, context_full, prewarm
     stop_reason: str = ""
 

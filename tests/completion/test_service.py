@@ -125,3 +125,21 @@ def test_sessions_use_their_own_completion_settings(running):
     service.detach("s1")
     assert service.documents.keys_of("s1") == set()  # its documents went with the session
     assert service.documents.keys_of("s2") == {"s2|file:///a.py"}
+
+
+def test_stats_say_where_the_time_outside_the_engine_went(running) -> None:
+    # #12's overhead outside the engine, split: a request that waits behind another one's
+    # decode shows that wait as queued_ms; building the prompt and finishing have their own.
+    engine = ScriptedEngine(rules=[Rule("", ("y",))], delay_s=0.2)
+    service = running(engine, speculate=False)
+    first = service.submit(snap("a = ", key="file:///one.py"))
+    second = service.submit(snap("b = ", key="file:///two.py"))
+    one, two = first.future.result(timeout=10), second.future.result(timeout=10)
+    assert one.status == two.status == "ok"
+    # The worker takes the newest request first: the other one waited for its engine.
+    ran_first, waited = sorted((one.stats, two.stats), key=lambda s: s.queued_ms)
+    assert waited.queued_ms >= ran_first.total_ms
+    assert ran_first.queued_ms < ran_first.total_ms
+    for stats in (one.stats, two.stats):
+        assert stats.assemble_ms > 0 and stats.finish_ms > 0
+        assert "queued_ms" in stats.as_dict()  # coderd/status shows them
