@@ -5,7 +5,8 @@ for the checkout's path), `coderd` on PATH running the real relay and daemon
 - Beside eglot + pylsp: after `kill -9` of the daemon, the next line typed gets the server's
   suggestion on the same connection, and pylsp still answers hover.
 - Two Emacs of one user share one daemon: both get suggestions, one daemon process, and the
-  daemon counts two sessions (one per Emacs), within `daemon.sessions`.
+  daemon counts two sessions (one per Emacs), within `daemon.sessions`; so do an Emacs and a
+  Neovim (editors/nvim/tests/shared.lua meets the Emacs through the same marker files).
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import test_emacs
 from lsp_client import runtime_dir_for, scratch_env
 from test_emacs import ELISP, EMACS, REPO, assert_passed, run_ert
 from test_emacs_beside import PLACEHOLDER, fake_coderd, pylsp_dir, readme_snippet, user_path
-from test_nvim_daemon import SESSION_CONNECTED, daemon_log
+from test_nvim import NVIMS
+from test_nvim_daemon import SESSION_CONNECTED, daemon_log, finish, start_nvim
 from test_nvim_session import lines_with
 
 # test_emacs.py's fixtures (skip without Emacs 28+ / eglot), made visible here.
@@ -64,45 +67,74 @@ def test_next_suggestion_after_kill_9_beside_pylsp(tmp_path, eglot_ok):
     assert "killed" in proc.output, proc.output
 
 
-def test_two_emacs_share_one_daemon(tmp_path, emacs_ok):
-    """Two Emacs of one user (one HOME, one runtime folder) at once: one daemon, two sessions."""
-    home = tmp_path / "home"
+def meeting(tmp_path, peers: int) -> dict[str, str]:
+    """What the editors' `shared` scripts need to wait for each other (marker files)."""
     meet = tmp_path / "meet"
     meet.mkdir()
-    procs = []
-    for name in ("first", "second"):
-        env = scratch_env(
-            home,
-            CODERD_TEST_PYTHON=sys.executable,
-            CODERD_FAKE_SCRIPT=json.dumps({"rules": [{"after": "y = ", "reply": "shared()"}]}),
-            CODERD_TEST_MEET=str(meet),
-            CODERD_TEST_NAME=name,
-            CODERD_TEST_PEERS="2",
-            **snippet_env(tmp_path / name),
-        )
-        args = [EMACS, "--batch", "-Q", "-l", str(DAEMON_TESTS), "--eval"]
-        procs.append(
-            subprocess.Popen(
-                [*args, "(ert-run-tests-batch-and-exit (quote (tag shared)))"],
-                cwd=REPO,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-        )
-    statuses = []
-    for proc in procs:
-        try:
-            output, _ = proc.communicate(timeout=RUN_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            pytest.fail(f"emacs ran past {RUN_TIMEOUT_S} s\n{proc.communicate()[0]}")
-        print(output)
-        proc.output = output
-        assert_passed(proc, 1)
-        statuses += lines_with("STATUS", output)
-    assert len(statuses) == 2 and statuses[0]["pid"] == statuses[1]["pid"], statuses
-    assert [s["sessions"] for s in statuses] == [2, 2], statuses  # one connection per Emacs
+    return {
+        "CODERD_FAKE_SCRIPT": json.dumps({"rules": [{"after": "y = ", "reply": "shared()"}]}),
+        "CODERD_TEST_MEET": str(meet),
+        "CODERD_TEST_PEERS": str(peers),
+    }
+
+
+def start_emacs(folder: Path, home: Path, **env: str) -> subprocess.Popen:
+    """One Emacs running the `shared` ERT test with the README's set-up; HOME decides the daemon."""
+    environment = scratch_env(home, CODERD_TEST_PYTHON=sys.executable, **env, **snippet_env(folder))
+    args = [EMACS, "--batch", "-Q", "-l", str(DAEMON_TESTS), "--eval"]
+    return subprocess.Popen(
+        [*args, "(ert-run-tests-batch-and-exit (quote (tag shared)))"],
+        cwd=REPO,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finish_emacs(proc: subprocess.Popen, home: Path) -> dict:
+    """The `STATUS` an Emacs printed, once it passed."""
+    try:
+        output, _ = proc.communicate(timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        output = proc.communicate()[0] + f"\nemacs ran past {RUN_TIMEOUT_S} s"
+    print(output)
+    proc.output = f"{output}\n--- coderd.log ---\n{daemon_log(home)[-6000:]}"
+    assert_passed(proc, 1)
+    (status,) = lines_with("STATUS", output)
+    return status
+
+
+def assert_one_daemon_two_sessions(statuses: list[dict], home: Path) -> None:
+    assert statuses[0]["pid"] == statuses[1]["pid"], statuses  # one daemon
+    assert [s["sessions"] for s in statuses] == [2, 2], statuses  # one connection per editor
+    # Two sessions ever connected to it, and one daemon ever ran.
     assert len(SESSION_CONNECTED.findall(daemon_log(home))) == 2, daemon_log(home)
     assert len(list(runtime_dir_for(home).glob("**/coderd-*.pid"))) <= 1
+
+
+def test_two_emacs_share_one_daemon(tmp_path, emacs_ok):
+    """Two Emacs of one user (one HOME, one runtime folder) at once: one daemon, two sessions.
+    Fails when coderd.el starts a second connection (6 sessions when it ignored that one was
+    starting)."""
+    home = tmp_path / "home"
+    meet = meeting(tmp_path, 2)
+    procs = [
+        start_emacs(tmp_path / name, home, CODERD_TEST_NAME=name, **meet)
+        for name in ("first", "second")
+    ]
+    assert_one_daemon_two_sessions([finish_emacs(proc, home) for proc in procs], home)
+
+
+@pytest.mark.parametrize("nvim", NVIMS)
+def test_an_emacs_and_a_neovim_share_one_daemon(nvim, tmp_path, emacs_ok):
+    """The READMEs' "an Emacs and a Neovim share" the daemon: both get suggestions from one."""
+    home = tmp_path / "home"
+    meet = meeting(tmp_path, 2)
+    emacs = start_emacs(tmp_path / "emacs", home, CODERD_TEST_NAME="emacs", **meet)
+    neovim = start_nvim(
+        nvim, tmp_path / "nvim", home, "shared.lua", CODERD_TEST_NAME="nvim", **meet
+    )
+    statuses = [finish_emacs(emacs, home), lines_with("STATUS", finish(neovim, home))[0]]
+    assert_one_daemon_two_sessions(statuses, home)
