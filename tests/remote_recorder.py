@@ -120,21 +120,34 @@ class VllmContract(ThreadingHTTPServer):
     * `suffix` is refused with HTTP 400 "suffix is not currently supported" (vllm #9976);
     * `prompt` is tokenised with special tokens parsed and BOS added, as vLLM's tokenizer does,
       here by llama.cpp with the model's own vocabulary (`tokenize(text) -> ids`);
-    * answers stream as OpenAI chunks, then, with `stream_options.include_usage`, a chunk with
-      `usage` whose `prompt_tokens_details.cached_tokens` is what automatic prefix caching
-      holds: the prompt's common prefix with the earlier prompts, in whole 16-token blocks;
+    * answers stream as OpenAI chunks, then, with `stream_options.include_usage`, a last chunk
+      (no choices) with `usage`; its `prompt_tokens_details.cached_tokens` is what automatic
+      prefix caching holds (the prompt's common prefix with the earlier prompts, in whole
+      16-token blocks), present only when the server runs with `--enable-prompt-tokens-details`
+      (`prompt_tokens_details=True`) and the count is not 0, as vLLM's serving_completion.py
+      writes it;
+    * with `continuous_usage_stats` as well, every chunk carries `usage` with the prompt and
+      completion counts so far, never the cached tokens (vLLM's source again);
     * an unknown `model` is 404 "The model `x` does not exist.", a wrong key 401;
     * GET /v1/models lists the served model, owned_by "vllm".
 
     `slow=True` streams one chunk every 50 ms until `max_tokens`, and records in
-    `disconnected` when the client went away before the end.
+    `disconnected` when the client went away before the end. `refuse` names request fields
+    answered with HTTP 400, as a strict OpenAI-compatible proxy in front of vLLM may: not
+    vLLM's own behaviour (it accepts and ignores unknown fields).
     """
 
     daemon_threads = True
     BLOCK = 16
 
     def __init__(
-        self, tokenize, served="deepseek-ai/deepseek-coder-6.7b-base", key=None, port=0
+        self,
+        tokenize,
+        served="deepseek-ai/deepseek-coder-6.7b-base",
+        key=None,
+        port=0,
+        prompt_tokens_details=True,
+        refuse=(),
     ) -> None:
         self.requests: list[dict] = []
         self.gets: list[str] = []
@@ -142,7 +155,15 @@ class VllmContract(ThreadingHTTPServer):
         self.disconnected = threading.Event()
         self.slow = False
         self.list_models = True  # False: GET /v1/models is 404, as behind a proxy that hides it
+        self.pieces = ["x = ", "1"]  # the text streamed, one chunk each (up to max_tokens)
         outer = self
+
+        def counts(prompt: int, completion: int) -> dict:
+            return {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+            }
 
         def cached(ids: list[int]) -> int:
             best = 0
@@ -210,6 +231,11 @@ class VllmContract(ThreadingHTTPServer):
                         },
                     )
                     return
+                for name in refuse:
+                    if name in body:
+                        message = f"{name}: Extra inputs are not permitted"
+                        self.reply(400, {"object": "error", "message": message, "code": 400})
+                        return
                 if body.get("suffix") is not None:
                     message = "suffix is not currently supported"
                     self.reply(
@@ -230,18 +256,20 @@ class VllmContract(ThreadingHTTPServer):
                 self.send_header("Connection", "close")
                 self.end_headers()
                 n = int(body.get("max_tokens", 16))
-                pieces = ["x" * (k % 3 + 1) for k in range(n)] if outer.slow else ["x = ", "1"][:n]
-                usage = {
-                    "prompt_tokens": len(ids),
-                    "completion_tokens": len(pieces),
-                    "total_tokens": len(ids) + len(pieces),
-                    "prompt_tokens_details": {"cached_tokens": hit},
-                }
-                chunks = [
-                    {"choices": [{"index": 0, "text": p, "finish_reason": None}]} for p in pieces
-                ]
+                pieces = ["x" * (k % 3 + 1) for k in range(n)] if outer.slow else outer.pieces[:n]
+                options = body.get("stream_options") or {}
+                include_usage = bool(options.get("include_usage"))
+                chunks = []
+                for k, p in enumerate(pieces):
+                    chunk = {"choices": [{"index": 0, "text": p, "finish_reason": None}]}
+                    if include_usage and options.get("continuous_usage_stats"):
+                        chunk["usage"] = counts(len(ids), k + 1)
+                    chunks.append(chunk)
                 chunks.append({"choices": [{"index": 0, "text": "", "finish_reason": "length"}]})
-                if (body.get("stream_options") or {}).get("include_usage"):
+                if include_usage:
+                    usage = counts(len(ids), len(pieces))
+                    if prompt_tokens_details and hit:
+                        usage["prompt_tokens_details"] = {"cached_tokens": hit}
                     chunks.append({"choices": [], "usage": usage})
                 try:
                     for chunk in chunks:

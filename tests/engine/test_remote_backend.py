@@ -343,6 +343,7 @@ def test_the_request_carries_the_prompt_the_settings_and_the_key(recorder, tmp_p
         "stream": True,
         "stop": ["\n\n", "a", "b", "c"],
         "model": "deepseek-v4-flash",
+        "stream_options": {"include_usage": True, "continuous_usage_stats": True},
     }
     assert (done.text, done.stats.stop_reason, done.stats.generated_tokens) == (
         "x = 1\ny",

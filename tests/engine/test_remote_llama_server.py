@@ -230,15 +230,19 @@ def test_a_prewarm_puts_the_prompt_in_the_servers_cache(server, path):
     assert after.stats.evaluated_tokens * 2 < after.stats.reused_tokens, after.stats
 
 
-def test_a_stream_left_early_still_says_what_the_cache_held(server):
-    """coderd's stop rule ends the stream at its first piece, before llama-server's last event:
-    the counts come with every event (timings_per_token)."""
+@pytest.mark.parametrize("path", ["/completion", "/v1/completions"])
+def test_a_stream_left_early_still_says_what_the_cache_held(server, path):
+    """coderd's stop rule ends the stream at its first piece, before llama-server's last event.
+    /completion: the counts come with every event (timings_per_token). /v1/completions: only
+    the last chunk has them (usage.prompt_tokens_details.cached_tokens), so the stream is read
+    on for it once the server has shown it counts them (the first request, left by itself)."""
     url, _ = server
-    engine = remote(url + "/completion")
+    engine = remote(url + path, format="raw")
     first = GenerationLimits(max_tokens=50, time_budget_s=10, stop_check=lambda t: len(t) or None)
     try:
         engine.complete(prompt_for(engine), GenerationLimits(max_tokens=2), CancelToken())
         done = engine.complete(prompt_for(engine, PREFIX + " a"), first, CancelToken())
+        engine.finish_reports(30)
     finally:
         engine.close()
     assert done.stats.stop_reason == "stop" and done.stats.generated_tokens <= 2

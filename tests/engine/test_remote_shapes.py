@@ -62,6 +62,8 @@ def test_the_deepseek_api_gets_non_thinking_mode_and_no_other_server_does():
         "stop": ["\n\n", "a", "b", "c"],
         "model": "deepseek-v4-flash",
         "thinking": {"type": "disabled"},
+        # usage as DeepSeek documents it (with prompt_cache_hit_tokens): no vLLM options
+        "stream_options": {"include_usage": True},
     }
     local = request_body(resolve_endpoint("http://h:8000/v1", "suffix"), TEXT, limits, "")
     assert "thinking" not in local and "model" not in local

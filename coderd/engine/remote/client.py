@@ -12,6 +12,9 @@ while it polls the CancelToken and the deadlines, and on any of them cancels the
 task, which closes its connection (stream.py). A failing request never raises: it returns an
 empty completion whose stop_reason says "error" or "timeout", logs the reason once (naming
 the setting to fix), and keeps it in `last_error`.
+
+The server's own token counts go into each request's RequestStats (coderd/status `last`),
+also when they come after the request returned (drain.py).
 """
 
 from __future__ import annotations
@@ -39,8 +42,9 @@ from coderd.engine.base import (
     RequestStats,
 )
 from coderd.engine.remote.deepseek_api import is_deepseek_api
+from coderd.engine.remote.drain import Draining, ServerCounts
 from coderd.engine.remote.endpoint import AUTO, resolve_endpoint
-from coderd.engine.remote.errors import SuffixRefused, key_env_problem
+from coderd.engine.remote.errors import SuffixRefused, UsageOptionsRefused, key_env_problem
 from coderd.engine.remote.probe import after_suffix_refused, settle_shape
 from coderd.engine.remote.shapes import PromptText
 from coderd.engine.remote.stream import (
@@ -101,6 +105,9 @@ class RemoteEngine:
         )
         self.last_error: EngineError | None = None
         self._reported: set[str] = set()
+        self._ask_usage = True  # until the server refuses stream_options
+        self._counts = ServerCounts()  # and whether streams left early are read on for them
+        self._draining = Draining()
         headers = {"Accept": "text/event-stream", "User-Agent": "coderd"}
         if key:
             headers["Authorization"] = f"Bearer {key}"  # held by the client only, never logged
@@ -180,6 +187,7 @@ class RemoteEngine:
         # Speculation is declined (supports_speculation), reported as the service's "no result".
         if speculative or cancel.wait(limits.start_delay_s) or cancel.cancelled:
             return result("", "cancelled")
+        self._draining.stop()  # this request's prompt is the one worth the server's time
         text = PromptText(
             context=self.detokenize(prompt.context_ids),
             prefix=self.detokenize(prompt.prefix_ids),
@@ -193,6 +201,10 @@ class RemoteEngine:
             key_set=self._key_set,
             model=self._options.model,
             timeout=self._timeout(),
+            ask_usage=self._ask_usage,
+            # Not to the hosted API: a stream read on there is billed text.
+            drain=self.prewarms and self._counts.drains(self.endpoint.wire),
+            usage_at_end=self._counts.usage_at_end,
         )
         progress = Progress()
         sent = time.perf_counter()
@@ -206,6 +218,8 @@ class RemoteEngine:
             reason = "timeout" if isinstance(exc, RemoteTimeout) else "error"
             if isinstance(exc, SuffixRefused) and self._options.format == AUTO:
                 self.endpoint = after_suffix_refused(self.endpoint, self._options.model)
+        if progress.late.answered.is_set() and not future.done():
+            self._draining.keep(future, progress.closed)  # read on for its usage (drain.py)
         ended = time.perf_counter()
         first = progress.first_at or ended
         stats.prompt_ms = (first - sent) * 1000  # to the first token: the server's prompt time
@@ -213,8 +227,8 @@ class RemoteEngine:
         # The server's own token counts where it reports them (OpenAI `usage`, llama-server
         # `timings`); else streamed pieces, and our approximate prompt count.
         stats.generated_tokens = progress.counts.get("generated", progress.events)
-        stats.evaluated_tokens = progress.counts.get("evaluated", stats.prompt_tokens)
-        stats.reused_tokens = progress.counts.get("reused", 0)
+        self._counts.take(stats, progress.counts, late=False)
+        progress.late.then(lambda counts: self._counts.take(stats, counts, late=True))
         stats.prewarm = limits.max_tokens <= 0  # the prompt goes into the server's cache
         out = progress.text if not reason and not stats.prewarm else ""
         if reason == "time_budget":  # stalled past twice the budget: keep its complete lines
@@ -234,9 +248,16 @@ class RemoteEngine:
         """Not measured: a server's speed is not this machine's."""
         return None
 
+    def finish_reports(self, timeout_s: float) -> None:
+        """Wait up to `timeout_s` for a stream read on for its usage (stream.py `drain`) to end,
+        so the last request's stats hold the server's cached tokens: for tests and benches,
+        which send their next request at once (and it would close that stream)."""
+        self._draining.wait(timeout_s)
+
     def close(self) -> None:
         if self._loop.is_closed():
             return
+        self._draining.stop()
         try:
             self._call(self._client.aclose())
             # Streams left early (a stop rule) leave their line iterators to the loop to close.
@@ -266,7 +287,13 @@ class RemoteEngine:
                 self._client, request.endpoint, self._options.model
             )
             request = replace(request, endpoint=now)
-        await stream(self._client, request, progress)
+        try:
+            await stream(self._client, request, progress)
+        except UsageOptionsRefused as refused:
+            self._ask_usage = False  # and the same request again, without stream_options
+            self._report(refused)
+            progress.closed.clear()
+            await stream(self._client, replace(request, ask_usage=False, drain=False), progress)
 
     def _call(self, coro: Coroutine[object, None, T]) -> T:
         """Run a short coroutine on the loop thread and wait for it."""

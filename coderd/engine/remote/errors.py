@@ -28,6 +28,16 @@ HIDDEN = "(hidden: not a variable name)"
 MODEL_UNKNOWN = re.compile(r"model.*(not exist|does not exist|not found)|no such model", re.I)
 
 
+class UsageOptionsRefused(EngineError):
+    """The server refuses `stream_options` (a strict OpenAI-compatible proxy): the request goes
+    again without it, and so do the ones after it (client.py)."""
+
+
+# How a server names the usage options it refuses: FastAPI/pydantic's 422 lists the field
+# ("stream_options"), others quote it or the option inside it.
+USAGE_OPTIONS = ("stream_options", "continuous_usage_stats", "include_usage")
+
+
 class SuffixRefused(EngineError):
     """The server takes no `suffix` (vLLM): remote.format = "auto" may move on to "raw"."""
 
@@ -75,6 +85,11 @@ def http_error(
         return EngineError(
             f"the remote backend {endpoint} refused the request (HTTP {status}: {detail}): {key}. "
             "Put the API key in the environment variable that remote.api_key_env names"
+        )
+    if status in (400, 422) and any(name in detail for name in USAGE_OPTIONS):
+        return UsageOptionsRefused(
+            f"{endpoint} refuses stream_options (HTTP {status}: {detail}): coderd asks it for no "
+            "usage from now on, so coderd/status shows none of its cached tokens"
         )
     if status in (400, 404, 422) and MODEL_UNKNOWN.search(detail):
         shown = f"remote.model = {model!r}" if model else 'remote.model = "" (none sent)'

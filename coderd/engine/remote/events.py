@@ -1,7 +1,7 @@
 """Reading a streamed answer: server-sent event lines, and each event's text, end and counts.
 
-Pure functions, no I/O. OpenAI's wire (`choices[0].text`, usage in the last chunk, then
-`data: [DONE]`) and llama-server's own (`content`, the last event has `"stop": true` and
+Pure functions, no I/O. OpenAI's wire (`choices[0].text`, usage in the last chunk and, asked
+for, in every chunk; then `data: [DONE]`) and llama-server's own (`content`, the last event has `"stop": true` and
 `timings`), see endpoint.py.
 """
 
@@ -66,20 +66,26 @@ def server_counts(event: Mapping[str, object]) -> dict[str, int]:
     """Server-side token counts as RequestStats names them: "reused" is what the server's
     prefix cache held (OpenAI/vLLM/SGLang `usage.prompt_tokens_details.cached_tokens`,
     DeepSeek `usage.prompt_cache_hit_tokens`, llama-server `timings.cache_n`), "evaluated"
-    the prompt tokens it computed, "generated" the completion's."""
+    the prompt tokens it computed, "generated" the completion's; "prompt" the whole prompt
+    where the split is not said, and "cache_reported" (1) where a cached count was."""
     found: dict[str, int] = {}
     usage = _mapping(event.get("usage"))
     timings = _mapping(event.get("timings"))
-    cached_field = usage.get("prompt_cache_hit_tokens") or _mapping(
-        usage.get("prompt_tokens_details")
-    ).get("cached_tokens")
-    cached = cached_field if isinstance(cached_field, int) else 0
+    details = _mapping(usage.get("prompt_tokens_details"))
+    cached = usage.get("prompt_cache_hit_tokens", details.get("cached_tokens"))
     generated, prompt = usage.get("completion_tokens"), usage.get("prompt_tokens")
     if isinstance(generated, int):
         found["generated"] = generated
+    if isinstance(cached, int):
+        found["cache_reported"] = 1
     if isinstance(prompt, int):
-        found["evaluated"] = prompt - cached
-        found["reused"] = cached
+        found["prompt"] = prompt
+        # A chunk with text and usage is continuous usage (vLLM, SGLang): the prompt counted,
+        # never its cached part. The last usage chunk (no choices) is the whole report, and
+        # vLLM leaves the cached field out there when nothing was cached.
+        if isinstance(cached, int) or not event.get("choices"):
+            hit = cached if isinstance(cached, int) else 0
+            found["evaluated"], found["reused"] = prompt - hit, hit
     for ours, theirs in (
         ("generated", "predicted_n"),
         ("evaluated", "prompt_n"),
@@ -88,4 +94,6 @@ def server_counts(event: Mapping[str, object]) -> dict[str, int]:
         count = timings.get(theirs)
         if isinstance(count, int):
             found[ours] = count
+    if isinstance(timings.get("cache_n"), int):
+        found["cache_reported"] = 1
     return found

@@ -4,6 +4,9 @@
 it fills (client.py). Cancelling the task closes the connection at once, even while the server
 is still evaluating the prompt; leaving the `async with` on a stop rule does the same, and the
 server stops generating when it sees the connection go.
+
+One exception (`Request.drain`): a stream left by the stop rule may be read on for the cached
+tokens in its last chunk (drain.py).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from coderd.engine.base import CancelToken, EngineError, GenerationLimits
+from coderd.engine.remote.drain import CLOSE_WAIT_S, Late, drain
 from coderd.engine.remote.endpoint import LLAMA, Endpoint
 from coderd.engine.remote.errors import connect_error, http_error
 from coderd.engine.remote.events import DONE, parse_event, parse_sse_line
@@ -25,7 +29,7 @@ from coderd.engine.remote.shapes import PromptText, request_body
 from coderd.engine.stopping import budget_cut, stop_position
 
 POLL_S = 0.01  # how often the waiting thread looks at the CancelToken and the deadlines
-CLOSE_WAIT_S = 1.0  # how long a cancelled request may take to close its connection
+__all__ = ["CLOSE_WAIT_S", "Progress", "RemoteTimeout", "Request", "stream", "wait_for"]
 
 
 class RemoteTimeout(EngineError):
@@ -44,6 +48,7 @@ class Progress:
     counts: dict[str, int] = field(default_factory=dict)
     started: bool = False  # a task cancelled before its first step never runs, nor sets `closed`
     closed: threading.Event = field(default_factory=threading.Event)
+    late: Late = field(default_factory=Late)  # counts after the text is final (drain.py)
 
 
 @dataclass(frozen=True)
@@ -55,12 +60,17 @@ class Request:
     key_set: bool
     model: str
     timeout: RemoteTimeout  # raised when the server is silent too long
+    ask_usage: bool = True  # stream_options (shapes/__init__.py), unless the server refused it
+    drain: bool = False  # read a stream left by the stop rule on, for its cached tokens
+    usage_at_end: bool = False  # the server has sent a last usage chunk before
 
 
 async def stream(client: httpx.AsyncClient, request: Request, progress: Progress) -> None:
     progress.started = True
     url = request.endpoint.url
-    body = request_body(request.endpoint, request.text, request.limits, request.model)
+    body = request_body(
+        request.endpoint, request.text, request.limits, request.model, request.ask_usage
+    )
     try:
         async with client.stream("POST", url, json=body) as response:
             if response.status_code >= 400:
@@ -77,8 +87,12 @@ async def stream(client: httpx.AsyncClient, request: Request, progress: Progress
                 whole = (await response.aread()).decode("utf-8", "replace")
                 take(parse_sse_line("data: " + whole), request, progress)
                 return
-            async for line in response.aiter_lines():
-                if take(parse_sse_line(line), request, progress):
+            lines = response.aiter_lines()
+            async for line in lines:
+                event = parse_sse_line(line)
+                if take(event, request, progress):
+                    if event is not DONE and reads_on(request, progress.counts):
+                        await drain(lines, progress.late)
                     return  # leaving the block closes the connection: the server stops
     except httpx.ConnectError as exc:
         raise connect_error(url, exc) from None
@@ -88,6 +102,15 @@ async def stream(client: httpx.AsyncClient, request: Request, progress: Progress
         raise EngineError(f"the request to {url} failed: {type(exc).__name__}: {exc}") from None
     finally:
         progress.closed.set()
+
+
+def reads_on(request: Request, counts: dict[str, int]) -> bool:
+    """Whether a stream the stop rule left is read on for its cached tokens (drain.py): not
+    once it has them; else where the server sends usage, in every chunk (vLLM and SGLang asked
+    for continuous usage: "prompt" counted) or at the end (seen before)."""
+    if not request.drain or "reused" in counts:
+        return False
+    return "prompt" in counts or request.usage_at_end
 
 
 def take(event: object, request: Request, progress: Progress) -> bool:
@@ -132,10 +155,14 @@ def wait_for(
     """ "" when the stream ended by itself; else why it was stopped. Raises EngineError."""
     # A bound that holds whatever the server or the network does.
     hard_stop = sent + timeout_s + 2 * limits.time_budget_s + CLOSE_WAIT_S
+    # The text is final when the request ends, or earlier when its stream is read on for its
+    # usage (drain.py): either wakes this thread at once.
+    final = progress.late.answered
+    future.add_done_callback(lambda _: final.set())
     while True:
-        done, _ = concurrent.futures.wait([future], timeout=POLL_S)
-        if done:
-            future.result()
+        if final.wait(POLL_S):
+            if future.done():
+                future.result()
             return ""
         now, first = time.perf_counter(), progress.first_at
         if cancel.cancelled:

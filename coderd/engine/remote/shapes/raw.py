@@ -50,9 +50,5 @@ def body(text: PromptText, limits: GenerationLimits, wire: str) -> dict[str, obj
             "cache_prompt": True,
             "timings_per_token": True,
         }
-    # include_usage: vLLM and SGLang report usage (with the cached tokens) only when asked.
-    return {
-        "prompt": layout(text),
-        "max_tokens": max(limits.max_tokens, 1),  # vLLM refuses 0 (a prewarm)
-        "stream_options": {"include_usage": True},
-    }
+    # `stream_options` (usage, with the cached tokens): shapes/__init__.py, for every shape.
+    return {"prompt": layout(text), "max_tokens": max(limits.max_tokens, 1)}  # vLLM refuses 0
