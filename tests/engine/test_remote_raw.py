@@ -9,7 +9,6 @@ same request, markers included, and a file that spells a marker must not forge o
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from remote_recorder import VllmContract  # tests/ is on sys.path
@@ -272,13 +271,12 @@ def test_cancel_closes_the_raw_stream_and_the_server_sees_it(vllm):
         target=lambda: streaming.wait(10) and cancel.cancel("test"), daemon=True
     ).start()
     try:
-        started = time.monotonic()
         done = engine.complete(
             prompt_for(engine),
             GenerationLimits(max_tokens=200, time_budget_s=30, stop_check=saw),
             cancel,
         )
-        assert done.cancelled and time.monotonic() - started < 3
+        assert done.cancelled  # promptly: the server saw the stream close before its end
         # Seen while the engine is still open: the cancel closed the connection, not close().
         assert vllm.disconnected.wait(5), "the server went on streaming to a closed connection"
     finally:
