@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+import tomllib
 
 from coderd.engine.base import EngineError, GenerationLimits
+from coderd.engine.remote.deepseek_api import CURRENT_IDS
 from coderd.engine.remote.endpoint import resolve_endpoint
+from coderd.engine.remote.errors import http_error
 from coderd.engine.remote.probe import ServerFacts, choose_shape
 from coderd.engine.remote.shapes import PromptText, request_body
 
@@ -101,3 +107,34 @@ def test_the_suffix_shape_breaks_spelled_markers_too():
     )
     assert body["prompt"] == "a = '<\u200b｜fim▁hole｜>'\n"
     assert body["suffix"] == "b = '<\u200b｜fim▁end｜>'"
+
+
+def test_the_readme_example_for_the_hosted_api_uses_a_current_id_in_non_thinking_mode():
+    """README.md's [remote] example for api.deepseek.com: a model id the API serves now, and the
+    request coderd sends for it asks for non-thinking mode (FIM works only there)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    blocks = re.findall(r"```toml\n(.*?)```", readme, re.S)
+    [example] = [tomllib.loads(b)["remote"] for b in blocks if "api.deepseek.com" in b]
+    assert example["model"] in CURRENT_IDS
+    body = request_body(
+        resolve_endpoint(example["url"]), TEXT, GenerationLimits(), example["model"]
+    )
+    assert body["model"] in CURRENT_IDS and body["thinking"] == {"type": "disabled"}
+
+
+def test_the_api_refusing_a_retired_id_names_the_setting_and_the_current_ids():
+    """What api.deepseek.com answers for an id it no longer serves (HTTP 400, "Model Not
+    Exist"): one line naming remote.model, when the id was retired and what to use."""
+    body = b'{"error": {"message": "Model Not Exist", "type": "invalid_request_error"}}'
+    error = http_error(
+        400,
+        body,
+        "https://api.deepseek.com/beta/completions",
+        key_env="DEEPSEEK_API_KEY",
+        key_set=True,
+        model="deepseek-chat",
+    )
+    message = str(error)
+    assert "remote.model = 'deepseek-chat'" in message and "Model Not Exist" in message
+    assert "retired 'deepseek-chat' on 2026-07-24" in message and "deepseek-v4-flash" in message
+    assert "\n" not in message
