@@ -29,6 +29,8 @@
 (declare-function eglot--guess-contact "eglot")
 (declare-function eglot-shutdown "eglot")
 
+(defvar coderd--active)
+
 (defconst coderd-test--expected "total = a + b\n    return total"
   "What the scripted server must suggest after \"def add(a, b):\\n    \".")
 
@@ -118,6 +120,20 @@ The buffer is shown in the selected window, where `execute-kbd-macro' works."
   (should (equal (coderd-test--text) "def add(a, b):\n    ")) ; electric indent
   (coderd-test--wait #'coderd-test--ghost "the ghost text")
   (should (equal (coderd-test--ghost) coderd-test--expected)))
+
+(defun coderd-test--check-accepts ()
+  "Word, line, then all of the scripted suggestion, with the keys of the map."
+  (coderd-test--type-newline-and-wait)
+  (coderd-test--keys "M-f")
+  (should (equal (coderd-test--text) "def add(a, b):\n    total"))
+  (should (equal (coderd-test--ghost) " = a + b\n    return total"))
+  (coderd-test--keys "C-e")
+  (should (equal (coderd-test--text) "def add(a, b):\n    total = a + b\n"))
+  (should (equal (coderd-test--ghost) "    return total"))
+  (coderd-test--keys "TAB")
+  (should (equal (coderd-test--text) "def add(a, b):\n    total = a + b\n    return total"))
+  (should-not (coderd-test--ghost))
+  (should-not coderd--active))
 
 (provide 'coderd-test-helpers)
 ;;; coderd-test-helpers.el ends here

@@ -23,20 +23,6 @@
 (require 'coderd)
 (require 'coderd-jsonrpc)
 
-(defun coderd-test--check-accepts ()
-  "Word, line, then all of the scripted suggestion, with the keys of the map."
-  (coderd-test--type-newline-and-wait)
-  (coderd-test--keys "M-f")
-  (should (equal (coderd-test--text) "def add(a, b):\n    total"))
-  (should (equal (coderd-test--ghost) " = a + b\n    return total"))
-  (coderd-test--keys "C-e")
-  (should (equal (coderd-test--text) "def add(a, b):\n    total = a + b\n"))
-  (should (equal (coderd-test--ghost) "    return total"))
-  (coderd-test--keys "TAB")
-  (should (equal (coderd-test--text) "def add(a, b):\n    total = a + b\n    return total"))
-  (should-not (coderd-test--ghost))
-  (should-not coderd--active))
-
 (defconst coderd-test--candidates
   (list coderd-test--expected "return a + b" "result = a + b\n    return result")
   "What the scripted server offers for an Invoked request, best first.")
