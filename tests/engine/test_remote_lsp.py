@@ -46,7 +46,7 @@ async def type_through(tmp_path, model, url: str, until_reused: bool = False, **
             column = 11 + version - 2
             edit(client, uri, version, (4, column), (4, column), ch)
             await inline(client, uri, 4, column + 1)
-            for _ in range(100 if until_reused else 1):
+            for _ in range(250 if until_reused else 1):  # up to about 5 s
                 last = (await status(client)).last  # pygls gives objects, not dicts
                 if last.reused_tokens:
                     break
