@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from eval_report import print_misses, print_tables
 
-    from coderd.engine.llama.runtime import LlamaModel
+    from coderd.engine.llama.model import LlamaModel
 
     model = LlamaModel(VOCAB, gpu_layers=0, vocab_only=True)
     budgets = [int(b) for b in args.budgets.split(",")]

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from coderd.engine.fim import assemble, inspect_vocab
-from coderd.engine.llama.runtime import LlamaModel
+from coderd.engine.llama.model import LlamaModel
 from coderd.models.loader import resolve_model_path
 from coderd.positions import UTF16, LineIndex, PositionError
 from coderd.prompt.builder import PromptBuilder, context_format

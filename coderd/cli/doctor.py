@@ -11,7 +11,8 @@ from coderd.config.settings import settings_as_dict
 from coderd.engine.base import EngineError
 from coderd.engine.fim import inspect_vocab
 from coderd.engine.llama.engine import check_gguf_file
-from coderd.engine.llama.runtime import LlamaModel, supports_gpu_offload, system_info
+from coderd.engine.llama.model import LlamaModel
+from coderd.engine.llama.runtime import supports_gpu_offload, system_info
 from coderd.models.loader import fix_hint, resolve_model_path
 from coderd.system import paths
 from coderd.system.hardware import available_memory_bytes, physical_cores, resolve_threads

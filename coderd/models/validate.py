@@ -76,7 +76,7 @@ def validate(path: Path) -> ModelReport:
     # These load llama.cpp: only when validating.
     from coderd.engine.base import EngineError
     from coderd.engine.llama.loading import check_gguf_file
-    from coderd.engine.llama.runtime import LlamaModel
+    from coderd.engine.llama.model import LlamaModel
 
     path = Path(path)
     try:

@@ -16,7 +16,7 @@ from remote_recorder import VllmContract  # tests/ is on sys.path
 from coderd.engine.base import CancelToken, FimPrompt, GenerationLimits
 from coderd.engine.fim import DEEPSEEK_FIM_TEXT
 from coderd.engine.llama.engine import EngineOptions, LlamaEngine
-from coderd.engine.llama.runtime import LlamaModel
+from coderd.engine.llama.model import LlamaModel
 from coderd.engine.remote.client import RemoteEngine, RemoteOptions
 from coderd.engine.remote.shapes.raw import escape_specials
 

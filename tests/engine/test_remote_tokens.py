@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from coderd.config.settings import load_settings
-from coderd.engine.llama.runtime import LlamaModel
+from coderd.engine.llama.model import LlamaModel
 from coderd.engine.remote.client import RemoteEngine, RemoteOptions
 from coderd.engine.remote.tokens import ApproxTokenizer, remote_tokenizer
 
