@@ -11,7 +11,8 @@ disabled language (plaintext) gets no suggestion, the ghost text beside the open
 widget (selectedCompletionInfo: `app = Lit` with "Litestar" selected; Tab, Tab), that the
 server's warning goes to the log and status bar and never to a notification (also when a
 restarted server says it again), that a coderd in ~/.local/bin (pipx's, off PATH) is found
-and runs through its daemon (kill -9 of the daemon: the new daemon's warning is only
+and runs through its daemon, which a second window shares (one daemon process, the
+second window's ghost text from it; kill -9 of the daemon: the new daemon's warning is only
 logged, and the next suggestion arrives), that a workspace's settings cannot choose the program it runs, and that a coderd
 found nowhere gives exactly one notification, with the fix.
 

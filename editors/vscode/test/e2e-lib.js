@@ -193,9 +193,10 @@ function logExpecter(logs) {
   return expectLog;
 }
 
-/** SIGKILL for the coderd daemon whose HOME is `home` (this run's: other tests' daemons may
- * run on the same machine); its pid. */
-function killDaemon(home) {
+/** The pids of the coderd daemons whose HOME is `home` (this run's: other tests' daemons may
+ * run on the same machine). */
+function daemonPids(home) {
+  const pids = [];
   for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     let args;
     let env;
@@ -206,11 +207,18 @@ function killDaemon(home) {
       continue; // gone, or not ours to read
     }
     if (args.some((a) => a.endsWith('fake_server.py')) && args.includes('serve') && env.includes(`HOME=${home}`)) {
-      process.kill(Number(pid), 'SIGKILL');
-      return Number(pid);
+      pids.push(Number(pid));
     }
   }
-  throw new Error(`no coderd daemon with HOME=${home}`);
+  return pids;
+}
+
+/** SIGKILL for this run's coderd daemon; its pid. */
+function killDaemon(home) {
+  const [pid] = daemonPids(home);
+  if (pid === undefined) throw new Error(`no coderd daemon with HOME=${home}`);
+  process.kill(pid, 'SIGKILL');
+  return pid;
 }
 
 function expectEqual(what, got, want) {
@@ -259,7 +267,7 @@ async function runCommand(page, title) {
 }
 
 module.exports = {
-  writeSettings, setUserSettings, writeWorkspaceSettings, killDaemon, freePort, httpUp, shortTmp, removeShortTmp,
+  writeSettings, setUserSettings, writeWorkspaceSettings, killDaemon, daemonPids, freePort, httpUp, shortTmp, removeShortTmp,
   WAIT_MS, log, sleep, until, ghostText, settledGhost, statusBarText, open, saveAndRead,
   logExpecter, expectEqual, watchPopups, coderdPopups, expectNoPopup, runCommand,
 };

@@ -17,7 +17,7 @@ const os = require('os');
 const path = require('path');
 const { chromium } = require('playwright-core');
 const {
-  writeSettings, setUserSettings, writeWorkspaceSettings, killDaemon, freePort, httpUp, shortTmp, removeShortTmp, WAIT_MS, log, sleep, until, ghostText, settledGhost,
+  writeSettings, setUserSettings, writeWorkspaceSettings, killDaemon, daemonPids, freePort, httpUp, shortTmp, removeShortTmp, WAIT_MS, log, sleep, until, ghostText, settledGhost,
   statusBarText, open, saveAndRead, logExpecter, expectEqual, watchPopups, coderdPopups,
   expectNoPopup, runCommand,
 } = require('./e2e-lib');
@@ -266,6 +266,28 @@ async function checks(page, ws, port) {
   await page.keyboard.type('    ');
   expectEqual('ghost text from the pipx coderd', await settledGhost(page, 'pipx.py'), 'return "found in ~/.local/bin"');
   await expectNoPopup(page, 'after switching to the pipx coderd');
+
+  // 9a. A second VS Code window (another folder: its own extension host and relay) shares the
+  //     daemon: one daemon process for both, and the second window's suggestion comes from it.
+  const ws2 = path.join(RUN, 'ws2');
+  fs.mkdirSync(ws2, { recursive: true });
+  fs.writeFileSync(path.join(ws2, 'second.py'), 'def add(a, b):\n');
+  const second = await page.context().newPage();
+  await second.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws2)}`);
+  await second.waitForSelector('.monaco-workbench', { timeout: 90000 });
+  await until('the coderd status bar item in the second window', async () => (await statusBarText(second)).includes('coderd'), 60000);
+  await open(second, 'second.py');
+  await second.keyboard.press('Control+End');
+  await second.keyboard.type('    ');
+  expectEqual('ghost text in the second window', await settledGhost(second, 'second.py'), 'return a + b');
+  const daemonLog = path.join(RUN, 'home', '.local', 'state', 'coderd', 'coderd.log');
+  await until('the daemon serving two sessions', () => /daemon: session s\d+ connected \(2 now\)/.test(fs.readFileSync(daemonLog, 'utf8')), 10000);
+  const daemons = daemonPids(path.join(RUN, 'home'));
+  if (daemons.length !== 1) throw new Error(`two windows: expected one daemon, found ${JSON.stringify(daemons)}`);
+  log(`two windows, one daemon: pid ${daemons[0]}`);
+  log(`second window's status bar: ${JSON.stringify(await statusBarText(second))}`);
+  await second.close();
+  await page.bringToFront();
 
   // 9b. kill -9 of the daemon: the relay starts another, which says the warning again (only
   //     logged, never a notification), and the next suggestion arrives. In about 2 runs of 5
