@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pathspec
@@ -20,6 +21,7 @@ from coderd.eval.recommend import recommend
 from coderd.eval.report import Progress, sample_record, summarise, table
 from coderd.eval.running import Budget, Configuration, run_all
 from coderd.eval.sampling import SKIPPABLE, draw_samples, workspace_files
+from coderd.system.hardware import resolve_threads
 
 SWITCH = {"on": (True,), "off": (False,), "both": (True, False)}
 
@@ -51,7 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "ones, shrunk to completion.latency_target_ms as the server does)",
     )
     parser.add_argument(
-        "--context", choices=SWITCH, default="both", help="repository context (default both)"
+        "--context",
+        choices=SWITCH,
+        help="repository context: both compares the two (default: context.enabled, as the "
+        "server runs; each configuration is another pass over every sample)",
     )
     parser.add_argument(
         "--syntax-check",
@@ -64,6 +69,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=SKIPPABLE,
         default=[],
         help="also sample files of this kind (skipped by default; repeatable)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="CPU threads for the model (default: model.threads); the recommendation then sets "
+        "it. On a machine busy with other work, fewer threads than cores can be much faster",
     )
     parser.add_argument("--json", action="store_true", help="print every sample and score as JSON")
 
@@ -95,8 +107,13 @@ def run(args: argparse.Namespace) -> int:
     for model in args.model or ():
         if not model.is_file():
             return fail(f"--model {model}: no such file (give the path of a GGUF)")
+    if args.threads is not None and args.threads < 1:
+        return fail("--threads must be at least 1")
     loaded = settings_for_cli(None)
     settings = loaded.settings
+    if args.threads is not None:
+        settings = replace(settings, model=replace(settings.model, threads=args.threads))
+    threads = resolve_threads(settings.model.threads)
     c = settings.completion
     try:
         budgets = _budgets(
@@ -129,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         Configuration(model, budget, context, check)
         for model in models
         for budget in budgets
-        for context in SWITCH[args.context]
+        for context in (SWITCH[args.context] if args.context else (settings.context.enabled,))
         for check in checks
     ]
     try:
@@ -139,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return fail("interrupted")
     summaries = summarise(results)
-    choice = recommend(summaries, c.latency_target_ms)
+    choice = recommend(summaries, c.latency_target_ms, args.threads or 0)
     if args.json:
         print(
             json.dumps(
@@ -147,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
                     "workspace": str(root),
                     "files": len(files),
                     "seed": args.seed,
+                    "threads": threads,
                     "models": {path or "(configured)": info.path for path, info in infos.items()},
                     "configurations": [
                         {
@@ -167,7 +185,10 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
     names = ", ".join(f"{info.name} ({info.path})" for info in infos.values())
-    print(f"{len(samples)} samples from {len(files)} files of {root}; model: {names}")
+    print(
+        f"{len(samples)} samples from {len(files)} files of {root}; model: {names}; "
+        f"{threads} thread{'s' if threads > 1 else ''}"
+    )
     print(table(summaries))
     if choice is not None:
         print()

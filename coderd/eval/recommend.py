@@ -53,7 +53,9 @@ class Recommendation:
         }
 
 
-def recommend(summaries: list[Summary], target_ms: int) -> Recommendation | None:
+def recommend(summaries: list[Summary], target_ms: int, threads: int = 0) -> Recommendation | None:
+    """`threads`: what `--threads` set for the run (0: the configured count), which the
+    settings must then set too: the latencies were measured with it."""
     if not summaries:
         return None
     within = [s for s in summaries if target_ms <= 0 or s.typing_p50_ms <= target_ms]
@@ -61,15 +63,15 @@ def recommend(summaries: list[Summary], target_ms: int) -> Recommendation | None
         best = max(within, key=lambda s: (s.edit_similarity, s.exact_match, -s.typing_p50_ms))
     else:
         best = min(summaries, key=lambda s: s.typing_p50_ms)
-    return Recommendation(best, bool(within), target_ms, settings_toml(best))
+    return Recommendation(best, bool(within), target_ms, settings_toml(best, threads))
 
 
-def settings_toml(summary: Summary) -> str:
+def settings_toml(summary: Summary, threads: int = 0) -> str:
     """config.toml lines that make the language server run this configuration."""
     c = summary.configuration
-    lines = []
-    if c.model:
-        lines += ["[model]", f"path = {json.dumps(c.model)}", ""]
+    model = [f"path = {json.dumps(c.model)}"] if c.model else []
+    model += [f"threads = {threads}"] if threads > 0 else []
+    lines = ["[model]", *model, ""] if model else []
     budgets = not c.budget.planned  # planned ones are the configured bounds: nothing to set
     lines += ["[completion]"]
     if budgets:

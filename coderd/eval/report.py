@@ -126,6 +126,8 @@ def sample_record(result: SampleResult) -> dict[str, object]:
         "prompt_tokens": result.prompt_tokens,
         "generated_tokens": result.generated_tokens,
         "status": result.status,
+        "request": result.request,
+        "next_key_request": result.next_key,
     }
 
 

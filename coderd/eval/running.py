@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from coderd.completion.service import CompletionService, DocumentSnapshot
@@ -88,6 +88,11 @@ class SampleResult:
     prompt_text: str  # context block, prefix and suffix as the model saw them
     scores: dict[str, float | bool]
     status: str = "ok"
+    # The engine's figures for the first request and the next key (RequestStats.as_dict():
+    # tokens evaluated, reused from the KV cache, generated, times, stop reason); empty when
+    # the engine was not called (an error, or the next key answered from the cache).
+    request: dict[str, int | float | bool | str] = field(default_factory=dict)
+    next_key: dict[str, int | float | bool | str] = field(default_factory=dict)
 
 
 class ModelRun:
@@ -183,8 +188,9 @@ class ModelRun:
             status=outcome.status
             if not outcome.message
             else f"{outcome.status}: {outcome.message}",
+            request=stats.as_dict() if stats else {},
         )
-        typing_ms = self._next_key(snapshot, sample, context)
+        typing_ms, result.next_key = self._next_key(snapshot, sample, context)
         result.typing_ms = typing_ms
         results = [result]
         if checked_twin is not None:
@@ -211,14 +217,14 @@ class ModelRun:
 
     def _next_key(
         self, snapshot: DocumentSnapshot, sample: Sample, context: ContextProvider | None
-    ) -> float:
+    ) -> tuple[float, dict[str, int | float | bool | str]]:
         """The latency of the request after the user types the masked text's first character:
         what `completion.latency_target_ms` sizes the budgets for (a keystroke in a file whose
         prompt is in the KV cache). Answered from the completion cache when the suggestion
         began with that character, as the server answers it."""
         typed = sample.expected.lstrip("\n")[:1] if sample.kind != "block" else "\n"
         if not typed:
-            return 0.0
+            return 0.0, {}
         text = snapshot.text[: snapshot.offset] + typed + snapshot.text[snapshot.offset :]
         after = replace(snapshot, text=text, offset=snapshot.offset + len(typed))
         if context is not None and after.path is not None:  # as an editor's didChange
@@ -227,8 +233,9 @@ class ModelRun:
                 parsed.result(BUFFER_WAIT_S)
         self.service.edited(after.key)
         started = time.perf_counter()
-        self.service.submit(after).future.result()
-        return (time.perf_counter() - started) * 1000
+        outcome = self.service.submit(after).future.result()
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        return elapsed_ms, outcome.stats.as_dict() if outcome.stats else {}
 
     def close(self) -> None:
         self.service.shutdown()

@@ -47,7 +47,8 @@ def repo(tmp_path: Path) -> Path:
 def test_eval_runs_every_configuration_and_reports_every_sample(tmp_path, repo, tiny_model_path):
     result = coderd(
         tmp_path, "eval", "--workspace", str(repo), "--samples", "4", "--model",
-        str(tiny_model_path), "--budget", "128/16/64", "--syntax-check", "both", "--json",
+        str(tiny_model_path), "--budget", "128/16/64", "--context", "both", "--syntax-check",
+        "both", "--json",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -64,16 +65,29 @@ def test_eval_runs_every_configuration_and_reports_every_sample(tmp_path, repo, 
             assert "<CURSOR>" in sample["prompt"] and sample["prompt_tokens"] > 0
             assert set(sample["scores"]) >= {"exact_match", "edit_similarity", "identifier_match"}
             assert isinstance(sample["suggestion"], str)
+            # The engine's own figures: what was evaluated, reused and generated.
+            assert sample["request"]["prompt_tokens"] == sample["prompt_tokens"]
     with_context = next(c for c in configurations if c["context"])
     # Context on: the other file's definitions go in front of the prefix.
     assert any("# shapes/units.py" in s["prompt"] for s in with_context["results"])
     assert report["recommendation"]["toml"].startswith("[model]")
+
+
+def test_by_default_one_configuration_runs_the_configured_context(tmp_path, repo, tiny_model_path):
+    """Each configuration is another pass over every sample: the default is what the server
+    runs (context.enabled), and `--threads` is applied and recommended with the rest."""
     table = coderd(
         tmp_path, "eval", "--workspace", str(repo), "--samples", "2", "--model",
-        str(tiny_model_path), "--context", "off",
+        str(tiny_model_path), "--threads", "1",
     )  # fmt: skip
     assert table.returncode == 0, table.stderr
     assert "| exact |" in table.stdout and "recommended (" in table.stdout
+    assert "; 1 thread\n" in table.stdout
+    lines = table.stdout.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("|---")) + 1
+    rows = [line for line in lines[first:] if line.startswith("|")]
+    assert len(rows) == 1 and "| on |" in rows[0], rows
+    assert "threads = 1" in table.stdout
 
 
 @pytest.mark.parametrize(
@@ -85,6 +99,7 @@ def test_eval_runs_every_configuration_and_reports_every_sample(tmp_path, repo, 
         (["--workspace", "{repo}", "--model", "{tmp}/missing.gguf"], "no such file"),
         (["--workspace", "{repo}", "--budget", "lots"], "--budget 'lots'"),
         (["--workspace", "{repo}", "--files", "!"], "--files: "),
+        (["--workspace", "{repo}", "--threads", "0"], "--threads must be at least 1"),
     ],
 )
 def test_bad_input_gets_one_line_and_no_traceback(tmp_path, repo, args, message):

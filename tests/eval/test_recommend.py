@@ -55,6 +55,14 @@ def test_best_quality_within_the_target_wins_and_its_settings_apply_it():
     assert applied["context"] == {"enabled": True, "budget_tokens": 512}
 
 
+def test_a_thread_count_set_for_the_run_is_set_by_the_settings_too():
+    applied = tomllib.loads(recommend(RESULTS, target_ms=1000, threads=1).toml)
+    assert applied["model"] == {"path": "/m/small.gguf", "threads": 1}
+    planned = summary("", Budget(384, 64, 256, planned=True), True, False, 0.5, 0.2, 100)
+    assert tomllib.loads(recommend([planned], 1000, threads=2).toml)["model"] == {"threads": 2}
+    assert "model" not in tomllib.loads(recommend([planned], 1000).toml)
+
+
 def test_a_looser_target_or_none_takes_the_best_and_a_tight_one_the_fastest():
     assert recommend(RESULTS, target_ms=3000).summary is RESULTS[3]
     assert recommend(RESULTS, target_ms=0).summary is RESULTS[3]
