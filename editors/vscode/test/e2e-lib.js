@@ -64,6 +64,11 @@ function writeWorkspaceSettings(ws, settings) {
 /** User settings: the run's fixed ones and `coderd` (the server to start). */
 function writeSettings(userDir, coderd) {
   fs.writeFileSync(path.join(userDir, 'settings.json'), JSON.stringify(userSettings(coderd), null, 2));
+  // code-server's window is a remote one: machine-scoped settings count from the remote
+  // settings (<user-data>/Machine), and from the user's only now and then (seen both ways).
+  const machine = path.join(userDir, '..', 'Machine');
+  fs.mkdirSync(machine, { recursive: true });
+  fs.writeFileSync(path.join(machine, 'settings.json'), JSON.stringify(coderd, null, 2));
 }
 
 /** The same, changed while VS Code runs: written to disk, then the window reloaded (VS Code

@@ -46,6 +46,7 @@ const FAKE_SCRIPT = {
     { after: 'app = Litestar', reply: '(debug=True)' },
     { after: 'app = Lit', reply: 'eral_eval(source)' },
     { after: 'def pipx():\n    ', reply: 'return "found in ~/.local/bin"' },
+    { after: '# after the kill\n    ', reply: 'return "again"' },
   ],
 };
 // A configuration problem makes every server the extension starts send the same warning
@@ -272,16 +273,28 @@ async function checks(page, ws, port) {
   const ws2 = path.join(RUN, 'ws2');
   fs.mkdirSync(ws2, { recursive: true });
   fs.writeFileSync(path.join(ws2, 'second.py'), 'def add(a, b):\n');
+  const daemonLog = path.join(RUN, 'home', '.local', 'state', 'coderd', 'coderd.log');
+  const twoSessions = () => (fs.readFileSync(daemonLog, 'utf8').match(/daemon: session s\d+ connected \(2 now\)/g) || []).length;
+  const twoBefore = twoSessions();
   const second = await page.context().newPage();
   await second.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws2)}`);
   await second.waitForSelector('.monaco-workbench', { timeout: 90000 });
+  // Typed before its server is up, a key is never asked about again: wait for the daemon to
+  // see the second session, and for the window's status bar item.
+  await until('the daemon serving two sessions', () => twoSessions() > twoBefore, 60000, 250);
   await until('the coderd status bar item in the second window', async () => (await statusBarText(second)).includes('coderd'), 60000);
+  await sleep(1000);
   await open(second, 'second.py');
   await second.keyboard.press('Control+End');
   await second.keyboard.type('    ');
-  expectEqual('ghost text in the second window', await settledGhost(second, 'second.py'), 'return a + b');
-  const daemonLog = path.join(RUN, 'home', '.local', 'state', 'coderd', 'coderd.log');
-  await until('the daemon serving two sessions', () => /daemon: session s\d+ connected \(2 now\)/.test(fs.readFileSync(daemonLog, 'utf8')), 10000);
+  let inSecond = await settledGhost(second, 'second.py').catch(() => '');
+  if (!inSecond) {
+    log('no suggestion in the second window at the first edit; editing again');
+    await second.keyboard.type(' ');
+    await second.keyboard.press('Backspace');
+    inSecond = await settledGhost(second, 'second.py, again').catch(() => '');
+  }
+  expectEqual('ghost text in the second window', inSecond, 'return a + b');
   const daemons = daemonPids(path.join(RUN, 'home'));
   if (daemons.length !== 1) throw new Error(`two windows: expected one daemon, found ${JSON.stringify(daemons)}`);
   log(`two windows, one daemon: pid ${daemons[0]}`);
@@ -290,32 +303,31 @@ async function checks(page, ws, port) {
   await page.bringToFront();
 
   // 9b. kill -9 of the daemon: the relay starts another, which says the warning again (only
-  //     logged, never a notification), and the next suggestion arrives. In about 2 runs of 5
-  //     VS Code sends no inlineCompletion request for the first edit after the restart (the
-  //     daemon's debug log shows both didChange messages and no request; the next edit asks
-  //     and is answered at once), so a second edit is allowed, and said; no suggestion after
-  //     it fails, with the daemon's log.
+  //     logged, never a notification), and the next suggestion arrives: a comment line typed,
+  //     Enter, and the new line gets the server's answer. (Typing a space and deleting it at
+  //     once, as this step did before, went unasked by VS Code in 2 runs of 5: the text comes
+  //     back to the state whose suggestion was just dismissed.) If it does not come, one more
+  //     edit is tried and said, and the daemon's log is printed.
   const again = new RegExp(`said again, not shown again: ${WARNING}`);
   const before = expectLog.count(again);
   log(`killed the daemon, pid ${killDaemon(path.join(RUN, 'home'))}`);
   await until('the new daemon saying the warning again', async () => expectLog.count(again) > before, WAIT_MS, 250);
-  const retype = async () => {
-    await page.keyboard.press('Escape');
-    await page.keyboard.type(' '); // the script has nothing after five spaces
-    await page.keyboard.press('Backspace'); // four again: asked anew
-    return settledGhost(page, 'pipx.py again').catch(() => '');
-  };
-  let afterKill = await retype();
+  await page.keyboard.press('Escape');
+  await page.keyboard.type('# after the kill');
+  await page.keyboard.press('Enter'); // indented like the comment: the script's rule
+  let afterKill = await settledGhost(page, 'pipx.py after the kill').catch(() => '');
   if (!afterKill) {
-    log('no suggestion at the first edit after the kill (VS Code may not ask); editing again');
-    afterKill = await retype();
+    log('no suggestion at the first line after the kill; editing again');
+    await page.keyboard.type(' ');
+    await page.keyboard.press('Backspace');
+    afterKill = await settledGhost(page, 'pipx.py after the kill, again').catch(() => '');
   }
   if (!afterKill) {
     const state = path.join(RUN, 'home', '.local', 'state', 'coderd');
     const tail = (f) => { try { return fs.readFileSync(path.join(state, f), 'utf8').split('\n').slice(-40).join('\n'); } catch { return `(no ${f})`; } };
     log(`coderd.log:\n${tail('coderd.log')}\ndaemon.err:\n${tail('daemon.err')}`);
   }
-  expectEqual('ghost text after the daemon was killed', afterKill, 'return "found in ~/.local/bin"');
+  expectEqual('ghost text after the daemon was killed', afterKill, 'return "again"');
   await expectNoPopup(page, 'after the daemon was killed');
 
   // 10. A coderd that is nowhere: one notification, with the fix.
