@@ -17,7 +17,7 @@ from coderd.context.retrieve.members import (
     value_members,
 )
 from coderd.context.retrieve.scope import scope_of
-from coderd.context.retrieve.skeletons import skeletons
+from coderd.context.retrieve.skeletons import ranked_members, skeletons
 from coderd.context.retrieve.typed import TypeResolver
 from coderd.context.retrieve.usage import usage_of
 
@@ -176,3 +176,22 @@ def test_skeletons_group_members_by_file_and_owner(tmp_path: Path) -> None:
         assert skeletons([], [], {}, {}) == []
     finally:
         index.close()
+
+
+def test_a_typescript_constructor_ranks_with_the_dunders(tmp_path: Path) -> None:
+    # `obj.constructor(...)` is never what `obj.` is about to call: a class's constructor
+    # listed before its other methods pushed rxjs's `Subject.asObservable` out at 512 tokens.
+    source = (
+        "export class Subject<T> {\n  constructor() {}\n  next(value: T) {}\n"
+        "  asObservable(): Subject<T> {\n    return this;\n  }\n}\n"
+    )
+    write(tmp_path, "subject.ts", source)
+    index = WorkspaceIndex(tmp_path)
+    index.rescan()
+    symbols = index.file("subject.ts")
+    assert symbols is not None
+    members = [
+        DefinitionRef("subject.ts", d) for d in symbols.definitions if d.container == "Subject"
+    ]
+    names = [r.definition.name for r in ranked_members(members, {})]
+    assert names == ["next", "asObservable", "constructor"]

@@ -81,13 +81,14 @@ def ranked_members(
     members: list[DefinitionRef], used: dict[str, int], popular: dict[str, int] | None = None
 ) -> list[DefinitionRef]:
     """Members the file uses first, nearest use first (code calls what it called nearby
-    again); then the others: public before private before dunder, those most files of the
-    workspace use first (`popular`), then in file order."""
+    again); then the others: public before private before dunder (and a TypeScript
+    `constructor`, which `obj.` never calls), those most files of the workspace use first
+    (`popular`), then in file order."""
     popular = popular or {}
 
     def key(ref: DefinitionRef):
         name = ref.definition.name
-        dunder = name.startswith("__") and name.endswith("__")
+        dunder = (name.startswith("__") and name.endswith("__")) or name == "constructor"
         return (
             used.get(name, UNUSED),
             2 if dunder else 1 if name.startswith("_") else 0,
