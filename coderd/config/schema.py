@@ -39,7 +39,11 @@ class ModelSettings:
         },
     )
     threads: int = setting(
-        0, "CPU threads for decoding; 0 = the number of physical cores", minimum=0, maximum=1024
+        0,
+        "CPU threads for decoding; 0 = automatic: the physical cores less those other programs "
+        "keep busy, looked at before each request",
+        minimum=0,
+        maximum=1024,
     )
     gpu_layers: int = setting(
         -1,

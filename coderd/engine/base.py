@@ -92,6 +92,7 @@ class RequestStats:
     # The service's own time around the engine (#12: the overhead outside it): waiting for the
     # worker, building the prompt (context, tokens), and finishing (policy, ids, cache). What a
     # client measures beyond total_ms plus these is the protocol, the relay and the pipes.
+    threads: int = 0  # CPU threads the local engine decoded with (0: not a local engine)
     queued_ms: float = 0.0
     assemble_ms: float = 0.0
     finish_ms: float = 0.0

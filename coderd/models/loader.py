@@ -101,6 +101,7 @@ def engine_options(settings: Settings, slots: int = 1) -> EngineOptions:
         n_ctx=m.n_ctx + extra * (max(1, slots) - 1),
         slots=max(1, slots),
         threads=resolve_threads(m.threads),
+        adapt_threads=m.threads == 0,
         gpu_layers=m.gpu_layers,
         batch=m.batch,
         prompt_chunk=m.prompt_chunk,

@@ -26,6 +26,7 @@ from coderd.engine.llama.decode_run import DecodeRun
 from coderd.engine.llama.kv_sequences import KvSequences
 from coderd.engine.llama.loading import EngineOptions, LoadedModel, check_gguf_file, load
 from coderd.engine.llama.speed import keep, load_or_measure
+from coderd.engine.llama.threads import ThreadGovernor
 from coderd.engine.speed_profile import SpeedProfile
 
 # Importable from here, where the rest of coderd has always found them.
@@ -47,6 +48,8 @@ class LlamaEngine:
         self.prompt_chunk = self.loaded.prompt_chunk  # prompt tokens per llama_decode
         self.kv = KvSequences(self.loaded.ctx, options.slots)
         self.last_error: EngineError | None = None
+        # Automatic threads: as many as the cores other programs leave free (threads.py).
+        self.governor = ThreadGovernor(options.threads) if options.adapt_threads else None
 
     # -- the Engine protocol -------------------------------------------------------------
 
@@ -71,6 +74,10 @@ class LlamaEngine:
         """
         started = time.perf_counter()
         stats = RequestStats()
+        ctx = self.loaded.ctx
+        if self.governor is not None and (threads := self.governor.choose()) != ctx.threads:
+            ctx.set_threads(threads)
+        stats.threads = ctx.threads
         run = self.new_run(cancel, slot=slot, speculative=speculative)
         layout, pieces = assemble(
             prompt,

@@ -30,6 +30,9 @@ GGUF_MAGIC = b"GGUF"
 class EngineOptions:
     n_ctx: int = 2048
     threads: int = 1
+    # model.threads = 0: `threads` is the most, and each request takes the cores the rest of
+    # the machine leaves free (threads.py).
+    adapt_threads: bool = False
     gpu_layers: int = -1  # -1: all layers when the build can offload, else none
     batch: int = 512
     prompt_chunk: int = 0  # prompt tokens per llama_decode; 0 = kv_plan.prompt_chunk decides

@@ -100,6 +100,7 @@ class LlamaContext:
             raise ValueError(f"llama.cpp could not create a context of {n_ctx} positions{hint}")
         self.handle = handle
         self.model = model
+        self.threads = threads
         self.n_ctx = int(llama_cpp.llama_n_ctx(handle))
         self.n_batch = n_batch
         self.memory = llama_cpp.llama_get_memory(handle)
@@ -121,6 +122,11 @@ class LlamaContext:
             yield
         finally:
             self._should_abort = previous
+
+    def set_threads(self, threads: int) -> None:
+        """Decode and evaluate prompts with `threads` CPU threads from now on (threads.py)."""
+        llama_cpp.llama_set_n_threads(self.handle, threads, threads)
+        self.threads = threads
 
     def decode(
         self, tokens: Sequence[int], start_pos: int, *, seq: int = 0, all_logits: bool = False
