@@ -25,6 +25,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from coderd.system.hardware import physical_cores
+
 from .replay_stats import KeyResult, classify, infill_stats
 from .traces import Document, Trace
 
@@ -50,6 +52,12 @@ RESPONSE_FIELDS = [
     "truncated",
     "tokens_cached",
 ]
+
+
+def fixed_threads(args) -> int:
+    """llama-server's and llama-bench's threads: as asked, else their default (physical cores).
+    coderd gets `args.threads` as is: 0 is its automatic count."""
+    return args.threads or physical_cores()
 
 
 def free_port() -> int:

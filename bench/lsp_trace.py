@@ -78,7 +78,13 @@ def parse_args(argv=None):
         "--typing-through", action="store_true", help="also: type the suggestion on screen"
     )
     p.add_argument("--max-tokens", type=int, default=16, help="tokens decoded per request (both)")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="CPU threads; 0 (default): coderd's automatic count (the cores other programs "
+        "leave free), llama-server and llama-bench the physical cores, as their own defaults",
+    )
     p.add_argument(
         "--coderd-options",
         help='more initializationOptions, e.g. \'{"completion": {"latency_target_ms": 5000}}\'',
@@ -206,7 +212,7 @@ class Bench:
         with infill.llama_server(
             self.args.llama_server,
             self.args.model,
-            threads=self.args.threads,
+            threads=infill.fixed_threads(self.args),
             extra_args=self.args.server_args.split(),
         ) as (port, proc):
 
@@ -251,7 +257,7 @@ class Bench:
             with infill.llama_server(
                 self.args.llama_server,
                 self.args.model,
-                threads=self.args.threads,
+                threads=infill.fixed_threads(self.args),
                 extra_args=self.args.server_args.split(),
                 log=log,
             ) as (port, proc):
@@ -340,7 +346,7 @@ def main(argv=None) -> int:
                 prompt=max(1, round(seq["evaluated_per_model_call"])),
                 gen=args.max_tokens,
                 depth=round(seq["prompt_tokens"] or 0),
-                threads=args.threads,
+                threads=infill.fixed_threads(args),
             )
     finally:
         shutil.rmtree(bench.scratch, ignore_errors=True)
@@ -353,7 +359,8 @@ def header(args, bench, load, elapsed) -> list[str]:
     lines = [
         f"model: {args.model}",
         f"trace: {args.trace} ({len(t.segments)} segments, {t.keys} keys into {t.file}); "
-        f"{args.max_tokens} tokens decoded per request at most, {args.threads} threads; "
+        f"{args.max_tokens} tokens decoded per request at most, "
+        f"{args.threads or 'automatic'} threads for coderd; "
         f"first request excluded; coderd lsp{' --standalone' if args.standalone else ''}",
     ]
     if args.llama_server:
@@ -363,7 +370,7 @@ def header(args, bench, load, elapsed) -> list[str]:
             else f"but samplers top_k, top_p and ignore_eos (decodes {args.max_tokens})"
         )
         lines.append(
-            f"llama-server: --cache-reuse 256 -c 2048 -t {args.threads} {args.server_args}; "
+            f"llama-server: --cache-reuse 256 -c 2048 -t {infill.fixed_threads(args)} {args.server_args}; "
             f"llama.vim's request body, n_predict {args.max_tokens}, {stops}"
         )
     lines += [

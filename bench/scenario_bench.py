@@ -63,7 +63,7 @@ def infill_scenario(bench, name: str) -> list[KeyResult]:
     with infill.llama_server(
         args.llama_server,
         args.model,
-        threads=args.threads,
+        threads=infill.fixed_threads(args),
         extra_args=args.server_args.split(),
     ) as (port, _proc):
         if name == "open-wait-type":
@@ -116,7 +116,7 @@ def floor_for(bench, results: list[KeyResult], cache: dict) -> dict | None:
             prompt=p,
             gen=args.max_tokens,
             depth=d,
-            threads=args.threads,
+            threads=infill.fixed_threads(args),
         )
     return cache[p, d]
 
