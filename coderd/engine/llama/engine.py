@@ -74,10 +74,7 @@ class LlamaEngine:
         """
         started = time.perf_counter()
         stats = RequestStats()
-        ctx = self.loaded.ctx
-        if self.governor is not None and (threads := self.governor.choose()) != ctx.threads:
-            ctx.set_threads(threads)
-        stats.threads = ctx.threads
+        stats.threads = self._govern_threads()
         run = self.new_run(cancel, slot=slot, speculative=speculative)
         layout, pieces = assemble(
             prompt,
@@ -128,6 +125,7 @@ class LlamaEngine:
     def speed_profile(self) -> SpeedProfile:
         """This machine's speed with this model (measured once, then cached: speed.py); the
         prompt chunk follows from it unless configured."""
+        self._govern_threads()  # measured as requests will run
         profile = load_or_measure(self)
         self._size_chunk(profile)
         return profile
@@ -157,6 +155,13 @@ class LlamaEngine:
         for state in reversed(states):  # the hottest added last: dropped last
             self.kv.saved.add(state)
         return len(states)
+
+    def _govern_threads(self) -> int:
+        """Automatic threads: the cores other programs leave free now (threads.py)."""
+        ctx = self.loaded.ctx
+        if self.governor is not None and (threads := self.governor.choose()) != ctx.threads:
+            ctx.set_threads(threads)
+        return ctx.threads
 
     def _size_chunk(self, profile: SpeedProfile) -> None:
         if not self.options.prompt_chunk:  # 0: automatic
