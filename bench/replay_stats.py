@@ -50,6 +50,8 @@ def coderd_stats(last: dict | None) -> dict:
         # The service's time around the engine; the rest of "outside" is protocol and pipes.
         "service_ms": sum(last.get(k, 0.0) for k in ("queued_ms", "assemble_ms", "finish_ms")),
         "queued_ms": last.get("queued_ms", 0.0),
+        "assemble_ms": last.get("assemble_ms", 0.0),
+        "finish_ms": last.get("finish_ms", 0.0),
         "from_cache": last.get("stop_reason") == "cache",
         "stop_reason": last.get("stop_reason", ""),
     }
