@@ -2,13 +2,16 @@
 
 Samples cursor positions from the workspace's files (coderd/eval/sampling.py), runs each
 through the language server's completion service (running.py), and prints a table per
-configuration and a recommendation (report.py, recommend.py); `--json` prints every sample.
+configuration and a recommendation (report.py, recommend.py); `--json` prints every sample
+(the table and the recommendation then go to stderr).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -99,6 +102,7 @@ def _budgets(specs: list[str] | None, defaults: Budget) -> list[Budget]:
 
 
 def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
     root = (args.workspace or workspace_of(Path.cwd() / "x")).resolve()
     if not root.is_dir():
         return fail(f"--workspace {root}: not a directory")
@@ -157,40 +161,42 @@ def run(args: argparse.Namespace) -> int:
         return fail("interrupted")
     summaries = summarise(results)
     choice = recommend(summaries, c.latency_target_ms, args.threads or 0)
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "workspace": str(root),
-                    "files": len(files),
-                    "seed": args.seed,
-                    "threads": threads,
-                    "models": {path or "(configured)": info.path for path, info in infos.items()},
-                    "configurations": [
-                        {
-                            **s.as_dict(),
-                            "results": [
-                                sample_record(r)
-                                for r in results
-                                if r.configuration == s.configuration
-                            ],
-                        }
-                        for s in summaries
-                    ],
-                    "recommendation": choice.as_dict() if choice else None,
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
-        return 0
     names = ", ".join(f"{info.name} ({info.path})" for info in infos.values())
-    print(
+    plural = "s" if threads > 1 else ""
+    report = [
         f"{len(samples)} samples from {len(files)} files of {root}; model: {names}; "
-        f"{threads} thread{'s' if threads > 1 else ''}"
-    )
-    print(table(summaries))
+        f"{threads} thread{plural}; {time.monotonic() - started:.0f} s",
+        table(summaries),
+    ]
     if choice is not None:
-        print()
-        print(choice.message())
+        report += ["", choice.message()]
+    if not args.json:
+        print("\n".join(report))
+        return 0
+    # The JSON on stdout (for a file or a pipe), what a person reads on stderr.
+    print("\n".join(report), file=sys.stderr)
+    print(
+        json.dumps(
+            {
+                "workspace": str(root),
+                "files": len(files),
+                "seed": args.seed,
+                "threads": threads,
+                "seconds": round(time.monotonic() - started, 1),
+                "models": {path or "(configured)": info.path for path, info in infos.items()},
+                "configurations": [
+                    {
+                        **s.as_dict(),
+                        "results": [
+                            sample_record(r) for r in results if r.configuration == s.configuration
+                        ],
+                    }
+                    for s in summaries
+                ],
+                "recommendation": choice.as_dict() if choice else None,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
     return 0

@@ -52,6 +52,8 @@ def test_eval_runs_every_configuration_and_reports_every_sample(tmp_path, repo, 
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
+    # What a person reads goes to stderr beside the JSON: the table, then the recommendation.
+    assert "| exact |" in result.stderr and "recommended (" in result.stderr
     configurations = report["configurations"]
     assert {(c["context"], c["syntax_check"]) for c in configurations} == {
         (True, True), (True, False), (False, True), (False, False),
@@ -82,7 +84,7 @@ def test_by_default_one_configuration_runs_the_configured_context(tmp_path, repo
     )  # fmt: skip
     assert table.returncode == 0, table.stderr
     assert "| exact |" in table.stdout and "recommended (" in table.stdout
-    assert "; 1 thread\n" in table.stdout
+    assert "; 1 thread; " in table.stdout
     lines = table.stdout.splitlines()
     first = next(i for i, line in enumerate(lines) if line.startswith("|---")) + 1
     rows = [line for line in lines[first:] if line.startswith("|")]
