@@ -24,7 +24,6 @@ from coderd.eval.recommend import recommend
 from coderd.eval.report import Progress, sample_record, summarise, table
 from coderd.eval.running import Budget, Configuration, run_all
 from coderd.eval.sampling import SKIPPABLE, draw_samples, workspace_files
-from coderd.system.hardware import resolve_threads
 
 SWITCH = {"on": (True,), "off": (False,), "both": (True, False)}
 
@@ -77,8 +76,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--threads",
         type=int,
         metavar="N",
-        help="CPU threads for the model (default: model.threads); the recommendation then sets "
-        "it. On a machine busy with other work, fewer threads than cores can be much faster",
+        help="a fixed count of CPU threads for the model (default: model.threads; 0 there is "
+        "the engine's automatic count, per request); the recommendation then sets it",
     )
     parser.add_argument("--json", action="store_true", help="print every sample and score as JSON")
 
@@ -117,7 +116,9 @@ def run(args: argparse.Namespace) -> int:
     settings = loaded.settings
     if args.threads is not None:
         settings = replace(settings, model=replace(settings.model, threads=args.threads))
-    threads = resolve_threads(settings.model.threads)
+    # 0: the engine picks per request from the cores the rest of the machine leaves (each
+    # sample's engine figures in the JSON say how many it used).
+    threads = settings.model.threads
     c = settings.completion
     try:
         budgets = _budgets(
@@ -162,10 +163,10 @@ def run(args: argparse.Namespace) -> int:
     summaries = summarise(results)
     choice = recommend(summaries, c.latency_target_ms, args.threads or 0)
     names = ", ".join(f"{info.name} ({info.path})" for info in infos.values())
-    plural = "s" if threads > 1 else ""
+    plural = "s" if threads != 1 else ""
     report = [
         f"{len(samples)} samples from {len(files)} files of {root}; model: {names}; "
-        f"{threads} thread{plural}; {time.monotonic() - started:.0f} s",
+        f"{threads or 'automatic'} thread{plural}; {time.monotonic() - started:.0f} s",
         table(summaries),
     ]
     if choice is not None:

@@ -54,6 +54,7 @@ def test_eval_runs_every_configuration_and_reports_every_sample(tmp_path, repo, 
     report = json.loads(result.stdout)
     # What a person reads goes to stderr beside the JSON: the table, then the recommendation.
     assert "| exact |" in result.stderr and "recommended (" in result.stderr
+    assert report["threads"] == 0  # model.threads' default: the engine's automatic count
     configurations = report["configurations"]
     assert {(c["context"], c["syntax_check"]) for c in configurations} == {
         (True, True), (True, False), (False, True), (False, False),
