@@ -145,13 +145,24 @@ async def test_repository_context_stays_cached_while_typing(tmp_path, tiny_model
         open_doc(client, uri, text)
         assert (await wait_until_ready(client)).state == "ready"
         column = len("    result = ")
+        # The index builds in the background, and a new block is taken once it is evaluated
+        # in the background too: ask in place until the context is in (a fast engine types the
+        # twenty keys below before that, otherwise).
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            await inline(client, uri, 4, column)
+            if (await status(client)).last.context_tokens > 20:
+                break
+            await asyncio.sleep(0.1)
         context_sizes, evaluated = [], []
         for i, ch in enumerate("sum(Square(x).area()"):
             edit(client, uri, i + 2, (4, column + i), (4, column + i), ch)
             await inline(client, uri, 4, column + i + 1)
             last = (await status(client)).last
+            if last.stop_reason == "cache":  # typed through the suggestion: no prompt at all
+                continue
             context_sizes.append(last.context_tokens)
             evaluated.append(last.evaluated_tokens)
-        # The index builds in the background; once the context is in, it stays the same.
-        assert context_sizes[-1] > 20 and len(set(context_sizes[-10:])) == 1, context_sizes
+        # Once the context is in, it stays the same while the user types.
+        assert context_sizes[0] > 20 and len(set(context_sizes)) == 1, context_sizes
         assert statistics.median(evaluated[-10:]) <= 8, evaluated
