@@ -29,7 +29,7 @@ class Machine:
 
 
 def governor(machine: Machine, most: int = 2, cores: int = 2) -> ThreadGovernor:
-    return ThreadGovernor(most, cores=cores, read=machine.read)
+    return ThreadGovernor(most, cores=cores, read=machine.read, clock=lambda: machine.at)
 
 
 def test_the_cores_other_programs_take_are_left_to_them() -> None:

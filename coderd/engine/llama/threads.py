@@ -46,20 +46,22 @@ class ThreadGovernor:
         most: int,
         cores: int | None = None,
         read: Callable[[], CpuReading] = read_cpu,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.most = max(1, most)  # the physical cores: more threads only contend
         self.cores = cores or psutil.cpu_count(logical=True) or self.most
         self._read = read
+        self._clock = clock  # the same clock as CpuReading.at: no reading for a short look
         self._last = read()
         self.threads = self.most
         self.others = 0.0  # cores the rest of the machine used over the last look
 
     def choose(self) -> int:
         """The thread count for the next request (the last one if the look is too short)."""
+        if self._clock() - self._last.at < MIN_LOOK_S:
+            return self.threads
         now = self._read()
         span = now.at - self._last.at
-        if span < MIN_LOOK_S:
-            return self.threads
         others = (now.machine_busy_s - self._last.machine_busy_s) - (now.own_s - self._last.own_s)
         self._last = now
         self.others = max(0.0, others / span)
