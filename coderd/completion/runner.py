@@ -10,7 +10,9 @@ The budgets come from the machine's measured speed (budget.py), and every finish
 that measurement (speed_profile.py SpeedWatch): when requests run clearly faster or slower than
 it says (it was taken under load, or the load came later), the budgets are planned again for
 the following requests and the engine keeps the healed profile (speed.json), at most once a
-`KEEP_INTERVAL_S` (the rest at the next chance or when the worker ends: `flush_speed`).
+`KEEP_INTERVAL_S` (the rest at the next chance or when the worker ends: `flush_speed`). The
+documents being typed in keep their old prompt until a prewarm has evaluated the new one
+(replan.py): a re-plan never costs a key a whole prompt.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from coderd.completion.cache import CompletionCache
 from coderd.completion.debounce import TypingRhythm
 from coderd.completion.documents import DocumentStates
 from coderd.completion.feedback import Feedback
+from coderd.completion.replan import RetiredPrompts
 from coderd.completion.sessions import SessionTable
 from coderd.completion.tickets import Outcome, Suggestion, Ticket
 from coderd.config.settings import Settings
@@ -68,6 +71,8 @@ class RequestRunner:
         self._clock = clock
         self._kept_at: float | None = None
         self._unkept: SpeedProfile | None = None  # healed, not yet written (KEEP_INTERVAL_S)
+        self._retired = RetiredPrompts()  # documents still typed into with older budgets
+        documents.add("retired prompts", self._retired)
 
     @staticmethod
     def _key(settings: Settings) -> PromptsKey:
@@ -121,7 +126,12 @@ class RequestRunner:
                 if (budgets.prefix, budgets.suffix, budgets.context) != (
                     old.prefix, old.suffix, old.context,
                 ):  # fmt: skip
-                    log.info("prompt budgets re-planned: %s", budgets)
+                    pinned = self._retired.pin(self._prompts[key][1])
+                    log.info(
+                        "prompt budgets re-planned: %s (%d documents switch in the background)",
+                        budgets,
+                        pinned,
+                    )
                     self._prompts[key] = (budgets, self._assembler(engine, budgets, name), name)
             self._unkept = healed
         self._keep(engine, force=False)
@@ -149,6 +159,10 @@ class RequestRunner:
         snap = ticket.snapshot
         settings = self.settings_for(snap.session)
         _, prompts = self.prompts_for(engine, settings)
+        # A document typed into before a re-plan keeps its prompt; a prewarm evaluates the new.
+        retired = not ticket.prewarm and self._retired.pinned(snap.key)
+        if retired:
+            prompts = self._retired.serving(snap.key, prompts)
         assembled = prompts.assemble(
             snap.key,
             snap.text,
@@ -194,14 +208,16 @@ class RequestRunner:
             mode=plan.mode.value,
             context_chunks=assembled.context_chunks,
             context_text=assembled.context_text,
-            context_pending=assembled.block_pending and not speculative,
+            prompt_pending=(assembled.block_pending or retired) and not speculative,
         )
         if completion.cancelled or ticket.cancel.cancelled:
             outcome.status, outcome.message = "cancelled", ticket.cancel.reason
             return outcome
         self.observe(engine, completion.stats)
-        if ticket.prewarm:  # in the cache now: nothing to decode or finish
-            prompts.blocks.evaluated(snap.key, assembled.block)  # requests take its block now
+        if not speculative:  # the prompt is in the cache whole: requests may take its block
+            prompts.blocks.evaluated(snap.key, assembled.block)
+        if ticket.prewarm:  # nothing to decode or finish
+            self._retired.release(snap.key)  # the re-planned prompt is in: requests take it
             return outcome
         if completion.stats.generated_tokens:  # a whole decode: what the next one will cost
             self.rhythm.decoded(completion.stats.generate_ms / 1000)

@@ -43,9 +43,10 @@ class Outcome:
     # What repository context went in: path, lines, source, tokens.
     context_chunks: tuple[dict[str, object], ...] = ()
     context_text: str = ""
-    # Retrieval gave a new context block; the prompt kept the cached one until a prewarm
-    # evaluates the new one in the background (prompt/blocks.py).
-    context_pending: bool = False
+    # A newer prompt waits: retrieval gave a new context block (prompt/blocks.py), or the
+    # budgets were re-planned (replan.py); this one kept what is in the cache, and a prewarm
+    # evaluates the newer one in the background.
+    prompt_pending: bool = False
 
 
 @dataclass

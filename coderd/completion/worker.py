@@ -80,8 +80,8 @@ class EngineWorker:
                 ticket.future.set_result(outcome)
             except InvalidStateError:
                 pass  # the handler gave up on it ($/cancelRequest) while it ran
-            if outcome.status == "ok" and outcome.context_pending:
-                self._switch_context(ticket.snapshot)
+            if outcome.status == "ok" and outcome.prompt_pending:
+                self._switch_prompt(ticket.snapshot)
             speculate = self.settings_for(ticket.snapshot.session).completion.speculate
             if outcome.suggestions and speculate:
                 self._speculation.after(
@@ -106,11 +106,12 @@ class EngineWorker:
         except Exception:
             log.exception("%s failed", what)
 
-    def _switch_context(self, snap: DocumentSnapshot) -> None:
-        """A new context block waits: evaluate the prompt with it in the background. Where a
-        decode costs more than the usual gap between keys (debounce.py), only once the user
-        stops for longer than that gap: while keys keep coming it would only be cancelled,
-        each time after a prompt chunk the key waits for. Where it costs less, at once."""
+    def _switch_prompt(self, snap: DocumentSnapshot) -> None:
+        """A newer prompt waits (a new context block, re-planned budgets): evaluate it in the
+        background. Where a decode costs more than the usual gap between keys (debounce.py),
+        only once the user stops for longer than that gap: while keys keep coming it would
+        only be cancelled, each time after a prompt chunk the key waits for. Where it costs
+        less, at once."""
         gap, cost = self._rhythm.typing_gap(snap.key), self._rhythm.decode_cost()
         slow = gap is not None and cost is not None and cost > gap
         self.prewarm(snap, wait_s=WAIT_GAPS * gap if slow and gap is not None else 0.0)

@@ -11,7 +11,12 @@ switches to it. The prompt the user types into stays in its KV state meanwhile (
 keeps the other one aside, engine/llama/kv_store.py).
 
 The first prompt of a document takes the block retrieval gives: nothing is in the cache yet;
-and so does a prompt for which retrieval gives none (the folder left the workspace).
+and so does a prompt for which retrieval gives none (the folder left the workspace). Until a
+prompt with that first block has been evaluated whole, prewarms keep it too: on a slow CPU the
+open's prewarm, the jump's and the first keys each get a few prompt chunks in before the next
+one cancels them, and they add up only while they all evaluate the same block (a prewarm that
+took a newer block left the first key nothing to reuse: 597 of 601 tokens, bench/README.md
+"open-wait-type with automatic threads").
 Per document; `forget(key)` drops both blocks. Worker thread only, like the assembler.
 """
 
@@ -36,6 +41,7 @@ class ContextBlocks:
     def __init__(self) -> None:
         self._served: dict[str, Block] = {}  # document key -> the block its cache holds
         self._pending: dict[str, Block] = {}  # document key -> a newer one, not evaluated yet
+        self._whole: set[str] = set()  # documents whose served block the cache holds whole
 
     def known(self, key: str, text: str) -> Block | None:
         """The document's block of this packed text, if it has one (its ids are memoised)."""
@@ -54,12 +60,17 @@ class ContextBlocks:
         if served is None or not fresh.text:
             self._served[key] = fresh
             self._pending.pop(key, None)
+            self._whole.discard(key)
             return fresh, False
         if fresh.text == served.text:
             self._pending.pop(key, None)  # retrieval came back to the cached block
             return served, False
         self._pending[key] = fresh
-        return (fresh, False) if background else (served, True)
+        if not background:
+            return served, True
+        # A background evaluation takes the newer block once the served one is in the cache
+        # whole; before that it goes on with the served one (the module's docstring).
+        return (fresh, False) if key in self._whole else (served, False)
 
     def served(self, key: str) -> Block | None:
         """The block the document's cache holds (None before its first prompt)."""
@@ -70,9 +81,11 @@ class ContextBlocks:
         return self._served.get(key, fresh)
 
     def evaluated(self, key: str, block: Block) -> None:
-        """A prompt with `block` is in the cache whole: the document's requests take it."""
+        """A prompt with `block` is in the cache whole (a prewarm, or a request that was not
+        cancelled): the document's requests take it."""
         if key in self._served:
             self._served[key] = block
+            self._whole.add(key)
         if self._pending.get(key) == block:
             del self._pending[key]
 
@@ -82,6 +95,7 @@ class ContextBlocks:
     def forget(self, key: str) -> None:
         self._served.pop(key, None)
         self._pending.pop(key, None)
+        self._whole.discard(key)
 
     def keys(self) -> Iterator[str]:
         yield from {*self._served, *self._pending}

@@ -117,11 +117,11 @@ def test_requests_keep_the_cached_block_until_the_new_one_is_evaluated(service_w
     retrieval = Retrieval("# old block\n")
     service = service_with(engine, retrieval)
     first = ask(service, "x = ")
-    assert first.context_text == "# old block\n" and not first.context_pending
+    assert first.context_text == "# old block\n" and not first.prompt_pending
     retrieval.text = "# new block\n"  # say the index became ready
     second = ask(service, "x = 1")
     assert second.status == "ok" and second.context_text == "# old block\n"
-    assert second.context_pending  # the new one waits for a background evaluation
+    assert second.prompt_pending  # the new one waits for a background evaluation
     # That prewarm is under way with the new block; a key cancels it...
     deadline = time.monotonic() + 10
     while (engine.blocks[-1] != ("# new block\n", True)) and time.monotonic() < deadline:
@@ -135,7 +135,7 @@ def test_requests_keep_the_cached_block_until_the_new_one_is_evaluated(service_w
     engine.prewarm_s = 0.0  # the pause after that key: the new block gets evaluated whole
     assert prewarms_ended(service, 2)["done"] == 1
     fourth = ask(service, "x = 123")
-    assert fourth.context_text == "# new block\n" and not fourth.context_pending
+    assert fourth.context_text == "# new block\n" and not fourth.prompt_pending
     assert requests(engine) == ["# old block\n"] * 3 + ["# new block\n"]
 
 
@@ -145,9 +145,41 @@ def test_a_block_that_comes_back_cancels_the_switch(service_with):
     service = service_with(engine, retrieval)
     ask(service, "x = ")
     retrieval.text = "# new block\n"
-    assert ask(service, "x = 1").context_pending
+    assert ask(service, "x = 1").prompt_pending
     retrieval.text = "# old block\n"  # before the new one was evaluated
     again = ask(service, "x = 12")
-    assert again.context_text == "# old block\n" and not again.context_pending
+    assert again.context_text == "# old block\n" and not again.prompt_pending
     counts = prewarms_ended(service, 1)
     assert counts["queued"] == 1 and counts["cancelled"] == 1  # no switch evaluated any more
+
+
+def wait_for_calls(engine: BlockEngine, n: int) -> None:
+    deadline = time.monotonic() + 10
+    while len(engine.blocks) < n and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert len(engine.blocks) >= n
+
+
+def test_prewarms_keep_the_first_block_until_a_prompt_with_it_is_in_whole(service_with):
+    """On a slow CPU the open's prewarm, the jump's and the first key each evaluate a few
+    chunks before the next cancels them: they must all carry the same block to add up."""
+    engine = BlockEngine(rules=[Rule("", ("1",))], prewarm_s=5.0)
+    retrieval = Retrieval("# block at the open\n")
+    service = service_with(engine, retrieval)
+    text = "x = \n" * 40
+    service.prewarm(DocumentSnapshot(KEY, text, len(text), "python", path=PATH))  # didOpen
+    wait_for_calls(engine, 1)
+    retrieval.text = "# block at the cursor\n"  # the cursor's code names other definitions
+    service.prewarm(DocumentSnapshot(KEY, text, 4, "python", path=PATH))  # a jump: supersedes
+    wait_for_calls(engine, 2)
+    assert engine.blocks == [("# block at the open\n", True)] * 2  # nothing evaluated whole
+    engine.prewarm_s = 0.0
+    first = service.submit(DocumentSnapshot(KEY, text, 4, "python", path=PATH))
+    outcome = first.future.result(timeout=10)
+    assert outcome.context_text == "# block at the open\n" and outcome.prompt_pending
+    # That key evaluated its prompt whole: now the new block goes in, in the background.
+    assert prewarms_ended(service, 3)["done"] == 1
+    assert engine.blocks[-1] == ("# block at the cursor\n", True)
+    typed = text[:4] + "2" + text[4:]  # the next key (the same text would be a cache answer)
+    again = service.submit(DocumentSnapshot(KEY, typed, 5, "python", path=PATH))
+    assert again.future.result(timeout=10).context_text == "# block at the cursor\n"

@@ -57,7 +57,7 @@ def test_a_new_block_is_evaluated_aside_and_typing_stays_cheap(tiny_model_path):
         assert first.stats.evaluated_tokens == first.stats.prompt_tokens
         retrieval.text = "# config.py\nclass Config:\n    path: str\n    debug: bool\n"
         kept = ask("co")  # the new block waits; the key costs what it typed
-        assert kept.context_pending and kept.context_text.startswith("# utils.py")
+        assert kept.prompt_pending and kept.context_text.startswith("# utils.py")
         assert kept.stats.evaluated_tokens <= 4 < kept.stats.prompt_tokens
         deadline = time.monotonic() + 60
         while service.status()["prewarm"]["done"] < 1 and time.monotonic() < deadline:

@@ -4,6 +4,7 @@ healed profile is kept at most once a KEEP_INTERVAL_S."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,3 +204,31 @@ def test_the_prompt_chunk_follows_the_measured_speed(profile, low, high):
     # And a heal moves it: prompts twice as slow, a smaller chunk.
     if 8 < chunk < 512:
         assert profile.scaled(2.0, 1.0).prompt_chunk(512) < chunk
+
+
+def test_a_re_plan_keeps_the_prompt_being_typed_into_until_the_new_one_is_in(service):
+    """Re-planned budgets change a prompt whole: the document typed into keeps its prompt (and
+    its KV cache) and switches once a prewarm has evaluated the new one."""
+    engine = MeasuredEngine(rules=[Rule("", ("abcdefghijklmnop",))], measured=TRUE, true=SLOW)
+    s = service(engine)
+    head = "".join(f"value_{i} = compute({i})\n" for i in range(60))  # longer than any window
+
+    def key(typed: str):
+        text = head + typed
+        outcome = s.submit(DocumentSnapshot("doc", text, len(text))).future.result(10)
+        assert outcome.status == "ok"
+        return outcome
+
+    before = key("x")
+    assert len(before.prefix_text) > 200  # a window of the configured 384 tokens
+    ask(s, MIN_SAMPLES)  # other requests: the machine got busy, budgets shrink
+    assert budgets_of(s) == (128, 16, 128)
+    after = key("x=")
+    assert after.prefix_text == before.prefix_text + "="  # the same window: the cache holds it
+    assert after.prompt_pending
+    deadline = time.monotonic() + 10
+    while s.status()["prewarm"]["done"] < 1 and time.monotonic() < deadline:  # type: ignore[index]
+        time.sleep(0.005)
+    switched = key("x=1")
+    assert len(switched.prefix_text) <= 128 and not switched.prompt_pending
+    assert s.document_counts()["retired prompts"] == 0
