@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+from lsp_client import RUNTIME_ROOT_ENV
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One short folder under the system's temp folder for every runtime folder the tests
+    make (lsp_client.runtime_dir_for), removed when the run ends: thousands were left behind."""
+    os.environ[RUNTIME_ROOT_ENV] = tempfile.mkdtemp(prefix="cdr-run-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    root = os.environ.pop(RUNTIME_ROOT_ENV, None)
+    if root:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def repo_root() -> Path:

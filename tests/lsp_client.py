@@ -36,10 +36,15 @@ def scratch_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+# The run's folder for the runtime folders below (tests/conftest.py makes it and removes it at
+# the end of the run); the system temp folder when a script imports this module on its own.
+RUNTIME_ROOT_ENV = "CODERD_TEST_RUNTIME_ROOT"
+
+
 def runtime_dir_for(home: Path) -> Path:
-    folder = (
-        Path(tempfile.gettempdir()) / f"cdr-{hashlib.sha1(str(home).encode()).hexdigest()[:10]}"
-    )
+    """A short path (a socket's path must fit in 107 bytes; pytest's tmp_path does not)."""
+    root = Path(os.environ.get(RUNTIME_ROOT_ENV) or tempfile.gettempdir())
+    folder = root / f"cdr-{hashlib.sha1(str(home).encode()).hexdigest()[:10]}"
     folder.mkdir(mode=0o700, exist_ok=True)
     return folder
 
