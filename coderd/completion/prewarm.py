@@ -17,6 +17,9 @@ When one is made (the LSP layer reports the events: lsp/server/session.py):
 - **focus**: an edit in another document than the one the session last edited or asked about.
 - **jump**: an edit more than one line away from the document's last edit (typing on a line,
   or a new line, is never a jump). The prompt is the one at the end of the edit.
+- **cursor**: coderd's editor clients say where the cursor went (`coderd/didMoveCursor`,
+  lsp/handlers/cursor.py); a move to another document or more than a line away is a focus
+  or a jump as above, prewarmed at the cursor, so the first key there finds its prompt in.
 - **context** (service.py): a request's context block changed while the old one is in the
   cache: the new prompt is evaluated in the background (prompt/blocks.py).
 
@@ -48,12 +51,25 @@ class Prewarms:
         self._counts: Counter[str] = Counter()
         self.last: RequestStats | None = None  # the last prewarm that ran
 
-    def moved(self, session: str, key: str, line: int | None, opened: bool) -> str | None:
-        """An edit in `key` at `line` (None: unknown); `opened`: it is the didOpen. Why it
+    def moved(
+        self, session: str, key: str, line: int | None, opened: bool, cursor: bool = False
+    ) -> str | None:
+        """An edit in `key` at `line` (None: unknown); `opened`: it is the didOpen; `cursor`:
+        no edit, a client said the cursor went there (lsp/handlers/cursor.py). Why it
         deserves a prewarm ("opened", "focus", "jump"), or None while the user types."""
         with self._lock:
             last = self._places.get(session)
-            self._places[session] = (key, line)
+            reason = self._reason(last, key, line, opened)
+            # A cursor that moves a line at a time (arrow keys) is never a jump from the line
+            # before: it becomes the session's place only where it earns a prewarm.
+            if reason is not None or not cursor:
+                self._places[session] = (key, line)
+        return reason
+
+    @staticmethod
+    def _reason(
+        last: tuple[str, int | None] | None, key: str, line: int | None, opened: bool
+    ) -> str | None:
         if opened:
             return "opened"
         if last is None or last[0] != key:

@@ -133,10 +133,14 @@ class CompletionService(EngineWorker):
         self.prewarms.running.cancel("a new request")
         return ticket
 
-    def moved(self, snapshot: DocumentSnapshot, line: int | None, opened: bool) -> bool:
-        """The user opened `snapshot`'s document (`opened`) or edited it at `line`: True when
-        that is a move the document's prompt should be prewarmed for (prewarm.py)."""
-        return self.prewarms.moved(snapshot.session, snapshot.key, line, opened) is not None
+    def moved(
+        self, snapshot: DocumentSnapshot, line: int | None, opened: bool, cursor: bool = False
+    ) -> bool:
+        """The user opened `snapshot`'s document (`opened`), edited it at `line`, or (`cursor`)
+        a client said the cursor went to `line`: True when that is a move the document's
+        prompt should be prewarmed for (prewarm.py)."""
+        reason = self.prewarms.moved(snapshot.session, snapshot.key, line, opened, cursor)
+        return reason is not None
 
     def prewarm(self, snapshot: DocumentSnapshot, wait_s: float = 0.0) -> Ticket:
         """Evaluate `snapshot`'s prompt into the KV cache while the engine is idle (decoding

@@ -17,6 +17,7 @@ from coderd import __version__
 from coderd.completion.service import CompletionService, EngineFactory
 from coderd.context.index.registry import IndexRegistry
 from coderd.models.loader import load_engine
+from lsp.handlers.cursor import register_cursor
 from lsp.handlers.feedback import register_feedback
 from lsp.handlers.inline import register_inline_completion
 from lsp.handlers.workspace import register_workspace
@@ -88,6 +89,7 @@ def build_server(
 
     register_inline_completion(server)
     register_feedback(server)
+    register_cursor(server)
     return server
 
 

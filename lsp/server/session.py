@@ -24,6 +24,7 @@ from coderd.context.provider import ContextProvider
 from coderd.engine.base import ModelInfo
 from coderd.models.loader import load_engine
 from coderd.policy.secrets import remote_secret_refusal
+from coderd.positions import PositionError
 from coderd.system.logs import setup_logging
 from lsp.server.documents import MAX_COMPLETION_CHARS, Document, DocumentStore, uri_to_path
 from lsp.server.protocol import CoderdProtocol
@@ -154,18 +155,44 @@ class CoderdServer(LanguageServer):
         if doc is not None:
             self._prewarm(doc, parsed if doc.changes == 0 else None)
 
-    def _prewarm(self, doc: Document, parsed: Future[object] | None) -> None:
+    def cursor_moved(self, uri: str, line: int, character: int) -> None:
+        """coderd/didMoveCursor (lsp/handlers/cursor.py): prewarm there if it is a jump or
+        another document than the session's last."""
+        doc = self.documents.get(uri)
+        if doc is None:
+            return
+        try:
+            offset = doc.index.offset(line, character, self.documents.encoding)
+        except PositionError:
+            return
+        self._prewarm(
+            doc, None, cursor=(offset, doc.index.position(offset, self.documents.encoding)[0])
+        )
+
+    def _prewarm(
+        self,
+        doc: Document,
+        parsed: Future[object] | None,
+        cursor: tuple[int, int] | None = None,
+    ) -> None:
         """Prewarm at the end of the last edit, or of the document after didOpen (no cursor
-        is known before a request). After didOpen, once the index has parsed the buffer
-        (`parsed`), so that the prompt has the file's context; an edit's, at once: its request
-        follows within the editor's debounce."""
+        is known before a request), or at `cursor` (offset, line) where a client said the
+        cursor went. After didOpen, once the index has parsed the buffer (`parsed`), so that
+        the prompt has the file's context; an edit's, at once: its request follows within the
+        editor's debounce."""
         service = self.service
         if service is None or len(doc.text) > MAX_COMPLETION_CHARS:
             return
         path = uri_to_path(doc.uri)
         if remote_secret_refusal(str(path) if path else doc.uri, service.settings) is not None:
             return  # a prewarm sends the text as a request would (policy/secrets.py)
-        offset = doc.edit_offset if doc.edit_offset is not None else len(doc.text)
+        if cursor is not None:
+            offset, line = cursor
+        else:
+            offset = doc.edit_offset if doc.edit_offset is not None else len(doc.text)
+            # After didOpen the prewarm is at the end: its line is where the session "is", so
+            # the first edit far from it is a jump, prewarmed at its own place.
+            line = doc.edit_line if doc.edit_line is not None else doc.text.count("\n")
         snapshot = DocumentSnapshot(
             self.doc_key(doc.uri),
             doc.text,
@@ -174,10 +201,8 @@ class CoderdServer(LanguageServer):
             path=str(path) if path else None,
             session=self.session,
         )
-        # After didOpen the prewarm is at the end: its line is where the session "is", so the
-        # first edit far from it is a jump, prewarmed at its own place.
-        line = doc.edit_line if doc.edit_line is not None else doc.text.count("\n")
-        if not service.moved(snapshot, line, opened=doc.changes == 0):
+        opened = cursor is None and doc.changes == 0
+        if not service.moved(snapshot, line, opened=opened, cursor=cursor is not None):
             return
         if parsed is None:
             service.prewarm(snapshot)

@@ -48,3 +48,34 @@ async def test_open_typing_jump_and_focus(tmp_path):
         edit(client, URI, version + 3, (30, 1), (30, 1), "y")  # back to the first: a focus
         counts = await prewarms_settled(client, 5)
         assert counts.queued == 5
+
+
+def cursor(client, uri: str, line: int, character: int = 0) -> None:
+    client.protocol.notify(
+        "coderd/didMoveCursor",
+        {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}},
+    )
+
+
+async def test_a_client_saying_where_the_cursor_went_gets_the_prompt_there_prewarmed(tmp_path):
+    async with running_server(tmp_path, fake=RULES) as client:
+        open_doc(client, URI, SOURCE)
+        assert (await prewarms_settled(client, 1)).queued == 1  # the open's, at the end
+        cursor(client, URI, 10)  # the user clicked at line 10: a jump
+        assert (await prewarms_settled(client, 2)).queued == 2
+        cursor(client, URI, 10, 4)  # the same line
+        cursor(client, URI, 11)  # arrow down...
+        assert (await prewarms_settled(client, 2)).queued == 2
+        cursor(client, URI, 12)  # ...two lines from the last prewarmed place: a jump
+        assert (await prewarms_settled(client, 3)).queued == 3
+        for bad in (
+            {},
+            {"textDocument": {"uri": URI}, "position": {"line": -1, "character": 0}},
+            {"textDocument": {"uri": "file:///nowhere.py"}, "position": {"line": 1}},
+            {"textDocument": {"uri": URI}, "position": {"line": 500, "character": 0}},
+        ):
+            client.protocol.notify("coderd/didMoveCursor", bad)  # ignored, the server stays
+        cursor(client, URI, 38)
+        counts = await prewarms_settled(client, 4)
+        assert counts.queued == 4
+        await inline(client, URI, 12, 0)  # and requests are answered as before
