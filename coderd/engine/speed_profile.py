@@ -57,6 +57,12 @@ class SpeedProfile:
     ) -> float:
         return changed * self.prompt_ms + new_tokens * self.decode_token_ms(depth)
 
+    def batch_ms(self, tokens: int) -> float:
+        """What evaluating `tokens` prompt tokens in one call costs: the call's fixed part and
+        the tokens' own (a keystroke's one or two tokens cost about the fixed part alone)."""
+        per_token = max(self.prompt_ms - self.call_ms / KEYSTROKE_BATCH, 0.0)
+        return self.call_ms + per_token * tokens
+
     def prompt_chunk(self, n_batch: int, depth: int = CHUNK_DEPTH) -> int:
         """Prompt tokens per llama_decode. A key that supersedes a request waits for its chunk
         in progress, so a chunk costs at most half a typical suggestion: the wait then keeps a
@@ -144,8 +150,14 @@ class SpeedWatch:
         evaluated = stats.evaluated_tokens
         # A restored state's copy (tens of MB) is no evaluation: it would pass for one.
         keystroke = 0 < evaluated <= MAX_PROMPT_SAMPLE and not stats.restored_tokens
-        if keystroke and stats.prompt_ms > 0 and profile.prompt_ms > 0:
-            self._prompt.append(stats.prompt_ms / (evaluated * profile.prompt_ms))
+        # Compared with the call's cost as the profile has it, fixed part included: taken as
+        # `prompt_ms` per token, a key's one token looked as dear as the profile's whole figure
+        # and a profile measured 5x too slow under load never healed (the starter's: 26 ms a
+        # prompt token, 84 ms a call, where one key cost 22 ms and 8 tokens 42 ms), and its
+        # prompt chunks stayed at the 8-token floor: 60 % slower prompts for good.
+        predicted = profile.batch_ms(evaluated)
+        if keystroke and stats.prompt_ms > 0 and predicted > 0:
+            self._prompt.append(stats.prompt_ms / predicted)
         depth = stats.prompt_tokens + stats.generated_tokens // 2
         if stats.generated_tokens >= 2 and stats.generate_ms > 0:
             predicted = profile.decode_token_ms(depth)

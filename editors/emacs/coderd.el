@@ -32,7 +32,9 @@
 ;; Server messages never interrupt typing: they go to the `*coderd*'
 ;; buffer and, once per distinct text, to the echo area (coderd-log.el).
 ;; While company or corfu shows a selected candidate, requests carry it
-;; (`selectedCompletionInfo', coderd-menu.el).
+;; (`selectedCompletionInfo', coderd-menu.el).  When point lands on
+;; another line or buffer, the server is told (`coderd/didMoveCursor',
+;; coderd-cursor.el), so that it prewarms the prompt there.
 ;;
 ;; See README.md for installation and settings.
 
@@ -41,6 +43,7 @@
 (require 'cl-lib)
 (require 'jsonrpc)
 (require 'subr-x)
+(require 'coderd-cursor)
 (require 'coderd-log)
 (require 'coderd-menu)
 
@@ -419,6 +422,7 @@ already typed, or is dropped when its text does not start with it."
   (if coderd-mode
       (progn
         (add-hook 'post-command-hook #'coderd--post-command nil t)
+        (add-hook 'post-command-hook #'coderd-cursor--post-command nil t)
         ;; A new major mode kills the local state: clean up before (overlay, didClose).
         (add-hook 'change-major-mode-hook #'coderd--turn-off nil t)
         ;; company's menu opens on its own timer, after the request typing made: ask again.
@@ -428,6 +432,7 @@ already typed, or is dropped when its text does not start with it."
           (require 'coderd-jsonrpc)
           (coderd-jsonrpc--attach)))
     (remove-hook 'post-command-hook #'coderd--post-command t)
+    (remove-hook 'post-command-hook #'coderd-cursor--post-command t)
     (remove-hook 'change-major-mode-hook #'coderd--turn-off t)
     (remove-hook 'company-completion-started-hook #'coderd--ask-again t)
     (when (timerp coderd--timer) (cancel-timer coderd--timer))

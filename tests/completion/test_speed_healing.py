@@ -57,7 +57,7 @@ class MeasuredEngine(ScriptedEngine):
 
 def timed(stats: RequestStats, speed: SpeedProfile, evaluated: int = 4) -> RequestStats:
     stats.evaluated_tokens = evaluated
-    stats.prompt_ms = evaluated * speed.prompt_ms
+    stats.prompt_ms = speed.batch_ms(evaluated)
     depth = stats.prompt_tokens + stats.generated_tokens // 2
     stats.generate_ms = stats.generated_tokens * speed.decode_token_ms(depth)
     return stats
@@ -232,3 +232,19 @@ def test_a_re_plan_keeps_the_prompt_being_typed_into_until_the_new_one_is_in(ser
     switched = key("x=1")
     assert len(switched.prefix_text) <= 128 and not switched.prompt_pending
     assert s.document_counts()["retired prompts"] == 0
+
+
+def test_a_call_cost_measured_under_load_heals_from_single_token_keys():
+    """The starter's profile taken on a busy machine (kept in speed.json on the reference VM):
+    a quiet key evaluating one token costs the call's fixed part, far below that profile's."""
+    loaded = SpeedProfile(decode_ms=13.8, depth_ms=0.002, prompt_ms=26.3, call_ms=84.3)
+    quiet = SpeedProfile(decode_ms=15.0, depth_ms=0.0015, prompt_ms=4.55, call_ms=15.0)
+    watch = SpeedWatch(loaded)
+    keys = []
+    for _ in range(MIN_SAMPLES):
+        keys.append(timed(request(prompt_tokens=500), quiet, evaluated=1))
+    healed = feed(watch, keys)[-1]
+    assert healed is not None
+    assert healed.batch_ms(1) == pytest.approx(quiet.batch_ms(1), rel=0.01)
+    assert loaded.prompt_chunk(512) == 8  # the floor: every prompt in 8-token calls
+    assert healed.prompt_chunk(512) >= 24

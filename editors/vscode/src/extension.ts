@@ -2,13 +2,15 @@
 // standard inlineCompletion feature (LSP 3.18) show the ghost text. A middleware on that feature
 // keeps disabled languages quiet and follows each suggestion for the optional coderd/did*
 // notifications; the status bar shows the model's state and the last latency. Nothing the
-// server or the client says pops up while typing (notices.ts).
+// server or the client says pops up while typing (notices.ts). Where the cursor lands (another
+// line or document) goes to the server as coderd/didMoveCursor (cursor.ts), to be prewarmed.
 import * as vscode from 'vscode';
 import {
   LanguageClient, LanguageClientOptions, Middleware, RevealOutputChannelOn, ServerOptions,
   ShowMessageNotification, State, TransportKind,
 } from 'vscode-languageclient/node';
 
+import { CursorReporter } from './cursor';
 import { enabledFor, insertedText, nextLine } from './enablement';
 import { locateServer, notFoundMessage } from './locate';
 import { Notices } from './notices';
@@ -18,6 +20,9 @@ import { SuggestionTracker } from './tracker';
 const PAUSED_KEY = 'coderd.paused';
 const RESTART_SETTINGS = ['coderd.serverCommand', 'coderd.serverArgs', 'coderd.model', 'coderd.venv'];
 const ACCEPT_NEXT_LINE = 'editor.action.inlineSuggest.acceptNextLine';
+// Every file and unsaved buffer is synced; `coderd.enable` filters requests, not sync, so
+// that turning a language on needs no reopen.
+const DOCUMENT_SELECTOR = [{ scheme: 'file' }, { scheme: 'untitled' }];
 
 /** The languageclient shows its own errors as notifications ('force': even with
  * revealOutputChannelOn Never); here they go to the log and to `forced`, which says each once. */
@@ -40,6 +45,10 @@ class Coderd implements vscode.Disposable {
     if (this.client?.state === State.Running) {
       void this.client.sendNotification(method, params).catch(() => undefined);
     }
+  });
+  private readonly cursor = new CursorReporter((params) => {
+    this.log.debug(`coderd/didMoveCursor ${JSON.stringify(params)}`);
+    void this.client?.sendNotification('coderd/didMoveCursor', params).catch(() => undefined);
   });
   private readonly status = new StatusBar(() => this.client?.state === State.Running
     ? this.client.sendRequest<ServerStatus>('coderd/status') : Promise.resolve(undefined));
@@ -86,6 +95,10 @@ class Coderd implements vscode.Disposable {
         if (RESTART_SETTINGS.some((s) => e.affectsConfiguration(s))) void this.restart();
       }),
       vscode.workspace.onDidCloseTextDocument((d) => this.tracker.forget(d.uri.toString())),
+      vscode.window.onDidChangeTextEditorSelection((e) => {
+        if (e.textEditor === vscode.window.activeTextEditor) this.cursorMoved(e.textEditor);
+      }),
+      vscode.window.onDidChangeActiveTextEditor((editor) => this.cursorMoved(editor)),
     );
     // acceptNextLine is not in every VS Code; without it coderd.acceptLine inserts the line itself.
     this.hasAcceptNextLine = (await vscode.commands.getCommands(true)).includes(ACCEPT_NEXT_LINE);
@@ -105,9 +118,7 @@ class Coderd implements vscode.Disposable {
     }
     const serverOptions: ServerOptions = { command: located.program, args, transport: TransportKind.stdio };
     const clientOptions: LanguageClientOptions = {
-      // Every file and unsaved buffer is synced; `coderd.enable` filters requests, not sync,
-      // so that turning a language on needs no reopen.
-      documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+      documentSelector: DOCUMENT_SELECTOR,
       initializationOptions: model ? { model: { path: model } } : undefined,
       outputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never, // the output panel must not take focus
@@ -125,7 +136,12 @@ class Coderd implements vscode.Disposable {
     client.onNotification(ShowMessageNotification.type, (m) => this.notices.fromServer(m.type, m.message));
     client.onDidChangeState((e) => {
       this.status.setRunning(e.newState === State.Running);
-      if (e.newState === State.Running) this.log.info(`running ${located.program}`);
+      if (e.newState === State.Running) {
+        this.log.info(`running ${located.program}`);
+        // A new server knows no place yet: tell it where the cursor is now.
+        this.cursor.reset();
+        this.cursorMoved(vscode.window.activeTextEditor);
+      }
     });
     this.log.info(`starting ${[located.program, ...args].join(' ')}`);
     this.starting = true;
@@ -161,6 +177,25 @@ class Coderd implements vscode.Disposable {
         return result;
       },
     };
+  }
+
+  /** Tells the server where the cursor of `editor` is, when its line or document changed
+   * since the last time (cursor.ts), in the position encoding of the inline requests. */
+  private cursorMoved(editor: vscode.TextEditor | undefined): void {
+    const client = this.client;
+    if (!editor || this.paused || client?.state !== State.Running) return;
+    const doc = editor.document;
+    // Only documents the client syncs; their didOpen goes first (sendNotification flushes
+    // pending opens).
+    if (!vscode.languages.match(DOCUMENT_SELECTOR, doc)) return;
+    const c2p = client.code2ProtocolConverter; // what the inline-completion feature converts with
+    const params = {
+      textDocument: c2p.asTextDocumentIdentifier(doc),
+      position: c2p.asPosition(editor.selection.active),
+    };
+    // Not where requests are off: nothing would use the prewarm.
+    this.cursor.moved(params, () =>
+      enabledFor(doc.languageId, vscode.workspace.getConfiguration('coderd', doc).get('enable') as any));
   }
 
   private async toggle(): Promise<void> {

@@ -76,6 +76,9 @@ function writeWorkspace(ws, userDir) {
   fs.writeFileSync(path.join(ws, 'lines.py'), 'def total(items):\n');
   fs.writeFileSync(path.join(ws, 'app.py'), 'class Litestar:\n    pass\n\n\n');
   fs.writeFileSync(path.join(ws, 'pipx.py'), 'def pipx():\n');
+  // 80 lines, the last `    word = "héllo" + x` with no newline after it (step 3b).
+  const far = Array.from({ length: 79 }, (_, n) => `value_${n} = ${n}\n`).join('');
+  fs.writeFileSync(path.join(ws, 'far.py'), `${far}    word = "héllo" + x`);
   writeSettings(userDir, {
     'coderd.serverCommand': PYTHON,
     'coderd.serverArgs': [path.join(REPO, 'tests', 'fake_server.py')],
@@ -141,7 +144,10 @@ async function main() {
 async function checks(page, ws, port) {
   const expectLog = logExpecter(path.join(RUN, 'data', 'logs'));
   page.on('pageerror', (e) => log('page error:', e.message));
-  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`);
+  // The extension's log at debug level in this window (VS Code's `payload`: what `--log
+  // coderd.coderd:debug` does on the desktop), for the coderd/didMoveCursor lines of step 3b.
+  const payload = encodeURIComponent(JSON.stringify([['logLevel', 'coderd.coderd:debug']]));
+  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}&payload=${payload}`);
   await page.waitForSelector('.monaco-workbench', { timeout: 90000 });
   log('workbench loaded');
   await watchPopups(page);
@@ -166,6 +172,23 @@ async function checks(page, ws, port) {
     return /coderd: [1-9]\d* ms/.test(t) ? t : null;
   });
   log(`status bar: ${JSON.stringify(latency)}`);
+
+  // 3b. Where the cursor lands goes to the server (coderd/didMoveCursor, to be prewarmed): a
+  //     far line or another file is sent, a column within the line is not. `open` clicks in
+  //     the editor, then Ctrl+End: the end of the last line, 22 UTF-16 units in.
+  const farMove = (line, character) => new RegExp('coderd/didMoveCursor \\{"textDocument":\\{"uri":"file://[^"]*/far\\.py"\\},'
+    + `"position":\\{"line":${line},"character":${character}\\}\\}`);
+  await open(page, 'far.py');
+  await expectLog(farMove(79, 22));
+  const farMoves = () => expectLog.count(farMove('\\d+', '\\d+'));
+  const sentBefore = farMoves();
+  for (const key of ['Home', 'End', 'ArrowLeft', 'Home']) await page.keyboard.press(key);
+  await sleep(1500);
+  expectEqual('coderd/didMoveCursor lines after moves within line 80', farMoves(), sentBefore);
+  const atTop = expectLog.count(farMove(0, 0)); // opening the file may have sent line 0 already
+  await page.keyboard.press('Control+Home');
+  await until('coderd/didMoveCursor for line 1 of far.py', () => expectLog.count(farMove(0, 0)) > atTop, 10000, 250);
+  expectEqual('coderd/didMoveCursor lines after Ctrl+Home', farMoves(), sentBefore + 1);
 
   // 4. coderd.acceptWord (Ctrl+Right) inserts one word; the rest stays on screen.
   await open(page, 'total.py');

@@ -6,6 +6,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { enabledFor, insertedText, nextLine } = require('../out/enablement');
 const { SuggestionTracker } = require('../out/tracker');
+const { CursorReporter } = require('../out/cursor');
 const { locateServer, notFoundMessage } = require('../out/locate');
 const { Notices } = require('../out/notices');
 const fs = require('node:fs');
@@ -35,6 +36,41 @@ test('insertedText finds what one edit inserted', () => {
 test('nextLine keeps the newline, or takes all of a last line', () => {
   assert.equal(nextLine('total = a + b\n    return total'), 'total = a + b\n');
   assert.equal(nextLine('return total'), 'return total');
+});
+
+function at(uri, line, character) {
+  return { textDocument: { uri }, position: { line, character } };
+}
+
+test('coderd/didMoveCursor: sent for another line or document, never for a column', () => {
+  const sent = [];
+  const cursor = new CursorReporter((params) => sent.push(params));
+  assert.equal(cursor.moved(at('file:///a.py', 0, 0)), true); // the first place
+  assert.equal(cursor.moved(at('file:///a.py', 0, 7)), false); // a column of the same line
+  assert.equal(cursor.moved(at('file:///a.py', 69, 4)), true); // a jump
+  assert.equal(cursor.moved(at('file:///a.py', 70, 4)), true); // the next line (arrow key)
+  assert.equal(cursor.moved(at('file:///b.py', 70, 4)), true); // another document, same line
+  assert.equal(cursor.moved(at('file:///a.py', 70, 4)), true); // back: another document again
+  assert.equal(cursor.moved(at('file:///a.py', 70, 0)), false);
+  assert.deepEqual(sent, [
+    at('file:///a.py', 0, 0), at('file:///a.py', 69, 4), at('file:///a.py', 70, 4),
+    at('file:///b.py', 70, 4), at('file:///a.py', 70, 4),
+  ]);
+});
+
+test('coderd/didMoveCursor: a new server is told the place again; an unwanted document is not', () => {
+  const sent = [];
+  const cursor = new CursorReporter((params) => sent.push(params));
+  cursor.moved(at('file:///a.py', 3, 1));
+  cursor.reset(); // the server restarted
+  assert.equal(cursor.moved(at('file:///a.py', 3, 1)), true);
+  let asked = 0;
+  const off = () => { asked += 1; return false; };
+  assert.equal(cursor.moved(at('file:///notes.txt', 0, 0), off), false); // coderd.enable: off
+  assert.equal(cursor.moved(at('file:///a.py', 3, 2), off), false); // same line: not even asked
+  assert.equal(asked, 1);
+  assert.equal(cursor.moved(at('file:///notes.txt', 0, 0)), true); // turned on: sent
+  assert.deepEqual(sent, [at('file:///a.py', 3, 1), at('file:///a.py', 3, 1), at('file:///notes.txt', 0, 0)]);
 });
 
 function recorder() {

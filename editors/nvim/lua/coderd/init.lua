@@ -3,6 +3,7 @@
 --   require("coderd").setup({})   -- see require("coderd.config").defaults for every option
 local config = require("coderd.config")
 local client = require("coderd.client")
+local cursor = require("coderd.cursor")
 local ghost = require("coderd.ghost")
 local suggestion = require("coderd.suggestion")
 local keymaps = require("coderd.keymaps")
@@ -28,9 +29,17 @@ local function buf_wanted(bufnr)
   return M.options.enabled == nil or M.options.enabled(bufnr) == true
 end
 
+local function cursor_moved(bufnr)
+  if buf_wanted(bufnr) then
+    cursor.moved(bufnr)
+  end
+end
+
 local function on_ready()
-  -- Typing may have started before the server answered `initialize`: ask now.
   local bufnr = vim.api.nvim_get_current_buf()
+  -- The file was opened (or the cursor moved) before the server could be told.
+  cursor_moved(bufnr)
+  -- Typing may have started before the server answered `initialize`: ask now.
   if buf_wanted(bufnr) and vim.api.nvim_get_mode().mode:sub(1, 1) == "i" then
     suggestion.on_change(bufnr)
   end
@@ -53,6 +62,8 @@ local function autocmds()
     })
   end
   au({ "BufEnter", "FileType", "InsertEnter" }, attach)
+  -- After `attach` (same events, defined later, so run later): the buffer's didOpen is out.
+  au({ "BufEnter", "CursorMoved", "CursorMovedI" }, cursor_moved)
   local function changed(bufnr)
     if buf_wanted(bufnr) then
       suggestion.on_change(bufnr)
