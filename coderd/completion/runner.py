@@ -126,7 +126,8 @@ class RequestRunner:
                 if (budgets.prefix, budgets.suffix, budgets.context) != (
                     old.prefix, old.suffix, old.context,
                 ):  # fmt: skip
-                    pinned = self._retired.pin(self._prompts[key][1])
+                    # An engine that never prewarms would keep them on the old ones for good.
+                    pinned = self._retired.pin(self._prompts[key][1]) if engine.prewarms else 0
                     log.info(
                         "prompt budgets re-planned: %s (%d documents switch in the background)",
                         budgets,
