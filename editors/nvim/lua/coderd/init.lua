@@ -63,7 +63,14 @@ local function autocmds()
   end
   au({ "BufEnter", "FileType", "InsertEnter" }, attach)
   -- After `attach` (same events, defined later, so run later): the buffer's didOpen is out.
-  au({ "BufEnter", "CursorMoved", "CursorMovedI" }, cursor_moved)
+  au({ "CursorMoved", "CursorMovedI" }, cursor_moved)
+  -- At BufEnter the cursor is still on line 1: Neovim puts it back where it was in that
+  -- buffer only after the event. Later, then (a CursorMoved for the same line sends nothing).
+  au({ "BufEnter" }, function(bufnr)
+    vim.schedule(function()
+      cursor_moved(bufnr)
+    end)
+  end)
   local function changed(bufnr)
     if buf_wanted(bufnr) then
       suggestion.on_change(bufnr)
