@@ -205,14 +205,14 @@ class CoderdServer(LanguageServer):
         if not service.moved(snapshot, line, opened=opened, cursor=cursor is not None):
             return
         if parsed is None:
-            service.prewarm(snapshot)
+            service.prewarm(snapshot, user_moved=True)
             return
         loop = asyncio.get_running_loop()
 
         def on_event_loop() -> None:
             # Not for a text the user has changed since, nor after the close.
             if self.documents.get(doc.uri) is doc and doc.text is snapshot.text:
-                service.prewarm(snapshot)
+                service.prewarm(snapshot, user_moved=True)
 
         parsed.add_done_callback(lambda _: _call_soon(loop, on_event_loop))
 

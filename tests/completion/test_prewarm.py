@@ -163,3 +163,50 @@ def test_which_edits_are_moves():
     assert moves.moved("", "b", 31, opened=False) is None
     moves.requested("", "a")  # a request in another document is a focus too
     assert moves.moved("", "b", 31, opened=False) == "focus"
+
+
+@dataclass
+class SlowSpeculation(ScriptedEngine):
+    """Speculative runs take `speculation_s` (as a CPU takes seconds) unless cancelled; each
+    says how it ended in `speculations`."""
+
+    speculation_s: float = 5.0
+    speculations: list[str] = field(default_factory=list)
+
+    def complete(
+        self,
+        prompt: FimPrompt,
+        limits: GenerationLimits,
+        cancel: CancelToken,
+        speculative: bool = False,
+        slot: int = 0,
+    ) -> Completion:
+        if speculative:
+            self.speculations.append("running")
+            ended = "cancelled" if cancel.wait(self.speculation_s) else "finished"
+            self.speculations[-1] = ended
+        return super().complete(prompt, limits, cancel, speculative, slot)
+
+
+def test_a_move_stops_the_speculation_for_where_the_user_was():
+    """The user opened another file (or jumped) while the engine speculated on the last
+    suggestion: the prompt there goes first, the speculation goes."""
+    options = {"completion": {"latency_target_ms": 0, "speculate": True}}
+    options["context"] = {"enabled": False}
+    loaded = load_settings(config_path=Path("/nonexistent"), environ={}, init_options=options)
+    engine = SlowSpeculation(rules=[Rule("", ("1 + 2",))])
+    service = CompletionService(loaded.settings, lambda _settings: engine)
+    service.start()
+    try:
+        service.model_ready.result(timeout=10)
+        assert service.submit(snap("x = ")).future.result(timeout=10).text == "1 + 2"
+        deadline = time.monotonic() + 10
+        while not engine.speculations and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert engine.speculations == ["running"]
+        warming = service.prewarm(snap("b = ", key="file:///b.py"), user_moved=True)
+        assert warming.future.result(timeout=10).status == "ok"
+        assert engine.speculations == ["cancelled"]
+    finally:
+        service.shutdown()
+        service.join(5)
