@@ -193,6 +193,7 @@ def test_cancel_lets_the_prompt_chunk_in_progress_finish(tiny_model_path):
     assert result.cancelled and result.text == "" and result.stats.prompt_tokens > 4 * chunk
     assert sizes == [chunk] * 3  # no fourth chunk
     assert cache_is_consistent(engine) and len(engine.kv.state(0).tokens) == 3 * chunk
+    assert result.stats.evaluated_tokens == 3 * chunk  # what it did, not what it planned
     resumed = complete(engine, prompt, max_tokens=1)
     assert resumed.stats.reused_tokens == 3 * chunk
     assert resumed.stats.evaluated_tokens == resumed.stats.prompt_tokens - 3 * chunk

@@ -23,6 +23,7 @@ from coderd.engine.base import (
 from coderd.engine.fim import assemble
 from coderd.engine.llama import kv_persist
 from coderd.engine.llama.decode_run import DecodeRun
+from coderd.engine.llama.kv_plan import common_prefix_length
 from coderd.engine.llama.kv_sequences import KvSequences
 from coderd.engine.llama.loading import EngineOptions, LoadedModel, check_gguf_file, load
 from coderd.engine.llama.speed import keep, load_or_measure
@@ -95,6 +96,11 @@ class LlamaEngine:
                 stats.suffix_shifted = plan.shift is not None
                 stats.restored_tokens = run.restored
                 complete_prompt = run.bring_cache_to(plan, layout)
+                if not complete_prompt:  # cancelled part way: what was evaluated, not planned
+                    held = common_prefix_length(run.record.tokens, tokens)
+                    stats.evaluated_tokens = min(
+                        plan.evaluated_count, max(0, held - stats.reused_tokens)
+                    )
                 stats.prompt_ms = (time.perf_counter() - started) * 1000
                 text, alternatives = "", []
                 stats.prewarm = limits.max_tokens <= 0
