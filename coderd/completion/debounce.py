@@ -85,6 +85,22 @@ class TypingRhythm:
             return 0.0  # the request comes well after the last key: the user paused
         return max(0.0, min(limit_s, WAIT_GAPS * gap - since_edit))
 
+    def until_paused(self, key: str, now: float | None = None) -> float:
+        """Seconds until the user will have paused on `key` (`WAIT_GAPS` usual gaps after its
+        last edit; 0 when that is past or no gap is known yet). What background work that a
+        key would cancel waits for, whatever a decode costs: an answer that comes just before
+        the next key leaves the engine no idle time between keys, and work started there only
+        makes that key wait (a prompt chunk, a swap of KV states: 0.5-0.9 s a key with the
+        1.3B model on one thread, bench/README.md, session 8)."""
+        gap = self.typing_gap(key)
+        with self._lock:
+            times = self._edits.get(key)
+            last_edit = times[-1] if times else None
+        if gap is None or last_edit is None:
+            return 0.0
+        since_edit = (time.monotonic() if now is None else now) - last_edit
+        return max(0.0, WAIT_GAPS * gap - since_edit)
+
     # -- per-document state (documents.py) ----------------------------------------------------
 
     def forget(self, key: str) -> None:

@@ -17,7 +17,7 @@ from concurrent.futures import Future, InvalidStateError
 from coderd.completion import warm
 from coderd.completion.budget import Budgets
 from coderd.completion.cache import CompletionCache
-from coderd.completion.debounce import WAIT_GAPS, TypingRhythm
+from coderd.completion.debounce import TypingRhythm
 from coderd.completion.documents import DocumentStates
 from coderd.completion.prewarm import Prewarms
 from coderd.completion.runner import RequestRunner
@@ -108,13 +108,9 @@ class EngineWorker:
 
     def _switch_prompt(self, snap: DocumentSnapshot) -> None:
         """A newer prompt waits (a new context block, re-planned budgets): evaluate it in the
-        background. Where a decode costs more than the usual gap between keys (debounce.py),
-        only once the user stops for longer than that gap: while keys keep coming it would
-        only be cancelled, each time after a prompt chunk the key waits for. Where it costs
-        less, at once."""
-        gap, cost = self._rhythm.typing_gap(snap.key), self._rhythm.decode_cost()
-        slow = gap is not None and cost is not None and cost > gap
-        self.prewarm(snap, wait_s=WAIT_GAPS * gap if slow and gap is not None else 0.0)
+        background once the user pauses (debounce.py `until_paused`): while keys keep coming
+        it would only be cancelled, each time after a prompt chunk the key waits for."""
+        self.prewarm(snap, wait_s=self._rhythm.until_paused(snap.key))
 
     def _prewarm(self, ticket: Ticket) -> None:
         self.prewarms.running = ticket.cancel

@@ -91,3 +91,15 @@ def test_forget_drops_the_document():
     assert list(rhythm.keys()) == [DOC]
     rhythm.forget(DOC)
     assert list(rhythm.keys()) == [] and rhythm.typing_gap(DOC) is None
+
+
+def test_background_work_waits_for_a_pause_even_on_a_fast_engine():
+    """A prompt switch in the background starts 1.5 usual gaps after the last edit, however
+    fast the engine: an answer just before the next key leaves no idle time for it."""
+    rhythm = TypingRhythm()
+    last = typing(rhythm, gap=0.2)
+    rhythm.decoded(0.025)  # a GPU: the decode itself never waits
+    assert rhythm.debounce(DOC, limit_s=1.0, now=last + 0.05) == 0.0
+    assert rhythm.until_paused(DOC, now=last + 0.05) == pytest.approx(1.5 * 0.2 - 0.05)
+    assert rhythm.until_paused(DOC, now=last + 0.5) == 0.0  # paused already
+    assert TypingRhythm().until_paused(DOC) == 0.0  # nothing known: no reason to wait
