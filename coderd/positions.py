@@ -32,6 +32,26 @@ class LineIndex:
     def of(cls, text: str) -> LineIndex:
         return cls(text, (0, *(m.end() for m in _LINE_BREAK.finditer(text))))
 
+    def edited(self, lo: int, hi: int, inserted: str) -> LineIndex:
+        """The index of this text with [lo, hi) replaced by `inserted`, scanning only the
+        lines the edit touches (a didChange per key: a whole scan is a millisecond a key on a
+        1,200-line file on two cores). The line before the edit is scanned too, and the edit
+        ends two characters before the first line start kept: a "\r" and a "\n" on either
+        side of the edit may become one line break, or stop being one."""
+        text = self.text[:lo] + inserted + self.text[hi:]
+        delta = len(inserted) - (hi - lo)
+        first = max(0, bisect_right(self.starts, lo - 1) - 1)  # the line before lo's, or lo's
+        after = bisect_right(self.starts, hi + 1)  # the first start kept: > hi + 1
+        begin = self.starts[first]
+        if after < len(self.starts):
+            end = self.starts[after] + delta  # that start, in the new text
+            middle = [m.end() for m in _LINE_BREAK.finditer(text, begin, end) if m.end() < end]
+            tail = tuple(start + delta for start in self.starts[after:])
+        else:
+            middle = [m.end() for m in _LINE_BREAK.finditer(text, begin)]
+            tail = ()
+        return LineIndex(text, (*self.starts[: first + 1], *middle, *tail))
+
     @property
     def line_count(self) -> int:
         return len(self.starts)

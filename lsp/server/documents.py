@@ -74,14 +74,18 @@ class DocumentStore:
             return
         for change in params.content_changes:
             if isinstance(change, types.TextDocumentContentChangePartial):
-                doc.text = self._apply_partial(doc, change)
+                doc._index = self._apply_partial(doc, change)
+                doc.text = doc._index.text
             else:
                 doc.text = change.text
                 doc.edit_offset = doc.edit_line = None
         doc.version = params.text_document.version
         doc.changes += 1
 
-    def _apply_partial(self, doc: Document, change: types.TextDocumentContentChangePartial) -> str:
+    def _apply_partial(
+        self, doc: Document, change: types.TextDocumentContentChangePartial
+    ) -> LineIndex:
+        """The index of the text with the change applied (its `text`: the new text)."""
         index = doc.index
         lo, hi = (self._offset(doc, index, p) for p in (change.range.start, change.range.end))
         if hi < lo:
@@ -91,7 +95,7 @@ class DocumentStore:
         start = min(change.range.start.line, change.range.end.line)
         t = change.text
         doc.edit_line = start + t.count("\n") + t.count("\r") - t.count("\r\n")
-        return doc.text[:lo] + change.text + doc.text[hi:]
+        return index.edited(lo, hi, change.text)
 
     def _offset(self, doc: Document, index: LineIndex, position: types.Position) -> int:
         try:
