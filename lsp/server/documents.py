@@ -38,6 +38,11 @@ class Document:
     # didOpen and after a whole-text change, which tell no position.
     edit_offset: int | None = None
     edit_line: int | None = None
+    # Where a client last said the cursor is (coderd/didMoveCursor): offset and line. Until
+    # the index has parsed the buffer after didOpen (`awaiting_parse`), the open's prewarm,
+    # which waits for that parse, takes it (lsp/server/session.py).
+    cursor: tuple[int, int] | None = None
+    awaiting_parse: bool = False
     _index: LineIndex | None = field(default=None, repr=False)
 
     @property

@@ -9,6 +9,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -165,9 +166,10 @@ class CoderdServer(LanguageServer):
             offset = doc.index.offset(line, character, self.documents.encoding)
         except PositionError:
             return
-        self._prewarm(
-            doc, None, cursor=(offset, doc.index.position(offset, self.documents.encoding)[0])
-        )
+        doc.cursor = (offset, doc.index.position(offset, self.documents.encoding)[0])
+        if doc.awaiting_parse:
+            return  # the open's prewarm, after the parse, goes there (editors say it at once)
+        self._prewarm(doc, None, cursor=doc.cursor)
 
     def _prewarm(
         self,
@@ -208,11 +210,20 @@ class CoderdServer(LanguageServer):
             service.prewarm(snapshot, user_moved=True)
             return
         loop = asyncio.get_running_loop()
+        doc.awaiting_parse = True
 
         def on_event_loop() -> None:
+            doc.awaiting_parse = False
             # Not for a text the user has changed since, nor after the close.
-            if self.documents.get(doc.uri) is doc and doc.text is snapshot.text:
-                service.prewarm(snapshot, user_moved=True)
+            if self.documents.get(doc.uri) is not doc or doc.text is not snapshot.text:
+                return
+            at = snapshot
+            if doc.cursor is not None:  # a client said where the cursor is meanwhile
+                offset, line = doc.cursor
+                at_cursor = replace(snapshot, offset=offset)
+                if service.moved(at_cursor, line, opened=False, cursor=True):
+                    at = at_cursor  # not within a line of the end: prewarm there instead
+            service.prewarm(at, user_moved=True)
 
         parsed.add_done_callback(lambda _: _call_soon(loop, on_event_loop))
 

@@ -79,3 +79,20 @@ async def test_a_client_saying_where_the_cursor_went_gets_the_prompt_there_prewa
         counts = await prewarms_settled(client, 4)
         assert counts.queued == 4
         await inline(client, URI, 12, 0)  # and requests are answered as before
+
+
+async def test_a_cursor_said_before_the_open_is_parsed_gets_the_open_prewarm(tmp_path):
+    """Editors say where the cursor is right after didOpen, before the index parsed the
+    buffer: the open's prewarm, which waits for that parse, goes to the cursor, instead of
+    replacing the cursor's with one at the end of the document."""
+    big = "".join(f"def step_{n}(value):\n    return value + {n}\n\n" for n in range(3000))
+    async with running_server(tmp_path, fake=RULES, root=tmp_path) as client:
+        uri = (tmp_path / "big.py").as_uri()
+        open_doc(client, uri, big)
+        cursor(client, uri, 10)
+        counts = await prewarms_settled(client, 1)
+        await asyncio.sleep(0.3)  # nothing more comes
+        counts = await prewarms_settled(client, 1)
+        assert counts.queued == counts.done == 1 and counts.cancelled == 0
+        # At line 10 the prompt's prefix is those ten lines; at the end, a full window.
+        assert counts.last.prompt_tokens < 600
