@@ -177,11 +177,12 @@ class CoderdServer(LanguageServer):
         parsed: Future[object] | None,
         cursor: tuple[int, int] | None = None,
     ) -> None:
-        """Prewarm at the end of the last edit, or of the document after didOpen (no cursor
-        is known before a request), or at `cursor` (offset, line) where a client said the
-        cursor went. After didOpen, once the index has parsed the buffer (`parsed`), so that
-        the prompt has the file's context; an edit's, at once: its request follows within the
-        editor's debounce."""
+        """Prewarm at the end of the last edit, at `cursor` (offset, line) where a client said
+        the cursor went, or after didOpen at the end of the document (LSP tells no cursor
+        before a request) unless a client has said where the cursor is by the time the index
+        has parsed the buffer (`parsed`: the open's prewarm waits for it, so that the prompt
+        has the file's context). An edit's, at once: its request follows within the editor's
+        debounce."""
         service = self.service
         if service is None or len(doc.text) > MAX_COMPLETION_CHARS:
             return
