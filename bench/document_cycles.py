@@ -55,6 +55,7 @@ async def run(cycles: int, size: int) -> list[tuple[int, float]]:
                 )
                 if n + 1 in MARKS or n + 1 == cycles:
                     await status(client)  # the close has been handled
+                    await asyncio.sleep(0.5)  # and its memory given back (system/memory.py)
                     marks.append((n + 1, (daemon.memory_info().rss - start) / 2**20))
     return marks
 

@@ -32,6 +32,7 @@ from coderd.completion.worker import EngineFactory, EngineWorker
 from coderd.config.settings import Settings
 from coderd.context.provider import ContextProvider
 from coderd.engine.base import Engine, ModelInfo, RequestStats
+from coderd.system.memory import FreedMemory, glibc_malloc_trim
 
 __all__ = [
     "CompletionService",
@@ -72,6 +73,7 @@ class CompletionService(EngineWorker):
         self.budgets = Budgets(c.prefix_tokens, c.suffix_tokens, settings.context.budget_tokens)
         self.feedback = Feedback()
         self.cache = CompletionCache()
+        self.freed_memory = FreedMemory(glibc_malloc_trim())
         self._rhythm = TypingRhythm()
         self._speculation = Speculation(self._rhythm)
         # Every holder of per-document state, so that one forget() reaches them all.
@@ -212,8 +214,10 @@ class CompletionService(EngineWorker):
         self._speculation.token.cancel(CLOSED)
         self.documents.closed(key)
         context = self.sessions.context_for(session)
+        cleared = None
         if context is not None and path is not None:
-            context.forget(Path(path))
+            cleared = context.forget(Path(path))
+        self.freed_memory.release_after(cleared)
 
     def _cancel_latest(self, key: str) -> None:
         with self._lock:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
 
@@ -112,10 +113,10 @@ class ContextProvider:
         then = self.ahead.after_parse(Path(path), old, text, lambda: index.buffer_text(path))
         return index.set_buffer(path, text, then)
 
-    def clear_buffer(self, path: Path) -> None:
+    def clear_buffer(self, path: Path) -> Future | None:
+        """The disk is the truth again; returns the index's re-read (None: no index)."""
         index = self.index_for(path, create=False)
-        if index is not None:
-            index.clear_buffer(path)
+        return index.clear_buffer(path) if index is not None else None
 
     def context_for(
         self,
@@ -235,12 +236,14 @@ class ContextProvider:
             "index_buffers": sum(len(i.buffer_paths()) for i in indexes),
         }
 
-    def forget(self, path: Path) -> None:
+    def forget(self, path: Path) -> Future | None:
         """The editor closed `path` (didClose): its buffer goes (the disk is the truth again)
         and so does everything kept for the document: the builder's last result and memos,
-        the look-ahead's result, its recent regions, its resolved path."""
-        self.clear_buffer(path)
+        the look-ahead's result, its recent regions, its resolved path. Returns the index's
+        re-read of the file, after which nothing of the buffer is left (None: no index)."""
+        cleared = self.clear_buffer(path)
         self._drop(path)  # after clear_buffer, which resolves the path again
+        return cleared
 
     def _drop(self, path: Path) -> None:
         self.builder.forget(str(path))

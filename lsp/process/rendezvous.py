@@ -41,6 +41,7 @@ from typing import BinaryIO
 from coderd import __version__
 from coderd.config.schema import Settings
 from coderd.system import paths
+from coderd.system.memory import daemon_environment
 from lsp.process.private_folder import (
     Refused,
     RendezvousError,
@@ -233,7 +234,10 @@ async def open_daemon(
     ]
     for _ in range(3):
         sock = await asyncio.to_thread(
-            rendezvous.connect_or_start, command, dict(os.environ), paths.state_dir() / "daemon.err"
+            rendezvous.connect_or_start,
+            command,
+            daemon_environment(os.environ),
+            paths.state_dir() / "daemon.err",
         )
         reader, writer = await asyncio.open_unix_connection(sock=sock)
         writer.write(hello_line())

@@ -102,3 +102,17 @@ def test_the_window_above_never_holds_the_cursor_line() -> None:
         "open",
         "def",  # `go` is too short to say anything
     ]
+
+
+def test_a_new_text_splits_only_its_changed_lines_and_the_document_owns_them() -> None:
+    memo = RowsMemo()
+    prepare_rows(memo, TEXT, IMPORTS)
+    first = memo.known_lines()
+    edited = TEXT.replace("    helper(1)\n", "    helper(1)\n    extra.call()\n")
+    usage = usage_of(edited, edited.index("x = ") + 4, IMPORTS, memo)
+    second = memo.known_lines()
+    assert second is not first and "    extra.call()" in second
+    assert second["    store.open()"] is first["    store.open()"]  # reused, not split again
+    assert usage.attr_of("call") == bucket(2)
+    # Nothing outside the memo keeps lines: a fresh memo starts from nothing.
+    assert RowsMemo().known_lines() == {}
