@@ -26,13 +26,15 @@ from coderd.models.loader import load_engine
 LINE = "    def set_payload"  # the start of the line that is typed back
 
 
-def keys(model: str, n_ctx: int, count: int) -> list[tuple[bool, float, int]]:
-    """(moved the suffix, prompt ms, prompt tokens) of each key after the first."""
+def keys(model: str, n_ctx: int, count: int) -> tuple[int, list[tuple[bool, float, int]]]:
+    """The positions allocated (the KV cache is sized to the planned prompts: engine.py
+    `fit_cache`), and (moved the suffix, prompt ms, prompt tokens) of each key after the
+    first."""
     options = {"model": {"path": model, "n_ctx": n_ctx}, "completion": {"speculate": False}}
     settings = load_settings(config_path=Path("/nonexistent"), environ={}, init_options=options)
     service = CompletionService(settings.settings, load_engine)
     service.start()
-    service.model_ready.result()
+    allocated = service.model_ready.result().n_ctx
     text = Path(email.message.__file__).read_text(encoding="utf-8")
     cut = text.index(LINE)
     typed = text[cut : text.index("\n", cut)]
@@ -51,7 +53,7 @@ def keys(model: str, n_ctx: int, count: int) -> list[tuple[bool, float, int]]:
     finally:
         service.shutdown()
         service.join(10)
-    return rows
+    return allocated, rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,11 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keys", type=int, default=20)
     args = parser.parse_args(argv)
     print(
-        "| n_ctx | prompt tokens | keys that moved the suffix: prompt ms p50 (n) | keys that "
-        "moved nothing: prompt ms p50 (n) |\n|---|---|---|---|"
+        "| n_ctx | allocated | prompt tokens | keys that moved the suffix: prompt ms p50 (n) | keys that "
+        "moved nothing: prompt ms p50 (n) |\n|---|---|---|---|---|"
     )
     for n_ctx in (int(n) for n in args.n_ctx.split(",")):
-        rows = keys(args.model, n_ctx, args.keys)
+        allocated, rows = keys(args.model, n_ctx, args.keys)
         moved = [ms for m, ms, _ in rows if m]
         still = [ms for m, ms, _ in rows if not m]
         sizes = [t for _, _, t in rows]
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             return f"{statistics.median(values):.0f} ({len(values)})" if values else "-"
 
         span = f"{min(sizes)}-{max(sizes)}" if sizes else "-"
-        print(f"| {n_ctx} | {span} | {cell(moved)} | {cell(still)} |")
+        print(f"| {n_ctx} | {allocated} | {span} | {cell(moved)} | {cell(still)} |")
     return 0
 
 

@@ -28,6 +28,10 @@ MARKERS = 4  # BOS and the three FIM markers
 # #13's evaluation: the imports' recall is 0.89 at 256). Each costs a slow machine little: 128
 # tokens of depth add about 3 ms per decoded token on two cores with the 1.3B model.
 FLOOR_PREFIX, FLOOR_SUFFIX, FLOOR_CONTEXT = 128, 16, 128
+# The KV cache is allocated for the budgets planned at load (a K shift after a keystroke
+# rotates every cell allocated: bench/README "shift_cost"), with this much room for requests
+# that find the machine faster than measured; deeper plans wait for the next start.
+CACHE_HEADROOM = 1.5
 
 
 @dataclass(frozen=True)
@@ -42,21 +46,28 @@ class Budgets:
         return self.prefix + self.suffix + self.context + MARKERS + TYPICAL_NEW_TOKENS
 
 
-def plan_budgets(configured: Budgets, profile: SpeedProfile | None, target_ms: int) -> Budgets:
+def plan_budgets(
+    configured: Budgets, profile: SpeedProfile | None, target_ms: int, max_depth: int = 0
+) -> Budgets:
     """The configured budgets, shrunk in proportion when a typical suggestion at that depth
-    would miss `target_ms` on this machine (0: no target)."""
+    would miss `target_ms` on this machine (0: no target), or would not fit `max_depth`
+    positions (the KV cache allocated for the first plan, `cache_depth`; 0: no bound)."""
     if profile is None or target_ms <= 0:
         return configured
-    if profile.suggestion_ms(configured.total) <= target_ms:
+    fits = profile.suggestion_ms(configured.total) <= target_ms
+    if fits and (not max_depth or configured.total <= max_depth):
         return Budgets(
             configured.prefix,
             configured.suffix,
             configured.context,
             f"configured (fits {target_ms} ms here)",
         )
-    # The deepest prompt whose typical suggestion still fits the target.
-    per_token = (target_ms - TYPICAL_CHANGED_TOKENS * profile.prompt_ms) / TYPICAL_NEW_TOKENS
-    depth = (per_token - profile.decode_ms) / profile.depth_ms if profile.depth_ms > 0 else 0
+    depth = float(configured.total)
+    if not fits:  # the deepest prompt whose typical suggestion still fits the target
+        per_token = (target_ms - TYPICAL_CHANGED_TOKENS * profile.prompt_ms) / TYPICAL_NEW_TOKENS
+        depth = (per_token - profile.decode_ms) / profile.depth_ms if profile.depth_ms > 0 else 0
+    capped = 0 < max_depth < depth
+    depth = max_depth if capped else depth
     room = max(0.0, depth - MARKERS - TYPICAL_NEW_TOKENS)
     text = configured.prefix + configured.suffix + configured.context
     scale = min(1.0, room / text) if text else 1.0
@@ -64,13 +75,20 @@ def plan_budgets(configured: Budgets, profile: SpeedProfile | None, target_ms: i
     suffix = min(configured.suffix, max(FLOOR_SUFFIX, int(configured.suffix * scale)))
     context = min(configured.context, max(FLOOR_CONTEXT, int(configured.context * scale)))
     planned = Budgets(prefix, suffix, context)
+    bound = f", within the {max_depth} positions allocated" if capped else ""
     return Budgets(
         prefix,
         suffix,
         context,
-        f"sized for {target_ms} ms: about {profile.suggestion_ms(planned.total):.0f} ms "
+        f"sized for {target_ms} ms{bound}: about {profile.suggestion_ms(planned.total):.0f} ms "
         f"per suggestion at depth {planned.total} on this machine",
     )
+
+
+def cache_depth(planned: Budgets, configured: Budgets) -> int:
+    """Positions of KV cache one session's prompt may take: the first plan with room for a
+    healed profile to deepen it (`CACHE_HEADROOM`), never more than the configured budgets."""
+    return min(configured.total, int(planned.total * CACHE_HEADROOM))
 
 
 def measured_profile(engine: Engine, settings: Settings) -> SpeedProfile | None:
@@ -86,10 +104,10 @@ def measured_profile(engine: Engine, settings: Settings) -> SpeedProfile | None:
 
 
 def plan_for_machine(
-    engine: Engine, settings: Settings, profile: SpeedProfile | None = None
+    engine: Engine, settings: Settings, profile: SpeedProfile | None = None, max_depth: int = 0
 ) -> Budgets:
     """The configured budgets, sized to `completion.latency_target_ms` by `profile` (by
-    default, the engine's measurement)."""
+    default, the engine's measurement), within `max_depth` positions (0: any)."""
     c = settings.completion
     configured = Budgets(c.prefix_tokens, c.suffix_tokens, settings.context.budget_tokens)
     if c.latency_target_ms <= 0:
@@ -97,7 +115,7 @@ def plan_for_machine(
     profile = profile or measured_profile(engine, settings)
     if profile is None:
         return configured
-    budgets = plan_budgets(configured, profile, c.latency_target_ms)
+    budgets = plan_budgets(configured, profile, c.latency_target_ms, max_depth)
     log.info(
         "prompt budgets: prefix %d, suffix %d, context %d tokens (%s)",
         budgets.prefix,

@@ -21,7 +21,13 @@ import logging
 import time
 from collections.abc import Callable
 
-from coderd.completion.budget import Budgets, measured_profile, plan_budgets, plan_for_machine
+from coderd.completion.budget import (
+    Budgets,
+    cache_depth,
+    measured_profile,
+    plan_budgets,
+    plan_for_machine,
+)
 from coderd.completion.cache import CompletionCache
 from coderd.completion.debounce import TypingRhythm
 from coderd.completion.documents import DocumentStates
@@ -30,7 +36,7 @@ from coderd.completion.replan import RetiredPrompts
 from coderd.completion.sessions import SessionTable
 from coderd.completion.tickets import Outcome, Suggestion, Ticket
 from coderd.config.settings import Settings
-from coderd.engine.base import Engine, GenerationLimits, RequestStats
+from coderd.engine.base import Engine, GenerationLimits, RequestStats, SizesCache
 from coderd.engine.speed_profile import KeepsSpeed, SpeedProfile, SpeedWatch
 from coderd.policy.finish import finalize
 from coderd.policy.plan import CursorContext, plan_completion, stop_index
@@ -73,6 +79,7 @@ class RequestRunner:
         self._unkept: SpeedProfile | None = None  # healed, not yet written (KEEP_INTERVAL_S)
         self._retired = RetiredPrompts()  # documents still typed into with older budgets
         documents.add("retired prompts", self._retired)
+        self._max_depth = 0  # positions the KV cache was sized for per prompt (0: not sized)
 
     @staticmethod
     def _key(settings: Settings) -> PromptsKey:
@@ -98,11 +105,26 @@ class RequestRunner:
             if self._speed is None and (profile := measured_profile(engine, settings)):
                 self._speed = SpeedWatch(profile)
             healed = self._speed.profile if self._speed else None
-            budgets = plan_for_machine(engine, settings, healed)
+            budgets = plan_for_machine(engine, settings, healed, self._max_depth)
             # "prompt" for the first (the daemon's own settings), then one per other budget.
             name = "prompt" if not self._prompts else f"prompt {len(self._prompts) + 1}"
             found = self._prompts[key] = (budgets, self._assembler(engine, budgets, name), name)
         return found[0], found[1]
+
+    def fit_cache(self, engine: Engine, settings: Settings) -> None:
+        """Size the engine's KV cache to the budgets planned for `settings` (at load, before
+        any prompt is in it); from then on plans stay within it (budget.py `cache_depth`)."""
+        if not isinstance(engine, SizesCache):
+            return
+        c = settings.completion
+        budgets, _ = self.prompts_for(engine, settings)
+        configured = Budgets(c.prefix_tokens, c.suffix_tokens, settings.context.budget_tokens)
+        depth = cache_depth(budgets, configured)
+        # A suggestion may run to max_tokens (a prompt's total counts a typical one), and
+        # speculation decodes the next one after it.
+        allocated = engine.fit_cache(depth + c.max_tokens, 2 * c.max_tokens)
+        self._max_depth = depth
+        log.info("KV cache: %d positions, for prompts of up to %d", allocated, depth)
 
     def _assembler(self, engine: Engine, budgets: Budgets, name: str) -> PromptAssembler:
         prompts = PromptAssembler(
@@ -122,7 +144,8 @@ class RequestRunner:
             log.info("requests heal this machine's speed profile: %s", healed)
             for key, (old, _, name) in list(self._prompts.items()):
                 prefix, suffix, context, target = key
-                budgets = plan_budgets(Budgets(prefix, suffix, context), healed, target)
+                configured = Budgets(prefix, suffix, context)
+                budgets = plan_budgets(configured, healed, target, self._max_depth)
                 if (budgets.prefix, budgets.suffix, budgets.context) != (
                     old.prefix, old.suffix, old.context,
                 ):  # fmt: skip

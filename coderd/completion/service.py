@@ -247,6 +247,7 @@ class CompletionService(EngineWorker):
             "budgets": self.budgets.__dict__,
             "model": info.name if info else None,
             "path": info.path if info else None,
+            "n_ctx": info.n_ctx if info else None,  # KV positions allocated (runner.fit_cache)
             "last": self.last_stats.as_dict() if self.last_stats else None,
             "events": self.feedback.snapshot(),
             "documents": self.document_counts(),

@@ -151,6 +151,7 @@ class EngineWorker:
             return
         self._engine = engine
         self.budgets, _ = self._runner.prompts_for(engine, self.settings)
+        self._runner.fit_cache(engine, self.settings)  # before anything is in the cache
         if self._keep_warm:
             self._optional(warm.restore, "restoring the warm state")
         for warning in engine.info.warnings:

@@ -191,3 +191,14 @@ class Engine(Protocol):
         seconds the first time); None without `measures_speed`."""
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class SizesCache(Protocol):
+    """An engine whose KV cache is allocated in this process (the local one): it can be sized
+    to the prompts planned, once they are (completion/budget.py `cache_depth`)."""
+
+    def fit_cache(self, depth: int, generated: int) -> int:
+        """Positions allocated after sizing the cache for `depth` per session slot and
+        `generated` more (speculation's own tokens)."""
+        ...

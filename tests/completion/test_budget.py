@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from coderd.completion.budget import Budgets, plan_budgets
+from coderd.completion.budget import CACHE_HEADROOM, Budgets, cache_depth, plan_budgets
 from coderd.config.settings import load_settings
 from coderd.engine.speed_profile import SpeedProfile
 
@@ -38,6 +38,23 @@ def test_floors_hold_when_even_an_empty_prompt_is_too_slow():
     # A context budget configured below the floor stays what it is.
     small = Budgets(prefix=384, suffix=64, context=64)
     assert plan_budgets(small, hopeless, 200).context == 64
+
+
+def test_a_plan_stays_within_the_positions_the_cache_was_sized_for():
+    fast = SpeedProfile(decode_ms=5.0, depth_ms=0.002, prompt_ms=1.0)
+    capped = plan_budgets(CONFIGURED, fast, 1000, max_depth=500)
+    assert capped.total <= 500 < CONFIGURED.total
+    assert "allocated" in capped.reason
+    slow = plan_budgets(CONFIGURED, TWO_CORES, 1000)
+    assert plan_budgets(CONFIGURED, TWO_CORES, 1000, max_depth=2000) == slow  # the target binds
+    assert plan_budgets(CONFIGURED, TWO_CORES, 1000, max_depth=400).total <= 400
+
+
+def test_the_cache_leaves_room_for_a_healed_plan_but_never_past_the_configured():
+    slower = plan_budgets(CONFIGURED, TWO_CORES, 600)
+    assert cache_depth(slower, CONFIGURED) == int(slower.total * CACHE_HEADROOM)
+    slow = plan_budgets(CONFIGURED, TWO_CORES, 1000)  # 1.5 times it is more than configured
+    assert cache_depth(slow, CONFIGURED) == CONFIGURED.total
 
 
 def test_no_target_or_no_measurement_means_the_configured_budgets():
@@ -88,6 +105,11 @@ def test_the_service_uses_the_sized_budgets(tiny_model_path, tmp_path, monkeypat
         prefix = dict(outcome.pieces)["prefix"]
         assert len(prefix) <= service.budgets.prefix < 384
         assert service.status()["budgets"]["prefix"] == service.budgets.prefix
+        # The KV cache was allocated for those prompts, not for model.n_ctx (2048): one slot,
+        # the prompt with its headroom and a whole suggestion, and speculation's two.
+        depth = cache_depth(service.budgets, CONFIGURED) + settings.completion.max_tokens
+        cells = -(-(depth + 2 * settings.completion.max_tokens) // 256) * 256
+        assert service.model_ready.result().n_ctx == service.status()["n_ctx"] == cells < 2048
     finally:
         service.shutdown()
         service.join(10)

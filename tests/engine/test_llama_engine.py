@@ -274,6 +274,26 @@ def test_context_size_is_bounded(tiny_model_path):
     engine.close()
 
 
+def test_the_cache_is_sized_to_the_prompts_and_still_shifts(tiny_model_path):
+    """fit_cache gives a smaller context; the same prompts give the same logits there, and a
+    keystroke still moves the suffix instead of evaluating it (the shift's cost grows with
+    the cells allocated, not the cells used)."""
+    big = make_engine(tiny_model_path, slots=2)
+    assert big.info.n_ctx == 2048
+    small = make_engine(tiny_model_path, slots=2)
+    assert small.fit_cache(300, 64) == 768  # 2 slots x 300 + 64, in blocks of 256
+    assert small.info.n_ctx == small.kv.ctx.n_ctx == 768
+    assert small.fit_cache(300, 500) == 768  # more than it has: kept as it is
+    for engine in (big, small):
+        complete(engine, fim(engine, PREFIX), max_tokens=1)
+        typed = complete(engine, fim(engine, PREFIX + "c"), max_tokens=1)
+        assert typed.stats.suffix_shifted and cache_is_consistent(engine)
+    assert np.allclose(big.kv.ctx.last_logits(), small.kv.ctx.last_logits(), atol=1e-3)
+    assert big.fit_cache(750, 64) == 2048  # 1,792: less than a quarter smaller, not worth it
+    big.close()
+    small.close()
+
+
 def test_bad_files_raise_engine_errors(tmp_path, tiny_model_path):
     text = tmp_path / "notes.gguf"
     text.write_text("not a model")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from coderd.engine.base import (
@@ -26,9 +27,13 @@ from coderd.engine.llama.decode_run import DecodeRun
 from coderd.engine.llama.kv_plan import common_prefix_length
 from coderd.engine.llama.kv_sequences import KvSequences
 from coderd.engine.llama.loading import EngineOptions, LoadedModel, check_gguf_file, load
+from coderd.engine.llama.runtime import LlamaContext
 from coderd.engine.llama.speed import keep, load_or_measure
 from coderd.engine.llama.threads import ThreadGovernor
 from coderd.engine.speed_profile import SpeedProfile
+
+# KV cells are allocated in blocks of this many (llama.cpp pads the cache to 256 as well).
+CELL_BLOCK = 256
 
 # Importable from here, where the rest of coderd has always found them.
 __all__ = ["EngineOptions", "LlamaEngine", "check_gguf_file"]
@@ -161,6 +166,36 @@ class LlamaEngine:
         for state in reversed(states):  # the hottest added last: dropped last
             self.kv.saved.add(state)
         return len(states)
+
+    def fit_cache(self, depth: int, generated: int) -> int:
+        """Allocate the KV cache for the prompts planned instead of `model.n_ctx`: `depth`
+        positions per session slot, `generated` more for speculation. The K shift after a
+        keystroke that moves the suffix rotates every cell allocated, used or not (llama.cpp
+        `build_graph_shift`): on two cores a 1.3B model's key took 260-410 ms with 2,048
+        cells and 120-200 ms with 1,024 (bench/README "shift_cost"). Called at load, before
+        any prompt is in the cache; only shrinks, by a quarter or more. Returns the
+        positions allocated."""
+        ctx = self.loaded.ctx
+        want = -(-(depth * self.options.slots + generated) // CELL_BLOCK) * CELL_BLOCK
+        if want > ctx.n_ctx * 3 // 4:
+            return ctx.n_ctx
+        try:
+            smaller = LlamaContext(
+                self.loaded.model,
+                n_ctx=want,
+                n_batch=min(ctx.n_batch, want),
+                threads=ctx.threads,
+                slots=self.options.slots,
+                kv_type=self.options.kv_cache_type,
+            )
+        except ValueError:  # keep the one that works
+            return ctx.n_ctx
+        ctx.close()
+        self.info = replace(self.info, n_ctx=smaller.n_ctx)
+        self.loaded = replace(self.loaded, ctx=smaller, info=self.info)
+        self.prompt_chunk = min(self.prompt_chunk, smaller.n_batch)
+        self.kv = self.kv.moved_to(smaller)
+        return smaller.n_ctx
 
     def _govern_threads(self) -> int:
         """Automatic threads: the cores other programs leave free now (threads.py)."""

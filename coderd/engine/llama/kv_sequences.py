@@ -79,6 +79,13 @@ class KvSequences:
         self.ctx.remove(seq, -1, -1)
         self._states[seq] = CacheState()
 
+    def moved_to(self, ctx: LlamaContext) -> KvSequences:
+        """The same bookkeeping for a new, empty context (engine.py `fit_cache`): the saved
+        states (host memory) and the copy and evaluation speeds carry over, the cells do not."""
+        moved = KvSequences(ctx, self.slots)
+        moved.saved, moved.copy_ms, moved.eval_ms = self.saved, self.copy_ms, self.eval_ms
+        return moved
+
     def forget_slot(self, slot: int) -> None:
         self.forget(LlamaContext.slot_seq(slot))
         self.saved.forget(LlamaContext.slot_seq(slot))
