@@ -85,21 +85,38 @@ class TypingRhythm:
             return 0.0  # the request comes well after the last key: the user paused
         return max(0.0, min(limit_s, WAIT_GAPS * gap - since_edit))
 
-    def until_paused(self, key: str, now: float | None = None) -> float:
+    def until_paused(self, key: str, now: float | None = None) -> float | None:
         """Seconds until the user will have paused on `key` (`WAIT_GAPS` usual gaps after its
-        last edit; 0 when that is past or no gap is known yet). What background work that a
-        key would cancel waits for, whatever a decode costs: an answer that comes just before
-        the next key leaves the engine no idle time between keys, and work started there only
-        makes that key wait (a prompt chunk, a swap of KV states: 0.5-0.9 s a key with the
-        1.3B model on one thread, bench/README.md, session 8)."""
-        gap = self.typing_gap(key)
+        last edit; 0 when that is past). What background work that a key would cancel waits
+        for, whatever a decode costs: an answer that comes just before the next key leaves the
+        engine no idle time between keys, and work started there only makes that key wait (a
+        prompt chunk, a swap of KV states: 0.5-0.9 s a key with the 1.3B model on one thread,
+        bench/README.md, session 8).
+
+        Before this document has a rhythm (its first key after the open), the user's rhythm
+        in the document edited last stands in; with none anywhere, None: nothing tells a
+        pause from the next key yet, so the work waits for the next edit, which will. A
+        document with no edits reported at all (the CLI) has no keys to wait for: 0. (Starting
+        at once made the second key after an open wait 0.5-0.9 s for a chunk, session 9.)"""
+        gap = self.typing_gap(key) or self._latest_gap(besides=key)
         with self._lock:
             times = self._edits.get(key)
             last_edit = times[-1] if times else None
-        if gap is None or last_edit is None:
-            return 0.0
+        if last_edit is None:
+            return 0.0  # no edits reported (not an editor: the CLI, a bench): no key will come
+        if gap is None:
+            return None
         since_edit = (time.monotonic() if now is None else now) - last_edit
         return max(0.0, WAIT_GAPS * gap - since_edit)
+
+    def _latest_gap(self, besides: str) -> float | None:
+        """The typing gap of the most recently edited other document that has one."""
+        with self._lock:
+            others = sorted(
+                ((times[-1], k) for k, times in self._edits.items() if k != besides and times),
+                reverse=True,
+            )
+        return next((g for _, k in others if (g := self.typing_gap(k)) is not None), None)
 
     # -- per-document state (documents.py) ----------------------------------------------------
 

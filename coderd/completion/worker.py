@@ -109,8 +109,11 @@ class EngineWorker:
     def _switch_prompt(self, snap: DocumentSnapshot) -> None:
         """A newer prompt waits (a new context block, re-planned budgets): evaluate it in the
         background once the user pauses (debounce.py `until_paused`): while keys keep coming
-        it would only be cancelled, each time after a prompt chunk the key waits for."""
-        self.prewarm(snap, wait_s=self._rhythm.until_paused(snap.key))
+        it would only be cancelled, each time after a prompt chunk the key waits for. With no
+        rhythm known yet it waits for the next key, whose outcome asks again."""
+        wait_s = self._rhythm.until_paused(snap.key)
+        if wait_s is not None:
+            self.prewarm(snap, wait_s=wait_s)
 
     def _prewarm(self, ticket: Ticket) -> None:
         self.prewarms.running = ticket.cancel

@@ -139,6 +139,31 @@ def test_requests_keep_the_cached_block_until_the_new_one_is_evaluated(service_w
     assert requests(engine) == ["# old block\n"] * 3 + ["# new block\n"]
 
 
+def test_the_first_key_after_an_open_leaves_the_switch_to_the_next_key(service_with):
+    """With only the open and one key seen, nothing tells a pause from the next key: the
+    switch waits for that key, whose rhythm then says when the user paused (starting at once
+    made the second key wait for the switch's chunk, session 9)."""
+    engine = BlockEngine(rules=[Rule("", ("1",))])
+    retrieval = Retrieval("# old block\n")
+    service = service_with(engine, retrieval)
+    service.edited(KEY)  # didOpen
+    ask(service, "x = ")
+    retrieval.text = "# new block\n"
+    service.edited(KEY)  # the first key
+    assert ask(service, "x = 1").prompt_pending
+    time.sleep(0.2)
+    assert cast(dict, service.status()["prewarm"])["queued"] == 0
+    for typed in ("x = 12", "x = 123"):  # keys 50 ms apart: the rhythm is known now
+        time.sleep(0.05)
+        service.edited(KEY)
+        assert ask(service, typed).prompt_pending
+    deadline = time.monotonic() + 10  # 1.5 gaps after the last key: the switch runs
+    while cast(dict, service.status()["prewarm"])["done"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert cast(dict, service.status()["prewarm"])["done"] == 1
+    assert ask(service, "x = 1234").context_text == "# new block\n"
+
+
 def test_a_block_that_comes_back_cancels_the_switch(service_with):
     engine = BlockEngine(rules=[Rule("", ("1",))], prewarm_s=5.0)
     retrieval = Retrieval("# old block\n")

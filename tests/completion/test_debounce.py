@@ -9,12 +9,14 @@ from coderd.completion.debounce import COSTS_KEPT, TypingRhythm
 DOC = "file:///a.py"
 
 
-def typing(rhythm: TypingRhythm, gap: float, keys: int = 6, start: float = 100.0) -> float:
+def typing(
+    rhythm: TypingRhythm, gap: float, keys: int = 6, start: float = 100.0, key: str = DOC
+) -> float:
     """Edits `gap` apart; returns the time of the last one."""
     at = start
     for k in range(keys):
         at = start + k * gap
-        rhythm.edited(DOC, at=at)
+        rhythm.edited(key, at=at)
     return at
 
 
@@ -102,4 +104,17 @@ def test_background_work_waits_for_a_pause_even_on_a_fast_engine():
     assert rhythm.debounce(DOC, limit_s=1.0, now=last + 0.05) == 0.0
     assert rhythm.until_paused(DOC, now=last + 0.05) == pytest.approx(1.5 * 0.2 - 0.05)
     assert rhythm.until_paused(DOC, now=last + 0.5) == 0.0  # paused already
-    assert TypingRhythm().until_paused(DOC) == 0.0  # nothing known: no reason to wait
+    assert TypingRhythm().until_paused(DOC) == 0.0  # no edits reported: no key to wait for
+
+
+def test_before_a_document_has_a_rhythm_the_users_rhythm_elsewhere_stands_in():
+    """The first key after an open: one gap (the open's wait) says nothing of the user's
+    speed. The rhythm of the document typed in last stands in; with none, background work
+    waits for the next edit (None) instead of starting at once, where the second key would
+    wait for its chunk."""
+    rhythm = TypingRhythm()
+    rhythm.edited(DOC, at=100.0)  # didOpen
+    rhythm.edited(DOC, at=103.0)  # the first key, after a wait
+    assert rhythm.until_paused(DOC, now=103.05) is None
+    typing(rhythm, gap=0.2, key="other.py")  # typed in before, at 100.0-101.0
+    assert rhythm.until_paused(DOC, now=103.05) == pytest.approx(1.5 * 0.2 - 0.05)
