@@ -95,17 +95,18 @@ class TypingRhythm:
 
         Before this document has a rhythm (its first key after the open), the user's rhythm
         in the document edited last stands in; with none anywhere, None: nothing tells a
-        pause from the next key yet, so the work waits for the next edit, which will. A
-        document with no edits reported at all (the CLI) has no keys to wait for: 0. (Starting
-        at once made the second key after an open wait 0.5-0.9 s for a chunk, session 9.)"""
-        gap = self.typing_gap(key) or self._latest_gap(besides=key)
+        pause from the next key yet, so the work waits for the next edit, which will
+        (starting at once made the second key after an open wait 0.5-0.9 s for a chunk,
+        session 9). A document with no key typed since its open (or no edits reported: the
+        CLI) has no keys to wait for: 0."""
         with self._lock:
-            times = self._edits.get(key)
-            last_edit = times[-1] if times else None
-        if last_edit is None:
-            return 0.0  # no edits reported (not an editor: the CLI, a bench): no key will come
+            times = list(self._edits.get(key, ()))
+        if len(times) < 2:
+            return 0.0  # only the open, or no edits reported (the CLI): nobody types here
+        gap = self.typing_gap(key) or self._latest_gap(besides=key)
         if gap is None:
             return None
+        last_edit = times[-1]
         since_edit = (time.monotonic() if now is None else now) - last_edit
         return max(0.0, WAIT_GAPS * gap - since_edit)
 

@@ -105,6 +105,9 @@ def test_background_work_waits_for_a_pause_even_on_a_fast_engine():
     assert rhythm.until_paused(DOC, now=last + 0.05) == pytest.approx(1.5 * 0.2 - 0.05)
     assert rhythm.until_paused(DOC, now=last + 0.5) == 0.0  # paused already
     assert TypingRhythm().until_paused(DOC) == 0.0  # no edits reported: no key to wait for
+    opened = TypingRhythm()
+    opened.edited(DOC)
+    assert opened.until_paused(DOC) == 0.0  # only the open: nobody types there
 
 
 def test_before_a_document_has_a_rhythm_the_users_rhythm_elsewhere_stands_in():

@@ -210,3 +210,33 @@ def test_a_move_stops_the_speculation_for_where_the_user_was():
     finally:
         service.shutdown()
         service.join(5)
+
+
+def test_no_speculation_before_the_users_rhythm_is_known():
+    """After the open and one key nothing tells a pause from the next key: speculating then
+    cost the second key of an open a 16-token chunk (0.7 s, session 9). Once keys came at a
+    rhythm, the speculation runs when the user pauses."""
+    options = {"completion": {"latency_target_ms": 0, "speculate": True}}
+    options["context"] = {"enabled": False}
+    loaded = load_settings(config_path=Path("/nonexistent"), environ={}, init_options=options)
+    engine = SlowSpeculation(rules=[Rule("", ("1 + 2",))], speculation_s=0.0)
+    service = CompletionService(loaded.settings, lambda _settings: engine)
+    service.start()
+    try:
+        service.model_ready.result(timeout=10)
+        service.edited("file:///a.py")  # didOpen
+        service.edited("file:///a.py")  # the first key
+        assert service.submit(snap("x = ")).future.result(timeout=10).text == "1 + 2"
+        time.sleep(0.3)
+        assert engine.speculations == []
+        for typed in ("x = 1", "x = 12"):  # keys 50 ms apart: a rhythm
+            time.sleep(0.05)
+            service.edited("file:///a.py")
+            service.submit(snap(typed)).future.result(timeout=10)
+        deadline = time.monotonic() + 10
+        while not engine.speculations and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert engine.speculations[:1] == ["finished"]
+    finally:
+        service.shutdown()
+        service.join(5)
