@@ -221,6 +221,9 @@ class RequestRunner:
         )
         engine_done = time.perf_counter()
         completion.stats.prewarm = ticket.prewarm  # whatever the engine made of max_tokens 0
+        # A key let the suffix's KV drift past the refresh bound (kv_plan.py): a prewarm at
+        # the next pause evaluates it again, off the typing path.
+        stale_suffix = completion.stats.suffix_stale
         completion.stats.queued_ms = (started - ticket.submitted) * 1000
         completion.stats.assemble_ms = (assembled_at - started) * 1000
         outcome = Outcome(
@@ -232,7 +235,7 @@ class RequestRunner:
             mode=plan.mode.value,
             context_chunks=assembled.context_chunks,
             context_text=assembled.context_text,
-            prompt_pending=(assembled.block_pending or retired) and not speculative,
+            prompt_pending=(assembled.block_pending or retired or stale_suffix) and not speculative,
         )
         if completion.cancelled or ticket.cancel.cancelled:
             outcome.status, outcome.message = "cancelled", ticket.cancel.reason

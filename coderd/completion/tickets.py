@@ -43,9 +43,10 @@ class Outcome:
     # What repository context went in: path, lines, source, tokens.
     context_chunks: tuple[dict[str, object], ...] = ()
     context_text: str = ""
-    # A newer prompt waits: retrieval gave a new context block (prompt/blocks.py), or the
-    # budgets were re-planned (replan.py); this one kept what is in the cache, and a prewarm
-    # evaluates the newer one in the background.
+    # A newer prompt waits: retrieval gave a new context block (prompt/blocks.py), the
+    # budgets were re-planned (replan.py), or the suffix's KV drifted past its refresh bound
+    # (engine/llama/kv_plan.py); this one kept what is in the cache, and a prewarm evaluates
+    # the newer one in the background.
     prompt_pending: bool = False
 
 

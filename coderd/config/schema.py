@@ -111,8 +111,8 @@ class CompletionSettings:
     suffix_refresh_tokens: int = setting(
         16,
         "re-evaluate the suffix anyway once this many prefix tokens changed since it was "
-        "evaluated (measured: at 32 the first suggested token was right less often; "
-        "bench/README.md)",
+        "evaluated, in the background at the next pause (keys may go to twice this first; "
+        "measured: at 32 the first suggested token was right less often; bench/README.md)",
         minimum=0,
         maximum=1_000_000,
     )

@@ -85,6 +85,10 @@ class RequestStats:
     evaluated_tokens: int = 0  # run through llama_decode as prompt
     generated_tokens: int = 0
     suffix_shifted: bool = False  # the suffix's KV was kept and moved instead of re-evaluated
+    # Prefix tokens changed since the suffix's KV was last evaluated (the local engine's; 0
+    # elsewhere), and whether that is past its refresh bound: a prewarm then refreshes it.
+    suffix_drift: int = 0
+    suffix_stale: bool = False
     prewarm: bool = False  # evaluated the prompt only (GenerationLimits.max_tokens == 0)
     prompt_ms: float = 0.0
     generate_ms: float = 0.0

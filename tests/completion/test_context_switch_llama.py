@@ -70,3 +70,46 @@ def test_a_new_block_is_evaluated_aside_and_typing_stays_cheap(tiny_model_path):
     finally:
         service.shutdown()
         service.join(10)
+
+
+def test_a_stale_suffix_is_refreshed_at_the_pause_not_by_a_key(tiny_model_path):
+    """Keys let the suffix's KV drift past completion.suffix_refresh_tokens (its whole
+    evaluation was the slowest key of a typing run); the outcome says a newer prompt waits,
+    and a prewarm at the user's pause evaluates the suffix again."""
+    options = {"completion": {"latency_target_ms": 0, "speculate": False, "max_tokens": 2}}
+    settings = load_settings(config_path=Path("/nonexistent"), environ={}, init_options=options)
+    engine_options = EngineOptions(threads=2, suffix_refresh_tokens=6)
+    service = CompletionService(
+        settings.settings, lambda _s: LlamaEngine(tiny_model_path, engine_options)
+    )
+    service.start()
+    service.model_ready.result(timeout=60)
+    suffix = "\n\ndef main():\n    config = read_config(os.environ['CONFIG'])\n    print(config)\n"
+
+    def key(typed: str):
+        service.edited("k")
+        text = SOURCE + typed + suffix
+        snap = DocumentSnapshot("k", text, len(SOURCE + typed), "python")
+        outcome = service.submit(snap).future.result(timeout=60)
+        assert outcome.status == "ok" and outcome.stats is not None
+        return outcome
+
+    try:
+        key("")
+        typed, outcome = "", None
+        for word in (" a", " b", " c", " d", " e", " f", " g"):
+            typed += word
+            outcome = key(typed)
+            assert outcome.stats.suffix_shifted
+            if outcome.stats.suffix_drift > 6:
+                break
+        assert outcome is not None and outcome.prompt_pending  # the refresh waits for a pause
+        deadline = time.monotonic() + 60
+        while service.status()["prewarm"]["done"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert cast(dict, service.status()["prewarm"])["last"]["suffix_drift"] == 0
+        after = key(typed + " h")
+        assert after.stats.suffix_drift <= 2 and not after.prompt_pending
+    finally:
+        service.shutdown()
+        service.join(10)

@@ -18,7 +18,13 @@ from coderd.engine.llama.runtime import DECODE_ABORTED, DECODE_NO_SLOT, DECODE_O
 import numpy as np
 
 from coderd.engine.base import CancelToken, EngineError, GenerationLimits, RequestStats
-from coderd.engine.llama.kv_plan import CacheState, PromptLayout, ReusePlan, plan_reuse
+from coderd.engine.llama.kv_plan import (
+    TYPING_DRIFT_FACTOR,
+    CacheState,
+    PromptLayout,
+    ReusePlan,
+    plan_reuse,
+)
 from coderd.engine.llama.kv_sequences import KvSequences
 from coderd.engine.llama.loading import EngineOptions, LoadedModel
 from coderd.engine.llama.lookup import LOOKUP_POLICY, PromptLookup
@@ -72,11 +78,13 @@ class DecodeRun:
 
     # -- the prompt ------------------------------------------------------------------------
 
-    def plan(self, layout: PromptLayout) -> ReusePlan:
+    def plan(self, layout: PromptLayout, typing: bool = False) -> ReusePlan:
         """What the cache keeps of `layout` and what must be evaluated. Speculation starts
         from the slot's common prefix and never shifts; an ordinary request first drops
         speculation's cells, which would widen the attention of every decode here (a quarter
-        slower in `coderd bench`; its result already sits in the completion cache)."""
+        slower in `coderd bench`; its result already sits in the completion cache).
+        `typing`: a key's request, which lets the suffix drift further (kv_plan.py
+        `TYPING_DRIFT_FACTOR`)."""
         if self.speculative:
             self.kv.share_prefix(self.origin, self.seq, layout.tokens)
         else:
@@ -89,7 +97,8 @@ class DecodeRun:
                 allow_shift=self.options.reuse_suffix_kv
                 and self.ctx.can_shift
                 and not self.speculative,
-                refresh_after=self.options.suffix_refresh_tokens,
+                refresh_after=self.options.suffix_refresh_tokens
+                * (TYPING_DRIFT_FACTOR if typing else 1),
             )
 
         plan = planner(self.record)

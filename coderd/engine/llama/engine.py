@@ -93,7 +93,7 @@ class LlamaEngine:
         tokens = layout.tokens
         try:
             with self.loaded.ctx.abort_when(run.should_abort):
-                plan = run.plan(layout)
+                plan = run.plan(layout, typing=limits.max_tokens > 0 and not speculative)
                 stats.prompt_tokens = len(tokens)
                 stats.context_tokens = len(prompt.context_ids)
                 stats.evaluated_tokens = plan.evaluated_count
@@ -106,6 +106,8 @@ class LlamaEngine:
                     stats.evaluated_tokens = min(
                         plan.evaluated_count, max(0, held - stats.reused_tokens)
                     )
+                stats.suffix_drift = run.record.drift
+                stats.suffix_stale = run.record.drift > self.options.suffix_refresh_tokens
                 stats.prompt_ms = (time.perf_counter() - started) * 1000
                 text, alternatives = "", []
                 stats.prewarm = limits.max_tokens <= 0

@@ -12,7 +12,7 @@ sequence, the new end of the prefix is evaluated, and the block is moved to its 
 (llama.cpp `llama_memory_seq_add`, as llama-server's `--cache-reuse` does). The moved block was
 computed against the old prefix, so it is an approximation; `drift` counts the prefix tokens
 changed since the block was last evaluated in full, and past `refresh_after` we evaluate it
-again. llama.cpp only appends at the end of a sequence, which is why the block is parked rather
+again (a key allows `TYPING_DRIFT_FACTOR` times that; the refresh then runs in the background). llama.cpp only appends at the end of a sequence, which is why the block is parked rather
 than left in place.
 """
 
@@ -23,6 +23,13 @@ from dataclasses import dataclass, field
 
 # Below this size, moving the block costs more bookkeeping than evaluating it.
 MIN_SHIFT_BLOCK = 4
+# A key lets the block drift this many times `suffix_refresh_tokens` before it pays for the
+# refresh itself: the refresh goes to the background, at the user's next pause (a prewarm
+# plans with the bound itself). Paid by a key, it was the slowest key of a typing run: 62
+# tokens, 1.5 s on two cores with the 1.3B model (session 9). At 32 changed tokens a shifted
+# block changes the first token of 11-21 % of suggestions against 5-15 % at 16
+# (bench/README "Suffix KV shift: quality"): suggestions shown while keys keep coming.
+TYPING_DRIFT_FACTOR = 2
 
 # Prompt tokens per llama_decode on a CPU. Every key cancels the request in progress; the
 # engine lets the chunk in progress finish and stops before the next one, so the chunks done
@@ -97,6 +104,8 @@ def plan_reuse(
         return shift_plan
     tokens = layout.tokens
     keep = common_prefix_length(state.tokens, tokens)
+    if state.head_len is not None and state.drift > refresh_after:
+        keep = min(keep, state.head_len)  # the block's cells are too stale to keep: refresh
     if keep == len(tokens):
         keep -= 1  # the whole prompt is cached, but its last token must run again for logits
     return ReusePlan(keep=keep, evaluate=tokens[keep:])
