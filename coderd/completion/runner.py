@@ -195,8 +195,10 @@ class RequestRunner:
             context=self.sessions.context_for(snap.session),
             speculative=speculative,
             # An engine that does not prewarm never evaluates a new block in the background:
-            # its next request takes it (blocks.py).
-            background=ticket.prewarm or not engine.prewarms,
+            # its next request takes it (blocks.py). A prewarm for where the user went keeps
+            # the block in the cache or the saved state: going back to a file must not cost
+            # its whole prompt because visiting others changed what retrieval gives there.
+            background=(ticket.prewarm and ticket.switch) or not engine.prewarms,
         )
         built = assembled.built
         cursor = CursorContext(
@@ -210,6 +212,7 @@ class RequestRunner:
             stop_strings=tuple(c.stop),
             stop_check=lambda text: stop_index(plan, cursor, text),
             candidates=max(1, snap.candidates),
+            refresh_suffix=ticket.switch,  # the prewarm at a pause: the stale suffix too
             start_delay_s=0.0
             if speculative or ticket.prewarm or snap.candidates > 1
             else ticket.debounce_s,

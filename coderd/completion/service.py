@@ -145,14 +145,20 @@ class CompletionService(EngineWorker):
         return reason is not None
 
     def prewarm(
-        self, snapshot: DocumentSnapshot, wait_s: float = 0.0, *, user_moved: bool = False
+        self,
+        snapshot: DocumentSnapshot,
+        wait_s: float = 0.0,
+        *,
+        user_moved: bool = False,
+        switch: bool = False,
     ) -> Ticket:
         """Evaluate `snapshot`'s prompt into the KV cache while the engine is idle (decoding
         nothing), after `wait_s` more of idleness; any request cancels it. Its future says how
         it ended. `user_moved`: the user opened, focused or jumped to it; a speculation still
         running is for where they were, and goes (on a CPU it held the engine for seconds: the
-        open's prewarm never started before the first key, bench/README.md, session 8)."""
-        ticket = Ticket(snapshot, debounce_s=wait_s, prewarm=True)
+        open's prewarm never started before the first key, bench/README.md, session 8).
+        `switch`: it evaluates the newer prompt the document waits for (tickets.py)."""
+        ticket = Ticket(snapshot, debounce_s=wait_s, prewarm=True, switch=switch)
         for older in self.prewarms.replace(ticket):
             older.cancel.cancel("superseded")
         self._queue.put(ticket)

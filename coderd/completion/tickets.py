@@ -59,6 +59,10 @@ class Ticket:
     # Evaluate the prompt into the KV cache, decode nothing (prewarm.py): the lowest-priority
     # work, run only while no request waits, and cancelled by any request.
     prewarm: bool = False
+    # A prewarm for the newer prompt a document waits for (Outcome.prompt_pending): it takes
+    # the newest context block. A prewarm for where the user went (open, focus, jump) keeps the
+    # block the document's cache or saved state holds, as requests do (prompt/blocks.py).
+    switch: bool = False
     # When the request reached the service: its wait for the worker (behind a prompt chunk of
     # a superseded request, a speculation's decode step) shows as RequestStats.queued_ms.
     submitted: float = field(default_factory=time.perf_counter)

@@ -113,7 +113,7 @@ class EngineWorker:
         rhythm known yet it waits for the next key, whose outcome asks again."""
         wait_s = self._rhythm.until_paused(snap.key)
         if wait_s is not None:
-            self.prewarm(snap, wait_s=wait_s)
+            self.prewarm(snap, wait_s=wait_s, switch=True)
 
     def _prewarm(self, ticket: Ticket) -> None:
         self.prewarms.running = ticket.cancel

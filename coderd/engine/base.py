@@ -72,6 +72,9 @@ class GenerationLimits:
     # Wait this long after the prompt is evaluated before decoding (cancellable): a server-side
     # debounce that still keeps the KV cache in step with the typing.
     start_delay_s: float = 0.0
+    # Evaluate a stale suffix again (RequestStats.suffix_stale), as the prewarm at a pause does;
+    # otherwise a request lets it drift further rather than pay for that (the local engine).
+    refresh_suffix: bool = False
 
 
 @dataclass

@@ -129,7 +129,11 @@ def test_keys_leave_the_suffix_refresh_to_a_prewarm(tiny_model_path):
         if stats.suffix_drift > 6:
             break
     assert 6 < stats.suffix_drift <= 12  # past the bound, and still no whole suffix
-    refresh = complete(engine, fim(engine, PREFIX + typed), max_tokens=0).stats
+    assert stats.suffix_stale
+    moved = complete(engine, fim(engine, PREFIX + typed), max_tokens=0).stats  # a focus
+    assert moved.evaluated_tokens < suffix_len and moved.suffix_stale  # leaves it to the pause
+    refresh = complete(engine, fim(engine, PREFIX + typed), max_tokens=0, refresh_suffix=True)
+    refresh = refresh.stats
     assert refresh.evaluated_tokens >= suffix_len and refresh.suffix_drift == 0
     assert cache_is_consistent(engine)
     engine.close()

@@ -83,7 +83,7 @@ class DecodeRun:
         from the slot's common prefix and never shifts; an ordinary request first drops
         speculation's cells, which would widen the attention of every decode here (a quarter
         slower in `coderd bench`; its result already sits in the completion cache).
-        `typing`: a key's request, which lets the suffix drift further (kv_plan.py
+        `typing`: not the prewarm at a pause, so the suffix may drift further (kv_plan.py
         `TYPING_DRIFT_FACTOR`)."""
         if self.speculative:
             self.kv.share_prefix(self.origin, self.seq, layout.tokens)

@@ -93,7 +93,7 @@ class LlamaEngine:
         tokens = layout.tokens
         try:
             with self.loaded.ctx.abort_when(run.should_abort):
-                plan = run.plan(layout, typing=limits.max_tokens > 0 and not speculative)
+                plan = run.plan(layout, typing=not limits.refresh_suffix)
                 stats.prompt_tokens = len(tokens)
                 stats.context_tokens = len(prompt.context_ids)
                 stats.evaluated_tokens = plan.evaluated_count

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 # Below this size, moving the block costs more bookkeeping than evaluating it.
 MIN_SHIFT_BLOCK = 4
 # A key lets the block drift this many times `suffix_refresh_tokens` before it pays for the
-# refresh itself: the refresh goes to the background, at the user's next pause (a prewarm
+# refresh itself: the refresh goes to the background, at the user's next pause (that prewarm
 # plans with the bound itself). Paid by a key, it was the slowest key of a typing run: 62
 # tokens, 1.5 s on two cores with the 1.3B model (session 9). At 32 changed tokens a shifted
 # block changes the first token of 11-21 % of suggestions against 5-15 % at 16
