@@ -246,6 +246,23 @@ def test_cancel_during_generation_abandons_the_token_in_progress(tiny_model_path
     engine.close()
 
 
+def test_a_cancel_before_anything_is_evaluated_leaves_the_cache_as_it_was(tiny_model_path):
+    """A request cancelled after its plan (a prewarm for a return, cancelled by the key just
+    after its saved state came back) must not park the block and drop it: the key would
+    then evaluate the whole suffix."""
+    engine = make_engine(tiny_model_path)
+    complete(engine, fim(engine, PREFIX))
+    before = list(engine.kv.state(0).tokens)
+    token = CancelToken()
+    token.cancel("the key")
+    gone = engine.complete(fim(engine, PREFIX + "c"), GenerationLimits(max_tokens=0), token)
+    assert gone.cancelled and engine.kv.state(0).tokens == before
+    assert cache_is_consistent(engine)
+    key = complete(engine, fim(engine, PREFIX + "c"))
+    assert key.stats.suffix_shifted and key.stats.evaluated_tokens <= 3
+    engine.close()
+
+
 def test_cancel_before_the_shifted_suffix_keeps_the_shift(tiny_model_path):
     """Cancelled while the typed token evaluates: the block still moves (the cancel is seen
     after that chunk), <FIM_MID> is not evaluated, and the next request evaluates only it."""

@@ -108,7 +108,7 @@ class DecodeRun:
 
     def bring_cache_to(self, plan: ReusePlan, layout: PromptLayout) -> bool:
         """Evaluate the prompt by `plan`; False when cancelled part way."""
-        return self.kv.bring_to(self.seq, plan, layout, self.evaluate)
+        return self.kv.bring_to(self.seq, plan, layout, self.evaluate, self.should_abort)
 
     def evaluate(self, tokens: Sequence[int], start: int) -> int:
         """Evaluate in chunks; returns how many positions the sequence holds afterwards."""

@@ -196,10 +196,21 @@ class KvSequences:
             self.ctx.copy(origin, seq, 0, shared)
             self._states[seq] = CacheState(tokens=list(main[:shared]))
 
-    def bring_to(self, seq: int, plan: ReusePlan, layout: PromptLayout, evaluate: Evaluate) -> bool:
+    def bring_to(
+        self,
+        seq: int,
+        plan: ReusePlan,
+        layout: PromptLayout,
+        evaluate: Evaluate,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> bool:
         """Bring `seq` to `layout` as `plan` says. False when `evaluate` stopped part way (a
         cancel): the record then holds what was evaluated, and the steps after the stop did
-        not happen."""
+        not happen. Cancelled before anything was evaluated: nothing is touched. (Parked
+        and then dropped, the block cost the next key its whole suffix: a prewarm for a
+        return, cancelled by the first key right after its state restore, session 9.)"""
+        if cancelled():
+            return False
         ctx, park = self.ctx, LlamaContext.PARK_SEQ
         evaluate = self._timed(evaluate)
         step = plan.shift
