@@ -85,6 +85,7 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
         b: [] for b in budgets
     }  # this thread's CPU time: what a loaded machine does not inflate
     misses = []
+    outcomes = []  # per sample: where, what, and coderd's hit at each budget (--outcomes)
     by_distance = {s: {} for s in ("naive", "coderd")}  # system -> distance -> budget -> [bool]
     overrun = {b: [] for b in budgets}  # tokens of the packed block past its budget
     lines_memo: dict[str, list[str]] = {}
@@ -112,6 +113,8 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
         if offset and text[offset - 1] != "\n":
             provider.set_buffer(path, text[: offset - 1] + text[offset:]).result(60)
         provider.set_buffer(path, text).result(60)
+        outcome = {"path": sample["path"], "row": sample["row"] + 1, "kind": kind}
+        outcomes.append(outcome)
         for budget in budgets:  # each a first build at this cursor position after didOpen
             provider.builder.last.clear()
             provider.ahead.clear()  # the look-ahead may warm the memos, not answer for us
@@ -122,6 +125,7 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
             latency[budget].append((time.perf_counter() - t) * 1000)
             cpu_ms[budget].append((time.thread_time() - cpu) * 1000)
             hit = covered(packed.chunks, packed.text, sample)
+            outcome[budget] = hit
             hits["coderd"].setdefault(kind, {}).setdefault(budget, []).append(hit)
             by_distance["coderd"].setdefault(near, {}).setdefault(budget, []).append(hit)
             overrun[budget].append(max(0, len(model_tokenize(packed.text)) - budget))
@@ -201,6 +205,7 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
         },
         "load": os.getloadavg()[0],
         "misses": misses,
+        "outcomes": outcomes,
     }
 
 
@@ -232,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--misses", type=int, default=0, help="print N misses per package")
     parser.add_argument("--miss-budget", type=int, default=1024)
+    parser.add_argument("--outcomes", type=Path, help="write each sample's hits here (JSON)")
     args = parser.parse_args(argv)
     args.limits = None
     if args.fetch:
@@ -259,8 +265,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{report['package']}: {report['samples']} samples", file=sys.stderr)
     if args.json:
         print(
-            json.dumps([{k: v for k, v in r.items() if k != "misses"} for r in reports], indent=1)
+            json.dumps(
+                [{k: v for k, v in r.items() if k not in ("misses", "outcomes")} for r in reports],
+                indent=1,
+            )
         )
+    if args.outcomes:  # to compare two runs sample by sample (dev only: misses are looked at)
+        args.outcomes.write_text(json.dumps({r["package"]: r["outcomes"] for r in reports}))
     else:
         print_tables(reports, budgets)
     if args.misses:

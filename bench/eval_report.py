@@ -124,4 +124,4 @@ def print_misses(reports: list[dict], limit: int) -> None:
             print(
                 f"    gold {sample['gold_path']}:{sample['gold_line']} {sample['gold_text'][:80]}"
             )
-            print("    got " + ", ".join(f"{n}({s},{t})" for n, s, t in chunks[:12]))
+            print("    got " + ", ".join(f"{n}({s},{t})" for n, s, t in chunks[:40]))

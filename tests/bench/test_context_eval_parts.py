@@ -64,3 +64,19 @@ def test_the_naive_list_is_imports_in_order_cut_at_the_budget(tmp_path):
         cut = naive_pack(index, "pkg/main.py", lines_of, tokens, budget)
         assert len(tokens(cut.text)) <= budget  # headers and blank lines count
     index.close()
+
+
+def _report(package: str, kinds: dict[str, int], ours: float, theirs: float) -> dict:
+    recall = {k: {b: ours for b in ("256", "512", "1024")} for k in kinds}
+    naive = {k: {b: theirs for b in ("256", "512", "1024")} for k in kinds}
+    return {"package": package, "kinds": kinds, "recall": {"coderd": recall, "naive": naive}}
+
+
+def test_pooled_figures_weigh_samples_and_cells_below_naive_are_counted() -> None:
+    from eval_pooled import below_naive, pooled
+
+    reports = [_report("a", {"import": 3}, 1.0, 0.5), _report("b", {"import": 1}, 0.0, 0.5)]
+    n, recall, packages = pooled(reports, "coderd", "kinds", "recall")["import"]
+    assert (n, packages, recall["256"]) == (4, 2, 0.75)  # samples weighted, not packages
+    below, cells, where = below_naive(reports)
+    assert (below, cells) == (3, 6) and where[0] == "b import @256: 0.00 vs 0.50"
