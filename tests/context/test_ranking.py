@@ -163,35 +163,6 @@ def test_a_module_member_the_file_uses_is_shown_once(tmp_path):
     assert packed.text.count("def helper_3(") == 1, packed.text
 
 
-def test_a_struct_s_fields_come_after_every_imported_signature(tmp_path):
-    fields = "".join(
-        f"    /// Field number {i}, documented at length.\n    pub field_{i}: u32,\n"
-        for i in range(12)
-    )
-    files = {
-        "src/parsed.rs": f"pub struct Parsed {{\n{fields}}}\n",
-        "src/util.rs": "".join(f"pub fn util_{i}(x: u32) -> u32 {{\n    x\n}}\n" for i in range(8)),
-    }
-    imports = "use crate::parsed::Parsed;\n" + "".join(
-        f"use crate::util::util_{i};\n" for i in range(8)
-    )
-    main = imports + "\nfn go(p: &mut Parsed) {\n    "
-    files["src/main.rs"] = main
-    root = tmp_path / "ws"
-    make(root, files).close()
-    provider = ContextProvider(ContextSettings(budget_tokens=4096), [root])
-    assert provider.index_for(root / "src" / "main.rs").wait_ready(30)
-    path = root / "src" / "main.rs"
-    shown = [
-        provider.context_for(path, main, len(main), tokens, budget=budget).text
-        for budget in range(40, 1000, 10)
-    ]
-    provider.close()
-    first_fields = next(text for text in shown if "field_0" in text)
-    # The first budget that shows a field already holds every imported function's line.
-    assert all(f"pub fn util_{i}(" in first_fields for i in range(8)), first_fields
-
-
 def test_a_base_class_s_members_come_under_its_header(tmp_path):
     base = "class Base:\n" + "".join(
         f"    def inherited_{i}(self):\n        pass\n\n" for i in range(4)
@@ -206,39 +177,6 @@ def test_a_base_class_s_members_come_under_its_header(tmp_path):
     provider.close()
     part = packed.text.split("# pkg/base.py\n", 1)[1]
     assert part.startswith("class Base:\n    def inherited_"), packed.text
-
-
-def test_a_typed_class_s_head_comes_after_every_imported_signature(tmp_path):
-    # A class at the cursor grows its member list early; its head (a static initialiser, a
-    # docstring) is a body and must wait for the imported names used far away (rxjs's
-    # Subscription took 193 of 512 tokens before Subject's members could show).
-    head = "".join(f"    setting_{i} = compute({i}, 'a long initialiser')\n" for i in range(8))
-    methods = "".join(f"    def method_{i}(self):\n        pass\n\n" for i in range(4))
-    imports = "from .store import Store\n" + "".join(
-        f"from .util import util_{i}\n" for i in range(20)
-    )
-    far = "".join(f"    util_{i}(1)\n" for i in range(20))
-    main = imports + "\n\ndef earlier():\n" + far + "    pass\n" * 200  # > 160 lines away
-    main += "\n\ndef go(store: Store):\n    store.method_1()\n    store."
-    files = {
-        "pkg/__init__.py": "",
-        "pkg/store.py": f'class Store:\n    """The store."""\n{head}\n{methods}',
-        "pkg/util.py": "".join(f"def util_{i}(x):\n    return x\n\n\n" for i in range(20)),
-        "pkg/main.py": main,
-    }
-    root = tmp_path / "ws"
-    make(root, files).close()
-    provider = ContextProvider(ContextSettings(budget_tokens=4096), [root])
-    path = root / "pkg" / "main.py"
-    assert provider.index_for(path).wait_ready(30)
-    shown = [
-        provider.context_for(path, main, len(main), tokens, budget=budget).text
-        for budget in range(40, 600, 10)
-    ]
-    provider.close()
-    assert any("def method_3(" in text for text in shown)
-    first_head = next(text for text in shown if "setting_0" in text)
-    assert all(f"def util_{i}(" in first_head for i in range(20)), first_head
 
 
 def test_a_go_type_s_methods_rank_by_the_method_used_like_its_own_members(tmp_path):

@@ -19,24 +19,29 @@ smallest form (render.py: a signature, a type's header and first members); in th
 of scores, a member list grows by a few members at a time (GROW_STEP score units per step, at
 most MAX_SHARE of the budget), and bodies replace signatures only once every candidate had its
 turn. So at 256 tokens the context is a list of the signatures the cursor is most likely to
-use, and at 2,048 it also holds bodies.
+use, and at 2,048 it also holds bodies. The first lines of the names the file imports hold
+their room from the start (budget.py's Reservation, up to RESERVE_SHARE of the budget): a
+list ranked before them grows, but never into it.
 """
 
 from __future__ import annotations
 
 import heapq
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.languages import LANGUAGES, language_for_path
+from coderd.context.pack.budget import RESERVE_SHARE, RESERVED_SOURCES, Reservation, SeamCheck
 from coderd.context.pack.render import Forms, forms
 from coderd.context.retrieve.candidates import Candidate, is_type
 
+__all__ = ["PackedContext", "RepoFormat", "SeamCheck", "pack", "rank_members", "read_file"]
+
 MAX_CONSIDERED = 80  # guesses looked at, best first (bounds the tokenising)
-IN_SCOPE = frozenset({"import", "module", "package", "type"})  # never cut by MAX_CONSIDERED
+# Never cut by MAX_CONSIDERED: what the file imports and the types of the names at the cursor.
+IN_SCOPE = frozenset({"import", "module", "package", "sibling", "type"})
 GROW_STEP = 0.1  # a member list grows to form f after the candidates ranked up to f buckets lower
 LATE_GROWTH = 1.0  # on the scale of candidates.RANK: where guesses start
 CHARS_PER_TOKEN_MAX = 8
@@ -106,15 +111,26 @@ def pack(
     cache: dict[str, list[str] | None] = {}
     turns = [(c.score, rank, 0) for rank, c in enumerate(candidates) if _considered(c, rank)]
     heapq.heapify(turns)
+
+    def shapes_of(rank: int) -> Forms:
+        if rank not in shaped:
+            shaped[rank] = _shapes(
+                candidates[rank], cache, read, lines_of, members_of, used_members, chosen
+            )
+        return shaped[rank]
+
+    shaped: dict[int, Forms] = {}
+    reserve = _reserve(candidates, shapes_of, tokenize, remaining, repo_format)
     while turns and remaining > 0:
         _, rank, form = heapq.heappop(turns)
+        free = remaining - reserve.pending  # what is not held for an imported name's line
         if form:  # grow an item already in
             item = items[rank]
-            room = min(remaining, MAX_SHARE * budget - item[3]) + item[3]  # for the whole item
+            room = min(free, MAX_SHARE * budget - item[3]) + item[3]  # for the whole item
             if _surely_over(item[1][form], int(room)):
                 continue  # a bigger form fits even less
             extra = _cost(tokenize, item[1][form]) - _cost(tokenize, item[1][item[2]])
-            if extra <= remaining and item[3] + extra <= MAX_SHARE * budget:
+            if extra <= free and item[3] + extra <= MAX_SHARE * budget:
                 remaining -= extra
                 item[2], item[3] = form, item[3] + extra
             if form + 1 < len(item[1]):
@@ -123,19 +139,16 @@ def pack(
                 )
             continue
         candidate = candidates[rank]
-        shapes, path = (
-            _shapes(candidate, cache, read, lines_of, members_of, used_members, chosen),
-            candidate.ref.path,
-        )
-        if not shapes:
-            continue
-        if _surely_over(shapes[0], remaining):
+        shapes, path = shapes_of(rank), candidate.ref.path
+        room = remaining if reserve.holds(rank) else free
+        if not shapes or _surely_over(shapes[0], room):
             continue
         # A new file: its header, and the blank line that closes its part.
-        head = 0 if path in chosen else len(tokenize(file_header(path, repo_format))) + 1
+        head = 0 if path in chosen else _header_cost(tokenize, path, repo_format)
         cost = _cost(tokenize, shapes[0]) + head
-        if cost <= remaining:
+        if cost <= room:
             remaining -= cost
+            reserve.placed(rank, path)
             items[rank] = [candidate, shapes, 0, cost, rank]
             chosen.setdefault(path, []).append(items[rank])
             if len(shapes) > 1:
@@ -162,39 +175,6 @@ def pack(
     return packed
 
 
-class SeamCheck:
-    """Whether a tokenizer's counts of the block's pieces add up to the block's own count.
-
-    pack() counts each piece on its own (memoised across builds); checking the joined block
-    costs one tokenisation of all of it, 6 ms for 1,000 tokens with DeepSeek Coder's
-    tokenizer, half of a first build. Pieces end at a newline, where DeepSeek's pre-tokenizer
-    splits anyway: their counts added up exactly in 440 of 440 builds (Python, TypeScript, Go,
-    Rust). A tokenizer is therefore checked on every build until TRUST_AFTER builds came out
-    exact, then on one build in CHECK_EVERY; one whose pieces ever did not add up is checked
-    on every build from then on. One per builder (one tokenizer); builds run on two threads."""
-
-    TRUST_AFTER = 32
-    CHECK_EVERY = 16
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._exact = 0
-        self._skipped = 0
-        self._inexact = False
-
-    def due(self) -> bool:
-        with self._lock:
-            if self._inexact or self._exact < self.TRUST_AFTER:
-                return True
-            self._skipped += 1
-            return self._skipped % self.CHECK_EVERY == 0
-
-    def saw(self, exact: bool) -> None:
-        with self._lock:
-            self._exact += exact
-            self._inexact = self._inexact or not exact
-
-
 def _render(chosen, cache, opening: str, header: str, repo_format) -> PackedContext:
     """The block: each file's header then its chosen pieces in file order, files in the order
     they were first chosen, the current file's header last."""
@@ -215,6 +195,25 @@ def _render(chosen, cache, opening: str, header: str, repo_format) -> PackedCont
                 }
             )
     return PackedContext(text=opening + "".join(parts) + header, chunks=chunks)
+
+
+def _reserve(candidates, shapes_of, tokenize, room: int, repo_format) -> Reservation:
+    """The first lines of the names the file imports, best first, as far as RESERVE_SHARE of
+    `room` holds them (budget.py)."""
+    reserve = Reservation(lambda path: _header_cost(tokenize, path, repo_format))
+    room = int(RESERVE_SHARE * room)
+    for rank, candidate in enumerate(candidates):
+        if candidate.source not in RESERVED_SOURCES or candidate.ref.definition.kind == "skeleton":
+            continue
+        shapes = shapes_of(rank)
+        if shapes and not reserve.offer(rank, candidate.ref.path, _cost(tokenize, shapes[0]), room):
+            break
+    return reserve
+
+
+def _header_cost(tokenize, path: str, repo_format) -> int:
+    """A file's header and the blank line that closes its part."""
+    return len(tokenize(file_header(path, repo_format))) + 1
 
 
 def _considered(candidate: Candidate, rank: int) -> bool:

@@ -80,6 +80,7 @@ RANK = {
     "import": (0.0, 0.1),
     "module": (0.0, 0.1),
     "package": (0.0, 0.1),
+    "sibling": (0.0, 0.1),  # a package's name declared next to one the file uses (members.py)
     "type": (0.2, 0.1),
     "member": (1.0, 0.25),
     "nearby": (1.25, 0.25),
@@ -102,7 +103,7 @@ TIME_LIMITS_MS = {
 @dataclass(frozen=True)
 class Candidate:
     ref: DefinitionRef
-    source: str  # import, module, package, type, member, nearby, recent or similar
+    source: str  # import, module, package, sibling, type, member, nearby, recent or similar
     score: float = 0.0
     # For a type or a signature list: the members to show, best first (None: pack chooses).
     members: tuple[Definition, ...] | None = None
@@ -161,7 +162,7 @@ def retrieve(
     scope = scope_of(index, rel_path, symbols, language, deadline)
     _import_candidates(index, scope, usage, language, add)
     value_members(index, rel_path, scope, usage, add)
-    package_candidates(index, rel_path, scope, usage, add)
+    package_candidates(index, rel_path, scope, usage, add, language)
     # 2. typed names and module aliases
     env = environment(index, rel_path, text, offset, language, parse_memo)  # bounded (infer.py)
     deadline = time.thread_time() + limits["types"] / 1000

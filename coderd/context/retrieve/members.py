@@ -197,12 +197,13 @@ def value_members(index, rel: str, scope, usage: Usage, add: Add) -> None:
                 )
 
 
-def package_candidates(index, rel: str, scope, usage: Usage, add: Add) -> None:
+def package_candidates(index, rel: str, scope, usage: Usage, add: Add, language: str = "") -> None:
     """Go/Java: the rest of the package, which the file may use without importing it. A name
     used bare brings the names declared right next to it (the rest of its `const (...)` block,
     its companions); and the package's most used names (in how many files) that this file does
     not use yet come as signature lists, after everything the file does use."""
     unused: list[DefinitionRef] = []
+    siblings: dict[tuple[str, int], tuple[DefinitionRef, float]] = {}
     for file, source in scope.open_files:
         if source != "package":
             continue
@@ -213,21 +214,32 @@ def package_candidates(index, rel: str, scope, usage: Usage, add: Add) -> None:
             else []
         )
         used = [(usage.bare_of(d.name), d) for d in definitions]
-        unused += [DefinitionRef(file, d) for b, d in used if b >= UNUSED]
+        # A Go name used only as `x.Name` is a candidate already (candidates.py: a method or
+        # field of that name): in a list too, it was shown twice (cobra's `legacyArgs`).
+        unused += [
+            DefinitionRef(file, d)
+            for b, d in used
+            if b >= UNUSED and (language != "go" or usage.attr_of(d.name) >= UNUSED)
+        ]
         for b, d in used:
             if b >= UNUSED:
                 continue
             for other_b, other in used:
                 if other_b >= UNUSED and abs(other.start_line - d.end_line) <= SIBLING_LINES:
-                    add(DefinitionRef(file, other), "package", b + SIBLING_PENALTY)
-    if not unused:
-        return
-    popular = index.popularity({r.definition.name for r in unused}, rel)
+                    key = (file, other.start_line)
+                    score = min(b + SIBLING_PENALTY, siblings.get(key, (None, UNUSED + 9))[1])
+                    siblings[key] = (DefinitionRef(file, other), score)
+    popular = index.popularity({r.definition.name for r in unused}, rel) if unused else {}
     unused = sorted(
         unused, key=lambda r: (-popular.get(r.definition.name, 0), r.path, r.definition.start_line)
-    )
+    )[:MAX_PACKAGE_NAMES]
+    # A sibling that a list below shows anyway is not added again: it was shown twice.
+    listed = {(r.path, r.definition.start_line) for r in unused}
+    for key, (ref, score) in siblings.items():
+        if key not in listed:
+            add(ref, "sibling", score)
     by_file: dict[str, list[DefinitionRef]] = {}
-    for ref in unused[:MAX_PACKAGE_NAMES]:
+    for ref in unused:
         by_file.setdefault(ref.path, []).append(ref)
     for position, (file, refs) in enumerate(by_file.items()):
         ref, shown = signature_list(file, "", refs)

@@ -1,0 +1,142 @@
+"""Packing (#13): the first lines of the names the file imports before anything grows into
+their room (pack/budget.py's reservation), a struct's fields and a class's head after every
+imported signature, and a name shown once. Real files in tmp_path, no model."""
+
+from __future__ import annotations
+
+import re
+
+from ctx_helpers import make
+
+from coderd.config.settings import ContextSettings
+from coderd.context.provider import ContextProvider
+from coderd.context.retrieve.candidates import retrieve
+
+
+def tokens(text: str) -> list[str]:
+    """Words and newlines: a tokenizer for which joining pieces costs (a blank line is a token)."""
+    return re.findall(r"\S+|\n", text)
+
+
+def test_a_struct_s_fields_come_after_every_imported_signature(tmp_path):
+    fields = "".join(
+        f"    /// Field number {i}, documented at length.\n    pub field_{i}: u32,\n"
+        for i in range(12)
+    )
+    files = {
+        "src/parsed.rs": f"pub struct Parsed {{\n{fields}}}\n",
+        "src/util.rs": "".join(f"pub fn util_{i}(x: u32) -> u32 {{\n    x\n}}\n" for i in range(8)),
+    }
+    imports = "use crate::parsed::Parsed;\n" + "".join(
+        f"use crate::util::util_{i};\n" for i in range(8)
+    )
+    main = imports + "\nfn go(p: &mut Parsed) {\n    "
+    files["src/main.rs"] = main
+    root = tmp_path / "ws"
+    make(root, files).close()
+    provider = ContextProvider(ContextSettings(budget_tokens=4096), [root])
+    assert provider.index_for(root / "src" / "main.rs").wait_ready(30)
+    path = root / "src" / "main.rs"
+    shown = [
+        provider.context_for(path, main, len(main), tokens, budget=budget).text
+        for budget in range(40, 1000, 10)
+    ]
+    provider.close()
+    first_fields = next(text for text in shown if "field_0" in text)
+    # The first budget that shows a field already holds every imported function's line.
+    assert all(f"pub fn util_{i}(" in first_fields for i in range(8)), first_fields
+
+
+def test_a_typed_class_s_head_comes_after_every_imported_signature(tmp_path):
+    # A class at the cursor grows its member list early; its head (a static initialiser, a
+    # docstring) is a body and must wait for the imported names used far away (rxjs's
+    # Subscription took 193 of 512 tokens before Subject's members could show).
+    head = "".join(f"    setting_{i} = compute({i}, 'a long initialiser')\n" for i in range(8))
+    methods = "".join(f"    def method_{i}(self):\n        pass\n\n" for i in range(4))
+    imports = "from .store import Store\n" + "".join(
+        f"from .util import util_{i}\n" for i in range(20)
+    )
+    far = "".join(f"    util_{i}(1)\n" for i in range(20))
+    main = imports + "\n\ndef earlier():\n" + far + "    pass\n" * 200  # > 160 lines away
+    main += "\n\ndef go(store: Store):\n    store.method_1()\n    store."
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/store.py": f'class Store:\n    """The store."""\n{head}\n{methods}',
+        "pkg/util.py": "".join(f"def util_{i}(x):\n    return x\n\n\n" for i in range(20)),
+        "pkg/main.py": main,
+    }
+    root = tmp_path / "ws"
+    make(root, files).close()
+    provider = ContextProvider(ContextSettings(budget_tokens=4096), [root])
+    path = root / "pkg" / "main.py"
+    assert provider.index_for(path).wait_ready(30)
+    shown = [
+        provider.context_for(path, main, len(main), tokens, budget=budget).text
+        for budget in range(40, 600, 10)
+    ]
+    provider.close()
+    assert any("def method_3(" in text for text in shown)
+    first_head = next(text for text in shown if "setting_0" in text)
+    assert all(f"def util_{i}(" in first_head for i in range(20)), first_head
+
+
+def test_a_typed_class_s_members_never_take_the_room_of_an_imported_name_s_line(tmp_path):
+    # A class at the cursor ranks before names imported and used 200 lines away, and its
+    # member list grows in the same order: it took the lines those names needed (click's
+    # core.py at 512 tokens: types.py's lists, 19 imports without a line; naive showed them).
+    methods = "".join(
+        f"    def method_{i}(self, first, second, third, fourth, fifth, sixth, seventh, eighth):\n"
+        "        pass\n\n"
+        for i in range(40)
+    )
+    imports = "from .store import Store\n" + "".join(
+        f"from .util import util_{i}\n" for i in range(20)
+    )
+    far = "".join(f"    util_{i}(1)\n" for i in range(20))
+    main = imports + "\n\ndef earlier():\n" + far + "    pass\n" * 200  # > 160 lines away
+    main += "\n\ndef go(store: Store):\n    store.method_1()\n    store."
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/store.py": f"class Store:\n{methods}",
+        "pkg/util.py": "".join(
+            f"def util_{i}(alpha, beta, gamma, delta):\n    return alpha\n\n\n" for i in range(20)
+        ),
+        "pkg/main.py": main,
+    }
+    root = tmp_path / "ws"
+    make(root, files).close()
+    provider = ContextProvider(ContextSettings(budget_tokens=4096), [root])
+    path = root / "pkg" / "main.py"
+    assert provider.index_for(path).wait_ready(30)
+    # 20 imported lines of 7 tokens: under half the budget, which the reservation holds.
+    packed = provider.context_for(path, main, len(main), tokens, budget=320)
+    provider.close()
+    assert packed.text.count("def method_") >= 8, packed.text  # the list still grew
+    assert all(f"def util_{i}(" in packed.text for i in range(20)), packed.text
+
+
+def test_a_go_package_s_name_is_not_listed_twice(tmp_path):
+    # A name declared next to one the file uses (a sibling), or used as `x.Name`, that is also
+    # among the package's popular names was a candidate twice: in a list and on its own line.
+    helpers = "".join(f"func Helper{i}() int {{\n\treturn {i}\n}}\n" for i in range(4))
+    files = {
+        "go.mod": "module example.com/app\n\ngo 1.21\n",
+        "helpers.go": "package app\n\nfunc Alpha() int {\n\treturn 9\n}\n\n\n\n" + helpers,
+        "user.go": "package app\n\nfunc use() int {\n\treturn Alpha() + Helper1() + Helper2()\n}\n",
+        # Helper3 used only as `x.Helper3` (a method of that name, as far as the index can
+        # tell) is a candidate of its own too (candidates.py).
+        "main.go": "package app\n\nfunc run(x T) {\n\t_ = Helper0() + x.Helper3()\n\t\n}\n",
+    }
+    index = make(tmp_path, files)
+    main = files["main.go"]
+    found = retrieve(index, "main.go", main, main.index("\t\n}") + 1, 30)
+    index.close()
+    shown = [
+        (c.source, d.name)
+        for c in found
+        for d in (c.members if c.members is not None else (c.ref.definition,))
+        if c.ref.path == "helpers.go"
+    ]
+    names = [name for _, name in shown]
+    assert sorted(set(names)) == ["Alpha", "Helper0", "Helper1", "Helper2", "Helper3"], shown
+    assert len(names) == len(set(names)), shown
