@@ -270,10 +270,10 @@ def main(argv: list[str] | None = None) -> int:
                 indent=1,
             )
         )
-    if args.outcomes:  # to compare two runs sample by sample (dev only: misses are looked at)
-        args.outcomes.write_text(json.dumps({r["package"]: r["outcomes"] for r in reports}))
     else:
         print_tables(reports, budgets)
+    if args.outcomes:  # to compare two runs sample by sample (dev only: misses are looked at)
+        args.outcomes.write_text(json.dumps({r["package"]: r["outcomes"] for r in reports}))
     if args.misses:
         print_misses(reports, args.misses)
     model.close()
