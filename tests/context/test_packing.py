@@ -116,14 +116,16 @@ def test_a_typed_class_s_members_never_take_the_room_of_an_imported_name_s_line(
 
 
 def test_a_go_package_s_name_is_not_listed_twice(tmp_path):
-    # A name declared next to one the file uses (a sibling) that is also among the package's
-    # popular names was a candidate twice: in the signature list and on its own line.
+    # A name declared next to one the file uses (a sibling), or used as `x.Name`, that is also
+    # among the package's popular names was a candidate twice: in a list and on its own line.
     helpers = "".join(f"func Helper{i}() int {{\n\treturn {i}\n}}\n" for i in range(4))
     files = {
         "go.mod": "module example.com/app\n\ngo 1.21\n",
         "helpers.go": "package app\n\nfunc Alpha() int {\n\treturn 9\n}\n\n\n\n" + helpers,
         "user.go": "package app\n\nfunc use() int {\n\treturn Alpha() + Helper1() + Helper2()\n}\n",
-        "main.go": "package app\n\nfunc run() {\n\t_ = Helper0()\n\t\n}\n",
+        # Helper3 used only as `x.Helper3` (a method of that name, as far as the index can
+        # tell) is a candidate of its own too (candidates.py).
+        "main.go": "package app\n\nfunc run(x T) {\n\t_ = Helper0() + x.Helper3()\n\t\n}\n",
     }
     index = make(tmp_path, files)
     main = files["main.go"]

@@ -162,7 +162,7 @@ def retrieve(
     scope = scope_of(index, rel_path, symbols, language, deadline)
     _import_candidates(index, scope, usage, language, add)
     value_members(index, rel_path, scope, usage, add)
-    package_candidates(index, rel_path, scope, usage, add)
+    package_candidates(index, rel_path, scope, usage, add, language)
     # 2. typed names and module aliases
     env = environment(index, rel_path, text, offset, language, parse_memo)  # bounded (infer.py)
     deadline = time.thread_time() + limits["types"] / 1000

@@ -214,7 +214,13 @@ def package_candidates(index, rel: str, scope, usage: Usage, add: Add, language:
             else []
         )
         used = [(usage.bare_of(d.name), d) for d in definitions]
-        unused += [DefinitionRef(file, d) for b, d in used if b >= UNUSED]
+        # A Go name used only as `x.Name` is a candidate already (candidates.py: a method or
+        # field of that name): in a list too, it was shown twice (cobra's `legacyArgs`).
+        unused += [
+            DefinitionRef(file, d)
+            for b, d in used
+            if b >= UNUSED and (language != "go" or usage.attr_of(d.name) >= UNUSED)
+        ]
         for b, d in used:
             if b >= UNUSED:
                 continue
