@@ -14,6 +14,9 @@ from coderd.system.logs import setup_logging
 
 # A one-shot command waits this long for the workspace index before completing without it.
 INDEX_WAIT_S = 60
+# ... and at most this long for the engine's worker to stop (a prompt chunk in progress, the
+# model's close) before it exits.
+WORKER_EXIT_S = 30
 
 
 def settings_for_cli(model: Path | None) -> LoadedSettings:

@@ -9,6 +9,7 @@ import sys
 
 from coderd.cli.common import (
     INDEX_WAIT_S,
+    WORKER_EXIT_S,
     offset_of,
     parse_location,
     settings_for_cli,
@@ -69,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
     )
     outcome = service.submit(snapshot).future.result()
     service.shutdown()
+    # The worker closes the model: exiting while it still ran llama.cpp (speculation on the
+    # answer) crashed the process at exit, now and then (SIGSEGV after the output).
+    service.join(WORKER_EXIT_S)
     if outcome.status != "ok":
         print(f"coderd: {outcome.status}: {outcome.message}", file=sys.stderr)
         return 1

@@ -272,6 +272,9 @@ class CompletionService(EngineWorker):
             self._latest.clear()
         for ticket in pending + self.prewarms.pop_all():
             ticket.cancel.cancel("shutdown")
+        # And the speculation running, if any: left to decode on, it kept the worker (and
+        # llama.cpp) busy while a short-lived caller such as `coderd complete` exited.
+        self._speculation.token.cancel("shutdown")
         self._queue.close()
         if self.context is not None:
             self.context.close()

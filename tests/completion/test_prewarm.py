@@ -240,3 +240,23 @@ def test_no_speculation_before_the_users_rhythm_is_known():
     finally:
         service.shutdown()
         service.join(5)
+
+
+def test_shutdown_stops_the_speculation_running():
+    """`coderd complete` exits right after its answer: a speculation left decoding kept
+    llama.cpp busy in the worker while the process exited (a SIGSEGV at exit, now and then)."""
+    options = {"completion": {"latency_target_ms": 0, "speculate": True}}
+    options["context"] = {"enabled": False}
+    loaded = load_settings(config_path=Path("/nonexistent"), environ={}, init_options=options)
+    engine = SlowSpeculation(rules=[Rule("", ("1 + 2",))], speculation_s=30.0)
+    service = CompletionService(loaded.settings, lambda _settings: engine)
+    service.start()
+    service.model_ready.result(timeout=10)
+    assert service.submit(snap("x = ")).future.result(timeout=10).text == "1 + 2"
+    deadline = time.monotonic() + 10
+    while not engine.speculations and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert engine.speculations == ["running"]
+    service.shutdown()
+    service.join(10)
+    assert engine.speculations == ["cancelled"]  # join(10) would have come back first
