@@ -1,7 +1,9 @@
 """Giving the memory a closed document used back to the system (issue #11: the daemon's RSS
 stays flat across hundreds of open/close cycles).
 
-Two parts, because either alone leaves most of it mapped (bench/README "Open/close cycles"):
+Two parts here, and a third elsewhere: per-line caches belong to their document, not to the
+process (context/retrieve/usage.py). Any one left out leaves most of it mapped (bench/README
+"Open/close cycles"):
 
 * The daemon runs on the C allocator (`PYTHONMALLOC=malloc`, put in its environment by the
   relay that starts it). CPython's own small-object allocator keeps a 1 MiB arena mapped
@@ -15,7 +17,6 @@ Two parts, because either alone leaves most of it mapped (bench/README "Open/clo
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import os
 import threading
@@ -40,8 +41,8 @@ def glibc_malloc_trim() -> Callable[[int], int] | None:
     if os.name != "posix":
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
+        # The process's own symbols: libc is loaded already (no library search, no subprocess).
+        trim = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
         return None
     trim.argtypes = [ctypes.c_size_t]
@@ -58,7 +59,7 @@ class FreedMemory:
         self._trim = trim
         self._lock = threading.Lock()
         self._queued = False
-        self.trims = 0  # how many ran (coderd/status; tests)
+        self.trims = 0  # how many ran (tests)
 
     @property
     def available(self) -> bool:
