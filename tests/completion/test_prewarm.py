@@ -188,15 +188,21 @@ class SlowSpeculation(ScriptedEngine):
         return super().complete(prompt, limits, cancel, speculative, slot)
 
 
-def test_a_move_stops_the_speculation_for_where_the_user_was():
-    """The user opened another file (or jumped) while the engine speculated on the last
-    suggestion: the prompt there goes first, the speculation goes."""
+def speculating(engine: ScriptedEngine) -> CompletionService:
+    """A started service that speculates after its answers (no context, no latency target)."""
     options = {"completion": {"latency_target_ms": 0, "speculate": True}}
     options["context"] = {"enabled": False}
     loaded = load_settings(config_path=Path("/nonexistent"), environ={}, init_options=options)
-    engine = SlowSpeculation(rules=[Rule("", ("1 + 2",))])
     service = CompletionService(loaded.settings, lambda _settings: engine)
     service.start()
+    return service
+
+
+def test_a_move_stops_the_speculation_for_where_the_user_was():
+    """The user opened another file (or jumped) while the engine speculated on the last
+    suggestion: the prompt there goes first, the speculation goes."""
+    engine = SlowSpeculation(rules=[Rule("", ("1 + 2",))])
+    service = speculating(engine)
     try:
         service.model_ready.result(timeout=10)
         assert service.submit(snap("x = ")).future.result(timeout=10).text == "1 + 2"
@@ -216,12 +222,8 @@ def test_no_speculation_before_the_users_rhythm_is_known():
     """After the open and one key nothing tells a pause from the next key: speculating then
     cost the second key of an open a 16-token chunk (0.7 s, session 9). Once keys came at a
     rhythm, the speculation runs when the user pauses."""
-    options = {"completion": {"latency_target_ms": 0, "speculate": True}}
-    options["context"] = {"enabled": False}
-    loaded = load_settings(config_path=Path("/nonexistent"), environ={}, init_options=options)
     engine = SlowSpeculation(rules=[Rule("", ("1 + 2",))], speculation_s=0.0)
-    service = CompletionService(loaded.settings, lambda _settings: engine)
-    service.start()
+    service = speculating(engine)
     try:
         service.model_ready.result(timeout=10)
         service.edited("file:///a.py")  # didOpen
@@ -245,18 +247,16 @@ def test_no_speculation_before_the_users_rhythm_is_known():
 def test_shutdown_stops_the_speculation_running():
     """`coderd complete` exits right after its answer: a speculation left decoding kept
     llama.cpp busy in the worker while the process exited (a SIGSEGV at exit, now and then)."""
-    options = {"completion": {"latency_target_ms": 0, "speculate": True}}
-    options["context"] = {"enabled": False}
-    loaded = load_settings(config_path=Path("/nonexistent"), environ={}, init_options=options)
     engine = SlowSpeculation(rules=[Rule("", ("1 + 2",))], speculation_s=30.0)
-    service = CompletionService(loaded.settings, lambda _settings: engine)
-    service.start()
-    service.model_ready.result(timeout=10)
-    assert service.submit(snap("x = ")).future.result(timeout=10).text == "1 + 2"
-    deadline = time.monotonic() + 10
-    while not engine.speculations and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert engine.speculations == ["running"]
-    service.shutdown()
+    service = speculating(engine)
+    try:
+        service.model_ready.result(timeout=10)
+        assert service.submit(snap("x = ")).future.result(timeout=10).text == "1 + 2"
+        deadline = time.monotonic() + 10
+        while not engine.speculations and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert engine.speculations == ["running"]
+    finally:
+        service.shutdown()
     service.join(10)
     assert engine.speculations == ["cancelled"]  # join(10) would have come back first
