@@ -3,7 +3,8 @@
 None of them was written here. `dev` is what retrieval was tuned on; `heldout` was run only to
 measure (never looked at while tuning); `spare` is a second held-out set for a later check;
 `fresh` was added when the first two had been measured several times, and is run once;
-`final` was added in session 5 (#13) and run once, after that session's tuning.
+`final` was added in session 5 (#13) and run once, after that session's tuning; `unseen` was
+added in session 10 (#13) and run once at its end, with its code and the code before it.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
 from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
 """
@@ -132,11 +133,28 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
     ),
     "bytes-1.2.1": ("final", "deb", "librust-bytes-dev", "usr/share/cargo/registry/bytes-1.2.1"),
     "log-0.4.17": ("final", "deb", "librust-log-dev", "usr/share/cargo/registry/log-0.4.17"),
+    # Added in session 10 for #13, chosen before any look at results and run once, at its end.
+    "tomlkit-0.12.5": ("unseen", "pypi", "tomlkit==0.12.5", "tomlkit-0.12.5"),
+    "packaging-24.1": ("unseen", "pypi", "packaging==24.1", "packaging-24.1"),
+    "router-core-1.171.39": ("unseen", "npm", "@tanstack/router-core@1.171.39", "package"),
+    "form-core-0.26.4": ("unseen", "npm", "@tanstack/form-core@0.26.4", "package"),
+    "gorilla-handlers-1.5.1": (
+        "unseen",
+        "deb",
+        "golang-github-gorilla-handlers-dev",
+        "usr/share/gocode/src/github.com/gorilla/handlers",
+    ),
+    "indexmap-1.9.2": (
+        "unseen",
+        "deb",
+        "librust-indexmap-dev",
+        "usr/share/cargo/registry/indexmap-1.9.2",
+    ),
 }
 
 
 def names_in(which: str) -> list[str]:
-    """Package names of a set ("dev", "heldout", "spare", "fresh", "final" or "all")."""
+    """Package names of a set ("dev", "heldout", "spare", "fresh", "final", "unseen" or "all")."""
     return [n for n, (s, *_) in PACKAGES.items() if which in ("all", s)]
 
 

@@ -80,3 +80,31 @@ def test_pooled_figures_weigh_samples_and_cells_below_naive_are_counted() -> Non
     assert (n, packages, recall["256"]) == (4, 2, 0.75)  # samples weighted, not packages
     below, cells, where = below_naive(reports)
     assert (below, cells) == (3, 6) and where[0] == "b import @256: 0.00 vs 0.50"
+
+
+def test_a_miss_is_classed_by_what_the_candidates_show() -> None:
+    """eval_misses.diagnose: a candidate showing the gold is `cut`; one spanning it without
+    listing it (a class whose chosen members leave it out) is `hidden`; none is `absent`."""
+    from eval_misses import diagnose
+
+    from coderd.context.index.extract import Definition
+    from coderd.context.index.workspace import DefinitionRef
+    from coderd.context.retrieve.candidates import Candidate
+
+    klass = Definition("Ctx", "class", "class Ctx:", "", 10, 40, "")
+    gold = Definition("find_root", "method", "def find_root(self):", "", 20, 22, "Ctx")
+    other = Definition("close", "method", "def close(self):", "", 30, 31, "Ctx")
+    sample = {"gold_path": "core.py", "gold_line": 20, "gold_name": "find_root"}
+    listed = Candidate(DefinitionRef("core.py", klass), "type", 0.3, (other,))
+    assert diagnose([listed], sample) == ("hidden", 1, "type", 0.3)
+    shown = Candidate(DefinitionRef("core.py", klass), "import", 0.5, (other, gold))
+    assert diagnose([listed, shown], sample) == ("cut", 2, "import", 0.5)
+    assert diagnose([], sample)[0] == "absent"
+
+
+def test_the_unseen_set_is_a_set_of_its_own() -> None:
+    from eval_packages import names_in
+
+    unseen = names_in("unseen")
+    assert len(unseen) == 6 and not set(unseen) & set(names_in("dev"))
+    assert set(unseen) <= set(names_in("all"))
