@@ -140,3 +140,45 @@ def test_a_go_package_s_name_is_not_listed_twice(tmp_path):
     names = [name for _, name in shown]
     assert sorted(set(names)) == ["Alpha", "Helper0", "Helper1", "Helper2", "Helper3"], shown
     assert len(names) == len(set(names)), shown
+
+
+def test_the_list_of_a_type_at_the_cursor_grows_before_a_package_s_names(tmp_path):
+    # The type of the name at the cursor (a receiver's `Command`, 100 methods) is what `x.`
+    # reaches; a Go package's lists of popular names, ranked a little after it, grew in turn
+    # with it and took the room it needed (cobra's completions.go: `finalCmd.` with 16 of
+    # Command's members shown at 512 tokens).
+    from coderd.context.index.extract import Definition
+    from coderd.context.index.workspace import DefinitionRef
+    from coderd.context.pack.block import pack
+    from coderd.context.retrieve.candidates import Candidate
+    from coderd.context.retrieve.skeletons import signature_list
+
+    def function(name: str, line: int, container: str = "") -> Definition:
+        receiver = "(s *Store) " if container else ""
+        header = f"func {receiver}{name}() {{"
+        return Definition(
+            name, "method" if container else "function", header, "", line, line + 1, container
+        )
+
+    texts = {"store.go": "type Store struct {\n}\n"}
+    texts["store.go"] += "".join(f"func (s *Store) Method{i}() {{\n}}\n" for i in range(40))
+    methods = tuple(function(f"Method{i}", 3 + 2 * i, "Store") for i in range(40))
+    klass = Definition("Store", "struct", "type Store struct {", "", 1, 2, "")
+    candidates = [Candidate(DefinitionRef("store.go", klass), "type", 0.2, methods)]
+    for f in range(4):  # four files of the package, their popular names
+        texts[f"util{f}.go"] = "".join(f"func Util{f}x{i}() {{\n}}\n" for i in range(12))
+        names = [
+            DefinitionRef(f"util{f}.go", function(f"Util{f}x{i}", 1 + 2 * i)) for i in range(12)
+        ]
+        listed, shown = signature_list(f"util{f}.go", "", names)
+        candidates.append(Candidate(listed, "package", 0.4 + 0.025 * f, shown))
+    packed = pack(
+        candidates,
+        current_path="main.go",
+        read=texts.get,
+        members_of=lambda path, name: [],
+        tokenize=tokens,
+        budget=320,
+    )
+    assert packed.text.count("func (s *Store) Method") >= 24, packed.text
+    assert all(f"func Util{f}x" in packed.text for f in range(4))  # each list has its first names

@@ -43,6 +43,10 @@ MAX_CONSIDERED = 80  # guesses looked at, best first (bounds the tokenising)
 # Never cut by MAX_CONSIDERED: what the file imports and the types of the names at the cursor.
 IN_SCOPE = frozenset({"import", "module", "package", "sibling", "type"})
 GROW_STEP = 0.1  # a member list grows to form f after the candidates ranked up to f buckets lower
+# The list of a type at the cursor (source "type": what `x.` reaches) grows four times as
+# fast: a Go package's lists, ranked a little after it, took the room it needed (dev method
+# recall 0.285/0.431/0.642 -> 0.293/0.488/0.642 at 256/512/1024, cobra; package -1 at 1024).
+TYPE_GROW_STEP = 0.025
 LATE_GROWTH = 1.0  # on the scale of candidates.RANK: where guesses start
 CHARS_PER_TOKEN_MAX = 8
 MAX_SHARE = 0.6  # no candidate grows past this share of the budget
@@ -246,7 +250,8 @@ def _grow_turn(candidate: Candidate, rank: int, form: int, shapes: Forms) -> flo
     definition = candidate.ref.definition
     last = form == len(shapes) - 1
     if definition.kind == "skeleton" or (candidate.members and not (last and shapes.head_last)):
-        return candidate.score + GROW_STEP * form  # a list chosen for the cursor (members.py)
+        step = TYPE_GROW_STEP if candidate.source == "type" else GROW_STEP
+        return candidate.score + step * form  # a list chosen for the cursor (members.py)
     if is_type(definition) and not last:  # an imported type's members: after every
         return LATE_GROWTH + candidate.score + GROW_STEP * form  # name in scope had its line
     return 1000.0 + rank + MAX_CONSIDERED * form
