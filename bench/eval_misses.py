@@ -61,11 +61,19 @@ def diagnose(candidates, sample: dict) -> tuple[str, int, str, float]:
     return spanning or ("absent", 0, "", 0.0)
 
 
-def run(root: Path, kinds: set[str], budget: int, seed: int, tokenize, show: str = "") -> Counter:
+def run(
+    root: Path,
+    kinds: set[str],
+    budget: int,
+    seed: int,
+    tokenize,
+    show: str = "",
+    mask: str = "first",
+) -> Counter:
     rng = random.Random(seed)
     index = WorkspaceIndex(root)
     index.rescan()
-    samples = build_samples(index, 40, rng, "first")
+    samples = build_samples(index, 40, rng, mask)
     index.close()
     provider = ContextProvider(
         ContextSettings(budget_tokens=budget), [root], registry=IndexRegistry(watch=False)
@@ -130,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kinds", default="method,module")
     parser.add_argument("--budget", type=int, default=1024)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--mask", default="first", choices=("first", "line", "strict"))
     parser.add_argument("--show", default="", help="print the block of misses at PATH:ROW (or all)")
     args = parser.parse_args(argv)
     from coderd.engine.llama.model import LlamaModel
