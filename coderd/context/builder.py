@@ -66,7 +66,7 @@ class ContextBuilder:
         self.documents: Lru[str, DocumentMemos] = Lru(MAX_DOCUMENTS)
         self._texts: Lru[tuple, str] = Lru(MAX_TEXTS)  # (index, file, version) -> disk text
         self.seams = SeamCheck()  # whether the tokenizer's piece counts add up (block.py)
-        self._lines: Lru[tuple, list[str]] = Lru(MAX_LINES)  # (path, text) -> lines
+        self._lines: Lru[tuple, list[str]] = Lru(MAX_LINES, versioned=True)  # (path, text) -> lines
         self._tokens: Lru[str, list[int]] = Lru(MAX_TOKENIZED)  # one tokenizer per provider
 
     def forget(self, key: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ from coderd.engine.base import (
 from coderd.engine.speed_profile import SpeedProfile
 
 SCRIPT_ENV = "CODERD_FAKE_SCRIPT"
+MAX_CALLS_KEPT = 1000
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,9 @@ class ScriptedEngine:
     delay_s: float = 0.0
     decode_s: float = 0.0
     decodes: int = field(default=0, init=False)  # decodes started (after the start delay)
-    calls: list[tuple[str, str]] = field(default_factory=list)  # (prefix, suffix) per request
+    # (prefix, suffix) of the latest requests, for tests to inspect; bounded, because the
+    # scripted engine also serves minutes-long memory benchmarks (bench/typing_memory.py).
+    calls: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=MAX_CALLS_KEPT))
     last_error: EngineError | None = field(default=None, init=False)  # it never fails
 
     # Capabilities (not annotated: plain class attributes, not dataclass fields).

@@ -67,7 +67,7 @@ def test_a_suggestion_is_answered_from_the_cache_after_a_restart():
         assert again.stats.stop_reason == "cache" and again.text == "sum(items)"
         typed = ask(second, "s2|" + URI, TEXT + "su")
         assert typed.stats.stop_reason == "cache" and typed.text == "m(items)"
-        assert engine.calls == []
+        assert not engine.calls
         changed = ask(second, "s2|" + URI, "def total(values):\n    return ")
         assert changed.stats.stop_reason == "stop" and len(engine.calls) == 1
     finally:

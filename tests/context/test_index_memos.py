@@ -34,6 +34,25 @@ def test_an_lru_keeps_the_most_recently_used_entries() -> None:
     assert len(memo) == 0
 
 
+def test_a_versioned_lru_keeps_only_the_newest_version_of_each_owner() -> None:
+    # Three editors typing make a new buffer version per keystroke: the versions it replaced
+    # can never be asked for again, and must not fill the memo for minutes (issue #11).
+    memo: Lru[tuple, str] = Lru(64, versioned=True)
+    memo.put(("a.py", ("buffer", 1), (3,)), "a1 near 3")
+    memo.put(("a.py", ("buffer", 1), (9,)), "a1 near 9")  # same version, other lines: kept
+    memo.put(("b.py", ("disk", 4), ()), "b4")
+    memo.put(("a.py", ("buffer", 2), (3,)), "a2 near 3")
+    assert len(memo) == 2
+    assert memo.get(("a.py", ("buffer", 1), (9,))) is None
+    assert memo.get(("b.py", ("disk", 4), ())) == "b4"
+    text = "x = 1\n" * 1000  # keys may be the text itself (builder.py's lines memo)
+    lines: Lru[tuple, int] = Lru(64, versioned=True)
+    lines.put(("a.py", text), 1)
+    lines.put(("a.py", text + "y"), 2)
+    lines.put(("a.py", "".join(text)), 3)  # an equal text that is another object
+    assert len(lines) == 1 and lines.get(("a.py", text)) == 3
+
+
 def test_index_memos_report_their_sizes_and_clear() -> None:
     memos = IndexMemos()
     memos.resolved.put(("k",), ["a.py"])

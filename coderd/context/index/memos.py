@@ -46,8 +46,14 @@ class Lru(Generic[K, V]):
     for keys made of built-in types (no Python __eq__ or __hash__ runs inside them), which
     is all the keys used here; a read that loses its entry to a concurrent eviction is a miss."""
 
-    def __init__(self, maxsize: int) -> None:
+    def __init__(self, maxsize: int, versioned: bool = False) -> None:
         self.maxsize = maxsize
+        # Keys `(owner, version, ...)` where an owner's newer version makes its older ones
+        # unreachable (a buffer's text after a keystroke): a put drops the owner's other
+        # versions at once. Otherwise, with three editors typing, each keystroke's version
+        # would sit in the memo until `maxsize` newer ones pushed it out, and the memo (whole
+        # files' windows or lines) would keep growing for minutes before it is full.
+        self.versioned = versioned
         self._data: OrderedDict[K, V] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -62,6 +68,9 @@ class Lru(Generic[K, V]):
 
     def put(self, key: K, value: V) -> V:
         with self._lock:
+            if self.versioned:
+                for old in [k for k in self._data if _superseded(k, key)]:
+                    del self._data[old]
             self._data[key] = value
             self._data.move_to_end(key)
             while len(self._data) > self.maxsize:
@@ -100,6 +109,12 @@ class Lru(Generic[K, V]):
             return key in self._data
 
 
+def _superseded(old: Hashable, new: Hashable) -> bool:
+    """`old` is another version of `new`'s owner (keys `(owner, version, ...)`)."""
+    assert isinstance(old, tuple) and isinstance(new, tuple)
+    return old[0] == new[0] and old[1] is not new[1] and old[1] != new[1]
+
+
 class IndexMemos:
     """The retrieval memos of one index. Values are opaque here (see the modules named)."""
 
@@ -108,7 +123,7 @@ class IndexMemos:
         self.named: Lru[tuple, tuple] = Lru(MAX_NAMED)
         self.shapes: Lru[str, tuple] = Lru(MAX_SHAPES)
         self.fields: Lru[tuple, dict] = Lru(MAX_FIELDS)
-        self.windows: Lru[tuple, list] = Lru(MAX_WINDOWS)
+        self.windows: Lru[tuple, list] = Lru(MAX_WINDOWS, versioned=True)
         self.go_modules: Lru[tuple, tuple[str, ...]] = Lru(MAX_GO_MODULES)
 
     def sizes(self) -> dict[str, int]:
