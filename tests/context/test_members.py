@@ -196,3 +196,26 @@ def test_a_typescript_constructor_ranks_with_the_dunders(tmp_path: Path) -> None
     ]
     names = [r.definition.name for r in ranked_members(members, {})]
     assert names == ["next", "asObservable", "constructor"]
+
+
+def test_unused_members_sharing_words_with_the_lines_around_the_cursor_come_first():
+    # `finalCmd.` with `finalCmd.InitDefaultVersionFlag()` on the next line: of a type's 100
+    # members, InitDefaultHelpFlag (2 files use it) is likelier than Flags (20 files).
+    from coderd.context.index.extract import Definition
+    from coderd.context.retrieve.skeletons import near_words
+
+    def member(name: str, line: int) -> DefinitionRef:
+        return DefinitionRef("command.go", Definition(name, "method", name, "", line, line, "C"))
+
+    members = [member("Flags", 1), member("InitDefaultHelpFlag", 2), member("Name", 3)]
+    popular = {"Flags": 20, "InitDefaultHelpFlag": 2, "Name": 9}
+    text = "func f(c *C) {\n\tc.InitDefaultCompletionCmd()\n\tc.Init\n\tc.InitDefaultVersionFlag()\n}\n"
+    cursor = text.index("c.Init\n") + 6
+    words = near_words(text, cursor)
+    assert {"init", "default", "version", "flag"} <= words and "completion" in words
+    # What is typed on the cursor's line is not among them: the context must not change.
+    typed = text[:cursor] + "ialiseEverything" + text[cursor:]
+    assert near_words(typed, cursor + len("ialiseEverything")) == words
+    names = [r.definition.name for r in ranked_members(members, {}, popular, words)]
+    assert names == ["InitDefaultHelpFlag", "Flags", "Name"]
+    assert [r.definition.name for r in ranked_members(members, {}, popular)][0] == "Flags"

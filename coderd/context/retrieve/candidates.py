@@ -47,6 +47,7 @@ from coderd.context.retrieve.members import (
 )
 from coderd.context.retrieve.recent import RecentRegions, recent_candidates, similar_candidates
 from coderd.context.retrieve.scope import Scope, scope_of
+from coderd.context.retrieve.skeletons import near_words
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 from coderd.context.retrieve.usage import (
     NOT_YET_USED,
@@ -167,7 +168,8 @@ def retrieve(
     env = environment(index, rel_path, text, offset, language, parse_memo)  # bounded (infer.py)
     deadline = time.thread_time() + limits["types"] / 1000
     resolver = TypeResolver(index, rel_path, scope, env, language)
-    typed = typed_candidates(resolver, usage, text.count("\n", 0, offset), add, deadline)
+    row, near = text.count("\n", 0, offset), near_words(text, offset)
+    typed = typed_candidates(resolver, usage, row, add, deadline, near)
     module_candidates(index, rel_path, scope, usage, add, deadline, language)
     # 3. members of objects of unknown type
     deadline = time.thread_time() + limits["members"] / 1000

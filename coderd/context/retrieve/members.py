@@ -57,9 +57,15 @@ Add = Callable[..., None]  # add(ref, source, score, members=None)
 
 
 def typed_candidates(
-    resolver: TypeResolver, usage: Usage, row: int, add: Add, deadline: float
+    resolver: TypeResolver,
+    usage: Usage,
+    row: int,
+    add: Add,
+    deadline: float,
+    words: frozenset[str] = frozenset(),
 ) -> set[str]:
-    """Adds the candidates; returns the names whose type was found."""
+    """Adds the candidates; returns the names whose type was found. `words`: those around
+    the cursor (skeletons.near_words), which rank the members the file does not use yet."""
     env = resolver.env
     typed: set[str] = set()
     targets: list[tuple[int, str, Callable[[], list[DefinitionRef]]]] = []
@@ -104,7 +110,7 @@ def typed_candidates(
         members = resolver.members(t)
         popular = resolver.index.popularity({m.definition.name for m in members}, resolver.rel)
         owner = partial(enclosing_type, resolver.index)
-        for ref, shown, kind in skeletons([t], members, used, popular, resolver.rel, owner):
+        for ref, shown, kind in skeletons([t], members, used, popular, resolver.rel, owner, words):
             best = min((used[d.name] for d in shown if d.name in used), default=UNUSED)
             penalty = GROUP_PENALTY[kind]
             score = min(near + TYPE_OFFSET + penalty[0], best + penalty[1])

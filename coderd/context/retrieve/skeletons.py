@@ -8,6 +8,8 @@ it is a synthetic `skeleton` Definition spanning the members.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 
 from coderd.context.index.extract import Definition
@@ -16,6 +18,11 @@ from coderd.context.retrieve.typed import TYPE_KINDS
 from coderd.context.retrieve.usage import UNUSED
 
 SKELETON = "skeleton"  # Definition.kind of a synthetic signature list
+NEAR_LINES = 8  # lines above and below the cursor's whose words rank a type's unused members
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SUBWORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+# Words too common in member names to say which member is meant.
+_COMMON = frozenset({"get", "set", "has", "new", "the", "and", "for", "from", "with", "self"})
 
 
 def skeletons(
@@ -25,6 +32,7 @@ def skeletons(
     popular: dict[str, int],
     current: str = "",
     enclosing: Callable[[str, str, int], DefinitionRef | None] | None = None,
+    near: frozenset[str] = frozenset(),
 ) -> list[tuple[DefinitionRef, tuple[Definition, ...], str]]:
     """A signature list per (file, owning type): the type's own definition when it is in that
     file, else a synthetic `skeleton` definition spanning the members; and what it is: "own"
@@ -40,7 +48,7 @@ def skeletons(
     local = any(t.path == current for t in types)
     found = []
     for (path, container), by_name in groups.items():
-        ranked = ranked_members(list(by_name.values()), used, popular)
+        ranked = ranked_members(list(by_name.values()), used, popular, near)
         own = owner = owners.get((path, container))
         if owner is None and enclosing is not None and container not in names:
             # A base class's members: shown under its own header (`class Base(...)`), which
@@ -78,12 +86,19 @@ def enclosing_type(index, path: str, name: str, line: int) -> DefinitionRef | No
 
 
 def ranked_members(
-    members: list[DefinitionRef], used: dict[str, int], popular: dict[str, int] | None = None
+    members: list[DefinitionRef],
+    used: dict[str, int],
+    popular: dict[str, int] | None = None,
+    near: frozenset[str] = frozenset(),
 ) -> list[DefinitionRef]:
     """Members the file uses first, nearest use first (code calls what it called nearby
     again); then the others: public before private before dunder (and a TypeScript
-    `constructor`, which `obj.` never calls), those most files of the workspace use first
-    (`popular`), then in file order."""
+    `constructor`, which `obj.` never calls), best first by how many files of the workspace
+    use them (`popular`, on a log scale) plus how many words of their name are in the lines
+    around the cursor (`near`: `finalCmd.InitDefaultVersionFlag()` on the next line says
+    InitDefaultHelpFlag more than the popular Flags does), then in file order. (The words
+    counted before popularity, not with it, lost 3 dev method samples at 512 tokens: dev method
+    recall 0.293/0.488/0.642 -> 0.293/0.488/0.675, module +1 at 256, nothing lost.)"""
     popular = popular or {}
 
     def key(ref: DefinitionRef):
@@ -92,11 +107,39 @@ def ranked_members(
         return (
             used.get(name, UNUSED),
             2 if dunder else 1 if name.startswith("_") else 0,
-            -popular.get(name, 0),
+            -(math.log1p(popular.get(name, 0)) + len(subwords(name) & near)),
             ref.definition.start_line,
         )
 
     return sorted(members, key=key)
+
+
+def subwords(name: str) -> set[str]:
+    """`InitDefaultHelpFlag`, `init_default_help_flag` -> {init, default, help, flag}."""
+    return {w.lower() for w in _SUBWORD.findall(name)} - _COMMON
+
+
+def near_words(text: str, offset: int, lines: int = NEAR_LINES) -> frozenset[str]:
+    """The words of the identifiers in the `lines` lines above and below the cursor's line
+    (not that line: what is typed there must not change the context)."""
+    start, end = text.rfind("\n", 0, offset) + 1, text.find("\n", offset)
+    above = start - 1
+    for _ in range(lines):
+        if above <= 0:
+            break
+        above = text.rfind("\n", 0, above)
+    below = end
+    for _ in range(lines):
+        if below < 0:
+            break
+        below = text.find("\n", below + 1)
+    window = text[max(above, 0) : start] + (
+        text[end : below if below >= 0 else None] if end >= 0 else ""
+    )
+    words: set[str] = set()
+    for identifier in set(_IDENTIFIER.findall(window)):
+        words |= subwords(identifier)
+    return frozenset(w for w in words if len(w) > 2)
 
 
 def signature_list(
