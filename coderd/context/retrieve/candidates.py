@@ -61,17 +61,9 @@ __all__ = ["Candidate", "is_type", "retrieve", "without_copies"]
 
 # Identifiers near the cursor are looked up only as callables and types: a local variable
 # that shares its name with some other file's module-level variable is noise.
-NEARBY_KINDS = {
-    "function",
-    "method",
-    "class",
-    "struct",
-    "interface",
-    "enum",
-    "trait",
-    "type",
-    "macro",
-}
+NEARBY_KINDS = frozenset(
+    {"function", "method", "class", "struct", "interface", "enum", "trait", "type", "macro"}
+)
 MAX_NEARBY_HOMONYMS = 3
 MAX_MEMBER_HOMONYMS = 3
 # source -> (tier, weight of the source's own score): rank = tier + weight × score, lower is
