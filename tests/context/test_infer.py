@@ -241,3 +241,38 @@ def test_incremental_parse_from_the_buffer_tree_matches_a_fresh_parse(tmp_path):
 )
 def test_type_names(written, name):
     assert normalize_type(written) == name
+
+
+@pytest.mark.parametrize(
+    "language, text",
+    [
+        (
+            "python",
+            "class App:\n    def __init__(self, ctx: Optional['Context'], n):\n"
+            "        self.ctx = ctx\n        self.n = n\n\n    def run(self):\n        @@\n",
+        ),
+        (
+            "typescript",
+            "class App {\n  constructor(ctx: Context, n) {\n    this.ctx = ctx;\n    this.n = n;\n"
+            "  }\n  run() {\n    @@\n  }\n}\n",
+        ),
+    ],
+)
+def test_a_field_assigned_a_typed_parameter_has_its_type(language, text):
+    # `self.ctx = ctx` with `ctx: Optional["Context"]` a constructor parameter (click's
+    # UsageError): `self.ctx.` reaches Context's members. An untyped one stays unknown.
+    offset = text.index("@@")
+    text = text.replace("@@", "")
+    env = infer.environment(_NoBuffers(), "a", text, offset, language, ParseMemo())
+    assert {name: (b.type, b.call) for name, b in env.fields.items()} == {"ctx": ("Context", "")}
+
+
+def test_a_field_of_a_class_in_another_file_assigned_a_typed_parameter_has_its_type():
+    from coderd.context.retrieve.typed import declared_fields
+
+    source = (
+        "class Context:\n    def __init__(self, command: 'Command', parent=None):\n"
+        "        self.command = command\n        self.parent = parent\n"
+    )
+    fields = declared_fields(source, "python")
+    assert {name: b.type for name, b in fields.items()} == {"command": "Command"}

@@ -19,12 +19,12 @@ around it (a few levels deep, and its constructor) and the module level.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import tree_sitter
 
 from coderd.context.index.languages import types_query
-from coderd.context.retrieve.infer_parse import Parsed, ParseMemo, parse_blanked
+from coderd.context.retrieve.infer_parse import Parsed, ParseMemo, parse_blanked, query_cursors
 from coderd.context.retrieve.typenames import normalize_type
 
 # Nodes that open a scope for local variables, and nodes whose name is the receiver's type.
@@ -228,44 +228,46 @@ def _bindings(parsed: Parsed, query, regions: tuple):
     found = parsed.matches.get(regions)
     if found is not None:
         return found
-    found, seen = [], set()
-    for cursor, node in _cursors(query, parsed.tree.root_node, regions):
+    found, seen, copies = [], set(), []
+    for cursor, node in query_cursors(query, parsed.tree.root_node, regions):
         for _, captures in cursor.matches(node):
             kind = "field" if "field.name" in captures else "bind"
             name_node = captures.get(f"{kind}.name", [None])[0]
             if name_node is None or (name_node.start_byte, kind) in seen:
                 continue
-            type_node = captures.get(f"{kind}.type", [None])[0]
-            call_node = captures.get(f"{kind}.call", [None])[0]
-            binding = Binding(
-                node_text(name_node),
-                normalize_type(node_text(type_node)) if type_node else "",
-                node_text(call_node) if call_node is not None else "",
-                name_node.start_point.row,
-            )
-            if not binding.type and not binding.call:
+            binding = binding_of(captures, kind)
+            copy = captures.get("field.copy", [None])[0]
+            if not binding.type and not binding.call and copy is None:
                 continue
             seen.add((name_node.start_byte, kind))
             scope, klass = _owners(name_node)
-            found.append((kind, binding, scope, klass))
+            if binding.type or binding.call:
+                found.append((kind, binding, scope, klass))
+            else:
+                copies.append((binding, node_text(copy), scope, klass))
+    # `self.ctx = ctx`: the field has the type of the constructor's parameter `ctx`.
+    local = {(b.name, scope): b for kind, b, scope, _ in found if kind == "bind"}
+    for binding, source, scope, klass in copies:
+        typed = local.get((source, scope))
+        if typed is not None:
+            found.append(
+                ("field", replace(typed, name=binding.name, row=binding.row), scope, klass)
+            )
     parsed.matches[regions] = found
     return found
 
 
-def _cursors(query, root, regions) -> list[tuple[tree_sitter.QueryCursor, tree_sitter.Node]]:
-    top = tree_sitter.QueryCursor(query)
-    top.set_max_start_depth(3)  # module-level statements (and `export` around them)
-    found = [(top, root)]
-    for start, end, depth in regions:
-        cursor = tree_sitter.QueryCursor(query)
-        node = root
-        if depth >= 0:  # from the class node itself, a few levels down only
-            node = root.descendant_for_byte_range(start, end) or root
-            cursor.set_max_start_depth(depth)
-        else:
-            cursor.set_byte_range(start, end)
-        found.append((cursor, node))
-    return found
+def binding_of(captures: dict, kind: str) -> Binding:
+    """The Binding of one query match (`kind`: "bind" or "field")."""
+    name_node = captures[f"{kind}.name"][0]
+    type_node = captures.get(f"{kind}.type", [None])[0]
+    call_node = captures.get(f"{kind}.call", [None])[0]
+    return Binding(
+        node_text(name_node),
+        normalize_type(node_text(type_node)) if type_node else "",
+        node_text(call_node) if call_node is not None else "",
+        name_node.start_point.row,
+    )
 
 
 def _owners(node: tree_sitter.Node) -> tuple[tuple[int, int] | None, int | None]:

@@ -66,3 +66,23 @@ def parse_blanked(
     if memo is not None:
         memo.parsed = parsed
     return parsed
+
+
+def query_cursors(
+    query, root: tree_sitter.Node, regions: tuple
+) -> list[tuple[tree_sitter.QueryCursor, tree_sitter.Node]]:
+    """Query cursors over the module level and over each of `regions` (infer.py `_regions`:
+    (start_byte, end_byte, max start depth or -1 for the whole span))."""
+    top = tree_sitter.QueryCursor(query)
+    top.set_max_start_depth(3)  # module-level statements (and `export` around them)
+    found = [(top, root)]
+    for start, end, depth in regions:
+        cursor = tree_sitter.QueryCursor(query)
+        node = root
+        if depth >= 0:  # from the class node itself, a few levels down only
+            node = root.descendant_for_byte_range(start, end) or root
+            cursor.set_max_start_depth(depth)
+        else:
+            cursor.set_byte_range(start, end)
+        found.append((cursor, node))
+    return found

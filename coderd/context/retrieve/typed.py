@@ -12,14 +12,15 @@ levels deep) the members of its base classes and embedded types.
 from __future__ import annotations
 
 import posixpath
+from dataclasses import replace
 
 import tree_sitter
 
 from coderd.context.index.languages import parser_for, types_query
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
-from coderd.context.retrieve.infer import CONSTRUCTORS, Binding, TypeEnv, node_text
+from coderd.context.retrieve.infer import CONSTRUCTORS, Binding, TypeEnv, binding_of, node_text
 from coderd.context.retrieve.scope import Scope, module_files_in, name_in_file, named_definitions
-from coderd.context.retrieve.typenames import normalize_type, split_qualified
+from coderd.context.retrieve.typenames import split_qualified
 
 TYPE_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "type"})
 MAX_GLOBAL_HOMONYMS = 2  # a type name resolved by the index alone must be (nearly) unique
@@ -277,18 +278,21 @@ def declared_fields(source: str, language: str) -> dict[str, Binding]:
         return {}
     tree = parser_for(language).parse(source.encode("utf-8", "surrogatepass"))
     found: dict[str, Binding] = {}
+    local: dict[str, Binding] = {}  # the constructor's typed parameters and variables
+    copies: list[tuple[Binding, str]] = []
     for _, captures in tree_sitter.QueryCursor(query).matches(tree.root_node):
-        name = captures.get("field.name", [None])[0]
-        if name is None:
+        kind = "field" if "field.name" in captures else "bind"
+        if f"{kind}.name" not in captures:
             continue
-        type_node = captures.get("field.type", [None])[0]
-        call_node = captures.get("field.call", [None])[0]
-        binding = Binding(
-            node_text(name),
-            normalize_type(node_text(type_node)) if type_node else "",
-            node_text(call_node),
-            name.start_point.row,
-        )
-        if (binding.type or binding.call) and binding.name not in found:
-            found[binding.name] = binding
+        binding = binding_of(captures, kind)
+        if kind == "bind":
+            local.setdefault(binding.name, binding)
+        elif binding.type or binding.call:
+            found.setdefault(binding.name, binding)
+        elif "field.copy" in captures:  # `self.ctx = ctx`: the parameter's type
+            copies.append((binding, node_text(captures["field.copy"][0])))
+    for binding, source in copies:
+        typed = local.get(source)
+        if typed is not None and (typed.type or typed.call):
+            found.setdefault(binding.name, replace(typed, name=binding.name, row=binding.row))
     return found

@@ -1,7 +1,9 @@
 ; Type inference (infer.py): where a name gets a type. Captures:
 ;   @bind.name   a variable or parameter, with @bind.type (an annotation) or @bind.call (the
 ;                callee of the call whose result it holds: a class, a function, `obj.method`);
-;   @field.name  an attribute of the enclosing class, with @field.type or @field.call.
+;   @field.name  an attribute of the enclosing class, with @field.type or @field.call, or
+;                @field.copy: a name assigned to it (`self.ctx = ctx`), which gives it that
+;                name's type when a parameter or variable of the same function has one.
 ; The receiver (`self`, the first parameter of a method) is bound in infer.py.
 (assignment left: (identifier) @bind.name type: (type) @bind.type)
 (assignment left: (identifier) @bind.name right: (call function: (_) @bind.call))
@@ -14,5 +16,8 @@
   (#eq? @_self "self"))
 ((assignment left: (attribute object: (identifier) @_self attribute: (identifier) @field.name)
   right: (call function: (_) @field.call))
+  (#eq? @_self "self"))
+((assignment left: (attribute object: (identifier) @_self attribute: (identifier) @field.name)
+  right: (identifier) @field.copy)
   (#eq? @_self "self"))
 (class_definition body: (block (expression_statement (assignment left: (identifier) @field.name type: (type) @field.type))))

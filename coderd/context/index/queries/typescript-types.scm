@@ -1,7 +1,9 @@
 ; Type inference (infer.py): where a name gets a type. Captures:
 ;   @bind.name   a variable or parameter, with @bind.type (an annotation, `new X`, `as X`) or
 ;                @bind.call (the callee of the call whose result it holds);
-;   @field.name  a property of the enclosing class, with @field.type or @field.call.
+;   @field.name  a property of the enclosing class, with @field.type or @field.call, or
+;                @field.copy: a name assigned to it (`this.ctx = ctx`), which gives it that
+;                name's type when a parameter or variable of the same function has one.
 ; `this` is bound to the enclosing class in infer.py.
 (variable_declarator name: (identifier) @bind.name type: (type_annotation (_) @bind.type))
 (variable_declarator name: (identifier) @bind.name value: (new_expression constructor: (_) @bind.type))
@@ -18,3 +20,5 @@
   right: (new_expression constructor: (_) @field.type))
 (assignment_expression left: (member_expression object: (this) property: (property_identifier) @field.name)
   right: (call_expression function: (_) @field.call))
+(assignment_expression left: (member_expression object: (this) property: (property_identifier) @field.name)
+  right: (identifier) @field.copy)
