@@ -39,6 +39,7 @@ from coderd.context.retrieve.candidates import is_type, retrieve
 from coderd.context.retrieve.infer_parse import ParseMemo
 from coderd.context.retrieve.recent import RecentRegions, first_difference
 from coderd.context.retrieve.scope import scope_of
+from coderd.context.retrieve.skeletons import near_words
 from coderd.context.retrieve.usage import RowsMemo, prepare_rows, usage_of
 
 MAX_TEXTS = 256
@@ -121,6 +122,8 @@ class ContextBuilder:
             parse_memo=document.parse,
         )
 
+        near = near_words(text, offset)  # what an imported class's members rank by
+
         def members_of(file: str, container: str):
             symbols = index.file(file)
             return [d for d in symbols.definitions if d.container == container] if symbols else []
@@ -142,7 +145,7 @@ class ContextBuilder:
                         m.name
                         # all of them, in the order pack shows them: a list may grow whole
                         for m in rank_members(
-                            members_of(c.ref.path, c.ref.definition.name), usage.members
+                            members_of(c.ref.path, c.ref.definition.name), usage.members, near
                         )
                     )
                     if is_type(c.ref.definition)
@@ -189,6 +192,7 @@ class ContextBuilder:
             tokenize=count,
             budget=budget,
             used_members=usage.members,
+            near=near,
             repo_format=repo_format,
             split=split,
             seams=self.seams,

@@ -182,3 +182,37 @@ def test_the_list_of_a_type_at_the_cursor_grows_before_a_package_s_names(tmp_pat
     )
     assert packed.text.count("func (s *Store) Method") >= 24, packed.text
     assert all(f"func Util{f}x" in packed.text for f in range(4))  # each list has its first names
+
+
+def test_an_imported_class_shows_first_the_members_named_like_the_lines_around_the_cursor():
+    # `prepared_request.` of unknown type, PreparedRequest imported: of its nine prepare_*
+    # methods, the one whose words are around the cursor (`cookies` below) before file order.
+    from coderd.context.index.extract import Definition
+    from coderd.context.index.workspace import DefinitionRef
+    from coderd.context.pack.block import pack
+    from coderd.context.retrieve.candidates import Candidate
+    from coderd.context.retrieve.skeletons import near_words
+
+    names = ["prepare_method", "prepare_url", "prepare_headers", "prepare_body", "prepare_cookies"]
+    text = "class PreparedRequest:\n" + "".join(
+        f"    def {n}(self):\n        pass\n" for n in names
+    )
+    klass = Definition("PreparedRequest", "class", "class PreparedRequest:", "", 1, 11, "")
+    members = [
+        Definition(n, "method", f"def {n}(self):", "", 2 + 2 * i, 3 + 2 * i, "PreparedRequest")
+        for i, n in enumerate(names)
+    ]
+    current = "def go(r):\n    p = r.copy()\n    p.\n    jar = extract_cookies(p)\n"
+    near = near_words(current, current.index("p.\n") + 2)
+    assert "cookies" in near
+    packed = pack(
+        [Candidate(DefinitionRef("models.py", klass), "import", 0.2)],
+        current_path="main.py",
+        read={"models.py": text}.get,
+        members_of=lambda path, name: members if name == "PreparedRequest" else [],
+        tokenize=tokens,
+        budget=30,
+        near=near,
+    )
+    assert "def prepare_cookies(self):" in packed.text, packed.text
+    assert "def prepare_body(self):" not in packed.text

@@ -36,6 +36,7 @@ from coderd.context.index.languages import LANGUAGES, language_for_path
 from coderd.context.pack.budget import RESERVE_SHARE, RESERVED_SOURCES, Reservation, SeamCheck
 from coderd.context.pack.render import Forms, forms
 from coderd.context.retrieve.candidates import Candidate, is_type
+from coderd.context.retrieve.skeletons import subwords
 
 __all__ = ["PackedContext", "RepoFormat", "SeamCheck", "pack", "rank_members", "read_file"]
 
@@ -78,10 +79,15 @@ def comment_for(path: str) -> str:
     return LANGUAGES[language].line_comment if language else "#"
 
 
-def rank_members(members: list[Definition], used: dict[str, int] | None) -> list[Definition]:
-    """Those the current file uses first, nearest use first; then the others in file order."""
+def rank_members(
+    members: list[Definition], used: dict[str, int] | None, near: frozenset[str] = frozenset()
+) -> list[Definition]:
+    """Those the current file uses first, nearest use first; then those whose name shares more
+    words with the lines around the cursor (skeletons.near_words); then in file order."""
     used = used or {}
-    return sorted(members, key=lambda m: (used.get(m.name, 99), m.start_line))
+    return sorted(
+        members, key=lambda m: (used.get(m.name, 99), -len(subwords(m.name) & near), m.start_line)
+    )
 
 
 def file_header(path: str, repo_format: RepoFormat | None = None) -> str:
@@ -97,6 +103,7 @@ def pack(
     tokenize: Callable[[str], list[int]],
     budget: int,
     used_members: dict[str, int] | None = None,
+    near: frozenset[str] = frozenset(),
     repo_format: RepoFormat | None = None,
     split: Callable[[str, str], list[str]] | None = None,
     seams: SeamCheck | None = None,
@@ -119,7 +126,7 @@ def pack(
     def shapes_of(rank: int) -> Forms:
         if rank not in shaped:
             shaped[rank] = _shapes(
-                candidates[rank], cache, read, lines_of, members_of, used_members, chosen
+                candidates[rank], cache, read, lines_of, members_of, (used_members, near), chosen
             )
         return shaped[rank]
 
@@ -257,7 +264,7 @@ def _grow_turn(candidate: Candidate, rank: int, form: int, shapes: Forms) -> flo
     return 1000.0 + rank + MAX_CONSIDERED * form
 
 
-def _shapes(candidate: Candidate, cache, read, lines_of, members_of, used_members, chosen) -> Forms:
+def _shapes(candidate: Candidate, cache, read, lines_of, members_of, ranking, chosen) -> Forms:
     """The forms `candidate` can take (render.py), [] when it cannot be shown."""
     path, definition = candidate.ref.path, candidate.ref.definition
     if path not in cache:
@@ -277,7 +284,7 @@ def _shapes(candidate: Candidate, cache, read, lines_of, members_of, used_member
     if candidate.members:  # () is a type with no members: its fields are a body, shown late
         members, ranked = list(candidate.members), True
     elif is_type(definition):
-        members, ranked = rank_members(members_of(path, definition.name), used_members), False
+        members, ranked = rank_members(members_of(path, definition.name), *ranking), False
     else:
         members, ranked = None, False
     return forms(lines, definition, members, comment_for(path), ranked)
