@@ -18,7 +18,8 @@ from coderd.context.retrieve.typed import TYPE_KINDS
 from coderd.context.retrieve.usage import UNUSED
 
 SKELETON = "skeleton"  # Definition.kind of a synthetic signature list
-NEAR_LINES = 8  # lines above and below the cursor's whose words rank a type's unused members
+NEAR_LINES = 4  # lines above and below the cursor's whose words rank unused members (dev, method
+# recall at 256/512/1024: 8 lines 0.293/0.496/0.691, 4 lines 0.309/0.504/0.699, 16 lines 0.301/0.504/0.667)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SUBWORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 # Words too common in member names to say which member is meant.
