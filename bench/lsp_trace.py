@@ -2,7 +2,7 @@
 
     python -m bench.lsp_trace --model M.gguf [--llama-server BIN --llama-bench BIN]
         [--trace bench/traces/email-message.json] [--interleave] [--gaps] [--editors 3] [--typing-through]
-        [--scenario open-wait-type --scenario bursts --scenario switch]  (scenario_bench.py)
+        [--scenario open-wait-type --scenario bursts --scenario switch --scenario restart]  (scenario_bench.py)
 
 The trace (bench/traces.py) is replayed through `coderd lsp` spawned over stdio with a real LSP
 client (trace_replay.py), and the same trace through llama-server's /infill the way llama.vim
@@ -102,6 +102,11 @@ def parse_args(argv=None):
         help="run this scenario of issue #12 instead of the runs above (scenarios.py); repeatable",
     )
     p.add_argument("--open-wait", type=float, default=2.0, help="open-wait-type: idle seconds")
+    p.add_argument(
+        "--generic-client",
+        action="store_true",
+        help="send no coderd/didMoveCursor on an open or a switch (coderd's own clients do)",
+    )
     p.add_argument("--burst-keys", type=int, default=scenarios.BURST_KEYS)
     p.add_argument("--switch-keys", type=int, default=scenarios.SWITCH_KEYS, help="keys per visit")
     p.add_argument("--switch-rounds", type=int, default=scenarios.SWITCH_ROUNDS)
@@ -142,7 +147,12 @@ class Bench:
         for extra in (json.loads(self.args.coderd_options or "{}"), extra_options or {}):
             for section, values in extra.items():
                 options.setdefault(section, {}).update(values)
-        return ServerSpec(coderd_command(self.args.standalone), env, options)
+        return ServerSpec(
+            coderd_command(self.args.standalone),
+            env,
+            options,
+            cursor_hints=not self.args.generic_client,
+        )
 
     async def editors(self, spec: ServerSpec, n: int) -> list[Editor]:
         editors = await asyncio.gather(*(Editor(spec, self.root).start() for _ in range(n)))

@@ -17,9 +17,10 @@ import statistics
 from . import infill_baseline as infill
 from . import scenarios as sc
 from .replay_stats import KeyResult, ratio, summarize, table
+from .restart_scenario import coderd_restart, infill_restart, restart_subset
 from .trace_replay import replay
 
-SCENARIOS = ("open-wait-type", "bursts", "switch")
+SCENARIOS = ("open-wait-type", "bursts", "switch", "restart")
 WHOLE = 0.9  # evaluated at least this share of the prompt: a whole-prompt evaluation (summarize)
 
 
@@ -30,6 +31,8 @@ def _infill_kw(args) -> dict:
 async def coderd_scenario(bench, name: str) -> tuple[list[KeyResult], dict]:
     """One scenario through a fresh coderd; its results and coderd/status at the end."""
     args = bench.args
+    if name == "restart":  # two daemons one after the other (restart_scenario.py)
+        return await coderd_restart(bench, args.open_wait)
     editors = await bench.editors(bench.spec(), 1)
     e, status = editors[0], {}
     try:
@@ -60,6 +63,8 @@ async def coderd_scenario(bench, name: str) -> tuple[list[KeyResult], dict]:
 
 def infill_scenario(bench, name: str) -> list[KeyResult]:
     args, kw = bench.args, _infill_kw(bench.args)
+    if name == "restart":
+        return infill_restart(bench, **kw)
     with infill.llama_server(
         args.llama_server,
         args.model,
@@ -91,6 +96,8 @@ def subsets(name: str, results: list[KeyResult]) -> list[tuple[str, list[KeyResu
     if name == "switch":
         back = first + [r for r in results if r.tag == "switch-back"]
         return [("first key after a switch back", back), ("every key", results)]
+    if name == "restart":
+        return [("first key after the restart", restart_subset(results)), ("every key", results)]
     if name == "open-wait-type":
         opened = first + [r for r in results if r.tag == "open"]
         return [("every key", results), ("first key after the open", opened)]
@@ -171,6 +178,8 @@ def targets(name: str, ours: dict, theirs: dict | None, floor: dict | None) -> l
         return out
     if name == "switch":
         return [_check("switch back p95 / floor", _r(ours["p95_ms"], f), 1.3)]
+    if name == "restart":
+        return [_check("first key after a restart, p95 / floor", _r(ours["p95_ms"], f), 1.5)]
     return []  # bursts: no target of its own in the issue
 
 

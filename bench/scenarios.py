@@ -15,6 +15,10 @@
   opened at its first visit. The figure is the first request after a switch back to a file
   used before (all within a minute on any machine).
 
+On an open and on a switch back, the client says where the cursor is (coderd/didMoveCursor, as
+coderd's editor clients do; `lsp_trace.py --generic-client`: it says nothing, as a plain LSP
+client, and the server can only guess where the user will type).
+
 Results are `KeyResult`s (replay_stats.py); `tag` marks what a result's key was in the
 scenario: "switch-back", "first-visit" or "" (a key typed in place), "open" (the first key
 after an open).
@@ -158,7 +162,7 @@ async def coderd_open_wait_type(
     uri = (root / trace.file).as_uri()
     for si, seg in enumerate(trace.segments):
         doc = _without_tail(text, Place(trace.file, seg.line, seg.character, seg.typed))
-        editor.open(uri, doc.text, trace.language_id)
+        editor.open(uri, doc.text, trace.language_id, doc.cursor(seg.line, seg.character))
         await asyncio.sleep(wait_s)
         for k, ch in enumerate(seg.typed):
             r = KeyResult(si, index, 0.0, 0.0, tag="" if k else "open")
@@ -203,11 +207,18 @@ async def coderd_switch(
     for index, step in enumerate(steps):
         place = places[step.place]
         uri = (root / place.file).as_uri()
+        col = place.character + step.key
         if step.place not in docs:
             docs[step.place] = _without_tail((root / place.file).read_text(encoding="utf-8"), place)
-            editor.open(uri, docs[step.place].text, trace.language_id)
+            editor.open(
+                uri,
+                docs[step.place].text,
+                trace.language_id,
+                docs[step.place].cursor(place.line, col),
+            )
+        elif step.tag:  # back in a file opened before: the editor shows its tab again
+            editor.focus(uri, docs[step.place].cursor(place.line, col))
         r = KeyResult(step.segment, index, 0.0, 0.0, tag=step.tag)
-        col = place.character + step.key
         await _type(editor, uri, docs[step.place], place.line, col, place.typed[step.key], r)
         results.append(r)
     classify(results)

@@ -28,6 +28,7 @@ from .replay_stats import KeyResult, classify, coderd_stats
 from .traces import Document, Trace
 
 STATUS = "coderd/status"
+CURSOR_METHOD = "coderd/didMoveCursor"
 SEGMENT_PAUSE_S = 0.5  # between segments: the user moves elsewhere
 
 
@@ -55,6 +56,9 @@ class ServerSpec:
     command: list[str]
     env: dict[str, str]
     init_options: dict | None = None
+    # Send coderd/didMoveCursor where the cursor lands on an open or a switch, as coderd's own
+    # clients do (editors/PROTOCOL.md); False: a generic LSP client, which says nothing.
+    cursor_hints: bool = True
 
 
 @dataclass
@@ -110,7 +114,10 @@ class Editor:
                 return status
             await asyncio.sleep(0.2)
 
-    def open(self, uri: str, text: str, language: str) -> None:
+    def open(
+        self, uri: str, text: str, language: str, cursor: tuple[int, int] | None = None
+    ) -> None:
+        """didOpen; and where the editor shows the cursor (`cursor`: line, character)."""
         self.client.text_document_did_open(
             types.DidOpenTextDocumentParams(
                 text_document=types.TextDocumentItem(
@@ -118,6 +125,17 @@ class Editor:
                 )
             )
         )
+        if cursor is not None:
+            self.focus(uri, cursor)
+
+    def focus(self, uri: str, cursor: tuple[int, int]) -> None:
+        """The cursor landed at `cursor` in `uri` (an open, a switch of tab): coderd's clients
+        say so (coderd/didMoveCursor); a generic client (`cursor_hints` off) says nothing."""
+        if self.spec.cursor_hints:
+            position = {"line": cursor[0], "character": cursor[1]}
+            self.client.protocol.notify(
+                CURSOR_METHOD, {"textDocument": {"uri": uri}, "position": position}
+            )
 
     def change(self, uri: str, version: int, start, end, text: str) -> None:
         change = types.TextDocumentContentChangePartial(

@@ -239,3 +239,42 @@ def test_report_names_whole_prompts_and_targets():
     assert "p50 / llama-server p50: 0.10 (target ≤ 0.5): met" in text
     assert "p95 / llama-server p95: 0.80 (target ≤ 0.5): NOT met" in text
     assert "p50 / floor: – (not measured)" in text
+
+
+async def test_restart_types_half_of_each_segment_before_and_half_after(tmp_path):
+    from bench.restart_scenario import coderd_restart, halves, restart_subset
+
+    root = workspace(tmp_path)
+    env = scratch_env(tmp_path / "home", CODERD_FAKE_SCRIPT=json.dumps(TAIL))
+    spec = ServerSpec([sys.executable, str(ROOT / "tests" / "fake_server.py")], env)
+    started: list[Editor] = []
+
+    async def editors(spec: ServerSpec, n: int) -> list[Editor]:
+        editor = await Editor(spec, root).start()
+        assert (await editor.wait_ready(30))["state"] == "ready"
+        started.append(editor)
+        return [editor]
+
+    async def close(editors: list[Editor], pids: set[int]) -> None:
+        for editor in editors:
+            await editor.close()
+
+    bench = SimpleNamespace(
+        trace=trace(), root=root, spec=lambda: spec, editors=editors, close=close
+    )
+    assert halves(trace()) == [(0, 4), (1, 4)]
+    results, status = await coderd_restart(bench, wait_s=0.05)
+    assert len(started) == 2  # one server before the restart, one after
+    assert [r.tag for r in results] == ["warm-up"] + (["open"] + [""] * 3) * 2 + (
+        ["restart"] + [""] * 3
+    ) * 2
+    assert all(r.outcome == "shown" for r in results), [r.outcome for r in results]
+    # The second server is sent the text as the first left it: its keys go on from there.
+    assert tails(results)[1:] == (
+        typed(MOD[1], 19, 4)
+        + typed(MOD[5], 19, 4)
+        + typed(MOD[1], 19, 8)[4:]
+        + typed(MOD[5], 19, 8)[4:]
+    )
+    assert [r.index for r in restart_subset(results)] == [0, 9, 13]
+    assert status.get("state") == "ready"
