@@ -125,19 +125,20 @@ class PromptBuilder:
                 return anchor, ids
         lo = max(0, offset - budget * CHARS_PER_TOKEN_BOUND)
         target = int(budget * FRESH_WINDOW_SHARE)
-        starts = _line_starts_before(text, lo, offset)
-        # Token counts fall as the start moves right: binary-search the earliest line start
-        # whose window fits the target.
+        # A new window is sized on the lines above the cursor's line, not on the text up to
+        # the cursor: any place on that line gets the same start (while the line takes at most
+        # the budget's remaining quarter), so a document reopened, or a daemon restarted,
+        # where the user typed before finds the KV state it left there (kv_store.py,
+        # kv_persist.py), however far along the line the cursor is now.
+        line_start = max(text.rfind("\n", lo, offset), text.rfind("\r", lo, offset)) + 1
         start, ids = offset, []
-        low, high = 0, len(starts) - 1
-        while low <= high:
-            middle = (low + high) // 2
-            candidate_ids = self._tokenize(text[starts[middle] : offset])
-            if len(candidate_ids) <= target:
-                start, ids = starts[middle], candidate_ids
-                high = middle - 1
-            else:
-                low = middle + 1
+        if line_start > lo:
+            # Room to type stays at least half the slack the budget leaves beyond `target`.
+            slack = (budget - target) // 2
+            room = min(target, budget - slack - len(self._tokenize(text[line_start:offset])))
+            start, ids = self._fresh_start(text, lo, line_start, offset, room, budget)
+        if not ids:  # a line too long for that (or the text's first): sized up to the cursor
+            start, ids = self._fresh_start(text, lo, offset, offset, target, budget)
         if not ids and offset > lo:
             # No line start fits (one very long line): keep the end of the text, token-exact.
             ids = self._tokenize(text[lo:offset])[-target:]
@@ -145,6 +146,27 @@ class PromptBuilder:
         if remember:
             self._anchors[key] = start
         return start, ids
+
+    def _fresh_start(
+        self, text: str, lo: int, sized_to: int, offset: int, room: int, budget: int
+    ) -> tuple[int, list[int]]:
+        """The earliest line start in [lo, sized_to] whose text up to `sized_to` fits `room`
+        tokens, with the ids up to `offset` if they fit `budget`; (offset, []) when none does.
+        Token counts fall as the start moves right: a binary search."""
+        starts = _line_starts_before(text, lo, sized_to)
+        found, sized = None, []
+        low, high = 0, len(starts) - 1
+        while low <= high:
+            middle = (low + high) // 2
+            candidate = self._tokenize(text[starts[middle] : sized_to])
+            if len(candidate) <= room:
+                found, sized, high = starts[middle], candidate, middle - 1
+            else:
+                low = middle + 1
+        if found is None:
+            return offset, []
+        ids = sized if sized_to == offset else self._tokenize(text[found:offset])
+        return (found, ids) if len(ids) <= budget else (offset, [])
 
     def _window_ids(self, key: str, text: str, start: int, offset: int) -> list[int]:
         """The ids of text[start:offset]: the lines above the cursor's (unchanged while the user

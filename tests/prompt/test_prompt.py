@@ -104,12 +104,27 @@ def test_typing_on_a_line_tokenises_the_lines_above_once():
     text, offset = LINES, 8 * 10 + 4  # the window starts some lines above line 10
     b.build("doc", text, offset)
     head = b.build("doc", text, offset).prefix_text.rpartition("\n")[0] + "\n"
+    starts = set()
     for ch in "x = 1  # more typing on one line, well past the tokenizer's trial builds":
         text, offset = text[:offset] + ch + text[offset:], offset + 1
         built = b.build("doc", text, offset)
         assert list(built.prompt.prefix_ids) == char_tokens(built.prefix_text)
+        starts.add(offset - len(built.prefix_text))
     heads = [t for t in seen if t == head]
-    assert len(heads) <= 2  # the lines above the cursor's, not once per key
+    # The lines above the cursor's: once, and once more per new window (the line outgrows
+    # the budget), not once per key.
+    assert len(starts) <= 4 and len(heads) <= 2 + len(starts) - 1
+
+
+def test_a_new_window_starts_at_the_same_line_wherever_the_cursor_is_on_its_line():
+    # A document reopened, or a daemon restarted: the new window must start where the old
+    # one did, or the KV state saved for that place is useless (issue #12: warm restarts).
+    line = 20 * 8
+    for typed in range(1, 8):
+        before, after = builder(prefix=40), builder(prefix=40)
+        start_a = line + 1 - len(before.build("a", LINES, line + 1).prefix_text)
+        start_b = line + typed - len(after.build("a", LINES, line + typed).prefix_text)
+        assert start_a == start_b
 
 
 def test_a_tokenizer_that_merges_at_line_ends_gets_whole_windows():
