@@ -10,7 +10,7 @@ import pytest
 from coderd.engine.base import CancelToken, EngineError, FimPrompt, GenerationLimits
 from coderd.engine.llama.engine import EngineOptions, LlamaEngine
 from coderd.engine.llama.kv_plan import CPU_PROMPT_CHUNK
-from coderd.engine.llama.runtime import LlamaContext
+from coderd.engine.llama.runtime import DECODE_ABORTED, DECODE_OK, LlamaContext
 from coderd.testing.synthetic import cached_model, deepseek_vocab_fixture
 
 needs_real_vocab = pytest.mark.skipif(
@@ -379,3 +379,54 @@ def test_speculation_shares_the_prefix_and_leaves_the_main_cache_alone(engine):
     assert typed.stats.suffix_shifted and typed.stats.evaluated_tokens <= 4  # still cheap
     assert engine.kv.state(LlamaContext.SPECULATION_SEQ).tokens == []  # and speculation evicted
     assert engine.kv.ctx.pos_max(LlamaContext.SPECULATION_SEQ) == -1
+
+
+class CancelledInsideTheChunk(CancelToken):
+    """Cancelled from the moment llama.cpp polls it inside llama_decode: a key that arrives
+    while a chunk is being evaluated."""
+
+    def __init__(self, ctx: LlamaContext) -> None:
+        super().__init__()
+        self.inside = False
+        self.statuses: list[int] = []  # what each llama_decode returned
+        real = ctx.decode
+
+        def decode(*args, **kwargs):
+            self.inside = True
+            try:
+                status = real(*args, **kwargs)
+            finally:
+                self.inside = False
+            self.statuses.append(status)
+            return status
+
+        ctx.decode = decode  # type: ignore[method-assign]
+        self.restore = lambda: setattr(ctx, "decode", real)
+
+    @property
+    def cancelled(self) -> bool:
+        if self.inside:
+            self.cancel("a key")
+        return super().cancelled
+
+
+def test_a_cancel_stops_speculation_inside_its_chunk_and_a_request_after_its_chunk(engine):
+    complete(engine, fim(engine, PREFIX))
+    accepted = PREFIX + "config_value = load_the_whole_configuration_file(path)"
+    limits = GenerationLimits(max_tokens=4)
+    cancel = CancelledInsideTheChunk(engine.kv.ctx)
+    speculated = engine.complete(fim(engine, accepted), limits, cancel, speculative=True)
+    cancel.restore()
+    assert speculated.cancelled and speculated.stats.generated_tokens == 0
+    # Its chunk stopped inside llama_decode, which dropped it: nothing of it is held.
+    assert cancel.statuses == [DECODE_ABORTED]
+    shared = len(engine.kv.state(LlamaContext.SPECULATION_SEQ).tokens)
+    assert engine.kv.ctx.pos_max(LlamaContext.SPECULATION_SEQ) + 1 == shared
+    # An ordinary request lets the chunk in progress finish: its cells stay for the next key.
+    held = len(engine.kv.state(0).tokens)
+    cancel = CancelledInsideTheChunk(engine.kv.ctx)
+    typed = engine.complete(fim(engine, accepted), limits, cancel)
+    cancel.restore()
+    assert typed.cancelled and cancel.statuses == [DECODE_OK]
+    assert len(engine.kv.state(0).tokens) > held
+    assert cache_is_consistent(engine)

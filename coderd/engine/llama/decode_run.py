@@ -73,8 +73,11 @@ class DecodeRun:
         closer than a chunk takes every key would abort the first chunk and the last key
         evaluate the whole prompt (bench/README.md, "Prompt chunks"). `evaluate` stops between
         chunks instead. Generation still stops at once: the next prompt drops generated cells.
+        Speculation's chunks stop at once too: its cells are of no use to the request that
+        cancels it (which evicts them), and its chunk (the suggestion it builds on, up to
+        max_tokens long) made a switch to another file wait 500 ms on two cores.
         """
-        return self.cancel.cancelled and not self._in_prompt_chunk
+        return self.cancel.cancelled and (self.speculative or not self._in_prompt_chunk)
 
     # -- the prompt ------------------------------------------------------------------------
 
@@ -124,6 +127,8 @@ class DecodeRun:
                     status = self.ctx.decode(chunk, pos, seq=self.seq)
             finally:
                 self._in_prompt_chunk = False
+            if status == DECODE_ABORTED:  # speculation cancelled: llama.cpp dropped the chunk
+                return pos
             if status != DECODE_OK:  # e.g. no room left in the cache: start this sequence afresh
                 self.kv.forget(self.seq)
                 self.kv.evict_speculation()  # also the parking place, should this be mid-shift
