@@ -49,7 +49,8 @@ class Prewarms:
         # session -> (document key, line of its last edit or None) last touched
         self._places: dict[str, tuple[str, int | None]] = {}
         self._latest: dict[str, Ticket] = {}  # document key -> its session's queued/running one
-        self.running = CancelToken()  # the running prewarm's token (set by the worker)
+        # The running prewarm's document and token (set by the worker, as one tuple).
+        self.running: tuple[str, CancelToken] = ("", CancelToken())
         self._counts: Counter[str] = Counter()
         self.last: RequestStats | None = None  # the last prewarm that ran
 

@@ -132,7 +132,11 @@ class CompletionService(EngineWorker):
         # After the put: the worker either sees this ticket or has already made the token we
         # cancel here (it makes the token first, then looks at the queue).
         self._speculation.token.cancel("a new request")
-        self.prewarms.running.cancel("a new request")
+        warming_key, warming_token = self.prewarms.running
+        if warming_key == snapshot.key:  # its prompt chunk is this request's: let it finish
+            warming_token.cancel("a new request")
+        else:  # of no use to this request: stop inside the chunk
+            warming_token.interrupt("a new request")
         return ticket
 
     def moved(

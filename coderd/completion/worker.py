@@ -116,7 +116,7 @@ class EngineWorker:
             self.prewarm(snap, wait_s=wait_s, switch=True)
 
     def _prewarm(self, ticket: Ticket) -> None:
-        self.prewarms.running = ticket.cancel
+        self.prewarms.running = (ticket.snapshot.key, ticket.cancel)
         if self._queue.requests_waiting():  # one came in before the token was in place
             ticket.cancel.cancel("a new request")
         ticket.cancel.wait(ticket.debounce_s)

@@ -25,6 +25,9 @@ class CancelToken:
     def __init__(self) -> None:
         self._event = threading.Event()
         self.reason = ""
+        # Set by `interrupt`: what is in progress is of no use to whoever cancelled (a prewarm
+        # for another document than the request's), so llama.cpp may drop the chunk running.
+        self.interrupting = False
 
     def wait(self, seconds: float) -> bool:
         """Sleep up to `seconds`, waking at once if cancelled; True when cancelled."""
@@ -34,6 +37,11 @@ class CancelToken:
         if not self._event.is_set():
             self.reason = reason
         self._event.set()
+
+    def interrupt(self, reason: str) -> None:
+        """Cancel, and stop inside the prompt chunk in progress too (it is dropped)."""
+        self.interrupting = True  # before the event: whoever sees it cancelled sees this
+        self.cancel(reason)
 
     @property
     def cancelled(self) -> bool:

@@ -108,9 +108,22 @@ def test_a_request_cancels_the_running_prewarm(running):
     request = service.submit(snap("a = "))
     assert warming.future.result(timeout=10).status == "cancelled"
     assert warming.cancel.reason == "a new request"
+    # Its chunk is of no use to a request in another document: stopped inside it too.
+    assert warming.cancel.interrupting
     assert request.future.result(timeout=10).text == "1"
     assert engine.max_tokens == [0, engine.max_tokens[1]] and engine.max_tokens[1] > 0
     assert service.status()["prewarm"]["cancelled"] == 1
+
+
+def test_a_request_in_the_prewarmed_document_lets_its_chunk_finish(running):
+    engine = Recording(rules=[Rule("", ("1",))], delay_s=5.0)
+    service = running(engine)
+    warming = service.prewarm(snap("a = "))
+    wait_for_calls(engine, 1)
+    engine.delay_s = 0.0
+    service.submit(snap("a = 1"))
+    assert warming.future.result(timeout=10).status == "cancelled"
+    assert not warming.cancel.interrupting  # the chunk it evaluates is the request's too
 
 
 def test_prewarms_wait_until_no_request_is_queued(running):

@@ -430,3 +430,12 @@ def test_a_cancel_stops_speculation_inside_its_chunk_and_a_request_after_its_chu
     assert typed.cancelled and cancel.statuses == [DECODE_OK]
     assert len(engine.kv.state(0).tokens) > held
     assert cache_is_consistent(engine)
+    # Unless its canceller has no use for it (a prewarm for another document): dropped too.
+    held = len(engine.kv.state(0).tokens)
+    cancel = CancelledInsideTheChunk(engine.kv.ctx)
+    cancel.interrupting = True
+    typed = engine.complete(fim(engine, accepted + " or {}"), limits, cancel)
+    cancel.restore()
+    assert typed.cancelled and cancel.statuses == [DECODE_ABORTED]
+    assert len(engine.kv.state(0).tokens) <= held
+    assert cache_is_consistent(engine)

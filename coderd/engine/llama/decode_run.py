@@ -75,9 +75,14 @@ class DecodeRun:
         chunks instead. Generation still stops at once: the next prompt drops generated cells.
         Speculation's chunks stop at once too: its cells are of no use to the request that
         cancels it (which evicts them), and its chunk (the suggestion it builds on, up to
-        max_tokens long) made a switch to another file wait 500 ms on two cores.
+        max_tokens long) made a switch to another file wait 500 ms on two cores. So does a
+        chunk whose canceller has no use for it (`CancelToken.interrupt`: a prewarm for
+        another document than the request's).
         """
-        return self.cancel.cancelled and (self.speculative or not self._in_prompt_chunk)
+        cancel = self.cancel
+        return cancel.cancelled and (
+            self.speculative or cancel.interrupting or not self._in_prompt_chunk
+        )
 
     # -- the prompt ------------------------------------------------------------------------
 
