@@ -136,6 +136,7 @@ class ContextBuilder:
             rel,
             budget,
             repo_format,
+            near,  # with the members the file uses, it decides their order (rank_members)
             tuple(
                 (
                     c.ref.path,
@@ -145,7 +146,7 @@ class ContextBuilder:
                         m.name
                         # all of them, in the order pack shows them: a list may grow whole
                         for m in rank_members(
-                            members_of(c.ref.path, c.ref.definition.name), usage.members, near
+                            members_of(c.ref.path, c.ref.definition.name), usage.members
                         )
                     )
                     if is_type(c.ref.definition)

@@ -36,7 +36,7 @@ from coderd.context.index.languages import LANGUAGES, language_for_path
 from coderd.context.pack.budget import RESERVE_SHARE, RESERVED_SOURCES, Reservation, SeamCheck
 from coderd.context.pack.render import Forms, forms
 from coderd.context.retrieve.candidates import Candidate, is_type
-from coderd.context.retrieve.skeletons import subwords
+from coderd.context.retrieve.skeletons import shared_words
 
 __all__ = ["PackedContext", "RepoFormat", "SeamCheck", "pack", "rank_members", "read_file"]
 
@@ -85,8 +85,9 @@ def rank_members(
     """Those the current file uses first, nearest use first; then those whose name shares more
     words with the lines around the cursor (skeletons.near_words); then in file order."""
     used = used or {}
+    shared = shared_words([m.name for m in members], near) if near else {}
     return sorted(
-        members, key=lambda m: (used.get(m.name, 99), -len(subwords(m.name) & near), m.start_line)
+        members, key=lambda m: (used.get(m.name, 99), -shared.get(m.name, 0), m.start_line)
     )
 
 
