@@ -27,6 +27,7 @@ from urllib.parse import unquote, urlparse
 from coderd.completion.cache import CompletionCache, Entry
 from coderd.context.index.walk import is_secret_name
 from coderd.engine.base import Engine
+from coderd.prompt.blocks import Block, ContextBlocks
 from coderd.system import paths
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,9 @@ def cache_file(ident: str) -> Path:
     return paths.cache_dir() / "warm" / f"completions-{zlib.crc32(ident.encode()):08x}.json"
 
 
-def save(engine: Engine, cache: CompletionCache) -> None:
-    """The daemon exits: keep its completion cache and hottest KV states."""
+def save(engine: Engine, cache: CompletionCache, blocks: ContextBlocks | None = None) -> None:
+    """The daemon exits: keep its completion cache, hottest KV states and the context blocks
+    those states hold (prompt/blocks.py: retrieval in the next daemon may give others)."""
     ident = model_identity(engine)
     entries = [(uri, e) for uri, e in cache.export() if not _secret(uri)]
     path = cache_file(ident)
@@ -67,8 +69,13 @@ def save(engine: Engine, cache: CompletionCache) -> None:
         paths.ensure_dir(path.parent)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         rows = [[uri, e.prefix_len, e.anchor, e.suffix_head, list(e.texts)] for uri, e in entries]
+        kept = [
+            [doc, b.text, list(b.ids), list(b.chunks), b.shown]
+            for doc, b in (blocks.kept() if blocks is not None else [])
+            if not _secret(doc)
+        ]
         with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
-            json.dump({"identity": ident, "entries": rows}, out)
+            json.dump({"identity": ident, "entries": rows, "blocks": kept}, out, default=str)
         os.replace(tmp, path)
     except OSError as exc:  # a full or read-only disk: the next start is only colder
         log.warning("warm start: cannot keep the state for the next start: %s", exc)
@@ -76,12 +83,13 @@ def save(engine: Engine, cache: CompletionCache) -> None:
     log.info("warm start: kept %d KV states and %d suggestions", states, len(entries))
 
 
-def restore(engine: Engine, cache: CompletionCache) -> None:
+def restore(engine: Engine, cache: CompletionCache, blocks: ContextBlocks | None = None) -> None:
     """The daemon starts: take back what the last one for this model kept."""
     states = engine.restore_warm() if isinstance(engine, KeepsWarm) else 0
     ident = model_identity(engine)
     path = cache_file(ident)
     entries: list[tuple[str, Entry]] = []
+    kept: list[tuple[str, Block]] = []
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data["identity"] != ident:
@@ -92,12 +100,19 @@ def restore(engine: Engine, cache: CompletionCache) -> None:
                 if not all(isinstance(t, str) for t in entry.texts):
                     raise TypeError("a suggestion that is not text")
                 entries.append((str(uri), entry))
+            for doc, text, ids, chunks, shown in data.get("blocks", []):
+                block = Block(str(text), tuple(int(i) for i in ids), tuple(chunks), str(shown))
+                if not all(isinstance(c, dict) for c in block.chunks):
+                    raise TypeError("a context chunk that is not a mapping")
+                kept.append((str(doc), block))
     except FileNotFoundError:
         pass
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.info("warm start: %s ignored (%s)", path, exc)
-        entries = []
+        entries, kept = [], []
     cache.adopt(entries)
+    if blocks is not None:
+        blocks.keep(kept)
     if states or entries:
         log.info("warm start: %d KV states and %d suggestions restored", states, len(entries))
 

@@ -26,10 +26,12 @@ from coderd.completion.speculation import Speculation
 from coderd.completion.tickets import DocumentSnapshot, Outcome, Ticket
 from coderd.config.settings import Settings
 from coderd.engine.base import Engine, EngineError, ModelInfo, RequestStats
+from coderd.prompt.blocks import ContextBlocks
 
 log = logging.getLogger("coderd.completion.service")  # the service's log lines, as before
 
 EngineFactory = Callable[[Settings], Engine]
+WarmStep = Callable[[Engine, CompletionCache, ContextBlocks], None]  # warm.py save, restore
 
 
 class EngineWorker:
@@ -97,12 +99,14 @@ class EngineWorker:
                 self._optional(warm.save, "keeping the warm state")
             self._engine.close()
 
-    def _optional(self, step: Callable[[Engine, CompletionCache], None], what: str) -> None:
+    def _optional(self, step: WarmStep, what: str) -> None:
         """A warm-start step: whatever fails, the daemon starts or stops as without it."""
         if self._engine is None:
             return
         try:
-            step(self._engine, self.cache)
+            # The context blocks of the daemon's own settings' prompts (blocks.py).
+            _, prompts = self._runner.prompts_for(self._engine, self.settings)
+            step(self._engine, self.cache, prompts.blocks)
         except Exception:
             log.exception("%s failed", what)
 

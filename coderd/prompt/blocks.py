@@ -17,13 +17,27 @@ open's prewarm, the jump's and the first keys each get a few prompt chunks in be
 one cancels them, and they add up only while they all evaluate the same block (a prewarm that
 took a newer block left the first key nothing to reuse: 597 of 601 tokens, bench/README.md
 "open-wait-type with automatic threads").
-Per document; `forget(key)` drops both blocks. Worker thread only, like the assembler.
+Per document; `forget(key)` drops both blocks. The block a closed document's cache held whole
+is kept (`KEPT_BLOCKS` documents, by URI, and across a restart: completion/warm.py): the KV
+state saved for that document holds it, and a block retrieval gives afresh at the reopen
+often differs (the recent-files part is gone), which would cost the whole prompt again. A
+reopened document's first prompt takes the kept block, and the fresh one waits for a
+background evaluation like any newer block. Worker thread only, like the assembler.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+KEPT_BLOCKS = 32  # closed documents whose block is kept for a reopen or the next daemon
+
+
+def document_of(key: str) -> str:
+    """The document of a service key ("session|uri", lsp/server/session.py `doc_key`): what
+    outlives the session (a reopen from another editor, the next daemon)."""
+    return key.rpartition("|")[2]
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,7 @@ class ContextBlocks:
         self._served: dict[str, Block] = {}  # document key -> the block its cache holds
         self._pending: dict[str, Block] = {}  # document key -> a newer one, not evaluated yet
         self._whole: set[str] = set()  # documents whose served block the cache holds whole
+        self._kept: OrderedDict[str, Block] = OrderedDict()  # closed documents' (document_of)
 
     def known(self, key: str, text: str) -> Block | None:
         """The document's block of this packed text, if it has one (its ids are memoised)."""
@@ -55,6 +70,11 @@ class ContextBlocks:
         block now waits for a background evaluation. `background`: the prompt is that
         evaluation (a prewarm), so it takes the newest block."""
         served = self._served.get(key)
+        kept = self._kept.pop(document_of(key), None) if served is None else None
+        if kept is not None and fresh.text and kept.text != fresh.text:
+            # Reopened: its saved KV state holds the kept block; the fresh one waits.
+            self._served[key], self._pending[key] = kept, fresh
+            return kept, not background
         # The document's first prompt: nothing cached to keep. No block at all any more (its
         # folder left the workspace, context turned off): quoting it on would be stale.
         if served is None or not fresh.text:
@@ -93,9 +113,27 @@ class ContextBlocks:
         return key in self._pending
 
     def forget(self, key: str) -> None:
-        self._served.pop(key, None)
+        served = self._served.pop(key, None)
+        if served is not None and served.text and key in self._whole:
+            self.keep([(document_of(key), served)])
         self._pending.pop(key, None)
         self._whole.discard(key)
+
+    def keep(self, blocks: list[tuple[str, Block]]) -> None:
+        """Blocks of documents not open here (closed, or kept by the last daemon)."""
+        for document, block in blocks:
+            self._kept[document] = block
+            self._kept.move_to_end(document)
+        while len(self._kept) > KEPT_BLOCKS:
+            self._kept.popitem(last=False)
+
+    def kept(self) -> list[tuple[str, Block]]:
+        """What the next daemon should keep: the open documents' blocks the cache holds
+        whole, and those kept, by document, most recent last."""
+        kept = dict(self._kept)
+        for key in self._whole:
+            kept[document_of(key)] = self._served[key]
+        return list(kept.items())[-KEPT_BLOCKS:]
 
     def keys(self) -> Iterator[str]:
         yield from {*self._served, *self._pending}
