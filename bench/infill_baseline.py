@@ -60,6 +60,18 @@ def fixed_threads(args) -> int:
     return args.threads or physical_cores()
 
 
+def server_for(args, log: Path | None = None):
+    """`llama_server` as the benchmark's arguments ask: their binary, model, threads and
+    extra arguments."""
+    return llama_server(
+        args.llama_server,
+        args.model,
+        threads=fixed_threads(args),
+        extra_args=args.server_args.split(),
+        log=log,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -219,12 +219,7 @@ class Bench:
         load from other jobs falls on both alike. coderd's speculation is off: it would run
         during llama-server's request (it never gets to run in a sequential replay anyway)."""
         extra, infill_results = infill.extra_chunks(self.trace, self.root), []
-        with infill.llama_server(
-            self.args.llama_server,
-            self.args.model,
-            threads=infill.fixed_threads(self.args),
-            extra_args=self.args.server_args.split(),
-        ) as (port, proc):
+        with infill.server_for(self.args) as (port, proc):
 
             async def after_key(si, index, doc, line, col):
                 infill_results.append(
@@ -264,13 +259,7 @@ class Bench:
             modes.append(("llama-server /infill, gaps (llama.vim client)", True))
         for label, gaps in modes:
             log = self.scratch / f"llama-server-{len(runs)}.log"
-            with infill.llama_server(
-                self.args.llama_server,
-                self.args.model,
-                threads=infill.fixed_threads(self.args),
-                extra_args=self.args.server_args.split(),
-                log=log,
-            ) as (port, proc):
+            with infill.server_for(self.args, log) as (port, proc):
                 if gaps:
                     results = asyncio.run(
                         infill.replay_infill_gaps(

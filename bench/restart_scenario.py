@@ -106,12 +106,7 @@ def infill_restart(bench, **kw) -> list[KeyResult]:
     results: list[KeyResult] = []
     plan = halves(trace)
     for run in (0, 1):
-        with infill.llama_server(
-            args.llama_server,
-            args.model,
-            threads=infill.fixed_threads(args),
-            extra_args=args.server_args.split(),
-        ) as (port, _proc):
+        with infill.server_for(args) as (port, _proc):
             if run == 0:
                 wfile, wline, wcol = _warmup_place(trace, root)
                 wdoc = Document((root / wfile).read_text(encoding="utf-8"))

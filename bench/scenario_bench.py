@@ -65,12 +65,7 @@ def infill_scenario(bench, name: str) -> list[KeyResult]:
     args, kw = bench.args, _infill_kw(bench.args)
     if name == "restart":
         return infill_restart(bench, **kw)
-    with infill.llama_server(
-        args.llama_server,
-        args.model,
-        threads=infill.fixed_threads(args),
-        extra_args=args.server_args.split(),
-    ) as (port, _proc):
+    with infill.server_for(args) as (port, _proc):
         if name == "open-wait-type":
             return sc.infill_open_wait_type(port, bench.trace, bench.root, args.open_wait, **kw)
         if name == "bursts":
