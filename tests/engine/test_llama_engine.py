@@ -423,19 +423,24 @@ def test_a_cancel_stops_speculation_inside_its_chunk_and_a_request_after_its_chu
     shared = len(engine.kv.state(LlamaContext.SPECULATION_SEQ).tokens)
     assert engine.kv.ctx.pos_max(LlamaContext.SPECULATION_SEQ) + 1 == shared
     # An ordinary request lets the chunk in progress finish: its cells stay for the next key.
-    held = len(engine.kv.state(0).tokens)
-    cancel = CancelledInsideTheChunk(engine.kv.ctx)
-    typed = engine.complete(fim(engine, accepted), limits, cancel)
-    cancel.restore()
-    assert typed.cancelled and cancel.statuses == [DECODE_OK]
-    assert len(engine.kv.state(0).tokens) > held
-    assert cache_is_consistent(engine)
+    kept, typed = cancelled_inside_a_chunk(engine, fim(engine, accepted), limits)
+    assert typed == [DECODE_OK] and kept > 0
     # Unless its canceller has no use for it (a prewarm for another document): dropped too.
-    held = len(engine.kv.state(0).tokens)
+    kept, typed = cancelled_inside_a_chunk(engine, fim(engine, accepted + " or {}"), limits, True)
+    assert typed == [DECODE_ABORTED] and kept == 0
+
+
+def cancelled_inside_a_chunk(engine, prompt, limits, interrupting=False) -> tuple[int, list]:
+    """A request cancelled inside its first chunk: how many of its own prompt's tokens the
+    main sequence holds beyond what it shared with the one before, and llama_decode's
+    statuses."""
+    before = list(engine.kv.state(0).tokens)
     cancel = CancelledInsideTheChunk(engine.kv.ctx)
-    cancel.interrupting = True
-    typed = engine.complete(fim(engine, accepted + " or {}"), limits, cancel)
+    cancel.interrupting = interrupting
+    result = engine.complete(prompt, limits, cancel)
     cancel.restore()
-    assert typed.cancelled and cancel.statuses == [DECODE_ABORTED]
-    assert len(engine.kv.state(0).tokens) <= held
-    assert cache_is_consistent(engine)
+    assert result.cancelled and cache_is_consistent(engine)
+    after, ids = engine.kv.state(0).tokens, list(result.prompt_ids)
+    assert after == ids[: len(after)]  # what it holds is the prompt's start
+    shared = next((i for i, (a, b) in enumerate(zip(before, ids)) if a != b), len(before))
+    return max(0, len(after) - shared), cancel.statuses
