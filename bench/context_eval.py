@@ -98,14 +98,7 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
     for sample in samples:
         near = distance_label(sample.get("distance"))
         kind, path = sample["kind"], root / sample["path"]
-        ring = rng.sample(
-            [f for f in all_files if f != sample["path"]], min(RING, len(all_files) - 1)
-        )
-        provider.recent = RecentRegions()
-        for f in ring:
-            provider.recent.record(
-                root / f, rng.randint(1, max(1, windows.texts[f].count("\n"))), "view"
-            )
+        ring = recent_ring(provider, windows, root, all_files, sample["path"], rng)
         # The editor has the file open (didOpen) and the last character before the cursor was
         # just typed (didChange): the index parses both in its own thread, as it would between
         # a keystroke and the completion request that the client sends after its debounce.
@@ -207,6 +200,18 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
         "misses": misses,
         "outcomes": outcomes,
     }
+
+
+def recent_ring(provider, windows, root: Path, files: list[str], current: str, rng) -> list[str]:
+    """RING other files, each viewed at a random line: the user's recent files at a sample
+    (the same seed gives the same ring to every run)."""
+    ring = rng.sample([f for f in files if f != current], min(RING, len(files) - 1))
+    provider.recent = RecentRegions()
+    for f in ring:
+        provider.recent.record(
+            root / f, rng.randint(1, max(1, windows.texts[f].count("\n"))), "view"
+        )
+    return ring
 
 
 def distance_label(distance: int | None) -> str:

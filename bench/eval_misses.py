@@ -22,7 +22,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from context_eval import DATA, RING, VOCAB
+from context_eval import DATA, VOCAB, recent_ring
 from eval_baselines import Windows, covered
 from eval_packages import PACKAGES, names_in
 from eval_samples import build_samples, is_test
@@ -32,7 +32,6 @@ from coderd.context.index.registry import IndexRegistry
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.provider import ContextProvider
 from coderd.context.retrieve.candidates import retrieve
-from coderd.context.retrieve.recent import RecentRegions
 from coderd.context.retrieve.usage import usage_of
 
 
@@ -85,14 +84,7 @@ def run(
     counts: Counter = Counter()
     for sample in samples:
         path = root / sample["path"]
-        ring = rng.sample(
-            [f for f in all_files if f != sample["path"]], min(RING, len(all_files) - 1)
-        )
-        provider.recent = RecentRegions()
-        for f in ring:
-            provider.recent.record(
-                root / f, rng.randint(1, max(1, windows.texts[f].count("\n"))), "view"
-            )
+        recent_ring(provider, windows, root, all_files, sample["path"], rng)
         if sample["kind"] not in kinds:
             continue
         text, offset = sample["text"], sample["offset"]
