@@ -211,18 +211,23 @@ def speculating(engine: ScriptedEngine) -> CompletionService:
     return service
 
 
+def speculation_running(service: CompletionService, engine) -> None:
+    """A request answered "1 + 2", and the speculation on accepting it has started."""
+    service.model_ready.result(timeout=10)
+    assert service.submit(snap("x = ")).future.result(timeout=10).text == "1 + 2"
+    deadline = time.monotonic() + 10
+    while not engine.speculations and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert engine.speculations == ["running"]
+
+
 def test_a_move_stops_the_speculation_for_where_the_user_was():
     """The user opened another file (or jumped) while the engine speculated on the last
     suggestion: the prompt there goes first, the speculation goes."""
     engine = SlowSpeculation(rules=[Rule("", ("1 + 2",))])
     service = speculating(engine)
     try:
-        service.model_ready.result(timeout=10)
-        assert service.submit(snap("x = ")).future.result(timeout=10).text == "1 + 2"
-        deadline = time.monotonic() + 10
-        while not engine.speculations and time.monotonic() < deadline:
-            time.sleep(0.005)
-        assert engine.speculations == ["running"]
+        speculation_running(service, engine)
         warming = service.prewarm(snap("b = ", key="file:///b.py"), user_moved=True)
         assert warming.future.result(timeout=10).status == "ok"
         assert engine.speculations == ["cancelled"]
@@ -263,12 +268,7 @@ def test_shutdown_stops_the_speculation_running():
     engine = SlowSpeculation(rules=[Rule("", ("1 + 2",))], speculation_s=30.0)
     service = speculating(engine)
     try:
-        service.model_ready.result(timeout=10)
-        assert service.submit(snap("x = ")).future.result(timeout=10).text == "1 + 2"
-        deadline = time.monotonic() + 10
-        while not engine.speculations and time.monotonic() < deadline:
-            time.sleep(0.005)
-        assert engine.speculations == ["running"]
+        speculation_running(service, engine)
     finally:
         service.shutdown()
     service.join(10)
