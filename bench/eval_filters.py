@@ -106,3 +106,105 @@ def external_trait_impl(ref: DefinitionRef, top: dict) -> bool:
             trait = match.group(1).rsplit("::", 1)[-1]
             return not any(r.definition.kind == "trait" for r in top.get(trait, []))
     return False
+
+
+# A `method` sample must name a project definition that `obj.name` resolves to: the gold is
+# the package's only method of that name, but `self.ch.take()` on an `Option<u8>` field,
+# `Vec::with_capacity`, `t.Execute` on a `text/template` value or `signal.addEventListener`
+# on an `AbortSignal` name a standard-library or DOM method, which no context can show. The
+# receiver's type is read from the file's own text, without coderd's inference (what is
+# measured): a type path (`Vec::`, `u64::`, `Object.`), an annotation (`ch: Option<u8>`,
+# `signal: AbortSignal`, Go's `(t *template.Template`) or an assignment from a call
+# (`t := template.New(`, `let v = Vec::new(`). The sample goes only when every declaration
+# found names no project definition; a receiver whose type is not written (or is a generic
+# `F`) keeps its sample.
+PRIMITIVES = frozenset(
+    "int str float bool bytes complex string number boolean bigint symbol any unknown object "
+    "char usize isize u8 u16 u32 u64 u128 i8 i16 i32 i64 i128 f32 f64 byte rune error "
+    "uint uint8 uint16 uint32 uint64 int8 int16 int32 int64 float32 float64".split()
+)
+VALUES = frozenset({"None", "Some", "Ok", "Err", "true", "false", "null", "undefined"})
+_WORD = re.compile(_NAME)
+
+
+def _annotations(name: str, language: str) -> re.Pattern:
+    """`name: Type` (Python, TypeScript, Rust; not `obj.name:` or `"name":`), Go's `var name
+    T`, `(name *T`, `, name T`. A value after the colon (a struct literal's `ch: f(x)`) is no
+    type: a call or an operator ends the match short of a type's end."""
+    if language == "go":
+        return re.compile(rf"(?:\(|,|\bvar)\s*{name}\s+([*\[\]]*[A-Za-z_][\w.]*)(?=\s*[,)=\n{{])")
+    return re.compile(
+        rf"(?<![\w.\"'])\b{name}\s*\??\s*:(?!:)\s*(&?\s*(?:mut\s+)?[A-Za-z_][\w:<>\[\], .&'|\"]*?)"
+        rf"\s*(?=[=,;)\n{{]|$)"
+    )
+
+
+def _assignments(name: str, field: bool) -> re.Pattern:
+    """`name = Path(`, `name := pkg.F(`, `t, err := pkg.F(`, `let mut v = Vec::new(`, `new X(`;
+    `field`: only `self.name = ...` / `this.name = ...` (else only a name not after a dot)."""
+    owner = r"\b(?:self|this)\s*\.\s*" if field else r"(?<![\w.])"
+    return re.compile(
+        rf"{owner}{name}\s*(?:,\s*\w+\s*)?(?::=|=(?!=))\s*(?:new\s+|&)?"
+        rf"([A-Za-z_]\w*(?:(?:\.|::)[A-Za-z_]\w*)*)\s*[({{]"
+    )
+
+
+class Project:
+    """What a sample's receiver may resolve to: the package's definition names (any kind) and
+    the folders and file stems its modules can be."""
+
+    def __init__(self, files: dict) -> None:
+        self.names = {d.name for s in files.values() for d in s.definitions} - PRIMITIVES
+        self.parts = {p for path in files for p in path.rsplit(".", 1)[0].split("/")}
+        self.traits = {d.name for s in files.values() for d in s.definitions if d.kind == "trait"}
+
+    def ours(self, word: str, local: set[str]) -> bool:
+        return word in self.names or (word in local and word not in PRIMITIVES)
+
+    def external(self, word: str, local: set[str], modules: dict[str, str]) -> bool:
+        """`word` surely names something outside the project: an imported module that is no
+        folder or file of it, a capitalised name or a primitive defined nowhere in it."""
+        if word in modules:
+            return modules[word] not in self.parts
+        if self.ours(word, local):
+            return False
+        return word[:1].isupper() or word in PRIMITIVES
+
+    def foreign_receiver(
+        self, line, column, base, text, language, local, modules, container=""
+    ) -> bool:
+        """Whether `base` in `base.name` / `base::name` is, by the file's code (`text`: its
+        comments and docstrings blanked), a value or a type from outside the project (the
+        sample's name is then not the project's)."""
+        if base == "?" or base in ("self", "this", "Self", "super", "crate") or _generic(base):
+            return False
+        if language == "rust" and container in self.traits:
+            return False  # a project trait's method, implemented for `u64` or `Vec` too
+        if line[:column].endswith("::") or base[:1].isupper() or base in PRIMITIVES:
+            if base not in modules:  # a type path: `Vec::new`, `u64::MAX`, `Object.keys`
+                return self.external(base, local, modules)
+        verdicts = []
+        for match in _annotations(re.escape(base), language).finditer(text):
+            words = [w for w in _WORD.findall(match.group(1)) if w not in ("mut", "dyn")]
+            if not words or words[0] in VALUES:
+                continue  # a struct literal's value, not a declaration
+            if _generic(words[0]):
+                verdicts.append(False)  # a type parameter: its bound is not read here
+            elif words[0] in modules:  # `*template.Template`, `t.Optional["Context"]`
+                others = words[1:] if language != "go" else []  # Go: the module says whose
+                verdicts.append(
+                    self.external(words[0], local, modules)
+                    and not any(self.ours(w, local) for w in others)
+                )
+            elif words[0][:1].isupper() or words[0] in PRIMITIVES:
+                verdicts.append(not any(self.ours(w, local) for w in words))
+        field = re.search(rf"\b(?:self|this)\s*\.\s*{re.escape(base)}\s*\??\.$", line[:column])
+        for match in _assignments(re.escape(base), bool(field)).finditer(text):
+            first = _WORD.match(match.group(1)).group()
+            verdicts.append(self.external(first, local, modules))
+        return bool(verdicts) and all(verdicts)
+
+
+def _generic(word: str) -> bool:
+    """`F`, `T`: a type parameter, whose bound (maybe the project's trait) is not read here."""
+    return len(word) == 1 and word.isupper()

@@ -7,7 +7,11 @@ it stay as the suffix. Kinds:
 
 * import   a name the file imports directly (`from .models import Request`, `import {map}`, `use`);
 * module   attribute access through an imported module (`utils.quote(`, `ns.x`, `cobra.Command`);
-* method   `obj.name` where `name` is a method of one class (type) defined in another file;
+* method   `obj.name` where `name` is a method of one class (type) defined in another file,
+           and nothing in the file says `obj` is from outside the package (eval_filters.py
+           `Project.foreign_receiver`: `Vec::with_capacity`, `ch: Option<u8>` then
+           `self.ch.take()`, `t := template.New(...)` then `t.Execute`): a sample must name a
+           project definition that the name resolves to;
 * package  (Go) a name defined in another file of the same package (no import needed).
 
 Masking modes: `first` (default, #13's primary metric) masks the first line that uses the name
@@ -25,7 +29,7 @@ import io
 import random
 import re
 
-from eval_filters import SOURCE_LINES, attribute_names, external_trait_impl, is_use_at
+from eval_filters import SOURCE_LINES, Project, attribute_names, external_trait_impl, is_use_at
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.languages import parser_for
@@ -229,6 +233,7 @@ def build_samples(
         if p.endswith(".go") and (m := re.search(r"^package\s+(\w+)", text, re.M)):
             _go_packages[p] = m.group(1)
     tables = (*_definition_tables(files), attribute_names(texts))
+    project = Project(files)
     by_kind: dict[str, list[dict]] = {}
     for path, symbols in sorted(files.items()):
         raw = (index.root / path).read_bytes()
@@ -239,6 +244,7 @@ def build_samples(
         imported, modules = _scope_names(symbols, files)
         skip = skipped_rows(lines, symbols.language)
         imports_at = import_rows(lines, symbols.imports)
+        code = "\n".join("" if r in skip else line for r, line in enumerate(lines))
         for row, line in enumerate(lines):
             if row in skip or row < 3 or not line.strip():
                 continue
@@ -250,6 +256,17 @@ def build_samples(
                 found = classify(name, base, path, symbols, tables, imported, modules)
                 if found is None or not is_use_at(tree, line, row, column, name):
                     continue
+                if found[0] == "method" and project.foreign_receiver(
+                    line,
+                    column,
+                    base,
+                    code,
+                    symbols.language,
+                    local,
+                    modules,
+                    found[1].definition.container,
+                ):
+                    continue  # a std or DOM method of the same name (eval_filters.Project)
                 if mask == "strict" and _rows_using(lines, name, imports_at) != [row]:
                     continue
                 rows = _rows_using(lines, name, skip)  # code rows: comments, docstrings aside
