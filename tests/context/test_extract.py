@@ -221,8 +221,12 @@ pub fn add(a: i32) -> i32 {
     fn local() {}
     a
 }
+
+impl<T> Deref for Point<T> { type Target = T; }
 """
     found = defs(source, "rust")
+    # An impl's associated type is the type's, not a top-level name of the file.
+    assert "Target" not in found and found["Point.Target"].kind == "type"
     assert (found["MAX"].kind, found["MAX"].doc) == ("constant", "The largest size.")
     assert found["Point"].signature == "pub struct Point<T>"
     assert found["Area"].kind == "trait"

@@ -262,6 +262,11 @@ def _nest(found) -> tuple[Definition, ...]:
             )
             if enclosing is not None:
                 definition = _with_container(definition, enclosing)
+            elif open_scopes and open_scopes[-1][1].kind == "impl":
+                # Rust `impl Deref for X { type Target = str; }`: the type's, not a top-level
+                # name of the file (as one, every `type Target`/`type Err` went into the
+                # file's signature lists and imports' homonyms).
+                definition = replace(definition, container=open_scopes[-1][1].container)
         kept.append(definition)
         open_scopes.append((node.end_byte, definition))
     return tuple(kept)
