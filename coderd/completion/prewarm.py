@@ -22,8 +22,11 @@ When one is made (the LSP layer reports the events: lsp/server/session.py):
 - **cursor**: coderd's editor clients say where the cursor went (`coderd/didMoveCursor`,
   lsp/handlers/cursor.py); a move to another document or more than a line away is a focus
   or a jump as above, prewarmed at the cursor, so the first key there finds its prompt in.
-- **context** (service.py): a request's context block changed while the old one is in the
-  cache: the new prompt is evaluated in the background (prompt/blocks.py).
+- **context** (worker.py `switch_prompt`): a request's context block changed while the old one
+  is in the cache: the new prompt is evaluated in the background (prompt/blocks.py); and when
+  a workspace index ends its first build, for the document the session is in
+  (lsp/server/warming.py): one opened before then was prompted with what was indexed so far,
+  and asking again in place is answered from the cache, so no request would ever find out.
 
 Threads: `moved`, `requested` and `replace` come from the event loop or `submit`; the worker
 sets `running` and reports `finished`.
@@ -80,6 +83,12 @@ class Prewarms:
         if line is not None and last[1] is not None and abs(line - last[1]) > TYPING_LINES:
             return "jump"
         return None
+
+    def place(self, session: str) -> str | None:
+        """The document the session last opened, edited, asked about or moved to."""
+        with self._lock:
+            last = self._places.get(session)
+        return last[0] if last is not None else None
 
     def requested(self, session: str, key: str) -> Ticket | None:
         """A request for `key`: the session's place now; returns the document's prewarm,

@@ -83,7 +83,7 @@ class EngineWorker:
             except InvalidStateError:
                 pass  # the handler gave up on it ($/cancelRequest) while it ran
             if outcome.status == "ok" and outcome.prompt_pending:
-                self._switch_prompt(ticket.snapshot)
+                self.switch_prompt(ticket.snapshot)
             speculate = self.settings_for(ticket.snapshot.session).completion.speculate
             if outcome.suggestions and speculate:
                 self._speculation.after(
@@ -110,14 +110,17 @@ class EngineWorker:
         except Exception:
             log.exception("%s failed", what)
 
-    def _switch_prompt(self, snap: DocumentSnapshot) -> None:
-        """A newer prompt waits (a new context block, re-planned budgets): evaluate it in the
+    def switch_prompt(self, snap: DocumentSnapshot) -> bool:
+        """A newer prompt waits (a new context block, re-planned budgets), or may (the index
+        has just finished its first build: lsp/server/warming.py): evaluate it in the
         background once the user pauses (debounce.py `until_paused`): while keys keep coming
         it would only be cancelled, each time after a prompt chunk the key waits for. With no
-        rhythm known yet it waits for the next key, whose outcome asks again."""
+        rhythm known yet it waits for the next key, whose outcome asks again (False)."""
         wait_s = self._rhythm.until_paused(snap.key)
-        if wait_s is not None:
-            self.prewarm(snap, wait_s=wait_s, switch=True)
+        if wait_s is None:
+            return False
+        self.prewarm(snap, wait_s=wait_s, switch=True)
+        return True
 
     def _prewarm(self, ticket: Ticket) -> None:
         self.prewarms.running = (ticket.snapshot.key, ticket.cancel)

@@ -76,6 +76,9 @@ class ContextProvider:
     def report_builds(self, listener_for: Callable[[Path], BuildListener]) -> None:
         self.workspace.report_builds(listener_for)
 
+    def on_index_ready(self, callback: Callable[[Path], None]) -> None:
+        self.workspace.on_index_ready(callback)
+
     def describe(self, names: Iterable[str] = ()) -> dict:
         return self.workspace.describe(names)
 

@@ -34,6 +34,7 @@ class WorkspaceRoots:
         self._acquire_lock = threading.Lock()
         self.background = False  # start() was called: indexes come from the jobs thread
         self._listener_for: Callable[[Path], BuildListener] | None = None
+        self._on_ready: Callable[[Path], None] | None = None  # under _acquire_lock
         self._jobs: queue.SimpleQueue[Callable[[], object] | None] = queue.SimpleQueue()
         self._jobs_thread: threading.Thread | None = None
         self._jobs_lock = threading.Lock()
@@ -88,6 +89,20 @@ class WorkspaceRoots:
 
         self._later(subscribe)
 
+    def on_index_ready(self, callback: Callable[[Path], None]) -> None:
+        """From now on, `callback(root)` once each root's index has finished its first build
+        (at once for those built already), on a coderd thread: the documents opened before
+        then were prompted with what was indexed so far."""
+
+        def subscribe() -> None:
+            with self._acquire_lock:
+                self._on_ready = callback
+                indexes = list(self._indexes.items())
+            for root, index in indexes:
+                index.when_ready(partial(callback, root))
+
+        self._later(subscribe)
+
     def describe(self, names: Iterable[str] = ()) -> dict:
         """The roots, the state of their indexes, and where `names` are defined in them
         (`coderd/workspace`: bug reports, tests). Copies each index's table: not on the
@@ -137,6 +152,8 @@ class WorkspaceRoots:
             if index is None:
                 listener = self._listener_for(root) if self._listener_for is not None else None
                 index = self._indexes[root] = self.registry.get_or_create(root, listener)
+                if self._on_ready is not None:
+                    index.when_ready(partial(self._on_ready, root))
             return index
 
     def _add_root(self, path: Path) -> None:

@@ -40,9 +40,13 @@ class Document:
     edit_line: int | None = None
     # Where a client last said the cursor is (coderd/didMoveCursor): offset and line. Until
     # the index has parsed the buffer after didOpen (`awaiting_parse`), the open's prewarm,
-    # which waits for that parse, takes it (lsp/server/session.py).
+    # which waits for that parse, takes it (lsp/server/warming.py).
     cursor: tuple[int, int] | None = None
     awaiting_parse: bool = False
+    # Opened before the index of its folder had ended its first build (or outside every
+    # folder): its prompts had what was indexed so far, until that build ends
+    # (lsp/server/warming.py `index_ready`).
+    before_index: bool = False
     _index: LineIndex | None = field(default=None, repr=False)
 
     @property

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,17 +16,17 @@ from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
 
 from coderd import __version__
-from coderd.completion.service import CompletionService, DocumentSnapshot, EngineFactory
+from coderd.completion.service import CompletionService, EngineFactory
 from coderd.config.settings import LoadedSettings, load_settings
 from coderd.context.index.registry import IndexRegistry
 from coderd.context.provider import ContextProvider
 from coderd.engine.base import ModelInfo
 from coderd.models.loader import load_engine
-from coderd.policy.secrets import remote_secret_refusal
 from coderd.positions import PositionError
 from coderd.system.logs import setup_logging
-from lsp.server.documents import MAX_COMPLETION_CHARS, Document, DocumentStore, uri_to_path
+from lsp.server.documents import DocumentStore, uri_to_path
 from lsp.server.protocol import CoderdProtocol
+from lsp.server.warming import DocumentWarming, call_soon
 
 if TYPE_CHECKING:
     from pygls.server import ServerErrors
@@ -59,6 +57,7 @@ class CoderdServer(LanguageServer):
         self.session = session
         self.registry = registry  # the daemon's, shared by all sessions: one index per root
         self._reported: set[str] = set()
+        self.warming = DocumentWarming(self)
         self.protocol.connection = self
 
     @property
@@ -88,6 +87,7 @@ class CoderdServer(LanguageServer):
             self.shared.attach(self.session, context, settings)
         else:
             self.service = CompletionService(settings, self.engine_factory, context)
+        self.warming.follow_indexes()
         for problem in self.loaded.problems:
             log.warning("configuration: %s", problem)
 
@@ -120,7 +120,7 @@ class CoderdServer(LanguageServer):
             )
         loop = asyncio.get_running_loop()
         self.service.model_ready.add_done_callback(
-            lambda fut: _call_soon(loop, lambda: self._report_model(fut))
+            lambda fut: call_soon(loop, lambda: self._report_model(fut))
         )
         if not self.service.started:
             self.service.start()
@@ -154,7 +154,7 @@ class CoderdServer(LanguageServer):
         if context is not None and doc is not None and path is not None:
             parsed = context.set_buffer(path, doc.text)
         if doc is not None:
-            self._prewarm(doc, parsed if doc.changes == 0 else None)
+            self.warming.moved(doc, parsed if doc.changes == 0 else None)
 
     def cursor_moved(self, uri: str, line: int, character: int) -> None:
         """coderd/didMoveCursor (lsp/handlers/cursor.py): prewarm there if it is a jump or
@@ -169,64 +169,7 @@ class CoderdServer(LanguageServer):
         doc.cursor = (offset, doc.index.position(offset, self.documents.encoding)[0])
         if doc.awaiting_parse:
             return  # the open's prewarm, after the parse, goes there (editors say it at once)
-        self._prewarm(doc, None, cursor=doc.cursor)
-
-    def _prewarm(
-        self,
-        doc: Document,
-        parsed: Future[object] | None,
-        cursor: tuple[int, int] | None = None,
-    ) -> None:
-        """Prewarm at the end of the last edit, at `cursor` (offset, line) where a client said
-        the cursor went, or after didOpen at the end of the document (LSP tells no cursor
-        before a request) unless a client has said where the cursor is by the time the index
-        has parsed the buffer (`parsed`: the open's prewarm waits for it, so that the prompt
-        has the file's context). An edit's, at once: its request follows within the editor's
-        debounce."""
-        service = self.service
-        if service is None or len(doc.text) > MAX_COMPLETION_CHARS:
-            return
-        path = uri_to_path(doc.uri)
-        if remote_secret_refusal(str(path) if path else doc.uri, service.settings) is not None:
-            return  # a prewarm sends the text as a request would (policy/secrets.py)
-        if cursor is not None:
-            offset, line = cursor
-        else:
-            offset = doc.edit_offset if doc.edit_offset is not None else len(doc.text)
-            # After didOpen the prewarm is at the end: its line is where the session "is", so
-            # the first edit far from it is a jump, prewarmed at its own place.
-            line = doc.edit_line if doc.edit_line is not None else doc.text.count("\n")
-        snapshot = DocumentSnapshot(
-            self.doc_key(doc.uri),
-            doc.text,
-            offset,
-            doc.language_id,
-            path=str(path) if path else None,
-            session=self.session,
-        )
-        opened = cursor is None and doc.changes == 0
-        if not service.moved(snapshot, line, opened=opened, cursor=cursor is not None):
-            return
-        if parsed is None:
-            service.prewarm(snapshot, user_moved=True)
-            return
-        loop = asyncio.get_running_loop()
-        doc.awaiting_parse = True
-
-        def on_event_loop() -> None:
-            doc.awaiting_parse = False
-            # Not for a text the user has changed since, nor after the close.
-            if self.documents.get(doc.uri) is not doc or doc.text is not snapshot.text:
-                return
-            at = snapshot
-            if doc.cursor is not None:  # a client said where the cursor is meanwhile
-                offset, line = doc.cursor
-                at_cursor = replace(snapshot, offset=offset)
-                if service.moved(at_cursor, line, opened=False, cursor=True):
-                    at = at_cursor  # not within a line of the end: prewarm there instead
-            service.prewarm(at, user_moved=True)
-
-        parsed.add_done_callback(lambda _: _call_soon(loop, on_event_loop))
+        self.warming.moved(doc, None, cursor=doc.cursor)
 
     def document_closed(self, uri: str) -> None:
         """Everything kept for the document goes: one call reaches every holder (the
@@ -260,10 +203,3 @@ def workspace_roots(params: types.InitializeParams) -> list[Path]:
     if not roots and params.root_path:
         roots = [Path(params.root_path)]
     return [r for r in roots if r.is_dir()]
-
-
-def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
-    try:
-        loop.call_soon_threadsafe(callback)
-    except RuntimeError:  # the loop is closed: the server is exiting
-        pass

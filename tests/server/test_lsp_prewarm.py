@@ -8,6 +8,7 @@ import asyncio
 import time
 
 from lsp_client import edit, inline, open_doc, running_server, status
+from lsprotocol import types
 
 URI = "file:///work/warm.py"
 OTHER = "file:///work/other.py"
@@ -50,6 +51,16 @@ async def test_open_typing_jump_and_focus(tmp_path):
         assert counts.queued == 5
 
 
+async def index_built(client) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        answer = await client.protocol.send_request_async("coderd/workspace", {"names": []})
+        if answer.roots and all(root.ready for root in answer.roots):
+            return
+        assert time.monotonic() < deadline, answer
+        await asyncio.sleep(0.05)
+
+
 def cursor(client, uri: str, line: int, character: int = 0) -> None:
     client.protocol.notify(
         "coderd/didMoveCursor",
@@ -87,6 +98,7 @@ async def test_a_cursor_said_before_the_open_is_parsed_gets_the_open_prewarm(tmp
     replacing the cursor's with one at the end of the document."""
     big = "".join(f"def step_{n}(value):\n    return value + {n}\n\n" for n in range(3000))
     async with running_server(tmp_path, fake=RULES, root=tmp_path) as client:
+        await index_built(client)  # or its end prewarms the document again (the test below)
         uri = (tmp_path / "big.py").as_uri()
         open_doc(client, uri, big)
         cursor(client, uri, 1)
@@ -97,3 +109,39 @@ async def test_a_cursor_said_before_the_open_is_parsed_gets_the_open_prewarm(tmp
         # At line 1 the prefix is one line (the scripted engine counts characters); at the
         # end of the document it is a whole prefix window of about 288.
         assert counts.last.prompt_tokens < 150, counts.last.prompt_tokens
+
+
+async def test_a_document_opened_before_its_index_gets_the_context_when_the_build_ends(tmp_path):
+    """Opened outside every workspace folder (as one opened before the daemon's index exists),
+    prompted with no context, asked again in place (answered from the cache): when its folder
+    is added and indexed, its prompt is evaluated again in the background with the context,
+    and the next key's request has it with nothing more to evaluate in front."""
+    proj = tmp_path / "proj"
+    (proj / "pkg").mkdir(parents=True)
+    (proj / "pkg" / "shapes.py").write_text("class Square:\n    def area(self):\n        pass\n")
+    main = proj / "pkg" / "main.py"
+    text = "from pkg.shapes import Square\n\n\ndef total(items):\n    result = \n"
+    main.write_text(text)
+    uri = main.as_uri()
+    async with running_server(tmp_path / "home", fake=RULES) as client:
+        open_doc(client, uri, text)
+        await inline(client, uri, 4, 13)
+        assert (await status(client)).last.context_tokens == 0
+        await inline(client, uri, 4, 13)
+        assert (await status(client)).last.stop_reason == "cache"  # no prompt: nothing learnt
+        client.workspace_did_change_workspace_folders(
+            types.DidChangeWorkspaceFoldersParams(
+                event=types.WorkspaceFoldersChangeEvent(
+                    added=[types.WorkspaceFolder(uri=proj.as_uri(), name="proj")], removed=[]
+                )
+            )
+        )
+        await index_built(client)
+        deadline = time.monotonic() + 20
+        while not ((last := (await status(client)).prewarm.last) and last.context_tokens > 0):
+            assert time.monotonic() < deadline, "no prewarm with the index's context"
+            await asyncio.sleep(0.05)
+        edit(client, uri, 2, (4, 13), (4, 13), "S")
+        await inline(client, uri, 4, 14)
+        typed = (await status(client)).last
+        assert typed.context_tokens == last.context_tokens

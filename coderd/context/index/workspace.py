@@ -55,6 +55,7 @@ class WorkspaceIndex(EditorBuffers):
         self.rules = WorkspaceRules(self.root, options)
         self.ready = threading.Event()
         self._lock = threading.Lock()
+        self._when_ready: list[Callable[[], None]] = []  # told once the first build ends
         self._tables = SymbolTables()
         self._files = self._tables.files  # path -> symbols (the same dict)
         self._committed: dict[str, int] = {}  # path -> ticket of its last commit
@@ -102,6 +103,16 @@ class WorkspaceIndex(EditorBuffers):
     def wait_ready(self, timeout: float | None = None) -> bool:
         return self.ready.wait(timeout)
 
+    def when_ready(self, callback: Callable[[], None]) -> None:
+        """`callback()` once the first build has ended: on the build's thread, or at once on
+        the caller's when it is over already. What was asked of the index before holds only
+        what was indexed so far (a document opened at start-up has its context from here on)."""
+        with self._lock:
+            if not self.ready.is_set():
+                self._when_ready.append(callback)
+                return
+        _tell(callback)
+
     def _run_build(self, progress=None, finished=None) -> None:
         started = time.perf_counter()
         try:
@@ -113,7 +124,11 @@ class WorkspaceIndex(EditorBuffers):
             gc.freeze()
         finally:
             self._build_ms = (time.perf_counter() - started) * 1000
-            self.ready.set()
+            with self._lock:  # when_ready() either sees it set or is in the list told here
+                self.ready.set()
+                told, self._when_ready = self._when_ready, []
+            for callback in told:
+                _tell(callback)
             if finished is not None:
                 finished()
 
@@ -269,3 +284,10 @@ def _stamp(path: Path) -> Stamp | None:
     except OSError:
         return None
     return (stat.st_mtime_ns, stat.st_size)
+
+
+def _tell(callback: Callable[[], None]) -> None:
+    try:
+        callback()
+    except Exception:  # a listener's failure must not end the build thread
+        log.exception("an index-ready callback failed")
