@@ -219,3 +219,25 @@ def test_unused_members_sharing_words_with_the_lines_around_the_cursor_come_firs
     names = [r.definition.name for r in ranked_members(members, {}, popular, words)]
     assert names == ["InitDefaultHelpFlag", "Flags", "Name"]
     assert [r.definition.name for r in ranked_members(members, {}, popular)][0] == "Flags"
+
+
+def test_a_module_alias_s_names_rank_by_the_words_around_the_cursor(tmp_path: Path) -> None:
+    # `nodes.` in jinja2 with `Pair` and `Const` on the lines around: the module's names that
+    # share those words come before the ones more files use.
+    from coderd.context.retrieve.skeletons import near_words
+
+    names = ["popular_one", "popular_two", "make_pair", "other"]
+    module = "".join(f"def {n}(x):\n    return x\n\n\n" for n in names)
+    users = {f"user{i}.py": "from mod import popular_one, popular_two\n" for i in range(3)}
+    text, offset = cursor("import mod\n\n\ndef go(pair):\n    x = @@\n    return pair\n")
+    index = workspace(tmp_path, {"mod.py": module, "main.py": text, **users})
+    try:
+        scope = scope_of(index, "main.py", index.file("main.py"), "python")
+        usage, words = usage_of(text, offset), near_words(text, offset)
+        plain, near = Added(), Added()
+        module_candidates(index, "main.py", scope, usage, plain, 1e9)
+        module_candidates(index, "main.py", scope, usage, near, 1e9, "python", words)
+        assert plain.calls[0][4][0] == "popular_one"
+        assert near.calls[0][4][0] == "make_pair"
+    finally:
+        index.close()

@@ -162,7 +162,7 @@ def retrieve(
     resolver = TypeResolver(index, rel_path, scope, env, language)
     row, near = text.count("\n", 0, offset), near_words(text, offset)
     typed = typed_candidates(resolver, usage, row, add, deadline, near)
-    module_candidates(index, rel_path, scope, usage, add, deadline, language)
+    module_candidates(index, rel_path, scope, usage, add, deadline, language, near)
     # 3. members of objects of unknown type
     deadline = time.thread_time() + limits["members"] / 1000
     known = set(scope.modules) | typed

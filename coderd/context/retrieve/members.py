@@ -126,11 +126,19 @@ def _field_types(
 
 
 def module_candidates(
-    index, rel: str, scope, usage: Usage, add: Add, deadline: float, language: str = ""
+    index,
+    rel: str,
+    scope,
+    usage: Usage,
+    add: Add,
+    deadline: float,
+    language: str = "",
+    words: frozenset[str] = frozenset(),
 ) -> None:
     """Each module alias's files as signature lists (what `alias.` can reach). A package of
     many files (Go) lists each file, those holding the names the file uses through the alias
-    first, then by how many of their names other files use; only exported names in Go."""
+    first, then by how many of their names other files use; only exported names in Go. A
+    list's names rank as a type's do, by popularity plus the `words` around the cursor."""
     for alias, files in scope.modules.items():
         bare = usage.bare_of(alias)
         near = NOT_YET_USED if bare >= UNUSED else bare  # imported, not used yet: about to be
@@ -157,7 +165,7 @@ def module_candidates(
             ]
             if top:
                 popular = index.popularity({r.definition.name for r in top}, rel)
-                ranked = ranked_members(top, used, popular)
+                ranked = ranked_members(top, used, popular, words)
                 best = min((used.get(r.definition.name, UNUSED) for r in top), default=UNUSED)
                 lists.append((best, -sum(popular.values()), file, ranked))
         for position, (_, _, file, ranked) in enumerate(sorted(lists)):
