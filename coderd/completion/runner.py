@@ -199,6 +199,7 @@ class RequestRunner:
             # the block in the cache or the saved state: going back to a file must not cost
             # its whole prompt because visiting others changed what retrieval gives there.
             background=(ticket.prewarm and ticket.switch) or not engine.prewarms,
+            off_path=ticket.prewarm,
         )
         built = assembled.built
         cursor = CursorContext(

@@ -68,16 +68,20 @@ class PromptAssembler:
         context: ContextProvider | None,
         speculative: bool = False,
         background: bool = False,
+        off_path: bool = False,
     ) -> AssembledPrompt:
         """`key`: the document's (anchors and ids are per document); `path`: its file, for
         repository context; `speculative`: use the window start without moving it;
-        `background`: a prewarm, which takes the newest context block (blocks.py)."""
+        `background`: a prewarm, which takes the newest context block (blocks.py);
+        `off_path`: nobody waits for it (a prewarm, a speculation: builder.py's checks)."""
         fresh = self._repository_context(key, text, offset, path, context, background)
         if speculative:
             block, pending = self.blocks.peek(key, fresh), False
         else:
             block, pending = self.blocks.choose(key, fresh, background)
-        built = self._windows.build(key, text, offset, remember=not speculative)
+        built = self._windows.build(
+            key, text, offset, remember=not speculative, off_path=off_path or speculative
+        )
         return AssembledPrompt(
             replace(built.prompt, context_ids=block.ids),
             built,

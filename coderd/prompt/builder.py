@@ -106,9 +106,13 @@ class PromptBuilder:
         """The documents with a remembered window start."""
         yield from list(self._anchors)
 
-    def build(self, key: str, text: str, offset: int, *, remember: bool = True) -> BuiltPrompt:
-        """`remember=False` (speculation) uses the document's window start without moving it."""
-        start, prefix_ids = self._prefix(key, text, offset, remember)
+    def build(
+        self, key: str, text: str, offset: int, *, remember: bool = True, off_path: bool = False
+    ) -> BuiltPrompt:
+        """`remember=False` (speculation) uses the document's window start without moving it.
+        `off_path`: nobody waits for this prompt (a prewarm, a speculation): the checks of the
+        tokenizer's line seams run there (`_window_ids`)."""
+        start, prefix_ids = self._prefix(key, text, offset, remember, off_path)
         suffix_text, suffix_ids = self._suffix(text, offset)
         return BuiltPrompt(
             prompt=FimPrompt(prefix_ids=prefix_ids, suffix_ids=suffix_ids),
@@ -116,11 +120,13 @@ class PromptBuilder:
             suffix_text=suffix_text,
         )
 
-    def _prefix(self, key: str, text: str, offset: int, remember: bool) -> tuple[int, list[int]]:
+    def _prefix(
+        self, key: str, text: str, offset: int, remember: bool, off_path: bool
+    ) -> tuple[int, list[int]]:
         budget = self._prefix_budget
         anchor = self._anchors.get(key)
         if anchor is not None and anchor <= offset and (anchor == 0 or text[anchor - 1] in "\r\n"):
-            ids = self._window_ids(key, text, anchor, offset)
+            ids = self._window_ids(key, text, anchor, offset, off_path)
             if len(ids) <= budget:
                 return anchor, ids
         lo = max(0, offset - budget * CHARS_PER_TOKEN_BOUND)
@@ -168,23 +174,43 @@ class PromptBuilder:
         ids = sized if sized_to == offset else self._tokenize(text[found:offset])
         return (found, ids) if len(ids) <= budget else (offset, [])
 
-    def _window_ids(self, key: str, text: str, start: int, offset: int) -> list[int]:
+    def _window_ids(
+        self, key: str, text: str, start: int, offset: int, off_path: bool = False
+    ) -> list[int]:
         """The ids of text[start:offset]: the lines above the cursor's (unchanged while the user
-        types on one line: kept per document) and the cursor's line tokenised on its own, once
-        this tokenizer's counts have proven to add up at line ends (block.SeamCheck; each
-        check compares with the window tokenised whole)."""
+        types on one line, and grown by the lines an Enter finished: kept per document) and the
+        cursor's line tokenised on its own, once this tokenizer's counts have proven to add up
+        at line ends (block.SeamCheck; each check compares with the window tokenised whole).
+        A window tokenised whole cost 6-20 ms a key on two cores, more than the rest of the
+        request outside the engine (issue #12 item 2; bench/README.md): a request checks only
+        while nothing was checked yet (the first prompt of this builder), and the other checks
+        run off the typing path (`off_path`: prewarms, speculations)."""
         line_start = max(text.rfind("\n", start, offset), text.rfind("\r", start, offset)) + 1
         if line_start <= start:
             return self._tokenize(text[start:offset])
+        seams = self._seams
+        if seams.inexact:  # this tokenizer's pieces do not add up: the window whole
+            return self._tokenize(text[start:offset])
         head = text[start:line_start]
-        kept = self._heads.get(key)
-        head_ids = kept[1] if kept is not None and kept[0] == head else self._tokenize(head)
-        self._heads[key] = (head, head_ids)
+        head_ids = self._head_ids(key, head)
         ids = head_ids + self._tokenize(text[line_start:offset])
-        if self._seams.due():
+        if seams.unchecked or (off_path and seams.due()):
             whole = self._tokenize(text[start:offset])
-            self._seams.saw(whole == ids)
+            seams.saw(whole == ids)
             return whole
+        return ids
+
+    def _head_ids(self, key: str, head: str) -> list[int]:
+        """The ids of the lines above the cursor's line: kept per document; when the head only
+        grew (the lines an Enter finished), only what it gained is tokenised."""
+        kept = self._heads.get(key)
+        if kept is not None and kept[0] == head:
+            return kept[1]
+        if kept is not None and kept[0].endswith("\n") and head.startswith(kept[0]):
+            ids = kept[1] + self._tokenize(head[len(kept[0]) :])  # a seam at a line end
+        else:
+            ids = self._tokenize(head)
+        self._heads[key] = (head, ids)
         return ids
 
     def _suffix(self, text: str, offset: int) -> tuple[str, list[int]]:

@@ -149,3 +149,44 @@ def test_a_tokenizer_that_merges_at_line_ends_gets_whole_windows():
         text, offset = text + ch, offset + 1
         built = b.build("doc", text, offset)
         assert list(built.prompt.prefix_ids) == merging(built.prefix_text)
+
+
+def counting_builder(seen: list[str]) -> PromptBuilder:
+    def counting(text: str) -> list[int]:
+        seen.append(text)
+        return char_tokens(text)
+
+    return PromptBuilder(counting, prefix_tokens=120, suffix_tokens=8)
+
+
+def test_keys_tokenise_the_window_whole_only_for_the_first_check():
+    """Checking the tokenizer's line seams tokenises the window whole (6-20 ms a key with
+    DeepSeek's tokenizer on two cores): a request does it only while nothing was checked;
+    the checks after that run in prewarms and speculations (`off_path`)."""
+    seen: list[str] = []
+    b = counting_builder(seen)
+    text, offset = LINES, 8 * 10 + 4
+    windows = []
+    for ch in "x = 1 + 2":
+        text, offset = text[:offset] + ch + text[offset:], offset + 1
+        built = b.build("doc", text, offset)
+        assert list(built.prompt.prefix_ids) == char_tokens(built.prefix_text)
+        windows.append(built.prefix_text)
+    # The first key's fresh window and the second key's check (the first on this builder).
+    assert sum(t in windows for t in seen) == 2
+    seen.clear()
+    built = b.build("doc", text, offset, off_path=True)  # a prewarm: checked (still trusting)
+    assert built.prefix_text in seen
+
+
+def test_an_enter_tokenises_only_the_line_it_finished():
+    seen: list[str] = []
+    b = counting_builder(seen)
+    text, offset = LINES, 8 * 10 + 4
+    b.build("doc", text, offset)  # a fresh window
+    b.build("doc", text, offset)  # the seams checked
+    text, offset = text[:offset] + "abc\n" + text[offset:], offset + 4  # typed, then Enter
+    seen.clear()
+    built = b.build("doc", text, offset)
+    assert list(built.prompt.prefix_ids) == char_tokens(built.prefix_text)
+    assert max(len(t) for t in seen) == len("lineabc\n")  # not the lines above

@@ -84,6 +84,18 @@ class SeamCheck:
             self._skipped += 1
             return self._skipped % self.CHECK_EVERY == 0
 
+    @property
+    def inexact(self) -> bool:
+        """Pieces have once not added up: whole texts from now on."""
+        with self._lock:
+            return self._inexact
+
+    @property
+    def unchecked(self) -> bool:
+        """No count has been checked yet."""
+        with self._lock:
+            return self._exact == 0 and not self._inexact
+
     def saw(self, exact: bool) -> None:
         with self._lock:
             self._exact += exact
