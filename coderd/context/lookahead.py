@@ -26,7 +26,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 
-from coderd.context.retrieve.recent import first_difference
+from coderd.context.retrieve.recent import common_suffix, first_difference
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,7 @@ def edit_position(old: str | None, new: str) -> int | None:
         return None
     head = first_difference(old, new)
     # The same from the end, not reaching back past `head` in either text.
-    tail = first_difference(old[head:][::-1], new[head:][::-1])
-    return len(new) - tail
+    return len(new) - common_suffix(old, new, min(len(old), len(new)) - head)
 
 
 class LookAhead:

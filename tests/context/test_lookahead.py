@@ -121,3 +121,25 @@ def test_typing_on_a_line_reuses_the_context_and_latest_knows_it(tmp_path: Path)
         assert provider.latest(main, moved, far, tokenize, 400) is None
     finally:
         provider.close()
+
+
+def test_edit_position_agrees_with_a_character_scan_on_random_edits() -> None:
+    import random
+
+    def scanned(old: str, new: str) -> int:
+        head = 0
+        while head < min(len(old), len(new)) and old[head] == new[head]:
+            head += 1
+        tail = 0
+        while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
+            tail += 1
+        return len(new) - tail
+
+    rng = random.Random(7)
+    for _ in range(500):
+        old = "".join(rng.choice("ab\n") for _ in range(rng.randrange(0, 60)))
+        lo = rng.randrange(0, len(old) + 1)
+        hi = rng.randrange(lo, len(old) + 1)
+        new = old[:lo] + "".join(rng.choice("ab\n") for _ in range(rng.randrange(0, 4))) + old[hi:]
+        if new != old:
+            assert edit_position(old, new) == scanned(old, new), (old, new)

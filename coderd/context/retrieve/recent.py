@@ -36,7 +36,6 @@ MAX_RECENT_FILES = 4
 MAX_SIMILAR_FILES = 8
 MAX_SIMILAR_LINES = 600  # a file without a recent region: windows from its first lines only
 SIMILAR_REACH = 120  # else windows within this many lines of its recent regions
-_CHUNK = 4096
 
 
 class RecentRegions:
@@ -80,15 +79,29 @@ class RecentRegions:
 
 
 def first_difference(old: str, new: str) -> int:
-    """Index of the first character where `old` and `new` differ (len of the shorter if none)."""
-    limit = min(len(old), len(new))
-    start = 0
-    while start < limit and old[start : start + _CHUNK] == new[start : start + _CHUNK]:
-        start += _CHUNK
-    end = min(start + _CHUNK, limit)
-    while start < end and old[start] == new[start]:
-        start += 1
-    return start
+    """Index of the first character where `old` and `new` differ (len of the shorter if none).
+    By halving, each step one slice comparison in C: a character loop over the differing
+    part cost up to 0.4 ms, three times a key on the event loop (py-spy, issue #12 item 2)."""
+    lo, hi = 0, min(len(old), len(new))  # old[:lo] == new[:lo]; the answer is at most hi
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if old[lo:mid] == new[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def common_suffix(old: str, new: str, limit: int) -> int:
+    """How many characters `old` and `new` end with in common, at most `limit`."""
+    lo, hi = 0, limit  # the last lo characters are the same; the answer is at most hi
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if old[len(old) - mid : len(old) - lo] == new[len(new) - mid : len(new) - lo]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def _window(path: str, start: int, end: int) -> DefinitionRef:
