@@ -87,6 +87,34 @@ def test_the_engine_decodes_with_the_threads_chosen(tiny_model_path) -> None:
         engine.close()
 
 
+def test_a_long_prompt_takes_the_cores_freed_while_it_is_evaluated(tiny_model_path) -> None:
+    """A prewarm's whole prompt takes seconds on a CPU: when the machine was busy as it
+    started (the editor opening the file) and goes quiet, the chunks after take the cores."""
+    options = EngineOptions(n_ctx=512, threads=2, adapt_threads=True, prompt_chunk=8)
+    engine = LlamaEngine(tiny_model_path, options)
+    try:
+        machine, reads = Machine(), []
+
+        def read() -> CpuReading:
+            reading = machine.read()
+            reads.append(reading)
+            if len(reads) >= 2:  # from the request's first look on, the machine is quiet
+                machine.run(2.0, others_cores=0.0)
+            return reading
+
+        engine.governor = ThreadGovernor(2, cores=2, read=read, clock=lambda: machine.at)
+        machine.run(2.0, others_cores=1.0)  # busy before the request
+        text = "".join(f"def f{i}(a, b):\n    return a + b * {i}\n" for i in range(6))
+        prompt = FimPrompt(engine.tokenize(text), engine.tokenize("\n"))
+        done = engine.complete(prompt, GenerationLimits(max_tokens=0), CancelToken())
+        assert done.stats.evaluated_tokens > 3 * options.prompt_chunk
+        assert len(reads) > 2  # looked again between chunks
+        assert done.stats.threads == 2
+        assert llama_cpp.llama_n_threads(engine.loaded.ctx.handle) == 2
+    finally:
+        engine.close()
+
+
 def test_only_automatic_threads_adapt() -> None:
     def options(threads: int) -> EngineOptions:
         env = {"CODERD_MODEL_THREADS": str(threads)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 # llama.cpp's libraries before numpy's (see loading.py); runtime imports llama_cpp.
 from coderd.engine.llama.runtime import DECODE_ABORTED, DECODE_NO_SLOT, DECODE_OK  # isort: skip
@@ -46,9 +46,12 @@ class DecodeRun:
         slot: int = 0,
         speculative: bool = False,
         prompt_chunk: int | None = None,
+        govern_threads: Callable[[], object] | None = None,
     ) -> None:
         """`slot`: the session whose KV sequence the request uses; `speculative`: decode in
-        the speculation sequence instead, starting from the slot's cells."""
+        the speculation sequence instead, starting from the slot's cells; `govern_threads`:
+        sets the decode threads to the cores free now (engine.py, threads.py), asked again
+        between prompt chunks."""
         self.model, self.ctx, self.kv = loaded.model, loaded.ctx, kv
         self.banned = loaded.banned
         self.options = options
@@ -58,6 +61,7 @@ class DecodeRun:
         self.origin = kv.slot_seq(slot)  # the slot's sequence, that speculation starts from
         self.seq = LlamaContext.SPECULATION_SEQ if speculative else self.origin
         self._in_prompt_chunk = False  # see should_abort
+        self._govern_threads = govern_threads
         self.restored = 0  # prompt tokens whose cells came back from a saved state (kv_store.py)
         kv.use(self.origin)  # served now: the last slot a full cache gives up
 
@@ -125,6 +129,12 @@ class DecodeRun:
             chunk = tokens[i : i + self.prompt_chunk]
             if self.should_abort():
                 return pos
+            if i and self._govern_threads is not None:
+                # A whole prompt takes seconds on a CPU (a prewarm: 600 tokens, 7-14 s on two
+                # cores): the count chosen at its start, from the second before (the editor
+                # opening the file, the index parsing it), must not hold for all of it. The
+                # governor looks again at most once a second (threads.py MIN_LOOK_S).
+                self._govern_threads()
             self._in_prompt_chunk = True
             try:
                 status = self.ctx.decode(chunk, pos, seq=self.seq)

@@ -101,6 +101,7 @@ class LlamaEngine:
                 stats.suffix_shifted = plan.shift is not None
                 stats.restored_tokens = run.restored
                 complete_prompt = run.bring_cache_to(plan, layout)
+                stats.threads = self.loaded.ctx.threads  # as the prompt's last chunks ran
                 if not complete_prompt:  # cancelled part way: what was evaluated, not planned
                     held = common_prefix_length(run.record.tokens, tokens)
                     stats.evaluated_tokens = min(
@@ -223,4 +224,5 @@ class LlamaEngine:
             slot=slot,
             speculative=speculative,
             prompt_chunk=self.prompt_chunk,
+            govern_threads=self._govern_threads,
         )
