@@ -117,6 +117,8 @@ def member_line(lines: list[str], member: Definition) -> str:
     if not code or not header.strip().startswith(code[0].strip()):
         return header[: len(indent) + MAX_LINE_CHARS]
     text = _join(code)
+    if len(code) == 1 and len(text) < MAX_MEMBER_CHARS and header.rstrip().endswith(text + ";"):
+        return header.rstrip()[: len(indent) + MAX_LINE_CHARS]  # `abort(): void;` as written
     text = cut_parameters(text, MAX_MEMBER_CHARS, len(code[0].strip()))
     return indent + text
 
