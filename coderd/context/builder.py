@@ -26,14 +26,9 @@ from dataclasses import dataclass, field
 from coderd.context.index.extract import Import
 from coderd.context.index.memos import Lru
 from coderd.context.index.workspace import WorkspaceIndex
-from coderd.context.pack.block import (
-    PackedContext,
-    RepoFormat,
-    SeamCheck,
-    pack,
-    rank_members,
-    read_file,
-)
+from coderd.context.pack.block import PackedContext, RepoFormat, SeamCheck, pack
+from coderd.context.pack.render import Forms
+from coderd.context.pack.shapes import rank_members, read_file
 from coderd.context.retrieve import infer
 from coderd.context.retrieve.candidates import is_type, retrieve
 from coderd.context.retrieve.infer_parse import ParseMemo
@@ -47,6 +42,7 @@ MAX_LINES = 64
 MAX_TOKENIZED = 8192
 MAX_DOCUMENTS = 8  # documents whose row index and blanked parse are kept
 MAX_RESULTS = 64  # documents whose last result is kept
+MAX_FORMS = 1024  # definitions whose forms are kept (pack/shapes.py; a few MB)
 WARM_SCOPE_S = 0.05  # CPU time a warm-up may spend resolving a file's imports ahead
 
 
@@ -69,6 +65,7 @@ class ContextBuilder:
         self.seams = SeamCheck()  # whether the tokenizer's piece counts add up (block.py)
         self._lines: Lru[tuple, list[str]] = Lru(MAX_LINES, versioned=True)  # (path, text) -> lines
         self._tokens: Lru[str, list[int]] = Lru(MAX_TOKENIZED)  # one tokenizer per provider
+        self._forms: Lru[tuple, Forms] = Lru(MAX_FORMS)  # a definition's forms, by version
 
     def forget(self, key: str) -> None:
         """Drop what is kept for the document `key` (closed)."""
@@ -185,6 +182,14 @@ class ContextBuilder:
             ids = self._tokens.get(snippet)
             return ids if ids is not None else self._tokens.put(snippet, tokenize(snippet))
 
+        def forms_of(file: str, shape: tuple, draw: Callable[[], Forms]) -> Forms:
+            # The definitions' committed parse and the text drawn from (an open buffer's
+            # own version: it changes before its parse is committed) name the forms.
+            buffered = index.buffer(file)
+            key = (index.identity, file, index.version(file), buffered[0] if buffered else 0)
+            found = self._forms.get(key + shape)
+            return found if found is not None else self._forms.put(key + shape, draw())
+
         packed = pack(
             candidates,
             current_path=rel,
@@ -197,6 +202,7 @@ class ContextBuilder:
             repo_format=repo_format,
             split=split,
             seams=self.seams,
+            memo=forms_of,
         )
         self.last.put(key, (signature, packed))
         return packed

@@ -77,6 +77,37 @@ def test_texts_and_token_counts_are_memoised_across_builds(tmp_path: Path) -> No
         index.close()
 
 
+def test_a_definition_s_forms_are_drawn_once_per_version_of_its_file(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # Drawing forms (a class's lists of 2, 4, ... 48 member lines) was half of a first build
+    # on Rust packages; a build at another position retrieves the same definitions.
+    from coderd.context.pack import shapes
+
+    index, builder, tokenize = workspace(tmp_path), ContextBuilder(30, RecentRegions()), Counting()
+    drawn: list[str] = []
+    real = shapes.forms
+
+    def counting(lines, definition, *rest):
+        drawn.append(definition.name)
+        return real(lines, definition, *rest)
+
+    monkeypatch.setattr(shapes, "forms", counting)
+    try:
+        first = build(builder, index, MAIN, OFFSET, tokenize)
+        assert "Rectangle" in drawn
+        drawn.clear()
+        builder.last.clear()  # a first build at this place again: retrieval and packing
+        assert build(builder, index, MAIN, OFFSET, tokenize).text == first.text
+        assert drawn == []
+        write(index.root, "geometry.py", GEOMETRY.replace("return r", "return r * k"))
+        index.update("geometry.py")  # a new version: drawn from its new text
+        assert "return r * k" in build(builder, index, MAIN, OFFSET, tokenize).text
+        assert "scale" in drawn
+    finally:
+        index.close()
+
+
 def test_a_result_is_never_taken_from_another_index(tmp_path: Path) -> None:
     builder, tokenize = ContextBuilder(30, RecentRegions()), Counting()
     first_index = workspace(tmp_path)

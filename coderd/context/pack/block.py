@@ -29,16 +29,23 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from coderd.context.index.extract import Definition
-from coderd.context.index.languages import LANGUAGES, language_for_path
 from coderd.context.pack.budget import RESERVE_SHARE, RESERVED_SOURCES, Reservation, SeamCheck
-from coderd.context.pack.render import Forms, forms
+from coderd.context.pack.render import Forms
+from coderd.context.pack.shapes import FormsMemo, comment_for, forms_for, rank_members, read_file
 from coderd.context.retrieve.candidates import Candidate, is_type
-from coderd.context.retrieve.skeletons import shared_words
 
-__all__ = ["PackedContext", "RepoFormat", "SeamCheck", "pack", "rank_members", "read_file"]
+__all__ = [
+    "FormsMemo",
+    "PackedContext",
+    "RepoFormat",
+    "SeamCheck",
+    "comment_for",
+    "pack",
+    "rank_members",
+    "read_file",
+]
 
 MAX_CONSIDERED = 80  # guesses looked at, best first (bounds the tokenising)
 # Never cut by MAX_CONSIDERED: what the file imports and the types of the names at the cursor.
@@ -74,23 +81,6 @@ class PackedContext:
     chunks: list[dict] = field(default_factory=list)  # path, lines, source, tokens: for --json
 
 
-def comment_for(path: str) -> str:
-    language = language_for_path(path)
-    return LANGUAGES[language].line_comment if language else "#"
-
-
-def rank_members(
-    members: list[Definition], used: dict[str, int] | None, near: frozenset[str] = frozenset()
-) -> list[Definition]:
-    """Those the current file uses first, nearest use first; then those whose name shares more
-    words with the lines around the cursor (skeletons.near_words); then in file order."""
-    used = used or {}
-    shared = shared_words([m.name for m in members], near) if near else {}
-    return sorted(
-        members, key=lambda m: (used.get(m.name, 99), -shared.get(m.name, 0), m.start_line)
-    )
-
-
 def file_header(path: str, repo_format: RepoFormat | None = None) -> str:
     return repo_format.header(path) if repo_format else f"{comment_for(path)} {path}\n"
 
@@ -108,12 +98,14 @@ def pack(
     repo_format: RepoFormat | None = None,
     split: Callable[[str, str], list[str]] | None = None,
     seams: SeamCheck | None = None,
+    memo: FormsMemo | None = None,
 ) -> PackedContext:
     """Candidates in their smallest form (render.py), best first, and growing forms of the best
     ones interleaved (`_grow_turn`), in order of score. Grouped per file in first-reference
     order, definitions in file order. `split(path, text)`: the text's lines (the builder
     memoises them across builds; by default `text.splitlines()`). `seams`: when the joined
-    block needs tokenising to be sure of its budget (None: always)."""
+    block needs tokenising to be sure of its budget (None: always). `memo`: the forms of a
+    definition kept across builds (shapes.py; None: computed here)."""
     lines_of = split or _split_lines
     header = file_header(current_path, repo_format)
     opening = repo_format.opening() if repo_format else ""
@@ -126,8 +118,15 @@ def pack(
 
     def shapes_of(rank: int) -> Forms:
         if rank not in shaped:
-            shaped[rank] = _shapes(
-                candidates[rank], cache, read, lines_of, members_of, (used_members, near), chosen
+            shaped[rank] = forms_for(
+                candidates[rank],
+                cache,
+                read,
+                lines_of,
+                members_of,
+                (used_members, near),
+                chosen,
+                memo,
             )
         return shaped[rank]
 
@@ -263,36 +262,3 @@ def _grow_turn(candidate: Candidate, rank: int, form: int, shapes: Forms) -> flo
     if is_type(definition) and not last:  # an imported type's members: after every
         return LATE_GROWTH + candidate.score + GROW_STEP * form  # name in scope had its line
     return 1000.0 + rank + MAX_CONSIDERED * form
-
-
-def _shapes(candidate: Candidate, cache, read, lines_of, members_of, ranking, chosen) -> Forms:
-    """The forms `candidate` can take (render.py), [] when it cannot be shown."""
-    path, definition = candidate.ref.path, candidate.ref.definition
-    if path not in cache:
-        text = read(path)
-        cache[path] = lines_of(path, text) if text is not None else None
-    lines = cache[path]
-    if lines is None or (definition.end_line > len(lines) and definition.kind != "window"):
-        return Forms()
-    if definition.kind == "window" and any(
-        item[0].ref.definition.start_line
-        <= definition.start_line
-        <= item[0].ref.definition.end_line
-        and item[0].ref.definition.kind != "window"
-        for item in chosen.get(path, ())
-    ):
-        return Forms()  # a window inside a definition already shown
-    if candidate.members:  # () is a type with no members: its fields are a body, shown late
-        members, ranked = list(candidate.members), True
-    elif is_type(definition):
-        members, ranked = rank_members(members_of(path, definition.name), *ranking), False
-    else:
-        members, ranked = None, False
-    return forms(lines, definition, members, comment_for(path), ranked)
-
-
-def read_file(root: Path, path: str) -> str | None:
-    try:
-        return (root / path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
