@@ -4,6 +4,10 @@ too); nothing another file cannot name (`_`, Go's `init`). Real files in tmp_pat
 
 from __future__ import annotations
 
+from ctx_helpers import make
+
+from coderd.context.retrieve.candidates import retrieve
+
 
 def test_a_declared_member_is_shown_with_its_semicolon():
     # `abort(): void;` as written: without its `;` it is not the line a reader (or the
@@ -14,3 +18,32 @@ def test_a_declared_member_is_shown_with_its_semicolon():
     source = "export interface Controller {\n  readonly signal: string;\n  abort(): void;\n}\n"
     abort = next(d for d in extract(source.encode(), "typescript").definitions if d.name == "abort")
     assert member_line(source.split("\n"), abort) == "  abort(): void;"
+
+
+GO_FILES = {
+    "go.mod": "module example.com/app\n",
+    "examples/main.go": "package main\n\ntype Handler struct{}\n\nfunc (Handler) Serve() {}\n",
+    "mw/provider.go": (
+        'package mw\n\nimport "net/http"\n\n'
+        "type Provider interface {\n\tPath() string\n\tKeyring() string\n}\n\n"
+        "var _ http.Handler = nil\n\nfunc init() {}\n\nfunc Popular() {}\n"
+    ),
+    "mw/other.go": "package mw\n\nfunc Other() {\n\tPopular()\n}\n",
+}
+
+
+def test_go_interfaces_list_their_methods_and_foreign_types_stay_foreign(tmp_path):
+    main = (
+        'package mw\n\nimport "net/http"\n\nfunc Wrap(next http.Handler, p Provider) {\n\tp.\n}\n'
+    )
+    index = make(tmp_path / "ws", {**GO_FILES, "mw/wrap.go": main})
+    found = retrieve(index, "mw/wrap.go", main, main.index("p.\n") + 2, 8)
+    index.close()
+    listed = {(c.ref.path, m.name) for c in found for m in c.members or ()}
+    assert ("mw/provider.go", "Keyring") in listed  # the interface's methods, for `p.`
+    # `http.Handler` is net/http's, not the example program's Handler.
+    assert all(c.ref.path != "examples/main.go" or c.source == "nearby" for c in found)
+    named = {m.name for c in found for m in c.members or ()} | {
+        c.ref.definition.name for c in found
+    }
+    assert "_" not in named and "init" not in named  # nothing another file can call

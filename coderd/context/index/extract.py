@@ -117,6 +117,8 @@ def extract_with_tree(
             continue
         node = captures[f"definition.{kind}"][0]
         name = _text(captures["name"][0])
+        if name == "_":
+            continue  # Go's `var _ io.Writer = (*w)(nil)`: nothing another file can name
         container = captures.get("container", [None])[0]
         container_text = _container_name(container) if container is not None else ""
         if kind == "impl":  # Rust `impl Trait<T> for Type`: named by the trait, owned by the type

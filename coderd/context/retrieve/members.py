@@ -223,7 +223,13 @@ def package_candidates(index, rel: str, scope, usage: Usage, add: Add, language:
             continue
         symbols = index.file(file)
         definitions = (
-            [d for d in symbols.definitions if not d.container and d.kind != "impl"]
+            [
+                d
+                for d in symbols.definitions
+                if not d.container
+                and d.kind != "impl"
+                and not (language == "go" and d.name == "init")  # the runtime calls it
+            ]
             if symbols
             else []
         )

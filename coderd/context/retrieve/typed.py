@@ -47,7 +47,9 @@ class TypeResolver:
         if key not in self._types:
             self._types[key] = []  # a cycle resolves to nothing
             refs = [r for r in self._lookup(name, file) if r.definition.kind in TYPE_KINDS]
-            if not refs:  # `type X = Y`, Go `type X Y`: the alias is a type already; else global
+            # `type X = Y`, Go `type X Y`: the alias is a type already; else global (not in Go:
+            # `http.Handler` is net/http's, not chi's `_examples/.../main.go` Handler).
+            if not refs and self.language != "go":
                 _, short = split_qualified(name)
                 found = [
                     r

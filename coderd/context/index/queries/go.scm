@@ -15,6 +15,9 @@
 (type_spec name: (type_identifier) @name
   type: (interface_type (type_elem (_) @base))) @definition.interface
 (type_spec name: (type_identifier) @name type: (interface_type)) @definition.interface
+; An interface's methods: what `x.` reaches on a value of that interface type.
+(type_spec name: (type_identifier) @container
+  type: (interface_type (method_elem name: (field_identifier) @name result: (_)? @returns) @definition.method))
 (type_spec name: (type_identifier) @name
   type: [(type_identifier) (qualified_type) (pointer_type) (slice_type) (map_type) (array_type)
          (function_type) (channel_type) (generic_type)]) @definition.type
