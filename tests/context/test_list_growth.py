@@ -47,3 +47,18 @@ def test_go_interfaces_list_their_methods_and_foreign_types_stay_foreign(tmp_pat
         c.ref.definition.name for c in found
     }
     assert "_" not in named and "init" not in named  # nothing another file can call
+
+
+def test_a_definition_is_shown_once_not_also_by_a_list_starting_at_its_line(tmp_path):
+    # semver's lib.rs: `mod parse;` lists parse.rs, whose first name is `pub struct Error`,
+    # which lib.rs also imports. The list started at Error's line and lent it its members:
+    # `pub struct Error {` then `pub struct Error`, and the list's names under Error's head.
+    parse = "pub struct Error {\n    kind: u8,\n}\n\npub fn version_req() {}\n\npub fn op() {}\n"
+    main = "mod parse;\nuse crate::parse::Error;\n\nfn go(e: Error) {\n    \n}\n"
+    index = make(tmp_path / "ws", {"Cargo.toml": "", "src/parse.rs": parse, "src/lib.rs": main})
+    found = retrieve(index, "src/lib.rs", main, main.index("    \n") + 4, 8)
+    index.close()
+    error = [c for c in found if c.ref.definition.name == "Error"]
+    assert len(error) == 1 and not error[0].members, error
+    listed = [m.name for c in found if c.ref.definition.kind == "skeleton" for m in c.members]
+    assert "version_req" in listed and "Error" not in listed

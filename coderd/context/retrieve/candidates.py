@@ -45,9 +45,10 @@ from coderd.context.retrieve.members import (
     typed_candidates,
     value_members,
 )
+from coderd.context.retrieve.once import shown_once, without_copies
 from coderd.context.retrieve.recent import RecentRegions, recent_candidates, similar_candidates
 from coderd.context.retrieve.scope import Scope, scope_of
-from coderd.context.retrieve.skeletons import near_words
+from coderd.context.retrieve.skeletons import SKELETON, near_words
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 from coderd.context.retrieve.usage import (
     NOT_YET_USED,
@@ -57,7 +58,7 @@ from coderd.context.retrieve.usage import (
     usage_of,
 )
 
-__all__ = ["Candidate", "is_type", "retrieve", "without_copies"]
+__all__ = ["Candidate", "is_type", "retrieve", "without_copies"]  # the last from once.py
 
 # Identifiers near the cursor are looked up only as callables and types: a local variable
 # that shares its name with some other file's module-level variable is noise.
@@ -126,12 +127,14 @@ def retrieve(
     usage = (
         usage if usage is not None else usage_of(text, offset, symbols.imports if symbols else ())
     )
-    ranked: dict[tuple[str, int], tuple[float, int, Candidate]] = {}
+    ranked: dict[tuple[str, int, bool], tuple[float, int, Candidate]] = {}
 
     def add(ref: DefinitionRef, source: str, score: float, members=None) -> None:
         if ref.path == rel_path:
             return
-        key = (ref.path, ref.definition.start_line)
+        # A signature list may start where its first member does (semver's parse.rs list at
+        # `pub struct Error`): it is not that definition, and must not lend it its members.
+        key = (ref.path, ref.definition.start_line, ref.definition.kind == SKELETON)
         tier, weight = RANK[source]
         score = tier + weight * score
         old = ranked.get(key)
@@ -219,34 +222,7 @@ def retrieve(
         for ref, similarity in similar_candidates(index, recent, rel_path, text, offset, deadline):
             add(ref, "similar", 1 - similarity)
     found = [c for _, _, c in sorted(ranked.values(), key=lambda item: (item[0], item[1]))]
-    return without_copies(found)
-
-
-# Folders of build output and declaration files: a copy of a definition whose source is in
-# the workspace too (`dist/types/x.d.ts` next to `src/x.ts`) shows the same name twice.
-GENERATED_PARTS = frozenset({"dist", "build", "out", "esm", "cjs", "esm5", "esm2015", "_esm"})
-DECLARATION_SUFFIXES = (".d.ts", ".d.cts", ".d.mts")
-
-
-def is_generated_copy(path: str) -> bool:
-    parts = path.split("/")
-    return path.endswith(DECLARATION_SUFFIXES) or any(p in GENERATED_PARTS for p in parts[:-1])
-
-
-def without_copies(candidates: list[Candidate]) -> list[Candidate]:
-    """One definition per name: a generated copy goes when a hand-written one is there."""
-    written = {
-        (c.ref.definition.name, c.ref.definition.container)
-        for c in candidates
-        if not is_generated_copy(c.ref.path)
-    }
-    return [
-        c
-        for c in candidates
-        if not is_generated_copy(c.ref.path)
-        or (c.ref.definition.name, c.ref.definition.container) not in written
-        or c.ref.definition.kind in ("skeleton", "window")
-    ]
+    return shown_once(without_copies(found))
 
 
 def _import_candidates(

@@ -1,0 +1,68 @@
+"""Each definition once in the block: a generated copy (`dist/x.d.ts` next to `src/x.ts`) goes
+when the hand-written one is there, and a definition shown on its own leaves the signature
+lists ranked after it (#13: no type rendered twice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from coderd.context.retrieve.skeletons import SKELETON
+
+# Lists here are of candidates.Candidate (that module imports this one, so not named here).
+GUESSES = frozenset({"member", "nearby"})  # candidates.py's sources that guess
+
+
+# Folders of build output and declaration files: a copy of a definition whose source is in
+# the workspace too (`dist/types/x.d.ts` next to `src/x.ts`) shows the same name twice.
+GENERATED_PARTS = frozenset({"dist", "build", "out", "esm", "cjs", "esm5", "esm2015", "_esm"})
+DECLARATION_SUFFIXES = (".d.ts", ".d.cts", ".d.mts")
+
+
+def is_generated_copy(path: str) -> bool:
+    parts = path.split("/")
+    return path.endswith(DECLARATION_SUFFIXES) or any(p in GENERATED_PARTS for p in parts[:-1])
+
+
+def without_copies(candidates: list) -> list:
+    """One definition per name: a generated copy goes when a hand-written one is there."""
+    written = {
+        (c.ref.definition.name, c.ref.definition.container)
+        for c in candidates
+        if not is_generated_copy(c.ref.path)
+    }
+    return [
+        c
+        for c in candidates
+        if not is_generated_copy(c.ref.path)
+        or (c.ref.definition.name, c.ref.definition.container) not in written
+        or c.ref.definition.kind in ("skeleton", "window")
+    ]
+
+
+def shown_once(candidates: list) -> list:
+    """A definition that is a candidate of its own and a member of a signature list ranked
+    after it leaves that list; a guess (`member`, `nearby`) that a list ranked before it
+    holds goes. Each was shown twice (semver's `pub struct Error {` and `pub struct Error`)."""
+    own: dict[tuple[str, int], int] = {}
+    for rank, c in enumerate(candidates):
+        if c.ref.definition.kind != SKELETON:
+            own.setdefault((c.ref.path, c.ref.definition.start_line), rank)
+    paths = {path for path, _ in own}
+    listed: set[tuple[str, int]] = set()
+    kept = []
+    for rank, c in enumerate(candidates):
+        key = (c.ref.path, c.ref.definition.start_line)
+        if c.source in GUESSES and key in listed:
+            continue
+        if c.members and c.ref.path in paths:
+            members = tuple(
+                m for m in c.members if own.get((c.ref.path, m.start_line), rank) >= rank
+            )
+            if not members and c.ref.definition.kind == SKELETON:
+                continue
+            if members and len(members) < len(c.members):
+                c = replace(c, members=members)
+        listed.update((c.ref.path, m.start_line) for m in c.members or ())
+        kept.append(c)
+    return kept
