@@ -239,3 +239,19 @@ def test_small_budget_falls_back_to_signatures(tmp_path):
     packed = provider.context_for(root / "pkg" / "main.py", main, len(main), words)
     assert "def helper(x, y):" in packed.text and "step_3" not in packed.text
     provider.close()
+
+
+def test_a_source_reads_the_cpu_clock_once_in_a_few_steps(tmp_path, monkeypatch):
+    # A read of the thread's CPU clock is a system call (tens of µs on a loaded VM); the
+    # members source read it once per `obj.name` of the file, 160 times a build on chrono.
+    import time
+
+    main = "def go(obj):\n" + "".join(f"    obj.method_{i}()\n" for i in range(200)) + "    @@\n"
+    index = make(tmp_path / "ws", {"main.py": main, "other.py": "def helper():\n    pass\n"})
+    reads = []
+    real = time.thread_time
+    monkeypatch.setattr(time, "thread_time", lambda: reads.append(1) or real())
+    names(index, "main.py", main)
+    monkeypatch.undo()
+    index.close()
+    assert len(reads) < 100, len(reads)
