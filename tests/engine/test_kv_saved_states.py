@@ -144,3 +144,16 @@ def test_going_back_when_the_slot_keeps_one_saved_state(engine):
     back = complete(engine, "os", typed="x")  # "re" saved, "os" restored
     assert back.stats.restored_tokens > back.stats.prompt_tokens // 2
     assert [len(s.record.tokens) > 0 for s in engine.kv.saved] == [True]  # "re" kept
+
+
+def test_the_saved_states_bound_follows_the_memory_free_at_load(tiny_model_path, monkeypatch):
+    from coderd.engine.llama import kv_sequences
+    from coderd.engine.llama.kv_store import MAX_BYTES, bytes_bound
+
+    assert bytes_bound(64 * 1024**3) == MAX_BYTES  # never more than kv_persist.py writes
+    monkeypatch.setattr(kv_sequences, "available_memory_bytes", lambda: 2 * 1024**3)
+    small = LlamaEngine(tiny_model_path, EngineOptions(n_ctx=512, threads=1))
+    try:
+        assert small.kv.saved.max_bytes == 256 * 1024**2  # a laptop with 2 GB free
+    finally:
+        small.close()

@@ -26,8 +26,9 @@ from coderd.engine.llama.kv_plan import (
     common_prefix_length,
     state_after,
 )
-from coderd.engine.llama.kv_store import SavedState, SavedStates
+from coderd.engine.llama.kv_store import SavedState, SavedStates, bytes_bound
 from coderd.engine.llama.runtime import LlamaContext
+from coderd.system.hardware import available_memory_bytes
 
 # Runs tokens through the model from a start position; returns how many positions the sequence
 # holds afterwards (fewer than start + len(tokens) when a cancel stopped it between chunks).
@@ -45,7 +46,9 @@ class KvSequences:
             LlamaContext.SPECULATION_SEQ: CacheState(),
         }
         self._recent: list[int] = []  # slot sequences, least recently used first
-        self.saved = SavedStates()  # what slot sequences held before other prompts (kv_store.py)
+        # What slot sequences held before other prompts (kv_store.py), within a share of the
+        # memory free now.
+        self.saved = SavedStates(max_bytes=bytes_bound(available_memory_bytes()))
         # The decode count when a shift moved cells (None: no shift pending). llama.cpp applies
         # the shift to K at the next decode, so a state saved before one would be restored
         # unrotated; any decode after it (a generated token) applies it.

@@ -11,10 +11,13 @@ attention of every decode (a quarter slower per extra sequence's worth, runtime.
 states wait outside the cache.
 
 Bounded: `PER_SEQUENCE` states per slot (the documents a user goes back and forth between:
-a three-file switch keeps two besides the one in the cache) and `MAX_BYTES` in all, least
+a three-file switch keeps two besides the one in the cache) and, in all, an eighth of the
+memory available when the model is loaded, at most `MAX_BYTES` (`bytes_bound`); least
 recently saved dropped first. A state costs the model's KV bytes per token times its tokens:
 about 0.2 MB per token for a 1.3B DeepSeek model in f16, so a 600-token prompt is about
-120 MB, and the bound holds about four of them.
+120 MB, and 512 MiB holds about four of them. This is a cache that fills as the user goes
+from file to file, up to its bound, and then stays there: the daemon's memory grows by it
+after the first minute of switching (issue #11), never past it.
 
 States restored from disk at start-up (kv_persist.py: what the last daemon held) belong to no
 slot yet (`ANY`): any slot's prompt may take one, and only the byte bound applies to them.
@@ -31,8 +34,14 @@ from dataclasses import dataclass
 from coderd.engine.llama.kv_plan import CacheState
 
 PER_SEQUENCE = 3
-MAX_BYTES = 512 * 1024 * 1024
+MAX_BYTES = 512 * 1024 * 1024  # whatever the machine has: the same bound kv_persist.py writes
+FREE_MEMORY_SHARE = 8  # of the memory available at load: a laptop with 2 GB free keeps 256 MB
 ANY = -1  # the sequence of a state restored from disk: whichever slot's prompt it matches
+
+
+def bytes_bound(available: int) -> int:
+    """The saved states' bound in bytes, with `available` bytes of memory free."""
+    return min(MAX_BYTES, available // FREE_MEMORY_SHARE)
 
 
 @dataclass(frozen=True)
