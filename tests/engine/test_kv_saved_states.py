@@ -157,3 +157,19 @@ def test_the_saved_states_bound_follows_the_memory_free_at_load(tiny_model_path,
         assert small.kv.saved.max_bytes == 256 * 1024**2  # a laptop with 2 GB free
     finally:
         small.close()
+
+
+def test_going_back_and_forth_saves_into_the_buffer_of_the_state_swapped_in(engine):
+    """Fresh memory for a save costs a page fault per 4 KiB (tens of ms for a real model's
+    state, on the key that switches): the buffer of the state swapped back in takes the next
+    save, and the cells restored from it are still right."""
+    complete(engine, "os")
+    complete(engine, "re")  # os saved (fresh memory)
+    (first_os,) = list(engine.kv.saved)
+    complete(engine, "os", typed="x")  # re saved (fresh), os swapped in: its buffer is spare
+    back = complete(engine, "re", typed="y")  # os saved into that buffer, re swapped in
+    assert back.stats.restored_tokens > 0 and back.stats.evaluated_tokens <= 4
+    (saved_os,) = [s for s in engine.kv.saved if s.record.tokens[:3] != back.prompt_ids[:3]]
+    assert saved_os.owner is first_os.buffer and saved_os.size > first_os.size  # typed on
+    again = complete(engine, "os", typed="xz")
+    assert again.stats.restored_tokens > 0 and again.stats.evaluated_tokens <= 4

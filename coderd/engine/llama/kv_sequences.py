@@ -26,7 +26,7 @@ from coderd.engine.llama.kv_plan import (
     common_prefix_length,
     state_after,
 )
-from coderd.engine.llama.kv_store import SavedState, SavedStates, bytes_bound
+from coderd.engine.llama.kv_store import SavedState, SavedStates, bytes_bound, new_buffer
 from coderd.engine.llama.runtime import LlamaContext
 from coderd.system.hardware import available_memory_bytes
 
@@ -115,6 +115,7 @@ class KvSequences:
         started = time.perf_counter()
         loaded = self.ctx.load_seq(seq, best.data)
         self._measure_copy(started, len(best.record.tokens))
+        self.saved.recycle(best)
         if not loaded:  # no room: start afresh
             self._states[seq] = CacheState()
             return planner(self._states[seq]), 0
@@ -128,11 +129,13 @@ class KvSequences:
         if not live.tokens or self._shift_unapplied():
             return
         started = time.perf_counter()
-        data = self.ctx.save_seq(seq)
+        size = self.ctx.seq_state_size(seq)
+        buffer = self.saved.spare_for(size) or new_buffer(size)
+        data = self.ctx.save_seq(seq, into=buffer)
         self._measure_copy(started, len(live.tokens))
         if data is not None:
             record = CacheState(list(live.tokens), live.head_len, live.block, live.drift)
-            self.saved.add(SavedState(seq, record, data))
+            self.saved.add(SavedState(seq, record, data, owner=buffer))
 
     def margin(self, copied_tokens: int) -> int:
         """Tokens of evaluation that a swap of `copied_tokens` cells out and in costs (one

@@ -176,10 +176,19 @@ class LlamaContext:
     def clear(self) -> None:
         llama_cpp.llama_memory_clear(self.memory, True)
 
-    def save_seq(self, seq: int) -> ctypes.Array[ctypes.c_ubyte] | None:
-        """A copy of `seq`'s cells (positions, K and V) in host memory (None: failed)."""
-        size = int(llama_cpp.llama_state_seq_get_size(self.handle, seq))
-        data = (ctypes.c_ubyte * size)()
+    def seq_state_size(self, seq: int) -> int:
+        return int(llama_cpp.llama_state_seq_get_size(self.handle, seq))
+
+    def save_seq(
+        self, seq: int, into: ctypes.Array[ctypes.c_ubyte] | None = None
+    ) -> ctypes.Array[ctypes.c_ubyte] | None:
+        """A copy of `seq`'s cells (positions, K and V) in host memory (None: failed),
+        written into the start of `into` when it is big enough (a view of it)."""
+        size = self.seq_state_size(seq)
+        if into is not None and len(into) >= size:
+            data = (ctypes.c_ubyte * size).from_buffer(into)
+        else:
+            data = (ctypes.c_ubyte * size)()
         done = size > 0 and llama_cpp.llama_state_seq_get_data(self.handle, data, size, seq)
         return data if done == size else None
 
