@@ -196,3 +196,28 @@ def test_a_go_type_s_methods_rank_by_the_method_used_like_its_own_members(tmp_pa
     found = retrieve(index, "main.go", main, main.index("s.\n}") + 2, 30)
     order = [(c.ref.path, c.source) for c in found]
     assert order.index(("methods.go", "type")) < order.index(("other.go", "package")), order
+
+
+def test_a_re_exported_name_is_not_about_to_be_used(tmp_path):
+    # itertools' lib.rs re-exports 300 names (`pub use`): each ranked first as imported and
+    # not used yet, they held the 256 tokens the names its code uses needed.
+    exports = "".join(f"pub fn exported_{i}() {{}}\n" for i in range(6))
+    main = (
+        "pub use crate::a::{exported_0, exported_1, exported_2, exported_3, exported_4};\n"
+        "use crate::b::{Used, fresh};\n\n"
+        "fn go(x: Used) {\n    \n}\n"
+    )
+    index = make(
+        tmp_path,
+        {
+            "Cargo.toml": "",
+            "src/a.rs": exports,
+            "src/b.rs": "pub struct Used;\npub fn fresh() {}\n",
+            "src/lib.rs": main,
+        },
+    )
+    found = retrieve(index, "src/lib.rs", main, main.index("    \n") + 4, 30)
+    index.close()
+    order = [c.ref.definition.name for c in found if c.source == "import"]
+    # Imported and not used yet (`fresh`) comes first; the re-exports after what is used.
+    assert order[0] == "fresh" and order.index("Used") < order.index("exported_0"), order

@@ -45,7 +45,7 @@ from coderd.context.retrieve.members import (
     typed_candidates,
     value_members,
 )
-from coderd.context.retrieve.once import shown_once, without_copies
+from coderd.context.retrieve.once import reexported, shown_once, without_copies
 from coderd.context.retrieve.recent import RecentRegions, recent_candidates, similar_candidates
 from coderd.context.retrieve.scope import Scope, scope_of
 from coderd.context.retrieve.skeletons import SKELETON, near_words
@@ -159,7 +159,8 @@ def retrieve(
     # 1. imports
     deadline = time.thread_time() + limits["imports"] / 1000
     scope = scope_of(index, rel_path, symbols, language, deadline)
-    _import_candidates(index, scope, usage, language, add)
+    exported = reexported(text, symbols.imports if symbols else ())
+    _import_candidates(index, scope, usage, language, add, exported)
     value_members(index, rel_path, scope, usage, add)
     package_candidates(index, rel_path, scope, usage, add, language)
     # 2. typed names and module aliases
@@ -229,13 +230,14 @@ def retrieve(
 
 
 def _import_candidates(
-    index: WorkspaceIndex, scope: Scope, usage: Usage, language: str, add
+    index: WorkspaceIndex, scope: Scope, usage: Usage, language: str, add, exported=frozenset()
 ) -> None:
     for local, refs in scope.named:
         b = usage.of(local)
+        if b == UNUSED and local not in exported:
+            b = NOT_YET_USED  # imported but not used yet: most likely what is being written
         for ref in _implementations(refs):
-            # Imported but not used yet: most likely what is being written now.
-            add(ref, "import", NOT_YET_USED if b == UNUSED else b)
+            add(ref, "import", b)
     for alias, files in scope.modules.items():
         wanted = set(files)
         for name, b in usage.pairs_with(alias).items():
