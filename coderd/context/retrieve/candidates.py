@@ -233,7 +233,7 @@ def _import_candidates(
     index: WorkspaceIndex, scope: Scope, usage: Usage, language: str, add, exported=frozenset()
 ) -> None:
     for local, refs in scope.named:
-        b = usage.of(local)
+        b: float = usage.of(local)
         if b == UNUSED and local not in exported:
             b = NOT_YET_USED  # imported but not used yet: most likely what is being written
         for ref in _implementations(refs):
