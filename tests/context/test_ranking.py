@@ -221,3 +221,15 @@ def test_a_re_exported_name_is_not_about_to_be_used(tmp_path):
     order = [c.ref.definition.name for c in found if c.source == "import"]
     # Imported and not used yet (`fresh`) comes first; the re-exports after what is used.
     assert order[0] == "fresh" and order.index("Used") < order.index("exported_0"), order
+
+
+def test_a_declared_rust_module_ranks_by_its_uses(tmp_path):
+    # semver's lib.rs declares eight modules (`mod eval;`): each list ranked first, as a
+    # module imported and about to be used, and `eval::`'s, used two lines below, came sixth.
+    files = {f"src/m{i}.rs": f"pub fn name_{i}() {{}}\npub fn other_{i}() {{}}\n" for i in range(4)}
+    main = "mod m0;\nmod m1;\nmod m2;\nmod m3;\n\nfn go() {\n    \n    m3::name_3();\n}\n"
+    index = make(tmp_path, {"Cargo.toml": "", **files, "src/lib.rs": main})
+    found = retrieve(index, "src/lib.rs", main, main.index("    \n") + 4, 30)
+    index.close()
+    lists = [c.ref.path for c in found if c.ref.definition.kind == "skeleton"]
+    assert lists[0] == "src/m3.rs", lists

@@ -45,7 +45,7 @@ from coderd.context.retrieve.members import (
     typed_candidates,
     value_members,
 )
-from coderd.context.retrieve.once import reexported, shown_once, without_copies
+from coderd.context.retrieve.once import declared_modules, reexported, shown_once, without_copies
 from coderd.context.retrieve.recent import RecentRegions, recent_candidates, similar_candidates
 from coderd.context.retrieve.scope import Scope, scope_of
 from coderd.context.retrieve.skeletons import SKELETON, near_words
@@ -169,7 +169,8 @@ def retrieve(
     resolver = TypeResolver(index, rel_path, scope, env, language)
     row, near = text.count("\n", 0, offset), near_words(text, offset)
     typed = typed_candidates(resolver, usage, row, add, deadline, near)
-    module_candidates(index, rel_path, scope, usage, add, deadline, language, near)
+    declared = declared_modules(text, symbols.imports) if symbols and language == "rust" else ()
+    module_candidates(index, rel_path, scope, usage, add, deadline, language, near, declared)
     # 3. members of objects of unknown type
     deadline = time.thread_time() + limits["members"] / 1000
     known = set(scope.modules) | typed

@@ -20,7 +20,7 @@ code at the cursor can reach.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import partial
 
 from coderd.context.index.extract import Definition
@@ -134,14 +134,19 @@ def module_candidates(
     deadline: float,
     language: str = "",
     words: frozenset[str] = frozenset(),
+    declared: Collection[str] = (),
 ) -> None:
     """Each module alias's files as signature lists (what `alias.` can reach). A package of
     many files (Go) lists each file, those holding the names the file uses through the alias
     first, then by how many of their names other files use; only exported names in Go. A
-    list's names rank as a type's do, by popularity plus the `words` around the cursor."""
+    list's names rank as a type's do, by popularity plus the `words` around the cursor.
+    `declared`: Rust `mod x;` items, which declare a module rather than import it to use:
+    ranked by their nearest use (`x::name` too), not as about to be used."""
     for alias, files in scope.modules.items():
         bare = usage.bare_of(alias)
-        near = NOT_YET_USED if bare >= UNUSED else bare  # imported, not used yet: about to be
+        near: float = NOT_YET_USED if bare >= UNUSED else bare  # imported, not used yet
+        if alias in declared:
+            near = min(bare, min(usage.pairs_with(alias).values(), default=UNUSED))
         if time.thread_time() > deadline:
             break
         files = list(dict.fromkeys(files))

@@ -85,3 +85,15 @@ def reexported(text: str, imports) -> frozenset[str]:
             renamed = dict(statement.aliases)
             found.update(renamed.get(n, n) for n in statement.names)
     return frozenset(found)
+
+
+def declared_modules(text: str, imports) -> frozenset[str]:
+    """Rust `mod x;` / `pub mod x;` items: the module they declare."""
+    lines = text.split("\n", max((i.line for i in imports), default=0))
+    return frozenset(
+        i.module
+        for i in imports
+        if not i.names
+        and 0 < i.line <= len(lines)
+        and lines[i.line - 1].lstrip().startswith(("mod ", "pub mod ", "pub(crate) mod "))
+    )
