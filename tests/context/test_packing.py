@@ -216,3 +216,15 @@ def test_an_imported_class_shows_first_the_members_named_like_the_lines_around_t
     )
     assert "def prepare_cookies(self):" in packed.text, packed.text
     assert "def prepare_body(self):" not in packed.text
+
+
+def test_a_line_that_surely_does_not_fit_is_not_tokenised():
+    # itertools' lib.rs imports 300 names: once a few tokens were left, each name's line was
+    # tokenised to learn it did not fit (161 tokenizer calls in a first build at 256 tokens).
+    # Each run of ASCII letters and digits is a token at least: such lines are skipped unseen.
+    from coderd.context.pack.block import _surely_over
+
+    line = "pub fn name(value: u32) -> u32"  # 31 characters, 7 runs
+    assert _surely_over(line, 5) and not _surely_over(line, 7)
+    assert not _surely_over("café crème brûlée", 3)  # runs touching non-ASCII are not counted
+    assert _surely_over("x" * 100, 10)  # and no run: the characters say it
