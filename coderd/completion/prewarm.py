@@ -90,14 +90,16 @@ class Prewarms:
             last = self._places.get(session)
         return last[0] if last is not None else None
 
-    def requested(self, session: str, key: str) -> Ticket | None:
+    def requested(self, session: str, key: str, answered: bool = False) -> Ticket | None:
         """A request for `key`: the session's place now; returns the document's prewarm,
-        which the request makes pointless (the caller cancels it)."""
+        which the request makes pointless (the caller cancels it). `answered`: the completion
+        cache answered it, the engine is not needed, and the prewarm goes on (None): asking
+        again in place must not cancel the background evaluation of a new block."""
         with self._lock:
             last = self._places.get(session)
             if last is None or last[0] != key:
                 self._places[session] = (key, None)
-            return self._latest.pop(key, None)
+            return None if answered else self._latest.pop(key, None)
 
     def replace(self, ticket: Ticket) -> list[Ticket]:
         """`ticket` is its session's prewarm now; returns those it supersedes: one per session,

@@ -123,11 +123,14 @@ class CompletionService(EngineWorker):
             self._latest[snapshot.key] = ticket
         if older is not None:
             older.cancel.cancel("superseded")
+        if self._answer_from_cache(ticket):
+            # Typing through, or asking again in place: speculation about accepting and the
+            # document's prewarm (a new block evaluated in the background) may go on.
+            self.prewarms.requested(snapshot.session, snapshot.key, answered=True)
+            return ticket
         warming = self.prewarms.requested(snapshot.session, snapshot.key)
         if warming is not None:  # the request evaluates the same prompt, sooner
             warming.cancel.cancel("a request")
-        if self._answer_from_cache(ticket):
-            return ticket  # typing through: speculation about accepting may go on
         self._queue.put(ticket)
         # After the put: the worker either sees this ticket or has already made the token we
         # cancel here (it makes the token first, then looks at the queue).

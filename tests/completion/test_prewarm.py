@@ -151,6 +151,22 @@ def test_a_request_for_the_document_drops_its_queued_prewarm(running):
     assert "a = " not in [prefix for prefix, _ in engine.calls] and 0 not in engine.max_tokens
 
 
+def test_a_request_answered_from_the_cache_leaves_the_documents_prewarm(running):
+    """Asked again in place, the completion cache answers: the engine is not needed, and the
+    document's prewarm (a new context block evaluated in the background) must go on."""
+    engine = Recording(rules=[Rule("", ("1",))], delay_s=0.3)
+    service = running(engine)
+    assert service.submit(snap("a = ")).future.result(timeout=10).status == "ok"
+    busy = service.submit(snap("other = ", key="file:///o.py"))
+    wait_for_calls(engine, 2)
+    warming = service.prewarm(snap("a = "), switch=True)
+    again = service.submit(snap("a = "))
+    assert again.future.result(timeout=10).stats.stop_reason == "cache"
+    assert busy.future.result(timeout=10).status == "ok"
+    assert warming.future.result(timeout=10).status == "ok"
+    assert engine.max_tokens[-1] == 0  # it ran
+
+
 def test_one_prewarm_per_session(running):
     engine = Recording(rules=[Rule("", ("1",))], delay_s=0.3)
     service = running(engine)
