@@ -92,14 +92,19 @@ class Prewarms:
 
     def requested(self, session: str, key: str, answered: bool = False) -> Ticket | None:
         """A request for `key`: the session's place now; returns the document's prewarm,
-        which the request makes pointless (the caller cancels it). `answered`: the completion
-        cache answered it, the engine is not needed, and the prewarm goes on (None): asking
-        again in place must not cancel the background evaluation of a new block."""
+        which the request makes pointless (the caller cancels it). Not a context switch's: a
+        request keeps the block in the cache, and only that prewarm evaluates the new one (a
+        request that learns of a newer block queues another, which supersedes it). Nor when
+        `answered`: the completion cache answered, the engine is not needed. Asked again in
+        place, a document whose index had just delivered its context never got it."""
         with self._lock:
             last = self._places.get(session)
             if last is None or last[0] != key:
                 self._places[session] = (key, None)
-            return None if answered else self._latest.pop(key, None)
+            queued = self._latest.get(key)
+            if answered or queued is None or queued.switch:
+                return None
+            return self._latest.pop(key)
 
     def replace(self, ticket: Ticket) -> list[Ticket]:
         """`ticket` is its session's prewarm now; returns those it supersedes: one per session,

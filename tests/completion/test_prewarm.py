@@ -167,6 +167,20 @@ def test_a_request_answered_from_the_cache_leaves_the_documents_prewarm(running)
     assert engine.max_tokens[-1] == 0  # it ran
 
 
+def test_a_request_leaves_the_documents_queued_context_switch(running):
+    """A request keeps the block in the cache: only the switch's prewarm evaluates the new
+    one, so a request does not cancel it (the open's or a jump's, it does: above)."""
+    engine = Recording(rules=[Rule("", ("1",))], delay_s=0.3)
+    service = running(engine)
+    busy = service.submit(snap("other = ", key="file:///o.py"))
+    wait_for_calls(engine, 1)
+    switch = service.prewarm(snap("a = "), switch=True)
+    request = service.submit(snap("a = 1"))
+    assert busy.future.result(timeout=10).status == request.future.result(timeout=10).status
+    assert switch.future.result(timeout=10).status == "ok"
+    assert engine.max_tokens[-1] == 0  # it ran, after the request
+
+
 def test_one_prewarm_per_session(running):
     engine = Recording(rules=[Rule("", ("1",))], delay_s=0.3)
     service = running(engine)
