@@ -119,7 +119,10 @@ class PromptAssembler:
             repo_format=form.repo_format,
         )
         if served is not None and typing and packed is None:
-            return served
+            # No news from the look-ahead: what is known stands, a newer block that waits
+            # for its background evaluation included (taking `served` here would read as
+            # "retrieval came back to the cached block" and drop it: blocks.py `choose`).
+            return self.blocks.newest(key)
         if packed is None or not packed.text:
             return NO_BLOCK
         known = self.blocks.known(key, packed.text)

@@ -96,6 +96,10 @@ class ContextBlocks:
         """The block the document's cache holds (None before its first prompt)."""
         return self._served.get(key)
 
+    def newest(self, key: str) -> Block:
+        """The block waiting for its background evaluation, else the one in the cache."""
+        return self._pending.get(key) or self._served.get(key) or NO_BLOCK
+
     def peek(self, key: str, fresh: Block) -> Block:
         """The block a speculation takes: the cached one, remembering nothing."""
         return self._served.get(key, fresh)

@@ -195,6 +195,35 @@ def test_a_block_that_comes_back_cancels_the_switch(service_with):
     assert counts["queued"] == 1 and counts["cancelled"] == 1  # no switch evaluated any more
 
 
+class NoNews(Retrieval):
+    """The look-ahead has built nothing since (the index delivered a file's context without
+    an edit: lsp/server/warming.py); a prompt's first build and prewarms still retrieve."""
+
+    def latest(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def test_a_key_with_no_news_keeps_the_block_that_waits(service_with):
+    """A key that cancels the switch's evaluation, while the look-ahead has nothing newer,
+    must not take "nothing new" for "retrieval came back to the cached block": the new block
+    still waits, and the key asks for its evaluation again."""
+    engine = BlockEngine(rules=[Rule("", ("1",))], prewarm_s=5.0)
+    retrieval = NoNews("# old block\n")
+    service = service_with(engine, retrieval)
+    ask(service, "x = ")
+    retrieval.text = "# new block\n"  # the index's first build ended
+    service.prewarm(DocumentSnapshot(KEY, "x = ", 4, "python", path=PATH), switch=True)
+    wait_for_calls(engine, 2)
+    assert engine.blocks[-1] == ("# new block\n", True)
+    key = ask(service, "x = 1")  # cancels it: the switch's evaluation was under way
+    assert key.context_text == "# old block\n" and key.prompt_pending
+    engine.prewarm_s = 0.0
+    deadline = time.monotonic() + 10
+    while cast(dict, service.status()["prewarm"])["done"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert ask(service, "x = 12").context_text == "# new block\n"
+
+
 def wait_for_calls(engine: BlockEngine, n: int) -> None:
     deadline = time.monotonic() + 10
     while len(engine.blocks) < n and time.monotonic() < deadline:

@@ -154,7 +154,8 @@ async def test_repository_context_stays_cached_while_typing(tmp_path, tiny_model
             await inline(client, uri, 4, column)
             state = await status(client)
             warmed = state.prewarm.last
-            if state.last.context_tokens > 20 or (warmed and warmed.context_tokens > 20):
+            switched = warmed and warmed.stop_reason == "prewarm" and warmed.context_tokens > 20
+            if state.last.context_tokens > 20 or switched:
                 break
             await asyncio.sleep(0.1)
         context_sizes, evaluated = [], []
