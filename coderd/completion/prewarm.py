@@ -8,14 +8,14 @@ cancels it; a cancel between prompt chunks keeps the chunks evaluated in the cac
 (decode_run.py `evaluate`), so the request that cancelled it, when it is for the same document,
 starts from there. A cancelled prewarm is not queued again.
 
-When one is made (the LSP layer reports the events: lsp/server/session.py):
+When one is made (the LSP layer reports the events: lsp/server/warming.py):
 
 - **opened**: didOpen. LSP tells the server no cursor before a request, so the prompt is the
   one at the end of the document: appending is where a fresh file is typed into, and a file
   shorter than the prefix window shares its whole prompt head with any cursor in it. It is
   made once the index has parsed the buffer, so the prompt has the file's repository context;
   where a coderd client said meanwhile where the cursor is, it is made there
-  (lsp/server/session.py).
+  (lsp/server/warming.py).
 - **focus**: an edit in another document than the one the session last edited or asked about.
 - **jump**: an edit more than one line away from the document's last edit (typing on a line,
   or a new line, is never a jump). The prompt is the one at the end of the edit.

@@ -7,7 +7,7 @@ never reaches a prompt as context; this keeps it out of the prompt of its own co
 names are the index's (context/index/walk.py `is_secret_name`): one list, two uses. The local
 model sends nothing anywhere, so it completes everywhere. Asked where a request enters, before
 anything is built or sent: lsp/handlers/inline.py and cli/complete.py. (A prewarm after didOpen,
-lsp/server/session.py `_prewarm`, also sends the document to a remote engine: it needs the same
+lsp/server/warming.py `_snapshot`, also sends the document to a remote engine: it needs the same
 call.)
 """
 
