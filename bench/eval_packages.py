@@ -4,7 +4,9 @@ None of them was written here. `dev` is what retrieval was tuned on; `heldout` w
 measure (never looked at while tuning); `spare` is a second held-out set for a later check;
 `fresh` was added when the first two had been measured several times, and is run once;
 `final` was added in session 5 (#13) and run once, after that session's tuning; `unseen` was
-added in session 10 (#13) and run once at its end, with its code and the code before it.
+added in session 10 (#13) and run once at its end, with its code and the code before it;
+`sealed` was added at the start of session 12 (#13), before any tuning, and is run only at its
+end, with its code and the code before it.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
 from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
 """
@@ -158,11 +160,33 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "librust-indexmap-dev",
         "usr/share/cargo/registry/indexmap-1.9.2",
     ),
+    # Added at the start of session 12 for #13, before any tuning; only checked to unpack, and
+    # run once, at the session's end (its code and the code before it).
+    "structlog-24.1.0": ("sealed", "pypi", "structlog==24.1.0", "structlog-24.1.0"),
+    "wtforms-3.1.2": ("sealed", "pypi", "wtforms==3.1.2", "wtforms-3.1.2"),
+    "mistune-3.0.2": ("sealed", "pypi", "mistune==3.0.2", "mistune-3.0.2"),
+    "tiptap-core-2.6.6": ("sealed", "npm", "@tiptap/core@2.6.6", "package"),
+    "react-query-5.51.1": ("sealed", "npm", "@tanstack/react-query@5.51.1", "package"),
+    "go-toml-1.9.4": (
+        "sealed",
+        "deb",
+        "golang-github-pelletier-go-toml-dev",
+        "usr/share/gocode/src/github.com/pelletier/go-toml",
+    ),
+    "echo-4.2.1": (
+        "sealed",
+        "deb",
+        "golang-github-labstack-echo-dev",
+        "usr/share/gocode/src/github.com/labstack/echo",
+    ),
+    "nom-7.1.1": ("sealed", "deb", "librust-nom-dev", "usr/share/cargo/registry/nom-7.1.1"),
+    "toml-0.5.11": ("sealed", "deb", "librust-toml-dev", "usr/share/cargo/registry/toml-0.5.11"),
 }
 
 
 def names_in(which: str) -> list[str]:
-    """Package names of a set ("dev", "heldout", "spare", "fresh", "final", "unseen" or "all")."""
+    """Package names of a set ("dev", "heldout", "spare", "fresh", "final", "unseen", "sealed" or
+    "all")."""
     return [n for n, (s, *_) in PACKAGES.items() if which in ("all", s)]
 
 
@@ -202,5 +226,8 @@ def fetch(target: Path, names: list[str]) -> None:
                 archive = next(work.glob("*.deb"))
                 subprocess.run(["dpkg", "-x", archive.name, "x"], cwd=work, check=True)
                 inner = f"x/{inner}"
-            shutil.copytree(work / inner, target / name, symlinks=False)
+            # wtforms' sdist has a dangling `.hgignore` link: links are followed, broken ones skipped.
+            shutil.copytree(
+                work / inner, target / name, symlinks=False, ignore_dangling_symlinks=True
+            )
         print(f"fetched {name}", file=sys.stderr)

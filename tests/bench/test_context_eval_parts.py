@@ -108,3 +108,14 @@ def test_the_unseen_set_is_a_set_of_its_own() -> None:
     unseen = names_in("unseen")
     assert len(unseen) == 7 and not set(unseen) & set(names_in("dev"))
     assert set(unseen) <= set(names_in("all"))
+
+
+def test_the_sealed_set_shares_no_package_with_the_sets_tuned_on() -> None:
+    from eval_packages import names_in
+
+    sealed = set(names_in("sealed"))
+    tuned = {
+        n for s in ("dev", "heldout", "spare", "fresh", "final", "unseen") for n in names_in(s)
+    }
+    assert len(sealed) == 9 and not sealed & tuned
+    assert sealed <= set(names_in("all"))
