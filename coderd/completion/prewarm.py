@@ -28,6 +28,10 @@ When one is made (the LSP layer reports the events: lsp/server/warming.py):
   (lsp/server/warming.py): one opened before then was prompted with what was indexed so far,
   and asking again in place is answered from the cache, so no request would ever find out.
 
+On a machine too slow for a placement's (open, focus, jump, cursor) whole prompt before the
+first key, the prewarm evaluates a narrow one first and the whole one follows in the
+background (first_prompt.py; `first_keys` measures the time users leave before that key).
+
 Threads: `moved`, `requested` and `replace` come from the event loop or `submit`; the worker
 sets `running` and reports `finished`.
 """
@@ -35,9 +39,11 @@ sets `running` and reports `finished`.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 
+from coderd.completion.first_prompt import FirstKeys
 from coderd.completion.tickets import Outcome, Ticket
 from coderd.engine.base import CancelToken, RequestStats
 
@@ -56,6 +62,8 @@ class Prewarms:
         self.running: tuple[str, CancelToken] = ("", CancelToken())
         self._counts: Counter[str] = Counter()
         self.last: RequestStats | None = None  # the last prewarm that ran
+        # How long the user leaves between a placement and its first key (first_prompt.py).
+        self.first_keys = FirstKeys(time.perf_counter)
 
     def moved(
         self, session: str, key: str, line: int | None, opened: bool, cursor: bool = False
@@ -141,18 +149,19 @@ class Prewarms:
 
     def status(self) -> dict[str, object]:
         """coderd/status `prewarm`: how many were queued, done (evaluated whole), cancelled,
-        skipped (an engine that does not prewarm), the tokens they evaluated, and the last
-        one's stats."""
+        skipped (an engine that does not prewarm), the tokens they evaluated, the time users
+        leave before a first key (first_prompt.py), and the last one's stats."""
         names = ("queued", "done", "cancelled", "skipped")
         with self._lock:
             counts = {name: self._counts[name] for name in names}
             counts["evaluated_tokens"] = self._counts["evaluated_tokens"]
             last = self.last.as_dict() if self.last is not None else None
-        return {**counts, "last": last}
+        return {**counts, "first_key": self.first_keys.status(), "last": last}
 
     # -- per-document state (documents.py) ------------------------------------------------
 
     def forget(self, key: str) -> None:
+        self.first_keys.forget(key)
         with self._lock:
             ticket = self._latest.pop(key, None)
             for session, (place, _) in list(self._places.items()):

@@ -33,6 +33,14 @@ class RetiredPrompts:
             self._pinned[key] = old
         return len(keys)
 
+    def pin_key(self, key: str, assembler: PromptAssembler) -> None:
+        """`key`'s keys are served by `assembler` until a prewarm has evaluated its prompt
+        with the current budgets (a placement's narrow first prompt: first_prompt.py)."""
+        old = self._pinned.get(key)
+        if old is not None and old is not assembler:
+            old.forget(key)
+        self._pinned[key] = assembler
+
     def serving(self, key: str, current: PromptAssembler) -> PromptAssembler:
         """The assembler the document's keys are served by: its older one while pinned."""
         return self._pinned.get(key, current)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
 
 from coderd.completion.budget import (
     Budgets,
@@ -32,6 +33,7 @@ from coderd.completion.cache import CompletionCache
 from coderd.completion.debounce import TypingRhythm
 from coderd.completion.documents import DocumentStates
 from coderd.completion.feedback import Feedback
+from coderd.completion.first_prompt import NarrowPrompts
 from coderd.completion.replan import RetiredPrompts
 from coderd.completion.sessions import SessionTable
 from coderd.completion.tickets import Outcome, Suggestion, Ticket
@@ -78,6 +80,7 @@ class RequestRunner:
         self._kept_at: float | None = None
         self._unkept: SpeedProfile | None = None  # healed, not yet written (KEEP_INTERVAL_S)
         self._retired = RetiredPrompts()  # documents still typed into with older budgets
+        self._narrow = NarrowPrompts()  # placements' first prompts, on a slow machine
         documents.add("retired prompts", self._retired)
         self._max_depth = 0  # positions the KV cache was sized for per prompt (0: not sized)
 
@@ -182,11 +185,13 @@ class RequestRunner:
         started = time.perf_counter()
         snap = ticket.snapshot
         settings = self.settings_for(snap.session)
-        _, prompts = self.prompts_for(engine, settings)
-        # A document typed into before a re-plan keeps its prompt; a prewarm evaluates the new.
+        planned, prompts = self.prompts_for(engine, settings)
+        # A document typed into before a re-plan, or since a narrow first prompt, keeps its
+        # prompt; a prewarm evaluates the current one.
         retired = not ticket.prewarm and self._retired.pinned(snap.key)
         if retired:
             prompts = self._retired.serving(snap.key, prompts)
+        slot = self.sessions.slot_for(snap.session, engine.forget_slot)
         assembled = prompts.assemble(
             snap.key,
             snap.text,
@@ -201,6 +206,16 @@ class RequestRunner:
             background=(ticket.prewarm and ticket.switch) or not engine.prewarms,
             off_path=ticket.prewarm,
         )
+        profile = self._speed.profile if self._speed is not None else None
+        make = partial(self._assembler, engine, name="narrow prompt")
+        context = self.sessions.context_for(snap.session)
+        target_s = settings.completion.latency_target_ms / 1000
+        narrow = self._narrow.prompt_for(
+            engine, ticket, assembled, slot, profile, context, planned, make, target_s
+        )
+        if narrow is not None:  # not in by the first key: a narrow one first (first_prompt.py)
+            prompts, assembled = narrow
+            self._retired.pin_key(snap.key, prompts)
         built = assembled.built
         cursor = CursorContext(
             prefix=built.prefix_text, suffix=built.suffix_text, language_id=snap.language_id
@@ -218,7 +233,6 @@ class RequestRunner:
             if speculative or ticket.prewarm or snap.candidates > 1
             else ticket.debounce_s,
         )
-        slot = self.sessions.slot_for(snap.session, engine.forget_slot)
         assembled_at = time.perf_counter()
         completion = engine.complete(
             assembled.prompt, limits, ticket.cancel, speculative=speculative, slot=slot
@@ -239,7 +253,9 @@ class RequestRunner:
             mode=plan.mode.value,
             context_chunks=assembled.context_chunks,
             context_text=assembled.context_text,
-            prompt_pending=(assembled.block_pending or retired or stale_suffix) and not speculative,
+            prompt_pending=(assembled.block_pending or retired or stale_suffix or bool(narrow))
+            and not speculative,
+            narrowed=narrow is not None,
         )
         if completion.cancelled or ticket.cancel.cancelled:
             outcome.status, outcome.message = "cancelled", ticket.cancel.reason
@@ -248,7 +264,8 @@ class RequestRunner:
         if not speculative:  # the prompt is in the cache whole: requests may take its block
             prompts.blocks.evaluated(snap.key, assembled.block)
         if ticket.prewarm:  # nothing to decode or finish
-            self._retired.release(snap.key)  # the re-planned prompt is in: requests take it
+            if narrow is None:  # the current budgets' prompt is in: requests take it
+                self._retired.release(snap.key)
             return outcome
         if completion.stats.generated_tokens:  # a whole decode: what the next one will cost
             self.rhythm.decoded(completion.stats.generate_ms / 1000)

@@ -123,6 +123,10 @@ class CompletionService(EngineWorker):
             self._latest[snapshot.key] = ticket
         if older is not None:
             older.cancel.cancel("superseded")
+        if self.prewarms.first_keys.requested(snapshot.key):
+            # The first key since the user went there: its prompt, if the placement's prewarm
+            # did not get it in, is sized like one (first_prompt.py).
+            ticket.first_key_s = 0.0
         if self._answer_from_cache(ticket):
             # Typing through, or asking again in place: speculation about accepting and the
             # document's prewarm (a new block evaluated in the background) may go on.
@@ -166,6 +170,9 @@ class CompletionService(EngineWorker):
         open's prewarm never started before the first key, bench/README.md, session 8).
         `switch`: it evaluates the newer prompt the document waits for (tickets.py)."""
         ticket = Ticket(snapshot, debounce_s=wait_s, prewarm=True, switch=switch)
+        if user_moved:  # a placement: its first prompt fits the time before the first key
+            ticket.first_key_s = self.prewarms.first_keys.expected_s()
+            self.prewarms.first_keys.placed(snapshot.key, ticket.submitted)
         for older in self.prewarms.replace(ticket):
             older.cancel.cancel("superseded")
         self._queue.put(ticket)

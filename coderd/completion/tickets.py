@@ -48,6 +48,9 @@ class Outcome:
     # (engine/llama/kv_plan.py); this one kept what is in the cache, and a prewarm evaluates
     # the newer one in the background.
     prompt_pending: bool = False
+    # A placement's prewarm evaluated a narrow first prompt (first_prompt.py): the whole one
+    # is evaluated in the background at once.
+    narrowed: bool = False
 
 
 @dataclass
@@ -63,6 +66,10 @@ class Ticket:
     # the newest context block. A prewarm for where the user went (open, focus, jump) keeps the
     # block the document's cache or saved state holds, as requests do (prompt/blocks.py).
     switch: bool = False
+    # A placement's prewarm (open, focus, jump): the time the user is expected to leave before
+    # the first key there (first_prompt.py `FirstKeys`); 0 for that first key's request;
+    # None for other tickets.
+    first_key_s: float | None = None
     # When the request reached the service: its wait for the worker (behind a prompt chunk of
     # a superseded request, a speculation's decode step) shows as RequestStats.queued_ms.
     submitted: float = field(default_factory=time.perf_counter)

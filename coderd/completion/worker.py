@@ -137,6 +137,8 @@ class EngineWorker:
             log.exception("prewarm failed")
             outcome = Outcome(status="error", message=str(exc))
         self.prewarms.finished(ticket, outcome)
+        if outcome.status == "ok" and outcome.narrowed:  # the whole prompt next, while idle
+            self.prewarm(ticket.snapshot, switch=True)
         if self.documents.is_closed(ticket.snapshot.key):
             self._drop_closed(ticket.snapshot)
         ticket.future.set_result(outcome)

@@ -217,3 +217,14 @@ class SizesCache(Protocol):
         """Positions allocated after sizing the cache for `depth` per session slot and
         `generated` more (speculation's own tokens)."""
         ...
+
+
+@runtime_checkable
+class EstimatesEvaluation(Protocol):
+    """An engine that knows what a prompt would cost before running it (the local one: what
+    its KV sequence and saved states hold): a placement's first prompt is sized by it
+    (completion/first_prompt.py)."""
+
+    def would_evaluate(self, prompt: FimPrompt, slot: int = 0) -> int:
+        """Prompt tokens `complete(prompt, slot=slot)` would evaluate now (none is run)."""
+        ...

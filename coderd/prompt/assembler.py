@@ -100,7 +100,7 @@ class PromptAssembler:
         context: ContextProvider | None,
         background: bool = False,
     ) -> Block:
-        if context is None or path is None:
+        if context is None or path is None or self.context_tokens <= 0:
             return NO_BLOCK
         form = self._format
         served = self.blocks.served(key)

@@ -92,6 +92,13 @@ class ContextBlocks:
         # whole; before that it goes on with the served one (the module's docstring).
         return (fresh, False) if key in self._whole else (served, False)
 
+    def seed(self, key: str, block: Block) -> None:
+        """`key`'s next prompt carries `block` (it is in the cache or is to be: a narrow first
+        prompt keeps the whole prompt's block, completion/first_prompt.py); newer ones wait."""
+        self._served[key] = block
+        self._pending.pop(key, None)
+        self._whole.discard(key)
+
     def served(self, key: str) -> Block | None:
         """The block the document's cache holds (None before its first prompt)."""
         return self._served.get(key)

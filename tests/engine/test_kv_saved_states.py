@@ -173,3 +173,24 @@ def test_going_back_and_forth_saves_into_the_buffer_of_the_state_swapped_in(engi
     assert saved_os.owner is first_os.buffer and saved_os.size > first_os.size  # typed on
     again = complete(engine, "os", typed="xz")
     assert again.stats.restored_tokens > 0 and again.stats.evaluated_tokens <= 4
+
+
+def test_the_estimate_of_a_prompt_is_what_it_then_evaluates(engine):
+    """`would_evaluate` (a placement's first prompt is sized by it) counts what the sequence
+    and the saved states spare, and swaps nothing."""
+
+    def prompt(name: str, typed: str = "") -> FimPrompt:
+        prefix, suffix = FILES[name]
+        return FimPrompt(engine.tokenize(prefix + typed), engine.tokenize(suffix))
+
+    fresh = prompt("os")
+    estimated = engine.would_evaluate(fresh)
+    assert estimated == complete(engine, "os").stats.evaluated_tokens > 20
+    assert engine.would_evaluate(prompt("os", "x")) <= 4  # in the sequence
+    complete(engine, "re")  # "os" is saved now
+    before = list(engine.kv.state(0).tokens)
+    back = engine.would_evaluate(prompt("os", "x"))
+    assert back < estimated // 2  # a saved state spares it
+    assert engine.kv.state(0).tokens == before  # nothing swapped
+    assert back >= complete(engine, "os", typed="x").stats.evaluated_tokens
+    assert engine.would_evaluate(prompt("json")) > estimated // 2  # never seen: most of it

@@ -101,7 +101,19 @@ class DecodeRun:
             self.kv.share_prefix(self.origin, self.seq, layout.tokens)
         else:
             self.kv.evict_speculation()
+        planner = self._planner(layout, typing)
+        plan = planner(self.record)
+        if not self.speculative:  # a saved state may be closer (another file, a new block)
+            plan, self.restored = self.kv.resume(self.seq, plan, planner)
+        return plan
 
+    def estimate(self, layout: PromptLayout) -> int:
+        """The tokens `plan(layout)` would have evaluated, touching nothing (no swap, no
+        eviction): a placement's prompt is sized by it (completion/first_prompt.py)."""
+        planner = self._planner(layout, typing=False)
+        return self.kv.cheapest(self.seq, planner(self.record), planner)
+
+    def _planner(self, layout: PromptLayout, typing: bool) -> Callable[[CacheState], ReusePlan]:
         def planner(state: CacheState) -> ReusePlan:
             return plan_reuse(
                 state,
@@ -113,10 +125,7 @@ class DecodeRun:
                 * (TYPING_DRIFT_FACTOR if typing else 1),
             )
 
-        plan = planner(self.record)
-        if not self.speculative:  # a saved state may be closer (another file, a new block)
-            plan, self.restored = self.kv.resume(self.seq, plan, planner)
-        return plan
+        return planner
 
     def bring_cache_to(self, plan: ReusePlan, layout: PromptLayout) -> bool:
         """Evaluate the prompt by `plan`; False when cancelled part way."""

@@ -132,6 +132,19 @@ class LlamaEngine:
             text=text, stats=stats, prompt_ids=tokens, pieces=pieces, alternatives=alternatives
         )
 
+    def would_evaluate(self, prompt: FimPrompt, slot: int = 0) -> int:
+        """Prompt tokens `complete(prompt, slot=slot)` would evaluate now (base.py
+        `EstimatesEvaluation`): what the slot's sequence and its saved states spare counted."""
+        layout, _ = assemble(
+            prompt,
+            fim_ids=self.info.fim_ids,
+            bos=self.loaded.bos,
+            repo_tokens=self.info.repo_tokens,
+            n_ctx=self.loaded.ctx.n_ctx,
+            max_tokens=0,
+        )
+        return self.new_run(CancelToken(), slot=slot).estimate(layout)
+
     def forget_slot(self, slot: int) -> None:
         """Drop a session's cells: its slot goes to another session, or it went away."""
         self.kv.forget_slot(slot)

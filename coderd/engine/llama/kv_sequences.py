@@ -124,6 +124,16 @@ class KvSequences:
         )
         return best_plan, best_plan.keep
 
+    def cheapest(self, seq: int, plan: ReusePlan, planner: Planner) -> int:
+        """The tokens `resume` would leave to evaluate: `plan`'s (from what `seq` holds), or a
+        saved state's with its copies counted; nothing is swapped."""
+        live = len(self.state(seq).tokens)
+        best = plan.evaluated_count
+        for saved in self.saved.of(seq):
+            margin = self.margin(live + len(saved.record.tokens))
+            best = min(best, planner(saved.record).evaluated_count + margin)
+        return best
+
     def _save(self, seq: int) -> None:
         live = self.state(seq)
         if not live.tokens or self._shift_unapplied():
