@@ -12,10 +12,14 @@ and saved states spare counted, engine/base.py `EstimatesEvaluation`) takes long
 time this user leaves before a first key (`FirstKeys`, measured), the prewarm evaluates a
 narrow prompt first: windows cut to what fits that time, never below the budgets' floors
 (budget.py), with the whole prompt's context block only where its cells cost nothing more
-(a reopen or a switch back: a saved state holds them) or the prompt still fits. The document's keys are served with it (replan.py pins
-the document), and its whole prompt is evaluated in the background right after (worker.py),
-again at each pause the user makes, until it is in; the document then moves over. A file
-gone back to, whose prompt a saved state holds, is estimated cheap and is never narrowed.
+(a reopen or a switch back: a saved state holds them) or the prompt still fits. The
+document's keys are served with it (replan.py pins the document). Its whole prompt is
+evaluated in the background once the first key is late (`FirstKeys.paused_s`, worker.py: a
+user reading the file gets it before typing; a first key drops it, as it would only have made
+that key wait for a prompt chunk), and at each pause the user makes after keys, until it is
+in; the document then moves over. A file gone back to, whose prompt a saved state holds, is
+estimated cheap and is never narrowed. The first key after a placement whose prewarm did
+not run is sized the same way (its time: `completion.latency_target_ms`).
 
 `FirstKeys` is per session's documents, fed from the event loop and `submit` (prewarm.py);
 `NarrowPrompts` is the worker thread's (runner.py). The narrow assembler's documents are
@@ -31,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from coderd.completion.budget import FLOOR_PREFIX, FLOOR_SUFFIX, MARKERS, Budgets
+from coderd.completion.debounce import WAIT_GAPS
 from coderd.completion.tickets import DocumentSnapshot, Ticket
 from coderd.context.provider import ContextProvider
 from coderd.engine.base import Engine, EstimatesEvaluation
@@ -71,13 +76,21 @@ class FirstKeys:
 
     def expected_s(self) -> float:
         """The gap most placements leave at least (`QUANTILE`)."""
+        return self._quantile(QUANTILE, min)
+
+    def paused_s(self) -> float:
+        """Seconds after a placement when its first key is late: `WAIT_GAPS` times the gap
+        three placements in four leave at most (debounce.py's pause, in first keys)."""
+        return WAIT_GAPS * self._quantile(1 - QUANTILE, max)
+
+    def _quantile(self, q: float, few: Callable[[list[float]], float]) -> float:
         with self._lock:
             gaps = sorted(self._gaps)
         if not gaps:
             return PRIOR_FIRST_KEY_S
         if len(gaps) < 4:
-            return gaps[0]
-        return statistics.quantiles(gaps, n=4, method="inclusive")[int(QUANTILE * 4) - 1]
+            return few(gaps)
+        return statistics.quantiles(gaps, n=4, method="inclusive")[round(q * 4) - 1]
 
     def status(self) -> dict[str, object]:
         with self._lock:

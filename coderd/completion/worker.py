@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 
@@ -137,8 +138,9 @@ class EngineWorker:
             log.exception("prewarm failed")
             outcome = Outcome(status="error", message=str(exc))
         self.prewarms.finished(ticket, outcome)
-        if outcome.status == "ok" and outcome.narrowed:  # the whole prompt next, while idle
-            self.prewarm(ticket.snapshot, switch=True)
+        if outcome.status == "ok" and outcome.narrowed:  # the whole one once the key is late
+            late = ticket.submitted + self.prewarms.first_keys.paused_s() - time.perf_counter()
+            self.prewarm(ticket.snapshot, wait_s=max(0.0, late))
         if self.documents.is_closed(ticket.snapshot.key):
             self._drop_closed(ticket.snapshot)
         ticket.future.set_result(outcome)

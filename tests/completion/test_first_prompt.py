@@ -177,6 +177,7 @@ def test_the_first_key_gap_is_measured_from_the_placements():
         keys.requested("a")  # only the first request after a placement counts
     assert keys.status()["measured"] == 5
     assert 0.4 < keys.expected_s() <= 2.0  # most placements leave at least that
+    assert keys.paused_s() == 1.5 * 4.0  # a pause (debounce.py) after three in four of them
     keys.placed("b", now[0])
     keys.forget("b")
     now[0] += 50
@@ -251,3 +252,13 @@ def test_no_narrow_prompt_when_it_would_spare_little(running):
     grown = TEXT + "".join(f"more_{i} = {i}\n" for i in range(10))
     again = service.prewarm(snap(grown), user_moved=True).future.result(10)
     assert not again.narrowed and len(again.prefix_text) > 2 * FLOOR_PREFIX
+
+
+def test_a_first_key_drops_the_whole_prompt_waiting_for_it_to_be_late(running):
+    engine = OneSequence(rules=[Rule("", ("x",))])
+    service = running(engine)
+    assert service.prewarm(snap(), user_moved=True).future.result(10).narrowed
+    outcome = service.submit(snap(TEXT + "v")).future.result(10)  # within the usual time
+    # Not made to wait for a chunk of the whole prompt: it had not started, and is dropped.
+    assert engine.prompts[1] <= FLOOR_PREFIX and len(outcome.prefix_text) <= FLOOR_PREFIX
+    assert prewarms(service)["cancelled"] == 1 and outcome.prompt_pending
