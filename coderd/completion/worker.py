@@ -83,10 +83,16 @@ class EngineWorker:
                 ticket.future.set_result(outcome)
             except InvalidStateError:
                 pass  # the handler gave up on it ($/cancelRequest) while it ran
-            if outcome.status == "ok" and outcome.prompt_pending:
+            # A newer prompt waits (a new block, the whole one after a narrow first prompt):
+            # the next pause goes to it, not to a speculation on the older prompt. Both wait
+            # for the pause and a speculation runs here, on this thread: it held the engine
+            # through every pause of a bursty typist, and the newer prompt never started
+            # (bench/README.md, session 12).
+            switching = outcome.status == "ok" and outcome.prompt_pending
+            if switching:
                 self.switch_prompt(ticket.snapshot)
             speculate = self.settings_for(ticket.snapshot.session).completion.speculate
-            if outcome.suggestions and speculate:
+            if outcome.suggestions and speculate and not switching:
                 self._speculation.after(
                     ticket.snapshot,
                     outcome.suggestions[0].text,

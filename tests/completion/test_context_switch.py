@@ -80,8 +80,10 @@ def _cancelled() -> RequestStats:
 def service_with():
     started = []
 
-    def start(engine: ScriptedEngine, retrieval: Retrieval) -> CompletionService:
-        options = {"completion": {"latency_target_ms": 0, "speculate": False}}
+    def start(
+        engine: ScriptedEngine, retrieval: Retrieval, speculate: bool = False
+    ) -> CompletionService:
+        options = {"completion": {"latency_target_ms": 0, "speculate": speculate}}
         settings = load_settings(config_path=Path("/nonexistent"), environ={}, init_options=options)
         service = CompletionService(
             settings.settings, lambda _s: engine, cast(ContextProvider, retrieval)
@@ -254,3 +256,42 @@ def test_prewarms_keep_the_first_block_until_a_prompt_with_it_is_in_whole(servic
     typed = text[:4] + "2" + text[4:]  # the next key (the same text would be a cache answer)
     again = service.submit(DocumentSnapshot(KEY, typed, 5, "python", path=PATH))
     assert again.future.result(timeout=10).context_text == "# block at the cursor\n"
+
+
+@dataclass
+class SpeculatingEngine(BlockEngine):
+    speculations: int = 0
+
+    def complete(
+        self,
+        prompt: FimPrompt,
+        limits: GenerationLimits,
+        cancel: CancelToken,
+        speculative: bool = False,
+        slot: int = 0,
+    ) -> Completion:
+        self.speculations += speculative
+        return super().complete(prompt, limits, cancel, speculative, slot)
+
+
+def test_a_waiting_block_takes_the_pause_before_a_speculation(service_with):
+    """Both wait for the user's pause; a speculation on the older prompt took every pause of
+    a bursty typist, and the new block was never evaluated (session 12)."""
+    engine = SpeculatingEngine(rules=[Rule("", ("1 + 2",))])
+    retrieval = Retrieval("# old block\n")
+    service = service_with(engine, retrieval, speculate=True)
+    for typed in ("x = ", "x = 1", "x = 12"):  # keys 50 ms apart: a rhythm
+        time.sleep(0.05)
+        service.edited(KEY)
+        ask(service, typed)
+    deadline = time.monotonic() + 10
+    while not engine.speculations and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert engine.speculations  # with nothing waiting, a pause speculates
+    retrieval.text = "# new block\n"
+    time.sleep(0.05)
+    service.edited(KEY)
+    speculated = engine.speculations
+    assert ask(service, "x = 123").prompt_pending
+    assert prewarms_ended(service, 1)["done"] == 1  # the pause went to the new block
+    assert engine.speculations == speculated
