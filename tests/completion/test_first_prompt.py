@@ -262,3 +262,13 @@ def test_a_first_key_drops_the_whole_prompt_waiting_for_it_to_be_late(running):
     # Not made to wait for a chunk of the whole prompt: it had not started, and is dropped.
     assert engine.prompts[1] <= FLOOR_PREFIX and len(outcome.prefix_text) <= FLOOR_PREFIX
     assert prewarms(service)["cancelled"] == 1 and outcome.prompt_pending
+
+
+def test_closing_a_narrowed_document_leaves_nothing_behind(running):
+    engine = OneSequence(rules=[Rule("", ("x",))], slow_over=2 * FLOOR_PREFIX, slow_s=30.0)
+    service = running(engine)
+    assert service.prewarm(snap(), user_moved=True).future.result(10).narrowed
+    service.submit(snap(TEXT + "v")).future.result(10)  # pinned to the narrow prompt
+    service.forget("file:///a.py")
+    counts = service.documents.counts()
+    assert "narrow prompt" in counts and set(counts.values()) == {0}, counts
