@@ -80,10 +80,9 @@ def test_a_typed_class_s_head_comes_after_every_imported_signature(tmp_path):
     assert all(f"def util_{i}(" in first_head for i in range(20)), first_head
 
 
-def test_a_typed_class_s_members_never_take_the_room_of_an_imported_name_s_line(tmp_path):
-    # A class at the cursor ranks before names imported and used 200 lines away, and its
-    # member list grows in the same order: it took the lines those names needed (click's
-    # core.py at 512 tokens: types.py's lists, 19 imports without a line; naive showed them).
+def _store_and_twenty_imports(tmp_path, budget: int) -> str:
+    """A class at the cursor (40 long methods) and 20 imported functions used 200 lines away
+    (7 tokens a line with `tokens`): the block packed at `budget`."""
     methods = "".join(
         f"    def method_{i}(self, first, second, third, fourth, fifth, sixth, seventh, eighth):\n"
         "        pass\n\n"
@@ -108,11 +107,29 @@ def test_a_typed_class_s_members_never_take_the_room_of_an_imported_name_s_line(
     provider = ContextProvider(ContextSettings(budget_tokens=4096), [root])
     path = root / "pkg" / "main.py"
     assert provider.index_for(path).wait_ready(30)
-    # 20 imported lines of 7 tokens: under half the budget, which the reservation holds.
-    packed = provider.context_for(path, main, len(main), tokens, budget=320)
+    packed = provider.context_for(path, main, len(main), tokens, budget=budget)
     provider.close()
-    assert packed.text.count("def method_") >= 8, packed.text  # the list still grew
-    assert all(f"def util_{i}(" in packed.text for i in range(20)), packed.text
+    return packed.text
+
+
+def test_a_typed_class_s_members_never_take_the_room_of_an_imported_name_s_line(tmp_path):
+    # A class at the cursor ranks before names imported and used 200 lines away, and its
+    # member list grows in the same order: it took the lines those names needed (click's
+    # core.py at 512 tokens: types.py's lists, 19 imports without a line; naive showed them).
+    # 20 imported lines of 7 tokens: under half the budget, which the reservation holds.
+    text = _store_and_twenty_imports(tmp_path, 320)
+    assert text.count("def method_") >= 8, text  # the list still grew
+    assert all(f"def util_{i}(" in text for i in range(20)), text
+
+
+def test_the_imported_names_lines_hold_their_room_whole_when_they_fit_three_quarters(tmp_path):
+    # jinja2's environment.py imports 47 names; its defaults (`BLOCK_START_STRING`), used 80
+    # lines below, came after half the budget: a list ranked before them took the rest. When
+    # every imported line fits in RESERVE_ALL_SHARE of the budget, all of them are held.
+    # 20 imported lines of 7 tokens and their header: more than half of 240, under 3/4.
+    text = _store_and_twenty_imports(tmp_path, 240)
+    assert all(f"def util_{i}(" in text for i in range(20)), text
+    assert "def method_1(" in text, text  # the list at the cursor has its line
 
 
 def test_a_go_package_s_name_is_not_listed_twice(tmp_path):

@@ -233,3 +233,29 @@ def test_a_declared_rust_module_ranks_by_its_uses(tmp_path):
     index.close()
     lists = [c.ref.path for c in found if c.ref.definition.kind == "skeleton"]
     assert lists[0] == "src/m3.rs", lists
+
+
+def test_an_imported_name_whose_words_are_around_the_cursor_ranks_as_used_nearby(tmp_path):
+    # jinja2's Environment.__init__: `block_end_string: str = BLOCK_END_STRING,` among its
+    # siblings; the constants are used again 80 lines below, so they ranked behind every name
+    # used within 80 lines and were cut. All of a name's words around the cursor (not on its
+    # line) rank it as used within 20 lines.
+    main = (
+        "from .defaults import BLOCK_END_STRING, LATE_NAME_X\nfrom .other import mid_used\n\n\n"
+        "def go(\n    comment_end_string=2,\n    @@\n    block_start_string=1,\n):\n"
+        + "    x = 1\n" * 25
+        + "    mid_used()\n"
+        + "    x = 1\n" * 200
+        + "    BLOCK_END_STRING, LATE_NAME_X\n"
+    )
+    index = make(
+        tmp_path,
+        {
+            "pkg/defaults.py": "BLOCK_END_STRING = '%}'\nLATE_NAME_X = 1\n",
+            "pkg/other.py": "def mid_used():\n    pass\n",
+            "pkg/main.py": main.replace("@@", ""),
+        },
+    )
+    found = retrieve(index, "pkg/main.py", main.replace("@@", ""), main.index("@@"), 30)
+    order = [c.ref.definition.name for c in found if c.source == "import"]
+    assert order.index("BLOCK_END_STRING") < order.index("mid_used") < order.index("LATE_NAME_X")

@@ -56,6 +56,49 @@ def test_python_module_attribute_and_submodule_import(tmp_path):
     assert all(name != "unquote" for _, name, _ in found)  # not used: not retrieved
 
 
+def test_a_package_alias_reaches_what_its_init_imports_from_its_modules(tmp_path):
+    # `import typer; typer.run(main)`: `run` is main.py's, imported by typer/__init__.py.
+    app = "import cli\n\n\ndef go():\n    cli.echo(1)\n    cli.@@\n"
+    index = make(
+        tmp_path,
+        {
+            "cli/__init__.py": "from .main import run as run\nfrom .out import echo\n",
+            "cli/main.py": "def run(f):\n    return f()\n",
+            "cli/out.py": "def echo(x):\n    print(x)\n",
+            "docs/app.py": app.replace("@@", ""),
+        },
+    )
+    found = names(index, "docs/app.py", app)
+    assert ("cli/out.py", "echo", "module") in found  # used through the alias
+    listed = [
+        c.members
+        for c in retrieve(index, "docs/app.py", app.replace("@@", ""), app.index("@@"), 30)
+        if c.ref.path == "cli/main.py" and c.source == "module"
+    ]
+    assert [m.name for m in listed[0]] == ["run"]  # not used yet: in main.py's list
+
+
+def test_an_imported_object_of_functions_lists_the_functions_it_names(tmp_path):
+    # table-core: `export const filterFns = { includesString, equals }` names functions defined
+    # above it in its file: `filterFns.` reaches them, so they come as that file's list.
+    fns = (
+        "export function includesString(a: string): boolean {\n  return true\n}\n\n"
+        "export function equals(a: unknown): boolean {\n  return true\n}\n\n"
+        "function helper(): void {}\n\n"
+        "export const filterFns = {\n  includesString,\n  equals,\n}\n"
+    )
+    main = "import { filterFns } from './filterFns'\n\nexport function pick() {\n  return filterFns.@@\n}\n"
+    index = make(tmp_path, {"src/filterFns.ts": fns, "src/pick.ts": main.replace("@@", "")})
+    found = retrieve(index, "src/pick.ts", main.replace("@@", ""), main.index("@@"), 30)
+    listed = {
+        m.name
+        for c in found
+        if c.ref.path == "src/filterFns.ts" and c.ref.definition.kind == "skeleton"
+        for m in c.members or ()
+    }
+    assert listed == {"includesString", "equals"}  # not helper, which it does not name
+
+
 def test_method_of_an_object_whose_class_lives_elsewhere(tmp_path):
     main = "from .store import open_store\n\n\ndef go():\n    s = open_store()\n    s.compact_segments()\n    @@\n"
     index = make(

@@ -20,8 +20,9 @@ of scores, a member list grows by a few members at a time (GROW_STEP score units
 most MAX_SHARE of the budget), and bodies replace signatures only once every candidate had its
 turn. So at 256 tokens the context is a list of the signatures the cursor is most likely to
 use, and at 2,048 it also holds bodies. The first lines of the names the file imports hold
-their room from the start (budget.py's Reservation, up to RESERVE_SHARE of the budget): a
-list ranked before them grows, but never into it.
+their room from the start (budget.py's Reservation: all of them when they fit in
+RESERVE_ALL_SHARE of the budget, else the best up to RESERVE_SHARE): a list ranked before
+them grows, but never into it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from coderd.context.index.extract import Definition
-from coderd.context.pack.budget import RESERVE_SHARE, RESERVED_SOURCES, Reservation, SeamCheck
+from coderd.context.pack.budget import (
+    RESERVE_ALL_SHARE,
+    RESERVE_SHARE,
+    RESERVED_SOURCES,
+    Reservation,
+    SeamCheck,
+)
 from coderd.context.pack.render import Forms
 from coderd.context.pack.shapes import FormsMemo, comment_for, forms_for, rank_members, read_file
 from coderd.context.retrieve.candidates import Candidate, is_type
@@ -58,6 +65,7 @@ GROW_STEP = 0.1  # a member list grows to form f after the candidates ranked up 
 TYPE_GROW_STEP = 0.025
 LATE_GROWTH = 1.0  # on the scale of candidates.RANK: where guesses start
 CHARS_PER_TOKEN_MAX = 8
+MIN_LINE_TOKENS = 4  # a signature line and its newline: `fn f()` is four DeepSeek tokens
 _WORD_RUNS = re.compile(
     r"(?<![A-Za-z0-9\x80-\U0010ffff])[A-Za-z0-9]+(?![A-Za-z0-9\x80-\U0010ffff])"
 )
@@ -213,16 +221,29 @@ def _render(chosen, cache, opening: str, header: str, repo_format) -> PackedCont
 
 
 def _reserve(candidates, shapes_of, tokenize, room: int, repo_format) -> Reservation:
-    """The first lines of the names the file imports, best first, as far as RESERVE_SHARE of
-    `room` holds them (budget.py)."""
-    reserve = Reservation(lambda path: _header_cost(tokenize, path, repo_format))
-    room = int(RESERVE_SHARE * room)
-    for rank, candidate in enumerate(candidates):
-        if candidate.source not in RESERVED_SOURCES or candidate.ref.definition.kind == "skeleton":
-            continue
-        shapes = shapes_of(rank)
-        if shapes and not reserve.offer(rank, candidate.ref.path, _cost(tokenize, shapes[0]), room):
-            break
+    """The first lines of the names the file imports: all of them when they fit in
+    RESERVE_ALL_SHARE of `room`, else best first as far as RESERVE_SHARE holds them
+    (budget.py). Trying them all tokenises more lines: not when there are too many to fit
+    at MIN_LINE_TOKENS a line (itertools' lib.rs re-exports 300 names)."""
+    ranks = [
+        rank
+        for rank, c in enumerate(candidates)
+        if c.source in RESERVED_SOURCES and c.ref.definition.kind != "skeleton"
+    ]
+    shares: tuple[float, ...] = (RESERVE_ALL_SHARE, RESERVE_SHARE)
+    if len(ranks) * MIN_LINE_TOKENS > RESERVE_ALL_SHARE * room:
+        shares = (RESERVE_SHARE,)
+    for share in shares:
+        reserve = Reservation(lambda path: _header_cost(tokenize, path, repo_format))
+        held, complete = int(share * room), True
+        for rank in ranks:
+            shapes = shapes_of(rank)
+            path = candidates[rank].ref.path
+            if shapes and not reserve.offer(rank, path, _cost(tokenize, shapes[0]), held):
+                complete = False
+                break
+        if complete:
+            return reserve
     return reserve
 
 
@@ -267,7 +288,7 @@ def _grow_turn(candidate: Candidate, rank: int, form: int, shapes: Forms) -> flo
     definition = candidate.ref.definition
     last = form == len(shapes) - 1
     if definition.kind == "skeleton" or (candidate.members and not (last and shapes.head_last)):
-        step = TYPE_GROW_STEP if candidate.source == "type" else GROW_STEP
+        step = TYPE_GROW_STEP if candidate.source == "type" or candidate.typed else GROW_STEP
         return candidate.score + step * form  # a list chosen for the cursor (members.py)
     if is_type(definition) and not last:  # an imported type's members: after every
         return LATE_GROWTH + candidate.score + GROW_STEP * form  # name in scope had its line

@@ -47,8 +47,8 @@ from coderd.context.retrieve.members import (
 )
 from coderd.context.retrieve.once import declared_modules, reexported, shown_once, without_copies
 from coderd.context.retrieve.recent import RecentRegions, recent_candidates, similar_candidates
-from coderd.context.retrieve.scope import Scope, scope_of
-from coderd.context.retrieve.skeletons import SKELETON, near_words
+from coderd.context.retrieve.scope import Scope, package_exports, scope_of
+from coderd.context.retrieve.skeletons import SKELETON, near_words, subwords
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 from coderd.context.retrieve.usage import (
     NOT_YET_USED,
@@ -66,6 +66,10 @@ NEARBY_KINDS = frozenset(
     {"function", "method", "class", "struct", "interface", "enum", "trait", "type", "macro"}
 )
 MAX_NEARBY_HOMONYMS = 3
+# An imported name whose words (two or more, all of them) are in the lines around the cursor
+# ranks as if used this near (bucket 3: within 20 lines): `block_end_string: str =` among
+# its sibling parameters needs jinja2's BLOCK_END_STRING, used again only 80 lines below.
+NEAR_WORDS_BUCKET = 3
 MAX_MEMBER_HOMONYMS = 3
 # source -> (tier, weight of the source's own score): rank = tier + weight × score, lower is
 # better. Sources score in distance buckets (0 .. UNUSED, usage.py); 0.1 a bucket keeps every
@@ -104,6 +108,9 @@ class Candidate:
     score: float = 0.0
     # For a type or a signature list: the members to show, best first (None: pack chooses).
     members: tuple[Definition, ...] | None = None
+    # Its members were chosen as the type of a name at the cursor (a "type" candidate merged
+    # into a better-ranked import of the same class): pack grows them as a type's.
+    typed: bool = False
 
 
 def is_type(definition: Definition) -> bool:
@@ -141,33 +148,35 @@ def retrieve(
         tier, weight = RANK[source]
         score = tier + weight * score
         old = ranked.get(key)
+        typed = source == "type" or (old is not None and old[2].typed)
         if old is not None and members is None:
             members = old[2].members
         if old is None or score < old[0]:
             ranked[key] = (
                 score,
                 old[1] if old else len(ranked),
-                Candidate(ref, source, score, members),
+                Candidate(ref, source, score, members, typed),
             )
-        elif members is not None and old[2].members is None:
+        elif (members is not None and old[2].members is None) or typed != old[2].typed:
             ranked[key] = (
                 old[0],
                 old[1],
-                Candidate(old[2].ref, old[2].source, old[2].score, members),
+                Candidate(old[2].ref, old[2].source, old[2].score, members, typed),
             )
 
     # 1. imports
     deadline = time.thread_time() + limits["imports"] / 1000
     scope = scope_of(index, rel_path, symbols, language, deadline)
     exported = reexported(text, symbols.imports if symbols else ())
-    _import_candidates(index, scope, usage, language, add, exported)
+    near = near_words(text, offset)
+    _import_candidates(index, scope, usage, language, add, exported, near)
     value_members(index, rel_path, scope, usage, add)
     package_candidates(index, rel_path, scope, usage, add, language)
     # 2. typed names and module aliases
     env = environment(index, rel_path, text, offset, language, parse_memo)  # bounded (infer.py)
     deadline = time.thread_time() + limits["types"] / 1000
     resolver = TypeResolver(index, rel_path, scope, env, language)
-    row, near = text.count("\n", 0, offset), near_words(text, offset)
+    row = text.count("\n", 0, offset)
     typed = typed_candidates(resolver, usage, row, add, deadline, near)
     declared = declared_modules(text, symbols.imports) if symbols and language == "rust" else ()
     module_candidates(index, rel_path, scope, usage, add, deadline, language, near, declared)
@@ -231,20 +240,39 @@ def retrieve(
 
 
 def _import_candidates(
-    index: WorkspaceIndex, scope: Scope, usage: Usage, language: str, add, exported=frozenset()
+    index: WorkspaceIndex,
+    scope: Scope,
+    usage: Usage,
+    language: str,
+    add,
+    exported=frozenset(),
+    near: frozenset[str] = frozenset(),
 ) -> None:
     for local, refs in scope.named:
         b: float = usage.of(local)
         if b == UNUSED and local not in exported:
             b = NOT_YET_USED  # imported but not used yet: most likely what is being written
+        elif b > NEAR_WORDS_BUCKET and near:
+            words = subwords(local)
+            if len(words) >= 2 and words <= near:
+                b = NEAR_WORDS_BUCKET
         for ref in _implementations(refs):
             add(ref, "import", b)
     for alias, files in scope.modules.items():
         wanted = set(files)
+        exports: dict[str, list[DefinitionRef]] | None = None
         for name, b in usage.pairs_with(alias).items():
-            for ref in index.lookup(name):
-                if ref.path in wanted and not ref.definition.container:
-                    add(ref, "module", b)
+            found = [
+                r for r in index.lookup(name) if r.path in wanted and not r.definition.container
+            ]
+            if not found:  # a name the package's __init__.py imports from one of its modules
+                if exports is None:
+                    exports = {}
+                    for file in files:
+                        exports.update(package_exports(index, file, language))
+                found = exports.get(name, [])
+            for ref in found:
+                add(ref, "module", b)
     for file, source in scope.open_files:
         module = index.file(file)
         for definition in module.definitions if module else ():

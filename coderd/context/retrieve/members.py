@@ -12,19 +12,25 @@ code at the cursor can reach.
 * **module**: each module alias (`utils.`, a namespace import), its top-level definitions the
   same way.
 * **import** (values): an imported value holding definitions (`export const provider = {
-  setTimeout() {...} }`) shown with them.
+  setTimeout() {...} }`) shown with them; a JavaScript/TypeScript object that names functions
+  of its file (`export const filterFns = { includesString, equals }`): those, as its file's list.
+* **module** through a Python package (`import typer; typer.run`): what its `__init__.py`
+  imports from its modules, as those modules' lists (scope.py `package_exports`).
 * **package** (Go, Java): the definitions next to a package-level name the file uses, and the
   package's most popular names the file does not use yet, after everything it does use.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Collection
 from functools import partial
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef
+from coderd.context.retrieve.resolve import JS_LANGUAGES
+from coderd.context.retrieve.scope import package_exports
 from coderd.context.retrieve.skeletons import (
     enclosing_type,
     ranked_members,
@@ -52,6 +58,9 @@ SIBLING_PENALTY = 3
 MAX_PACKAGE_NAMES = 24  # the package's most popular names not used yet, as signature lists
 PACKAGE_SCORE = 4.0
 TYPE_OFFSET = 1  # a type's member list, by how near its name is used (when no member is used)
+
+VALUE_MEMBER_KINDS = frozenset({"function", "class", "struct", "interface", "enum", "type"})
+_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
 Add = Callable[..., None]  # add(ref, source, score, members=None)
 
@@ -168,11 +177,19 @@ def module_candidates(
                 and d.name not in used
                 and _exported(d, symbols.language)
             ]
-            if top:
-                popular = index.popularity({r.definition.name for r in top}, rel)
-                ranked = ranked_members(top, used, popular, words)
-                best = min((used.get(r.definition.name, UNUSED) for r in top), default=UNUSED)
-                lists.append((best, -sum(popular.values()), file, ranked))
+            groups = {file: top}
+            # A package's __init__.py: the names it imports from its modules, listed in those
+            # modules' files (typer's docs call `typer.run`, main.py's `run`).
+            for name, refs in package_exports(index, file, language).items():
+                for ref in refs if name not in used else ():
+                    groups.setdefault(ref.path, []).append(ref)
+            for path, refs in groups.items():
+                if not refs:
+                    continue
+                popular = index.popularity({r.definition.name for r in refs}, rel)
+                ranked = ranked_members(refs, used, popular, words)
+                best = min((used.get(r.definition.name, UNUSED) for r in refs), default=UNUSED)
+                lists.append((best, -sum(popular.values()), path, ranked))
         for position, (_, _, file, ranked) in enumerate(sorted(lists)):
             ref, shown = signature_list(file, "", ranked)
             add(ref, "module", near + 0.5 + FILE_STEP * position, shown)
@@ -214,6 +231,19 @@ def value_members(index, rel: str, scope, usage: Usage, add: Add) -> None:
                     usage.of(local),
                     tuple(m.definition for m in ranked_members(inner, used, popular)),
                 )
+                continue
+            # `export const filterFns = { includesString, equals }`: the functions it names,
+            # defined at the top of its file, are what `filterFns.` reaches.
+            named = (
+                _named_in_value(index, ref, symbols)
+                if symbols and symbols.language in JS_LANGUAGES
+                else []
+            )
+            if named:
+                used = usage.pairs_with(local)
+                popular = index.popularity({m.definition.name for m in named}, rel)
+                listed, shown = signature_list(ref.path, "", ranked_members(named, used, popular))
+                add(listed, "import", usage.of(local), shown)
 
 
 def package_candidates(index, rel: str, scope, usage: Usage, add: Add, language: str = "") -> None:
@@ -269,3 +299,30 @@ def package_candidates(index, rel: str, scope, usage: Usage, add: Add, language:
     for position, (file, refs) in enumerate(by_file.items()):
         ref, shown = signature_list(file, "", refs)
         add(ref, "package", PACKAGE_SCORE + position * 0.25, shown)
+
+
+def _named_in_value(index, ref: DefinitionRef, symbols) -> list[DefinitionRef]:
+    """The top-level functions and types of `ref`'s file that its value's text names
+    (memoised in the index's memos until the file's next committed parse)."""
+    _, version = index.entry(ref.path)
+    key = ("value", ref.path, version, ref.definition.start_line)
+    found = index.memos.fields.get(key)
+    if found is None:
+        text = index.buffer_text(ref.path)
+        if text is None:
+            try:
+                text = (index.root / ref.path).read_text("utf-8")
+            except (OSError, UnicodeDecodeError):
+                text = ""
+        span = "\n".join(text.split("\n")[ref.definition.start_line : ref.definition.end_line])
+        words = set(_IDENTIFIER.findall(span))
+        found = [
+            DefinitionRef(ref.path, d)
+            for d in (symbols.definitions if symbols else ())
+            if not d.container
+            and d.name in words
+            and d.kind in VALUE_MEMBER_KINDS
+            and not d.start_line <= ref.definition.start_line <= d.end_line
+        ]
+        index.memos.fields.put(key, found)
+    return found

@@ -201,6 +201,28 @@ def _shape(index: WorkspaceIndex, file: str) -> tuple | None:
 _NO_SHAPE: tuple = ((0, 0), None, {}, [], None)
 
 
+def package_exports(index: WorkspaceIndex, file: str, language: str) -> dict[str, list]:
+    """Local name -> top-level definitions that a Python package's `__init__.py` imports from
+    the workspace: what `pkg.name` reaches besides its own definitions (`import typer;
+    typer.run(...)` is typer/main.py's `run`, imported by typer/__init__.py). Each name's
+    walk is memoised (named_definitions)."""
+    if language != "python" or not file.endswith("__init__.py"):
+        return {}
+    found: dict[str, list[DefinitionRef]] = {}
+    for statement, target in (_shape(index, file) or _NO_SHAPE)[3]:
+        renamed = dict(statement.aliases)
+        for name in statement.names if target else ():
+            refs = [
+                r
+                for r in named_definitions(index, name, target, language)
+                if not r.definition.container
+            ]
+            if name != "*" and refs:
+                # `@overload` stubs then the implementation: the last one only.
+                found.setdefault(renamed.get(name, name), []).append(refs[-1])
+    return found
+
+
 def name_in_file(index: WorkspaceIndex, file: str, name: str) -> list[DefinitionRef]:
     """What `name` (a bare, top-level name) stands for inside `file`: its own definition, an
     import of it, the rest of its Go/Java package. Cheaper than scope_of: only the imports
