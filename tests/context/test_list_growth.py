@@ -64,20 +64,31 @@ def test_a_definition_is_shown_once_not_also_by_a_list_starting_at_its_line(tmp_
     assert "version_req" in listed and "Error" not in listed
 
 
-def test_an_imported_class_that_types_a_name_at_the_cursor_grows_as_a_type(tmp_path):
-    # `app = typer.Typer()` then `app.`: the class is a candidate as an import (ranked first)
-    # and as the type of `app`. Merged into the import, its list grew as an import's (four
-    # times slower), and `app.add_typer` was cut at 256 tokens.
+def test_a_module_s_class_that_types_a_name_at_the_cursor_grows_as_a_type(tmp_path):
+    # `app = typer.Typer()` then `app.`: the class is a candidate through the module alias
+    # (ranked first) and as the type of `app`. Merged into the module's, its list grew as a
+    # module list's (four times slower), and `app.add_typer` was cut at 256 tokens. Merged
+    # into a name imported directly, it keeps the import's growth (after the imported lines).
     from coderd.context.pack.block import _grow_turn
     from coderd.context.pack.render import Forms
 
     store = "class Store:\n" + "".join(f"    def op{i}(self):\n        pass\n" for i in range(9))
-    main = "from .store import Store\n\n\ndef go(s: Store):\n    s.op1()\n    s.\n"
-    index = make(tmp_path / "ws", {"pkg/store.py": store, "pkg/main.py": main})
-    found = retrieve(index, "pkg/main.py", main, main.index("s.\n") + 2, 8)
+    through_module = (
+        "from . import store\n\n\ndef go():\n    s = store.Store()\n    s.op1()\n    s.\n"
+    )
+    imported = "from .store import Store\n\n\ndef go(s: Store):\n    s.op1()\n    s.\n"
+    index = make(
+        tmp_path / "ws",
+        {"pkg/store.py": store, "pkg/a.py": through_module, "pkg/b.py": imported},
+    )
+    merged = {}
+    for rel, text in (("pkg/a.py", through_module), ("pkg/b.py", imported)):
+        found = retrieve(index, rel, text, text.index("s.\n") + 2, 8)
+        merged[rel] = next(c for c in found if c.ref.definition.name == "Store")
     index.close()
-    merged = next(c for c in found if c.ref.definition.name == "Store")
-    assert merged.source == "import" and merged.typed and merged.members
+    module, plain = merged["pkg/a.py"], merged["pkg/b.py"]
+    assert module.source == "module" and module.typed and module.members
+    assert plain.source == "import" and not plain.typed
     forms = Forms(["a", "b", "c"])
-    plain = type(merged)(merged.ref, merged.source, merged.score, merged.members)
-    assert _grow_turn(merged, 0, 1, forms) < _grow_turn(plain, 0, 1, forms)
+    untyped = type(module)(module.ref, module.source, module.score, module.members)
+    assert _grow_turn(module, 0, 1, forms) < _grow_turn(untyped, 0, 1, forms)

@@ -259,3 +259,26 @@ def test_an_imported_name_whose_words_are_around_the_cursor_ranks_as_used_nearby
     found = retrieve(index, "pkg/main.py", main.replace("@@", ""), main.index("@@"), 30)
     order = [c.ref.definition.name for c in found if c.source == "import"]
     assert order.index("BLOCK_END_STRING") < order.index("mid_used") < order.index("LATE_NAME_X")
+
+
+def test_a_go_package_s_names_past_the_popular_ones_are_candidates_too(tmp_path):
+    # gorilla/websocket's conn.go: `defaultWriteBufferSize`, declared in a file of the package
+    # and used nowhere yet, was not among the package's MAX_PACKAGE_NAMES most used names and
+    # so no candidate at any budget.
+    from coderd.context.retrieve.members import MAX_PACKAGE_NAMES
+
+    count = MAX_PACKAGE_NAMES + 6
+    names = "".join(f"func Name{i:02d}() int {{\n\treturn {i}\n}}\n\n" for i in range(count))
+    main = "package app\n\nfunc use() int {\n\treturn \n}\n"
+    index = make(
+        tmp_path / "ws",
+        {
+            "go.mod": "module example.com/app\n",
+            "names.go": f"package app\n\n{names}",
+            "use.go": main,
+        },
+    )
+    found = retrieve(index, "use.go", main, main.index("return ") + 7, 8)
+    index.close()
+    listed = {m.name for c in found if c.source == "package" for m in c.members or ()}
+    assert listed == {f"Name{i:02d}" for i in range(count)}

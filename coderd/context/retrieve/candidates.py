@@ -109,7 +109,7 @@ class Candidate:
     # For a type or a signature list: the members to show, best first (None: pack chooses).
     members: tuple[Definition, ...] | None = None
     # Its members were chosen as the type of a name at the cursor (a "type" candidate merged
-    # into a better-ranked import of the same class): pack grows them as a type's.
+    # into a better-ranked module candidate of the same class): pack grows them as a type's.
     typed: bool = False
 
 
@@ -148,7 +148,12 @@ def retrieve(
         tier, weight = RANK[source]
         score = tier + weight * score
         old = ranked.get(key)
-        typed = source == "type" or (old is not None and old[2].typed)
+        # Into a name imported directly, a type's list grows as the import's (after every
+        # imported line: growing it as a type's cost import -4/-4/0, module -3/-4/-2); into a
+        # module alias's name (`app = typer.Typer()`), as a type's.
+        typed = (source == "type" and (old is None or old[2].source != "import")) or (
+            old is not None and old[2].typed and source != "import"
+        )
         if old is not None and members is None:
             members = old[2].members
         if old is None or score < old[0]:

@@ -17,7 +17,8 @@ code at the cursor can reach.
 * **module** through a Python package (`import typer; typer.run`): what its `__init__.py`
   imports from its modules, as those modules' lists (scope.py `package_exports`).
 * **package** (Go, Java): the definitions next to a package-level name the file uses, and the
-  package's most popular names the file does not use yet, after everything it does use.
+  package's names the file does not use yet, after everything it does use (the most popular
+  first, the others later).
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ SIBLING_LINES = 2  # a definition this close to a used one is its sibling
 SIBLING_PENALTY = 3
 MAX_PACKAGE_NAMES = 24  # the package's most popular names not used yet, as signature lists
 PACKAGE_SCORE = 4.0
+# The package's names past the MAX_PACKAGE_NAMES most popular: lists of their own, this much
+# later (#13: no cap that makes a name unreachable). Grown into the popular names' lists,
+# they cost cobra's and websocket's methods at 1,024 tokens (-5); apart, -2 for +10 package.
+LATE_PACKAGE = 4.0
 TYPE_OFFSET = 1  # a type's member list, by how near its name is used (when no member is used)
 
 VALUE_MEMBER_KINDS = frozenset({"function", "class", "struct", "interface", "enum", "type"})
@@ -287,7 +292,8 @@ def package_candidates(index, rel: str, scope, usage: Usage, add: Add, language:
     popular = index.popularity({r.definition.name for r in unused}, rel) if unused else {}
     unused = sorted(
         unused, key=lambda r: (-popular.get(r.definition.name, 0), r.path, r.definition.start_line)
-    )[:MAX_PACKAGE_NAMES]
+    )
+    unused, rest = unused[:MAX_PACKAGE_NAMES], unused[MAX_PACKAGE_NAMES:]
     # A sibling that a list below shows anyway is not added again: it was shown twice.
     listed = {(r.path, r.definition.start_line) for r in unused}
     for key, (ref, score) in siblings.items():
@@ -299,6 +305,12 @@ def package_candidates(index, rel: str, scope, usage: Usage, add: Add, language:
     for position, (file, refs) in enumerate(by_file.items()):
         ref, shown = signature_list(file, "", refs)
         add(ref, "package", PACKAGE_SCORE + position * 0.25, shown)
+    late: dict[str, list[DefinitionRef]] = {}
+    for ref in rest:
+        late.setdefault(ref.path, []).append(ref)
+    for position, (file, refs) in enumerate(late.items()):
+        ref, shown = signature_list(file, "", refs)
+        add(ref, "package", PACKAGE_SCORE + LATE_PACKAGE + position * 0.25, shown)
 
 
 def _named_in_value(index, ref: DefinitionRef, symbols) -> list[DefinitionRef]:
