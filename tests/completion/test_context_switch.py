@@ -12,9 +12,7 @@ from typing import Any, cast
 import pytest
 
 from coderd.completion.service import CompletionService, DocumentSnapshot
-from coderd.config.settings import load_settings
 from coderd.context.pack.block import PackedContext
-from coderd.context.provider import ContextProvider
 from coderd.engine.base import (
     CancelToken,
     Completion,
@@ -77,26 +75,14 @@ def _cancelled() -> RequestStats:
 
 
 @pytest.fixture
-def service_with():
-    started = []
-
+def service_with(start_service):
     def start(
         engine: ScriptedEngine, retrieval: Retrieval, speculate: bool = False
     ) -> CompletionService:
         options = {"completion": {"latency_target_ms": 0, "speculate": speculate}}
-        settings = load_settings(config_path=Path("/nonexistent"), environ={}, init_options=options)
-        service = CompletionService(
-            settings.settings, lambda _s: engine, cast(ContextProvider, retrieval)
-        )
-        service.start()
-        service.model_ready.result(timeout=10)
-        started.append(service)
-        return service
+        return start_service(engine, options, retrieval)
 
-    yield start
-    for service in started:
-        service.shutdown()
-        service.join(5)
+    return start
 
 
 def ask(service: CompletionService, text: str):

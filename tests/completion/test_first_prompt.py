@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
 import pytest
 
@@ -20,9 +19,7 @@ from coderd.completion.first_prompt import (
     narrow_budgets,
 )
 from coderd.completion.service import CompletionService, DocumentSnapshot
-from coderd.config.settings import load_settings
 from coderd.context.pack.block import PackedContext
-from coderd.context.provider import ContextProvider
 from coderd.engine.base import (
     CancelToken,
     Completion,
@@ -86,26 +83,15 @@ class OneSequence(ScriptedEngine):
 
 
 @pytest.fixture
-def running():
-    started: list[CompletionService] = []
-
+def running(start_service):
     def start(engine: OneSequence, context: object = None) -> CompletionService:
         options = {
             "completion": {"latency_target_ms": 1000, "speculate": False},
             "context": {"enabled": context is not None},
         }
-        settings = load_settings(config_path=Path("/nonexistent"), environ={}, init_options=options)
-        provider = cast(ContextProvider | None, context)
-        service = CompletionService(settings.settings, lambda _s: engine, provider)
-        service.start()
-        service.model_ready.result(timeout=10)
-        started.append(service)
-        return service
+        return start_service(engine, options, context)
 
-    yield start
-    for service in started:
-        service.shutdown()
-        service.join(5)
+    return start
 
 
 def snap(text: str = TEXT) -> DocumentSnapshot:

@@ -34,27 +34,16 @@ class Recording(ScriptedEngine):
         return super().complete(prompt, limits, cancel, speculative, slot)
 
 
-def settings():
-    options = {"completion": {"latency_target_ms": 0, "speculate": False}}
-    options["context"] = {"enabled": False}
-    return load_settings(config_path=Path("/nonexistent"), environ={}, init_options=options)
+def settings_options() -> dict[str, object]:
+    return {
+        "completion": {"latency_target_ms": 0, "speculate": False},
+        "context": {"enabled": False},
+    }
 
 
 @pytest.fixture
-def running():
-    started = []
-
-    def start(engine: ScriptedEngine) -> CompletionService:
-        service = CompletionService(settings().settings, lambda _settings: engine)
-        service.start()
-        service.model_ready.result(timeout=10)
-        started.append(service)
-        return service
-
-    yield start
-    for service in started:
-        service.shutdown()
-        service.join(5)
+def running(start_service):
+    return lambda engine: start_service(engine, settings_options())
 
 
 def snap(text: str, key: str = "file:///a.py", session: str = "") -> DocumentSnapshot:

@@ -15,28 +15,19 @@ from coderd.testing.fake_engine import Rule, ScriptedEngine
 KEY = "file:///a.py"
 
 
+def options_with(**completion) -> dict[str, object]:
+    return {"completion": {"latency_target_ms": 0, **completion}, "context": {"enabled": False}}
+
+
 def settings_with(**completion):
-    options = {"completion": {"latency_target_ms": 0, **completion}, "context": {"enabled": False}}
     return load_settings(
-        config_path=Path("/nonexistent"), environ={}, init_options=options
+        config_path=Path("/nonexistent"), environ={}, init_options=options_with(**completion)
     ).settings
 
 
 @pytest.fixture
-def running():
-    started = []
-
-    def start(engine: ScriptedEngine, **completion) -> CompletionService:
-        service = CompletionService(settings_with(**completion), lambda _settings: engine)
-        service.start()
-        service.model_ready.result(timeout=10)
-        started.append(service)
-        return service
-
-    yield start
-    for service in started:
-        service.shutdown()
-        service.join(5)
+def running(start_service):
+    return lambda engine, **completion: start_service(engine, options_with(**completion))
 
 
 def snap(text: str, key: str = KEY, session: str = "") -> DocumentSnapshot:

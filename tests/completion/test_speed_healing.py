@@ -7,14 +7,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
 from coderd.completion.budget import Budgets, plan_budgets
 from coderd.completion.runner import KEEP_INTERVAL_S
 from coderd.completion.service import CompletionService, DocumentSnapshot
-from coderd.config.settings import load_settings
 from coderd.engine.base import CancelToken, Completion, FimPrompt, GenerationLimits, RequestStats
 from coderd.engine.speed_profile import MIN_SAMPLES, SpeedProfile, SpeedWatch
 from coderd.testing.fake_engine import Rule, ScriptedEngine
@@ -68,24 +66,9 @@ def request(prompt_tokens: int = 300, generated: int = 16) -> RequestStats:
 
 
 @pytest.fixture
-def service():
-    started: list[CompletionService] = []
-
-    def start(engine: MeasuredEngine) -> CompletionService:
-        options = {"completion": {"latency_target_ms": 1000, "speculate": False}}
-        settings = load_settings(
-            config_path=Path("/nonexistent"), environ={}, init_options=options
-        ).settings
-        s = CompletionService(settings, lambda _settings: engine)
-        s.start()
-        s.model_ready.result(timeout=10)
-        started.append(s)
-        return s
-
-    yield start
-    for s in started:
-        s.shutdown()
-        s.join(5)
+def service(start_service):
+    options = {"completion": {"latency_target_ms": 1000, "speculate": False}}
+    return lambda engine: start_service(engine, options)
 
 
 def ask(service: CompletionService, count: int, start: int = 0) -> None:
