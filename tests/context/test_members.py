@@ -10,12 +10,8 @@ from ctx_helpers import write
 from coderd.context.index.readers import DefinitionRef
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.retrieve.infer import environment
-from coderd.context.retrieve.members import (
-    module_candidates,
-    package_candidates,
-    typed_candidates,
-    value_members,
-)
+from coderd.context.retrieve.members import module_candidates, typed_candidates, value_members
+from coderd.context.retrieve.packages import package_candidates
 from coderd.context.retrieve.scope import scope_of
 from coderd.context.retrieve.skeletons import ranked_members, skeletons
 from coderd.context.retrieve.typed import TypeResolver

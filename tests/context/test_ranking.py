@@ -265,7 +265,7 @@ def test_a_go_package_s_names_past_the_popular_ones_are_candidates_too(tmp_path)
     # gorilla/websocket's conn.go: `defaultWriteBufferSize`, declared in a file of the package
     # and used nowhere yet, was not among the package's MAX_PACKAGE_NAMES most used names and
     # so no candidate at any budget.
-    from coderd.context.retrieve.members import MAX_PACKAGE_NAMES
+    from coderd.context.retrieve.packages import MAX_PACKAGE_NAMES
 
     count = MAX_PACKAGE_NAMES + 6
     names = "".join(f"func Name{i:02d}() int {{\n\treturn {i}\n}}\n\n" for i in range(count))

@@ -4,7 +4,7 @@ Sources, each with its own time limit (a source that runs out stops and keeps wh
 
 1. **imports** (scope.py): imported names, attributes through module aliases, the names of
    open files used bare (Go's package, C includes, `*`).
-2. **type**, **module**, **package** (members.py, with infer.py and typed.py): the types of
+2. **type**, **module**, **package** (members.py, packages.py, infer.py, typed.py): the types of
    the names at the cursor (locals, parameters, `self`/`this`, fields, call results) as
    signature lists, the members the file uses first; module aliases the same way; a Go
    package's names next to those used and its most popular ones.
@@ -39,13 +39,9 @@ from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.infer import environment
 from coderd.context.retrieve.infer_parse import ParseMemo
-from coderd.context.retrieve.members import (
-    module_candidates,
-    package_candidates,
-    typed_candidates,
-    value_members,
-)
+from coderd.context.retrieve.members import module_candidates, typed_candidates, value_members
 from coderd.context.retrieve.once import declared_modules, reexported, shown_once, without_copies
+from coderd.context.retrieve.packages import package_candidates
 from coderd.context.retrieve.recent import RecentRegions, recent_candidates, similar_candidates
 from coderd.context.retrieve.scope import Scope, package_exports, scope_of
 from coderd.context.retrieve.skeletons import SKELETON, near_words, subwords
@@ -78,7 +74,7 @@ RANK = {
     "import": (0.0, 0.1),
     "module": (0.0, 0.1),
     "package": (0.0, 0.1),
-    "sibling": (0.0, 0.1),  # a package's name declared next to one the file uses (members.py)
+    "sibling": (0.0, 0.1),  # a package's name declared next to one the file uses (packages.py)
     "type": (0.2, 0.1),
     "member": (1.0, 0.25),
     "nearby": (1.25, 0.25),
