@@ -115,24 +115,29 @@ def affordable_tokens(profile: SpeedProfile, seconds: float) -> int:
 
 def narrow_budgets(planned: Budgets, affordable: int) -> Budgets:
     """Windows cut in proportion to fit `affordable` tokens, never below the floors, in steps
-    of the prefix floor (a new narrow width is a new assembler, whose windows start afresh).
+    of the floors (a new narrow width is a new assembler, whose windows start afresh).
     The context budget stays: the block is the one the whole prompt has, or none
     (`NarrowPrompts.prompt_for`), and it changes only when the whole prompt is in."""
     text = planned.prefix + planned.suffix
     room = max(0, affordable - MARKERS)
     scale = min(1.0, room / text) if text else 1.0
-    steps = max(1, int(planned.prefix * scale) // FLOOR_PREFIX)
-    prefix = min(planned.prefix, max(FLOOR_PREFIX, steps * FLOOR_PREFIX))
-    suffix = min(planned.suffix, max(FLOOR_SUFFIX, int(planned.suffix * scale)))
+    prefix = min(planned.prefix, _steps(planned.prefix * scale, FLOOR_PREFIX))
+    suffix = min(planned.suffix, _steps(planned.suffix * scale, FLOOR_SUFFIX))
     return Budgets(prefix, suffix, planned.context, "narrow first prompt")
 
 
+def _steps(tokens: float, floor: int) -> int:
+    """`tokens` rounded down to whole floors, at least one: a speed profile healing by a few
+    per cent must not make a new width, whose windows would miss the saved narrow states."""
+    return max(1, int(tokens) // floor) * floor
+
+
 class NarrowPrompts:
-    """The narrow prompts' assembler (one per width; documents pinned to an older width keep
-    it: replan.py). Worker thread only."""
+    """The narrow prompts' assemblers, one per width (a document keeps the one it was pinned
+    to: its windows are what its saved states hold). Worker thread only."""
 
     def __init__(self) -> None:
-        self._current: tuple[Budgets, PromptAssembler] | None = None
+        self._widths: dict[tuple[int, int], PromptAssembler] = {}
 
     def prompt_for(
         self,
@@ -143,14 +148,16 @@ class NarrowPrompts:
         profile: SpeedProfile | None,
         context: ContextProvider | None,
         planned: Budgets,
-        make: Callable[[Budgets], PromptAssembler],
+        make: Callable[[Budgets, str], PromptAssembler],
         target_s: float,
+        pinned: PromptAssembler | None = None,
     ) -> tuple[PromptAssembler, AssembledPrompt] | None:
         """A placement's narrow prompt and its assembler, when `full` (the document's whole
         prompt, with the `planned` budgets) would not be in by the first key, nor within
         `target_s` (completion.latency_target_ms: what any suggestion may take here); None
         when it would, when the narrow one spares less than half of it, or when nothing is
-        known. `make`: an assembler for other budgets (runner.py)."""
+        known. `make`: an assembler for other budgets, by name (runner.py); `pinned`: the
+        assembler the document is served by now (replan.py), kept when it is a narrow one."""
         if ticket.first_key_s is None or profile is None or not engine.prewarms:
             return None
         if not isinstance(engine, EstimatesEvaluation):
@@ -159,10 +166,13 @@ class NarrowPrompts:
         whole = engine.would_evaluate(full.prompt, slot)
         if whole <= affordable:
             return None
-        budgets = narrow_budgets(planned, affordable)
-        if self._current is None or self._current[0] != budgets:
-            self._current = (budgets, make(budgets))
-        narrow = self._current[1]
+        narrow = pinned if pinned in self._widths.values() else None
+        if narrow is None:
+            budgets = narrow_budgets(planned, affordable)
+            width = (budgets.prefix, budgets.suffix)
+            if width not in self._widths:  # each one a holder of its own (documents.py)
+                self._widths[width] = make(budgets, f"narrow prompt {width[0]}/{width[1]}")
+            narrow = self._widths[width]
         snap = ticket.snapshot
         # The whole prompt's block when its cells cost nothing more (a reopen: the saved state
         # holds it) or the prompt still fits; else none until the whole prompt is in.

@@ -48,6 +48,9 @@ class RetiredPrompts:
     def pinned(self, key: str) -> bool:
         return key in self._pinned
 
+    def pinned_to(self, key: str) -> PromptAssembler | None:
+        return self._pinned.get(key)
+
     def release(self, key: str) -> None:
         """The document's prompt with the current budgets is in the cache whole."""
         self.forget(key)

@@ -207,11 +207,12 @@ class RequestRunner:
             off_path=ticket.prewarm,
         )
         profile = self._speed.profile if self._speed is not None else None
-        make = partial(self._assembler, engine, name="narrow prompt")
+        make = partial(self._assembler, engine)
         context = self.sessions.context_for(snap.session)
         target_s = settings.completion.latency_target_ms / 1000
+        pinned = self._retired.pinned_to(snap.key)
         narrow = self._narrow.prompt_for(
-            engine, ticket, assembled, slot, profile, context, planned, make, target_s
+            engine, ticket, assembled, slot, profile, context, planned, make, target_s, pinned
         )
         if narrow is not None:  # not in by the first key: a narrow one first (first_prompt.py)
             prompts, assembled = narrow
