@@ -95,10 +95,22 @@ def test_a_cancelled_prompt_keeps_its_progress_while_another_is_served(engine):
     assert resumed.stats.evaluated_tokens == resumed.stats.prompt_tokens - held
 
 
+def complete_whole(engine: LlamaEngine, name: str, typed: str = ""):
+    """`name`'s other prompt, with a context block of its own at its head (the whole prompt
+    after a narrow one, completion/first_prompt.py): it shares nothing with `complete`'s, nor
+    with another file's."""
+    prefix, suffix = FILES[name]
+    prompt = FimPrompt(
+        engine.tokenize(prefix + typed), engine.tokenize(suffix), engine.tokenize(f"{name} = 1\n")
+    )
+    return engine.complete(prompt, GenerationLimits(max_tokens=1), CancelToken())
+
+
 def test_saved_states_are_bounded_per_slot(engine):
     for name in FILES:
         complete(engine, name)
-    assert len(engine.kv.saved) == PER_SEQUENCE  # five files: the cache holds one
+        complete_whole(engine, name)
+    assert len(engine.kv.saved) == PER_SEQUENCE  # ten prompts: the cache holds one
     engine.forget_slot(0)  # the session went away
     assert len(engine.kv.saved) == 0
 
@@ -194,3 +206,14 @@ def test_the_estimate_of_a_prompt_is_what_it_then_evaluates(engine):
     assert engine.kv.state(0).tokens == before  # nothing swapped
     assert back >= complete(engine, "os", typed="x").stats.evaluated_tokens
     assert engine.would_evaluate(prompt("json")) > estimated // 2  # never seen: most of it
+
+
+def test_a_three_file_switch_keeps_each_file_s_two_prompts(engine):
+    """Files served from a narrow prompt while their whole one is evaluated in the background:
+    going back to the first, after two others did the same, restores what it was typed into."""
+    for name in ("os", "re", "io"):
+        complete(engine, name)
+        complete_whole(engine, name)
+    back = complete(engine, "os", typed="x")
+    assert back.stats.restored_tokens > back.stats.prompt_tokens // 2
+    assert back.stats.evaluated_tokens <= 4

@@ -11,7 +11,10 @@ attention of every decode (a quarter slower per extra sequence's worth, runtime.
 states wait outside the cache.
 
 Bounded: `PER_SEQUENCE` states per slot (the documents a user goes back and forth between:
-a three-file switch keeps two besides the one in the cache) and, in all, an eighth of the
+a three-file switch keeps two besides the one in the cache, and for each a prompt evaluated
+part way in the background beside the narrow one typed into, completion/first_prompt.py:
+with three, those pushed out the narrow state of the file gone back to, and its first key
+evaluated 111 tokens instead of 2, session 12) and, in all, an eighth of the
 memory available when the model is loaded, at most `MAX_BYTES` (`bytes_bound`); least
 recently saved dropped first. A state costs the model's KV bytes per token times its tokens:
 about 0.2 MB per token for a 1.3B DeepSeek model in f16, so a 600-token prompt is about
@@ -33,7 +36,7 @@ from dataclasses import dataclass
 
 from coderd.engine.llama.kv_plan import CacheState
 
-PER_SEQUENCE = 3
+PER_SEQUENCE = 6
 MAX_BYTES = 512 * 1024 * 1024  # whatever the machine has: the same bound kv_persist.py writes
 FREE_MEMORY_SHARE = 8  # of the memory available at load: a laptop with 2 GB free keeps 256 MB
 ANY = -1  # the sequence of a state restored from disk: whichever slot's prompt it matches
