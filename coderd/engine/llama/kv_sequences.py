@@ -102,6 +102,8 @@ class KvSequences:
         best, best_plan = None, plan
         for saved in self.saved.of(seq):
             candidate = planner(saved.record)
+            if _spent(candidate, saved):
+                continue
             margin = self.margin(len(live.tokens) + len(saved.record.tokens))
             if candidate.evaluated_count + margin <= best_plan.evaluated_count:
                 best, best_plan = saved, candidate
@@ -130,8 +132,10 @@ class KvSequences:
         live = len(self.state(seq).tokens)
         best = plan.evaluated_count
         for saved in self.saved.of(seq):
-            margin = self.margin(live + len(saved.record.tokens))
-            best = min(best, planner(saved.record).evaluated_count + margin)
+            candidate = planner(saved.record)
+            if not _spent(candidate, saved):
+                margin = self.margin(live + len(saved.record.tokens))
+                best = min(best, candidate.evaluated_count + margin)
         return best
 
     def _save(self, seq: int) -> None:
@@ -265,3 +269,12 @@ class KvSequences:
             yield LlamaContext.PARK_SEQ
         finally:
             self.evict_speculation()
+
+
+def _spent(plan: ReusePlan, saved: SavedState) -> bool:
+    """Taking `saved` for `plan` would throw away most of it: a state swapped in is gone from
+    the store, so a prompt that shares a few tokens with it (`import ` of another file, a
+    license header) would spend another document's state for nothing much; it stays for its
+    own document (a three-file switch lost the narrow state of the file gone back to)."""
+    kept = plan.keep + (plan.shift.length if plan.shift is not None else 0)
+    return kept <= len(saved.record.tokens) // 2
