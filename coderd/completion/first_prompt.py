@@ -21,9 +21,10 @@ in; the document then moves over. A file gone back to, whose prompt a saved stat
 estimated cheap and is never narrowed. The first key after a placement whose prewarm did
 not run is sized the same way (its time: `completion.latency_target_ms`).
 
-`FirstKeys` is per session's documents, fed from the event loop and `submit` (prewarm.py);
-`NarrowPrompts` is the worker thread's (runner.py). The narrow assembler's documents are
-forgotten through replan.py's pins and the service's registry (documents.py).
+`FirstKeys` is the service's (every session's placements), fed from the event loop and
+`submit` (prewarm.py); `NarrowPrompts` is the worker thread's (runner.py). Each narrow width's
+assembler is a per-document holder of the service's registry (documents.py), and replan.py's
+pins forget a document in the one it leaves.
 """
 
 from __future__ import annotations
