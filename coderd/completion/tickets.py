@@ -48,8 +48,8 @@ class Outcome:
     # (engine/llama/kv_plan.py); this one kept what is in the cache, and a prewarm evaluates
     # the newer one in the background.
     prompt_pending: bool = False
-    # A placement's prewarm evaluated a narrow first prompt (first_prompt.py): the whole one
-    # is evaluated in the background at once.
+    # A placement's prewarm (or its first key) evaluated a narrow first prompt
+    # (first_prompt.py): the whole one follows in the background, once the first key is late.
     narrowed: bool = False
 
 

@@ -24,7 +24,7 @@ from coderd.engine.base import (
 from coderd.engine.fim import assemble
 from coderd.engine.llama import kv_persist
 from coderd.engine.llama.decode_run import DecodeRun
-from coderd.engine.llama.kv_plan import common_prefix_length
+from coderd.engine.llama.kv_plan import PromptLayout, common_prefix_length
 from coderd.engine.llama.kv_sequences import KvSequences
 from coderd.engine.llama.loading import EngineOptions, LoadedModel, check_gguf_file, load
 from coderd.engine.llama.runtime import LlamaContext
@@ -82,14 +82,7 @@ class LlamaEngine:
         stats = RequestStats()
         stats.threads = self._govern_threads()
         run = self.new_run(cancel, slot=slot, speculative=speculative)
-        layout, pieces = assemble(
-            prompt,
-            fim_ids=self.info.fim_ids,
-            bos=self.loaded.bos,
-            repo_tokens=self.info.repo_tokens,
-            n_ctx=self.loaded.ctx.n_ctx,
-            max_tokens=limits.max_tokens,
-        )
+        layout, pieces = self._layout(prompt, limits.max_tokens)
         tokens = layout.tokens
         try:
             with self.loaded.ctx.abort_when(run.should_abort):
@@ -135,15 +128,21 @@ class LlamaEngine:
     def would_evaluate(self, prompt: FimPrompt, slot: int = 0) -> int:
         """Prompt tokens `complete(prompt, slot=slot)` would evaluate now (base.py
         `EstimatesEvaluation`): what the slot's sequence and its saved states spare counted."""
-        layout, _ = assemble(
+        layout, _ = self._layout(prompt, max_tokens=0)
+        return self.new_run(CancelToken(), slot=slot).estimate(layout)
+
+    def _layout(
+        self, prompt: FimPrompt, max_tokens: int
+    ) -> tuple[PromptLayout, list[tuple[str, tuple[int, ...]]]]:
+        """`prompt` laid out with this model's FIM ids, fitted to the context (engine/fim.py)."""
+        return assemble(
             prompt,
             fim_ids=self.info.fim_ids,
             bos=self.loaded.bos,
             repo_tokens=self.info.repo_tokens,
             n_ctx=self.loaded.ctx.n_ctx,
-            max_tokens=0,
+            max_tokens=max_tokens,
         )
-        return self.new_run(CancelToken(), slot=slot).estimate(layout)
 
     def forget_slot(self, slot: int) -> None:
         """Drop a session's cells: its slot goes to another session, or it went away."""

@@ -99,14 +99,7 @@ class KvSequences:
         prompt would throw away most of what `seq` holds, save that first. Returns the plan
         to follow and the tokens restored."""
         live = self.state(seq)
-        best, best_plan = None, plan
-        for saved in self.saved.of(seq):
-            candidate = planner(saved.record)
-            if _spent(candidate, saved):
-                continue
-            margin = self.margin(len(live.tokens) + len(saved.record.tokens))
-            if candidate.evaluated_count + margin <= best_plan.evaluated_count:
-                best, best_plan = saved, candidate
+        best, best_plan, _ = self._closest(seq, plan, planner)
         kept = plan.keep + (plan.shift.length if plan.shift is not None else 0)
         if best is not None:
             self.saved.take(best)  # before the save below, whose bounds could evict it
@@ -127,16 +120,27 @@ class KvSequences:
         return best_plan, best_plan.keep
 
     def cheapest(self, seq: int, plan: ReusePlan, planner: Planner) -> int:
-        """The tokens `resume` would leave to evaluate: `plan`'s (from what `seq` holds), or a
-        saved state's with its copies counted; nothing is swapped."""
-        live = len(self.state(seq).tokens)
-        best = plan.evaluated_count
+        """The tokens `resume` would leave to evaluate, the copies of its swap counted;
+        nothing is swapped."""
+        _, best_plan, copies = self._closest(seq, plan, planner)
+        return best_plan.evaluated_count + copies
+
+    def _closest(
+        self, seq: int, plan: ReusePlan, planner: Planner
+    ) -> tuple[SavedState | None, ReusePlan, int]:
+        """The saved state of `seq` worth swapping in for the prompt `plan` is for (None: what
+        `seq` holds is best), the plan from it, and the swap's copies in tokens of evaluation
+        (`margin`): one that spares more than its copies cost and is not `_spent`."""
+        held = len(self.state(seq).tokens)
+        best, best_plan, copies = None, plan, 0
         for saved in self.saved.of(seq):
             candidate = planner(saved.record)
-            if not _spent(candidate, saved):
-                margin = self.margin(live + len(saved.record.tokens))
-                best = min(best, candidate.evaluated_count + margin)
-        return best
+            if _spent(candidate, saved):
+                continue
+            margin = self.margin(held + len(saved.record.tokens))
+            if candidate.evaluated_count + margin <= best_plan.evaluated_count:
+                best, best_plan, copies = saved, candidate, margin
+        return best, best_plan, copies
 
     def _save(self, seq: int) -> None:
         live = self.state(seq)
