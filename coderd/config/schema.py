@@ -70,6 +70,15 @@ class ModelSettings:
         "multiple of 32; on a CPU they decode a little slower)",
         choices=KV_CACHE_TYPES,
     )
+    saved_states_mb: int = setting(
+        -1,
+        "host memory for the KV states of documents left for another, so that going back to "
+        "one costs only what changed there; it fills as you switch files and stays at this "
+        "bound (coderd/status `saved_states`); -1 = an eighth of the memory free when the "
+        "model loads, at most 512; 0 = keep none (every switch back evaluates the whole prompt)",
+        minimum=-1,
+        maximum=1_000_000,
+    )
 
 
 @dataclass(frozen=True)

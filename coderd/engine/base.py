@@ -113,6 +113,12 @@ class RequestStats:
     finish_ms: float = 0.0
     # eog, stop, max_tokens, time_budget, cancelled, context_full, prewarm
     stop_reason: str = ""
+    # The local engine's saved KV states after the request (kv_store.py): how many, the host
+    # memory they hold and its bound (model.saved_states_mb). A cache that fills as the user
+    # switches files and stops at the bound: this is where a daemon's growth shows.
+    saved_states: int = 0
+    saved_mb: float = 0.0
+    saved_bound_mb: float = 0.0
 
     def as_dict(self) -> dict[str, int | float | bool | str]:
         return dict(self.__dict__)

@@ -109,6 +109,7 @@ def engine_options(settings: Settings, slots: int = 1) -> EngineOptions:
         suffix_refresh_tokens=c.suffix_refresh_tokens,
         kv_cache_type=m.kv_cache_type,
         prompt_lookup=c.prompt_lookup,
+        saved_states_bytes=m.saved_states_mb * 1024 * 1024 if m.saved_states_mb >= 0 else -1,
     )
 
 

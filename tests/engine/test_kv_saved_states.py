@@ -171,6 +171,35 @@ def test_the_saved_states_bound_follows_the_memory_free_at_load(tiny_model_path,
         small.close()
 
 
+def test_model_saved_states_mb_sets_the_bound_and_0_keeps_none(tiny_model_path):
+    """The user's bound (model.saved_states_mb, through the loader) replaces the automatic
+    one; at 0 nothing is copied out, and going back evaluates the whole file again. The
+    request's stats say what the store holds, against its bound (coderd/status `last`)."""
+    from coderd.config.settings import load_settings
+    from coderd.models.loader import engine_options
+
+    for mb, expected in ((0, 0), (3, 3 << 20), (-1, -1)):
+        loaded = load_settings(init_options={"model": {"saved_states_mb": mb}}, environ={})
+        assert not loaded.problems
+        assert engine_options(loaded.settings).saved_states_bytes == expected
+    none = LlamaEngine(tiny_model_path, EngineOptions(threads=2, saved_states_bytes=0))
+    some = LlamaEngine(tiny_model_path, EngineOptions(threads=2, saved_states_bytes=3 << 20))
+    try:
+        for e in (none, some):
+            complete(e, "os")
+            complete(e, "re")
+        back_none, back_some = (complete(e, "os", typed="x") for e in (none, some))
+        assert back_none.stats.restored_tokens == 0 and len(none.kv.saved) == 0
+        assert back_none.stats.evaluated_tokens > back_none.stats.prompt_tokens // 2
+        assert back_some.stats.restored_tokens > back_some.stats.prompt_tokens // 2
+        assert back_some.stats.saved_bound_mb == 3.0 and back_none.stats.saved_bound_mb == 0
+        assert back_some.stats.saved_states == len(some.kv.saved) == 1  # "re"
+        assert 0 < back_some.stats.saved_mb <= 3.0
+    finally:
+        none.close()
+        some.close()
+
+
 def test_going_back_and_forth_saves_into_the_buffer_of_the_state_swapped_in(engine):
     """Fresh memory for a save costs a page fault per 4 KiB (tens of ms for a real model's
     state, on the key that switches): the buffer of the state swapped back in takes the next

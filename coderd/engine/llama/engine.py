@@ -34,6 +34,7 @@ from coderd.engine.speed_profile import SpeedProfile
 
 # KV cells are allocated in blocks of this many (llama.cpp pads the cache to 256 as well).
 CELL_BLOCK = 256
+MIB = 1024 * 1024
 
 # Importable from here, where the rest of coderd has always found them.
 __all__ = ["EngineOptions", "LlamaEngine", "check_gguf_file"]
@@ -52,7 +53,7 @@ class LlamaEngine:
         self.info: ModelInfo = self.loaded.info
         self.options = options  # read by each request
         self.prompt_chunk = self.loaded.prompt_chunk  # prompt tokens per llama_decode
-        self.kv = KvSequences(self.loaded.ctx, options.slots)
+        self.kv = KvSequences(self.loaded.ctx, options.slots, options.saved_states_bytes)
         self.last_error: EngineError | None = None
         # Automatic threads: as many as the cores other programs leave free (threads.py).
         self.governor = ThreadGovernor(options.threads) if options.adapt_threads else None
@@ -120,6 +121,9 @@ class LlamaEngine:
             self.last_error = exc
             raise
         self.last_error = None
+        saved = self.kv.saved
+        stats.saved_states, stats.saved_mb = len(saved), round(saved.bytes / MIB, 1)
+        stats.saved_bound_mb = round(saved.max_bytes / MIB, 1)
         stats.total_ms = (time.perf_counter() - started) * 1000
         return Completion(
             text=text, stats=stats, prompt_ids=tokens, pieces=pieces, alternatives=alternatives

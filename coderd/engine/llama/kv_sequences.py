@@ -38,7 +38,7 @@ Planner = Callable[[CacheState], ReusePlan]
 
 
 class KvSequences:
-    def __init__(self, ctx: LlamaContext, slots: int) -> None:
+    def __init__(self, ctx: LlamaContext, slots: int, saved_bytes: int = -1) -> None:
         self.ctx = ctx
         self.slots = max(1, slots)
         self._states = {
@@ -46,9 +46,9 @@ class KvSequences:
             LlamaContext.SPECULATION_SEQ: CacheState(),
         }
         self._recent: list[int] = []  # slot sequences, least recently used first
-        # What slot sequences held before other prompts (kv_store.py), within a share of the
-        # memory free now.
-        self.saved = SavedStates(max_bytes=bytes_bound(available_memory_bytes()))
+        # What slot sequences held before other prompts (kv_store.py), within
+        # model.saved_states_mb (`saved_bytes`) or, by default, a share of the memory free now.
+        self.saved = SavedStates(max_bytes=bytes_bound(available_memory_bytes(), saved_bytes))
         # The decode count when a shift moved cells (None: no shift pending). llama.cpp applies
         # the shift to K at the next decode, so a state saved before one would be restored
         # unrotated; any decode after it (a generated token) applies it.
@@ -144,8 +144,8 @@ class KvSequences:
 
     def _save(self, seq: int) -> None:
         live = self.state(seq)
-        if not live.tokens or self._shift_unapplied():
-            return
+        if not live.tokens or self._shift_unapplied() or self.saved.max_bytes <= 0:
+            return  # (a bound of 0: the user keeps no states, so no copy is made either)
         started = time.perf_counter()
         size = self.ctx.seq_state_size(seq)
         buffer = self.saved.spare_for(size) or new_buffer(size)

@@ -15,8 +15,8 @@ a three-file switch keeps two besides the one in the cache, and for each a promp
 part way in the background beside the narrow one typed into, completion/first_prompt.py:
 with three, those pushed out the narrow state of the file gone back to, and its first key
 evaluated 111 tokens instead of 2, session 12) and, in all, an eighth of the
-memory available when the model is loaded, at most `MAX_BYTES` (`bytes_bound`); least
-recently saved dropped first. A state costs the model's KV bytes per token times its tokens:
+memory available when the model is loaded, at most `MAX_BYTES` (`bytes_bound`), unless
+the user set model.saved_states_mb; least recently saved dropped first. A state costs the model's KV bytes per token times its tokens:
 about 0.2 MB per token for a 1.3B DeepSeek model in f16, so a 600-token prompt is about
 120 MB, and 512 MiB holds about four of them. This is a cache that fills as the user goes
 from file to file, up to its bound, and then stays there: the daemon's memory grows by it
@@ -51,8 +51,11 @@ def new_buffer(size: int) -> ctypes.Array[ctypes.c_ubyte]:
     return (ctypes.c_ubyte * (size + size // BUFFER_ROOM))()
 
 
-def bytes_bound(available: int) -> int:
-    """The saved states' bound in bytes, with `available` bytes of memory free."""
+def bytes_bound(available: int, configured: int = -1) -> int:
+    """The saved states' bound in bytes: `configured` (model.saved_states_mb) when set (>= 0),
+    else a share of the `available` bytes of memory free."""
+    if configured >= 0:
+        return configured
     return min(MAX_BYTES, available // FREE_MEMORY_SHARE)
 
 

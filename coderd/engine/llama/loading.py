@@ -42,6 +42,8 @@ class EngineOptions:
     slots: int = 1
     kv_cache_type: str = "f16"  # or "q8_0", "q4_0" (runtime.KV_TYPES)
     prompt_lookup: bool = False  # draft tokens from the prompt in greedy decoding (lookup.py)
+    # Bytes of host memory for saved KV states (kv_store.py); -1: sized from the memory free.
+    saved_states_bytes: int = -1
 
 
 # What a path names when it is not a regular file: refused by name, before anything opens it
