@@ -28,7 +28,6 @@ from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -38,12 +37,11 @@ from coderd.engine.base import (
     EngineError,
     FimPrompt,
     GenerationLimits,
-    ModelInfo,
     RequestStats,
 )
 from coderd.engine.remote.deepseek_api import is_deepseek_api
 from coderd.engine.remote.drain import Draining, ServerCounts
-from coderd.engine.remote.endpoint import AUTO, resolve_endpoint
+from coderd.engine.remote.endpoint import AUTO, describe, resolve_endpoint
 from coderd.engine.remote.errors import SuffixRefused, UsageOptionsRefused, key_env_problem
 from coderd.engine.remote.probe import after_suffix_refused, settle_shape
 from coderd.engine.remote.shapes import PromptText
@@ -60,8 +58,6 @@ from coderd.engine.speed_profile import SpeedProfile
 from coderd.engine.stopping import budget_cut
 
 log = logging.getLogger(__name__)
-
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 T = TypeVar("T")
 
@@ -111,28 +107,7 @@ class RemoteEngine:
         headers = {"Accept": "text/event-stream", "User-Agent": "coderd"}
         if key:
             headers["Authorization"] = f"Bearer {key}"  # held by the client only, never logged
-        warnings = []
-        host = urlsplit(self.endpoint.url).hostname or ""
-        if not key and host not in LOOPBACK:
-            unset = f"${options.api_key_env} is not set" if options.api_key_env else "it is empty"
-            warnings.append(
-                f"remote backend {self.endpoint.url}: no API key is sent "
-                f"(remote.api_key_env: {unset})"
-            )
-        self.info = ModelInfo(
-            path=self.endpoint.url,
-            name=options.model or host,
-            architecture="remote",
-            pre_tokenizer=None,
-            n_ctx=options.n_ctx,
-            n_ctx_train=0,
-            n_vocab=0,
-            # The markers are the server's (or, raw, text it turns into them): no ids are ours.
-            fim_ids=(-1, -1, -1),
-            gpu_layers=0,
-            threads=0,
-            warnings=tuple(warnings),
-        )
+        self.info = describe(self.endpoint, options.model, options.n_ctx, options.api_key_env, key)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="coderd-remote-http", daemon=True

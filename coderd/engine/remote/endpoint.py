@@ -24,13 +24,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
 
-from coderd.engine.base import EngineError
+from coderd.engine.base import EngineError, ModelInfo
 from coderd.engine.remote.deepseek_api import is_deepseek_api
 from coderd.engine.remote.errors import FIX_URL
 
 AUTO, SUFFIX, INFILL, RAW = "auto", "suffix", "infill", "raw"
 FORMATS = (AUTO, SUFFIX, INFILL, RAW)
 OPENAI, LLAMA = "openai", "llama"  # wire formats of the streamed answer
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 @dataclass(frozen=True)
@@ -94,3 +95,29 @@ def resolve_endpoint(url: str, fmt: str = AUTO) -> Endpoint:
     shape = fixed or (SUFFIX if fmt == AUTO and is_deepseek_api(url) else fmt)
     whole = urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
     return Endpoint(whole, shape, wire)
+
+
+def describe(endpoint: Endpoint, model: str, n_ctx: int, key_env: str, key: str) -> ModelInfo:
+    """What the remote engine reports as its model (coderd/status, the log), with a warning
+    when no API key goes to a server that is not this machine."""
+    host = urlsplit(endpoint.url).hostname or ""
+    warnings = []
+    if not key and host not in LOOPBACK:
+        unset = f"${key_env} is not set" if key_env else "it is empty"
+        warnings.append(
+            f"remote backend {endpoint.url}: no API key is sent (remote.api_key_env: {unset})"
+        )
+    return ModelInfo(
+        path=endpoint.url,
+        name=model or host,
+        architecture="remote",
+        pre_tokenizer=None,
+        n_ctx=n_ctx,
+        n_ctx_train=0,
+        n_vocab=0,
+        # The markers are the server's (or, raw, text it turns into them): no ids are ours.
+        fim_ids=(-1, -1, -1),
+        gpu_layers=0,
+        threads=0,
+        warnings=tuple(warnings),
+    )
