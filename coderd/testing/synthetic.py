@@ -10,7 +10,6 @@ lazily so the rest of coderd never depends on it. Quantisation additionally uses
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -18,14 +17,20 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from coderd.testing import synthetic_vocab
+from coderd.testing.tokenizer_fields import (
+    VOCAB_ENV,
+    deepseek_vocab_fixture,
+    gguf_module,
+    resolve_vocab,
+    tokenizer_fields,
+)
+
+# The vocabulary's names, for the tests and benchmarks that import them from here.
+__all__ = ["VOCAB_ENV", "build_model", "cached_model", "deepseek_vocab_fixture"]
 
 # Bump whenever the bytes build_model writes for the same arguments change: it is part of
 # cached_model's file name, so stale cached models are never reused.
 FORMAT_VERSION = 1
-
-FIXTURE_REL = Path("shared") / "fixtures" / "ggml-vocab-deepseek-coder.gguf"
-VOCAB_ENV = "CODERD_VOCAB_FIXTURE"
 
 # (n_embd, n_layer, n_head, n_head_kv, n_ff). "small" is internal: the smallest shape whose rows
 # are multiples of 256, so Q4_K_M really uses k-quants instead of llama.cpp's fallback types.
@@ -40,106 +45,9 @@ _WEIGHT_STD = 0.02
 _CHUNK_ELEMS = 1 << 24  # rows are generated in ~16M-element slabs to bound float32 scratch memory
 
 
-def _gguf() -> Any:
-    try:
-        import gguf
-    except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "coderd.testing.synthetic needs the optional 'gguf' package: pip install 'coderd[dev]'"
-        ) from e
-    return gguf
-
-
-def deepseek_vocab_fixture() -> Path | None:
-    """Locate the real DeepSeek Coder vocabulary GGUF, or None (fresh clones lack ../shared)."""
-    env = os.environ.get(VOCAB_ENV)
-    if env and Path(env).is_file():
-        return Path(env)
-    for start in (Path(__file__).resolve().parent, Path.cwd().resolve()):
-        for d in (start, *start.parents):
-            if (d / "pyproject.toml").is_file():
-                cand = d.parent / FIXTURE_REL
-                if cand.is_file():
-                    return cand
-    return None
-
-
-def _resolve_vocab(vocab: str) -> tuple[str, Path | None]:
-    if vocab not in ("auto", "deepseek", "synthetic"):
-        raise ValueError(f"vocab must be 'auto', 'deepseek' or 'synthetic', not {vocab!r}")
-    fixture = deepseek_vocab_fixture() if vocab != "synthetic" else None
-    if vocab == "deepseek" and fixture is None:
-        raise FileNotFoundError(
-            f"DeepSeek Coder vocabulary fixture not found: set ${VOCAB_ENV} or place it at "
-            f"<repo>/../{FIXTURE_REL.as_posix()}; or use vocab='synthetic'"
-        )
-    return ("deepseek", fixture) if fixture is not None else ("synthetic", None)
-
-
-@functools.lru_cache(maxsize=4)
-def _fixture_fields(path: Path, _mtime: float) -> dict[str, tuple[Any, Any, Any]]:
-    """All tokenizer.* keys of the fixture as {key: (value, type, array item type)}."""
-    gguf = _gguf()
-    fields = {}
-    for key, f in gguf.GGUFReader(path).fields.items():
-        if not key.startswith("tokenizer."):
-            continue
-        # f.types is [ARRAY, item type] for arrays, [scalar type] otherwise (no nested arrays here).
-        arr = f.types[0] == gguf.GGUFValueType.ARRAY
-        fields[key] = (f.contents(), f.types[0], f.types[-1] if arr else None)
-    return fields
-
-
-def _synthetic_fields() -> dict[str, tuple[Any, Any, Any]]:
-    T = _gguf().GGUFValueType
-    tokens, types, merges, ids = synthetic_vocab.build_vocab(fim=True)
-    return {
-        "tokenizer.ggml.model": ("gpt2", T.STRING, None),
-        "tokenizer.ggml.pre": ("deepseek-coder", T.STRING, None),
-        "tokenizer.ggml.tokens": (tokens, T.ARRAY, T.STRING),
-        "tokenizer.ggml.token_type": (types, T.ARRAY, T.INT32),
-        "tokenizer.ggml.merges": (merges, T.ARRAY, T.STRING),
-        "tokenizer.ggml.bos_token_id": (ids["bos"], T.UINT32, None),
-        "tokenizer.ggml.eos_token_id": (ids["eos"], T.UINT32, None),
-        "tokenizer.ggml.padding_token_id": (ids["eos"], T.UINT32, None),
-        "tokenizer.ggml.add_bos_token": (True, T.BOOL, None),
-        "tokenizer.ggml.add_eos_token": (False, T.BOOL, None),
-    }
-
-
-def _tokenizer_fields(
-    vocab: str, fixture: Path | None, fim: bool, pre: str | None, repo_tokens: bool = False
-) -> dict:
-    if vocab == "deepseek":
-        assert fixture is not None
-        fields = dict(_fixture_fields(fixture, fixture.stat().st_mtime))
-    else:
-        fields = _synthetic_fields()
-    if not fim:
-        # llama.cpp finds FIM tokens by their text, so renaming them (same count, same ids for
-        # everything else) yields a prefix-only model with fim_pre/suf/mid == -1.
-        value, vtype, sub = fields["tokenizer.ggml.tokens"]
-        rename = dict(zip(synthetic_vocab.FIM_MARKERS, synthetic_vocab.RESERVED))
-        assert not set(rename.values()) & set(value)
-        fields["tokenizer.ggml.tokens"] = ([rename.get(t, t) for t in value], vtype, sub)
-    if repo_tokens:
-        # Qwen2.5-Coder's repository tokens, appended as control tokens (as in its GGUFs).
-        for key, extra in (
-            ("tokenizer.ggml.tokens", list(synthetic_vocab.REPO_TOKENS)),
-            ("tokenizer.ggml.token_type", [synthetic_vocab.CONTROL] * 2),
-        ):
-            value, vtype, sub = fields[key]
-            fields[key] = (list(value) + extra, vtype, sub)
-    if pre is None:
-        fields.pop("tokenizer.ggml.pre", None)  # like pre-2024 GGUFs (e.g. TheBloke's)
-    else:
-        fields["tokenizer.ggml.pre"] = (pre, _gguf().GGUFValueType.STRING, None)
-    return fields
-
-
 def _tensor_plan(shape: str, n_vocab: int) -> list[tuple[str, tuple[int, ...], bool]]:
     """(name, numpy shape, is_norm). numpy shapes are ggml's ne reversed: (rows, row length)."""
-    gguf = _gguf()
+    gguf = gguf_module()
     n_embd, n_layer, n_head, n_head_kv, n_ff = SHAPES[shape]
     n_embd_kv = n_embd // n_head * n_head_kv
     M, names = gguf.MODEL_TENSOR, gguf.TENSOR_NAMES
@@ -180,7 +88,7 @@ def _random_tensor(rng: Any, shape: tuple[int, ...], dtype: Any) -> Any:
 def _write_gguf(path: Path, shape: str, fields: dict, dtype_name: str, seed: int) -> None:
     import numpy as np
 
-    gguf = _gguf()
+    gguf = gguf_module()
     n_embd, n_layer, n_head, n_head_kv, n_ff = SHAPES[shape]
     n_vocab = len(fields["tokenizer.ggml.tokens"][0])
     wdtype = np.dtype(dtype_name)
@@ -266,8 +174,8 @@ def build_model(
         raise ValueError(f"quant must be None or one of {sorted(QUANT_FTYPES)}, not {quant!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    kind, fixture = _resolve_vocab(vocab)
-    fields = _tokenizer_fields(kind, fixture, fim, pre_tokenizer, repo_tokens)
+    kind, fixture = resolve_vocab(vocab)
+    fields = tokenizer_fields(kind, fixture, fim, pre_tokenizer, repo_tokens)
     if quant is None:
         _write_gguf(
             path, shape, fields, "float32" if shape in ("tiny", "small") else "float16", seed
@@ -299,7 +207,7 @@ def cached_model(shape: str = "tiny", *, cache_dir: Path | None = None, **kw: An
     cache_dir = Path(cache_dir) if cache_dir is not None else _default_cache_dir()
     # Resolve "auto" first so the name says what is inside, and a fixture appearing later
     # doesn't silently alias the synthetic build.
-    vocab, _ = _resolve_vocab(kw.pop("vocab", "auto"))
+    vocab, _ = resolve_vocab(kw.pop("vocab", "auto"))
     args = {
         "shape": shape,
         "vocab": vocab,

@@ -10,7 +10,7 @@ from pathlib import Path
 import gguf  # the dev extra; a missing install must fail, not skip
 import pytest
 
-from coderd.testing import synthetic, synthetic_vocab
+from coderd.testing import synthetic, synthetic_vocab, tokenizer_fields
 from coderd.testing.synthetic import build_model, cached_model, deepseek_vocab_fixture
 
 needs_fixture = pytest.mark.skipif(
@@ -158,7 +158,7 @@ def test_cached_model_reuses_file(tmp_path):
 
 
 def test_missing_fixture(monkeypatch, tmp_path):
-    monkeypatch.setattr(synthetic, "deepseek_vocab_fixture", lambda: None)
+    monkeypatch.setattr(tokenizer_fields, "deepseek_vocab_fixture", lambda: None)
     with pytest.raises(FileNotFoundError, match="vocabulary fixture"):
         build_model(tmp_path / "x.gguf", vocab="deepseek")
     path = build_model(tmp_path / "auto.gguf", vocab="auto")
