@@ -143,7 +143,9 @@ class ContextBuilder:
                         m.name
                         # all of them, in the order pack shows them: a list may grow whole
                         for m in rank_members(
-                            members_of(c.ref.path, c.ref.definition.name), usage.members
+                            members_of(c.ref.path, c.ref.definition.name),
+                            usage.members,
+                            earlier=usage.earlier,
                         )
                     )
                     if is_type(c.ref.definition)
@@ -199,6 +201,7 @@ class ContextBuilder:
             budget=budget,
             used_members=usage.members,
             near=near,
+            earlier=usage.earlier,
             repo_format=repo_format,
             split=split,
             seams=self.seams,

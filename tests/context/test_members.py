@@ -7,8 +7,10 @@ from pathlib import Path
 
 from ctx_helpers import write
 
+from coderd.context.index.extract import Definition
 from coderd.context.index.readers import DefinitionRef
 from coderd.context.index.workspace import WorkspaceIndex
+from coderd.context.pack.shapes import rank_members
 from coderd.context.retrieve.infer import environment
 from coderd.context.retrieve.members import module_candidates, typed_candidates, value_members
 from coderd.context.retrieve.packages import package_candidates
@@ -69,10 +71,8 @@ def cursor(text: str) -> tuple[str, int]:
     return text.replace("@@", ""), text.index("@@")
 
 
-def test_a_typed_name_brings_its_type_with_the_members_used_first(tmp_path: Path) -> None:
-    text, offset = cursor(
-        "from models import Widget\n\n\ndef go():\n    w = Widget()\n    w.erase()\n    @@\n"
-    )
+def typed_lists(tmp_path: Path, source: str) -> Added:
+    text, offset = cursor(source)
     index = workspace(tmp_path, {"models.py": MODELS, "main.py": text})
     try:
         scope = scope_of(index, "main.py", index.file("main.py"), "python")
@@ -81,15 +81,33 @@ def test_a_typed_name_brings_its_type_with_the_members_used_first(tmp_path: Path
         usage, added = usage_of(text, offset), Added()
         typed = typed_candidates(resolver, usage, text.count("\n", 0, offset), added, 1e9)
         assert "w" in typed
-        ((path, _, source, _, shown),) = added.named("Widget")
-        # The member used (`erase`) first, then public before dunder, in file order.
-        assert (path, source, shown) == ("models.py", "type", ("erase", "draw", "__init__"))
-        # The base class's members come as a signature list of their own, scored after.
-        ((_, _, source, base_score, shown),) = added.named("Base")
-        assert (source, shown) == ("type", ("save",))
-        assert base_score > added.named("Widget")[0][3]
+        return added
     finally:
         index.close()
+
+
+def test_members_used_only_above_the_cursor_come_after_the_unused_ones(tmp_path: Path) -> None:
+    # `w.erase()` above: the prompt's prefix shows it already; the list is for what it does not.
+    added = typed_lists(
+        tmp_path,
+        "from models import Widget\n\n\ndef go():\n    w = Widget()\n    w.erase()\n    @@\n",
+    )
+    ((_, _, _, _, shown),) = added.named("Widget")
+    assert shown == ("draw", "erase", "__init__")
+
+
+def test_a_typed_name_brings_its_type_with_the_members_used_first(tmp_path: Path) -> None:
+    added = typed_lists(
+        tmp_path,
+        "from models import Widget\n\n\ndef go():\n    w = Widget()\n    @@\n    w.erase()\n",
+    )
+    ((path, _, source, _, shown),) = added.named("Widget")
+    # The member used below (`erase`) first, then public before dunder, in file order.
+    assert (path, source, shown) == ("models.py", "type", ("erase", "draw", "__init__"))
+    # The base class's members come as a signature list of their own, scored after.
+    ((_, _, source, base_score, shown),) = added.named("Base")
+    assert (source, shown) == ("type", ("save",))
+    assert base_score > added.named("Widget")[0][3]
 
 
 def test_a_module_alias_brings_its_top_level_definitions(tmp_path: Path) -> None:
@@ -113,7 +131,7 @@ def test_a_module_alias_brings_its_top_level_definitions(tmp_path: Path) -> None
 
 
 def test_an_imported_value_is_shown_with_the_definitions_it_holds(tmp_path: Path) -> None:
-    text, offset = cursor("import { provider } from './timers';\n\nprovider.clear();\n@@\n")
+    text, offset = cursor("import { provider } from './timers';\n\n@@\nprovider.clear();\n")
     index = workspace(tmp_path, {"timers.ts": TIMERS, "main.ts": text})
     try:
         scope = scope_of(index, "main.ts", index.file("main.ts"), "typescript")
@@ -173,6 +191,18 @@ def test_skeletons_group_members_by_file_and_owner(tmp_path: Path) -> None:
         assert skeletons([], [], {}, {}) == []
     finally:
         index.close()
+
+
+def test_an_imported_class_s_members_used_only_above_the_cursor_come_after_the_unused() -> None:
+    # pack's order for an imported class (shapes.rank_members), as ranked_members' above.
+    members = [
+        Definition(name, "method", f"def {name}(self):", "", row, row, "Widget")
+        for row, name in enumerate(("draw", "erase", "save"), 2)
+    ]
+    used = {"erase": 1, "save": 3}
+    assert [m.name for m in rank_members(members, used)] == ["erase", "save", "draw"]
+    ranked = rank_members(members, used, earlier=frozenset({"erase"}))
+    assert [m.name for m in ranked] == ["save", "draw", "erase"]
 
 
 def test_a_typescript_constructor_ranks_with_the_dunders(tmp_path: Path) -> None:

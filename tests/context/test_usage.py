@@ -116,3 +116,9 @@ def test_a_new_text_splits_only_its_changed_lines_and_the_document_owns_them() -
     assert usage.attr_of("call") == bucket(2)
     # Nothing outside the memo keeps lines: a fresh memo starts from nothing.
     assert RowsMemo().known_lines() == {}
+
+
+def test_earlier_holds_the_attributes_used_only_above_the_cursor() -> None:
+    usage = usage_of(TEXT, CURSOR, IMPORTS)
+    assert "open" in usage.earlier  # row 6, above the cursor's row 8
+    assert "close" not in usage.earlier  # row 9, below

@@ -107,6 +107,7 @@ def pack(
     budget: int,
     used_members: dict[str, int] | None = None,
     near: frozenset[str] = frozenset(),
+    earlier: frozenset[str] = frozenset(),
     repo_format: RepoFormat | None = None,
     split: Callable[[str, str], list[str]] | None = None,
     seams: SeamCheck | None = None,
@@ -136,7 +137,7 @@ def pack(
                 read,
                 lines_of,
                 members_of,
-                (used_members, near),
+                (used_members, near, earlier),
                 chosen,
                 memo,
             )

@@ -30,14 +30,25 @@ def comment_for(path: str) -> str:
 
 
 def rank_members(
-    members: list[Definition], used: dict[str, int] | None, near: frozenset[str] = frozenset()
+    members: list[Definition],
+    used: dict[str, int] | None,
+    near: frozenset[str] = frozenset(),
+    earlier: frozenset[str] = frozenset(),
 ) -> list[Definition]:
-    """Those the current file uses first, nearest use first; then those whose name shares more
-    words with the lines around the cursor (skeletons.near_words); then in file order."""
+    """Those the current file uses first, nearest use first (those it uses only above the
+    cursor's line, `earlier`, count as unused and come after them); then those whose name
+    shares more words with the lines around the cursor (skeletons.near_words); then in file
+    order."""
     used = used or {}
     shared = shared_words([m.name for m in members], near) if near else {}
     return sorted(
-        members, key=lambda m: (used.get(m.name, 99), -shared.get(m.name, 0), m.start_line)
+        members,
+        key=lambda m: (
+            99 if m.name in earlier else used.get(m.name, 99),
+            m.name in earlier,
+            -shared.get(m.name, 0),
+            m.start_line,
+        ),
     )
 
 

@@ -114,7 +114,9 @@ def typed_candidates(
         members = resolver.members(t)
         popular = resolver.index.popularity({m.definition.name for m in members}, resolver.rel)
         owner = partial(enclosing_type, resolver.index)
-        for ref, shown, kind in skeletons([t], members, used, popular, resolver.rel, owner, words):
+        for ref, shown, kind in skeletons(
+            [t], members, used, popular, resolver.rel, owner, words, usage.earlier
+        ):
             best = min((used[d.name] for d in shown if d.name in used), default=UNUSED)
             penalty = GROUP_PENALTY[kind]
             score = min(near + TYPE_OFFSET + penalty[0], best + penalty[1])
@@ -182,7 +184,7 @@ def module_candidates(
                 if not refs:
                     continue
                 popular = index.popularity({r.definition.name for r in refs}, rel)
-                ranked = ranked_members(refs, used, popular, words)
+                ranked = ranked_members(refs, used, popular, words, usage.earlier)
                 best = min((used.get(r.definition.name, UNUSED) for r in refs), default=UNUSED)
                 lists.append((best, -sum(popular.values()), path, ranked))
         for position, (_, _, file, ranked) in enumerate(sorted(lists)):
@@ -224,7 +226,10 @@ def value_members(index, rel: str, scope, usage: Usage, add: Add) -> None:
                     ref,
                     "import",
                     usage.of(local),
-                    tuple(m.definition for m in ranked_members(inner, used, popular)),
+                    tuple(
+                        m.definition
+                        for m in ranked_members(inner, used, popular, earlier=usage.earlier)
+                    ),
                 )
                 continue
             # `export const filterFns = { includesString, equals }`: the functions it names,
@@ -237,7 +242,8 @@ def value_members(index, rel: str, scope, usage: Usage, add: Add) -> None:
             if named:
                 used = usage.pairs_with(local)
                 popular = index.popularity({m.definition.name for m in named}, rel)
-                listed, shown = signature_list(ref.path, "", ranked_members(named, used, popular))
+                ranked = ranked_members(named, used, popular, earlier=usage.earlier)
+                listed, shown = signature_list(ref.path, "", ranked)
                 add(listed, "import", usage.of(local), shown)
 
 

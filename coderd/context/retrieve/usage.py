@@ -133,6 +133,21 @@ class Usage:
         self._rest_pairs = {(base, name) for name, base in rest if base}
         self.members: dict[str, int] = {}  # attrs whose base is not a module
         self.import_rows = rows.import_rows  # 0-based rows of the file's import statements
+        self._earlier: frozenset[str] | None = None
+
+    @property
+    def earlier(self) -> frozenset[str]:
+        """Attributes used only above the cursor's line (`x.name`, any base): the prompt's
+        prefix shows them being used already, so a member list gains more by the members it
+        does not (skeletons.ranked_members puts these after the unused ones)."""
+        if self._earlier is None:
+            row = self._row
+            self._earlier = frozenset(
+                name
+                for name, rows in self._rows.attrs.items()
+                if rows[-1] < row and name not in self._rest_attrs
+            )
+        return self._earlier
 
     def bare_of(self, name: str) -> int:
         return 0 if name in self._rest_bare else _nearest(self._rows.bare.get(name), self._row)
