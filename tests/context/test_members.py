@@ -11,8 +11,9 @@ from coderd.context.index.extract import Definition
 from coderd.context.index.readers import DefinitionRef
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.pack.shapes import rank_members
+from coderd.context.retrieve.imported import value_members
 from coderd.context.retrieve.infer import environment
-from coderd.context.retrieve.members import module_candidates, typed_candidates, value_members
+from coderd.context.retrieve.members import module_candidates, typed_candidates
 from coderd.context.retrieve.packages import package_candidates
 from coderd.context.retrieve.scope import scope_of
 from coderd.context.retrieve.skeletons import ranked_members, skeletons

@@ -2,8 +2,8 @@
 
 Sources, each with its own time limit (a source that runs out stops and keeps what it found):
 
-1. **imports** (scope.py): imported names, attributes through module aliases, the names of
-   open files used bare (Go's package, C includes, `*`).
+1. **imports** (imported.py, scope.py): imported names and values, attributes through module
+   aliases, the names of open files used bare (Go's package, C includes, `*`).
 2. **type**, **module**, **package** (members.py, packages.py, infer.py, typed.py): the types of
    the names at the cursor (locals, parameters, `self`/`this`, fields, call results) as
    signature lists, the members the file uses first; module aliases the same way; a Go
@@ -37,22 +37,17 @@ from operator import itemgetter
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
+from coderd.context.retrieve.imported import implementations, import_candidates, value_members
 from coderd.context.retrieve.infer import environment
 from coderd.context.retrieve.infer_parse import ParseMemo
-from coderd.context.retrieve.members import module_candidates, typed_candidates, value_members
+from coderd.context.retrieve.members import module_candidates, typed_candidates
 from coderd.context.retrieve.once import declared_modules, reexported, shown_once, without_copies
 from coderd.context.retrieve.packages import package_candidates
 from coderd.context.retrieve.recent import RecentRegions, recent_candidates, similar_candidates
-from coderd.context.retrieve.scope import Scope, package_exports, scope_of
-from coderd.context.retrieve.skeletons import SKELETON, near_words, subwords
+from coderd.context.retrieve.scope import scope_of
+from coderd.context.retrieve.skeletons import SKELETON, near_words
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
-from coderd.context.retrieve.usage import (
-    NOT_YET_USED,
-    UNUSED,
-    Usage,
-    nearby_identifiers,
-    usage_of,
-)
+from coderd.context.retrieve.usage import Usage, nearby_identifiers, usage_of
 
 __all__ = ["Candidate", "is_type", "retrieve", "without_copies"]  # the last from once.py
 
@@ -62,10 +57,6 @@ NEARBY_KINDS = frozenset(
     {"function", "method", "class", "struct", "interface", "enum", "trait", "type", "macro"}
 )
 MAX_NEARBY_HOMONYMS = 3
-# An imported name whose words (two or more, all of them) are in the lines around the cursor
-# ranks as if used this near (bucket 3: within 20 lines): `block_end_string: str =` among
-# its sibling parameters needs jinja2's BLOCK_END_STRING, used again only 80 lines below.
-NEAR_WORDS_BUCKET = 3
 MAX_MEMBER_HOMONYMS = 3
 # source -> (tier, weight of the source's own score): rank = tier + weight × score, lower is
 # better. Sources score in distance buckets (0 .. UNUSED, usage.py); 0.1 a bucket keeps every
@@ -170,7 +161,7 @@ def retrieve(
     scope = scope_of(index, rel_path, symbols, language, deadline)
     exported = reexported(text, symbols.imports if symbols else ())
     near = near_words(text, offset)
-    _import_candidates(index, scope, usage, language, add, exported, near)
+    import_candidates(index, scope, usage, language, add, exported, near)
     value_members(index, rel_path, scope, usage, add)
     package_candidates(index, rel_path, scope, usage, add, language)
     # 2. typed names and module aliases
@@ -198,7 +189,7 @@ def retrieve(
         usage.members.setdefault(name, b)
         if base in known:
             continue  # typed: its members were found exactly above
-        refs = _implementations(
+        refs = implementations(
             [
                 r
                 for r in index.lookup(name)
@@ -238,62 +229,6 @@ def retrieve(
             add(ref, "similar", 1 - similarity)
     found = [c for _, _, c in sorted(ranked.values(), key=lambda item: (item[0], item[1]))]
     return shown_once(without_copies(found))
-
-
-def _import_candidates(
-    index: WorkspaceIndex,
-    scope: Scope,
-    usage: Usage,
-    language: str,
-    add,
-    exported=frozenset(),
-    near: frozenset[str] = frozenset(),
-) -> None:
-    for local, refs in scope.named:
-        b: float = usage.of(local)
-        if b == UNUSED and local not in exported:
-            b = NOT_YET_USED  # imported but not used yet: most likely what is being written
-        elif b > NEAR_WORDS_BUCKET and near:
-            words = subwords(local)
-            if len(words) >= 2 and words <= near:
-                b = NEAR_WORDS_BUCKET
-        for ref in _implementations(refs):
-            add(ref, "import", b)
-    for alias, files in scope.modules.items():
-        wanted = set(files)
-        exports: dict[str, list[DefinitionRef]] | None = None
-        for name, b in usage.pairs_with(alias).items():
-            found = [
-                r for r in index.lookup(name) if r.path in wanted and not r.definition.container
-            ]
-            if not found:  # a name the package's __init__.py imports from one of its modules
-                if exports is None:
-                    exports = {}
-                    for file in files:
-                        exports.update(package_exports(index, file, language))
-                found = exports.get(name, [])
-            for ref in found:
-                add(ref, "module", b)
-    for file, source in scope.open_files:
-        module = index.file(file)
-        for definition in module.definitions if module else ():
-            if not definition.container:
-                b = usage.bare_of(definition.name)
-                if b == UNUSED and language in ("go", "c", "cpp"):
-                    b = usage.attr_of(definition.name)  # Go methods and fields, C struct members
-                if b < UNUSED:
-                    add(DefinitionRef(file, definition), source, b)
-
-
-def _implementations(refs: list[DefinitionRef]) -> list[DefinitionRef]:
-    """One definition per file and container: overloads (`@overload` stubs, TS signatures)
-    come before the implementation, which is the last."""
-    last: dict[tuple[str, str], DefinitionRef] = {}
-    for ref in refs:
-        key = (ref.path, ref.definition.container)
-        if key not in last or ref.definition.start_line > last[key].definition.start_line:
-            last[key] = ref
-    return list(last.values())
 
 
 def _is_test_path(path: str) -> bool:

@@ -11,9 +11,7 @@ code at the cursor can reach.
   Its score is its best used member's distance, or how near the name is used.
 * **module**: each module alias (`utils.`, a namespace import), its top-level definitions the
   same way.
-* **import** (values): an imported value holding definitions (`export const provider = {
-  setTimeout() {...} }`) shown with them; a JavaScript/TypeScript object that names functions
-  of its file (`export const filterFns = { includesString, equals }`): those, as its file's list.
+* **import** (values): imported.py `value_members`.
 * **module** through a Python package (`import typer; typer.run`): what its `__init__.py`
   imports from its modules, as those modules' lists (scope.py `package_exports`).
 * **package** (Go, Java): packages.py.
@@ -21,14 +19,12 @@ code at the cursor can reach.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Collection
 from functools import partial
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef
-from coderd.context.retrieve.resolve import JS_LANGUAGES
 from coderd.context.retrieve.scope import package_exports
 from coderd.context.retrieve.skeletons import (
     enclosing_type,
@@ -54,8 +50,6 @@ FILE_STEP = 0.5  # each further file of a package lists after the one before (bu
 GROUP_PENALTY = {"own": (0, 0), "spread": (4, 0), "base": (1, 0.5)}
 TYPE_OFFSET = 1  # a type's member list, by how near its name is used (when no member is used)
 
-VALUE_MEMBER_KINDS = frozenset({"function", "class", "struct", "interface", "enum", "type"})
-_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
 Add = Callable[..., None]  # add(ref, source, score, members=None)
 
@@ -195,80 +189,3 @@ def module_candidates(
 def _exported(definition: Definition, language: str) -> bool:
     """Go exports capitalised names only: another package cannot reach the rest."""
     return language != "go" or definition.name[:1].isupper()
-
-
-def value_members(index, rel: str, scope, usage: Usage, add: Add) -> None:
-    """An imported value whose definition holds others (`export const provider = {
-    setTimeout() {...} }`, a Rust `mod`, a TS namespace): shown with them, like a class."""
-    for local, refs in scope.named:
-        for ref in refs:
-            d = ref.definition
-            if (
-                d.kind in TYPE_KINDS
-                or d.kind in ("function", "method")
-                or d.end_line == d.start_line
-            ):
-                continue
-            symbols = index.file(ref.path)
-            inner = (
-                [
-                    DefinitionRef(ref.path, m)
-                    for m in symbols.definitions
-                    if m is not d and d.start_line <= m.start_line and m.end_line <= d.end_line
-                ]
-                if symbols
-                else []
-            )
-            if inner:
-                used = usage.pairs_with(local)
-                popular = index.popularity({m.definition.name for m in inner}, rel)
-                add(
-                    ref,
-                    "import",
-                    usage.of(local),
-                    tuple(
-                        m.definition
-                        for m in ranked_members(inner, used, popular, earlier=usage.earlier)
-                    ),
-                )
-                continue
-            # `export const filterFns = { includesString, equals }`: the functions it names,
-            # defined at the top of its file, are what `filterFns.` reaches.
-            named = (
-                _named_in_value(index, ref, symbols)
-                if symbols and symbols.language in JS_LANGUAGES
-                else []
-            )
-            if named:
-                used = usage.pairs_with(local)
-                popular = index.popularity({m.definition.name for m in named}, rel)
-                ranked = ranked_members(named, used, popular, earlier=usage.earlier)
-                listed, shown = signature_list(ref.path, "", ranked)
-                add(listed, "import", usage.of(local), shown)
-
-
-def _named_in_value(index, ref: DefinitionRef, symbols) -> list[DefinitionRef]:
-    """The top-level functions and types of `ref`'s file that its value's text names
-    (memoised in the index's memos until the file's next committed parse)."""
-    _, version = index.entry(ref.path)
-    key = ("value", ref.path, version, ref.definition.start_line)
-    found = index.memos.fields.get(key)
-    if found is None:
-        text = index.buffer_text(ref.path)
-        if text is None:
-            try:
-                text = (index.root / ref.path).read_text("utf-8")
-            except (OSError, UnicodeDecodeError):
-                text = ""
-        span = "\n".join(text.split("\n")[ref.definition.start_line : ref.definition.end_line])
-        words = set(_IDENTIFIER.findall(span))
-        found = [
-            DefinitionRef(ref.path, d)
-            for d in (symbols.definitions if symbols else ())
-            if not d.container
-            and d.name in words
-            and d.kind in VALUE_MEMBER_KINDS
-            and not d.start_line <= ref.definition.start_line <= d.end_line
-        ]
-        index.memos.fields.put(key, found)
-    return found

@@ -1,0 +1,164 @@
+"""The candidates of what the file imports (candidates.py's first source): each imported name
+(scope.py), each `alias.name` used through a module alias (a Python package's `__init__`
+exports included), the names of open files used bare (Go's package, C includes), and an
+imported value that holds definitions, shown with them (`value_members`: `export const
+provider = { setTimeout() {...} }`, a Rust `mod`, a TS namespace; a JavaScript/TypeScript
+object that names functions of its file, `export const filterFns = { includesString, equals }`:
+those, as its file's signature list).
+
+An imported name not used yet ranks first (NOT_YET_USED: it is about to be); one whose words
+are all in the lines around the cursor ranks as if used within 20 lines; the others by the
+distance of their nearest use (usage.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
+from coderd.context.retrieve.members import Add
+from coderd.context.retrieve.resolve import JS_LANGUAGES
+from coderd.context.retrieve.scope import Scope, package_exports
+from coderd.context.retrieve.skeletons import ranked_members, signature_list, subwords
+from coderd.context.retrieve.typed import TYPE_KINDS
+from coderd.context.retrieve.usage import NOT_YET_USED, UNUSED, Usage
+
+# An imported name whose words (two or more, all of them) are in the lines around the cursor
+# ranks as if used this near (bucket 3: within 20 lines): `block_end_string: str =` among
+# its sibling parameters needs jinja2's BLOCK_END_STRING, used again only 80 lines below.
+NEAR_WORDS_BUCKET = 3
+VALUE_MEMBER_KINDS = frozenset({"function", "class", "struct", "interface", "enum", "type"})
+_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+
+
+def import_candidates(
+    index: WorkspaceIndex,
+    scope: Scope,
+    usage: Usage,
+    language: str,
+    add,
+    exported=frozenset(),
+    near: frozenset[str] = frozenset(),
+) -> None:
+    for local, refs in scope.named:
+        b: float = usage.of(local)
+        if b == UNUSED and local not in exported:
+            b = NOT_YET_USED  # imported but not used yet: most likely what is being written
+        elif b > NEAR_WORDS_BUCKET and near:
+            words = subwords(local)
+            if len(words) >= 2 and words <= near:
+                b = NEAR_WORDS_BUCKET
+        for ref in implementations(refs):
+            add(ref, "import", b)
+    for alias, files in scope.modules.items():
+        wanted = set(files)
+        exports: dict[str, list[DefinitionRef]] | None = None
+        for name, b in usage.pairs_with(alias).items():
+            found = [
+                r for r in index.lookup(name) if r.path in wanted and not r.definition.container
+            ]
+            if not found:  # a name the package's __init__.py imports from one of its modules
+                if exports is None:
+                    exports = {}
+                    for file in files:
+                        exports.update(package_exports(index, file, language))
+                found = exports.get(name, [])
+            for ref in found:
+                add(ref, "module", b)
+    for file, source in scope.open_files:
+        module = index.file(file)
+        for definition in module.definitions if module else ():
+            if not definition.container:
+                b = usage.bare_of(definition.name)
+                if b == UNUSED and language in ("go", "c", "cpp"):
+                    b = usage.attr_of(definition.name)  # Go methods and fields, C struct members
+                if b < UNUSED:
+                    add(DefinitionRef(file, definition), source, b)
+
+
+def implementations(refs: list[DefinitionRef]) -> list[DefinitionRef]:
+    """One definition per file and container: overloads (`@overload` stubs, TS signatures)
+    come before the implementation, which is the last."""
+    last: dict[tuple[str, str], DefinitionRef] = {}
+    for ref in refs:
+        key = (ref.path, ref.definition.container)
+        if key not in last or ref.definition.start_line > last[key].definition.start_line:
+            last[key] = ref
+    return list(last.values())
+
+
+def value_members(index, rel: str, scope, usage: Usage, add: Add) -> None:
+    """An imported value whose definition holds others (`export const provider = {
+    setTimeout() {...} }`, a Rust `mod`, a TS namespace): shown with them, like a class."""
+    for local, refs in scope.named:
+        for ref in refs:
+            d = ref.definition
+            if (
+                d.kind in TYPE_KINDS
+                or d.kind in ("function", "method")
+                or d.end_line == d.start_line
+            ):
+                continue
+            symbols = index.file(ref.path)
+            inner = (
+                [
+                    DefinitionRef(ref.path, m)
+                    for m in symbols.definitions
+                    if m is not d and d.start_line <= m.start_line and m.end_line <= d.end_line
+                ]
+                if symbols
+                else []
+            )
+            if inner:
+                used = usage.pairs_with(local)
+                popular = index.popularity({m.definition.name for m in inner}, rel)
+                add(
+                    ref,
+                    "import",
+                    usage.of(local),
+                    tuple(
+                        m.definition
+                        for m in ranked_members(inner, used, popular, earlier=usage.earlier)
+                    ),
+                )
+                continue
+            # `export const filterFns = { includesString, equals }`: the functions it names,
+            # defined at the top of its file, are what `filterFns.` reaches.
+            named = (
+                _named_in_value(index, ref, symbols)
+                if symbols and symbols.language in JS_LANGUAGES
+                else []
+            )
+            if named:
+                used = usage.pairs_with(local)
+                popular = index.popularity({m.definition.name for m in named}, rel)
+                ranked = ranked_members(named, used, popular, earlier=usage.earlier)
+                listed, shown = signature_list(ref.path, "", ranked)
+                add(listed, "import", usage.of(local), shown)
+
+
+def _named_in_value(index, ref: DefinitionRef, symbols) -> list[DefinitionRef]:
+    """The top-level functions and types of `ref`'s file that its value's text names
+    (memoised in the index's memos until the file's next committed parse)."""
+    _, version = index.entry(ref.path)
+    key = ("value", ref.path, version, ref.definition.start_line)
+    found = index.memos.fields.get(key)
+    if found is None:
+        text = index.buffer_text(ref.path)
+        if text is None:
+            try:
+                text = (index.root / ref.path).read_text("utf-8")
+            except (OSError, UnicodeDecodeError):
+                text = ""
+        span = "\n".join(text.split("\n")[ref.definition.start_line : ref.definition.end_line])
+        words = set(_IDENTIFIER.findall(span))
+        found = [
+            DefinitionRef(ref.path, d)
+            for d in (symbols.definitions if symbols else ())
+            if not d.container
+            and d.name in words
+            and d.kind in VALUE_MEMBER_KINDS
+            and not d.start_line <= ref.definition.start_line <= d.end_line
+        ]
+        index.memos.fields.put(key, found)
+    return found
