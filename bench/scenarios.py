@@ -15,9 +15,11 @@
   opened at its first visit. The figure is the first request after a switch back to a file
   used before (all within a minute on any machine).
 
-On an open and on a switch back, the client says where the cursor is (coderd/didMoveCursor, as
-coderd's editor clients do; `lsp_trace.py --generic-client`: it says nothing, as a plain LSP
-client, and the server can only guess where the user will type).
+On an open, on a switch back, and where the cursor moves to another line of the file (a new
+segment of a trace replayed in one file, bursts included: before the pause between segments),
+the client says where the cursor is (coderd/didMoveCursor, as coderd's editor clients do;
+`lsp_trace.py --generic-client`: it says nothing, as a plain LSP client, and the server can
+only guess where the user will type).
 
 Results are `KeyResult`s (replay_stats.py); `tag` marks what a result's key was in the
 scenario: "switch-back", "first-visit" or "" (a key typed in place), "open" (the first key

@@ -270,6 +270,11 @@ async def replay(
             _record(editor, result, fut, msg_id)
         if gaps and segment_stats and inflight:
             inflight[-1][2].stats = coderd_stats((await editor.status()).get("last"))
+        following = trace.segments[si + 1] if si + 1 < len(trace.segments) else None
+        if following is not None and (following.line, following.character) != (seg.line, col):
+            # The user moves the cursor elsewhere (a click, a search), then starts typing there
+            # after the pause: coderd's clients say where it landed (a generic client nothing).
+            editor.focus(uri, doc.cursor(following.line, following.character))
         await asyncio.sleep(SEGMENT_PAUSE_S)  # typing the whole tail left the line as in the file
     classify(results)
     return results
