@@ -105,42 +105,6 @@ def test_without_suffix_reuse_the_suffix_is_evaluated_again(tiny_model_path):
     engine.close()
 
 
-def test_suffix_is_refreshed_after_enough_drift(tiny_model_path):
-    engine = make_engine(tiny_model_path, suffix_refresh_tokens=6)
-    complete(engine, fim(engine, PREFIX))
-    shifted = [
-        complete(engine, fim(engine, PREFIX + "x" * n)).stats.suffix_shifted for n in range(1, 30)
-    ]
-    # Shifts, then evaluates the suffix in full again: a key past twice the bound (the prewarm
-    # at a pause would have refreshed it at the bound, kv_plan.TYPING_DRIFT_FACTOR).
-    assert shifted[0] and not all(shifted)
-    engine.close()
-
-
-def test_keys_leave_the_suffix_refresh_to_a_prewarm(tiny_model_path):
-    """A key lets the suffix drift past the bound (to twice it) instead of paying its whole
-    evaluation; a prewarm of the same prompt (the next pause) evaluates it again."""
-    engine = make_engine(tiny_model_path, suffix_refresh_tokens=6)
-    complete(engine, fim(engine, PREFIX))
-    suffix_len = len(engine.tokenize(SUFFIX))
-    typed = ""
-    for word in (" a", " b", " c", " d", " e", " f", " g"):
-        typed += word
-        stats = complete(engine, fim(engine, PREFIX + typed)).stats
-        assert stats.suffix_shifted and stats.evaluated_tokens < suffix_len
-        if stats.suffix_drift > 6:
-            break
-    assert 6 < stats.suffix_drift <= 12  # past the bound, and still no whole suffix
-    assert stats.suffix_stale
-    moved = complete(engine, fim(engine, PREFIX + typed), max_tokens=0).stats  # a focus
-    assert moved.evaluated_tokens < suffix_len and moved.suffix_stale  # leaves it to the pause
-    refresh = complete(engine, fim(engine, PREFIX + typed), max_tokens=0, refresh_suffix=True)
-    refresh = refresh.stats
-    assert refresh.evaluated_tokens >= suffix_len and refresh.suffix_drift == 0
-    assert cache_is_consistent(engine)
-    engine.close()
-
-
 def test_reused_cache_gives_the_same_logits_as_a_cold_start(tiny_model_path):
     warm = make_engine(tiny_model_path, reuse_suffix_kv=False)
     for text in (PREFIX, PREFIX + "conf", PREFIX + "con"):

@@ -63,6 +63,8 @@ class DecodeRun:
         self._in_prompt_chunk = False  # see should_abort
         self._govern_threads = govern_threads
         self.restored = 0  # prompt tokens whose cells came back from a saved state (kv_store.py)
+        self._background = False  # the prewarm at a pause (`plan`, typing=False)
+        self.evaluated = 0  # prompt tokens run through llama_decode, kept or not
         kv.use(self.origin)  # served now: the last slot a full cache gives up
 
     @property
@@ -102,6 +104,7 @@ class DecodeRun:
         else:
             self.kv.evict_speculation()
         planner = self._planner(layout, typing)
+        self._background = not typing
         plan = planner(self.record)
         if not self.speculative:  # a saved state may be closer (another file, a new block)
             plan, self.restored = self.kv.resume(self.seq, plan, planner)
@@ -129,10 +132,14 @@ class DecodeRun:
 
     def bring_cache_to(self, plan: ReusePlan, layout: PromptLayout) -> bool:
         """Evaluate the prompt by `plan`; False when cancelled part way."""
-        return self.kv.bring_to(self.seq, plan, layout, self.evaluate, self.should_abort)
+        return self.kv.bring_to(
+            self.seq, plan, layout, self.evaluate, self.should_abort, background=self._background
+        )
 
-    def evaluate(self, tokens: Sequence[int], start: int) -> int:
-        """Evaluate in chunks; returns how many positions the sequence holds afterwards."""
+    def evaluate(self, tokens: Sequence[int], start: int, seq: int | None = None) -> int:
+        """Evaluate in chunks into `seq` (None: the request's sequence); returns how many
+        positions that sequence holds afterwards."""
+        seq = self.seq if seq is None else seq
         pos = start
         for i in range(0, len(tokens), self.prompt_chunk):
             chunk = tokens[i : i + self.prompt_chunk]
@@ -146,18 +153,19 @@ class DecodeRun:
                 self._govern_threads()
             self._in_prompt_chunk = True
             try:
-                status = self.ctx.decode(chunk, pos, seq=self.seq)
+                status = self.ctx.decode(chunk, pos, seq=seq)
                 if status == DECODE_NO_SLOT and self.kv.evict_least_recent(keep=self.origin):
-                    status = self.ctx.decode(chunk, pos, seq=self.seq)
+                    status = self.ctx.decode(chunk, pos, seq=seq)
             finally:
                 self._in_prompt_chunk = False
             if status == DECODE_ABORTED:  # speculation cancelled: llama.cpp dropped the chunk
                 return pos
             if status != DECODE_OK:  # e.g. no room left in the cache: start this sequence afresh
-                self.kv.forget(self.seq)
+                self.kv.forget(seq)
                 self.kv.evict_speculation()  # also the parking place, should this be mid-shift
                 raise EngineError(f"llama_decode failed with status {status} at position {pos}")
             pos += len(chunk)
+            self.evaluated += len(chunk)
         return pos
 
     # -- generation ------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from coderd.engine.base import (
 from coderd.engine.fim import assemble
 from coderd.engine.llama import kv_persist
 from coderd.engine.llama.decode_run import DecodeRun
-from coderd.engine.llama.kv_plan import PromptLayout, common_prefix_length
+from coderd.engine.llama.kv_plan import PromptLayout
 from coderd.engine.llama.kv_sequences import KvSequences
 from coderd.engine.llama.loading import EngineOptions, LoadedModel, check_gguf_file, load
 from coderd.engine.llama.runtime import LlamaContext
@@ -97,10 +97,7 @@ class LlamaEngine:
                 complete_prompt = run.bring_cache_to(plan, layout)
                 stats.threads = self.loaded.ctx.threads  # as the prompt's last chunks ran
                 if not complete_prompt:  # cancelled part way: what was evaluated, not planned
-                    held = common_prefix_length(run.record.tokens, tokens)
-                    stats.evaluated_tokens = min(
-                        plan.evaluated_count, max(0, held - stats.reused_tokens)
-                    )
+                    stats.evaluated_tokens = run.evaluated
                 stats.suffix_drift = run.record.drift
                 stats.suffix_stale = run.record.drift > self.options.suffix_refresh_tokens
                 stats.prompt_ms = (time.perf_counter() - started) * 1000

@@ -14,11 +14,11 @@ request's business (decode_run.py): `bring_to` is handed the request's way of do
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
+from coderd.engine.llama.kv_costs import Evaluate, SwapCosts, spent
 from coderd.engine.llama.kv_plan import (
     CacheState,
     PromptLayout,
@@ -30,9 +30,6 @@ from coderd.engine.llama.kv_store import SavedState, SavedStates, bytes_bound, n
 from coderd.engine.llama.runtime import LlamaContext
 from coderd.system.hardware import available_memory_bytes
 
-# Runs tokens through the model from a start position; returns how many positions the sequence
-# holds afterwards (fewer than start + len(tokens) when a cancel stopped it between chunks).
-Evaluate = Callable[[Sequence[int], int], int]
 # What `plan_reuse` makes of a sequence's record for the prompt at hand.
 Planner = Callable[[CacheState], ReusePlan]
 
@@ -53,11 +50,8 @@ class KvSequences:
         # the shift to K at the next decode, so a state saved before one would be restored
         # unrotated; any decode after it (a generated token) applies it.
         self._shift_at: int | None = None
-        # Measured, ms per token: copying a sequence's cells out or in (state get/set data),
-        # and evaluating prompt tokens. A saved state is worth swapping in when the tokens it
-        # spares cost more to evaluate than the copies (`worth_restoring`).
-        self.copy_ms: float | None = None
-        self.eval_ms: float | None = None
+        # What a swap of saved states costs against evaluating (measured): `_closest`.
+        self.costs = SwapCosts()
 
     def slot_seq(self, slot: int) -> int:
         """The sequence of session slot `slot`; one past the configured slots shares the last."""
@@ -86,7 +80,7 @@ class KvSequences:
         """The same bookkeeping for a new, empty context (engine.py `fit_cache`): the saved
         states (host memory) and the copy and evaluation speeds carry over, the cells do not."""
         moved = KvSequences(ctx, self.slots)
-        moved.saved, moved.copy_ms, moved.eval_ms = self.saved, self.copy_ms, self.eval_ms
+        moved.saved, moved.costs = self.saved, self.costs
         return moved
 
     def forget_slot(self, slot: int) -> None:
@@ -95,7 +89,7 @@ class KvSequences:
 
     def resume(self, seq: int, plan: ReusePlan, planner: Planner) -> tuple[ReusePlan, int]:
         """Before `seq` is brought to a prompt (`plan`, from what it holds): when a saved state
-        of it spares more evaluation than its copies cost (`margin`), swap the two; when the
+        of it spares more evaluation than its copies cost (kv_costs.py), swap the two; when the
         prompt would throw away most of what `seq` holds, save that first. Returns the plan
         to follow and the tokens restored."""
         live = self.state(seq)
@@ -109,7 +103,7 @@ class KvSequences:
             return plan, 0
         started = time.perf_counter()
         loaded = self.ctx.load_seq(seq, best.data)
-        self._measure_copy(started, len(best.record.tokens))
+        self.costs.copied(started, len(best.record.tokens))
         self.saved.recycle(best)
         if not loaded:  # no room: start afresh
             self._states[seq] = CacheState()
@@ -130,14 +124,14 @@ class KvSequences:
     ) -> tuple[SavedState | None, ReusePlan, int]:
         """The saved state of `seq` worth swapping in for the prompt `plan` is for (None: what
         `seq` holds is best), the plan from it, and the swap's copies in tokens of evaluation
-        (`margin`): one that spares more than its copies cost and is not `_spent`."""
+        (`SwapCosts.margin`): one that spares more than its copies cost and is not `spent`."""
         held = len(self.state(seq).tokens)
         best, best_plan, copies = None, plan, 0
         for saved in self.saved.of(seq):
             candidate = planner(saved.record)
-            if _spent(candidate, saved):
+            if spent(candidate, saved):
                 continue
-            margin = self.margin(held + len(saved.record.tokens))
+            margin = self.costs.margin(held + len(saved.record.tokens))
             if candidate.evaluated_count + margin <= best_plan.evaluated_count:
                 best, best_plan, copies = saved, candidate, margin
         return best, best_plan, copies
@@ -150,37 +144,10 @@ class KvSequences:
         size = self.ctx.seq_state_size(seq)
         buffer = self.saved.spare_for(size) or new_buffer(size)
         data = self.ctx.save_seq(seq, into=buffer)
-        self._measure_copy(started, len(live.tokens))
+        self.costs.copied(started, len(live.tokens))
         if data is not None:
             record = CacheState(list(live.tokens), live.head_len, live.block, live.drift)
             self.saved.add(SavedState(seq, record, data, owner=buffer))
-
-    def margin(self, copied_tokens: int) -> int:
-        """Tokens of evaluation that a swap of `copied_tokens` cells out and in costs (one
-        until both speeds are measured: a restore is then tried, and measured)."""
-        if self.copy_ms is None or not self.eval_ms:
-            return 1
-        return max(1, math.ceil(copied_tokens * self.copy_ms / self.eval_ms))
-
-    def _measure_copy(self, started: float, tokens: int) -> None:
-        if tokens > 0:
-            ms = (time.perf_counter() - started) * 1000 / tokens
-            self.copy_ms = ms if self.copy_ms is None else 0.8 * self.copy_ms + 0.2 * ms
-
-    def _timed(self, evaluate: Evaluate) -> Evaluate:
-        """`evaluate`, measuring ms per token (calls of a chunk or more: a single token's call
-        is mostly its fixed cost)."""
-
-        def run(tokens: Sequence[int], start: int) -> int:
-            began = time.perf_counter()
-            held = evaluate(tokens, start)
-            done = held - start
-            if done >= 8:
-                ms = (time.perf_counter() - began) * 1000 / done
-                self.eval_ms = ms if self.eval_ms is None else 0.8 * self.eval_ms + 0.2 * ms
-            return held
-
-        return run
 
     def _shift_unapplied(self) -> bool:
         return self._shift_at is not None and self._shift_at == self.ctx.decodes
@@ -227,18 +194,26 @@ class KvSequences:
         layout: PromptLayout,
         evaluate: Evaluate,
         cancelled: Callable[[], bool] = lambda: False,
+        background: bool = False,
     ) -> bool:
         """Bring `seq` to `layout` as `plan` says. False when `evaluate` stopped part way (a
         cancel): the record then holds what was evaluated, and the steps after the stop did
         not happen. Cancelled before anything was evaluated: nothing is touched. (Parked
         and then dropped, the block cost the next key its whole suffix: a prewarm for a
-        return, cancelled by the first key right after its state restore, session 9.)"""
+        return, cancelled by the first key right after its state restore, session 9.)
+
+        `background` (the prewarm at a pause): a block evaluated again because it drifted too
+        far (the same suffix: a refresh) is evaluated beside the old one (`_refresh_beside`)."""
         if cancelled():
             return False
         ctx, park = self.ctx, LlamaContext.PARK_SEQ
-        evaluate = self._timed(evaluate)
+        evaluate = self.costs.timed(evaluate)
         step = plan.shift
         unapplied = self._shift_unapplied()
+        state = self.state(seq)
+        if background and step is None and state.head_len is not None:
+            if state.block == layout.block and plan.keep < state.head_len + len(state.block):
+                return self._refresh_beside(seq, plan, layout, evaluate)
         if step is None:
             ctx.remove(seq, plan.keep)
             held = evaluate(plan.evaluate, plan.keep)
@@ -264,6 +239,30 @@ class KvSequences:
         self._states[seq] = state_after(self.state(seq), layout, plan, held)
         return held == len(layout.tokens)
 
+    def _refresh_beside(
+        self, seq: int, plan: ReusePlan, layout: PromptLayout, evaluate: Evaluate
+    ) -> bool:
+        """Evaluate the refreshed end of the prompt in the parking sequence, sharing `seq`'s
+        kept cells, and hand it over only when whole. A key cancels most refreshes part way
+        (a bursty typist's next burst), and done in place that had dropped the stale block:
+        the key then evaluated the whole suffix, which the shift had spared it (1.3B, two
+        cores: 92 tokens, 1.3 s a burst, bench/README.md session 13). Cancelled, the
+        sequence keeps its stale block for the key to shift; the part evaluated is lost, as
+        it would be anyway once the key changes the prefix before it."""
+        ctx, park = self.ctx, LlamaContext.PARK_SEQ
+        self.evict_speculation()  # the parking place must be empty
+        ctx.copy(seq, park, 0, plan.keep)  # shared cells (a unified cache): nothing is copied
+        end = plan.keep + len(plan.evaluate)
+        held = evaluate(plan.evaluate, plan.keep, park)
+        if held > plan.keep:
+            self._shift_at = None  # the decode applied any shift pending
+        if held == end:
+            ctx.remove(seq, plan.keep)
+            ctx.copy(park, seq, plan.keep, end)
+            self._states[seq] = state_after(self.state(seq), layout, plan, held)
+        ctx.remove(park, -1, -1)
+        return held == end
+
     @contextmanager
     def spare(self) -> Iterator[int]:
         """The speculation / parking sequence, emptied, for work outside any request (the
@@ -273,12 +272,3 @@ class KvSequences:
             yield LlamaContext.PARK_SEQ
         finally:
             self.evict_speculation()
-
-
-def _spent(plan: ReusePlan, saved: SavedState) -> bool:
-    """Taking `saved` for `plan` would throw away most of it: a state swapped in is gone from
-    the store, so a prompt that shares a few tokens with it (`import ` of another file, a
-    license header) would spend another document's state for nothing much; it stays for its
-    own document (a three-file switch lost the narrow state of the file gone back to)."""
-    kept = plan.keep + (plan.shift.length if plan.shift is not None else 0)
-    return kept <= len(saved.record.tokens) // 2
