@@ -58,8 +58,9 @@ class Prewarms:
         # session -> (document key, line of its last edit or None) last touched
         self._places: dict[str, tuple[str, int | None]] = {}
         self._latest: dict[str, Ticket] = {}  # document key -> its session's queued/running one
-        # The running prewarm's document and token (set by the worker, as one tuple).
-        self.running: tuple[str, CancelToken] = ("", CancelToken())
+        # The running prewarm's document, token, and whether it is a placement's own (its
+        # prompt is the one the first key there is served with), set by the worker as one tuple.
+        self.running: tuple[str, CancelToken, bool] = ("", CancelToken(), False)
         self._counts: Counter[str] = Counter()
         self.last: RequestStats | None = None  # the last prewarm that ran
         # How long the user leaves between a placement and its first key (first_prompt.py).

@@ -123,7 +123,8 @@ class CompletionService(EngineWorker):
             self._latest[snapshot.key] = ticket
         if older is not None:
             older.cancel.cancel("superseded")
-        if self.prewarms.first_keys.requested(snapshot.key):
+        first_key = self.prewarms.first_keys.requested(snapshot.key)
+        if first_key:
             # The first key since the user went there: its prompt, if the placement's prewarm
             # did not get it in, is sized like one (first_prompt.py).
             ticket.first_key_s = 0.0
@@ -139,10 +140,15 @@ class CompletionService(EngineWorker):
         # After the put: the worker either sees this ticket or has already made the token we
         # cancel here (it makes the token first, then looks at the queue).
         self._speculation.token.cancel("a new request")
-        warming_key, warming_token = self.prewarms.running
-        if warming_key == snapshot.key:  # its prompt chunk is this request's: let it finish
+        warming_key, warming_token, placement = self.prewarms.running
+        if warming_key == snapshot.key and (placement or not first_key):
+            # Its prompt chunk is this request's, or keys closer than a chunk would never let
+            # a document's newer prompt progress (session 12): let the chunk finish.
             warming_token.cancel("a new request")
-        else:  # of no use to this request: stop inside the chunk
+        else:
+            # Of no use to this request: another document's, or the whole prompt that follows
+            # a narrow one, which made the first key after the first open of a session wait
+            # 847 ms for its chunk (bench/README.md, session 13). Stop inside the chunk.
             warming_token.interrupt("a new request")
         return ticket
 

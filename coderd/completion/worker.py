@@ -130,7 +130,8 @@ class EngineWorker:
         return True
 
     def _prewarm(self, ticket: Ticket) -> None:
-        self.prewarms.running = (ticket.snapshot.key, ticket.cancel)
+        placement = ticket.first_key_s is not None
+        self.prewarms.running = (ticket.snapshot.key, ticket.cancel, placement)
         if self._queue.requests_waiting():  # one came in before the token was in place
             ticket.cancel.cancel("a new request")
         ticket.cancel.wait(ticket.debounce_s)

@@ -11,13 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from coderd.completion.budget import FLOOR_PREFIX, FLOOR_SUFFIX, Budgets
+from coderd.completion.budget import FLOOR_PREFIX, Budgets
 from coderd.completion.first_prompt import (
-    PRIOR_FIRST_KEY_S,
-    FirstKeys,
     NarrowPrompts,
-    affordable_tokens,
-    narrow_budgets,
 )
 from coderd.completion.service import CompletionService, DocumentSnapshot
 from coderd.completion.tickets import Ticket
@@ -47,6 +43,8 @@ class OneSequence(ScriptedEngine):
     profile: SpeedProfile = SLOW
     slow_over: int = 1 << 30
     slow_s: float = 0.0
+    chunk_s: float = 0.0  # a slow prompt's first chunk: a cancel lets it finish, not an interrupt
+    interrupted: int = 0  # slow prompts stopped inside that chunk
     held: tuple[int, ...] = ()
     prompts: list[int] = field(default_factory=list)  # prefix tokens of each call
 
@@ -73,8 +71,13 @@ class OneSequence(ScriptedEngine):
         slot: int = 0,
     ) -> Completion:
         self.prompts.append(len(prompt.prefix_ids))
-        if len(self._ids(prompt)) > self.slow_over and cancel.wait(self.slow_s):
-            return Completion("", self._cancelled())
+        if len(self._ids(prompt)) > self.slow_over:
+            chunk_ends = time.monotonic() + self.chunk_s
+            while time.monotonic() < chunk_ends and not cancel.interrupting:
+                time.sleep(0.002)
+            self.interrupted += cancel.interrupting
+            if cancel.wait(self.slow_s):
+                return Completion("", self._cancelled())
         done = super().complete(prompt, limits, cancel, speculative, slot)
         if done.stats.stop_reason != "cancelled":
             self.held = self._ids(prompt)
@@ -155,39 +158,6 @@ def test_a_fast_machine_never_narrows(running):
     assert engine.prompts[0] > 2 * FLOOR_PREFIX
 
 
-def test_the_first_key_gap_is_measured_from_the_placements():
-    now = [100.0]
-    keys = FirstKeys(lambda: now[0])
-    assert keys.expected_s() == PRIOR_FIRST_KEY_S
-    for gap in (3.0, 0.4, 5.0, 2.0, 4.0):
-        keys.placed("a", now[0])
-        now[0] += gap
-        keys.requested("a")
-        keys.requested("a")  # only the first request after a placement counts
-    assert keys.status()["measured"] == 5
-    assert 0.4 < keys.expected_s() <= 2.0  # most placements leave at least that
-    assert keys.paused_s() == 1.5 * 4.0  # a pause (debounce.py) after three in four of them
-    keys.placed("b", now[0])
-    keys.forget("b")
-    now[0] += 50
-    keys.requested("b")
-    assert keys.status()["measured"] == 5
-
-
-def test_narrow_budgets_fit_what_is_affordable_above_the_floors():
-    planned = Budgets(1024, 256, 512)
-    assert narrow_budgets(planned, 50) == Budgets(
-        FLOOR_PREFIX, FLOOR_SUFFIX, 512, "narrow first prompt"
-    )
-    wide = narrow_budgets(planned, 700)
-    assert wide.prefix % FLOOR_PREFIX == 0 and FLOOR_PREFIX < wide.prefix <= 700
-    assert wide.suffix % FLOOR_SUFFIX == 0 and FLOOR_SUFFIX < wide.suffix
-    # A profile healed by a few per cent keeps the width (a new one misses the saved states).
-    assert narrow_budgets(planned, 690) == wide
-    assert narrow_budgets(planned, 10_000).prefix == planned.prefix
-    assert affordable_tokens(SLOW, 1.0) == 100
-
-
 class Retrieval:
     """The same context block for every prompt (a ContextProvider's two calls)."""
 
@@ -254,6 +224,29 @@ def test_a_first_key_drops_the_whole_prompt_waiting_for_it_to_be_late(running):
     # Not made to wait for a chunk of the whole prompt: it had not started, and is dropped.
     assert engine.prompts[1] <= FLOOR_PREFIX and len(outcome.prefix_text) <= FLOOR_PREFIX
     assert prewarms(service)["cancelled"] == 1 and outcome.prompt_pending
+
+
+def test_the_first_key_stops_the_whole_prompt_inside_its_chunk(running):
+    """The first key after the placement (its narrow prompt in) finds the whole prompt that
+    follows running: that chunk is of no use to it, so it is interrupted, not waited for (the
+    first key after a session's first open waited 847 ms, session 13). A later key lets a
+    chunk finish: with keys closer than a chunk, the whole prompt would never progress."""
+    engine = OneSequence(
+        rules=[Rule("", ("x",))], slow_over=2 * FLOOR_PREFIX, slow_s=30.0, chunk_s=30.0
+    )
+    service = running(engine)
+    assert service.prewarm(snap(), user_moved=True).future.result(10).narrowed
+    wait_until(lambda: len(engine.prompts) == 2)  # the whole prompt, in its first chunk
+    whole = service.prewarms.running[1]
+    first = service.submit(snap(TEXT + "v"))
+    assert whole.interrupting  # submit() stops it, inside its chunk
+    assert first.future.result(10).status == "ok" and engine.interrupted == 1
+    service.prewarm(snap(TEXT + "v"))  # the whole prompt again (as at the next pause)
+    wait_until(lambda: len(engine.prompts) == 4)
+    again = service.prewarms.running[1]
+    later = service.submit(snap(TEXT + "vw"))
+    assert again.cancelled and not again.interrupting  # its chunk runs to its end
+    later.cancel.cancel("test over")
 
 
 def test_closing_a_narrowed_document_leaves_nothing_behind(running):
