@@ -133,12 +133,20 @@ def _steps(tokens: float, floor: int) -> int:
     return max(1, int(tokens) // floor) * floor
 
 
+DECISIONS_KEPT = 5
+_Narrow = tuple[PromptAssembler, AssembledPrompt]  # an assembler and its prompt
+
+
 class NarrowPrompts:
     """The narrow prompts' assemblers, one per width (a document keeps the one it was pinned
     to: its windows are what its saved states hold). Worker thread only."""
 
     def __init__(self) -> None:
         self._widths: dict[tuple[int, int], PromptAssembler] = {}
+        # The last placements' sizing (coderd/status `prewarm.sizing`): tokens the whole
+        # prompt would evaluate, tokens affordable before the first key, the narrow prompt's,
+        # and whether it was taken. Replaced whole (the event loop reads it).
+        self.decisions: tuple[dict[str, object], ...] = ()
 
     def prompt_for(
         self,
@@ -152,7 +160,7 @@ class NarrowPrompts:
         make: Callable[[Budgets, str], PromptAssembler],
         target_s: float,
         pinned: PromptAssembler | None = None,
-    ) -> tuple[PromptAssembler, AssembledPrompt] | None:
+    ) -> _Narrow | None:
         """A placement's narrow prompt and its assembler, when `full` (the document's whole
         prompt, with the `planned` budgets) would not be in by the first key, nor within
         `target_s` (completion.latency_target_ms: what any suggestion may take here); None
@@ -166,7 +174,7 @@ class NarrowPrompts:
         affordable = affordable_tokens(profile, max(ticket.first_key_s, target_s))
         whole = engine.would_evaluate(full.prompt, slot)
         if whole <= affordable:
-            return None
+            return self._decided(whole, affordable, None, None)
         narrow = pinned if pinned in self._widths.values() else None
         if narrow is None:
             budgets = narrow_budgets(planned, affordable)
@@ -191,7 +199,15 @@ class NarrowPrompts:
         # A narrow prompt gives up context and most of the window: worth it only when the
         # wait it spares is most of the whole prompt's (a file gone back to, whose window a
         # saved state holds, costs little either way).
-        return (narrow, kept) if 2 * cost <= whole else None
+        return self._decided(whole, affordable, cost, (narrow, kept) if 2 * cost <= whole else None)
+
+    def _decided(
+        self, whole: int, affordable: int, cost: int | None, chosen: _Narrow | None
+    ) -> _Narrow | None:
+        decision: dict[str, object] = {"whole": whole, "affordable": affordable, "narrow": cost}
+        decision["narrowed"] = chosen is not None
+        self.decisions = (*self.decisions[-(DECISIONS_KEPT - 1) :], decision)
+        return chosen
 
     @staticmethod
     def _assemble(

@@ -94,6 +94,9 @@ class RequestRunner:
             c.latency_target_ms,
         )
 
+    def sizing(self) -> list[dict[str, object]]:  # coderd/status: placements' first prompts
+        return list(self._narrow.decisions)
+
     def budgets(self, settings: Settings) -> Budgets | None:
         """The budgets planned for these settings, if any request needed them yet."""
         found = self._prompts.get(self._key(settings))

@@ -123,8 +123,7 @@ class CompletionService(EngineWorker):
             self._latest[snapshot.key] = ticket
         if older is not None:
             older.cancel.cancel("superseded")
-        first_key = self.prewarms.first_keys.requested(snapshot.key)
-        if first_key:
+        if first_key := self.prewarms.first_keys.requested(snapshot.key):
             # The first key since the user went there: its prompt, if the placement's prewarm
             # did not get it in, is sized like one (first_prompt.py).
             ticket.first_key_s = 0.0
@@ -140,15 +139,13 @@ class CompletionService(EngineWorker):
         # After the put: the worker either sees this ticket or has already made the token we
         # cancel here (it makes the token first, then looks at the queue).
         self._speculation.token.cancel("a new request")
+        # A chunk of use to this request (or, past the first key, to the document's newer
+        # prompt, which keys closer than a chunk would starve) finishes; another document's,
+        # or the whole prompt following a narrow one at the first key, stops inside its chunk.
         warming_key, warming_token, placement = self.prewarms.running
         if warming_key == snapshot.key and (placement or not first_key):
-            # Its prompt chunk is this request's, or keys closer than a chunk would never let
-            # a document's newer prompt progress (session 12): let the chunk finish.
             warming_token.cancel("a new request")
         else:
-            # Of no use to this request: another document's, or the whole prompt that follows
-            # a narrow one, which made the first key after the first open of a session wait
-            # 847 ms for its chunk (bench/README.md, session 13). Stop inside the chunk.
             warming_token.interrupt("a new request")
         return ticket
 
@@ -282,7 +279,7 @@ class CompletionService(EngineWorker):
                 "misses": self.cache.misses,
                 "speculations": self._speculation.count,
             },
-            "prewarm": self.prewarms.status(),
+            "prewarm": {**self.prewarms.status(), "sizing": self._runner.sizing()},
         }
 
     def shutdown(self) -> None:

@@ -121,6 +121,8 @@ def test_a_slow_machine_prewarms_a_narrow_prompt_then_the_whole_one(running):
     first = service.prewarm(snap(), user_moved=True).future.result(10)
     assert first.narrowed and first.prompt_pending
     assert engine.prompts[0] <= FLOOR_PREFIX  # what the time before the first key affords
+    (sized,) = service.status()["prewarm"]["sizing"]  # why, in coderd/status
+    assert sized["narrowed"] and sized["whole"] > sized["affordable"] >= sized["narrow"]
     wait_until(lambda: prewarms(service)["done"] == 2)  # the whole one, right after
     assert engine.prompts[1] > 2 * FLOOR_PREFIX
     # The document moved over: its keys are served with the whole prompt, at no cost.
