@@ -248,3 +248,45 @@ def test_a_three_file_switch_keeps_each_file_s_two_prompts(engine):
         complete_whole(engine, name)
     held = list(first.prompt_ids)
     assert any(list(s.record.tokens[: len(held)]) == held for s in engine.kv.saved)
+
+
+def test_a_pause_s_prompt_cancelled_part_way_leaves_the_key_its_windows(tiny_model_path):
+    """At a pause the whole prompt (the same block, wider windows) is evaluated after the
+    narrow one a document is typed into; it keeps the block and drops the narrow windows,
+    less than half the sequence. The next key cancels it after a chunk: its windows come
+    back from a saved state instead of being evaluated again (each burst's last key paid
+    92-118 tokens, session 13), and the whole prompt's progress is kept for the next pause."""
+    engine = LlamaEngine(tiny_model_path, EngineOptions(threads=2, prompt_chunk=4))
+    block = engine.tokenize("".join(f"def helper_{i}(value): ...\n" for i in range(12)))
+    prefix, suffix = FILES["os"]
+
+    def prompt(typed: str, wide: bool = False) -> FimPrompt:
+        text = (prefix * 3 if wide else prefix[-60:]) + typed
+        return FimPrompt(engine.tokenize(text), engine.tokenize(suffix), block)
+
+    try:
+        narrow = engine.complete(prompt(""), GenerationLimits(max_tokens=1), CancelToken())
+        token = CancelToken()
+        real, calls = engine.kv.ctx.decode, []
+
+        def decode(tokens, start_pos, **kw):
+            calls.append(len(tokens))
+            if len(calls) == 2:
+                token.cancel("a key")
+            return real(tokens, start_pos, **kw)
+
+        engine.kv.ctx.decode = decode
+        pause = engine.complete(prompt("", wide=True), GenerationLimits(max_tokens=0,
+                                refresh_suffix=True), token)  # fmt: skip
+        engine.kv.ctx.decode = real
+        assert pause.stats.stop_reason == "cancelled"
+        # It kept the block: more than half of what the sequence held, so it saved nothing
+        # first by the rule for prompts that throw most away.
+        assert pause.stats.reused_tokens > narrow.stats.prompt_tokens // 2
+        key = engine.complete(prompt("x"), GenerationLimits(max_tokens=1), CancelToken())
+        assert key.stats.restored_tokens and key.stats.evaluated_tokens <= 4
+        again = engine.complete(prompt("x", wide=True), GenerationLimits(max_tokens=0,
+                                refresh_suffix=True), CancelToken())  # fmt: skip
+        assert again.stats.restored_tokens > len(block)  # from where the cancel stopped it
+    finally:
+        engine.close()

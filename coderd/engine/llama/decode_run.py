@@ -107,7 +107,8 @@ class DecodeRun:
         self._background = not typing
         plan = planner(self.record)
         if not self.speculative:  # a saved state may be closer (another file, a new block)
-            plan, self.restored = self.kv.resume(self.seq, plan, planner)
+            background = layout if self._background else None
+            plan, self.restored = self.kv.resume(self.seq, plan, planner, background)
         return plan
 
     def estimate(self, layout: PromptLayout) -> int:

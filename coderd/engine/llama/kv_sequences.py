@@ -87,17 +87,25 @@ class KvSequences:
         self.forget(LlamaContext.slot_seq(slot))
         self.saved.forget(LlamaContext.slot_seq(slot))
 
-    def resume(self, seq: int, plan: ReusePlan, planner: Planner) -> tuple[ReusePlan, int]:
+    def resume(
+        self, seq: int, plan: ReusePlan, planner: Planner, background: PromptLayout | None = None
+    ) -> tuple[ReusePlan, int]:
         """Before `seq` is brought to a prompt (`plan`, from what it holds): when a saved state
         of it spares more evaluation than its copies cost (kv_costs.py), swap the two; when the
-        prompt would throw away most of what `seq` holds, save that first. Returns the plan
-        to follow and the tokens restored."""
+        prompt would throw away most of what `seq` holds, save that first, and so for any of
+        it when the prompt is a prewarm's (`background`, its layout): a key cancels most of
+        those part way and wants back what it typed into (a pause's whole prompt dropped the
+        narrow windows, and each burst's last key evaluated them again: 92-118 tokens, 1.5 s,
+        bench/README.md session 13). Returns the plan to follow and the tokens restored."""
         live = self.state(seq)
         best, best_plan, _ = self._closest(seq, plan, planner)
         kept = plan.keep + (plan.shift.length if plan.shift is not None else 0)
+        dropped = len(live.tokens) - kept
+        if background is not None and (dropped <= 1 or _beside(live, background, plan)):
+            background = None  # it keeps what the sequence holds (no more than FIM_MID)
         if best is not None:
             self.saved.take(best)  # before the save below, whose bounds could evict it
-        if best is not None or len(live.tokens) - kept > len(live.tokens) // 2:
+        if best is not None or dropped > len(live.tokens) // 2 or background is not None:
             self._save(seq)
         if best is None:
             return plan, 0
@@ -211,9 +219,8 @@ class KvSequences:
         step = plan.shift
         unapplied = self._shift_unapplied()
         state = self.state(seq)
-        if background and step is None and state.head_len is not None:
-            if state.block == layout.block and plan.keep < state.head_len + len(state.block):
-                return self._refresh_beside(seq, plan, layout, evaluate)
+        if background and _beside(state, layout, plan):
+            return self._refresh_beside(seq, plan, layout, evaluate)
         if step is None:
             ctx.remove(seq, plan.keep)
             held = evaluate(plan.evaluate, plan.keep)
@@ -272,3 +279,14 @@ class KvSequences:
             yield LlamaContext.PARK_SEQ
         finally:
             self.evict_speculation()
+
+
+def _beside(state: CacheState, layout: PromptLayout, plan: ReusePlan) -> bool:
+    """`plan` evaluates `state`'s block again, the same suffix, after little of the head (a
+    refresh after drifting): a prewarm does that beside the old cells (`_refresh_beside`).
+    Not a prompt with other windows around the same suffix (the whole prompt after a narrow
+    one): its progress is of use to the next pause, so it is evaluated in place."""
+    if plan.shift is not None or state.head_len is None or state.block != layout.block:
+        return False
+    head_evaluated = len(layout.head) - plan.keep
+    return plan.keep < state.head_len + len(state.block) and head_evaluated < len(layout.block)
