@@ -66,24 +66,15 @@ def test_restored_cells_give_the_logits_of_a_cold_start(tiny_model_path):
     cold.close()
 
 
-def test_a_cancelled_prompt_keeps_its_progress_while_another_is_served(engine):
+def test_a_cancelled_prompt_keeps_its_progress_while_another_is_served(engine, key_at_decode):
     """A prompt evaluated in the background (a prewarm) and cancelled part way: the prompt the
     user types into comes back whole, and the background one resumes where it stopped."""
     complete(engine, "os")
-    token = CancelToken()
-    real, calls = engine.kv.ctx.decode, []
-
-    def decode(tokens, start_pos, **kw):
-        calls.append(len(tokens))
-        if len(calls) == 2:
-            token.cancel("a key")
-        return real(tokens, start_pos, **kw)
-
-    engine.kv.ctx.decode = decode
     prefix, suffix = FILES["json"]
     long = FimPrompt(engine.tokenize(prefix * 3), engine.tokenize(suffix))
+    token = key_at_decode(engine, 2)
     partial = engine.complete(long, GenerationLimits(max_tokens=0), token)
-    engine.kv.ctx.decode = real
+    del engine.kv.ctx.decode  # the class's own again
     assert partial.stats.stop_reason == "cancelled"
     held = len(engine.kv.state(0).tokens)
     assert 0 < held < partial.stats.prompt_tokens
@@ -250,7 +241,9 @@ def test_a_three_file_switch_keeps_each_file_s_two_prompts(engine):
     assert any(list(s.record.tokens[: len(held)]) == held for s in engine.kv.saved)
 
 
-def test_a_pause_s_prompt_cancelled_part_way_leaves_the_key_its_windows(tiny_model_path):
+def test_a_pause_s_prompt_cancelled_part_way_leaves_the_key_its_windows(
+    tiny_model_path, key_at_decode
+):
     """At a pause the whole prompt (the same block, wider windows) is evaluated after the
     narrow one a document is typed into; it keeps the block and drops the narrow windows,
     less than half the sequence. The next key cancels it after a chunk: its windows come
@@ -266,19 +259,10 @@ def test_a_pause_s_prompt_cancelled_part_way_leaves_the_key_its_windows(tiny_mod
 
     try:
         narrow = engine.complete(prompt(""), GenerationLimits(max_tokens=1), CancelToken())
-        token = CancelToken()
-        real, calls = engine.kv.ctx.decode, []
-
-        def decode(tokens, start_pos, **kw):
-            calls.append(len(tokens))
-            if len(calls) == 2:
-                token.cancel("a key")
-            return real(tokens, start_pos, **kw)
-
-        engine.kv.ctx.decode = decode
+        token = key_at_decode(engine, 2)
         pause = engine.complete(prompt("", wide=True), GenerationLimits(max_tokens=0,
                                 refresh_suffix=True), token)  # fmt: skip
-        engine.kv.ctx.decode = real
+        del engine.kv.ctx.decode  # the class's own again
         assert pause.stats.stop_reason == "cancelled"
         # It kept the block: more than half of what the sequence held, so it saved nothing
         # first by the rule for prompts that throw most away.

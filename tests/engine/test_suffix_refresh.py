@@ -88,31 +88,18 @@ def test_keys_leave_the_suffix_refresh_to_a_prewarm(tiny_model_path):
     engine.close()
 
 
-def cancel_at_call(engine, n: int, cancel: CancelToken):
-    """Make the engine's n-th llama_decode from now cancel `cancel` (a key arriving then)."""
-    real, calls = engine.kv.ctx.decode, []
-
-    def decode(tokens, start_pos, **kw):
-        calls.append(len(tokens))
-        if len(calls) == n:
-            cancel.cancel("a key")
-        return real(tokens, start_pos, **kw)
-
-    engine.kv.ctx.decode = decode
-    return lambda: setattr(engine.kv.ctx, "decode", real)
-
-
-def test_a_refresh_cancelled_part_way_leaves_the_stale_block_for_the_next_key(tiny_model_path):
+def test_a_refresh_cancelled_part_way_leaves_the_stale_block_for_the_next_key(
+    tiny_model_path, key_at_decode
+):
     """The prewarm at a pause refreshes a drifted suffix; the next burst's first key cancels
     it after one chunk. That key still shifts the old block: it evaluates what it typed, not
     the whole suffix again (done in place, the refresh had dropped the block)."""
     engine = make_engine(tiny_model_path, suffix_refresh_tokens=6, prompt_chunk=4)
     typed = type_until_stale(engine, LONG_PREFIX)
-    cancel = CancelToken()
-    restore = cancel_at_call(engine, 2, cancel)
+    cancel = key_at_decode(engine, 2)
     refresh = complete(engine, fim(engine, LONG_PREFIX + typed), cancel, max_tokens=0,
                        refresh_suffix=True).stats  # fmt: skip
-    restore()
+    del engine.kv.ctx.decode  # the class's own again
     assert refresh.stop_reason == "cancelled" and 0 < refresh.evaluated_tokens
     key = complete(engine, fim(engine, LONG_PREFIX + typed + " h")).stats
     assert key.suffix_shifted and key.restored_tokens == 0
