@@ -57,11 +57,21 @@ class SpeedProfile:
     ) -> float:
         return changed * self.prompt_ms + new_tokens * self.decode_token_ms(depth)
 
+    @property
+    def token_ms(self) -> float:
+        """What one more prompt token in a call costs, beyond the call's fixed part. A
+        measurement on a busy machine can leave it at nothing (the larger batch timed as
+        cheap as the keystroke batch): then the keystroke batch's per-token figure, never
+        free. Taken at nothing, every prompt looked affordable before the first key and fit
+        one chunk: no narrow prompt, and first keys waited 2-3 s behind a whole prompt's
+        single chunk (1.3B, two cores, session 13)."""
+        per_token = self.prompt_ms - self.call_ms / KEYSTROKE_BATCH
+        return per_token if per_token > 0 else self.prompt_ms
+
     def batch_ms(self, tokens: int) -> float:
         """What evaluating `tokens` prompt tokens in one call costs: the call's fixed part and
         the tokens' own (a keystroke's one or two tokens cost about the fixed part alone)."""
-        per_token = max(self.prompt_ms - self.call_ms / KEYSTROKE_BATCH, 0.0)
-        return self.call_ms + per_token * tokens
+        return self.call_ms + self.token_ms * tokens
 
     def prompt_chunk(self, n_batch: int, depth: int = CHUNK_DEPTH) -> int:
         """Prompt tokens per llama_decode. A key that supersedes a request waits for its chunk
@@ -69,7 +79,7 @@ class SpeedProfile:
         suggestion within 1.5x its own cost (issue #12's p95 bound). Larger chunks cost less
         per token (the fixed `call_ms` is paid less often), so the chunk is the largest that
         fits: 2-core CPU, 1.3B model: about 32 tokens; a GPU: the whole batch."""
-        per_token = max(self.prompt_ms - self.call_ms / KEYSTROKE_BATCH, 1e-6)
+        per_token = max(self.token_ms, 1e-6)
         room = self.suggestion_ms(depth) / 2 - self.call_ms
         return max(min(KEYSTROKE_BATCH, n_batch), min(n_batch, int(room / per_token)))
 

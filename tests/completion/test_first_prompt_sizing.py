@@ -47,3 +47,16 @@ def test_narrow_budgets_fit_what_is_affordable_above_the_floors():
     assert narrow_budgets(planned, 690) == wide
     assert narrow_budgets(planned, 10_000).prefix == planned.prefix
     assert affordable_tokens(SLOW, 1.0) == 100
+
+
+def test_a_profile_whose_tokens_look_free_still_affords_a_bounded_prompt():
+    """Measured on a busy machine, the larger batch can time as cheap as the keystroke batch:
+    nothing is left per token beyond the call's fixed part (`call_ms` = 8 x `prompt_ms`).
+    The keystroke batch's per-token cost stands in: a placement still narrows and the prompt
+    still comes in chunks (taken as free, every prompt was affordable and fit one chunk)."""
+    busy = SpeedProfile(decode_ms=33.0, depth_ms=0.0, prompt_ms=12.0, call_ms=96.0)
+    assert busy.token_ms == busy.prompt_ms
+    assert 0 < affordable_tokens(busy, 2.0) == int((2000 - 96) / 12)
+    assert busy.prompt_chunk(n_batch=512) < 64
+    measured = SpeedProfile(decode_ms=33.0, depth_ms=0.0, prompt_ms=12.0, call_ms=40.0)
+    assert measured.token_ms == 12.0 - 40.0 / 8  # a real split is kept as it is
