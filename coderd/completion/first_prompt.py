@@ -108,10 +108,9 @@ class FirstKeys:
 def affordable_tokens(profile: SpeedProfile, seconds: float) -> int:
     """Prompt tokens this machine evaluates in `seconds` (in chunks: the batch's fixed cost
     counted once)."""
-    per_token = profile.batch_ms(2) - profile.batch_ms(1)
-    if per_token <= 0:
+    if profile.token_ms <= 0:  # nothing measured per token: prompts cost nothing here
         return 1 << 30
-    return max(0, int((seconds * 1000 - profile.call_ms) / per_token))
+    return max(0, int((seconds * 1000 - profile.call_ms) / profile.token_ms))
 
 
 def narrow_budgets(planned: Budgets, affordable: int) -> Budgets:

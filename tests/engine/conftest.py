@@ -13,8 +13,8 @@ from coderd.engine.llama.engine import LlamaEngine
 @pytest.fixture
 def key_at_decode() -> Iterator[Callable[[LlamaEngine, int], CancelToken]]:
     """`key_at_decode(engine, n)`: a token that the engine's n-th llama_decode from now
-    cancels, as a key arriving while that prompt chunk runs; the engine decodes as before
-    once the test ends."""
+    cancels, as a key arriving while that prompt chunk runs; the calls after it go through
+    untouched, and the engine's own decode is put back when the test ends."""
     undo: list[Callable[[], None]] = []
 
     def arm(engine: LlamaEngine, n: int) -> CancelToken:

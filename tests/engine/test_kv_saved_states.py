@@ -74,7 +74,6 @@ def test_a_cancelled_prompt_keeps_its_progress_while_another_is_served(engine, k
     long = FimPrompt(engine.tokenize(prefix * 3), engine.tokenize(suffix))
     token = key_at_decode(engine, 2)
     partial = engine.complete(long, GenerationLimits(max_tokens=0), token)
-    del engine.kv.ctx.decode  # the class's own again
     assert partial.stats.stop_reason == "cancelled"
     held = len(engine.kv.state(0).tokens)
     assert 0 < held < partial.stats.prompt_tokens
@@ -262,7 +261,6 @@ def test_a_pause_s_prompt_cancelled_part_way_leaves_the_key_its_windows(
         token = key_at_decode(engine, 2)
         pause = engine.complete(prompt("", wide=True), GenerationLimits(max_tokens=0,
                                 refresh_suffix=True), token)  # fmt: skip
-        del engine.kv.ctx.decode  # the class's own again
         assert pause.stats.stop_reason == "cancelled"
         # It kept the block: more than half of what the sequence held, so it saved nothing
         # first by the rule for prompts that throw most away.

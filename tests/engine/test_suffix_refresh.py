@@ -99,7 +99,6 @@ def test_a_refresh_cancelled_part_way_leaves_the_stale_block_for_the_next_key(
     cancel = key_at_decode(engine, 2)
     refresh = complete(engine, fim(engine, LONG_PREFIX + typed), cancel, max_tokens=0,
                        refresh_suffix=True).stats  # fmt: skip
-    del engine.kv.ctx.decode  # the class's own again
     assert refresh.stop_reason == "cancelled" and 0 < refresh.evaluated_tokens
     key = complete(engine, fim(engine, LONG_PREFIX + typed + " h")).stats
     assert key.suffix_shifted and key.restored_tokens == 0

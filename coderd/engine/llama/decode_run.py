@@ -107,8 +107,8 @@ class DecodeRun:
         self._background = not typing
         plan = planner(self.record)
         if not self.speculative:  # a saved state may be closer (another file, a new block)
-            background = layout if self._background else None
-            plan, self.restored = self.kv.resume(self.seq, plan, planner, background)
+            prewarm = layout if self._background else None
+            plan, self.restored = self.kv.resume(self.seq, plan, planner, prewarm)
         return plan
 
     def estimate(self, layout: PromptLayout) -> int:

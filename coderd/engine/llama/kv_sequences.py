@@ -88,12 +88,12 @@ class KvSequences:
         self.saved.forget(LlamaContext.slot_seq(slot))
 
     def resume(
-        self, seq: int, plan: ReusePlan, planner: Planner, background: PromptLayout | None = None
+        self, seq: int, plan: ReusePlan, planner: Planner, prewarm: PromptLayout | None = None
     ) -> tuple[ReusePlan, int]:
         """Before `seq` is brought to a prompt (`plan`, from what it holds): when a saved state
         of it spares more evaluation than its copies cost (kv_costs.py), swap the two; when the
         prompt would throw away most of what `seq` holds, save that first, and so for any of
-        it when the prompt is a prewarm's (`background`, its layout): a key cancels most of
+        it when the prompt is a prewarm's at a pause (`prewarm`, its layout): a key cancels most of
         those part way and wants back what it typed into (a pause's whole prompt dropped the
         narrow windows, and each burst's last key evaluated them again: 92-118 tokens, 1.5 s,
         bench/README.md session 13). Returns the plan to follow and the tokens restored."""
@@ -101,11 +101,11 @@ class KvSequences:
         best, best_plan, _ = self._closest(seq, plan, planner)
         kept = plan.keep + (plan.shift.length if plan.shift is not None else 0)
         dropped = len(live.tokens) - kept
-        if background is not None and (dropped <= 1 or _beside(live, background, plan)):
-            background = None  # it keeps what the sequence holds (no more than FIM_MID)
+        if prewarm is not None and (dropped <= 1 or _beside(live, prewarm, plan)):
+            prewarm = None  # it keeps what the sequence holds (no more than FIM_MID)
         if best is not None:
             self.saved.take(best)  # before the save below, whose bounds could evict it
-        if best is not None or dropped > len(live.tokens) // 2 or background is not None:
+        if best is not None or dropped > len(live.tokens) // 2 or prewarm is not None:
             self._save(seq)
         if best is None:
             return plan, 0
