@@ -1,7 +1,7 @@
 """Cross-file context evaluation: recall of the gold definition in the packed context (not a test).
 
     python bench/context_eval.py --fetch                     # download the packages (eval_packages.py)
-    python bench/context_eval.py [--set dev|heldout|spare|fresh|final|unseen|sealed|vault|all] [PACKAGE_DIR ...]
+    python bench/context_eval.py [--set dev|heldout|spare|fresh|final|unseen|sealed|vault|reserve|all] [PACKAGE_DIR ...]
         [--max-per-kind 40] [--budgets 256,512,1024,2048] [--mask first|line|strict] [--json]
         [--misses N]
 
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--set",
         default="dev",
-        choices=("dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "all"),
+        choices=("dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve", "all"),
     )
     parser.add_argument(
         "--fetch", action="store_true", help="download the packages of --set and stop"

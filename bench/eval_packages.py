@@ -6,7 +6,8 @@ measure (never looked at while tuning); `spare` is a second held-out set for a l
 `final` was added in session 5 (#13) and run once, after that session's tuning; `unseen` was
 added in session 10 (#13) and run once at its end, with its code and the code before it;
 `sealed` was added at the start of session 12 (#13), before any tuning, and is run only at its
-end, with its code and the code before it; `vault` likewise at the start of session 13.
+end, with its code and the code before it; `vault` likewise at the start of session 13, and
+`reserve` at the start of session 14.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
 from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
 """
@@ -202,12 +203,42 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
     ),
     "rand-0.8.5": ("vault", "deb", "librust-rand-dev", "usr/share/cargo/registry/rand-0.8.5"),
     "url-2.3.1": ("vault", "deb", "librust-url-dev", "usr/share/cargo/registry/url-2.3.1"),
+    # Added at the start of session 14 for #13, before any tuning, as `vault` was.
+    "itsdangerous-2.2.0": ("reserve", "pypi", "itsdangerous==2.2.0", "itsdangerous-2.2.0"),
+    "h11-0.14.0": ("reserve", "pypi", "h11==0.14.0", "h11-0.14.0"),
+    "python-dotenv-1.0.1": ("reserve", "pypi", "python-dotenv==1.0.1", "python-dotenv-1.0.1"),
+    "trpc-next-10.45.2": ("reserve", "npm", "@trpc/next@10.45.2", "package"),
+    "extension-table-2.6.6": ("reserve", "npm", "@tiptap/extension-table@2.6.6", "package"),
+    "validator-10.4.1": (
+        "reserve",
+        "deb",
+        "golang-github-go-playground-validator-v10-dev",
+        "usr/share/gocode/src/github.com/go-playground/validator",
+    ),
+    "sessions-1.2.1": (
+        "reserve",
+        "deb",
+        "golang-github-gorilla-sessions-dev",
+        "usr/share/gocode/src/github.com/gorilla/sessions",
+    ),
+    "crossbeam-channel-0.5.6": (
+        "reserve",
+        "deb",
+        "librust-crossbeam-channel-dev",
+        "usr/share/cargo/registry/crossbeam-channel-0.5.6",
+    ),
+    "toml_edit-0.14.4": (
+        "reserve",
+        "deb",
+        "librust-toml-edit-dev",
+        "usr/share/cargo/registry/toml_edit-0.14.4",
+    ),
 }
 
 
 def names_in(which: str) -> list[str]:
     """Package names of a set ("dev", "heldout", "spare", "fresh", "final", "unseen", "sealed",
-    "vault" or "all")."""
+    "vault", "reserve" or "all")."""
     return [n for n, (s, *_) in PACKAGES.items() if which in ("all", s)]
 
 
