@@ -40,7 +40,7 @@ from pathlib import Path
 
 from eval_baselines import Windows, covered, rank_of
 from eval_naive import naive_pack
-from eval_packages import PACKAGES, fetch, names_in
+from eval_packages import PACKAGES, SETS, fetch, names_in
 from eval_samples import build_samples, is_test
 
 from coderd.config.settings import ContextSettings
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--set",
         default="dev",
-        choices=("dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve", "all"),
+        choices=(*SETS, "all"),
     )
     parser.add_argument(
         "--fetch", action="store_true", help="download the packages of --set and stop"

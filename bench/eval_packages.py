@@ -236,6 +236,9 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
 }
 
 
+SETS = ("dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve")
+
+
 def names_in(which: str) -> list[str]:
     """Package names of a set ("dev", "heldout", "spare", "fresh", "final", "unseen", "sealed",
     "vault", "reserve" or "all")."""
