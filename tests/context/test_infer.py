@@ -268,7 +268,7 @@ def test_a_field_assigned_a_typed_parameter_has_its_type(language, text):
 
 
 def test_a_field_of_a_class_in_another_file_assigned_a_typed_parameter_has_its_type():
-    from coderd.context.retrieve.typed import declared_fields
+    from coderd.context.retrieve.fields import declared_fields
 
     source = (
         "class Context:\n    def __init__(self, command: 'Command', parent=None):\n"

@@ -6,6 +6,8 @@ What the per-language queries (`queries/<language>-types.scm`) capture, this mod
   (`x: Cls`, `def f(c: Cls)`, `var v T`), constructed (`new Cls()`, `T{}`), or holding a call's
   result (`x = Cls()`, `v := pkg.New()`; typed.py resolves the callee: a class, or a function or
   method whose declared result type it reads from the index);
+* `@bind.name` with `@bind.value`: a local holding another name's attribute (`cmd =
+  ctx.command`), typed as that expression in the same scope;
 * `@field.name` with `@field.type` or `@field.call`: an attribute of the class around it
   (`self.attr = Cls()`, `attr: Cls`, TS properties, Go and Rust struct fields);
 * the receiver, bound here: Python's first method parameter, `this` (JS/TS) and `self` (Rust)
@@ -20,10 +22,12 @@ around it (a few levels deep, and its constructor) and the module level.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import tree_sitter
 
 from coderd.context.index.languages import types_query
+from coderd.context.retrieve.bindings import Binding, binding_of, node_text, through_local
 from coderd.context.retrieve.infer_parse import Parsed, ParseMemo, parse_blanked, query_cursors
 from coderd.context.retrieve.typenames import normalize_type
 
@@ -60,14 +64,6 @@ CONSTRUCTORS = frozenset({"__init__", "__post_init__", "setUp", "constructor", "
 MAX_COLD_BYTES = 200_000  # a bigger file is parsed on the completion path only from a tree at hand
 
 
-@dataclass(frozen=True, slots=True)
-class Binding:
-    name: str
-    type: str  # normalised type name (typenames.py), or "" when it comes from a call
-    call: str  # the callee as written (`Cls`, `mod.make`, `self.build`), or ""
-    row: int  # 0-based
-
-
 @dataclass
 class TypeEnv:
     """What is known at the cursor. `variables` are the locals, parameters and module-level
@@ -78,6 +74,7 @@ class TypeEnv:
     fields: dict[str, Binding] = field(default_factory=dict)
     receiver: str = ""
     receiver_type: str = ""
+    row: int = -1  # the cursor's (0-based)
 
 
 def environment(
@@ -111,7 +108,7 @@ def environment(
         ]
     scopes = [n for n in ancestors if n.type in FUNCTION_NODES]
     enclosing_class = next((n for n in ancestors if n.type in CLASS_NODES), None)
-    env = TypeEnv()
+    env = TypeEnv(row=row)
     spans = {(s.start_byte, s.end_byte) for s in scopes}
     owner = enclosing_class.id if enclosing_class is not None else None
     for kind, binding, scope_span, class_id in _bindings(
@@ -237,15 +234,16 @@ def _bindings(parsed: Parsed, query, regions: tuple):
                 continue
             binding = binding_of(captures, kind)
             copy = captures.get("field.copy", [None])[0]
-            if not binding.type and not binding.call and copy is None:
+            if not binding.type and not binding.call and not binding.value and copy is None:
                 continue
             seen.add((name_node.start_byte, kind))
             scope, klass = _owners(name_node)
-            if binding.type or binding.call:
+            if binding.type or binding.call or binding.value:
                 found.append((kind, binding, scope, klass))
             else:
                 copies.append((binding, node_text(copy), scope, klass))
-    # `self.ctx = ctx`: the field has the type of the constructor's parameter `ctx`.
+    # `self.ctx = ctx`: the field has the type of the constructor's parameter `ctx`;
+    # `self.stream = environment._tokenize()`: the result of that parameter's type's method.
     local = {(b.name, scope): b for kind, b, scope, _ in found if kind == "bind"}
     for binding, source, scope, klass in copies:
         typed = local.get((source, scope))
@@ -253,21 +251,15 @@ def _bindings(parsed: Parsed, query, regions: tuple):
             found.append(
                 ("field", replace(typed, name=binding.name, row=binding.row), scope, klass)
             )
+    for i, (kind, b, scope, klass) in enumerate(found):
+        if kind == "field" and b.call:
+            found[i] = (kind, through_local(b, partial(_in_scope, local, scope)), scope, klass)
     parsed.matches[regions] = found
     return found
 
 
-def binding_of(captures: dict, kind: str) -> Binding:
-    """The Binding of one query match (`kind`: "bind" or "field")."""
-    name_node = captures[f"{kind}.name"][0]
-    type_node = captures.get(f"{kind}.type", [None])[0]
-    call_node = captures.get(f"{kind}.call", [None])[0]
-    return Binding(
-        node_text(name_node),
-        normalize_type(node_text(type_node)) if type_node else "",
-        node_text(call_node) if call_node is not None else "",
-        name_node.start_point.row,
-    )
+def _in_scope(local: dict, scope, name: str) -> Binding | None:
+    return local.get((name, scope))
 
 
 def _owners(node: tree_sitter.Node) -> tuple[tuple[int, int] | None, int | None]:
@@ -281,9 +273,3 @@ def _owners(node: tree_sitter.Node) -> tuple[tuple[int, int] | None, int | None]
             klass = parent.id
         parent = parent.parent
     return scope, klass
-
-
-def node_text(node: tree_sitter.Node | None) -> str:
-    return (
-        node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
-    )

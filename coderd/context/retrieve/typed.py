@@ -3,8 +3,11 @@
 A type name is resolved as the file that wrote it sees it: its own definitions, its imports,
 its Go/Java package, a module alias (`mod.Cls`, `pkg.Type`); failing those, a type defined
 once in the whole workspace. A call's result type is the class called, or the declared result
-type of the function or method called (read from the index: `Definition.returns`), resolved in
-the file that declares it (`Self` and `this` are the method's own type). Members of a type are
+type of the function or method called (read from the index: `Definition.returns`; `obj.m()`,
+`Type.m()`, `Type::m()`), resolved in the file that declares it (`Self` and `this` are the
+method's own type). A field's type is its declared one (fields.py for a type in another file
+or another class of this one; infer.py's for the class around the cursor), else the declared
+result of a member of that name (a property). Members of a type are
 those in its body, Go methods and Rust impl blocks in any file of its package, and (a few
 levels deep) the members of its base classes and embedded types.
 """
@@ -12,13 +15,11 @@ levels deep) the members of its base classes and embedded types.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import replace
 
-import tree_sitter
-
-from coderd.context.index.languages import parser_for, types_query
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
-from coderd.context.retrieve.infer import CONSTRUCTORS, Binding, TypeEnv, binding_of, node_text
+from coderd.context.retrieve.bindings import Binding
+from coderd.context.retrieve.fields import declared_fields, without_method_bodies
+from coderd.context.retrieve.infer import TypeEnv
 from coderd.context.retrieve.scope import Scope, module_files_in, name_in_file, named_definitions
 from coderd.context.retrieve.typenames import split_qualified
 
@@ -95,6 +96,8 @@ class TypeResolver:
             if binding.type in ("Self", "this"):
                 return self.receiver_types()
             return self.resolve_type(binding.type, self.rel, depth)
+        if binding.value:
+            return self.value_types(binding.value, depth + 1)
         return self.call_result(binding.call, self.rel, depth) if binding.call else []
 
     def receiver_types(self) -> list[DefinitionRef]:
@@ -124,10 +127,16 @@ class TypeResolver:
         return types
 
     def field_types(self, owner: DefinitionRef, field: str, depth: int = 0) -> list[DefinitionRef]:
-        """Types of the field `field` of the type `owner` (or of its bases)."""
-        if owner.path == self.rel:  # the current file: the class around the cursor only
+        """Types of the field `field` of the type `owner` (or of its bases); failing a field,
+        the declared result of a member of that name (a property: `def lexer(self) -> Lexer`,
+        a TS getter)."""
+        if owner.path == self.rel and owner.definition.name == self.env.receiver_type:
+            # The class around the cursor: its fields as infer.py read them, the cursor's line
+            # blanked (the index's parse of this buffer holds what is being typed).
             binding = self.env.fields.get(field)
-            return self.binding_types(binding, depth + 1) if binding is not None else []
+            if binding is not None:
+                return self.binding_types(binding, depth + 1)
+            return self._returns(self.members_named([owner], field), depth + 1)
         for holder in [owner] + self._bases(owner):
             binding = self.fields(holder).get(field)
             if binding is not None:
@@ -139,11 +148,15 @@ class TypeResolver:
                     )
                     return self.resolve_type(result, holder.path, depth + 1)
                 return self.call_result(binding.call, holder.path, depth + 1)
-        return []
+        return self._returns(self.members_named([owner], field), depth + 1)
 
     def fields(self, owner: DefinitionRef) -> dict[str, Binding]:
-        """The fields a type in another file declares (parsed from its text; memoised in the
-        index's memos until the file's next committed parse)."""
+        """The fields a type declares (parsed from its text; memoised in the index's memos
+        until the file's next committed parse). None for a type of the current file that holds
+        the cursor: its text there is what is being typed (the context must not follow it)."""
+        d = owner.definition
+        if owner.path == self.rel and d.start_line <= self.env.row + 1 <= d.end_line:
+            return {}
         symbols, version = self.index.entry(owner.path)
         key = (owner.path, version, owner.definition.start_line, self.language)
         found = self.index.memos.fields.get(key)
@@ -157,7 +170,7 @@ class TypeResolver:
             lines = text.split("\n")[owner.definition.start_line - 1 : owner.definition.end_line]
             found = (
                 declared_fields(
-                    "\n".join(_without_method_bodies(lines, owner, symbols)), self.language
+                    "\n".join(without_method_bodies(lines, owner, symbols)), self.language
                 )
                 if lines
                 else {}
@@ -176,20 +189,22 @@ class TypeResolver:
             return []
         callee = callee.removeprefix("new ").split("<", 1)[0].replace("::<", "")
         qualifier, member = split_qualified(callee)
-        if qualifier and file == self.rel:
-            owners = self.value_types(qualifier, depth + 1)
+        if qualifier:
+            owners = self.value_types(qualifier, depth + 1) if file == self.rel else []
             if owners:  # obj.method(): the method's declared result
                 return self._returns(self.members_named(owners, member), depth)
-            if "::" in callee or self.language == "rust":
-                owners = self.resolve_type(qualifier, file, depth + 1)  # Type::new()
-                if owners:
-                    found = self._returns(self.members_named(owners, member), depth)
-                    return found or (
-                        owners
-                        if member in CONSTRUCTOR_NAMES
-                        or member.startswith(("new_", "with_", "from_"))
-                        else []
-                    )
+            owners = self.resolve_type(qualifier, file, depth + 1)  # Type::new(), Table.grid()
+            if owners:
+                found = self._returns(self.members_named(owners, member), depth)
+                if found:
+                    return found
+                rust_like = "::" in callee or self.language == "rust"
+                if rust_like and (
+                    member in CONSTRUCTOR_NAMES or member.startswith(("new_", "with_", "from_"))
+                ):
+                    return owners
+                if rust_like:
+                    return []
         refs = self._lookup(callee, file)
         types = [r for r in refs if r.definition.kind in TYPE_KINDS]
         if types:
@@ -252,49 +267,3 @@ def _same_package(path: str, owner_path: str, directory: str, language: str) -> 
         return posixpath.dirname(path) == directory
     crate = owner_path.split("/src/", 1)[0] if "/src/" in owner_path else ""
     return path.startswith(crate) if crate else True
-
-
-def _without_method_bodies(lines: list[str], owner: DefinitionRef, symbols) -> list[str]:
-    """A type's lines with its methods blanked, constructors kept: fields are declared in the
-    body and assigned in constructors, and a big class (rich's Console: 2,000 lines) would
-    otherwise be parsed whole on the completion path. Rows stay where they were."""
-    start, end = owner.definition.start_line, owner.definition.end_line
-    for member in symbols.definitions if symbols else ():
-        if (
-            member.container == owner.definition.name
-            and member.kind in ("method", "function")
-            and member.name not in CONSTRUCTORS
-            and start < member.start_line <= member.end_line <= end
-        ):
-            for row in range(member.start_line - start, member.end_line - start + 1):
-                lines[row] = ""
-    return lines
-
-
-def declared_fields(source: str, language: str) -> dict[str, Binding]:
-    """The fields a type's definition declares (`source`: its text, `class X: ...`,
-    `type T struct {...}`, a TS class): annotated attributes, `self.x = Cls()` in its
-    constructor, struct fields. For types in other files (`ctx.command.name()`)."""
-    query = types_query(language)
-    if query is None:
-        return {}
-    tree = parser_for(language).parse(source.encode("utf-8", "surrogatepass"))
-    found: dict[str, Binding] = {}
-    local: dict[str, Binding] = {}  # the constructor's typed parameters and variables
-    copies: list[tuple[Binding, str]] = []
-    for _, captures in tree_sitter.QueryCursor(query).matches(tree.root_node):
-        kind = "field" if "field.name" in captures else "bind"
-        if f"{kind}.name" not in captures:
-            continue
-        binding = binding_of(captures, kind)
-        if kind == "bind":
-            local.setdefault(binding.name, binding)
-        elif binding.type or binding.call:
-            found.setdefault(binding.name, binding)
-        elif "field.copy" in captures:  # `self.ctx = ctx`: the parameter's type
-            copies.append((binding, node_text(captures["field.copy"][0])))
-    for binding, source in copies:
-        typed = local.get(source)
-        if typed is not None and (typed.type or typed.call):
-            found.setdefault(binding.name, replace(typed, name=binding.name, row=binding.row))
-    return found

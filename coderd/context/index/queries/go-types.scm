@@ -3,6 +3,8 @@
 ;                type, a composite literal's type) or @bind.call (the callee whose first result
 ;                it holds: `v := pkg.New()`, `x, err := c.Find()`);
 ;   @field.name  a field of the struct around it, with @field.type.
+;   @bind.value  with @bind.name: a local holding another's attribute (`cmd = ctx.command`),
+;                typed as that expression in the same scope (never on fields).
 (short_var_declaration left: (expression_list . (identifier) @bind.name)
   right: (expression_list . (call_expression function: (_) @bind.call)))
 (short_var_declaration left: (expression_list . (identifier) @bind.name)
@@ -13,3 +15,5 @@
 (var_spec name: (identifier) @bind.name value: (expression_list . (call_expression function: (_) @bind.call)))
 (parameter_declaration name: (identifier) @bind.name type: (_) @bind.type)
 (field_declaration name: (field_identifier) @field.name type: (_) @field.type)
+(short_var_declaration left: (expression_list . (identifier) @bind.name)
+  right: (expression_list . (selector_expression) @bind.value))

@@ -1,4 +1,6 @@
 ; Type inference (infer.py), as typescript-types.scm without annotations: `new X()` and calls.
+;   @bind.value  with @bind.name: a local holding another's attribute (`cmd = ctx.command`),
+;                typed as that expression in the same scope (never on fields).
 (variable_declarator name: (identifier) @bind.name value: (new_expression constructor: (_) @bind.type))
 (variable_declarator name: (identifier) @bind.name value: (call_expression function: (_) @bind.call))
 (variable_declarator name: (identifier) @bind.name value: (await_expression (call_expression function: (_) @bind.call)))
@@ -6,3 +8,4 @@
   right: (new_expression constructor: (_) @field.type))
 (assignment_expression left: (member_expression object: (this) property: (property_identifier) @field.name)
   right: (call_expression function: (_) @field.call))
+(variable_declarator name: (identifier) @bind.name value: (member_expression) @bind.value)

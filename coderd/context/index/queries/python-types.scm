@@ -5,6 +5,8 @@
 ;                @field.copy: a name assigned to it (`self.ctx = ctx`), which gives it that
 ;                name's type when a parameter or variable of the same function has one.
 ; The receiver (`self`, the first parameter of a method) is bound in infer.py.
+;   @bind.value  with @bind.name: a local holding another's attribute (`cmd = ctx.command`),
+;                typed as that expression in the same scope (never on fields).
 (assignment left: (identifier) @bind.name type: (type) @bind.type)
 (assignment left: (identifier) @bind.name right: (call function: (_) @bind.call))
 (assignment left: (identifier) @bind.name right: (await (call function: (_) @bind.call)))
@@ -21,3 +23,4 @@
   right: (identifier) @field.copy)
   (#eq? @_self "self"))
 (class_definition body: (block (expression_statement (assignment left: (identifier) @field.name type: (type) @field.type))))
+(assignment left: (identifier) @bind.name right: (attribute) @bind.value)

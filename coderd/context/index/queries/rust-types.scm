@@ -4,6 +4,8 @@
 ;                and `&` are seen through);
 ;   @field.name  a field of the struct around it, with @field.type.
 ; `self` is bound to the type of the impl block around it in infer.py.
+;   @bind.value  with @bind.name: a local holding another's attribute (`cmd = ctx.command`),
+;                typed as that expression in the same scope (never on fields).
 (let_declaration pattern: (identifier) @bind.name type: (_) @bind.type)
 (let_declaration pattern: (identifier) @bind.name value: (call_expression function: (_) @bind.call))
 (let_declaration pattern: (identifier) @bind.name value: (try_expression (call_expression function: (_) @bind.call)))
@@ -12,3 +14,6 @@
   value: (reference_expression value: (struct_expression name: (_) @bind.type)))
 (parameter pattern: (identifier) @bind.name type: (_) @bind.type)
 (field_declaration name: (field_identifier) @field.name type: (_) @field.type)
+(let_declaration pattern: (identifier) @bind.name value: (field_expression) @bind.value)
+(let_declaration pattern: (identifier) @bind.name
+  value: (reference_expression value: (field_expression) @bind.value))

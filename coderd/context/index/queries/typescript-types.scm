@@ -5,6 +5,8 @@
 ;                @field.copy: a name assigned to it (`this.ctx = ctx`), which gives it that
 ;                name's type when a parameter or variable of the same function has one.
 ; `this` is bound to the enclosing class in infer.py.
+;   @bind.value  with @bind.name: a local holding another's attribute (`cmd = ctx.command`),
+;                typed as that expression in the same scope (never on fields).
 (variable_declarator name: (identifier) @bind.name type: (type_annotation (_) @bind.type))
 (variable_declarator name: (identifier) @bind.name value: (new_expression constructor: (_) @bind.type))
 (variable_declarator name: (identifier) @bind.name value: (call_expression function: (_) @bind.call))
@@ -22,3 +24,4 @@
   right: (call_expression function: (_) @field.call))
 (assignment_expression left: (member_expression object: (this) property: (property_identifier) @field.name)
   right: (identifier) @field.copy)
+(variable_declarator name: (identifier) @bind.name value: (member_expression) @bind.value)

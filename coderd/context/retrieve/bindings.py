@@ -1,0 +1,54 @@
+"""What one match of a type-inference query (`queries/<language>-types.scm`) binds: a name and
+where its type comes from (infer.py scopes them; typed.py and fields.py resolve them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import tree_sitter
+
+from coderd.context.retrieve.typenames import normalize_type
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    name: str
+    type: str  # normalised type name (typenames.py), or "" when it comes from a call
+    call: str  # the callee as written (`Cls`, `mod.make`, `self.build`), or ""
+    row: int  # 0-based
+    # A local holding an attribute of another (`command = ctx.command`): that expression,
+    # typed in the same scope (typed.py value_types); never set on fields.
+    value: str = ""
+
+
+def binding_of(captures: dict, kind: str) -> Binding:
+    """The Binding of one query match (`kind`: "bind" or "field")."""
+    name_node = captures[f"{kind}.name"][0]
+    type_node = captures.get(f"{kind}.type", [None])[0]
+    call_node = captures.get(f"{kind}.call", [None])[0]
+    value_node = captures.get("bind.value", [None])[0] if kind == "bind" else None
+    return Binding(
+        node_text(name_node),
+        normalize_type(node_text(type_node)) if type_node else "",
+        node_text(call_node) if call_node is not None else "",
+        name_node.start_point.row,
+        node_text(value_node) if value_node is not None else "",
+    )
+
+
+def through_local(field: Binding, local: Callable[[str], Binding | None]) -> Binding:
+    """A field holding a call on a typed local of its constructor (`self.stream =
+    environment._tokenize(...)`, `environment: Environment`) holds `Environment._tokenize`'s
+    result: the local is gone when another method reads the field."""
+    head, dot, member = field.call.partition(".")
+    typed = local(head) if dot and "." not in member else None
+    if typed is None or not typed.type:
+        return field
+    return replace(field, call=f"{typed.type}.{member}")
+
+
+def node_text(node: tree_sitter.Node | None) -> str:
+    return (
+        node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
+    )

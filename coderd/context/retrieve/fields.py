@@ -1,0 +1,59 @@
+"""The fields a type declares, read from its definition's text (for types in other files:
+`ctx.command.name()`; the class around the cursor has its own in infer.py's TypeEnv)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import tree_sitter
+
+from coderd.context.index.languages import parser_for, types_query
+from coderd.context.index.workspace import DefinitionRef
+from coderd.context.retrieve.bindings import Binding, binding_of, node_text, through_local
+from coderd.context.retrieve.infer import CONSTRUCTORS
+
+
+def without_method_bodies(lines: list[str], owner: DefinitionRef, symbols) -> list[str]:
+    """A type's lines with its methods blanked, constructors kept: fields are declared in the
+    body and assigned in constructors, and a big class (rich's Console: 2,000 lines) would
+    otherwise be parsed whole on the completion path. Rows stay where they were."""
+    start, end = owner.definition.start_line, owner.definition.end_line
+    for member in symbols.definitions if symbols else ():
+        if (
+            member.container == owner.definition.name
+            and member.kind in ("method", "function")
+            and member.name not in CONSTRUCTORS
+            and start < member.start_line <= member.end_line <= end
+        ):
+            for row in range(member.start_line - start, member.end_line - start + 1):
+                lines[row] = ""
+    return lines
+
+
+def declared_fields(source: str, language: str) -> dict[str, Binding]:
+    """The fields a type's definition declares (`source`: its text, `class X: ...`,
+    `type T struct {...}`, a TS class): annotated attributes, `self.x = Cls()` in its
+    constructor, struct fields. For types in other files (`ctx.command.name()`)."""
+    query = types_query(language)
+    if query is None:
+        return {}
+    tree = parser_for(language).parse(source.encode("utf-8", "surrogatepass"))
+    found: dict[str, Binding] = {}
+    local: dict[str, Binding] = {}  # the constructor's typed parameters and variables
+    copies: list[tuple[Binding, str]] = []
+    for _, captures in tree_sitter.QueryCursor(query).matches(tree.root_node):
+        kind = "field" if "field.name" in captures else "bind"
+        if f"{kind}.name" not in captures:
+            continue
+        binding = binding_of(captures, kind)
+        if kind == "bind":
+            local.setdefault(binding.name, binding)
+        elif binding.type or binding.call:
+            found.setdefault(binding.name, binding)
+        elif "field.copy" in captures:  # `self.ctx = ctx`: the parameter's type
+            copies.append((binding, node_text(captures["field.copy"][0])))
+    for binding, source in copies:
+        typed = local.get(source)
+        if typed is not None and (typed.type or typed.call):
+            found.setdefault(binding.name, replace(typed, name=binding.name, row=binding.row))
+    return {name: through_local(b, local.get) for name, b in found.items()}

@@ -1,0 +1,145 @@
+"""typed.py and infer.py: the receivers a completion after `x.` most often meets without an
+annotation of its own, typed on a real index of real files: a class of the current file that
+is not the one around the cursor, a property's declared result, `Type.method()`, a local
+holding another's attribute, and a field set from a constructor parameter's method."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ctx_helpers import write
+
+from coderd.context.index.workspace import WorkspaceIndex
+from coderd.context.retrieve.infer import environment
+from coderd.context.retrieve.scope import scope_of
+from coderd.context.retrieve.typed import TypeResolver
+
+MODELS = """class Lexer:
+    def tokenize(self):
+        pass
+
+
+class Stream:
+    def skip_if(self, test) -> bool:
+        pass
+
+
+class Environment:
+    @property
+    def lexer(self) -> Lexer:
+        return Lexer()
+
+    def _tokenize(self, source) -> "Stream":
+        return Stream()
+
+
+class Parser:
+    def __init__(self, environment: "Environment", source):
+        self.stream = environment._tokenize(source)
+
+
+class Table:
+    @classmethod
+    def grid(cls) -> "Table":
+        return cls()
+
+    def add_row(self):
+        pass
+"""
+MAIN = """from models import Environment, Parser, Table
+
+
+class Symbols:
+    def find_ref(self, name):
+        pass
+
+
+class Frame:
+    def __init__(self):
+        self.symbols = Symbols()
+
+
+class Generator:
+    def __init__(self, environment: Environment):
+        self.environment = environment
+
+    def visit(self, frame: Frame, parser: Parser):
+        grid = Table.grid()
+        lexer = self.environment.lexer
+        @@
+"""
+GO = """package tree
+
+type Node struct {
+	parent *Node
+}
+
+func (n *Node) Walk() {}
+
+func visit(c *Node) {
+	p := c.parent
+	@@
+}
+"""
+
+
+def resolver_for(root: Path, files: dict[str, str], rel: str, language: str):
+    for path, source in files.items():
+        write(root, path, source.replace("@@", ""))
+    index = WorkspaceIndex(root)
+    index.rescan()
+    text = files[rel].replace("@@", "")
+    scope = scope_of(index, rel, index.file(rel), language)
+    env = environment(index, rel, text, files[rel].index("@@"), language)
+    return index, TypeResolver(index, rel, scope, env, language)
+
+
+def where(refs) -> list[tuple[str, str]]:
+    return [(r.path, r.definition.name) for r in refs]
+
+
+def test_python_receivers_without_annotations_of_their_own(tmp_path: Path) -> None:
+    index, resolver = resolver_for(
+        tmp_path / "ws", {"models.py": MODELS, "main.py": MAIN}, "main.py", "python"
+    )
+    try:
+        # A class of this file other than the one around the cursor: its own fields.
+        assert where(resolver.value_types("frame.symbols")) == [("main.py", "Symbols")]
+        # A property: its declared result (through a field copied from a parameter).
+        assert where(resolver.value_types("self.environment.lexer")) == [("models.py", "Lexer")]
+        # A local holding that attribute has its type.
+        assert resolver.env.variables["lexer"].value == "self.environment.lexer"
+        assert where(resolver.value_types("lexer")) == [("models.py", "Lexer")]
+        # `Type.method()`: the classmethod's declared result.
+        assert where(resolver.value_types("grid")) == [("models.py", "Table")]
+        # A field set from a constructor parameter's method, read in another file.
+        assert where(resolver.value_types("parser.stream")) == [("models.py", "Stream")]
+    finally:
+        index.close()
+
+
+def test_go_locals_holding_a_field_of_a_struct_in_the_same_file(tmp_path: Path) -> None:
+    index, resolver = resolver_for(tmp_path / "ws", {"tree.go": GO}, "tree.go", "go")
+    try:
+        assert resolver.env.variables["p"].value == "c.parent"
+        assert where(resolver.value_types("p")) == [("tree.go", "Node")]
+    finally:
+        index.close()
+
+
+def test_a_class_of_this_file_holding_the_cursor_lends_no_fields(tmp_path: Path) -> None:
+    # Its text there is the buffer being typed in (`extra: Tab` half-written): the context
+    # must not follow it, so its fields are read only while the cursor is elsewhere.
+    source = MAIN.replace("self.symbols = Symbols()", "self.symbols = @@Symbols()")
+    source = source.replace("        @@\n", "        pass\n")
+    for cursor_inside, expected in ((True, {}), (False, {"symbols"})):
+        text = source if cursor_inside else MAIN
+        root = tmp_path / ("in" if cursor_inside else "out")
+        index, resolver = resolver_for(
+            root, {"models.py": MODELS, "main.py": text}, "main.py", "python"
+        )
+        try:
+            (frame,) = resolver.resolve_type("Frame", "main.py")
+            assert set(resolver.fields(frame)) == set(expected)
+        finally:
+            index.close()
