@@ -38,6 +38,9 @@ class Parser:
         self.stream = environment._tokenize(source)
 
 
+current_env: Environment = make_env()
+
+
 class Table:
     @classmethod
     def grid(cls) -> "Table":
@@ -46,7 +49,7 @@ class Table:
     def add_row(self):
         pass
 """
-MAIN = """from models import Environment, Parser, Table
+MAIN = """from models import Environment, Parser, Table, current_env
 
 
 class Symbols:
@@ -60,8 +63,9 @@ class Frame:
 
 
 class Generator:
-    def __init__(self, environment: Environment):
+    def __init__(self, environment: Environment, fallback: Environment | None = None):
         self.environment = environment
+        self.fallback = fallback or current_env
 
     def visit(self, frame: Frame, parser: Parser):
         grid = Table.grid()
@@ -112,6 +116,10 @@ def test_python_receivers_without_annotations_of_their_own(tmp_path: Path) -> No
         assert where(resolver.value_types("lexer")) == [("models.py", "Lexer")]
         # `Type.method()`: the classmethod's declared result.
         assert where(resolver.value_types("grid")) == [("models.py", "Table")]
+        # A module-level variable declared with a type, imported; a field holding a
+        # parameter or a default (`x or default`).
+        assert where(resolver.value_types("current_env")) == [("models.py", "Environment")]
+        assert where(resolver.value_types("self.fallback")) == [("models.py", "Environment")]
         # A field set from a constructor parameter's method, read in another file.
         assert where(resolver.value_types("parser.stream")) == [("models.py", "Stream")]
     finally:

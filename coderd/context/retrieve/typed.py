@@ -120,6 +120,11 @@ class TypeResolver:
             types = self.receiver_types()
         elif head in self.env.variables:
             types = self.binding_types(self.env.variables[head], depth + 1)
+        elif head in self._named:  # an imported variable declared with a type (`app: Flask`)
+            types = self._returns(
+                [r for r in self._named[head] if r.definition.kind in ("variable", "constant")],
+                depth,
+            )
         else:
             return []
         for attribute in rest.split(".") if rest else ():

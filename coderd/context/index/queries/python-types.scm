@@ -24,3 +24,10 @@
   (#eq? @_self "self"))
 (class_definition body: (block (expression_statement (assignment left: (identifier) @field.name type: (type) @field.type))))
 (assignment left: (identifier) @bind.name right: (attribute) @bind.value)
+; `self.console = console or get_console()`, `self.x = x if x is not None else X()`: the parameter's type.
+((assignment left: (attribute object: (identifier) @_self attribute: (identifier) @field.name)
+  right: (boolean_operator left: (identifier) @field.copy))
+  (#eq? @_self "self"))
+((assignment left: (attribute object: (identifier) @_self attribute: (identifier) @field.name)
+  right: (conditional_expression . (identifier) @field.copy))
+  (#eq? @_self "self"))

@@ -16,7 +16,7 @@
        @definition.method)]))
 
 ; Module-level assignments: ALL_CAPS names become constants in extract.py.
-(module (expression_statement (assignment left: (identifier) @name) @definition.variable))
+(module (expression_statement (assignment left: (identifier) @name type: (type)? @returns) @definition.variable))
 (module (expression_statement (assignment left: (pattern_list (identifier) @name)) @definition.variable))
 
 ; Imports: `import a.b as c`, `from .m import x as y, z`, `from m import *`.
