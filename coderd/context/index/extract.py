@@ -26,7 +26,7 @@ import tree_sitter
 
 from coderd.context.index.extract_imports import Import, assemble_imports
 from coderd.context.index.languages import identifier_query, parser_for, ts_query
-from coderd.context.retrieve.typenames import normalize_type
+from coderd.context.retrieve.typenames import declared_type, normalize_type
 
 # When two patterns match the same node and name, the more specific kind wins (a function in
 # a class body is a method; `const f = () => 1` is a function, not a variable).
@@ -73,7 +73,9 @@ class Definition:
     start_line: int  # 1-based, inclusive
     end_line: int  # 1-based, inclusive
     container: str = ""  # class/impl/receiver type of a method; "" at top level
-    returns: str = ""  # declared result type, normalised (typenames.py); "" when none or unknown
+    # declared result type (typenames.declared_type: "[]Name" for a sequence of Name); "" when
+    # none or unknown
+    returns: str = ""
     bases: tuple[str, ...] = ()  # base classes / interfaces / embedded types, normalised
 
 
@@ -130,7 +132,7 @@ def extract_with_tree(
             kind = "constant"
         key = (node.start_byte, node.end_byte, name)
         rank = _KIND_RANK.get(kind, _DEFAULT_RANK)
-        returns = normalize_type(_text(captures["returns"][0])) if "returns" in captures else ""
+        returns = declared_type(_text(captures["returns"][0])) if "returns" in captures else ""
         bases = tuple(b for b in (normalize_type(_text(n)) for n in captures.get("base", ())) if b)
         old = definitions.get(key)
         if old is not None and old[0] <= rank:

@@ -8,18 +8,23 @@ from dataclasses import dataclass, replace
 
 import tree_sitter
 
-from coderd.context.retrieve.typenames import normalize_type
+from coderd.context.retrieve.typenames import declared_type
 
 
 @dataclass(frozen=True, slots=True)
 class Binding:
     name: str
-    type: str  # normalised type name (typenames.py), or "" when it comes from a call
+    # declared_type (typenames.py): a type name, "[]Name" for a sequence of them, or "" when
+    # the type comes from a call
+    type: str
     call: str  # the callee as written (`Cls`, `mod.make`, `self.build`), or ""
     row: int  # 0-based
     # A local holding an attribute of another (`command = ctx.command`): that expression,
     # typed in the same scope (typed.py value_types); never set on fields.
     value: str = ""
+    # A loop variable or a callback's parameter: the expression iterated over (`for x in
+    # self.items`, `items.forEach(x => ...)`), whose element type it has; never on fields.
+    items: str = ""
 
 
 def binding_of(captures: dict, kind: str) -> Binding:
@@ -28,12 +33,14 @@ def binding_of(captures: dict, kind: str) -> Binding:
     type_node = captures.get(f"{kind}.type", [None])[0]
     call_node = captures.get(f"{kind}.call", [None])[0]
     value_node = captures.get("bind.value", [None])[0] if kind == "bind" else None
+    items_node = captures.get("bind.items", [None])[0] if kind == "bind" else None
     return Binding(
         node_text(name_node),
-        normalize_type(node_text(type_node)) if type_node else "",
+        declared_type(node_text(type_node)) if type_node else "",
         node_text(call_node) if call_node is not None else "",
         name_node.start_point.row,
         node_text(value_node) if value_node is not None else "",
+        node_text(items_node) if items_node is not None else "",
     )
 
 

@@ -234,11 +234,12 @@ def _bindings(parsed: Parsed, query, regions: tuple):
                 continue
             binding = binding_of(captures, kind)
             copy = captures.get("field.copy", [None])[0]
-            if not binding.type and not binding.call and not binding.value and copy is None:
+            known = binding.type or binding.call or binding.value or binding.items
+            if not known and copy is None:
                 continue
             seen.add((name_node.start_byte, kind))
             scope, klass = _owners(name_node)
-            if binding.type or binding.call or binding.value:
+            if known:
                 found.append((kind, binding, scope, klass))
             else:
                 copies.append((binding, node_text(copy), scope, klass))
@@ -247,7 +248,7 @@ def _bindings(parsed: Parsed, query, regions: tuple):
     local = {(b.name, scope): b for kind, b, scope, _ in found if kind == "bind"}
     for binding, source, scope, klass in copies:
         typed = local.get((source, scope))
-        if typed is not None:
+        if typed is not None and (typed.type or typed.call):  # not a loop's: its scope's
             found.append(
                 ("field", replace(typed, name=binding.name, row=binding.row), scope, klass)
             )

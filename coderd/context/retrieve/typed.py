@@ -18,10 +18,11 @@ import posixpath
 
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.bindings import Binding
+from coderd.context.retrieve.elements import element_types
 from coderd.context.retrieve.fields import declared_fields, without_method_bodies
 from coderd.context.retrieve.infer import TypeEnv
 from coderd.context.retrieve.scope import Scope, module_files_in, name_in_file, named_definitions
-from coderd.context.retrieve.typenames import split_qualified
+from coderd.context.retrieve.typenames import ELEMENT, split_qualified
 
 TYPE_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "type"})
 MAX_GLOBAL_HOMONYMS = 2  # a type name resolved by the index alone must be (nearly) unique
@@ -43,7 +44,10 @@ class TypeResolver:
     # ---- names --------------------------------------------------------------------------------
 
     def resolve_type(self, name: str, file: str, depth: int = 0) -> list[DefinitionRef]:
-        """Type definitions that the type name `name`, as written in `file`, stands for."""
+        """Type definitions that the type name `name`, as written in `file`, stands for (none
+        for a sequence, "[]Name": elements.py reaches its elements)."""
+        if name.startswith(ELEMENT):
+            return []
         key = (name, file)
         if key not in self._types:
             self._types[key] = []  # a cycle resolves to nothing
@@ -60,6 +64,10 @@ class TypeResolver:
                 refs = found if len(found) <= MAX_GLOBAL_HOMONYMS else []
             self._types[key] = refs[:MAX_GLOBAL_HOMONYMS]
         return self._types[key]
+
+    def visible(self, name: str) -> list[DefinitionRef]:
+        """Top-level definitions `name` stands for in the current file."""
+        return self._lookup(name, self.rel)
 
     def _lookup(self, name: str, file: str) -> list[DefinitionRef]:
         """Top-level definitions `name` stands for in `file` (functions and types)."""
@@ -98,6 +106,8 @@ class TypeResolver:
             return self.resolve_type(binding.type, self.rel, depth)
         if binding.value:
             return self.value_types(binding.value, depth + 1)
+        if binding.items:
+            return element_types(self, binding.items, depth)
         return self.call_result(binding.call, self.rel, depth) if binding.call else []
 
     def receiver_types(self) -> list[DefinitionRef]:
@@ -135,25 +145,33 @@ class TypeResolver:
         """Types of the field `field` of the type `owner` (or of its bases); failing a field,
         the declared result of a member of that name (a property: `def lexer(self) -> Lexer`,
         a TS getter)."""
-        if owner.path == self.rel and owner.definition.name == self.env.receiver_type:
-            # The class around the cursor: its fields as infer.py read them, the cursor's line
-            # blanked (the index's parse of this buffer holds what is being typed).
-            binding = self.env.fields.get(field)
-            if binding is not None:
-                return self.binding_types(binding, depth + 1)
+        found = self.field_binding(owner, field)
+        if found is None:
             return self._returns(self.members_named([owner], field), depth + 1)
+        binding, holder = found
+        if holder.path == self.rel and holder.definition.name == self.env.receiver_type:
+            return self.binding_types(binding, depth + 1)  # written where the cursor is
+        if binding.type:
+            result = (
+                binding.type if binding.type not in ("Self", "this") else holder.definition.name
+            )
+            return self.resolve_type(result, holder.path, depth + 1)
+        return self.call_result(binding.call, holder.path, depth + 1)
+
+    def field_binding(
+        self, owner: DefinitionRef, field: str
+    ) -> tuple[Binding, DefinitionRef] | None:
+        """The binding of the field `field` of `owner` or of its bases, and the type that
+        declares it. The class around the cursor: its fields as infer.py read them, the
+        cursor's line blanked (the index's parse of this buffer holds what is being typed)."""
+        if owner.path == self.rel and owner.definition.name == self.env.receiver_type:
+            binding = self.env.fields.get(field)
+            return (binding, owner) if binding is not None else None
         for holder in [owner] + self._bases(owner):
             binding = self.fields(holder).get(field)
             if binding is not None:
-                if binding.type:
-                    result = (
-                        binding.type
-                        if binding.type not in ("Self", "this")
-                        else holder.definition.name
-                    )
-                    return self.resolve_type(result, holder.path, depth + 1)
-                return self.call_result(binding.call, holder.path, depth + 1)
-        return self._returns(self.members_named([owner], field), depth + 1)
+                return binding, holder
+        return None
 
     def fields(self, owner: DefinitionRef) -> dict[str, Binding]:
         """The fields a type declares (parsed from its text; memoised in the index's memos

@@ -4,7 +4,8 @@
 `Foo`, `Promise<Foo> | undefined` -> `Foo`, `(*Cmd, error)` -> `Cmd`. Wrappers that hand their
 first argument through (optional, result, smart pointers, promises) are unwrapped; containers
 (lists, maps, vectors) and anything unparsable give "" (the element type is not what a
-`.method` on the value reaches). The result is a dotted or `::` path, or "".
+`.method` on the value reaches). The result is a dotted or `::` path, or "". declared_type
+also keeps a sequence's element type (`list[Node]` -> "[]Node"): what `for x in xs` gives.
 """
 
 from __future__ import annotations
@@ -55,6 +56,40 @@ CONTAINERS = frozenset(
     {"list", "dict", "set", "tuple", "frozenset", "type", "Union", "Literal", "Callable"}
 )
 NOTHING = frozenset({"None", "null", "undefined", "void", "never", "NoneType"})
+# Containers whose first type argument is what iterating over them gives (`for x in xs`,
+# `xs.forEach(x => ...)`): declared_type writes them ELEMENT + that type.
+SEQUENCES = frozenset(
+    {
+        "list",
+        "List",
+        "Sequence",
+        "MutableSequence",
+        "Iterable",
+        "Iterator",
+        "Generator",
+        "AsyncIterable",
+        "AsyncIterator",
+        "AsyncGenerator",
+        "Collection",
+        "set",
+        "Set",
+        "frozenset",
+        "FrozenSet",
+        "AbstractSet",
+        "MutableSet",
+        "deque",
+        "Deque",
+        "tuple",
+        "Tuple",
+        "Array",
+        "ReadonlyArray",
+        "Vec",
+        "VecDeque",
+        "HashSet",
+        "BTreeSet",
+    }
+)
+ELEMENT = "[]"  # declared_type's prefix of a container's element type: "[]Node"
 _PREFIXES = re.compile(
     r"^(?:&'\w+\s+|&|\*|mut\s+|dyn\s+|impl\s+|const\s+|readonly\s+|typeof\s+|keyof\s+|\.\.\.)+"
 )
@@ -64,11 +99,46 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::)[A-Za-z_][A-Za-z0-9_]*)*
 
 @lru_cache(maxsize=8192)
 def normalize_type(text: str) -> str:
-    """The type name a value annotated with `text` has members of ("" when none)."""
+    """The type name a value annotated with `text` has members of ("" when none: a container
+    too, whose element type declared_type gives)."""
     found = _normalize(_LIFETIME.sub("", text.strip()), 0)
     if found.endswith(("Self", ".this")) and re.split(r"\.|::", found)[-1] == "Self":
         found = "Self"
     return sys.intern(found)
+
+
+@lru_cache(maxsize=8192)
+def declared_type(text: str) -> str:
+    """normalize_type(text), or for a container of a type (`list[Node]`, `Node[]`,
+    `[]*Node`, `Vec<Node>`, `Optional[Sequence[Node]]`) ELEMENT + that type ("[]Node"): no
+    member is reached on it, but iterating over it gives values of that type."""
+    element = _element(_LIFETIME.sub("", text.strip()), 0)
+    return sys.intern(ELEMENT + element) if element else normalize_type(text)
+
+
+def _element(text: str, depth: int) -> str:
+    if depth > 6 or not text:
+        return ""
+    text = _PREFIXES.sub("", text.strip().strip("\"'`").strip()).strip()
+    alternatives = _split_top(text, "|")
+    if len(alternatives) > 1:
+        return next((e for e in (_element(a, depth + 1) for a in alternatives) if e), "")
+    if text.endswith("[]"):  # T[] (TS)
+        return _normalize(text[:-2], depth + 1)
+    if text.startswith("["):  # []T, [n]T (Go); [T], [T; n] (Rust)
+        close = text.find("]")
+        inner, rest = text[1:close], text[close + 1 :].strip()
+        return _normalize(rest if rest else _split_top(inner, ";")[0], depth + 1)
+    bracket = min((i for i in (text.find("["), text.find("<")) if i > 0), default=-1)
+    if bracket <= 0:
+        return ""
+    short = split_qualified(text[:bracket].strip())[1]
+    args = _split_top(text[bracket + 1 : text.rfind("]" if text[bracket] == "[" else ">")], ",")
+    if not args:
+        return ""
+    if short in WRAPPERS:
+        return _element(args[0], depth + 1)
+    return _normalize(args[0], depth + 1) if short in SEQUENCES else ""
 
 
 def _normalize(text: str, depth: int) -> str:

@@ -17,3 +17,9 @@
 (field_declaration name: (field_identifier) @field.name type: (_) @field.type)
 (short_var_declaration left: (expression_list . (identifier) @bind.name)
   right: (expression_list . (selector_expression) @bind.value))
+; `for _, x := range xs`: the slice ranged over (elements.py).
+(range_clause left: (expression_list (_) . (identifier) @bind.name) right: (_) @bind.items)
+(short_var_declaration left: (expression_list . (identifier) @bind.name)
+  right: (expression_list . (index_expression operand: (_) @bind.items)))
+(short_var_declaration left: (expression_list . (identifier) @bind.name)
+  right: (expression_list . (unary_expression operand: (index_expression operand: (_) @bind.items))))

@@ -4,8 +4,21 @@
 (variable_declarator name: (identifier) @bind.name value: (new_expression constructor: (_) @bind.type))
 (variable_declarator name: (identifier) @bind.name value: (call_expression function: (_) @bind.call))
 (variable_declarator name: (identifier) @bind.name value: (await_expression (call_expression function: (_) @bind.call)))
-(assignment_expression left: (member_expression object: (this) property: (property_identifier) @field.name)
+(assignment_expression left: (member_expression object: (this) property: [(property_identifier) (private_property_identifier)] @field.name)
   right: (new_expression constructor: (_) @field.type))
-(assignment_expression left: (member_expression object: (this) property: (property_identifier) @field.name)
+(assignment_expression left: (member_expression object: (this) property: [(property_identifier) (private_property_identifier)] @field.name)
   right: (call_expression function: (_) @field.call))
 (variable_declarator name: (identifier) @bind.name value: (member_expression) @bind.value)
+; Loop variables and array callbacks' first parameter: the array walked (elements.py).
+(for_in_statement left: (identifier) @bind.name "of" right: (_) @bind.items)
+((call_expression
+   function: (member_expression object: (_) @bind.items property: (property_identifier) @_walk)
+   arguments: (arguments . (arrow_function parameter: (identifier) @bind.name)))
+  (#match? @_walk "^(forEach|map|flatMap|filter|find|findLast|findIndex|some|every|sort)$"))
+((call_expression
+   function: (member_expression object: (_) @bind.items property: (property_identifier) @_walk)
+   arguments: (arguments . (arrow_function
+     parameters: (formal_parameters . (identifier) @bind.name))))
+  (#match? @_walk "^(forEach|map|flatMap|filter|find|findLast|findIndex|some|every)$"))
+; `const q = queries[0]`: an element of the array (elements.py).
+(variable_declarator name: (identifier) @bind.name value: (subscript_expression object: (_) @bind.items))

@@ -31,3 +31,7 @@
 ((assignment left: (attribute object: (identifier) @_self attribute: (identifier) @field.name)
   right: (conditional_expression . (identifier) @field.copy))
   (#eq? @_self "self"))
+; Loop variables: the sequence iterated over (elements.py gives its element type).
+(for_statement left: (identifier) @bind.name right: (_) @bind.items)
+(for_in_clause left: (identifier) @bind.name right: (_) @bind.items)
+(assignment left: (identifier) @bind.name right: (subscript value: (_) @bind.items))

@@ -17,3 +17,8 @@
 (let_declaration pattern: (identifier) @bind.name value: (field_expression) @bind.value)
 (let_declaration pattern: (identifier) @bind.name
   value: (reference_expression value: (field_expression) @bind.value))
+; `for x in xs.iter()`: the sequence iterated over (elements.py).
+(for_expression pattern: (identifier) @bind.name value: (_) @bind.items)
+(let_declaration pattern: (identifier) @bind.name value: (index_expression . (_) @bind.items))
+(let_declaration pattern: (identifier) @bind.name
+  value: (reference_expression value: (index_expression . (_) @bind.items)))

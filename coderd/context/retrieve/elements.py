@@ -1,0 +1,136 @@
+"""What iterating over a value gives: the element type of a loop's sequence or of the array a
+callback walks (`for route in self.routes`, `queries.filter((query) => query.`,
+`for _, c := range cmds`, `for x in xs.iter()`).
+
+The sequence's type is written somewhere as `list[Route]`, `Query[]`, `[]*Command` or
+`Vec<X>`; typenames.declared_type keeps it as "[]Route" in a binding's or a field's type and
+in a function's declared result (extract.py's `returns`). Here an expression is followed to
+that declaration: a local or parameter, an imported variable, a field (of the class around
+the cursor, of another class, of a base), a property, or a call's declared result.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from coderd.context.index.workspace import DefinitionRef
+from coderd.context.retrieve.typenames import ELEMENT, split_qualified
+
+if TYPE_CHECKING:
+    from coderd.context.retrieve.typed import TypeResolver
+
+MAX_DEPTH = 3
+# Calls on a sequence that give the same elements: Rust iterators and slices, JS copies and
+# filters, Python views.
+ADAPTERS = frozenset(
+    {
+        "iter",
+        "iter_mut",
+        "into_iter",
+        "drain",
+        "copied",
+        "cloned",
+        "rev",
+        "values",
+        "slice",
+        "filter",
+        "reverse",
+        "toReversed",
+        "sort",
+        "toSorted",
+        "concat",
+    }
+)
+# Python builtins that do the same: `sorted(items)`, `reversed(self.children)`.
+WRAPPING = frozenset({"sorted", "reversed", "list", "tuple", "set", "frozenset", "iter"})
+_DEREF = re.compile(r"^(?:&\s*(?:mut\s+)?|\*)")
+
+
+def element_types(resolver: TypeResolver, expression: str, depth: int = 0) -> list[DefinitionRef]:
+    """Types of the elements of the sequence `expression` (as written at the cursor)."""
+    if depth > MAX_DEPTH:
+        return []
+    expression = _DEREF.sub("", expression.strip())
+    while (call := _last_call(expression)) is not None:
+        callee, arguments = call
+        qualifier, name = split_qualified(callee)
+        if qualifier and name in ADAPTERS:
+            expression = qualifier  # xs.iter(), xs.filter(...)
+        elif not qualifier and name in WRAPPING and arguments and "," not in arguments:
+            expression = arguments  # sorted(xs)
+        else:
+            return _elements(resolver, _callees(resolver, callee, depth), depth)
+    head, _, field = expression.rpartition(".")
+    if not head:
+        return _of_name(resolver, expression, depth)
+    declared: list[tuple[str, str]] = []
+    for owner in resolver.value_types(head, depth + 1):
+        found = resolver.field_binding(owner, field)
+        if found is None:  # a property: its declared result
+            declared += [
+                (m.definition.returns, m.path) for m in resolver.members_named([owner], field)
+            ]
+        elif found[0].type:
+            declared.append((found[0].type, found[1].path))
+    return _resolved(resolver, declared, depth)
+
+
+def _last_call(expression: str) -> tuple[str, str] | None:
+    """(callee, arguments) when `expression` ends in a call: `a.b(c(d))` -> ("a.b", "c(d)")."""
+    if not expression.endswith(")"):
+        return None
+    depth = 0
+    for i in range(len(expression) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(expression[i], 0)
+        if depth == 0:
+            return expression[:i].strip(), expression[i + 1 : -1].strip()
+    return None
+
+
+def _of_name(resolver: TypeResolver, name: str, depth: int) -> list[DefinitionRef]:
+    binding = resolver.env.variables.get(name)
+    if binding is None:  # an imported variable declared as a sequence
+        imported = [
+            r for r in resolver.visible(name) if r.definition.kind in ("variable", "constant")
+        ]
+        return _elements(resolver, imported, depth)
+    if binding.type:
+        return _resolved(resolver, [(binding.type, resolver.rel)], depth)
+    if binding.value:
+        return element_types(resolver, binding.value, depth + 1)
+    if binding.items:  # a loop over a sequence of sequences
+        return []
+    if binding.call:
+        return element_types(resolver, f"{binding.call}()", depth + 1)
+    return []
+
+
+def _callees(resolver: TypeResolver, callee: str, depth: int) -> list[DefinitionRef]:
+    """The functions or methods a call of `callee` (written in the current file) reaches."""
+    qualifier, member = split_qualified(callee)
+    if qualifier:
+        owners = resolver.value_types(qualifier, depth + 1) or resolver.resolve_type(
+            qualifier, resolver.rel, depth + 1
+        )
+        return resolver.members_named(owners, member)
+    return [r for r in resolver.visible(callee) if r.definition.kind == "function"]
+
+
+def _elements(
+    resolver: TypeResolver, definitions: list[DefinitionRef], depth: int
+) -> list[DefinitionRef]:
+    return _resolved(resolver, [(d.definition.returns, d.path) for d in definitions], depth)
+
+
+def _resolved(
+    resolver: TypeResolver, declared: list[tuple[str, str]], depth: int
+) -> list[DefinitionRef]:
+    """The element types of the sequences declared as `declared` ((type, file written in))."""
+    found: list[DefinitionRef] = []
+    for written, file in declared:
+        if written.startswith(ELEMENT):
+            for ref in resolver.resolve_type(written[len(ELEMENT) :], file, depth + 1):
+                if ref not in found:
+                    found.append(ref)
+    return found
