@@ -151,3 +151,19 @@ def test_a_class_of_this_file_holding_the_cursor_lends_no_fields(tmp_path: Path)
             assert set(resolver.fields(frame)) == set(expected)
         finally:
             index.close()
+
+
+def test_names_bound_in_a_module_level_block_around_the_cursor(tmp_path: Path) -> None:
+    script = (
+        "from models import Table\n\n\n"
+        'if __name__ == "__main__":\n'
+        "    grid = Table.grid()\n"
+        "    if grid:\n"
+        "        @@\n"
+    )
+    files = {"models.py": MODELS, "main.py": script}
+    index, resolver = resolver_for(tmp_path / "ws", files, "main.py", "python")
+    try:
+        assert where(resolver.value_types("grid")) == [("models.py", "Table")]
+    finally:
+        index.close()

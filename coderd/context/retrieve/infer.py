@@ -59,6 +59,11 @@ CLASS_NODES = frozenset(
         "interface_declaration",
     }
 )
+# Module-level statements with a body of their own (Python): the names bound inside are
+# module-level names.
+MODULE_BLOCKS = frozenset(
+    {"if_statement", "try_statement", "with_statement", "for_statement", "while_statement"}
+)
 RECEIVERS = {"typescript": "this", "tsx": "this", "javascript": "this", "rust": "self"}
 CONSTRUCTORS = frozenset({"__init__", "__post_init__", "setUp", "constructor", "new", "New"})
 MAX_COLD_BYTES = 200_000  # a bigger file is parsed on the completion path only from a tree at hand
@@ -112,7 +117,7 @@ def environment(
     spans = {(s.start_byte, s.end_byte) for s in scopes}
     owner = enclosing_class.id if enclosing_class is not None else None
     for kind, binding, scope_span, class_id in _bindings(
-        parsed, query, _regions(scopes, enclosing_class)
+        parsed, query, _regions(scopes, enclosing_class, ancestors)
     ):
         if kind == "field":
             if owner is not None and class_id == owner:
@@ -197,11 +202,19 @@ def _indent_above(source: bytes, row: int) -> int:
     return 0
 
 
-def _regions(scopes, klass) -> tuple:
+def _regions(scopes, klass, ancestors=()) -> tuple:
     """Where bindings visible at the cursor can be: the outermost function around it (locals,
     parameters), the class around it (its declared fields; its constructor's `self.x = ...`),
-    and the module level. Not the whole class: a 2,000-line impl block costs milliseconds."""
+    and the module level, with the module-level block around the cursor when it is in one
+    (`if __name__ == "__main__":`, whose names module_level's depth does not reach). Not the
+    whole class: a 2,000-line impl block costs milliseconds."""
     regions: list[tuple[int, int, int]] = []  # (start_byte, end_byte, max start depth or -1)
+    if not scopes and klass is None:
+        block = next(
+            (n for n in ancestors if n.parent is not None and n.parent.parent is None), None
+        )
+        if block is not None and block.type in MODULE_BLOCKS:
+            regions.append((block.start_byte, block.end_byte, -1))
     if scopes:
         regions.append((scopes[-1].start_byte, scopes[-1].end_byte, -1))
     if klass is not None:
