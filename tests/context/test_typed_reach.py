@@ -167,3 +167,17 @@ def test_names_bound_in_a_module_level_block_around_the_cursor(tmp_path: Path) -
         assert where(resolver.value_types("grid")) == [("models.py", "Table")]
     finally:
         index.close()
+
+
+def test_a_name_rebound_from_itself_keeps_its_type(tmp_path: Path) -> None:
+    # `frame = frame.inner()`: the parameter's type stands, not a lookup of itself.
+    source = MAIN.replace(
+        "        lexer = self.environment.lexer\n", "        frame = frame.inner()\n"
+    )
+    index, resolver = resolver_for(
+        tmp_path / "ws", {"models.py": MODELS, "main.py": source}, "main.py", "python"
+    )
+    try:
+        assert where(resolver.value_types("frame")) == [("main.py", "Frame")]
+    finally:
+        index.close()
