@@ -12,13 +12,32 @@ the cursor, of another class, of a base), a property, or a call's declared resul
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from coderd.context.index.workspace import DefinitionRef
+from coderd.context.retrieve.bindings import Binding
+from coderd.context.retrieve.infer import TypeEnv
 from coderd.context.retrieve.typenames import ELEMENT, split_qualified
 
-if TYPE_CHECKING:
-    from coderd.context.retrieve.typed import TypeResolver
+
+class TypeResolver(Protocol):
+    """What this module asks of typed.py's TypeResolver (which calls it: no import back)."""
+
+    rel: str
+    env: TypeEnv
+
+    def value_types(self, expression: str, depth: int = 0) -> list[DefinitionRef]: ...
+
+    def resolve_type(self, name: str, file: str, depth: int = 0) -> list[DefinitionRef]: ...
+
+    def field_binding(
+        self, owner: DefinitionRef, field: str
+    ) -> tuple[Binding, DefinitionRef] | None: ...
+
+    def members_named(self, owners: list[DefinitionRef], name: str) -> list[DefinitionRef]: ...
+
+    def visible(self, name: str) -> list[DefinitionRef]: ...
+
 
 MAX_DEPTH = 3
 # Calls on a sequence that give the same elements: Rust iterators and slices, JS copies and
