@@ -175,7 +175,7 @@ class TypeResolver:
 
     def fields(self, owner: DefinitionRef) -> dict[str, Binding]:
         """The fields a type declares (parsed from its text; memoised in the index's memos
-        until the file's next committed parse). None for a type of the current file that holds
+        until the file's next committed parse). Empty for a type of the current file holding
         the cursor: its text there is what is being typed (the context must not follow it)."""
         d = owner.definition
         if owner.path == self.rel and d.start_line <= self.env.row + 1 <= d.end_line:
