@@ -7,7 +7,9 @@ What the per-language queries (`queries/<language>-types.scm`) capture, this mod
   result (`x = Cls()`, `v := pkg.New()`; typed.py resolves the callee: a class, or a function or
   method whose declared result type it reads from the index);
 * `@bind.name` with `@bind.value`: a local holding another name's attribute (`cmd =
-  ctx.command`), typed as that expression in the same scope;
+  ctx.command`), typed as that expression in the same scope; with `@bind.items`: a loop
+  variable, an array callback's parameter or an indexed element (`for r in self.routes`,
+  `qs.filter((q) => ...)`, `c := &cmds[i]`), typed as the sequence's element (elements.py);
 * `@field.name` with `@field.type` or `@field.call`: an attribute of the class around it
   (`self.attr = Cls()`, `attr: Cls`, TS properties, Go and Rust struct fields);
 * the receiver, bound here: Python's first method parameter, `this` (JS/TS) and `self` (Rust)
@@ -217,8 +219,9 @@ def _regions(scopes, klass, ancestors=()) -> tuple:
     """Where bindings visible at the cursor can be: the outermost function around it (locals,
     parameters), the class around it (its declared fields; its constructor's `self.x = ...`),
     and the module level, with the module-level block around the cursor when it is in one
-    (`if __name__ == "__main__":`, whose names module_level's depth does not reach). Not the
-    whole class: a 2,000-line impl block costs milliseconds."""
+    (`if __name__ == "__main__":`, whose names lie deeper than the module-level cursor of
+    infer_parse.query_cursors reaches). Not the whole class: a 2,000-line impl block costs
+    milliseconds."""
     regions: list[tuple[int, int, int]] = []  # (start_byte, end_byte, max start depth or -1)
     if not scopes and klass is None:
         block = next(
