@@ -59,3 +59,25 @@ def node_text(node: tree_sitter.Node | None) -> str:
     return (
         node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
     )
+
+
+def keep_nearest(table: dict[str, Binding], binding: Binding, row: int) -> None:
+    """The binding nearest the cursor wins, one above it before one below; but one that names
+    the value by what it was (`frame = frame.inner()`, `node = node.parent`) never displaces
+    another: it would need that other to be typed, and it is usually of the same type."""
+    old = table.get(binding.name)
+    if old is not None and _rebinds(binding) != _rebinds(old):
+        if not _rebinds(binding):
+            table[binding.name] = binding
+        return
+    if old is None or _distance(binding.row, row) < _distance(old.row, row):
+        table[binding.name] = binding
+
+
+def _rebinds(binding: Binding) -> bool:
+    source = binding.call or binding.value or binding.items
+    return source.split(".", 1)[0].split("(", 1)[0] == binding.name
+
+
+def _distance(binding_row: int, row: int) -> int:
+    return row - binding_row if binding_row <= row else 100_000 + binding_row - row

@@ -29,7 +29,13 @@ from functools import partial
 import tree_sitter
 
 from coderd.context.index.languages import types_query
-from coderd.context.retrieve.bindings import Binding, binding_of, node_text, through_local
+from coderd.context.retrieve.bindings import (
+    Binding,
+    binding_of,
+    keep_nearest,
+    node_text,
+    through_local,
+)
 from coderd.context.retrieve.infer_parse import Parsed, ParseMemo, parse_blanked, query_cursors
 from coderd.context.retrieve.typenames import normalize_type
 
@@ -123,9 +129,9 @@ def environment(
     ):
         if kind == "field":
             if owner is not None and class_id == owner:
-                _keep(env.fields, binding, row)
+                keep_nearest(env.fields, binding, row)
         elif scope_span in spans or (scope_span is None and class_id is None):
-            _keep(env.variables, binding, row)
+            keep_nearest(env.variables, binding, row)
     if enclosing_class is not None:
         _bind_receiver(env, enclosing_class, scopes, language)
     return env
@@ -142,28 +148,6 @@ def prepare(index, rel: str, text: str, row: int, language: str, memo: ParseMemo
             return
     line = text[start : (text.find("\n", start) + 1 or len(text) + 1) - 1]
     environment(index, rel, text, start + len(line) - len(line.lstrip()), language, memo)
-
-
-def _keep(table: dict[str, Binding], binding: Binding, row: int) -> None:
-    """The binding nearest the cursor wins, one above it before one below; but one that names
-    the value by what it was (`frame = frame.inner()`, `node = node.parent`) never displaces
-    another: it would need that other to be typed, and it is usually of the same type."""
-    old = table.get(binding.name)
-    if old is not None and _rebinds(binding) != _rebinds(old):
-        if not _rebinds(binding):
-            table[binding.name] = binding
-        return
-    if old is None or _distance(binding.row, row) < _distance(old.row, row):
-        table[binding.name] = binding
-
-
-def _rebinds(binding: Binding) -> bool:
-    source = binding.call or binding.value or binding.items
-    return source.split(".", 1)[0].split("(", 1)[0] == binding.name
-
-
-def _distance(binding_row: int, row: int) -> int:
-    return row - binding_row if binding_row <= row else 100_000 + binding_row - row
 
 
 def _bind_receiver(env: TypeEnv, klass: tree_sitter.Node, scopes, language: str) -> None:
