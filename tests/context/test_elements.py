@@ -34,6 +34,8 @@ def count(shelf: Shelf, extra: "list[Item]"):
         pass
     first = extra[0]
     heavy = [x for x in extra if x]
+    for i, numbered in enumerate(shelf.items):
+        pass
     @@
 """
 TS = """export class Query {
@@ -83,6 +85,8 @@ impl Token {
 pub fn scan(tokens: &Vec<Token>) {
     for token in tokens.iter() {
     }
+    for (i, counted) in tokens.iter().enumerate() {
+    }
     let last = &tokens[0];
     @@
 }
@@ -116,6 +120,7 @@ def test_python_loops_comprehensions_and_indexes(tmp_path: Path) -> None:
         assert where(resolver.value_types("kept")) == item  # sorted(a method's -> List[Item])
         assert where(resolver.value_types("first")) == item  # a parameter's element
         assert where(resolver.value_types("x")) == item  # a comprehension's variable
+        assert where(resolver.value_types("numbered")) == item  # enumerate()'s second name
         assert resolver.value_types("extra") == []  # the list itself has the list's members
     finally:
         index.close()
@@ -157,6 +162,7 @@ def test_rust_for_over_an_iterator_and_an_index(tmp_path: Path) -> None:
     try:
         assert where(resolver.value_types("token")) == [("src/lib.rs", "Token")]
         assert where(resolver.value_types("last")) == [("src/lib.rs", "Token")]
+        assert where(resolver.value_types("counted")) == [("src/lib.rs", "Token")]
     finally:
         index.close()
 

@@ -35,3 +35,6 @@
 (for_statement left: (identifier) @bind.name right: (_) @bind.items)
 (for_in_clause left: (identifier) @bind.name right: (_) @bind.items)
 (assignment left: (identifier) @bind.name right: (subscript value: (_) @bind.items))
+((for_statement left: (pattern_list . (identifier) . (identifier) @bind.name .)
+   right: (call function: (identifier) @_enumerate arguments: (argument_list . (_) @bind.items)))
+  (#eq? @_enumerate "enumerate"))

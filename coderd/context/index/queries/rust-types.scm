@@ -22,3 +22,6 @@
 (let_declaration pattern: (identifier) @bind.name value: (index_expression . (_) @bind.items))
 (let_declaration pattern: (identifier) @bind.name
   value: (reference_expression value: (index_expression . (_) @bind.items)))
+((for_expression pattern: (tuple_pattern . (_) . (identifier) @bind.name .)
+   value: (call_expression function: (field_expression value: (_) @bind.items field: (field_identifier) @_enumerate)))
+  (#eq? @_enumerate "enumerate"))
