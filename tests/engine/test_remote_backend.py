@@ -227,8 +227,23 @@ def skip_without_the_real_vocabulary() -> None:
         pytest.skip("the synthetic-vocabulary server can finish before the client closes")
 
 
+def wait_until_idle(url: str) -> None:
+    """Block until the server answers a one-token completion: llama_cpp.server runs one
+    request at a time, and the stream the previous test closed early may still hold it (the
+    synthetic-vocabulary run skips that test's wait for the disconnect). Waiting here keeps
+    this test's 10 s remote timeout for its own request: it failed 2 of 6 runs in a fresh
+    clone with "no answer within remote.timeout_ms = 10000 ms"."""
+    httpx.post(
+        f"{url}/v1/completions",
+        json={"prompt": "x", "max_tokens": 1},
+        headers={"Authorization": f"Bearer {KEY}"},
+        timeout=60,
+    ).raise_for_status()
+
+
 def test_cancel_stops_the_request_and_the_server(llama_server):
     url, log = llama_server
+    wait_until_idle(url)
     before = log.read_text(errors="replace").count("Disconnected from client")
     engine = engine_for(url)
     cancel, streaming = CancelToken(), threading.Event()
