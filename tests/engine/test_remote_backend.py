@@ -231,8 +231,9 @@ def wait_until_idle(url: str) -> None:
     """Block until the server answers a one-token completion: llama_cpp.server runs one
     request at a time, and the stream the previous test closed early may still hold it (the
     synthetic-vocabulary run skips that test's wait for the disconnect). Waiting here keeps
-    this test's 10 s remote timeout for its own request: it failed 2 of 6 runs in a fresh
-    clone with "no answer within remote.timeout_ms = 10000 ms"."""
+    this test's 10 s remote timeout for its own request. In a fresh clone without ../shared
+    it failed twice (the whole suite, then tests/engine) with "no answer within
+    remote.timeout_ms = 10000 ms", and passed in 11 other runs of the file or the folder."""
     httpx.post(
         f"{url}/v1/completions",
         json={"prompt": "x", "max_tokens": 1},
