@@ -4,8 +4,9 @@ Sources, each with its own time limit (a source that runs out stops and keeps wh
 
 1. **imports** (imported.py, scope.py): imported names and values, attributes through module
    aliases, the names of open files used bare (Go's package, C includes, `*`).
-2. **type**, **module**, **package** (members.py, packages.py, infer.py, typed.py): the types of
-   the names at the cursor (locals, parameters, `self`/`this`, fields, call results) as
+2. **type**, **module**, **package** (members.py, packages.py, infer.py, typed.py, elements.py):
+   the types of the names at the cursor (locals, parameters, `self`/`this`, fields, properties,
+   call results, loop variables and callback parameters: a sequence's elements) as
    signature lists, the members the file uses first; module aliases the same way; a Go
    package's names next to those used and its most popular ones.
 3. **member**: `obj.name` where `obj`'s type is unknown: the method, if few classes have one
