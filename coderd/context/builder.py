@@ -22,16 +22,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from coderd.context.index.extract import Import
 from coderd.context.index.memos import Lru
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.pack.block import PackedContext, RepoFormat, SeamCheck, pack
+from coderd.context.pack.hint import ReceiverHint, render_hint
 from coderd.context.pack.render import Forms
 from coderd.context.pack.shapes import rank_members, read_file
 from coderd.context.retrieve import infer
 from coderd.context.retrieve.candidates import is_type, retrieve
 from coderd.context.retrieve.infer_parse import ParseMemo
+from coderd.context.retrieve.receiver import receiver_at, receiver_members
 from coderd.context.retrieve.recent import RecentRegions, first_difference
 from coderd.context.retrieve.scope import scope_of
 from coderd.context.retrieve.skeletons import near_words
@@ -66,11 +69,14 @@ class ContextBuilder:
         self._lines: Lru[tuple, list[str]] = Lru(MAX_LINES, versioned=True)  # (path, text) -> lines
         self._tokens: Lru[str, list[int]] = Lru(MAX_TOKENIZED)  # one tokenizer per provider
         self._forms: Lru[tuple, Forms] = Lru(MAX_FORMS)  # a definition's forms, by version
+        # Per document, the last receiver hint and what it was built from (receiver_hint).
+        self.hints: Lru[str, tuple[tuple, ReceiverHint | None]] = Lru(MAX_RESULTS)
 
     def forget(self, key: str) -> None:
         """Drop what is kept for the document `key` (closed)."""
         self.last.pop(key)
         self.documents.pop(key)
+        self.hints.pop(key)
 
     def document(self, key: str) -> DocumentMemos:
         return self.documents.setdefault(key, DocumentMemos)
@@ -158,31 +164,7 @@ class ContextBuilder:
         if cached is not None and cached[0] == signature:
             return cached[1]
 
-        def read(file: str) -> str | None:
-            buffered = index.buffer_text(file)
-            if buffered is not None:
-                return buffered
-            file_key = (index.identity, file, index.version(file))  # re-read after a change
-            found = self._texts.get(file_key)
-            if found is None:
-                found = read_file(index.root, file)
-                if found is not None:
-                    self._texts.put(file_key, found)
-            return found
-
-        def split(file: str, content: str) -> list[str]:
-            # Keyed by the text itself: exact, and cheap, since the same str objects come back
-            # (from `read`): a str caches its hash, and equality checks identity first.
-            lines = self._lines.get((file, content))
-            return (
-                lines
-                if lines is not None
-                else self._lines.put((file, content), content.splitlines())
-            )
-
-        def count(snippet: str) -> list[int]:
-            ids = self._tokens.get(snippet)
-            return ids if ids is not None else self._tokens.put(snippet, tokenize(snippet))
+        read, count = partial(self._read, index), partial(self._count, tokenize)
 
         def forms_of(file: str, shape: tuple, draw: Callable[[], Forms]) -> Forms:
             # The definitions' committed parse and the text drawn from (an open buffer's
@@ -203,9 +185,85 @@ class ContextBuilder:
             near=near,
             earlier=usage.earlier,
             repo_format=repo_format,
-            split=split,
+            split=self._split,
             seams=self.seams,
             memo=forms_of,
         )
         self.last.put(key, (signature, packed))
         return packed
+
+    def receiver_hint(
+        self,
+        index: WorkspaceIndex,
+        rel: str,
+        key: str,
+        text: str,
+        offset: int,
+        tokenize: Callable[[str], list[int]],
+        budget: int,
+    ) -> ReceiverHint | None:
+        """The members of the receiver before the cursor, as comment lines for right above its
+        line (pack/hint.py); None when there is no typed receiver there. Kept per document
+        while the text before the receiver's separator, the text after the cursor's line, the
+        rest of the index and the budget stay the same: typing the member's name keeps it."""
+        receiver = receiver_at(text, offset)
+        if receiver is None:
+            return None
+        line_start = text.rfind("\n", 0, offset) + 1
+        line_end = text.find("\n", offset)
+        signature = (
+            index.identity,
+            index.generation_without(rel),
+            budget,
+            text[: receiver.end],
+            text[line_end:] if line_end >= 0 else "",
+        )
+        cached = self.hints.get(key)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        found = receiver_members(
+            index, rel, text, receiver, near_words(text, offset), self.document(key).parse
+        )
+        line = text[line_start:offset]
+        hint = (
+            None
+            if found is None
+            else render_hint(
+                found,
+                current_path=rel,
+                indent=line[: len(line) - len(line.lstrip())],
+                lines_of=lambda file: self._lines_of(index, file),
+                tokenize=partial(self._count, tokenize),
+                budget=budget,
+            )
+        )
+        self.hints.put(key, (signature, hint))
+        return hint
+
+    def _read(self, index: WorkspaceIndex, file: str) -> str | None:
+        buffered = index.buffer_text(file)
+        if buffered is not None:
+            return buffered
+        file_key = (index.identity, file, index.version(file))  # re-read after a change
+        found = self._texts.get(file_key)
+        if found is None:
+            found = read_file(index.root, file)
+            if found is not None:
+                self._texts.put(file_key, found)
+        return found
+
+    def _split(self, file: str, content: str) -> list[str]:
+        # Keyed by the text itself: exact, and cheap, since the same str objects come back
+        # (from `_read`): a str caches its hash, and equality checks identity first.
+        lines = self._lines.get((file, content))
+        return (
+            lines if lines is not None else self._lines.put((file, content), content.splitlines())
+        )
+
+    def _lines_of(self, index: WorkspaceIndex, file: str) -> list[str] | None:
+        content = self._read(index, file)
+        return None if content is None else self._split(file, content)
+
+    def _count(self, tokenize: Callable[[str], list[int]], snippet: str) -> list[int]:
+        ids = self._tokens.get(snippet)
+        return ids if ids is not None else self._tokens.put(snippet, tokenize(snippet))

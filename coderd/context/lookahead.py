@@ -49,6 +49,7 @@ class LookAhead:
         build: Callable[..., object],
         warm: Callable[[Path, str | None, str], None] | None = None,
         stamp: Callable[[Path], object] | None = None,
+        hint: Callable[[Path, str, int], object] | None = None,
     ) -> None:
         # build(path, text, offset, tokenize, budget, repo_format): ContextProvider._build_ahead
         self._build = build
@@ -56,6 +57,9 @@ class LookAhead:
         # stamp(path): what a build for `path` depends on besides its text (the index's
         # other files): a result is carried over only while it is the same.
         self._stamp = stamp or (lambda _path: None)
+        # hint(path, text, offset): the receiver hint at the edit, made ahead of its request
+        # (ContextProvider._hint_ahead), on a carried-over context too: a `.` typed.
+        self._hint = hint
         self._args: tuple | None = None  # (tokenize, budget, repo_format) of the last request
         self._lock = threading.Lock()
         self._ready: dict[str, tuple] = {}  # path -> (text, offset, budget, repo_format, packed)
@@ -133,19 +137,21 @@ class LookAhead:
         (`WorkspaceIndex.set_buffer(..., then=)`): warm the memos, then build the context at
         the edit. `current()` is the buffer's newest text: an overtaken one is skipped."""
         offset, args = edit_position(old, text), self._args
-        if self._warm is None and (offset is None or args is None):
+        if self._warm is None and self._hint is None and (offset is None or args is None):
             return None
 
         def then() -> None:
             if current() is not text:
                 return
-            if offset is not None and self._carry_over(path, text, offset):
-                return  # typed on the line of the last build: the same context
             try:
-                if self._warm is not None:
-                    self._warm(path, old, text)
-                if offset is not None and args is not None:
-                    self._build_at(path, text, offset, args)
+                # Typed on the line of the last build: the same context, carried over.
+                if offset is None or not self._carry_over(path, text, offset):
+                    if self._warm is not None:
+                        self._warm(path, old, text)
+                    if offset is not None and args is not None:
+                        self._build_at(path, text, offset, args)
+                if offset is not None and self._hint is not None:
+                    self._hint(path, text, offset)
             except Exception:  # a look-ahead must never break the buffer thread
                 log.debug("context look-ahead for %s failed", path, exc_info=True)
 

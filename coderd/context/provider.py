@@ -28,6 +28,7 @@ from coderd.context.index.registry import BuildListener, IndexRegistry
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.lookahead import LookAhead
 from coderd.context.pack.block import PackedContext, RepoFormat
+from coderd.context.pack.hint import ReceiverHint
 from coderd.context.retrieve.recent import RecentRegions
 from coderd.context.roots import WorkspaceRoots
 
@@ -51,7 +52,11 @@ class ContextProvider:
         self.recent = recent if recent is not None else RecentRegions()
         self.builder = ContextBuilder(settings.nearby_lines, self.recent)
         # The context of a keystroke, built before its request (and the memos warmed).
-        self.ahead = LookAhead(self._build_ahead, warm=self._warm, stamp=self._index_stamp)
+        self.ahead = LookAhead(
+            self._build_ahead, warm=self._warm, stamp=self._index_stamp, hint=self._hint_ahead
+        )
+        # (tokenize, budget) of the last request's receiver hint: what the look-ahead makes.
+        self._hint_args: tuple[Callable[[str], list[int]], int] | None = None
 
     def start(self) -> None:
         """Indexes are created in the background from now on (roots.py)."""
@@ -171,6 +176,36 @@ class ContextProvider:
             self.recent.record(Path(path), text.count("\n", 0, offset) + 1, "view")
         return packed
 
+    def receiver_hint(
+        self,
+        path: Path,
+        text: str,
+        offset: int,
+        tokenize: Callable[[str], list[int]],
+        budget: int,
+    ) -> ReceiverHint | None:
+        """The members of the receiver before the cursor as comment lines for right above the
+        cursor's line (builder.py `receiver_hint`); None without a typed receiver, outside
+        every workspace, or with context turned off. The look-ahead computes it after the
+        keystroke's parse (`_build_ahead`), so a request mostly finds it made."""
+        if not self.settings.enabled or budget <= 0:
+            return None
+        self._hint_args = (tokenize, budget)
+        index = self.index_for(path, create=False)
+        rel = index.relative(path) if index is not None else None
+        if index is None or rel is None:
+            return None
+        return self.builder.receiver_hint(index, rel, str(path), text, offset, tokenize, budget)
+
+    def _hint_ahead(self, path: Path, text: str, offset: int) -> None:
+        """On the index's buffer thread after a keystroke's parse: the hint its request will
+        ask for (kept in builder.hints), once a request asked for one."""
+        if self._hint_args is not None:
+            self.receiver_hint(path, text, offset, *self._hint_args)
+            index = self.index_for(path, create=False)
+            if index is not None:
+                self._drop_if_closed(index, path)
+
     def _index_stamp(self, path: Path) -> object:
         """What a context built for `path` depends on in the index besides `path` itself."""
         index = self.index_for(path, create=False)
@@ -231,6 +266,7 @@ class ContextProvider:
         return {
             "builder_last": len(self.builder.last),
             "builder_documents": len(self.builder.documents),
+            "builder_hints": len(self.builder.hints),
             "ahead_ready": ahead["ready"],
             "ahead_building": ahead["building"],
             "ahead_latest": ahead["latest"],

@@ -131,7 +131,7 @@ class TypeResolver:
         elif head in self.env.variables:
             types = self.binding_types(self.env.variables[head], depth + 1)
         elif head in self._named:  # an imported variable declared with a type (`app: Flask`)
-            types = self._returns(
+            types = self.results_of(
                 [r for r in self._named[head] if r.definition.kind in ("variable", "constant")],
                 depth,
             )
@@ -147,7 +147,7 @@ class TypeResolver:
         a TS getter)."""
         found = self.field_binding(owner, field)
         if found is None:
-            return self._returns(self.members_named([owner], field), depth + 1)
+            return self.results_of(self.members_named([owner], field), depth + 1)
         binding, holder = found
         if holder.path == self.rel and holder.definition.name == self.env.receiver_type:
             return self.binding_types(binding, depth + 1)  # written where the cursor is
@@ -215,10 +215,10 @@ class TypeResolver:
         if qualifier:
             owners = self.value_types(qualifier, depth + 1) if file == self.rel else []
             if owners:  # obj.method(): the method's declared result
-                return self._returns(self.members_named(owners, member), depth)
+                return self.results_of(self.members_named(owners, member), depth)
             owners = self.resolve_type(qualifier, file, depth + 1)  # Type::new(), Table.grid()
             if owners:
-                found = self._returns(self.members_named(owners, member), depth)
+                found = self.results_of(self.members_named(owners, member), depth)
                 if found:
                     return found
                 rust_like = "::" in callee or self.language == "rust"
@@ -232,9 +232,10 @@ class TypeResolver:
         types = [r for r in refs if r.definition.kind in TYPE_KINDS]
         if types:
             return types[:MAX_GLOBAL_HOMONYMS]  # a constructor call
-        return self._returns([r for r in refs if r.definition.kind == "function"], depth)
+        return self.results_of([r for r in refs if r.definition.kind == "function"], depth)
 
-    def _returns(self, functions: list[DefinitionRef], depth: int) -> list[DefinitionRef]:
+    def results_of(self, functions: list[DefinitionRef], depth: int = 0) -> list[DefinitionRef]:
+        """The types the functions declare they return (`Self` and `this`: their owner)."""
         found: list[DefinitionRef] = []
         for ref in functions[:MAX_GLOBAL_HOMONYMS]:
             result = ref.definition.returns

@@ -1,0 +1,212 @@
+"""The receiver hint: the members of the type before the cursor (`ctx.`), as comment lines for
+right above the cursor's line (retrieve/receiver.py, pack/hint.py, builder.py), on a real index
+of real files, and made ahead by the look-ahead after a keystroke's parse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ctx_helpers import write
+
+from coderd.config.settings import ContextSettings
+from coderd.context.index.registry import IndexRegistry
+from coderd.context.provider import ContextProvider
+from coderd.context.retrieve.receiver import receiver_at
+
+MODELS = """class Context:
+    def invoke(self, callback, *args):
+        pass
+
+    def forward(self, command):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def _close(self):
+        pass
+
+
+class Special(Context):
+    def forward(self, command, extra=None):
+        pass
+
+    def lookup(self, name):
+        pass
+"""
+USER = "from .models import Context\n\n\ndef use(ctx: Context):\n    ctx.invoke(print)\n"
+MAIN = """from .models import Context, Special
+
+
+def run(ctx: Context, special: Special, unknown):
+    value = 1
+    ctx.
+"""
+
+
+def tokenize(text: str) -> list[int]:
+    return list(range(len(text) // 4 + 1))
+
+
+@pytest.fixture
+def provider(tmp_path: Path):
+    root = tmp_path / "ws"
+    for rel, text in {
+        "pkg/__init__.py": "",
+        "pkg/models.py": MODELS,
+        "pkg/user.py": USER,
+        "pkg/main.py": MAIN,
+    }.items():
+        write(root, rel, text)
+    found = ContextProvider(ContextSettings(budget_tokens=400), [root], IndexRegistry(watch=False))
+    assert found.index_for(root / "pkg" / "main.py").wait_ready(20)
+    yield found, root / "pkg" / "main.py"
+    found.close()
+
+
+def test_the_receiver_is_the_expression_before_the_separator() -> None:
+    def at(line: str):
+        found = receiver_at(line, len(line))
+        return (found.expression, found.typed) if found else None
+
+    assert at("    x = ctx.") == ("ctx", "")
+    assert at("    x = ctx.inv") == ("ctx", "inv")
+    assert at("return cmd.Root().Fl") == ("cmd.Root()", "Fl")
+    assert at("Ok(Number::") == ("Number", "")
+    assert at("a?.b.") == ("a?.b", "")
+    assert at("    x = ") is None
+    assert at("x = 3.") is None
+    assert at("print('see.") is None  # the first word of a string
+    assert receiver_at("ctx.\nnext", 4).end == 4  # the cursor's line only
+
+
+def test_the_hint_lists_the_receivers_members_as_comments_above_the_line(provider) -> None:
+    context, main = provider
+    offset = MAIN.index("ctx.\n") + 4
+    hint = context.receiver_hint(main, MAIN, offset, tokenize, 200)
+    assert hint is not None
+    lines = hint.text.splitlines()
+    assert lines[0] == "    # ctx: Context (pkg/models.py)"
+    assert all(line.startswith("    #   ") for line in lines[1:])
+    names = [c["name"] for c in hint.chunks]
+    # Used in another file first (popularity), public before private, no dunder.
+    assert names[0] == "invoke" and names.index("forward") < names.index("_close")
+    assert "__enter__" not in names
+    assert "    #   def invoke(self, callback, *args):" in lines
+    assert hint.text.endswith("\n") and tuple(tokenize(hint.text)) == hint.ids
+    assert all(c["path"] == "pkg/models.py" and c["source"] == "receiver" for c in hint.chunks)
+    # Typing the member's name keeps the very same hint: the prompt keeps it in the KV cache.
+    typed = MAIN.replace("ctx.\n", "ctx.inv\n")
+    assert context.receiver_hint(main, typed, offset + 3, tokenize, 200) is hint
+
+
+def test_an_override_shows_once_and_the_budget_holds(provider) -> None:
+    context, main = provider
+    text = MAIN.replace("ctx.\n", "special.\n")
+    offset = text.index("special.\n") + 8
+    hint = context.receiver_hint(main, text, offset, tokenize, 200)
+    assert hint is not None
+    names = [c["name"] for c in hint.chunks]
+    assert names.count("forward") == 1 and "lookup" in names and "invoke" in names
+    assert "def forward(self, command, extra=None):" in hint.text  # the subclass's own
+    # A smaller budget keeps the best members; too small for one member: no hint at all.
+    small = context.receiver_hint(main, text, offset, tokenize, 30)
+    assert small is not None and len(small.ids) <= 30 < len(hint.ids)
+    assert [c["name"] for c in small.chunks] == names[: len(small.chunks)]
+    assert context.receiver_hint(main, text, offset, tokenize, 8) is None
+
+
+def test_no_hint_without_a_typed_receiver(provider) -> None:
+    context, main = provider
+    for receiver in ("unknown.", "value.", "    "):
+        text = MAIN.replace("ctx.\n", receiver + "\n")
+        offset = text.index(receiver + "\n") + len(receiver)
+        assert context.receiver_hint(main, text, offset, tokenize, 200) is None, receiver
+    # Turned off: nothing, whatever the receiver.
+    offset = MAIN.index("ctx.\n") + 4
+    assert context.receiver_hint(main, MAIN, offset, tokenize, 0) is None
+
+
+def test_a_type_of_the_current_file_gets_no_hint(provider) -> None:
+    """Its members are in the prompt's own prefix or suffix already."""
+    context, main = provider
+    text = "class Local:\n    def go(self):\n        pass\n\n\ndef f(x: Local):\n    x.\n"
+    context.set_buffer(main, text).result(20)
+    assert context.receiver_hint(main, text, len(text) - 1, tokenize, 200) is None
+
+
+def test_the_look_ahead_makes_the_hint_before_its_request(provider) -> None:
+    context, main = provider
+    before = MAIN.replace("ctx.\n", "ctx\n")
+    context.set_buffer(main, before).result(20)
+    assert context.receiver_hint(main, before, before.index("ctx\n") + 3, tokenize, 200) is None
+    context.builder.hints.pop(str(main))
+    context.set_buffer(main, MAIN).result(20)  # the `.` typed: parse, then the look-ahead
+    made = context.builder.hints.get(str(main))
+    assert made is not None and made[1] is not None and "def invoke" in made[1].text
+    offset = MAIN.index("ctx.\n") + 4
+    assert context.receiver_hint(main, MAIN, offset, tokenize, 200) is made[1]
+    context.forget(main).result(20)
+    assert context.builder.hints.get(str(main)) is None
+
+
+GO_TYPES = """package app
+
+type Command struct {
+\tName string
+}
+
+func (c *Command) Execute() error {
+\treturn nil
+}
+
+func (c *Command) Flags() []string {
+\treturn nil
+}
+"""
+GO_MAIN = "package app\n\nfunc run(cmd *Command) {\n\tcmd.\n}\n"
+RUST_ERROR = """use std::fmt;
+
+pub struct Error {
+    code: u32,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        Ok(())
+    }
+}
+
+impl Error {
+    pub fn syntax(code: u32) -> Error {
+        Error { code }
+    }
+}
+"""
+RUST_MAIN = "use crate::error::Error;\n\nfn parse() -> Error {\n    Error::\n}\n"
+
+
+def test_go_methods_and_rust_associated_functions(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(root, "go.mod", "module example.com/app\n")
+    write(root, "types.go", GO_TYPES)
+    write(root, "main.go", GO_MAIN)
+    write(root, "src/error.rs", RUST_ERROR)
+    write(root, "src/main.rs", RUST_MAIN)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(root / "main.go").wait_ready(20)
+        go = context.receiver_hint(
+            root / "main.go", GO_MAIN, GO_MAIN.index("cmd.") + 4, tokenize, 200
+        )
+        assert go is not None
+        assert go.text.startswith("\t// cmd: Command (types.go)\n")
+        assert "\t//   func (c *Command) Execute() error" in go.text
+        at = RUST_MAIN.index("Error::\n") + 7
+        rust = context.receiver_hint(root / "src/main.rs", RUST_MAIN, at, tokenize, 200)
+        assert rust is not None
+        # A trait impl's method (called through the trait's syntax) after the type's own.
+        assert [c["name"] for c in rust.chunks] == ["syntax", "fmt"]
+    finally:
+        context.close()
