@@ -94,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
                 "prompt": {
                     "context": list(outcome.context_chunks),
                     "context_text": outcome.context_text,
+                    "receiver_text": outcome.hint_text,
                     "prefix_text": outcome.prefix_text,
                     "suffix_text": outcome.suffix_text,
                     "pieces": [{"name": name, "ids": list(ids)} for name, ids in outcome.pieces],

@@ -105,8 +105,15 @@ def run(args) -> int:
                 file=sys.stderr,
             )
             packed, context_ids = None, []
+        # The members of the receiver before the cursor, above its line (pack/hint.py).
+        hint = provider.receiver_hint(
+            path, text, offset, form.tokenize, settings.context.receiver_tokens
+        )
         # A fresh prefix window, as for a document's first request (the server then keeps it).
-        built = builder.build(str(path), text, offset, remember=False)
+        built = builder.build(
+            str(path), text, offset, remember=False, hint=hint.ids if hint else ()
+        )
+        hint = hint if built.hinted else None
         layout, pieces = assemble(
             replace(built.prompt, context_ids=context_ids),
             fim_ids=vocab.fim_ids,
@@ -123,6 +130,11 @@ def run(args) -> int:
             "context_tokens": len(context_ids),
             "prefix_tokens": len(named["prefix"]),
             "suffix_tokens": len(named.get("suffix", ())),
+            "receiver": {
+                "text": hint.text if hint else "",
+                "tokens": len(hint.ids) if hint else 0,
+                "members": list(hint.chunks) if hint else [],
+            },
             # Markers and repository tokens as their own texts (never the stand-ins).
             "prompt_text": b"".join(model.piece(t, special=True) for t in layout.tokens).decode(
                 "utf-8", "replace"
@@ -138,6 +150,9 @@ def run(args) -> int:
                 )
             print(f"-- {result['context_tokens']} tokens --")
             print(form.shown(packed.text) if packed else "", end="")
+            if hint:
+                print(f"-- receiver hint, {len(hint.ids)} tokens, above the cursor's line --")
+                print(hint.text, end="")
     provider.close()
     model.close()
     return 0

@@ -14,7 +14,7 @@ proportion, never below a floor that keeps suggestions useful.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from coderd.config.settings import Settings
 from coderd.engine.base import Engine
@@ -32,6 +32,9 @@ FLOOR_PREFIX, FLOOR_SUFFIX, FLOOR_CONTEXT = 128, 16, 128
 # rotates every cell allocated: bench/README "shift_cost"), with this much room for requests
 # that find the machine faster than measured; deeper plans wait for the next start.
 CACHE_HEADROOM = 1.5
+# A receiver hint smaller than this shows the type's line and a member or two: not worth the
+# tokens evaluated each time the receiver changes.
+MIN_RECEIVER = 32
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,13 @@ class Budgets:
     suffix: int
     context: int
     reason: str = "configured"
+    receiver: int = 0  # the receiver hint (context/pack/hint.py), inside the prefix
 
     @property
     def total(self) -> int:
-        return self.prefix + self.suffix + self.context + MARKERS + TYPICAL_NEW_TOKENS
+        return (
+            self.prefix + self.suffix + self.context + self.receiver + MARKERS + TYPICAL_NEW_TOKENS
+        )
 
 
 def plan_budgets(
@@ -51,9 +57,37 @@ def plan_budgets(
 ) -> Budgets:
     """The configured budgets, shrunk in proportion when a typical suggestion at that depth
     would miss `target_ms` on this machine (0: no target), or would not fit `max_depth`
-    positions (the KV cache allocated for the first plan, `cache_depth`; 0: no bound)."""
+    positions (the KV cache allocated for the first plan, `cache_depth`; 0: no bound). The
+    receiver hint gets what the target and those positions leave after them (`plan_receiver`)."""
     if profile is None or target_ms <= 0:
         return configured
+    planned = _plan_windows(replace(configured, receiver=0), profile, target_ms, max_depth)
+    receiver = plan_receiver(configured.receiver, profile, target_ms, planned.total)
+    if max_depth and planned.total + receiver > max_depth:
+        receiver = max(0, max_depth - planned.total)
+        receiver = receiver if receiver >= MIN_RECEIVER else 0
+    if receiver < configured.receiver:
+        reason = f"{planned.reason}; receiver hint {receiver} of {configured.receiver} tokens"
+        return replace(planned, receiver=receiver, reason=reason)
+    return replace(planned, receiver=receiver)
+
+
+def plan_receiver(configured: int, profile: SpeedProfile, target_ms: int, depth: int) -> int:
+    """Tokens for the receiver hint: it is evaluated with the keystroke that changes the
+    receiver (the `.` typed), and deepens every token decoded after it, so a typical suggestion
+    at `depth` plus both must still fit `target_ms`; nothing below MIN_RECEIVER."""
+    if configured <= 0:
+        return 0
+    per_token = profile.token_ms + TYPICAL_NEW_TOKENS * profile.depth_ms
+    slack = target_ms - profile.suggestion_ms(depth)
+    fits = int(slack / per_token) if per_token > 0 else configured
+    return min(configured, fits) if fits >= MIN_RECEIVER else 0
+
+
+def _plan_windows(
+    configured: Budgets, profile: SpeedProfile, target_ms: int, max_depth: int
+) -> Budgets:
+    """plan_budgets for the prefix, suffix and context."""
     fits = profile.suggestion_ms(configured.total) <= target_ms
     if fits and (not max_depth or configured.total <= max_depth):
         return Budgets(
@@ -109,7 +143,7 @@ def plan_for_machine(
     """The configured budgets, sized to `completion.latency_target_ms` by `profile` (by
     default, the engine's measurement), within `max_depth` positions (0: any)."""
     c = settings.completion
-    configured = Budgets(c.prefix_tokens, c.suffix_tokens, settings.context.budget_tokens)
+    configured = configured_budgets(settings)
     if c.latency_target_ms <= 0:
         return configured
     profile = profile or measured_profile(engine, settings)
@@ -117,10 +151,19 @@ def plan_for_machine(
         return configured
     budgets = plan_budgets(configured, profile, c.latency_target_ms, max_depth)
     log.info(
-        "prompt budgets: prefix %d, suffix %d, context %d tokens (%s)",
+        "prompt budgets: prefix %d, suffix %d, context %d, receiver hint %d tokens (%s)",
         budgets.prefix,
         budgets.suffix,
         budgets.context,
+        budgets.receiver,
         budgets.reason,
     )
     return budgets
+
+
+def configured_budgets(settings: Settings) -> Budgets:
+    """The budgets as configured: the upper bounds of every plan."""
+    c, context = settings.completion, settings.context
+    return Budgets(
+        c.prefix_tokens, c.suffix_tokens, context.budget_tokens, receiver=context.receiver_tokens
+    )

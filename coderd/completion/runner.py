@@ -25,6 +25,7 @@ from functools import partial
 from coderd.completion.budget import (
     Budgets,
     cache_depth,
+    configured_budgets,
     measured_profile,
     plan_budgets,
     plan_for_machine,
@@ -52,7 +53,8 @@ log = logging.getLogger(__name__)
 # few seconds. A minute bounds the writes and still keeps a heal long before an idle exit.
 KEEP_INTERVAL_S = 60.0
 
-PromptsKey = tuple[int, int, int, int]  # prefix, suffix, context budgets, latency target
+# prefix, suffix, context and receiver hint budgets, latency target
+PromptsKey = tuple[int, int, int, int, int]
 
 
 class RequestRunner:
@@ -91,6 +93,7 @@ class RequestRunner:
             c.prefix_tokens,
             c.suffix_tokens,
             settings.context.budget_tokens,
+            settings.context.receiver_tokens,
             c.latency_target_ms,
         )
 
@@ -124,8 +127,7 @@ class RequestRunner:
             return
         c = settings.completion
         budgets, _ = self.prompts_for(engine, settings)
-        configured = Budgets(c.prefix_tokens, c.suffix_tokens, settings.context.budget_tokens)
-        depth = cache_depth(budgets, configured)
+        depth = cache_depth(budgets, configured_budgets(settings))
         # A suggestion may run to max_tokens (a prompt's total counts a typical one), and
         # speculation decodes the next one after it.
         allocated = engine.fit_cache(depth + c.max_tokens, 2 * c.max_tokens)
@@ -139,6 +141,7 @@ class RequestRunner:
             prefix_tokens=budgets.prefix,
             suffix_tokens=budgets.suffix,
             context_tokens=budgets.context,
+            receiver_tokens=budgets.receiver,
         )
         self.documents.add(name, prompts)  # replaces the one of older budgets
         return prompts
@@ -149,11 +152,11 @@ class RequestRunner:
         if healed is not None:
             log.info("requests heal this machine's speed profile: %s", healed)
             for key, (old, _, name) in list(self._prompts.items()):
-                prefix, suffix, context, target = key
-                configured = Budgets(prefix, suffix, context)
+                prefix, suffix, context, receiver, target = key
+                configured = Budgets(prefix, suffix, context, receiver=receiver)
                 budgets = plan_budgets(configured, healed, target, self._max_depth)
-                if (budgets.prefix, budgets.suffix, budgets.context) != (
-                    old.prefix, old.suffix, old.context,
+                if (budgets.prefix, budgets.suffix, budgets.context, budgets.receiver) != (
+                    old.prefix, old.suffix, old.context, old.receiver,
                 ):  # fmt: skip
                     # An engine that never prewarms would keep them on the old ones for good.
                     pinned = self._retired.pin(self._prompts[key][1]) if engine.prewarms else 0
@@ -257,6 +260,7 @@ class RequestRunner:
             mode=plan.mode.value,
             context_chunks=assembled.context_chunks,
             context_text=assembled.context_text,
+            hint_text=assembled.hint.text if assembled.hint else "",
             prompt_pending=(assembled.block_pending or retired or stale_suffix or bool(narrow))
             and not speculative,
             narrowed=narrow is not None,

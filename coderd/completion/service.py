@@ -17,7 +17,7 @@ import time
 from concurrent.futures import Future
 from pathlib import Path
 
-from coderd.completion.budget import Budgets
+from coderd.completion.budget import configured_budgets
 from coderd.completion.cache import CompletionCache
 from coderd.completion.debounce import TypingRhythm
 from coderd.completion.documents import DocumentStates
@@ -69,8 +69,7 @@ class CompletionService(EngineWorker):
         self._engine: Engine | None = None
         self.model_ready: Future[ModelInfo] = Future()
         self.last_stats: RequestStats | None = None
-        c = settings.completion
-        self.budgets = Budgets(c.prefix_tokens, c.suffix_tokens, settings.context.budget_tokens)
+        self.budgets = configured_budgets(settings)
         self.feedback = Feedback()
         self.cache = CompletionCache()
         self.freed_memory = FreedMemory(glibc_malloc_trim())

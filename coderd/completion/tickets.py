@@ -43,6 +43,8 @@ class Outcome:
     # What repository context went in: path, lines, source, tokens.
     context_chunks: tuple[dict[str, object], ...] = ()
     context_text: str = ""
+    # The receiver hint inside the prefix ids, above the cursor's line ("" for none).
+    hint_text: str = ""
     # A newer prompt waits: retrieval gave a new context block (prompt/blocks.py), the
     # budgets were re-planned (replan.py), or the suffix's KV drifted past its refresh bound
     # (engine/llama/kv_plan.py); this one kept what is in the cache, and a prewarm evaluates

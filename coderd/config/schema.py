@@ -174,6 +174,15 @@ class ContextSettings:
         minimum=0,
         maximum=1_000_000,
     )
+    receiver_tokens: int = setting(
+        256,
+        "budget for the members of the type before the cursor (`ctx.`, `Number::`), shown "
+        "as comment lines right above the cursor's line in the prompt only; evaluated when "
+        "that receiver changes, so it shrinks (to nothing below 32 tokens) where this machine "
+        "is too slow for it at completion.latency_target_ms; 0 = off",
+        minimum=0,
+        maximum=1_000_000,
+    )
     nearby_lines: int = setting(
         30,
         "lines above the cursor whose identifiers are looked up in the index",

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from coderd.context.pack.hint import ReceiverHint
 from coderd.context.provider import ContextProvider
 from coderd.engine.base import FimPrompt, ModelInfo
 from coderd.prompt.blocks import NO_BLOCK, Block, ContextBlocks
@@ -39,6 +40,9 @@ class AssembledPrompt:
     block: Block = NO_BLOCK  # the context block chosen (blocks.py)
     # Retrieval gave a newer block than the one this prompt keeps: a prewarm should evaluate it.
     block_pending: bool = False
+    # The receiver's members, as comment lines inside the prefix ids right above the cursor's
+    # line (context/pack/hint.py); None when there is none or it did not fit there.
+    hint: ReceiverHint | None = None
 
 
 class PromptAssembler:
@@ -50,8 +54,10 @@ class PromptAssembler:
         prefix_tokens: int,
         suffix_tokens: int,
         context_tokens: int,
+        receiver_tokens: int = 0,
     ) -> None:
         self.context_tokens = context_tokens
+        self.receiver_tokens = receiver_tokens
         self._format = context_format(info.repo_tokens, tokenize)
         self._windows = PromptBuilder(
             tokenize, prefix_tokens=prefix_tokens, suffix_tokens=suffix_tokens
@@ -79,8 +85,14 @@ class PromptAssembler:
             block, pending = self.blocks.peek(key, fresh), False
         else:
             block, pending = self.blocks.choose(key, fresh, background)
+        hint = self._receiver_hint(text, offset, path, context)
         built = self._windows.build(
-            key, text, offset, remember=not speculative, off_path=off_path or speculative
+            key,
+            text,
+            offset,
+            remember=not speculative,
+            off_path=off_path or speculative,
+            hint=hint.ids if hint is not None else (),
         )
         return AssembledPrompt(
             replace(built.prompt, context_ids=block.ids),
@@ -89,6 +101,18 @@ class PromptAssembler:
             block.shown,
             block,
             pending,
+            hint if built.hinted else None,
+        )
+
+    def _receiver_hint(
+        self, text: str, offset: int, path: str | None, context: ContextProvider | None
+    ) -> ReceiverHint | None:
+        """Mostly made by the look-ahead after the keystroke's parse; else a few ms here (the
+        first `.` of a document, a request that overtook its look-ahead: bench/README)."""
+        if context is None or path is None or self.receiver_tokens <= 0:
+            return None
+        return context.receiver_hint(
+            Path(path), text, offset, self._format.tokenize, self.receiver_tokens
         )
 
     def _repository_context(

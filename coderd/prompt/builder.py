@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -34,6 +34,7 @@ class BuiltPrompt:
     prompt: FimPrompt
     prefix_text: str  # the text the prefix ids stand for (the window, not the whole file)
     suffix_text: str
+    hinted: bool = False  # the prefix ids hold a receiver hint above the cursor's line
 
 
 def _line_starts_before(text: str, lo: int, hi: int) -> list[int]:
@@ -107,18 +108,51 @@ class PromptBuilder:
         yield from list(self._anchors)
 
     def build(
-        self, key: str, text: str, offset: int, *, remember: bool = True, off_path: bool = False
+        self,
+        key: str,
+        text: str,
+        offset: int,
+        *,
+        remember: bool = True,
+        off_path: bool = False,
+        hint: Sequence[int] = (),
     ) -> BuiltPrompt:
         """`remember=False` (speculation) uses the document's window start without moving it.
         `off_path`: nobody waits for this prompt (a prewarm, a speculation): the checks of the
-        tokenizer's line seams run there (`_window_ids`)."""
+        tokenizer's line seams run there (`_window_ids`). `hint`: ids of whole lines to put
+        right above the cursor's line (the receiver hint, context/pack/hint.py)."""
         start, prefix_ids = self._prefix(key, text, offset, remember, off_path)
+        hinted = False
+        if hint:
+            prefix_ids, hinted = self._with_hint(key, text, start, offset, prefix_ids, hint)
         suffix_text, suffix_ids = self._suffix(text, offset)
         return BuiltPrompt(
             prompt=FimPrompt(prefix_ids=prefix_ids, suffix_ids=suffix_ids),
             prefix_text=text[start:offset],
             suffix_text=suffix_text,
+            hinted=hinted,
         )
+
+    def _with_hint(
+        self, key: str, text: str, start: int, offset: int, ids: list[int], hint: Sequence[int]
+    ) -> tuple[list[int], bool]:
+        """`ids` (the window's) with `hint` between the lines above the cursor's and the cursor's
+        own: the ids before it are the KV cache's, the hint is evaluated with the line. Only at
+        an exact seam (the head's ids starting the window's); else `ids` as they are."""
+        found = max(text.rfind("\n", start, offset), text.rfind("\r", start, offset))
+        if found >= 0:
+            line_start = found + 1
+        elif start == 0 or text[start - 1] in "\r\n":
+            line_start = start  # the window starts with the cursor's line
+        else:
+            return ids, False  # the window starts inside the cursor's (very long) line
+        if line_start == start:  # rare: the cursor's line is the text's first, or too long
+            whole = ids == self._tokenize(text[start:offset])  # not its tail (_prefix)
+            return (list(hint) + ids, True) if whole else (ids, False)
+        head = self._head_ids(key, text[start:line_start])
+        if ids[: len(head)] != head:
+            return ids, False
+        return head + list(hint) + ids[len(head) :], True
 
     def _prefix(
         self, key: str, text: str, offset: int, remember: bool, off_path: bool

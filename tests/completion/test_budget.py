@@ -6,11 +6,17 @@ import json
 
 import pytest
 
-from coderd.completion.budget import CACHE_HEADROOM, Budgets, cache_depth, plan_budgets
+from coderd.completion.budget import (
+    CACHE_HEADROOM,
+    MIN_RECEIVER,
+    Budgets,
+    cache_depth,
+    plan_budgets,
+)
 from coderd.config.settings import load_settings
 from coderd.engine.speed_profile import SpeedProfile
 
-CONFIGURED = Budgets(prefix=384, suffix=64, context=256)
+CONFIGURED = Budgets(prefix=384, suffix=64, context=256, receiver=256)
 # The reference 2-core machine with a 1.3B model: 38 ms/token at depth 0, +0.037 ms per
 # position of depth, 19 ms per prompt token in a keystroke-sized batch.
 TWO_CORES = SpeedProfile(decode_ms=38.0, depth_ms=0.037, prompt_ms=19.0)
@@ -29,6 +35,31 @@ def test_a_slow_machine_gets_a_prompt_that_meets_the_target():
     assert TWO_CORES.suggestion_ms(CONFIGURED.total) > 1000  # the configured one would not
     # Shrunk in proportion, the context never below its floor.
     assert planned.context == max(128, int(256 * planned.prefix / 384))
+
+
+def test_the_receiver_hint_gets_what_the_target_leaves():
+    fast = SpeedProfile(decode_ms=5.0, depth_ms=0.002, prompt_ms=1.0)
+    assert plan_budgets(CONFIGURED, fast, 1000).receiver == 256
+    # The reference 2-core machine has no time left for it: the windows keep theirs.
+    slow = plan_budgets(CONFIGURED, TWO_CORES, 1000)
+    assert slow.receiver == 0 and "receiver hint 0 of 256" in slow.reason
+    without = plan_budgets(Budgets(384, 64, 256), TWO_CORES, 1000)
+    assert (slow.prefix, slow.suffix, slow.context) == (
+        without.prefix,
+        without.suffix,
+        without.context,
+    )
+    # A machine in between: a smaller hint, evaluated with a typical keystroke and deepening
+    # each decoded token, still within the target.
+    laptop = SpeedProfile(decode_ms=15.0, depth_ms=0.01, prompt_ms=2.0)
+    planned = plan_budgets(CONFIGURED, laptop, 600)
+    assert MIN_RECEIVER <= planned.receiver < 256
+    hint_ms = planned.receiver * (laptop.token_ms + 16 * laptop.depth_ms)
+    assert laptop.suggestion_ms(planned.total - planned.receiver) + hint_ms <= 600
+    # Turned off, or past the positions the cache was sized for: none.
+    assert plan_budgets(Budgets(384, 64, 256), fast, 1000).receiver == 0
+    capped = plan_budgets(CONFIGURED, fast, 1000, max_depth=CONFIGURED.total - 256 + 8)
+    assert capped.receiver == 0 and capped.total <= CONFIGURED.total - 256 + 8
 
 
 def test_floors_hold_when_even_an_empty_prompt_is_too_slow():
@@ -53,8 +84,9 @@ def test_a_plan_stays_within_the_positions_the_cache_was_sized_for():
 def test_the_cache_leaves_room_for_a_healed_plan_but_never_past_the_configured():
     slower = plan_budgets(CONFIGURED, TWO_CORES, 600)
     assert cache_depth(slower, CONFIGURED) == int(slower.total * CACHE_HEADROOM)
-    slow = plan_budgets(CONFIGURED, TWO_CORES, 1000)  # 1.5 times it is more than configured
-    assert cache_depth(slow, CONFIGURED) == CONFIGURED.total
+    windows = Budgets(prefix=384, suffix=64, context=256)  # no receiver hint
+    slow = plan_budgets(windows, TWO_CORES, 1000)  # 1.5 times it is more than configured
+    assert cache_depth(slow, windows) == windows.total
 
 
 def test_no_target_or_no_measurement_means_the_configured_budgets():

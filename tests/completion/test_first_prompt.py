@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -169,6 +170,9 @@ class Retrieval:
         return PackedContext(self.text, [])
 
     latest = context_for
+
+    def receiver_hint(self, *args: Any) -> None:
+        return None  # no receiver hint: these tests are about the block
 
     def forget(self, path: Path) -> None:
         pass

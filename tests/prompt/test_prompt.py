@@ -190,3 +190,27 @@ def test_an_enter_tokenises_only_the_line_it_finished():
     built = b.build("doc", text, offset)
     assert list(built.prompt.prefix_ids) == char_tokens(built.prefix_text)
     assert max(len(t) for t in seen) == len("lineabc\n")  # not the lines above
+
+
+def test_a_receiver_hint_goes_right_above_the_cursors_line():
+    b = builder(prefix=1000, suffix=12)
+    text = LINES[:80] + "    ctx."
+    hint = char_tokens("    # ctx: Context (models.py)\n    #   def invoke(self):\n")
+    plain = b.build("doc", text, len(text))
+    hinted = b.build("doc", text, len(text), hint=hint)
+    assert hinted.hinted and not plain.hinted
+    assert hinted.prefix_text == plain.prefix_text  # the file's text: what policy reads
+    ids = list(hinted.prompt.prefix_ids)
+    assert ids == char_tokens(LINES[:80]) + hint + char_tokens("    ctx.")
+    # Typing the member's name: every id before the typed text stays (the KV cache's).
+    typed = b.build("doc", text + "inv", len(text) + 3, hint=hint)
+    assert list(typed.prompt.prefix_ids)[: len(ids)] == ids
+    # The cursor on the window's first line: the hint first.
+    alone = builder(prefix=1000).build("other", "ctx.", 4, hint=hint)
+    assert alone.hinted and list(alone.prompt.prefix_ids) == hint + char_tokens("ctx.")
+
+
+def test_no_receiver_hint_where_the_window_starts_inside_the_cursors_line():
+    long_line = "x" * 200 + "ctx."
+    built = builder(prefix=40).build("doc", long_line, len(long_line), hint=[1, 2, 3])
+    assert not built.hinted and 1 not in built.prompt.prefix_ids
