@@ -34,7 +34,7 @@ from coderd.context.pack.shapes import rank_members, read_file
 from coderd.context.retrieve import infer
 from coderd.context.retrieve.candidates import is_type, retrieve
 from coderd.context.retrieve.infer_parse import ParseMemo
-from coderd.context.retrieve.receiver import receiver_at, receiver_members
+from coderd.context.retrieve.receiver import ReceiverMembers, receiver_at, receiver_members
 from coderd.context.retrieve.recent import RecentRegions, first_difference
 from coderd.context.retrieve.scope import scope_of
 from coderd.context.retrieve.skeletons import near_words
@@ -69,8 +69,11 @@ class ContextBuilder:
         self._lines: Lru[tuple, list[str]] = Lru(MAX_LINES, versioned=True)  # (path, text) -> lines
         self._tokens: Lru[str, list[int]] = Lru(MAX_TOKENIZED)  # one tokenizer per provider
         self._forms: Lru[tuple, Forms] = Lru(MAX_FORMS)  # a definition's forms, by version
-        # Per document, the last receiver hint and what it was built from (receiver_hint).
-        self.hints: Lru[str, tuple[tuple, ReceiverHint | None]] = Lru(MAX_RESULTS)
+        # Per document, the last receiver hint: what it was built from, the receiver's members,
+        # what was typed of the member's name, the hint (receiver_hint).
+        self.hints: Lru[str, tuple[tuple, ReceiverMembers | None, str, ReceiverHint | None]] = Lru(
+            MAX_RESULTS
+        )
 
     def forget(self, key: str) -> None:
         """Drop what is kept for the document `key` (closed)."""
@@ -205,7 +208,8 @@ class ContextBuilder:
         """The members of the receiver before the cursor, as comment lines for right above its
         line (pack/hint.py); None when there is no typed receiver there. Kept per document
         while the text before the receiver's separator, the text after the cursor's line, the
-        rest of the index and the budget stay the same: typing the member's name keeps it."""
+        rest of the index and the budget stay the same; typing the member's name keeps it, but
+        for the members starting with what was typed, which replace its last lines."""
         receiver = receiver_at(text, offset)
         if receiver is None:
             return None
@@ -219,25 +223,31 @@ class ContextBuilder:
             text[line_end:] if line_end >= 0 else "",
         )
         cached = self.hints.get(key)
-        if cached is not None and cached[0] == signature:
-            return cached[1]
-        found = receiver_members(
-            index, rel, text, receiver, near_words(text, offset), self.document(key).parse
+        same = cached is not None and cached[0] == signature
+        if cached is not None and same and cached[2] == receiver.typed:
+            return cached[3]
+        found = (
+            cached[1]
+            if cached is not None and same
+            else receiver_members(
+                index, rel, text, receiver, near_words(text, offset), self.document(key).parse
+            )
         )
         line = text[line_start:offset]
-        hint = (
-            None
-            if found is None
-            else render_hint(
+        hint = None
+        if found is not None:
+            hint = render_hint(
                 found,
                 current_path=rel,
                 indent=line[: len(line) - len(line.lstrip())],
                 lines_of=lambda file: self._lines_of(index, file),
                 tokenize=partial(self._count, tokenize),
                 budget=budget,
+                typed=receiver.typed,
             )
-        )
-        self.hints.put(key, (signature, hint))
+        if cached is not None and same and hint is not None and hint == cached[3]:
+            hint = cached[3]  # the same lines: the very same hint
+        self.hints.put(key, (signature, found, receiver.typed, hint))
         return hint
 
     def _read(self, index: WorkspaceIndex, file: str) -> str | None:

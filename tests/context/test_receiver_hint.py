@@ -144,9 +144,9 @@ def test_the_look_ahead_makes_the_hint_before_its_request(provider) -> None:
     context.builder.hints.pop(str(main))
     context.set_buffer(main, MAIN).result(20)  # the `.` typed: parse, then the look-ahead
     made = context.builder.hints.get(str(main))
-    assert made is not None and made[1] is not None and "def invoke" in made[1].text
+    assert made is not None and made[3] is not None and "def invoke" in made[3].text
     offset = MAIN.index("ctx.\n") + 4
-    assert context.receiver_hint(main, MAIN, offset, tokenize, 200) is made[1]
+    assert context.receiver_hint(main, MAIN, offset, tokenize, 200) is made[3]
     context.forget(main).result(20)
     assert context.builder.hints.get(str(main)) is None
 
@@ -210,3 +210,25 @@ def test_go_methods_and_rust_associated_functions(tmp_path: Path) -> None:
         assert [c["name"] for c in rust.chunks] == ["syntax", "fmt"]
     finally:
         context.close()
+
+
+def test_members_starting_with_what_was_typed_replace_the_lists_last_lines(provider) -> None:
+    context, main = provider
+    text = MAIN.replace("ctx.\n", "special.\n")
+    offset = text.index("special.\n") + 8
+    # Room for the type's line and its best members (invoke, used elsewhere, then forward).
+    plain = context.receiver_hint(main, text, offset, tokenize, 40)
+    assert plain is not None and [c["name"] for c in plain.chunks] == ["invoke", "forward"]
+    typed = text.replace("special.\n", "special.lo\n")
+    hint = context.receiver_hint(main, typed, offset + 2, tokenize, 40)
+    assert hint is not None and len(hint.ids) <= 40
+    # `lookup` in place of the last line: the lines before are the plain list's, and their
+    # KV cache stays.
+    assert [c["name"] for c in hint.chunks] == ["invoke", "lookup"]
+    kept = hint.text[: hint.text.rindex("    #   def lookup")]
+    assert plain.text.startswith(kept) and kept.count("\n") == 2
+    # Case aside, and nothing to add when the list shows the match already.
+    upper = typed.replace(".lo", ".LO")
+    assert context.receiver_hint(main, upper, offset + 2, tokenize, 40) == hint
+    shown = text.replace("special.\n", "special.inv\n")
+    assert context.receiver_hint(main, shown, offset + 3, tokenize, 40) == plain

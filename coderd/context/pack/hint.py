@@ -23,6 +23,7 @@ from coderd.context.pack.shapes import comment_for
 from coderd.context.retrieve.receiver import ReceiverMembers
 
 MEMBER_INDENT = "  "  # a member under its type's line, after the comment marker
+MAX_TYPED = 3  # members matching what was typed of the name, put in for the list's last lines
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,14 @@ class ReceiverHint:
     text: str  # whole comment lines, each ending with a line break
     ids: tuple[int, ...]  # `text` tokenised: what goes into the prompt
     chunks: tuple[dict, ...]  # path, lines, name, source "receiver": one per member shown
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    tokens: int
+    group: int  # which of the receiver's types it belongs to
+    chunk: dict | None = None  # a member's; None for its type's line
 
 
 def render_hint(
@@ -40,51 +49,95 @@ def render_hint(
     lines_of: Callable[[str], list[str] | None],
     tokenize: Callable[[str], list[int]],
     budget: int,
+    typed: str = "",
 ) -> ReceiverHint | None:
     """The hint in at most `budget` tokens, best members first; None when not even one member
-    fits under its type's line. `lines_of(path)`: a file's lines (its open buffer's, if any)."""
-    comment = comment_for(current_path)
-    shown: list[str] = []
-    chunks: list[dict] = []
-    used = 0
-    for owner, members in found.groups:
-        lines = lines_of(owner.path)
-        head = f"{indent}{comment} {found.receiver.expression}: "
-        head += f"{owner.definition.name} ({owner.path})\n"
-        cost = len(tokenize(head))
-        group: list[str] = []
-        for member in members:
-            source = lines if member.path == owner.path else lines_of(member.path)
-            if not source or member.definition.start_line > len(source):
-                continue
-            line = f"{indent}{comment} {MEMBER_INDENT}"
-            line += member_line(source, member.definition).strip() + "\n"
-            tokens = len(tokenize(line)) + (0 if group else cost)
-            if used + tokens > budget:
-                break
-            group += [line] if group else [head, line]
-            used += tokens
-            d = member.definition
-            chunks.append(
-                {
-                    "path": member.path,
-                    "lines": [d.start_line, d.end_line],
-                    "name": d.name,
-                    "source": "receiver",
-                }
-            )
-        shown += group
-    while shown:
-        text = "".join(shown)
+    fits under its type's line. `lines_of(path)`: a file's lines (its open buffer's, if any).
+
+    `typed`, what the user typed of the member's name: members starting with it that the list
+    does not show replace its last lines (at most MAX_TYPED). The lines before stay as they
+    were, so only the changed end of the hint and the cursor's line are evaluated again."""
+    heads, members = _lines(found, comment_for(current_path), indent, lines_of, tokenize)
+    chosen = _best(heads, members, budget)
+    if typed:
+        wanted = [m for m in members if m not in chosen and _starts(m, typed)][:MAX_TYPED]
+        if wanted:
+            chosen = _with_typed(heads, chosen, wanted, budget)
+    while any(line.chunk for line in chosen):
+        text = "".join(line.text for line in chosen)
         ids = tokenize(text)
         if len(ids) <= budget:  # pieces counted line by line may not add up exactly
-            return ReceiverHint(text, tuple(ids), tuple(chunks[: _members(shown, comment)]))
-        shown.pop()
-        if shown and not shown[-1].startswith(f"{indent}{comment} {MEMBER_INDENT}"):
-            shown.pop()  # a type's line with none of its members left
+            chunks = tuple(line.chunk for line in chosen if line.chunk is not None)
+            return ReceiverHint(text, tuple(ids), chunks)
+        _drop_last(chosen)
     return None
 
 
-def _members(shown: list[str], comment: str) -> int:
-    """How many of the lines are members (the chunks follow them in order)."""
-    return sum(line.lstrip().startswith(f"{comment} {MEMBER_INDENT}") for line in shown)
+def _lines(found, comment, indent, lines_of, tokenize) -> tuple[list[_Line], list[_Line]]:
+    """Each type's line, and every member's line (by type, best first), with its tokens."""
+    heads, members = [], []
+    for group, (owner, ranked) in enumerate(found.groups):
+        head = f"{indent}{comment} {found.receiver.expression}: "
+        head += f"{owner.definition.name} ({owner.path})\n"
+        heads.append(_Line(head, len(tokenize(head)), group))
+        for member in ranked:
+            source = lines_of(member.path)
+            d = member.definition
+            if not source or d.start_line > len(source):
+                continue
+            text = f"{indent}{comment} {MEMBER_INDENT}{member_line(source, d).strip()}\n"
+            chunk = {
+                "path": member.path,
+                "lines": [d.start_line, d.end_line],
+                "name": d.name,
+                "source": "receiver",
+            }
+            members.append(_Line(text, len(tokenize(text)), group, chunk))
+    return heads, members
+
+
+def _best(heads: list[_Line], members: list[_Line], budget: int) -> list[_Line]:
+    """Each type's best members that fit, its line first (none without a member)."""
+    chosen: list[_Line] = []
+    used, full = 0, set()
+    for line in members:
+        if line.group in full:
+            continue
+        opened = any(c.group == line.group for c in chosen)
+        need = line.tokens + (0 if opened else heads[line.group].tokens)
+        if used + need > budget:
+            full.add(line.group)  # best first: the rest of this type waits for no gap
+            continue
+        chosen += [line] if opened else [heads[line.group], line]
+        used += need
+    return chosen
+
+
+def _with_typed(
+    heads: list[_Line], chosen: list[_Line], wanted: list[_Line], budget: int
+) -> list[_Line]:
+    """`chosen` with `wanted` at its end, its last lines dropped until they fit."""
+    kept = list(chosen)
+    while True:
+        tail, group = [], kept[-1].group if kept else -1
+        for line in wanted:
+            if line.group != group:
+                tail.append(heads[line.group])
+                group = line.group
+            tail.append(line)
+        if sum(line.tokens for line in kept + tail) <= budget:
+            return kept + tail
+        if not kept:
+            return chosen
+        _drop_last(kept)
+
+
+def _drop_last(lines: list[_Line]) -> None:
+    """Drop the last member line, and a type's line left with none under it."""
+    lines.pop()
+    while lines and lines[-1].chunk is None:
+        lines.pop()
+
+
+def _starts(line: _Line, typed: str) -> bool:
+    return line.chunk is not None and str(line.chunk["name"]).lower().startswith(typed.lower())
