@@ -3,7 +3,7 @@
     python bench/context_eval.py --fetch                     # download the packages (eval_packages.py)
     python bench/context_eval.py [--set dev|heldout|spare|fresh|final|unseen|sealed|vault|reserve|all] [PACKAGE_DIR ...]
         [--max-per-kind 40] [--budgets 256,512,1024,2048] [--mask first|line|strict] [--json]
-        [--misses N]
+        [--misses N] [--receiver-tokens 256]
 
 Samples (eval_samples.py): a use of a symbol defined in one other file of the package, masked
 as mid-typing (cursor right before the name, the rest of its line gone, later lines kept).
@@ -21,7 +21,9 @@ the machines here are shared, and CPU time is what load does not inflate.
 Systems: none (no context); jaccard (RepoCoder windows over every other file); recent (the same
 windows from a ring of 3 recently viewed files, chosen at random per sample: a tarball has no
 editing history); naive (the signature lines of what the file imports, in import order:
-eval_naive.py); coderd (ContextProvider, the same 3 files in its ring buffer).
+eval_naive.py); coderd (ContextProvider, the same 3 files in its ring buffer); prompt (coderd's
+block or its receiver hint, `--receiver-tokens`: the members of the type before the cursor,
+which the prompt puts right above the cursor's line; context/pack/hint.py).
 
 Recall is also split by the sample's distance to the name's nearest other use in the file
 (eval_samples.py `distance`), and the packed block's overrun of its budget is reported.
@@ -38,7 +40,7 @@ import sys
 import time
 from pathlib import Path
 
-from eval_baselines import Windows, covered, rank_of
+from eval_baselines import Windows, covered, hint_covers, rank_of
 from eval_naive import naive_pack
 from eval_packages import PACKAGES, SETS, fetch, names_in
 from eval_samples import build_samples, is_test
@@ -54,7 +56,10 @@ from coderd.context.retrieve.usage import usage_of
 DATA = Path("/tmp/evalpkgs/src")
 VOCAB = Path("/work/shared/fixtures/ggml-vocab-deepseek-coder.gguf")
 RING = 3
-SYSTEMS = ("none", "recent", "jaccard", "naive", "coderd")
+# prompt: coderd's block and its receiver hint (the members of the type before the cursor, put
+# above the cursor's line: context/pack/hint.py), what the model gets where the hint fits the
+# machine's speed (completion/budget.py).
+SYSTEMS = ("none", "recent", "jaccard", "naive", "coderd", "prompt")
 DISTANCES = ((10, "<=10"), (40, "11-40"), (1 << 30, ">40"))
 
 
@@ -86,7 +91,9 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
     }  # this thread's CPU time: what a loaded machine does not inflate
     misses = []
     outcomes = []  # per sample: where, what, and coderd's hit at each budget (--outcomes)
-    by_distance = {s: {} for s in ("naive", "coderd")}  # system -> distance -> budget -> [bool]
+    # system -> distance -> budget -> [bool]
+    by_distance: dict[str, dict] = {s: {} for s in ("naive", "coderd", "prompt")}
+    hint_cpu_ms: list[float] = []  # the receiver hint's first call at a sample (no memo)
     overrun = {b: [] for b in budgets}  # tokens of the packed block past its budget
     lines_memo: dict[str, list[str]] = {}
 
@@ -108,6 +115,11 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
         provider.set_buffer(path, text).result(60)
         outcome = {"path": sample["path"], "row": sample["row"] + 1, "kind": kind}
         outcomes.append(outcome)
+        provider.builder.hints.clear()  # made by the look-ahead only once a request asked
+        cpu = time.thread_time()
+        hint = provider.receiver_hint(path, text, offset, model_tokenize, args.receiver_tokens)
+        hint_cpu_ms.append((time.thread_time() - cpu) * 1000)
+        in_hint = hint is not None and hint_covers(hint, sample)
         for budget in budgets:  # each a first build at this cursor position after didOpen
             provider.builder.last.clear()
             provider.ahead.clear()  # the look-ahead may warm the memos, not answer for us
@@ -121,6 +133,8 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
             outcome[budget] = hit
             hits["coderd"].setdefault(kind, {}).setdefault(budget, []).append(hit)
             by_distance["coderd"].setdefault(near, {}).setdefault(budget, []).append(hit)
+            hits["prompt"].setdefault(kind, {}).setdefault(budget, []).append(hit or in_hint)
+            by_distance["prompt"].setdefault(near, {}).setdefault(budget, []).append(hit or in_hint)
             overrun[budget].append(max(0, len(model_tokenize(packed.text)) - budget))
             if not hit and budget == args.miss_budget:
                 misses.append(
@@ -196,6 +210,10 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
             b: {"p50": statistics.median(v) if v else 0, "p95": percentile(v, 0.95)}
             for b, v in cpu_ms.items()
         },
+        "hint_cpu_ms": {
+            "p50": statistics.median(hint_cpu_ms) if hint_cpu_ms else 0,
+            "p95": percentile(hint_cpu_ms, 0.95),
+        },
         "load": os.getloadavg()[0],
         "misses": misses,
         "outcomes": outcomes,
@@ -244,6 +262,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--misses", type=int, default=0, help="print N misses per package")
     parser.add_argument("--miss-budget", type=int, default=1024)
+    parser.add_argument(
+        "--receiver-tokens",
+        type=int,
+        default=ContextSettings().receiver_tokens,
+        help="the receiver hint's budget (the `prompt` system)",
+    )
     parser.add_argument("--outcomes", type=Path, help="write each sample's hits here (JSON)")
     args = parser.parse_args(argv)
     args.limits = None

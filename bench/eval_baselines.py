@@ -97,6 +97,19 @@ def covered(chunks: list[dict], text: str, sample: dict) -> bool:
     return sample["gold_text"] in sections(text).get(sample["gold_path"], "")
 
 
+def hint_covers(hint, sample: dict) -> bool:
+    """The receiver hint (context/pack/hint.py) shows the gold: a member chunk of its file spans
+    its header line, and that line's text is in the hint."""
+    return (
+        any(
+            c["path"] == sample["gold_path"]
+            and c["lines"][0] <= sample["gold_line"] <= c["lines"][1]
+            for c in hint.chunks
+        )
+        and sample["gold_text"] in hint.text
+    )
+
+
 def rank_of(refs: list[DefinitionRef], sample: dict) -> int:
     for i, ref in enumerate(refs, 1):
         d = ref.definition

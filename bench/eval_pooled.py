@@ -7,6 +7,8 @@ Prints, at the budgets 256/512/1024: the cells where coderd is below the naive l
 (samples weighted); the mean of packages; recall per package; build CPU time p50/p95 per
 package (the worst budget) and the packages whose p95 passes 15 ms; the block's overrun.
 `--compare` (the same sets run with other code) adds a column of its pooled figures.
+`--system prompt`: the same tables for the block with its receiver hint (context_eval.py); an
+older file without it is read as its block.
 """
 
 from __future__ import annotations
@@ -39,29 +41,36 @@ def pooled(reports: list[dict], system: str, counts: str, table: str) -> dict:
     return {g: (n, {b: v / n for b, v in s.items()}, p) for g, (n, s, p) in sums.items()}
 
 
-def below_naive(reports: list[dict]) -> tuple[int, int, list[str]]:
+def below_naive(reports: list[dict], system: str = "coderd") -> tuple[int, int, list[str]]:
     cells, where = 0, []
     for r in reports:
         for kind in r["kinds"]:
             for b in BUDGETS:
                 cells += 1
-                ours, theirs = r["recall"]["coderd"][kind][b], r["recall"]["naive"][kind][b]
+                ours, theirs = r["recall"][system][kind][b], r["recall"]["naive"][kind][b]
                 if ours < theirs - 1e-9:
                     where.append(f"{r['package']} {kind} @{b}: {ours:.2f} vs {theirs:.2f}")
     return len(where), cells, where
 
 
 def load(paths: list[Path]) -> dict[str, list[dict]]:
-    return {p.stem: json.loads(p.read_text()) for p in paths}
+    sets = {p.stem: json.loads(p.read_text()) for p in paths}
+    for reports in sets.values():
+        for r in reports:  # before the receiver hint: the prompt's context was the block
+            for table in ("recall", "recall_all", "by_distance"):
+                r[table].setdefault("prompt", r[table]["coderd"])
+    return sets
 
 
-def print_all(sets: dict[str, list[dict]], old: dict[str, list[dict]] | None) -> None:
+def print_all(
+    sets: dict[str, list[dict]], old: dict[str, list[dict]] | None, system: str = "coderd"
+) -> None:
     everything = [r for reports in sets.values() for r in reports]
     before = [r for reports in (old or {}).values() for r in reports]
     print("Cells below the naive list (package × kind × budget):\n")
     total = 0
     for name, reports in sets.items():
-        count, cells, where = below_naive(reports)
+        count, cells, where = below_naive(reports, system)
         total += count
         print(f"- {name}: {count} of {cells}" + (": " + "; ".join(where) if where else ""))
     print(f"- all: {total} of {below_naive(everything)[1]}\n")
@@ -70,10 +79,10 @@ def print_all(sets: dict[str, list[dict]], old: dict[str, list[dict]] | None) ->
         ("distance_counts", "by_distance", "distance (samples)"),
     ):
         naive = pooled(everything, "naive", counts, table)
-        ours = pooled(everything, "coderd", counts, table)
-        then = pooled(before, "coderd", counts, table) if before else {}
+        ours = pooled(everything, system, counts, table)
+        then = pooled(before, system, counts, table) if before else {}
         extra = " | before R@256/512/1024" if before else ""
-        print(f"| {title} | naive R@256/512/1024 | coderd R@256/512/1024{extra} |")
+        print(f"| {title} | naive R@256/512/1024 | {system} R@256/512/1024{extra} |")
         print("|---|---|---|" + ("---|" if before else ""))
         order = DISTANCES if table == "by_distance" else sorted(ours)
         for group in (g for g in order if g in ours):
@@ -83,11 +92,11 @@ def print_all(sets: dict[str, list[dict]], old: dict[str, list[dict]] | None) ->
             print(f"| {label} | {cell(naive[group][1])} | {cell(values)}{old_cell} |")
         print()
     mean = {
-        b: sum(r["recall_all"]["coderd"][b] for r in everything) / len(everything) for b in BUDGETS
+        b: sum(r["recall_all"][system][b] for r in everything) / len(everything) for b in BUDGETS
     }
     print(f"Mean of the {len(everything)} packages: {cell(mean)}\n")
     print(
-        "| package (language, samples) | naive R@256/512/1024 | coderd R@256/512/1024 | build CPU ms p50/p95 |"
+        f"| package (language, samples) | naive R@256/512/1024 | {system} R@256/512/1024 | build CPU ms p50/p95 |"
     )
     print("|---|---|---|---|")
     slow = []
@@ -97,7 +106,7 @@ def print_all(sets: dict[str, list[dict]], old: dict[str, list[dict]] | None) ->
             slow.append(f"{r['package']} {cpu['p95']:.1f}")
         print(
             f"| {r['package']} ({r['language']}, {r['samples']}) | {cell(r['recall_all']['naive'])} "
-            f"| {cell(r['recall_all']['coderd'])} | {cpu['p50']:.1f}/{cpu['p95']:.1f} |"
+            f"| {cell(r['recall_all'][system])} | {cpu['p50']:.1f}/{cpu['p95']:.1f} |"
         )
     p50 = [max(r["cpu_ms"][b]["p50"] for b in BUDGETS) for r in everything]
     over = max(r["overrun"][b]["max"] for r in everything for b in BUDGETS)
@@ -114,8 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--compare", nargs="*", type=Path, default=[])
+    parser.add_argument("--system", default="coderd", choices=("coderd", "prompt"))
     args = parser.parse_args(argv)
-    print_all(load(args.files), load(args.compare) if args.compare else None)
+    print_all(load(args.files), load(args.compare) if args.compare else None, args.system)
     return 0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SYSTEMS = ("none", "recent", "jaccard", "naive", "coderd")
+SYSTEMS = ("none", "recent", "jaccard", "naive", "coderd", "prompt")
 
 
 def _cell(values: dict, budgets: list[int]) -> str:
@@ -30,13 +30,13 @@ def print_tables(reports: list[dict], budgets: list[int]) -> None:
     print()
     print("Per kind, recall at " + "/".join(map(str, budgets)) + " tokens:")
     print()
-    print("| package | kind (n) | recent | jaccard | naive | coderd | coderd MRR |")
-    print("|---|---|---|---|---|---|---|")
+    print("| package | kind (n) | recent | jaccard | naive | coderd | prompt | coderd MRR |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in reports:
         for kind, n in r["kinds"].items():
             cells = " | ".join(
                 _cell(r["recall"][s][kind], budgets)
-                for s in ("recent", "jaccard", "naive", "coderd")
+                for s in ("recent", "jaccard", "naive", "coderd", "prompt")
             )
             print(f"| {r['package']} | {kind} ({n}) | {cells} | {r['mrr']['coderd'][kind]:.2f} |")
     print()

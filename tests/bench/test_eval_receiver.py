@@ -1,21 +1,20 @@
-"""bench/eval_receiver.py: the expression before the cursor, and the block of its type's
-members it would add, on a real index of real files."""
+"""bench/eval_baselines.py `hint_covers`: when the receiver hint counts as showing the gold, on
+a hint made by the provider from a real index of real files."""
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
-
-import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 if str(BENCH) not in sys.path:  # the eval's modules import each other by plain name
     sys.path.insert(0, str(BENCH))
 
-from eval_receiver import receiver_block, receiver_expression  # noqa: E402
+from eval_baselines import hint_covers  # noqa: E402
 
-from coderd.context.index.workspace import WorkspaceIndex  # noqa: E402
+from coderd.config.settings import ContextSettings  # noqa: E402
+from coderd.context.index.registry import IndexRegistry  # noqa: E402
+from coderd.context.provider import ContextProvider  # noqa: E402
 
 CORE = """class Context:
     def find_root(self) -> "Context":
@@ -31,37 +30,32 @@ def complete(ctx: Context):
     return ctx."""
 
 
-@pytest.mark.parametrize(
-    ("line", "expression"),
-    [
-        ("    x = ctx.", "ctx"),
-        ("    return cmd.Root().", "cmd.Root()"),
-        ("    Ok(Number::", "Number"),
-        ("    self.stream.", "self.stream"),
-        ("    x = ctx", None),
-    ],
-)
-def test_the_expression_right_before_the_cursor(line: str, expression: str | None) -> None:
-    assert receiver_expression(line) == expression
+def gold(name: str, line: int, text: str) -> dict:
+    return {"gold_path": "core.py", "gold_line": line, "gold_name": name, "gold_text": text}
 
 
-def test_the_block_holds_the_receivers_members(tmp_path: Path) -> None:
+def test_the_hint_covers_the_members_it_shows(tmp_path: Path) -> None:
     (tmp_path / "core.py").write_text(CORE)
     (tmp_path / "main.py").write_text(MAIN)
-    index = WorkspaceIndex(tmp_path)
-    index.rescan()
+    provider = ContextProvider(ContextSettings(), [tmp_path], IndexRegistry(watch=False))
     try:
+        assert provider.index_for(tmp_path / "main.py").wait_ready(20)
 
-        def tokenize(text: str) -> list[str]:
-            return re.findall(r"\S+|\n", text)
+        def tokenize(text: str) -> list[int]:
+            return list(range(len(text.split()) + text.count("\n")))
 
-        packed, why = receiver_block(index, "main.py", MAIN, len(MAIN), tokenize, 200)
-        assert why == "typed" and packed is not None
-        assert "def get_parameter_source(self, name: str) -> int:" in packed.text
-        assert packed.text.startswith("# core.py\n")
-        untyped = MAIN.replace("ctx: Context", "ctx")
-        assert (
-            receiver_block(index, "main.py", untyped, len(untyped), tokenize, 200)[1] == "untyped"
+        main = tmp_path / "main.py"
+        hint = provider.receiver_hint(main, MAIN, len(MAIN), tokenize, 200)
+        assert hint is not None
+        source = gold(
+            "get_parameter_source", 5, "def get_parameter_source(self, name: str) -> int:"
         )
+        assert hint_covers(hint, source)
+        # Another file's line of that number, or a signature the hint does not show: no.
+        assert not hint_covers(hint, {**source, "gold_path": "main.py"})
+        assert not hint_covers(hint, {**source, "gold_text": "def get_parameter_source(self):"})
+        # A hint too small for that member leaves it out.
+        small = provider.receiver_hint(main, MAIN, len(MAIN), tokenize, 14)
+        assert small is not None and len(small.chunks) == 1 and not hint_covers(small, source)
     finally:
-        index.close()
+        provider.close()
