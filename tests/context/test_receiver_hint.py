@@ -232,3 +232,37 @@ def test_members_starting_with_what_was_typed_replace_the_lists_last_lines(provi
     assert context.receiver_hint(main, upper, offset + 2, tokenize, 40) == hint
     shown = text.replace("special.\n", "special.inv\n")
     assert context.receiver_hint(main, shown, offset + 3, tokenize, 40) == plain
+
+
+def test_a_module_alias_lists_the_modules_names(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(root, "pkg/__init__.py", "")
+    write(
+        root,
+        "pkg/utils.py",
+        "LIMIT = 3\n\n\ndef quote(text):\n    pass\n\n\nclass Box:\n    def open(self):\n        pass\n",
+    )
+    text = "from . import utils\n\n\ndef go():\n    return utils.\n"
+    write(root, "pkg/main.py", text)
+    write(root, "go.mod", "module example.com/app\n")
+    write(
+        root,
+        "util/a.go",
+        "package util\n\nfunc Quote(s string) string {\n\treturn s\n}\n\nfunc hidden() {}\n",
+    )
+    write(root, "util/b.go", "package util\n\ntype Box struct{}\n")
+    go = 'package main\n\nimport "example.com/app/util"\n\nfunc main() {\n\tutil.\n}\n'
+    write(root, "cmd/main.go", go)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(root / "pkg/main.py").wait_ready(20)
+        at = text.index("utils.") + 6
+        hint = context.receiver_hint(root / "pkg/main.py", text, at, tokenize, 200)
+        assert hint is not None and hint.text.startswith("    # utils: module (pkg/utils.py)\n")
+        assert {c["name"] for c in hint.chunks} == {"LIMIT", "quote", "Box"}  # not Box.open
+        at = go.index("util.") + 5
+        hint = context.receiver_hint(root / "cmd/main.go", go, at, tokenize, 200)
+        assert hint is not None and hint.text.startswith("\t// util: module (util/)\n")
+        assert {c["name"] for c in hint.chunks} == {"Quote", "Box"}  # exported, both files
+    finally:
+        context.close()

@@ -166,7 +166,7 @@ def module_candidates(
                 if not d.container
                 and d.kind != "variable"
                 and d.name not in used
-                and _exported(d, symbols.language)
+                and exported(d, symbols.language)
             ]
             groups = {file: top}
             # A package's __init__.py: the names it imports from its modules, listed in those
@@ -186,6 +186,6 @@ def module_candidates(
             add(ref, "module", near + 0.5 + FILE_STEP * position, shown)
 
 
-def _exported(definition: Definition, language: str) -> bool:
+def exported(definition: Definition, language: str) -> bool:
     """Go exports capitalised names only: another package cannot reach the rest."""
     return language != "go" or definition.name[:1].isupper()

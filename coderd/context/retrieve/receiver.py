@@ -16,13 +16,16 @@ ones, where half the receivers stay untyped.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 
+from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.infer import environment
 from coderd.context.retrieve.infer_parse import ParseMemo
-from coderd.context.retrieve.scope import scope_of
+from coderd.context.retrieve.members import DEFAULT_MODULE_FILES, MAX_MODULE_FILES, exported
+from coderd.context.retrieve.scope import package_exports, scope_of
 from coderd.context.retrieve.skeletons import ranked_members
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 
@@ -86,15 +89,21 @@ def receiver_members(
 ) -> ReceiverMembers | None:
     """The receiver's types defined in other files of the workspace, each with its members best
     first (public before private, those most files use first, then by the words around the
-    cursor: skeletons.ranked_members); None when it has no type found, or no such member.
-    A type of the current file is left out: the prefix and suffix show it already."""
+    cursor: skeletons.ranked_members); for a module alias, the module's names the same way.
+    None when it has no type found, or no such member. A type of the current file is left
+    out: the prefix and suffix show it already."""
     symbols = index.file(rel)
     if symbols is None:
         return None
     language = symbols.language
+    scope = scope_of(index, rel, symbols, language)
+    files = scope.modules.get(receiver.expression)
+    if files:  # `utils.`, `pkg.`: a module alias
+        module = _module_members(index, rel, files, language, near)
+        return ReceiverMembers(receiver, (module,)) if module is not None else None
     env = environment(index, rel, text, receiver.end, language, memo)
-    resolver = TypeResolver(index, rel, scope_of(index, rel, symbols, language), env, language)
-    types = [t for t in receiver_types(resolver, receiver.expression)]
+    resolver = TypeResolver(index, rel, scope, env, language)
+    types = receiver_types(resolver, receiver.expression)
     groups = []
     for owner in [t for t in types if t.definition.kind in TYPE_KINDS][:MAX_TYPES]:
         members = [
@@ -111,6 +120,33 @@ def receiver_members(
         ranked.sort(key=lambda m: _inside(m, through_traits))
         groups.append((owner, tuple(ranked)))
     return ReceiverMembers(receiver, tuple(groups)) if groups else None
+
+
+def _module_members(
+    index: WorkspaceIndex, rel: str, files: list[str], language: str, near: frozenset[str]
+) -> tuple[DefinitionRef, tuple[DefinitionRef, ...]] | None:
+    """A module alias's top-level names as one group (a Go package: its exported names in all
+    its files; a Python package: what its `__init__.py` imports too), best first, under a
+    stand-in for the module: "module" at the file, or the package's folder."""
+    files = list(dict.fromkeys(files))
+    if len(files) > MAX_MODULE_FILES.get(language, DEFAULT_MODULE_FILES):
+        files = files[: MAX_MODULE_FILES["go"]] if language == "go" else []
+    found: dict[str, DefinitionRef] = {}
+    for file in files:
+        symbols = index.file(file)
+        for d in symbols.definitions if symbols and file != rel else ():
+            if not d.container and d.kind not in ("impl", "module") and exported(d, language):
+                found.setdefault(d.name, DefinitionRef(file, d))
+        for name, refs in package_exports(index, file, language).items():
+            if refs:
+                found.setdefault(name, refs[0])
+    if not found:
+        return None
+    where = files[0] if len(files) == 1 else posixpath.dirname(files[0]) + "/"
+    owner = DefinitionRef(where, Definition("module", "module", "", "", 1, 1))
+    members = [m for m in found.values() if not _dunder(m.definition.name)]
+    popular = index.popularity({m.definition.name for m in members}, rel)
+    return owner, tuple(ranked_members(members, {}, popular, near))
 
 
 def _trait_impls(index: WorkspaceIndex, owner: DefinitionRef) -> dict[str, list[tuple[int, int]]]:
