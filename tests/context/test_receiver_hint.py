@@ -266,3 +266,54 @@ def test_a_module_alias_lists_the_modules_names(tmp_path: Path) -> None:
         assert {c["name"] for c in hint.chunks} == {"Quote", "Box"}  # exported, both files
     finally:
         context.close()
+
+
+RUST_BUF = """pub trait Buf {
+    fn remaining(&self) -> usize;
+
+    fn has_remaining(&self) -> bool {
+        self.remaining() > 0
+    }
+}
+"""
+RUST_CHAIN = """use crate::buf::Buf;
+
+pub struct Chain<T, U> {
+    a: T,
+    b: U,
+}
+
+impl<T: Buf, U> Chain<T, U> where U: Buf {
+    fn first(&self) -> usize {
+        self.a.
+    }
+}
+
+fn put<B>(src: &mut B) where B: crate::buf::Buf {
+    src.
+}
+"""
+TS_NODE = "export class Node {\n  visit(): void {}\n}\n"
+TS_WALK = "import { Node } from './node';\n\nfunction walk<T extends Node>(x: T) {\n  x.\n}\n"
+
+
+def test_a_generic_parameter_has_its_bounds_members(tmp_path: Path) -> None:
+    """`T: Buf`, `where B: Buf`, `T extends Node`; and `self` in a trait's default method."""
+    root = tmp_path / "ws"
+    write(root, "src/buf.rs", RUST_BUF)
+    write(root, "src/chain.rs", RUST_CHAIN)
+    write(root, "web/node.ts", TS_NODE)
+    write(root, "web/walk.ts", TS_WALK)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        chain = root / "src/chain.rs"
+        assert context.index_for(chain).wait_ready(20)
+        for receiver in ("self.a.", "src."):
+            at = RUST_CHAIN.index(receiver) + len(receiver)
+            hint = context.receiver_hint(chain, RUST_CHAIN, at, tokenize, 200)
+            assert hint is not None and "fn has_remaining(&self) -> bool" in hint.text, receiver
+        walk = TS_WALK.index("x.") + 2
+        hint = context.receiver_hint(root / "web/walk.ts", TS_WALK, walk, tokenize, 200)
+        assert hint is not None and "visit(): void" in hint.text
+    finally:
+        context.close()

@@ -36,6 +36,7 @@ from coderd.context.retrieve.bindings import (
     node_text,
     through_local,
 )
+from coderd.context.retrieve.generics import generic_bounds
 from coderd.context.retrieve.infer_parse import Parsed, ParseMemo, parse_blanked, query_cursors
 from coderd.context.retrieve.typenames import normalize_type
 
@@ -62,6 +63,7 @@ CLASS_NODES = frozenset(
         "abstract_class_declaration",
         "class",
         "impl_item",
+        "trait_item",  # `self` in a default method has the trait's members
         "type_spec",
         "struct_item",
         "interface_declaration",
@@ -88,6 +90,8 @@ class TypeEnv:
     receiver: str = ""
     receiver_type: str = ""
     row: int = -1  # the cursor's (0-based)
+    # Generic type parameters around the cursor -> their bounds (`B: Buf`): generics.py.
+    generics: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def environment(
@@ -121,7 +125,7 @@ def environment(
         ]
     scopes = [n for n in ancestors if n.type in FUNCTION_NODES]
     enclosing_class = next((n for n in ancestors if n.type in CLASS_NODES), None)
-    env = TypeEnv(row=row)
+    env = TypeEnv(row=row, generics=generic_bounds(ancestors))
     spans = {(s.start_byte, s.end_byte) for s in scopes}
     owner = enclosing_class.id if enclosing_class is not None else None
     for kind, binding, scope_span, class_id in _bindings(

@@ -49,6 +49,10 @@ class TypeResolver:
         if name.startswith(ELEMENT):
             return []
         key = (name, file)
+        if key not in self._types and file == self.rel and name in self.env.generics:
+            self._types[key] = []  # a cycle resolves to nothing (`T: Into<T>`)
+            found = [t for b in self.env.generics[name] for t in self.resolve_type(b, file, depth)]
+            self._types[key] = list(dict.fromkeys(found))[:MAX_GLOBAL_HOMONYMS]
         if key not in self._types:
             self._types[key] = []  # a cycle resolves to nothing
             refs = [r for r in self._lookup(name, file) if r.definition.kind in TYPE_KINDS]
@@ -166,7 +170,9 @@ class TypeResolver:
         cursor's line blanked (the index's parse of this buffer holds what is being typed)."""
         if owner.path == self.rel and owner.definition.name == self.env.receiver_type:
             binding = self.env.fields.get(field)
-            return (binding, owner) if binding is not None else None
+            if binding is not None or self.language != "rust":
+                return (binding, owner) if binding is not None else None
+            # Rust: the cursor is in an impl block, the fields are in the struct's (below).
         for holder in [owner] + self._bases(owner):
             binding = self.fields(holder).get(field)
             if binding is not None:

@@ -1,0 +1,48 @@
+"""Generic type parameters around the cursor and the types they are bound by: in
+`fn put<B: Buf>(src: &mut B)`, `impl<T: Buf> Buf for Chain<T>`, `where F: Float` (Rust) and
+`function f<T extends Node>(x: T)`, `class A<T extends Base>` (TypeScript), a value of type
+`B` has the members of `Buf` (typed.py resolves the parameter's name to its bounds).
+
+Read off the parse the environment already has (infer.py): the type parameters and `where`
+clauses of the function, impl, trait or class nodes around the cursor; the nearest one wins
+a name both declare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import tree_sitter
+
+from coderd.context.retrieve.bindings import node_text
+from coderd.context.retrieve.typenames import normalize_type
+
+_LISTS = frozenset({"type_parameters", "where_clause"})
+_PARAMETERS = frozenset({"type_parameter", "constrained_type_parameter", "where_predicate"})
+_BOUNDS = frozenset({"trait_bounds", "constraint"})
+_NAMES = frozenset({"type_identifier", "identifier"})
+
+
+def generic_bounds(ancestors: Iterable[tree_sitter.Node]) -> dict[str, tuple[str, ...]]:
+    """Type parameter name -> the type names bounding it, for the nodes around the cursor
+    (nearest first); parameters without a bound are left out."""
+    found: dict[str, tuple[str, ...]] = {}
+    for node in ancestors:
+        for part in node.named_children:
+            if part.type not in _LISTS:
+                continue
+            for parameter in part.named_children:
+                if parameter.type not in _PARAMETERS:
+                    continue
+                named = parameter.named_children
+                name = next((node_text(c) for c in named if c.type in _NAMES), "")
+                bounds = tuple(
+                    normalized
+                    for b in named
+                    if b.type in _BOUNDS
+                    for t in b.named_children
+                    if t.type != "lifetime" and (normalized := normalize_type(node_text(t)))
+                )
+                if name and bounds and name not in found:
+                    found[name] = bounds
+    return found
