@@ -317,3 +317,30 @@ def test_a_generic_parameter_has_its_bounds_members(tmp_path: Path) -> None:
         assert hint is not None and "visit(): void" in hint.text
     finally:
         context.close()
+
+
+PROVIDER_TS = """export const timeoutProvider = {
+  setTimeout(handler: () => void, timeout?: number): number {
+    return 0;
+  },
+  clearTimeout(handle: number): void {},
+};
+"""
+USES_TS = "import { timeoutProvider } from './provider';\n\nexport function later() {\n  timeoutProvider.\n}\n"
+
+
+def test_an_imported_object_lists_what_it_holds(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(root, "src/provider.ts", PROVIDER_TS)
+    write(root, "src/uses.ts", USES_TS)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        uses = root / "src/uses.ts"
+        assert context.index_for(uses).wait_ready(20)
+        at = USES_TS.index("timeoutProvider.\n") + 16
+        hint = context.receiver_hint(uses, USES_TS, at, tokenize, 200)
+        assert hint is not None
+        assert hint.text.startswith("  // timeoutProvider: timeoutProvider (src/provider.ts)\n")
+        assert {c["name"] for c in hint.chunks} == {"setTimeout", "clearTimeout"}
+    finally:
+        context.close()

@@ -101,6 +101,9 @@ def receiver_members(
     if files:  # `utils.`, `pkg.`: a module alias
         module = _module_members(index, rel, files, language, near)
         return ReceiverMembers(receiver, (module,)) if module is not None else None
+    held = _value_members(index, rel, scope, receiver.expression, near)
+    if held is not None:  # `timeoutProvider.`: an imported object literal, a TS namespace
+        return ReceiverMembers(receiver, (held,))
     env = environment(index, rel, text, receiver.end, language, memo)
     resolver = TypeResolver(index, rel, scope, env, language)
     types = receiver_types(resolver, receiver.expression)
@@ -147,6 +150,35 @@ def _module_members(
     members = [m for m in found.values() if not _dunder(m.definition.name)]
     popular = index.popularity({m.definition.name for m in members}, rel)
     return owner, tuple(ranked_members(members, {}, popular, near))
+
+
+def _value_members(
+    index: WorkspaceIndex, rel: str, scope, name: str, near: frozenset[str]
+) -> tuple[DefinitionRef, tuple[DefinitionRef, ...]] | None:
+    """An imported value whose definition holds others (`export const provider = {
+    setTimeout() {...} }`, a TS namespace, a Rust `mod`): those, best first (imported.py
+    shows the same in the block)."""
+    for local, refs in scope.named:
+        if local != name:
+            continue
+        for ref in refs:
+            d = ref.definition
+            if (
+                d.kind in TYPE_KINDS
+                or d.kind in ("function", "method")
+                or d.end_line == d.start_line
+            ):
+                continue
+            symbols = index.file(ref.path)
+            inner = [
+                DefinitionRef(ref.path, m)
+                for m in (symbols.definitions if symbols else ())
+                if m is not d and d.start_line <= m.start_line and m.end_line <= d.end_line
+            ]
+            if inner and ref.path != rel:
+                popular = index.popularity({m.definition.name for m in inner}, rel)
+                return ref, tuple(ranked_members(inner, {}, popular, near))
+    return None
 
 
 def _trait_impls(index: WorkspaceIndex, owner: DefinitionRef) -> dict[str, list[tuple[int, int]]]:
