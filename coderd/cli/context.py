@@ -107,7 +107,7 @@ def run(args) -> int:
             packed, context_ids = None, []
         # The members of the receiver before the cursor, above its line (pack/hint.py).
         hint = provider.receiver_hint(
-            path, text, offset, form.tokenize, settings.context.receiver_tokens
+            path, text, offset, model.tokenize, settings.context.receiver_tokens
         )
         # A fresh prefix window, as for a document's first request (the server then keeps it).
         built = builder.build(

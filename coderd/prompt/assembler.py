@@ -58,6 +58,7 @@ class PromptAssembler:
     ) -> None:
         self.context_tokens = context_tokens
         self.receiver_tokens = receiver_tokens
+        self._tokenize = tokenize  # special tokens off: the hint is file text
         self._format = context_format(info.repo_tokens, tokenize)
         self._windows = PromptBuilder(
             tokenize, prefix_tokens=prefix_tokens, suffix_tokens=suffix_tokens
@@ -111,9 +112,9 @@ class PromptAssembler:
         first `.` of a document, a request that overtook its look-ahead: bench/README)."""
         if context is None or path is None or self.receiver_tokens <= 0:
             return None
-        return context.receiver_hint(
-            Path(path), text, offset, self._format.tokenize, self.receiver_tokens
-        )
+        # Not the context format's tokenize, which turns repository-token stand-ins into
+        # tokens: a file spelling one must not forge it through its member lines.
+        return context.receiver_hint(Path(path), text, offset, self._tokenize, self.receiver_tokens)
 
     def _repository_context(
         self,

@@ -344,3 +344,35 @@ def test_an_imported_object_lists_what_it_holds(tmp_path: Path) -> None:
         assert {c["name"] for c in hint.chunks} == {"setTimeout", "clearTimeout"}
     finally:
         context.close()
+
+
+def test_a_member_line_holding_a_nul_never_reaches_the_prompt() -> None:
+    """A repository-token stand-in is NUL-delimited (engine/fim.py): file text spelling one
+    must not become a token through the hint."""
+    from coderd.context.index.extract import Definition
+    from coderd.context.index.workspace import DefinitionRef
+    from coderd.context.pack.hint import render_hint
+    from coderd.context.retrieve.receiver import Receiver, ReceiverMembers
+
+    lines = [
+        "class Box:",
+        "    def open(self):",
+        "        pass",
+        "    def x\x00file_sep\x00(self):",
+    ]
+    owner = DefinitionRef("box.py", Definition("Box", "class", "class Box:", "", 1, 4))
+    members = tuple(
+        DefinitionRef("box.py", Definition(name, "method", lines[row - 1], "", row, row, "Box"))
+        for name, row in (("open", 2), ("x", 4))
+    )
+    found = ReceiverMembers(Receiver("box", 4, ""), ((owner, members),))
+    hint = render_hint(
+        found,
+        current_path="main.py",
+        indent="",
+        lines_of=lambda _: lines,
+        tokenize=tokenize,
+        budget=200,
+    )
+    assert hint is not None and [c["name"] for c in hint.chunks] == ["open"]
+    assert "\x00" not in hint.text

@@ -86,6 +86,8 @@ def _lines(found, comment, indent, lines_of, tokenize) -> tuple[list[_Line], lis
             if not source or d.start_line > len(source):
                 continue
             text = f"{indent}{comment} {MEMBER_INDENT}{member_line(source, d).strip()}\n"
+            if "\x00" in text:  # never a repository-token stand-in (engine/fim.py) in a prompt
+                continue
             chunk = {
                 "path": member.path,
                 "lines": [d.start_line, d.end_line],
