@@ -79,6 +79,9 @@ def test_the_receiver_is_the_expression_before_the_separator() -> None:
     assert at("x = 3.") is None
     assert at("print('see.") is None  # the first word of a string
     assert receiver_at("ctx.\nnext", 4).end == 4  # the cursor's line only
+    # A minified line: only its end is searched, and a chain longer than that is not typed.
+    assert at("x = " + "f(" * 50_000 + "ctx.") == ("ctx", "")
+    assert at("a.b" * 50_000 + ".") is None
 
 
 def test_the_hint_lists_the_receivers_members_as_comments_above_the_line(provider) -> None:

@@ -30,6 +30,9 @@ from coderd.context.retrieve.skeletons import ranked_members
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 
 MAX_TYPES = 2  # a receiver typed as a union, or by homonyms: the first two
+# Characters before the cursor looked at: a longer receiver expression is not one to type, and
+# a minified line of 100 KB must not cost a search from each of its characters.
+MAX_RECEIVER_CHARS = 160
 _CALL = re.compile(r"\([^()]*\)")
 # `a.b(c).d::` and the like right before the cursor, the partial member name after it: the
 # receiver, its separator and what was typed of the member.
@@ -54,10 +57,13 @@ class ReceiverMembers:
 
 def receiver_at(text: str, offset: int) -> Receiver | None:
     """The receiver expression the cursor is completing a member of, if any."""
-    line_start = text.rfind("\n", 0, offset) + 1
-    found = _RECEIVER.search(text, line_start, offset)
-    if found is None or found.start(1) > line_start and text[found.start(1) - 1] in "\"'`":
+    line_start = text.rfind("\n", max(0, offset - MAX_RECEIVER_CHARS), offset) + 1
+    start = max(line_start, offset - MAX_RECEIVER_CHARS)
+    found = _RECEIVER.search(text, start, offset)
+    if found is None or found.start(1) > start and text[found.start(1) - 1] in "\"'`":
         return None  # none, or inside a string's first word
+    if found.start(1) == start > line_start:
+        return None  # longer than what was looked at: its start is cut off
     return Receiver(found.group(1), found.end(2), found.group(3) or "")
 
 
