@@ -87,6 +87,21 @@ def implementations(refs: list[DefinitionRef]) -> list[DefinitionRef]:
     return list(last.values())
 
 
+def held_definitions(index, ref: DefinitionRef) -> list[DefinitionRef]:
+    """The definitions inside a value's (`export const provider = { setTimeout() {...} }`, a
+    TS namespace, a Rust `mod`): what `value.` reaches; none for a type, a function or a
+    one-line value."""
+    d = ref.definition
+    if d.kind in TYPE_KINDS or d.kind in ("function", "method") or d.end_line == d.start_line:
+        return []
+    symbols = index.file(ref.path)
+    return [
+        DefinitionRef(ref.path, m)
+        for m in (symbols.definitions if symbols else ())
+        if m is not d and d.start_line <= m.start_line and m.end_line <= d.end_line
+    ]
+
+
 def value_members(index, rel: str, scope, usage: Usage, add: Add) -> None:
     """An imported value whose definition holds others (`export const provider = {
     setTimeout() {...} }`, a Rust `mod`, a TS namespace): shown with them, like a class."""
@@ -100,15 +115,7 @@ def value_members(index, rel: str, scope, usage: Usage, add: Add) -> None:
             ):
                 continue
             symbols = index.file(ref.path)
-            inner = (
-                [
-                    DefinitionRef(ref.path, m)
-                    for m in symbols.definitions
-                    if m is not d and d.start_line <= m.start_line and m.end_line <= d.end_line
-                ]
-                if symbols
-                else []
-            )
+            inner = held_definitions(index, ref)
             if inner:
                 used = usage.pairs_with(local)
                 popular = index.popularity({m.definition.name for m in inner}, rel)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
+from coderd.context.retrieve.imported import held_definitions
 from coderd.context.retrieve.infer import environment
 from coderd.context.retrieve.infer_parse import ParseMemo
 from coderd.context.retrieve.members import DEFAULT_MODULE_FILES, MAX_MODULE_FILES, exported
@@ -166,23 +167,9 @@ def _value_members(
     setTimeout() {...} }`, a TS namespace, a Rust `mod`): those, best first (imported.py
     shows the same in the block)."""
     for local, refs in scope.named:
-        if local != name:
-            continue
-        for ref in refs:
-            d = ref.definition
-            if (
-                d.kind in TYPE_KINDS
-                or d.kind in ("function", "method")
-                or d.end_line == d.start_line
-            ):
-                continue
-            symbols = index.file(ref.path)
-            inner = [
-                DefinitionRef(ref.path, m)
-                for m in (symbols.definitions if symbols else ())
-                if m is not d and d.start_line <= m.start_line and m.end_line <= d.end_line
-            ]
-            if inner and ref.path != rel:
+        for ref in refs if local == name else ():
+            inner = held_definitions(index, ref) if ref.path != rel else []
+            if inner:
                 popular = index.popularity({m.definition.name for m in inner}, rel)
                 return ref, tuple(ranked_members(inner, {}, popular, near))
     return None
