@@ -1,7 +1,7 @@
 """Cross-file context evaluation: recall of the gold definition in the packed context (not a test).
 
     python bench/context_eval.py --fetch                     # download the packages (eval_packages.py)
-    python bench/context_eval.py [--set dev|heldout|spare|fresh|final|unseen|sealed|vault|reserve|all] [PACKAGE_DIR ...]
+    python bench/context_eval.py [--set dev|heldout|spare|fresh|final|unseen|sealed|vault|reserve|cellar|all] [PACKAGE_DIR ...]
         [--max-per-kind 40] [--budgets 256,512,1024,2048] [--mask first|line|strict] [--json]
         [--misses N] [--receiver-tokens 256]
 
