@@ -46,6 +46,11 @@ class Budgets:
     receiver: int = 0  # the receiver hint (context/pack/hint.py), inside the prefix
 
     @property
+    def sizes(self) -> tuple[int, int, int, int]:
+        """What a plan decides, without why."""
+        return self.prefix, self.suffix, self.context, self.receiver
+
+    @property
     def total(self) -> int:
         return (
             self.prefix + self.suffix + self.context + self.receiver + MARKERS + TYPICAL_NEW_TOKENS

@@ -53,8 +53,7 @@ log = logging.getLogger(__name__)
 # few seconds. A minute bounds the writes and still keeps a heal long before an idle exit.
 KEEP_INTERVAL_S = 60.0
 
-# prefix, suffix, context and receiver hint budgets, latency target
-PromptsKey = tuple[int, int, int, int, int]
+PromptsKey = tuple[Budgets, int]  # the configured budgets, the latency target
 
 
 class RequestRunner:
@@ -88,14 +87,7 @@ class RequestRunner:
 
     @staticmethod
     def _key(settings: Settings) -> PromptsKey:
-        c = settings.completion
-        return (
-            c.prefix_tokens,
-            c.suffix_tokens,
-            settings.context.budget_tokens,
-            settings.context.receiver_tokens,
-            c.latency_target_ms,
-        )
+        return configured_budgets(settings), settings.completion.latency_target_ms
 
     def sizing(self) -> list[dict[str, object]]:  # coderd/status: placements' first prompts
         return list(self._narrow.decisions)
@@ -152,12 +144,9 @@ class RequestRunner:
         if healed is not None:
             log.info("requests heal this machine's speed profile: %s", healed)
             for key, (old, _, name) in list(self._prompts.items()):
-                prefix, suffix, context, receiver, target = key
-                configured = Budgets(prefix, suffix, context, receiver=receiver)
+                configured, target = key
                 budgets = plan_budgets(configured, healed, target, self._max_depth)
-                if (budgets.prefix, budgets.suffix, budgets.context, budgets.receiver) != (
-                    old.prefix, old.suffix, old.context, old.receiver,
-                ):  # fmt: skip
+                if budgets.sizes != old.sizes:
                     # An engine that never prewarms would keep them on the old ones for good.
                     pinned = self._retired.pin(self._prompts[key][1]) if engine.prewarms else 0
                     log.info(

@@ -1,0 +1,222 @@
+"""The receiver hint per kind of receiver and language (retrieve/receiver.py, generics.py,
+pack/hint.py): Go methods, Rust associated functions and trait-impl methods, module aliases,
+generic parameters and their bounds, imported objects; on real indexes of real files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ctx_helpers import write
+
+from coderd.config.settings import ContextSettings
+from coderd.context.index.registry import IndexRegistry
+from coderd.context.provider import ContextProvider
+
+
+def tokenize(text: str) -> list[int]:
+    return list(range(len(text) // 4 + 1))
+
+
+GO_TYPES = """package app
+
+type Command struct {
+\tName string
+}
+
+func (c *Command) Execute() error {
+\treturn nil
+}
+
+func (c *Command) Flags() []string {
+\treturn nil
+}
+"""
+GO_MAIN = "package app\n\nfunc run(cmd *Command) {\n\tcmd.\n}\n"
+RUST_ERROR = """use std::fmt;
+
+pub struct Error {
+    code: u32,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        Ok(())
+    }
+}
+
+impl Error {
+    pub fn syntax(code: u32) -> Error {
+        Error { code }
+    }
+}
+"""
+RUST_MAIN = "use crate::error::Error;\n\nfn parse() -> Error {\n    Error::\n}\n"
+
+
+def test_go_methods_and_rust_associated_functions(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(root, "go.mod", "module example.com/app\n")
+    write(root, "types.go", GO_TYPES)
+    write(root, "main.go", GO_MAIN)
+    write(root, "src/error.rs", RUST_ERROR)
+    write(root, "src/main.rs", RUST_MAIN)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(root / "main.go").wait_ready(20)
+        go = context.receiver_hint(
+            root / "main.go", GO_MAIN, GO_MAIN.index("cmd.") + 4, tokenize, 200
+        )
+        assert go is not None
+        assert go.text.startswith("\t// cmd: Command (types.go)\n")
+        assert "\t//   func (c *Command) Execute() error" in go.text
+        at = RUST_MAIN.index("Error::\n") + 7
+        rust = context.receiver_hint(root / "src/main.rs", RUST_MAIN, at, tokenize, 200)
+        assert rust is not None
+        # A trait impl's method (called through the trait's syntax) after the type's own.
+        assert [c["name"] for c in rust.chunks] == ["syntax", "fmt"]
+    finally:
+        context.close()
+
+
+def test_a_module_alias_lists_the_modules_names(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(root, "pkg/__init__.py", "")
+    write(
+        root,
+        "pkg/utils.py",
+        "LIMIT = 3\n\n\ndef quote(text):\n    pass\n\n\nclass Box:\n    def open(self):\n        pass\n",
+    )
+    text = "from . import utils\n\n\ndef go():\n    return utils.\n"
+    write(root, "pkg/main.py", text)
+    write(root, "go.mod", "module example.com/app\n")
+    write(
+        root,
+        "util/a.go",
+        "package util\n\nfunc Quote(s string) string {\n\treturn s\n}\n\nfunc hidden() {}\n",
+    )
+    write(root, "util/b.go", "package util\n\ntype Box struct{}\n")
+    go = 'package main\n\nimport "example.com/app/util"\n\nfunc main() {\n\tutil.\n}\n'
+    write(root, "cmd/main.go", go)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(root / "pkg/main.py").wait_ready(20)
+        at = text.index("utils.") + 6
+        hint = context.receiver_hint(root / "pkg/main.py", text, at, tokenize, 200)
+        assert hint is not None and hint.text.startswith("    # utils: module (pkg/utils.py)\n")
+        assert {c["name"] for c in hint.chunks} == {"LIMIT", "quote", "Box"}  # not Box.open
+        at = go.index("util.") + 5
+        hint = context.receiver_hint(root / "cmd/main.go", go, at, tokenize, 200)
+        assert hint is not None and hint.text.startswith("\t// util: module (util/)\n")
+        assert {c["name"] for c in hint.chunks} == {"Quote", "Box"}  # exported, both files
+    finally:
+        context.close()
+
+
+RUST_BUF = """pub trait Buf {
+    fn remaining(&self) -> usize;
+
+    fn has_remaining(&self) -> bool {
+        self.remaining() > 0
+    }
+}
+"""
+RUST_CHAIN = """use crate::buf::Buf;
+
+pub struct Chain<T, U> {
+    a: T,
+    b: U,
+}
+
+impl<T: Buf, U> Chain<T, U> where U: Buf {
+    fn first(&self) -> usize {
+        self.a.
+    }
+}
+
+fn put<B>(src: &mut B) where B: crate::buf::Buf {
+    src.
+}
+"""
+TS_NODE = "export class Node {\n  visit(): void {}\n}\n"
+TS_WALK = "import { Node } from './node';\n\nfunction walk<T extends Node>(x: T) {\n  x.\n}\n"
+
+
+def test_a_generic_parameter_has_its_bounds_members(tmp_path: Path) -> None:
+    """`T: Buf`, `where B: Buf`, `T extends Node`; and `self` in a trait's default method."""
+    root = tmp_path / "ws"
+    write(root, "src/buf.rs", RUST_BUF)
+    write(root, "src/chain.rs", RUST_CHAIN)
+    write(root, "web/node.ts", TS_NODE)
+    write(root, "web/walk.ts", TS_WALK)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        chain = root / "src/chain.rs"
+        assert context.index_for(chain).wait_ready(20)
+        for receiver in ("self.a.", "src."):
+            at = RUST_CHAIN.index(receiver) + len(receiver)
+            hint = context.receiver_hint(chain, RUST_CHAIN, at, tokenize, 200)
+            assert hint is not None and "fn has_remaining(&self) -> bool" in hint.text, receiver
+        walk = TS_WALK.index("x.") + 2
+        hint = context.receiver_hint(root / "web/walk.ts", TS_WALK, walk, tokenize, 200)
+        assert hint is not None and "visit(): void" in hint.text
+    finally:
+        context.close()
+
+
+PROVIDER_TS = """export const timeoutProvider = {
+  setTimeout(handler: () => void, timeout?: number): number {
+    return 0;
+  },
+  clearTimeout(handle: number): void {},
+};
+"""
+USES_TS = "import { timeoutProvider } from './provider';\n\nexport function later() {\n  timeoutProvider.\n}\n"
+
+
+def test_an_imported_object_lists_what_it_holds(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(root, "src/provider.ts", PROVIDER_TS)
+    write(root, "src/uses.ts", USES_TS)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        uses = root / "src/uses.ts"
+        assert context.index_for(uses).wait_ready(20)
+        at = USES_TS.index("timeoutProvider.\n") + 16
+        hint = context.receiver_hint(uses, USES_TS, at, tokenize, 200)
+        assert hint is not None
+        assert hint.text.startswith("  // timeoutProvider: timeoutProvider (src/provider.ts)\n")
+        assert {c["name"] for c in hint.chunks} == {"setTimeout", "clearTimeout"}
+    finally:
+        context.close()
+
+
+def test_a_member_line_holding_a_nul_never_reaches_the_prompt() -> None:
+    """A repository-token stand-in is NUL-delimited (engine/fim.py): file text spelling one
+    must not become a token through the hint."""
+    from coderd.context.index.extract import Definition
+    from coderd.context.index.workspace import DefinitionRef
+    from coderd.context.pack.hint import render_hint
+    from coderd.context.retrieve.receiver import Receiver, ReceiverMembers
+
+    lines = [
+        "class Box:",
+        "    def open(self):",
+        "        pass",
+        "    def x\x00file_sep\x00(self):",
+    ]
+    owner = DefinitionRef("box.py", Definition("Box", "class", "class Box:", "", 1, 4))
+    members = tuple(
+        DefinitionRef("box.py", Definition(name, "method", lines[row - 1], "", row, row, "Box"))
+        for name, row in (("open", 2), ("x", 4))
+    )
+    found = ReceiverMembers(Receiver("box", 4, ""), ((owner, members),))
+    hint = render_hint(
+        found,
+        current_path="main.py",
+        indent="",
+        lines_of=lambda _: lines,
+        tokenize=tokenize,
+        budget=200,
+    )
+    assert hint is not None and [c["name"] for c in hint.chunks] == ["open"]
+    assert "\x00" not in hint.text
