@@ -220,3 +220,53 @@ def test_a_member_line_holding_a_nul_never_reaches_the_prompt() -> None:
     )
     assert hint is not None and [c["name"] for c in hint.chunks] == ["open"]
     assert "\x00" not in hint.text
+
+
+RECORDS_PY = """class Command:
+    pass
+
+
+class Context:
+    limit: int = 3
+
+    def __init__(self, command: Command, parent=None):
+        self.command = command
+        self._depth = 0
+
+    def invoke(self, callback):
+        pass
+"""
+USE_PY = "from .records import Context\n\n\ndef go(ctx: Context):\n    ctx.\n"
+ROUTE_GO = "package app\n\ntype Route struct {\n\tName    string\n\thandler Handler\n}\n"
+SERVE_GO = "package app\n\nfunc serve(r *Route) {\n\tr.\n}\n"
+
+
+def test_the_types_line_names_its_fields(tmp_path: Path) -> None:
+    """`ctx.command`, `r.Name`: fields are no definitions, yet as often what comes next; a
+    type with fields and no method still gets its line."""
+    root = tmp_path / "ws"
+    write(root, "pkg/__init__.py", "")
+    write(root, "pkg/records.py", RECORDS_PY)
+    write(root, "pkg/use.py", USE_PY)
+    write(root, "go.mod", "module example.com/app\n")
+    write(root, "route.go", ROUTE_GO)
+    write(root, "serve.go", SERVE_GO)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(root / "pkg/use.py").wait_ready(20)
+        hint = context.receiver_hint(root / "pkg/use.py", USE_PY, len(USE_PY) - 1, tokenize, 200)
+        assert hint is not None
+        # After the members (the definitions), where room is left.
+        assert hint.text.splitlines() == [
+            "    # ctx: Context (pkg/records.py)",
+            "    #   def invoke(self, callback):",
+            "    #   fields: limit, command",
+        ]
+        assert [c["name"] for c in hint.chunks] == ["invoke"]
+        small = context.receiver_hint(root / "pkg/use.py", USE_PY, len(USE_PY) - 1, tokenize, 22)
+        assert small is not None and "fields" not in small.text and "invoke" in small.text
+        go = context.receiver_hint(root / "serve.go", SERVE_GO, len(SERVE_GO) - 3, tokenize, 200)
+        assert go is not None and go.chunks == ()
+        assert go.text == "\t// r: Route (route.go)\n\t//   fields: Name, handler\n"
+    finally:
+        context.close()

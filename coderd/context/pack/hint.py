@@ -39,6 +39,7 @@ class _Line:
     tokens: int
     group: int  # which of the receiver's types it belongs to
     chunk: dict | None = None  # a member's; None for its type's line
+    fields: bool = False  # the line that names the type's fields
 
 
 def render_hint(
@@ -51,8 +52,9 @@ def render_hint(
     budget: int,
     typed: str = "",
 ) -> ReceiverHint | None:
-    """The hint in at most `budget` tokens, best members first; None when not even one member
-    fits under its type's line. `lines_of(path)`: a file's lines (its open buffer's, if any).
+    """The hint in at most `budget` tokens: each type's line, its best members, then the names
+    of its fields where room is left; None when nothing fits under a type's line.
+    `lines_of(path)`: a file's lines (its open buffer's, if any).
 
     `typed`, what the user typed of the member's name: members starting with it that the list
     does not show replace its last lines (at most MAX_TYPED). The lines before stay as they
@@ -63,7 +65,7 @@ def render_hint(
         wanted = [m for m in members if m not in chosen and _starts(m, typed)][:MAX_TYPED]
         if wanted:
             chosen = _with_typed(heads, chosen, wanted, budget)
-    while any(line.chunk for line in chosen):
+    while any(line.chunk or line.fields for line in chosen):
         text = "".join(line.text for line in chosen)
         ids = tokenize(text)
         if len(ids) <= budget:  # pieces counted line by line may not add up exactly
@@ -95,11 +97,15 @@ def _lines(found, comment, indent, lines_of, tokenize) -> tuple[list[_Line], lis
                 "source": "receiver",
             }
             members.append(_Line(text, len(tokenize(text)), group, chunk))
+        fields = found.fields[group] if group < len(found.fields) else ()
+        if fields:  # names, not definitions: after the members, where room is left
+            text = f"{indent}{comment} {MEMBER_INDENT}fields: {', '.join(fields)}\n"
+            members.append(_Line(text, len(tokenize(text)), group, fields=True))
     return heads, members
 
 
 def _best(heads: list[_Line], members: list[_Line], budget: int) -> list[_Line]:
-    """Each type's best members that fit, its line first (none without a member)."""
+    """Each type's best members that fit (its fields' line last), its line first."""
     chosen: list[_Line] = []
     used, full = 0, set()
     for line in members:
@@ -135,9 +141,9 @@ def _with_typed(
 
 
 def _drop_last(lines: list[_Line]) -> None:
-    """Drop the last member line, and a type's line left with none under it."""
+    """Drop the last line, and a type's line left with nothing under it."""
     lines.pop()
-    while lines and lines[-1].chunk is None:
+    while lines and lines[-1].chunk is None and not lines[-1].fields:
         lines.pop()
 
 

@@ -32,6 +32,7 @@ from coderd.context.retrieve.skeletons import ranked_members
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 
 MAX_TYPES = 2  # a receiver typed as a union, or by homonyms: the first two
+MAX_FIELDS = 12  # fields named on the type's line of the hint
 # Characters before the cursor looked at: a longer receiver expression is not one to type, and
 # a minified line of 100 KB must not cost a search from each of its characters.
 MAX_RECEIVER_CHARS = 160
@@ -55,6 +56,7 @@ class Receiver:
 class ReceiverMembers:
     receiver: Receiver
     groups: tuple[tuple[DefinitionRef, tuple[DefinitionRef, ...]], ...]  # type, its members
+    fields: tuple[tuple[str, ...], ...] = ()  # per group: the fields its type declares
 
 
 def receiver_at(text: str, offset: int) -> Receiver | None:
@@ -115,12 +117,13 @@ def receiver_members(
     env = environment(index, rel, text, receiver.end, language, memo)
     resolver = TypeResolver(index, rel, scope, env, language)
     types = receiver_types(resolver, receiver.expression)
-    groups = []
+    groups, fields = [], []
     for owner in [t for t in types if t.definition.kind in TYPE_KINDS][:MAX_TYPES]:
         members = [
             m for m in resolver.members(owner) if m.path != rel and not _dunder(m.definition.name)
         ]
-        if not members:
+        declared = _field_names(resolver, owner, rel)
+        if not members and not declared:
             continue
         # One line per name: overloads, and a base's method its subclass overrides (the
         # override comes first: typed.py lists a type's own members before its bases').
@@ -130,7 +133,19 @@ def receiver_members(
         through_traits = _trait_impls(index, owner)
         ranked.sort(key=lambda m: _inside(m, through_traits))
         groups.append((owner, tuple(ranked)))
-    return ReceiverMembers(receiver, tuple(groups)) if groups else None
+        fields.append(declared)
+    return ReceiverMembers(receiver, tuple(groups), tuple(fields)) if groups else None
+
+
+def _field_names(resolver: TypeResolver, owner: DefinitionRef, rel: str) -> tuple[str, ...]:
+    """The fields `owner` declares (struct fields, annotated attributes, what its constructor
+    sets), public ones first, at most MAX_FIELDS: `ctx.obj`, `r.URL` are no definitions, yet
+    as often what the cursor's line goes on with."""
+    if owner.path == rel:
+        return ()
+    names = [name for name in resolver.fields(owner) if not _dunder(name)]
+    names.sort(key=lambda name: name.startswith("_"))
+    return tuple(names[:MAX_FIELDS])
 
 
 def _module_members(
