@@ -189,6 +189,7 @@ class ContextProvider:
         every workspace, or with context turned off. The look-ahead computes it after the
         keystroke's parse (`_build_ahead`), so a request mostly finds it made."""
         if not self.settings.enabled or budget <= 0:
+            self._hint_args = None  # none to make ahead either
             return None
         self._hint_args = (tokenize, budget)
         index = self.index_for(path, create=False)

@@ -110,10 +110,12 @@ class PromptAssembler:
     ) -> ReceiverHint | None:
         """Mostly made by the look-ahead after the keystroke's parse; else a few ms here (the
         first `.` of a document, a request that overtook its look-ahead: bench/README)."""
-        if context is None or path is None or self.receiver_tokens <= 0:
+        if context is None or path is None:
             return None
-        # Not the context format's tokenize, which turns repository-token stand-ins into
-        # tokens: a file spelling one must not forge it through its member lines.
+        # Asked with a budget of 0 too: the look-ahead then stops making hints (a re-plan may
+        # take the hint away on a machine found slower). Not the context format's tokenize,
+        # which turns repository-token stand-ins into tokens: a file spelling one must not
+        # forge it through its member lines.
         return context.receiver_hint(Path(path), text, offset, self._tokenize, self.receiver_tokens)
 
     def _repository_context(

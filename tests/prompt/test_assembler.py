@@ -23,6 +23,9 @@ class CountingContext:
         self.asked.append((Path(path), offset, budget))
         return PackedContext(self.text, [{"path": "lib.py", "lines": [1, 2]}])
 
+    def receiver_hint(self, path, text, offset, tokenize, budget):
+        return None  # no receiver hint: these tests are about the block
+
     def latest(self, path, text, offset, tokenize, budget=None, *, repo_format=None):
         """What the look-ahead built: the typing path asks this, never context_for."""
         self.peeked.append((Path(path), offset, budget))
