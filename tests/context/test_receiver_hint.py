@@ -179,10 +179,13 @@ def test_members_starting_with_what_was_typed_replace_the_lists_last_lines(provi
 def test_a_budget_of_nothing_stops_the_look_ahead_making_hints(provider) -> None:
     """A re-plan on a machine found slower takes the hint away: nothing made ahead after."""
     context, main = provider
+    context.set_buffer(main, MAIN).result(20)  # opened: the next edit is looked ahead at
     offset = MAIN.index("ctx.\n") + 4
     assert context.receiver_hint(main, MAIN, offset, tokenize, 200) is not None
-    assert context.receiver_hint(main, MAIN, offset, tokenize, 0) is None
-    context.builder.hints.pop(str(main))
     typed = MAIN.replace("ctx.\n", "ctx.i\n")
     context.set_buffer(main, typed).result(20)
+    assert context.builder.hints.get(str(main))[2] == "i"  # made ahead, while it had a budget
+    assert context.receiver_hint(main, MAIN, offset, tokenize, 0) is None
+    context.builder.hints.pop(str(main))
+    context.set_buffer(main, MAIN.replace("ctx.\n", "ctx.in\n")).result(20)
     assert context.builder.hints.get(str(main)) is None
