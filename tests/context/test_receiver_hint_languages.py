@@ -270,3 +270,51 @@ def test_the_types_line_names_its_fields(tmp_path: Path) -> None:
         assert go.text == "\t// r: Route (route.go)\n\t//   fields: Name, handler\n"
     finally:
         context.close()
+
+
+RUST_CLASS = """/// A class.
+#[derive(Clone, Debug)]
+pub enum Class {
+    /// Unicode scalars.
+    Unicode(ClassUnicode),
+    Bytes(ClassBytes),
+    Named {
+        name: String,
+    },
+    Empty,
+}
+
+impl Class {
+    pub fn negate(&mut self) {}
+}
+"""
+RUST_USE = "use crate::hir::Class;\n\nfn make() -> Class {\n    Class::\n}\n"
+TS_ENUM = "export enum Direction {\n  Up = 1,\n  Down,\n}\n"
+TS_USE = "import { Direction } from './direction';\n\nconst d = Direction.\n"
+
+
+def test_an_enum_lists_its_variants_first(tmp_path: Path) -> None:
+    """`Class::` goes on with a variant more often than with a method; the index keeps no
+    definition for variants, so the hint reads them off the enum's body."""
+    root = tmp_path / "ws"
+    write(root, "src/hir.rs", RUST_CLASS)
+    write(root, "src/main.rs", RUST_USE)
+    write(root, "web/direction.ts", TS_ENUM)
+    write(root, "web/use.ts", TS_USE)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        main = root / "src/main.rs"
+        assert context.index_for(main).wait_ready(20)
+        at = RUST_USE.index("Class::") + 7
+        hint = context.receiver_hint(main, RUST_USE, at, tokenize, 200)
+        assert hint is not None
+        assert hint.text.splitlines()[:3] == [
+            "    // Class: Class (src/hir.rs)",
+            "    //   variants: Unicode, Bytes, Named, Empty",
+            "    //   pub fn negate(&mut self)",
+        ]
+        at = TS_USE.index("Direction.") + 10
+        hint = context.receiver_hint(root / "web/use.ts", TS_USE, at, tokenize, 200)
+        assert hint is not None and "//   variants: Up, Down\n" in hint.text
+    finally:
+        context.close()

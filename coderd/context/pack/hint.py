@@ -39,7 +39,7 @@ class _Line:
     tokens: int
     group: int  # which of the receiver's types it belongs to
     chunk: dict | None = None  # a member's; None for its type's line
-    fields: bool = False  # the line that names the type's fields
+    names: bool = False  # a line naming the type's variants or fields, no definitions
 
 
 def render_hint(
@@ -52,8 +52,9 @@ def render_hint(
     budget: int,
     typed: str = "",
 ) -> ReceiverHint | None:
-    """The hint in at most `budget` tokens: each type's line, its best members, then the names
-    of its fields where room is left; None when nothing fits under a type's line.
+    """The hint in at most `budget` tokens: each type's line, an enum's variants, its best
+    members, then the names of its fields where room is left; None when nothing fits under a
+    type's line.
     `lines_of(path)`: a file's lines (its open buffer's, if any).
 
     `typed`, what the user typed of the member's name: members starting with it that the list
@@ -65,7 +66,7 @@ def render_hint(
         wanted = [m for m in members if m not in chosen and _starts(m, typed)][:MAX_TYPED]
         if wanted:
             chosen = _with_typed(heads, chosen, wanted, budget)
-    while any(line.chunk or line.fields for line in chosen):
+    while any(line.chunk or line.names for line in chosen):
         text = "".join(line.text for line in chosen)
         ids = tokenize(text)
         if len(ids) <= budget:  # pieces counted line by line may not add up exactly
@@ -82,6 +83,10 @@ def _lines(found, comment, indent, lines_of, tokenize) -> tuple[list[_Line], lis
         head = f"{indent}{comment} {found.receiver.expression}: "
         head += f"{owner.definition.name} ({owner.path})\n"
         heads.append(_Line(head, len(tokenize(head)), group))
+        variants = found.variants[group] if group < len(found.variants) else ()
+        if variants:  # `Class::` goes on with a variant more often than with a method
+            text = f"{indent}{comment} {MEMBER_INDENT}variants: {', '.join(variants)}\n"
+            members.append(_Line(text, len(tokenize(text)), group, names=True))
         for member in ranked:
             source = lines_of(member.path)
             d = member.definition
@@ -100,12 +105,13 @@ def _lines(found, comment, indent, lines_of, tokenize) -> tuple[list[_Line], lis
         fields = found.fields[group] if group < len(found.fields) else ()
         if fields:  # names, not definitions: after the members, where room is left
             text = f"{indent}{comment} {MEMBER_INDENT}fields: {', '.join(fields)}\n"
-            members.append(_Line(text, len(tokenize(text)), group, fields=True))
+            members.append(_Line(text, len(tokenize(text)), group, names=True))
     return heads, members
 
 
 def _best(heads: list[_Line], members: list[_Line], budget: int) -> list[_Line]:
-    """Each type's best members that fit (its fields' line last), its line first."""
+    """Each type's best members that fit, its line first (an enum's variants first, the
+    fields last)."""
     chosen: list[_Line] = []
     used, full = 0, set()
     for line in members:
@@ -143,7 +149,7 @@ def _with_typed(
 def _drop_last(lines: list[_Line]) -> None:
     """Drop the last line, and a type's line left with nothing under it."""
     lines.pop()
-    while lines and lines[-1].chunk is None and not lines[-1].fields:
+    while lines and lines[-1].chunk is None and not lines[-1].names:
         lines.pop()
 
 

@@ -32,7 +32,10 @@ from coderd.context.retrieve.skeletons import ranked_members
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 
 MAX_TYPES = 2  # a receiver typed as a union, or by homonyms: the first two
-MAX_FIELDS = 12  # fields named on the type's line of the hint
+MAX_FIELDS = 12  # fields named in the hint's line of them
+MAX_VARIANTS = 16  # an enum's variants named in the hint's line of them
+# A variant at the top level of an enum's body: `Bytes(ClassBytes),`, `Up = 1,`, `Empty`.
+_VARIANT = re.compile(r"\s*([A-Za-z_$][\w$]*)\s*(?:[,({=]|$)")
 # Characters before the cursor looked at: a longer receiver expression is not one to type, and
 # a minified line of 100 KB must not cost a search from each of its characters.
 MAX_RECEIVER_CHARS = 160
@@ -57,6 +60,7 @@ class ReceiverMembers:
     receiver: Receiver
     groups: tuple[tuple[DefinitionRef, tuple[DefinitionRef, ...]], ...]  # type, its members
     fields: tuple[tuple[str, ...], ...] = ()  # per group: the fields its type declares
+    variants: tuple[tuple[str, ...], ...] = ()  # per group: an enum's variants
 
 
 def receiver_at(text: str, offset: int) -> Receiver | None:
@@ -117,13 +121,14 @@ def receiver_members(
     env = environment(index, rel, text, receiver.end, language, memo)
     resolver = TypeResolver(index, rel, scope, env, language)
     types = receiver_types(resolver, receiver.expression)
-    groups, fields = [], []
+    groups, fields, variants = [], [], []
     for owner in [t for t in types if t.definition.kind in TYPE_KINDS][:MAX_TYPES]:
         members = [
             m for m in resolver.members(owner) if m.path != rel and not _dunder(m.definition.name)
         ]
         declared = _field_names(resolver, owner, rel)
-        if not members and not declared:
+        cases = _variant_names(index, owner, rel)
+        if not members and not declared and not cases:
             continue
         # One line per name: overloads, and a base's method its subclass overrides (the
         # override comes first: typed.py lists a type's own members before its bases').
@@ -134,7 +139,34 @@ def receiver_members(
         ranked.sort(key=lambda m: _inside(m, through_traits))
         groups.append((owner, tuple(ranked)))
         fields.append(declared)
-    return ReceiverMembers(receiver, tuple(groups), tuple(fields)) if groups else None
+        variants.append(cases)
+    if not groups:
+        return None
+    return ReceiverMembers(receiver, tuple(groups), tuple(fields), tuple(variants))
+
+
+def _variant_names(index: WorkspaceIndex, owner: DefinitionRef, rel: str) -> tuple[str, ...]:
+    """An enum's variants (Rust, TypeScript), in order: what `Class::` most often goes on with,
+    and no definitions of the index. Read off the top level of the enum's body."""
+    d = owner.definition
+    if d.kind != "enum" or owner.path == rel:
+        return ()
+    text = index.buffer_text(owner.path)
+    if text is None:
+        try:
+            text = (index.root / owner.path).read_text("utf-8", "replace")
+        except OSError:
+            return ()
+    names: list[str] = []
+    depth = 0
+    for line in text.split("\n")[d.start_line - 1 : d.end_line]:
+        code = line.strip()
+        if depth == 1 and not code.startswith(("#", "//", "/*", "*", "@")):
+            found = _VARIANT.match(line)
+            if found:
+                names.append(found.group(1))
+        depth += code.count("{") + code.count("(") - code.count("}") - code.count(")")
+    return tuple(names[:MAX_VARIANTS])
 
 
 def _field_names(resolver: TypeResolver, owner: DefinitionRef, rel: str) -> tuple[str, ...]:
