@@ -232,6 +232,8 @@ class Context:
     def __init__(self, command: Command, parent=None):
         self.command = command
         self._depth = 0
+        if parent is not None:
+            self.obj = parent.obj
 
     def invoke(self, callback):
         pass
@@ -260,7 +262,7 @@ def test_the_types_line_names_its_fields(tmp_path: Path) -> None:
         assert hint.text.splitlines() == [
             "    # ctx: Context (pkg/records.py)",
             "    #   def invoke(self, callback):",
-            "    #   fields: limit, command",
+            "    #   fields: limit, command, obj, _depth",
         ]
         assert [c["name"] for c in hint.chunks] == ["invoke"]
         small = context.receiver_hint(root / "pkg/use.py", USE_PY, len(USE_PY) - 1, tokenize, 22)

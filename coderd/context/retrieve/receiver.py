@@ -36,6 +36,9 @@ MAX_FIELDS = 12  # fields named in the hint's line of them
 MAX_VARIANTS = 16  # an enum's variants named in the hint's line of them
 # A variant at the top level of an enum's body: `Bytes(ClassBytes),`, `Up = 1,`, `Empty`.
 _VARIANT = re.compile(r"\s*([A-Za-z_$][\w$]*)\s*(?:[,({=]|$)")
+_SELF_FIELD = re.compile(
+    r"\bself\.([A-Za-z_]\w*)\s*(?::[^=\n]*)?=(?!=)"
+)  # `self.x = `, `self.x: T =`
 # Characters before the cursor looked at: a longer receiver expression is not one to type, and
 # a minified line of 100 KB must not cost a search from each of its characters.
 MAX_RECEIVER_CHARS = 160
@@ -148,18 +151,11 @@ def receiver_members(
 def _variant_names(index: WorkspaceIndex, owner: DefinitionRef, rel: str) -> tuple[str, ...]:
     """An enum's variants (Rust, TypeScript), in order: what `Class::` most often goes on with,
     and no definitions of the index. Read off the top level of the enum's body."""
-    d = owner.definition
-    if d.kind != "enum" or owner.path == rel:
+    if owner.definition.kind != "enum" or owner.path == rel:
         return ()
-    text = index.buffer_text(owner.path)
-    if text is None:
-        try:
-            text = (index.root / owner.path).read_text("utf-8", "replace")
-        except OSError:
-            return ()
     names: list[str] = []
     depth = 0
-    for line in text.split("\n")[d.start_line - 1 : d.end_line]:
+    for line in _definition_lines(index, owner):
         code = line.strip()
         if depth == 1 and not code.startswith(("#", "//", "/*", "*", "@")):
             found = _VARIANT.match(line)
@@ -171,13 +167,29 @@ def _variant_names(index: WorkspaceIndex, owner: DefinitionRef, rel: str) -> tup
 
 def _field_names(resolver: TypeResolver, owner: DefinitionRef, rel: str) -> tuple[str, ...]:
     """The fields `owner` declares (struct fields, annotated attributes, what its constructor
-    sets), public ones first, at most MAX_FIELDS: `ctx.obj`, `r.URL` are no definitions, yet
-    as often what the cursor's line goes on with."""
+    sets from a typed parameter; in Python any `self.x = ...` in its body too), public ones
+    first, at most MAX_FIELDS: `ctx.obj`, `r.URL` are no definitions, yet as often what the
+    cursor's line goes on with."""
     if owner.path == rel:
         return ()
     names = [name for name in resolver.fields(owner) if not _dunder(name)]
+    if resolver.language == "python":
+        for line in _definition_lines(resolver.index, owner):
+            names += [n for n in _SELF_FIELD.findall(line) if n not in names]
     names.sort(key=lambda name: name.startswith("_"))
     return tuple(names[:MAX_FIELDS])
+
+
+def _definition_lines(index: WorkspaceIndex, owner: DefinitionRef) -> list[str]:
+    """The lines of `owner`'s definition, from its open buffer or the disk."""
+    text = index.buffer_text(owner.path)
+    if text is None:
+        try:
+            text = (index.root / owner.path).read_text("utf-8", "replace")
+        except OSError:
+            return []
+    d = owner.definition
+    return text.split("\n")[d.start_line - 1 : d.end_line]
 
 
 def _module_members(
