@@ -42,6 +42,7 @@ from coderd.context.retrieve.usage import RowsMemo, prepare_rows, usage_of
 
 MAX_TEXTS = 256
 MAX_LINES = 64
+MAX_HINT_LINES = 256  # receiver hint lines whose token counts are kept (a hint has 10-20)
 MAX_TOKENIZED = 8192
 MAX_DOCUMENTS = 8  # documents whose row index and blanked parse are kept
 MAX_RESULTS = 64  # documents whose last result is kept
@@ -68,6 +69,9 @@ class ContextBuilder:
         self.seams = SeamCheck()  # whether the tokenizer's piece counts add up (block.py)
         self._lines: Lru[tuple, list[str]] = Lru(MAX_LINES, versioned=True)  # (path, text) -> lines
         self._tokens: Lru[str, list[int]] = Lru(MAX_TOKENIZED)  # one tokenizer per provider
+        # The hint's lines, counted with special tokens off (the block's tokenizer may turn
+        # repository-token stand-ins into tokens): a memo of their own.
+        self._hint_tokens: Lru[str, list[int]] = Lru(MAX_HINT_LINES)
         self._forms: Lru[tuple, Forms] = Lru(MAX_FORMS)  # a definition's forms, by version
         # Per document, the last receiver hint: what it was built from, the receiver's members,
         # what was typed of the member's name, the hint (receiver_hint).
@@ -167,7 +171,7 @@ class ContextBuilder:
         if cached is not None and cached[0] == signature:
             return cached[1]
 
-        read, count = partial(self._read, index), partial(self._count, tokenize)
+        read, count = partial(self._read, index), partial(self._count, self._tokens, tokenize)
 
         def forms_of(file: str, shape: tuple, draw: Callable[[], Forms]) -> Forms:
             # The definitions' committed parse and the text drawn from (an open buffer's
@@ -241,7 +245,7 @@ class ContextBuilder:
                 current_path=rel,
                 indent=line[: len(line) - len(line.lstrip())],
                 lines_of=lambda file: self._lines_of(index, file),
-                tokenize=partial(self._count, tokenize),
+                tokenize=partial(self._count, self._hint_tokens, tokenize),
                 budget=budget,
                 typed=receiver.typed,
             )
@@ -274,6 +278,9 @@ class ContextBuilder:
         content = self._read(index, file)
         return None if content is None else self._split(file, content)
 
-    def _count(self, tokenize: Callable[[str], list[int]], snippet: str) -> list[int]:
-        ids = self._tokens.get(snippet)
-        return ids if ids is not None else self._tokens.put(snippet, tokenize(snippet))
+    @staticmethod
+    def _count(
+        memo: Lru[str, list[int]], tokenize: Callable[[str], list[int]], snippet: str
+    ) -> list[int]:
+        ids = memo.get(snippet)
+        return ids if ids is not None else memo.put(snippet, tokenize(snippet))
