@@ -13,6 +13,19 @@ from coderd.context.retrieve.bindings import Binding, binding_of, node_text, thr
 from coderd.context.retrieve.infer import CONSTRUCTORS
 
 
+def definition_lines(index, owner: DefinitionRef) -> list[str]:
+    """The lines of `owner`'s definition, from its file's open buffer or the disk ([] when
+    the file cannot be read)."""
+    text = index.buffer_text(owner.path)
+    if text is None:
+        try:
+            text = (index.root / owner.path).read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return []
+    d = owner.definition
+    return text.split("\n")[d.start_line - 1 : d.end_line]
+
+
 def without_method_bodies(lines: list[str], owner: DefinitionRef, symbols) -> list[str]:
     """A type's lines with its methods blanked, constructors kept: fields are declared in the
     body and assigned in constructors, and a big class (rich's Console: 2,000 lines) would

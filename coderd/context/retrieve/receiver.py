@@ -23,12 +23,13 @@ from dataclasses import dataclass
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
+from coderd.context.retrieve.fields import definition_lines
 from coderd.context.retrieve.imported import held_definitions
 from coderd.context.retrieve.infer import environment
 from coderd.context.retrieve.infer_parse import ParseMemo
 from coderd.context.retrieve.members import DEFAULT_MODULE_FILES, MAX_MODULE_FILES, exported
 from coderd.context.retrieve.scope import package_exports, scope_of
-from coderd.context.retrieve.skeletons import ranked_members
+from coderd.context.retrieve.skeletons import is_dunder, ranked_members
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 
 MAX_TYPES = 2  # a receiver typed as a union, or by homonyms: the first two
@@ -127,10 +128,16 @@ def receiver_members(
     groups, fields, variants = [], [], []
     for owner in [t for t in types if t.definition.kind in TYPE_KINDS][:MAX_TYPES]:
         members = [
-            m for m in resolver.members(owner) if m.path != rel and not _dunder(m.definition.name)
+            m for m in resolver.members(owner) if m.path != rel and not is_dunder(m.definition.name)
         ]
-        declared = _field_names(resolver, owner, rel)
-        cases = _variant_names(index, owner, rel)
+        # The definition's text, read once for both (Python fields, an enum's variants).
+        lines = (
+            definition_lines(index, owner)
+            if owner.path != rel and (language == "python" or owner.definition.kind == "enum")
+            else []
+        )
+        declared = _field_names(resolver, owner, rel, lines)
+        cases = _variant_names(owner, lines)
         if not members and not declared and not cases:
             continue
         # One line per name: overloads, and a base's method its subclass overrides (the
@@ -148,14 +155,14 @@ def receiver_members(
     return ReceiverMembers(receiver, tuple(groups), tuple(fields), tuple(variants))
 
 
-def _variant_names(index: WorkspaceIndex, owner: DefinitionRef, rel: str) -> tuple[str, ...]:
+def _variant_names(owner: DefinitionRef, lines: list[str]) -> tuple[str, ...]:
     """An enum's variants (Rust, TypeScript), in order: what `Class::` most often goes on with,
-    and no definitions of the index. Read off the top level of the enum's body."""
-    if owner.definition.kind != "enum" or owner.path == rel:
+    and no definitions of the index. Read off the top level of the enum's body (`lines`)."""
+    if owner.definition.kind != "enum":
         return ()
     names: list[str] = []
     depth = 0
-    for line in _definition_lines(index, owner):
+    for line in lines:
         code = line.strip()
         if depth == 1 and not code.startswith(("#", "//", "/*", "*", "@")):
             found = _VARIANT.match(line)
@@ -165,31 +172,20 @@ def _variant_names(index: WorkspaceIndex, owner: DefinitionRef, rel: str) -> tup
     return tuple(names[:MAX_VARIANTS])
 
 
-def _field_names(resolver: TypeResolver, owner: DefinitionRef, rel: str) -> tuple[str, ...]:
+def _field_names(
+    resolver: TypeResolver, owner: DefinitionRef, rel: str, lines: list[str]
+) -> tuple[str, ...]:
     """The fields `owner` declares (struct fields, annotated attributes, what its constructor
-    sets from a typed parameter; in Python any `self.x = ...` in its body too), public ones
-    first, at most MAX_FIELDS: `ctx.obj`, `r.URL` are no definitions, yet as often what the
-    cursor's line goes on with."""
+    sets from a typed parameter; in Python any `self.x = ...` in its `lines` too), public
+    ones first, at most MAX_FIELDS: `ctx.obj`, `r.URL` are no definitions, yet as often what
+    the cursor's line goes on with."""
     if owner.path == rel:
         return ()
-    names = [name for name in resolver.fields(owner) if not _dunder(name)]
-    if resolver.language == "python":
-        for line in _definition_lines(resolver.index, owner):
-            names += [n for n in _SELF_FIELD.findall(line) if n not in names]
+    names = [name for name in resolver.fields(owner) if not is_dunder(name)]
+    for line in lines if resolver.language == "python" else ():
+        names += [n for n in _SELF_FIELD.findall(line) if n not in names]
     names.sort(key=lambda name: name.startswith("_"))
     return tuple(names[:MAX_FIELDS])
-
-
-def _definition_lines(index: WorkspaceIndex, owner: DefinitionRef) -> list[str]:
-    """The lines of `owner`'s definition, from its open buffer or the disk."""
-    text = index.buffer_text(owner.path)
-    if text is None:
-        try:
-            text = (index.root / owner.path).read_text("utf-8", "replace")
-        except OSError:
-            return []
-    d = owner.definition
-    return text.split("\n")[d.start_line - 1 : d.end_line]
 
 
 def _module_members(
@@ -214,7 +210,7 @@ def _module_members(
         return None
     where = files[0] if len(files) == 1 else posixpath.dirname(files[0]) + "/"
     owner = DefinitionRef(where, Definition("module", "module", "", "", 1, 1))
-    members = [m for m in found.values() if not _dunder(m.definition.name)]
+    members = [m for m in found.values() if not is_dunder(m.definition.name)]
     popular = index.popularity({m.definition.name for m in members}, rel)
     return owner, tuple(ranked_members(members, {}, popular, near))
 
@@ -249,8 +245,3 @@ def _trait_impls(index: WorkspaceIndex, owner: DefinitionRef) -> dict[str, list[
 def _inside(member: DefinitionRef, spans: dict[str, list[tuple[int, int]]]) -> bool:
     line = member.definition.start_line
     return any(start <= line <= end for start, end in spans.get(member.path, ()))
-
-
-def _dunder(name: str) -> bool:
-    """`obj.__init__` and a TypeScript `constructor` are rarely what `obj.` goes on to call."""
-    return (name.startswith("__") and name.endswith("__")) or name == "constructor"

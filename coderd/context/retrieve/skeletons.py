@@ -113,7 +113,7 @@ def ranked_members(
 
     def key(ref: DefinitionRef):
         name = ref.definition.name
-        dunder = (name.startswith("__") and name.endswith("__")) or name == "constructor"
+        dunder = is_dunder(name)
         seen = name in earlier
         return (
             UNUSED if seen else used.get(name, UNUSED),
@@ -124,6 +124,11 @@ def ranked_members(
         )
 
     return sorted(members, key=key)
+
+
+def is_dunder(name: str) -> bool:
+    """`obj.__init__`, a TypeScript `constructor`: rarely what `obj.` goes on to call."""
+    return (name.startswith("__") and name.endswith("__")) or name == "constructor"
 
 
 def shared_words(names: list[str], near: frozenset[str]) -> dict[str, int]:

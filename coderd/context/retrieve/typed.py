@@ -19,7 +19,7 @@ import posixpath
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.bindings import Binding
 from coderd.context.retrieve.elements import element_types
-from coderd.context.retrieve.fields import declared_fields, without_method_bodies
+from coderd.context.retrieve.fields import declared_fields, definition_lines, without_method_bodies
 from coderd.context.retrieve.infer import TypeEnv
 from coderd.context.retrieve.scope import Scope, module_files_in, name_in_file, named_definitions
 from coderd.context.retrieve.typenames import ELEMENT, split_qualified
@@ -190,13 +190,7 @@ class TypeResolver:
         key = (owner.path, version, owner.definition.start_line, self.language)
         found = self.index.memos.fields.get(key)
         if found is None:
-            text = self.index.buffer_text(owner.path)
-            if text is None:
-                try:
-                    text = (self.index.root / owner.path).read_text("utf-8")
-                except (OSError, UnicodeDecodeError):
-                    text = ""
-            lines = text.split("\n")[owner.definition.start_line - 1 : owner.definition.end_line]
+            lines = definition_lines(self.index, owner)
             found = (
                 declared_fields(
                     "\n".join(without_method_bodies(lines, owner, symbols)), self.language
