@@ -20,6 +20,19 @@ def test_a_declared_member_is_shown_with_its_semicolon():
     assert member_line(source.split("\n"), abort) == "  abort(): void;"
 
 
+def test_an_empty_body_stays_on_its_member_line():
+    # Go's `type formBinding struct{}`: the signature stops before the body, and gin's binding
+    # package lists were `type formBinding struct`, a line the file does not have.
+    from coderd.context.index.extract import extract
+    from coderd.context.pack.render import member_line
+
+    source = "package binding\n\ntype formBinding struct{}\ntype uriBinding struct { }\n"
+    found = {d.name: d for d in extract(source.encode(), "go").definitions}
+    lines = source.split("\n")
+    assert member_line(lines, found["formBinding"]) == "type formBinding struct{}"
+    assert member_line(lines, found["uriBinding"]) == "type uriBinding struct { }"
+
+
 GO_FILES = {
     "go.mod": "module example.com/app\n",
     "examples/main.go": "package main\n\ntype Handler struct{}\n\nfunc (Handler) Serve() {}\n",

@@ -31,6 +31,7 @@ MAX_LINE_SIGNATURE = 64  # the first form of a signature: its name and first par
 MAX_SHORT_SIGNATURE = 140  # a signature longer than this loses its last parameters when short
 SIGNATURE_LIMITS = (MAX_LINE_SIGNATURE, MAX_SHORT_SIGNATURE)
 _NOT_CODE = ("@", "#[", "//", "/*", "*", "#")
+_EMPTY_BODIES = (";", "{}", " {}", "{ }", " { }")  # what may close a one-line member
 TYPE_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "type"})
 
 
@@ -117,10 +118,17 @@ def member_line(lines: list[str], member: Definition) -> str:
     if not code or not header.strip().startswith(code[0].strip()):
         return header[: len(indent) + MAX_LINE_CHARS]
     text = _join(code)
-    if len(code) == 1 and len(text) < MAX_MEMBER_CHARS and header.rstrip().endswith(text + ";"):
-        return header.rstrip()[: len(indent) + MAX_LINE_CHARS]  # `abort(): void;` as written
+    if len(code) == 1 and len(text) < MAX_MEMBER_CHARS and _closes(header.rstrip(), text):
+        # `abort(): void;`, Go's `type formBinding struct{}` as written: the signature stops
+        # before the body, and the line without its `{}` is not the line the file has
+        return header.rstrip()[: len(indent) + MAX_LINE_CHARS]
     text = cut_parameters(text, MAX_MEMBER_CHARS, len(code[0].strip()))
     return indent + text
+
+
+def _closes(header: str, signature: str) -> bool:
+    """Whether the header line is the signature closed by nothing but `;` or an empty body."""
+    return any(header.endswith(signature + tail) for tail in _EMPTY_BODIES)
 
 
 def _short(lines: list[str], definition: Definition, comment: str, limit: int) -> str | None:
