@@ -313,7 +313,7 @@ def test_an_enum_lists_its_variants_first(tmp_path: Path) -> None:
         assert hint.text.splitlines()[:3] == [
             "    // Class: Class (src/hir.rs)",
             "    //   variants: Unicode, Bytes, Named, Empty",
-            "    //   pub fn negate(&mut self)",
+            "    //   pub fn negate(&mut self) {}",  # a one-line member as written
         ]
         at = TS_USE.index("Direction.") + 10
         hint = context.receiver_hint(root / "web/use.ts", TS_USE, at, tokenize, 200)
