@@ -87,10 +87,13 @@ def sections(text: str) -> dict[str, str]:
 
 
 def covered(chunks: list[dict], text: str, sample: dict) -> bool:
-    """A chunk of the gold's file spans the gold's header line, and that line is in the text
-    packed for that file (a class shown by its member signatures covers the members shown)."""
+    """A chunk of the gold's file spans the gold's header line, or lists a member that does (a
+    Rust type's methods sit in `impl` blocks below it, a Go type's anywhere in the file), and
+    that line is in the text packed for that file."""
+    line = sample["gold_line"]
     if not any(
-        c["path"] == sample["gold_path"] and c["lines"][0] <= sample["gold_line"] <= c["lines"][1]
+        c["path"] == sample["gold_path"]
+        and any(a <= line <= b for a, b in (c["lines"], *c.get("members", ())))
         for c in chunks
     ):
         return False

@@ -245,3 +245,34 @@ def test_a_line_that_surely_does_not_fit_is_not_tokenised():
     assert _surely_over(line, 5) and not _surely_over(line, 7)
     assert not _surely_over("café crème brûlée", 3)  # runs touching non-ASCII are not counted
     assert _surely_over("x" * 100, 10)  # and no run: the characters say it
+
+
+def test_a_chunk_names_the_member_lines_it_lists(tmp_path):
+    # A Rust type's methods sit in `impl` blocks below it: the chunk's own lines do not span
+    # them, so `coderd context --json` (and the evaluation's check that the gold's line was
+    # packed) reads them from the chunk's `members`.
+    lib = (
+        "pub enum Weekday {\n    Mon,\n    Tue,\n}\n\n"
+        "impl Weekday {\n"
+        "    pub fn succ(&self) -> Weekday {\n        Weekday::Tue\n    }\n\n"
+        "    pub fn number_from_monday(&self) -> u32 {\n        1\n    }\n}\n"
+    )
+    main = "use crate::weekday::Weekday;\n\nfn go(day: Weekday) -> u32 {\n    day.\n}\n"
+    root = tmp_path / "ws"
+    make(root, {"src/weekday.rs": lib, "src/main.rs": main}).close()
+    provider = ContextProvider(ContextSettings(budget_tokens=1024), [root])
+    path = root / "src" / "main.rs"
+    assert provider.index_for(path).wait_ready(30)
+    offset = main.index("day.\n") + 4
+    packed = provider.context_for(path, main, offset, tokens, budget=1024)
+    provider.close()
+    chunk = next(c for c in packed.chunks if c["name"] == "Weekday")
+    assert chunk["lines"] == [1, 4]
+    rows = lib.split("\n")
+    listed = {rows[start - 1].strip() for start, _ in chunk["members"]}
+    assert listed == {
+        "pub fn succ(&self) -> Weekday {",
+        "pub fn number_from_monday(&self) -> u32 {",
+    }
+    assert all(start > 4 for start, _ in chunk["members"])
+    assert "pub fn number_from_monday(&self) -> u32" in packed.text

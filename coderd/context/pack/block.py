@@ -206,18 +206,19 @@ def _render(chosen, cache, opening: str, header: str, repo_format) -> PackedCont
     for path, found in chosen.items():
         found.sort(key=lambda item: item[0].ref.definition.start_line)
         parts.append(file_header(path, repo_format) + "\n".join(i[1][i[2]] for i in found) + "\n\n")
-        for candidate, _, _, cost, _ in found:
+        for candidate, shapes, form, cost, _ in found:
             d = candidate.ref.definition
             end = min(d.end_line, len(cache[path] or ())) if d.kind == "window" else d.end_line
-            chunks.append(
-                {
-                    "path": path,
-                    "name": d.name,
-                    "lines": [d.start_line, end],
-                    "source": candidate.source,
-                    "tokens": cost,
-                }
-            )
+            chunk = {
+                "path": path,
+                "name": d.name,
+                "lines": [d.start_line, end],
+                "source": candidate.source,
+                "tokens": cost,
+            }
+            if shapes.shown and shapes.shown[form]:
+                chunk["members"] = shapes.member_lines(form)
+            chunks.append(chunk)
     return PackedContext(text=opening + "".join(parts) + header, chunks=chunks)
 
 

@@ -19,6 +19,8 @@ few classes with their members (#13: the naive import list won by being one line
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from coderd.context.index.extract import Definition
 
 MAX_SNIPPET_LINES = 12  # a longer definition keeps its head and ends with a marker
@@ -38,9 +40,26 @@ TYPE_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "type"}
 class Forms(list[str]):
     """forms()' answer; `head_last`: its last form is a type's head (docstring, fields) with
     all its members, a body more than a list: pack grows to it only once every candidate
-    had its line."""
+    had its line. `shown[i]`: how many of `members` (best first) form i lists: the lines a
+    chunk shows beyond its definition's own (a Rust type's methods sit in `impl` blocks, a
+    Go type's anywhere in its package's file), for `coderd context --json` and the
+    evaluation."""
 
     head_last = False
+
+    def __init__(self, texts: Iterable[str] = ()) -> None:
+        super().__init__(texts)
+        self.members: list[Definition] = []
+        self.shown: list[int] = [0] * len(self)
+
+    def add(self, text: str, shown: int) -> None:
+        if text.strip() and text not in self:
+            self.append(text)
+            self.shown.append(shown)
+
+    def member_lines(self, form: int) -> list[list[int]]:
+        """[start, end] of each member that form `form` lists."""
+        return [[m.start_line, m.end_line] for m in self.members[: self.shown[form]]]
 
 
 def forms(
@@ -54,28 +73,31 @@ def forms(
     members a type or signature list may show, best first; `ranked`: they were chosen for
     the cursor (members.py), so a definition that is not a type is shown by them too."""
     head = None
+    unique = Forms()
     if definition.kind == "window":  # a region of lines, not a definition: shown whole
-        found = ["\n".join(lines[definition.start_line - 1 : min(definition.end_line, len(lines))])]
+        text = "\n".join(lines[definition.start_line - 1 : min(definition.end_line, len(lines))])
+        found = [(text, 0)]
     elif definition.kind == "skeleton" or (members and (definition.kind in TYPE_KINDS or ranked)):
-        found = _member_forms(lines, definition, members or [])
+        unique.members = members = list(members or [])
+        found = _member_forms(lines, definition, members)
         if definition.kind != "skeleton":  # a type: its header line first
-            found.insert(0, _header_line(lines, definition))
-            head = _head_form(lines, definition, members or [])
+            found.insert(0, (_header_line(lines, definition), 0))
+            head = _head_form(lines, definition, members)
     else:
         body = lines[definition.start_line - 1 : definition.end_line]
         shorts = (_short(lines, definition, comment, limit) for limit in SIGNATURE_LIMITS)
-        found = [short for short in shorts if short] + [_head(body, comment)]
-    unique = Forms()
-    for text in found:
-        if text.strip() and text not in unique:
-            unique.append(text)
+        found = [(short, 0) for short in shorts if short] + [(_head(body, comment), 0)]
+    for text, shown in found:
+        unique.add(text, shown)
     if head and head not in unique:  # a head of the header line alone adds nothing
-        unique.append(head)
+        unique.add(head, len(unique.members))
         unique.head_last = len(unique) > 1
     return unique
 
 
-def _member_forms(lines, definition: Definition, members: list[Definition]) -> list[str]:
+def _member_forms(
+    lines, definition: Definition, members: list[Definition]
+) -> list[tuple[str, int]]:
     # Ranked or not (an imported class's members come used-first from pack), a list grows by
     # the same steps: capping an imported class at a few members made the rest unreachable.
     counts = [c for c in LISTED_MEMBERS if c < len(members)]
@@ -88,7 +110,7 @@ def _member_forms(lines, definition: Definition, members: list[Definition]) -> l
         for m in chosen:
             if id(m) not in rendered:
                 rendered[id(m)] = member_line(lines, m)
-        found.append("\n".join(shown + [rendered[id(m)] for m in chosen]))
+        found.append(("\n".join(shown + [rendered[id(m)] for m in chosen]), len(chosen)))
     return found
 
 
