@@ -20,7 +20,7 @@ def test_a_declared_member_is_shown_with_its_semicolon():
     assert member_line(source.split("\n"), abort) == "  abort(): void;"
 
 
-def test_an_empty_body_stays_on_its_member_line():
+def test_a_member_on_one_line_is_shown_as_written():
     # Go's `type formBinding struct{}`: the signature stops before the body, and gin's binding
     # package lists were `type formBinding struct`, a line the file does not have.
     from coderd.context.index.extract import extract
@@ -31,6 +31,12 @@ def test_an_empty_body_stays_on_its_member_line():
     lines = source.split("\n")
     assert member_line(lines, found["formBinding"]) == "type formBinding struct{}"
     assert member_line(lines, found["uriBinding"]) == "type uriBinding struct { }"
+    # Rust's tuple struct: its fields are what `MapForGrouping(iter, f)` is built from.
+    source = "pub struct MapForGrouping<I, F>(I, F);\n\npub struct Unit;\n"
+    found = {d.name: d for d in extract(source.encode(), "rust").definitions}
+    lines = source.split("\n")
+    assert member_line(lines, found["MapForGrouping"]) == "pub struct MapForGrouping<I, F>(I, F);"
+    assert member_line(lines, found["Unit"]) == "pub struct Unit;"
 
 
 GO_FILES = {

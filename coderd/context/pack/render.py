@@ -140,10 +140,14 @@ def member_line(lines: list[str], member: Definition) -> str:
     if not code or not header.strip().startswith(code[0].strip()):
         return header[: len(indent) + MAX_LINE_CHARS]
     text = _join(code)
-    if len(code) == 1 and len(text) < MAX_MEMBER_CHARS and _closes(header.rstrip(), text):
-        # `abort(): void;`, Go's `type formBinding struct{}` as written: the signature stops
-        # before the body, and the line without its `{}` is not the line the file has
-        return header.rstrip()[: len(indent) + MAX_LINE_CHARS]
+    whole = header.rstrip()
+    if len(code) == 1 and len(whole) - len(indent) < MAX_MEMBER_CHARS:
+        # A member on one line, `abort(): void;` or Go's `type formBinding struct{}` or Rust's
+        # `pub struct Pair<A, B>(A, B);`, as written: the signature stops before the body, and
+        # the line without it is not the line the file has (nor what it constructs from).
+        last = lines[member.end_line - 1] if member.end_line <= len(lines) else ""
+        if last.rstrip() == whole or _closes(whole, text):
+            return whole
     text = cut_parameters(text, MAX_MEMBER_CHARS, len(code[0].strip()))
     return indent + text
 
