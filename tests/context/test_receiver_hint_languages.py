@@ -320,3 +320,46 @@ def test_an_enum_lists_its_variants_first(tmp_path: Path) -> None:
         assert hint is not None and "//   variants: Up, Down\n" in hint.text
     finally:
         context.close()
+
+
+NAMED_FILES = {
+    "app/editor.py": (
+        "class Editor:\n    def is_destroyed(self):\n        return False\n\n"
+        "    def emit(self, event):\n        pass\n"
+    ),
+    "app/stores.py": "class ErrorStore:\n    def store_error(self, messages):\n        pass\n",
+    "app/a.py": "class Value:\n    def get(self):\n        pass\n",
+    "app/b.py": "class Value:\n    def get(self):\n        pass\n",
+    "app/c.py": "class Value:\n    def get(self):\n        pass\n",
+    "app/iters.py": "class IntoIter:\n    def step(self):\n        pass\n",
+}
+
+
+def test_a_receiver_nothing_types_is_typed_by_its_name(tmp_path: Path) -> None:
+    """An untyped parameter is most often named after its type: `editor` -> Editor,
+    `error_store` -> ErrorStore. Not a call's result (`into_iter()` is named after the
+    method), nor a name that more than two types have."""
+    root = tmp_path / "ws"
+    for rel, text in NAMED_FILES.items():
+        write(root, rel, text)
+    use = (
+        "def on_key(editor, error_store, value, items):\n"
+        "    editor.\n    error_store.\n    value.\n    items.into_iter().\n"
+    )
+    main = write(root, "app/use.py", use)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(main).wait_ready(20)
+
+        def hint_after(receiver: str) -> str:
+            at = use.index(receiver + "\n") + len(receiver)
+            hint = context.receiver_hint(main, use, at, tokenize, 200)
+            return hint.text if hint else ""
+
+        assert hint_after("editor.").splitlines()[0] == "    # editor: Editor (app/editor.py)"
+        assert "def emit(self, event):" in hint_after("editor.")
+        assert "def store_error(self, messages):" in hint_after("error_store.")
+        assert hint_after("value.") == ""  # three types named Value: none is guessed
+        assert hint_after("items.into_iter().") == ""
+    finally:
+        context.close()

@@ -33,6 +33,10 @@ from coderd.context.retrieve.skeletons import is_dunder, ranked_members
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 
 MAX_TYPES = 2  # a receiver typed as a union, or by homonyms: the first two
+MIN_NAMED = 3  # a receiver named like a type (named_types): `ctx`, `req` name no type alone
+_SELVES = frozenset({"self", "this", "cls", "super", "Self"})
+_PARTS = re.compile(r"\?\.|\.|::")
+_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 MAX_FIELDS = 12  # fields named in the hint's line of them
 MAX_VARIANTS = 16  # an enum's variants named in the hint's line of them
 # A variant at the top level of an enum's body: `Bytes(ClassBytes),`, `Up = 1,`, `Empty`.
@@ -97,6 +101,27 @@ def receiver_types(resolver: TypeResolver, expression: str) -> list[DefinitionRe
     return found
 
 
+def named_types(index: WorkspaceIndex, rel: str, expression: str) -> list[DefinitionRef]:
+    """The types a receiver that nothing typed is named after: `editor` -> Editor, `self.app`
+    -> App, `error_store` -> ErrorStore; none when more than MAX_TYPES are. An untyped
+    parameter (Python, JavaScript) or a destructured one is most often named after its type;
+    a call's result is named after the method, not the type (`into_iter()` is no IntoIter).
+    On the tuned sets a third of the receivers left untyped matched such a name, half of them
+    with the gold among its members, the rest a base or subclass of it or a homonym."""
+    last = _PARTS.split(expression)[-1]
+    word = last.strip("_$")
+    if not _IDENTIFIER.fullmatch(last) or len(word) < MIN_NAMED or word in _SELVES:
+        return []
+    names = {word[0].upper() + word[1:], "".join(p[:1].upper() + p[1:] for p in word.split("_"))}
+    found = [
+        ref
+        for name in sorted(names)
+        for ref in index.lookup(name)
+        if ref.definition.kind in TYPE_KINDS and ref.path != rel
+    ]
+    return found if len(found) <= MAX_TYPES else []
+
+
 def receiver_members(
     index: WorkspaceIndex,
     rel: str,
@@ -124,7 +149,9 @@ def receiver_members(
         return ReceiverMembers(receiver, (held,))
     env = environment(index, rel, text, receiver.end, language, memo)
     resolver = TypeResolver(index, rel, scope, env, language)
-    types = receiver_types(resolver, receiver.expression)
+    types = receiver_types(resolver, receiver.expression) or named_types(
+        index, rel, receiver.expression
+    )
     groups, fields, variants = [], [], []
     for owner in [t for t in types if t.definition.kind in TYPE_KINDS][:MAX_TYPES]:
         members = [
