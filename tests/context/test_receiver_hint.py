@@ -82,6 +82,12 @@ def test_the_receiver_is_the_expression_before_the_separator() -> None:
     # A minified line: only its end is searched, and a chain longer than that is not typed.
     assert at("x = " + "f(" * 50_000 + "ctx.") == ("ctx", "")
     assert at("a.b" * 50_000 + ".") is None
+    # A chain going on at a line's start: the lines above, joined, end with the receiver.
+    assert at("let n = v\n    .par_iter()\n    .ma") == ("v.par_iter()", "ma")
+    assert at("    return (ctx\n        .") == ("ctx", "")
+    assert at("x = foo(\n    a)\n    .") is None  # a call's arguments over two lines
+    assert at("\n    .") is None and at("x\n\n    .b()\n    .") is None
+    assert at("x = a\n" + "    .b()\n" * 40 + "    .") is None  # longer than what is looked at
 
 
 def test_the_hint_lists_the_receivers_members_as_comments_above_the_line(provider) -> None:
