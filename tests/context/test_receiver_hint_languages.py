@@ -363,3 +363,32 @@ def test_a_receiver_nothing_types_is_typed_by_its_name(tmp_path: Path) -> None:
         assert hint_after("items.into_iter().") == ""
     finally:
         context.close()
+
+
+def test_self_in_a_subclass_lists_its_bases_private_members_as_public_ones(tmp_path: Path) -> None:
+    """`self._get_exc_class_and_code(...)` in Flask's App: a subclass calls its bases' private
+    helpers as often as anything; another receiver lists public members first."""
+    root = tmp_path / "ws"
+    base = (
+        "class Scaffold:\n    def _get_code(self, exc):\n        pass\n\n"
+        "    def register(self, handler):\n        pass\n"
+    )
+    write(root, "app/scaffold.py", base)
+    use = (
+        "from .scaffold import Scaffold\n\n\nclass App(Scaffold):\n"
+        "    def handle(self, other: Scaffold):\n        self.\n        other.\n"
+    )
+    main = write(root, "app/app.py", use)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(main).wait_ready(20)
+        members = {}
+        for receiver in ("self.", "other."):
+            at = use.index(receiver + "\n") + len(receiver)
+            hint = context.receiver_hint(main, use, at, tokenize, 200)
+            assert hint is not None
+            members[receiver] = [c["name"] for c in hint.chunks]
+        assert members["self."] == ["_get_code", "register"]  # in file order
+        assert members["other."] == ["register", "_get_code"]
+    finally:
+        context.close()

@@ -204,7 +204,7 @@ def receiver_members(
         # override comes first: typed.py lists a type's own members before its bases').
         once = list({m.definition.name: m for m in reversed(members)}.values())[::-1]
         popular = index.popularity({m.definition.name for m in once}, rel)
-        ranked = ranked_members(once, {}, popular, near)
+        ranked = ranked_members(once, {}, popular, near, private_too=receiver.expression in _SELVES)
         through_traits = _trait_impls(index, owner)
         ranked.sort(key=lambda m: _inside(m, through_traits))
         groups.append((owner, tuple(ranked)))

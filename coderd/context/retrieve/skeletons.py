@@ -94,6 +94,7 @@ def ranked_members(
     popular: dict[str, int] | None = None,
     near: frozenset[str] = frozenset(),
     earlier: frozenset[str] = frozenset(),
+    private_too: bool = False,
 ) -> list[DefinitionRef]:
     """Members the file uses first, nearest use first (code calls what it called nearby
     again); then the others: public before private before dunder (and a TypeScript
@@ -107,6 +108,8 @@ def ranked_members(
     unused, after those: the prompt's prefix already shows them called, the list is for what
     it does not show (the evaluation's samples are first uses, which favours this: method
     recall on the five tuned sets +15/+9/+5 of 597 at 256/512/1024, module +4/+1/+2).
+    `private_too`: private members rank as public ones (`self.` in a subclass calls its
+    bases' `_helpers` as often as anything).
     """
     popular = popular or {}
     shared = shared_words([m.definition.name for m in members], near)
@@ -117,7 +120,7 @@ def ranked_members(
         seen = name in earlier
         return (
             UNUSED if seen else used.get(name, UNUSED),
-            2 if dunder else 1 if name.startswith("_") else 0,
+            2 if dunder else 1 if name.startswith("_") and not private_too else 0,
             seen,
             -(math.log1p(popular.get(name, 0)) + shared.get(name, 0)),
             ref.definition.start_line,
