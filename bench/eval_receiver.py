@@ -33,7 +33,7 @@ from coderd.config.settings import ContextSettings
 from coderd.context.index.registry import IndexRegistry
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.provider import ContextProvider
-from coderd.context.retrieve.receiver import receiver_at
+from coderd.context.retrieve.receiver_text import receiver_at
 
 BUDGETS = (256, 512, 1024)
 

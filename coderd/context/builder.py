@@ -34,7 +34,8 @@ from coderd.context.pack.shapes import rank_members, read_file
 from coderd.context.retrieve import infer
 from coderd.context.retrieve.candidates import is_type, retrieve
 from coderd.context.retrieve.infer_parse import ParseMemo
-from coderd.context.retrieve.receiver import ReceiverMembers, receiver_at, receiver_members
+from coderd.context.retrieve.receiver import ReceiverMembers, receiver_members
+from coderd.context.retrieve.receiver_text import receiver_at
 from coderd.context.retrieve.recent import RecentRegions, first_difference
 from coderd.context.retrieve.scope import scope_of
 from coderd.context.retrieve.skeletons import near_words

@@ -12,7 +12,7 @@ from ctx_helpers import write
 from coderd.config.settings import ContextSettings
 from coderd.context.index.registry import IndexRegistry
 from coderd.context.provider import ContextProvider
-from coderd.context.retrieve.receiver import receiver_at
+from coderd.context.retrieve.receiver_text import receiver_at
 
 MODELS = """class Context:
     def invoke(self, callback, *args):

@@ -196,7 +196,8 @@ def test_a_member_line_holding_a_nul_never_reaches_the_prompt() -> None:
     from coderd.context.index.extract import Definition
     from coderd.context.index.workspace import DefinitionRef
     from coderd.context.pack.hint import render_hint
-    from coderd.context.retrieve.receiver import Receiver, ReceiverMembers
+    from coderd.context.retrieve.receiver import ReceiverMembers
+    from coderd.context.retrieve.receiver_text import Receiver
 
     lines = [
         "class Box:",

@@ -3,10 +3,10 @@ that type's members, best first: what the next token most likely names.
 
 The context block never reads the cursor's line (it must stay byte-identical while the user
 types there), so it can only guess which types' members a line will call; the expression before
-the cursor says it. This finds that expression and types it the way the block's own retrieval
-types names (typed.py, on the parse with the cursor's line blanked, infer.py). It ranks the
-members without the partial name typed after the separator, so that the list stays the same
-while the user types the member's name: the prompt then keeps it in the KV cache
+the cursor says it. receiver_text.py finds that expression; this types it the way the block's
+own retrieval types names (typed.py, on the parse with the cursor's line blanked, infer.py). It
+ranks the members without the partial name typed after the separator, so that the list stays
+the same while the user types the member's name: the prompt then keeps it in the KV cache
 (prompt/builder.py puts it right above the cursor's line).
 
 #13's evaluation with a 256-token hint on top of the block (bench/README.md, session 15):
@@ -28,6 +28,7 @@ from coderd.context.retrieve.imported import held_definitions
 from coderd.context.retrieve.infer import environment
 from coderd.context.retrieve.infer_parse import ParseMemo
 from coderd.context.retrieve.members import DEFAULT_MODULE_FILES, MAX_MODULE_FILES, exported
+from coderd.context.retrieve.receiver_text import Receiver
 from coderd.context.retrieve.scope import package_exports, scope_of
 from coderd.context.retrieve.skeletons import is_dunder, ranked_members
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
@@ -44,24 +45,7 @@ _VARIANT = re.compile(r"\s*([A-Za-z_$][\w$]*)\s*(?:[,({=]|$)")
 _SELF_FIELD = re.compile(
     r"\bself\.([A-Za-z_]\w*)\s*(?::[^=\n]*)?=(?!=)"
 )  # `self.x = `, `self.x: T =`
-# Characters before the cursor looked at: a longer receiver expression is not one to type, and
-# a minified line of 100 KB must not cost a search from each of its characters.
-MAX_RECEIVER_CHARS = 160
-_CONTINUED = re.compile(r"[ \t]*(\.|\?\.)([A-Za-z_$][\w$]*)?")  # a line going on with a chain
 _CALL = re.compile(r"\([^()]*\)")
-# `a.b(c).d::` and the like right before the cursor, the partial member name after it: the
-# receiver, its separator and what was typed of the member.
-_RECEIVER = re.compile(
-    r"((?:[A-Za-z_$][\w$]*(?:\([^()]*\))?)(?:(?:\.|::|\?\.)[A-Za-z_$][\w$]*(?:\([^()]*\))?)*)"
-    r"(\.|::|\?\.)([A-Za-z_$][\w$]*)?$"
-)
-
-
-@dataclass(frozen=True)
-class Receiver:
-    expression: str  # as written: `ctx`, `cmd.Root()`, `Number`
-    end: int  # offset right after its separator: the hint depends on the text before it
-    typed: str  # the member's name as typed so far ("" right after the separator)
 
 
 @dataclass(frozen=True)
@@ -70,50 +54,6 @@ class ReceiverMembers:
     groups: tuple[tuple[DefinitionRef, tuple[DefinitionRef, ...]], ...]  # type, its members
     fields: tuple[tuple[str, ...], ...] = ()  # per group: the fields its type declares
     variants: tuple[tuple[str, ...], ...] = ()  # per group: an enum's variants
-
-
-def receiver_at(text: str, offset: int) -> Receiver | None:
-    """The receiver expression the cursor is completing a member of, if any."""
-    line_start = text.rfind("\n", max(0, offset - MAX_RECEIVER_CHARS), offset) + 1
-    start = max(line_start, offset - MAX_RECEIVER_CHARS)
-    found = _RECEIVER.search(text, start, offset)
-    if found is None:
-        return _continued(text, line_start, offset)
-    if found.start(1) > start and text[found.start(1) - 1] in "\"'`":
-        return None  # inside a string's first word
-    if found.start(1) == start > line_start:
-        return None  # longer than what was looked at: its start is cut off
-    return Receiver(found.group(1), found.end(2), found.group(3) or "")
-
-
-def _continued(text: str, line_start: int, offset: int) -> Receiver | None:
-    """A chain going on at the start of a line (`    .enumerate()`, `  ?.then(`): the receiver
-    is the expression the lines above end with, those lines joined as one."""
-    found = _CONTINUED.fullmatch(text, line_start, offset)
-    if found is None:
-        return None
-    pieces: list[str] = []
-    end = line_start - 1  # the line break before the cursor's line
-    while True:
-        if end <= 0 or sum(map(len, pieces)) >= MAX_RECEIVER_CHARS:
-            return None  # the chain's start is not within what is looked at
-        start = text.rfind("\n", max(0, end - MAX_RECEIVER_CHARS), end) + 1
-        if start == 0 and end > MAX_RECEIVER_CHARS:
-            return None  # a line longer than what is looked at
-        line = text[start:end].strip()
-        pieces.insert(0, line)
-        if not line.startswith((".", "?.")):
-            break
-        end = start - 1
-    joined = "".join(pieces)
-    if not joined or joined.startswith(".") or len(joined) > MAX_RECEIVER_CHARS:
-        return None  # nothing above, or a chain going on from a blank line
-    joined += found.group(1)
-    receiver = _RECEIVER.search(joined)
-    if receiver is None or receiver.start(1) and joined[receiver.start(1) - 1] in "\"'`":
-        return None
-    typed = found.group(2) or ""
-    return Receiver(receiver.group(1), offset - len(typed), typed)
 
 
 def receiver_types(resolver: TypeResolver, expression: str) -> list[DefinitionRef]:
