@@ -393,3 +393,50 @@ def test_self_in_a_subclass_lists_its_bases_private_members_as_public_ones(tmp_p
         assert members["other."] == ["register", "_get_code"]
     finally:
         context.close()
+
+
+def test_a_qualified_path_picks_its_module_among_homonyms(tmp_path: Path) -> None:
+    """crossbeam has a `Channel` per flavour module: `flavors::at::Channel::` is at.rs's."""
+    root = tmp_path / "ws"
+    for flavour in ("at", "array", "list"):
+        write(
+            root,
+            f"src/flavors/{flavour}.rs",
+            f"pub struct Channel {{}}\n\nimpl Channel {{\n"
+            f"    pub fn new_{flavour}() -> Channel {{\n        Channel {{}}\n    }}\n}}\n",
+        )
+    write(root, "src/flavors/mod.rs", "pub mod array;\npub mod at;\npub mod list;\n")
+    use = "use crate::flavors;\n\nfn make() {\n    let c = flavors::at::Channel::\n}\n"
+    main = write(root, "src/channel.rs", use)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(main).wait_ready(20)
+        at = use.index("Channel::") + 9
+        hint = context.receiver_hint(main, use, at, tokenize, 200)
+        assert hint is not None
+        assert [c["name"] for c in hint.chunks] == ["new_at"]
+        assert hint.text.splitlines()[0].endswith("Channel (src/flavors/at.rs)")
+    finally:
+        context.close()
+
+
+def test_an_alias_in_the_current_file_has_its_targets_impls(tmp_path: Path) -> None:
+    """indexmap's set.rs: `type Bucket<T> = super::Bucket<T, ()>;` then `Bucket::key_ref`; the
+    alias defines no type of its own, so lib.rs's impl block is still its target's."""
+    root = tmp_path / "ws"
+    write(
+        root,
+        "src/lib.rs",
+        "mod set;\n\nstruct Bucket<K, V> {\n    key: K,\n    value: V,\n}\n\n"
+        "impl<K, V> Bucket<K, V> {\n    fn key_ref(&self) -> &K {\n        &self.key\n    }\n}\n",
+    )
+    use = "type Bucket<T> = super::Bucket<T, ()>;\n\nfn keys() {\n    let f = Bucket::\n}\n"
+    main = write(root, "src/set.rs", use)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(main).wait_ready(20)
+        at = use.index("Bucket::") + 8
+        hint = context.receiver_hint(main, use, at, tokenize, 200)
+        assert hint is not None and [c["name"] for c in hint.chunks] == ["key_ref"]
+    finally:
+        context.close()

@@ -22,7 +22,7 @@ from coderd.context.retrieve.elements import element_types
 from coderd.context.retrieve.fields import declared_fields, definition_lines, without_method_bodies
 from coderd.context.retrieve.infer import TypeEnv
 from coderd.context.retrieve.scope import Scope, module_files_in, name_in_file, named_definitions
-from coderd.context.retrieve.typenames import ELEMENT, split_qualified
+from coderd.context.retrieve.typenames import ELEMENT, in_module, split_qualified
 
 TYPE_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "type"})
 MAX_GLOBAL_HOMONYMS = 2  # a type name resolved by the index alone must be (nearly) unique
@@ -59,12 +59,14 @@ class TypeResolver:
             # `type X = Y`, Go `type X Y`: the alias is a type already; else global (not in Go:
             # `http.Handler` is net/http's, not chi's `_examples/.../main.go` Handler).
             if not refs and self.language != "go":
-                _, short = split_qualified(name)
+                qualifier, short = split_qualified(name)
                 found = [
                     r
                     for r in self.index.lookup(short)
                     if r.definition.kind in TYPE_KINDS and not r.definition.container
                 ]
+                if len(found) > MAX_GLOBAL_HOMONYMS and qualifier:
+                    found = [r for r in found if in_module(r.path, qualifier)]
                 refs = found if len(found) <= MAX_GLOBAL_HOMONYMS else []
             self._types[key] = refs[:MAX_GLOBAL_HOMONYMS]
         return self._types[key]
@@ -257,12 +259,20 @@ class TypeResolver:
         self._members[key] = []
         name = owner.definition.name
         directory = posixpath.dirname(owner.path)
+        # A Rust impl block in a file that defines its own type of that name is for that type
+        # (crossbeam: a `Channel` and its impl in each flavour module). An alias (`type
+        # Bucket<T> = super::Bucket<T, ()>`) defines none: the impls are its target's.
+        alias = owner.definition.kind == "type"
+        homonyms = (
+            self._homes(name) - {owner.path} if self.language == "rust" and not alias else set()
+        )
         found = [
             r
             for r in self.index.members(name)
             if r.path == owner.path
             or (
                 self.language in ("go", "rust")
+                and r.path not in homonyms
                 and _same_package(r.path, owner.path, directory, self.language)
             )
         ]
@@ -281,6 +291,14 @@ class TypeResolver:
                             found.append(m)
         self._members[key] = found
         return found
+
+    def _homes(self, name: str) -> set[str]:
+        """The files defining a top-level type called `name` (aliases aside)."""
+        return {
+            r.path
+            for r in self.index.lookup(name)
+            if r.definition.kind in TYPE_KINDS - {"type"} and not r.definition.container
+        }
 
     def members_named(self, owners: list[DefinitionRef], name: str) -> list[DefinitionRef]:
         return [m for owner in owners for m in self.members(owner) if m.definition.name == name]

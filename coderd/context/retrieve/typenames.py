@@ -10,6 +10,7 @@ also keeps a sequence's element type (`list[Node]` -> "[]Node"): what `for x in 
 
 from __future__ import annotations
 
+import posixpath
 import re
 import sys
 from functools import lru_cache
@@ -205,6 +206,9 @@ def _split_top(text: str, separator: str) -> list[str]:
     return [p for p in parts if p]
 
 
+_NO_MODULE = frozenset({"crate", "self", "super", ""})  # qualifier parts naming no module
+
+
 def split_qualified(name: str) -> tuple[str, str]:
     """`a.b.C` -> ("a.b", "C"); `crate::x::C` -> ("crate::x", "C"); `C` -> ("", "C")."""
     for separator in ("::", "."):
@@ -212,3 +216,16 @@ def split_qualified(name: str) -> tuple[str, str]:
             head, _, tail = name.rpartition(separator)
             return head, tail
     return "", name
+
+
+def in_module(path: str, qualifier: str) -> bool:
+    """Whether the file at `path` is the module a qualifier names by its last parts:
+    `flavors::at` is src/flavors/at.rs or src/flavors/at/mod.rs (crossbeam has six types
+    called Channel, one per flavour module), `pkg.sub` pkg/sub.py or pkg/sub/__init__.py."""
+    parts = [p for p in qualifier.replace("::", ".").split(".") if p not in _NO_MODULE]
+    if not parts:
+        return False
+    stem = posixpath.splitext(path)[0]
+    if posixpath.basename(stem) in ("mod", "__init__", "index"):
+        stem = posixpath.dirname(stem)
+    return stem == "/".join(parts) or stem.endswith("/" + "/".join(parts))
