@@ -59,16 +59,17 @@ def package_candidates(index, rel: str, scope, usage: Usage, add: Add, language:
                     key = (file, other.start_line)
                     score = min(b + SIBLING_PENALTY, siblings.get(key, (None, UNUSED + 9))[1])
                     siblings[key] = (DefinitionRef(file, other), score)
+    # A sibling is a candidate of its own and left out of the lists below: listed there, it
+    # waited for its list to grow that far (chi's `mPUT`, next to the `mPOST` the file uses,
+    # was the 20th name of tree.go's list and missing at 256 tokens), and shown by both, twice.
+    for ref, score in siblings.values():
+        add(ref, "sibling", score)
+    unused = [r for r in unused if (r.path, r.definition.start_line) not in siblings]
     popular = index.popularity({r.definition.name for r in unused}, rel) if unused else {}
     unused = sorted(
         unused, key=lambda r: (-popular.get(r.definition.name, 0), r.path, r.definition.start_line)
     )
     unused, rest = unused[:MAX_PACKAGE_NAMES], unused[MAX_PACKAGE_NAMES:]
-    # A sibling that a list below shows anyway is not added again: it was shown twice.
-    listed = {(r.path, r.definition.start_line) for r in unused}
-    for key, (ref, score) in siblings.items():
-        if key not in listed:
-            add(ref, "sibling", score)
     by_file: dict[str, list[DefinitionRef]] = {}
     for ref in unused:
         by_file.setdefault(ref.path, []).append(ref)
