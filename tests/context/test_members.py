@@ -131,6 +131,28 @@ def test_a_module_alias_brings_its_top_level_definitions(tmp_path: Path) -> None
         index.close()
 
 
+def test_a_module_s_names_next_to_used_ones_lead_its_list(tmp_path: Path) -> None:
+    # jinja2's parser uses `nodes.Slice` and `nodes.Compare`: `nodes.Concat`, declared between
+    # them, leads the list of the names it does not use yet, whatever their popularity.
+    nodes = "".join(
+        f"class {name}:\n    pass\n\n\n"
+        for name in ("Popular", "Lonely", "Far", "Slice", "Concat", "Compare")
+    )
+    text, offset = cursor(
+        "from . import nodes\n\n\ndef go():\n    nodes.Slice()\n    nodes.Compare()\n    @@\n"
+    )
+    other = "from .nodes import Popular\n\nPopular()\n"
+    index = workspace(tmp_path, {"pkg/nodes.py": nodes, "pkg/main.py": text, "pkg/other.py": other})
+    try:
+        scope = scope_of(index, "pkg/main.py", index.file("pkg/main.py"), "python")
+        added = Added()
+        module_candidates(index, "pkg/main.py", scope, usage_of(text, offset), added, 1e9)
+        ((_, _, _, _, shown),) = added.calls
+        assert shown == ("Far", "Concat", "Popular", "Lonely")  # then by popularity
+    finally:
+        index.close()
+
+
 def test_an_imported_value_is_shown_with_the_definitions_it_holds(tmp_path: Path) -> None:
     text, offset = cursor("import { provider } from './timers';\n\n@@\nprovider.clear();\n")
     index = workspace(tmp_path, {"timers.ts": TIMERS, "main.ts": text})

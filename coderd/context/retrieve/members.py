@@ -174,11 +174,12 @@ def module_candidates(
             for name, refs in package_exports(index, file, language).items():
                 for ref in refs if name not in used else ():
                     groups.setdefault(ref.path, []).append(ref)
+            beside = _beside_used(symbols.definitions if symbols else (), used)
             for path, refs in groups.items():
                 if not refs:
                     continue
                 popular = index.popularity({r.definition.name for r in refs}, rel)
-                ranked = ranked_members(refs, used, popular, words, usage.earlier)
+                ranked = ranked_members(refs, used, popular, words, usage.earlier, beside=beside)
                 best = min((used.get(r.definition.name, UNUSED) for r in refs), default=UNUSED)
                 lists.append((best, -sum(popular.values()), path, ranked))
         for position, (_, _, file, ranked) in enumerate(sorted(lists)):
@@ -189,3 +190,16 @@ def module_candidates(
 def exported(definition: Definition, language: str) -> bool:
     """Go exports capitalised names only: another package cannot reach the rest."""
     return language != "go" or definition.name[:1].isupper()
+
+
+def _beside_used(definitions, used) -> frozenset[str]:
+    """The module's top-level names declared right before or after one the file uses through
+    its alias: jinja2's parser uses `nodes.Slice` and `nodes.Compare`, and `nodes.Concat`,
+    declared between them, is the 16th of the names it does not use yet by popularity."""
+    top = sorted((d for d in definitions if not d.container), key=lambda d: d.start_line)
+    return frozenset(
+        d.name
+        for i, d in enumerate(top)
+        if d.name not in used
+        and any(top[j].name in used for j in (i - 1, i + 1) if 0 <= j < len(top))
+    )

@@ -95,6 +95,7 @@ def ranked_members(
     near: frozenset[str] = frozenset(),
     earlier: frozenset[str] = frozenset(),
     private_too: bool = False,
+    beside: frozenset[str] = frozenset(),
 ) -> list[DefinitionRef]:
     """Members the file uses first, nearest use first (code calls what it called nearby
     again); then the others: public before private before dunder (and a TypeScript
@@ -109,7 +110,8 @@ def ranked_members(
     it does not show (the evaluation's samples are first uses, which favours this: method
     recall on the five tuned sets +15/+9/+5 of 597 at 256/512/1024, module +4/+1/+2).
     `private_too`: private members rank as public ones (`self.` in a subclass calls its
-    bases' `_helpers` as often as anything).
+    bases' `_helpers` as often as anything). `beside`: names declared right next to one the
+    file uses, which count one more shared word.
     """
     popular = popular or {}
     shared = shared_words([m.definition.name for m in members], near)
@@ -122,7 +124,7 @@ def ranked_members(
             UNUSED if seen else used.get(name, UNUSED),
             2 if dunder else 1 if name.startswith("_") and not private_too else 0,
             seen,
-            -(math.log1p(popular.get(name, 0)) + shared.get(name, 0)),
+            -(math.log1p(popular.get(name, 0)) + shared.get(name, 0) + (name in beside)),
             ref.definition.start_line,
         )
 
