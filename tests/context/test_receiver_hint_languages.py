@@ -333,19 +333,21 @@ NAMED_FILES = {
     "app/b.py": "class Value:\n    def get(self):\n        pass\n",
     "app/c.py": "class Value:\n    def get(self):\n        pass\n",
     "app/iters.py": "class IntoIter:\n    def step(self):\n        pass\n",
+    "app/text.py": "class Text:\n    def stylize(self, style):\n        pass\n",
 }
 
 
 def test_a_receiver_nothing_types_is_typed_by_its_name(tmp_path: Path) -> None:
     """An untyped parameter is most often named after its type: `editor` -> Editor,
-    `error_store` -> ErrorStore. Not a call's result (`into_iter()` is named after the
+    `error_store` -> ErrorStore, `highlight_text` -> Text. Not a call's result (`into_iter()` is named after the
     method), nor a name that more than two types have."""
     root = tmp_path / "ws"
     for rel, text in NAMED_FILES.items():
         write(root, rel, text)
     use = (
-        "def on_key(editor, error_store, value, items):\n"
+        "def on_key(editor, error_store, value, items, highlight_text):\n"
         "    editor.\n    error_store.\n    value.\n    items.into_iter().\n"
+        "    highlight_text.\n"
     )
     main = write(root, "app/use.py", use)
     context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
@@ -362,6 +364,8 @@ def test_a_receiver_nothing_types_is_typed_by_its_name(tmp_path: Path) -> None:
         assert "def store_error(self, messages):" in hint_after("error_store.")
         assert hint_after("value.") == ""  # three types named Value: none is guessed
         assert hint_after("items.into_iter().") == ""
+        # Else by its last word: `highlight_text` -> Text.
+        assert "def stylize(self, style):" in hint_after("highlight_text.")
     finally:
         context.close()
 

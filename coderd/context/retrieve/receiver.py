@@ -38,6 +38,7 @@ MIN_NAMED = 3  # a receiver named like a type (named_types): `ctx`, `req` name n
 _SELVES = frozenset({"self", "this", "cls", "super", "Self"})
 _PARTS = re.compile(r"\?\.|\.|::")
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
+_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")  # `currentMutation` -> current, Mutation
 MAX_FIELDS = 12  # fields named in the hint's line of them
 MAX_VARIANTS = 16  # an enum's variants named in the hint's line of them
 # A variant at the top level of an enum's body: `Bytes(ClassBytes),`, `Up = 1,`, `Empty`.
@@ -85,14 +86,20 @@ def named_types(index: WorkspaceIndex, rel: str, expression: str) -> list[Defini
     word = last.strip("_$")
     if not _IDENTIFIER.fullmatch(last) or len(word) < MIN_NAMED or word in _SELVES:
         return []
-    names = {word[0].upper() + word[1:], "".join(p[:1].upper() + p[1:] for p in word.split("_"))}
-    found = [
-        ref
-        for name in sorted(names)
-        for ref in index.lookup(name)
-        if ref.definition.kind in TYPE_KINDS and ref.path != rel
-    ]
-    return found if len(found) <= MAX_TYPES else []
+    whole = {word[0].upper() + word[1:], "".join(p[:1].upper() + p[1:] for p in word.split("_"))}
+    # Else its last word: `highlight_text` -> Text, `currentMutation` -> Mutation.
+    words = _WORDS.findall(word)
+    tail = {words[-1].capitalize()} if len(words) > 1 and len(words[-1]) >= MIN_NAMED else set()
+    for names in (whole, tail):
+        found = [
+            ref
+            for name in sorted(names)
+            for ref in index.lookup(name)
+            if ref.definition.kind in TYPE_KINDS and ref.path != rel
+        ]
+        if found:
+            return found if len(found) <= MAX_TYPES else []
+    return []
 
 
 def receiver_members(
