@@ -7,7 +7,9 @@ measure (never looked at while tuning); `spare` is a second held-out set for a l
 added in session 10 (#13) and run once at its end, with its code and the code before it;
 `sealed` was added at the start of session 12 (#13), before any tuning, and is run only at its
 end, with its code and the code before it; `vault` likewise at the start of session 13, and
-`reserve` at the start of session 14; `cellar` at the end of session 15, not run yet.
+`reserve` at the start of session 14; `cellar` at the end of session 15, run once at the end
+of session 16 (with that session's code and session 15's). Every set has now been tuned on or
+run: the next session should add an untouched one before tuning.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
 from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
 """
