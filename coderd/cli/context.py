@@ -134,6 +134,7 @@ def run(args) -> int:
                 "text": hint.text if hint else "",
                 "tokens": len(hint.ids) if hint else 0,
                 "members": list(hint.chunks) if hint else [],
+                "guessed": hint.guessed if hint else False,
             },
             # Markers and repository tokens as their own texts (never the stand-ins).
             "prompt_text": b"".join(model.piece(t, special=True) for t in layout.tokens).decode(

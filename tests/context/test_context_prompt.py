@@ -170,11 +170,22 @@ def test_context_command_batch_uses_the_given_text(tmp_path, tiny_model_path):
     root = workspace(tmp_path)
     batch = tmp_path / "requests.jsonl"
     module_use = "import pkg.geometry\n\nx = pkg.geometry.scale(1)\n"
+    # The receiver hint, its type guessed from the parameter's name, then a typed one.
+    guess_use = "import pkg.geometry\n\ndef f(rectangle):\n    rectangle.\n"
+    typed_use = "from pkg.geometry import Rectangle\n\ndef f(r: Rectangle):\n    r.\n"
     batch.write_text(
         json.dumps({"file": str(root / "pkg" / "main.py"), "line": 6, "character": 11})
         + "\n"
         + json.dumps(
             {"file": str(root / "pkg" / "main.py"), "line": 2, "character": 0, "text": module_use}
+        )
+        + "\n"
+        + json.dumps(
+            {"file": str(root / "pkg" / "main.py"), "line": 3, "character": 14, "text": guess_use}
+        )
+        + "\n"
+        + json.dumps(
+            {"file": str(root / "pkg" / "main.py"), "line": 3, "character": 6, "text": typed_use}
         )
         + "\n"
     )
@@ -198,13 +209,17 @@ def test_context_command_batch_uses_the_given_text(tmp_path, tiny_model_path):
         env=scratch_env(tmp_path / "home"),
     )
     assert result.returncode == 0, result.stderr
-    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    first, second, guessed, typed = (json.loads(line) for line in result.stdout.splitlines())
     assert {c["name"] for c in first["context"]} >= {"Rectangle", "scale"}
     assert "# pkg/main.py\n" + MAIN[: first["offset"]] + HOLE in first["prompt_text"]
     # The text given in the request replaced the file: a module import, then `.scale` used.
     assert "scale" in [c["name"] for c in second["context"]]
     assert "Rectangle" not in [c["name"] for c in second["context"]]
     assert all(c["tokens"] > 0 for c in first["context"] + second["context"])
+    assert "# rectangle: Rectangle (pkg/geometry.py)" in guessed["receiver"]["text"]
+    assert guessed["receiver"]["guessed"] is True
+    assert "# r: Rectangle (pkg/geometry.py)" in typed["receiver"]["text"]
+    assert typed["receiver"]["guessed"] is False
 
 
 def coderd(tmp_path: Path, *args: str) -> str:

@@ -31,6 +31,7 @@ class ReceiverHint:
     text: str  # whole comment lines, each ending with a line break
     ids: tuple[int, ...]  # `text` tokenised: what goes into the prompt
     chunks: tuple[dict, ...]  # path, lines, name, source "receiver": one per member shown
+    guessed: bool = False  # the receiver's type is a guess from its name (receiver.py)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def render_hint(
         ids = tokenize(text)
         if len(ids) <= budget:  # pieces counted line by line may not add up exactly
             chunks = tuple(line.chunk for line in chosen if line.chunk is not None)
-            return ReceiverHint(text, tuple(ids), chunks)
+            return ReceiverHint(text, tuple(ids), chunks, found.guessed)
         _drop_last(chosen)
     return None
 

@@ -55,6 +55,7 @@ class ReceiverMembers:
     groups: tuple[tuple[DefinitionRef, tuple[DefinitionRef, ...]], ...]  # type, its members
     fields: tuple[tuple[str, ...], ...] = ()  # per group: the fields its type declares
     variants: tuple[tuple[str, ...], ...] = ()  # per group: an enum's variants
+    guessed: bool = False  # typed by its name alone (named_types), not by what it holds
 
 
 def receiver_types(resolver: TypeResolver, expression: str) -> list[DefinitionRef]:
@@ -129,9 +130,9 @@ def receiver_members(
         return ReceiverMembers(receiver, (held,))
     env = environment(index, rel, text, receiver.end, language, memo)
     resolver = TypeResolver(index, rel, scope, env, language)
-    types = receiver_types(resolver, receiver.expression) or named_types(
-        index, rel, receiver.expression
-    )
+    types = receiver_types(resolver, receiver.expression)
+    guessed = not types
+    types = types or named_types(index, rel, receiver.expression)
     groups, fields, variants = [], [], []
     for owner in [t for t in types if t.definition.kind in TYPE_KINDS][:MAX_TYPES]:
         members = [
@@ -159,7 +160,7 @@ def receiver_members(
         variants.append(cases)
     if not groups:
         return None
-    return ReceiverMembers(receiver, tuple(groups), tuple(fields), tuple(variants))
+    return ReceiverMembers(receiver, tuple(groups), tuple(fields), tuple(variants), guessed)
 
 
 def _variant_names(owner: DefinitionRef, lines: list[str]) -> tuple[str, ...]:
