@@ -33,7 +33,6 @@ MAX_LINE_SIGNATURE = 64  # the first form of a signature: its name and first par
 MAX_SHORT_SIGNATURE = 140  # a signature longer than this loses its last parameters when short
 SIGNATURE_LIMITS = (MAX_LINE_SIGNATURE, MAX_SHORT_SIGNATURE)
 _NOT_CODE = ("@", "#[", "//", "/*", "*", "#")
-_EMPTY_BODIES = (";", "{}", " {}", "{ }", " { }")  # what may close a one-line member
 TYPE_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "type"})
 
 
@@ -146,15 +145,10 @@ def member_line(lines: list[str], member: Definition) -> str:
         # `pub struct Pair<A, B>(A, B);`, as written: the signature stops before the body, and
         # the line without it is not the line the file has (nor what it constructs from).
         last = lines[member.end_line - 1] if member.end_line <= len(lines) else ""
-        if last.rstrip() == whole or _closes(whole, text):
+        if last.rstrip() == whole:
             return whole
     text = cut_parameters(text, MAX_MEMBER_CHARS, len(code[0].strip()))
     return indent + text
-
-
-def _closes(header: str, signature: str) -> bool:
-    """Whether the header line is the signature closed by nothing but `;` or an empty body."""
-    return any(header.endswith(signature + tail) for tail in _EMPTY_BODIES)
 
 
 def _short(lines: list[str], definition: Definition, comment: str, limit: int) -> str | None:
