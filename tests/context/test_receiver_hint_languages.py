@@ -4,12 +4,15 @@ generic parameters and their bounds, imported objects; on real indexes of real f
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ctx_helpers import write
 
 from coderd.config.settings import ContextSettings
 from coderd.context.index.registry import IndexRegistry
+from coderd.context.pack.hint import ReceiverHint
 from coderd.context.provider import ContextProvider
 
 
@@ -337,10 +340,27 @@ NAMED_FILES = {
 }
 
 
+@contextmanager
+def hints_in(root: Path, main: Path, text: str) -> Iterator[Callable[[str], ReceiverHint | None]]:
+    """The hint right after `receiver` where `text` (the file at `main`) has it at a line's
+    end, from a provider over `root` once `main` is indexed."""
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(main).wait_ready(20)
+
+        def after(receiver: str) -> ReceiverHint | None:
+            at = text.index(receiver + "\n") + len(receiver)
+            return context.receiver_hint(main, text, at, tokenize, 200)
+
+        yield after
+    finally:
+        context.close()
+
+
 def test_a_receiver_nothing_types_is_typed_by_its_name(tmp_path: Path) -> None:
     """An untyped parameter is most often named after its type: `editor` -> Editor,
-    `error_store` -> ErrorStore, `highlight_text` -> Text. Not a call's result (`into_iter()` is named after the
-    method), nor a name that more than two types have."""
+    `error_store` -> ErrorStore, `highlight_text` -> Text. Not a call's result (`into_iter()`
+    is named after the method), nor a name that more than two types have."""
     root = tmp_path / "ws"
     for rel, text in NAMED_FILES.items():
         write(root, rel, text)
@@ -349,14 +369,10 @@ def test_a_receiver_nothing_types_is_typed_by_its_name(tmp_path: Path) -> None:
         "    editor.\n    error_store.\n    value.\n    items.into_iter().\n"
         "    highlight_text.\n"
     )
-    main = write(root, "app/use.py", use)
-    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
-    try:
-        assert context.index_for(main).wait_ready(20)
+    with hints_in(root, write(root, "app/use.py", use), use) as after:
 
         def hint_after(receiver: str) -> str:
-            at = use.index(receiver + "\n") + len(receiver)
-            hint = context.receiver_hint(main, use, at, tokenize, 200)
+            hint = after(receiver)
             return hint.text if hint else ""
 
         assert hint_after("editor.").splitlines()[0] == "    # editor: Editor (app/editor.py)"
@@ -366,8 +382,6 @@ def test_a_receiver_nothing_types_is_typed_by_its_name(tmp_path: Path) -> None:
         assert hint_after("items.into_iter().") == ""
         # Else by its last word: `highlight_text` -> Text.
         assert "def stylize(self, style):" in hint_after("highlight_text.")
-    finally:
-        context.close()
 
 
 def test_self_in_a_subclass_lists_its_bases_private_members_as_public_ones(tmp_path: Path) -> None:
@@ -383,20 +397,14 @@ def test_self_in_a_subclass_lists_its_bases_private_members_as_public_ones(tmp_p
         "from .scaffold import Scaffold\n\n\nclass App(Scaffold):\n"
         "    def handle(self, other: Scaffold):\n        self.\n        other.\n"
     )
-    main = write(root, "app/app.py", use)
-    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
-    try:
-        assert context.index_for(main).wait_ready(20)
+    with hints_in(root, write(root, "app/app.py", use), use) as after:
         members = {}
         for receiver in ("self.", "other."):
-            at = use.index(receiver + "\n") + len(receiver)
-            hint = context.receiver_hint(main, use, at, tokenize, 200)
+            hint = after(receiver)
             assert hint is not None
             members[receiver] = [c["name"] for c in hint.chunks]
         assert members["self."] == ["_get_code", "register"]  # in file order
         assert members["other."] == ["register", "_get_code"]
-    finally:
-        context.close()
 
 
 def test_a_qualified_path_picks_its_module_among_homonyms(tmp_path: Path) -> None:
@@ -411,17 +419,11 @@ def test_a_qualified_path_picks_its_module_among_homonyms(tmp_path: Path) -> Non
         )
     write(root, "src/flavors/mod.rs", "pub mod array;\npub mod at;\npub mod list;\n")
     use = "use crate::flavors;\n\nfn make() {\n    let c = flavors::at::Channel::\n}\n"
-    main = write(root, "src/channel.rs", use)
-    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
-    try:
-        assert context.index_for(main).wait_ready(20)
-        at = use.index("Channel::") + 9
-        hint = context.receiver_hint(main, use, at, tokenize, 200)
+    with hints_in(root, write(root, "src/channel.rs", use), use) as after:
+        hint = after("Channel::")
         assert hint is not None
         assert [c["name"] for c in hint.chunks] == ["new_at"]
         assert hint.text.splitlines()[0].endswith("Channel (src/flavors/at.rs)")
-    finally:
-        context.close()
 
 
 def test_an_alias_in_the_current_file_has_its_targets_impls(tmp_path: Path) -> None:
@@ -435,12 +437,6 @@ def test_an_alias_in_the_current_file_has_its_targets_impls(tmp_path: Path) -> N
         "impl<K, V> Bucket<K, V> {\n    fn key_ref(&self) -> &K {\n        &self.key\n    }\n}\n",
     )
     use = "type Bucket<T> = super::Bucket<T, ()>;\n\nfn keys() {\n    let f = Bucket::\n}\n"
-    main = write(root, "src/set.rs", use)
-    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
-    try:
-        assert context.index_for(main).wait_ready(20)
-        at = use.index("Bucket::") + 8
-        hint = context.receiver_hint(main, use, at, tokenize, 200)
+    with hints_in(root, write(root, "src/set.rs", use), use) as after:
+        hint = after("Bucket::")
         assert hint is not None and [c["name"] for c in hint.chunks] == ["key_ref"]
-    finally:
-        context.close()
