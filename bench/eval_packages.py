@@ -8,8 +8,8 @@ added in session 10 (#13) and run once at its end, with its code and the code be
 `sealed` was added at the start of session 12 (#13), before any tuning, and is run only at its
 end, with its code and the code before it; `vault` likewise at the start of session 13, and
 `reserve` at the start of session 14; `cellar` at the end of session 15, run once at the end
-of session 16 (with that session's code and session 15's). Every set has now been tuned on or
-run: the next session should add an untouched one before tuning.
+of session 16 (with that session's code and session 15's); `attic` at the start of session 17,
+before any tuning, run only at its end (its code and the code before it).
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
 from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
 """
@@ -267,11 +267,38 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "librust-petgraph-dev",
         "usr/share/cargo/registry/petgraph-0.6.2",
     ),
+    # Added at the start of session 17 (#13), before any tuning: only checked to unpack (file
+    # counts), run once at the session's end with its code and the code before it.
+    "httpcore-1.0.5": ("attic", "pypi", "httpcore==1.0.5", "httpcore-1.0.5"),
+    "anyio-4.4.0": ("attic", "pypi", "anyio==4.4.0", "anyio-4.4.0"),
+    "werkzeug-3.0.3": ("attic", "pypi", "werkzeug==3.0.3", "werkzeug-3.0.3"),
+    "solid-query-5.51.21": ("attic", "npm", "@tanstack/solid-query@5.51.21", "package"),
+    "router-plugin-1.45.8": ("attic", "npm", "@tanstack/router-plugin@1.45.8", "package"),
+    "raft-1.1.2": (
+        "attic",
+        "deb",
+        "golang-github-hashicorp-raft-dev",
+        "usr/share/gocode/src/github.com/hashicorp/raft",
+    ),
+    "memberlist-0.2.2": (
+        "attic",
+        "deb",
+        "golang-github-hashicorp-memberlist-dev",
+        "usr/share/gocode/src/github.com/hashicorp/memberlist",
+    ),
+    "futures-util-0.3.21": (
+        "attic",
+        "deb",
+        "librust-futures-util-dev",
+        "usr/share/cargo/registry/futures-util-0.3.21",
+    ),
+    "clap-4.0.32": ("attic", "deb", "librust-clap-dev", "usr/share/cargo/registry/clap-4.0.32"),
 }
 
 
 SETS = (
     "dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve", "cellar",
+    "attic",
 )  # fmt: skip
 
 
