@@ -440,3 +440,25 @@ def test_an_alias_in_the_current_file_has_its_targets_impls(tmp_path: Path) -> N
     with hints_in(root, write(root, "src/set.rs", use), use) as after:
         hint = after("Bucket::")
         assert hint is not None and [c["name"] for c in hint.chunks] == ["key_ref"]
+
+
+def test_a_star_re_export_lists_the_modules_names_next_to_used_ones_first(tmp_path: Path) -> None:
+    """pyparsing's `__init__.py` is `from .core import *`: `pyparsing.Empty` is core.py's. Of
+    those names, the ones declared next to a name the file uses through the alias lead
+    (`nodes.Concat` between the `Slice` and `Compare` the parser uses), popular ones next."""
+    root = tmp_path / "ws"
+    write(root, "pp/__init__.py", "from .core import *\nfrom .util import helper\n")
+    names = ["Word", "Forward", "Slice", "Concat", "Compare", "Literal", "Group"]
+    core = "".join(f"class {n}:\n    pass\n\n\n" for n in names) + "def _hidden():\n    pass\n"
+    write(root, "pp/core.py", core)
+    write(root, "pp/util.py", "def helper():\n    pass\n")
+    write(root, "pp/user.py", "from .core import Group\n\n\nx = Group()\n")  # used elsewhere
+    use = "import pp\n\n\ndef f(x):\n    pp.Slice(x)\n    pp.\n    pp.Compare(x)\n"
+    with hints_in(root, write(root, "app/use.py", use), use) as after:
+        hint = after("    pp.")
+        assert hint is not None
+        shown = [c["name"] for c in hint.chunks]
+        assert set(shown) >= {"Word", "Concat", "Group", "helper"} and "_hidden" not in shown
+        # Concat, declared between the two used names, before Group, which another file uses;
+        # Group before Word, which none does.
+        assert shown.index("Concat") < shown.index("Group") < shown.index("Word")

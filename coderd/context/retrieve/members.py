@@ -174,7 +174,7 @@ def module_candidates(
             for name, refs in package_exports(index, file, language).items():
                 for ref in refs if name not in used else ():
                     groups.setdefault(ref.path, []).append(ref)
-            beside = _beside_used(symbols.definitions if symbols else (), used)
+            beside = beside_used(symbols.definitions if symbols else (), used)
             for path, refs in groups.items():
                 if not refs:
                     continue
@@ -192,7 +192,7 @@ def exported(definition: Definition, language: str) -> bool:
     return language != "go" or definition.name[:1].isupper()
 
 
-def _beside_used(definitions, used) -> frozenset[str]:
+def beside_used(definitions, used) -> frozenset[str]:
     """The module's top-level names declared right before or after one the file uses through
     its alias: jinja2's parser uses `nodes.Slice` and `nodes.Compare`, and `nodes.Concat`,
     declared between them, is the 16th of the names it does not use yet by popularity."""

@@ -27,7 +27,12 @@ from coderd.context.retrieve.fields import definition_lines
 from coderd.context.retrieve.imported import held_definitions
 from coderd.context.retrieve.infer import environment
 from coderd.context.retrieve.infer_parse import ParseMemo
-from coderd.context.retrieve.members import DEFAULT_MODULE_FILES, MAX_MODULE_FILES, exported
+from coderd.context.retrieve.members import (
+    DEFAULT_MODULE_FILES,
+    MAX_MODULE_FILES,
+    beside_used,
+    exported,
+)
 from coderd.context.retrieve.receiver_text import Receiver
 from coderd.context.retrieve.scope import package_exports, scope_of
 from coderd.context.retrieve.skeletons import is_dunder, ranked_members
@@ -123,7 +128,8 @@ def receiver_members(
     scope = scope_of(index, rel, symbols, language)
     files = scope.modules.get(receiver.expression)
     if files:  # `utils.`, `pkg.`: a module alias
-        module = _module_members(index, rel, files, language, near)
+        used = _used_through(text, receiver)
+        module = _module_members(index, rel, files, language, near, used)
         return ReceiverMembers(receiver, (module,)) if module is not None else None
     held = _value_members(index, rel, scope, receiver.expression, near)
     if held is not None:  # `timeoutProvider.`: an imported object literal, a TS namespace
@@ -197,11 +203,18 @@ def _field_names(
 
 
 def _module_members(
-    index: WorkspaceIndex, rel: str, files: list[str], language: str, near: frozenset[str]
+    index: WorkspaceIndex,
+    rel: str,
+    files: list[str],
+    language: str,
+    near: frozenset[str],
+    used: frozenset[str] = frozenset(),
 ) -> tuple[DefinitionRef, tuple[DefinitionRef, ...]] | None:
     """A module alias's top-level names as one group (a Go package: its exported names in all
     its files; a Python package: what its `__init__.py` imports too), best first, under a
-    stand-in for the module: "module" at the file, or the package's folder."""
+    stand-in for the module: "module" at the file, or the package's folder. Names declared
+    next to one the file uses through the alias (`used`) count one more word, as in the
+    block's module lists (members.beside_used)."""
     files = list(dict.fromkeys(files))
     if len(files) > MAX_MODULE_FILES.get(language, DEFAULT_MODULE_FILES):
         files = files[: MAX_MODULE_FILES["go"]] if language == "go" else []
@@ -220,7 +233,21 @@ def _module_members(
     owner = DefinitionRef(where, Definition("module", "module", "", "", 1, 1))
     members = [m for m in found.values() if not is_dunder(m.definition.name)]
     popular = index.popularity({m.definition.name for m in members}, rel)
-    return owner, tuple(ranked_members(members, {}, popular, near))
+    by_file: dict[str, list[Definition]] = {}
+    for m in members:
+        by_file.setdefault(m.path, []).append(m.definition)
+    beside = frozenset().union(*(beside_used(d, used) for d in by_file.values())) if used else None
+    return owner, tuple(ranked_members(members, {}, popular, near, beside=beside or frozenset()))
+
+
+def _used_through(text: str, receiver: Receiver) -> frozenset[str]:
+    """The names the file uses through the receiver (`nodes.Slice`), on lines other than the
+    cursor's: the text the hint's cache signature covers (builder.py)."""
+    line_start = text.rfind("\n", 0, receiver.end) + 1
+    line_end = text.find("\n", receiver.end)
+    rest = text[:line_start] + (text[line_end:] if line_end >= 0 else "")
+    pattern = rf"(?<![\w$.]){re.escape(receiver.expression)}(?:\.|::)([A-Za-z_$][\w$]*)"
+    return frozenset(re.findall(pattern, rest))
 
 
 def _value_members(

@@ -204,13 +204,19 @@ _NO_SHAPE: tuple = ((0, 0), None, {}, [], None)
 def package_exports(index: WorkspaceIndex, file: str, language: str) -> dict[str, list]:
     """Local name -> top-level definitions that a Python package's `__init__.py` imports from
     the workspace: what `pkg.name` reaches besides its own definitions (`import typer;
-    typer.run(...)` is typer/main.py's `run`, imported by typer/__init__.py). Each name's
-    walk is memoised (named_definitions)."""
+    typer.run(...)` is typer/main.py's `run`, imported by typer/__init__.py; `from .core
+    import *` brings core's public names: pyparsing's diagram module uses `pyparsing.Empty`).
+    Each name's walk is memoised (named_definitions)."""
     if language != "python" or not file.endswith("__init__.py"):
         return {}
     found: dict[str, list[DefinitionRef]] = {}
     for statement, target in (_shape(index, file) or _NO_SHAPE)[3]:
         renamed = dict(statement.aliases)
+        if "*" in statement.names:  # `from .core import *`: core's public top-level names
+            for path in target:
+                for name, own in (_shape(index, path) or _NO_SHAPE)[2].items():
+                    if not name.startswith("_"):
+                        found.setdefault(name, []).append(DefinitionRef(path, own[-1]))
         for name in statement.names if target else ():
             refs = [
                 r
