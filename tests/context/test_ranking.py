@@ -282,3 +282,28 @@ def test_a_go_package_s_names_past_the_popular_ones_are_candidates_too(tmp_path)
     index.close()
     listed = {m.name for c in found if c.source == "package" for m in c.members or ()}
     assert listed == {f"Name{i:02d}" for i in range(count)}
+
+
+def test_an_imported_name_used_only_above_the_cursor_ranks_after_those_used_below(tmp_path):
+    # The prompt's prefix shows how `shown_above` is called; `used_below`'s signature is what
+    # it does not show. The one used above ranks last among the imported names that are used,
+    # nearest first among those used only above.
+    main = (
+        "from .a import shown_above, far_above, used_below\n\n\ndef go():\n"
+        + "    far_above()\n"
+        + "    x = 1\n" * 30
+        + "    shown_above()\n    @@\n"
+        + "    x = 1\n" * 60
+        + "    used_below()\n"
+    )
+    index = make(
+        tmp_path,
+        {
+            "pkg/a.py": "def shown_above():\n    pass\n\n\ndef far_above():\n    pass\n\n\n"
+            "def used_below():\n    pass\n",
+            "pkg/main.py": main.replace("@@", ""),
+        },
+    )
+    found = retrieve(index, "pkg/main.py", main.replace("@@", ""), main.index("@@"), 30)
+    order = [c.ref.definition.name for c in found if c.source == "import"]
+    assert order == ["used_below", "shown_above", "far_above"]

@@ -149,6 +149,13 @@ class Usage:
             )
         return self._earlier
 
+    def above_only(self, name: str) -> bool:
+        """Whether every use of `name` (bare or as an attribute) is above the cursor's line."""
+        if name in self._rest_bare or name in self._rest_attrs:
+            return False
+        rows = (self._rows.bare.get(name) or []) + (self._rows.attrs.get(name) or [])
+        return bool(rows) and max(rows) < self._row
+
     def bare_of(self, name: str) -> int:
         return 0 if name in self._rest_bare else _nearest(self._rows.bare.get(name), self._row)
 
