@@ -95,7 +95,11 @@ def test_a_module_s_class_that_types_a_name_at_the_cursor_grows_as_a_type(tmp_pa
     through_module = (
         "from . import store\n\n\ndef go():\n    s = store.Store()\n    s.op1()\n    s.\n"
     )
-    imported = "from .store import Store\n\n\ndef go(s: Store):\n    s.op1()\n    s.\n"
+    # (Used below the cursor too: an imported name used only above it ranks after the type.)
+    imported = (
+        "from .store import Store\n\n\ndef go(s: Store):\n    s.op1()\n    s.\n\n\n"
+        "def again() -> Store:\n    pass\n"
+    )
     index = make(
         tmp_path / "ws",
         {"pkg/store.py": store, "pkg/a.py": through_module, "pkg/b.py": imported},

@@ -155,7 +155,8 @@ def test_rust_mod_and_use_paths(tmp_path):
         },
     )
     found = names(index, "src/main.rs", main)
-    assert ("src/geo/shapes.rs", "Circle", "import") in found
+    # Used only above the cursor, Circle ranks as the type of `c` rather than as an import.
+    assert ("src/geo/shapes.rs", "Circle", "type") in found
     assert ("src/geo/mod.rs", "area", "module") in found
 
 
