@@ -100,6 +100,27 @@ def test_rapid_buffer_versions_end_on_the_last(tmp_path: Path) -> None:
     index.close()
 
 
+def test_names_by_their_last_word_follow_edits(tmp_path: Path) -> None:
+    """`ending_in("state")`: top-level capitalised names of two words or more (a receiver
+    called `state` may be a BlockState), kept right as files change and go."""
+    write(tmp_path, "a.py", "class BlockState:\n    class InnerState:\n        pass\n")
+    write(tmp_path, "b.py", "class InlineState:\n    pass\n\n\nclass State:\n    pass\n")
+    index = WorkspaceIndex(tmp_path)
+    index.rescan()
+
+    def ending_in_state() -> list[str]:
+        return [r.definition.name for r in index.ending_in("state")]
+
+    assert ending_in_state() == ["BlockState", "InlineState"]  # not nested, not one word
+    write(tmp_path, "a.py", "class BlockThing:\n    pass\n")
+    index.update(tmp_path / "a.py")
+    assert ending_in_state() == ["InlineState"]
+    (tmp_path / "b.py").unlink()
+    index.remove("b.py")
+    assert ending_in_state() == [] and index.ending_in("thing")[0].path == "a.py"
+    index.close()
+
+
 def test_remove_and_rename_through_the_api(tmp_path: Path) -> None:
     write(tmp_path, "pkg/a.py", "def a():\n    pass\n")
     write(tmp_path, "pkg/b.py", "def b():\n    pass\n")

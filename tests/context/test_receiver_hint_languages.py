@@ -337,6 +337,13 @@ NAMED_FILES = {
     "app/c.py": "class Value:\n    def get(self):\n        pass\n",
     "app/iters.py": "class IntoIter:\n    def step(self):\n        pass\n",
     "app/text.py": "class Text:\n    def stylize(self, style):\n        pass\n",
+    "app/states.py": (
+        "class BlockState:\n    def child_state(self, src):\n        pass\n\n\n"
+        "class InlineState:\n    def append_token(self, token):\n        pass\n"
+    ),
+    "app/nodes.py": "".join(
+        f"class {k}Node:\n    def walk(self):\n        pass\n\n\n" for k in "ABC"
+    ),
 }
 
 
@@ -365,9 +372,9 @@ def test_a_receiver_nothing_types_is_typed_by_its_name(tmp_path: Path) -> None:
     for rel, text in NAMED_FILES.items():
         write(root, rel, text)
     use = (
-        "def on_key(editor, error_store, value, items, highlight_text):\n"
+        "def on_key(editor, error_store, value, items, highlight_text, state, node):\n"
         "    editor.\n    error_store.\n    value.\n    items.into_iter().\n"
-        "    highlight_text.\n"
+        "    highlight_text.\n    state.\n    node.\n"
     )
     with hints_in(root, write(root, "app/use.py", use), use) as after:
 
@@ -382,6 +389,11 @@ def test_a_receiver_nothing_types_is_typed_by_its_name(tmp_path: Path) -> None:
         assert hint_after("items.into_iter().") == ""
         # Else by its last word: `highlight_text` -> Text.
         assert "def stylize(self, style):" in hint_after("highlight_text.")
+        # Else the types whose name ends in it, when one or two do: `state` -> BlockState
+        # and InlineState; three types end in Node.
+        assert "def child_state(self, src):" in hint_after("state.")
+        assert "def append_token(self, token):" in hint_after("state.")
+        assert hint_after("node.") == ""
 
 
 def test_self_in_a_subclass_lists_its_bases_private_members_as_public_ones(tmp_path: Path) -> None:

@@ -70,6 +70,11 @@ class IndexReaders:
         `container`, in any file, ordered by path then line."""
         return self._refs(self._tables.by_container, container)
 
+    def ending_in(self, word: str) -> list[DefinitionRef]:
+        """Top-level capitalised names of two words or more whose last word is `word`
+        (lowercase): `state` -> BlockState, InlineState."""
+        return self._refs(self._tables.by_last_word, word)
+
     def _refs(
         self, table: dict[str, dict[str, tuple[Definition, ...]]], key: str
     ) -> list[DefinitionRef]:

@@ -7,6 +7,7 @@ in and adding what the new one brings.
 
 from __future__ import annotations
 
+import re
 import sys
 
 from coderd.context.index.extract import Definition, FileSymbols
@@ -26,6 +27,9 @@ class SymbolTables:
         # How many files use each identifier: how popular a name is, for ranking the members
         # of a type that the current file does not use yet.
         self.files_using: dict[str, int] = {}
+        # Top-level capitalised names of two words or more by their last word, lowercased
+        # ("state" -> BlockState, InlineState): what a receiver called `state` may be.
+        self.by_last_word: dict[str, dict[str, tuple[Definition, ...]]] = {}
         self.layout = 0  # bumped when a file appears or goes: what import resolution depends on
         # Sorted lookups (readers.py `_refs`) of by_name / by_container, by (table, key):
         # a name many files define (`new`, a trait's methods) is asked for on every request.
@@ -52,10 +56,12 @@ class SymbolTables:
             for d in found.definitions if found is not None else ():
                 self.sorted.pop((id(self.by_name), d.name), None)
                 self.sorted.pop((id(self.by_container), d.container), None)
+                self.sorted.pop((id(self.by_last_word), last_word(d)), None)
         if old is not None:
             _count(self.files_using, old.identifiers, -1)
             _unlink(self.by_name, rel, {d.name for d in old.definitions})
             _unlink(self.by_container, rel, {d.container for d in old.definitions if d.container})
+            _unlink(self.by_last_word, rel, {last_word(d) for d in old.definitions} - {""})
         if symbols is not None:
             self.files[rel] = symbols
             self.stamps[rel] = stamp
@@ -67,7 +73,22 @@ class SymbolTables:
                 (d for d in symbols.definitions if d.container),
                 lambda d: d.container,
             )
+            _link(
+                self.by_last_word, rel, (d for d in symbols.definitions if last_word(d)), last_word
+            )
         return old is not None or symbols is not None
+
+
+_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")  # `BlockState` -> Block, State
+
+
+def last_word(definition: Definition) -> str:
+    """The last word, lowercased, of a top-level capitalised name of two words or more."""
+    name = definition.name
+    if definition.container or not name[:1].isupper():
+        return ""
+    words = _WORDS.findall(name)
+    return words[-1].lower() if len(words) > 1 else ""
 
 
 def _count(table: dict[str, int], names, step: int) -> None:
