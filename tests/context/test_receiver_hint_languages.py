@@ -48,6 +48,10 @@ impl fmt::Display for Error {
 }
 
 impl Error {
+    pub fn code(&self) -> u32 {
+        self.code
+    }
+
     pub fn syntax(code: u32) -> Error {
         Error { code }
     }
@@ -75,8 +79,9 @@ def test_go_methods_and_rust_associated_functions(tmp_path: Path) -> None:
         at = RUST_MAIN.index("Error::\n") + 7
         rust = context.receiver_hint(root / "src/main.rs", RUST_MAIN, at, tokenize, 200)
         assert rust is not None
-        # A trait impl's method (called through the trait's syntax) after the type's own.
-        assert [c["name"] for c in rust.chunks] == ["syntax", "fmt"]
+        # `Error::` goes on with an associated function before a method (declared first);
+        # a trait impl's method (called through the trait's syntax) after the type's own.
+        assert [c["name"] for c in rust.chunks] == ["syntax", "code", "fmt"]
     finally:
         context.close()
 
