@@ -29,7 +29,14 @@ import io
 import random
 import re
 
-from eval_filters import SOURCE_LINES, Project, attribute_names, external_trait_impl, is_use_at
+from eval_filters import (
+    SOURCE_LINES,
+    STD_METHODS,
+    Project,
+    attribute_names,
+    external_trait_impl,
+    is_use_at,
+)
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.languages import parser_for
@@ -215,6 +222,7 @@ def classify(
         and name not in top
         and len(name) >= 4
         and name not in BUILTIN_METHODS
+        and name not in STD_METHODS.get(symbols.language, ())
         and name not in attributes
     ):
         mrefs = methods.get(name, [])
@@ -265,6 +273,7 @@ def build_samples(
                     local,
                     modules,
                     found[1].definition.container,
+                    row,
                 ):
                     continue  # a std or DOM method of the same name (eval_filters.Project)
                 if mask == "strict" and _rows_using(lines, name, imports_at) != [row]:

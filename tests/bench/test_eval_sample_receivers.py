@@ -51,3 +51,71 @@ def test_a_method_sample_needs_a_receiver_that_may_be_the_projects(tmp_path):
     index.close()
     files = {s["path"].rsplit("/", 1)[1] for s in samples if s["gold_name"] == "fetch_rows"}
     assert files == {"ours.py", "made.py", "unknown.py", "documented.py"}
+
+
+RUST_BUF = """pub struct BytesMut {
+    len: usize,
+}
+
+impl BytesMut {
+    pub fn reserve_more(&mut self, n: usize) {
+        self.len += n;
+    }
+}
+
+pub trait BufMut {
+    fn grow(&mut self);
+}
+"""
+RUST_IMPLS = """use crate::buf::{BufMut, BytesMut};
+
+unsafe impl BufMut for Vec<u8> {
+    fn grow(&mut self) {
+        let x = 1;
+        if x > 0 {
+            self.reserve_more(64);
+        }
+    }
+}
+
+impl BufMut for BytesMut {
+    fn grow(&mut self) {
+        let y = 2;
+        self.reserve_more(y);
+    }
+}
+"""
+
+
+def test_self_in_an_impl_for_another_crates_type_is_not_the_projects(tmp_path):
+    """bytes' `unsafe impl BufMut for Vec<u8>` calls Vec's `self.reserve(64)`, not BytesMut's
+    method of that name; in `impl BufMut for BytesMut` it is BytesMut's."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "Cargo.toml").write_text("")
+    (tmp_path / "src" / "buf.rs").write_text(RUST_BUF)
+    (tmp_path / "src" / "impls.rs").write_text(RUST_IMPLS)
+    index = WorkspaceIndex(tmp_path)
+    index.rescan()
+    samples = build_samples(index, 40, random.Random(1), "line")
+    index.close()
+    rows = [s["row"] for s in samples if s["gold_name"] == "reserve_more"]
+    assert rows == [RUST_IMPLS.split("\n").index("        self.reserve_more(y);")]
+
+
+def test_a_dom_method_name_makes_no_typescript_method_sample(tmp_path):
+    """`tr.doc.resolve(pos)` is ProseMirror's (a DOM and ES name too), not the package's only
+    `resolve`; a name of its own stays a sample."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "manager.ts").write_text(
+        "export class Manager {\n  resolve(x: number) {\n    return x\n  }\n\n"
+        "  commandsFor(x: number) {\n    return x\n  }\n}\n"
+    )
+    (tmp_path / "src" / "use.ts").write_text(
+        "export function run(tr, m) {\n  const a = 1\n  const b = 2\n"
+        "  const c = tr.doc.resolve(a)\n  return m.commandsFor(b)\n}\n"
+    )
+    index = WorkspaceIndex(tmp_path)
+    index.rescan()
+    samples = build_samples(index, 40, random.Random(1), "first")
+    index.close()
+    assert {s["gold_name"] for s in samples if s["kind"] == "method"} == {"commandsFor"}
