@@ -479,3 +479,22 @@ def test_a_star_re_export_lists_the_modules_names_next_to_used_ones_first(tmp_pa
         # Concat, declared between the two used names, before Group, which another file uses;
         # Group before Word, which none does.
         assert shown.index("Concat") < shown.index("Group") < shown.index("Word")
+
+
+def test_a_rust_module_lists_only_what_another_module_can_reach(tmp_path: Path) -> None:
+    """chrono's `scan::` listed its private helpers and a test before its `pub(super)`
+    parsers: a Rust item without `pub` is private to its module."""
+    root = tmp_path / "ws"
+    write(root, "Cargo.toml", "")
+    write(
+        root,
+        "src/scan.rs",
+        "fn equals(s: &str) -> bool {\n    true\n}\n\n"
+        "pub(super) fn nanosecond(s: &str) -> i64 {\n    0\n}\n\n"
+        "pub fn colon_or_space(s: &str) -> &str {\n    s\n}\n",
+    )
+    use = "use crate::scan;\n\nfn parse(s: &str) {\n    scan::\n}\n"
+    with hints_in(root, write(root, "src/parse.rs", use), use) as after:
+        hint = after("scan::")
+        assert hint is not None
+        assert {c["name"] for c in hint.chunks} == {"nanosecond", "colon_or_space"}

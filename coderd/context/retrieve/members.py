@@ -188,8 +188,13 @@ def module_candidates(
 
 
 def exported(definition: Definition, language: str) -> bool:
-    """Go exports capitalised names only: another package cannot reach the rest."""
-    return language != "go" or definition.name[:1].isupper()
+    """What another module can reach: Go's capitalised names, Rust's `pub` items (chrono's
+    `scan::` list showed its private helpers and a test before the `pub(super)` parsers)."""
+    if language == "go":
+        return definition.name[:1].isupper()
+    if language == "rust":
+        return definition.signature.startswith("pub")
+    return True
 
 
 def beside_used(definitions, used) -> frozenset[str]:
