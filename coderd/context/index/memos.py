@@ -123,6 +123,7 @@ class IndexMemos:
         self.named: Lru[tuple, tuple] = Lru(MAX_NAMED)
         self.shapes: Lru[str, tuple] = Lru(MAX_SHAPES)
         self.fields: Lru[tuple, dict] = Lru(MAX_FIELDS)
+        self.returns: Lru[tuple, str] = Lru(MAX_FIELDS)  # returns.py: what a function returns
         self.windows: Lru[tuple, list] = Lru(MAX_WINDOWS, versioned=True)
         self.go_modules: Lru[tuple, tuple[str, ...]] = Lru(MAX_GO_MODULES)
 
@@ -134,7 +135,7 @@ class IndexMemos:
         """`rel` left the index (deleted, or a closed buffer of a file not on disk): what
         describes it can never be asked for again, and would stay until evicted."""
         self.shapes.pop(rel)
-        for memo in (self.fields, self.windows):
+        for memo in (self.fields, self.returns, self.windows):
             memo.drop_where(lambda key: key[0] == rel)
 
     def clear(self) -> None:

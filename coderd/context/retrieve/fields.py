@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import tree_sitter
@@ -11,6 +12,14 @@ from coderd.context.index.languages import parser_for, types_query
 from coderd.context.index.workspace import DefinitionRef
 from coderd.context.retrieve.bindings import Binding, binding_of, node_text, through_local
 from coderd.context.retrieve.infer import CONSTRUCTORS
+from coderd.context.retrieve.typenames import declared_type
+
+# `self.parser = build_block_parser(self)`, `this.cache: Cache = new Cache()` in any method.
+_ASSIGNED = re.compile(
+    r"^\s*(?:self|this)\.([A-Za-z_$][\w$]*)\s*(?::\s*([^=]+?))?\s*=(?!=)\s*(?:new\s+)?"
+    r"([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)?\s*(\()?"
+)
+ASSIGNING_LANGUAGES = frozenset({"python", "javascript", "typescript", "tsx"})
 
 
 def definition_lines(index, owner: DefinitionRef) -> list[str]:
@@ -70,3 +79,22 @@ def declared_fields(source: str, language: str) -> dict[str, Binding]:
         if typed is not None and (typed.type or typed.call):
             found.setdefault(binding.name, replace(typed, name=binding.name, row=binding.row))
     return {name: through_local(b, local.get) for name, b in found.items()}
+
+
+def assigned_fields(lines: list[str], language: str) -> dict[str, Binding]:
+    """Fields a class assigns in any of its methods (`self.parser = build_block_parser(self)`
+    in markdown's `build_parser`), the first assignment of each that says a type or a call:
+    what declared_fields, which reads the constructors only, does not see."""
+    if language not in ASSIGNING_LANGUAGES:
+        return {}
+    found: dict[str, Binding] = {}
+    for row, line in enumerate(lines):
+        match = _ASSIGNED.match(line)
+        if match is None or match.group(1) in found:
+            continue
+        name, annotation, callee, called = match.groups()
+        if annotation:
+            found[name] = Binding(name, declared_type(annotation), "", row)
+        elif callee and called:
+            found[name] = Binding(name, "", callee, row)
+    return found

@@ -19,8 +19,15 @@ import posixpath
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.bindings import Binding
 from coderd.context.retrieve.elements import element_types
-from coderd.context.retrieve.fields import declared_fields, definition_lines, without_method_bodies
+from coderd.context.retrieve.fields import (
+    assigned_fields,
+    declared_fields,
+    definition_lines,
+    without_method_bodies,
+)
 from coderd.context.retrieve.infer import TypeEnv
+from coderd.context.retrieve.overrides import inherited_parameter_types
+from coderd.context.retrieve.returns import returned_types
 from coderd.context.retrieve.scope import Scope, module_files_in, name_in_file, named_definitions
 from coderd.context.retrieve.typenames import ELEMENT, in_module, split_qualified
 
@@ -141,8 +148,8 @@ class TypeResolver:
                 [r for r in self._named[head] if r.definition.kind in ("variable", "constant")],
                 depth,
             )
-        else:
-            return []
+        else:  # an unannotated parameter the overridden method annotates (overrides.py)
+            types = inherited_parameter_types(self, head)
         for attribute in rest.split(".") if rest else ():
             types = [f for t in types for f in self.field_types(t, attribute, depth + 1)]
         return types
@@ -194,7 +201,8 @@ class TypeResolver:
         if found is None:
             lines = definition_lines(self.index, owner)
             found = (
-                declared_fields(
+                assigned_fields(lines, self.language)
+                | declared_fields(
                     "\n".join(without_method_bodies(lines, owner, symbols)), self.language
                 )
                 if lines
@@ -241,7 +249,9 @@ class TypeResolver:
         found: list[DefinitionRef] = []
         for ref in functions[:MAX_GLOBAL_HOMONYMS]:
             result = ref.definition.returns
-            if not result:
+            if not result:  # an unannotated function: what its returns say (returns.py)
+                if depth <= MAX_DEPTH:
+                    found += [t for t in returned_types(self, ref, depth) if t not in found]
                 continue
             if result in ("Self", "this") and ref.definition.container:
                 result = ref.definition.container

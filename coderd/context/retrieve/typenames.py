@@ -121,7 +121,7 @@ def _element(text: str, depth: int) -> str:
     if depth > 6 or not text:
         return ""
     text = _PREFIXES.sub("", text.strip().strip("\"'`").strip()).strip()
-    alternatives = _split_top(text, "|")
+    alternatives = split_top(text, "|")
     if len(alternatives) > 1:
         return next((e for e in (_element(a, depth + 1) for a in alternatives) if e), "")
     if text.endswith("[]"):  # T[] (TS)
@@ -129,12 +129,12 @@ def _element(text: str, depth: int) -> str:
     if text.startswith("["):  # []T, [n]T (Go); [T], [T; n] (Rust)
         close = text.find("]")
         inner, rest = text[1:close], text[close + 1 :].strip()
-        return _normalize(rest if rest else _split_top(inner, ";")[0], depth + 1)
+        return _normalize(rest if rest else split_top(inner, ";")[0], depth + 1)
     bracket = min((i for i in (text.find("["), text.find("<")) if i > 0), default=-1)
     if bracket <= 0:
         return ""
     short = split_qualified(text[:bracket].strip())[1]
-    args = _split_top(text[bracket + 1 : text.rfind("]" if text[bracket] == "[" else ">")], ",")
+    args = split_top(text[bracket + 1 : text.rfind("]" if text[bracket] == "[" else ">")], ",")
     if not args:
         return ""
     if short in WRAPPERS:
@@ -148,9 +148,9 @@ def _normalize(text: str, depth: int) -> str:
     text = text.strip().strip("\"'`").strip()
     text = _PREFIXES.sub("", text).strip()
     if text.startswith("(") and text.endswith(")"):  # Go results `(*T, error)`, parenthesised types
-        parts = _split_top(text[1:-1], ",")
+        parts = split_top(text[1:-1], ",")
         return _normalize(parts[0], depth + 1) if parts else ""
-    alternatives = _split_top(text, "|")
+    alternatives = split_top(text, "|")
     if len(alternatives) > 1:
         for alternative in alternatives:
             found = _normalize(alternative, depth + 1)
@@ -167,7 +167,7 @@ def _normalize(text: str, depth: int) -> str:
         )
         qualifier, short = split_qualified(base)
         if short in WRAPPERS:
-            first = _split_top(args, ",")
+            first = split_top(args, ",")
             return _normalize(first[0], depth + 1) if first else ""
         if short in CONTAINERS or qualifier in (
             "t",
@@ -187,7 +187,7 @@ def _normalize(text: str, depth: int) -> str:
     return text
 
 
-def _split_top(text: str, separator: str) -> list[str]:
+def split_top(text: str, separator: str) -> list[str]:
     """`text` split at `separator` outside brackets and quotes."""
     parts, depth, start, quote = [], 0, 0, ""
     for i, ch in enumerate(text):

@@ -1,0 +1,80 @@
+"""The types an unannotated Python or JavaScript function returns, read off its `return`
+statements: tomlkit's `Parser._current` property is `return self._src.current`, whose
+declared type is TOMLChar; `def make(self): return Token(...)` returns a Token.
+
+Only a function whose returns all say the same thing is read (`None` and literals aside): a
+function returning different expressions has no one type to guess. What a function returns is
+memoised per version of its file (the index's `returns` memo); the expression is then typed
+in the function's own file, `self`/`this` standing for its class (typed.py's TypeResolver).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from coderd.context.index.workspace import DefinitionRef
+from coderd.context.retrieve.fields import definition_lines
+
+if TYPE_CHECKING:
+    from coderd.context.retrieve.typed import TypeResolver
+
+LANGUAGES = frozenset({"python", "javascript", "typescript", "tsx"})
+MAX_LINES = 40  # a longer body returns too many things to guess from
+_RETURN = re.compile(r"^\s*return\s+(.+?)\s*;?\s*$")
+_NOTHING = frozenset(
+    {"None", "null", "undefined", "True", "False", "true", "false", "self", "this"}
+)
+_CHAIN = re.compile(r"(?:self|this)(?:\.[A-Za-z_$][\w$]*)+")
+_CALL = re.compile(r"(?:new\s+)?([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\(")
+
+
+def returned_expression(resolver: TypeResolver, ref: DefinitionRef) -> str:
+    """What every `return` of `ref`'s body returns, "" when they differ or there is none."""
+    index = resolver.index
+    _, version = index.entry(ref.path)
+    key = (ref.path, version, ref.definition.start_line)
+    found = index.memos.returns.get(key)
+    if found is None:
+        d = ref.definition
+        lines = definition_lines(index, ref) if d.end_line - d.start_line < MAX_LINES else []
+        said = {m.group(1) for line in lines[1:] if (m := _RETURN.match(line))} - _NOTHING
+        found = said.pop() if len(said) == 1 else ""
+        index.memos.returns.put(key, found)
+    return found
+
+
+def returned_types(resolver: TypeResolver, ref: DefinitionRef, depth: int) -> list[DefinitionRef]:
+    """The types of what `ref` returns when it declares none: `self.a.b` through its class's
+    fields and properties, `Cls(...)` / `make(...)` / `self.m(...)` as calls in its file."""
+    if resolver.language not in LANGUAGES or ref.definition.returns:
+        return []
+    expression = returned_expression(resolver, ref)
+    owner = ref.definition.container
+    if not expression:
+        return []
+    chain = _CHAIN.fullmatch(expression)
+    if chain and owner:
+        types = resolver.resolve_type(owner, ref.path, depth)
+        for attribute in expression.split(".")[1:]:
+            types = [f for t in types for f in resolver.field_types(t, attribute, depth)]
+        return types
+    call = _CALL.match(expression)
+    if call is None or _closing(expression, call.end()) != len(expression) - 1:
+        return []  # `f(x).g(y)`: more than one call
+    callee = call.group(1)
+    head, _, member = callee.partition(".")
+    if head in ("self", "this") and owner and "." not in member:
+        owners = resolver.resolve_type(owner, ref.path, depth)
+        return resolver.results_of(resolver.members_named(owners, member), depth + 1)
+    return resolver.call_result(callee, ref.path, depth)
+
+
+def _closing(text: str, start: int) -> int:
+    """The index of the `)` that closes the parenthesis opened right before `start`."""
+    depth = 1
+    for i in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return i
+    return -1
