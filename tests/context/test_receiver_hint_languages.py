@@ -349,6 +349,10 @@ NAMED_FILES = {
     "app/nodes.py": "".join(
         f"class {k}Node:\n    def walk(self):\n        pass\n\n\n" for k in "ABC"
     ),
+    "app/tokens.py": (
+        "class TokenList:\n    def token_next(self, idx):\n        pass\n\n\n"
+        "class IdentifierList:\n    def get_identifiers(self):\n        pass\n"
+    ),
 }
 
 
@@ -377,9 +381,9 @@ def test_a_receiver_nothing_types_is_typed_by_its_name(tmp_path: Path) -> None:
     for rel, text in NAMED_FILES.items():
         write(root, rel, text)
     use = (
-        "def on_key(editor, error_store, value, items, highlight_text, state, node):\n"
+        "def on_key(editor, error_store, value, items, highlight_text, state, node, tlist):\n"
         "    editor.\n    error_store.\n    value.\n    items.into_iter().\n"
-        "    highlight_text.\n    state.\n    node.\n"
+        "    highlight_text.\n    state.\n    node.\n    tlist.\n"
     )
     with hints_in(root, write(root, "app/use.py", use), use) as after:
 
@@ -399,6 +403,9 @@ def test_a_receiver_nothing_types_is_typed_by_its_name(tmp_path: Path) -> None:
         assert "def child_state(self, src):" in hint_after("state.")
         assert "def append_token(self, token):" in hint_after("state.")
         assert hint_after("node.") == ""
+        # An abbreviation: initials then the last word, `tlist` -> TokenList (sqlparse).
+        assert "def token_next(self, idx):" in hint_after("tlist.")
+        assert "get_identifiers" not in hint_after("tlist.")
 
 
 def test_self_in_a_subclass_lists_its_bases_private_members_as_public_ones(tmp_path: Path) -> None:

@@ -129,3 +129,16 @@ def test_a_parameters_annotation_in_a_signature() -> None:
         "Callable[[int], str]"
     )
 
+
+def test_a_static_methods_first_parameter_is_no_receiver(tmp_path: Path) -> None:
+    """sqlparse's `@staticmethod def _process(tlist)`: `tlist` is not the class's instance."""
+    filters = (
+        "class Filter:\n    @staticmethod\n    def _process(tlist):\n        @@\n        pass\n\n"
+        "    def process(self, stmt):\n        pass\n"
+    )
+    index, resolver = resolver_for(tmp_path / "ws", {"f.py": filters}, "f.py", "python")
+    try:
+        assert (resolver.env.receiver, resolver.env.receiver_type) == ("", "Filter")
+        assert resolver.value_types("tlist") == []
+    finally:
+        index.close()

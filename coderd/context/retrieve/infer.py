@@ -170,8 +170,19 @@ def _bind_receiver(env: TypeEnv, klass: tree_sitter.Node, scopes, language: str)
         )
         if first is not None and first.type == "identifier":
             receiver = node_text(first)
+        if _is_static(method):  # sqlparse's `def _process(tlist)`: no receiver
+            env.receiver_type = class_name
+            return
     if receiver:
         env.receiver, env.receiver_type = receiver, class_name
+
+
+def _is_static(method: tree_sitter.Node) -> bool:
+    decorated = method.parent
+    return decorated is not None and any(
+        child.type == "decorator" and node_text(child) == "@staticmethod"
+        for child in (decorated.children if decorated.type == "decorated_definition" else ())
+    )
 
 
 def _ancestors(tree, source: bytes, row: int, language: str) -> list[tree_sitter.Node]:
