@@ -33,17 +33,12 @@ from coderd.context.retrieve.members import (
     beside_used,
     exported,
 )
+from coderd.context.retrieve.receiver_names import MAX_TYPES, SELVES, named_types
 from coderd.context.retrieve.receiver_text import Receiver
 from coderd.context.retrieve.scope import package_exports, scope_of
 from coderd.context.retrieve.skeletons import is_dunder, ranked_members
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 
-MAX_TYPES = 2  # a receiver typed as a union, or by homonyms: the first two
-MIN_NAMED = 3  # a receiver named like a type (named_types): `ctx`, `req` name no type alone
-_SELVES = frozenset({"self", "this", "cls", "super", "Self"})
-_PARTS = re.compile(r"\?\.|\.|::")
-_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
-_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")  # `currentMutation` -> current, Mutation
 MAX_FIELDS = 12  # fields named in the hint's line of them
 MAX_VARIANTS = 16  # an enum's variants named in the hint's line of them
 # A variant at the top level of an enum's body: `Bytes(ClassBytes),`, `Up = 1,`, `Empty`.
@@ -80,62 +75,6 @@ def receiver_types(resolver: TypeResolver, expression: str) -> list[DefinitionRe
     if not found and "." not in expression:
         found = resolver.resolve_type(expression, resolver.rel)  # `Cls.` on a class
     return found
-
-
-def named_types(index: WorkspaceIndex, rel: str, expression: str) -> list[DefinitionRef]:
-    """The types a receiver that nothing typed is named after: `editor` -> Editor, `self.app`
-    -> App, `error_store` -> ErrorStore; none when more than MAX_TYPES are. An untyped
-    parameter (Python, JavaScript) or a destructured one is most often named after its type;
-    a call's result is named after the method, not the type (`into_iter()` is no IntoIter).
-    On the tuned sets a third of the receivers left untyped matched such a name, half of them
-    with the gold among its members, the rest a base or subclass of it or a homonym. Else the
-    one or two types whose name ends in its last word: `state` -> mistune's BlockState and
-    InlineState, `client` -> QueryClient (index.ending_in); method hits +20/+16/+18 of 1,182
-    at 256/512/1,024 on the ten sets (mistune +8, markdown +4, query-core +4/+2/0)."""
-    last = _PARTS.split(expression)[-1]
-    word = last.strip("_$")
-    if not _IDENTIFIER.fullmatch(last) or len(word) < MIN_NAMED or word in _SELVES:
-        return []
-    whole = {word[0].upper() + word[1:], "".join(p[:1].upper() + p[1:] for p in word.split("_"))}
-    # Else its last word: `highlight_text` -> Text, `currentMutation` -> Mutation.
-    words = _WORDS.findall(word)
-    tail = {words[-1].capitalize()} if len(words) > 1 and len(words[-1]) >= MIN_NAMED else set()
-    for names in (whole, tail):
-        found = [
-            ref
-            for name in sorted(names)
-            for ref in index.lookup(name)
-            if ref.definition.kind in TYPE_KINDS and ref.path != rel
-        ]
-        if found:
-            return found if len(found) <= MAX_TYPES else []
-    # Else the types whose name ends in that word: `state` -> BlockState, InlineState.
-    found = [
-        ref
-        for ref in index.ending_in(words[-1].lower() if len(words[-1]) >= MIN_NAMED else "")
-        if ref.definition.kind in TYPE_KINDS and ref.path != rel
-    ]
-    if not found and len(words) == 1:  # an abbreviation: `tlist` -> TokenList, not IdentifierList
-        found = _abbreviated(index, rel, word.lower())
-    return found if len(found) <= MAX_TYPES else []
-
-
-def _abbreviated(index: WorkspaceIndex, rel: str, word: str) -> list[DefinitionRef]:
-    """Types whose leading words' initials and whole last word spell `word`: sqlparse's
-    filters take `tlist` (TokenList) everywhere; method hits +21/+17/+7 there, with static
-    methods' first parameter no longer taken for `self` (infer.py)."""
-    for cut in range(1, min(3, len(word) - MIN_NAMED) + 1):
-        initials, last = word[:cut], word[cut:]
-        found = [
-            ref
-            for ref in index.ending_in(last)
-            if ref.definition.kind in TYPE_KINDS
-            and ref.path != rel
-            and "".join(w[0] for w in _WORDS.findall(ref.definition.name)[:-1]).lower() == initials
-        ]
-        if found:
-            return found
-    return []
 
 
 def receiver_members(
@@ -188,7 +127,7 @@ def receiver_members(
         # override comes first: typed.py lists a type's own members before its bases').
         once = list({m.definition.name: m for m in reversed(members)}.values())[::-1]
         popular = index.popularity({m.definition.name for m in once}, rel)
-        ranked = ranked_members(once, {}, popular, near, private_too=receiver.expression in _SELVES)
+        ranked = ranked_members(once, {}, popular, near, private_too=receiver.expression in SELVES)
         through_traits = _trait_impls(index, owner)
         on_type = language == "rust" and text[receiver.end - 2 : receiver.end] == "::"
         ranked.sort(key=lambda m: (_inside(m, through_traits), on_type and _takes_self(m)))
