@@ -135,3 +135,25 @@ def test_a_signature_with_parameters_on_further_lines_starts_with_its_first_ones
     shown = forms(source.splitlines(), echo, None, "#", False)
     assert shown[0] == "def echo(message: t.Optional[t.Any] = None, ...): ..."
     assert shown[1].startswith("def echo(message: t.Optional[t.Any] = None, file: ")
+
+
+def test_a_rust_where_clause_stays_out_of_the_one_line_form() -> None:
+    """nom's combinators restate their bounds in a `where` clause: the one-line form is the
+    header line (not a `where` cut at a bound's comma, which is no Rust)."""
+    source = (
+        "pub fn opt<I: Clone, O, E: ParseError<I>, F>(mut f: F) -> impl FnMut(I) -> IResult<I>\n"
+        "where\n    F: Parser<I, O, E>,\n{\n    move |input: I| {\n        f.parse(input)\n"
+        "    }\n}\n"
+    )
+    opt = definitions(source, "rust", "src/combinator.rs")["opt"]
+    shown = forms(source.splitlines(), opt, None, "//", False)
+    assert shown[0] == (
+        "pub fn opt<I: Clone, O, E: ParseError<I>, F>(mut f: F) -> impl FnMut(I) -> IResult<I>"
+        " { ... }"
+    )
+    # A parameter called `where` is no clause.
+    python = "def find(\n    text,\n    where=None,\n):\n    pass\n    return text\n"
+    find = definitions(python, "python", "find.py")["find"]
+    assert forms(python.splitlines(), find, None, "#", False)[0] == (
+        "def find(text, where=None): ..."
+    )

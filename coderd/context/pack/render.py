@@ -165,6 +165,12 @@ def _short(lines: list[str], definition: Definition, comment: str, limit: int) -
         definition.signature.split("\n")
     ):
         return None
+    # A Rust `where` clause restates the bounds: the one-line form leaves it out (nom's
+    # `fn opt<I: Clone, O, E: ParseError<I>, F>(mut f: F) -> ... where F: Parser<I, O, E>`).
+    clause = next(
+        (i for i, s in enumerate(code) if i and (s.strip() + " ").startswith("where ")), 0
+    )
+    code = code[:clause] if clause else code
     header = _header_line(lines, definition)
     base = header[: len(header) - len(header.lstrip())]
     text = _join(code)
