@@ -98,3 +98,21 @@ def assigned_fields(lines: list[str], language: str) -> dict[str, Binding]:
         elif callee and called:
             found[name] = Binding(name, "", callee, row)
     return found
+
+
+def type_fields(index, owner: DefinitionRef, language: str) -> dict[str, Binding]:
+    """The fields a type in the index declares or assigns, parsed from its text and memoised
+    in the index's memos until the file's next committed parse."""
+    symbols, version = index.entry(owner.path)
+    key = (owner.path, version, owner.definition.start_line, language)
+    found = index.memos.fields.get(key)
+    if found is None:
+        lines = definition_lines(index, owner)
+        found = (
+            assigned_fields(lines, language)
+            | declared_fields("\n".join(without_method_bodies(lines, owner, symbols)), language)
+            if lines
+            else {}
+        )
+        index.memos.fields.put(key, found)
+    return found

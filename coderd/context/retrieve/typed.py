@@ -19,12 +19,7 @@ import posixpath
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.bindings import Binding
 from coderd.context.retrieve.elements import element_types
-from coderd.context.retrieve.fields import (
-    assigned_fields,
-    declared_fields,
-    definition_lines,
-    without_method_bodies,
-)
+from coderd.context.retrieve.fields import type_fields
 from coderd.context.retrieve.infer import TypeEnv
 from coderd.context.retrieve.overrides import inherited_parameter_types
 from coderd.context.retrieve.returns import returned_types
@@ -189,27 +184,13 @@ class TypeResolver:
         return None
 
     def fields(self, owner: DefinitionRef) -> dict[str, Binding]:
-        """The fields a type declares (parsed from its text; memoised in the index's memos
-        until the file's next committed parse). Empty for a type of the current file holding
-        the cursor: its text there is what is being typed (the context must not follow it)."""
+        """The fields a type declares (fields.py). Empty for a type of the current file
+        holding the cursor: its text there is what is being typed (the context must not
+        follow it)."""
         d = owner.definition
         if owner.path == self.rel and d.start_line <= self.env.row + 1 <= d.end_line:
             return {}
-        symbols, version = self.index.entry(owner.path)
-        key = (owner.path, version, owner.definition.start_line, self.language)
-        found = self.index.memos.fields.get(key)
-        if found is None:
-            lines = definition_lines(self.index, owner)
-            found = (
-                assigned_fields(lines, self.language)
-                | declared_fields(
-                    "\n".join(without_method_bodies(lines, owner, symbols)), self.language
-                )
-                if lines
-                else {}
-            )
-            self.index.memos.fields.put(key, found)
-        return found
+        return type_fields(self.index, owner, self.language)
 
     def _bases(self, owner: DefinitionRef) -> list[DefinitionRef]:
         return [
