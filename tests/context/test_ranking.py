@@ -289,10 +289,13 @@ def test_an_imported_name_used_only_above_the_cursor_ranks_after_those_used_belo
     # The prompt's prefix shows how `shown_above` is called; `used_below`'s signature is what
     # it does not show. The one used above ranks last among the imported names that are used,
     # nearest first among those used only above.
+    # A comment or a docstring naming one (starlette's `# ... the URL path`) shows no call.
     main = (
-        "from .a import shown_above, far_above, used_below\n\n\ndef go():\n"
+        "from .a import shown_above, far_above, used_below, in_prose\n\n\ndef go():\n"
+        + '    """Calls in_prose."""\n'
         + "    far_above()\n"
         + "    x = 1\n" * 30
+        + "    # then in_prose\n"
         + "    shown_above()\n    @@\n"
         + "    x = 1\n" * 60
         + "    used_below()\n"
@@ -301,10 +304,10 @@ def test_an_imported_name_used_only_above_the_cursor_ranks_after_those_used_belo
         tmp_path,
         {
             "pkg/a.py": "def shown_above():\n    pass\n\n\ndef far_above():\n    pass\n\n\n"
-            "def used_below():\n    pass\n",
+            "def used_below():\n    pass\n\n\ndef in_prose():\n    pass\n",
             "pkg/main.py": main.replace("@@", ""),
         },
     )
     found = retrieve(index, "pkg/main.py", main.replace("@@", ""), main.index("@@"), 30)
     order = [c.ref.definition.name for c in found if c.source == "import"]
-    assert order == ["used_below", "shown_above", "far_above"]
+    assert order == ["in_prose", "used_below", "shown_above", "far_above"]

@@ -35,6 +35,7 @@ _BUCKET_OF = [
     next((i for i, limit in enumerate(DISTANCE_BUCKETS) if d <= limit), len(DISTANCE_BUCKETS))
     for d in range(DISTANCE_BUCKETS[-1] + 1)
 ]
+_COMMENTS = ("#", "//", "/*", "* ", "--")
 MAX_ROWS_PER_DOCUMENT = 2  # the newest text's rows, and the one before (a late request)
 
 
@@ -97,6 +98,21 @@ class _Rows:
                 else:
                     bare_get(name, []).append(row)
         self.bare, self.attrs, self.pairs, self.uses = bare, attrs, pairs, uses
+        self._prose: frozenset[int] | None = None
+
+    @property
+    def prose(self) -> frozenset[int]:
+        """Rows of comments and docstrings (`# the URL path`): a name there is not called.
+        Computed on the first request that asks, then kept with the rows."""
+        if self._prose is None:
+            found, quoted = [], False
+            for row, line in enumerate(self.text.split("\n")):
+                quotes = line.count('"""') + line.count("'''")
+                if quoted or quotes or line.lstrip().startswith(_COMMENTS):
+                    found.append(row)
+                quoted ^= quotes % 2 == 1
+            self._prose = frozenset(found)
+        return self._prose
 
     def valid_for(self, text: str, start: int, end: int, imports) -> bool:
         """`text` equals the indexed text except on the line [start, end)."""
@@ -154,7 +170,9 @@ class Usage:
         if name in self._rest_bare or name in self._rest_attrs:
             return False
         rows = (self._rows.bare.get(name) or []) + (self._rows.attrs.get(name) or [])
-        return bool(rows) and max(rows) < self._row
+        prose = self._rows.prose if rows else frozenset()
+        code = [r for r in rows if r not in prose]  # a comment naming it shows no call
+        return bool(code) and max(code) < self._row
 
     def bare_of(self, name: str) -> int:
         return 0 if name in self._rest_bare else _nearest(self._rows.bare.get(name), self._row)
