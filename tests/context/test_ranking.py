@@ -289,25 +289,33 @@ def test_an_imported_name_used_only_above_the_cursor_ranks_after_those_used_belo
     # The prompt's prefix shows how `shown_above` is called; `used_below`'s signature is what
     # it does not show. The one used above ranks last among the imported names that are used,
     # nearest first among those used only above.
-    # A comment or a docstring naming one (starlette's `# ... the URL path`) shows no call.
+    # A comment or a docstring naming one shows no call: `noted`, called above and named in a
+    # comment below, counts as used above only (starlette's `# ... the URL path`); `in_prose`,
+    # named in a docstring and a comment only, as not used yet, first.
     main = (
-        "from .a import shown_above, far_above, used_below, in_prose\n\n\ndef go():\n"
-        + '    """Calls in_prose."""\n'
+        "from .a import shown_above, far_above, used_below, in_prose, noted\n\n\ndef go():\n"
         + "    far_above()\n"
+        + "    noted()\n"
         + "    x = 1\n" * 30
-        + "    # then in_prose\n"
         + "    shown_above()\n    @@\n"
+        + "    # noted again\n"
         + "    x = 1\n" * 60
         + "    used_below()\n"
+        + "    x = 1\n" * 30
+        + '    """Calls in_prose."""\n'
+        + "    # then in_prose\n"
     )
     index = make(
         tmp_path,
         {
-            "pkg/a.py": "def shown_above():\n    pass\n\n\ndef far_above():\n    pass\n\n\n"
-            "def used_below():\n    pass\n\n\ndef in_prose():\n    pass\n",
+            "pkg/a.py": "".join(
+                f"def {name}():\n    pass\n\n\n"
+                for name in ("shown_above", "far_above", "used_below", "in_prose", "noted")
+            ),
             "pkg/main.py": main.replace("@@", ""),
         },
     )
     found = retrieve(index, "pkg/main.py", main.replace("@@", ""), main.index("@@"), 30)
     order = [c.ref.definition.name for c in found if c.source == "import"]
-    assert order == ["in_prose", "used_below", "shown_above", "far_above"]
+    assert order[:3] == ["in_prose", "used_below", "shown_above"], order
+    assert set(order[3:]) == {"far_above", "noted"}

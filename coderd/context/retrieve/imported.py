@@ -48,6 +48,8 @@ def import_candidates(
 ) -> None:
     for local, refs in scope.named:
         b: float = usage.of(local)
+        if b < UNUSED and usage.in_prose_only(local):
+            b = UNUSED  # named in a comment or a docstring only: not used yet
         if b == UNUSED and local not in exported:
             b = NOT_YET_USED  # imported but not used yet: most likely what is being written
         elif b < UNUSED and usage.above_only(local):

@@ -174,6 +174,14 @@ class Usage:
         code = [r for r in rows if r not in prose]  # a comment naming it shows no call
         return bool(code) and max(code) < self._row
 
+    def in_prose_only(self, name: str) -> bool:
+        """Whether `name` is used only in comments and docstrings (the cursor's line aside)."""
+        if name in self._rest_bare or name in self._rest_attrs:
+            return False
+        rows = (self._rows.bare.get(name) or []) + (self._rows.attrs.get(name) or [])
+        prose = self._rows.prose if rows else frozenset()
+        return bool(rows) and all(r in prose for r in rows)
+
     def bare_of(self, name: str) -> int:
         return 0 if name in self._rest_bare else _nearest(self._rows.bare.get(name), self._row)
 
