@@ -167,10 +167,13 @@ def _definition_tables(files) -> tuple[dict, dict]:
     return top, methods
 
 
-def _scope_names(symbols, files) -> tuple[set[str], dict[str, str]]:
-    """Names the file imports directly, and the modules it imports: local name -> the
-    module's own last name (`import a.b as c` -> c: b; `from . import utils` -> utils)."""
-    imported, modules = set(), {}
+def _scope_names(symbols, files) -> tuple[dict[str, str], dict[str, str]]:
+    """Names the file imports directly (local name -> the name it imports: `from ._parser
+    import parse_requirement as _parse_requirement` is parse_requirement, not _parser.py's own
+    `_parse_requirement`), and the modules it imports: local name -> the module's own last
+    name (`import a.b as c` -> c: b; `from . import utils` -> utils)."""
+    imported: dict[str, str] = {}
+    modules: dict[str, str] = {}
     stems = {f.rsplit("/", 1)[-1].split(".")[0] for f in files}
     for st in symbols.imports:
         renamed = dict(st.aliases)
@@ -178,7 +181,7 @@ def _scope_names(symbols, files) -> tuple[set[str], dict[str, str]]:
         if parts and re.fullmatch(r"v\d+", parts[-1]):
             parts.pop()  # Go's major-version suffix
         for name in st.names:
-            imported.add(renamed.get(name, name))
+            imported[renamed.get(name, name)] = name
             if name in stems:  # `from . import utils`: a module imported by name
                 modules[renamed.get(name, name)] = name
         if parts and st.module in renamed:
@@ -206,6 +209,9 @@ def classify(
     name, base, path, symbols, tables, imported, modules
 ) -> tuple[str, DefinitionRef] | None:
     top, methods, attributes = tables
+    if base == "" and imported.get(name, name) != name and name not in modules:
+        refs = top.get(imported[name], [])  # imported under another name
+        return ("import", refs[0]) if len(refs) == 1 and refs[0].path != path else None
     refs = top.get(name, [])
     directory = path.rpartition("/")[0]
     if base == "" and len(refs) == 1 and refs[0].path != path:

@@ -119,3 +119,23 @@ def test_a_dom_method_name_makes_no_typescript_method_sample(tmp_path):
     samples = build_samples(index, 40, random.Random(1), "first")
     index.close()
     assert {s["gold_name"] for s in samples if s["kind"] == "method"} == {"commandsFor"}
+
+
+def test_a_name_imported_under_another_name_is_the_original(tmp_path):
+    """packaging's `from ._parser import parse_requirement as _parse_requirement`: the gold
+    is parse_requirement, not _parser.py's own private `_parse_requirement`."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "_parser.py").write_text(
+        "def parse_requirement(source):\n    return _parse_requirement(source)\n\n\n"
+        "def _parse_requirement(tokens):\n    return tokens\n"
+    )
+    (tmp_path / "pkg" / "requirements.py").write_text(
+        "from ._parser import parse_requirement as _parse_requirement\n\n\n"
+        "def read(text):\n    x = 1\n    y = 2\n    return _parse_requirement(text)\n"
+    )
+    index = WorkspaceIndex(tmp_path)
+    index.rescan()
+    samples = build_samples(index, 40, random.Random(1), "first")
+    index.close()
+    golds = [(s["gold_name"], s["gold_line"]) for s in samples if s["path"].endswith("ments.py")]
+    assert golds == [("parse_requirement", 1)]
