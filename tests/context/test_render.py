@@ -157,3 +157,11 @@ def test_a_rust_where_clause_stays_out_of_the_one_line_form() -> None:
     assert forms(python.splitlines(), find, None, "#", False)[0] == (
         "def find(text, where=None): ..."
     )
+
+
+def test_a_header_ending_in_its_brace_gets_one_elided_body() -> None:
+    source = "macro_rules! backtrace {\n    () => {\n        None\n    };\n}\n"
+    macro = Definition("backtrace", "macro", "macro_rules! backtrace {", "", 1, 5)
+    assert forms(source.splitlines(), macro, None, "//", False)[0] == (
+        "macro_rules! backtrace { ... }"
+    )

@@ -161,6 +161,29 @@ def test_rust_mod_and_use_paths(tmp_path):
     assert ("src/geo/mod.rs", "area", "module") in found
 
 
+def test_rust_use_of_the_crate_root_and_the_parent_module(tmp_path):
+    # anyhow's error.rs: `use crate::{Error, StdError};` names lib.rs's items (a second
+    # `Error` in tests/ made the name ambiguous, and it was lost); `use super::{...}` in a child.
+    files = {
+        "Cargo.toml": "",
+        "src/lib.rs": "mod error;\npub struct Error {\n    code: u32,\n}\npub trait StdError {}\n",
+        "src/error.rs": "use crate::{Error, StdError};\n\nimpl Error {\n}\n",
+        "src/fmt/mod.rs": "pub fn render() {}\nmod inner;\n",
+        "src/fmt/inner.rs": "use super::{render};\n\nfn go() {\n    render();\n}\n",
+        "tests/ui/other.rs": "pub struct Error;\n",
+    }
+    index = make(tmp_path, files)
+    by_import = {
+        i.module: resolve_import(index, rel, i)
+        for rel in ("src/error.rs", "src/fmt/inner.rs")
+        for i in index.file(rel).imports
+    }
+    assert by_import == {
+        "crate::{Error, StdError}": ["src/lib.rs"],
+        "super::{render}": ["src/fmt/mod.rs"],
+    }
+
+
 def test_c_local_include(tmp_path):
     main = '#include "util/vec.h"\n#include <stdio.h>\n\nint main(void) {\n    vec_push(0);\n    @@\n}\n'
     index = make(

@@ -177,6 +177,8 @@ def _short(lines: list[str], definition: Definition, comment: str, limit: int) -
     cut = cut_parameters(text, limit, len(code[0].strip()))
     if cut != text:
         text = cut + (":" if comment == "#" else "")
+    if comment != "#" and text.endswith("{"):
+        text = text[:-1].rstrip()  # `macro_rules! backtrace {`: its brace is the body's
     return base + text + (" ..." if comment == "#" else " { ... }")
 
 

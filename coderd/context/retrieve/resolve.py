@@ -198,6 +198,10 @@ def _rust_module(index: WorkspaceIndex, rel_path: str, module: str) -> list[str]
         root = own_dir
     else:
         root = own_dir  # `use util::x` after `mod util;`, or another crate (then nothing matches)
+    if not segments and path.split("::")[0] in ("crate", "super"):
+        # `use crate::{Error, StdError}`, `use super::{a, b}`: the root or parent module itself.
+        top = [f"{root}/lib.rs", f"{root}/main.rs"] if root.endswith("src") else []
+        return _existing(index, [f"{root}.rs", f"{root}/mod.rs", *top])[:1]
     found: list[str] = []
     current = root
     for segment in segments:
