@@ -319,3 +319,45 @@ def test_an_imported_name_used_only_above_the_cursor_ranks_after_those_used_belo
     order = [c.ref.definition.name for c in found if c.source == "import"]
     assert order[:3] == ["in_prose", "used_below", "shown_above"], order
     assert set(order[3:]) == {"far_above", "noted"}
+
+
+def test_a_go_package_name_used_only_above_the_cursor_ranks_after_those_used_below(tmp_path):
+    main = (
+        "package app\n\nfunc run() {\n\tshownAbove()\n"
+        + "\tx := 1\n" * 5
+        + "\t@@\n"
+        + "\tx = 2\n" * 30
+        + "\tusedBelow()\n}\n"
+    )
+    index = make(
+        tmp_path,
+        {
+            "go.mod": "module example.com/app\n",
+            "a.go": "package app\n\nfunc shownAbove() {}\n\nfunc usedBelow() {}\n",
+            "main.go": main.replace("@@", ""),
+        },
+    )
+    found = retrieve(index, "main.go", main.replace("@@", ""), main.index("@@"), 30)
+    order = [c.ref.definition.name for c in found if c.source == "package"]
+    assert order == ["usedBelow", "shownAbove"], order
+
+
+def test_a_module_name_used_only_above_the_cursor_ranks_after_those_used_below(tmp_path):
+    main = (
+        "from . import utils\n\n\ndef go():\n    utils.shown_above()\n"
+        + "    x = 1\n" * 5
+        + "    @@\n"
+        + "    x = 2\n" * 30
+        + "    utils.used_below()\n"
+    )
+    index = make(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/utils.py": "def shown_above():\n    pass\n\n\ndef used_below():\n    pass\n",
+            "pkg/main.py": main.replace("@@", ""),
+        },
+    )
+    found = retrieve(index, "pkg/main.py", main.replace("@@", ""), main.index("@@"), 30)
+    order = [c.ref.definition.name for c in found if c.source == "module"]
+    assert order[:2] == ["used_below", "shown_above"], order

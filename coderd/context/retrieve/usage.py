@@ -174,6 +174,15 @@ class Usage:
         code = [r for r in rows if r not in prose]  # a comment naming it shows no call
         return bool(code) and max(code) < self._row
 
+    def pair_above_only(self, base: str, name: str) -> bool:
+        """above_only for `base.name` (a module's name used through its alias)."""
+        if (base, name) in self._rest_pairs:
+            return False
+        rows = self._rows.pairs.get(base, {}).get(name) or []
+        prose = self._rows.prose if rows else frozenset()
+        code = [r for r in rows if r not in prose]
+        return bool(code) and max(code) < self._row
+
     def in_prose_only(self, name: str) -> bool:
         """Whether `name` is used only in comments and docstrings (the cursor's line aside)."""
         if name in self._rest_bare or name in self._rest_attrs:
