@@ -93,7 +93,8 @@ def test_a_module_s_class_that_types_a_name_at_the_cursor_grows_as_a_type(tmp_pa
 
     store = "class Store:\n" + "".join(f"    def op{i}(self):\n        pass\n" for i in range(9))
     through_module = (
-        "from . import store\n\n\ndef go():\n    s = store.Store()\n    s.op1()\n    s.\n"
+        "from . import store\n\n\ndef go():\n    s = store.Store()\n    s.op1()\n    s.\n\n\n"
+        "def again() -> store.Store:\n    pass\n"
     )
     # (Used below the cursor too: an imported name used only above it ranks after the type.)
     imported = (
