@@ -105,12 +105,15 @@ class _Rows:
         """Rows of comments and docstrings (`# the URL path`): a name there is not called.
         Computed on the first request that asks, then kept with the rows."""
         if self._prose is None:
-            found, quoted = [], False
-            for row, line in enumerate(self.text.split("\n")):
-                quotes = line.count('"""') + line.count("'''")
-                if quoted or quotes or line.lstrip().startswith(_COMMENTS):
-                    found.append(row)
-                quoted ^= quotes % 2 == 1
+            lines = self.text.split("\n")
+            found = {row for row, line in enumerate(lines) if line.lstrip().startswith(_COMMENTS)}
+            if '"""' in self.text or "'''" in self.text:  # docstrings: rows between quotes
+                quoted = False
+                for row, line in enumerate(lines):
+                    quotes = line.count('"""') + line.count("'''")
+                    if quoted or quotes:
+                        found.add(row)
+                    quoted ^= quotes % 2 == 1
             self._prose = frozenset(found)
         return self._prose
 
@@ -268,7 +271,9 @@ def usage_of(text: str, offset: int, imports=(), memo: RowsMemo | None = None) -
 def prepare_rows(memo: RowsMemo, text: str, imports=()) -> None:
     """Build the row index of a buffer's new text ahead of the next request (after its parse,
     on the index's buffer thread: builder.py `warm`), off the completion path."""
-    memo.add(_Rows(text, tuple(imports), memo.known_lines()))
+    rows = _Rows(text, tuple(imports), memo.known_lines())
+    _ = rows.prose  # computed here, off the request's path (1-2 ms in a big file)
+    memo.add(rows)
 
 
 def window_above(text: str, offset: int, lines: int) -> str:
