@@ -9,18 +9,14 @@ annotation for a parameter of that name wins.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from coderd.context.index.workspace import DefinitionRef
+from coderd.context.retrieve.resolving import Resolving
 from coderd.context.retrieve.typenames import normalize_type, split_top
-
-if TYPE_CHECKING:
-    from coderd.context.retrieve.typed import TypeResolver
 
 METHOD_KINDS = frozenset({"method", "function"})
 
 
-def inherited_parameter_types(resolver: TypeResolver, name: str) -> list[DefinitionRef]:
+def inherited_parameter_types(resolver: Resolving, name: str) -> list[DefinitionRef]:
     """Types of `name` when it is an unannotated parameter of the method around the cursor
     that a base class's method of the same name annotates."""
     env = resolver.env

@@ -11,13 +11,10 @@ in the function's own file, `self`/`this` standing for its class (typed.py's Typ
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from coderd.context.index.workspace import DefinitionRef
 from coderd.context.retrieve.fields import definition_lines
-
-if TYPE_CHECKING:
-    from coderd.context.retrieve.typed import TypeResolver
+from coderd.context.retrieve.resolving import Resolving
 
 LANGUAGES = frozenset({"python", "javascript", "typescript", "tsx"})
 MAX_LINES = 40  # a longer body returns too many things to guess from
@@ -29,7 +26,7 @@ _CHAIN = re.compile(r"(?:self|this)(?:\.[A-Za-z_$][\w$]*)+")
 _CALL = re.compile(r"(?:new\s+)?([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\(")
 
 
-def returned_expression(resolver: TypeResolver, ref: DefinitionRef) -> str:
+def returned_expression(resolver: Resolving, ref: DefinitionRef) -> str:
     """What every `return` of `ref`'s body returns, "" when they differ or there is none."""
     index = resolver.index
     _, version = index.entry(ref.path)
@@ -44,7 +41,7 @@ def returned_expression(resolver: TypeResolver, ref: DefinitionRef) -> str:
     return found
 
 
-def returned_types(resolver: TypeResolver, ref: DefinitionRef, depth: int) -> list[DefinitionRef]:
+def returned_types(resolver: Resolving, ref: DefinitionRef, depth: int) -> list[DefinitionRef]:
     """The types of what `ref` returns when it declares none: `self.a.b` through its class's
     fields and properties, `Cls(...)` / `make(...)` / `self.m(...)` as calls in its file."""
     if resolver.language not in LANGUAGES or ref.definition.returns:
