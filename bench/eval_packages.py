@@ -9,7 +9,8 @@ added in session 10 (#13) and run once at its end, with its code and the code be
 end, with its code and the code before it; `vault` likewise at the start of session 13, and
 `reserve` at the start of session 14; `cellar` at the end of session 15, run once at the end
 of session 16 (with that session's code and session 15's); `attic` at the start of session 17,
-before any tuning, run only at its end (its code and the code before it).
+before any tuning, and run once at its end (its code and session 16's). Every set has now been
+tuned on or run: the next session should add an untouched one before tuning.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
 from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
 """
@@ -268,7 +269,7 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "usr/share/cargo/registry/petgraph-0.6.2",
     ),
     # Added at the start of session 17 (#13), before any tuning: only checked to unpack (file
-    # counts), run once at the session's end with its code and the code before it.
+    # counts), and run once at the session's end with its code and session 16's.
     "httpcore-1.0.5": ("attic", "pypi", "httpcore==1.0.5", "httpcore-1.0.5"),
     "anyio-4.4.0": ("attic", "pypi", "anyio==4.4.0", "anyio-4.4.0"),
     "werkzeug-3.0.3": ("attic", "pypi", "werkzeug==3.0.3", "werkzeug-3.0.3"),
