@@ -87,17 +87,24 @@ impl BufMut for BytesMut {
 """
 
 
+def samples_of(root: Path, files: dict[str, str], mask: str = "first") -> list[dict]:
+    """The evaluation's samples over `files` written under `root`."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    index = WorkspaceIndex(root)
+    index.rescan()
+    try:
+        return build_samples(index, 40, random.Random(1), mask)
+    finally:
+        index.close()
+
+
 def test_self_in_an_impl_for_another_crates_type_is_not_the_projects(tmp_path):
     """bytes' `unsafe impl BufMut for Vec<u8>` calls Vec's `self.reserve(64)`, not BytesMut's
     method of that name; in `impl BufMut for BytesMut` it is BytesMut's."""
-    (tmp_path / "src").mkdir()
-    (tmp_path / "Cargo.toml").write_text("")
-    (tmp_path / "src" / "buf.rs").write_text(RUST_BUF)
-    (tmp_path / "src" / "impls.rs").write_text(RUST_IMPLS)
-    index = WorkspaceIndex(tmp_path)
-    index.rescan()
-    samples = build_samples(index, 40, random.Random(1), "line")
-    index.close()
+    files = {"Cargo.toml": "", "src/buf.rs": RUST_BUF, "src/impls.rs": RUST_IMPLS}
+    samples = samples_of(tmp_path, files, "line")
     rows = [s["row"] for s in samples if s["gold_name"] == "reserve_more"]
     assert rows == [RUST_IMPLS.split("\n").index("        self.reserve_more(y);")]
 
@@ -105,37 +112,29 @@ def test_self_in_an_impl_for_another_crates_type_is_not_the_projects(tmp_path):
 def test_a_dom_method_name_makes_no_typescript_method_sample(tmp_path):
     """`tr.doc.resolve(pos)` is ProseMirror's (a DOM and ES name too), not the package's only
     `resolve`; a name of its own stays a sample."""
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "manager.ts").write_text(
+    manager = (
         "export class Manager {\n  resolve(x: number) {\n    return x\n  }\n\n"
         "  commandsFor(x: number) {\n    return x\n  }\n}\n"
     )
-    (tmp_path / "src" / "use.ts").write_text(
+    use = (
         "export function run(tr, m) {\n  const a = 1\n  const b = 2\n"
         "  const c = tr.doc.resolve(a)\n  return m.commandsFor(b)\n}\n"
     )
-    index = WorkspaceIndex(tmp_path)
-    index.rescan()
-    samples = build_samples(index, 40, random.Random(1), "first")
-    index.close()
+    samples = samples_of(tmp_path, {"src/manager.ts": manager, "src/use.ts": use})
     assert {s["gold_name"] for s in samples if s["kind"] == "method"} == {"commandsFor"}
 
 
 def test_a_name_imported_under_another_name_is_the_original(tmp_path):
     """packaging's `from ._parser import parse_requirement as _parse_requirement`: the gold
     is parse_requirement, not _parser.py's own private `_parse_requirement`."""
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "_parser.py").write_text(
+    parser = (
         "def parse_requirement(source):\n    return _parse_requirement(source)\n\n\n"
         "def _parse_requirement(tokens):\n    return tokens\n"
     )
-    (tmp_path / "pkg" / "requirements.py").write_text(
+    requirements = (
         "from ._parser import parse_requirement as _parse_requirement\n\n\n"
         "def read(text):\n    x = 1\n    y = 2\n    return _parse_requirement(text)\n"
     )
-    index = WorkspaceIndex(tmp_path)
-    index.rescan()
-    samples = build_samples(index, 40, random.Random(1), "first")
-    index.close()
+    samples = samples_of(tmp_path, {"pkg/_parser.py": parser, "pkg/requirements.py": requirements})
     golds = [(s["gold_name"], s["gold_line"]) for s in samples if s["path"].endswith("ments.py")]
     assert golds == [("parse_requirement", 1)]
