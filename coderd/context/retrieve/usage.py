@@ -103,7 +103,8 @@ class _Rows:
     @property
     def prose(self) -> frozenset[int]:
         """Rows of comments and docstrings (`# the URL path`): a name there is not called.
-        Computed on the first request that asks, then kept with the rows."""
+        Computed with the rows on the buffer thread (prepare_rows), else by the first request
+        that asks; kept with the rows (two threads computing it at once get equal sets)."""
         if self._prose is None:
             lines = self.text.split("\n")
             found = {row for row, line in enumerate(lines) if line.lstrip().startswith(_COMMENTS)}
@@ -169,30 +170,32 @@ class Usage:
         return self._earlier
 
     def above_only(self, name: str) -> bool:
-        """Whether every use of `name` (bare or as an attribute) is above the cursor's line."""
+        """Whether every use of `name` in code (bare or as an attribute; a comment naming it
+        shows no call) is above the cursor's line."""
         if name in self._rest_bare or name in self._rest_attrs:
             return False
-        rows = (self._rows.bare.get(name) or []) + (self._rows.attrs.get(name) or [])
-        prose = self._rows.prose if rows else frozenset()
-        code = [r for r in rows if r not in prose]  # a comment naming it shows no call
-        return bool(code) and max(code) < self._row
+        return self._only_above(self._rows_of(name))
 
     def pair_above_only(self, base: str, name: str) -> bool:
         """above_only for `base.name` (a module's name used through its alias)."""
         if (base, name) in self._rest_pairs:
             return False
-        rows = self._rows.pairs.get(base, {}).get(name) or []
-        prose = self._rows.prose if rows else frozenset()
-        code = [r for r in rows if r not in prose]
-        return bool(code) and max(code) < self._row
+        return self._only_above(self._rows.pairs.get(base, {}).get(name) or [])
 
     def in_prose_only(self, name: str) -> bool:
         """Whether `name` is used only in comments and docstrings (the cursor's line aside)."""
         if name in self._rest_bare or name in self._rest_attrs:
             return False
-        rows = (self._rows.bare.get(name) or []) + (self._rows.attrs.get(name) or [])
+        rows = self._rows_of(name)
+        return bool(rows) and self._rows.prose.issuperset(rows)
+
+    def _rows_of(self, name: str) -> list[int]:
+        return (self._rows.bare.get(name) or []) + (self._rows.attrs.get(name) or [])
+
+    def _only_above(self, rows: list[int]) -> bool:
         prose = self._rows.prose if rows else frozenset()
-        return bool(rows) and all(r in prose for r in rows)
+        code = [r for r in rows if r not in prose]
+        return bool(code) and max(code) < self._row
 
     def bare_of(self, name: str) -> int:
         return 0 if name in self._rest_bare else _nearest(self._rows.bare.get(name), self._row)
