@@ -79,7 +79,7 @@ class SymbolTables:
         return old is not None or symbols is not None
 
 
-_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")  # `BlockState` -> Block, State
+NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")  # `BlockState` -> Block, State
 
 
 def last_word(definition: Definition) -> str:
@@ -87,7 +87,7 @@ def last_word(definition: Definition) -> str:
     name = definition.name
     if definition.container or not name[:1].isupper():
         return ""
-    words = _WORDS.findall(name)
+    words = NAME_WORDS.findall(name)
     return words[-1].lower() if len(words) > 1 else ""
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from coderd.context.index.tables import NAME_WORDS  # `currentMutation` -> current, Mutation
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.typed import TYPE_KINDS
 
@@ -16,7 +17,6 @@ MIN_NAMED = 3  # a receiver named like a type (named_types): `ctx`, `req` name n
 SELVES = frozenset({"self", "this", "cls", "super", "Self"})
 _PARTS = re.compile(r"\?\.|\.|::")
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
-_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")  # `currentMutation` -> current, Mutation
 
 
 def named_types(index: WorkspaceIndex, rel: str, expression: str) -> list[DefinitionRef]:
@@ -35,7 +35,7 @@ def named_types(index: WorkspaceIndex, rel: str, expression: str) -> list[Defini
         return []
     whole = {word[0].upper() + word[1:], "".join(p[:1].upper() + p[1:] for p in word.split("_"))}
     # Else its last word: `highlight_text` -> Text, `currentMutation` -> Mutation.
-    words = _WORDS.findall(word)
+    words = NAME_WORDS.findall(word)
     tail = {words[-1].capitalize()} if len(words) > 1 and len(words[-1]) >= MIN_NAMED else set()
     for names in (whole, tail):
         found = [
@@ -68,7 +68,8 @@ def _abbreviated(index: WorkspaceIndex, rel: str, word: str) -> list[DefinitionR
             for ref in index.ending_in(last)
             if ref.definition.kind in TYPE_KINDS
             and ref.path != rel
-            and "".join(w[0] for w in _WORDS.findall(ref.definition.name)[:-1]).lower() == initials
+            and "".join(w[0] for w in NAME_WORDS.findall(ref.definition.name)[:-1]).lower()
+            == initials
         ]
         if found:
             return found
