@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from coderd.context.index.workspace import DefinitionRef
 from coderd.context.retrieve.resolving import Resolving
-from coderd.context.retrieve.typenames import normalize_type, split_top
+from coderd.context.retrieve.typenames import closing_parenthesis, normalize_type, split_top
 
 METHOD_KINDS = frozenset({"method", "function"})
 
@@ -47,13 +47,8 @@ def parameter_annotation(signature: str, name: str) -> str | None:
     """The annotation of parameter `name` in a `def` signature: "" when it has none, None when
     there is no such parameter."""
     start = signature.find("(")
-    end, depth = -1, 0
-    for i in range(max(start, 0), len(signature)):
-        depth += {"(": 1, ")": -1}.get(signature[i], 0)
-        if depth == 0:
-            end = i
-            break
-    if start < 0 or end < start:
+    end = closing_parenthesis(signature, start + 1) if start >= 0 else -1
+    if end < 0:
         return None
     for parameter in split_top(signature[start + 1 : end], ","):
         head, _, rest = parameter.partition(":")

@@ -15,6 +15,7 @@ import re
 from coderd.context.index.workspace import DefinitionRef
 from coderd.context.retrieve.fields import definition_lines
 from coderd.context.retrieve.resolving import Resolving
+from coderd.context.retrieve.typenames import closing_parenthesis
 
 LANGUAGES = frozenset({"python", "javascript", "typescript", "tsx"})
 MAX_LINES = 40  # a longer body returns too many things to guess from
@@ -57,7 +58,7 @@ def returned_types(resolver: Resolving, ref: DefinitionRef, depth: int) -> list[
             types = [f for t in types for f in resolver.field_types(t, attribute, depth)]
         return types
     call = _CALL.match(expression)
-    if call is None or _closing(expression, call.end()) != len(expression) - 1:
+    if call is None or closing_parenthesis(expression, call.end()) != len(expression) - 1:
         return []  # `f(x).g(y)`: more than one call
     callee = call.group(1)
     head, _, member = callee.partition(".")
@@ -65,13 +66,3 @@ def returned_types(resolver: Resolving, ref: DefinitionRef, depth: int) -> list[
         owners = resolver.resolve_type(owner, ref.path, depth)
         return resolver.results_of(resolver.members_named(owners, member), depth + 1)
     return resolver.call_result(callee, ref.path, depth)
-
-
-def _closing(text: str, start: int) -> int:
-    """The index of the `)` that closes the parenthesis opened right before `start`."""
-    depth = 1
-    for i in range(start, len(text)):
-        depth += {"(": 1, ")": -1}.get(text[i], 0)
-        if depth == 0:
-            return i
-    return -1

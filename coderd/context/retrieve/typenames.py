@@ -187,6 +187,16 @@ def _normalize(text: str, depth: int) -> str:
     return text
 
 
+def closing_parenthesis(text: str, start: int) -> int:
+    """The index of the `)` closing the parenthesis opened right before `start` (-1: none)."""
+    depth = 1
+    for i in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return i
+    return -1
+
+
 def split_top(text: str, separator: str) -> list[str]:
     """`text` split at `separator` outside brackets and quotes."""
     parts, depth, start, quote = [], 0, 0, ""
