@@ -9,8 +9,9 @@ added in session 10 (#13) and run once at its end, with its code and the code be
 end, with its code and the code before it; `vault` likewise at the start of session 13, and
 `reserve` at the start of session 14; `cellar` at the end of session 15, run once at the end
 of session 16 (with that session's code and session 15's); `attic` at the start of session 17,
-before any tuning, and run once at its end (its code and session 16's). Every set has now been
-tuned on or run: the next session should add an untouched one before tuning.
+before any tuning, and run once at its end (its code and session 16's); `loft` at the start of
+session 18, the same way. Every set but the newest has been tuned on or run: a session that
+finds them all used should add an untouched one before tuning.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
 from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
 """
@@ -294,12 +295,38 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "usr/share/cargo/registry/futures-util-0.3.21",
     ),
     "clap-4.0.32": ("attic", "deb", "librust-clap-dev", "usr/share/cargo/registry/clap-4.0.32"),
+    # Added at the start of session 18 (#13), before any tuning: only checked to unpack, and run
+    # once at the session's end with its code and session 17's.
+    "isort-5.13.2": ("loft", "pypi", "isort==5.13.2", "isort-5.13.2"),
+    "arrow-1.3.0": ("loft", "pypi", "arrow==1.3.0", "arrow-1.3.0"),
+    "websockets-12.0": ("loft", "pypi", "websockets==12.0", "websockets-12.0"),
+    "query-devtools-5.51.16": ("loft", "npm", "@tanstack/query-devtools@5.51.16", "package"),
+    "router-generator-1.45.7": ("loft", "npm", "@tanstack/router-generator@1.45.7", "package"),
+    "burntsushi-toml-1.2.0": (
+        "loft",
+        "deb",
+        "golang-github-burntsushi-toml-dev",
+        "usr/share/gocode/src/github.com/BurntSushi/toml",
+    ),
+    "go-cmp-0.5.9": (
+        "loft",
+        "deb",
+        "golang-github-google-go-cmp-dev",
+        "usr/share/gocode/src/github.com/google/go-cmp",
+    ),
+    "regex-1.7.1": ("loft", "deb", "librust-regex-dev", "usr/share/cargo/registry/regex-1.7.1"),
+    "ignore-0.4.18": (
+        "loft",
+        "deb",
+        "librust-ignore-dev",
+        "usr/share/cargo/registry/ignore-0.4.18",
+    ),
 }
 
 
 SETS = (
     "dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve", "cellar",
-    "attic",
+    "attic", "loft",
 )  # fmt: skip
 
 
