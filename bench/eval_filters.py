@@ -129,6 +129,19 @@ def external_trait_impl(ref: DefinitionRef, top: dict) -> bool:
     return False
 
 
+def field_access(line: str, column: int, name: str, language: str) -> bool:
+    """Go and Rust: `obj.name` not called is a field, never a method of that name (echo's
+    `req.Header.Get(...)` reads net/http's `Request.Header`, not echo's `Response.Header()`).
+    A Rust method cannot be named without a call; a Go method value can (`HandleFunc(s.serve)`),
+    but has no fields, no index and takes no assignment, so only those uses count as fields."""
+    if language not in ("go", "rust") or line[column - 1 : column] != ".":
+        return False
+    rest = line[column + len(name) :].lstrip()
+    if language == "rust":
+        return not rest.startswith(("(", "::"))  # `::<T>(`: a turbofish call
+    return rest[:1] in (".", "[") or (rest[:1] == "=" and rest[:2] != "==")
+
+
 # A `method` sample must name a project definition that `obj.name` resolves to: the gold is
 # the package's only method of that name, but `self.ch.take()` on an `Option<u8>` field,
 # `Vec::with_capacity`, `t.Execute` on a `text/template` value or `signal.addEventListener`

@@ -35,6 +35,7 @@ from eval_filters import (
     Project,
     attribute_names,
     external_trait_impl,
+    field_access,
     is_use_at,
 )
 
@@ -270,6 +271,12 @@ def build_samples(
                 found = classify(name, base, path, symbols, tables, imported, modules)
                 if found is None or not is_use_at(tree, line, row, column, name):
                     continue
+                if (
+                    found[0] == "method"
+                    and found[1].definition.kind in ("method", "function")
+                    and field_access(line, column, name, symbols.language)
+                ):
+                    continue  # a field of the same name, of a type from elsewhere
                 if found[0] == "method" and project.foreign_receiver(
                     line,
                     column,

@@ -138,3 +138,36 @@ def test_a_name_imported_under_another_name_is_the_original(tmp_path):
     samples = samples_of(tmp_path, {"pkg/_parser.py": parser, "pkg/requirements.py": requirements})
     golds = [(s["gold_name"], s["gold_line"]) for s in samples if s["path"].endswith("ments.py")]
     assert golds == [("parse_requirement", 1)]
+
+
+def test_a_go_field_of_the_same_name_is_no_method_sample(tmp_path):
+    """echo's `req.Header.Get(...)` reads net/http's `Request.Header` field, not echo's
+    `Response.Header()`; a call, and a method value passed on, stay samples."""
+    response = (
+        "package echo\n\ntype Response struct{}\n\n"
+        "func (r *Response) Header() int { return 0 }\n\n"
+        "func (r *Response) Flush() {}\n\n"
+        "func (r *Response) Committed() bool { return false }\n"
+    )
+    use = (
+        "package echo\n\nfunc run(req, res, h) {\n\tx := 1\n\ty := 2\n"
+        "\tz := req.Header.Get(x)\n\tres.Flush()\n\th(res.Committed)\n}\n"
+    )
+    samples = samples_of(tmp_path, {"go.mod": "", "response.go": response, "use.go": use}, "line")
+    assert {s["gold_name"] for s in samples if s["kind"] == "method"} == {"Flush", "Committed"}
+
+
+def test_a_rust_field_of_the_same_name_is_no_method_sample(tmp_path):
+    """Rust names a method only to call it: `job.capacity` is a field, `job.grow::<u8>(1)` and
+    `job.shrink(1)` are calls."""
+    buf = (
+        "pub struct Buf {}\n\nimpl Buf {\n    pub fn capacity(&self) -> usize { 0 }\n"
+        "    pub fn grow<T>(&self, n: usize) {}\n    pub fn shrink(&self, n: usize) {}\n}\n"
+    )
+    use = (
+        "use crate::buf::Buf;\n\nfn run<T>(job: T, b: Buf) {\n    let x = 1;\n    let y = 2;\n"
+        "    let z = job.capacity + x;\n    b.grow::<u8>(y);\n    b.shrink(z);\n}\n"
+    )
+    files = {"Cargo.toml": "", "src/buf.rs": buf, "src/use.rs": use}
+    samples = samples_of(tmp_path, files, "line")
+    assert {s["gold_name"] for s in samples if s["kind"] == "method"} == {"grow", "shrink"}
