@@ -90,7 +90,7 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
         b: [] for b in budgets
     }  # this thread's CPU time: what a loaded machine does not inflate
     misses = []
-    outcomes = []  # per sample: where, what, and coderd's hit at each budget (--outcomes)
+    outcomes = []  # per sample: where, what, coderd's hit at each budget, the hint's (--outcomes)
     # system -> distance -> budget -> [bool]
     by_distance: dict[str, dict] = {s: {} for s in ("naive", "coderd", "prompt")}
     hint_cpu_ms: list[float] = []  # the receiver hint's first call at a sample (no memo)
@@ -120,6 +120,7 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
         hint = provider.receiver_hint(path, text, offset, model_tokenize, args.receiver_tokens)
         hint_cpu_ms.append((time.thread_time() - cpu) * 1000)
         in_hint = hint is not None and hint_covers(hint, sample)
+        outcome["hint"] = in_hint
         for budget in budgets:  # each a first build at this cursor position after didOpen
             provider.builder.last.clear()
             provider.ahead.clear()  # the look-ahead may warm the memos, not answer for us
