@@ -505,3 +505,23 @@ def test_a_rust_module_lists_only_what_another_module_can_reach(tmp_path: Path) 
         hint = after("scan::")
         assert hint is not None
         assert {c["name"] for c in hint.chunks} == {"nanosecond", "colon_or_space"}
+
+
+def test_members_declared_next_to_one_called_through_the_receiver_lead(tmp_path: Path) -> None:
+    """clap's debug_asserts calls `cmd.get_name()`: Command's other getters, declared next to
+    it, come before its builder methods that more files use."""
+    root = tmp_path / "ws"
+    methods = ["about", "version", "get_name", "get_version", "arg", "subcommand"]
+    body = "".join(f"    def {m}(self):\n        pass\n\n" for m in methods)
+    write(root, "pkg/command.py", f"class Command:\n{body}")
+    for i in range(3):  # the builder methods are what most files call
+        write(root, f"pkg/build{i}.py", "def b(cmd):\n    cmd.about()\n    cmd.arg()\n")
+    use = (
+        "from pkg.command import Command\n\n\ndef check(cmd: Command):\n"
+        "    cmd.get_name()\n    cmd.\n"
+    )
+    with hints_in(root, write(root, "pkg/asserts.py", use), use) as after:
+        hint = after("    cmd.")
+        assert hint is not None
+        shown = [c["name"] for c in hint.chunks]
+        assert shown.index("get_version") < shown.index("about")

@@ -197,11 +197,12 @@ def exported(definition: Definition, language: str) -> bool:
     return True
 
 
-def beside_used(definitions, used) -> frozenset[str]:
-    """The module's top-level names declared right before or after one the file uses through
-    its alias: jinja2's parser uses `nodes.Slice` and `nodes.Compare`, and `nodes.Concat`,
-    declared between them, is the 16th of the names it does not use yet by popularity."""
-    top = sorted((d for d in definitions if not d.container), key=lambda d: d.start_line)
+def beside_used(definitions, used, container: str = "") -> frozenset[str]:
+    """The module's top-level names (or a type's members: `container`) declared right before
+    or after one the file uses through its alias: jinja2's parser uses `nodes.Slice` and
+    `nodes.Compare`, and `nodes.Concat`, declared between them, is the 16th of the names it
+    does not use yet by popularity."""
+    top = sorted((d for d in definitions if d.container == container), key=lambda d: d.start_line)
     return frozenset(
         d.name
         for i, d in enumerate(top)

@@ -109,6 +109,7 @@ def receiver_members(
     guessed = not types
     types = types or named_types(index, rel, receiver.expression)
     groups, fields, variants = [], [], []
+    used = _used_through(text, receiver)
     for owner in [t for t in types if t.definition.kind in TYPE_KINDS][:MAX_TYPES]:
         members = [
             m for m in resolver.members(owner) if m.path != rel and not is_dunder(m.definition.name)
@@ -127,7 +128,17 @@ def receiver_members(
         # override comes first: typed.py lists a type's own members before its bases').
         once = list({m.definition.name: m for m in reversed(members)}.values())[::-1]
         popular = index.popularity({m.definition.name for m in once}, rel)
-        ranked = ranked_members(once, {}, popular, near, private_too=receiver.expression in SELVES)
+        # Members declared next to one the file calls through this receiver: clap's
+        # debug_asserts calls `cmd.get_name()`, and Command's other getters are beside it.
+        by_block: dict[tuple[str, str], list[Definition]] = {}
+        for m in once if used else ():
+            by_block.setdefault((m.path, m.definition.container), []).append(m.definition)
+        beside = frozenset().union(
+            *(beside_used(ds, used, container) for (_, container), ds in by_block.items())
+        )
+        ranked = ranked_members(
+            once, {}, popular, near, private_too=receiver.expression in SELVES, beside=beside
+        )
         through_traits = _trait_impls(index, owner)
         on_type = language == "rust" and text[receiver.end - 2 : receiver.end] == "::"
         ranked.sort(key=lambda m: (_inside(m, through_traits), on_type and _takes_self(m)))
