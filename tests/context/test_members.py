@@ -195,6 +195,30 @@ def test_a_go_package_brings_siblings_and_its_popular_names(tmp_path: Path) -> N
         index.close()
 
 
+def test_a_go_package_lists_first_the_names_files_like_this_one_use(tmp_path: Path) -> None:
+    """Of the names the file does not use yet, those that the package's files most like this
+    one use come first (gorilla/websocket's conn files call the same helpers), before names
+    more files use."""
+    shapes = "package shapes\n\nfunc Fill() {}\n\nfunc Stroke() {}\n\nfunc Clip() {}\n"
+    text, offset = cursor(
+        "package shapes\n\nfunc draw(canvas, brush, layer) {\n\tcanvas.Begin(brush)\n"
+        "\tlayer.Push(canvas)\n\t@@\n}\n"
+    )
+    alike = "package shapes\n\nfunc redraw(canvas, brush, layer) {\n\tStroke(canvas, brush)\n}\n"
+    files = {"shapes/c.go": shapes, "shapes/m.go": text, "shapes/s.go": alike}
+    for i in range(3):  # more files use Fill, and share nothing else with m.go
+        files[f"shapes/o{i}.go"] = f"package shapes\n\nfunc other{i}(x) {{\n\tFill(x)\n}}\n"
+    index = workspace(tmp_path, files)
+    try:
+        scope = scope_of(index, "shapes/m.go", index.file("shapes/m.go"), "go")
+        added = Added()
+        package_candidates(index, "shapes/m.go", scope, usage_of(text, offset), added)
+        (shown,) = [c[4] for c in added.calls if c[0] == "shapes/c.go" and c[4]]
+        assert shown == ("Stroke", "Fill", "Clip")  # then by popularity: Clip nobody uses
+    finally:
+        index.close()
+
+
 def test_skeletons_group_members_by_file_and_owner(tmp_path: Path) -> None:
     text = "package shapes\n\ntype Box struct {\n\tw int\n}\n"
     methods = "package shapes\n\nfunc (b *Box) Area() int { return 0 }\n\nfunc (b *Box) grow() {}\n"
