@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from coderd.context.index.workspace import DefinitionRef
 from coderd.context.retrieve.members import Add
+from coderd.context.retrieve.similar import similar_use
 from coderd.context.retrieve.skeletons import signature_list
 from coderd.context.retrieve.usage import UNUSED, Usage
 
@@ -27,7 +28,7 @@ def package_candidates(index, rel: str, scope, usage: Usage, add: Add, language:
     used bare brings the names declared right next to it (the rest of its `const (...)` block,
     its companions); and the package's most used names (in how many files) that this file does
     not use yet come as signature lists, after everything the file does use: first those that
-    the package's files most like this one use (`_similar_use`), then by popularity."""
+    the package's files most like this one use (similar.py), then by popularity."""
     unused: list[DefinitionRef] = []
     siblings: dict[tuple[str, int], tuple[DefinitionRef, float]] = {}
     for file, source in scope.open_files:
@@ -68,7 +69,7 @@ def package_candidates(index, rel: str, scope, usage: Usage, add: Add, language:
         add(ref, "sibling", score)
     unused = [r for r in unused if (r.path, r.definition.start_line) not in siblings]
     names = {r.definition.name for r in unused}
-    similar = _similar_use(index, rel, names) if unused else {}
+    similar = similar_use(index, rel, names) if unused else {}
     popular = index.popularity(names, rel) if unused else {}
     unused = sorted(
         unused,
@@ -92,28 +93,3 @@ def package_candidates(index, rel: str, scope, usage: Usage, add: Add, language:
     for position, (file, refs) in enumerate(late.items()):
         ref, shown = signature_list(file, "", refs)
         add(ref, "package", PACKAGE_SCORE + LATE_PACKAGE + position * 0.25, shown)
-
-
-def _similar_use(index, rel: str, names: set[str]) -> dict[str, float]:
-    """For each of `names`, how much the package's other files that use it resemble this one
-    (the Jaccard index of their identifiers, summed): files that share this one's locals and
-    helpers call the same package names, and the next line is likelier to call one of those
-    than what most files call (Go package recall +24/+12/+10 of 530 samples at 256/512/1,024
-    tokens on eleven sets, against popularity alone; a cosine in place of the Jaccard index
-    lost 3/1/1). The folder's files only: a Go package is its folder. 0.2 ms on pflag's 62."""
-    own = index.file(rel)
-    mine = own.identifiers if own is not None else frozenset()
-    found: dict[str, float] = {}
-    directory = rel.rpartition("/")[0]
-    for file in index.files_in(directory):
-        symbols = index.file(file) if file != rel else None
-        if symbols is None:
-            continue
-        theirs = symbols.identifiers
-        shared = len(mine & theirs)
-        if not shared:
-            continue
-        similarity = shared / (len(mine) + len(theirs) - shared)  # Jaccard
-        for name in names & theirs:
-            found[name] = found.get(name, 0.0) + similarity
-    return found
