@@ -75,7 +75,9 @@ def forms_for(
         ):
             return Forms()  # a window inside a definition already shown
         return forms(lines, definition, None, comment_for(path), False)
-    if candidate.members:  # () is a type with no members: its fields are a body, shown late
+    if (
+        candidate.members is not None
+    ):  # (): a type with no members: its fields are a body, shown late
         members, ranked = list(candidate.members), True
     elif is_type(definition):
         members, ranked = rank_members(members_of(path, definition.name), *ranking), False
