@@ -525,3 +525,38 @@ def test_members_declared_next_to_one_called_through_the_receiver_lead(tmp_path:
         assert hint is not None
         shown = [c["name"] for c in hint.chunks]
         assert shown.index("get_version") < shown.index("about")
+
+
+def test_a_rust_types_private_methods_show_only_inside_its_module(tmp_path: Path) -> None:
+    """chrono's `naive/date.rs` cannot call `StrftimeItems::with_remainer` (no `pub`): its
+    list leaves it out there, and keeps it in `format/strftime/` below the type's module. An
+    `impl Iterator for` block's methods are as public as the trait."""
+    root = tmp_path / "ws"
+    write(root, "Cargo.toml", "")
+    items = (
+        "pub struct Items {\n    at: usize,\n}\n\nimpl Items {\n"
+        "    pub fn new(s: &str) -> Items {\n        Items { at: 0 }\n    }\n\n"
+        "    fn with_remainer(s: &str) -> Items {\n        Items { at: 1 }\n    }\n}\n\n"
+        "impl Iterator for Items {\n    type Item = u8;\n\n"
+        "    fn next(&mut self) -> Option<u8> {\n        None\n    }\n}\n"
+    )
+    write(root, "src/format/strftime.rs", items)
+    for rel in ("src/naive/date.rs", "src/format/strftime/inner.rs"):
+        use = "use crate::format::strftime::Items;\n\nfn parse() {\n    let i = Items::\n}\n"
+        with hints_in(root, write(root, rel, use), use) as after:
+            hint = after("Items::")
+            assert hint is not None
+            shown = {c["name"] for c in hint.chunks}
+            assert {"new", "next"} <= shown
+            assert ("with_remainer" in shown) == rel.endswith("inner.rs"), rel
+    # The block's list of the type, which the file uses (`Items::new`), likewise.
+    use = 'use crate::format::strftime::Items;\n\nfn parse() {\n    let i = Items::new("");\n}\n'
+    date = write(root, "src/naive/date.rs", use)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(date).wait_ready(20)
+        packed = context.context_for(date, use, len(use), tokenize)
+        assert "pub fn new(s: &str) -> Items" in packed.text
+        assert "with_remainer" not in packed.text
+    finally:
+        context.close()

@@ -34,6 +34,7 @@ from coderd.context.retrieve.skeletons import (
 )
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 from coderd.context.retrieve.usage import NOT_YET_USED, UNUSED, Usage, bucket
+from coderd.context.retrieve.visibility import reachable
 
 MAX_TYPED_NAMES = 24  # typed names looked at, nearest first
 MAX_FIELDS = 4  # fields of a typed name followed (`ctx.command.`), nearest use first
@@ -105,7 +106,7 @@ def typed_candidates(
                 used[member] = min(b, used.get(member, UNUSED))
             by_type[key] = (t, min(near, old[1]), used)
     for t, near, used in sorted(by_type.values(), key=lambda e: e[1]):
-        members = resolver.members(t)
+        members = reachable(resolver.index, t, resolver.members(t), resolver.rel)
         popular = resolver.index.popularity({m.definition.name for m in members}, resolver.rel)
         owner = partial(enclosing_type, resolver.index)
         for ref, shown, kind in skeletons(

@@ -38,6 +38,7 @@ from coderd.context.retrieve.receiver_text import Receiver
 from coderd.context.retrieve.scope import package_exports, scope_of
 from coderd.context.retrieve.skeletons import is_dunder, ranked_members
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
+from coderd.context.retrieve.visibility import inside, reachable, trait_impls
 
 MAX_FIELDS = 12  # fields named in the hint's line of them
 MAX_VARIANTS = 16  # an enum's variants named in the hint's line of them
@@ -112,7 +113,9 @@ def receiver_members(
     used = _used_through(text, receiver)
     for owner in [t for t in types if t.definition.kind in TYPE_KINDS][:MAX_TYPES]:
         members = [
-            m for m in resolver.members(owner) if m.path != rel and not is_dunder(m.definition.name)
+            m
+            for m in reachable(index, owner, resolver.members(owner), rel)
+            if m.path != rel and not is_dunder(m.definition.name)
         ]
         # The definition's text, read once for both (Python fields, an enum's variants).
         lines = (
@@ -139,9 +142,9 @@ def receiver_members(
         ranked = ranked_members(
             once, {}, popular, near, private_too=receiver.expression in SELVES, beside=beside
         )
-        through_traits = _trait_impls(index, owner)
+        through_traits = trait_impls(index, owner)
         on_type = language == "rust" and text[receiver.end - 2 : receiver.end] == "::"
-        ranked.sort(key=lambda m: (_inside(m, through_traits), on_type and _takes_self(m)))
+        ranked.sort(key=lambda m: (inside(m, through_traits), on_type and _takes_self(m)))
         groups.append((owner, tuple(ranked)))
         fields.append(declared)
         variants.append(cases)
@@ -251,20 +254,3 @@ def _value_members(
                 popular = index.popularity({m.definition.name for m in inner}, rel)
                 return ref, tuple(ranked_members(inner, {}, popular, near))
     return None
-
-
-def _trait_impls(index: WorkspaceIndex, owner: DefinitionRef) -> dict[str, list[tuple[int, int]]]:
-    """Rust: the line spans of `impl Trait for Owner` blocks, per file. Their methods (`fmt`,
-    `serialize`, `from_str`) are called through the trait's syntax or generic code, rarely as
-    `value.fmt(`; they go after the type's own methods."""
-    spans: dict[str, list[tuple[int, int]]] = {}
-    for ref in index.members(owner.definition.name):
-        d = ref.definition
-        if d.kind == "impl":
-            spans.setdefault(ref.path, []).append((d.start_line, d.end_line))
-    return spans
-
-
-def _inside(member: DefinitionRef, spans: dict[str, list[tuple[int, int]]]) -> bool:
-    line = member.definition.start_line
-    return any(start <= line <= end for start, end in spans.get(member.path, ()))
