@@ -121,6 +121,27 @@ def test_names_by_their_last_word_follow_edits(tmp_path: Path) -> None:
     index.close()
 
 
+def test_members_called_on_a_name_follow_edits(tmp_path: Path) -> None:
+    """`called_on("block")`: how many files call each member on a name (`block.parse(`, the
+    last name of `self.block.parse(`), the edited file left out on request; kept right as
+    files change and go."""
+    write(tmp_path, "a.py", "def f(block):\n    block.parse(1)\n    block.parse(2)\n")
+    write(tmp_path, "b.py", "def g(self):\n    self.block.parse(3)\n    self.block.close()\n")
+    write(tmp_path, "c.go", "package c\n\nfunc h() {\n\tblock.\n\t\tParse(1)\n}\n")
+    index = WorkspaceIndex(tmp_path)
+    index.rescan()
+    assert index.called_on("block") == {"parse": 2, "close": 1, "Parse": 1}
+    assert index.called_on("block", exclude="b.py") == {"parse": 1, "Parse": 1}
+    write(tmp_path, "a.py", "def f(block):\n    block.close()\n")
+    index.update(tmp_path / "a.py")
+    assert index.called_on("block") == {"parse": 1, "close": 2, "Parse": 1}
+    for rel in ("b.py", "c.go"):
+        (tmp_path / rel).unlink()
+        index.remove(rel)
+    assert index.called_on("block") == {"close": 1} and index.called_on("self") == {}
+    index.close()
+
+
 def test_remove_and_rename_through_the_api(tmp_path: Path) -> None:
     write(tmp_path, "pkg/a.py", "def a():\n    pass\n")
     write(tmp_path, "pkg/b.py", "def b():\n    pass\n")

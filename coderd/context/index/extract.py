@@ -59,6 +59,9 @@ _MAX_DOC_CHARS = 160
 _ALL_CAPS = re.compile(
     r"^_*[A-Z][A-Z0-9_]+$"
 )  # two characters at least: Go's `var V int` is not one
+# `block.parse(`, `c.respond (`: a member called on a name (`a.b.c(` gives `b`, its nearest
+# name). Bytes: run on the source as parsed, before any decoding.
+_MEMBER_CALL = re.compile(rb"([A-Za-z_]\w*)\s*\.\s*([A-Za-z_]\w*)\s*\(")
 _COMMENT_LINE = re.compile(r"^\s*(#|//|/\*)")
 _COMMENT_MARKERS = re.compile(r"^\s*(?:/\*+!?|\*+/?|//[/!]?|#+|--)\s?")
 
@@ -87,6 +90,9 @@ class FileSymbols:
     imports: tuple[Import, ...]
     identifiers: frozenset[str]
     size: int  # bytes parsed
+    # "receiver.member" for each `receiver.member(` the file writes (the receiver's last name:
+    # `self.expr.parse(` gives "expr.parse"): what code calls on a name (receiver_names.py).
+    calls: frozenset[str] = frozenset()
 
 
 def extract(source: bytes, language: str, path: str = "") -> FileSymbols:
@@ -160,6 +166,10 @@ def extract_with_tree(
         imports=assemble_imports(import_parts, language),
         identifiers=frozenset(sys.intern(i.decode("utf-8", "replace")) for i in identifiers),
         size=len(source),
+        calls=frozenset(
+            sys.intern(f"{r.decode('utf-8', 'replace')}.{m.decode('utf-8', 'replace')}")
+            for r, m in set(_MEMBER_CALL.findall(source))
+        ),
     ), tree
 
 

@@ -109,6 +109,20 @@ class IndexReaders:
             mine = own.identifiers if own is not None else frozenset()
             return {name: table.get(name, 0) - (name in mine) for name in names}
 
+    def called_on(self, receiver: str, exclude: str = "") -> dict[str, int]:
+        """How many indexed files call each member on a name `receiver` (`block.parse(`),
+        the file `exclude` left out (the one being edited)."""
+        with self._lock:
+            found = dict(self._tables.calls_on.get(receiver, {}))
+            own = self._files.get(exclude)
+            for call in own.calls if own is not None else ():
+                name, _, member = call.partition(".")
+                if name == receiver and found.get(member, 0) > 1:
+                    found[member] -= 1
+                elif name == receiver:
+                    found.pop(member, None)
+            return found
+
     def buffer_tree(self, path: str | os.PathLike[str]) -> tuple[bytes, tree_sitter.Tree] | None:
         """(source, syntax tree) of an open buffer's last parse, or None. Never edit the tree:
         copy it first (it is shared)."""

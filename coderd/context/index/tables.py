@@ -27,6 +27,8 @@ class SymbolTables:
         # How many files use each identifier: how popular a name is, for ranking the members
         # of a type that the current file does not use yet.
         self.files_using: dict[str, int] = {}
+        # How many files call each member on a name (`block.parse(`): "block" -> {"parse": 3}.
+        self.calls_on: dict[str, dict[str, int]] = {}
         # Top-level capitalised names of two words or more by their last word, lowercased
         # ("state" -> BlockState, InlineState): what a receiver called `state` may be.
         self.by_last_word: dict[str, dict[str, tuple[Definition, ...]]] = {}
@@ -59,6 +61,7 @@ class SymbolTables:
                 self.sorted.pop((id(self.by_last_word), last_word(d)), None)
         if old is not None:
             _count(self.files_using, old.identifiers, -1)
+            _count_calls(self.calls_on, old.calls, -1)
             _unlink(self.by_name, rel, {d.name for d in old.definitions})
             _unlink(self.by_container, rel, {d.container for d in old.definitions if d.container})
             _unlink(self.by_last_word, rel, {last_word(d) for d in old.definitions} - {""})
@@ -66,6 +69,7 @@ class SymbolTables:
             self.files[rel] = symbols
             self.stamps[rel] = stamp
             _count(self.files_using, symbols.identifiers, 1)
+            _count_calls(self.calls_on, symbols.calls, 1)
             _link(self.by_name, rel, symbols.definitions, lambda d: d.name)
             _link(
                 self.by_container,
@@ -100,6 +104,14 @@ def _count(table: dict[str, int], names, step: int) -> None:
             table.pop(name, None)
 
 
+def _count_calls(table: dict[str, dict[str, int]], calls, step: int) -> None:
+    for call in calls:
+        receiver, _, member = call.partition(".")
+        _count(table.setdefault(receiver, {}), (member,), step)
+        if not table[receiver]:
+            del table[receiver]
+
+
 def _unlink(table: dict[str, dict[str, tuple]], rel: str, keys: set[str]) -> None:
     for key in keys:
         owners = table.get(key)
@@ -131,6 +143,7 @@ def estimate_bytes(files: dict[str, FileSymbols]) -> int:
     for rel, symbols in files.items():
         total += measure(rel) + measure(symbols) + measure(symbols.identifiers)
         total += sum(measure(name) for name in symbols.identifiers)
+        total += measure(symbols.calls) + sum(measure(call) for call in symbols.calls)
         total += measure(symbols.definitions) + measure(symbols.imports)
         for d in symbols.definitions:
             total += measure(d) + measure(d.name) + measure(d.signature) + measure(d.doc)
