@@ -560,3 +560,31 @@ def test_a_rust_types_private_methods_show_only_inside_its_module(tmp_path: Path
         assert "with_remainer" not in packed.text
     finally:
         context.close()
+
+
+def test_a_receiver_nothing_types_has_the_type_others_call_on_that_name(tmp_path: Path) -> None:
+    """mistune's plugins take an untyped `block` (no type is named so): the other plugins
+    call `block.parse_quote(` on it, a BlockParser method, so `block.` lists BlockParser's
+    members, what they call first; a guess (`guessed`)."""
+    root = tmp_path / "ws"
+    names = ["register", "parse_text", "parse_quote", "parse_list"]
+    parser = "class BlockParser:\n" + "".join(
+        f"    def {n}(self, m, state):\n        pass\n\n" for n in names
+    )
+    write(root, "pkg/block_parser.py", parser)
+    write(root, "pkg/other.py", "class Renderer:\n    def parse_quote(self):\n        pass\n")
+    for i in range(2):
+        plugin = (
+            f"def plugin{i}(block, m, state):\n    block.parse_list(m)\n    block.parse_quote(m)\n"
+        )
+        write(root, f"pkg/plugins/p{i}.py", plugin)
+    use = "def spoiler(block, m, state):\n    text = m.group(0)\n    block.\n"
+    with hints_in(root, write(root, "pkg/plugins/spoiler.py", use), use) as after:
+        hint = after("    block.")
+        assert hint is not None and hint.guessed
+        # BlockParser first (both called methods are its), what the plugins call first; then
+        # Renderer, which has a `parse_quote` too.
+        shown = [(c["path"], c["name"]) for c in hint.chunks]
+        parser_names = [name for path, name in shown if path == "pkg/block_parser.py"]
+        assert shown[0][0] == "pkg/block_parser.py" and "pkg/other.py" in {p for p, _ in shown}
+        assert set(parser_names[:2]) == {"parse_quote", "parse_list"} and "register" in parser_names

@@ -15,8 +15,8 @@ from coderd.context.retrieve.typed import TYPE_KINDS
 MAX_TYPES = 2  # a receiver typed as a union, or by homonyms: the first two
 MIN_NAMED = 3  # a receiver named like a type (named_types): `ctx`, `req` name no type alone
 SELVES = frozenset({"self", "this", "cls", "super", "Self"})
-_PARTS = re.compile(r"\?\.|\.|::")
-_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
+PARTS = re.compile(r"\?\.|\.|::")
+IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 
 
 def named_types(index: WorkspaceIndex, rel: str, expression: str) -> list[DefinitionRef]:
@@ -29,9 +29,9 @@ def named_types(index: WorkspaceIndex, rel: str, expression: str) -> list[Defini
     one or two types whose name ends in its last word: `state` -> mistune's BlockState and
     InlineState, `client` -> QueryClient (index.ending_in); method hits +20/+16/+18 of 1,182
     at 256/512/1,024 on the ten sets (mistune +8, markdown +4, query-core +4/+2/0)."""
-    last = _PARTS.split(expression)[-1]
+    last = PARTS.split(expression)[-1]
     word = last.strip("_$")
-    if not _IDENTIFIER.fullmatch(last) or len(word) < MIN_NAMED or word in SELVES:
+    if not IDENTIFIER.fullmatch(last) or len(word) < MIN_NAMED or word in SELVES:
         return []
     whole = {word[0].upper() + word[1:], "".join(p[:1].upper() + p[1:] for p in word.split("_"))}
     # Else its last word: `highlight_text` -> Text, `currentMutation` -> Mutation.
