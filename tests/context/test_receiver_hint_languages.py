@@ -588,3 +588,30 @@ def test_a_receiver_nothing_types_has_the_type_others_call_on_that_name(tmp_path
         parser_names = [name for path, name in shown if path == "pkg/block_parser.py"]
         assert shown[0][0] == "pkg/block_parser.py" and "pkg/other.py" in {p for p, _ in shown}
         assert set(parser_names[:2]) == {"parse_quote", "parse_list"} and "register" in parser_names
+
+
+def test_an_untyped_call_has_the_type_its_methods_of_that_name_agree_on(tmp_path: Path) -> None:
+    """toml_edit's `item.decor_mut().`, `item` untyped: both `decor_mut` methods of the crate
+    return a Decor, so Decor's members are listed; `new`, whose three methods return three
+    types, says nothing."""
+    root = tmp_path / "ws"
+    write(root, "Cargo.toml", "")
+    decor = (
+        "pub struct Decor {\n    prefix: String,\n}\n\nimpl Decor {\n"
+        "    pub fn new() -> Decor {\n        todo!()\n    }\n\n"
+        "    pub fn set_prefix(&mut self, p: &str) {}\n    pub fn clear(&mut self) {}\n}\n"
+    )
+    write(root, "src/decor.rs", decor)
+    for name in ("Table", "Array"):
+        write(
+            root,
+            f"src/{name.lower()}.rs",
+            f"pub struct {name} {{\n    d: Decor,\n}}\n\nimpl {name} {{\n"
+            f"    pub fn new() -> {name} {{\n        todo!()\n    }}\n\n"
+            "    pub fn decor_mut(&mut self) -> &mut Decor {\n        &mut self.d\n    }\n}\n",
+        )
+    use = "fn pretty(item) {\n    item.decor_mut().\n    item.new().\n}\n"
+    with hints_in(root, write(root, "src/pretty.rs", use), use) as after:
+        hint = after("item.decor_mut().")
+        assert hint is not None and {c["name"] for c in hint.chunks} >= {"set_prefix", "clear"}
+        assert after("item.new().") is None

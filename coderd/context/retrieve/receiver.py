@@ -33,7 +33,7 @@ from coderd.context.retrieve.members import (
     beside_used,
     exported,
 )
-from coderd.context.retrieve.receiver_calls import called_on, called_types
+from coderd.context.retrieve.receiver_calls import called_on, called_types, returned_types
 from coderd.context.retrieve.receiver_names import MAX_TYPES, SELVES, named_types
 from coderd.context.retrieve.receiver_text import Receiver
 from coderd.context.retrieve.scope import package_exports, scope_of
@@ -114,7 +114,10 @@ def receiver_members(
     # starts with what the others call (on a typed receiver that lost 19/5/4 at 256/512/1,024).
     called = called_on(index, rel, receiver.expression) if guessed else {}
     types = (
-        types or called_types(index, rel, called) or named_types(index, rel, receiver.expression)
+        types
+        or called_types(index, rel, called)
+        or named_types(index, rel, receiver.expression)
+        or returned_types(resolver, receiver.expression)
     )
     groups, fields, variants = [], [], []
     used = _used_through(text, receiver)
