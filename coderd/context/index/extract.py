@@ -92,7 +92,7 @@ class FileSymbols:
     identifiers: frozenset[str]
     size: int  # bytes parsed
     # "receiver.member" for each `receiver.member(` the file writes (the receiver's last name:
-    # `self.expr.parse(` gives "expr.parse"): what code calls on a name (receiver_names.py).
+    # `self.expr.parse(` gives "expr.parse"): what code calls on a name (receiver_calls.py).
     calls: frozenset[str] = frozenset()
 
 

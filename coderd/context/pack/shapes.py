@@ -75,9 +75,9 @@ def forms_for(
         ):
             return Forms()  # a window inside a definition already shown
         return forms(lines, definition, None, comment_for(path), False)
-    if (
-        candidate.members is not None
-    ):  # (): a type with no members: its fields are a body, shown late
+    # (): a type with no members of its own here (Rust impls and Go methods come as lists of
+    # their own): its fields are a body, shown late. Not "pack chooses": that listed them twice.
+    if candidate.members is not None:
         members, ranked = list(candidate.members), True
     elif is_type(definition):
         members, ranked = rank_members(members_of(path, definition.name), *ranking), False
