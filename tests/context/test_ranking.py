@@ -116,6 +116,29 @@ def test_a_generated_copy_goes_when_the_source_is_there():
     assert [c.ref.path for c in found] == ["src/map.ts", "dist/cjs/only.js", "src/other.ts"]
 
 
+def test_a_go_build_variant_shows_once():
+    """gorilla/sessions' `options.go` and `options_go111.go` both declare `type Options
+    struct`, one per Go version: the best ranked shows, alone or in a file's list; another
+    package's `Options` stays."""
+
+    def candidate(path: str, name: str, kind: str = "struct", members=None) -> Candidate:
+        return Candidate(
+            DefinitionRef(path, Definition(name, kind, "", "", 1, 2)), "package", 0, members
+        )
+
+    cookie = Definition("newCookie", "function", "", "", 3, 4)
+    found = without_copies(
+        [
+            candidate("options.go", "Options"),
+            candidate("cookie.go", "cookie.go", "skeleton", (cookie,)),
+            candidate("options_go111.go", "Options"),
+            candidate("cookie_go111.go", "cookie_go111.go", "skeleton", (cookie,)),
+            candidate("other/options.go", "Options"),
+        ]
+    )
+    assert [c.ref.path for c in found] == ["options.go", "cookie.go", "other/options.go"]
+
+
 def test_every_exported_name_of_a_many_file_go_package_is_listed(tmp_path):
     files = {"go.mod": "module example.com/app\n\ngo 1.21\n"}
     for i in range(6):  # more files than a non-Go module alias may stand for
