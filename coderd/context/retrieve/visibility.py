@@ -10,7 +10,9 @@ from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 
 
 def trait_impls(index: WorkspaceIndex, owner: DefinitionRef) -> dict[str, list[tuple[int, int]]]:
-    """Rust: the line spans of `impl Trait for Owner` blocks, per file."""
+    """Rust: the line spans of `impl Trait for Owner` blocks, per file. Their methods (`fmt`,
+    `serialize`, `from_str`) are called through the trait's syntax or generic code, rarely as
+    `value.fmt(`: the hint lists them after the type's own (receiver.py)."""
     spans: dict[str, list[tuple[int, int]]] = {}
     for ref in index.members(owner.definition.name):
         d = ref.definition
@@ -39,7 +41,8 @@ def reachable(
         if d.signature.startswith("pub") or d.container != owner.definition.name:
             kept.append(m)  # public, or a trait's (a base of the type)
             continue
-        if here[: len(module_path(m.path))] == module_path(m.path):
+        home = module_path(m.path)
+        if here[: len(home)] == home:
             kept.append(m)  # its module, or one inside it
             continue
         spans = trait_impls(index, owner) if spans is None else spans
