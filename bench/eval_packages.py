@@ -10,7 +10,7 @@ end, with its code and the code before it; `vault` likewise at the start of sess
 `reserve` at the start of session 14; `cellar` at the end of session 15, run once at the end
 of session 16 (with that session's code and session 15's); `attic` at the start of session 17,
 before any tuning, and run once at its end (its code and session 16's); `loft` at the start of
-session 18, the same way. Every set but the newest has been tuned on or run: a session that
+session 18, and `nook` at the start of session 19, the same way. Every set but the newest has been tuned on or run: a session that
 finds them all used should add an untouched one before tuning.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
 from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
@@ -321,12 +321,38 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "librust-ignore-dev",
         "usr/share/cargo/registry/ignore-0.4.18",
     ),
+    # Added at the start of session 19 (#13), before any tuning: only checked to unpack, and run
+    # once at the session's end with its code and session 18's.
+    "urllib3-2.2.2": ("nook", "pypi", "urllib3==2.2.2", "urllib3-2.2.2"),
+    "mako-1.3.5": ("nook", "pypi", "mako==1.3.5", "Mako-1.3.5"),
+    "uvicorn-0.30.1": ("nook", "pypi", "uvicorn==0.30.1", "uvicorn-0.30.1"),
+    "react-form-0.26.4": ("nook", "npm", "@tanstack/react-form@0.26.4", "package"),
+    "router-devtools-1.45.7": ("nook", "npm", "@tanstack/router-devtools@1.45.7", "package"),
+    "mitchellh-cli-1.1.1": (
+        "nook",
+        "deb",
+        "golang-github-mitchellh-cli-dev",
+        "usr/share/gocode/src/github.com/mitchellh/cli",
+    ),
+    "golang-lru-0.5.4": (
+        "nook",
+        "deb",
+        "golang-github-hashicorp-golang-lru-dev",
+        "usr/share/gocode/src/github.com/hashicorp/golang-lru",
+    ),
+    "http-0.2.7": ("nook", "deb", "librust-http-dev", "usr/share/cargo/registry/http-0.2.7"),
+    "tokio-util-0.7.3": (
+        "nook",
+        "deb",
+        "librust-tokio-util-dev",
+        "usr/share/cargo/registry/tokio-util-0.7.3",
+    ),
 }
 
 
 SETS = (
     "dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve", "cellar",
-    "attic", "loft",
+    "attic", "loft", "nook",
 )  # fmt: skip
 
 
