@@ -1,0 +1,148 @@
+"""What the cursor's line expects a member to give back, and which members give it.
+
+`if !arg.` goes on with a predicate (`is_positional`), `c.` alone on its line with a call made
+for its effect (`c.Abort()`), `subCmd, _, err := c.` with a method of three results (`Find`),
+`let x = cmd.` with anything but a method that returns nothing. A type of 200 members (clap's
+Command) shows ten of them in the receiver hint: sorted by popularity alone, the builder methods
+every test calls came first whatever the line around them. This reads the line before the
+receiver (stable while the member's name is typed) and each member's declared result, from its
+signature as written; a member that declares nothing is unknown (Python, TypeScript), except in
+Go and Rust, where it returns nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from coderd.context.index.extract import Definition
+from coderd.context.retrieve.typenames import closing_parenthesis, split_top
+
+# The line before the receiver, for each expectation. A condition: `if`, `while`, `elif`,
+# `assert`, a boolean operator, a negation, a Rust filter-like closure (`.filter(|a| `).
+_CONDITION = re.compile(
+    r"(?:(?:^|[\s(])(?:if|elif|while|and|or|not|assert|assert!\()|&&|\|\||!|"
+    r"\.(?:filter|any|all|position|find|take_while|skip_while)\(\|[^|]*\|)\s*\(?\s*$"
+)
+_OPTION_BINDING = re.compile(r"\b(?:if|while)\s+let\s+Some\s*\(.*=\s*$")  # `if let Some(x) =`
+_ASSIGNMENT = re.compile(r"^(.*?)(?<![=!<>:+\-*/%&|^])(?::=|=)\s*$")  # `x =`, `a, b :=`
+_ASSIGNED_CALL = re.compile(r"^(.*?)(?<![=!<>:+\-*/%&|^])(?::=|=)\s*[\w.:]+\(\s*$")
+_LET = re.compile(r"^\s*(?:let|const|var|auto)\s+(?:mut\s+)?")
+_RETURN = re.compile(r"^\s*return\s*$")
+_STATEMENT = re.compile(r"^\s*(?:defer\s+|go\s+|await\s+)?$")  # the receiver starts it
+_WRAPPED = re.compile(r"(?:\b(?:await|yield|try)\s+|(?<!&)&\s*(?:mut\s+)?|\*)+$")
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+# Words that name no value: an error, a flag, a keyword, a verb every getter has.
+_NO_NAME = frozenset({"err", "error", "let", "mut", "var", "const", "self", "this", "get", "set"})
+
+# A member's result, from the text after its parameters.
+UNIT, BOOL, OPTION, VALUE = "unit", "bool", "option", "value"
+_UNIT_TYPES = frozenset({"", "()", "None", "void", "Promise<void>", "undefined", "never"})
+_BOOL_TYPES = frozenset({"bool", "boolean", "Bool"})
+_OPTIONAL = re.compile(
+    r"^(?:Option<|Optional\[|t\.Optional\[|typing\.Optional\[)|\|\s*(?:None|undefined|null)\b"
+)
+
+
+@dataclass(frozen=True)
+class Expected:
+    kind: str  # "condition", "option", "value", "statement"
+    arity: int = 1  # values a multiple assignment takes (`a, b := x.`)
+    last: bool = False  # a statement right before its block's `}`: in Rust, the block's value
+    words: frozenset[str] = frozenset()  # of the names assigned (`let required = cmd.`)
+
+
+def expected_at(line_before: str, next_line: str = "") -> Expected | None:
+    """What the text from the line's start to the receiver expects of the member; None when
+    it says nothing (an argument, a chain going on from the line above). `next_line`: the
+    next line that is not blank."""
+    if _STATEMENT.match(line_before):
+        return Expected("statement", last=next_line.lstrip().startswith("}"))
+    line_before = _WRAPPED.sub("", line_before)  # `x = await y.`, `let r = &mut z.`
+    if _OPTION_BINDING.search(line_before):
+        return Expected("option")
+    if _CONDITION.search(line_before):
+        return Expected("condition")
+    if _RETURN.match(line_before):
+        return Expected("value")
+    assigned = _ASSIGNMENT.match(line_before)
+    if assigned is None:  # `identifiers = list(tlist.`: an argument, named by the target
+        wrapped = _ASSIGNED_CALL.match(line_before)
+        if wrapped is None:
+            return None
+        return Expected("value", words=_stems(" ".join(_IDENTIFIER.findall(wrapped.group(1)))))
+    targets = _LET.sub("", assigned.group(1)).strip()
+    if targets.startswith("(") and targets.endswith(")"):  # `let (nodes, edges) =`
+        targets = targets[1:-1]
+    if ":" in targets and not targets.endswith(":"):  # `x: T =`, `let y: Ix =`: one target
+        targets = targets.split(":")[0]
+    arity = len([t for t in split_top(targets, ",") if t.strip()]) or 1
+    return Expected("value", arity, words=_stems(" ".join(_IDENTIFIER.findall(targets))))
+
+
+def named_like(name: str, expected: Expected) -> bool:
+    """Whether `name` shares a word with the names the line assigns: `let groups = cmd.`
+    goes on with `get_groups`, `identifiers = list(tlist.` with `get_identifiers`."""
+    return bool(expected.words) and not _stems(name).isdisjoint(expected.words)
+
+
+def _stems(text: str) -> frozenset[str]:
+    """Words of the identifiers in `text`, lower case, a plural's `s` dropped."""
+    words = {w.lower() for w in _WORDS.findall(text)} - _NO_NAME
+    return frozenset(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words if len(w) > 2)
+
+
+def result_of(definition: Definition, language: str) -> str:
+    """UNIT, BOOL, OPTION, VALUE, "tuple:N", or "" (unknown) for a method or function."""
+    if definition.kind not in ("method", "function"):
+        return ""
+    signature = definition.signature
+    at = signature.find(definition.name)
+    opening = signature.find("(", at + len(definition.name)) if at >= 0 else -1
+    closing = closing_parenthesis(signature, opening + 1) if opening >= 0 else -1
+    if closing < 0:
+        return ""
+    rest = " ".join(signature[closing + 1 :].split())
+    if language == "rust":
+        written = rest[2:].split(" where ")[0] if rest.startswith("->") else ""
+    elif language == "go":
+        written = rest.removesuffix("{")  # `(interface{}, error)`: braces of its own
+    elif language == "python":
+        if not rest.startswith("->"):
+            return ""
+        written = rest[2:].rstrip(":")
+    elif language in ("typescript", "tsx", "javascript"):
+        if not rest.startswith(":"):
+            return ""
+        written = rest[1:].removesuffix("{")
+    else:
+        return ""
+    written = written.strip().strip("'\"")
+    if written in _UNIT_TYPES:
+        return UNIT
+    if written in _BOOL_TYPES:
+        return BOOL
+    if written.startswith("(") and written.endswith(")") and language in ("go", "rust"):
+        parts = [p for p in split_top(written[1:-1], ",") if p.strip()]
+        return f"tuple:{len(parts)}" if len(parts) > 1 else VALUE
+    return OPTION if _OPTIONAL.search(written) else VALUE
+
+
+def fit(result: str, expected: Expected, language: str) -> int:
+    """1: what the line expects, -1: what it cannot use, 0: either (or unknown)."""
+    if not result:
+        return 0
+    arity = int(result.partition(":")[2] or 1) if result.startswith("tuple") else 1
+    if expected.kind == "statement":  # a Rust block's last line is its value
+        return 1 if result == UNIT and not (expected.last and language == "rust") else 0
+    if result == UNIT:
+        return -1  # a condition, a binding, a value: a method that returns nothing gives none
+    if expected.kind == "condition":
+        return 1 if result == BOOL else 0
+    if expected.kind == "option":
+        return 1 if result == OPTION else 0
+    if expected.arity > 1 or (language == "go" and arity > 1):
+        return 1 if arity == expected.arity else -1  # Go: `a, b := x.` takes two results
+    return 0

@@ -1,0 +1,258 @@
+"""What the cursor's line expects of a member (retrieve/expected.py), and the receiver hint
+listing the members that give it first: pure functions on written lines and signatures, then
+the hint on real indexes of real files in Go, Rust, Python and TypeScript."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ctx_helpers import write
+
+from coderd.config.settings import ContextSettings
+from coderd.context.index.extract import Definition
+from coderd.context.index.registry import IndexRegistry
+from coderd.context.provider import ContextProvider
+from coderd.context.retrieve.expected import Expected, expected_at, fit, named_like, result_of
+
+
+@pytest.mark.parametrize(
+    ("before", "kind", "arity"),
+    [
+        ("\t", "statement", 1),
+        ("    defer ", "statement", 1),
+        ("    if !", "condition", 1),
+        ("    if (!", "condition", 1),
+        ("        && ", "condition", 1),
+        ("    if error is not None and ", "condition", 1),
+        ("    .filter(|a| ", "condition", 1),
+        ("    if let Some(span) = ", "option", 1),
+        ("    return ", "value", 1),
+        ("    let x: Ix = ", "value", 1),
+        ("    const y = await ", "value", 1),
+        ("    let (nodes, edges) = ", "value", 2),
+        ("\tsubCmd, _, err := ", "value", 3),
+        ("\tif v, ok := ", "value", 2),
+    ],
+)
+def test_what_the_line_before_the_receiver_expects(before: str, kind: str, arity: int) -> None:
+    expected = expected_at(before)
+    assert expected is not None and (expected.kind, expected.arity) == (kind, arity)
+
+
+@pytest.mark.parametrize("before", ["    foo(", "    if a != ", "    x == ", "    for k, v in "])
+def test_lines_that_say_nothing(before: str) -> None:
+    assert expected_at(before) is None
+
+
+@pytest.mark.parametrize(
+    ("language", "signature", "result"),
+    [
+        ("go", "func (c *Command) Find(args []string) (*Command, []string, error)", "tuple:3"),
+        ("go", "func (c *Context) Abort()", "unit"),
+        ("go", "func (c *Command) HasParent() bool", "bool"),
+        ("go", "func (c *Command) Root() *Command", "value"),
+        (
+            "go",
+            "func (f *F) get(conv func(string) (interface{}, error)) (interface{}, error)",
+            "tuple:2",
+        ),
+        ("rust", "pub fn get_version(&self) -> Option<&str>", "option"),
+        ("rust", "pub fn arg(mut self, a: impl Into<Arg>) -> Self where A: B", "value"),
+        ("rust", "pub fn set_implicit(&mut self, implicit: bool)", "unit"),
+        ("rust", "pub fn into_nodes_edges(self) -> (Vec<N>, Vec<E>)", "tuple:2"),
+        ("python", "def is_fixed(self) -> bool:", "bool"),
+        (
+            "python",
+            "def do_teardown(\n    self,\n    exc: BaseException | None = None,\n) -> None:",
+            "unit",
+        ),
+        ("python", "def source(self, name: str) -> t.Optional[Source]:", "option"),
+        ("python", "def get_cases(self, skip_ws=False):", ""),
+        ("typescript", "public get isDestroyed(): boolean", "bool"),
+        ("typescript", "public destroy(): void", "unit"),
+        ("typescript", "public captureTransaction(fn: Function)", ""),
+    ],
+)
+def test_a_members_declared_result(language: str, signature: str, result: str) -> None:
+    name = signature.split("(")[0].split()[-1]
+    if language == "go":
+        name = signature.split(")")[1].split("(")[0].strip()
+    definition = Definition(name, "method", signature, "", 1, 2)
+    assert result_of(definition, language) == result
+
+
+@pytest.mark.parametrize(
+    ("before", "member", "named"),
+    [
+        ("    let groups = ", "get_groups", True),
+        ("    identifiers = list(", "get_identifiers", True),
+        ("\tvalue := ", "getValue", True),
+        ("    let first_segment = ", "path_segments", True),
+        ("    let required = ", "get_groups", False),
+        ("\tx, err := ", "Error", False),  # `err` names no value
+    ],
+)
+def test_a_member_named_like_what_the_line_assigns(before: str, member: str, named: bool) -> None:
+    expected = expected_at(before)
+    assert expected is not None and named_like(member, expected) is named
+
+
+def test_fit() -> None:
+    condition, statement = Expected("condition"), Expected("statement")
+    assert fit("bool", condition, "rust") == 1
+    assert fit("unit", condition, "rust") == -1
+    assert fit("unit", statement, "go") == 1
+    assert fit("unit", statement, "rust") == 1
+    tail = expected_at("    ", "}")
+    assert tail == Expected("statement", last=True)
+    assert fit("unit", tail, "rust") == 0  # a Rust block's last line is its value
+    assert fit("unit", tail, "go") == 1
+    assert fit("tuple:3", Expected("value", 3), "go") == 1
+    assert fit("tuple:2", Expected("value", 1), "go") == -1  # `x := c.` takes one result
+    assert fit("value", Expected("value", 2), "rust") == -1
+    assert fit("", condition, "python") == 0
+
+
+GO_TYPES = """package app
+
+type Command struct {
+\tName string
+}
+
+func (c *Command) AddCommand(cmds ...*Command) {
+}
+
+func (c *Command) Flags() []string {
+\treturn nil
+}
+
+func (c *Command) Find(args []string) (*Command, []string, error) {
+\treturn c, args, nil
+}
+
+func (c *Command) HasParent() bool {
+\treturn false
+}
+"""
+# Other files call AddCommand and Flags most: popularity alone lists them first.
+GO_USERS = "package app\n\nfunc setup(c *Command) {\n\tc.AddCommand(c)\n\tc.Flags()\n}\n"
+GO_MAIN = "package app\n\nfunc run(c *Command) {\n\t{line}\n}\n"
+
+
+def _first_member(root: Path, rel: str, template: str, line: str) -> str:
+    text = template.replace("{line}", line)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(root / rel).wait_ready(20)
+        hint = context.receiver_hint(root / rel, text, text.index(line) + len(line), _tokens, 200)
+        assert hint is not None
+        return hint.text.split("\n")[1].strip().lstrip("/#").strip()
+    finally:
+        context.close()
+
+
+def _tokens(text: str) -> list[int]:
+    return list(range(len(text) // 4 + 1))
+
+
+def test_go_hint_lists_what_the_line_can_use_first(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(root, "go.mod", "module example.com/app\n")
+    write(root, "types.go", GO_TYPES)
+    for i in range(3):
+        write(root, f"users{i}.go", GO_USERS)
+    write(root, "main.go", GO_MAIN)
+    first = _first_member(root, "main.go", GO_MAIN, "if c.")
+    assert first == "func (c *Command) HasParent() bool"
+    first = _first_member(root, "main.go", GO_MAIN, "sub, rest, err := c.")
+    assert first.startswith("func (c *Command) Find(")
+    assert _first_member(root, "main.go", GO_MAIN, "c.").startswith("func (c *Command) AddCommand(")
+    # `list := c.`: not AddCommand, which returns nothing.
+    assert _first_member(root, "main.go", GO_MAIN, "list := c.").startswith(
+        "func (c *Command) Flags("
+    )
+
+
+RUST_ARG = """pub struct Arg {
+    id: u32,
+}
+
+impl Arg {
+    pub fn long(mut self, name: &str) -> Self {
+        self
+    }
+
+    pub fn short(mut self, c: char) -> Self {
+        self
+    }
+
+    pub fn get_long(&self) -> Option<&str> {
+        None
+    }
+
+    pub fn is_positional(&self) -> bool {
+        false
+    }
+}
+"""
+RUST_USERS = "use crate::arg::Arg;\n\nfn build(a: Arg) -> Arg {\n    a.long(\"x\").short('x')\n}\n"
+RUST_MAIN = "use crate::arg::Arg;\n\nfn check(arg: &Arg) {\n    {line}\n}\n"
+
+
+def test_rust_predicates_in_a_condition_options_in_if_let(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(root, "src/arg.rs", RUST_ARG)
+    for i in range(3):
+        write(root, f"src/user{i}.rs", RUST_USERS)
+    write(root, "src/main.rs", RUST_MAIN)
+    first = _first_member(root, "src/main.rs", RUST_MAIN, "if !arg.")
+    assert first == "pub fn is_positional(&self) -> bool"
+    first = _first_member(root, "src/main.rs", RUST_MAIN, "if let Some(long) = arg.")
+    assert first == "pub fn get_long(&self) -> Option<&str>"
+    # `let positional = arg.`: named like is_positional, ahead of the other values.
+    first = _first_member(root, "src/main.rs", RUST_MAIN, "let positional = arg.")
+    assert first == "pub fn is_positional(&self) -> bool"
+
+
+PY_APP = """class App:
+    def route(self, path: str) -> "App":
+        return self
+
+    def should_ignore_error(self, error: BaseException | None) -> bool:
+        return False
+
+    def do_teardown(self) -> None:
+        pass
+"""
+PY_USERS = (
+    "from app import App\n\n\ndef make(app: App) -> App:\n    return app.route('/').route('/x')\n"
+)
+PY_MAIN = "from app import App\n\n\ndef handle(app: App, error) -> None:\n    {line}\n"
+
+
+def test_python_and_typescript_by_their_annotations(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(root, "app.py", PY_APP)
+    for i in range(3):
+        write(root, f"user{i}.py", PY_USERS)
+    write(root, "main.py", PY_MAIN)
+    first = _first_member(root, "main.py", PY_MAIN, "if error is not None and app.")
+    assert first == "def should_ignore_error(self, error: BaseException | None) -> bool:"
+    assert _first_member(root, "main.py", PY_MAIN, "app.") == "def do_teardown(self) -> None:"
+    ts = "export class Editor {\n  public setContent(c: string): this {\n    return this\n  }\n\n  public get isDestroyed(): boolean {\n    return false\n  }\n}\n"
+    write(root, "src/Editor.ts", ts)
+    for i in range(3):
+        write(
+            root,
+            f"src/use{i}.ts",
+            "import { Editor } from './Editor'\n\nexport const f = (e: Editor) => e.setContent('x').setContent('y')\n",
+        )
+    main = (
+        "import { Editor } from './Editor'\n\nexport function blur(editor: Editor) {\n  {line}\n}\n"
+    )
+    write(root, "src/blur.ts", main)
+    assert (
+        _first_member(root, "src/blur.ts", main, "if (!editor.")
+        == "public get isDestroyed(): boolean"
+    )
