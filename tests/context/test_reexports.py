@@ -1,4 +1,5 @@
-"""Names found through barrel files (`export * from`): the memo in scope.py must follow edits.
+"""Names found through barrel files (`export * from`): the memo in scope.py must follow edits;
+and what a Rust module re-exports (`pub use`), reached through its path.
 
 named_definitions remembers where a name was found and what the walk read of each file (its
 top-level names and imports). These tests change exactly those things, and the things that
@@ -11,7 +12,10 @@ from pathlib import Path
 
 from ctx_helpers import write
 
+from coderd.config.settings import ContextSettings
+from coderd.context.index.registry import IndexRegistry
 from coderd.context.index.workspace import WorkspaceIndex
+from coderd.context.provider import ContextProvider
 from coderd.context.retrieve.scope import named_definitions
 
 BARREL = "export * from './first';\nexport * from './editing';\nexport * from './last';\n"
@@ -84,3 +88,51 @@ def test_a_new_file_behind_a_barrel_is_found(tmp_path: Path) -> None:
         assert found(index, "Extra") == [("src/extra.ts", 1)]
     finally:
         index.close()
+
+
+KV_MOD = "mod key;\nmod value;\n\npub use self::key::{Key, ToKey};\nuse self::value::Hidden;\n"
+KV_KEY = "pub struct Key<'k> {\n    key: &'k str,\n}\n\npub trait ToKey {\n    fn to_key(&self) -> Key;\n}\n"
+LIB = "pub mod kv;\n\npub fn log(key: kv::\n"
+
+
+def _hint_at_end_of(tmp_path: Path, files: dict[str, str], rel: str, before: str) -> str:
+    """The receiver hint in `files[rel]` right after its text `before` (a Rust workspace)."""
+    root = tmp_path / "ws"
+    for path, text in files.items():
+        write(root, path, text)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(root / rel).wait_ready(20)
+        text = files[rel]
+        at = text.index(before) + len(before)
+        hint = context.receiver_hint(root / rel, text, at, lambda t: [0] * len(t), 400)
+        assert hint is not None
+        return hint.text
+    finally:
+        context.close()
+
+
+def test_a_rust_module_lists_what_it_re_exports_with_pub_use(tmp_path: Path) -> None:
+    """log's `kv::Key`: kv/mod.rs declares nothing itself and re-exports key.rs' Key; a plain
+    `use` (Hidden) is not reachable from outside the module."""
+    files = {
+        "src/kv/mod.rs": KV_MOD,
+        "src/kv/key.rs": KV_KEY,
+        "src/kv/value.rs": "pub struct Hidden;\n",
+        "src/lib.rs": LIB,
+    }
+    hint = _hint_at_end_of(tmp_path, files, "src/lib.rs", "kv::")
+    assert "pub struct Key<'k>" in hint and "pub trait ToKey" in hint
+    assert "Hidden" not in hint
+
+
+def test_a_rust_module_path_before_the_cursor(tmp_path: Path) -> None:
+    """serde_json's value/mod.rs writes `super::ser::to_writer(...)`: ser.rs' functions, not a
+    type guessed from the word `ser`."""
+    files = {
+        "src/lib.rs": "mod ser;\nmod value;\n",
+        "src/ser.rs": "pub struct Serializer;\n\npub fn to_writer<W>(writer: W) {}\n",
+        "src/value/mod.rs": "fn write() {\n    super::ser::\n}\n",
+    }
+    hint = _hint_at_end_of(tmp_path, files, "src/value/mod.rs", "super::ser::")
+    assert "pub fn to_writer<W>(writer: W)" in hint

@@ -20,6 +20,8 @@ class Import:
     names: tuple[str, ...] = ()  # imported names (`from m import a, b`, `import {a} from`)
     aliases: tuple[tuple[str, str], ...] = ()  # (imported name or module, local alias)
     line: int = 0  # 1-based line of the statement
+    # Rust `pub use` (any visibility): a re-export, what `module::name` reaches from outside.
+    exported: bool = False
 
 
 def assemble_imports(parts: list[dict[str, tree_sitter.Node]], language: str) -> tuple[Import, ...]:
@@ -69,7 +71,13 @@ def assemble_imports(parts: list[dict[str, tree_sitter.Node]], language: str) ->
             if len(modules) > 1:  # `import a, b as c`: one Import per module
                 aliases = [pair for pair in aliases if pair[0] == module]
             result.append(
-                Import(module, tuple(statement["names"]), tuple(aliases), statement["line"])
+                Import(
+                    module,
+                    tuple(statement["names"]),
+                    tuple(aliases),
+                    statement["line"],
+                    statement["exported"],
+                )
             )
     return tuple(result)
 
@@ -86,7 +94,14 @@ def _holding(spans, starts, start: int, end: int):
 
 
 def _new_statement(node: tree_sitter.Node) -> dict:
-    return {"modules": [], "names": [], "aliases": [], "line": node.start_point.row + 1}
+    first = node.child(0)
+    return {
+        "modules": [],
+        "names": [],
+        "aliases": [],
+        "line": node.start_point.row + 1,
+        "exported": first is not None and first.type == "visibility_modifier",
+    }
 
 
 def _module_node_text(node: tree_sitter.Node, language: str) -> str:

@@ -171,8 +171,11 @@ def module_candidates(
             ]
             groups = {file: top}
             # A package's __init__.py: the names it imports from its modules, listed in those
-            # modules' files (typer's docs call `typer.run`, main.py's `run`).
-            for name, refs in package_exports(index, file, language).items():
+            # modules' files (typer's docs call `typer.run`, main.py's `run`). Not a Rust
+            # module's `pub use`: rayon's `use super::*` then listed 130 tokens of iter/mod.rs'
+            # re-exported adapters first at 256 (method hits -9); `kv::` in the receiver hint.
+            exports = package_exports(index, file, language) if language != "rust" else {}
+            for name, refs in exports.items():
                 for ref in refs if name not in used else ():
                     groups.setdefault(ref.path, []).append(ref)
             beside = beside_used(symbols.definitions if symbols else (), used)

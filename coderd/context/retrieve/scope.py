@@ -206,11 +206,15 @@ def package_exports(index: WorkspaceIndex, file: str, language: str) -> dict[str
     the workspace: what `pkg.name` reaches besides its own definitions (`import typer;
     typer.run(...)` is typer/main.py's `run`, imported by typer/__init__.py; `from .core
     import *` brings core's public names: pyparsing's diagram module uses `pyparsing.Empty`).
-    Each name's walk is memoised (named_definitions)."""
-    if language != "python" or not file.endswith("__init__.py"):
+    A Rust module's `pub use` re-exports the same way (log's `kv::Key` is kv/key.rs' `Key`,
+    which kv/mod.rs re-exports). Each name's walk is memoised (named_definitions)."""
+    rust = language == "rust"
+    if not rust and (language != "python" or not file.endswith("__init__.py")):
         return {}
     found: dict[str, list[DefinitionRef]] = {}
     for statement, target in (_shape(index, file) or _NO_SHAPE)[3]:
+        if rust and not statement.exported:
+            continue
         renamed = dict(statement.aliases)
         if "*" in statement.names:  # `from .core import *`: core's public top-level names
             for path in target:
@@ -254,11 +258,15 @@ def name_in_file(index: WorkspaceIndex, file: str, name: str) -> list[Definition
 
 
 def module_files_in(index: WorkspaceIndex, file: str, alias: str) -> list[str]:
-    """The files a module alias (`mod` in `mod.x`, `pkg` in `pkg.New`) stands for in `file`."""
+    """The files a module alias (`mod` in `mod.x`, `pkg` in `pkg.New`, a Rust path such as
+    `super::ser`) stands for in `file`."""
     symbols = index.file(file)
     if symbols is None:
         return []
     language = symbols.language
+    if language == "rust" and "::" in alias:  # the path's last module, if a module it names
+        found = resolve_import(index, file, Import(alias), language)
+        return found[:1] if found and module_name(found[0]) == alias.rpartition("::")[2] else []
     for statement in symbols.imports:
         renamed = {a: o for o, a in statement.aliases}
         if renamed.get(alias) == statement.module or (
