@@ -147,6 +147,30 @@ def test_go_constructor_result_and_receiver_methods_in_other_files(tmp_path):
     assert "func (s *Store) FlushAll() int" in text and "Reticulate" not in text
 
 
+def test_go_type_assertion(tmp_path):
+    """`vd := v.pool.Get().(*validate)`: the asserted type (validator's pool of validates)."""
+    root = tmp_path / "ws"
+    main = 'package app\n\nimport "sync"\n\nfunc run(pool *sync.Pool) {\n'
+    main += "\tvd, ok := pool.Get().(*validate)\n\tvd.\n}\n"
+    files = {
+        "go.mod": "module example.com/app\n",
+        "validate.go": "package app\n\ntype validate struct{}\n\n"
+        "func (v *validate) traverseField(n int) {}\n",
+        "main.go": main,
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    provider = ContextProvider(ContextSettings(), [root])
+    try:
+        assert provider.index_for(root / "main.go").wait_ready(30)
+        at = main.index("vd.\n") + 3
+        hint = provider.receiver_hint(root / "main.go", main, at, lambda t: [0] * len(t), 400)
+        assert hint is not None and "func (v *validate) traverseField(n int)" in hint.text
+    finally:
+        provider.close()
+
+
 def test_rust_associated_constructor_and_self(tmp_path):
     files = {
         "src/store.rs": "pub struct Store { path: String }\n\nimpl Store {\n    pub fn new() -> Self { Store { path: String::new() } }\n"

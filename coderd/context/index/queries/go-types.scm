@@ -11,6 +11,9 @@
   right: (expression_list . (composite_literal type: (_) @bind.type)))
 (short_var_declaration left: (expression_list . (identifier) @bind.name)
   right: (expression_list . (unary_expression operand: (composite_literal type: (_) @bind.type))))
+; `vd := v.pool.Get().(*validate)`, `t, ok := x.(T)`: a type assertion says the type.
+(short_var_declaration left: (expression_list . (identifier) @bind.name)
+  right: (expression_list . (type_assertion_expression type: (_) @bind.type)))
 (var_spec name: (identifier) @bind.name type: (_) @bind.type)
 (var_spec name: (identifier) @bind.name value: (expression_list . (call_expression function: (_) @bind.call)))
 (parameter_declaration name: (identifier) @bind.name type: (_) @bind.type)
