@@ -195,3 +195,31 @@ def test_a_budget_of_nothing_stops_the_look_ahead_making_hints(provider) -> None
     context.builder.hints.pop(str(main))
     context.set_buffer(main, MAIN.replace("ctx.\n", "ctx.in\n")).result(20)
     assert context.builder.hints.get(str(main)) is None
+
+
+def test_a_guess_made_in_the_library_leaves_examples_and_tests_out(tmp_path: Path) -> None:
+    """werkzeug's `rv.`: the other files call `rv.set_etag(` and `rv.close(`, which names a
+    Response; the library's own, not the examples' or the tests' (paths.py)."""
+    root = tmp_path / "ws"
+    response = "class Response:\n    def set_etag(self, etag):\n        pass\n\n"
+    response += "    def close(self):\n        pass\n\n    def make_conditional(self, environ):\n        pass\n"
+    for rel, text in {
+        "benches/responses.py": "class Response:\n    def render(self):\n        pass\n",
+        "examples/app/utils.py": "class Response:\n    def render(self):\n        pass\n",
+        "tests/test_wrappers.py": "class Response:\n    def render(self):\n        pass\n",
+        "src/pkg/response.py": response,
+        "src/pkg/one.py": "def a(rv):\n    rv.set_etag('x')\n    rv.close()\n",
+        "src/pkg/two.py": "def b(rv):\n    rv.set_etag('y')\n",
+    }.items():
+        write(root, rel, text)
+    main = "def send(path):\n    rv = make(path)\n    rv.\n"
+    write(root, "src/pkg/utils.py", main)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(root / "src/pkg/utils.py").wait_ready(20)
+        at = main.index("rv.\n") + 3
+        hint = context.receiver_hint(root / "src/pkg/utils.py", main, at, tokenize, 400)
+        assert hint is not None and "def make_conditional(self, environ):" in hint.text
+        assert "def render(self):" not in hint.text
+    finally:
+        context.close()

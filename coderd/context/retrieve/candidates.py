@@ -44,6 +44,7 @@ from coderd.context.retrieve.infer_parse import ParseMemo
 from coderd.context.retrieve.members import module_candidates, typed_candidates
 from coderd.context.retrieve.once import declared_modules, reexported, shown_once, without_copies
 from coderd.context.retrieve.packages import package_candidates
+from coderd.context.retrieve.paths import is_aside
 from coderd.context.retrieve.recent import RecentRegions, recent_candidates, similar_candidates
 from coderd.context.retrieve.scope import scope_of
 from coderd.context.retrieve.skeletons import SKELETON, near_words
@@ -203,7 +204,7 @@ def retrieve(
                 add(ref, "member", b + (0 if preferred else 0.5))
     # 4. identifiers above the cursor, anywhere in the index
     deadline = time.thread_time() + limits["nearby"] / 1000
-    in_tests = _is_test_path(rel_path)
+    in_tests = is_aside(rel_path)
     skip = usage.import_rows if symbols else ()
     for i, name in enumerate(nearby_identifiers(text, offset, nearby_lines, skip)):
         if i % CLOCK_EVERY == 0 and time.thread_time() > deadline:
@@ -215,7 +216,7 @@ def retrieve(
             for r in index.lookup(name)
             if r.definition.kind in NEARBY_KINDS
             and not r.definition.container
-            and _is_test_path(r.path) <= in_tests
+            and is_aside(r.path) <= in_tests
         ]
         if len(refs) <= MAX_NEARBY_HOMONYMS:  # a name defined in many places says little
             for ref in refs:
@@ -230,12 +231,3 @@ def retrieve(
             add(ref, "similar", 1 - similarity)
     found = [c for _, _, c in sorted(ranked.values(), key=lambda item: (item[0], item[1]))]
     return shown_once(without_copies(found))
-
-
-def _is_test_path(path: str) -> bool:
-    parts = path.split("/")
-    return (
-        any(p in ("test", "tests", "testing", "__tests__", "spec") for p in parts[:-1])
-        or parts[-1].startswith("test_")
-        or parts[-1].endswith(("_test.go", ".test.ts", ".spec.ts"))
-    )

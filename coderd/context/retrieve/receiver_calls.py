@@ -10,6 +10,7 @@ sqlparse +8 at 256, a gain in 27 packages, url -1); the scan is 6 % of extractio
 from __future__ import annotations
 
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
+from coderd.context.retrieve.paths import beside_the_code
 from coderd.context.retrieve.receiver_names import IDENTIFIER, MAX_TYPES, PARTS, SELVES
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 
@@ -35,11 +36,14 @@ def called_types(index: WorkspaceIndex, rel: str, called: dict[str, int]) -> lis
             score[owner] = score.get(owner, 0.0) + files / len(owners)
     found: list[DefinitionRef] = []
     for owner in sorted(score, key=lambda o: (-score[o], o)):
-        found += [
-            r
-            for r in index.lookup(owner)
-            if r.definition.kind in TYPE_KINDS and not r.definition.container and r.path != rel
-        ]
+        found += beside_the_code(
+            [
+                r
+                for r in index.lookup(owner)
+                if r.definition.kind in TYPE_KINDS and not r.definition.container and r.path != rel
+            ],
+            rel,
+        )
         if len(found) >= MAX_TYPES:
             break
     return found[:MAX_TYPES]
@@ -63,4 +67,5 @@ def returned_types(resolver: TypeResolver, expression: str) -> list[DefinitionRe
     found: list[DefinitionRef] = []
     for method in methods:
         found += [t for t in resolver.results_of([method]) if t not in found]
+    found = beside_the_code(found, resolver.rel)
     return found if len(found) <= MAX_TYPES else []

@@ -10,6 +10,7 @@ import re
 
 from coderd.context.index.tables import NAME_WORDS  # `currentMutation` -> current, Mutation
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
+from coderd.context.retrieve.paths import beside_the_code
 from coderd.context.retrieve.typed import TYPE_KINDS
 
 MAX_TYPES = 2  # a receiver typed as a union, or by homonyms: the first two
@@ -45,6 +46,7 @@ def named_types(index: WorkspaceIndex, rel: str, expression: str) -> list[Defini
             if ref.definition.kind in TYPE_KINDS and ref.path != rel
         ]
         if found:
+            found = beside_the_code(found, rel)
             return found if len(found) <= MAX_TYPES else []
     # Else the types whose name ends in that word: `state` -> BlockState, InlineState.
     found = [
@@ -54,6 +56,7 @@ def named_types(index: WorkspaceIndex, rel: str, expression: str) -> list[Defini
     ]
     if not found and len(words) == 1:  # an abbreviation: `tlist` -> TokenList, not IdentifierList
         found = _abbreviated(index, rel, word.lower())
+    found = beside_the_code(found, rel)
     return found if len(found) <= MAX_TYPES else []
 
 
