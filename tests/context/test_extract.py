@@ -324,3 +324,24 @@ double geo::Shape::area() const { return 0; }
 def test_broken_source_still_yields_what_parses() -> None:
     found = defs("def ok(x):\n    return x\n\ndef broken(:\n", "python")
     assert "ok" in found
+
+
+def test_a_rust_struct_below_a_line_being_typed_stays_top_level() -> None:
+    """anyhow's error.rs with `unsafe { ErrorImpl::` being typed: the open brace makes the
+    parse put the rest of the file inside the impl; a struct there is still top-level."""
+    source = """\
+impl Debug for Error {
+    fn fmt(&self, f: &mut Formatter) -> Result {
+        unsafe { ErrorImpl::
+    }
+}
+
+pub(crate) struct ErrorImpl<E = ()> {
+    vtable: &'static ErrorVTable,
+}
+
+impl Deref for Error { type Target = str; }
+"""
+    found = defs(source, "rust")
+    assert found["ErrorImpl"].kind == "struct" and found["ErrorImpl"].container == ""
+    assert "Target" not in found  # an impl's associated type is still the type's

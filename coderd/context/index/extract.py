@@ -277,7 +277,7 @@ def _nest(found) -> tuple[Definition, ...]:
             )
             if enclosing is not None:
                 definition = _with_container(definition, enclosing)
-            elif open_scopes and open_scopes[-1][1].kind == "impl":
+            elif open_scopes and open_scopes[-1][1].kind == "impl" and _in_impl(definition):
                 # Rust `impl Deref for X { type Target = str; }`: the type's, not a top-level
                 # name of the file (as one, every `type Target`/`type Err` went into the
                 # file's signature lists and imports' homonyms).
@@ -285,6 +285,12 @@ def _nest(found) -> tuple[Definition, ...]:
         kept.append(definition)
         open_scopes.append((node.end_byte, definition))
     return tuple(kept)
+
+
+def _in_impl(definition: Definition) -> bool:
+    """Not a struct, enum or trait: the parse puts one in an impl when a line above is typed
+    (anyhow's `unsafe { ErrorImpl::` left a brace open: `struct ErrorImpl` became a member)."""
+    return definition.kind not in ("struct", "enum", "trait", "module", "macro")
 
 
 def _with_container(definition: Definition, container: Definition) -> Definition:
