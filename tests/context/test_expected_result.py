@@ -69,6 +69,9 @@ def test_lines_that_say_nothing(before: str) -> None:
         ),
         ("python", "def source(self, name: str) -> t.Optional[Source]:", "option"),
         ("python", "def get_cases(self, skip_ws=False):", ""),
+        ("python", "def is_bare(self):", "bool"),  # the name says it
+        ("javascript", "hasFocus() {", "bool"),
+        ("python", "def issue(self):", ""),
         ("typescript", "public get isDestroyed(): boolean", "bool"),
         ("typescript", "public destroy(): void", "unit"),
         ("typescript", "public captureTransaction(fn: Function)", ""),
@@ -256,3 +259,23 @@ def test_python_and_typescript_by_their_annotations(tmp_path: Path) -> None:
         _first_member(root, "src/blur.ts", main, "if (!editor.")
         == "public get isDestroyed(): boolean"
     )
+
+
+def test_a_module_s_types_first_where_the_line_names_a_type(tmp_path: Path) -> None:
+    """jinja2's `except nodes.Impossible`, pyparsing's `isinstance(element, pyparsing.Opt)`:
+    after `isinstance(x, mod.` or `except mod.` a class, whatever the module's constants'
+    popularity."""
+    root = tmp_path / "ws"
+    nodes = "DEFAULT = 1\nLIMIT = 2\n\n\nclass Impossible(Exception):\n    pass\n"
+    write(root, "pkg/__init__.py", "")
+    write(root, "pkg/nodes.py", nodes)
+    for i in range(3):
+        write(root, f"pkg/user{i}.py", "from . import nodes\n\nx = nodes.DEFAULT + nodes.LIMIT\n")
+    main = "from . import nodes\n\n\ndef run():\n    try:\n        pass\n    {line}\n"
+    write(root, "pkg/main.py", main)
+    assert (
+        _first_member(root, "pkg/main.py", main, "except nodes.") == "class Impossible(Exception):"
+    )
+    first = _first_member(root, "pkg/main.py", main, "if isinstance(x, nodes.")
+    assert first == "class Impossible(Exception):"
+    assert _first_member(root, "pkg/main.py", main, "y = nodes.").startswith("DEFAULT")

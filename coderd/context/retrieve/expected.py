@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from coderd.context.index.extract import Definition
+from coderd.context.retrieve.receiver_text import Receiver
 from coderd.context.retrieve.typenames import closing_parenthesis, split_top
 
 # The line before the receiver, for each expectation. A condition: `if`, `while`, `elif`,
@@ -23,6 +24,11 @@ from coderd.context.retrieve.typenames import closing_parenthesis, split_top
 _CONDITION = re.compile(
     r"(?:(?:^|[\s(])(?:if|elif|while|and|or|not|assert|assert!\()|&&|\|\||!|"
     r"\.(?:filter|any|all|position|find|take_while|skip_while)\(\|[^|]*\|)\s*\(?\s*$"
+)
+# A type: `isinstance(node, nodes.`, `except errors.`, `raise`, `new`, a base class.
+_TYPE = re.compile(
+    r"(?:\b(?:isinstance|issubclass)\([^,()]*,\s*\(?|\bexcept\s*\(?|\b(?:raise|new|instanceof)"
+    r"|\bclass\s+\w+\s*\(|\b(?:extends|implements))\s*$"
 )
 _OPTION_BINDING = re.compile(r"\b(?:if|while)\s+let\s+Some\s*\(.*=\s*$")  # `if let Some(x) =`
 _ASSIGNMENT = re.compile(r"^(.*?)(?<![=!<>:+\-*/%&|^])(?::=|=)\s*$")  # `x =`, `a, b :=`
@@ -39,8 +45,11 @@ _NO_NAME = frozenset({"err", "error", "let", "mut", "var", "const", "self", "thi
 
 # A member's result, from the text after its parameters.
 UNIT, BOOL, OPTION, VALUE = "unit", "bool", "option", "value"
+_TYPES = frozenset({"class", "struct", "interface", "enum", "trait", "type"})
+_VALUES = frozenset({"constant", "variable"})
 _UNIT_TYPES = frozenset({"", "()", "None", "void", "Promise<void>", "undefined", "never"})
 _BOOL_TYPES = frozenset({"bool", "boolean", "Bool"})
+_PREDICATE = re.compile(r"_?(?:is|has|can|should|needs|supports)(?:_|[A-Z]|$)")
 _OPTIONAL = re.compile(
     r"^(?:Option<|Optional\[|t\.Optional\[|typing\.Optional\[)|\|\s*(?:None|undefined|null)\b"
 )
@@ -48,7 +57,7 @@ _OPTIONAL = re.compile(
 
 @dataclass(frozen=True)
 class Expected:
-    kind: str  # "condition", "option", "value", "statement"
+    kind: str  # "condition", "option", "value", "statement", "type"
     arity: int = 1  # values a multiple assignment takes (`a, b := x.`)
     last: bool = False  # a statement right before its block's `}`: in Rust, the block's value
     words: frozenset[str] = frozenset()  # of the names assigned (`let required = cmd.`)
@@ -61,6 +70,8 @@ def expected_at(line_before: str, next_line: str = "") -> Expected | None:
     if _STATEMENT.match(line_before):
         return Expected("statement", last=next_line.lstrip().startswith("}"))
     line_before = _WRAPPED.sub("", line_before)  # `x = await y.`, `let r = &mut z.`
+    if _TYPE.search(line_before):
+        return Expected("type")
     if _OPTION_BINDING.search(line_before):
         return Expected("option")
     if _CONDITION.search(line_before):
@@ -111,11 +122,11 @@ def result_of(definition: Definition, language: str) -> str:
         written = rest.removesuffix("{")  # `(interface{}, error)`: braces of its own
     elif language == "python":
         if not rest.startswith("->"):
-            return ""
+            return _by_name(definition.name)
         written = rest[2:].rstrip(":")
     elif language in ("typescript", "tsx", "javascript"):
         if not rest.startswith(":"):
-            return ""
+            return _by_name(definition.name)
         written = rest[1:].removesuffix("{")
     else:
         return ""
@@ -130,9 +141,22 @@ def result_of(definition: Definition, language: str) -> str:
     return OPTION if _OPTIONAL.search(written) else VALUE
 
 
+def _by_name(name: str) -> str:
+    """An undeclared result that the name says: `is_bare`, `hasFocus` answer a question."""
+    return BOOL if _PREDICATE.match(name) else ""
+
+
+def kind_fit(definition: Definition, expected: Expected) -> int:
+    """For a module's names after `isinstance(x, mod.`, `except mod.`: 1 a type, -1 a
+    constant or a variable (which no such line names), 0 else (a factory function)."""
+    if expected.kind != "type":
+        return 0
+    return 1 if definition.kind in _TYPES else -1 if definition.kind in _VALUES else 0
+
+
 def fit(result: str, expected: Expected, language: str) -> int:
     """1: what the line expects, -1: what it cannot use, 0: either (or unknown)."""
-    if not result:
+    if not result or expected.kind == "type":
         return 0
     arity = int(result.partition(":")[2] or 1) if result.startswith("tuple") else 1
     if expected.kind == "statement":  # a Rust block's last line is its value
@@ -146,3 +170,22 @@ def fit(result: str, expected: Expected, language: str) -> int:
     if expected.arity > 1 or (language == "go" and arity > 1):
         return 1 if arity == expected.arity else -1  # Go: `a, b := x.` takes two results
     return 0
+
+
+def fits(member: Definition, expected: Expected, language: str) -> int:
+    """How well a member fits what the line expects: its result (fit), and one more when its
+    name shares a word with the names the line assigns."""
+    return fit(result_of(member, language), expected, language) + named_like(member.name, expected)
+
+
+def expected_for(text: str, receiver: Receiver) -> Expected | None:
+    """What the cursor's line expects of the receiver's member, from the text before the
+    receiver (and the next line's `}`); None for a chain going on from the lines above."""
+    separator = 2 if text[receiver.end - 2 : receiver.end] in ("::", "?.") else 1
+    start = receiver.end - separator - len(receiver.expression)
+    if start < 0 or text[start : receiver.end - separator] != receiver.expression:
+        return None
+    after = text[receiver.end :].split("\n", 8)[1:8]
+    return expected_at(
+        text[text.rfind("\n", 0, start) + 1 : start], next((x for x in after if x.strip()), "")
+    )

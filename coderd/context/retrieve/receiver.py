@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
-from coderd.context.retrieve.expected import Expected, expected_at, fit, named_like, result_of
+from coderd.context.retrieve.expected import expected_for, fits, kind_fit
 from coderd.context.retrieve.fields import definition_lines
 from coderd.context.retrieve.imported import held_definitions
 from coderd.context.retrieve.infer import environment
@@ -104,6 +104,12 @@ def receiver_members(
     if files:  # `utils.`, `pkg.`: a module alias
         used = _used_through(text, receiver)
         module = _module_members(index, rel, files, language, near, used)
+        wanted = expected_for(text, receiver)
+        if module is not None and wanted is not None:  # `isinstance(node, nodes.`: types
+            module = (
+                module[0],
+                tuple(sorted(module[1], key=lambda m: -kind_fit(m.definition, wanted))),
+            )
         return ReceiverMembers(receiver, (module,)) if module is not None else None
     held = _value_members(index, rel, scope, receiver.expression, near)
     if held is not None:  # `timeoutProvider.`: an imported object literal, a TS namespace
@@ -124,7 +130,7 @@ def receiver_members(
     )
     groups, fields, variants = [], [], []
     used = _used_through(text, receiver)
-    expected = _expected(text, receiver)
+    expected = expected_for(text, receiver)
     for owner in [t for t in types if t.definition.kind in TYPE_KINDS][:MAX_TYPES]:
         members = [
             m
@@ -157,7 +163,7 @@ def receiver_members(
             once, {}, popular, near, private_too=receiver.expression in SELVES, beside=beside
         )
         if expected is not None:  # `if cmd.` goes on with a predicate: those first
-            ranked.sort(key=lambda m: -_fits(m.definition, expected, language))
+            ranked.sort(key=lambda m: -fits(m.definition, expected, language))
         ranked.sort(key=lambda m: -called.get(m.definition.name, 0))  # what others call on it
         through_traits = trait_impls(index, owner)
         on_type = language == "rust" and text[receiver.end - 2 : receiver.end] == "::"
@@ -168,25 +174,6 @@ def receiver_members(
     if not groups:
         return None
     return ReceiverMembers(receiver, tuple(groups), tuple(fields), tuple(variants), guessed)
-
-
-def _fits(member: Definition, expected: Expected, language: str) -> int:
-    """How well a member fits what the line expects: its result (expected.fit), and one more
-    when its name shares a word with the names the line assigns."""
-    return fit(result_of(member, language), expected, language) + named_like(member.name, expected)
-
-
-def _expected(text: str, receiver: Receiver) -> Expected | None:
-    """What the cursor's line expects of the member (expected.py), from the text before the
-    receiver; None for a chain going on from the lines above."""
-    separator = 2 if text[receiver.end - 2 : receiver.end] in ("::", "?.") else 1
-    start = receiver.end - separator - len(receiver.expression)
-    if start < 0 or text[start : receiver.end - separator] != receiver.expression:
-        return None
-    after = text[receiver.end :].split("\n", 8)[1:8]
-    return expected_at(
-        text[text.rfind("\n", 0, start) + 1 : start], next((x for x in after if x.strip()), "")
-    )
 
 
 def _takes_self(member: DefinitionRef) -> bool:
