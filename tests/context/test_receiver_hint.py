@@ -223,3 +223,26 @@ def test_a_guess_made_in_the_library_leaves_examples_and_tests_out(tmp_path: Pat
         assert "def render(self):" not in hint.text
     finally:
         context.close()
+
+
+def test_an_untyped_rust_receiver_gets_the_imported_traits_it_calls(tmp_path: Path) -> None:
+    """rand's uniform.rs: macro-typed values call FloatSIMDUtils' methods, a trait the file
+    imports for that alone; `low.` lists it, not the other imported trait it never calls."""
+    root = tmp_path / "ws"
+    utils = "pub(crate) trait FloatSIMDUtils {\n    fn all_lt(self, other: Self) -> bool;\n"
+    utils += "    fn all_finite(self) -> bool;\n}\n\npub(crate) trait Widening {\n"
+    utils += "    fn wmul(self, x: Self) -> Self;\n}\n"
+    main = "use crate::utils::{FloatSIMDUtils, Widening};\n\nmacro_rules! m {\n"
+    main += "    ($ty:ty) => {\n        fn f(low: $ty, high: $ty) {\n"
+    main += "            assert!(high.all_lt(low));\n            low.\n        }\n    };\n}\n"
+    write(root, "src/utils.rs", utils)
+    write(root, "src/main.rs", main)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(root / "src/main.rs").wait_ready(20)
+        at = main.index("low.\n") + 4
+        hint = context.receiver_hint(root / "src/main.rs", main, at, tokenize, 400)
+        assert hint is not None and "fn all_finite(self) -> bool;" in hint.text
+        assert "wmul" not in hint.text and hint.guessed
+    finally:
+        context.close()

@@ -34,7 +34,12 @@ from coderd.context.retrieve.members import (
     beside_used,
     exported,
 )
-from coderd.context.retrieve.receiver_calls import called_on, called_types, returned_types
+from coderd.context.retrieve.receiver_calls import (
+    called_on,
+    called_types,
+    imported_traits,
+    returned_types,
+)
 from coderd.context.retrieve.receiver_names import MAX_TYPES, SELVES, named_types
 from coderd.context.retrieve.receiver_text import Receiver
 from coderd.context.retrieve.scope import module_files_in, package_exports, scope_of
@@ -127,6 +132,7 @@ def receiver_members(
         or called_types(index, rel, called)
         or named_types(index, rel, receiver.expression)
         or returned_types(resolver, receiver.expression)
+        or imported_traits(resolver, text)
     )
     groups, fields, variants = [], [], []
     used = _used_through(text, receiver)

@@ -9,12 +9,15 @@ sqlparse +8 at 256, a gain in 27 packages, url -1); the scan is 6 % of extractio
 
 from __future__ import annotations
 
+import re
+
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.paths import beside_the_code
 from coderd.context.retrieve.receiver_names import IDENTIFIER, MAX_TYPES, PARTS, SELVES
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 
 MAX_RESULT_HOMONYMS = 8  # methods of a call's name whose results are read (returned_types)
+_METHOD_CALL = re.compile(r"\.\s*([A-Za-z_]\w*)\s*\(")  # `.all_lt(`
 
 
 def called_on(index: WorkspaceIndex, rel: str, expression: str) -> dict[str, int]:
@@ -69,3 +72,18 @@ def returned_types(resolver: TypeResolver, expression: str) -> list[DefinitionRe
         found += [t for t in resolver.results_of([method]) if t not in found]
     found = beside_the_code(found, resolver.rel)
     return found if len(found) <= MAX_TYPES else []
+
+
+def imported_traits(resolver: TypeResolver, text: str) -> list[DefinitionRef]:
+    """The last guess, in Rust: the traits the file imports whose methods it calls, those it
+    calls most of first. Rust imports a trait only to call its methods: rand's uniform.rs
+    imports FloatSIMDUtils to call `low.all_lt(`, `scale.finite_mask(` on macro-typed values."""
+    if resolver.language != "rust":
+        return []
+    calls = set(_METHOD_CALL.findall(text))
+    score: dict[DefinitionRef, int] = {}
+    for _, refs in resolver.scope.named:
+        for ref in refs:
+            if ref.definition.kind == "trait" and ref.path != resolver.rel and ref not in score:
+                score[ref] = sum(m.definition.name in calls for m in resolver.members(ref))
+    return sorted((t for t in score if score[t]), key=lambda t: -score[t])[:MAX_TYPES]
