@@ -197,52 +197,52 @@ def test_a_budget_of_nothing_stops_the_look_ahead_making_hints(provider) -> None
     assert context.builder.hints.get(str(main)) is None
 
 
+def _hint_after(tmp_path: Path, files: dict[str, str], rel: str, before: str):
+    """The receiver hint in `files[rel]` right after its first `before`."""
+    root = tmp_path / "ws"
+    for path, text in files.items():
+        write(root, path, text)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(root / rel).wait_ready(20)
+        at = files[rel].index(before) + len(before)
+        hint = context.receiver_hint(root / rel, files[rel], at, tokenize, 400)
+        assert hint is not None
+        return hint
+    finally:
+        context.close()
+
+
 def test_a_guess_made_in_the_library_leaves_examples_and_tests_out(tmp_path: Path) -> None:
     """werkzeug's `rv.`: the other files call `rv.set_etag(` and `rv.close(`, which names a
     Response; the library's own, not the examples' or the tests' (paths.py)."""
-    root = tmp_path / "ws"
     response = "class Response:\n    def set_etag(self, etag):\n        pass\n\n"
     response += "    def close(self):\n        pass\n\n    def make_conditional(self, environ):\n        pass\n"
-    for rel, text in {
-        "benches/responses.py": "class Response:\n    def render(self):\n        pass\n",
-        "examples/app/utils.py": "class Response:\n    def render(self):\n        pass\n",
-        "tests/test_wrappers.py": "class Response:\n    def render(self):\n        pass\n",
+    aside = "class Response:\n    def render(self):\n        pass\n"
+    files = {
+        "benches/responses.py": aside,
+        "examples/app/utils.py": aside,
+        "tests/test_wrappers.py": aside,
         "src/pkg/response.py": response,
         "src/pkg/one.py": "def a(rv):\n    rv.set_etag('x')\n    rv.close()\n",
         "src/pkg/two.py": "def b(rv):\n    rv.set_etag('y')\n",
-    }.items():
-        write(root, rel, text)
-    main = "def send(path):\n    rv = make(path)\n    rv.\n"
-    write(root, "src/pkg/utils.py", main)
-    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
-    try:
-        assert context.index_for(root / "src/pkg/utils.py").wait_ready(20)
-        at = main.index("rv.\n") + 3
-        hint = context.receiver_hint(root / "src/pkg/utils.py", main, at, tokenize, 400)
-        assert hint is not None and "def make_conditional(self, environ):" in hint.text
-        assert "def render(self):" not in hint.text
-    finally:
-        context.close()
+        "src/pkg/utils.py": "def send(path):\n    rv = make(path)\n    rv.\n",
+    }
+    hint = _hint_after(tmp_path, files, "src/pkg/utils.py", "    rv.")
+    assert "def make_conditional(self, environ):" in hint.text
+    assert "def render(self):" not in hint.text
 
 
 def test_an_untyped_rust_receiver_gets_the_imported_traits_it_calls(tmp_path: Path) -> None:
     """rand's uniform.rs: macro-typed values call FloatSIMDUtils' methods, a trait the file
     imports for that alone; `low.` lists it, not the other imported trait it never calls."""
-    root = tmp_path / "ws"
     utils = "pub(crate) trait FloatSIMDUtils {\n    fn all_lt(self, other: Self) -> bool;\n"
     utils += "    fn all_finite(self) -> bool;\n}\n\npub(crate) trait Widening {\n"
     utils += "    fn wmul(self, x: Self) -> Self;\n}\n"
     main = "use crate::utils::{FloatSIMDUtils, Widening};\n\nmacro_rules! m {\n"
     main += "    ($ty:ty) => {\n        fn f(low: $ty, high: $ty) {\n"
     main += "            assert!(high.all_lt(low));\n            low.\n        }\n    };\n}\n"
-    write(root, "src/utils.rs", utils)
-    write(root, "src/main.rs", main)
-    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
-    try:
-        assert context.index_for(root / "src/main.rs").wait_ready(20)
-        at = main.index("low.\n") + 4
-        hint = context.receiver_hint(root / "src/main.rs", main, at, tokenize, 400)
-        assert hint is not None and "fn all_finite(self) -> bool;" in hint.text
-        assert "wmul" not in hint.text and hint.guessed
-    finally:
-        context.close()
+    files = {"src/utils.rs": utils, "src/main.rs": main}
+    hint = _hint_after(tmp_path, files, "src/main.rs", "    low.")
+    assert "fn all_finite(self) -> bool;" in hint.text
+    assert "wmul" not in hint.text and hint.guessed
