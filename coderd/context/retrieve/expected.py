@@ -6,8 +6,8 @@ for its effect (`c.Abort()`), `subCmd, _, err := c.` with a method of three resu
 Command) shows ten of them in the receiver hint: sorted by popularity alone, the builder methods
 every test calls came first whatever the line around them. This reads the line before the
 receiver (stable while the member's name is typed) and each member's declared result, from its
-signature as written; a member that declares nothing is unknown (Python, TypeScript), except in
-Go and Rust, where it returns nothing.
+signature as written; a member that declares nothing is unknown (Python, TypeScript) unless
+its name asks a question (`is_bare`), and in Go and Rust returns nothing.
 """
 
 from __future__ import annotations
@@ -32,10 +32,12 @@ _TYPE = re.compile(
 )
 _OPTION_BINDING = re.compile(r"\b(?:if|while)\s+let\s+Some\s*\(.*=\s*$")  # `if let Some(x) =`
 _ASSIGNMENT = re.compile(r"^(.*?)(?<![=!<>:+\-*/%&|^])(?::=|=)\s*$")  # `x =`, `a, b :=`
+# `identifiers = list(`: the receiver is an argument, the target still names what it gives.
 _ASSIGNED_CALL = re.compile(r"^(.*?)(?<![=!<>:+\-*/%&|^])(?::=|=)\s*[\w.:]+\(\s*$")
 _LET = re.compile(r"^\s*(?:let|const|var|auto)\s+(?:mut\s+)?")
 _RETURN = re.compile(r"^\s*return\s*$")
 _STATEMENT = re.compile(r"^\s*(?:defer\s+|go\s+|await\s+)?$")  # the receiver starts it
+# What may stand between an assignment and its value: `await`, `try`, `&mut`, `*`.
 _WRAPPED = re.compile(r"(?:\b(?:await|yield|try)\s+|(?<!&)&\s*(?:mut\s+)?|\*)+$")
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -2,9 +2,9 @@
 
 The library's code never calls into them, so a guess about a type (receiver_names.py,
 receiver_calls.py) or a name seen nearby (candidates.py) made in the library's code leaves
-their definitions out: werkzeug's `rv.` (a Response, by
-what other files call on `rv`) was typed as examples/coolmagic's Response, whose 7 lines hold
-none of the members the real one has.
+their definitions out: werkzeug's `rv.` (a Response, by what other files call on `rv`) was
+typed as examples/coolmagic's Response, whose 7 lines hold none of the members the real one
+has.
 """
 
 from __future__ import annotations
