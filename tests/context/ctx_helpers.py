@@ -41,6 +41,26 @@ def make(root: Path, files: dict[str, str]) -> WorkspaceIndex:
     return index
 
 
+def hint_after(root: Path, files: dict[str, str], rel: str, before: str):
+    """Write `files` under `root` and return the receiver hint in `files[rel]` right after
+    its first `before` (a provider of its own, 400 tokens, a character a token)."""
+    from coderd.config.settings import ContextSettings
+    from coderd.context.index.registry import IndexRegistry
+    from coderd.context.provider import ContextProvider
+
+    for path, text in files.items():
+        write(root, path, text)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(root / rel).wait_ready(DEADLINE_S)
+        at = files[rel].index(before) + len(before)
+        hint = context.receiver_hint(root / rel, files[rel], at, lambda t: [0] * len(t), 400)
+        assert hint is not None
+        return hint
+    finally:
+        context.close()
+
+
 def names(index: WorkspaceIndex, rel: str) -> set[str]:
     symbols = index.file(rel)
     return {d.name for d in symbols.definitions} if symbols else set()

@@ -7,12 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ctx_helpers import write
+from ctx_helpers import hint_after, write
 
-from coderd.config.settings import ContextSettings
 from coderd.context.index.extract import Definition
-from coderd.context.index.registry import IndexRegistry
-from coderd.context.provider import ContextProvider
 from coderd.context.retrieve.expected import Expected, expected_at, fit, named_like, result_of
 
 
@@ -144,19 +141,9 @@ GO_MAIN = "package app\n\nfunc run(c *Command) {\n\t{line}\n}\n"
 
 
 def _first_member(root: Path, rel: str, template: str, line: str) -> str:
-    text = template.replace("{line}", line)
-    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
-    try:
-        assert context.index_for(root / rel).wait_ready(20)
-        hint = context.receiver_hint(root / rel, text, text.index(line) + len(line), _tokens, 200)
-        assert hint is not None
-        return hint.text.split("\n")[1].strip().lstrip("/#").strip()
-    finally:
-        context.close()
-
-
-def _tokens(text: str) -> list[int]:
-    return list(range(len(text) // 4 + 1))
+    """The first member the hint lists with `line` at the cursor (`{line}` in `template`)."""
+    hint = hint_after(root, {rel: template.replace("{line}", line)}, rel, line)
+    return hint.text.split("\n")[1].strip().lstrip("/#").strip()
 
 
 def test_go_hint_lists_what_the_line_can_use_first(tmp_path: Path) -> None:

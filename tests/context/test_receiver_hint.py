@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ctx_helpers import write
+from ctx_helpers import hint_after, write
 
 from coderd.config.settings import ContextSettings
 from coderd.context.index.registry import IndexRegistry
@@ -197,22 +197,6 @@ def test_a_budget_of_nothing_stops_the_look_ahead_making_hints(provider) -> None
     assert context.builder.hints.get(str(main)) is None
 
 
-def _hint_after(tmp_path: Path, files: dict[str, str], rel: str, before: str):
-    """The receiver hint in `files[rel]` right after its first `before`."""
-    root = tmp_path / "ws"
-    for path, text in files.items():
-        write(root, path, text)
-    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
-    try:
-        assert context.index_for(root / rel).wait_ready(20)
-        at = files[rel].index(before) + len(before)
-        hint = context.receiver_hint(root / rel, files[rel], at, tokenize, 400)
-        assert hint is not None
-        return hint
-    finally:
-        context.close()
-
-
 def test_a_guess_made_in_the_library_leaves_examples_and_tests_out(tmp_path: Path) -> None:
     """werkzeug's `rv.`: the other files call `rv.set_etag(` and `rv.close(`, which names a
     Response; the library's own, not the examples' or the tests' (paths.py)."""
@@ -228,7 +212,7 @@ def test_a_guess_made_in_the_library_leaves_examples_and_tests_out(tmp_path: Pat
         "src/pkg/two.py": "def b(rv):\n    rv.set_etag('y')\n",
         "src/pkg/utils.py": "def send(path):\n    rv = make(path)\n    rv.\n",
     }
-    hint = _hint_after(tmp_path, files, "src/pkg/utils.py", "    rv.")
+    hint = hint_after(tmp_path / "ws", files, "src/pkg/utils.py", "    rv.")
     assert "def make_conditional(self, environ):" in hint.text
     assert "def render(self):" not in hint.text
 
@@ -243,6 +227,6 @@ def test_an_untyped_rust_receiver_gets_the_imported_traits_it_calls(tmp_path: Pa
     main += "    ($ty:ty) => {\n        fn f(low: $ty, high: $ty) {\n"
     main += "            assert!(high.all_lt(low));\n            low.\n        }\n    };\n}\n"
     files = {"src/utils.rs": utils, "src/main.rs": main}
-    hint = _hint_after(tmp_path, files, "src/main.rs", "    low.")
+    hint = hint_after(tmp_path / "ws", files, "src/main.rs", "    low.")
     assert "fn all_finite(self) -> bool;" in hint.text
     assert "wmul" not in hint.text and hint.guessed

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ctx_helpers import write
+from ctx_helpers import hint_after, write
 
-from coderd.config.settings import ContextSettings
-from coderd.context.index.registry import IndexRegistry
 from coderd.context.index.workspace import WorkspaceIndex
-from coderd.context.provider import ContextProvider
 from coderd.context.retrieve.scope import named_definitions
 
 BARREL = "export * from './first';\nexport * from './editing';\nexport * from './last';\n"
@@ -95,23 +92,6 @@ KV_KEY = "pub struct Key<'k> {\n    key: &'k str,\n}\n\npub trait ToKey {\n    f
 LIB = "pub mod kv;\n\npub fn log(key: kv::\n"
 
 
-def _hint_at_end_of(tmp_path: Path, files: dict[str, str], rel: str, before: str) -> str:
-    """The receiver hint in `files[rel]` right after its text `before` (a Rust workspace)."""
-    root = tmp_path / "ws"
-    for path, text in files.items():
-        write(root, path, text)
-    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
-    try:
-        assert context.index_for(root / rel).wait_ready(20)
-        text = files[rel]
-        at = text.index(before) + len(before)
-        hint = context.receiver_hint(root / rel, text, at, lambda t: [0] * len(t), 400)
-        assert hint is not None
-        return hint.text
-    finally:
-        context.close()
-
-
 def test_a_rust_module_lists_what_it_re_exports_with_pub_use(tmp_path: Path) -> None:
     """log's `kv::Key`: kv/mod.rs declares nothing itself and re-exports key.rs' Key; a plain
     `use` (Hidden) is not reachable from outside the module."""
@@ -121,7 +101,7 @@ def test_a_rust_module_lists_what_it_re_exports_with_pub_use(tmp_path: Path) -> 
         "src/kv/value.rs": "pub struct Hidden;\n",
         "src/lib.rs": LIB,
     }
-    hint = _hint_at_end_of(tmp_path, files, "src/lib.rs", "kv::")
+    hint = hint_after(tmp_path / "ws", files, "src/lib.rs", "kv::").text
     assert "pub struct Key<'k>" in hint and "pub trait ToKey" in hint
     assert "Hidden" not in hint
 
@@ -134,5 +114,5 @@ def test_a_rust_module_path_before_the_cursor(tmp_path: Path) -> None:
         "src/ser.rs": "pub struct Serializer;\n\npub fn to_writer<W>(writer: W) {}\n",
         "src/value/mod.rs": "fn write() {\n    super::ser::\n}\n",
     }
-    hint = _hint_at_end_of(tmp_path, files, "src/value/mod.rs", "super::ser::")
+    hint = hint_after(tmp_path / "ws", files, "src/value/mod.rs", "super::ser::").text
     assert "pub fn to_writer<W>(writer: W)" in hint
