@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from coderd.context.index.extract import Definition
 from coderd.context.retrieve.receiver_text import Receiver
+from coderd.context.retrieve.skeletons import subwords
 from coderd.context.retrieve.typenames import closing_parenthesis, split_top
 
 # The line before the receiver, for each expectation. A condition: `if`, `while`, `elif`,
@@ -40,10 +41,8 @@ _STATEMENT = re.compile(r"^\s*(?:defer\s+|go\s+|await\s+)?$")  # the receiver st
 # What may stand between an assignment and its value: `await`, `try`, `&mut`, `*`.
 _WRAPPED = re.compile(r"(?:\b(?:await|yield|try)\s+|(?<!&)&\s*(?:mut\s+)?|\*)+$")
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
-# Words that name no value: an error, a flag, a keyword, a verb every getter has.
-_NO_NAME = frozenset({"err", "error", "let", "mut", "var", "const", "self", "this", "get", "set"})
+# Words that name no value: an error, a keyword (subwords drops `get`, `set`, `self`).
+_NO_NAME = frozenset({"err", "error", "let", "mut", "var", "const", "this"})
 
 # A member's result, from the text after its parameters.
 UNIT, BOOL, OPTION, VALUE = "unit", "bool", "option", "value"
@@ -85,14 +84,14 @@ def expected_at(line_before: str, next_line: str = "") -> Expected | None:
         wrapped = _ASSIGNED_CALL.match(line_before)
         if wrapped is None:
             return None
-        return Expected("value", words=_stems(" ".join(_IDENTIFIER.findall(wrapped.group(1)))))
+        return Expected("value", words=_stems(wrapped.group(1)))
     targets = _LET.sub("", assigned.group(1)).strip()
     if targets.startswith("(") and targets.endswith(")"):  # `let (nodes, edges) =`
         targets = targets[1:-1]
     if ":" in targets and not targets.endswith(":"):  # `x: T =`, `let y: Ix =`: one target
         targets = targets.split(":")[0]
     arity = len([t for t in split_top(targets, ",") if t.strip()]) or 1
-    return Expected("value", arity, words=_stems(" ".join(_IDENTIFIER.findall(targets))))
+    return Expected("value", arity, words=_stems(targets))
 
 
 def named_like(name: str, expected: Expected) -> bool:
@@ -102,8 +101,8 @@ def named_like(name: str, expected: Expected) -> bool:
 
 
 def _stems(text: str) -> frozenset[str]:
-    """Words of the identifiers in `text`, lower case, a plural's `s` dropped."""
-    words = {w.lower() for w in _WORDS.findall(text)} - _NO_NAME
+    """Words of the identifiers in `text` (skeletons.subwords), a plural's `s` dropped."""
+    words = subwords(text) - _NO_NAME
     return frozenset(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words if len(w) > 2)
 
 

@@ -132,7 +132,7 @@ def receiver_members(
         or called_types(index, rel, called)
         or named_types(index, rel, receiver.expression)
         or returned_types(resolver, receiver.expression)
-        or imported_traits(resolver, text)
+        or imported_traits(resolver)
     )
     groups, fields, variants = [], [], []
     used = _used_through(text, receiver)
