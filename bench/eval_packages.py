@@ -10,8 +10,9 @@ end, with its code and the code before it; `vault` likewise at the start of sess
 `reserve` at the start of session 14; `cellar` at the end of session 15, run once at the end
 of session 16 (with that session's code and session 15's); `attic` at the start of session 17,
 before any tuning, and run once at its end (its code and session 16's); `loft` at the start of
-session 18, and `nook` at the start of session 19, the same way. Every set but the newest has been tuned on or run: a session that
-finds them all used should add an untouched one before tuning.
+session 18, `nook` at the start of session 19, and `ledge` at the start of session 20, the
+same way. Every set but the newest has been tuned on or run: a session that finds them all
+used should add an untouched one before tuning.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
 from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
 """
@@ -347,12 +348,49 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "librust-tokio-util-dev",
         "usr/share/cargo/registry/tokio-util-0.7.3",
     ),
+    # Added at the start of session 20 (#13), before any tuning: only checked to unpack, and run
+    # once at the session's end with its code and session 19's.
+    "fastapi-0.111.0": ("ledge", "pypi", "fastapi==0.111.0", "fastapi-0.111.0"),
+    "alembic-1.13.2": ("ledge", "pypi", "alembic==1.13.2", "alembic-1.13.2"),
+    "invoke-2.2.0": ("ledge", "pypi", "invoke==2.2.0", "invoke-2.2.0"),
+    "msw-2.3.1": ("ledge", "npm", "msw@2.3.1", "package"),
+    "mswjs-interceptors-0.29.1": ("ledge", "npm", "@mswjs/interceptors@0.29.1", "package"),
+    "sqlx-1.3.5": (
+        "ledge",
+        "deb",
+        "golang-github-jmoiron-sqlx-dev",
+        "usr/share/gocode/src/github.com/jmoiron/sqlx",
+    ),
+    "serf-0.9.4": (
+        "ledge",
+        "deb",
+        "golang-github-hashicorp-serf-dev",
+        "usr/share/gocode/src/github.com/hashicorp/serf",
+    ),
+    "serde-1.0.152": (
+        "ledge",
+        "deb",
+        "librust-serde-dev",
+        "usr/share/cargo/registry/serde-1.0.152",
+    ),
+    "globset-0.4.9": (
+        "ledge",
+        "deb",
+        "librust-globset-dev",
+        "usr/share/cargo/registry/globset-0.4.9",
+    ),
+    "num-traits-0.2.15": (
+        "ledge",
+        "deb",
+        "librust-num-traits-dev",
+        "usr/share/cargo/registry/num-traits-0.2.15",
+    ),
 }
 
 
 SETS = (
     "dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve", "cellar",
-    "attic", "loft", "nook",
+    "attic", "loft", "nook", "ledge",
 )  # fmt: skip
 
 
