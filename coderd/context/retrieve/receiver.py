@@ -24,7 +24,13 @@ from dataclasses import dataclass
 from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.blanket import blanket_traits
-from coderd.context.retrieve.expected import expected_for, fits, kind_fit
+from coderd.context.retrieve.expected import (
+    delegates,
+    enclosing_function,
+    expected_for,
+    fits,
+    kind_fit,
+)
 from coderd.context.retrieve.fields import definition_lines
 from coderd.context.retrieve.imported import held_definitions
 from coderd.context.retrieve.infer import environment
@@ -142,6 +148,7 @@ def receiver_members(
     groups, fields, variants = [], [], []
     used = _used_through(text, receiver)
     expected = expected_for(text, receiver)
+    function = enclosing_function(text, receiver.end)
     for owner in types:
         members = [
             m
@@ -175,6 +182,8 @@ def receiver_members(
         )
         if expected is not None:  # `if cmd.` goes on with a predicate: those first
             ranked.sort(key=lambda m: -fits(m.definition, expected, language))
+        if function:  # a wrapper hands its work to a member named like itself: first
+            ranked.sort(key=lambda m: -delegates(m.definition.name, function))
         ranked.sort(key=lambda m: -called.get(m.definition.name, 0))  # what others call on it
         through_traits = trait_impls(index, owner)
         on_type = language == "rust" and text[receiver.end - 2 : receiver.end] == "::"

@@ -1,0 +1,56 @@
+"""A wrapper hands its work to a member named like itself (retrieve/expected.py
+`enclosing_function`, `delegates`): the receiver hint lists that member first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ctx_helpers import hint_after
+
+from coderd.context.retrieve.expected import delegates, enclosing_function
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        (
+            "impl X {\n    pub fn find_edge(\n        &self,\n    ) -> u8 {\n        self.g.",
+            "find_edge",
+        ),
+        ("class A:\n    async def get(self, key):\n        if key:\n            return d.", "get"),
+        ("func (s *Store) Get(k string) string {\n\treturn s.inner.", "Get"),
+        ("class A {\n  public async fetchAll(a: number): Promise<void> {\n    this.c.", "fetchAll"),
+        ("export function load(path) {\n  if (path) {\n    return fs.", "load"),
+        ("def outer():\n    pass\n\nx = y.", ""),  # the top level: no function
+        ("fn f() {\n    g();\n}\nfn main() {\n    h.", "main"),
+    ],
+)
+def test_the_function_the_cursor_is_in(text: str, name: str) -> None:
+    assert enclosing_function(text, len(text)) == name
+
+
+def test_how_surely_a_member_is_the_delegate() -> None:
+    assert delegates("get", "get") == 2
+    assert delegates("find_edge_undirected_from_node", "find_edge_undirected") == 1
+    assert delegates("findEdgeFrom", "findEdge") == 1
+    assert delegates("find_edge", "find_edge_undirected") == 0  # misses a word of the function
+    assert delegates("get_mut", "get") == 1
+    assert delegates("edge_find", "find_edge") == 0  # the same words, not the same start
+    assert delegates("anything", "") == 0
+
+
+def test_python_a_wrapper_s_delegate_comes_first(tmp_path: Path) -> None:
+    """The store's `get` is one of many members, the least popular: inside `def get` it is
+    the first line of the hint."""
+    store = "class Store:\n"
+    for name in ("put", "keys", "values", "items", "clear", "flush", "close", "get"):
+        store += f"    def {name}(self, key=None):\n        pass\n\n"
+    users = "from pkg.store import Store\n\n"
+    users += "".join(f"def use{i}(s: Store):\n    s.put(1)\n    s.keys()\n" for i in range(3))
+    cache = "from pkg.store import Store\n\n\nclass Cache:\n    def __init__(self):\n"
+    cache += "        self.store = Store()\n\n    def get(self, key):\n        return self.store.\n"
+    files = {"pkg/store.py": store, "pkg/users.py": users, "pkg/cache.py": cache}
+    hint = hint_after(tmp_path / "ws", files, "pkg/cache.py", "self.store.")
+    members = [line.strip("# ") for line in hint.text.splitlines()[1:]]
+    assert members[0] == "def get(self, key=None):"
