@@ -80,3 +80,9 @@ def blanket_traits(
                 continue
             found.append(ref)
     return found
+
+
+def with_extensions(types: list[DefinitionRef], index, rel: str, scope, owners) -> list:
+    """`types` and after them the extension traits `owners` have, all that `rel` imports
+    when there are no owners (a receiver typed by a trait, or by nothing)."""
+    return types + [t for t in blanket_traits(index, rel, scope, owners) if t not in types]

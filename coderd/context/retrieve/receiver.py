@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
-from coderd.context.retrieve.blanket import blanket_traits
+from coderd.context.retrieve.blanket import with_extensions
 from coderd.context.retrieve.expected import (
     delegates,
     enclosing_function,
@@ -144,7 +144,7 @@ def receiver_members(
     types = [t for t in types if t.definition.kind in TYPE_KINDS][:MAX_TYPES]
     if language == "rust":  # then the extension traits its types have (all, for a trait)
         concrete = [t for t in types if t.definition.kind != "trait"]
-        types = _with_extensions(types, index, rel, scope, concrete)
+        types = with_extensions(types, index, rel, scope, concrete)
     groups, fields, variants = [], [], []
     used = _used_through(text, receiver)
     expected = expected_for(text, receiver)
@@ -194,12 +194,6 @@ def receiver_members(
     if not groups:
         return None
     return ReceiverMembers(receiver, tuple(groups), tuple(fields), tuple(variants), guessed)
-
-
-def _with_extensions(types: list[DefinitionRef], index, rel: str, scope, owners) -> list:
-    """`types` and after them the extension traits (blanket.py) `owners` have, all that `rel`
-    imports when there are no owners (a receiver typed by a trait, or by nothing)."""
-    return types + [t for t in blanket_traits(index, rel, scope, owners) if t not in types]
 
 
 def _takes_self(member: DefinitionRef) -> bool:
