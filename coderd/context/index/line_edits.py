@@ -68,6 +68,9 @@ def tree_edit(old: bytes, new: bytes) -> dict:
     }
 
 
+_EXPORT_LIST = re.compile(r"__all__\s*(?:\+=|=|:[^=]*=)")
+
+
 def import_rows(lines: list[str], imports: Iterable[Import]) -> set[int]:
     """0-based rows of the file's import statements (continuation lines of `(...)` included)."""
     rows: set[int] = set()
@@ -81,6 +84,25 @@ def import_rows(lines: list[str], imports: Iterable[Import]) -> set[int]:
                 + lines[row].count("{")
                 - lines[row].count(")")
                 - lines[row].count("}")
+            )
+            if depth <= 0:
+                break
+            row += 1
+    return rows
+
+
+def export_rows(lines: list[str]) -> set[int]:
+    """0-based rows of a Python module's `__all__ = [...]` (or `+=`) statements: the names
+    there are strings that say what the module exports, not uses of them."""
+    rows: set[int] = set()
+    for start, line in enumerate(lines):
+        if not line.startswith("__all__") or not _EXPORT_LIST.match(line):
+            continue
+        depth, row = 0, start
+        while row < len(lines) and row - start < 5000:
+            rows.add(row)
+            depth += sum(lines[row].count(c) for c in "([{") - sum(
+                lines[row].count(c) for c in ")]}"
             )
             if depth <= 0:
                 break

@@ -42,7 +42,13 @@ from coderd.context.retrieve.imported import implementations, import_candidates,
 from coderd.context.retrieve.infer import environment
 from coderd.context.retrieve.infer_parse import ParseMemo
 from coderd.context.retrieve.members import module_candidates, typed_candidates
-from coderd.context.retrieve.once import declared_modules, reexported, shown_once, without_copies
+from coderd.context.retrieve.once import (
+    declared_modules,
+    listed_exports,
+    reexported,
+    shown_once,
+    without_copies,
+)
 from coderd.context.retrieve.packages import package_candidates
 from coderd.context.retrieve.paths import is_aside
 from coderd.context.retrieve.recent import RecentRegions, recent_candidates, similar_candidates
@@ -161,7 +167,7 @@ def retrieve(
     # 1. imports
     deadline = time.thread_time() + limits["imports"] / 1000
     scope = scope_of(index, rel_path, symbols, language, deadline)
-    exported = reexported(text, symbols.imports if symbols else ())
+    exported = reexported(text, symbols.imports if symbols else ()) | listed_exports(text)
     near = near_words(text, offset)
     import_candidates(index, scope, usage, language, add, exported, near)
     value_members(index, rel_path, scope, usage, add)

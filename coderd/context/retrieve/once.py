@@ -7,11 +7,14 @@ export them again (`pub use`, `export {x} from`): not what its code is about to 
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import replace
 
+from coderd.context.index.line_edits import export_rows
 from coderd.context.retrieve.skeletons import SKELETON
 
 # Lists here are of candidates.Candidate (that module imports this one, so not named here).
+_QUOTED_NAME = re.compile(r"[\"']([A-Za-z_]\w*)[\"']")  # `"Name",` in `__all__`
 GUESSES = frozenset({"member", "nearby"})  # candidates.py's sources that guess
 
 
@@ -106,6 +109,16 @@ def reexported(text: str, imports) -> frozenset[str]:
             renamed = dict(statement.aliases)
             found.update(renamed.get(n, n) for n in statement.names)
     return frozenset(found)
+
+
+def listed_exports(text: str) -> frozenset[str]:
+    """The names a Python module's `__all__` lists: re-exported, like `pub use` (an
+    `__init__.py` imports them to list them there, not to use them next)."""
+    if "__all__" not in text:
+        return frozenset()
+    lines = text.split("\n")
+    listed = "\n".join(lines[row] for row in sorted(export_rows(lines)))
+    return frozenset(_QUOTED_NAME.findall(listed))
 
 
 def declared_modules(text: str, imports) -> frozenset[str]:

@@ -19,7 +19,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 
-from coderd.context.index.line_edits import import_rows
+from coderd.context.index.line_edits import export_rows, import_rows
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|::|->|\.|[)\]\"'`]")
@@ -82,7 +82,9 @@ class _Rows:
         attrs: dict[str, list[int]] = {}
         pairs: dict[str, dict[str, list[int]]] = {}  # base -> name -> rows
         lines = text.split("\n")
-        skip = self.import_rows = import_rows(lines, imports) if imports else frozenset()
+        skip = self.import_rows = import_rows(lines, imports) if imports else set()
+        if "__all__" in text:  # Python's list of exports: strings, not uses
+            skip = self.import_rows = skip | export_rows(lines)
         bare_get, attr_get, pair_get = bare.setdefault, attrs.setdefault, pairs.setdefault
         for row, line in enumerate(lines):
             if not line or row in skip:
