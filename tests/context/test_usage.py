@@ -1,19 +1,18 @@
-"""usage.py: where the current file uses names, as distance buckets from the cursor's line,
+"""usage.py (and above.py): where the current file uses names, as distance buckets from the cursor's line,
 and the row index a document keeps while only the cursor's line changes."""
 
 from __future__ import annotations
 
 from coderd.context.index.extract import Import
+from coderd.context.retrieve.above import nearby_identifiers, window_above
 from coderd.context.retrieve.usage import (
     UNUSED,
     RowsMemo,
     bucket,
     import_rows,
     line_uses,
-    nearby_identifiers,
     prepare_rows,
     usage_of,
-    window_above,
 )
 
 TEXT = (

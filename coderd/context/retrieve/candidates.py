@@ -38,6 +38,7 @@ from operator import itemgetter
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
+from coderd.context.retrieve.above import nearby_identifiers
 from coderd.context.retrieve.imported import implementations, import_candidates, value_members
 from coderd.context.retrieve.infer import environment
 from coderd.context.retrieve.infer_parse import ParseMemo
@@ -55,7 +56,7 @@ from coderd.context.retrieve.recent import RecentRegions, recent_candidates, sim
 from coderd.context.retrieve.scope import scope_of
 from coderd.context.retrieve.skeletons import SKELETON, near_words
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
-from coderd.context.retrieve.usage import Usage, nearby_identifiers, usage_of
+from coderd.context.retrieve.usage import Usage, usage_of
 
 __all__ = ["Candidate", "is_type", "retrieve", "without_copies"]  # the last from once.py
 

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
-from coderd.context.retrieve.usage import IDENTIFIER, window_above
+from coderd.context.retrieve.above import window_above
+from coderd.context.retrieve.usage import IDENTIFIER
 
 REGION_MERGE_LINES = 8  # a change this close to a kept region replaces it
 WINDOW_HALF = 5  # a region without a small enclosing definition shows line +- this
