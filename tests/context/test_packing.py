@@ -118,7 +118,7 @@ def test_a_typed_class_s_members_never_take_the_room_of_an_imported_name_s_line(
     # core.py at 512 tokens: types.py's lists, 19 imports without a line; naive showed them).
     # 20 imported lines of 7 tokens: under half the budget, which the reservation holds.
     text = _store_and_twenty_imports(tmp_path, 320)
-    assert text.count("def method_") >= 8, text  # the list still grew
+    assert text.count("def method_") >= 5, text  # the list still grew (to TYPE_SHARE: 96)
     assert all(f"def util_{i}(" in text for i in range(20)), text
 
 
@@ -163,10 +163,10 @@ def test_the_list_of_a_type_at_the_cursor_grows_before_a_package_s_names(tmp_pat
     # The type of the name at the cursor (a receiver's `Command`, 100 methods) is what `x.`
     # reaches; a Go package's lists of popular names, ranked a little after it, grew in turn
     # with it and took the room it needed (cobra's completions.go: `finalCmd.` with 16 of
-    # Command's members shown at 512 tokens).
+    # Command's members shown at 512 tokens). It grows first, to TYPE_SHARE of the budget.
     from coderd.context.index.extract import Definition
     from coderd.context.index.workspace import DefinitionRef
-    from coderd.context.pack.block import pack
+    from coderd.context.pack.block import TYPE_SHARE, pack
     from coderd.context.retrieve.candidates import Candidate
     from coderd.context.retrieve.skeletons import signature_list
 
@@ -197,7 +197,11 @@ def test_the_list_of_a_type_at_the_cursor_grows_before_a_package_s_names(tmp_pat
         tokenize=tokens,
         budget=320,
     )
-    assert packed.text.count("func (s *Store) Method") >= 24, packed.text
+    # It grows first, to its share of the budget (TYPE_SHARE: the rest is the names').
+    per_line = len(tokens("func (s *Store) Method10() {\n"))
+    shown = packed.text.count("func (s *Store) Method")
+    assert shown >= 0.7 * TYPE_SHARE * 320 / per_line, packed.text  # headers take the rest
+    assert shown * per_line <= TYPE_SHARE * 320, packed.text  # and no further
     assert all(f"func Util{f}x" in packed.text for f in range(4))  # each list has its first names
 
 
@@ -277,3 +281,37 @@ def test_a_chunk_names_the_member_lines_it_lists(tmp_path):
     assert all(start > 4 for start in starts)
     # Each member once: the enum's own chunk does not list again what the impl's list shows.
     assert packed.text.count("pub fn number_from_monday(&self) -> u32") == 1
+
+
+def test_an_imported_type_s_list_grows_after_every_imported_name_s_line():
+    # An imported class used on the line above (its list chosen for the file's uses) ranks
+    # first; forty names imported and used further away each need their line, more than the
+    # reservation holds. The class's members come after all of those lines had their turn.
+    from coderd.context.index.extract import Definition
+    from coderd.context.index.workspace import DefinitionRef
+    from coderd.context.pack.block import pack
+    from coderd.context.retrieve.candidates import Candidate
+
+    def function(name: str, line: int, container: str = "") -> Definition:
+        kind = "method" if container else "function"
+        return Definition(name, kind, f"def {name}(a, b):", "", line, line + 1, container)
+
+    texts = {"store.py": "class Store:\n" + "".join(f"    def m{i}(a, b):\n" for i in range(20))}
+    methods = tuple(function(f"m{i}", 1 + i, "Store") for i in range(20))
+    klass = Definition("Store", "class", "class Store:", "", 0, 21, "")
+    candidates = [Candidate(DefinitionRef("store.py", klass), "import", 0.0, methods)]
+    texts["util.py"] = "".join(f"def util_{i}(a, b):\n" for i in range(40))
+    candidates += [
+        Candidate(DefinitionRef("util.py", function(f"util_{i}", i)), "import", 0.5)
+        for i in range(40)
+    ]
+    packed = pack(
+        candidates,
+        current_path="main.py",
+        read=texts.get,
+        members_of=lambda path, name: [],
+        tokenize=tokens,
+        budget=200,
+    )
+    lines = packed.text.count("def util_")
+    assert lines * len(tokens("def util_10(a, b):\n")) >= 0.8 * 200 - 40, packed.text

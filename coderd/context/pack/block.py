@@ -14,15 +14,13 @@ stand-in markers that `fim.RepoMarkers` turns into exactly those ids, so a file 
 `<|file_sep|>` stays plain text. Qwen puts that block before `<|fim_prefix|>`, where DeepSeek's
 goes right after `<｜fim▁begin｜>` (coderd/engine/fim.py's layout, `context_first`).
 
-What goes in: candidates come best first with a score (retrieve.py). Each enters in its
-smallest form (render.py: a signature, a type's header and first members); in the same order
-of scores, a member list grows by a few members at a time (GROW_STEP score units per step, at
-most MAX_SHARE of the budget), and bodies replace signatures only once every candidate had its
-turn. So at 256 tokens the context is a list of the signatures the cursor is most likely to
-use, and at 2,048 it also holds bodies. The first lines of the names the file imports hold
-their room from the start (budget.py's Reservation: all of them when they fit in
-RESERVE_ALL_SHARE of the budget, else the best up to RESERVE_SHARE): a list ranked before
-them grows, but never into it.
+What goes in: candidates come best first with a score (retrieve.py), each in its smallest
+form (render.py: a signature, a type's header and first members); in the same order a type
+at the cursor grows a few members at a time (to TYPE_SHARE of the budget), an imported type
+once every name in scope had its line, and bodies come once every candidate had its turn. So
+256 tokens hold the signatures the cursor most likely uses, 2,048 bodies too. The imported
+names' first lines hold their room from the start (budget.py's Reservation): a list ranked
+before them grows, never into it.
 """
 
 from __future__ import annotations
@@ -70,6 +68,9 @@ _WORD_RUNS = re.compile(
     r"(?<![A-Za-z0-9\x80-\U0010ffff])[A-Za-z0-9]+(?![A-Za-z0-9\x80-\U0010ffff])"
 )
 MAX_SHARE = 0.6  # no candidate grows past this share of the budget
+# Nor a type at the cursor past this (clap's ArgMatcher took 102 of 256 tokens, pushing out
+# imported names' lines): with _grow_turn's late imported lists, bench/README.md session 20.
+TYPE_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -150,11 +151,12 @@ def pack(
         free = remaining - reserve.pending  # what is not held for an imported name's line
         if form:  # grow an item already in
             item = items[rank]
-            room = min(free, MAX_SHARE * budget - item[3]) + item[3]  # for the whole item
+            share = TYPE_SHARE if item[0].source == "type" or item[0].typed else MAX_SHARE
+            room = min(free, share * budget - item[3]) + item[3]  # for the whole item
             if _surely_over(item[1][form], int(room)):
                 continue  # a bigger form fits even less
             extra = _cost(tokenize, item[1][form]) - _cost(tokenize, item[1][item[2]])
-            if extra <= free and item[3] + extra <= MAX_SHARE * budget:
+            if extra <= free and item[3] + extra <= share * budget:
                 remaining -= extra
                 item[2], item[3] = form, item[3] + extra
             if form + 1 < len(item[1]):
@@ -291,7 +293,10 @@ def _grow_turn(candidate: Candidate, rank: int, form: int, shapes: Forms) -> flo
     last = form == len(shapes) - 1
     if definition.kind == "skeleton" or (candidate.members and not (last and shapes.head_last)):
         step = TYPE_GROW_STEP if candidate.source == "type" or candidate.typed else GROW_STEP
-        return candidate.score + step * form  # a list chosen for the cursor (members.py)
+        turn = candidate.score + step * form  # a list chosen for the cursor (members.py)
+        if candidate.source == "import" and not candidate.typed:  # an imported type's list:
+            turn = max(turn, LATE_GROWTH)  # after every name in scope had its line (#13)
+        return turn
     if is_type(definition) and not last:  # an imported type's members: after every
         return LATE_GROWTH + candidate.score + GROW_STEP * form  # name in scope had its line
     return 1000.0 + rank + MAX_CONSIDERED * form
