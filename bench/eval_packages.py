@@ -11,8 +11,9 @@ end, with its code and the code before it; `vault` likewise at the start of sess
 of session 16 (with that session's code and session 15's); `attic` at the start of session 17,
 before any tuning, and run once at its end (its code and session 16's); `loft` at the start of
 session 18, `nook` at the start of session 19, and `ledge` at the start of session 20, the
-same way. Every set but the newest has been tuned on or run: a session that finds them all
-used should add an untouched one before tuning.
+same way; `perch` in session 20 once `ledge` had been run, run at its end. Every set but
+the newest has been tuned on or run: a session that finds them all used should add an
+untouched one before tuning.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
 from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
 """
@@ -385,12 +386,44 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "librust-num-traits-dev",
         "usr/share/cargo/registry/num-traits-0.2.15",
     ),
+    # Added in session 20 (#13) once `ledge` had been run (with that session's code before
+    # its last change): only checked to unpack, run once at the session's end.
+    "trio-0.25.1": ("perch", "pypi", "trio==0.25.1", "trio-0.25.1"),
+    "marko-2.1.2": ("perch", "pypi", "marko==2.1.2", "marko-2.1.2"),
+    "python-dateutil-2.9.0": ("perch", "pypi", "python-dateutil==2.9.0", "python-dateutil-2.9.0"),
+    "svelte-query-5.51.1": ("perch", "npm", "@tanstack/svelte-query@5.51.1", "package"),
+    "tiptap-vue-3-2.6.6": ("perch", "npm", "@tiptap/vue-3@2.6.6", "package"),
+    "hclog-0.11.0": (
+        "perch",
+        "deb",
+        "golang-github-hashicorp-go-hclog-dev",
+        "usr/share/gocode/src/github.com/hashicorp/go-hclog",
+    ),
+    "tablewriter-0.0.5": (
+        "perch",
+        "deb",
+        "golang-github-olekukonko-tablewriter-dev",
+        "usr/share/gocode/src/github.com/olekukonko/tablewriter",
+    ),
+    "walkdir-2.3.2": (
+        "perch",
+        "deb",
+        "librust-walkdir-dev",
+        "usr/share/cargo/registry/walkdir-2.3.2",
+    ),
+    "bstr-0.2.17": ("perch", "deb", "librust-bstr-dev", "usr/share/cargo/registry/bstr-0.2.17"),
+    "crossbeam-utils-0.8.12": (
+        "perch",
+        "deb",
+        "librust-crossbeam-utils-dev",
+        "usr/share/cargo/registry/crossbeam-utils-0.8.12",
+    ),
 }
 
 
 SETS = (
     "dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve", "cellar",
-    "attic", "loft", "nook", "ledge",
+    "attic", "loft", "nook", "ledge", "perch",
 )  # fmt: skip
 
 
