@@ -202,6 +202,16 @@ def test_the_list_of_a_type_at_the_cursor_grows_before_a_package_s_names(tmp_pat
     shown = packed.text.count("func (s *Store) Method")
     assert shown >= 0.7 * TYPE_SHARE * 320 / per_line, packed.text  # headers take the rest
     assert shown * per_line <= TYPE_SHARE * 320, packed.text  # and no further
+    # Alone, it grows on once every name had its line (to MAX_SHARE).
+    alone = pack(
+        candidates[:1],
+        current_path="main.go",
+        read=texts.get,
+        members_of=lambda path, name: [],
+        tokenize=tokens,
+        budget=320,
+    )
+    assert alone.text.count("func (s *Store) Method") * per_line > TYPE_SHARE * 320, alone.text
     assert all(f"func Util{f}x" in packed.text for f in range(4))  # each list has its first names
 
 

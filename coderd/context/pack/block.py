@@ -31,13 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from coderd.context.index.extract import Definition
-from coderd.context.pack.budget import (
-    RESERVE_ALL_SHARE,
-    RESERVE_SHARE,
-    RESERVED_SOURCES,
-    Reservation,
-    SeamCheck,
-)
+from coderd.context.pack.budget import SeamCheck, reserve_lines
 from coderd.context.pack.render import Forms
 from coderd.context.pack.shapes import FormsMemo, comment_for, forms_for, rank_members, read_file
 from coderd.context.retrieve.candidates import Candidate, is_type
@@ -63,13 +57,12 @@ GROW_STEP = 0.1  # a member list grows to form f after the candidates ranked up 
 TYPE_GROW_STEP = 0.025
 LATE_GROWTH = 1.0  # on the scale of candidates.RANK: where guesses start
 CHARS_PER_TOKEN_MAX = 8
-MIN_LINE_TOKENS = 4  # a signature line and its newline: `fn f()` is four DeepSeek tokens
 _WORD_RUNS = re.compile(
     r"(?<![A-Za-z0-9\x80-\U0010ffff])[A-Za-z0-9]+(?![A-Za-z0-9\x80-\U0010ffff])"
 )
 MAX_SHARE = 0.6  # no candidate grows past this share of the budget
-# Nor a type at the cursor past this (clap's ArgMatcher took 102 of 256 tokens, pushing out
-# imported names' lines): with _grow_turn's late imported lists, bench/README.md session 20.
+# A type at the cursor grows past this share only once every name in scope had its line
+# (clap's ArgMatcher took 102 of 256 tokens, pushing imported names out): bench/README.md.
 TYPE_SHARE = 0.3
 
 
@@ -145,20 +138,33 @@ def pack(
         return shaped[rank]
 
     shaped: dict[int, Forms] = {}
-    reserve = _reserve(candidates, shapes_of, tokenize, remaining, repo_format)
+    reserve = reserve_lines(
+        candidates,
+        shapes_of,
+        lambda text: _cost(tokenize, text),
+        lambda path: _header_cost(tokenize, path, repo_format),
+        remaining,
+    )
     while turns and remaining > 0:
-        _, rank, form = heapq.heappop(turns)
+        turn, rank, form = heapq.heappop(turns)
         free = remaining - reserve.pending  # what is not held for an imported name's line
         if form:  # grow an item already in
             item = items[rank]
-            share = TYPE_SHARE if item[0].source == "type" or item[0].typed else MAX_SHARE
+            early = turn < LATE_GROWTH and (item[0].source == "type" or item[0].typed)
+            share = TYPE_SHARE if early else MAX_SHARE
             room = min(free, share * budget - item[3]) + item[3]  # for the whole item
-            if _surely_over(item[1][form], int(room)):
-                continue  # a bigger form fits even less
-            extra = _cost(tokenize, item[1][form]) - _cost(tokenize, item[1][item[2]])
-            if extra <= free and item[3] + extra <= share * budget:
+            over = _surely_over(item[1][form], int(room))
+            extra = (
+                0 if over else _cost(tokenize, item[1][form]) - _cost(tokenize, item[1][item[2]])
+            )
+            if not over and extra <= free and item[3] + extra <= share * budget:
                 remaining -= extra
                 item[2], item[3] = form, item[3] + extra
+            elif early:  # past its early share: the rest once every name in scope had its line
+                heapq.heappush(turns, (turn + LATE_GROWTH, rank, form))
+                continue
+            elif over:
+                continue  # a bigger form fits even less
             if form + 1 < len(item[1]):
                 heapq.heappush(
                     turns, (_grow_turn(item[0], rank, form + 1, item[1]), rank, form + 1)
@@ -222,33 +228,6 @@ def _render(chosen, cache, opening: str, header: str, repo_format) -> PackedCont
                 chunk["members"] = shapes.member_lines(form)
             chunks.append(chunk)
     return PackedContext(text=opening + "".join(parts) + header, chunks=chunks)
-
-
-def _reserve(candidates, shapes_of, tokenize, room: int, repo_format) -> Reservation:
-    """The first lines of the names the file imports: all of them when they fit in
-    RESERVE_ALL_SHARE of `room`, else best first as far as RESERVE_SHARE holds them
-    (budget.py). Trying them all tokenises more lines: not when there are too many to fit
-    at MIN_LINE_TOKENS a line (itertools' lib.rs re-exports 300 names)."""
-    ranks = [
-        rank
-        for rank, c in enumerate(candidates)
-        if c.source in RESERVED_SOURCES and c.ref.definition.kind != "skeleton"
-    ]
-    shares: tuple[float, ...] = (RESERVE_ALL_SHARE, RESERVE_SHARE)
-    if len(ranks) * MIN_LINE_TOKENS > RESERVE_ALL_SHARE * room:
-        shares = (RESERVE_SHARE,)
-    for share in shares:
-        reserve = Reservation(lambda path: _header_cost(tokenize, path, repo_format))
-        held, complete = int(share * room), True
-        for rank in ranks:
-            shapes = shapes_of(rank)
-            path = candidates[rank].ref.path
-            if shapes and not reserve.offer(rank, path, _cost(tokenize, shapes[0]), held):
-                complete = False
-                break
-        if complete:
-            return reserve
-    return reserve
 
 
 def _header_cost(tokenize, path: str, repo_format) -> int:

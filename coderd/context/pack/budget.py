@@ -16,6 +16,7 @@ RESERVE_SHARE = 0.5
 # method hits -5/-2/0 and the prompt's (block and receiver hint) none; 1.0 lost module hits.
 RESERVE_ALL_SHARE = 0.875
 RESERVED_SOURCES = frozenset({"import", "module"})
+MIN_LINE_TOKENS = 4  # a signature line and its newline: `fn f()` is four DeepSeek tokens
 
 
 class Reservation:
@@ -61,6 +62,34 @@ class Reservation:
             self._opened.add(path)
             if path in self._files:
                 self.pending -= self._header_cost(path)
+
+
+def reserve_lines(candidates, shapes_of, cost, header_cost, room: int) -> Reservation:
+    """The first lines of the names the file imports (block.py's candidates; `shapes_of(rank)`
+    their forms, `cost(text)` and `header_cost(path)` in tokens): all of them when they fit in
+    RESERVE_ALL_SHARE of `room`, else best first as far as RESERVE_SHARE holds them. Trying
+    them all tokenises more lines: not when there are too many to fit at MIN_LINE_TOKENS a
+    line (itertools' lib.rs re-exports 300 names)."""
+    ranks = [
+        rank
+        for rank, c in enumerate(candidates)
+        if c.source in RESERVED_SOURCES and c.ref.definition.kind != "skeleton"
+    ]
+    shares: tuple[float, ...] = (RESERVE_ALL_SHARE, RESERVE_SHARE)
+    if len(ranks) * MIN_LINE_TOKENS > RESERVE_ALL_SHARE * room:
+        shares = (RESERVE_SHARE,)
+    for share in shares:
+        reserve = Reservation(header_cost)
+        held, complete = int(share * room), True
+        for rank in ranks:
+            shapes = shapes_of(rank)
+            path = candidates[rank].ref.path
+            if shapes and not reserve.offer(rank, path, cost(shapes[0]), held):
+                complete = False
+                break
+        if complete:
+            return reserve
+    return reserve
 
 
 class SeamCheck:
