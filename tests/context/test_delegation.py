@@ -27,7 +27,12 @@ from coderd.context.retrieve.expected import delegates, enclosing_function
     ],
 )
 def test_the_function_the_cursor_is_in(text: str, name: str) -> None:
-    assert enclosing_function(text, len(text)) == name
+    assert enclosing_function(text, len(text))[0] == name
+
+
+def test_a_go_method_s_own_receiver() -> None:
+    text = "func (l *intLogger) setColorization(opts *Options) {\n\tfi := l."
+    assert enclosing_function(text, len(text)) == ("setColorization", "l")
 
 
 def test_how_surely_a_member_is_the_delegate() -> None:
@@ -38,6 +43,8 @@ def test_how_surely_a_member_is_the_delegate() -> None:
     assert delegates("get_mut", "get") == 1
     assert delegates("edge_find", "find_edge") == 0  # the same words, not the same start
     assert delegates("anything", "") == 0
+    assert delegates("get", "get", own=True) == 0  # `self.get(` inside `get`: recursion
+    assert delegates("get_all", "get", own=True) == 1
 
 
 def test_python_a_wrapper_s_delegate_comes_first(tmp_path: Path) -> None:
@@ -54,3 +61,18 @@ def test_python_a_wrapper_s_delegate_comes_first(tmp_path: Path) -> None:
     hint = hint_after(tmp_path / "ws", files, "pkg/cache.py", "self.store.")
     members = [line.strip("# ") for line in hint.text.splitlines()[1:]]
     assert members[0] == "def get(self, key=None):"
+
+
+def test_go_a_method_is_not_its_own_delegate(tmp_path: Path) -> None:
+    """hclog: `setColorization` is also a method of intLogger (another platform's file):
+    inside it, `l.` lists it no higher than before."""
+    logger = "package hclog\n\ntype intLogger struct{}\n\n"
+    for name in ("With", "Named", "checkWriterIsFile", "setColorization"):
+        logger += f"func (l *intLogger) {name}() {{\n}}\n\n"
+    other = "package hclog\n\nfunc use(l *intLogger) {\n\tl.With()\n\tl.Named()\n}\n"
+    colorize = "package hclog\n\nfunc (l *intLogger) setColorization(opts int) {\n"
+    colorize += "\tx := 1\n" * 6 + "\tfi := l.\n}\n"  # the function's line: not near words
+    files = {"go.mod": "module x\n", "logger.go": logger, "use.go": other, "color.go": colorize}
+    hint = hint_after(tmp_path / "ws", files, "color.go", "fi := l.")
+    members = [line.strip("/ \t") for line in hint.text.splitlines()[1:]]
+    assert not members[0].startswith("func (l *intLogger) setColorization"), members

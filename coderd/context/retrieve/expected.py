@@ -44,9 +44,10 @@ _WRAPPED = re.compile(r"(?:\b(?:await|yield|try)\s+|(?<!&)&\s*(?:mut\s+)?|\*)+$"
 # A function's first line: `def name`, `pub(crate) async fn name`, `func (s *T) Name`,
 # `function name`, a TypeScript method `async name(a: T): R {` (not `if (x) {`).
 _FUNCTION = re.compile(
-    r"^(\s*)(?:(?:[\w()]+\s+)*(?:def|fn|function)\s+|func\s*(?:\([^)]*\)\s*)?)([A-Za-z_$][\w$]*)"
-    r"|^(\s*)(?:(?:public|private|protected|static|async|override)\s+)*([A-Za-z_$][\w$]*)\s*\("
-    r"[^()]*\)\s*(?::[^{]*)?\{\s*$"
+    r"^(?P<a>\s*)(?:(?:[\w()]+\s+)*(?:def|fn|function)\s+|func\s*(?:\(\s*(?P<own>\w+)?[^)]*\)\s*)?)"
+    r"(?P<name>[A-Za-z_$][\w$]*)"
+    r"|^(?P<b>\s*)(?:(?:public|private|protected|static|async|override)\s+)*"
+    r"(?P<method>[A-Za-z_$][\w$]*)\s*\([^()]*\)\s*(?::[^{]*)?\{\s*$"
 )
 _NOT_FUNCTIONS = frozenset({"if", "for", "while", "switch", "catch", "with", "return", "match"})
 MAX_FUNCTION_LINES = 200  # looked up this far above the cursor for the function it is in
@@ -110,9 +111,10 @@ def named_like(name: str, expected: Expected) -> bool:
     return bool(expected.words) and not _stems(name).isdisjoint(expected.words)
 
 
-def enclosing_function(text: str, offset: int) -> str:
-    """The name of the function the cursor is in: the nearest function line above, less
-    indented than the cursor's line; "" at the top level or past MAX_FUNCTION_LINES."""
+def enclosing_function(text: str, offset: int) -> tuple[str, str]:
+    """The name of the function the cursor is in (the nearest function line above, less
+    indented than the cursor's line; "" at the top level or past MAX_FUNCTION_LINES) and the
+    name of a Go method's receiver (`func (l *Logger) Name(`: `l`), else ""."""
     start = text.rfind("\n", 0, offset) + 1
     indent = len(text[start:offset]) - len(text[start:offset].lstrip())
     top = start - 1
@@ -124,23 +126,26 @@ def enclosing_function(text: str, offset: int) -> str:
         found = _FUNCTION.match(line)
         if found is None:
             continue
-        spaces, name = (found.group(1), found.group(2)) if found.group(2) else found.group(3, 4)
+        spaces = found["a"] if found["name"] else found["b"]
+        name = found["name"] or found["method"]
         if len(spaces) < indent and name not in _NOT_FUNCTIONS:
-            return name
-    return ""
+            return name, found["own"] or ""
+    return "", ""
 
 
-def delegates(name: str, function: str) -> int:
+def delegates(name: str, function: str, own: bool = False) -> int:
     """How surely a member is what the function the cursor is in hands its work to: 2 for the
     same name (`def get(self, key): return self._data.get(`), 1 for a name that starts with
     the function's (`fn contains` calls `self.map.contains_key(`, `fn find_edge_undirected`
     `self.g.find_edge_undirected_from_node(`). Sharing words alone is not enough: inside
     `get_matches_with`, clap's `self.cmd.` has a dozen members about matches (eleven sets:
-    method hits +5/-4 samples for shared words, +5/-1 for a shared start)."""
+    method hits +5/-4 samples for shared words, +5/-1 for a shared start). `own`: the
+    receiver is the function's own (`self.`, Go's `l.` in `func (l *T)`), whose same-named
+    member is the function itself."""
     if not function:
         return 0
     if name == function:
-        return 2
+        return 0 if own else 2  # `self.` calling the method it is in: rarely
     return int(_flat(name).startswith(_flat(function)))
 
 

@@ -148,7 +148,8 @@ def receiver_members(
     groups, fields, variants = [], [], []
     used = _used_through(text, receiver)
     expected = expected_for(text, receiver)
-    function = enclosing_function(text, receiver.end)
+    function, own = enclosing_function(text, receiver.end)
+    own_receiver = receiver.expression in SELVES or receiver.expression == own
     for owner in types:
         members = [
             m
@@ -183,7 +184,7 @@ def receiver_members(
         if expected is not None:  # `if cmd.` goes on with a predicate: those first
             ranked.sort(key=lambda m: -fits(m.definition, expected, language))
         if function:  # a wrapper hands its work to a member named like itself: first
-            ranked.sort(key=lambda m: -delegates(m.definition.name, function))
+            ranked.sort(key=lambda m: -delegates(m.definition.name, function, own_receiver))
         ranked.sort(key=lambda m: -called.get(m.definition.name, 0))  # what others call on it
         through_traits = trait_impls(index, owner)
         on_type = language == "rust" and text[receiver.end - 2 : receiver.end] == "::"
