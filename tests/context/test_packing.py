@@ -325,3 +325,40 @@ def test_an_imported_type_s_list_grows_after_every_imported_name_s_line():
     )
     lines = packed.text.count("def util_")
     assert lines * len(tokens("def util_10(a, b):\n")) >= 0.8 * 200 - 40, packed.text
+
+
+def test_a_type_s_list_grows_on_when_every_imported_line_is_held():
+    # TYPE_SHARE protects names' lines the reservation does not hold; when it holds every
+    # imported line and no package names compete, the list at the cursor grows before the
+    # guesses ranked after it, as far as MAX_SHARE.
+    from coderd.context.index.extract import Definition
+    from coderd.context.index.workspace import DefinitionRef
+    from coderd.context.pack.block import TYPE_SHARE, pack
+    from coderd.context.retrieve.candidates import Candidate
+
+    def function(name: str, line: int, container: str = "") -> Definition:
+        kind = "method" if container else "function"
+        return Definition(name, kind, f"def {name}(a, b):", "", line, line + 1, container)
+
+    texts = {"store.py": "class Store:\n" + "".join(f"    def m{i}(a, b):\n" for i in range(40))}
+    methods = tuple(function(f"m{i}", 1 + i, "Store") for i in range(40))
+    klass = Definition("Store", "class", "class Store:", "", 0, 41, "")
+    texts["util.py"] = "def util(a, b):\n" + "".join(f"def guess_{i}(a, b):\n" for i in range(70))
+    candidates = [
+        Candidate(DefinitionRef("util.py", function("util", 0)), "import", 0.0),
+        Candidate(DefinitionRef("store.py", klass), "type", 0.2, methods),
+    ]
+    candidates += [
+        Candidate(DefinitionRef("util.py", function(f"guess_{i}", 1 + i)), "member", 1.0)
+        for i in range(70)
+    ]
+    packed = pack(
+        candidates,
+        current_path="main.py",
+        read=texts.get,
+        members_of=lambda path, name: [],
+        tokenize=tokens,
+        budget=320,
+    )
+    shown = packed.text.count("    def m")
+    assert shown * len(tokens("    def m10(a, b):\n")) > TYPE_SHARE * 320, packed.text

@@ -138,6 +138,9 @@ def pack(
         return shaped[rank]
 
     shaped: dict[int, Forms] = {}
+    # TYPE_SHARE protects the names' lines the reservation does not hold: imported ones past
+    # it, a Go package's (eleven sets, against always: method 0/+5/+3, module 0/0/-1).
+    packages = any(c.source in ("package", "sibling") for c in candidates)
     reserve = reserve_lines(
         candidates,
         shapes_of,
@@ -145,12 +148,13 @@ def pack(
         lambda path: _header_cost(tokenize, path, repo_format),
         remaining,
     )
+    capped = packages or not reserve.complete
     while turns and remaining > 0:
         turn, rank, form = heapq.heappop(turns)
         free = remaining - reserve.pending  # what is not held for an imported name's line
         if form:  # grow an item already in
             item = items[rank]
-            early = turn < LATE_GROWTH and (item[0].source == "type" or item[0].typed)
+            early = turn < LATE_GROWTH and (item[0].source == "type" or item[0].typed) and capped
             share = TYPE_SHARE if early else MAX_SHARE
             room = min(free, share * budget - item[3]) + item[3]  # for the whole item
             over = _surely_over(item[1][form], int(room))

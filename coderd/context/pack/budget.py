@@ -36,6 +36,7 @@ class Reservation:
         self._files: set[str] = set()  # those of the reserved lines
         self._opened: set[str] = set()
         self.pending = 0
+        self.complete = False  # every imported name's line is held
 
     def offer(self, rank: int, path: str, cost: int, room: int) -> bool:
         """Reserves `cost` tokens (and the header of `path`'s file, first time) for the line of
@@ -88,6 +89,7 @@ def reserve_lines(candidates, shapes_of, cost, header_cost, room: int) -> Reserv
                 complete = False
                 break
         if complete:
+            reserve.complete = share == RESERVE_ALL_SHARE
             return reserve
     return reserve
 
