@@ -293,36 +293,48 @@ def test_a_chunk_names_the_member_lines_it_lists(tmp_path):
     assert packed.text.count("pub fn number_from_monday(&self) -> u32") == 1
 
 
-def test_an_imported_type_s_list_grows_after_every_imported_name_s_line():
-    # An imported class used on the line above (its list chosen for the file's uses) ranks
-    # first; forty names imported and used further away each need their line, more than the
-    # reservation holds. The class's members come after all of those lines had their turn.
+def _store(methods: int, source: str, score: float):
+    """A Python class `Store` of `methods` one-line methods, as a candidate with its list,
+    its file's text, and the `def` line maker the tests below share."""
     from coderd.context.index.extract import Definition
     from coderd.context.index.workspace import DefinitionRef
-    from coderd.context.pack.block import pack
     from coderd.context.retrieve.candidates import Candidate
 
-    def function(name: str, line: int, container: str = "") -> Definition:
+    def function(name: str, line: int, container: str = "") -> DefinitionRef:
         kind = "method" if container else "function"
-        return Definition(name, kind, f"def {name}(a, b):", "", line, line + 1, container)
+        path = "store.py" if container else "util.py"
+        definition = Definition(name, kind, f"def {name}(a, b):", "", line, line + 1, container)
+        return DefinitionRef(path, definition)
 
-    texts = {"store.py": "class Store:\n" + "".join(f"    def m{i}(a, b):\n" for i in range(20))}
-    methods = tuple(function(f"m{i}", 1 + i, "Store") for i in range(20))
-    klass = Definition("Store", "class", "class Store:", "", 0, 21, "")
-    candidates = [Candidate(DefinitionRef("store.py", klass), "import", 0.0, methods)]
-    texts["util.py"] = "".join(f"def util_{i}(a, b):\n" for i in range(40))
-    candidates += [
-        Candidate(DefinitionRef("util.py", function(f"util_{i}", i)), "import", 0.5)
-        for i in range(40)
-    ]
-    packed = pack(
+    text = "class Store:\n" + "".join(f"    def m{i}(a, b):\n" for i in range(methods))
+    members = tuple(function(f"m{i}", 1 + i, "Store").definition for i in range(methods))
+    klass = Definition("Store", "class", "class Store:", "", 0, methods + 1, "")
+    return Candidate(DefinitionRef("store.py", klass), source, score, members), text, function
+
+
+def _pack_texts(candidates, texts: dict[str, str], budget: int):
+    from coderd.context.pack.block import pack
+
+    return pack(
         candidates,
         current_path="main.py",
         read=texts.get,
         members_of=lambda path, name: [],
         tokenize=tokens,
-        budget=200,
+        budget=budget,
     )
+
+
+def test_an_imported_type_s_list_grows_after_every_imported_name_s_line():
+    # An imported class used on the line above (its list chosen for the file's uses) ranks
+    # first; forty names imported and used further away each need their line, more than the
+    # reservation holds. The class's members come after all of those lines had their turn.
+    from coderd.context.retrieve.candidates import Candidate
+
+    store, text, function = _store(20, "import", 0.0)
+    texts = {"store.py": text, "util.py": "".join(f"def util_{i}(a, b):\n" for i in range(40))}
+    names = [Candidate(function(f"util_{i}", i), "import", 0.5) for i in range(40)]
+    packed = _pack_texts([store, *names], texts, 200)
     lines = packed.text.count("def util_")
     assert lines * len(tokens("def util_10(a, b):\n")) >= 0.8 * 200 - 40, packed.text
 
@@ -331,34 +343,14 @@ def test_a_type_s_list_grows_on_when_every_imported_line_is_held():
     # TYPE_SHARE protects names' lines the reservation does not hold; when it holds every
     # imported line and no package names compete, the list at the cursor grows before the
     # guesses ranked after it, as far as MAX_SHARE.
-    from coderd.context.index.extract import Definition
-    from coderd.context.index.workspace import DefinitionRef
-    from coderd.context.pack.block import TYPE_SHARE, pack
+    from coderd.context.pack.block import TYPE_SHARE
     from coderd.context.retrieve.candidates import Candidate
 
-    def function(name: str, line: int, container: str = "") -> Definition:
-        kind = "method" if container else "function"
-        return Definition(name, kind, f"def {name}(a, b):", "", line, line + 1, container)
-
-    texts = {"store.py": "class Store:\n" + "".join(f"    def m{i}(a, b):\n" for i in range(40))}
-    methods = tuple(function(f"m{i}", 1 + i, "Store") for i in range(40))
-    klass = Definition("Store", "class", "class Store:", "", 0, 41, "")
-    texts["util.py"] = "def util(a, b):\n" + "".join(f"def guess_{i}(a, b):\n" for i in range(70))
-    candidates = [
-        Candidate(DefinitionRef("util.py", function("util", 0)), "import", 0.0),
-        Candidate(DefinitionRef("store.py", klass), "type", 0.2, methods),
-    ]
-    candidates += [
-        Candidate(DefinitionRef("util.py", function(f"guess_{i}", 1 + i)), "member", 1.0)
-        for i in range(70)
-    ]
-    packed = pack(
-        candidates,
-        current_path="main.py",
-        read=texts.get,
-        members_of=lambda path, name: [],
-        tokenize=tokens,
-        budget=320,
-    )
+    store, text, function = _store(40, "type", 0.2)
+    guesses = "".join(f"def guess_{i}(a, b):\n" for i in range(70))
+    texts = {"store.py": text, "util.py": "def util(a, b):\n" + guesses}
+    candidates = [Candidate(function("util", 0), "import", 0.0), store]
+    candidates += [Candidate(function(f"guess_{i}", 1 + i), "member", 1.0) for i in range(70)]
+    packed = _pack_texts(candidates, texts, 320)
     shown = packed.text.count("    def m")
     assert shown * len(tokens("    def m10(a, b):\n")) > TYPE_SHARE * 320, packed.text
