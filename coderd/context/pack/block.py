@@ -16,8 +16,9 @@ goes right after `<｜fim▁begin｜>` (coderd/engine/fim.py's layout, `context_
 
 What goes in: candidates come best first with a score (retrieve.py), each in its smallest
 form (render.py: a signature, a type's header and first members); in the same order a type
-at the cursor grows a few members at a time (to TYPE_SHARE of the budget), an imported type
-once every name in scope had its line, and bodies come once every candidate had its turn. So
+at the cursor grows a few members at a time (to TYPE_SHARE of the budget while names the
+reservation does not hold wait for their line), an imported type once every name in scope
+had its line, and bodies come once every candidate had its turn. So
 256 tokens hold the signatures the cursor most likely uses, 2,048 bodies too. The imported
 names' first lines hold their room from the start (budget.py's Reservation): a list ranked
 before them grows, never into it.

@@ -89,7 +89,7 @@ def reserve_lines(candidates, shapes_of, cost, header_cost, room: int) -> Reserv
                 complete = False
                 break
         if complete:
-            reserve.complete = share == RESERVE_ALL_SHARE
+            reserve.complete = True
             return reserve
     return reserve
 
