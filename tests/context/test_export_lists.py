@@ -29,7 +29,8 @@ x = Literal()
 def test_the_rows_and_names_of_an_export_list() -> None:
     lines = MODULE.split("\n")
     assert export_rows(lines) == {4, 5, 6, 7, 8, 9}
-    assert listed_exports(MODULE) == {"Literal", "Word", "Keyword", "unicode", "unicode_set"}
+    exports = usage_of(MODULE, len(MODULE)).exports
+    assert listed_exports(exports) == {"Literal", "Word", "Keyword", "unicode", "unicode_set"}
     assert export_rows(["__all_names = ['a']", "all = ['b']"]) == set()
 
 

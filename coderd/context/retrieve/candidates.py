@@ -168,7 +168,7 @@ def retrieve(
     # 1. imports
     deadline = time.thread_time() + limits["imports"] / 1000
     scope = scope_of(index, rel_path, symbols, language, deadline)
-    exported = reexported(text, symbols.imports if symbols else ()) | listed_exports(text)
+    exported = reexported(text, symbols.imports if symbols else ()) | listed_exports(usage.exports)
     near = near_words(text, offset)
     import_candidates(index, scope, usage, language, add, exported, near)
     value_members(index, rel_path, scope, usage, add)

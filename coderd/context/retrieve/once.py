@@ -10,7 +10,6 @@ import posixpath
 import re
 from dataclasses import replace
 
-from coderd.context.index.line_edits import export_rows
 from coderd.context.retrieve.skeletons import SKELETON
 
 # Lists here are of candidates.Candidate (that module imports this one, so not named here).
@@ -111,14 +110,11 @@ def reexported(text: str, imports) -> frozenset[str]:
     return frozenset(found)
 
 
-def listed_exports(text: str) -> frozenset[str]:
-    """The names a Python module's `__all__` lists: re-exported, like `pub use` (an
-    `__init__.py` imports them to list them there, not to use them next)."""
-    if "__all__" not in text:
-        return frozenset()
-    lines = text.split("\n")
-    listed = "\n".join(lines[row] for row in sorted(export_rows(lines)))
-    return frozenset(_QUOTED_NAME.findall(listed))
+def listed_exports(exports: str) -> frozenset[str]:
+    """The names a Python module's `__all__` lists (`exports`: the text of its `__all__`
+    statements, Usage.exports): re-exported, like `pub use` (an `__init__.py` imports them
+    to list them there, not to use them next)."""
+    return frozenset(_QUOTED_NAME.findall(exports))
 
 
 def declared_modules(text: str, imports) -> frozenset[str]:

@@ -82,9 +82,10 @@ class _Rows:
         attrs: dict[str, list[int]] = {}
         pairs: dict[str, dict[str, list[int]]] = {}  # base -> name -> rows
         lines = text.split("\n")
-        skip = self.import_rows = import_rows(lines, imports) if imports else set()
-        if "__all__" in text:  # Python's list of exports: strings, not uses
-            skip = self.import_rows = skip | export_rows(lines)
+        skip = import_rows(lines, imports) if imports else set()
+        exported = export_rows(lines) if "__all__" in text else set()
+        skip = self.import_rows = skip | exported  # Python's `__all__`: strings, not uses
+        self.exports = "\n".join(lines[r] for r in sorted(exported))  # (once.listed_exports)
         bare_get, attr_get, pair_get = bare.setdefault, attrs.setdefault, pairs.setdefault
         for row, line in enumerate(lines):
             if not line or row in skip:
@@ -155,6 +156,7 @@ class Usage:
         self._rest_pairs = {(base, name) for name, base in rest if base}
         self.members: dict[str, int] = {}  # attrs whose base is not a module
         self.import_rows = rows.import_rows  # 0-based rows of the file's import statements
+        self.exports = rows.exports  # the text of its `__all__` statements
         self._earlier: frozenset[str] | None = None
 
     @property
