@@ -19,7 +19,7 @@ _NOT_BOUNDS = frozenset({"Sized", "Output", "Item", "Error", "Target"})
 
 def generic_parameters(signature: str) -> list[str]:
     """The names `impl<...>` declares (`impl<'a, T: ?Sized, Item>` -> T, Item); lifetimes
-    left out."""
+    left out (typenames.split_top would read the lifetime's `'` as a quote)."""
     signature = signature.replace("->", "  ")  # `Fn(u8) -> bool` closes no bracket
     start = signature.find("<")
     if start < 0 or not signature[:start].strip().endswith("impl"):
