@@ -155,7 +155,7 @@ class Usage:
         self._rest_attrs = {name for name, base in rest if base}
         self._rest_pairs = {(base, name) for name, base in rest if base}
         self.members: dict[str, int] = {}  # attrs whose base is not a module
-        self.import_rows = rows.import_rows  # 0-based rows of the file's import statements
+        self.import_rows = rows.import_rows  # 0-based rows of its imports and `__all__`
         self.exports = rows.exports  # the text of its `__all__` statements
         self._earlier: frozenset[str] | None = None
 
