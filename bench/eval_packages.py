@@ -11,9 +11,9 @@ end, with its code and the code before it; `vault` likewise at the start of sess
 of session 16 (with that session's code and session 15's); `attic` at the start of session 17,
 before any tuning, and run once at its end (its code and session 16's); `loft` at the start of
 session 18, `nook` at the start of session 19, and `ledge` at the start of session 20, the
-same way; `perch` in session 20 once `ledge` had been run, run at its end. Every set but
-the newest has been tuned on or run: a session that finds them all used should add an
-untouched one before tuning.
+same way; `perch` in session 20 once `ledge` had been run, run at its end; `shelf` at the
+start of session 21, before any tuning. Every set but the newest has been tuned on or run:
+a session that finds them all used should add an untouched one before tuning.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
 from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
 """
@@ -418,12 +418,47 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "librust-crossbeam-utils-dev",
         "usr/share/cargo/registry/crossbeam-utils-0.8.12",
     ),
+    "jmespath-1.0.1": ("shelf", "pypi", "jmespath==1.0.1", "jmespath-1.0.1"),
+    "rq-1.16.2": ("shelf", "pypi", "rq==1.16.2", "rq-1.16.2"),
+    "humanize-4.9.0": ("shelf", "pypi", "humanize==4.9.0", "humanize-4.9.0"),
+    "query-persist-client-core-5.51.1": (
+        "shelf",
+        "npm",
+        "@tanstack/query-persist-client-core@5.51.1",
+        "package",
+    ),
+    "extension-link-2.6.6": ("shelf", "npm", "@tiptap/extension-link@2.6.6", "package"),
+    "yamux-0.0.20190923": (
+        "shelf",
+        "deb",
+        "golang-github-hashicorp-yamux-dev",
+        "usr/share/gocode/src/github.com/hashicorp/yamux",
+    ),
+    "cron-3.0.1": (
+        "shelf",
+        "deb",
+        "golang-github-robfig-cron-dev",
+        "usr/share/gocode/src/github.com/robfig/cron",
+    ),
+    "aho-corasick-0.7.19": (
+        "shelf",
+        "deb",
+        "librust-aho-corasick-dev",
+        "usr/share/cargo/registry/aho-corasick-0.7.19",
+    ),
+    "csv-1.1.6": ("shelf", "deb", "librust-csv-dev", "usr/share/cargo/registry/csv-1.1.6"),
+    "tracing-core-0.1.30": (
+        "shelf",
+        "deb",
+        "librust-tracing-core-dev",
+        "usr/share/cargo/registry/tracing-core-0.1.30",
+    ),
 }
 
 
 SETS = (
     "dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve", "cellar",
-    "attic", "loft", "nook", "ledge", "perch",
+    "attic", "loft", "nook", "ledge", "perch", "shelf",
 )  # fmt: skip
 
 
