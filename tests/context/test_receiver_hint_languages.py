@@ -144,13 +144,19 @@ impl<T: Buf, U> Chain<T, U> where U: Buf {
 fn put<B>(src: &mut B) where B: crate::buf::Buf {
     src.
 }
+
+impl<T> Wrap<T> {
+    fn take(&self, x: &T) -> usize where T: Buf {
+        x.
+    }
+}
 """
 TS_NODE = "export class Node {\n  visit(): void {}\n}\n"
 TS_WALK = "import { Node } from './node';\n\nfunction walk<T extends Node>(x: T) {\n  x.\n}\n"
 
 
 def test_a_generic_parameter_has_its_bounds_members(tmp_path: Path) -> None:
-    """`T: Buf`, `where B: Buf`, `T extends Node`; and `self` in a trait's default method."""
+    """`T: Buf`, `where B: Buf` (on an impl, a function, a method), `T extends Node`."""
     root = tmp_path / "ws"
     write(root, "src/buf.rs", RUST_BUF)
     write(root, "src/chain.rs", RUST_CHAIN)
@@ -160,7 +166,7 @@ def test_a_generic_parameter_has_its_bounds_members(tmp_path: Path) -> None:
     try:
         chain = root / "src/chain.rs"
         assert context.index_for(chain).wait_ready(20)
-        for receiver in ("self.a.", "src."):
+        for receiver in ("self.a.", "src.", "x."):
             at = RUST_CHAIN.index(receiver) + len(receiver)
             hint = context.receiver_hint(chain, RUST_CHAIN, at, tokenize, 200)
             assert hint is not None and "fn has_remaining(&self) -> bool" in hint.text, receiver

@@ -11,7 +11,7 @@ import tree_sitter
 from coderd.context.index.languages import parser_for, types_query
 from coderd.context.index.workspace import DefinitionRef
 from coderd.context.retrieve.bindings import Binding, binding_of, node_text, through_local
-from coderd.context.retrieve.infer import CONSTRUCTORS
+from coderd.context.retrieve.infer_parse import CONSTRUCTORS
 from coderd.context.retrieve.typenames import declared_type
 
 # `self.parser = build_block_parser(self)`, `this.cache: Cache = new Cache()` in any method.

@@ -37,7 +37,13 @@ from coderd.context.retrieve.bindings import (
     through_local,
 )
 from coderd.context.retrieve.generics import generic_bounds
-from coderd.context.retrieve.infer_parse import Parsed, ParseMemo, parse_blanked, query_cursors
+from coderd.context.retrieve.infer_parse import (
+    Parsed,
+    ParseMemo,
+    parse_blanked,
+    query_cursors,
+    query_regions,
+)
 from coderd.context.retrieve.typenames import normalize_type
 
 # Nodes that open a scope for local variables, and nodes whose name is the receiver's type.
@@ -69,13 +75,7 @@ CLASS_NODES = frozenset(
         "interface_declaration",
     }
 )
-# Module-level statements with a body of their own (Python): the names bound inside are
-# module-level names.
-MODULE_BLOCKS = frozenset(
-    {"if_statement", "try_statement", "with_statement", "for_statement", "while_statement"}
-)
 RECEIVERS = {"typescript": "this", "tsx": "this", "javascript": "this", "rust": "self"}
-CONSTRUCTORS = frozenset({"__init__", "__post_init__", "setUp", "constructor", "new", "New"})
 MAX_COLD_BYTES = 200_000  # a bigger file is parsed on the completion path only from a tree at hand
 
 
@@ -129,7 +129,7 @@ def environment(
     spans = {(s.start_byte, s.end_byte) for s in scopes}
     owner = enclosing_class.id if enclosing_class is not None else None
     for kind, binding, scope_span, class_id in _bindings(
-        parsed, query, _regions(scopes, enclosing_class, ancestors)
+        parsed, query, query_regions(scopes, enclosing_class, ancestors)
     ):
         if kind == "field":
             if owner is not None and class_id == owner:
@@ -212,37 +212,6 @@ def _indent_above(source: bytes, row: int) -> int:
         if line.strip():
             return len(line) - len(line.lstrip())
     return 0
-
-
-def _regions(scopes, klass, ancestors=()) -> tuple:
-    """Where bindings visible at the cursor can be: the outermost function around it (locals,
-    parameters), the class around it (its declared fields; its constructor's `self.x = ...`),
-    and the module level, with the module-level block around the cursor when it is in one
-    (`if __name__ == "__main__":`, whose names lie deeper than the module-level cursor of
-    infer_parse.query_cursors reaches). Not the whole class: a 2,000-line impl block costs
-    milliseconds."""
-    regions: list[tuple[int, int, int]] = []  # (start_byte, end_byte, max start depth or -1)
-    if not scopes and klass is None:
-        block = next(
-            (n for n in ancestors if n.parent is not None and n.parent.parent is None), None
-        )
-        if block is not None and block.type in MODULE_BLOCKS:
-            regions.append((block.start_byte, block.end_byte, -1))
-    if scopes:
-        regions.append((scopes[-1].start_byte, scopes[-1].end_byte, -1))
-    if klass is not None:
-        regions.append((klass.start_byte, klass.end_byte, 4))  # fields: class > body > field
-        body = klass.child_by_field_name("body")
-        for child in body.named_children if body is not None else ():
-            function = (
-                child.child_by_field_name("definition")
-                if child.type == "decorated_definition"
-                else child
-            )
-            name = function.child_by_field_name("name") if function is not None else None
-            if name is not None and node_text(name) in CONSTRUCTORS:
-                regions.append((function.start_byte, function.end_byte, -1))
-    return tuple(regions)
 
 
 def _bindings(parsed: Parsed, query, regions: tuple):
