@@ -4,9 +4,7 @@ next build at the same place cheap, and the warm-up after a keystroke's parse.
 While the retrieved definitions, their files' parses and the members shown are the same, the
 build returns the very same PackedContext without reading or tokenising anything: the context
 block at the head of the prompt then stays byte-identical, and in the KV cache. File texts,
-their lines and snippet token counts are memoised across builds (the same snippets come back
-request after request, and the model's tokenizer costs a tenth of a millisecond per call,
-whatever the length).
+their lines and snippet token counts (pack/counts.py) are memoised across builds.
 
 Ownership: a ContextBuilder belongs to one session (its ContextProvider). It holds what is the
 session's: per document, the last result (`last`) and `DocumentMemos` (the row index of the
@@ -27,7 +25,8 @@ from functools import partial
 from coderd.context.index.extract import Import
 from coderd.context.index.memos import Lru
 from coderd.context.index.workspace import WorkspaceIndex
-from coderd.context.pack.block import PackedContext, RepoFormat, SeamCheck, pack
+from coderd.context.pack.block import PackedContext, RepoFormat, pack
+from coderd.context.pack.counts import TokenCounts
 from coderd.context.pack.hint import ReceiverHint, render_hint
 from coderd.context.pack.render import Forms
 from coderd.context.pack.shapes import rank_members, read_file
@@ -43,8 +42,6 @@ from coderd.context.retrieve.usage import RowsMemo, prepare_rows, usage_of
 
 MAX_TEXTS = 256
 MAX_LINES = 64
-MAX_HINT_LINES = 256  # receiver hint lines whose token counts are kept (a hint has 10-20)
-MAX_TOKENIZED = 8192
 MAX_DOCUMENTS = 8  # documents whose row index and blanked parse are kept
 MAX_RESULTS = 64  # documents whose last result is kept
 MAX_FORMS = 1024  # definitions whose forms are kept (pack/shapes.py; a few MB)
@@ -67,12 +64,8 @@ class ContextBuilder:
         self.last: Lru[str, tuple[tuple, PackedContext]] = Lru(MAX_RESULTS)  # signature, result
         self.documents: Lru[str, DocumentMemos] = Lru(MAX_DOCUMENTS)
         self._texts: Lru[tuple, str] = Lru(MAX_TEXTS)  # (index, file, version) -> disk text
-        self.seams = SeamCheck()  # whether the tokenizer's piece counts add up (block.py)
         self._lines: Lru[tuple, list[str]] = Lru(MAX_LINES, versioned=True)  # (path, text) -> lines
-        self._tokens: Lru[str, list[int]] = Lru(MAX_TOKENIZED)  # one tokenizer per provider
-        # The hint's lines, counted with special tokens off (the block's tokenizer may turn
-        # repository-token stand-ins into tokens): a memo of their own.
-        self._hint_tokens: Lru[str, list[int]] = Lru(MAX_HINT_LINES)
+        self.counts = TokenCounts()  # one tokenizer per provider
         self._forms: Lru[tuple, Forms] = Lru(MAX_FORMS)  # a definition's forms, by version
         # Per document, the last receiver hint: what it was built from, the receiver's members,
         # what was typed of the member's name, the hint (receiver_hint).
@@ -172,8 +165,6 @@ class ContextBuilder:
         if cached is not None and cached[0] == signature:
             return cached[1]
 
-        read, count = partial(self._read, index), partial(self._count, self._tokens, tokenize)
-
         def forms_of(file: str, shape: tuple, draw: Callable[[], Forms]) -> Forms:
             # The definitions' committed parse and the text drawn from (an open buffer's
             # own version: it changes before its parse is committed) name the forms.
@@ -185,16 +176,17 @@ class ContextBuilder:
         packed = pack(
             candidates,
             current_path=rel,
-            read=read,
+            read=partial(self._read, index),
             members_of=members_of,
-            tokenize=count,
+            tokenize=self.counts.pieces(tokenize),
+            whole=self.counts.whole(tokenize),
             budget=budget,
             used_members=usage.members,
             near=near,
             earlier=usage.earlier,
             repo_format=repo_format,
             split=self._split,
-            seams=self.seams,
+            seams=self.counts.seams,
             memo=forms_of,
         )
         self.last.put(key, (signature, packed))
@@ -246,7 +238,7 @@ class ContextBuilder:
                 current_path=rel,
                 indent=line[: len(line) - len(line.lstrip())],
                 lines_of=lambda file: self._lines_of(index, file),
-                tokenize=partial(self._count, self._hint_tokens, tokenize),
+                tokenize=self.counts.hint(tokenize),
                 budget=budget,
                 typed=receiver.typed,
             )
@@ -278,10 +270,3 @@ class ContextBuilder:
     def _lines_of(self, index: WorkspaceIndex, file: str) -> list[str] | None:
         content = self._read(index, file)
         return None if content is None else self._split(file, content)
-
-    @staticmethod
-    def _count(
-        memo: Lru[str, list[int]], tokenize: Callable[[str], list[int]], snippet: str
-    ) -> list[int]:
-        ids = memo.get(snippet)
-        return ids if ids is not None else memo.put(snippet, tokenize(snippet))

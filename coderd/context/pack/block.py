@@ -107,12 +107,14 @@ def pack(
     split: Callable[[str, str], list[str]] | None = None,
     seams: SeamCheck | None = None,
     memo: FormsMemo | None = None,
+    whole: Callable[[str], list[int]] | None = None,
 ) -> PackedContext:
     """Candidates in their smallest form (render.py), best first, and growing forms of the best
     ones interleaved (`_grow_turn`), in order of score. Grouped per file in first-reference
     order, definitions in file order. `split(path, text)`: the text's lines (the builder
     memoises them across builds; by default `text.splitlines()`). `seams`: when the joined
-    block needs tokenising to be sure of its budget (None: always). `memo`: the forms of a
+    block needs tokenising to be sure of its budget (None: always), by `whole` (default
+    `tokenize`; the builder's `tokenize` counts a piece line by line). `memo`: the forms of a
     definition kept across builds (shapes.py; None: computed here)."""
     lines_of = split or _split_lines
     header = file_header(current_path, repo_format)
@@ -198,7 +200,8 @@ def pack(
     # ranked pieces until it fits (one tokenisation of the block; rarely more than one drop).
     if seams is not None and not seams.due():
         return packed  # this tokenizer's pieces have always added up exactly
-    joined = len(tokenize(packed.text))
+    whole = whole or tokenize
+    joined = len(whole(packed.text))
     if seams is not None:
         seams.saw(joined == budget - remaining)
     while joined > budget and items:
@@ -208,7 +211,7 @@ def pack(
         if not kept:
             del chosen[worst[0].ref.path]
         packed = _render(chosen, cache, opening, header, repo_format)
-        joined = len(tokenize(packed.text))
+        joined = len(whole(packed.text))
     return packed
 
 
