@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef
@@ -90,7 +90,7 @@ def enclosing_type(index, path: str, name: str, line: int) -> DefinitionRef | No
 
 def ranked_members(
     members: list[DefinitionRef],
-    used: dict[str, int],
+    used: Mapping[str, int],
     popular: dict[str, int] | None = None,
     near: frozenset[str] = frozenset(),
     earlier: frozenset[str] = frozenset(),

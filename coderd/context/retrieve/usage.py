@@ -158,6 +158,7 @@ class Usage:
         self.import_rows = rows.import_rows  # 0-based rows of its imports and `__all__`
         self.exports = rows.exports  # the text of its `__all__` statements
         self._earlier: frozenset[str] | None = None
+        self._pairs_with: dict[str, dict[str, int]] = {}
 
     @property
     def earlier(self) -> frozenset[str]:
@@ -210,13 +211,18 @@ class Usage:
     def of(self, name: str) -> int:
         return min(self.bare_of(name), self.attr_of(name))
 
-    def pairs_with(self, base: str) -> dict[str, int]:
-        """name -> bucket for each `base.name` the file uses."""
+    def pairs_with(self, base: str) -> Mapping[str, int]:
+        """name -> bucket for each `base.name` the file uses (kept: retrieval asks for the
+        same bases hundreds of times a build, 1 ms of itertools' lib.rs builds)."""
+        kept = self._pairs_with.get(base)
+        if kept is not None:
+            return kept
         found = {
             name: _nearest(rows, self._row) for name, rows in self._rows.pairs.get(base, {}).items()
         }
         found.update({name: 0 for b, name in self._rest_pairs if b == base})
-        return {name: b for name, b in found.items() if b < UNUSED}
+        kept = self._pairs_with[base] = {name: b for name, b in found.items() if b < UNUSED}
+        return kept
 
     @property
     def pairs(self) -> dict[tuple[str, str], int]:
