@@ -211,3 +211,23 @@ def _rust_module(index: WorkspaceIndex, rel_path: str, module: str) -> list[str]
             break
         found = hits + found  # deepest first
     return found
+
+
+def module_key(module: str, language: str) -> str:
+    """How code refers to an imported module without alias: `a.b.c` -> c (Python `a.b.c.x`
+    ends in `c.x`), "github.com/x/y/v2" -> y, `util` (Rust mod) -> util."""
+    module = module.strip("\"'")
+    if language == "go":
+        parts = [p for p in module.split("/") if p]
+        if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):
+            parts.pop()
+        return parts[-1].replace("-", "_") if parts else module
+    return re.split(r"::|\.|/", module.strip("."))[-1] if module.strip(".") else module
+
+
+def module_name(path: str) -> str:
+    directory, _, base = path.rpartition("/")
+    stem = base.split(".", 1)[0]
+    if stem in ("__init__", "mod", "index", "lib"):
+        return directory.rpartition("/")[2]
+    return stem

@@ -11,13 +11,12 @@ index's memos (`named`, `shapes`: index/memos.py), keyed by the index's file ver
 from __future__ import annotations
 
 import posixpath
-import re
 import time
 from dataclasses import dataclass, field
 
 from coderd.context.index.extract import Definition, Import
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
-from coderd.context.retrieve.resolve import JS_LANGUAGES, resolve_import
+from coderd.context.retrieve.resolve import JS_LANGUAGES, module_key, module_name, resolve_import
 
 MAX_REEXPORT_DEPTH = 3
 
@@ -29,6 +28,7 @@ class Scope:
     named: list[tuple[str, list[DefinitionRef]]] = field(default_factory=list)  # local name -> defs
     modules: dict[str, list[str]] = field(default_factory=dict)  # alias -> files
     open_files: list[tuple[str, str]] = field(default_factory=list)  # (file, source) used bare
+    statement: dict[str, int] = field(default_factory=dict)  # local name -> its import's place
 
 
 def scope_of(
@@ -37,7 +37,7 @@ def scope_of(
     scope = Scope()
     if language in ("go", "java"):  # the rest of the package: same directory, same language
         scope.open_files += [(f, "package") for f in package_files(index, rel_path)]
-    for statement in symbols.imports if symbols else ():
+    for place, statement in enumerate(symbols.imports if symbols else ()):
         if time.thread_time() > deadline:
             break
         files = resolve_import(index, rel_path, statement, language)
@@ -50,6 +50,7 @@ def scope_of(
             refs = named_definitions(index, name, files, language)
             if refs:
                 scope.named.append((renamed.get(name, name), refs))
+                scope.statement[renamed.get(name, name)] = place
                 continue
             submodule = _submodule(index, rel_path, statement, name, files, language)
             if submodule:
@@ -85,18 +86,6 @@ def package_files(index: WorkspaceIndex, rel_path: str) -> list[str]:
         and f.rsplit(".", 1)[-1] == extension
         and (is_test or not f.endswith("_test.go"))
     ]
-
-
-def module_key(module: str, language: str) -> str:
-    """How code refers to an imported module without alias: `a.b.c` -> c (Python `a.b.c.x`
-    ends in `c.x`), "github.com/x/y/v2" -> y, `util` (Rust mod) -> util."""
-    module = module.strip("\"'")
-    if language == "go":
-        parts = [p for p in module.split("/") if p]
-        if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):
-            parts.pop()
-        return parts[-1].replace("-", "_") if parts else module
-    return re.split(r"::|\.|/", module.strip("."))[-1] if module.strip(".") else module
 
 
 def named_definitions(
@@ -300,11 +289,3 @@ def _submodule(
     if language == "rust":
         return [f for f in files if module_name(f) == name]
     return []
-
-
-def module_name(path: str) -> str:
-    directory, _, base = path.rpartition("/")
-    stem = base.split(".", 1)[0]
-    if stem in ("__init__", "mod", "index", "lib"):
-        return directory.rpartition("/")[2]
-    return stem
