@@ -14,6 +14,7 @@ from coderd.context.index.workspace import DefinitionRef
 from coderd.context.pack.render import forms
 from coderd.context.provider import ContextProvider
 from coderd.context.retrieve.candidates import Candidate, retrieve, without_copies
+from coderd.context.retrieve.imported import MATE_MAX
 
 
 def tokens(text: str) -> list[str]:
@@ -283,6 +284,37 @@ def test_an_imported_name_whose_words_are_around_the_cursor_ranks_as_used_nearby
     found = retrieve(index, "pkg/main.py", main.replace("@@", ""), main.index("@@"), 30)
     order = [c.ref.definition.name for c in found if c.source == "import"]
     assert order.index("BLOCK_END_STRING") < order.index("mid_used") < order.index("LATE_NAME_X")
+
+
+def test_a_name_imported_with_one_used_here_ranks_as_used_nearby(tmp_path):
+    # chrono's `let mut parsed = Parsed::new();` above `parse(&mut parsed, s, ...)`: `Parsed`,
+    # used again 1,400 lines below, ranked behind every name used within 320 lines, though it
+    # came in the same `use crate::format::{parse, Parsed, ...}` as the name of the next line.
+    # Not through a barrel's import of dozens of names (mobx's `from "../internal"`).
+    many = [f"name_{i:02d}" for i in range(MATE_MAX + 1)]
+    main = (
+        "from .fmt import parse, Parsed\nfrom .other import mid_used, far_other\n"
+        f"from .barrel import {', '.join(many)}\n\n\n"
+        "def go():\n    @@\n    parse(p)\n    name_00()\n"
+        + "    x = 1\n" * 60
+        + "    mid_used()\n"
+        + "    x = 1\n" * 400
+        + f"    Parsed, far_other, {', '.join(many[1:])}\n"
+    )
+    index = make(
+        tmp_path,
+        {
+            "pkg/fmt.py": "def parse(p):\n    pass\n\n\nclass Parsed:\n    pass\n",
+            "pkg/other.py": "def mid_used():\n    pass\n\n\ndef far_other():\n    pass\n",
+            "pkg/barrel.py": "".join(f"def {name}():\n    pass\n" for name in many),
+            "pkg/main.py": main.replace("@@", ""),
+        },
+    )
+    found = retrieve(index, "pkg/main.py", main.replace("@@", ""), main.index("@@"), 30)
+    index.close()
+    order = [c.ref.definition.name for c in found if c.source == "import"]
+    assert order.index("Parsed") < order.index("mid_used") < order.index("far_other"), order
+    assert order.index("name_01") > order.index("mid_used"), order
 
 
 def test_a_go_package_s_names_past_the_popular_ones_are_candidates_too(tmp_path):

@@ -7,8 +7,9 @@ object that names functions of its file, `export const filterFns = { includesStr
 those, as its file's signature list).
 
 An imported name not used yet ranks first (NOT_YET_USED: it is about to be); one whose words
-are all in the lines around the cursor ranks as if used within 20 lines; the others by the
-distance of their nearest use (usage.py), those used only above the cursor after the rest.
+are all in the lines around the cursor, or that came in the import statement of a name used
+right here, ranks as if used within 20 lines; the others by the distance of their nearest use
+(usage.py), those used only above the cursor after the rest.
 """
 
 from __future__ import annotations
@@ -35,6 +36,19 @@ NEAR_WORDS_BUCKET = 3
 # a Go package's names and a module's names used through its alias: package +37/+14/+2 of 478
 # (cast +19 at 256), module +2/+1/+3.
 ABOVE_ONLY_BUCKET = 8
+MATE_NEAR = int(__import__("os").environ.get("MATE_NEAR", "1"))
+# An imported name used far from the cursor (past 20 lines, not only above it) ranks as if
+# used within 20 lines when a name of its import statement is used within 5 (MATE_NEAR:
+# bucket 1): chrono's `let mut parsed = Parsed::new();` above `parse(&mut parsed, s, ...)`,
+# where `use crate::format::{parse, Parsed, ...}` brought both and `Parsed` is used again
+# 1,400 lines below. Not in a statement of more than MATE_MAX names, a barrel's (mobx takes 38
+# from "../internal"), where one name used nearby says nothing of the others. Fifteen sets:
+# import +14/+5/+1 of 2,657 at 256/512/1,024 (chrono +5, httpx +3; three lost one each), no
+# other kind moved; as if within 40 lines +10/+5/+1, a mate within 10 lines +7/+6/+1, any
+# statement's size +12/+6/+1 (mobx -2).
+MATE_NEAR = 1
+MATE_BUCKET = 3
+MATE_MAX = 16
 VALUE_MEMBER_KINDS = frozenset({"function", "class", "struct", "interface", "enum", "type"})
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
@@ -48,6 +62,7 @@ def import_candidates(
     exported=frozenset(),
     near: frozenset[str] = frozenset(),
 ) -> None:
+    mates = _statement_mates(scope, usage)
     for local, refs in scope.named:
         b: float = usage.of(local)
         if b < UNUSED and usage.in_prose_only(local):
@@ -56,6 +71,8 @@ def import_candidates(
             b = NOT_YET_USED  # imported but not used yet: most likely what is being written
         elif b < UNUSED and usage.above_only(local):
             b = ABOVE_ONLY_BUCKET + b / 10
+        elif MATE_BUCKET < b < UNUSED and mates.get(local, UNUSED) <= MATE_NEAR:
+            b = MATE_BUCKET
         elif b > NEAR_WORDS_BUCKET and near:
             words = subwords(local)
             if len(words) >= 2 and words <= near:
@@ -93,6 +110,23 @@ def import_candidates(
                     b = ABOVE_ONLY_BUCKET + b / 10  # as for imported names
                 if b < UNUSED:
                     add(DefinitionRef(file, definition), source, b)
+
+
+def _statement_mates(scope: Scope, usage: Usage) -> dict[str, float]:
+    """Imported name -> the nearest use of any name of its import statement (itself too),
+    for statements of MATE_MAX names at most."""
+    nearest: dict[int, float] = {}
+    sizes: dict[int, int] = {}
+    for local, _ in scope.named:
+        place = scope.statement.get(local)
+        if place is not None:
+            nearest[place] = min(nearest.get(place, UNUSED), usage.of(local))
+            sizes[place] = sizes.get(place, 0) + 1
+    return {
+        local: nearest[place]
+        for local, _ in scope.named
+        if (place := scope.statement.get(local)) is not None and sizes[place] <= MATE_MAX
+    }
 
 
 def implementations(refs: list[DefinitionRef]) -> list[DefinitionRef]:
