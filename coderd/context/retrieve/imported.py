@@ -36,7 +36,6 @@ NEAR_WORDS_BUCKET = 3
 # a Go package's names and a module's names used through its alias: package +37/+14/+2 of 478
 # (cast +19 at 256), module +2/+1/+3.
 ABOVE_ONLY_BUCKET = 8
-MATE_NEAR = int(__import__("os").environ.get("MATE_NEAR", "1"))
 # An imported name used far from the cursor (past 20 lines, not only above it) ranks as if
 # used within 20 lines when a name of its import statement is used within 5 (MATE_NEAR:
 # bucket 1): chrono's `let mut parsed = Parsed::new();` above `parse(&mut parsed, s, ...)`,
