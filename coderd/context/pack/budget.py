@@ -97,13 +97,15 @@ def reserve_lines(candidates, shapes_of, cost, header_cost, room: int) -> Reserv
 class SeamCheck:
     """Whether a tokenizer's counts of the block's pieces add up to the block's own count.
 
-    pack() counts each piece on its own (memoised across builds); checking the joined block
+    pack() counts each piece on its own, and the builder a piece by its lines while this
+    check holds (counts.py; memoised across builds); checking the joined block
     costs one tokenisation of all of it, 6 ms for 1,000 tokens with DeepSeek Coder's
     tokenizer, half of a first build. Pieces end at a newline, where DeepSeek's pre-tokenizer
     splits anyway: their counts added up exactly in 440 of 440 builds (Python, TypeScript, Go,
     Rust). A tokenizer is therefore checked on every build until TRUST_AFTER builds came out
     exact, then on one build in CHECK_EVERY; one whose pieces ever did not add up is checked
-    on every build from then on. One per builder (one tokenizer); builds run on two threads."""
+    on every build from then on, and its pieces are counted whole. One per builder (one
+    tokenizer); builds run on two threads."""
 
     TRUST_AFTER = 32
     CHECK_EVERY = 16
