@@ -37,6 +37,7 @@ import os
 import random
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -68,6 +69,22 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0.0
 
 
+class ThreadTokenCount:
+    """`tokenize`, counting the calls and characters made on the thread that wrapped it (the
+    builds'; the look-ahead's thread aside): a measure of the builds' work that the machine's
+    load does not change, beside their CPU time."""
+
+    def __init__(self, tokenize) -> None:
+        self._tokenize, self._thread = tokenize, threading.get_ident()
+        self.calls = self.chars = 0
+
+    def __call__(self, text: str) -> list[int]:
+        if threading.get_ident() == self._thread:
+            self.calls += 1
+            self.chars += len(text)
+        return self._tokenize(text)
+
+
 def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> dict:
     rng = random.Random(args.seed)
     index = WorkspaceIndex(root)
@@ -96,6 +113,7 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
     hint_cpu_ms: list[float] = []  # the receiver hint's first call at a sample (no memo)
     overrun = {b: [] for b in budgets}  # tokens of the packed block past its budget
     lines_memo: dict[str, list[str]] = {}
+    counted = ThreadTokenCount(model_tokenize)
 
     def lines_of(file: str) -> list[str]:
         if file not in lines_memo:
@@ -126,7 +144,7 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
             provider.ahead.clear()  # the look-ahead may warm the memos, not answer for us
             t, cpu = time.perf_counter(), time.thread_time()
             packed = provider.context_for(
-                path, sample["text"], sample["offset"], model_tokenize, budget=budget
+                path, sample["text"], sample["offset"], counted, budget=budget
             )
             latency[budget].append((time.perf_counter() - t) * 1000)
             cpu_ms[budget].append((time.thread_time() - cpu) * 1000)
@@ -215,6 +233,7 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
             "p50": statistics.median(hint_cpu_ms) if hint_cpu_ms else 0,
             "p95": percentile(hint_cpu_ms, 0.95),
         },
+        "tokenized": {"calls": counted.calls, "chars": counted.chars},
         "load": os.getloadavg()[0],
         "misses": misses,
         "outcomes": outcomes,

@@ -117,6 +117,12 @@ def print_all(
         + (f"; over it: {', '.join(slow)}" if slow else "")
         + f". Largest overrun of a block's budget: {over} tokens. Load {min(loads):.1f}–{max(loads):.1f}."
     )
+    counts = [r["tokenized"] for r in everything if "tokenized" in r]  # runs since session 21
+    if counts:
+        print(
+            f"Given to the tokenizer by the builds: {sum(c['calls'] for c in counts):,} calls, "
+            f"{sum(c['chars'] for c in counts):,} characters ({len(counts)} packages)."
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

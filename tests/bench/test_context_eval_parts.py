@@ -119,3 +119,16 @@ def test_the_sealed_set_shares_no_package_with_the_sets_tuned_on() -> None:
     }
     assert len(sealed) == 9 and not sealed & tuned
     assert sealed <= set(names_in("all"))
+
+
+def test_the_builds_tokenizer_counts_only_its_own_thread() -> None:
+    import threading
+
+    from context_eval import ThreadTokenCount
+
+    counted = ThreadTokenCount(lambda text: list(range(len(text))))
+    assert counted("abc") == [0, 1, 2]
+    worker = threading.Thread(target=counted, args=("look-ahead",))  # another thread's call
+    worker.start()
+    worker.join()
+    assert (counted.calls, counted.chars) == (1, 3)
