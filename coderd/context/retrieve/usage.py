@@ -212,8 +212,8 @@ class Usage:
         return min(self.bare_of(name), self.attr_of(name))
 
     def pairs_with(self, base: str) -> Mapping[str, int]:
-        """name -> bucket for each `base.name` the file uses (kept: retrieval asks for the
-        same bases hundreds of times a build, 1 ms of itertools' lib.rs builds)."""
+        """name -> bucket for each `base.name` the file uses (kept for the build: retrieval
+        asks for the same bases hundreds of times, 300 calls a build in itertools' lib.rs)."""
         kept = self._pairs_with.get(base)
         if kept is not None:
             return kept
