@@ -12,8 +12,9 @@ of session 16 (with that session's code and session 15's); `attic` at the start 
 before any tuning, and run once at its end (its code and session 16's); `loft` at the start of
 session 18, `nook` at the start of session 19, and `ledge` at the start of session 20, the
 same way; `perch` in session 20 once `ledge` had been run, run at its end; `shelf` at the
-start of session 21, before any tuning. Every set but the newest has been tuned on or run:
-a session that finds them all used should add an untouched one before tuning.
+start of session 21, before any tuning, and `drawer` at the start of session 22 (run by no
+session before its end). Every set but the newest has been tuned on or run: a session that
+finds them all used should add an untouched one before tuning.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
 from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
 """
@@ -453,12 +454,47 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "librust-tracing-core-dev",
         "usr/share/cargo/registry/tracing-core-0.1.30",
     ),
+    "markdown-it-py-3.0.0": ("drawer", "pypi", "markdown-it-py==3.0.0", "markdown-it-py-3.0.0"),
+    "cachetools-5.3.3": ("drawer", "pypi", "cachetools==5.3.3", "cachetools-5.3.3"),
+    "beautifulsoup4-4.12.3": ("drawer", "pypi", "beautifulsoup4==4.12.3", "beautifulsoup4-4.12.3"),
+    "bubble-menu-2.6.6": ("drawer", "npm", "@tiptap/extension-bubble-menu@2.6.6", "package"),
+    "eslint-plugin-query-5.51.1": (
+        "drawer",
+        "npm",
+        "@tanstack/eslint-plugin-query@5.51.1",
+        "package",
+    ),
+    "schema-1.2.0": (
+        "drawer",
+        "deb",
+        "golang-github-gorilla-schema-dev",
+        "usr/share/gocode/src/github.com/gorilla/schema",
+    ),
+    "uuid-1.3.0": (
+        "drawer",
+        "deb",
+        "golang-github-google-uuid-dev",
+        "usr/share/gocode/src/github.com/google/uuid",
+    ),
+    "env_logger-0.9.3": (
+        "drawer",
+        "deb",
+        "librust-env-logger-dev",
+        "usr/share/cargo/registry/env_logger-0.9.3",
+    ),
+    "textwrap-0.16.0": (
+        "drawer",
+        "deb",
+        "librust-textwrap-dev",
+        "usr/share/cargo/registry/textwrap-0.16.0",
+    ),
+    "time-0.3.9": ("drawer", "deb", "librust-time-dev", "usr/share/cargo/registry/time-0.3.9"),
 }
 
 
 SETS = (
     "dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve", "cellar",
-    "attic", "loft", "nook", "ledge", "perch", "shelf",
+    "attic", "loft", "nook", "ledge", "perch", "shelf", "drawer",
 )  # fmt: skip
 
 
