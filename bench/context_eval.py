@@ -51,6 +51,7 @@ from eval_samples import build_samples, is_test
 from coderd.config.settings import ContextSettings
 from coderd.context.index.registry import IndexRegistry
 from coderd.context.index.workspace import WorkspaceIndex
+from coderd.context.pack.hint import BlockShown
 from coderd.context.provider import ContextProvider
 from coderd.context.retrieve.candidates import retrieve
 from coderd.context.retrieve.recent import RecentRegions
@@ -135,12 +136,6 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
         provider.set_buffer(path, text).result(60)
         outcome = {"path": sample["path"], "row": sample["row"] + 1, "kind": kind}
         outcomes.append(outcome)
-        provider.builder.hints.clear()  # made by the look-ahead only once a request asked
-        cpu = time.thread_time()
-        hint = provider.receiver_hint(path, text, offset, model_tokenize, args.receiver_tokens)
-        hint_cpu_ms.append((time.thread_time() - cpu) * 1000)
-        in_hint = hint is not None and hint_covers(hint, sample)
-        outcome["hint"] = in_hint
         for budget in budgets:  # each a first build at this cursor position after didOpen
             provider.builder.last.clear()
             provider.ahead.clear()  # the look-ahead may warm the memos, not answer for us
@@ -151,7 +146,21 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
             latency[budget].append((time.perf_counter() - t) * 1000)
             cpu_ms[budget].append((time.thread_time() - cpu) * 1000)
             hit = covered(packed.chunks, packed.text, sample)
+            # The hint beside this block, which leaves out the members the block lists.
+            provider.builder.hints.clear()  # made by the look-ahead only once a request asked
+            cpu = time.thread_time()
+            hint = provider.receiver_hint(
+                path,
+                text,
+                offset,
+                model_tokenize,
+                args.receiver_tokens,
+                BlockShown.of(packed.text, packed.chunks),
+            )
+            hint_cpu_ms.append((time.thread_time() - cpu) * 1000)
+            in_hint = hint is not None and hint_covers(hint, sample)
             outcome[budget] = hit
+            outcome[f"hint{budget}"] = in_hint
             hits["coderd"].setdefault(kind, {}).setdefault(budget, []).append(hit)
             by_distance["coderd"].setdefault(near, {}).setdefault(budget, []).append(hit)
             hits["prompt"].setdefault(kind, {}).setdefault(budget, []).append(hit or in_hint)

@@ -15,6 +15,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from coderd.context.pack.hint import NOTHING_SHOWN, BlockShown
 from coderd.engine.fim import assemble, inspect_vocab
 from coderd.engine.llama.model import LlamaModel
 from coderd.models.loader import resolve_model_path
@@ -105,9 +106,11 @@ def run(args) -> int:
                 file=sys.stderr,
             )
             packed, context_ids = None, []
-        # The members of the receiver before the cursor, above its line (pack/hint.py).
+        # The members of the receiver before the cursor, above its line (pack/hint.py), but
+        # those the block lists.
+        shown = BlockShown.of(packed.text, packed.chunks) if packed else NOTHING_SHOWN
         hint = provider.receiver_hint(
-            path, text, offset, model.tokenize, settings.context.receiver_tokens
+            path, text, offset, model.tokenize, settings.context.receiver_tokens, shown
         )
         # A fresh prefix window, as for a document's first request (the server then keeps it).
         built = builder.build(

@@ -27,7 +27,7 @@ from coderd.context.index.memos import Lru
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.pack.block import PackedContext, RepoFormat, pack
 from coderd.context.pack.counts import TokenCounts
-from coderd.context.pack.hint import ReceiverHint, render_hint
+from coderd.context.pack.hint import NOTHING_SHOWN, BlockShown, ReceiverHint, render_hint
 from coderd.context.pack.render import Forms
 from coderd.context.pack.shapes import rank_members, read_file
 from coderd.context.retrieve import infer
@@ -67,10 +67,11 @@ class ContextBuilder:
         self._lines: Lru[tuple, list[str]] = Lru(MAX_LINES, versioned=True)  # (path, text) -> lines
         self.counts = TokenCounts()  # one tokenizer per provider
         self._forms: Lru[tuple, Forms] = Lru(MAX_FORMS)  # a definition's forms, by version
-        # Per document, the last receiver hint: what it was built from, the receiver's members,
-        # what was typed of the member's name, the hint (receiver_hint).
-        self.hints: Lru[str, tuple[tuple, ReceiverMembers | None, str, ReceiverHint | None]] = Lru(
-            MAX_RESULTS
+        # Per document, the last receiver hint: what its members were found from, the
+        # receiver's members, what was typed of the member's name and what the block beside it
+        # shows, the hint (receiver_hint).
+        self.hints: Lru[str, tuple[tuple, ReceiverMembers | None, tuple, ReceiverHint | None]] = (
+            Lru(MAX_RESULTS)
         )
 
     def forget(self, key: str) -> None:
@@ -201,12 +202,15 @@ class ContextBuilder:
         offset: int,
         tokenize: Callable[[str], list[int]],
         budget: int,
+        shown: BlockShown = NOTHING_SHOWN,
     ) -> ReceiverHint | None:
         """The members of the receiver before the cursor, as comment lines for right above its
-        line (pack/hint.py); None when there is no typed receiver there. Kept per document
-        while the text before the receiver's separator, the text after the cursor's line, the
-        rest of the index and the budget stay the same; typing the member's name keeps it, but
-        for the members starting with what was typed, which replace its last lines."""
+        line (pack/hint.py), but for those the context block beside it shows (`shown`); None
+        when there is no typed receiver there. Kept per document while the text before the
+        receiver's separator, the text after the cursor's line, the rest of the index and the
+        budget stay the same; typing the member's name keeps it, but for the members starting
+        with what was typed, which replace its last lines; a new block re-renders it from the
+        members found."""
         receiver = receiver_at(text, offset)
         if receiver is None:
             return None
@@ -219,9 +223,10 @@ class ContextBuilder:
             text[: receiver.end],
             text[line_end:] if line_end >= 0 else "",
         )
+        look = (receiver.typed, shown)
         cached = self.hints.get(key)
         same = cached is not None and cached[0] == signature
-        if cached is not None and same and cached[2] == receiver.typed:
+        if cached is not None and same and cached[2] == look:
             return cached[3]
         found = (
             cached[1]
@@ -241,11 +246,17 @@ class ContextBuilder:
                 tokenize=self.counts.hint(tokenize),
                 budget=budget,
                 typed=receiver.typed,
+                shown=shown,
             )
         if cached is not None and same and hint is not None and hint == cached[3]:
             hint = cached[3]  # the same lines: the very same hint
-        self.hints.put(key, (signature, found, receiver.typed, hint))
+        self.hints.put(key, (signature, found, look, hint))
         return hint
+
+    def hint_shown(self, key: str) -> BlockShown:
+        """What the block beside the document's last hint showed."""
+        cached = self.hints.get(key)
+        return cached[2][1] if cached is not None else NOTHING_SHOWN
 
     def _read(self, index: WorkspaceIndex, file: str) -> str | None:
         buffered = index.buffer_text(file)

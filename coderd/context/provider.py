@@ -28,7 +28,7 @@ from coderd.context.index.registry import BuildListener, IndexRegistry
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.lookahead import LookAhead
 from coderd.context.pack.block import PackedContext, RepoFormat
-from coderd.context.pack.hint import ReceiverHint
+from coderd.context.pack.hint import NOTHING_SHOWN, BlockShown, ReceiverHint
 from coderd.context.retrieve.recent import RecentRegions
 from coderd.context.roots import WorkspaceRoots
 
@@ -165,9 +165,7 @@ class ContextProvider:
         anything: the newest context built after an edit near it; an empty one when the
         document has no context any more (outside every workspace, context turned off); None
         when the look-ahead has nothing for it (the caller keeps what it has, or builds)."""
-        if not self.settings.enabled or budget <= 0:
-            return PackedContext(text="")
-        if self.index_for(path, create=False) is None:
+        if not self.settings.enabled or budget <= 0 or self.index_for(path, create=False) is None:
             return PackedContext(text="")
         repo_format = repo_format or self.repo_format
         self.ahead.remember(tokenize, budget, repo_format)  # the next look-ahead builds so
@@ -183,11 +181,12 @@ class ContextProvider:
         offset: int,
         tokenize: Callable[[str], list[int]],
         budget: int,
+        shown: BlockShown = NOTHING_SHOWN,
     ) -> ReceiverHint | None:
         """The members of the receiver before the cursor as comment lines for right above the
-        cursor's line (builder.py `receiver_hint`); None without a typed receiver, outside
-        every workspace, or with context turned off. The look-ahead computes it after the
-        keystroke's parse (`_build_ahead`), so a request mostly finds it made."""
+        cursor's line, but those the prompt's block lists (`shown`: builder.py); None without a
+        typed receiver, outside every workspace, or with context turned off. The look-ahead
+        makes it after the keystroke's parse (`_hint_ahead`): a request mostly finds it made."""
         if not self.settings.enabled or budget <= 0:
             self._hint_args = None  # none to make ahead either
             return None
@@ -196,13 +195,17 @@ class ContextProvider:
         rel = index.relative(path) if index is not None else None
         if index is None or rel is None:
             return None
-        return self.builder.receiver_hint(index, rel, str(path), text, offset, tokenize, budget)
+        return self.builder.receiver_hint(
+            index, rel, str(path), text, offset, tokenize, budget, shown
+        )
 
     def _hint_ahead(self, path: Path, text: str, offset: int) -> None:
         """On the index's buffer thread after a keystroke's parse: the hint its request will
         ask for (kept in builder.hints), once a request asked for one."""
         if self._hint_args is not None:
-            self.receiver_hint(path, text, offset, *self._hint_args)
+            # Beside the block of the document's last request, as its next request's will be.
+            shown = self.builder.hint_shown(str(path))
+            self.receiver_hint(path, text, offset, *self._hint_args, shown)
             index = self.index_for(path, create=False)
             if index is not None:
                 self._drop_if_closed(index, path)

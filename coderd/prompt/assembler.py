@@ -86,7 +86,7 @@ class PromptAssembler:
             block, pending = self.blocks.peek(key, fresh), False
         else:
             block, pending = self.blocks.choose(key, fresh, background)
-        hint = self._receiver_hint(text, offset, path, context)
+        hint = self._receiver_hint(text, offset, path, context, block)
         built = self._windows.build(
             key,
             text,
@@ -106,17 +106,25 @@ class PromptAssembler:
         )
 
     def _receiver_hint(
-        self, text: str, offset: int, path: str | None, context: ContextProvider | None
+        self,
+        text: str,
+        offset: int,
+        path: str | None,
+        context: ContextProvider | None,
+        block: Block,
     ) -> ReceiverHint | None:
         """Mostly made by the look-ahead after the keystroke's parse; else a few ms here (the
-        first `.` of a document, a request that overtook its look-ahead: bench/README)."""
+        first `.` of a document, a request that overtook its look-ahead: bench/README). The
+        members the prompt's block lists are left out of it: they would be there twice."""
         if context is None or path is None:
             return None
         # Asked with a budget of 0 too: the look-ahead then stops making hints (a re-plan may
         # take the hint away on a machine found slower). Not the context format's tokenize,
         # which turns repository-token stand-ins into tokens: a file spelling one must not
         # forge it through its member lines.
-        return context.receiver_hint(Path(path), text, offset, self._tokenize, self.receiver_tokens)
+        return context.receiver_hint(
+            Path(path), text, offset, self._tokenize, self.receiver_tokens, block.listed
+        )
 
     def _repository_context(
         self,

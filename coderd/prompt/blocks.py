@@ -30,6 +30,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
+
+from coderd.context.pack.hint import BlockShown
 
 KEPT_BLOCKS = 32  # closed documents whose block is kept for a reopen or the next daemon
 
@@ -46,6 +49,11 @@ class Block:
     ids: tuple[int, ...]
     chunks: tuple[dict[str, object], ...] = ()  # what went in: path, lines, source, tokens
     shown: str = ""  # the text with the repository tokens' own texts (--json, logs)
+
+    @cached_property
+    def listed(self) -> BlockShown:
+        """What it shows, for the receiver hint beside it to leave out (made once a block)."""
+        return BlockShown.of(self.text, self.chunks)
 
 
 NO_BLOCK = Block("", ())

@@ -26,7 +26,11 @@ def test_the_engine_gets_the_hint_above_the_cursors_line(tiny_model_path, tmp_pa
     (root / "pkg" / "models.py").write_text(MODELS)
     main = root / "pkg" / "main.py"
     main.write_text(HEAD)
-    options = {"completion": {"latency_target_ms": 0, "speculate": False, "max_tokens": 2}}
+    # No context block: it would list Context's two members, and the hint leaves those out.
+    options = {
+        "completion": {"latency_target_ms": 0, "speculate": False, "max_tokens": 2},
+        "context": {"budget_tokens": 0},
+    }
     settings = load_settings(config_path=Path("/nonexistent"), environ={}, init_options=options)
     provider = ContextProvider(settings.settings.context, [root])
     assert provider.index_for(main).wait_ready(30)

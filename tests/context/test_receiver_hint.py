@@ -11,6 +11,7 @@ from ctx_helpers import hint_after, write
 
 from coderd.config.settings import ContextSettings
 from coderd.context.index.registry import IndexRegistry
+from coderd.context.pack.hint import BlockShown
 from coderd.context.provider import ContextProvider
 from coderd.context.retrieve.receiver_text import receiver_at
 
@@ -190,7 +191,7 @@ def test_a_budget_of_nothing_stops_the_look_ahead_making_hints(provider) -> None
     assert context.receiver_hint(main, MAIN, offset, tokenize, 200) is not None
     typed = MAIN.replace("ctx.\n", "ctx.i\n")
     context.set_buffer(main, typed).result(20)
-    assert context.builder.hints.get(str(main))[2] == "i"  # made ahead, while it had a budget
+    assert context.builder.hints.get(str(main))[2][0] == "i"  # made ahead, while it had a budget
     assert context.receiver_hint(main, MAIN, offset, tokenize, 0) is None
     context.builder.hints.pop(str(main))
     context.set_buffer(main, MAIN.replace("ctx.\n", "ctx.in\n")).result(20)
@@ -230,3 +231,48 @@ def test_an_untyped_rust_receiver_gets_the_imported_traits_it_calls(tmp_path: Pa
     hint = hint_after(tmp_path / "ws", files, "src/main.rs", "    low.")
     assert "fn all_finite(self) -> bool;" in hint.text
     assert "wmul" not in hint.text and hint.guessed
+
+
+# What a context block listing Context with `invoke` shows (pack/block.py's chunk shape).
+LISTED = BlockShown.of(
+    "# pkg/models.py\nclass Context:\n    def invoke(self, callback, *args):\n",
+    [{"path": "pkg/models.py", "lines": [1, 12], "members": [[2, 3]]}],
+)
+
+
+def test_members_the_block_lists_leave_the_hint_to_the_next_ones(provider) -> None:
+    """The block at the head of the prompt and the hint above the cursor never show a member
+    twice: the hint's room goes to members the block leaves out."""
+    context, main = provider
+    offset = MAIN.index("ctx.\n") + 4
+    plain = context.receiver_hint(main, MAIN, offset, tokenize, 200)
+    names = [c["name"] for c in plain.chunks]
+    assert names[0] == "invoke" and len(names) > 1
+    hint = context.receiver_hint(main, MAIN, offset, tokenize, 200, LISTED)
+    assert [c["name"] for c in hint.chunks] == names[1:]
+    assert "def invoke" not in hint.text and hint.text.startswith("    # ctx: Context")
+    # The same block: the very same hint; the block's lines alone (no chunk of that file
+    # spans them) or a chunk without the line's text: the member is not shown there.
+    assert context.receiver_hint(main, MAIN, offset, tokenize, 200, LISTED) is hint
+    elsewhere = BlockShown.of(LISTED.text, [{"path": "pkg/user.py", "lines": [1, 12]}])
+    unlisted = BlockShown("# pkg/models.py\nclass Context:\n", LISTED.spans)
+    for shown in (elsewhere, unlisted):
+        again = context.receiver_hint(main, MAIN, offset, tokenize, 200, shown)
+        assert [c["name"] for c in again.chunks] == names
+    # Every member listed there: no hint (a type's line alone says nothing).
+    every = BlockShown.of(
+        MODELS, [{"path": "pkg/models.py", "lines": [1, 12], "members": [[2, 3], [5, 6], [11, 12]]}]
+    )
+    assert context.receiver_hint(main, MAIN, offset, tokenize, 200, every) is None
+
+
+def test_the_look_ahead_makes_the_hint_beside_the_last_requests_block(provider) -> None:
+    context, main = provider
+    offset = MAIN.index("ctx.\n") + 4
+    context.set_buffer(main, MAIN).result(20)
+    assert context.receiver_hint(main, MAIN, offset, tokenize, 200, LISTED) is not None
+    typed = MAIN.replace("ctx.\n", "ctx.f\n")
+    context.set_buffer(main, typed).result(20)  # parse, then the look-ahead's hint
+    made = context.builder.hints.get(str(main))
+    assert made[2] == ("f", LISTED) and "def invoke" not in made[3].text
+    assert context.receiver_hint(main, typed, offset + 1, tokenize, 200, LISTED) is made[3]

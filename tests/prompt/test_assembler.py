@@ -23,7 +23,7 @@ class CountingContext:
         self.asked.append((Path(path), offset, budget))
         return PackedContext(self.text, [{"path": "lib.py", "lines": [1, 2]}])
 
-    def receiver_hint(self, path, text, offset, tokenize, budget):
+    def receiver_hint(self, path, text, offset, tokenize, budget, shown=None):
         return None  # no receiver hint: these tests are about the block
 
     def latest(self, path, text, offset, tokenize, budget=None, *, repo_format=None):
@@ -83,3 +83,23 @@ def test_a_speculative_prompt_does_not_move_the_window():
     assert set(prompts.keys()) == set()  # nothing remembered for a speculation
     prompts.assemble("k", TEXT, OFFSET, path=None, context=None)
     assert set(prompts.keys()) == {"k"}
+
+
+class HintRecorder(CountingContext):
+    """Records the block the assembler hands the receiver hint."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.shown = []
+
+    def receiver_hint(self, path, text, offset, tokenize, budget, shown=None):
+        self.shown.append(shown)
+        return None
+
+
+def test_the_receiver_hint_is_told_what_the_prompts_block_lists():
+    context = HintRecorder("# lib.py\ndef helper(): ...\n")
+    built = assembler().assemble("k", TEXT, OFFSET, path="/w/a.py", context=context)
+    (shown,) = context.shown
+    assert shown.text == built.block.text and shown.spans == {("lib.py", 1, 2)}
+    assert shown.shows("lib.py", 1, "def helper(): ...") and not shown.shows("a.py", 1, "x")

@@ -35,6 +35,33 @@ class ReceiverHint:
 
 
 @dataclass(frozen=True)
+class BlockShown:
+    """What the context block of the same prompt shows: the hint leaves out a member the block
+    already lists, and shows the next one in its place."""
+
+    text: str  # the block as packed
+    spans: frozenset[tuple[str, int, int]]  # path, first and last line of what a chunk covers
+
+    @classmethod
+    def of(cls, text: str, chunks) -> BlockShown:
+        spans = set()
+        for chunk in chunks:
+            path = str(chunk["path"])
+            for first, last in (chunk["lines"], *chunk.get("members", ())):
+                spans.add((path, int(first), int(last)))
+        return cls(text, frozenset(spans))
+
+    def shows(self, path: str, line: int, line_text: str) -> bool:
+        """A chunk of `path` spans `line` and the block has that line's text."""
+        return line_text.strip() in self.text and any(
+            p == path and first <= line <= last for p, first, last in self.spans
+        )
+
+
+NOTHING_SHOWN = BlockShown("", frozenset())
+
+
+@dataclass(frozen=True)
 class _Line:
     text: str
     tokens: int
@@ -52,6 +79,7 @@ def render_hint(
     tokenize: Callable[[str], list[int]],
     budget: int,
     typed: str = "",
+    shown: BlockShown = NOTHING_SHOWN,
 ) -> ReceiverHint | None:
     """The hint in at most `budget` tokens: each type's line, an enum's variants, its best
     members, then the names of its fields where room is left; None when nothing fits under a
@@ -61,7 +89,7 @@ def render_hint(
     `typed`, what the user typed of the member's name: members starting with it that the list
     does not show replace its last lines (at most MAX_TYPED). The lines before stay as they
     were, so only the changed end of the hint and the cursor's line are evaluated again."""
-    heads, members = _lines(found, comment_for(current_path), indent, lines_of, tokenize)
+    heads, members = _lines(found, comment_for(current_path), indent, lines_of, tokenize, shown)
     chosen = _best(heads, members, budget)
     if typed:
         wanted = [m for m in members if m not in chosen and _starts(m, typed)][:MAX_TYPED]
@@ -77,7 +105,7 @@ def render_hint(
     return None
 
 
-def _lines(found, comment, indent, lines_of, tokenize) -> tuple[list[_Line], list[_Line]]:
+def _lines(found, comment, indent, lines_of, tokenize, shown) -> tuple[list[_Line], list[_Line]]:
     """Each type's line, and every member's line (by type, best first), with its tokens."""
     heads, members = [], []
     for group, (owner, ranked) in enumerate(found.groups):
@@ -92,6 +120,8 @@ def _lines(found, comment, indent, lines_of, tokenize) -> tuple[list[_Line], lis
             source = lines_of(member.path)
             d = member.definition
             if not source or d.start_line > len(source):
+                continue
+            if shown.spans and shown.shows(member.path, d.start_line, source[d.start_line - 1]):
                 continue
             text = f"{indent}{comment} {MEMBER_INDENT}{member_line(source, d).strip()}\n"
             if "\x00" in text:  # never a repository-token stand-in (engine/fim.py) in a prompt
