@@ -137,7 +137,9 @@ def delegates(name: str, function: str, own: bool = False) -> int:
     """How surely a member is what the function the cursor is in hands its work to: 2 for the
     same name (`def get(self, key): return self._data.get(`), 1 for a name that starts with
     the function's (`fn contains` calls `self.map.contains_key(`, `fn find_edge_undirected`
-    `self.g.find_edge_undirected_from_node(`). Sharing words alone is not enough: inside
+    `self.g.find_edge_undirected_from_node(`), or whose words, two or more, are all the
+    function's (rq's `handle_job_failure` calls `job._handle_failure(`: sixteen sets, method
+    +3/+3/+3 of 1,930, all rq, none lost). Sharing some words is not enough: inside
     `get_matches_with`, clap's `self.cmd.` has a dozen members about matches (eleven sets:
     method hits +5/-4 samples for shared words, +5/-1 for a shared start). `own`: the
     receiver is the function's own (`self.`, Go's `l.` in `func (l *T)`), whose same-named
@@ -146,7 +148,10 @@ def delegates(name: str, function: str, own: bool = False) -> int:
         return 0
     if name == function:
         return 0 if own else 2  # `self.` calling the method it is in: rarely
-    return int(_flat(name).startswith(_flat(function)))
+    if _flat(name).startswith(_flat(function)):
+        return 1
+    words = subwords(name)
+    return int(len(words) > 1 and words <= subwords(function))
 
 
 def _flat(name: str) -> str:
