@@ -48,6 +48,7 @@ TEST_PART = re.compile(
     r"(^|/)(tests?|testing|docs?|examples?|__tests__|spec|spec-dtslint|benches|"
     r"benchmarks?|_examples|testdata|fuzz)(/|$)"
 )
+MAP_COMMENT_TAIL = 300  # characters at a file's end where a bundler puts its source map's address
 IMPORT_LINE = re.compile(
     r"^\s*(import\b|from\s+\S+\s+import\b|#include|use\s|pub\s+use\s|package\s|"
     r"export\s+\*|export\s*\{|mod\s+\w+;)"
@@ -89,6 +90,13 @@ def is_test(path: str) -> bool:
         or name.endswith(".d.ts")
         or name in ("build.rs", "setup.py", "noxfile.py")
     )
+
+
+def is_bundle(text: str) -> bool:
+    """Build output that ends with its source map's address (`//# sourceMappingURL=`, a
+    bundler's `lib/node/chunk-KSHIDGUL.mjs`): nobody types there, as in the `.d.ts` files
+    that is_test leaves out. Its definitions stay (an import may resolve to them)."""
+    return "sourceMappingURL=" in text[-MAP_COMMENT_TAIL:]
 
 
 def header_line(lines: list[str], definition: Definition) -> int:
@@ -251,6 +259,8 @@ def build_samples(
     project = Project(files)
     by_kind: dict[str, list[dict]] = {}
     for path, symbols in sorted(files.items()):
+        if is_bundle(texts[path]):
+            continue
         raw = (index.root / path).read_bytes()
         text = raw.decode("utf-8", "replace")
         lines = text.split("\n")

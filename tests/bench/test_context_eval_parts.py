@@ -51,6 +51,20 @@ def test_first_use_samples_and_their_distance(tmp_path):
     assert all(s["row"] != 37 or s["gold_name"] != "helper_1" for s in samples)
 
 
+def test_a_bundle_with_a_source_map_gives_no_samples(tmp_path):
+    """Build output (`//# sourceMappingURL=` at its end) is not where anyone types: the same
+    file without the comment gives samples."""
+    index = package(tmp_path)
+    index.close()
+    bundled = tmp_path / "pkg" / "main.py"
+    bundled.write_text(MAIN + "# sourceMappingURL=main.py.map\n")
+    index = WorkspaceIndex(tmp_path)
+    index.rescan()
+    samples = build_samples(index, 40, random.Random(1), "first")
+    index.close()
+    assert samples == []
+
+
 def test_the_naive_list_is_imports_in_order_cut_at_the_budget(tmp_path):
     index = package(tmp_path)
 
