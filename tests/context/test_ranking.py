@@ -416,3 +416,27 @@ def test_a_module_name_used_only_above_the_cursor_ranks_after_those_used_below(t
     found = retrieve(index, "pkg/main.py", main.replace("@@", ""), main.index("@@"), 30)
     order = [c.ref.definition.name for c in found if c.source == "module"]
     assert order[:2] == ["used_below", "shown_above"], order
+
+
+def test_a_module_aliass_unused_names_list_after_names_used_a_bucket_further(tmp_path):
+    """`helpers.a()` right above the cursor says the module is in use; the rest of it (names
+    the file never uses) lists after `thing`, used four lines below, not before it."""
+    helpers = "".join(f"def {n}():\n    pass\n\n\n" for n in "abcdef")
+    main = (
+        "from pkg import helpers\nfrom pkg.other import thing\n\n\ndef run():\n"
+        "    helpers.a()\n    @@\n    x = 1\n    y = 2\n    z = 3\n    thing()\n"
+    )
+    index = make(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/helpers.py": helpers,
+            "pkg/other.py": "def thing():\n    pass\n",
+            "pkg/main.py": main.replace("@@", ""),
+        },
+    )
+    found = retrieve(index, "pkg/main.py", main.replace("@@", ""), main.index("@@"), 30)
+    order = [(c.ref.definition.name, c.source) for c in found]
+    listed = next(i for i, c in enumerate(found) if c.ref.definition.kind == "skeleton")
+    assert order.index(("thing", "import")) < listed, order
+    index.close()

@@ -43,6 +43,12 @@ MAX_FIELDS = 4  # fields of a typed name followed (`ctx.command.`), nearest use 
 MAX_MODULE_FILES = {"go": 32}
 DEFAULT_MODULE_FILES = 3
 FILE_STEP = 0.5  # each further file of a package lists after the one before (bucket units)
+# A module alias's names the file does not use yet list a bucket after the alias's nearest use:
+# go-cmp's compare.go uses `diff.Result` 4 lines above, and the rest of package diff
+# (`Identity`, `Modified`, `BoolResult`...) took 256 tokens' room before `reporter`, used 43
+# lines away. Sixteen sets, prompt recall at 256/512/1,024: import +3/0/0, package +4/+1/0,
+# module -1/+1/+1, method 0/0/+1 against half a bucket; a bucket and a half: module -4/-1/0.
+MODULE_LIST_AFTER = 1.0
 # Added to a member list's score, (when the file uses none of its members, when it does):
 # a type's members in another file than the type (Go methods, Rust impls) and a base class's
 # members rank after the type's own. Go methods and Rust impls are never in the type's body:
@@ -188,7 +194,7 @@ def module_candidates(
                 lists.append((best, -sum(popular.values()), path, ranked))
         for position, (_, _, file, ranked) in enumerate(sorted(lists)):
             ref, shown = signature_list(file, "", ranked)
-            add(ref, "module", near + 0.5 + FILE_STEP * position, shown)
+            add(ref, "module", near + MODULE_LIST_AFTER + FILE_STEP * position, shown)
 
 
 def exported(definition: Definition, language: str) -> bool:
