@@ -56,6 +56,16 @@ def test_a_long_body_keeps_its_head_and_a_marker() -> None:
     assert len(body) == MAX_SNIPPET_LINES + 1 and body[-1] == "    # ..."
 
 
+def test_a_decorated_bodys_marker_is_indented_never_a_path_header() -> None:
+    """`# ...` at a line's start reads as the `# path` header of a file named "...": under a
+    decorator, the header's own line has no indent to copy."""
+    fields = "".join(f"    # field {i}\n    x{i}: int\n\n" for i in range(15))
+    source = "@dataclass(frozen=True)\nclass Delimiter:\n" + fields
+    definition = definitions(source, "python", "a.py")["Delimiter"]
+    body = forms(source.splitlines(), definition, None, "#", False)[-1].split("\n")
+    assert body[0] == "@dataclass(frozen=True)" and body[-1] == "    # ..."
+
+
 def test_an_imported_class_shows_its_header_then_members() -> None:
     found = definitions(PYTHON, "python", "store.py")
     members = [found["__init__"], found["get"], found["size"]]
