@@ -276,3 +276,32 @@ def test_the_look_ahead_makes_the_hint_beside_the_last_requests_block(provider) 
     made = context.builder.hints.get(str(main))
     assert made[2] == ("f", LISTED) and "def invoke" not in made[3].text
     assert context.receiver_hint(main, typed, offset + 1, tokenize, 200, LISTED) is made[3]
+
+
+def test_a_shown_decorator_or_brace_says_nothing_of_the_member(tmp_path: Path) -> None:
+    """A member's own line is what counts: the block showing some `@property` line does not
+    show the property under another; a Go method listed without its body's `{` is shown."""
+    models = "class Box:\n    @property\n    def size(self):\n        return 0\n"
+    main = "from .models import Box\n\n\ndef run(box: Box):\n    box.\n"
+    files = {"pkg/__init__.py": "", "pkg/models.py": models, "pkg/main.py": main}
+    for rel, text in files.items():
+        write(tmp_path, rel, text)
+    context = ContextProvider(ContextSettings(), [tmp_path], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(tmp_path / "pkg" / "main.py").wait_ready(20)
+        at, spans = main.index("box.\n") + 4, frozenset({("pkg/models.py", 1, 4)})
+        decorator = BlockShown("class Box:\n    @property\n", spans)
+        hint = context.receiver_hint(
+            tmp_path / "pkg" / "main.py", main, at, tokenize, 200, decorator
+        )
+        assert hint is not None and "def size(self):" in hint.text
+        shown = BlockShown("class Box:\n    def size(self):\n", spans)
+        assert (
+            context.receiver_hint(tmp_path / "pkg" / "main.py", main, at, tokenize, 200, shown)
+            is None
+        )
+    finally:
+        context.close()
+    assert BlockShown("func (b *Box) Size() int\n", spans).shows(
+        "pkg/models.py", 2, "func (b *Box) Size() int {"
+    )

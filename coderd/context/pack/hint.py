@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from coderd.context.pack.render import member_line
+from coderd.context.pack.render import header_line, member_line
 from coderd.context.pack.shapes import comment_for
 from coderd.context.retrieve.receiver import ReceiverMembers
 
@@ -51,10 +51,12 @@ class BlockShown:
                 spans.add((path, int(first), int(last)))
         return cls(text, frozenset(spans))
 
-    def shows(self, path: str, line: int, line_text: str) -> bool:
-        """A chunk of `path` spans `line` and the block has that line's text."""
-        return line_text.strip() in self.text and any(
-            p == path and first <= line <= last for p, first, last in self.spans
+    def shows(self, path: str, line: int, header: str) -> bool:
+        """A chunk of `path` spans `line` and the block has its `header` line (a body's
+        opening brace aside: a listed member stops before it)."""
+        return (
+            any(p == path and first <= line <= last for p, first, last in self.spans)
+            and header.strip().removesuffix("{").rstrip() in self.text
         )
 
 
@@ -121,7 +123,8 @@ def _lines(found, comment, indent, lines_of, tokenize, shown) -> tuple[list[_Lin
             d = member.definition
             if not source or d.start_line > len(source):
                 continue
-            if shown.spans and shown.shows(member.path, d.start_line, source[d.start_line - 1]):
+            # Its own line, past decorators: a shown `@property` says nothing of the others.
+            if shown.spans and shown.shows(member.path, d.start_line, header_line(source, d)):
                 continue
             text = f"{indent}{comment} {MEMBER_INDENT}{member_line(source, d).strip()}\n"
             if "\x00" in text:  # never a repository-token stand-in (engine/fim.py) in a prompt

@@ -81,7 +81,7 @@ def forms(
         unique.members = members = list(members or [])
         found = _member_forms(lines, definition, members)
         if definition.kind != "skeleton":  # a type: its header line first
-            found.insert(0, (_header_line(lines, definition), 0))
+            found.insert(0, (header_line(lines, definition), 0))
             head = _head_form(lines, definition, members)
     else:
         body = lines[definition.start_line - 1 : definition.end_line]
@@ -106,7 +106,7 @@ def _member_forms(
     rendered: dict[int, str] = {}  # each member's line once, not once per form
     for count in counts:
         chosen = sorted(members[: min(count, MAX_LISTED_MEMBERS)], key=lambda m: m.start_line)
-        shown = [] if definition.kind == "skeleton" else [_header_line(lines, definition)]
+        shown = [] if definition.kind == "skeleton" else [header_line(lines, definition)]
         for m in chosen:
             if id(m) not in rendered:
                 rendered[id(m)] = member_line(lines, m)
@@ -132,7 +132,7 @@ def _head_form(lines, definition: Definition, members: list[Definition]) -> str 
 def member_line(lines: list[str], member: Definition) -> str:
     """One line for a member: its signature joined on one line (decorators and comments
     left out), indented as in the file; its header line when the signature is long."""
-    header = _header_line(lines, member)
+    header = header_line(lines, member)
     indent = header[: len(header) - len(header.lstrip())]
     code = [
         s for s in member.signature.split("\n") if s.strip() and not s.strip().startswith(_NOT_CODE)
@@ -156,7 +156,7 @@ def _short(lines: list[str], definition: Definition, comment: str, limit: int) -
     """A definition's header alone on one line, its body elided (None when that is the whole
     of it): `def f(x): ...` (valid Python), `func F(x int) error { ... }` elsewhere."""
     if definition.kind in TYPE_KINDS:
-        return _header_line(lines, definition)
+        return header_line(lines, definition)
     code = [
         s
         for s in definition.signature.split("\n")
@@ -172,7 +172,7 @@ def _short(lines: list[str], definition: Definition, comment: str, limit: int) -
         (i for i, s in enumerate(code) if i and (s.strip() + " ").startswith("where ")), 0
     )
     code = code[:clause] if clause else code
-    header = _header_line(lines, definition)
+    header = header_line(lines, definition)
     base = header[: len(header) - len(header.lstrip())]
     text = _join(code)
     cut = cut_parameters(text, limit, len(code[0].strip()))
@@ -206,7 +206,7 @@ def _join(code: list[str]) -> str:
     return text
 
 
-def _header_line(lines: list[str], definition: Definition) -> str:
+def header_line(lines: list[str], definition: Definition) -> str:
     """The definition's own first line, past decorators and comments."""
     row = definition.start_line - 1
     while row + 1 < definition.end_line and (
