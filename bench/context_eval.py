@@ -25,7 +25,8 @@ windows from a ring of 3 recently viewed files, chosen at random per sample: a t
 editing history); naive (the signature lines of what the file imports, in import order:
 eval_naive.py); coderd (ContextProvider, the same 3 files in its ring buffer); prompt (coderd's
 block or its receiver hint, `--receiver-tokens`: the members of the type before the cursor,
-which the prompt puts right above the cursor's line; context/pack/hint.py).
+which the prompt puts right above the cursor's line, made beside each budget's block and
+leaving out what that block lists, as the server does; context/pack/hint.py).
 
 Recall is also split by the sample's distance to the name's nearest other use in the file
 (eval_samples.py `distance`), and the packed block's overrun of its budget is reported.
