@@ -11,6 +11,8 @@ the file's code; each member on one line, as the context block lists members (re
 `member_line`). It sits inside the prefix, not in the block at its head: only the hint and the
 cursor's line are evaluated when it appears or changes, everything above stays in the KV cache
 (prompt/builder.py). Its tokens are counted with the model's tokenizer and never pass `budget`.
+A member that the context block of the same prompt already lists is left out (`BlockShown`),
+and the next one takes its room: the two never show a member twice.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ MAX_SNIPPET_LINES = 12  # a longer definition keeps its head and ends with a mar
 LISTED_MEMBERS = (2, 4, 6, 8, 12, 16, 24, 32)
 MAX_LISTED_MEMBERS = 48  # a member list grows so far, at most
 MAX_LINE_CHARS = 240
-ELIDED_INDENT = "    "  # the left-out marker's indent when the last line kept has none
+ELIDED_INDENT = "    "  # the left-out marker's indent when no line kept after the first has one
 MAX_MEMBER_CHARS = 110  # a member's signature line is cut (at a parameter) past this
 MAX_LINE_SIGNATURE = 64  # the first form of a signature: its name and first parameters (96
 # fitted fewer names at 256 tokens: dev import recall 0.880 -> 0.895 at 64, no kind lost)
