@@ -106,6 +106,22 @@ def test_a_rust_module_lists_what_it_re_exports_with_pub_use(tmp_path: Path) -> 
     assert "Hidden" not in hint
 
 
+def test_a_rust_module_named_in_a_use_list(tmp_path: Path) -> None:
+    """time's serde/mod.rs: `use crate::format_description::{modifier, Component};` then
+    `modifier::Second`: the module is format_description/modifier.rs, a file of its own."""
+    files = {
+        "src/lib.rs": "mod format_description;\nmod serde;\n",
+        "src/format_description/mod.rs": "pub mod modifier;\n\npub enum Component {\n    Second,\n}\n",
+        "src/format_description/modifier.rs": "pub struct Second;\n\npub struct Minute;\n",
+        "src/serde.rs": (
+            "use crate::format_description::{modifier, Component};\n\n"
+            "fn parts() {\n    let c = Component::Second(modifier::\n}\n"
+        ),
+    }
+    hint = hint_after(tmp_path / "ws", files, "src/serde.rs", "modifier::").text
+    assert "pub struct Second;" in hint and "pub struct Minute;" in hint
+
+
 def test_a_rust_module_path_before_the_cursor(tmp_path: Path) -> None:
     """serde_json's value/mod.rs writes `super::ser::to_writer(...)`: ser.rs' functions, not a
     type guessed from the word `ser`."""
