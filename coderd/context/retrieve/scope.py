@@ -286,12 +286,14 @@ def _submodule(
         module = statement.module
         dotted = f"{module}{name}" if module.endswith(".") else f"{module}.{name}"
         return resolve_import(index, rel_path, Import(dotted), language)
-    if language == "rust":  # a module the statement's files hold, else a file of its own
+    if language == "rust":
+        # A module the statement's files hold, else a file of its own: time's
+        # `use crate::format_description::{modifier, Component}` names modifier.rs.
         found = [f for f in files if module_name(f) == name]
-        if found or "::" not in statement.module:  # time's `use crate::format_description::
-            return found  # {modifier, Component}` names format_description/modifier.rs
-        base = statement.module.split("::{")[0] if "::{" in statement.module else ""
-        base = base or statement.module.rpartition("::")[0]
+        if found or "::" not in statement.module:
+            return found
+        head, brace, _ = statement.module.partition("::{")
+        base = head if brace else statement.module.rpartition("::")[0]
         sub = resolve_import(index, rel_path, Import(f"{base}::{name}"), language)
         return sub[:1] if sub and module_name(sub[0]) == name else []
     return []
