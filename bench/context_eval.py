@@ -114,7 +114,7 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
     outcomes = []  # per sample: where, what, coderd's hit at each budget, the hint's (--outcomes)
     # system -> distance -> budget -> [bool]
     by_distance: dict[str, dict] = {s: {} for s in ("naive", "coderd", "prompt")}
-    hint_cpu_ms: list[float] = []  # the receiver hint's first call at a sample (no memo)
+    hint_cpu_ms: list[float] = []  # the receiver hint beside each budget's block, no hint memo
     overrun = {b: [] for b in budgets}  # tokens of the packed block past its budget
     lines_memo: dict[str, list[str]] = {}
     counted = ThreadTokenCount(model_tokenize)
