@@ -12,8 +12,8 @@ of session 16 (with that session's code and session 15's); `attic` at the start 
 before any tuning, and run once at its end (its code and session 16's); `loft` at the start of
 session 18, `nook` at the start of session 19, and `ledge` at the start of session 20, the
 same way; `perch` in session 20 once `ledge` had been run, run at its end; `shelf` at the
-start of session 21, before any tuning, and `drawer` at the start of session 22 (run by no
-session before its end). Every set but the newest has been tuned on or run: a session that
+start of session 21, before any tuning, `drawer` at the start of session 22, and `cupboard`
+at the start of session 23 (run by no session before its end). Every set but the newest has been tuned on or run: a session that
 finds them all used should add an untouched one before tuning.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
 from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
@@ -489,12 +489,43 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "usr/share/cargo/registry/textwrap-0.16.0",
     ),
     "time-0.3.9": ("drawer", "deb", "librust-time-dev", "usr/share/cargo/registry/time-0.3.9"),
+    "parso-0.8.4": ("cupboard", "pypi", "parso==0.8.4", "parso-0.8.4"),
+    "apscheduler-3.10.4": ("cupboard", "pypi", "apscheduler==3.10.4", "APScheduler-3.10.4"),
+    "pathspec-0.12.1": ("cupboard", "pypi", "pathspec==0.12.1", "pathspec-0.12.1"),
+    "effect-schema-0.68.18": ("cupboard", "npm", "@effect/schema@0.68.18", "package"),
+    "yjs-13.6.18": ("cupboard", "npm", "yjs@13.6.18", "package"),
+    "gods-1.12.0": (
+        "cupboard",
+        "deb",
+        "golang-github-emirpasic-gods-dev",
+        "usr/share/gocode/src/github.com/emirpasic/gods",
+    ),
+    "go-billy-5.3.1": (
+        "cupboard",
+        "deb",
+        "golang-github-go-git-go-billy-dev",
+        "usr/share/gocode/src/github.com/go-git/go-billy",
+    ),
+    "mio-0.8.4": ("cupboard", "deb", "librust-mio-dev", "usr/share/cargo/registry/mio-0.8.4"),
+    "hyper-0.14.19": (
+        "cupboard",
+        "deb",
+        "librust-hyper-dev",
+        "usr/share/cargo/registry/hyper-0.14.19",
+    ),
+    "base64-0.13.0": (
+        "cupboard",
+        "deb",
+        "librust-base64-dev",
+        "usr/share/cargo/registry/base64-0.13.0",
+    ),
 }
 
 
 SETS = (
     "dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve", "cellar",
     "attic", "loft", "nook", "ledge", "perch", "shelf", "drawer",
+    "cupboard",
 )  # fmt: skip
 
 
