@@ -13,7 +13,7 @@ from pathlib import Path
 from ctx_helpers import hint_after, write
 
 from coderd.context.index.workspace import WorkspaceIndex
-from coderd.context.retrieve.scope import named_definitions
+from coderd.context.retrieve.scope import named_definitions, scope_of
 
 BARREL = "export * from './first';\nexport * from './editing';\nexport * from './last';\n"
 FIRST = "export function first(): number {\n  return 1;\n}\n"
@@ -132,3 +132,55 @@ def test_a_rust_module_path_before_the_cursor(tmp_path: Path) -> None:
     }
     hint = hint_after(tmp_path / "ws", files, "src/value/mod.rs", "super::ser::").text
     assert "pub fn to_writer<W>(writer: W)" in hint
+
+
+def test_a_rust_use_tree_names_each_path_it_holds(tmp_path: Path) -> None:
+    """rand's seq/index.rs: `use crate::{Rng, distributions::{Distribution, Uniform}};` puts
+    Uniform under crate::distributions (re-exported there from uniform.rs), not in lib.rs;
+    tracing-core's `subscriber::{self, X}` makes `subscriber` a module name too."""
+    files = {
+        "src/lib.rs": "pub mod distributions;\nmod subscriber;\n\npub trait Rng {}\n",
+        "src/distributions/mod.rs": "pub mod uniform;\n\npub use self::uniform::Uniform;\n",
+        "src/distributions/uniform.rs": "pub struct Uniform<X>(X);\n",
+        "src/subscriber.rs": "pub struct NoSubscriber;\n\npub fn none() {}\n",
+        "src/seq.rs": (
+            "use crate::{Rng, distributions::{Uniform}, subscriber::{self, NoSubscriber}};\n"
+        ),
+    }
+    named, modules = rust_scope(tmp_path, files, "src/seq.rs")
+    assert named["Uniform"] == ["src/distributions/uniform.rs"]
+    assert named["Rng"] == ["src/lib.rs"]
+    assert named["NoSubscriber"] == ["src/subscriber.rs"]
+    assert modules["subscriber"] == ["src/subscriber.rs"]
+
+
+def test_a_rust_glob_re_export_reaches_the_module_s_names(tmp_path: Path) -> None:
+    """petgraph's visit/mod.rs re-exports with `pub use self::reversed::*;`: `use
+    super::Reversed` (and a `use` inside a function body) finds reversed.rs' struct; a
+    plain `use self::hidden::*` re-exports nothing."""
+    files = {
+        "src/lib.rs": "pub mod visit;\n",
+        "src/visit/mod.rs": (
+            "mod reversed;\nmod hidden;\n\npub use self::reversed::*;\nuse self::hidden::*;\n"
+        ),
+        "src/visit/reversed.rs": "pub struct Reversed<G>(pub G);\n",
+        "src/visit/hidden.rs": "pub struct Hidden;\n",
+        "src/algo.rs": "fn walk() {\n    use crate::visit::{Reversed, Hidden};\n}\n",
+    }
+    named, _ = rust_scope(tmp_path, files, "src/algo.rs")
+    assert named.get("Reversed") == ["src/visit/reversed.rs"]
+    assert "Hidden" not in named
+
+
+def rust_scope(tmp_path: Path, files: dict[str, str], rel: str) -> tuple[dict, dict]:
+    """What `rel`'s imports make visible: name -> its files, module alias -> files."""
+    root = tmp_path / "ws"
+    for path, text in files.items():
+        write(root, path, text)
+    index = WorkspaceIndex(root)
+    index.rescan()
+    try:
+        scope = scope_of(index, rel, index.file(rel), "rust")
+        return {name: [r.path for r in refs] for name, refs in scope.named}, scope.modules
+    finally:
+        index.close()

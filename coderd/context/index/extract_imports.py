@@ -4,14 +4,16 @@ statement, `@import.module`, `@import.name`, `@import.alias`; captures in a matc
 
 from __future__ import annotations
 
+import re
 import sys
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import tree_sitter
 
 # C and C++ keep `"local.h"` vs `<system.h>`: the delimiters say where to look.
 _KEEP_IMPORT_DELIMITERS = frozenset({"c", "cpp"})
+_USE_TOKEN = re.compile(r"::|[{},*]|[A-Za-z_$][\w$]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,65 @@ def assemble_imports(parts: list[dict[str, tree_sitter.Node]], language: str) ->
                     statement["exported"],
                 )
             )
+    if language == "rust":
+        result = [part for statement in result for part in _rust_paths(statement)]
     return tuple(result)
+
+
+def _rust_paths(statement: Import) -> list[Import]:
+    """A Rust `use` as one Import per path its names hang from. resolve.py resolves a
+    statement's module path and looks its names up there, so `use crate::{Rng,
+    distributions::{Distribution, Uniform}}` must say that Uniform is under
+    `crate::distributions` (rand: it is not in lib.rs). A glob re-export (`pub use
+    self::reversed::*`, petgraph's visit/mod.rs) names `*`: its module's names are the
+    file's. A plain `use a::b::{c, d}` stays as it is."""
+    module = statement.module
+    if "{" not in module.partition("{")[2] and "::" not in module.partition("{")[2]:
+        if module.endswith("*") and statement.exported and not statement.names:
+            return [replace(statement, names=("*",))]
+        return [statement]
+    groups: dict[str, list[str]] = {}
+    _use_tree(_USE_TOKEN.findall(module), 0, [], groups)
+    aliases = dict(statement.aliases)
+    return [
+        Import(
+            sys.intern(f"{parent}::{{{', '.join(names)}}}"),
+            tuple(n for n in names if n != "*" or statement.exported),
+            tuple((n, aliases[n]) for n in names if n in aliases),
+            statement.line,
+            statement.exported,
+        )
+        for parent, names in groups.items()
+    ]
+
+
+def _use_tree(tokens: list[str], at: int, prefix: list[str], groups: dict) -> int:
+    """Reads one use tree from `tokens[at]` (`a::b::{...}`, `a::B as C`, `a::*`) into
+    `groups` (parent path -> its names); returns where it stopped."""
+    path = list(prefix)
+    while at < len(tokens):
+        token = tokens[at]
+        if token == "{":
+            at += 1
+            while at < len(tokens) and tokens[at] != "}":
+                at = _use_tree(tokens, at, path, groups)
+                at += tokens[at] == "," if at < len(tokens) else 0
+            return at + 1
+        if token in (",", "}"):
+            break
+        if token != "::":
+            if token == "as":  # the alias: statement.aliases has it already
+                at += 1
+            else:
+                path.append(token)
+        at += 1
+    if path[-1:] == ["self"]:  # `subscriber::{self, X}`: the module itself, by its name
+        path.pop()
+    elif len(path) == len(prefix):
+        return at
+    if path:
+        groups.setdefault("::".join(path[:-1]), []).append(path[-1])
+    return at
 
 
 def _holding(spans, starts, start: int, end: int):
