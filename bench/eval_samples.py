@@ -29,6 +29,7 @@ import io
 import random
 import re
 
+from eval_external import ExternalImports
 from eval_filters import (
     SOURCE_LINES,
     STD_METHODS,
@@ -176,15 +177,20 @@ def _definition_tables(files) -> tuple[dict, dict]:
     return top, methods
 
 
-def _scope_names(symbols, files) -> tuple[dict[str, str], dict[str, str]]:
+def _scope_names(
+    symbols, files, external: ExternalImports
+) -> tuple[dict[str, str], dict[str, str]]:
     """Names the file imports directly (local name -> the name it imports: `from ._parser
     import parse_requirement as _parse_requirement` is parse_requirement, not _parser.py's own
     `_parse_requirement`), and the modules it imports: local name -> the module's own last
-    name (`import a.b as c` -> c: b; `from . import utils` -> utils)."""
+    name (`import a.b as c` -> c: b; `from . import utils` -> utils). Imports from another
+    package give neither (eval_external.py)."""
     imported: dict[str, str] = {}
     modules: dict[str, str] = {}
     stems = {f.rsplit("/", 1)[-1].split(".")[0] for f in files}
     for st in symbols.imports:
+        if external.external(st, symbols.language):
+            continue
         renamed = dict(st.aliases)
         parts = [p for p in re.split(r"[./:]+", st.module.strip("\"'")) if p]
         if parts and re.fullmatch(r"v\d+", parts[-1]):
@@ -257,6 +263,7 @@ def build_samples(
             _go_packages[p] = m.group(1)
     tables = (*_definition_tables(files), attribute_names(texts))
     project = Project(files)
+    external = ExternalImports(index.root, files)
     by_kind: dict[str, list[dict]] = {}
     for path, symbols in sorted(files.items()):
         if is_bundle(texts[path]):
@@ -266,7 +273,7 @@ def build_samples(
         lines = text.split("\n")
         tree = parser_for(symbols.language).parse(raw)
         local = {d.name for d in symbols.definitions}
-        imported, modules = _scope_names(symbols, files)
+        imported, modules = _scope_names(symbols, files, external)
         skip = skipped_rows(lines, symbols.language)
         imports_at = import_rows(lines, symbols.imports)
         code = "\n".join("" if r in skip else line for r, line in enumerate(lines))

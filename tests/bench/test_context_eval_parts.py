@@ -65,6 +65,31 @@ def test_a_bundle_with_a_source_map_gives_no_samples(tmp_path):
     assert samples == []
 
 
+def test_imports_from_another_package_give_no_samples(tmp_path):
+    """toml's `use serde::de;` then `de::Deserializer` names serde's trait, not the crate's own
+    de.rs struct; mako's `from pygments.token import Text` is not mako's Text. The same uses
+    through the crate's or package's own modules are samples."""
+    body = "\n".join("    let _ = 0;" for _ in range(4))
+    files = {
+        "Cargo.toml": '[package]\nname = "toml"\n\n[dependencies.serde]\nversion = "1"\n',
+        "src/de.rs": "pub struct Deserializer;\n",
+        "src/lib.rs": "mod de;\nmod map;\n",
+        "src/map.rs": f"use serde::de;\n\nfn a() {{\n{body}\n    let d = de::Deserializer;\n}}\n",
+        "src/own.rs": f"use crate::de;\n\nfn b() {{\n{body}\n    let d = de::Deserializer;\n}}\n",
+        "pkg/parsetree.py": "class Text:\n    pass\n",
+        "pkg/plugin.py": "from pygments.token import Text\n\n\n\nprint(Text)\n",
+        "pkg/own.py": "from pkg.parsetree import Text\n\n\n\nprint(Text)\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    index = WorkspaceIndex(tmp_path)
+    index.rescan()
+    samples = build_samples(index, 40, random.Random(1), "first")
+    index.close()
+    assert sorted(s["path"] for s in samples) == ["pkg/own.py", "src/own.rs"]
+
+
 def test_the_naive_list_is_imports_in_order_cut_at_the_budget(tmp_path):
     index = package(tmp_path)
 
