@@ -177,32 +177,35 @@ def _definition_tables(files) -> tuple[dict, dict]:
     return top, methods
 
 
+FOREIGN = "\0another package"
+
+
 def _scope_names(
     symbols, files, external: ExternalImports
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Names the file imports directly (local name -> the name it imports: `from ._parser
     import parse_requirement as _parse_requirement` is parse_requirement, not _parser.py's own
     `_parse_requirement`), and the modules it imports: local name -> the module's own last
-    name (`import a.b as c` -> c: b; `from . import utils` -> utils). Imports from another
-    package give neither (eval_external.py)."""
+    name (`import a.b as c` -> c: b; `from . import utils` -> utils). What an import from
+    another package (eval_external.py) names stands for FOREIGN, which no definition has:
+    no sample, and `ssl.wrap_socket` is not a method sample either."""
     imported: dict[str, str] = {}
     modules: dict[str, str] = {}
     stems = {f.rsplit("/", 1)[-1].split(".")[0] for f in files}
     for st in symbols.imports:
-        if external.external(st, symbols.language):
-            continue
+        foreign = external.external(st, symbols.language)
         renamed = dict(st.aliases)
         parts = [p for p in re.split(r"[./:]+", st.module.strip("\"'")) if p]
         if parts and re.fullmatch(r"v\d+", parts[-1]):
             parts.pop()  # Go's major-version suffix
         for name in st.names:
-            imported[renamed.get(name, name)] = name
+            imported[renamed.get(name, name)] = FOREIGN if foreign else name
             if name in stems:  # `from . import utils`: a module imported by name
-                modules[renamed.get(name, name)] = name
+                modules[renamed.get(name, name)] = FOREIGN if foreign else name
         if parts and st.module in renamed:
-            modules[renamed[st.module]] = parts[-1]
+            modules[renamed[st.module]] = FOREIGN if foreign else parts[-1]
         elif parts and not st.names:
-            modules[parts[-1]] = parts[-1]
+            modules[parts[-1]] = FOREIGN if foreign else parts[-1]
     return imported, modules
 
 

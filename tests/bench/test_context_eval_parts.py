@@ -67,8 +67,9 @@ def test_a_bundle_with_a_source_map_gives_no_samples(tmp_path):
 
 def test_imports_from_another_package_give_no_samples(tmp_path):
     """toml's `use serde::de;` then `de::Deserializer` names serde's trait, not the crate's own
-    de.rs struct; mako's `from pygments.token import Text` is not mako's Text. The same uses
-    through the crate's or package's own modules are samples."""
+    de.rs struct; mako's `from pygments.token import Text` is not mako's Text; `ssl.wrap_socket`
+    is not a method of the package's. The same uses through the crate's or package's own
+    modules are samples."""
     body = "\n".join("    let _ = 0;" for _ in range(4))
     files = {
         "Cargo.toml": '[package]\nname = "toml"\n\n[dependencies.serde]\nversion = "1"\n',
@@ -79,6 +80,9 @@ def test_imports_from_another_package_give_no_samples(tmp_path):
         "pkg/parsetree.py": "class Text:\n    pass\n",
         "pkg/plugin.py": "from pygments.token import Text\n\n\n\nprint(Text)\n",
         "pkg/own.py": "from pkg.parsetree import Text\n\n\n\nprint(Text)\n",
+        # `ssl.` is still a module, not a receiver whose method the package defines.
+        "pkg/wrap.py": "class Socket:\n    def wrap_socket(self):\n        pass\n",
+        "pkg/tls.py": "import ssl\n\n\n\nprint(ssl.wrap_socket())\n",
     }
     for rel, text in files.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
