@@ -170,8 +170,11 @@ def _definition_tables(files) -> tuple[dict, dict]:
     top: dict[str, list[DefinitionRef]] = {}
     methods: dict[str, list[DefinitionRef]] = {}
     for path, symbols in files.items():
+        # An item of an inline `mod` (regex-syntax's `mod tests { struct Bytes(..) }`) is
+        # not a member: `hir::Class::Bytes` is an enum's variant, which no table holds.
+        inline = {d.name for d in symbols.definitions if d.kind == "module"}
         for d in symbols.definitions:
-            if d.kind in ("variable", "impl") or len(d.name) < 3:
+            if d.kind in ("variable", "impl") or len(d.name) < 3 or d.container in inline:
                 continue
             (methods if d.container else top).setdefault(d.name, []).append(DefinitionRef(path, d))
     return top, methods

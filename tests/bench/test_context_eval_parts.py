@@ -94,6 +94,27 @@ def test_imports_from_another_package_give_no_samples(tmp_path):
     assert sorted(s["path"] for s in samples) == ["pkg/own.py", "src/own.rs"]
 
 
+def test_an_item_of_an_inline_module_is_no_method_sample(tmp_path):
+    """regex-syntax's `hir::Class::Bytes(..)` is an enum's variant; the only definition named
+    Bytes with a container is a test module's struct, which no `X::Bytes` reaches."""
+    lines = "    let e: Option<hir::Class> = None;\n" + "\n".join(
+        "    let _ = 0;" for _ in range(4)
+    )
+    files = {
+        "src/lib.rs": "mod hir;\nmod print;\n",
+        "src/hir.rs": "pub enum Class {\n    Bytes(u8),\n}\n\nmod tests {\n    struct Bytes(u8);\n}\n",
+        "src/print.rs": f"use crate::hir;\n\nfn p() {{\n{lines}\n    let c = hir::Class::Bytes(1);\n}}\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    index = WorkspaceIndex(tmp_path)
+    index.rescan()
+    samples = build_samples(index, 40, random.Random(1), "first")
+    index.close()
+    assert [s["gold_name"] for s in samples] == ["Class"]
+
+
 def test_the_naive_list_is_imports_in_order_cut_at_the_budget(tmp_path):
     index = package(tmp_path)
 
