@@ -184,3 +184,15 @@ def rust_scope(tmp_path: Path, files: dict[str, str], rel: str) -> tuple[dict, d
         return {name: [r.path for r in refs] for name, refs in scope.named}, scope.modules
     finally:
         index.close()
+
+
+def test_a_rust_macro_s_crate_path(tmp_path: Path) -> None:
+    """serde's private/doc.rs macro writes `$crate::ser::Impossible<..>`: `$crate` is the
+    crate that defines the macro, so ser.rs' names."""
+    files = {
+        "src/lib.rs": "mod ser;\nmod doc;\n",
+        "src/ser.rs": "pub struct Impossible<Ok, Error>;\n\npub trait Serializer {}\n",
+        "src/doc.rs": "macro_rules! m {\n    () => {\n        type Seq = $crate::ser::\n    };\n}\n",
+    }
+    hint = hint_after(tmp_path / "ws", files, "src/doc.rs", "$crate::ser::").text
+    assert "pub struct Impossible<Ok, Error>;" in hint

@@ -177,6 +177,8 @@ def _go_package(index: WorkspaceIndex, path: str) -> list[str]:
 
 def _rust_module(index: WorkspaceIndex, rel_path: str, module: str) -> list[str]:
     path = re.sub(r"::\s*\{.*$", "", module.split(" as ")[0]).strip().rstrip(":;")
+    if path.startswith("$crate"):  # inside a macro_rules!: the crate that defines the macro
+        path = "crate" + path[len("$crate") :]
     segments = [s for s in path.split("::") if s]
     if not segments:
         return []
