@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ctx_helpers import hint_after, write
 
+from coderd.context.index.extract import extract
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.retrieve.scope import named_definitions, scope_of
 
@@ -196,3 +197,18 @@ def test_a_rust_macro_s_crate_path(tmp_path: Path) -> None:
     }
     hint = hint_after(tmp_path / "ws", files, "src/doc.rs", "$crate::ser::").text
     assert "pub struct Impossible<Ok, Error>;" in hint
+
+
+def test_a_rust_use_tree_with_comments_splits_by_path() -> None:
+    """A comment inside a multi-line use list is no part of a path: each name still hangs
+    from the path the parser gives it."""
+    source = (
+        b"use crate::{\n    // the generator\n    Rng,\n    distributions::{Uniform}, /* x */\n};\n"
+        b"pub use self::reversed::*;\n"
+    )
+    found = [(i.module, i.names) for i in extract(source, "rust", "src/seq.rs").imports]
+    assert found == [
+        ("crate::{Rng}", ("Rng",)),
+        ("crate::distributions::{Uniform}", ("Uniform",)),
+        ("self::reversed::*", ("*",)),
+    ]

@@ -14,6 +14,7 @@ import tree_sitter
 # C and C++ keep `"local.h"` vs `<system.h>`: the delimiters say where to look.
 _KEEP_IMPORT_DELIMITERS = frozenset({"c", "cpp"})
 _USE_TOKEN = re.compile(r"::|[{},*]|[A-Za-z_$][\w$]*")
+_RUST_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,11 @@ def _rust_paths(statement: Import) -> list[Import]:
             return [replace(statement, names=("*",))]
         return [statement]
     groups: dict[str, list[str]] = {}
-    _use_tree(_USE_TOKEN.findall(module), 0, [], groups)
+    modules: set[str] = set()
+    _use_tree(_USE_TOKEN.findall(module), 0, [], groups, modules)
+    leaves = {n for names in groups.values() for n in names} - modules - {"*"}
+    if leaves != set(statement.names):  # not read as the parser did: keep it whole
+        return [statement]
     aliases = dict(statement.aliases)
     return [
         Import(
@@ -113,16 +118,17 @@ def _rust_paths(statement: Import) -> list[Import]:
     ]
 
 
-def _use_tree(tokens: list[str], at: int, prefix: list[str], groups: dict) -> int:
+def _use_tree(tokens: list[str], at: int, prefix: list[str], groups: dict, modules: set) -> int:
     """Reads one use tree from `tokens[at]` (`a::b::{...}`, `a::B as C`, `a::*`) into
-    `groups` (parent path -> its names); returns where it stopped."""
+    `groups` (parent path -> its names) and `modules` (names brought by `self`); returns
+    where it stopped."""
     path = list(prefix)
     while at < len(tokens):
         token = tokens[at]
         if token == "{":
             at += 1
             while at < len(tokens) and tokens[at] != "}":
-                at = _use_tree(tokens, at, path, groups)
+                at = _use_tree(tokens, at, path, groups, modules)
                 at += tokens[at] == "," if at < len(tokens) else 0
             return at + 1
         if token in (",", "}"):
@@ -135,6 +141,7 @@ def _use_tree(tokens: list[str], at: int, prefix: list[str], groups: dict) -> in
         at += 1
     if path[-1:] == ["self"]:  # `subscriber::{self, X}`: the module itself, by its name
         path.pop()
+        modules.update(path[-1:])
     elif len(path) == len(prefix):
         return at
     if path:
@@ -165,7 +172,10 @@ def _new_statement(node: tree_sitter.Node) -> dict:
 
 
 def _module_node_text(node: tree_sitter.Node, language: str) -> str:
-    text = " ".join(_node_text(node).split())  # multi-line Rust use lists become one line
+    text = _node_text(node)
+    if language == "rust":  # a comment in a use list: its words are no path (_rust_paths)
+        text = _RUST_COMMENT.sub(" ", text)
+    text = " ".join(text.split())  # multi-line Rust use lists become one line
     if language not in _KEEP_IMPORT_DELIMITERS:
         text = text.strip("\"'`")
     return sys.intern(text)
