@@ -181,6 +181,7 @@ def _definition_tables(files) -> tuple[dict, dict]:
 
 
 FOREIGN = "\0another package"
+JS_EXTENSION = re.compile(r"\.[mc]?[jt]sx?$")
 
 
 def _scope_names(
@@ -198,7 +199,11 @@ def _scope_names(
     for st in symbols.imports:
         foreign = external.external(st, symbols.language)
         renamed = dict(st.aliases)
-        parts = [p for p in re.split(r"[./:]+", st.module.strip("\"'")) if p]
+        # `./AST.js` is AST.ts in TypeScript's ES module style: the module is AST, not js.
+        module = st.module.strip("\"'`")
+        if symbols.language in ("javascript", "typescript", "tsx"):
+            module = JS_EXTENSION.sub("", module)
+        parts = [p for p in re.split(r"[./:]+", module) if p]
         if parts and re.fullmatch(r"v\d+", parts[-1]):
             parts.pop()  # Go's major-version suffix
         for name in st.names:

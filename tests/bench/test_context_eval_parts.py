@@ -115,6 +115,23 @@ def test_an_item_of_an_inline_module_is_no_method_sample(tmp_path):
     assert [s["gold_name"] for s in samples] == ["Class"]
 
 
+def test_a_typescript_module_imported_with_its_js_name(tmp_path):
+    """@effect/schema writes `import * as AST from "./AST.js"` for AST.ts (ES module style):
+    `AST.literal(` is a module sample of AST.ts, not of a module named `js`."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "AST.ts").write_text(
+        "export function literal(x: number) {\n  return x\n}\n"
+    )
+    (tmp_path / "src" / "Pretty.ts").write_text(
+        'import * as AST from "./AST.js"\n\n\n\nconsole.log(AST.literal(1))\n'
+    )
+    index = WorkspaceIndex(tmp_path)
+    index.rescan()
+    samples = build_samples(index, 40, random.Random(1), "first")
+    index.close()
+    assert [(s["kind"], s["gold_name"]) for s in samples] == [("module", "literal")]
+
+
 def test_the_naive_list_is_imports_in_order_cut_at_the_budget(tmp_path):
     index = package(tmp_path)
 
