@@ -1,7 +1,7 @@
 """Samples for the context evaluation: masked uses of symbols defined in another file.
 
 A sample is a use of a symbol in a non-test source file whose only definition lives in another
-file of the package. It is masked the way a user is mid-typing it: the cursor sits right before
+file of the package, and which no import from another package brings (eval_external.py). It is masked the way a user is mid-typing it: the cursor sits right before
 the used name (after `obj.` / `mod.` / `pkg.`), the rest of that line is gone, and the lines after
 it stay as the suffix. Kinds:
 
