@@ -15,6 +15,7 @@ if str(BENCH) not in sys.path:  # context_eval's modules import each other by pl
 
 from eval_naive import naive_pack  # noqa: E402
 from eval_samples import build_samples  # noqa: E402
+from test_eval_sample_receivers import samples_of  # noqa: E402
 
 from coderd.context.index.workspace import WorkspaceIndex  # noqa: E402
 
@@ -84,13 +85,7 @@ def test_imports_from_another_package_give_no_samples(tmp_path):
         "pkg/wrap.py": "class Socket:\n    def wrap_socket(self):\n        pass\n",
         "pkg/tls.py": "import ssl\n\n\n\nprint(ssl.wrap_socket())\n",
     }
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
-    index = WorkspaceIndex(tmp_path)
-    index.rescan()
-    samples = build_samples(index, 40, random.Random(1), "first")
-    index.close()
+    samples = samples_of(tmp_path, files)
     assert sorted(s["path"] for s in samples) == ["pkg/own.py", "src/own.rs"]
 
 
@@ -105,30 +100,18 @@ def test_an_item_of_an_inline_module_is_no_method_sample(tmp_path):
         "src/hir.rs": "pub enum Class {\n    Bytes(u8),\n}\n\nmod tests {\n    struct Bytes(u8);\n}\n",
         "src/print.rs": f"use crate::hir;\n\nfn p() {{\n{lines}\n    let c = hir::Class::Bytes(1);\n}}\n",
     }
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
-    index = WorkspaceIndex(tmp_path)
-    index.rescan()
-    samples = build_samples(index, 40, random.Random(1), "first")
-    index.close()
+    samples = samples_of(tmp_path, files)
     assert [s["gold_name"] for s in samples] == ["Class"]
 
 
 def test_a_typescript_module_imported_with_its_js_name(tmp_path):
     """@effect/schema writes `import * as AST from "./AST.js"` for AST.ts (ES module style):
     `AST.literal(` is a module sample of AST.ts, not of a module named `js`."""
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "AST.ts").write_text(
-        "export function literal(x: number) {\n  return x\n}\n"
-    )
-    (tmp_path / "src" / "Pretty.ts").write_text(
-        'import * as AST from "./AST.js"\n\n\n\nconsole.log(AST.literal(1))\n'
-    )
-    index = WorkspaceIndex(tmp_path)
-    index.rescan()
-    samples = build_samples(index, 40, random.Random(1), "first")
-    index.close()
+    files = {
+        "src/AST.ts": "export function literal(x: number) {\n  return x\n}\n",
+        "src/Pretty.ts": 'import * as AST from "./AST.js"\n\n\n\nconsole.log(AST.literal(1))\n',
+    }
+    samples = samples_of(tmp_path, files)
     assert [(s["kind"], s["gold_name"]) for s in samples] == [("module", "literal")]
 
 
