@@ -16,6 +16,8 @@ import re
 import sys
 from pathlib import Path
 
+from coderd.context.retrieve.resolve import JS_LANGUAGES
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # Python 3.10
@@ -44,7 +46,7 @@ class ExternalImports:
         if language == "rust":
             first = re.split(r"::|\s|\{", module.removeprefix("::"), maxsplit=1)[0]
             return first in self.crates
-        if language in ("javascript", "typescript", "tsx"):
+        if language in JS_LANGUAGES:
             if module.startswith((".", "/")):
                 return False
             parts = module.split("/")

@@ -1,9 +1,10 @@
 """Samples for the context evaluation: masked uses of symbols defined in another file.
 
 A sample is a use of a symbol in a non-test source file whose only definition lives in another
-file of the package, and which no import from another package brings (eval_external.py). It is masked the way a user is mid-typing it: the cursor sits right before
-the used name (after `obj.` / `mod.` / `pkg.`), the rest of that line is gone, and the lines after
-it stay as the suffix. Kinds:
+file of the package, and which no import from another package brings (eval_external.py). It
+is masked the way a user is mid-typing it: the cursor sits right before the used name (after
+`obj.` / `mod.` / `pkg.`), the rest of that line is gone, and the lines after it stay as the
+suffix. Kinds:
 
 * import   a name the file imports directly (`from .models import Request`, `import {map}`, `use`);
 * module   attribute access through an imported module (`utils.quote(`, `ns.x`, `cobra.Command`);
@@ -43,6 +44,7 @@ from eval_filters import (
 from coderd.context.index.extract import Definition
 from coderd.context.index.languages import parser_for
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
+from coderd.context.retrieve.resolve import JS_LANGUAGES
 from coderd.context.retrieve.usage import SEPARATORS, TOKEN, import_rows
 
 TEST_PART = re.compile(
@@ -201,7 +203,7 @@ def _scope_names(
         renamed = dict(st.aliases)
         # `./AST.js` is AST.ts in TypeScript's ES module style: the module is AST, not js.
         module = st.module.strip("\"'`")
-        if symbols.language in ("javascript", "typescript", "tsx"):
+        if symbols.language in JS_LANGUAGES:
             module = JS_EXTENSION.sub("", module)
         parts = [p for p in re.split(r"[./:]+", module) if p]
         if parts and re.fullmatch(r"v\d+", parts[-1]):

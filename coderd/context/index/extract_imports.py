@@ -95,7 +95,8 @@ def _rust_paths(statement: Import) -> list[Import]:
     self::reversed::*`, petgraph's visit/mod.rs) names `*`: its module's names are the
     file's. A plain `use a::b::{c, d}` stays as it is."""
     module = statement.module
-    if "{" not in module.partition("{")[2] and "::" not in module.partition("{")[2]:
+    listed = module.partition("{")[2]
+    if "{" not in listed and "::" not in listed:
         if module.endswith("*") and statement.exported and not statement.names:
             return [replace(statement, names=("*",))]
         return [statement]
