@@ -12,8 +12,9 @@ of session 16 (with that session's code and session 15's); `attic` at the start 
 before any tuning, and run once at its end (its code and session 16's); `loft` at the start of
 session 18, `nook` at the start of session 19, and `ledge` at the start of session 20, the
 same way; `perch` in session 20 once `ledge` had been run, run at its end; `shelf` at the
-start of session 21, before any tuning, `drawer` at the start of session 22, and `cupboard`
-at the start of session 23 (run by no session before its end). Every set but the newest has been tuned on or run: a session that
+start of session 21, before any tuning, `drawer` at the start of session 22, `cupboard`
+at the start of session 23, and `closet` at the start of session 24 (each run by no session
+before its end). Every set but the newest has been tuned on or run: a session that
 finds them all used should add an untouched one before tuning.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
 from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
@@ -519,13 +520,48 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "librust-base64-dev",
         "usr/share/cargo/registry/base64-0.13.0",
     ),
+    "toolz-0.12.1": ("closet", "pypi", "toolz==0.12.1", "toolz-0.12.1"),
+    "pyyaml-6.0.1": ("closet", "pypi", "pyyaml==6.0.1", "PyYAML-6.0.1"),
+    "feedparser-6.0.11": ("closet", "pypi", "feedparser==6.0.11", "feedparser-6.0.11"),
+    "effect-typeclass-0.24.40": ("closet", "npm", "@effect/typeclass@0.24.40", "package"),
+    "effect-platform-0.58.27": ("closet", "npm", "@effect/platform@0.58.27", "package"),
+    "go-plugin-1.0.1": (
+        "closet",
+        "deb",
+        "golang-github-hashicorp-go-plugin-dev",
+        "usr/share/gocode/src/github.com/hashicorp/go-plugin",
+    ),
+    "go-immutable-radix-1.3.1": (
+        "closet",
+        "deb",
+        "golang-github-hashicorp-go-immutable-radix-dev",
+        "usr/share/gocode/src/github.com/hashicorp/go-immutable-radix",
+    ),
+    "tempfile-3.3.0": (
+        "closet",
+        "deb",
+        "librust-tempfile-dev",
+        "usr/share/cargo/registry/tempfile-3.3.0",
+    ),
+    "serde_yaml-0.8.26": (
+        "closet",
+        "deb",
+        "librust-serde-yaml-dev",
+        "usr/share/cargo/registry/serde_yaml-0.8.26",
+    ),
+    "futures-channel-0.3.21": (
+        "closet",
+        "deb",
+        "librust-futures-channel-dev",
+        "usr/share/cargo/registry/futures-channel-0.3.21",
+    ),
 }
 
 
 SETS = (
     "dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve", "cellar",
     "attic", "loft", "nook", "ledge", "perch", "shelf", "drawer",
-    "cupboard",
+    "cupboard", "closet",
 )  # fmt: skip
 
 
