@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from eval_rust import enclosing_impl, foreign_trait_method
+
 from coderd.context.index.workspace import DefinitionRef
 
 IDENTIFIER_NODES = {
@@ -106,7 +108,6 @@ def attribute_names(texts: dict[str, str]) -> set[str]:
     return found
 
 
-_IMPL_FOR = re.compile(r"^\s*impl\b(?:<[^>]*>)?\s+([\w:]+)(?:<.*?>)?\s+for\s")
 SOURCE_LINES: dict[str, list[str]] = {}
 
 
@@ -115,18 +116,9 @@ def external_trait_impl(ref: DefinitionRef, top: dict) -> bool:
     `v.visit_str()` on it names the trait's method, which has no single definition here."""
     if not ref.path.endswith(".rs"):
         return False
+    traits = {n for n, refs in top.items() if any(r.definition.kind == "trait" for r in refs)}
     lines = SOURCE_LINES.get(ref.path, [])
-    row = ref.definition.start_line - 1
-    indent = len(lines[row]) - len(lines[row].lstrip()) if row < len(lines) else 0
-    for above in range(row - 1, -1, -1):
-        line = lines[above]
-        if line.strip() and len(line) - len(line.lstrip()) < indent:
-            match = _IMPL_FOR.match(line)
-            if match is None:
-                return False
-            trait = match.group(1).rsplit("::", 1)[-1]
-            return not any(r.definition.kind == "trait" for r in top.get(trait, []))
-    return False
+    return foreign_trait_method(lines, ref.definition.start_line - 1, traits)
 
 
 def field_access(line: str, column: int, name: str, language: str) -> bool:
@@ -243,22 +235,8 @@ class Project:
     def foreign_self(self, lines: list[str], row: int) -> bool:
         """`self` at `row` is in an impl for another crate's type: bytes' `unsafe impl
         BufMut for Vec<u8>` calls Vec's `self.reserve(64)`, not BytesMut's."""
-        indent = len(lines[row]) - len(lines[row].lstrip())
-        for above in range(row - 1, -1, -1):
-            code = lines[above]
-            if code.strip() and len(code) - len(code.lstrip()) < indent:
-                match = _IMPL_FOR_TYPE.match(code)
-                if match is not None or code.lstrip().startswith(("impl", "unsafe impl")):
-                    word = match.group(1).rsplit("::", 1)[-1] if match else ""
-                    return bool(word) and not _generic(word) and word not in self.names
-                indent = len(code) - len(code.lstrip())  # a fn or block around it: go on out
-        return False
-
-
-_IMPL_FOR_TYPE = re.compile(
-    r"^\s*(?:unsafe\s+)?impl\b(?:<[^>]*>)?\s+[\w:]+(?:<.*?>)?\s+for\s+&?\s*(?:'\w+\s+)?"
-    r"(?:mut\s+)?(?:dyn\s+)?([A-Za-z_][\w:]*)"
-)
+        found = enclosing_impl(lines, row)
+        return found is not None and not _generic(found[1]) and found[1] not in self.names
 
 
 def _generic(word: str) -> bool:

@@ -40,6 +40,7 @@ from eval_filters import (
     field_access,
     is_use_at,
 )
+from eval_rust import Traits, resolves_elsewhere
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.languages import parser_for
@@ -276,6 +277,7 @@ def build_samples(
             _go_packages[p] = m.group(1)
     tables = (*_definition_tables(files), attribute_names(texts))
     project = Project(files)
+    traits = Traits(files, SOURCE_LINES)
     external = ExternalImports(index.root, files)
     by_kind: dict[str, list[dict]] = {}
     for path, symbols in sorted(files.items()):
@@ -319,6 +321,14 @@ def build_samples(
                     row,
                 ):
                     continue  # a std or DOM method of the same name (eval_filters.Project)
+                if (
+                    found[0] == "method"
+                    and symbols.language == "rust"
+                    and resolves_elsewhere(
+                        lines, row, base, found[1].definition.container, text, traits
+                    )
+                ):
+                    continue  # a trait not in scope, `self` of another type (eval_rust.py)
                 if mask == "strict" and _rows_using(lines, name, imports_at) != [row]:
                     continue
                 rows = _rows_using(lines, name, skip)  # code rows: comments, docstrings aside
