@@ -181,3 +181,42 @@ def test_a_name_rebound_from_itself_keeps_its_type(tmp_path: Path) -> None:
         assert where(resolver.value_types("frame")) == [("main.py", "Frame")]
     finally:
         index.close()
+
+
+CAST_MODELS = """from typing import Protocol, cast
+
+
+class Kernel(Protocol):
+    def create_event(self) -> int: ...
+
+
+kernel32 = cast(Kernel, ffi.dlopen("kernel32.dll"))
+ntdll = cast("Kernel", ffi.dlopen("ntdll.dll"))
+"""
+CAST_MAIN = """import typing
+
+from models import Kernel, kernel32, ntdll
+
+
+class Waiter:
+    def __init__(self, handle):
+        self.kernel = typing.cast(Kernel, handle)
+
+    def wait(self, other):
+        local = typing.cast(Kernel, other)
+        @@
+"""
+
+
+def test_a_value_cast_to_a_type_has_that_type(tmp_path: Path) -> None:
+    """trio's `kernel32 = cast(_Kernel32, ffi.dlopen("kernel32.dll"))`, imported elsewhere:
+    `kernel32.` is a _Kernel32, as a local or a field cast the same way is; `cast` is no
+    callee whose result would be looked up."""
+    files = {"models.py": CAST_MODELS, "main.py": CAST_MAIN}
+    index, resolver = resolver_for(tmp_path / "ws", files, "main.py", "python")
+    try:
+        for value in ("kernel32", "ntdll", "local", "self.kernel"):
+            assert where(resolver.value_types(value)) == [("models.py", "Kernel")], value
+        assert resolver.env.variables["local"].call == ""
+    finally:
+        index.close()

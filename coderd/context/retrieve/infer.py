@@ -3,9 +3,10 @@
 What the per-language queries (`queries/<language>-types.scm`) capture, this module scopes:
 
 * `@bind.name` with `@bind.type` or `@bind.call`: a local variable or parameter, annotated
-  (`x: Cls`, `def f(c: Cls)`, `var v T`), constructed (`new Cls()`, `T{}`), or holding a call's
-  result (`x = Cls()`, `v := pkg.New()`; typed.py resolves the callee: a class, or a function or
-  method whose declared result type it reads from the index);
+  (`x: Cls`, `def f(c: Cls)`, `var v T`), cast (`x = cast(Cls, v)`, `v.(*T)`, `y as T`),
+  constructed (`new Cls()`, `T{}`), or holding a call's result (`x = Cls()`, `v :=
+  pkg.New()`; typed.py resolves the callee: a class, or a function or method whose declared
+  result type it reads from the index);
 * `@bind.name` with `@bind.value`: a local holding another name's attribute (`cmd =
   ctx.command`), typed as that expression in the same scope; with `@bind.items`: a loop
   variable, an array callback's parameter or an indexed element (`for r in self.routes`,

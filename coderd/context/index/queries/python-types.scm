@@ -8,7 +8,16 @@
 ;   @bind.value  with @bind.name: a local holding another's attribute (`cmd = ctx.command`),
 ;                typed as that expression in the same scope (never on fields).
 (assignment left: (identifier) @bind.name type: (type) @bind.type)
-(assignment left: (identifier) @bind.name right: (call function: (_) @bind.call))
+((assignment left: (identifier) @bind.name right: (call function: (_) @bind.call))
+  (#not-match? @bind.call "^(typing\\.|t\\.)?cast$"))
+; `x = cast(Cls, value)`, `self.x = typing.cast(Cls, value)`: declared a Cls.
+((assignment left: (identifier) @bind.name
+    right: (call function: (_) @_cast arguments: (argument_list . (_) @bind.type)))
+  (#match? @_cast "^(typing\\.|t\\.)?cast$"))
+((assignment left: (attribute object: (identifier) @_self attribute: (identifier) @field.name)
+    right: (call function: (_) @_cast arguments: (argument_list . (_) @field.type)))
+  (#eq? @_self "self")
+  (#match? @_cast "^(typing\\.|t\\.)?cast$"))
 (assignment left: (identifier) @bind.name right: (await (call function: (_) @bind.call)))
 (with_item value: (as_pattern (call function: (_) @bind.call) alias: (as_pattern_target (identifier) @bind.name)))
 (typed_parameter (identifier) @bind.name type: (type) @bind.type)
@@ -18,7 +27,8 @@
   (#eq? @_self "self"))
 ((assignment left: (attribute object: (identifier) @_self attribute: (identifier) @field.name)
   right: (call function: (_) @field.call))
-  (#eq? @_self "self"))
+  (#eq? @_self "self")
+  (#not-match? @field.call "^(typing\\.|t\\.)?cast$"))
 ((assignment left: (attribute object: (identifier) @_self attribute: (identifier) @field.name)
   right: (identifier) @field.copy)
   (#eq? @_self "self"))

@@ -18,6 +18,10 @@
 ; Module-level assignments: ALL_CAPS names become constants in extract.py.
 (module (expression_statement (assignment left: (identifier) @name type: (type)? @returns) @definition.variable))
 (module (expression_statement (assignment left: (pattern_list (identifier) @name)) @definition.variable))
+; `kernel32 = cast(_Kernel32, ffi.dlopen(...))` (trio): the value is declared a _Kernel32.
+((module (expression_statement (assignment left: (identifier) @name
+    right: (call function: (_) @_cast arguments: (argument_list . (_) @returns))) @definition.variable))
+  (#match? @_cast "^(typing\\.|t\\.)?cast$"))
 
 ; Imports: `import a.b as c`, `from .m import x as y, z`, `from m import *`.
 (import_statement name: (dotted_name) @import.module) @import
