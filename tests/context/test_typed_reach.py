@@ -220,3 +220,39 @@ def test_a_value_cast_to_a_type_has_that_type(tmp_path: Path) -> None:
         assert resolver.env.variables["local"].call == ""
     finally:
         index.close()
+
+
+ASSIGNED_MODELS = """class Flask:
+    def route(self, rule):
+        pass
+
+
+def make_app() -> Flask:
+    return Flask()
+
+
+app = Flask(
+    __name__,
+)
+made = make_app()
+several = make_app().route("/")
+"""
+ASSIGNED_MAIN = """from models import app, made, several
+
+
+def index():
+    @@
+"""
+
+
+def test_an_imported_module_variable_is_what_it_is_assigned(tmp_path: Path) -> None:
+    """`app = Flask(__name__)` (over two lines), imported by another file, is a Flask; so is
+    what a function declared to return one gives; a chain of calls is not guessed."""
+    files = {"models.py": ASSIGNED_MODELS, "main.py": ASSIGNED_MAIN}
+    index, resolver = resolver_for(tmp_path / "ws", files, "main.py", "python")
+    try:
+        assert where(resolver.value_types("app")) == [("models.py", "Flask")]
+        assert where(resolver.value_types("made")) == [("models.py", "Flask")]
+        assert resolver.value_types("several") == []
+    finally:
+        index.close()

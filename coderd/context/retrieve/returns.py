@@ -1,6 +1,8 @@
 """The types an unannotated Python or JavaScript function returns, read off its `return`
 statements: tomlkit's `Parser._current` property is `return self._src.current`, whose
-declared type is TOMLChar; `def make(self): return Token(...)` returns a Token.
+declared type is TOMLChar; `def make(self): return Token(...)` returns a Token. A module-level
+variable without a declared type is what it is assigned: `app = Flask(__name__)`, imported by
+another file, is a Flask.
 
 Only a function whose returns all say the same thing is read (`None` and literals aside): a
 function returning different expressions has no one type to guess. What a function returns is
@@ -20,6 +22,11 @@ from coderd.context.retrieve.typenames import closing_parenthesis
 LANGUAGES = frozenset({"python", "javascript", "typescript", "tsx"})
 MAX_LINES = 40  # a longer body returns too many things to guess from
 _RETURN = re.compile(r"^\s*return\s+(.+?)\s*;?\s*$")
+VARIABLE_KINDS = frozenset({"variable", "constant"})
+# `name = value`, `export const name: T = value;` (an annotation is read as `returns` instead)
+_ASSIGNED = re.compile(
+    r"^(?:export\s+)?(?:(?:const|let|var)\s+)?[A-Za-z_$][\w$]*\s*=\s*(.+?)\s*;?$"
+)
 _NOTHING = frozenset(
     {"None", "null", "undefined", "True", "False", "true", "false", "self", "this"}
 )
@@ -36,7 +43,11 @@ def returned_expression(resolver: Resolving, ref: DefinitionRef) -> str:
     if found is None:
         d = ref.definition
         lines = definition_lines(index, ref) if d.end_line - d.start_line < MAX_LINES else []
-        said = {m.group(1) for line in lines[1:] if (m := _RETURN.match(line))} - _NOTHING
+        if d.kind in VARIABLE_KINDS:  # `app = Flask(__name__)`: what it is assigned
+            assigned = _ASSIGNED.match(" ".join(line.strip() for line in lines))
+            said = {assigned.group(1)} - _NOTHING if assigned else set()
+        else:
+            said = {m.group(1) for line in lines[1:] if (m := _RETURN.match(line))} - _NOTHING
         found = said.pop() if len(said) == 1 else ""
         index.memos.returns.put(key, found)
     return found
