@@ -141,7 +141,8 @@ def field_access(line: str, column: int, name: str, language: str) -> bool:
 # receiver's type is read from the file's own text, without coderd's inference (what is
 # measured): a type path (`Vec::`, `u64::`, `Object.`), an annotation (`ch: Option<u8>`,
 # `signal: AbortSignal`, Go's `(t *template.Template`) or an assignment from a call
-# (`t := template.New(`, `let v = Vec::new(`). The sample goes only when every declaration
+# (`t := template.New(`, `let v = Vec::new(`); for a call chain, of its first name (regex's
+# `RegexBuilder::new(re).build()`, a macro's type). The sample goes only when every declaration
 # found names no project definition; a receiver whose type is not written (or is a generic
 # `F`) keeps its sample.
 PRIMITIVES = frozenset(
@@ -204,6 +205,8 @@ class Project:
         sample's name is then not the project's). `row`: the sample's, for Rust's `self`."""
         if language == "rust" and base == "self" and row >= 0:
             return self.foreign_self(text.split("\n"), row)
+        if base == "?":  # `FQDN(x).is_valid`: a call on a foreign value returns a foreign one
+            base = chain_root(line[:column]) or "?"
         if base == "?" or base in ("self", "this", "Self", "super", "crate") or _generic(base):
             return False
         if language == "rust" and container in self.traits:
@@ -237,6 +240,25 @@ class Project:
         BufMut for Vec<u8>` calls Vec's `self.reserve(64)`, not BytesMut's."""
         found = enclosing_impl(lines, row)
         return found is not None and not _generic(found[1]) and found[1] not in self.names
+
+
+def chain_root(before: str) -> str:
+    """The first name of the chain of calls, fields and indexes that `before` ends with:
+    `rctx, _ := r.Context().` -> r, `Vec::with_capacity(n).` -> Vec ("" for `(a + b).`)."""
+    i, depth = len(before), 0
+    while i > 0:
+        char = before[i - 1]
+        if char in ")]":
+            depth += 1
+        elif char in "([":
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0 and not (char.isalnum() or char in "_.:?$"):
+            break
+        i -= 1
+    root = _WORD.match(before[i:])
+    return root.group() if root else ""
 
 
 def _generic(word: str) -> bool:

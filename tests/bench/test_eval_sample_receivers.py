@@ -31,6 +31,11 @@ USES = {
         "class Job:\n    def __init__(self):\n        self.a = OrderedDict()\n\n"
         "    def run(self):\n        return self.a.fetch_rows(1)\n"
     ),
+    # A call on another library's value returns another library's value (`r.Context().Value`).
+    "chained.py": (
+        "def run(a: OrderedDict):\n    x = 1\n    y = 2\n    return a.copy(x).fetch_rows(y)\n"
+    ),
+    "chained_ours.py": "def run(b: Store):\n    x = 1\n    return b.copy(x).fetch_rows(x)\n",
     # Nothing written says what `a` is: the sample stays.
     "unknown.py": "def run(a):\n    x = 1\n    y = 2\n    return a.fetch_rows(x)\n",
     # A docstring that reads like an annotation is not one.
@@ -50,7 +55,7 @@ def test_a_method_sample_needs_a_receiver_that_may_be_the_projects(tmp_path):
     samples = build_samples(index, 40, random.Random(1), "first")
     index.close()
     files = {s["path"].rsplit("/", 1)[1] for s in samples if s["gold_name"] == "fetch_rows"}
-    assert files == {"ours.py", "made.py", "unknown.py", "documented.py"}
+    assert files == {"ours.py", "made.py", "unknown.py", "documented.py", "chained_ours.py"}
 
 
 RUST_BUF = """pub struct BytesMut {
