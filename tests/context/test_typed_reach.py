@@ -256,3 +256,45 @@ def test_an_imported_module_variable_is_what_it_is_assigned(tmp_path: Path) -> N
         assert resolver.value_types("several") == []
     finally:
         index.close()
+
+
+NARROWED_MODELS = """class Call:
+    def callee(self):
+        pass
+
+
+class Name:
+    def ident(self):
+        pass
+"""
+NARROWED_MAIN = """from models import Call, Name
+
+
+def visit(node, other):
+    assert isinstance(other, Name)
+    if isinstance(node, Call):
+        a = 1
+        @IN_IF@
+    elif isinstance(node, Name):
+        b = 2
+        @IN_ELIF@
+    c = 3
+    @AFTER@
+"""
+
+
+def test_isinstance_narrows_a_name_in_its_block(tmp_path: Path) -> None:
+    """`if isinstance(node, Call):` types `node` as a Call in that block, `elif` as its own
+    class in its block, and not after them; `assert isinstance(other, Name)` from there on."""
+    expected = {"@IN_IF@": [("models.py", "Call")], "@IN_ELIF@": [("models.py", "Name")]}
+    for marker in ("@IN_IF@", "@IN_ELIF@", "@AFTER@"):
+        main = NARROWED_MAIN.replace(marker, "@@")
+        for other in ("@IN_IF@", "@IN_ELIF@", "@AFTER@"):
+            main = main.replace(other, "pass")
+        files = {"models.py": NARROWED_MODELS, "main.py": main}
+        index, resolver = resolver_for(tmp_path / marker.strip("@"), files, "main.py", "python")
+        try:
+            assert where(resolver.value_types("node")) == expected.get(marker, []), marker
+            assert where(resolver.value_types("other")) == [("models.py", "Name")], marker
+        finally:
+            index.close()

@@ -10,6 +10,8 @@ import tree_sitter
 
 from coderd.context.retrieve.typenames import declared_type
 
+SCOPE_NODES = frozenset({"function_definition", "class_definition", "module"})
+
 
 @dataclass(frozen=True, slots=True)
 class Binding:
@@ -25,6 +27,9 @@ class Binding:
     # A loop variable or a callback's parameter: the expression iterated over (`for x in
     # self.items`, `items.forEach(x => ...)`), whose element type it has; never on fields.
     items: str = ""
+    # The last row (0-based) where the binding holds: `if isinstance(node, Call):` types
+    # `node` as a Call in its block only; -1: to the end of its scope.
+    until: int = -1
 
 
 def binding_of(captures: dict, kind: str) -> Binding:
@@ -34,6 +39,7 @@ def binding_of(captures: dict, kind: str) -> Binding:
     call_node = captures.get(f"{kind}.call", [None])[0]
     value_node = captures.get("bind.value", [None])[0] if kind == "bind" else None
     items_node = captures.get("bind.items", [None])[0] if kind == "bind" else None
+    until_node = captures.get("bind.until", [None])[0] if kind == "bind" else None
     return Binding(
         node_text(name_node),
         declared_type(node_text(type_node)) if type_node else "",
@@ -41,7 +47,21 @@ def binding_of(captures: dict, kind: str) -> Binding:
         name_node.start_point.row,
         node_text(value_node) if value_node is not None else "",
         node_text(items_node) if items_node is not None else "",
+        _last_row_of(until_node) if until_node is not None else -1,
     )
+
+
+def _last_row_of(block: tree_sitter.Node) -> int:
+    """The last row a narrowing's block covers: up to what follows it (an `elif`, the next
+    statement) but not that, so that a blank line under the block, where the cursor sits
+    while typing the block's next line, is still in it; -1 when the scope ends first."""
+    node: tree_sitter.Node | None = block
+    while node is not None and node.type not in SCOPE_NODES:
+        following = node.next_named_sibling
+        if following is not None:
+            return following.start_point.row - 1
+        node = node.parent
+    return -1
 
 
 def through_local(field: Binding, local: Callable[[str], Binding | None]) -> Binding:
@@ -65,6 +85,8 @@ def keep_nearest(table: dict[str, Binding], binding: Binding, row: int) -> None:
     """The binding nearest the cursor wins, one above it before one below; but one that names
     the value by what it was (`frame = frame.inner()`, `node = node.parent`) never displaces
     another: it would need that other to be typed, and it is usually of the same type."""
+    if binding.until >= 0 and not binding.row <= row <= binding.until:
+        return  # a narrowing (`if isinstance(x, T):`) whose block the cursor is not in
     old = table.get(binding.name)
     if old is not None and _rebinds(binding) != _rebinds(old):
         if not _rebinds(binding):

@@ -41,6 +41,22 @@
 ((assignment left: (attribute object: (identifier) @_self attribute: (identifier) @field.name)
   right: (conditional_expression . (identifier) @field.copy))
   (#eq? @_self "self"))
+; `if isinstance(node, Call):` (or `elif`): `node` is a Call in that block (@bind.until);
+; `assert isinstance(node, Call)`: from there on.
+((if_statement
+    condition: (call function: (identifier) @_isinstance
+      arguments: (argument_list . (identifier) @bind.name . [(identifier) (attribute)] @bind.type .))
+    consequence: (block) @bind.until)
+  (#eq? @_isinstance "isinstance"))
+((elif_clause
+    condition: (call function: (identifier) @_isinstance
+      arguments: (argument_list . (identifier) @bind.name . [(identifier) (attribute)] @bind.type .))
+    consequence: (block) @bind.until)
+  (#eq? @_isinstance "isinstance"))
+((assert_statement
+    (call function: (identifier) @_isinstance
+      arguments: (argument_list . (identifier) @bind.name . [(identifier) (attribute)] @bind.type .)))
+  (#eq? @_isinstance "isinstance"))
 ; Loop variables: the sequence iterated over (elements.py gives its element type).
 (for_statement left: (identifier) @bind.name right: (_) @bind.items)
 (for_in_clause left: (identifier) @bind.name right: (_) @bind.items)
