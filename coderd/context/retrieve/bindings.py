@@ -52,9 +52,12 @@ def binding_of(captures: dict, kind: str) -> Binding:
 
 
 def _last_row_of(block: tree_sitter.Node) -> int:
-    """The last row a narrowing's block covers: up to what follows it (an `elif`, the next
-    statement) but not that, so that a blank line under the block, where the cursor sits
-    while typing the block's next line, is still in it; -1 when the scope ends first."""
+    """The last row a narrowing's block covers: a braced block's closing row; an indented
+    one's reaches up to what follows it (an `elif`, the next statement) but not that, so
+    that a blank line under the block, where the cursor sits while typing the block's next
+    line, is still in it; -1 when the scope ends first."""
+    if block.type == "statement_block":
+        return block.end_point.row
     node: tree_sitter.Node | None = block
     while node is not None and node.type not in SCOPE_NODES:
         following = node.next_named_sibling

@@ -22,3 +22,9 @@
   (#match? @_walk "^(forEach|map|flatMap|filter|find|findLast|findIndex|some|every)$"))
 ; `const q = queries[0]`: an element of the array (elements.py).
 (variable_declarator name: (identifier) @bind.name value: (subscript_expression object: (_) @bind.items))
+; `if (node instanceof Mark) {`: `node` is a Mark in that block (@bind.until).
+(if_statement
+  condition: (parenthesized_expression
+    (binary_expression left: (identifier) @bind.name operator: "instanceof"
+      right: [(identifier) (member_expression)] @bind.type))
+  consequence: (statement_block) @bind.until)

@@ -1,0 +1,79 @@
+"""Narrowing (infer.py): a test on a name's class types it in the block the test guards,
+`if isinstance(node, Call):` in Python, `if (node instanceof Call) {` in TypeScript, on real
+files through the real index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_typed_reach import resolver_for, where
+
+NARROWED_MODELS = """class Call:
+    def callee(self):
+        pass
+
+
+class Name:
+    def ident(self):
+        pass
+"""
+NARROWED_MAIN = """from models import Call, Name
+
+
+def visit(node, other):
+    assert isinstance(other, Name)
+    if isinstance(node, Call):
+        a = 1
+        @IN_IF@
+    elif isinstance(node, Name):
+        b = 2
+        @IN_ELIF@
+    c = 3
+    @AFTER@
+"""
+
+
+def test_isinstance_narrows_a_name_in_its_block(tmp_path: Path) -> None:
+    """`if isinstance(node, Call):` types `node` as a Call in that block, `elif` as its own
+    class in its block, and not after them; `assert isinstance(other, Name)` from there on."""
+    expected = {"@IN_IF@": [("models.py", "Call")], "@IN_ELIF@": [("models.py", "Name")]}
+    for marker in ("@IN_IF@", "@IN_ELIF@", "@AFTER@"):
+        main = NARROWED_MAIN.replace(marker, "@@")
+        for other in ("@IN_IF@", "@IN_ELIF@", "@AFTER@"):
+            main = main.replace(other, "pass")
+        files = {"models.py": NARROWED_MODELS, "main.py": main}
+        index, resolver = resolver_for(tmp_path / marker.strip("@"), files, "main.py", "python")
+        try:
+            assert where(resolver.value_types("node")) == expected.get(marker, []), marker
+            assert where(resolver.value_types("other")) == [("models.py", "Name")], marker
+        finally:
+            index.close()
+
+
+TS_MODELS = """export class Call {
+  callee(): void {}
+}
+"""
+TS_MAIN = """import { Call } from './models'
+
+export function visit(node: unknown) {
+  if (node instanceof Call) {
+    const a = 1
+    @IN_IF@
+  }
+  @AFTER@
+}
+"""
+
+
+def test_instanceof_narrows_a_name_in_its_block(tmp_path: Path) -> None:
+    """Up to the block's closing brace, even with nothing after the `if` in the function."""
+    for marker, expected in (("@IN_IF@", [("models.ts", "Call")]), ("@AFTER@", [])):
+        other = "@AFTER@" if marker == "@IN_IF@" else "@IN_IF@"
+        main = TS_MAIN.replace(marker, "@@").replace(other, "")
+        files = {"models.ts": TS_MODELS, "main.ts": main}
+        index, resolver = resolver_for(tmp_path / marker.strip("@"), files, "main.ts", "typescript")
+        try:
+            assert where(resolver.value_types("node")) == expected, marker
+        finally:
+            index.close()
