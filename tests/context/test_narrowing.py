@@ -77,3 +77,48 @@ def test_instanceof_narrows_a_name_in_its_block(tmp_path: Path) -> None:
             assert where(resolver.value_types("node")) == expected, marker
         finally:
             index.close()
+
+
+GO_MAIN = """package ast
+
+func walk(x any) {
+	switch v := x.(type) {
+	case *Call:
+		a := 1
+		@IN_CALL@
+	case Name, *Call:
+		@IN_BOTH@
+	case Name:
+		@IN_NAME@
+	}
+}
+"""
+GO_MODELS = """package ast
+
+type Call struct{}
+
+func (c *Call) Callee() {}
+
+type Name struct{}
+
+func (n Name) Ident() {}
+"""
+
+
+def test_a_go_type_switch_types_its_name_per_case(tmp_path: Path) -> None:
+    """Each single-type case types `v` as its type; a case of two types leaves it untyped."""
+    cases = {
+        "@IN_CALL@": [("models.go", "Call")],
+        "@IN_BOTH@": [],
+        "@IN_NAME@": [("models.go", "Name")],
+    }
+    for marker, expected in cases.items():
+        main = GO_MAIN
+        for other in cases:
+            main = main.replace(other, "@@" if other == marker else "_ = 0")
+        files = {"go.mod": "module example.com/ast\n", "models.go": GO_MODELS, "main.go": main}
+        index, resolver = resolver_for(tmp_path / marker.strip("@"), files, "main.go", "go")
+        try:
+            assert where(resolver.value_types("v")) == expected, marker
+        finally:
+            index.close()

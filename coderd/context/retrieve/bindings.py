@@ -10,7 +10,7 @@ import tree_sitter
 
 from coderd.context.retrieve.typenames import declared_type
 
-SCOPE_NODES = frozenset({"function_definition", "class_definition", "module"})
+STATEMENT_LISTS = frozenset({"block", "statement_list", "module", "source_file"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,8 @@ def binding_of(captures: dict, kind: str) -> Binding:
         node_text(name_node),
         declared_type(node_text(type_node)) if type_node else "",
         node_text(call_node) if call_node is not None else "",
-        name_node.start_point.row,
+        # A narrowing holds from its block on (a Go type switch names `v` once, above all cases).
+        (until_node or name_node).start_point.row,
         node_text(value_node) if value_node is not None else "",
         node_text(items_node) if items_node is not None else "",
         _last_row_of(until_node) if until_node is not None else -1,
@@ -53,18 +54,20 @@ def binding_of(captures: dict, kind: str) -> Binding:
 
 def _last_row_of(block: tree_sitter.Node) -> int:
     """The last row a narrowing's block covers: a braced block's closing row; an indented
-    one's reaches up to what follows it (an `elif`, the next statement) but not that, so
-    that a blank line under the block, where the cursor sits while typing the block's next
-    line, is still in it; -1 when the scope ends first."""
+    one's (Python's, a Go `case`) reaches up to what follows it in its statement (an `elif`,
+    the next case) or after that statement, but not that, so that a blank line under the
+    block, where the cursor sits while typing the block's next line, is still in it."""
     if block.type == "statement_block":
         return block.end_point.row
-    node: tree_sitter.Node | None = block
-    while node is not None and node.type not in SCOPE_NODES:
+    node = block
+    while node.parent is not None:
         following = node.next_named_sibling
         if following is not None:
             return following.start_point.row - 1
+        if node.parent.type in STATEMENT_LISTS:
+            return node.end_point.row  # the last statement of its block: up to its own end
         node = node.parent
-    return -1
+    return node.end_point.row
 
 
 def through_local(field: Binding, local: Callable[[str], Binding | None]) -> Binding:

@@ -7,7 +7,8 @@ What the per-language queries (`queries/<language>-types.scm`) capture, this mod
   constructed (`new Cls()`, `T{}`), or holding a call's result (`x = Cls()`, `v :=
   pkg.New()`; typed.py resolves the callee: a class, or a function or method whose declared
   result type it reads from the index); narrowed (`if isinstance(node, Call):`, `if (node
-  instanceof Call) {` in that block only, `assert isinstance(node, Call)` from there on);
+  instanceof Call) {`, Go's `case *Call:` of a type switch in that block only, `assert
+  isinstance(node, Call)` from there on);
 * `@bind.name` with `@bind.value`: a local holding another name's attribute (`cmd =
   ctx.command`), typed as that expression in the same scope; with `@bind.items`: a loop
   variable, an array callback's parameter or an indexed element (`for r in self.routes`,
@@ -227,14 +228,18 @@ def _bindings(parsed: Parsed, query, regions: tuple):
         for _, captures in cursor.matches(node):
             kind = "field" if "field.name" in captures else "bind"
             name_node = captures.get(f"{kind}.name", [None])[0]
-            if name_node is None or (name_node.start_byte, kind) in seen:
+            # One binding per name, but per guarded block for a narrowing (a Go type switch
+            # binds its one name once per case).
+            until = captures.get("bind.until", [None])[0]
+            key = (name_node.start_byte if name_node else -1, kind, until.id if until else 0)
+            if name_node is None or key in seen:
                 continue
             binding = binding_of(captures, kind)
             copy = captures.get("field.copy", [None])[0]
             known = binding.type or binding.call or binding.value or binding.items
             if not known and copy is None:
                 continue
-            seen.add((name_node.start_byte, kind))
+            seen.add(key)
             scope, klass = _owners(name_node)
             if known:
                 found.append((kind, binding, scope, klass))

@@ -26,3 +26,9 @@
   right: (expression_list . (index_expression operand: (_) @bind.items)))
 (short_var_declaration left: (expression_list . (identifier) @bind.name)
   right: (expression_list . (unary_expression operand: (index_expression operand: (_) @bind.items))))
+; `switch v := x.(type) { case *Tree: ... }`: `v` is a *Tree in that case (@bind.until), one
+; type per case (`case A, B:` leaves `v` as it was).
+(type_switch_statement alias: (expression_list (identifier) @bind.name)
+  (type_case . type: (_) @bind.type . (statement_list)) @bind.until)
+(type_switch_statement alias: (expression_list (identifier) @bind.name)
+  (type_case . type: (_) @bind.type .) @bind.until)
