@@ -122,3 +122,41 @@ def test_a_go_type_switch_types_its_name_per_case(tmp_path: Path) -> None:
             assert where(resolver.value_types("v")) == expected, marker
         finally:
             index.close()
+
+
+GUARD_MAIN = """from models import Call
+
+
+def visit(node, items):
+    @BEFORE@
+    if not isinstance(node, Call):
+        raise TypeError(node)
+    a = 1
+    @AFTER@
+    for item in items:
+        if not isinstance(item, Call):
+            continue
+        @IN_LOOP@
+    @AFTER_LOOP@
+"""
+
+
+def test_a_guard_clause_narrows_a_name_after_it(tmp_path: Path) -> None:
+    """`if not isinstance(node, Call): raise ...` makes `node` a Call below it, to the end of
+    the function; in a loop's body, to the end of that body; not above it."""
+    cases = {
+        "@BEFORE@": ("node", []),
+        "@AFTER@": ("node", [("models.py", "Call")]),
+        "@IN_LOOP@": ("item", [("models.py", "Call")]),
+        "@AFTER_LOOP@": ("item", []),
+    }
+    for marker, (name, expected) in cases.items():
+        main = GUARD_MAIN
+        for other in cases:
+            main = main.replace(other, "@@" if other == marker else "pass")
+        files = {"models.py": NARROWED_MODELS, "main.py": main}
+        index, resolver = resolver_for(tmp_path / marker.strip("@"), files, "main.py", "python")
+        try:
+            assert where(resolver.value_types(name)) == expected, marker
+        finally:
+            index.close()

@@ -11,6 +11,8 @@ import tree_sitter
 from coderd.context.retrieve.typenames import declared_type
 
 STATEMENT_LISTS = frozenset({"block", "statement_list", "module", "source_file"})
+FUNCTION_BODIES = frozenset({"function_definition", "module"})
+TO_SCOPE_END = 1 << 30  # a narrowing's `until` that the end of its function bounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +29,9 @@ class Binding:
     # A loop variable or a callback's parameter: the expression iterated over (`for x in
     # self.items`, `items.forEach(x => ...)`), whose element type it has; never on fields.
     items: str = ""
-    # The last row (0-based) where the binding holds: `if isinstance(node, Call):` types
-    # `node` as a Call in its block only; -1: to the end of its scope.
+    # A narrowing's last row (0-based), from `row` on: `if isinstance(node, Call):` types
+    # `node` as a Call in its block only. -1: no narrowing, the binding holds in all its
+    # scope (one below the cursor too, when there is no other).
     until: int = -1
 
 
@@ -40,16 +43,30 @@ def binding_of(captures: dict, kind: str) -> Binding:
     value_node = captures.get("bind.value", [None])[0] if kind == "bind" else None
     items_node = captures.get("bind.items", [None])[0] if kind == "bind" else None
     until_node = captures.get("bind.until", [None])[0] if kind == "bind" else None
+    after_node = captures.get("bind.after", [None])[0] if kind == "bind" else None
+    row, until = name_node.start_point.row, -1
+    if until_node is not None:  # a narrowing holds from its block on (a Go type switch
+        row, until = until_node.start_point.row, _last_row_of(until_node)  # names `v` once)
+    elif after_node is not None:  # a guard clause: after it, to the end of its block
+        row, until = after_node.end_point.row + 1, _rest_of_block(after_node)
     return Binding(
         node_text(name_node),
         declared_type(node_text(type_node)) if type_node else "",
         node_text(call_node) if call_node is not None else "",
-        # A narrowing holds from its block on (a Go type switch names `v` once, above all cases).
-        (until_node or name_node).start_point.row,
+        row,
         node_text(value_node) if value_node is not None else "",
         node_text(items_node) if items_node is not None else "",
-        _last_row_of(until_node) if until_node is not None else -1,
+        until,
     )
+
+
+def _rest_of_block(statement: tree_sitter.Node) -> int:
+    """The last row of the block holding `statement`: a function's body ends with the
+    function (its bindings are scoped to it already), any other as `_last_row_of` says."""
+    block = statement.parent
+    if block is None or block.parent is None or block.parent.type in FUNCTION_BODIES:
+        return TO_SCOPE_END
+    return _last_row_of(block)
 
 
 def _last_row_of(block: tree_sitter.Node) -> int:

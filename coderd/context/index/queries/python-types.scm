@@ -53,6 +53,14 @@
       arguments: (argument_list . (identifier) @bind.name . [(identifier) (attribute)] @bind.type .))
     consequence: (block) @bind.until)
   (#eq? @_isinstance "isinstance"))
+; `if not isinstance(node, Call): raise ...` (or return, continue, break): `node` is a Call
+; after that statement, to the end of its block (@bind.after).
+((if_statement
+    condition: (not_operator argument: (call function: (identifier) @_isinstance
+      arguments: (argument_list . (identifier) @bind.name . [(identifier) (attribute)] @bind.type .)))
+    consequence: (block [(return_statement) (raise_statement) (continue_statement) (break_statement)] .)
+    !alternative) @bind.after
+  (#eq? @_isinstance "isinstance"))
 ((assert_statement
     (call function: (identifier) @_isinstance
       arguments: (argument_list . (identifier) @bind.name . [(identifier) (attribute)] @bind.type .)))
