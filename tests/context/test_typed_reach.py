@@ -256,3 +256,39 @@ def test_an_imported_module_variable_is_what_it_is_assigned(tmp_path: Path) -> N
         assert resolver.value_types("several") == []
     finally:
         index.close()
+
+
+DEEP = """class NodeOrLeaf:
+    def get_root_node(self):
+        pass
+
+
+class Leaf(NodeOrLeaf):
+    pass
+
+
+class PythonLeaf(Leaf):
+    pass
+
+
+class _LeafWithoutNewlines(PythonLeaf):
+    pass
+
+
+class Name(_LeafWithoutNewlines):
+    def is_definition(self):
+        pass
+"""
+
+
+def test_members_of_a_base_class_five_levels_up(tmp_path: Path) -> None:
+    """parso's Name reaches NodeOrLeaf's get_root_node through four classes between."""
+    files = {"tree.py": DEEP, "main.py": "from tree import Name\n\n\ndef f(n: Name):\n    @@\n"}
+    index, resolver = resolver_for(tmp_path / "ws", files, "main.py", "python")
+    try:
+        [name] = resolver.value_types("n")
+        assert {"is_definition", "get_root_node"} <= {
+            m.definition.name for m in resolver.members(name)
+        }
+    finally:
+        index.close()

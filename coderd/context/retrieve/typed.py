@@ -28,7 +28,10 @@ from coderd.context.retrieve.typenames import ELEMENT, in_module, split_qualifie
 
 TYPE_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "type"})
 MAX_GLOBAL_HOMONYMS = 2  # a type name resolved by the index alone must be (nearly) unique
-MAX_DEPTH = 3  # call chains and base classes followed this deep
+MAX_DEPTH = 3  # call chains followed this deep
+# Base classes followed this deep: parso's Name reaches NodeOrLeaf (get_previous_sibling,
+# get_root_node) through _LeafWithoutNewlines, PythonLeaf and Leaf.
+MAX_BASE_DEPTH = 6
 CONSTRUCTOR_NAMES = frozenset({"new", "default", "create", "build", "open", "init"})
 
 
@@ -272,7 +275,7 @@ class TypeResolver:
             (r.definition.name, r.path) for r in found if r.definition.kind == "impl"
         ]  # Rust traits
         found = [r for r in found if r.definition.kind != "impl"]
-        if depth < MAX_DEPTH:
+        if depth < MAX_BASE_DEPTH:
             seen = {(m.path, m.definition.start_line) for m in found}
             for base, written_in in bases:
                 for base_ref in self.resolve_type(base, written_in, depth + 1):
