@@ -9,6 +9,11 @@
 * `self.name()` inside `impl Fold` calls Fold's methods: futures-util's `self.project()` is the
   method `pin_project!` writes for each struct, not `Either::project`, the only one written
   out. A sample goes when the impl around it is for another type than the gold's.
+* Any other method's type must be reachable from the file: the file names the type, an item
+  of its module or the module (futures-util's `this.future.as_mut().as_pin_mut()` in a
+  file that names nothing of lock/bilock.rs is `Pin::as_pin_mut`, not `BiLockGuard`'s). A
+  value can come from a chain of calls without that (`url.origin().ascii_serialization()`):
+  such samples go too, a few against many wrong golds (futures-util, hyper, itertools).
 * A method that implements another crate's trait (`impl<T: AsMut<[u8]>> AsMut<[u8]> for
   Window<T>`) has no single definition here: `x.as_mut()` names the trait's method.
 """
@@ -112,9 +117,28 @@ def foreign_trait_method(lines: list[str], row: int, traits: set[str]) -> bool:
 
 
 def resolves_elsewhere(
-    lines: list[str], row: int, base: str, container: str, code: str, traits: Traits
+    lines: list[str],
+    row: int,
+    base: str,
+    container: str,
+    code: str,
+    traits: Traits,
+    module_items: set[str] = frozenset(),
 ) -> bool:
     """`base.name()` at `row` cannot be the gold, a method of `container` (module docstring)."""
-    if container in traits.names and traits.out_of_scope(container, code):
-        return True
-    return base == "self" and self_of_another_type(lines, row, container, traits.names)
+    if container in traits.names:
+        return traits.out_of_scope(container, code)
+    if base == "self":
+        return self_of_another_type(lines, row, container, traits.names)
+    words = set(re.findall(r"\w+", code))
+    return bool(module_items) and not (module_items & words)
+
+
+def module_words(gold, files: dict) -> set[str]:
+    """Words a file that may hold a value of the gold's type would name: the type, the
+    items of the gold's module, the module's own name (`cached::get_powers()`)."""
+    stem = gold.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    if stem in ("mod", "lib"):
+        stem = gold.path.rsplit("/", 2)[-2] if "/" in gold.path else stem
+    items = {d.name for d in files[gold.path].definitions if not d.container}
+    return items | {stem, gold.definition.container} - {""}

@@ -40,7 +40,7 @@ from eval_filters import (
     field_access,
     is_use_at,
 )
-from eval_rust import Traits, resolves_elsewhere
+from eval_rust import Traits, module_words, resolves_elsewhere
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.languages import parser_for
@@ -325,7 +325,13 @@ def build_samples(
                     found[0] == "method"
                     and symbols.language == "rust"
                     and resolves_elsewhere(
-                        lines, row, base, found[1].definition.container, text, traits
+                        lines,
+                        row,
+                        base,
+                        found[1].definition.container,
+                        text,
+                        traits,
+                        module_words(found[1], files),
                     )
                 ):
                     continue  # a trait not in scope, `self` of another type (eval_rust.py)

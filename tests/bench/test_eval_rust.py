@@ -157,3 +157,51 @@ def test_a_method_of_another_crates_trait_with_nested_generics_is_no_sample(tmp_
         "impl AsMut for Window {"
     )
     assert strip_generics("fn f<T>(x: T) -> Vec<T> {") == "fn f(x: T) -> Vec {"
+
+
+LOCK = """pub struct Lock {}
+
+pub struct Guard {}
+
+impl Guard {
+    pub fn as_pin_ref(&self) -> usize {
+        0
+    }
+}
+"""
+
+NAMES_NOTHING = """use std::pin::Pin;
+
+fn helper() -> usize {
+    0
+}
+
+fn run() -> usize {
+    let a = 1;
+    let x = helper();
+    x.as_pin_ref() + a
+}
+"""
+
+NAMES_THE_MODULE = """use crate::lock::Lock;
+
+fn run(l: &Lock) -> usize {
+    let a = 1;
+    let g = l.acquire();
+    g.as_pin_ref() + a
+}
+"""
+
+
+def test_a_method_of_a_type_the_file_cannot_reach_is_no_sample(tmp_path):
+    """`this.future.as_mut().as_pin_mut()` in a file naming nothing of the module that
+    defines BiLockGuard is Pin's method; a file using that module's Lock may hold a Guard."""
+    files = {
+        "Cargo.toml": "",
+        "src/lock.rs": LOCK,
+        "src/names_nothing.rs": NAMES_NOTHING,
+        "src/names_the_module.rs": NAMES_THE_MODULE,
+    }
+    samples = samples_of(tmp_path, files)
+    paths = {s["path"] for s in samples if s["gold_name"] == "as_pin_ref"}
+    assert paths == {"src/names_the_module.rs"}
