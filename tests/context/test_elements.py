@@ -104,7 +104,10 @@ pub fn scan(tokens: &Vec<Token>) {
         ("&[Token]", "[]Token"),
         ("Result<Vec<Token>, Error>", "[]Token"),
         ("Optional[Item]", "Item"),
-        ("dict[str, Item]", ""),
+        ("dict[str, Item]", "{}Item"),  # a mapping's values
+        ("map[string]*Route", "{}Route"),
+        ("Record<string, Query>", "{}Query"),
+        ("dict", ""),
     ],
 )
 def test_declared_types_keep_a_sequences_element(written: str, declared: str) -> None:
@@ -176,5 +179,38 @@ def test_a_sequence_rebuilt_from_itself_ends(tmp_path: Path) -> None:
     try:
         assert resolver.value_types("xs") == []
         assert element_types(resolver, "xs") == []
+    finally:
+        index.close()
+
+
+PY_MAPPINGS = """from models import Item
+
+
+class Registry:
+    def __init__(self):
+        self.items: dict[str, Item] = {}
+
+    def walk(self, extra: "t.Mapping[str, Item]"):
+        for name, entry in self.items.items():
+            pass
+        for value in extra.values():
+            pass
+        for key in extra:
+            pass
+        got = self.items["a"]
+        @@
+"""
+
+
+def test_a_mappings_values_items_and_subscripts_have_its_value_type(tmp_path: Path) -> None:
+    """`for name, entry in self.items.items()`, `extra.values()`, `self.items["a"]` are Items;
+    `for key in extra` walks the keys, which are not."""
+    files = {"models.py": PY_MODELS, "main.py": PY_MAPPINGS}
+    index, resolver = resolver_for(tmp_path / "ws", files, "main.py", "python")
+    try:
+        item = [("models.py", "Item")]
+        for name in ("entry", "value", "got"):
+            assert where(resolver.value_types(name)) == item, name
+        assert resolver.value_types("key") == []
     finally:
         index.close()

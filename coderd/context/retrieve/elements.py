@@ -6,7 +6,9 @@ The sequence's type is written somewhere as `list[Route]`, `Query[]`, `[]*Comman
 `Vec<X>`; typenames.declared_type keeps it as "[]Route" in a binding's or a field's type and
 in a function's declared result (extract.py's `returns`). Here an expression is followed to
 that declaration: a local or parameter, an imported variable, a field (of the class around
-the cursor, of another class, of a base), a property, or a call's declared result.
+the cursor, of another class, of a base), a property, or a call's declared result. A mapping
+(`dict[str, Command]`, `map[string]*Route`) is "{}Command": its values are what `d[k]`,
+`d.values()`, `for name, cmd in d.items()` and Go's `for _, r := range m` give.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Protocol
 from coderd.context.index.workspace import DefinitionRef
 from coderd.context.retrieve.bindings import Binding
 from coderd.context.retrieve.infer import TypeEnv
-from coderd.context.retrieve.typenames import ELEMENT, split_qualified
+from coderd.context.retrieve.typenames import ELEMENT, MAPPED, split_qualified
 
 
 class TypeResolver(Protocol):
@@ -25,6 +27,7 @@ class TypeResolver(Protocol):
 
     rel: str
     env: TypeEnv
+    language: str
 
     def value_types(self, expression: str, depth: int = 0) -> list[DefinitionRef]: ...
 
@@ -51,7 +54,6 @@ ADAPTERS = frozenset(
         "copied",
         "cloned",
         "rev",
-        "values",
         "slice",
         "filter",
         "reverse",
@@ -61,28 +63,39 @@ ADAPTERS = frozenset(
         "concat",
     }
 )
+MAPPING_VIEWS = frozenset({"values", "items"})  # `d.items()`: its pairs' second, bound alone
 # Python builtins that do the same: `sorted(items)`, `reversed(self.children)`.
 WRAPPING = frozenset({"sorted", "reversed", "list", "tuple", "set", "frozenset", "iter"})
 _DEREF = re.compile(r"^(?:&\s*(?:mut\s+)?|\*)")
 
 
-def element_types(resolver: TypeResolver, expression: str, depth: int = 0) -> list[DefinitionRef]:
-    """Types of the elements of the sequence `expression` (as written at the cursor)."""
+def element_types(
+    resolver: TypeResolver, expression: str, depth: int = 0, values: bool = False
+) -> list[DefinitionRef]:
+    """Types of the elements of the sequence `expression` (as written at the cursor);
+    `values`: a mapping's values count as its elements (`d[k]`, `d.values()`, `d.items()`'s
+    second, Go's `for _, v := range m`), not its keys (`for k in d`)."""
     if depth > MAX_DEPTH:
         return []
+    values = values or resolver.language == "go"  # only `range` with two names is bound
     expression = _DEREF.sub("", expression.strip())
+    if expression.endswith("]") and (index := _index_start(expression)) > 0:
+        expression, values = expression[:index], True  # `d[k]`, `xs[0]`
     while (call := _last_call(expression)) is not None:
         callee, arguments = call
         qualifier, name = split_qualified(callee)
+        if qualifier and name in MAPPING_VIEWS:  # d.values(), d.items(); else a method's result
+            found = element_types(resolver, qualifier, depth + 1, values=True)
+            return found or _elements(resolver, _callees(resolver, callee, depth), depth, values)
         if qualifier and name in ADAPTERS:
             expression = qualifier  # xs.iter(), xs.filter(...)
         elif not qualifier and name in WRAPPING and arguments and "," not in arguments:
             expression = arguments  # sorted(xs)
         else:
-            return _elements(resolver, _callees(resolver, callee, depth), depth)
+            return _elements(resolver, _callees(resolver, callee, depth), depth, values)
     head, _, field = expression.rpartition(".")
     if not head:
-        return _of_name(resolver, expression, depth)
+        return _of_name(resolver, expression, depth, values)
     declared: list[tuple[str, str]] = []
     for owner in resolver.value_types(head, depth + 1):
         found = resolver.field_binding(owner, field)
@@ -92,7 +105,7 @@ def element_types(resolver: TypeResolver, expression: str, depth: int = 0) -> li
             ]
         elif found[0].type:
             declared.append((found[0].type, found[1].path))
-    return _resolved(resolver, declared, depth)
+    return _resolved(resolver, declared, depth, values)
 
 
 def _last_call(expression: str) -> tuple[str, str] | None:
@@ -107,21 +120,31 @@ def _last_call(expression: str) -> tuple[str, str] | None:
     return None
 
 
-def _of_name(resolver: TypeResolver, name: str, depth: int) -> list[DefinitionRef]:
+def _index_start(expression: str) -> int:
+    """Where the index that `expression` ends with opens: `d[k]` -> 1 (-1 for none)."""
+    depth = 0
+    for i in range(len(expression) - 1, -1, -1):
+        depth += {"]": 1, "[": -1}.get(expression[i], 0)
+        if depth == 0:
+            return i
+    return -1
+
+
+def _of_name(resolver: TypeResolver, name: str, depth: int, values: bool) -> list[DefinitionRef]:
     binding = resolver.env.variables.get(name)
     if binding is None:  # an imported variable declared as a sequence
         imported = [
             r for r in resolver.visible(name) if r.definition.kind in ("variable", "constant")
         ]
-        return _elements(resolver, imported, depth)
+        return _elements(resolver, imported, depth, values)
     if binding.type:
-        return _resolved(resolver, [(binding.type, resolver.rel)], depth)
+        return _resolved(resolver, [(binding.type, resolver.rel)], depth, values)
     if binding.value:
-        return element_types(resolver, binding.value, depth + 1)
+        return element_types(resolver, binding.value, depth + 1, values)
     if binding.items:  # a loop over a sequence of sequences
         return []
     if binding.call:
-        return element_types(resolver, f"{binding.call}()", depth + 1)
+        return element_types(resolver, f"{binding.call}()", depth + 1, values)
     return []
 
 
@@ -137,19 +160,22 @@ def _callees(resolver: TypeResolver, callee: str, depth: int) -> list[Definition
 
 
 def _elements(
-    resolver: TypeResolver, definitions: list[DefinitionRef], depth: int
+    resolver: TypeResolver, definitions: list[DefinitionRef], depth: int, values: bool
 ) -> list[DefinitionRef]:
-    return _resolved(resolver, [(d.definition.returns, d.path) for d in definitions], depth)
+    declared = [(d.definition.returns, d.path) for d in definitions]
+    return _resolved(resolver, declared, depth, values)
 
 
 def _resolved(
-    resolver: TypeResolver, declared: list[tuple[str, str]], depth: int
+    resolver: TypeResolver, declared: list[tuple[str, str]], depth: int, values: bool
 ) -> list[DefinitionRef]:
-    """The element types of the sequences declared as `declared` ((type, file written in))."""
+    """The element types of the sequences declared as `declared` ((type, file written in)),
+    with `values` a mapping's value types too."""
     found: list[DefinitionRef] = []
     for written, file in declared:
-        if written.startswith(ELEMENT):
-            for ref in resolver.resolve_type(written[len(ELEMENT) :], file, depth + 1):
+        prefix = next((p for p in (ELEMENT, MAPPED) if written.startswith(p)), "")
+        if prefix == ELEMENT or (prefix == MAPPED and values):
+            for ref in resolver.resolve_type(written[len(prefix) :], file, depth + 1):
                 if ref not in found:
                     found.append(ref)
     return found

@@ -24,7 +24,7 @@ from coderd.context.retrieve.infer import TypeEnv
 from coderd.context.retrieve.overrides import inherited_parameter_types
 from coderd.context.retrieve.returns import returned_types
 from coderd.context.retrieve.scope import Scope, module_files_in, name_in_file, named_definitions
-from coderd.context.retrieve.typenames import ELEMENT, in_module, split_qualified
+from coderd.context.retrieve.typenames import ELEMENT, MAPPED, in_module, split_qualified
 
 TYPE_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "type"})
 MAX_GLOBAL_HOMONYMS = 2  # a type name resolved by the index alone must be (nearly) unique
@@ -51,7 +51,7 @@ class TypeResolver:
     def resolve_type(self, name: str, file: str, depth: int = 0) -> list[DefinitionRef]:
         """Type definitions that the type name `name`, as written in `file`, stands for (none
         for a sequence, "[]Name": elements.py reaches its elements)."""
-        if name.startswith(ELEMENT):
+        if name.startswith((ELEMENT, MAPPED)):
             return []
         key = (name, file)
         if key not in self._types and file == self.rel and name in self.env.generics:

@@ -91,6 +91,27 @@ SEQUENCES = frozenset(
     }
 )
 ELEMENT = "[]"  # declared_type's prefix of a container's element type: "[]Node"
+# Mappings, whose values (`d[k]`, `d.values()`, `for k, v in d.items()`, Go's `for _, v :=
+# range m`) have the last argument's type: declared_type writes MAPPED + that type.
+MAPPINGS = frozenset(
+    {
+        "dict",
+        "Dict",
+        "Mapping",
+        "MutableMapping",
+        "OrderedDict",
+        "defaultdict",
+        "DefaultDict",
+        "ChainMap",
+        "Map",
+        "ReadonlyMap",
+        "Record",
+        "HashMap",
+        "BTreeMap",
+        "IndexMap",
+    }
+)
+MAPPED = "{}"  # declared_type's prefix of a mapping's value type: "{}Command"
 _PREFIXES = re.compile(
     r"^(?:&'\w+\s+|&|\*|mut\s+|dyn\s+|impl\s+|const\s+|readonly\s+|typeof\s+|keyof\s+|\.\.\.)+"
 )
@@ -113,8 +134,33 @@ def declared_type(text: str) -> str:
     """normalize_type(text), or for a container of a type (`list[Node]`, `Node[]`,
     `[]*Node`, `Vec<Node>`, `Optional[Sequence[Node]]`) ELEMENT + that type ("[]Node"): no
     member is reached on it, but iterating over it gives values of that type."""
-    element = _element(_LIFETIME.sub("", text.strip()), 0)
-    return sys.intern(ELEMENT + element) if element else normalize_type(text)
+    text = _LIFETIME.sub("", text.strip())
+    element = _element(text, 0)
+    if element:
+        return sys.intern(ELEMENT + element)
+    value = _mapped(text, 0)
+    return sys.intern(MAPPED + value) if value else normalize_type(text)
+
+
+def _mapped(text: str, depth: int) -> str:
+    """The value type of a mapping (`dict[str, Cmd]`, `Optional[Mapping[str, Cmd]]`, Go's
+    `map[string]*Cmd`, `Record<string, Cmd>`), "" for anything else."""
+    if depth > 6 or not text:
+        return ""
+    text = _PREFIXES.sub("", text.strip().strip("\"'`").strip()).strip()
+    alternatives = split_top(text, "|")
+    if len(alternatives) > 1:
+        return next((m for m in (_mapped(a, depth + 1) for a in alternatives) if m), "")
+    if text.startswith("map["):  # Go
+        return _normalize(text[text.find("]") + 1 :], depth + 1)
+    bracket = min((i for i in (text.find("["), text.find("<")) if i > 0), default=-1)
+    if bracket <= 0:
+        return ""
+    short = split_qualified(text[:bracket].strip())[1]
+    args = split_top(text[bracket + 1 : text.rfind("]" if text[bracket] == "[" else ">")], ",")
+    if short in WRAPPERS and args:
+        return _mapped(args[0], depth + 1)
+    return _normalize(args[-1], depth + 1) if short in MAPPINGS and len(args) == 2 else ""
 
 
 def _element(text: str, depth: int) -> str:

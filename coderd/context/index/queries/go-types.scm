@@ -23,9 +23,9 @@
 ; `for _, x := range xs`: the slice ranged over (elements.py).
 (range_clause left: (expression_list (_) . (identifier) @bind.name) right: (_) @bind.items)
 (short_var_declaration left: (expression_list . (identifier) @bind.name)
-  right: (expression_list . (index_expression operand: (_) @bind.items)))
+  right: (expression_list . (index_expression) @bind.items))
 (short_var_declaration left: (expression_list . (identifier) @bind.name)
-  right: (expression_list . (unary_expression operand: (index_expression operand: (_) @bind.items))))
+  right: (expression_list . (unary_expression operand: (index_expression) @bind.items)))
 ; `switch v := x.(type) { case *Tree: ... }`: `v` is a *Tree in that case (@bind.until), one
 ; type per case (`case A, B:` leaves `v` as it was).
 (type_switch_statement alias: (expression_list (identifier) @bind.name)

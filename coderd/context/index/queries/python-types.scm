@@ -68,7 +68,11 @@
 ; Loop variables: the sequence iterated over (elements.py gives its element type).
 (for_statement left: (identifier) @bind.name right: (_) @bind.items)
 (for_in_clause left: (identifier) @bind.name right: (_) @bind.items)
-(assignment left: (identifier) @bind.name right: (subscript value: (_) @bind.items))
+(assignment left: (identifier) @bind.name right: (subscript) @bind.items)
+; `for name, cmd in self.commands.items()`: a mapping's value (elements.py).
+((for_statement left: (pattern_list . (identifier) . (identifier) @bind.name .)
+   right: (call function: (attribute attribute: (identifier) @_items)) @bind.items)
+  (#eq? @_items "items"))
 ((for_statement left: (pattern_list . (identifier) . (identifier) @bind.name .)
    right: (call function: (identifier) @_enumerate arguments: (argument_list . (_) @bind.items)))
   (#eq? @_enumerate "enumerate"))
