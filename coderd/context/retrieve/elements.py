@@ -85,8 +85,8 @@ def element_types(
         callee, arguments = call
         qualifier, name = split_qualified(callee)
         if qualifier and name in MAPPING_VIEWS:  # d.values(), d.items(); else a method's result
-            found = element_types(resolver, qualifier, depth + 1, values=True)
-            return found or _elements(resolver, _callees(resolver, callee, depth), depth, values)
+            viewed = element_types(resolver, qualifier, depth + 1, values=True)
+            return viewed or _elements(resolver, _callees(resolver, callee, depth), depth, values)
         if qualifier and name in ADAPTERS:
             expression = qualifier  # xs.iter(), xs.filter(...)
         elif not qualifier and name in WRAPPING and arguments and "," not in arguments:
