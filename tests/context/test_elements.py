@@ -214,3 +214,19 @@ def test_a_mappings_values_items_and_subscripts_have_its_value_type(tmp_path: Pa
         assert resolver.value_types("key") == []
     finally:
         index.close()
+
+
+def test_a_getter_on_a_mapping_or_a_sequence_gives_its_value(tmp_path: Path) -> None:
+    """`found = self.items.get(name)` and `last = stack.pop()` hold an Item."""
+    main = PY_MAPPINGS.replace(
+        "        @@\n",
+        '        found = self.items.get("a")\n        stack: list[Item] = []\n'
+        "        last = stack.pop()\n        @@\n",
+    )
+    files = {"models.py": PY_MODELS, "main.py": main}
+    index, resolver = resolver_for(tmp_path / "ws", files, "main.py", "python")
+    try:
+        for name in ("found", "last"):
+            assert where(resolver.value_types(name)) == [("models.py", "Item")], name
+    finally:
+        index.close()

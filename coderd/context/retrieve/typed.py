@@ -33,6 +33,9 @@ MAX_DEPTH = 3  # call chains followed this deep
 # get_root_node) through _LeafWithoutNewlines, PythonLeaf and Leaf.
 MAX_BASE_DEPTH = 6
 CONSTRUCTOR_NAMES = frozenset({"new", "default", "create", "build", "open", "init"})
+# Calls on a sequence or a mapping that give one of its elements or values: `d.get(k)`,
+# `queue.pop()`, `map.get(key)` on a TS Map.
+CONTAINER_GETTERS = frozenset({"get", "pop", "setdefault", "get_mut", "first", "last"})
 
 
 class TypeResolver:
@@ -210,6 +213,10 @@ class TypeResolver:
             owners = self.value_types(qualifier, depth + 1) if file == self.rel else []
             if owners:  # obj.method(): the method's declared result
                 return self.results_of(self.members_named(owners, member), depth)
+            if member in CONTAINER_GETTERS and file == self.rel:  # `handlers.get(name)`
+                found = element_types(self, qualifier, depth + 1, values=True)
+                if found:
+                    return found
             owners = self.resolve_type(qualifier, file, depth + 1)  # Type::new(), Table.grid()
             if owners:
                 found = self.results_of(self.members_named(owners, member), depth)
