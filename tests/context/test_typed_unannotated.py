@@ -142,3 +142,34 @@ def test_a_static_methods_first_parameter_is_no_receiver(tmp_path: Path) -> None
         assert resolver.value_types("tlist") == []
     finally:
         index.close()
+
+
+FLUENT = """class Query:
+    def where(self, clause):
+        self.clause = clause
+        return self
+
+    @classmethod
+    def parse(cls, text):
+        return cls(text)
+
+    def either(self, other):
+        if other:
+            return other.run()
+        return self
+"""
+
+
+def test_a_method_returning_self_or_cls_gives_its_class(tmp_path: Path) -> None:
+    """`return self` in a fluent setter and `return cls(text)` in a classmethod give the
+    class; a method that returns self or something else is not guessed."""
+    main = "from query import Query\n\n\ndef run(q: Query):\n    a = q.where(1)\n"
+    main += "    b = Query.parse('x')\n    c = q.either(None)\n    @@\n"
+    files = {"query.py": FLUENT, "main.py": main}
+    index, resolver = resolver_for(tmp_path / "ws", files, "main.py", "python")
+    try:
+        assert where(resolver.value_types("a")) == [("query.py", "Query")]
+        assert where(resolver.value_types("b")) == [("query.py", "Query")]
+        assert resolver.value_types("c") == []
+    finally:
+        index.close()

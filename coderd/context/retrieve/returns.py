@@ -1,8 +1,9 @@
 """The types an unannotated Python or JavaScript function returns, read off its `return`
 statements: tomlkit's `Parser._current` property is `return self._src.current`, whose
-declared type is TOMLChar; `def make(self): return Token(...)` returns a Token. A module-level
-variable without a declared type is what it is assigned: `app = Flask(__name__)`, imported by
-another file, is a Flask.
+declared type is TOMLChar; `def make(self): return Token(...)` returns a Token; a method
+returning `self` (a fluent setter) or `cls(...)` (a classmethod's constructor) its class. A
+module-level variable without a declared type is what it is assigned: `app =
+Flask(__name__)`, imported by another file, is a Flask.
 
 Only a function whose returns all say the same thing is read (`None` and literals aside): a
 function returning different expressions has no one type to guess. What a function returns is
@@ -30,6 +31,7 @@ _ASSIGNED = re.compile(
 _NOTHING = frozenset(
     {"None", "null", "undefined", "True", "False", "true", "false", "self", "this"}
 )
+_ITSELF = frozenset({"self", "this"})
 _CHAIN = re.compile(r"(?:self|this)(?:\.[A-Za-z_$][\w$]*)+")
 _CALL = re.compile(r"(?:new\s+)?([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\(")
 
@@ -47,7 +49,10 @@ def returned_expression(resolver: Resolving, ref: DefinitionRef) -> str:
             assigned = _ASSIGNED.match(" ".join(line.strip() for line in lines))
             said = {assigned.group(1)} - _NOTHING if assigned else set()
         else:
-            said = {m.group(1) for line in lines[1:] if (m := _RETURN.match(line))} - _NOTHING
+            returned = {m.group(1) for line in lines[1:] if (m := _RETURN.match(line))}
+            said = returned - _NOTHING
+            if not said and returned & _ITSELF:  # a fluent method: `return self` and nothing else
+                said = returned & _ITSELF
         found = said.pop() if len(said) == 1 else ""
         index.memos.returns.put(key, found)
     return found
@@ -62,6 +67,8 @@ def returned_types(resolver: Resolving, ref: DefinitionRef, depth: int) -> list[
     owner = ref.definition.container
     if not expression:
         return []
+    if (expression in _ITSELF or expression.startswith("cls(")) and owner:
+        return resolver.resolve_type(owner, ref.path, depth)  # `return self`, `return cls(...)`
     chain = _CHAIN.fullmatch(expression)
     if chain and owner:
         types = resolver.resolve_type(owner, ref.path, depth)
