@@ -230,3 +230,18 @@ def test_a_getter_on_a_mapping_or_a_sequence_gives_its_value(tmp_path: Path) -> 
             assert where(resolver.value_types(name)) == [("models.py", "Item")], name
     finally:
         index.close()
+
+
+def test_a_typescript_maps_get_with_a_non_null_assertion(tmp_path: Path) -> None:
+    """`const q = this.#byHash.get(hash)!` on a `Map<string, Query>` field is a Query."""
+    main = TS.replace(
+        "  #queries: Query[] = []\n",
+        "  #queries: Query[] = []\n  #byHash: Map<string, Query> = new Map()\n",
+    )
+    main = main.replace("BODY", "const q = this.#byHash.get('a')!\n    @@")
+    files = {"cache.ts": main}
+    index, resolver = resolver_for(tmp_path / "ws", files, "cache.ts", "typescript")
+    try:
+        assert where(resolver.value_types("q")) == [("cache.ts", "Query")]
+    finally:
+        index.close()

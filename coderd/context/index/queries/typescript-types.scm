@@ -11,6 +11,7 @@
 (variable_declarator name: (identifier) @bind.name value: (new_expression constructor: (_) @bind.type))
 (variable_declarator name: (identifier) @bind.name value: (call_expression function: (_) @bind.call))
 (variable_declarator name: (identifier) @bind.name value: (await_expression (call_expression function: (_) @bind.call)))
+(variable_declarator name: (identifier) @bind.name value: (non_null_expression (call_expression function: (_) @bind.call)))
 (variable_declarator name: (identifier) @bind.name value: (as_expression (_) (_) @bind.type))
 (required_parameter pattern: (identifier) @bind.name type: (type_annotation (_) @bind.type))
 (optional_parameter pattern: (identifier) @bind.name type: (type_annotation (_) @bind.type))
