@@ -160,3 +160,58 @@ def test_a_guard_clause_narrows_a_name_after_it(tmp_path: Path) -> None:
             assert where(resolver.value_types(name)) == expected, marker
         finally:
             index.close()
+
+
+RUST = """use std::collections::HashMap;
+
+pub struct Node;
+
+impl Node {
+    pub fn visit(&self) {}
+}
+
+pub struct Graph {
+    nodes: HashMap<String, Node>,
+}
+
+impl Graph {
+    fn find(&self, key: &str) -> Option<Node> {
+        None
+    }
+
+    fn walk(&self, stack: &mut Vec<Node>) {
+        if let Some(found) = self.nodes.get("a") {
+            @IN_IF@
+        }
+        while let Some(top) = stack.pop() {
+            @IN_WHILE@
+        }
+        if let Some(other) = self.find("b") {
+            @IN_FIND@
+        }
+        @AFTER@
+    }
+}
+"""
+
+
+def test_rust_if_let_and_while_let_bind_what_the_call_gives(tmp_path: Path) -> None:
+    """`if let Some(found) = self.nodes.get(..)` on a HashMap<String, Node>, `while let
+    Some(top) = stack.pop()` on a Vec<Node>, `if let Some(other) = self.find(..)` returning
+    Option<Node>: each a Node in its block, none after."""
+    cases = {
+        "@IN_IF@": ("found", [("lib.rs", "Node")]),
+        "@IN_WHILE@": ("top", [("lib.rs", "Node")]),
+        "@IN_FIND@": ("other", [("lib.rs", "Node")]),
+        "@AFTER@": ("found", []),
+    }
+    for marker, (name, expected) in cases.items():
+        main = RUST
+        for other in cases:
+            main = main.replace(other, "@@" if other == marker else "let _x = 0;")
+        files = {"Cargo.toml": "", "lib.rs": main}
+        index, resolver = resolver_for(tmp_path / marker.strip("@"), files, "lib.rs", "rust")
+        try:
+            assert where(resolver.value_types(name)) == expected, marker
+        finally:
+            index.close()

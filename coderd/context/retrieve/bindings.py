@@ -74,7 +74,7 @@ def _last_row_of(block: tree_sitter.Node) -> int:
     one's (Python's, a Go `case`) reaches up to what follows it in its statement (an `elif`,
     the next case) or after that statement, but not that, so that a blank line under the
     block, where the cursor sits while typing the block's next line, is still in it."""
-    if block.type == "statement_block":
+    if (block.text or b"").startswith(b"{"):  # braces: TypeScript's, Rust's
         return block.end_point.row
     node = block
     while node.parent is not None:

@@ -7,7 +7,8 @@ What the per-language queries (`queries/<language>-types.scm`) capture, this mod
   constructed (`new Cls()`, `T{}`), or holding a call's result (`x = Cls()`, `v :=
   pkg.New()`; typed.py resolves the callee: a class, or a function or method whose declared
   result type it reads from the index); narrowed (`if isinstance(node, Call):`, `if (node
-  instanceof Call) {`, Go's `case *Call:` of a type switch in that block only; `assert
+  instanceof Call) {`, Go's `case *Call:` of a type switch, Rust's `if let Some(x) =
+  call()` in that block only; `assert
   isinstance(node, Call)` and a guard clause, `if not isinstance(node, Call): raise ...`,
   from there on);
 * `@bind.name` with `@bind.value`: a local holding another name's attribute (`cmd =

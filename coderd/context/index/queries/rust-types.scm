@@ -25,3 +25,17 @@
 ((for_expression pattern: (tuple_pattern . (_) . (identifier) @bind.name .)
    value: (call_expression function: (field_expression value: (_) @bind.items field: (field_identifier) @_enumerate)))
   (#eq? @_enumerate "enumerate"))
+; `if let Some(node) = stack.pop() {`, `while let Ok(v) = parse(s) {`: what the call gives,
+; unwrapped (typenames strips Option and Result), in that block (@bind.until).
+((if_expression
+    condition: (let_condition
+      pattern: (tuple_struct_pattern type: (identifier) @_wrap . (identifier) @bind.name .)
+      value: (call_expression function: (_) @bind.call))
+    consequence: (block) @bind.until)
+  (#match? @_wrap "^(Some|Ok)$"))
+((while_expression
+    condition: (let_condition
+      pattern: (tuple_struct_pattern type: (identifier) @_wrap . (identifier) @bind.name .)
+      value: (call_expression function: (_) @bind.call))
+    body: (block) @bind.until)
+  (#match? @_wrap "^(Some|Ok)$"))
