@@ -215,3 +215,23 @@ def test_rust_if_let_and_while_let_bind_what_the_call_gives(tmp_path: Path) -> N
             assert where(resolver.value_types(name)) == expected, marker
         finally:
             index.close()
+
+
+EXCEPT_MAIN = """from models import Call
+
+
+def run(f):
+    try:
+        f()
+    except Call as exc:
+        @@
+"""
+
+
+def test_an_except_clause_binds_its_exception_class(tmp_path: Path) -> None:
+    files = {"models.py": NARROWED_MODELS, "main.py": EXCEPT_MAIN}
+    index, resolver = resolver_for(tmp_path / "ws", files, "main.py", "python")
+    try:
+        assert where(resolver.value_types("exc")) == [("models.py", "Call")]
+    finally:
+        index.close()

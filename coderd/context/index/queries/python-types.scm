@@ -65,6 +65,9 @@
     (call function: (identifier) @_isinstance
       arguments: (argument_list . (identifier) @bind.name . [(identifier) (attribute)] @bind.type .)))
   (#eq? @_isinstance "isinstance"))
+; `except ParseError as exc:`: the exception class (not a tuple of them).
+(except_clause value: (as_pattern [(identifier) (attribute)] @bind.type
+  alias: (as_pattern_target (identifier) @bind.name)))
 ; Loop variables: the sequence iterated over (elements.py gives its element type).
 (for_statement left: (identifier) @bind.name right: (_) @bind.items)
 (for_in_clause left: (identifier) @bind.name right: (_) @bind.items)
