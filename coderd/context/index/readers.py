@@ -70,6 +70,10 @@ class IndexReaders:
         `container`, in any file, ordered by path then line."""
         return self._refs(self._tables.by_container, container)
 
+    def subclasses(self, name: str) -> list[DefinitionRef]:
+        """Classes naming a base whose last word is `name`, ordered by path then line."""
+        return self._refs(self._tables.by_base, name)
+
     def ending_in(self, word: str) -> list[DefinitionRef]:
         """Top-level capitalised names of two words or more whose last word is `word`
         (lowercase): `state` -> BlockState, InlineState."""

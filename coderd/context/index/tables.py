@@ -32,6 +32,9 @@ class SymbolTables:
         # Top-level capitalised names of two words or more by their last word, lowercased
         # ("state" -> BlockState, InlineState): what a receiver called `state` may be.
         self.by_last_word: dict[str, dict[str, tuple[Definition, ...]]] = {}
+        # Classes by the last word of each base they name ("Composer" -> pyyaml's Loader):
+        # what a mixin's `self` also is.
+        self.by_base: dict[str, dict[str, tuple[Definition, ...]]] = {}
         self.layout = 0  # bumped when a file appears or goes: what import resolution depends on
         # Sorted lookups (readers.py `_refs`) of by_name / by_container, by (table, key):
         # a name many files define (`new`, a trait's methods) is asked for on every request.
@@ -59,12 +62,15 @@ class SymbolTables:
                 self.sorted.pop((id(self.by_name), d.name), None)
                 self.sorted.pop((id(self.by_container), d.container), None)
                 self.sorted.pop((id(self.by_last_word), last_word(d)), None)
+                for base in base_words(d):
+                    self.sorted.pop((id(self.by_base), base), None)
         if old is not None:
             _count(self.files_using, old.identifiers, -1)
             _count_calls(self.calls_on, old.calls, -1)
             _unlink(self.by_name, rel, {d.name for d in old.definitions})
             _unlink(self.by_container, rel, {d.container for d in old.definitions if d.container})
             _unlink(self.by_last_word, rel, {last_word(d) for d in old.definitions} - {""})
+            _unlink(self.by_base, rel, {b for d in old.definitions for b in base_words(d)})
         if symbols is not None:
             self.files[rel] = symbols
             self.stamps[rel] = stamp
@@ -80,6 +86,10 @@ class SymbolTables:
             _link(
                 self.by_last_word, rel, (d for d in symbols.definitions if last_word(d)), last_word
             )
+            for base in {b for d in symbols.definitions for b in base_words(d)}:
+                self.by_base.setdefault(base, {})[rel] = tuple(
+                    d for d in symbols.definitions if base in base_words(d)
+                )
         return old is not None or symbols is not None
 
 
@@ -93,6 +103,13 @@ def last_word(definition: Definition) -> str:
         return ""
     words = NAME_WORDS.findall(name)
     return words[-1].lower() if len(words) > 1 else ""
+
+
+def base_words(definition: Definition) -> set[str]:
+    """The last words of a class's bases (`namespaces.dc.Namespace` -> Namespace)."""
+    if definition.kind != "class":
+        return set()
+    return {re.split(r"[.:]", b.split("[", 1)[0].split("<", 1)[0])[-1] for b in definition.bases}
 
 
 def _count(table: dict[str, int], names, step: int) -> None:

@@ -56,6 +56,7 @@ MODULE_LIST_AFTER = 1.0
 # came after a package's unused names: dev method recall 0.24/0.38/0.62 -> 0.29/0.42/0.64).
 GROUP_PENALTY = {"own": (0, 0), "spread": (4, 0), "base": (1, 0.5)}
 TYPE_OFFSET = 1  # a type's member list, by how near its name is used (when no member is used)
+COMPANION_AFTER = 2  # buckets after `self`'s own class: the classes a mixin is mixed with
 
 
 Add = Callable[..., None]  # add(ref, source, score, members=None)
@@ -103,14 +104,16 @@ def typed_candidates(
                 targets.append(
                     (max(near, b), f"{name}.{field}", partial(_field_types, resolver, types, field))
                 )
-        for t in types:
+        for k, t in enumerate(types):
             typed.add(name.rpartition(".")[2])
             key = (t.path, t.definition.start_line)
             old = by_type.get(key, (t, UNUSED, {}))
             used = dict(old[2])
             for member, b in usage.pairs_with(name.rpartition(".")[2]).items():
                 used[member] = min(b, used.get(member, UNUSED))
-            by_type[key] = (t, min(near, old[1]), used)
+            # The classes a mixin's `self` is mixed with (typed.py receiver_types) after its own.
+            later = COMPANION_AFTER if k and name == env.receiver else 0
+            by_type[key] = (t, min(near + later, old[1]), used)
     for t, near, used in sorted(by_type.values(), key=lambda e: e[1]):
         members = reachable(resolver.index, t, resolver.members(t), resolver.rel)
         popular = resolver.index.popularity({m.definition.name for m in members}, resolver.rel)

@@ -21,6 +21,7 @@ from coderd.context.retrieve.bindings import Binding
 from coderd.context.retrieve.elements import element_types
 from coderd.context.retrieve.fields import type_fields
 from coderd.context.retrieve.infer import TypeEnv
+from coderd.context.retrieve.mixins import mixin_companions
 from coderd.context.retrieve.overrides import inherited_parameter_types
 from coderd.context.retrieve.returns import returned_types
 from coderd.context.retrieve.scope import Scope, module_files_in, name_in_file, named_definitions
@@ -48,6 +49,7 @@ class TypeResolver:
         self._types: dict[tuple[str, str], list[DefinitionRef]] = {}
         self._members: dict[tuple[str, int], list[DefinitionRef]] = {}
         self._named = {local: refs for local, refs in scope.named}
+        self._receiver: list[DefinitionRef] | None = None
 
     # ---- names --------------------------------------------------------------------------------
 
@@ -125,15 +127,20 @@ class TypeResolver:
         return self.call_result(binding.call, self.rel, depth) if binding.call else []
 
     def receiver_types(self) -> list[DefinitionRef]:
-        """The class the cursor's method belongs to (usually defined in the current file)."""
+        """The class the cursor's method belongs to (usually defined in the current file),
+        then, for a mixin, the classes it is mixed with (mixins.py)."""
         if not self.env.receiver_type:
             return []
-        own = [
-            r
-            for r in self.index.lookup(split_qualified(self.env.receiver_type)[1])
-            if r.path == self.rel and r.definition.kind in TYPE_KINDS
-        ]
-        return own or self.resolve_type(self.env.receiver_type, self.rel)
+        if self._receiver is None:
+            own = [
+                r
+                for r in self.index.lookup(split_qualified(self.env.receiver_type)[1])
+                if r.path == self.rel and r.definition.kind in TYPE_KINDS
+            ] or self.resolve_type(self.env.receiver_type, self.rel)
+            self._receiver = own  # a cycle through the companions' members finds `own` only
+            if len(own) == 1:
+                self._receiver = own + mixin_companions(self, own[0], self.members(own[0]))
+        return self._receiver
 
     def value_types(self, expression: str, depth: int = 0) -> list[DefinitionRef]:
         """Types of a value written in the current file: `x`, `self`, `self.attr`, `x.attr`."""
