@@ -138,7 +138,7 @@ class TypeResolver:
                 if r.path == self.rel and r.definition.kind in TYPE_KINDS
             ] or self.resolve_type(self.env.receiver_type, self.rel)
             self._receiver = own  # a cycle through the companions' members finds `own` only
-            if len(own) == 1:
+            if len(own) == 1 and self.language == "python":  # mixins.py: Python's only
                 self._receiver = own + mixin_companions(self, own[0], self.members(own[0]))
         return self._receiver
 
