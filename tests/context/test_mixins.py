@@ -102,3 +102,13 @@ def test_the_class_mixing_most_in_comes_first(tmp_path: Path) -> None:
         assert found[:3] == ["BaseConstructor", "BaseLoader", "Parser"]
     finally:
         index.close()
+
+
+def test_the_line_being_typed_does_not_make_a_mixin(tmp_path: Path) -> None:
+    """A call typed on the cursor's line (`self.get_event(` half-written) is not read: the
+    context block must not change while the user types inside a method."""
+    composer = (
+        "class Composer:\n    def compose(self):\n        return self.node()\n\n"
+        "    def node(self):\n        return self.get_event(@@\n"
+    )
+    assert self_types(tmp_path / "typing", composer) == ["Composer"]

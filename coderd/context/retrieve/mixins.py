@@ -19,7 +19,7 @@ from coderd.context.retrieve.fields import definition_lines
 from coderd.context.retrieve.resolving import Resolving
 from coderd.context.retrieve.typenames import split_top
 
-MAX_MIXERS = 2  # subclasses that mix the class in, read in path order
+MAX_MIXERS = 2  # subclasses that mix the class in, those with the most bases first
 MAX_COMPANIONS = 12  # classes added to `self`'s own
 NEUTRAL_BASES = frozenset({"object", "ABC", "abc.ABC", "Generic", "t.Generic", "typing.Generic"})
 _HEADER = re.compile(r"\s*class\s+\w+\s*\(([^)]*)\)")  # the bases as written
@@ -35,6 +35,9 @@ def mixin_companions(
     if resolver.language != "python":
         return []
     lines = definition_lines(resolver.index, own)
+    if own.path == resolver.rel:  # the line being typed must not change what `self` is
+        at = resolver.env.row - (own.definition.start_line - 1)
+        lines = lines[:at] + lines[at + 1 :] if 0 <= at < len(lines) else lines
     text = "\n".join(lines)
     header = _HEADER.match(text)
     written = split_top(header.group(1), ",") if header else []
