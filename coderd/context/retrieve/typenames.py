@@ -153,14 +153,21 @@ def _mapped(text: str, depth: int) -> str:
         return next((m for m in (_mapped(a, depth + 1) for a in alternatives) if m), "")
     if text.startswith("map["):  # Go
         return _normalize(text[text.find("]") + 1 :], depth + 1)
-    bracket = min((i for i in (text.find("["), text.find("<")) if i > 0), default=-1)
-    if bracket <= 0:
-        return ""
-    short = split_qualified(text[:bracket].strip())[1]
-    args = split_top(text[bracket + 1 : text.rfind("]" if text[bracket] == "[" else ">")], ",")
+    short, args = _type_arguments(text)
     if short in WRAPPERS and args:
         return _mapped(args[0], depth + 1)
     return _normalize(args[-1], depth + 1) if short in MAPPINGS and len(args) == 2 else ""
+
+
+def _type_arguments(text: str) -> tuple[str, list[str]]:
+    """`t.Mapping[str, Cmd]` -> ("Mapping", ["str", " Cmd"]), `Vec<Node>` -> ("Vec",
+    ["Node"]); ("", []) without type arguments."""
+    bracket = min((i for i in (text.find("["), text.find("<")) if i > 0), default=-1)
+    if bracket <= 0:
+        return "", []
+    short = split_qualified(text[:bracket].strip())[1]
+    close = text.rfind("]" if text[bracket] == "[" else ">")
+    return short, split_top(text[bracket + 1 : close], ",")
 
 
 def _element(text: str, depth: int) -> str:
@@ -176,11 +183,7 @@ def _element(text: str, depth: int) -> str:
         close = text.find("]")
         inner, rest = text[1:close], text[close + 1 :].strip()
         return _normalize(rest if rest else split_top(inner, ";")[0], depth + 1)
-    bracket = min((i for i in (text.find("["), text.find("<")) if i > 0), default=-1)
-    if bracket <= 0:
-        return ""
-    short = split_qualified(text[:bracket].strip())[1]
-    args = split_top(text[bracket + 1 : text.rfind("]" if text[bracket] == "[" else ">")], ",")
+    short, args = _type_arguments(text)
     if not args:
         return ""
     if short in WRAPPERS:
