@@ -11,8 +11,10 @@ suffix. Kinds:
 * method   `obj.name` where `name` is a method of one class (type) defined in another file,
            and nothing in the file says `obj` is from outside the package (eval_filters.py
            `Project.foreign_receiver`: `Vec::with_capacity`, `ch: Option<u8>` then
-           `self.ch.take()`, `t := template.New(...)` then `t.Execute`): a sample must name a
-           project definition that the name resolves to;
+           `self.ch.take()`, `t := template.New(...)` then `t.Execute`), and in Rust only
+           where Rust would call it (eval_rust.py: its trait in scope, `self` of its type,
+           its type or module named in the file): a sample must name a project definition
+           that the name resolves to;
 * package  (Go) a name defined in another file of the same package (no import needed).
 
 Masking modes: `first` (default, #13's primary metric) masks the first line that uses the name
