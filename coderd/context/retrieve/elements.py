@@ -79,7 +79,7 @@ def element_types(
         return []
     values = values or resolver.language == "go"  # only `range` with two names is bound
     expression = _DEREF.sub("", expression.strip())
-    if expression.endswith("]") and (index := _index_start(expression)) > 0:
+    if expression.endswith("]") and (index := _opening(expression, "[", "]")) > 0:
         expression, values = expression[:index], True  # `d[k]`, `xs[0]`
     while (call := _last_call(expression)) is not None:
         callee, arguments = call
@@ -110,21 +110,17 @@ def element_types(
 
 def _last_call(expression: str) -> tuple[str, str] | None:
     """(callee, arguments) when `expression` ends in a call: `a.b(c(d))` -> ("a.b", "c(d)")."""
-    if not expression.endswith(")"):
+    start = _opening(expression, "(", ")") if expression.endswith(")") else -1
+    if start < 0:
         return None
-    depth = 0
-    for i in range(len(expression) - 1, -1, -1):
-        depth += {")": 1, "(": -1}.get(expression[i], 0)
-        if depth == 0:
-            return expression[:i].strip(), expression[i + 1 : -1].strip()
-    return None
+    return expression[:start].strip(), expression[start + 1 : -1].strip()
 
 
-def _index_start(expression: str) -> int:
-    """Where the index that `expression` ends with opens: `d[k]` -> 1 (-1 for none)."""
+def _opening(expression: str, opener: str, closer: str) -> int:
+    """Where the bracket that closes `expression` opens: `d[k]` -> 1 (-1 for none)."""
     depth = 0
     for i in range(len(expression) - 1, -1, -1):
-        depth += {"]": 1, "[": -1}.get(expression[i], 0)
+        depth += {closer: 1, opener: -1}.get(expression[i], 0)
         if depth == 0:
             return i
     return -1
