@@ -13,6 +13,7 @@ from __future__ import annotations
 import posixpath
 import re
 import sys
+from collections.abc import Callable
 from functools import lru_cache
 
 # Generic wrappers whose first type argument is the value's type for member access.
@@ -147,16 +148,29 @@ def _mapped(text: str, depth: int) -> str:
     `map[string]*Cmd`, `Record<string, Cmd>`), "" for anything else."""
     if depth > 6 or not text:
         return ""
-    text = _PREFIXES.sub("", text.strip().strip("\"'`").strip()).strip()
-    alternatives = split_top(text, "|")
-    if len(alternatives) > 1:
-        return next((m for m in (_mapped(a, depth + 1) for a in alternatives) if m), "")
+    text = _bare(text)
+    if (found := _in_union(_mapped, text, depth)) is not None:
+        return found
     if text.startswith("map["):  # Go
         return _normalize(text[text.find("]") + 1 :], depth + 1)
     short, args = _type_arguments(text)
     if short in WRAPPERS and args:
         return _mapped(args[0], depth + 1)
     return _normalize(args[-1], depth + 1) if short in MAPPINGS and len(args) == 2 else ""
+
+
+def _bare(text: str) -> str:
+    """A type without quotes (a forward reference) and prefixes (`&mut`, `*`, `readonly`)."""
+    return _PREFIXES.sub("", text.strip().strip("\"'`").strip()).strip()
+
+
+def _in_union(reader: Callable[[str, int], str], text: str, depth: int) -> str | None:
+    """What `reader` gives the first alternative of a union (`A | None`) it reads, "" when it
+    reads none; None when `text` is no union."""
+    alternatives = split_top(text, "|")
+    if len(alternatives) < 2:
+        return None
+    return next((r for r in (reader(a, depth + 1) for a in alternatives) if r), "")
 
 
 def _type_arguments(text: str) -> tuple[str, list[str]]:
@@ -173,10 +187,9 @@ def _type_arguments(text: str) -> tuple[str, list[str]]:
 def _element(text: str, depth: int) -> str:
     if depth > 6 or not text:
         return ""
-    text = _PREFIXES.sub("", text.strip().strip("\"'`").strip()).strip()
-    alternatives = split_top(text, "|")
-    if len(alternatives) > 1:
-        return next((e for e in (_element(a, depth + 1) for a in alternatives) if e), "")
+    text = _bare(text)
+    if (found := _in_union(_element, text, depth)) is not None:
+        return found
     if text.endswith("[]"):  # T[] (TS)
         return _normalize(text[:-2], depth + 1)
     if text.startswith("["):  # []T, [n]T (Go); [T], [T; n] (Rust)
@@ -194,18 +207,12 @@ def _element(text: str, depth: int) -> str:
 def _normalize(text: str, depth: int) -> str:
     if depth > 6 or not text:
         return ""
-    text = text.strip().strip("\"'`").strip()
-    text = _PREFIXES.sub("", text).strip()
+    text = _bare(text)
     if text.startswith("(") and text.endswith(")"):  # Go results `(*T, error)`, parenthesised types
         parts = split_top(text[1:-1], ",")
         return _normalize(parts[0], depth + 1) if parts else ""
-    alternatives = split_top(text, "|")
-    if len(alternatives) > 1:
-        for alternative in alternatives:
-            found = _normalize(alternative, depth + 1)
-            if found:
-                return found
-        return ""
+    if (found := _in_union(_normalize, text, depth)) is not None:
+        return found
     if text.endswith("[]") or text.startswith("["):  # T[] (TS), []T / [T; n] (Go, Rust)
         return ""
     bracket = min((i for i in (text.find("["), text.find("<")) if i > 0), default=-1)
