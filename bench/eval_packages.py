@@ -13,8 +13,8 @@ before any tuning, and run once at its end (its code and session 16's); `loft` a
 session 18, `nook` at the start of session 19, and `ledge` at the start of session 20, the
 same way; `perch` in session 20 once `ledge` had been run, run at its end; `shelf` at the
 start of session 21, before any tuning, `drawer` at the start of session 22, `cupboard`
-at the start of session 23, and `closet` at the start of session 24 (each run by no session
-before its end). Every set but the newest has been tuned on or run: a session that
+at the start of session 23, `closet` at the start of session 24, and `hamper` at the start of session 25
+(each run by no session before its end). Every set but the newest has been tuned on or run: a session that
 finds them all used should add an untouched one before tuning.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
 from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
@@ -555,13 +555,42 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "librust-futures-channel-dev",
         "usr/share/cargo/registry/futures-channel-0.3.21",
     ),
+    "pyflakes-3.2.0": ("hamper", "pypi", "pyflakes==3.2.0", "pyflakes-3.2.0"),
+    "gunicorn-22.0.0": ("hamper", "pypi", "gunicorn==22.0.0", "gunicorn-22.0.0"),
+    "pyrsistent-0.20.0": ("hamper", "pypi", "pyrsistent==0.20.0", "pyrsistent-0.20.0"),
+    "effect-cli-0.36.72": ("hamper", "npm", "@effect/cli@0.36.72", "package"),
+    "effect-experimental-0.29.5": ("hamper", "npm", "@effect/experimental@0.29.5", "package"),
+    "testify-1.8.1": (
+        "hamper",
+        "deb",
+        "golang-github-stretchr-testify-dev",
+        "usr/share/gocode/src/github.com/stretchr/testify",
+    ),
+    "go-version-1.3.0": (
+        "hamper",
+        "deb",
+        "golang-github-hashicorp-go-version-dev",
+        "usr/share/gocode/src/github.com/hashicorp/go-version",
+    ),
+    "memchr-2.5.0": (
+        "hamper",
+        "deb",
+        "librust-memchr-dev",
+        "usr/share/cargo/registry/memchr-2.5.0",
+    ),
+    "syn-1.0.107": (
+        "hamper",
+        "deb",
+        "librust-syn-dev",
+        "usr/share/cargo/registry/syn-1.0.107",
+    ),
 }
 
 
 SETS = (
     "dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve", "cellar",
     "attic", "loft", "nook", "ledge", "perch", "shelf", "drawer",
-    "cupboard", "closet",
+    "cupboard", "closet", "hamper",
 )  # fmt: skip
 
 
