@@ -21,7 +21,7 @@
 (type_spec name: (type_identifier) @name
   type: [(type_identifier) (qualified_type) (pointer_type) (slice_type) (map_type) (array_type)
          (function_type) (channel_type) (generic_type)]) @definition.type
-(type_alias name: (type_identifier) @name) @definition.type
+(type_alias name: (type_identifier) @name type: (_) @base) @definition.type
 (source_file (const_declaration (const_spec name: (identifier) @name) @definition.constant))
 (source_file (var_declaration (var_spec name: (identifier) @name) @definition.variable))
 

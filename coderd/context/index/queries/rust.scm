@@ -14,7 +14,8 @@
 (union_item name: (type_identifier) @name body: (_) @body) @definition.struct
 (enum_item name: (type_identifier) @name body: (_) @body) @definition.enum
 (trait_item name: (type_identifier) @name body: (_) @body) @definition.trait
-(type_item name: (type_identifier) @name) @definition.type
+; An alias's target is its base: `type ParseStream<'a> = &'a ParseBuffer<'a>` has its methods.
+(type_item name: (type_identifier) @name type: (_) @base) @definition.type
 (const_item name: (identifier) @name) @definition.constant
 (static_item name: (identifier) @name) @definition.constant
 (macro_definition name: (identifier) @name) @definition.macro

@@ -6,7 +6,7 @@
 (class_declaration name: (type_identifier) @name body: (_) @body) @definition.class
 (abstract_class_declaration name: (type_identifier) @name body: (_) @body) @definition.class
 (interface_declaration name: (type_identifier) @name body: (_) @body) @definition.interface
-(type_alias_declaration name: (type_identifier) @name) @definition.type
+(type_alias_declaration name: (type_identifier) @name value: (_) @base) @definition.type
 (enum_declaration name: (identifier) @name body: (_) @body) @definition.enum
 (internal_module name: (_) @name body: (_) @body) @definition.module
 (method_definition name: (_) @name return_type: (type_annotation (_) @returns)? body: (_) @body) @definition.method
