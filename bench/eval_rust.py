@@ -140,5 +140,7 @@ def module_words(gold, files: dict) -> set[str]:
     stem = gold.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     if stem in ("mod", "lib"):
         stem = gold.path.rsplit("/", 2)[-2] if "/" in gold.path else stem
-    items = {d.name for d in files[gold.path].definitions if not d.container}
+    # Not its inline modules: syn's data.rs has `mod parsing`, and a file's
+    # `#[cfg(feature = "parsing")]` says nothing of Visibility (`cursor.ident().is_some()`).
+    items = {d.name for d in files[gold.path].definitions if not d.container and d.kind != "module"}
     return items | {stem, gold.definition.container} - {""}

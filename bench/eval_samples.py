@@ -13,8 +13,9 @@ suffix. Kinds:
            `Project.foreign_receiver`: `Vec::with_capacity`, `ch: Option<u8>` then
            `self.ch.take()`, `t := template.New(...)` then `t.Execute`), and in Rust only
            where Rust would call it (eval_rust.py: its trait in scope, `self` of its type,
-           its type or module named in the file): a sample must name a project definition
-           that the name resolves to;
+           its type or module named in the file), and in Python only where the gold, bound
+           to `obj`, takes the call's arguments (eval_python.py): a sample must name a project
+           definition that the name resolves to;
 * package  (Go) a name defined in another file of the same package (no import needed).
 
 Masking modes: `first` (default, #13's primary metric) masks the first line that uses the name
@@ -42,6 +43,7 @@ from eval_filters import (
     field_access,
     is_use_at,
 )
+from eval_python import cannot_bind
 from eval_rust import Traits, module_words, resolves_elsewhere
 
 from coderd.context.index.extract import Definition
@@ -311,6 +313,12 @@ def build_samples(
                     and field_access(line, column, name, symbols.language)
                 ):
                     continue  # a field of the same name, of a type from elsewhere
+                if (
+                    found[0] == "method"
+                    and symbols.language == "python"
+                    and cannot_bind(tree, row, len(line[:column].encode()), found[1].definition)
+                ):
+                    continue  # a plain function in a class body (eval_python.py)
                 if found[0] == "method" and project.foreign_receiver(
                     line,
                     column,
