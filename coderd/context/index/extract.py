@@ -26,6 +26,7 @@ import tree_sitter
 
 from coderd.context.index.extract_imports import Import, assemble_imports
 from coderd.context.index.languages import identifier_query, parser_for, ts_query
+from coderd.context.index.macro_items import macro_items
 from coderd.context.retrieve.typenames import declared_type, normalize_type
 
 # When two patterns match the same node and name, the more specific kind wins (a function in
@@ -107,7 +108,6 @@ def extract_with_tree(
     """extract(), and the syntax tree it came from (kept for open buffers: infer.py reparses
     it incrementally instead of from scratch)."""
     tree = parser_for(language).parse(source)
-    matches = tree_sitter.QueryCursor(ts_query(language)).matches(tree.root_node)
     definitions: dict[tuple[int, int, str], tuple[int, Definition, tree_sitter.Node]] = {}
     import_parts: list[dict[str, tree_sitter.Node]] = []
     identifiers: set[bytes] = set()
@@ -117,6 +117,26 @@ def extract_with_tree(
         .get("identifier", ())
     ):
         identifiers.add(source[node.start_byte : node.end_byte])
+    _collect(tree, language, definitions, import_parts)
+    if language == "rust" and (items := macro_items(source, tree)) is not None:
+        _collect(items, language, definitions, import_parts)
+    return FileSymbols(
+        path=path,
+        language=language,
+        definitions=_nest(definitions),
+        imports=assemble_imports(import_parts, language),
+        identifiers=frozenset(sys.intern(i.decode("utf-8", "replace")) for i in identifiers),
+        size=len(source),
+        calls=frozenset(
+            sys.intern(f"{r.decode('utf-8', 'replace')}.{m.decode('utf-8', 'replace')}")
+            for r, m in set(_MEMBER_CALL.findall(source))
+        ),
+    ), tree
+
+
+def _collect(tree: tree_sitter.Tree, language: str, definitions: dict, import_parts: list) -> None:
+    """The definitions and import statements of `tree`, into `definitions` and `import_parts`."""
+    matches = tree_sitter.QueryCursor(ts_query(language)).matches(tree.root_node)
     for _, captures in matches:
         if "import" in captures or any(k.startswith("import.") for k in captures):
             import_parts.append({k: v[0] for k, v in captures.items()})
@@ -160,18 +180,6 @@ def extract_with_tree(
                 bases=bases + (old[1].bases if old else ()),
             )
         definitions[key] = (rank, definition, node)
-    return FileSymbols(
-        path=path,
-        language=language,
-        definitions=_nest(definitions),
-        imports=assemble_imports(import_parts, language),
-        identifiers=frozenset(sys.intern(i.decode("utf-8", "replace")) for i in identifiers),
-        size=len(source),
-        calls=frozenset(
-            sys.intern(f"{r.decode('utf-8', 'replace')}.{m.decode('utf-8', 'replace')}")
-            for r, m in set(_MEMBER_CALL.findall(source))
-        ),
-    ), tree
 
 
 def _text(node: tree_sitter.Node) -> str:

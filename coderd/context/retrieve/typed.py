@@ -37,6 +37,13 @@ CONSTRUCTOR_NAMES = frozenset({"new", "default", "create", "build", "open", "ini
 # Calls on a sequence or a mapping that give one of its elements or values: `d.get(k)`,
 # `queue.pop()`, `map.get(key)` on a TS Map.
 CONTAINER_GETTERS = frozenset({"get", "pop", "setdefault", "get_mut", "first", "last"})
+# Rust calls that give back the value they are called on, through a wrapper typenames already
+# sees through (`Pin<&mut S>`, `Arc<Mutex<S>>`, `Option<S>`): `this.state.as_mut()`, `x.lock()`;
+# and pin-project's `self.project()`, a struct of the same fields (index/macro_items.py).
+SAME_VALUE = frozenset(
+    "as_mut as_ref as_deref as_deref_mut as_pin_mut as_pin_ref borrow borrow_mut clone lock "
+    "unwrap expect project project_ref".split()
+)
 
 
 class TypeResolver:
@@ -219,7 +226,10 @@ class TypeResolver:
         if qualifier:
             owners = self.value_types(qualifier, depth + 1) if file == self.rel else []
             if owners:  # obj.method(): the method's declared result
-                return self.results_of(self.members_named(owners, member), depth)
+                named = self.members_named(owners, member)
+                if not named and member in SAME_VALUE and self.language == "rust":
+                    return owners
+                return self.results_of(named, depth)
             if member in CONTAINER_GETTERS and file == self.rel:  # `handlers.get(name)`
                 found = element_types(self, qualifier, depth + 1, values=True)
                 if found:

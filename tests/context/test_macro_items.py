@@ -1,0 +1,90 @@
+"""Rust items inside a macro call (index/macro_items.py): futures' `pin_project! { pub struct
+Unfold { #[pin] state: UnfoldState } }` is a struct with fields, so `this.state.as_mut().`
+after `let mut this = self.project();` lists UnfoldState's methods; a macro whose body is a
+language of its own (`bitflags!`) gives no definitions. On real files through the real index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ctx_helpers import hint_after, make, names
+
+from coderd.context.index.extract import extract
+
+UNFOLD_STATE = """use core::pin::Pin;
+
+pin_project! {
+    /// UnfoldState used for stream and sink unfolds
+    #[project = UnfoldStateProj]
+    #[derive(Debug)]
+    pub(crate) enum UnfoldState<T, R> {
+        Value {
+            value: T,
+        },
+        Empty,
+    }
+}
+
+impl<T, R> UnfoldState<T, R> {
+    pub(crate) fn take_value(self: Pin<&mut Self>) -> Option<T> {
+        None
+    }
+
+    pub(crate) fn project_future(self: Pin<&mut Self>) -> Option<Pin<&mut R>> {
+        None
+    }
+}
+"""
+
+UNFOLD = """use crate::unfold_state::UnfoldState;
+
+pin_project! {
+    /// Stream for the [`unfold`] function.
+    #[must_use = "streams do nothing unless polled"]
+    pub struct Unfold<T, F, Fut> {
+        f: F,
+        #[pin]
+        state: UnfoldState<T, Fut>,
+    }
+}
+
+bitflags! {
+    pub struct Ready: usize {
+        const READABLE = 0b0001;
+    }
+}
+
+impl<T, F, Fut> Stream for Unfold<T, F, Fut> {
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut this = self.project();
+        if let Some(state) = this.state.as_mut().
+    }
+}
+"""
+FILES = {"src/lib.rs": "mod unfold;\nmod unfold_state;\n", "src/unfold_state.rs": UNFOLD_STATE}
+
+
+def test_a_struct_in_a_macro_body_is_a_definition_with_the_files_own_lines() -> None:
+    symbols = extract(UNFOLD.encode(), "rust", "src/unfold.rs")
+    found = {d.name: d for d in symbols.definitions}
+    assert found["Unfold"].kind == "struct"
+    assert (
+        found["Unfold"].start_line
+        == UNFOLD.split("\n").index("    pub struct Unfold<T, F, Fut> {") + 1
+    )
+    assert found["poll_next"].container == "Unfold"
+    assert "Ready" not in found and "READABLE" not in found  # bitflags' body is not Rust
+
+
+def test_an_enum_in_pin_project_gets_its_impl_blocks_methods(tmp_path: Path) -> None:
+    index = make(tmp_path, FILES)
+    try:
+        assert {"UnfoldState", "take_value"} <= names(index, "src/unfold_state.rs")
+    finally:
+        index.close()
+
+
+def test_a_projected_pinned_fields_methods_follow_as_mut(tmp_path: Path) -> None:
+    files = FILES | {"src/unfold.rs": UNFOLD}
+    hint = hint_after(tmp_path, files, "src/unfold.rs", "this.state.as_mut().")
+    assert {"take_value", "project_future"} <= {c["name"] for c in hint.chunks}
