@@ -192,12 +192,15 @@ class TypeResolver:
         """The binding of the field `field` of `owner` or of its bases, and the type that
         declares it. The class around the cursor: its fields as infer.py read them, the
         cursor's line blanked (the index's parse of this buffer holds what is being typed)."""
+        holders = [owner] + self._bases(owner)
         if owner.path == self.rel and owner.definition.name == self.env.receiver_type:
             binding = self.env.fields.get(field)
-            if binding is not None or self.language != "rust":
-                return (binding, owner) if binding is not None else None
-            # Rust: the cursor is in an impl block, the fields are in the struct's (below).
-        for holder in [owner] + self._bases(owner):
+            if binding is not None:
+                return binding, owner
+            # Its bases' (rq's `self.job_class` is BaseRegistry's); Rust: the cursor is in an
+            # impl block, the fields are in the struct's.
+            holders = holders if self.language == "rust" else holders[1:]
+        for holder in holders:
             binding = self.fields(holder).get(field)
             if binding is not None:
                 return binding, holder

@@ -33,6 +33,13 @@
   right: (identifier) @field.copy)
   (#eq? @_self "self"))
 (class_definition body: (block (expression_statement (assignment left: (identifier) @field.name type: (type) @field.type))))
+; A class attribute holding a class or an instance: rq's `job_class = Job` (then
+; `self.job_class.fetch(id)`, a classmethod giving a Job), `lock = Lock()`.
+((class_definition body: (block (expression_statement
+    (assignment left: (identifier) @field.name right: (identifier) @field.type))))
+  (#match? @field.type "^_*[A-Z][a-z]"))
+(class_definition body: (block (expression_statement
+  (assignment left: (identifier) @field.name right: (call function: (_) @field.call)))))
 (assignment left: (identifier) @bind.name right: (attribute) @bind.value)
 ; `self.console = console or get_console()`, `self.x = x if x is not None else X()`: the parameter's type.
 ((assignment left: (attribute object: (identifier) @_self attribute: (identifier) @field.name)
