@@ -50,6 +50,37 @@ def test_isinstance_narrows_a_name_in_its_block(tmp_path: Path) -> None:
             index.close()
 
 
+CONJUNCTION_MAIN = """from models import Call, Name
+
+
+def visit(node, limit):
+    if isinstance(node, Call) and limit > 1:
+        a = 1
+        @IN_IF@
+    elif limit and isinstance(node, Name):
+        b = 2
+        @IN_ELIF@
+    c = 3
+    @AFTER@
+"""
+
+
+def test_isinstance_anded_with_another_test_narrows_too(tmp_path: Path) -> None:
+    """`if isinstance(node, Call) and ...:` types `node` in that block as the plain test
+    does; `elif ... and isinstance(node, Name):` in its own."""
+    expected = {"@IN_IF@": [("models.py", "Call")], "@IN_ELIF@": [("models.py", "Name")]}
+    for marker in ("@IN_IF@", "@IN_ELIF@", "@AFTER@"):
+        main = CONJUNCTION_MAIN.replace(marker, "@@")
+        for other in ("@IN_IF@", "@IN_ELIF@", "@AFTER@"):
+            main = main.replace(other, "pass")
+        files = {"models.py": NARROWED_MODELS, "main.py": main}
+        index, resolver = resolver_for(tmp_path / marker.strip("@"), files, "main.py", "python")
+        try:
+            assert where(resolver.value_types("node")) == expected.get(marker, []), marker
+        finally:
+            index.close()
+
+
 TS_MODELS = """export class Call {
   callee(): void {}
 }

@@ -60,6 +60,27 @@
       arguments: (argument_list . (identifier) @bind.name . [(identifier) (attribute)] @bind.type .))
     consequence: (block) @bind.until)
   (#eq? @_isinstance "isinstance"))
+; `if isinstance(node, Call) and node.args:`, `elif node and isinstance(node, Name):`: the same.
+((if_statement
+    condition: (boolean_operator left: (call function: (identifier) @_isinstance
+        arguments: (argument_list . (identifier) @bind.name . [(identifier) (attribute)] @bind.type .)) operator: "and")
+    consequence: (block) @bind.until)
+  (#eq? @_isinstance "isinstance"))
+((if_statement
+    condition: (boolean_operator operator: "and" right: (call function: (identifier) @_isinstance
+        arguments: (argument_list . (identifier) @bind.name . [(identifier) (attribute)] @bind.type .)))
+    consequence: (block) @bind.until)
+  (#eq? @_isinstance "isinstance"))
+((elif_clause
+    condition: (boolean_operator left: (call function: (identifier) @_isinstance
+        arguments: (argument_list . (identifier) @bind.name . [(identifier) (attribute)] @bind.type .)) operator: "and")
+    consequence: (block) @bind.until)
+  (#eq? @_isinstance "isinstance"))
+((elif_clause
+    condition: (boolean_operator operator: "and" right: (call function: (identifier) @_isinstance
+        arguments: (argument_list . (identifier) @bind.name . [(identifier) (attribute)] @bind.type .)))
+    consequence: (block) @bind.until)
+  (#eq? @_isinstance "isinstance"))
 ; `if not isinstance(node, Call): raise ...` (or return, continue, break): `node` is a Call
 ; after that statement, to the end of its block (@bind.after).
 ((if_statement
