@@ -389,5 +389,7 @@ def _sample(index, path, lines, row, column, found) -> dict:
 
 def gold_text(line: str) -> str:
     """The gold's header line as a signature: without the body's opening brace (a context
-    may show `func (c *Command) Root() *Command` with its body elided)."""
-    return line.strip().removesuffix("{").rstrip()
+    may show `func (c *Command) Root() *Command` with its body elided), nor the parenthesis
+    around an arrow function's object body (`export const f = <A>(S: S<A>): M<A> => ({`)."""
+    text = line.strip().removesuffix("{").rstrip()
+    return text.removesuffix("(").rstrip() if text.endswith("=> (") else text

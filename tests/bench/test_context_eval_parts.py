@@ -14,7 +14,7 @@ if str(BENCH) not in sys.path:  # context_eval's modules import each other by pl
     sys.path.insert(0, str(BENCH))
 
 from eval_naive import naive_pack  # noqa: E402
-from eval_samples import build_samples  # noqa: E402
+from eval_samples import build_samples, gold_text  # noqa: E402
 from test_eval_sample_receivers import samples_of  # noqa: E402
 
 from coderd.context.index.workspace import WorkspaceIndex  # noqa: E402
@@ -196,3 +196,12 @@ def test_the_builds_tokenizer_counts_only_its_own_thread() -> None:
     worker.start()
     worker.join()
     assert (counted.calls, counted.chars) == (1, 3)
+
+
+def test_a_gold_line_reads_as_the_signature_a_context_shows() -> None:
+    """A context shows a definition's header without its body: `=> ({` of an arrow function
+    returning an object literal goes, as `{` does; a call's open parenthesis stays."""
+    arrow = "export const fromSemigroup = <A>(S: Semigroup<A>): Monoid<A> => ({"
+    assert gold_text(arrow) == "export const fromSemigroup = <A>(S: Semigroup<A>): Monoid<A> =>"
+    assert gold_text("func (c *Command) Root() *Command {") == "func (c *Command) Root() *Command"
+    assert gold_text("    def parse(") == "def parse("
