@@ -78,6 +78,10 @@ def test_the_receiver_is_the_expression_before_the_separator() -> None:
     assert at("a?.b.") == ("a?.b", "")
     assert at("    x = ") is None
     assert at("x = 3.") is None
+    # Calls taking closures and calls: their arguments collapse, the chain stays.
+    assert at("    let n = v.iter().map(|x| f(x)).fil") == ("v.iter().map()", "fil")
+    assert at("foo(bar(x)).baz.") == ("foo().baz", "")
+    assert at("assert!(v.into_iter().eq(w.iter().map(|y| g(y)).") == ("w.iter().map()", "")
     assert at("print('see.") is None  # the first word of a string
     assert receiver_at("ctx.\nnext", 4).end == 4  # the cursor's line only
     # A minified line: only its end is searched, and a chain longer than that is not typed.
@@ -86,6 +90,8 @@ def test_the_receiver_is_the_expression_before_the_separator() -> None:
     # A chain going on at a line's start: the lines above, joined, end with the receiver.
     assert at("let n = v\n    .par_iter()\n    .ma") == ("v.par_iter()", "ma")
     assert at("    return (ctx\n        .") == ("ctx", "")
+    chain = "par_iter\n    .into_par_iter()\n    .inspect(|x| g(h(x)))\n    .whi"
+    assert at(chain) == ("par_iter.into_par_iter().inspect()", "whi")
     assert at("x = foo(\n    a)\n    .") is None  # a call's arguments over two lines
     assert at("\n    .") is None and at("x\n\n    .b()\n    .") is None
     assert at("x = a\n" + "    .b()\n" * 40 + "    .") is None  # longer than what is looked at

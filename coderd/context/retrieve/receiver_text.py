@@ -13,6 +13,7 @@ from dataclasses import dataclass
 # Characters before the cursor looked at: a longer receiver expression is not one to type, and
 # a minified line of 100 KB must not cost a search from each of its characters.
 MAX_RECEIVER_CHARS = 160
+_INNERMOST_CALL = re.compile(r"\([^()]*\)")
 _CONTINUED = re.compile(r"[ \t]*(\.|\?\.)([A-Za-z_$][\w$]*)?")  # a line going on with a chain
 # `a.b(c).d::` and the like right before the cursor, the partial member name after it: the
 # receiver, its separator and what was typed of the member.
@@ -33,14 +34,28 @@ def receiver_at(text: str, offset: int) -> Receiver | None:
     """The receiver expression the cursor is completing a member of, if any."""
     line_start = text.rfind("\n", max(0, offset - MAX_RECEIVER_CHARS), offset) + 1
     start = max(line_start, offset - MAX_RECEIVER_CHARS)
-    found = _RECEIVER.search(text, start, offset)
+    window = _collapsed(text[start:offset])
+    found = _RECEIVER.search(window)
     if found is None:
         return _continued(text, line_start, offset)
-    if found.start(1) > start and text[found.start(1) - 1] in "\"'`":
+    if found.start(1) > 0 and window[found.start(1) - 1] in "\"'`":
         return None  # inside a string's first word
-    if found.start(1) == start > line_start:
+    if found.start(1) == 0 and start > line_start:
         return None  # longer than what was looked at: its start is cut off
-    return Receiver(found.group(1), found.end(2), found.group(3) or "")
+    typed = found.group(3) or ""
+    return Receiver(found.group(1), offset - len(typed), typed)
+
+
+def _collapsed(text: str) -> str:
+    """`text` with each call's arguments, innermost first, collapsed to `()`: a chain whose
+    calls take closures or calls (rayon's `.inspect(|x| f(x))`, `foo(bar(x)).baz.`) reads
+    as `a.inspect().b`, which the receiver's pattern and the type inference take; an open
+    parenthesis with no close stays."""
+    while True:
+        shorter = _INNERMOST_CALL.sub("\0", text)
+        if shorter == text:
+            return text.replace("\0", "()")
+        text = shorter
 
 
 def _continued(text: str, line_start: int, offset: int) -> Receiver | None:
@@ -65,7 +80,7 @@ def _continued(text: str, line_start: int, offset: int) -> Receiver | None:
     joined = "".join(pieces)
     if not joined or joined.startswith(".") or len(joined) > MAX_RECEIVER_CHARS:
         return None  # nothing above, or a chain going on from a blank line
-    joined += found.group(1)
+    joined = _collapsed(joined) + found.group(1)
     receiver = _RECEIVER.search(joined)
     if receiver is None or receiver.start(1) and joined[receiver.start(1) - 1] in "\"'`":
         return None
