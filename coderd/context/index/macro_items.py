@@ -4,10 +4,10 @@
 
 tree-sitter reads a macro's body as a flat token tree, so the struct, its fields and the impl
 blocks inside it were no definitions: `impl Stream for Unfold` had no `Unfold` to belong to.
-The bodies of item-level `name! { ... }` calls are parsed again as Rust, in a copy of the file
-with everything else blanked (newlines kept), so rows, columns and byte offsets are the file's
-own. A body that does not parse cleanly is a language of the macro's own (`bitflags!`'s
-`struct Flags: u32`, `lazy_static!`'s `static ref`): its items are dropped whole."""
+The bodies of item-level `name! { ... }` calls are parsed again as Rust, on their own (the
+parser's included ranges), so rows, columns and byte offsets are the file's own. A body that
+does not parse cleanly is a language of the macro's own (`bitflags!`'s `struct Flags: u32`,
+`lazy_static!`'s `static ref`): its items are dropped whole."""
 
 from __future__ import annotations
 
@@ -17,33 +17,30 @@ from coderd.context.index.languages import parser_for
 
 # Where an item-level macro call sits: the file's top level, a `mod { }`, an impl or a trait.
 _ITEM_PARENTS = frozenset({"source_file", "declaration_list"})
-_BLANK = bytes.maketrans(bytes(range(256)), b" " * 10 + b"\n" + b" " * 245)
 
 
 def macro_items(source: bytes, tree: tree_sitter.Tree) -> tree_sitter.Tree | None:
-    """A parse of `source` in which only the bodies of item-level brace macro calls are kept,
-    the bodies that did not parse as Rust blanked too; None when the file has none."""
+    """A parse of the bodies of `tree`'s item-level brace macro calls as Rust items, those
+    that do not parse as such left out; None when there are none."""
     bodies = [
-        (body.start_byte + 1, body.end_byte - 1)
+        _inside(body)
         for call in _item_macro_calls(tree.root_node)
         if (body := call.named_children[-1]).type == "token_tree"
         and source[body.start_byte : body.start_byte + 1] == b"{"
     ]
     if not bodies:
         return None
-    parser = parser_for("rust")
-    kept = _kept(source, bodies)
-    items = parser.parse(kept)
+    items = _parse(source, bodies)
     broken = [
-        (start, end)
-        for start, end in bodies
-        if any(_overlaps(n, start, end) and n.has_error for n in items.root_node.children)
+        body
+        for body in bodies
+        if any(_overlaps(n, body) and n.has_error for n in items.root_node.children)
     ]
     if broken:  # parsed again without them: an unclosed brace must not swallow the rest
         bodies = [b for b in bodies if b not in broken]
         if not bodies:
             return None
-        items = parser.parse(_kept(source, bodies))
+        items = _parse(source, bodies)
         if items.root_node.has_error:
             return None
     return items
@@ -61,12 +58,22 @@ def _item_macro_calls(root: tree_sitter.Node) -> list[tree_sitter.Node]:
     return found
 
 
-def _kept(source: bytes, bodies: list[tuple[int, int]]) -> bytes:
-    out = bytearray(source.translate(_BLANK))
-    for start, end in bodies:
-        out[start:end] = source[start:end]
-    return bytes(out)
+def _inside(braces: tree_sitter.Node) -> tree_sitter.Range:
+    """What is between a token tree's braces (each one byte)."""
+    (start_row, start_column), (end_row, end_column) = braces.start_point, braces.end_point
+    return tree_sitter.Range(
+        (start_row, start_column + 1),
+        (end_row, end_column - 1),
+        braces.start_byte + 1,
+        braces.end_byte - 1,
+    )
 
 
-def _overlaps(node: tree_sitter.Node, start: int, end: int) -> bool:
-    return node.start_byte < end and node.end_byte > start
+def _parse(source: bytes, bodies: list[tree_sitter.Range]) -> tree_sitter.Tree:
+    # A parser of its own: included ranges are a parser's state, and parser_for's is shared.
+    parser = tree_sitter.Parser(parser_for("rust").language, included_ranges=bodies)
+    return parser.parse(source)
+
+
+def _overlaps(node: tree_sitter.Node, body: tree_sitter.Range) -> bool:
+    return node.start_byte < body.end_byte and node.end_byte > body.start_byte
