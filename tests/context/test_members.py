@@ -16,7 +16,7 @@ from coderd.context.retrieve.infer import environment
 from coderd.context.retrieve.members import module_candidates, typed_candidates
 from coderd.context.retrieve.packages import package_candidates
 from coderd.context.retrieve.scope import scope_of
-from coderd.context.retrieve.skeletons import ranked_members, skeletons
+from coderd.context.retrieve.skeletons import near_words, ranked_members, skeletons
 from coderd.context.retrieve.typed import TypeResolver
 from coderd.context.retrieve.usage import usage_of
 
@@ -215,6 +215,37 @@ def test_a_go_package_lists_first_the_names_files_like_this_one_use(tmp_path: Pa
         package_candidates(index, "shapes/m.go", scope, usage_of(text, offset), added)
         (shown,) = [c[4] for c in added.calls if c[0] == "shapes/c.go" and c[4]]
         assert shown == ("Stroke", "Fill", "Clip")  # then by popularity: Clip nobody uses
+    finally:
+        index.close()
+
+
+def test_a_go_package_lists_first_the_names_the_lines_around_the_cursor_share_words_with(
+    tmp_path: Path,
+) -> None:
+    """memberlist's config.go declares `Ping PingDelegate` among fields named after the
+    delegates they hold: a name sharing words with the lines around the cursor (`ping`,
+    `delegate`) comes before names more files use (memberlist package names +11 of 40 at
+    1,024 tokens)."""
+    shapes = (
+        "package shapes\n\nfunc Fill() {}\n\nfunc Stroke() {}\n\ntype PingDelegate interface{}\n"
+    )
+    text, offset = cursor(
+        "package shapes\n\ntype Config struct {\n\tPingInterval int\n\tPing @@\n"
+        "\tEvents EventDelegate\n}\n"
+    )
+    files = {"shapes/c.go": shapes, "shapes/m.go": text}
+    for i in range(3):  # more files use Fill and Stroke
+        files[f"shapes/o{i}.go"] = (
+            f"package shapes\n\nfunc other{i}(x) {{\n\tFill(x)\n\tStroke(x)\n}}\n"
+        )
+    index = workspace(tmp_path, files)
+    try:
+        scope = scope_of(index, "shapes/m.go", index.file("shapes/m.go"), "go")
+        added = Added()
+        near = near_words(text, offset)
+        package_candidates(index, "shapes/m.go", scope, usage_of(text, offset), added, "go", near)
+        (shown,) = [c[4] for c in added.calls if c[0] == "shapes/c.go" and c[4]]
+        assert shown[0] == "PingDelegate"
     finally:
         index.close()
 

@@ -172,7 +172,7 @@ def retrieve(
     near = near_words(text, offset)
     import_candidates(index, scope, usage, language, add, exported, near)
     value_members(index, rel_path, scope, usage, add)
-    package_candidates(index, rel_path, scope, usage, add, language)
+    package_candidates(index, rel_path, scope, usage, add, language, near)
     # 2. typed names and module aliases
     env = environment(index, rel_path, text, offset, language, parse_memo)  # bounded (infer.py)
     deadline = time.thread_time() + limits["types"] / 1000

@@ -10,7 +10,7 @@ from __future__ import annotations
 from coderd.context.index.workspace import DefinitionRef
 from coderd.context.retrieve.members import Add
 from coderd.context.retrieve.similar import similar_use
-from coderd.context.retrieve.skeletons import signature_list
+from coderd.context.retrieve.skeletons import shared_words, signature_list
 from coderd.context.retrieve.usage import UNUSED, Usage
 
 SIBLING_LINES = 2  # a definition this close to a used one is its sibling
@@ -23,12 +23,18 @@ PACKAGE_SCORE = 4.0
 LATE_PACKAGE = 4.0
 
 
-def package_candidates(index, rel: str, scope, usage: Usage, add: Add, language: str = "") -> None:
+def package_candidates(
+    index, rel: str, scope, usage: Usage, add: Add, language: str = "", near=frozenset()
+) -> None:
     """Go/Java: the rest of the package, which the file may use without importing it. A name
     used bare brings the names declared right next to it (the rest of its `const (...)` block,
     its companions); and the package's most used names (in how many files) that this file does
     not use yet come as signature lists, after everything the file does use: first those that
-    the package's files most like this one use (similar.py), then by popularity."""
+    the package's files most like this one use (similar.py) plus how many words of their name
+    the lines around the cursor have (`near`, skeletons.near_words: memberlist's `Ping` field
+    among `Events EventDelegate` lines is a PingDelegate), then by popularity. The words
+    added to the similarity: Go package recall +30/+55/+43 of 886 samples at 256/512/1,024
+    tokens on all sets; weighed 0.25, 0.5 or taken first, +20 to +25/+44 to +56/+40 to +44."""
     unused: list[DefinitionRef] = []
     siblings: dict[tuple[str, int], tuple[DefinitionRef, float]] = {}
     for file, source in scope.open_files:
@@ -71,10 +77,11 @@ def package_candidates(index, rel: str, scope, usage: Usage, add: Add, language:
     names = {r.definition.name for r in unused}
     similar = similar_use(index, rel, names) if unused else {}
     popular = index.popularity(names, rel) if unused else {}
+    shared = shared_words(list(names), near) if unused else {}
     unused = sorted(
         unused,
         key=lambda r: (
-            -similar.get(r.definition.name, 0),
+            -(similar.get(r.definition.name, 0) + shared.get(r.definition.name, 0)),
             -popular.get(r.definition.name, 0),
             r.path,
             r.definition.start_line,
