@@ -182,6 +182,37 @@ def test_rust_associated_constructor_and_self(tmp_path):
     assert "pub fn flush_all(&self) -> usize" in text and "reticulate" not in text
 
 
+def test_self_keeps_its_type_when_the_cursors_line_opened_a_block(tmp_path):
+    """The line being typed once opened a block (`if self.cmd.is_required() {`): blanked, it
+    left the block's `}` unmatched, and the impl around the cursor was lost to the parse."""
+    files = {
+        "src/cmd.rs": "pub struct Command;\n\nimpl Command {\n"
+        "    pub fn is_subcommand_required_set(&self) -> bool { true }\n}\n",
+        "src/validator.rs": "use crate::cmd::Command;\n\npub struct Validator<'cmd> {\n"
+        "    cmd: &'cmd Command,\n}\n\nimpl<'cmd> Validator<'cmd> {\n"
+        "    fn validate(&mut self, has_subcmd: bool) -> bool {\n"
+        "        if !has_subcmd && self.cmd.@@\n            return false;\n        }\n"
+        "        true\n    }\n}\n",
+        "src/lib.rs": "mod cmd;\nmod validator;\n",
+    }
+    root = tmp_path / "ws"
+    for rel, source in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(source.replace("@@", ""))
+    index = WorkspaceIndex(root)
+    index.rescan()
+    try:
+        text = files["src/validator.rs"]
+        memo = ParseMemo()
+        env = infer.environment(
+            index, "src/validator.rs", text.replace("@@", ""), text.index("@@"), "rust", memo
+        )
+        assert (env.receiver, env.receiver_type) == ("self", "Validator")
+        assert memo.parsed is not None and not memo.parsed.tree.root_node.has_error
+    finally:
+        index.close()
+
+
 def test_typing_a_line_keeps_the_context_bytes(tmp_path):
     """The cursor's line never shapes the context: typed objects, fields and members included."""
     root = tmp_path / "ws"

@@ -81,6 +81,7 @@ CLASS_NODES = frozenset(
     }
 )
 RECEIVERS = {"typescript": "this", "tsx": "this", "javascript": "this", "rust": "self"}
+MAX_REOPENED = 3  # braces a blanked line may have opened (`} else if x {` ... nested)
 MAX_COLD_BYTES = 200_000  # a bigger file is parsed on the completion path only from a tree at hand
 
 
@@ -110,7 +111,8 @@ def environment(
     row = text.count("\n", 0, offset)
     line_start = text.rfind("\n", 0, offset) + 1
     line_end = text.find("\n", offset)
-    blanked = text[:line_start] + (text[line_end:] if line_end >= 0 else "")
+    rest = text[line_end:] if line_end >= 0 else ""
+    blanked = text[:line_start] + _reopened(text[:line_start], rest, language) + rest
     source = blanked.encode("utf-8", "surrogatepass")
     parsed = parse_blanked(index, rel, source, language, MAX_COLD_BYTES, memo)
     if parsed is None:
@@ -144,6 +146,18 @@ def environment(
     if enclosing_class is not None:
         _bind_receiver(env, enclosing_class, scopes, language)
     return env
+
+
+def _reopened(before: str, after: str, language: str) -> str:
+    """What the blanked line holds: the braces it opened when the lines around it close more
+    than they open. Blanking `if !has_subcmd && self.cmd.is_required() {` left its body's `}`
+    unmatched, the parse made an ERROR of the impl block around it, and `self` lost its type
+    (clap's validator.rs). Counted on the text as it is, strings and comments too: a brace in
+    a string is as likely on either side."""
+    if language == "python":
+        return ""
+    unmatched = before.count("}") + after.count("}") - before.count("{") - after.count("{")
+    return "{" * min(max(unmatched, 0), MAX_REOPENED)
 
 
 def prepare(index, rel: str, text: str, row: int, language: str, memo: ParseMemo) -> None:
