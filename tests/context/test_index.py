@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ctx_helpers import DEADLINE_S, names, wait_for, write
 
+from coderd.context.index import buffers as buffers_module
 from coderd.context.index import extract as extract_module
 from coderd.context.index import workspace as index_module
 from coderd.context.index.registry import IndexRegistry
@@ -169,3 +170,30 @@ def test_registry_shares_one_index_per_root(tmp_path: Path) -> None:
     assert registry.users(tmp_path) == 0
     assert registry.get_or_create(tmp_path) is not first  # a new one after the last release
     registry.close_all()
+
+
+def test_a_file_the_parser_refuses_is_left_out_and_the_rest_indexed(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """An exception while extracting one file (a tree-sitter refusal) must not end the build
+    or a buffer's update: that file goes unindexed, the others are found."""
+    write(tmp_path, "good.py", "def fine():\n    pass\n")
+    write(tmp_path, "bad.py", "def broken():\n    pass\n")
+    real = extract_module.extract_with_tree
+
+    def refusing(source: bytes, language: str, path: str = ""):
+        if path == "bad.py":
+            raise ValueError("Included ranges cannot overlap")
+        return real(source, language, path)
+
+    monkeypatch.setattr(buffers_module, "extract_with_tree", refusing)
+    monkeypatch.setattr(index_module, "extract", lambda s, lang, p="": refusing(s, lang, p)[0])
+    index = WorkspaceIndex(tmp_path).build()
+    try:
+        assert index.wait_ready(DEADLINE_S)
+        assert [r.path for r in index.lookup("fine")] == ["good.py"] and not index.lookup("broken")
+        index.set_buffer("bad.py", "def broken_again():\n    pass\n").result(DEADLINE_S)
+        index.set_buffer("good.py", "def fine_again():\n    pass\n").result(DEADLINE_S)
+        assert index.lookup("fine_again") and not index.lookup("broken_again")
+    finally:
+        index.close()

@@ -76,6 +76,17 @@ def test_a_struct_in_a_macro_body_is_a_definition_with_the_files_own_lines() -> 
     assert "Ready" not in found and "READABLE" not in found  # bitflags' body is not Rust
 
 
+def test_macro_bodies_in_modules_and_empty_ones_are_read_in_file_order() -> None:
+    """The parser takes its ranges in order: a body inside a `mod` (found after the file's
+    top level) and an empty `x! {}` broke the index of mio's and rand's files."""
+    source = (
+        "mod a {\n    cfg_net! {\n        pub struct Inner { x: u8 }\n    }\n}\n"
+        "empty! {}\ncfg_os! {\n    pub struct Outer { y: u8 }\n}\n"
+    )
+    found = {d.name: d for d in extract(source.encode(), "rust", "src/lib.rs").definitions}
+    assert {"Inner", "Outer"} <= set(found) and found["Inner"].start_line == 3
+
+
 def test_an_enum_in_pin_project_gets_its_impl_blocks_methods(tmp_path: Path) -> None:
     index = make(tmp_path, FILES)
     try:

@@ -10,6 +10,7 @@ incrementally and keeps the symbols (line_edits.py); any other edit extracts the
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,6 +22,8 @@ from coderd.context.index.languages import language_for_path
 from coderd.context.index.line_edits import reparse, symbol_rows, within_plain_line
 from coderd.context.index.readers import IndexReaders
 from coderd.context.index.walk import content_is_indexable
+
+log = logging.getLogger(__name__)
 
 
 class EditorBuffers(IndexReaders):
@@ -75,8 +78,11 @@ class EditorBuffers(IndexReaders):
                 if then is not None:
                     then()
                 return
-            symbols, parsed = extract_with_tree(data, language, rel)
-            tree = (data, parsed)
+            try:
+                symbols, parsed = extract_with_tree(data, language, rel)
+                tree = (data, parsed)
+            except Exception:  # a parser's refusal leaves this buffer out, not the index
+                log.exception("could not index %s", rel)
         self._commit(rel, ticket, symbols, None, from_disk=False, tree=tree)
         with self._lock:
             if symbols is not None and self._committed.get(rel) == ticket:

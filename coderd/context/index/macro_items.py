@@ -22,15 +22,22 @@ _ITEM_PARENTS = frozenset({"source_file", "declaration_list"})
 def macro_items(source: bytes, tree: tree_sitter.Tree) -> tree_sitter.Tree | None:
     """A parse of the bodies of `tree`'s item-level brace macro calls as Rust items, those
     that do not parse as such left out; None when there are none."""
-    bodies = [
-        _inside(body)
-        for call in _item_macro_calls(tree.root_node)
-        if (body := call.named_children[-1]).type == "token_tree"
-        and source[body.start_byte : body.start_byte + 1] == b"{"
-    ]
+    bodies = sorted(
+        (
+            _inside(body)
+            for call in _item_macro_calls(tree.root_node)
+            if (body := call.named_children[-1]).type == "token_tree"
+            and source[body.start_byte : body.start_byte + 1] == b"{"
+            and body.end_byte - body.start_byte > 2  # not `{}`
+        ),
+        key=lambda body: body.start_byte,
+    )  # the parser takes its ranges in order (the calls were found depth first)
     if not bodies:
         return None
-    items = _parse(source, bodies)
+    try:
+        items = _parse(source, bodies)
+    except ValueError:  # ranges the parser refuses: the file's own definitions stand
+        return None
     broken = [
         body
         for body in bodies

@@ -184,7 +184,10 @@ class WorkspaceIndex(EditorBuffers):
             stamp = _stamp(self.root / rel)
             data = self.rules.read_if_indexable(rel) if stamp is not None else None
             if data is not None:
-                symbols = extract(data, language_for_path(rel) or "", rel)
+                try:
+                    symbols = extract(data, language_for_path(rel) or "", rel)
+                except Exception:  # a parser's refusal leaves one file out, not the index
+                    log.exception("could not index %s", rel)
         self._commit(rel, ticket, symbols, stamp, from_disk=True)
 
     def remove(self, path: str | os.PathLike[str]) -> None:
