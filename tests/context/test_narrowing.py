@@ -33,21 +33,33 @@ def visit(node, other):
 """
 
 
+MARKERS = ("@IN_IF@", "@IN_ELIF@", "@AFTER@")
+IF_CALL_ELIF_NAME = {"@IN_IF@": [("models.py", "Call")], "@IN_ELIF@": [("models.py", "Name")]}
+
+
+def types_at_markers(tmp_path: Path, main: str, name: str) -> dict[str, list]:
+    """The types of `name` with the cursor at each marker of `main` (the others `pass`)."""
+    found = {}
+    for marker in MARKERS:
+        text = main.replace(marker, "@@")
+        for other in MARKERS:
+            text = text.replace(other, "pass")
+        files = {"models.py": NARROWED_MODELS, "main.py": text}
+        index, resolver = resolver_for(tmp_path / marker.strip("@"), files, "main.py", "python")
+        try:
+            found[marker] = where(resolver.value_types(name))
+        finally:
+            index.close()
+    return found
+
+
 def test_isinstance_narrows_a_name_in_its_block(tmp_path: Path) -> None:
     """`if isinstance(node, Call):` types `node` as a Call in that block, `elif` as its own
     class in its block, and not after them; `assert isinstance(other, Name)` from there on."""
-    expected = {"@IN_IF@": [("models.py", "Call")], "@IN_ELIF@": [("models.py", "Name")]}
-    for marker in ("@IN_IF@", "@IN_ELIF@", "@AFTER@"):
-        main = NARROWED_MAIN.replace(marker, "@@")
-        for other in ("@IN_IF@", "@IN_ELIF@", "@AFTER@"):
-            main = main.replace(other, "pass")
-        files = {"models.py": NARROWED_MODELS, "main.py": main}
-        index, resolver = resolver_for(tmp_path / marker.strip("@"), files, "main.py", "python")
-        try:
-            assert where(resolver.value_types("node")) == expected.get(marker, []), marker
-            assert where(resolver.value_types("other")) == [("models.py", "Name")], marker
-        finally:
-            index.close()
+    found = types_at_markers(tmp_path / "node", NARROWED_MAIN, "node")
+    assert found == {m: IF_CALL_ELIF_NAME.get(m, []) for m in MARKERS}
+    other = types_at_markers(tmp_path / "other", NARROWED_MAIN, "other")
+    assert other == {m: [("models.py", "Name")] for m in MARKERS}
 
 
 CONJUNCTION_MAIN = """from models import Call, Name
@@ -68,17 +80,8 @@ def visit(node, limit):
 def test_isinstance_anded_with_another_test_narrows_too(tmp_path: Path) -> None:
     """`if isinstance(node, Call) and ...:` types `node` in that block as the plain test
     does; `elif ... and isinstance(node, Name):` in its own."""
-    expected = {"@IN_IF@": [("models.py", "Call")], "@IN_ELIF@": [("models.py", "Name")]}
-    for marker in ("@IN_IF@", "@IN_ELIF@", "@AFTER@"):
-        main = CONJUNCTION_MAIN.replace(marker, "@@")
-        for other in ("@IN_IF@", "@IN_ELIF@", "@AFTER@"):
-            main = main.replace(other, "pass")
-        files = {"models.py": NARROWED_MODELS, "main.py": main}
-        index, resolver = resolver_for(tmp_path / marker.strip("@"), files, "main.py", "python")
-        try:
-            assert where(resolver.value_types("node")) == expected.get(marker, []), marker
-        finally:
-            index.close()
+    found = types_at_markers(tmp_path, CONJUNCTION_MAIN, "node")
+    assert found == {m: IF_CALL_ELIF_NAME.get(m, []) for m in MARKERS}
 
 
 TS_MODELS = """export class Call {

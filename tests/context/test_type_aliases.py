@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from ctx_helpers import write
 from test_receiver_hint_languages import hints_in
 
@@ -27,46 +28,47 @@ impl<'a> ParseBuffer<'a> {
 """
 
 
-def test_a_rust_alias_to_a_reference_has_the_referenced_types_methods(tmp_path: Path) -> None:
-    root = tmp_path / "ws"
-    write(root, "src/parse.rs", PARSE_RS)
-    write(root, "src/lib.rs", "mod ident;\nmod parse;\n")
-    use = (
+CASES = {
+    "rust, an alias of a reference": (
+        {"src/parse.rs": PARSE_RS, "src/lib.rs": "mod ident;\nmod parse;\n"},
+        "src/ident.rs",
         "use crate::parse::ParseStream;\n\n"
-        "fn parse_ident(input: ParseStream) -> bool {\n    input.\n}\n"
-    )
-    with hints_in(root, write(root, "src/ident.rs", use), use) as after:
-        hint = after("    input.")
-        assert hint is not None
-        assert {"step", "peek_token"} <= {c["name"] for c in hint.chunks}
+        "fn parse_ident(input: ParseStream) -> bool {\n    input.\n}\n",
+        "    input.",
+        {"step", "peek_token"},
+    ),
+    "typescript": (
+        {
+            "src/store.ts": "export class StoreImpl {\n  dispatch(action: string): void {}\n"
+            "  getState(): number {\n    return 1\n  }\n}\n\nexport type Store = StoreImpl\n"
+        },
+        "src/bind.ts",
+        "import { Store } from './store'\n\nexport function bind(store: Store) {\n  store.\n}\n",
+        "  store.",
+        {"dispatch", "getState"},
+    ),
+    "go": (
+        {
+            "go.mod": "module example.com/m\n\ngo 1.20\n",
+            "router/router.go": "package router\n\ntype Mux struct{}\n\n"
+            "func (m *Mux) Handle(p string) {}\n\nfunc (m *Mux) Mount(p string) {}\n\n"
+            "type Router = Mux\n",
+        },
+        "router/setup.go",
+        "package router\n\nfunc setup(r *Router) {\n\tr.\n}\n",
+        "\tr.",
+        {"Handle", "Mount"},
+    ),
+}
 
 
-def test_a_typescript_alias_has_its_targets_methods(tmp_path: Path) -> None:
+@pytest.mark.parametrize("case", list(CASES))
+def test_an_alias_has_its_targets_methods(tmp_path: Path, case: str) -> None:
+    files, rel, use, receiver, expected = CASES[case]
     root = tmp_path / "ws"
-    write(
-        root,
-        "src/store.ts",
-        "export class StoreImpl {\n  dispatch(action: string): void {}\n"
-        "  getState(): number {\n    return 1\n  }\n}\n\nexport type Store = StoreImpl\n",
-    )
-    use = "import { Store } from './store'\n\nexport function bind(store: Store) {\n  store.\n}\n"
-    with hints_in(root, write(root, "src/bind.ts", use), use) as after:
-        hint = after("  store.")
+    for path, text in files.items():
+        write(root, path, text)
+    with hints_in(root, write(root, rel, use), use) as after:
+        hint = after(receiver)
         assert hint is not None
-        assert {"dispatch", "getState"} <= {c["name"] for c in hint.chunks}
-
-
-def test_a_go_alias_has_its_targets_methods(tmp_path: Path) -> None:
-    root = tmp_path / "ws"
-    write(root, "go.mod", "module example.com/m\n\ngo 1.20\n")
-    write(
-        root,
-        "router/router.go",
-        "package router\n\ntype Mux struct{}\n\nfunc (m *Mux) Handle(p string) {}\n\n"
-        "func (m *Mux) Mount(p string) {}\n\ntype Router = Mux\n",
-    )
-    use = "package router\n\nfunc setup(r *Router) {\n\tr.\n}\n"
-    with hints_in(root, write(root, "router/setup.go", use), use) as after:
-        hint = after("\tr.")
-        assert hint is not None
-        assert {"Handle", "Mount"} <= {c["name"] for c in hint.chunks}
+        assert expected <= {c["name"] for c in hint.chunks}
