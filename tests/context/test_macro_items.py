@@ -99,3 +99,36 @@ def test_a_projected_pinned_fields_methods_follow_as_mut(tmp_path: Path) -> None
     files = FILES | {"src/unfold.rs": UNFOLD}
     hint = hint_after(tmp_path, files, "src/unfold.rs", "this.state.as_mut().")
     assert {"take_value", "project_future"} <= {c["name"] for c in hint.chunks}
+
+
+SELF_USE = """use crate::unfold_state::UnfoldState;
+
+pub struct Holder<T, R> {
+    state: UnfoldState<T, R>,
+}
+
+impl<T, R> Holder<T, R> {
+    fn state(&mut self) -> &mut UnfoldState<T, R> {
+        &mut self.state
+    }
+
+    fn poll(&mut self) {
+        self.state().as_mut().
+    }
+}
+"""
+
+
+def test_self_and_a_chain_through_as_mut_are_typed(tmp_path: Path) -> None:
+    """`Self::` in an impl lists the impl's type; `as_mut()` on a call's result gives back
+    that result's type, as it does on a field."""
+    files = FILES | {"src/holder.rs": SELF_USE, "src/lib.rs": "mod holder;\nmod unfold_state;\n"}
+    hint = hint_after(tmp_path / "a", files, "src/holder.rs", "self.state().as_mut().")
+    assert {"take_value", "project_future"} <= {c["name"] for c in hint.chunks}
+    # An impl in another file than its type: `Self::` there lists the type's functions.
+    files["src/make.rs"] = (
+        "use crate::unfold_state::UnfoldState;\n\nimpl<T, R> UnfoldState<T, R> {\n"
+        "    fn fresh() -> Self {\n        Self::\n    }\n}\n"
+    )
+    hint = hint_after(tmp_path / "b", files, "src/make.rs", "Self::")
+    assert "take_value" in {c["name"] for c in hint.chunks}
