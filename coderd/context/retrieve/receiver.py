@@ -51,7 +51,7 @@ from coderd.context.retrieve.receiver_names import MAX_TYPES, SELVES, named_type
 from coderd.context.retrieve.receiver_text import Receiver
 from coderd.context.retrieve.scope import module_files_in, package_exports, scope_of
 from coderd.context.retrieve.skeletons import is_dunder, ranked_members
-from coderd.context.retrieve.typed import SAME_VALUE, TYPE_KINDS, TypeResolver
+from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 from coderd.context.retrieve.visibility import inside, reachable, trait_impls
 
 MAX_FIELDS = 12  # fields named in the hint's line of them
@@ -82,10 +82,7 @@ def receiver_types(resolver: TypeResolver, expression: str) -> list[DefinitionRe
         if "()" in callee:  # a call on a call's result: `cmd.Root().Find()`
             base, _, member = callee.rpartition(".")
             owners = receiver_types(resolver, base) if base else []
-            named = resolver.members_named(owners, member)
-            if not named and member in SAME_VALUE and resolver.language == "rust":
-                return owners  # `self.state().as_mut()`
-            return resolver.results_of(named)
+            return resolver.member_results(owners, member)
         return resolver.call_result(callee, resolver.rel)
     if expression == "Self":  # Rust's `Self::from_ordinal_date(...)`: the impl's type
         return resolver.receiver_types()

@@ -18,6 +18,7 @@ import posixpath
 
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.bindings import Binding
+from coderd.context.retrieve.call_names import CONSTRUCTOR_NAMES, CONTAINER_GETTERS, SAME_VALUE
 from coderd.context.retrieve.elements import element_types
 from coderd.context.retrieve.fields import type_fields
 from coderd.context.retrieve.infer import TypeEnv
@@ -33,17 +34,6 @@ MAX_DEPTH = 3  # call chains followed this deep
 # Base classes followed this deep: parso's Name reaches NodeOrLeaf (get_previous_sibling,
 # get_root_node) through _LeafWithoutNewlines, PythonLeaf and Leaf.
 MAX_BASE_DEPTH = 6
-CONSTRUCTOR_NAMES = frozenset({"new", "default", "create", "build", "open", "init"})
-# Calls on a sequence or a mapping that give one of its elements or values: `d.get(k)`,
-# `queue.pop()`, `map.get(key)` on a TS Map.
-CONTAINER_GETTERS = frozenset({"get", "pop", "setdefault", "get_mut", "first", "last"})
-# Rust calls that give back the value they are called on, through a wrapper typenames already
-# sees through (`Pin<&mut S>`, `Arc<Mutex<S>>`, `Option<S>`): `this.state.as_mut()`, `x.lock()`;
-# and pin-project's `self.project()`, a struct of the same fields (index/macro_items.py).
-SAME_VALUE = frozenset(
-    "as_mut as_ref as_deref as_deref_mut as_pin_mut as_pin_ref borrow borrow_mut clone lock "
-    "unwrap expect project project_ref".split()
-)
 
 
 class TypeResolver:
@@ -229,10 +219,7 @@ class TypeResolver:
         if qualifier:
             owners = self.value_types(qualifier, depth + 1) if file == self.rel else []
             if owners:  # obj.method(): the method's declared result
-                named = self.members_named(owners, member)
-                if not named and member in SAME_VALUE and self.language == "rust":
-                    return owners
-                return self.results_of(named, depth)
+                return self.member_results(owners, member, depth)
             if member in CONTAINER_GETTERS and file == self.rel:  # `handlers.get(name)`
                 found = element_types(self, qualifier, depth + 1, values=True)
                 if found:
@@ -254,6 +241,16 @@ class TypeResolver:
         if types:
             return types[:MAX_GLOBAL_HOMONYMS]  # a constructor call
         return self.results_of([r for r in refs if r.definition.kind == "function"], depth)
+
+    def member_results(
+        self, owners: list[DefinitionRef], member: str, depth: int = 0
+    ) -> list[DefinitionRef]:
+        """What calling `member` on a value of `owners` gives: its declared result; in Rust,
+        the value itself for a SAME_VALUE call the types do not define (`x.as_mut()`)."""
+        named = self.members_named(owners, member)
+        if not named and member in SAME_VALUE and self.language == "rust":
+            return owners
+        return self.results_of(named, depth)
 
     def results_of(self, functions: list[DefinitionRef], depth: int = 0) -> list[DefinitionRef]:
         """The types the functions declare they return (`Self` and `this`: their owner)."""
