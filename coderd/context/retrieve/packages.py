@@ -24,7 +24,13 @@ LATE_PACKAGE = 4.0
 
 
 def package_candidates(
-    index, rel: str, scope, usage: Usage, add: Add, language: str = "", near=frozenset()
+    index,
+    rel: str,
+    scope,
+    usage: Usage,
+    add: Add,
+    language: str = "",
+    near: frozenset[str] = frozenset(),
 ) -> None:
     """Go/Java: the rest of the package, which the file may use without importing it. A name
     used bare brings the names declared right next to it (the rest of its `const (...)` block,
