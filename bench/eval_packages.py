@@ -13,9 +13,10 @@ before any tuning, and run once at its end (its code and session 16's); `loft` a
 session 18, `nook` at the start of session 19, and `ledge` at the start of session 20, the
 same way; `perch` in session 20 once `ledge` had been run, run at its end; `shelf` at the
 start of session 21, before any tuning, `drawer` at the start of session 22, `cupboard`
-at the start of session 23, `closet` at the start of session 24, and `hamper` at the start of session 25
-(each run by no session before its end). Every set but the newest has been tuned on or run: a session that
-finds them all used should add an untouched one before tuning.
+at the start of session 23, `closet` at the start of session 24, `hamper` at the start of
+session 25, and `satchel` at the start of session 26 (each run by no session before its
+end). Every set but the newest has been tuned on or run: a session that finds them all used
+should add an untouched one before tuning.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
 from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
 """
@@ -584,13 +585,43 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "librust-syn-dev",
         "usr/share/cargo/registry/syn-1.0.107",
     ),
+    "voluptuous-0.14.2": ("satchel", "pypi", "voluptuous==0.14.2", "voluptuous-0.14.2"),
+    "pydash-8.0.3": ("satchel", "pypi", "pydash==8.0.3", "pydash-8.0.3"),
+    "bleach-6.1.0": ("satchel", "pypi", "bleach==6.1.0", "bleach-6.1.0"),
+    "effect-printer-0.33.6": ("satchel", "npm", "@effect/printer@0.33.6", "package"),
+    "effect-sql-0.4.27": ("satchel", "npm", "@effect/sql@0.4.27", "package"),
+    "zerolog-1.26.1": (
+        "satchel",
+        "deb",
+        "golang-github-rs-zerolog-dev",
+        "usr/share/gocode/src/github.com/rs/zerolog",
+    ),
+    "go-toml-v2-2.0.6": (
+        "satchel",
+        "deb",
+        "golang-github-pelletier-go-toml.v2-dev",
+        "usr/share/gocode/src/github.com/pelletier/go-toml/v2",
+    ),
+    "parking_lot-0.12.1": (
+        "satchel",
+        "deb",
+        "librust-parking-lot-dev",
+        "usr/share/cargo/registry/parking_lot-0.12.1",
+    ),
+    "h2-0.3.13": ("satchel", "deb", "librust-h2-dev", "usr/share/cargo/registry/h2-0.3.13"),
+    "tracing-0.1.37": (
+        "satchel",
+        "deb",
+        "librust-tracing-dev",
+        "usr/share/cargo/registry/tracing-0.1.37",
+    ),
 }
 
 
 SETS = (
     "dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve", "cellar",
     "attic", "loft", "nook", "ledge", "perch", "shelf", "drawer",
-    "cupboard", "closet", "hamper",
+    "cupboard", "closet", "hamper", "satchel",
 )  # fmt: skip
 
 
