@@ -176,10 +176,11 @@ class ContextSettings:
     )
     receiver_tokens: int = setting(
         256,
-        "budget for the members of the type before the cursor (`ctx.`, `Number::`), shown "
-        "as comment lines right above the cursor's line in the prompt only; evaluated when "
-        "that receiver changes, so it shrinks (to nothing below 32 tokens) where this machine "
-        "is too slow for it at completion.latency_target_ms; 0 = off",
+        "budget for the members of the type before the cursor (`ctx.`, `Number::`), or where "
+        "a bare name is typed the names sharing words with the line before it, shown as "
+        "comment lines right above the cursor's line in the prompt only; evaluated when that "
+        "receiver or name changes, so it shrinks (to nothing below 32 tokens) where this "
+        "machine is too slow for it at completion.latency_target_ms; 0 = off",
         minimum=0,
         maximum=1_000_000,
     )

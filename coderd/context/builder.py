@@ -22,18 +22,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
+from coderd.context.hints import HintInput, Hints, line_hint, receiver_hint
 from coderd.context.index.extract import Import
 from coderd.context.index.memos import Lru
 from coderd.context.index.workspace import WorkspaceIndex
 from coderd.context.pack.block import PackedContext, RepoFormat, pack
 from coderd.context.pack.counts import TokenCounts
-from coderd.context.pack.hint import NOTHING_SHOWN, BlockShown, ReceiverHint, render_hint
+from coderd.context.pack.hint import NOTHING_SHOWN, BlockShown, ReceiverHint
 from coderd.context.pack.render import Forms
 from coderd.context.pack.shapes import rank_members, read_file
 from coderd.context.retrieve import infer
 from coderd.context.retrieve.candidates import is_type, retrieve
 from coderd.context.retrieve.infer_parse import ParseMemo
-from coderd.context.retrieve.receiver import ReceiverMembers, receiver_members
 from coderd.context.retrieve.receiver_text import receiver_at
 from coderd.context.retrieve.recent import RecentRegions, first_difference
 from coderd.context.retrieve.scope import scope_of
@@ -70,9 +70,7 @@ class ContextBuilder:
         # Per document, the last receiver hint: what its members were found from, the
         # receiver's members, what was typed of the member's name and what the block beside it
         # shows, the hint (receiver_hint).
-        self.hints: Lru[str, tuple[tuple, ReceiverMembers | None, tuple, ReceiverHint | None]] = (
-            Lru(MAX_RESULTS)
-        )
+        self.hints: Hints = Lru(MAX_RESULTS)
 
     def forget(self, key: str) -> None:
         """Drop what is kept for the document `key` (closed)."""
@@ -204,54 +202,23 @@ class ContextBuilder:
         budget: int,
         shown: BlockShown = NOTHING_SHOWN,
     ) -> ReceiverHint | None:
-        """The members of the receiver before the cursor, as comment lines for right above its
-        line (pack/hint.py), but for those the context block beside it shows (`shown`); None
-        when there is no typed receiver there. Kept per document while the text before the
-        receiver's separator, the text after the cursor's line, the rest of the index and the
-        budget stay the same; typing the member's name keeps it, but for the members starting
-        with what was typed, which replace its last lines; a new block re-renders it from the
-        members found."""
+        """The hint for right above the cursor's line (hints.py): the members of the receiver
+        before the cursor, or where a bare name is typed the names its line points at; but
+        for those the context block beside it shows (`shown`). None when there is neither."""
+        made = HintInput(
+            index,
+            rel,
+            text,
+            offset,
+            partial(self._lines_of, index),
+            self.counts.hint(tokenize),
+            budget,
+            shown,
+        )
         receiver = receiver_at(text, offset)
         if receiver is None:
-            return None
-        line_start = text.rfind("\n", 0, offset) + 1
-        line_end = text.find("\n", offset)
-        signature = (
-            index.identity,
-            index.generation_without(rel),
-            budget,
-            text[: receiver.end],
-            text[line_end:] if line_end >= 0 else "",
-        )
-        look = (receiver.typed, shown)
-        cached = self.hints.get(key)
-        same = cached is not None and cached[0] == signature
-        if cached is not None and same and cached[2] == look:
-            return cached[3]
-        found = (
-            cached[1]
-            if cached is not None and same
-            else receiver_members(
-                index, rel, text, receiver, near_words(text, offset), self.document(key).parse
-            )
-        )
-        line = text[line_start:offset]
-        hint = None
-        if found is not None:
-            hint = render_hint(
-                found,
-                current_path=rel,
-                indent=line[: len(line) - len(line.lstrip())],
-                lines_of=lambda file: self._lines_of(index, file),
-                tokenize=self.counts.hint(tokenize),
-                budget=budget,
-                typed=receiver.typed,
-                shown=shown,
-            )
-        if cached is not None and same and hint is not None and hint == cached[3]:
-            hint = cached[3]  # the same lines: the very same hint
-        self.hints.put(key, (signature, found, look, hint))
-        return hint
+            return line_hint(self.hints, key, made)
+        return receiver_hint(self.hints, key, made, receiver, self.document(key).parse)
 
     def hint_shown(self, key: str) -> BlockShown:
         """What the block beside the document's last hint showed."""

@@ -1,10 +1,13 @@
 """The receiver's members (retrieve/receiver.py) as comment lines for right above the cursor's
-line: the receiver hint.
+line: the receiver hint; where a bare name is typed, the names its line points at
+(retrieve/line_names.py, `render_names`): the line hint.
 
     x = ctx.            becomes, in the prompt only:     # ctx: Context (click/core.py)
                                                          #   def invoke(self, callback, ...):
                                                          #   def forward(self, cmd, ...):
                                                          x = ctx.
+    YAML = |            becomes:                         // binding/yaml.go: type yamlBinding struct{}
+                                                         YAML =
 
 Comments in the file's own syntax, indented as the cursor's line, so the prompt still reads as
 the file's code; each member on one line, as the context block lists members (render.py
@@ -20,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from coderd.context.index.workspace import DefinitionRef
 from coderd.context.pack.render import header_line, member_line
 from coderd.context.pack.shapes import comment_for
 from coderd.context.retrieve.receiver import ReceiverMembers
@@ -106,6 +110,43 @@ def render_hint(
             chunks = tuple(line.chunk for line in chosen if line.chunk is not None)
             return ReceiverHint(text, tuple(ids), chunks, found.guessed)
         _drop_last(chosen)
+    return None
+
+
+def render_names(
+    refs: list[DefinitionRef],
+    *,
+    current_path: str,
+    indent: str,
+    lines_of: Callable[[str], list[str] | None],
+    tokenize: Callable[[str], list[int]],
+    budget: int,
+    shown: BlockShown = NOTHING_SHOWN,
+) -> ReceiverHint | None:
+    """The line hint (retrieve/line_names.py) in at most `budget` tokens: each name's line
+    after its file, best first, those the block shows left out; None when none fits."""
+    comment = comment_for(current_path)
+    chosen: list[tuple[str, dict]] = []
+    used = 0
+    for ref in refs:
+        source, d = lines_of(ref.path), ref.definition
+        if not source or d.start_line > len(source):
+            continue
+        if shown.spans and shown.shows(ref.path, d.start_line, header_line(source, d)):
+            continue
+        text = f"{indent}{comment} {ref.path}: {member_line(source, d).strip()}\n"
+        cost = len(tokenize(text))
+        if "\x00" in text or used + cost > budget:
+            continue
+        chunk = {"path": ref.path, "lines": [d.start_line, d.end_line], "name": d.name}
+        chosen.append((text, chunk | {"source": "line"}))
+        used += cost
+    while chosen:
+        text = "".join(line for line, _ in chosen)
+        ids = tokenize(text)
+        if len(ids) <= budget:  # pieces counted line by line may not add up exactly
+            return ReceiverHint(text, tuple(ids), tuple(chunk for _, chunk in chosen))
+        chosen.pop()
     return None
 
 

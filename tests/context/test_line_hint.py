@@ -1,0 +1,106 @@
+"""The line hint: where a bare name is typed, the names the file can use bare that share words
+with its line before the cursor, as comment lines for right above it (retrieve/line_names.py,
+pack/hint.py `render_names`, builder.py), on a real index of real Go and Python files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ctx_helpers import write
+
+from coderd.config.settings import ContextSettings
+from coderd.context.index.registry import IndexRegistry
+from coderd.context.pack.hint import BlockShown
+from coderd.context.provider import ContextProvider
+from coderd.context.retrieve.line_names import name_at
+
+BINDINGS = {
+    "binding/yaml.go": "package binding\n\ntype yamlBinding struct{}\n\n"
+    'func (yamlBinding) Name() string {\n\treturn "yaml"\n}\n',
+    "binding/query.go": "package binding\n\ntype queryBinding struct{}\n\n"
+    "func decodeQuery(values []string) error {\n\treturn nil\n}\n",
+    "binding/form.go": "package binding\n\ntype formBinding struct{}\n\n"
+    "type formPostBinding struct{}\n\nfunc mappingByPtr(ptr any) error {\n\treturn nil\n}\n",
+}
+MAIN = "package binding\n\nvar (\n\tForm = formBinding{}\n\tYAML = \n)\n"
+
+
+def tokenize(text: str) -> list[int]:
+    return list(range(len(text) // 4 + 1))
+
+
+@pytest.fixture
+def provider(tmp_path: Path):
+    root = tmp_path / "ws"
+    write(root, "go.mod", "module example.com/gin\n")
+    for rel, text in {**BINDINGS, "binding/binding.go": MAIN}.items():
+        write(root, rel, text)
+    found = ContextProvider(ContextSettings(budget_tokens=400), [root], IndexRegistry(watch=False))
+    assert found.index_for(root / "binding" / "binding.go").wait_ready(20)
+    yield found, root / "binding" / "binding.go"
+    found.close()
+
+
+def test_the_name_being_typed_and_the_words_of_its_line() -> None:
+    def at(line: str):
+        found = name_at(line, len(line))
+        return (line[: found.end], set(found.words)) if found else None
+
+    assert at("\tYAML          = ") == ("\tYAML          = ", {"yaml"})
+    # What was typed of the name is not a word of the line: typing it keeps the hint.
+    assert at("\tuserRestoreCh chan *userRe") == ("\tuserRestoreCh chan *", {"user", "restore"})
+    assert at("    return ") is None  # keywords say what the line does, not what it names
+    assert at("    x = ctx.") is None and at("Ok(Number::") is None  # a receiver's member
+    assert at("    # the yaml binding ") is None and at("\t// see yaml ") is None
+    assert at('    print("the yaml ') is None  # inside a string
+    assert at("fn parse(input: &'a str) -> Pars") == (
+        "fn parse(input: &'a str) -> ",
+        {"parse", "input"},
+    )  # a Rust lifetime opens no string
+
+
+def test_the_line_hint_lists_names_sharing_the_line_s_words(provider) -> None:
+    context, main = provider
+    offset = MAIN.index("YAML = ") + 7
+    hint = context.receiver_hint(main, MAIN, offset, tokenize, 200)
+    assert hint is not None
+    assert hint.text.splitlines()[0] == "\t// binding/yaml.go: type yamlBinding struct{}"
+    assert [c["name"] for c in hint.chunks] == ["yamlBinding"]
+    assert all(c["source"] == "line" for c in hint.chunks)
+    assert tuple(tokenize(hint.text)) == hint.ids
+    # Typing the name keeps the very same hint: the prompt keeps it in the KV cache.
+    typed = MAIN.replace("YAML = ", "YAML = yam")
+    assert context.receiver_hint(main, typed, offset + 3, tokenize, 200) is hint
+
+
+def test_most_shared_words_first_then_fewest_words_of_their_own(provider) -> None:
+    context, main = provider
+    text = MAIN.replace("YAML = ", "FormPost = ")
+    offset = text.index("FormPost = ") + 11
+    hint = context.receiver_hint(main, text, offset, tokenize, 200)
+    assert hint is not None
+    # `formBinding` is used on the line above, in the prefix: still a candidate (the block
+    # would show it, not this hint, when it fits there).
+    assert [c["name"] for c in hint.chunks] == ["formPostBinding", "formBinding"]
+    small = context.receiver_hint(main, text, offset, tokenize, 14)
+    assert small is not None and [c["name"] for c in small.chunks] == ["formPostBinding"]
+    assert len(small.ids) <= 14
+
+
+def test_names_the_block_shows_leave_the_hint(provider) -> None:
+    context, main = provider
+    text = MAIN.replace("YAML = ", "FormPost = ")
+    offset = text.index("FormPost = ") + 11
+    block = "# binding/form.go\ntype formPostBinding struct{}\n"
+    shown = BlockShown.of(block, [{"path": "binding/form.go", "lines": [5, 5]}])
+    hint = context.receiver_hint(main, text, offset, tokenize, 200, shown)
+    assert hint is not None and [c["name"] for c in hint.chunks] == ["formBinding"]
+
+
+def test_no_line_hint_where_the_line_names_nothing_the_file_can_use(provider) -> None:
+    context, main = provider
+    for line in ("\tPlain = ", "\t", "\treturn "):
+        text = MAIN.replace("\tYAML = ", line)
+        offset = text.index(line + "\n") + len(line)
+        assert context.receiver_hint(main, text, offset, tokenize, 200) is None, line
