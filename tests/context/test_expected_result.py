@@ -266,3 +266,31 @@ def test_a_module_s_types_first_where_the_line_names_a_type(tmp_path: Path) -> N
     first = _first_member(root, "pkg/main.py", main, "if isinstance(x, nodes.")
     assert first == "class Impossible(Exception):"
     assert _first_member(root, "pkg/main.py", main, "y = nodes.").startswith("DEFAULT")
+
+
+def test_members_sharing_words_with_the_line_before_the_receiver_come_first(
+    tmp_path: Path,
+) -> None:
+    """@effect/platform's `setHeader(request, "cookie", Cookies.` goes on with
+    `toCookieHeader`, effect/schema's `const base = AST.` with `getParameterBase`: among
+    members the line expects as much, those sharing its words first, for a module's names as
+    for a type's."""
+    root = tmp_path / "ws"
+    cookies = (
+        "export const empty = 1\n\nexport const toCookieHeader = (c: string): string => c\n\n"
+        "export const getParameterBase = (p: string): string => p\n"
+    )
+    write(root, "src/Cookies.ts", cookies)
+    for i in range(3):
+        write(
+            root,
+            f"src/use{i}.ts",
+            "import * as Cookies from './Cookies'\n\nexport const f = () => Cookies.empty\n",
+        )
+    main = "import * as Cookies from './Cookies'\n\nexport function send(request) {\n  {line}\n}\n"
+    write(root, "src/send.ts", main)
+    assert _first_member(root, "src/send.ts", main, "Cookies.") == "export const empty = 1"
+    first = _first_member(root, "src/send.ts", main, 'setHeader(request, "cookie", Cookies.')
+    assert first.startswith("export const toCookieHeader")
+    first = _first_member(root, "src/send.ts", main, "const base = Cookies.")
+    assert first.startswith("export const getParameterBase")

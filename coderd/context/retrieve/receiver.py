@@ -25,11 +25,13 @@ from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.blanket import with_extensions
 from coderd.context.retrieve.expected import (
+    by_line,
     delegates,
     enclosing_function,
     expected_for,
     fits,
-    kind_fit,
+    line_words,
+    shared_words,
 )
 from coderd.context.retrieve.fields import definition_lines
 from coderd.context.retrieve.imported import held_definitions
@@ -119,11 +121,8 @@ def receiver_members(
         used = _used_through(text, receiver)
         module = _module_members(index, rel, files, language, near, used)
         wanted = expected_for(text, receiver)
-        if module is not None and wanted is not None:  # `isinstance(node, nodes.`: types
-            module = (
-                module[0],
-                tuple(sorted(module[1], key=lambda m: -kind_fit(m.definition, wanted))),
-            )
+        if module is not None:  # `isinstance(node, nodes.`: types; `const base = AST.`
+            module = (module[0], by_line(module[1], wanted, line_words(text, receiver)))
         return ReceiverMembers(receiver, (module,)) if module is not None else None
     held = _value_members(index, rel, scope, receiver.expression, near)
     if held is not None:  # `timeoutProvider.`: an imported object literal, a TS namespace
@@ -150,6 +149,7 @@ def receiver_members(
     groups, fields, variants = [], [], []
     used = _used_through(text, receiver)
     expected = expected_for(text, receiver)
+    words = line_words(text, receiver)
     function, own = enclosing_function(text, receiver.end)
     own_receiver = receiver.expression in SELVES or receiver.expression == own
     for owner in types:
@@ -183,6 +183,8 @@ def receiver_members(
         ranked = ranked_members(
             once, {}, popular, near, private_too=receiver.expression in SELVES, beside=beside
         )
+        if words:
+            ranked.sort(key=lambda m: -shared_words(m.definition.name, words))
         if expected is not None:  # `if cmd.` goes on with a predicate: those first
             ranked.sort(key=lambda m: -fits(m.definition, expected, language))
         if function:  # a wrapper hands its work to a member named like itself: first
