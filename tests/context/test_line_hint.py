@@ -20,6 +20,8 @@ BINDINGS = {
     'func (yamlBinding) Name() string {\n\treturn "yaml"\n}\n',
     "binding/query.go": "package binding\n\ntype queryBinding struct{}\n\n"
     "func decodeQuery(values []string) error {\n\treturn nil\n}\n",
+    "binding/msgpack.go": "package binding\n\ntype msgpackBinding struct{}\n\n"
+    "type PreviousNode struct{}\n\ntype reporter interface{}\n",
     "binding/form.go": "package binding\n\ntype formBinding struct{}\n\n"
     "type formPostBinding struct{}\n\nfunc mappingByPtr(ptr any) error {\n\treturn nil\n}\n",
 }
@@ -49,7 +51,10 @@ def test_the_name_being_typed_and_the_words_of_its_line() -> None:
 
     assert at("\tYAML          = ") == ("\tYAML          = ", {"yaml"})
     # What was typed of the name is not a word of the line: typing it keeps the hint.
-    assert at("\tuserRestoreCh chan *userRe") == ("\tuserRestoreCh chan *", {"user", "restore"})
+    assert at("\tuserRestoreCh chan *userRe") == (
+        "\tuserRestoreCh chan *",
+        {"user", "restore", "userrestorech"},
+    )
     assert at("    return ") is None  # keywords say what the line does, not what it names
     assert at("    x = ctx.") is None and at("Ok(Number::") is None  # a receiver's member
     assert at("    # the yaml binding ") is None and at("\t// see yaml ") is None
@@ -86,6 +91,18 @@ def test_most_shared_words_first_then_fewest_words_of_their_own(provider) -> Non
     small = context.receiver_hint(main, text, offset, tokenize, 14)
     assert small is not None and [c["name"] for c in small.chunks] == ["formPostBinding"]
     assert len(small.ids) <= 14
+
+
+def test_a_word_matches_its_plural_its_longer_form_and_a_name_written_as_one(provider) -> None:
+    context, main = provider
+    for line, wanted in (
+        ("MsgPack = ", "msgpackBinding"),  # `msgpack`, one word in the name
+        ("var prev []*", "PreviousNode"),  # `prev` starts `previous`
+        ("reporters = append(reporters, ", "reporter"),  # a plural
+    ):
+        text = MAIN.replace("YAML = ", line)
+        hint = context.receiver_hint(main, text, text.index(line) + len(line), tokenize, 200)
+        assert hint is not None and hint.chunks[0]["name"] == wanted, line
 
 
 def test_names_the_block_shows_leave_the_hint(provider) -> None:
