@@ -272,7 +272,7 @@ def test_members_sharing_words_with_the_line_before_the_receiver_come_first(
     tmp_path: Path,
 ) -> None:
     """@effect/platform's `setHeader(request, "cookie", Cookies.` goes on with
-    `toCookieHeader`, effect/schema's `const base = AST.` with `getParameterBase`: among
+    `toCookieHeader` (`header`), effect/schema's `const base = AST.` with `getParameterBase`: among
     members the line expects as much, those sharing its words first, for a module's names as
     for a type's."""
     root = tmp_path / "ws"

@@ -14,6 +14,7 @@ from coderd.context.index.registry import IndexRegistry
 from coderd.context.pack.hint import BlockShown
 from coderd.context.provider import ContextProvider
 from coderd.context.retrieve.line_names import name_at
+from coderd.context.retrieve.line_words import LineWords, words_in, words_of
 
 BINDINGS = {
     "binding/yaml.go": "package binding\n\ntype yamlBinding struct{}\n\n"
@@ -63,6 +64,22 @@ def test_the_name_being_typed_and_the_words_of_its_line() -> None:
         "fn parse(input: &'a str) -> ",
         {"parse", "input"},
     )  # a Rust lifetime opens no string
+
+
+def test_the_words_a_line_says_and_those_a_name_shares() -> None:
+    assert words_of("ProtoBuf") == {"proto", "buf", "protobuf"}
+    assert words_of("reporters") == {"reporter"} and words_of("address") == {"address"}
+    assert words_in("if err := s.broadcast(msg)", leave_out="s") == {"broadcast", "msg"}
+    # The receiver's own words aside: every name of `Cookies` may share them.
+    assert words_in('setHeader(request, "cookie", Cookies', leave_out="Cookies") == {
+        "header",
+        "setheader",
+        "request",
+    }
+    said = LineWords(words_in("var prev []*"))
+    assert said.shared("PreviousNode") == 1 and said.shared("NextNode") == 0
+    assert LineWords(words_in("MsgPack =")).shared("msgpackBinding") == 1
+    assert LineWords(frozenset()).shared("anything") == 0
 
 
 def test_the_line_hint_lists_names_sharing_the_line_s_words(provider) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.readers import DefinitionRef
+from coderd.context.retrieve.line_words import LineWords, words_in
 from coderd.context.retrieve.receiver_text import Receiver
 from coderd.context.retrieve.skeletons import subwords
 from coderd.context.retrieve.typenames import closing_parenthesis, split_top
@@ -40,9 +41,6 @@ _LET = re.compile(r"^\s*(?:let|const|var|auto)\s+(?:mut\s+)?")
 _RETURN = re.compile(r"^\s*return\s*$")
 _STATEMENT = re.compile(r"^\s*(?:defer\s+|go\s+|await\s+)?$")  # the receiver starts it
 # What may stand between an assignment and its value: `await`, `try`, `&mut`, `*`.
-_LINE_KEYWORDS = frozenset(
-    {"return", "const", "let", "mut", "var", "case", "else", "elif", "await", "yield", "this"}
-)
 _WRAPPED = re.compile(r"(?:\b(?:await|yield|try)\s+|(?<!&)&\s*(?:mut\s+)?|\*)+$")
 
 # A function's first line: `def name`, `pub(crate) async fn name`, `func (s *T) Name`,
@@ -115,20 +113,16 @@ def named_like(name: str, expected: Expected) -> bool:
     return bool(expected.words) and not _stems(name).isdisjoint(expected.words)
 
 
-def line_words(text: str, receiver: Receiver) -> frozenset[str]:
-    """The words of the line before the receiver, the receiver's own and keywords aside:
-    `Cookies.` in `setHeader(request, "cookie", Cookies.` says `cookie`."""
-    start = receiver.end - len(receiver.expression) - 2
-    before = text[text.rfind("\n", 0, max(start, 0)) + 1 : max(start, 0)]
-    return _stems(before) - _stems(receiver.expression) - _LINE_KEYWORDS
-
-
-def shared_words(name: str, words: frozenset[str]) -> int:
-    return len(_stems(name) & words) if words else 0
+def line_words(text: str, receiver: Receiver) -> LineWords:
+    """The words of the line before the receiver, the receiver's own aside (all of a module's
+    names may share them): `c.setHeader(request, Cookies.` says `header`, `request`."""
+    start = max(receiver.end - len(receiver.expression) - 2, 0)
+    before = text[text.rfind("\n", 0, start) + 1 : start]
+    return LineWords(words_in(before, receiver.expression))
 
 
 def by_line(
-    members: tuple[DefinitionRef, ...], expected: Expected | None, words: frozenset[str]
+    members: tuple[DefinitionRef, ...], expected: Expected | None, words: LineWords
 ) -> tuple[DefinitionRef, ...]:
     """A module's names, those the line expects first (a type after `isinstance(x, mod.`, a
     name sharing a word with what it assigns), then those sharing the line's words; among
@@ -140,7 +134,7 @@ def by_line(
         wanted = (
             kind_fit(member.definition, expected) + named_like(name, expected) if expected else 0
         )
-        return -wanted, -shared_words(name, words)
+        return -wanted, -words.shared(name)
 
     return tuple(sorted(members, key=fit))
 

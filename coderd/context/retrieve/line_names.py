@@ -10,7 +10,7 @@ the hint sits right above that line, inside the prefix, and depends on the text 
 name being typed: typing the name keeps it. Go package names missed at 256 tokens: 66 of 241
 shared a word with the line, 57 of them among the ten names sharing most. With the hint: Go
 package hits +62/+21/+7 of 895 at 256/512/1,024 tokens, imported names +31/+6/0 of 3,318;
-words matched by plural, prefix and whole name (`words_of`) +13/+7/+4 and +6/+2/0 more.
+words matched by plural, prefix and whole name (line_words.py) +13/+7/+4 and +6/+2/0 more.
 """
 
 from __future__ import annotations
@@ -19,28 +19,12 @@ import re
 from dataclasses import dataclass
 
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
+from coderd.context.retrieve.line_words import LineWords, parts_of, words_in
 from coderd.context.retrieve.scope import Scope
-from coderd.context.retrieve.skeletons import subwords
 
 MAX_LINE_CHARS = 160  # of the line before the name: as for a receiver (receiver_text.py)
 MAX_LINE_NAMES = 24  # the hint's budget keeps fewer; past these, nothing shares enough
 _NAME_BEING_TYPED = re.compile(r"[A-Za-z_$][\w$]*$")
-_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
-# Words that say what the line does, not what it names.
-_KEYWORDS = frozenset(
-    {
-        "return", "case", "chan", "func", "var", "const", "type", "struct", "map", "range",
-        "else", "defer", "select", "switch", "interface", "package", "import", "nil", "true",
-        "false", "let", "mut", "def", "self", "this", "await", "yield", "pub", "impl", "use",
-        "match", "none", "not", "and", "elif", "while", "lambda", "class", "export", "async",
-        "static", "readonly", "string", "int", "bool", "error", "null", "undefined", "void",
-        "any", "str", "dict", "err", "ok", "ctx", "fmt",
-    }
-)  # fmt: skip
-_MIN_WORD = 3
-# A word of the line and a word of a name this long or longer match when one starts the other:
-# serf's `var prev []*` wants `PreviousNode`, raft's `addr, trans :=` `NewInmemTransport`.
-_MIN_PREFIX = 4
 _LIFETIME = re.compile(r"'[A-Za-z_]\w*\b(?!')")
 _COMMENT_STARTS = ("#", "//", "/*", "*", "--")
 
@@ -66,27 +50,8 @@ def name_at(text: str, offset: int) -> NameAt | None:
     quotes = _LIFETIME.sub("", line)  # Rust's `&'a str` opens no string
     if quotes.count('"') % 2 or quotes.count("'") % 2 or quotes.count("`") % 2:
         return None  # inside a string
-    words = frozenset().union(
-        *(
-            words_of(identifier)
-            for identifier in _IDENTIFIER.findall(line)
-            if identifier.lower() not in _KEYWORDS
-        )
-    )
+    words = words_in(line)
     return NameAt(end, words) if words else None
-
-
-def words_of(identifier: str) -> set[str]:
-    """`ProtoBuf` -> {proto, buf, protobuf}; `reporters` -> {reporter}: its words, a plural's
-    `s` dropped, and the whole name in lower case (gin's `MsgPack = msgpackBinding`)."""
-    found = {_stem(w) for w in subwords(identifier) if len(w) >= _MIN_WORD} | {
-        _stem(identifier.lower())
-    }
-    return {w for w in found if len(w) >= _MIN_WORD and w not in _KEYWORDS}
-
-
-def _stem(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def line_names(
@@ -95,20 +60,13 @@ def line_names(
     """The names the file can use bare that share a word with `words`: most shared words
     first, then fewest words of their own that the line does not say, then the most used."""
     found: dict[tuple[str, int], tuple[int, int, DefinitionRef]] = {}
-    lengths = sorted({len(w) for w in words if len(w) >= _MIN_PREFIX})
-
-    def said(word: str) -> bool:  # the line says it, a longer form of it or a shorter one
-        return (
-            word in words
-            or any(word[:n] in words for n in lengths if n < len(word))
-            or (len(word) >= _MIN_PREFIX and any(w.startswith(word) for w in words))
-        )
+    said = LineWords(words)
 
     def consider(ref: DefinitionRef) -> None:
-        own = words_of(ref.definition.name)
-        shared = sum(map(said, own))
+        shared = said.shared(ref.definition.name)
         if shared and ref.path != rel:
-            found[(ref.path, ref.definition.start_line)] = (shared, len(own) - shared, ref)
+            own = len(parts_of(ref.definition.name))
+            found[(ref.path, ref.definition.start_line)] = (shared, own - shared, ref)
 
     for file, _ in scope.open_files:
         symbols = index.file(file)

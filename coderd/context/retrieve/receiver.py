@@ -31,7 +31,6 @@ from coderd.context.retrieve.expected import (
     expected_for,
     fits,
     line_words,
-    shared_words,
 )
 from coderd.context.retrieve.fields import definition_lines
 from coderd.context.retrieve.imported import held_definitions
@@ -184,7 +183,7 @@ def receiver_members(
             once, {}, popular, near, private_too=receiver.expression in SELVES, beside=beside
         )
         if words:
-            ranked.sort(key=lambda m: -shared_words(m.definition.name, words))
+            ranked.sort(key=lambda m: -words.shared(m.definition.name))
         if expected is not None:  # `if cmd.` goes on with a predicate: those first
             ranked.sort(key=lambda m: -fits(m.definition, expected, language))
         if function:  # a wrapper hands its work to a member named like itself: first
