@@ -23,6 +23,7 @@ BINDINGS = {
     "func decodeQuery(values []string) error {\n\treturn nil\n}\n",
     "binding/msgpack.go": "package binding\n\ntype msgpackBinding struct{}\n\n"
     "type PreviousNode struct{}\n\ntype reporter interface{}\n",
+    "binding/methods.go": "package binding\n\nconst (\n\tmGET = 1\n\tmPATCH = 2\n)\n",
     "binding/form.go": "package binding\n\ntype formBinding struct{}\n\n"
     "type formPostBinding struct{}\n\nfunc mappingByPtr(ptr any) error {\n\treturn nil\n}\n",
 }
@@ -120,6 +121,17 @@ def test_a_word_matches_its_plural_its_longer_form_and_a_name_written_as_one(pro
         text = MAIN.replace("YAML = ", line)
         hint = context.receiver_hint(main, text, text.index(line) + len(line), tokenize, 200)
         assert hint is not None and hint.chunks[0]["name"] == wanted, line
+
+
+def test_the_name_of_the_function_the_cursor_is_in_speaks_after_the_line(provider) -> None:
+    """chi's `func (mx *Mux) Patch(...) { mx.handle(mPATCH, ...) }`: the line says `handle`,
+    the function `patch`."""
+    context, main = provider
+    text = MAIN + "\nfunc Patch(pattern string) {\n\thandle(\n}\n"
+    offset = text.index("handle(") + 7
+    hint = context.receiver_hint(main, text, offset, tokenize, 200)
+    assert hint is not None and hint.chunks[0]["name"] == "mPATCH"
+    assert "mGET" not in [c["name"] for c in hint.chunks]
 
 
 def test_names_the_block_shows_leave_the_hint(provider) -> None:

@@ -10,7 +10,8 @@ the hint sits right above that line, inside the prefix, and depends on the text 
 name being typed: typing the name keeps it. Go package names missed at 256 tokens: 66 of 241
 shared a word with the line, 57 of them among the ten names sharing most. With the hint: Go
 package hits +62/+21/+7 of 895 at 256/512/1,024 tokens, imported names +31/+6/0 of 3,318;
-words matched by plural, prefix and whole name (line_words.py) +13/+7/+4 and +6/+2/0 more.
+words matched by plural, prefix and whole name (line_words.py) +13/+7/+4 and +6/+2/0 more;
+the words of the enclosing function's name after the line's, package +32/+15/+4 more.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
+from coderd.context.retrieve.expected import enclosing_function
 from coderd.context.retrieve.line_words import LineWords, parts_of, words_in
 from coderd.context.retrieve.scope import Scope
 
@@ -33,6 +35,7 @@ _COMMENT_STARTS = ("#", "//", "/*", "*", "--")
 class NameAt:
     end: int  # where the name being typed starts: the hint depends on the text before it
     words: frozenset[str]  # the words of the line before it
+    function: frozenset[str] = frozenset()  # those of the name of the function it is in
 
 
 def name_at(text: str, offset: int) -> NameAt | None:
@@ -50,23 +53,29 @@ def name_at(text: str, offset: int) -> NameAt | None:
     quotes = _LIFETIME.sub("", line)  # Rust's `&'a str` opens no string
     if quotes.count('"') % 2 or quotes.count("'") % 2 or quotes.count("`") % 2:
         return None  # inside a string
-    words = words_in(line)
-    return NameAt(end, words) if words else None
+    words, function = words_in(line), words_in(enclosing_function(text, end)[0])
+    return NameAt(end, words, function) if words or function else None
 
 
 def line_names(
-    index: WorkspaceIndex, rel: str, scope: Scope, words: frozenset[str]
+    index: WorkspaceIndex,
+    rel: str,
+    scope: Scope,
+    words: frozenset[str],
+    function: frozenset[str] = frozenset(),
 ) -> list[DefinitionRef]:
-    """The names the file can use bare that share a word with `words`: most shared words
-    first, then fewest words of their own that the line does not say, then the most used."""
-    found: dict[tuple[str, int], tuple[int, int, DefinitionRef]] = {}
-    said = LineWords(words)
+    """The names the file can use bare that share a word with `words` (the line's) or with
+    `function` (the name of the function the cursor is in: chi's `mx.handle(` in `func Post`
+    goes on with `mPOST`): most words of the line first, then of the function, then fewest
+    words of their own that neither says, then the most used."""
+    found: dict[tuple[str, int], tuple[tuple[int, int, int], DefinitionRef]] = {}
+    said, named = LineWords(words), LineWords(function)
 
     def consider(ref: DefinitionRef) -> None:
-        shared = said.shared(ref.definition.name)
-        if shared and ref.path != rel:
-            own = len(parts_of(ref.definition.name))
-            found[(ref.path, ref.definition.start_line)] = (shared, own - shared, ref)
+        shared, by_function = said.shared(ref.definition.name), named.shared(ref.definition.name)
+        if (shared or by_function) and ref.path != rel:
+            own = len(parts_of(ref.definition.name)) - shared - by_function
+            found[(ref.path, ref.definition.start_line)] = ((-shared, -by_function, own), ref)
 
     for file, _ in scope.open_files:
         symbols = index.file(file)
@@ -76,15 +85,14 @@ def line_names(
     for _, refs in scope.named:
         for ref in refs:
             consider(ref)
-    popular = index.popularity({ref.definition.name for _, _, ref in found.values()}, rel)
+    popular = index.popularity({ref.definition.name for _, ref in found.values()}, rel)
     ranked = sorted(
         found.values(),
         key=lambda item: (
-            -item[0],
-            item[1],
-            -popular.get(item[2].definition.name, 0),
-            item[2].path,
-            item[2].definition.start_line,
+            item[0],
+            -popular.get(item[1].definition.name, 0),
+            item[1].path,
+            item[1].definition.start_line,
         ),
     )
-    return [ref for _, _, ref in ranked[:MAX_LINE_NAMES]]
+    return [ref for _, ref in ranked[:MAX_LINE_NAMES]]
