@@ -1,6 +1,7 @@
 """The names the cursor's line points at: where a bare name is being typed (no receiver before
 it), the names the file can use bare (its imports, its Go package, `*` imports) that share
-words with what the line says before it, for the line hint (pack/hint.py `render_names`).
+words with what the line says before it, or else with the name of the function it is in,
+for the line hint (pack/hint.py `render_names`).
 
     YAML          = |          gin's binding.go: `yamlBinding` (binding/yaml.go)
     verifyCh chan *|           raft's api.go: `verifyFuture` (future.go)
