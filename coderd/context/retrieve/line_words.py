@@ -29,7 +29,7 @@ MIN_WORD = 3
 MIN_PREFIX = 4
 
 
-def words_of(identifier: str) -> set[str]:
+def words_of(identifier: str) -> frozenset[str]:
     """`ProtoBuf` -> {proto, buf, protobuf}; `reporters` -> {reporter}: its words, a plural's
     `s` dropped, and the whole name in lower case (gin's `MsgPack = msgpackBinding`)."""
     return parts_of(identifier) | {
@@ -37,10 +37,10 @@ def words_of(identifier: str) -> set[str]:
     }
 
 
-def parts_of(identifier: str) -> set[str]:
+def parts_of(identifier: str) -> frozenset[str]:
     """`ProtoBuf` -> {proto, buf}: its words, a plural's `s` dropped, keywords aside."""
     found = {_stem(w) for w in subwords(identifier) if len(w) >= MIN_WORD}
-    return {w for w in found if w not in KEYWORDS}
+    return frozenset(w for w in found if w not in KEYWORDS)
 
 
 def words_in(code: str, leave_out: str = "") -> frozenset[str]:
@@ -58,26 +58,25 @@ class LineWords:
     def __init__(self, words: frozenset[str]) -> None:
         self.words = words
         self._lengths = sorted({len(w) for w in words if len(w) >= MIN_PREFIX})
+        # What a line's word starts with: a word of a name that is one of these, shorter.
+        self._starts = {w[:n] for w in words for n in range(MIN_PREFIX, len(w))}
 
     def __bool__(self) -> bool:
         return bool(self.words)
 
-    def shared(self, name: str) -> int:
-        """How many words of `name` the line says (its whole name counting as one when none
-        of its words does: `msgpack` for `Msgpack`; never twice, as `prev` starts both
-        `previous` and `previousnode`)."""
+    def shared(self, name: str, parts: frozenset[str] | None = None) -> int:
+        """How many words of `name` (its `parts_of`, if known) the line says, its whole name
+        counting as one when none of its words does (`msgpack` for `Msgpack`; never twice,
+        as `prev` starts both `previous` and `previousnode`)."""
         if not self.words:
             return 0
-        found = sum(map(self._says, parts_of(name)))
+        found = sum(map(self._says, parts_of(name) if parts is None else parts))
         return found or int(_stem(name.lower()) in self.words)
 
     def _says(self, word: str) -> bool:  # the word, a longer form of it or a shorter one
-        words = self.words
-        return (
-            word in words
-            or any(word[:n] in words for n in self._lengths if n < len(word))
-            or (len(word) >= MIN_PREFIX and any(w.startswith(word) for w in words))
-        )
+        if word in self.words or (len(word) >= MIN_PREFIX and word in self._starts):
+            return True
+        return any(word[:n] in self.words for n in self._lengths if n < len(word))
 
 
 def _stem(word: str) -> str:
