@@ -268,6 +268,21 @@ def test_a_module_s_types_first_where_the_line_names_a_type(tmp_path: Path) -> N
     assert _first_member(root, "pkg/main.py", main, "y = nodes.").startswith("DEFAULT")
 
 
+def test_a_module_s_predicates_first_in_a_condition(tmp_path: Path) -> None:
+    """pydash's `if pyd.is_iterable(...)`: after `if mod.` a function whose name asks a
+    question (`is_`, `has_`), unannotated as most of pydash's are."""
+    root = tmp_path / "ws"
+    helpers = "def merge(a, b):\n    return a\n\n\ndef is_empty(value):\n    return not value\n"
+    write(root, "pkg/__init__.py", "")
+    write(root, "pkg/helpers.py", helpers)
+    for i in range(3):
+        write(root, f"pkg/user{i}.py", "from . import helpers\n\nx = helpers.merge(1, 2)\n")
+    main = "from . import helpers\n\n\ndef run(value):\n    {line}\n"
+    write(root, "pkg/main.py", main)
+    assert _first_member(root, "pkg/main.py", main, "y = helpers.").startswith("def merge")
+    assert _first_member(root, "pkg/main.py", main, "if helpers.").startswith("def is_empty")
+
+
 def test_members_sharing_words_with_the_line_before_the_receiver_come_first(
     tmp_path: Path,
 ) -> None:

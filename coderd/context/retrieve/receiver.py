@@ -121,7 +121,8 @@ def receiver_members(
         module = _module_members(index, rel, files, language, near, used)
         wanted = expected_for(text, receiver)
         if module is not None:  # `isinstance(node, nodes.`: types; `const base = AST.`
-            module = (module[0], by_line(module[1], wanted, line_words(text, receiver)))
+            words = line_words(text, receiver)
+            module = (module[0], by_line(module[1], wanted, words, language))
         return ReceiverMembers(receiver, (module,)) if module is not None else None
     held = _value_members(index, rel, scope, receiver.expression, near)
     if held is not None:  # `timeoutProvider.`: an imported object literal, a TS namespace
