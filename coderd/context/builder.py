@@ -67,9 +67,8 @@ class ContextBuilder:
         self._lines: Lru[tuple, list[str]] = Lru(MAX_LINES, versioned=True)  # (path, text) -> lines
         self.counts = TokenCounts()  # one tokenizer per provider
         self._forms: Lru[tuple, Forms] = Lru(MAX_FORMS)  # a definition's forms, by version
-        # Per document, the last receiver hint: what its members were found from, the
-        # receiver's members, what was typed of the member's name and what the block beside it
-        # shows, the hint (receiver_hint).
+        # Per document, the last hint (a receiver's or a line's) and what it was made from
+        # (hints.py).
         self.hints: Hints = Lru(MAX_RESULTS)
 
     def forget(self, key: str) -> None:
@@ -205,7 +204,7 @@ class ContextBuilder:
         """The hint for right above the cursor's line (hints.py): the members of the receiver
         before the cursor, or where a bare name is typed the names its line points at; but
         for those the context block beside it shows (`shown`). None when there is neither."""
-        made = HintInput(
+        given = HintInput(
             index,
             rel,
             text,
@@ -217,8 +216,8 @@ class ContextBuilder:
         )
         receiver = receiver_at(text, offset)
         if receiver is None:
-            return line_hint(self.hints, key, made)
-        return receiver_hint(self.hints, key, made, receiver, self.document(key).parse)
+            return line_hint(self.hints, key, given)
+        return receiver_hint(self.hints, key, given, receiver, self.document(key).parse)
 
     def hint_shown(self, key: str) -> BlockShown:
         """What the block beside the document's last hint showed."""
