@@ -248,18 +248,28 @@ def test_python_and_typescript_by_their_annotations(tmp_path: Path) -> None:
     )
 
 
+def _module_workspace(
+    tmp_path: Path, module: str, source: str, used: str, body: str
+) -> tuple[Path, str]:
+    """pkg/`module`.py holding `source`, three files using `used` through it (its popular
+    names), and pkg/main.py importing it, `body` below: the root and main.py's text."""
+    root = tmp_path / "ws"
+    write(root, "pkg/__init__.py", "")
+    write(root, f"pkg/{module}.py", source)
+    for i in range(3):
+        write(root, f"pkg/user{i}.py", f"from . import {module}\n\nx = {used}\n")
+    main = f"from . import {module}\n\n\n" + body
+    write(root, "pkg/main.py", main)
+    return root, main
+
+
 def test_a_module_s_types_first_where_the_line_names_a_type(tmp_path: Path) -> None:
     """jinja2's `except nodes.Impossible`, pyparsing's `isinstance(element, pyparsing.Opt)`:
     after `isinstance(x, mod.` or `except mod.` a class, whatever the module's constants'
     popularity."""
-    root = tmp_path / "ws"
     nodes = "DEFAULT = 1\nLIMIT = 2\n\n\nclass Impossible(Exception):\n    pass\n"
-    write(root, "pkg/__init__.py", "")
-    write(root, "pkg/nodes.py", nodes)
-    for i in range(3):
-        write(root, f"pkg/user{i}.py", "from . import nodes\n\nx = nodes.DEFAULT + nodes.LIMIT\n")
-    main = "from . import nodes\n\n\ndef run():\n    try:\n        pass\n    {line}\n"
-    write(root, "pkg/main.py", main)
+    body = "def run():\n    try:\n        pass\n    {line}\n"
+    root, main = _module_workspace(tmp_path, "nodes", nodes, "nodes.DEFAULT + nodes.LIMIT", body)
     assert (
         _first_member(root, "pkg/main.py", main, "except nodes.") == "class Impossible(Exception):"
     )
@@ -271,14 +281,9 @@ def test_a_module_s_types_first_where_the_line_names_a_type(tmp_path: Path) -> N
 def test_a_module_s_predicates_first_in_a_condition(tmp_path: Path) -> None:
     """pydash's `if pyd.is_iterable(...)`: after `if mod.` a function whose name asks a
     question (`is_`, `has_`), unannotated as most of pydash's are."""
-    root = tmp_path / "ws"
     helpers = "def merge(a, b):\n    return a\n\n\ndef is_empty(value):\n    return not value\n"
-    write(root, "pkg/__init__.py", "")
-    write(root, "pkg/helpers.py", helpers)
-    for i in range(3):
-        write(root, f"pkg/user{i}.py", "from . import helpers\n\nx = helpers.merge(1, 2)\n")
-    main = "from . import helpers\n\n\ndef run(value):\n    {line}\n"
-    write(root, "pkg/main.py", main)
+    body = "def run(value):\n    {line}\n"
+    root, main = _module_workspace(tmp_path, "helpers", helpers, "helpers.merge(1, 2)", body)
     assert _first_member(root, "pkg/main.py", main, "y = helpers.").startswith("def merge")
     assert _first_member(root, "pkg/main.py", main, "if helpers.").startswith("def is_empty")
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.readers import DefinitionRef
-from coderd.context.retrieve.line_words import LineWords, words_in
+from coderd.context.retrieve.line_words import LineWords, stem, words_in
 from coderd.context.retrieve.receiver_text import Receiver
 from coderd.context.retrieve.skeletons import subwords
 from coderd.context.retrieve.typenames import closing_parenthesis, split_top
@@ -197,7 +197,7 @@ def _flat(name: str) -> str:
 def _stems(text: str) -> frozenset[str]:
     """Words of the identifiers in `text` (skeletons.subwords), a plural's `s` dropped."""
     words = subwords(text) - _NO_NAME
-    return frozenset(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words if len(w) > 2)
+    return frozenset(stem(w) for w in words if len(w) > 2)
 
 
 def result_of(definition: Definition, language: str) -> str:

@@ -33,13 +33,13 @@ def words_of(identifier: str) -> frozenset[str]:
     """`ProtoBuf` -> {proto, buf, protobuf}; `reporters` -> {reporter}: its words, a plural's
     `s` dropped, and the whole name in lower case (gin's `MsgPack = msgpackBinding`)."""
     return parts_of(identifier) | {
-        w for w in (_stem(identifier.lower()),) if len(w) >= MIN_WORD and w not in KEYWORDS
+        w for w in (stem(identifier.lower()),) if len(w) >= MIN_WORD and w not in KEYWORDS
     }
 
 
 def parts_of(identifier: str) -> frozenset[str]:
     """`ProtoBuf` -> {proto, buf}: its words, a plural's `s` dropped, keywords aside."""
-    found = {_stem(w) for w in subwords(identifier) if len(w) >= MIN_WORD}
+    found = {stem(w) for w in subwords(identifier) if len(w) >= MIN_WORD}
     return frozenset(w for w in found if w not in KEYWORDS)
 
 
@@ -71,7 +71,7 @@ class LineWords:
         if not self.words:
             return 0
         found = sum(map(self._says, parts_of(name) if parts is None else parts))
-        return found or int(_stem(name.lower()) in self.words)
+        return found or int(stem(name.lower()) in self.words)
 
     def _says(self, word: str) -> bool:  # the word, a longer form of it or a shorter one
         if word in self.words or (len(word) >= MIN_PREFIX and word in self._starts):
@@ -79,5 +79,6 @@ class LineWords:
         return any(word[:n] in self.words for n in self._lengths if n < len(word))
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """A plural's `s` dropped (`reporters` -> `reporter`; `address` stays)."""
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
