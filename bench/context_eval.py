@@ -111,7 +111,7 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
         b: [] for b in budgets
     }  # this thread's CPU time: what a loaded machine does not inflate
     misses = []
-    outcomes = []  # per sample: where, what, coderd's hit at each budget, the hint's (--outcomes)
+    outcomes = []  # per sample: where, what, coderd's hit and CPU ms at each budget, the hint's
     # system -> distance -> budget -> [bool]
     by_distance: dict[str, dict] = {s: {} for s in ("naive", "coderd", "prompt")}
     hint_cpu_ms: list[float] = []  # the receiver hint beside each budget's block, no hint memo
@@ -146,6 +146,7 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
             )
             latency[budget].append((time.perf_counter() - t) * 1000)
             cpu_ms[budget].append((time.thread_time() - cpu) * 1000)
+            outcome[f"build_ms{budget}"] = round(cpu_ms[budget][-1], 2)
             hit = covered(packed.chunks, packed.text, sample)
             # The hint beside this block, which leaves out the members the block lists.
             provider.builder.hints.clear()  # made by the look-ahead only once a request asked
@@ -159,6 +160,7 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
                 BlockShown.of(packed.text, packed.chunks),
             )
             hint_cpu_ms.append((time.thread_time() - cpu) * 1000)
+            outcome[f"hint_ms{budget}"] = round(hint_cpu_ms[-1], 2)
             in_hint = hint is not None and hint_covers(hint, sample)
             outcome[budget] = hit
             outcome[f"hint{budget}"] = in_hint

@@ -14,8 +14,8 @@ session 18, `nook` at the start of session 19, and `ledge` at the start of sessi
 same way; `perch` in session 20 once `ledge` had been run, run at its end; `shelf` at the
 start of session 21, before any tuning, `drawer` at the start of session 22, `cupboard`
 at the start of session 23, `closet` at the start of session 24, `hamper` at the start of
-session 25, and `satchel` at the start of session 26 (each run by no session before its
-end). Every set but the newest has been tuned on or run: a session that finds them all used
+session 25, `satchel` at the start of session 26, and `pouch` at the start of session 27
+(each run by no session before its end). Every set but the newest has been tuned on or run: a session that finds them all used
 should add an untouched one before tuning.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
 from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
@@ -615,13 +615,48 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "librust-tracing-dev",
         "usr/share/cargo/registry/tracing-0.1.37",
     ),
+    "sortedcontainers-2.4.0": (
+        "pouch",
+        "pypi",
+        "sortedcontainers==2.4.0",
+        "sortedcontainers-2.4.0",
+    ),
+    "more-itertools-10.3.0": ("pouch", "pypi", "more-itertools==10.3.0", "more-itertools-10.3.0"),
+    "boltons-24.0.0": ("pouch", "pypi", "boltons==24.0.0", "boltons-24.0.0"),
+    "effect-rpc-0.31.27": ("pouch", "npm", "@effect/rpc@0.31.27", "package"),
+    "effect-printer-ansi-0.33.7": ("pouch", "npm", "@effect/printer-ansi@0.33.7", "package"),
+    "tiptap-suggestion-2.6.6": ("pouch", "npm", "@tiptap/suggestion@2.6.6", "package"),
+    "redigo-1.8.3": (
+        "pouch",
+        "deb",
+        "golang-github-gomodule-redigo-dev",
+        "usr/share/gocode/src/github.com/gomodule/redigo",
+    ),
+    "fatih-color-1.7.0": (
+        "pouch",
+        "deb",
+        "golang-github-fatih-color-dev",
+        "usr/share/gocode/src/github.com/fatih/color",
+    ),
+    "smallvec-1.9.0": (
+        "pouch",
+        "deb",
+        "librust-smallvec-dev",
+        "usr/share/cargo/registry/smallvec-1.9.0",
+    ),
+    "unicode-segmentation-1.9.0": (
+        "pouch",
+        "deb",
+        "librust-unicode-segmentation-dev",
+        "usr/share/cargo/registry/unicode-segmentation-1.9.0",
+    ),
 }
 
 
 SETS = (
     "dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve", "cellar",
     "attic", "loft", "nook", "ledge", "perch", "shelf", "drawer",
-    "cupboard", "closet", "hamper", "satchel",
+    "cupboard", "closet", "hamper", "satchel", "pouch",
 )  # fmt: skip
 
 
