@@ -237,6 +237,45 @@ def test_a_member_line_holding_a_nul_never_reaches_the_prompt() -> None:
     assert "\x00" not in hint.text
 
 
+def test_a_module_of_hundreds_of_names_counts_only_the_lines_the_hint_can_show() -> None:
+    """`pyd.` reaches 300 functions: counting every line's tokens cost 110 ms a hint, and the
+    count memo (256 lines) kept none of them for the next one."""
+    from coderd.context.index.extract import Definition
+    from coderd.context.index.workspace import DefinitionRef
+    from coderd.context.pack.hint import render_hint
+    from coderd.context.retrieve.receiver import ReceiverMembers
+    from coderd.context.retrieve.receiver_text import Receiver
+
+    lines = [f"def function_{n}(value, *args):" for n in range(400)]
+    owner = DefinitionRef("lib/__init__.py", Definition("lib", "module", "", "", 1, 400))
+    members = tuple(
+        DefinitionRef(
+            "lib/core.py", Definition(f"function_{n}", "function", line, "", n + 1, n + 1)
+        )
+        for n, line in enumerate(lines)
+    )
+    counted: list[str] = []
+
+    def counting(text: str) -> list[int]:
+        counted.append(text)
+        return tokenize(text)
+
+    found = ReceiverMembers(Receiver("lib", 4, ""), ((owner, members),))
+    hint = render_hint(
+        found,
+        current_path="main.py",
+        indent="",
+        lines_of=lambda _: lines,
+        tokenize=counting,
+        budget=120,
+    )
+    assert hint is not None and hint.chunks[0]["name"] == "function_0"
+    assert len(tokenize(hint.text)) <= 120
+    assert (
+        len(counted) <= len(hint.chunks) + 4
+    )  # the type's line, the one that did not fit, the whole
+
+
 RECORDS_PY = """class Command:
     pass
 

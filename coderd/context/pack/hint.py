@@ -21,7 +21,8 @@ and the next one takes its room: the two never show a member twice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from coderd.context.index.workspace import DefinitionRef
 from coderd.context.pack.render import header_line, member_line
@@ -72,10 +73,16 @@ NOTHING_SHOWN = BlockShown("", frozenset())
 @dataclass(frozen=True)
 class _Line:
     text: str
-    tokens: int
-    group: int  # which of the receiver's types it belongs to
+    count: Callable[[str], list[int]] = field(compare=False, repr=False)  # the tokenizer
+    group: int = 0  # which of the receiver's types it belongs to
     chunk: dict | None = None  # a member's; None for its type's line
     names: bool = False  # a line naming the type's variants or fields, no definitions
+
+    @cached_property
+    def tokens(self) -> int:
+        """Counted when a choice needs it: a module re-exporting 300 functions has 300 lines
+        and a hint 10-20 (pydash: 110 ms a hint when every line was counted)."""
+        return len(self.count(self.text))
 
 
 def render_hint(
@@ -151,16 +158,16 @@ def render_names(
 
 
 def _lines(found, comment, indent, lines_of, tokenize, shown) -> tuple[list[_Line], list[_Line]]:
-    """Each type's line, and every member's line (by type, best first), with its tokens."""
+    """Each type's line, and every member's line (by type, best first), counted when asked."""
     heads, members = [], []
     for group, (owner, ranked) in enumerate(found.groups):
         head = f"{indent}{comment} {found.receiver.expression}: "
         head += f"{owner.definition.name} ({owner.path})\n"
-        heads.append(_Line(head, len(tokenize(head)), group))
+        heads.append(_Line(head, tokenize, group))
         variants = found.variants[group] if group < len(found.variants) else ()
         if variants:  # `Class::` goes on with a variant more often than with a method
             text = f"{indent}{comment} {MEMBER_INDENT}variants: {', '.join(variants)}\n"
-            members.append(_Line(text, len(tokenize(text)), group, names=True))
+            members.append(_Line(text, tokenize, group, names=True))
         for member in ranked:
             source = lines_of(member.path)
             d = member.definition
@@ -178,11 +185,11 @@ def _lines(found, comment, indent, lines_of, tokenize, shown) -> tuple[list[_Lin
                 "name": d.name,
                 "source": "receiver",
             }
-            members.append(_Line(text, len(tokenize(text)), group, chunk))
+            members.append(_Line(text, tokenize, group, chunk))
         fields = found.fields[group] if group < len(found.fields) else ()
         if fields:  # names, not definitions: after the members, where room is left
             text = f"{indent}{comment} {MEMBER_INDENT}fields: {', '.join(fields)}\n"
-            members.append(_Line(text, len(tokenize(text)), group, names=True))
+            members.append(_Line(text, tokenize, group, names=True))
     return heads, members
 
 
