@@ -12,7 +12,8 @@ What the per-language queries (`queries/<language>-types.scm`) capture, this mod
   isinstance(node, Call)` and a guard clause, `if not isinstance(node, Call): raise ...`,
   from there on);
 * `@bind.name` with `@bind.value`: a local holding another name's attribute (`cmd =
-  ctx.command`), typed as that expression in the same scope; with `@bind.items`: a loop
+  ctx.command`) or another local (`let cur1 = cur;`), typed as that expression in the same
+  scope; with `@bind.items`: a loop
   variable, an array callback's parameter or an indexed element (`for r in self.routes`,
   `qs.filter((q) => ...)`, `c := &cmds[i]`), typed as the sequence's element (elements.py);
 * `@field.name` with `@field.type` or `@field.call`: an attribute of the class around it

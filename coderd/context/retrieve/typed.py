@@ -117,8 +117,8 @@ class TypeResolver:
             if binding.type in ("Self", "this"):
                 return self.receiver_types()
             return self.resolve_type(binding.type, self.rel, depth)
-        if binding.value:
-            return self.value_types(binding.value, depth + 1)
+        if binding.value:  # value_types counts the hop: `cur1 = cur`, `cur = root` is two
+            return self.value_types(binding.value, depth)
         if binding.items:
             return element_types(self, binding.items, depth)
         return self.call_result(binding.call, self.rel, depth) if binding.call else []
@@ -206,9 +206,20 @@ class TypeResolver:
         return type_fields(self.index, owner, self.language)
 
     def _bases(self, owner: DefinitionRef) -> list[DefinitionRef]:
-        return [
+        """Its bases; a Rust type's Deref target (h2's `stream.state`: a `Ptr` derefs to the
+        `Stream` whose field it is)."""
+        bases = [
             b for base in owner.definition.bases for b in self.resolve_type(base, owner.path, 1)
         ]
+        if self.language == "rust":
+            name = owner.definition.name
+            bases += [
+                b
+                for m in self.members(owner)
+                if m.definition.container == name and (target := _deref_target(m))
+                for b in self.resolve_type(target, m.path, 1)
+            ]
+        return bases
 
     def call_result(self, callee: str, file: str, depth: int = 0) -> list[DefinitionRef]:
         """Types of what calling `callee` (as written in `file`) returns."""
@@ -298,6 +309,7 @@ class TypeResolver:
         bases += [
             (r.definition.name, r.path) for r in found if r.definition.kind == "impl"
         ]  # Rust traits
+        bases += [(t, r.path) for r in found if (t := _deref_target(r))]  # then Deref's Target
         found = [r for r in found if r.definition.kind != "impl"]
         if depth < MAX_BASE_DEPTH:
             seen = {(m.path, m.definition.start_line) for m in found}
@@ -320,6 +332,15 @@ class TypeResolver:
 
     def members_named(self, owners: list[DefinitionRef], name: str) -> list[DefinitionRef]:
         return [m for owner in owners for m in self.members(owner) if m.definition.name == name]
+
+
+def _deref_target(member: DefinitionRef) -> str:
+    """What a Rust `fn deref(&self) -> &Target` gives, its members reachable through the type
+    (`impl Deref for Ptr { fn deref(&self) -> &Stream }`); not a generic's or `Self::Target`."""
+    d = member.definition
+    if d.name != "deref" or d.kind != "method" or not d.returns[:1].isupper():
+        return ""
+    return "" if d.returns.startswith("Self") or len(d.returns) == 1 else d.returns
 
 
 def _same_package(path: str, owner_path: str, directory: str, language: str) -> bool:

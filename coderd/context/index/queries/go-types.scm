@@ -3,7 +3,7 @@
 ;                type, a composite literal's type) or @bind.call (the callee whose first result
 ;                it holds: `v := pkg.New()`, `x, err := c.Find()`);
 ;   @field.name  a field of the struct around it, with @field.type.
-;   @bind.value  with @bind.name: a local holding another's attribute (`cmd = ctx.command`),
+;   @bind.value  with @bind.name: a local holding another's attribute or another local,
 ;                typed as that expression in the same scope (never on fields).
 (short_var_declaration left: (expression_list . (identifier) @bind.name)
   right: (expression_list . (call_expression function: (_) @bind.call)))
@@ -20,6 +20,8 @@
 (field_declaration name: (field_identifier) @field.name type: (_) @field.type)
 (short_var_declaration left: (expression_list . (identifier) @bind.name)
   right: (expression_list . (selector_expression) @bind.value))
+(short_var_declaration left: (expression_list . (identifier) @bind.name)
+  right: (expression_list . (identifier) @bind.value))
 ; `for _, x := range xs`: the slice ranged over (elements.py).
 (range_clause left: (expression_list (_) . (identifier) @bind.name) right: (_) @bind.items)
 (short_var_declaration left: (expression_list . (identifier) @bind.name)

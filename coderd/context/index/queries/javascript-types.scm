@@ -1,5 +1,5 @@
 ; Type inference (infer.py), as typescript-types.scm without annotations: `new X()` and calls.
-;   @bind.value  with @bind.name: a local holding another's attribute (`cmd = ctx.command`),
+;   @bind.value  with @bind.name: a local holding another's attribute or another local,
 ;                typed as that expression in the same scope (never on fields).
 (variable_declarator name: (identifier) @bind.name value: (new_expression constructor: (_) @bind.type))
 (variable_declarator name: (identifier) @bind.name value: (call_expression function: (_) @bind.call))
@@ -9,6 +9,7 @@
 (assignment_expression left: (member_expression object: (this) property: [(property_identifier) (private_property_identifier)] @field.name)
   right: (call_expression function: (_) @field.call))
 (variable_declarator name: (identifier) @bind.name value: (member_expression) @bind.value)
+(variable_declarator name: (identifier) @bind.name value: (identifier) @bind.value)
 ; Loop variables and array callbacks' first parameter: the array walked (elements.py).
 (for_in_statement left: (identifier) @bind.name "of" right: (_) @bind.items)
 ((call_expression

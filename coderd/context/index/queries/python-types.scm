@@ -5,7 +5,7 @@
 ;                @field.copy: a name assigned to it (`self.ctx = ctx`), which gives it that
 ;                name's type when a parameter or variable of the same function has one.
 ; The receiver (`self`, the first parameter of a method) is bound in infer.py.
-;   @bind.value  with @bind.name: a local holding another's attribute (`cmd = ctx.command`),
+;   @bind.value  with @bind.name: a local holding another's attribute or another local,
 ;                typed as that expression in the same scope (never on fields).
 (assignment left: (identifier) @bind.name type: (type) @bind.type)
 ((assignment left: (identifier) @bind.name right: (call function: (_) @bind.call))
@@ -41,6 +41,9 @@
 (class_definition body: (block (expression_statement
   (assignment left: (identifier) @field.name right: (call function: (_) @field.call)))))
 (assignment left: (identifier) @bind.name right: (attribute) @bind.value)
+; `node = start`: another local's type (a class's name gives none: `cls = Job` is no Job).
+((assignment left: (identifier) @bind.name right: (identifier) @bind.value)
+  (#match? @bind.value "^_*[a-z]"))
 ; `self.console = console or get_console()`, `self.x = x if x is not None else X()`: the parameter's type.
 ((assignment left: (attribute object: (identifier) @_self attribute: (identifier) @field.name)
   right: (boolean_operator left: (identifier) @field.copy))

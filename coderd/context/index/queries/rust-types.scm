@@ -4,7 +4,7 @@
 ;                and `&` are seen through);
 ;   @field.name  a field of the struct around it, with @field.type.
 ; `self` is bound to the type of the impl block around it in infer.py.
-;   @bind.value  with @bind.name: a local holding another's attribute (`cmd = ctx.command`),
+;   @bind.value  with @bind.name: a local holding another's attribute or another local,
 ;                typed as that expression in the same scope (never on fields).
 (let_declaration pattern: (identifier) @bind.name type: (_) @bind.type)
 (let_declaration pattern: (identifier) @bind.name value: (call_expression function: (_) @bind.call))
@@ -17,6 +17,10 @@
 (let_declaration pattern: (identifier) @bind.name value: (field_expression) @bind.value)
 (let_declaration pattern: (identifier) @bind.name
   value: (reference_expression value: (field_expression) @bind.value))
+; `let cur1 = cur;`, `let cur2 = if c { .. } else { cur1 };`: another local's type.
+(let_declaration pattern: (identifier) @bind.name value: (identifier) @bind.value)
+(let_declaration pattern: (identifier) @bind.name
+  value: (if_expression alternative: (else_clause (block (identifier) @bind.value .))))
 ; `for x in xs.iter()`: the sequence iterated over (elements.py).
 (for_expression pattern: (identifier) @bind.name value: (_) @bind.items)
 (let_declaration pattern: (identifier) @bind.name value: (index_expression . (_) @bind.items))

@@ -5,7 +5,7 @@
 ;                @field.copy: a name assigned to it (`this.ctx = ctx`), which gives it that
 ;                name's type when a parameter or variable of the same function has one.
 ; `this` is bound to the enclosing class in infer.py.
-;   @bind.value  with @bind.name: a local holding another's attribute (`cmd = ctx.command`),
+;   @bind.value  with @bind.name: a local holding another's attribute or another local,
 ;                typed as that expression in the same scope (never on fields).
 (variable_declarator name: (identifier) @bind.name type: (type_annotation (_) @bind.type))
 (variable_declarator name: (identifier) @bind.name value: (new_expression constructor: (_) @bind.type))
@@ -26,6 +26,7 @@
 (assignment_expression left: (member_expression object: (this) property: [(property_identifier) (private_property_identifier)] @field.name)
   right: (identifier) @field.copy)
 (variable_declarator name: (identifier) @bind.name value: (member_expression) @bind.value)
+(variable_declarator name: (identifier) @bind.name value: (identifier) @bind.value)
 ; Loop variables and array callbacks' first parameter: the array walked (elements.py).
 (for_in_statement left: (identifier) @bind.name "of" right: (_) @bind.items)
 ((call_expression
