@@ -117,6 +117,23 @@ def test_the_hint_lists_the_receivers_members_as_comments_above_the_line(provide
     assert context.receiver_hint(main, typed, offset + 3, tokenize, 200) is hint
 
 
+def test_members_called_through_it_above_come_after_the_others(provider) -> None:
+    """The prefix shows `ctx.invoke(print)` called: the list is for what it does not show
+    (hyper's `conn.set_*()` run: the next one is one not called yet). Called below, in the
+    suffix, it keeps its place."""
+    context, main = provider
+    for line, first in (
+        ("ctx.invoke(print)\n    ctx.", "forward"),
+        ("ctx.\n    ctx.invoke(1)", "invoke"),
+    ):
+        text = MAIN.replace("ctx.\n", line + "\n")
+        offset = text.index("ctx.\n") + 4
+        hint = context.receiver_hint(main, text, offset, tokenize, 200)
+        assert hint is not None
+        names = [c["name"] for c in hint.chunks]
+        assert names[0] == first and "invoke" in names, line
+
+
 def test_an_override_shows_once_and_the_budget_holds(provider) -> None:
     context, main = provider
     text = MAIN.replace("ctx.\n", "special.\n")

@@ -148,6 +148,8 @@ def receiver_members(
         types = with_extensions(types, index, rel, scope, concrete)
     groups, fields, variants = [], [], []
     used = _used_through(text, receiver)
+    # Those called through it above the cursor's line the prefix shows: after the others.
+    above = _used_through(text[: text.rfind("\n", 0, receiver.end) + 1], receiver)
     expected = expected_for(text, receiver)
     words = line_words(text, receiver)
     function, own = enclosing_function(text, receiver.end)
@@ -181,7 +183,13 @@ def receiver_members(
             *(beside_used(ds, used, container) for (_, container), ds in by_block.items())
         )
         ranked = ranked_members(
-            once, {}, popular, near, private_too=receiver.expression in SELVES, beside=beside
+            once,
+            {},
+            popular,
+            near,
+            earlier=above,
+            private_too=receiver.expression in SELVES,
+            beside=beside,
         )
         if words:
             ranked.sort(key=lambda m: -words.shared(m.definition.name))
