@@ -134,6 +134,26 @@ def test_members_called_through_it_above_come_after_the_others(provider) -> None
         assert names[0] == first and "invoke" in names, line
 
 
+def test_a_modules_names_used_through_its_alias_above_come_after_the_others(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "ws"
+    write(root, "pkg/__init__.py", "")
+    write(root, "pkg/utils.py", "def quote(text):\n    pass\n\n\ndef unquote(text):\n    pass\n")
+    write(root, "pkg/main.py", "")
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(root / "pkg/main.py").wait_ready(20)
+        for used, first in (("utils.quote('a')\n    utils.", "unquote"), ("utils.", "quote")):
+            text = f"from . import utils\n\n\ndef go():\n    {used}\n"
+            context.set_buffer(root / "pkg/main.py", text).result(20)
+            at = text.rindex("utils.") + 6
+            hint = context.receiver_hint(root / "pkg/main.py", text, at, tokenize, 200)
+            assert hint is not None and hint.chunks[0]["name"] == first, used
+    finally:
+        context.close()
+
+
 def test_an_override_shows_once_and_the_budget_holds(provider) -> None:
     context, main = provider
     text = MAIN.replace("ctx.\n", "special.\n")

@@ -17,7 +17,6 @@ module attributes 0.75 / 0.91 -> 0.88 / 0.93 and 0.78 / 0.93 -> 0.90 / 0.94.
 
 from __future__ import annotations
 
-import posixpath
 import re
 from dataclasses import dataclass
 
@@ -33,14 +32,10 @@ from coderd.context.retrieve.expected import (
     line_words,
 )
 from coderd.context.retrieve.fields import definition_lines
-from coderd.context.retrieve.imported import held_definitions
 from coderd.context.retrieve.infer import environment
 from coderd.context.retrieve.infer_parse import ParseMemo
 from coderd.context.retrieve.members import (
-    DEFAULT_MODULE_FILES,
-    MAX_MODULE_FILES,
     beside_used,
-    exported,
 )
 from coderd.context.retrieve.receiver_calls import (
     called_on,
@@ -48,9 +43,15 @@ from coderd.context.retrieve.receiver_calls import (
     imported_traits,
     returned_types,
 )
+from coderd.context.retrieve.receiver_modules import (
+    module_members,
+    used_above,
+    used_through,
+    value_members,
+)
 from coderd.context.retrieve.receiver_names import MAX_TYPES, SELVES, named_types
 from coderd.context.retrieve.receiver_text import Receiver
-from coderd.context.retrieve.scope import module_files_in, package_exports, scope_of
+from coderd.context.retrieve.scope import module_files_in, scope_of
 from coderd.context.retrieve.skeletons import is_dunder, ranked_members
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 from coderd.context.retrieve.visibility import inside, reachable, trait_impls
@@ -117,14 +118,15 @@ def receiver_members(
     if not files and language == "rust" and "::" in receiver.expression:
         files = module_files_in(index, rel, receiver.expression)  # `super::ser::`
     if files:  # `utils.`, `pkg.`: a module alias
-        used = _used_through(text, receiver)
-        module = _module_members(index, rel, files, language, near, used)
+        used = used_through(text, receiver)
+        above = used_above(text, receiver)
+        module = module_members(index, rel, files, language, near, used, above)
         wanted = expected_for(text, receiver)
         if module is not None:  # `isinstance(node, nodes.`: types; `const base = AST.`
             words = line_words(text, receiver)
             module = (module[0], by_line(module[1], wanted, words, language))
         return ReceiverMembers(receiver, (module,)) if module is not None else None
-    held = _value_members(index, rel, scope, receiver.expression, near)
+    held = value_members(index, rel, scope, receiver.expression, near)
     if held is not None:  # `timeoutProvider.`: an imported object literal, a TS namespace
         return ReceiverMembers(receiver, (held,))
     env = environment(index, rel, text, receiver.end, language, memo)
@@ -147,9 +149,9 @@ def receiver_members(
         concrete = [t for t in types if t.definition.kind != "trait"]
         types = with_extensions(types, index, rel, scope, concrete)
     groups, fields, variants = [], [], []
-    used = _used_through(text, receiver)
+    used = used_through(text, receiver)
     # Those called through it above the cursor's line the prefix shows: after the others.
-    above = _used_through(text[: text.rfind("\n", 0, receiver.end) + 1], receiver)
+    above = used_above(text, receiver)
     expected = expected_for(text, receiver)
     words = line_words(text, receiver)
     function, own = enclosing_function(text, receiver.end)
@@ -247,66 +249,3 @@ def _field_names(
         names += [n for n in _SELF_FIELD.findall(line) if n not in names]
     names.sort(key=lambda name: name.startswith("_"))
     return tuple(names[:MAX_FIELDS])
-
-
-def _module_members(
-    index: WorkspaceIndex,
-    rel: str,
-    files: list[str],
-    language: str,
-    near: frozenset[str],
-    used: frozenset[str] = frozenset(),
-) -> tuple[DefinitionRef, tuple[DefinitionRef, ...]] | None:
-    """A module alias's top-level names as one group (a Go package: its exported names in all
-    its files; a Python package: what its `__init__.py` imports too), best first, under a
-    stand-in for the module: "module" at the file, or the package's folder. Names declared
-    next to one the file uses through the alias (`used`) count one more word, as in the
-    block's module lists (members.beside_used)."""
-    files = list(dict.fromkeys(files))
-    if len(files) > MAX_MODULE_FILES.get(language, DEFAULT_MODULE_FILES):
-        files = files[: MAX_MODULE_FILES["go"]] if language == "go" else []
-    found: dict[str, DefinitionRef] = {}
-    for file in files:
-        symbols = index.file(file)
-        for d in symbols.definitions if symbols and file != rel else ():
-            if not d.container and d.kind not in ("impl", "module") and exported(d, language):
-                found.setdefault(d.name, DefinitionRef(file, d))
-        for name, refs in package_exports(index, file, language).items():
-            if refs:
-                found.setdefault(name, refs[0])
-    if not found:
-        return None
-    where = files[0] if len(files) == 1 else posixpath.dirname(files[0]) + "/"
-    owner = DefinitionRef(where, Definition("module", "module", "", "", 1, 1))
-    members = [m for m in found.values() if not is_dunder(m.definition.name)]
-    popular = index.popularity({m.definition.name for m in members}, rel)
-    by_file: dict[str, list[Definition]] = {}
-    for m in members:
-        by_file.setdefault(m.path, []).append(m.definition)
-    beside = frozenset().union(*(beside_used(d, used) for d in by_file.values())) if used else None
-    return owner, tuple(ranked_members(members, {}, popular, near, beside=beside or frozenset()))
-
-
-def _used_through(text: str, receiver: Receiver) -> frozenset[str]:
-    """The names the file uses through the receiver (`nodes.Slice`), on lines other than the
-    cursor's: the text the hint's cache signature covers (builder.py)."""
-    line_start = text.rfind("\n", 0, receiver.end) + 1
-    line_end = text.find("\n", receiver.end)
-    rest = text[:line_start] + (text[line_end:] if line_end >= 0 else "")
-    pattern = rf"(?<![\w$.]){re.escape(receiver.expression)}(?:\.|::)([A-Za-z_$][\w$]*)"
-    return frozenset(re.findall(pattern, rest))
-
-
-def _value_members(
-    index: WorkspaceIndex, rel: str, scope, name: str, near: frozenset[str]
-) -> tuple[DefinitionRef, tuple[DefinitionRef, ...]] | None:
-    """An imported value whose definition holds others (`export const provider = {
-    setTimeout() {...} }`, a TS namespace, a Rust `mod`): those, best first (imported.py
-    shows the same in the block)."""
-    for local, refs in scope.named:
-        for ref in refs if local == name else ():
-            inner = held_definitions(index, ref) if ref.path != rel else []
-            if inner:
-                popular = index.popularity({m.definition.name for m in inner}, rel)
-                return ref, tuple(ranked_members(inner, {}, popular, near))
-    return None
