@@ -90,7 +90,7 @@ def line_hint(kept: Hints, key: str, given: HintInput) -> ReceiverHint | None:
         index, rel = given.index, given.rel
         symbols = index.file(rel)
         scope = scope_of(index, rel, symbols, symbols.language if symbols else "")
-        found = line_names(index, rel, scope, at.words, at.function)
+        found = line_names(index, rel, scope, at.words, at.function, at.cases, at.taken)
     hint = render_names(
         found,
         current_path=given.rel,

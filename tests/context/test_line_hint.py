@@ -24,6 +24,7 @@ BINDINGS = {
     "binding/msgpack.go": "package binding\n\ntype msgpackBinding struct{}\n\n"
     "type PreviousNode struct{}\n\ntype reporter interface{}\n",
     "binding/methods.go": "package binding\n\nconst (\n\tmGET = 1\n\tmPATCH = 2\n)\n",
+    "binding/tokens.go": "package binding\n\nconst (\n\ttokenEOF = iota\n\ttokenNumber\n\tlexerState\n)\n",
     "binding/form.go": "package binding\n\ntype formBinding struct{}\n\n"
     "type formPostBinding struct{}\n\nfunc mappingByPtr(ptr any) error {\n\treturn nil\n}\n",
 }
@@ -132,6 +133,22 @@ def test_the_name_of_the_function_the_cursor_is_in_speaks_after_the_line(provide
     hint = context.receiver_hint(main, text, offset, tokenize, 200)
     assert hint is not None and hint.chunks[0]["name"] == "mPATCH"
     assert "mGET" not in [c["name"] for c in hint.chunks]
+
+
+def test_a_case_label_has_the_words_of_the_switchs_other_labels(provider) -> None:
+    """go-toml's `case tokenRightCurlyBrace:` among `case tokenLeftCurlyBrace:`: a bare `case `
+    says nothing, the labels around it do (the switch ends the search: not `lexerState`); a
+    label already there is never one again (`tokenEOF`)."""
+    context, main = provider
+    text = MAIN + (
+        "\nfunc next(t int) {\n\tswitch t {\n\tcase tokenEOF:\n\t\treturn\n\tcase \n\t}\n"
+        "\tswitch t {\n\tcase lexerState:\n\t}\n}\n"
+    )
+    offset = text.index("case \n") + 5
+    hint = context.receiver_hint(main, text, offset, tokenize, 200)
+    assert hint is not None
+    names = {c["name"] for c in hint.chunks}
+    assert "tokenNumber" in names and not names & {"lexerState", "tokenEOF"}
 
 
 def test_names_the_block_shows_leave_the_hint(provider) -> None:

@@ -12,7 +12,9 @@ name being typed: typing the name keeps it. Go package names missed at 256 token
 shared a word with the line, 57 of them among the ten names sharing most. With the hint: Go
 package hits +62/+21/+7 of 895 at 256/512/1,024 tokens, imported names +31/+6/0 of 3,318;
 words matched by plural, prefix and whole name (line_words.py) +13/+7/+4 and +6/+2/0 more;
-the words of the enclosing function's name after the line's, package +32/+15/+4 more.
+the words of the enclosing function's name after the line's, package +32/+15/+4 more; after
+a bare `case `, the words of the switch's other labels (go-toml's `case tokenLocalDate:`
+among `case tokenLocalTime:`), those labels left out, +6/+2/0 of 975.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from coderd.context.retrieve.scope import Scope
 
 MAX_LINE_CHARS = 160  # of the line before the name: as for a receiver (receiver_text.py)
 MAX_LINE_NAMES = 24  # the hint's budget keeps fewer; past these, nothing shares enough
+MAX_CASE_LINES = 80  # looked at either way for a switch's other case labels
+_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 _NAME_BEING_TYPED = re.compile(r"[A-Za-z_$][\w$]*$")
 _LIFETIME = re.compile(r"'[A-Za-z_]\w*\b(?!')")
 _COMMENT_STARTS = ("#", "//", "/*", "*", "--")
@@ -37,6 +41,8 @@ class NameAt:
     end: int  # where the name being typed starts: the hint depends on the text before it
     words: frozenset[str]  # the words of the line before it
     function: frozenset[str] = frozenset()  # those of the name of the function it is in
+    cases: frozenset[str] = frozenset()  # after `case `, those of the switch's other labels
+    taken: frozenset[str] = frozenset()  # the names those labels are: never one again
 
 
 def name_at(text: str, offset: int) -> NameAt | None:
@@ -55,7 +61,37 @@ def name_at(text: str, offset: int) -> NameAt | None:
     if quotes.count('"') % 2 or quotes.count("'") % 2 or quotes.count("`") % 2:
         return None  # inside a string
     words, function = words_in(line), words_in(enclosing_function(text, end)[0])
-    return NameAt(end, words, function) if words or function else None
+    taken: frozenset[str] = frozenset()
+    if line.lstrip().startswith("case "):
+        taken = _sibling_cases(text, line_start, len(line) - len(line.lstrip()))
+        taken |= frozenset(_IDENTIFIER.findall(line))
+    cases = words_in(" ".join(taken))
+    if not (words or function or cases):
+        return None
+    return NameAt(end, words, function, cases, taken)
+
+
+def _sibling_cases(text: str, line_start: int, indent: int) -> frozenset[str]:
+    """The names in the other `case` labels of the cursor's switch (go-toml's `case
+    tokenLocalDate:` among `case tokenLocalTime:`), up to MAX_CASE_LINES lines either way:
+    lines as indented as the cursor's that are neither a case nor a `default` end it (Go's
+    `switch` and `}`), more indented ones are a case's body."""
+    found: set[str] = set()
+    line_end = text.find("\n", line_start)
+    above = text[max(0, line_start - MAX_CASE_LINES * MAX_LINE_CHARS) : line_start]
+    below = (
+        text[line_end + 1 : line_end + 1 + MAX_CASE_LINES * MAX_LINE_CHARS] if line_end >= 0 else ""
+    )
+    for lines in (above.split("\n")[::-1][1:MAX_CASE_LINES], below.split("\n")[:MAX_CASE_LINES]):
+        for line in lines:
+            code = line.strip()
+            if not code or len(line) - len(line.lstrip()) > indent:
+                continue
+            if code.startswith("case "):
+                found.update(_IDENTIFIER.findall(code[5:]))
+            elif not code.startswith("default"):
+                break
+    return frozenset(found)
 
 
 def line_names(
@@ -64,20 +100,27 @@ def line_names(
     scope: Scope,
     words: frozenset[str],
     function: frozenset[str] = frozenset(),
+    cases: frozenset[str] = frozenset(),
+    taken: frozenset[str] = frozenset(),
 ) -> list[DefinitionRef]:
     """The names the file can use bare that share a word with `words` (the line's) or with
     `function` (the name of the function the cursor is in: chi's `mx.handle(` in `func Post`
-    goes on with `mPOST`): most words of the line first, then of the function, then fewest
-    words of their own that neither says, then the most used."""
-    found: dict[tuple[str, int], tuple[tuple[int, int, int], DefinitionRef]] = {}
-    said, named = LineWords(words), LineWords(function)
+    goes on with `mPOST`) or, after `case `, with the switch's other labels (`cases`; the
+    names they are, `taken`, never come again): most words of the line first, then of the
+    function, then fewest words of their own that neither says, then most words of the
+    labels (before the fewest own words, pflag's `case *` among 20 `*xValue` labels lost 3
+    of 15), then the most used."""
+    found: dict[tuple[str, int], tuple[tuple[int, int, int, int], DefinitionRef]] = {}
+    said, named, labels = LineWords(words), LineWords(function), LineWords(cases)
 
     def consider(ref: DefinitionRef, parts: frozenset[str]) -> None:
         name = ref.definition.name
         shared, by_function = said.shared(name, parts), named.shared(name, parts)
-        if (shared or by_function) and ref.path != rel:
+        by_label = labels.shared(name, parts)
+        if (shared or by_function or by_label) and ref.path != rel and name not in taken:
             own = len(parts) - shared - by_function
-            found[(ref.path, ref.definition.start_line)] = ((-shared, -by_function, own), ref)
+            key = (-shared, -by_function, own, -by_label)
+            found[(ref.path, ref.definition.start_line)] = (key, ref)
 
     for file, _ in scope.open_files:
         for ref, parts in _top_level_words(index, file):
