@@ -82,6 +82,7 @@ def _sibling_cases(text: str, line_start: int, indent: int) -> frozenset[str]:
     below = (
         text[line_end + 1 : line_end + 1 + MAX_CASE_LINES * MAX_LINE_CHARS] if line_end >= 0 else ""
     )
+    # Nearest first; `above` ends with the line break before the cursor's line.
     for lines in (above.split("\n")[::-1][1:MAX_CASE_LINES], below.split("\n")[:MAX_CASE_LINES]):
         for line in lines:
             code = line.strip()

@@ -45,8 +45,7 @@ from coderd.context.retrieve.receiver_calls import (
 )
 from coderd.context.retrieve.receiver_modules import (
     module_members,
-    used_above,
-    used_through,
+    uses_through,
     value_members,
 )
 from coderd.context.retrieve.receiver_names import MAX_TYPES, SELVES, named_types
@@ -118,8 +117,7 @@ def receiver_members(
     if not files and language == "rust" and "::" in receiver.expression:
         files = module_files_in(index, rel, receiver.expression)  # `super::ser::`
     if files:  # `utils.`, `pkg.`: a module alias
-        used = used_through(text, receiver)
-        above = used_above(text, receiver)
+        used, above = uses_through(text, receiver)
         module = module_members(index, rel, files, language, near, used, above)
         wanted = expected_for(text, receiver)
         if module is not None:  # `isinstance(node, nodes.`: types; `const base = AST.`
@@ -149,9 +147,7 @@ def receiver_members(
         concrete = [t for t in types if t.definition.kind != "trait"]
         types = with_extensions(types, index, rel, scope, concrete)
     groups, fields, variants = [], [], []
-    used = used_through(text, receiver)
-    # Those called through it above the cursor's line the prefix shows: after the others.
-    above = used_above(text, receiver)
+    used, above = uses_through(text, receiver)  # those above, the prefix shows: last
     expected = expected_for(text, receiver)
     words = line_words(text, receiver)
     function, own = enclosing_function(text, receiver.end)
