@@ -204,14 +204,28 @@ def test_an_imported_object_lists_what_it_holds(tmp_path: Path) -> None:
         context.close()
 
 
+def hint_from(owner, members, lines: list[str], counting=tokenize, budget: int = 200):
+    """The hint render_hint makes from `owner`'s `members`, every file reading as `lines`."""
+    from coderd.context.pack.hint import render_hint
+    from coderd.context.retrieve.receiver import ReceiverMembers
+    from coderd.context.retrieve.receiver_text import Receiver
+
+    found = ReceiverMembers(Receiver(owner.definition.name.lower(), 4, ""), ((owner, members),))
+    return render_hint(
+        found,
+        current_path="main.py",
+        indent="",
+        lines_of=lambda _: lines,
+        tokenize=counting,
+        budget=budget,
+    )
+
+
 def test_a_member_line_holding_a_nul_never_reaches_the_prompt() -> None:
     """A repository-token stand-in is NUL-delimited (engine/fim.py): file text spelling one
     must not become a token through the hint."""
     from coderd.context.index.extract import Definition
     from coderd.context.index.workspace import DefinitionRef
-    from coderd.context.pack.hint import render_hint
-    from coderd.context.retrieve.receiver import ReceiverMembers
-    from coderd.context.retrieve.receiver_text import Receiver
 
     lines = [
         "class Box:",
@@ -224,15 +238,7 @@ def test_a_member_line_holding_a_nul_never_reaches_the_prompt() -> None:
         DefinitionRef("box.py", Definition(name, "method", lines[row - 1], "", row, row, "Box"))
         for name, row in (("open", 2), ("x", 4))
     )
-    found = ReceiverMembers(Receiver("box", 4, ""), ((owner, members),))
-    hint = render_hint(
-        found,
-        current_path="main.py",
-        indent="",
-        lines_of=lambda _: lines,
-        tokenize=tokenize,
-        budget=200,
-    )
+    hint = hint_from(owner, members, lines)
     assert hint is not None and [c["name"] for c in hint.chunks] == ["open"]
     assert "\x00" not in hint.text
 
@@ -242,9 +248,6 @@ def test_a_module_of_hundreds_of_names_counts_only_the_lines_the_hint_can_show()
     count memo (256 lines) kept none of them for the next one."""
     from coderd.context.index.extract import Definition
     from coderd.context.index.workspace import DefinitionRef
-    from coderd.context.pack.hint import render_hint
-    from coderd.context.retrieve.receiver import ReceiverMembers
-    from coderd.context.retrieve.receiver_text import Receiver
 
     lines = [f"def function_{n}(value, *args):" for n in range(400)]
     owner = DefinitionRef("lib/__init__.py", Definition("lib", "module", "", "", 1, 400))
@@ -260,15 +263,7 @@ def test_a_module_of_hundreds_of_names_counts_only_the_lines_the_hint_can_show()
         counted.append(text)
         return tokenize(text)
 
-    found = ReceiverMembers(Receiver("lib", 4, ""), ((owner, members),))
-    hint = render_hint(
-        found,
-        current_path="main.py",
-        indent="",
-        lines_of=lambda _: lines,
-        tokenize=counting,
-        budget=120,
-    )
+    hint = hint_from(owner, members, lines, counting, budget=120)
     assert hint is not None and hint.chunks[0]["name"] == "function_0"
     assert len(tokenize(hint.text)) <= 120
     assert (
