@@ -175,3 +175,22 @@ def test_a_header_ending_in_its_brace_gets_one_elided_body() -> None:
     assert forms(source.splitlines(), macro, None, "//", False)[0] == (
         "macro_rules! backtrace { ... }"
     )
+
+
+def test_an_arrow_functions_expression_body_keeps_its_header_line_as_written() -> None:
+    """yjs' `isVisible` returns an expression that starts on its header line: the one-line
+    form is that line and an elision, not a `{ ... }` body it does not have."""
+    source = (
+        "export const isVisible = (item, snapshot) => snapshot === undefined\n"
+        "  ? !item.deleted\n"
+        "  : snapshot.sv.has(item.id.client)\n"
+        "export const open = (path) => {\n  return path\n}\n"
+    )
+    found = definitions(source, "javascript", "src/Snapshot.js")
+    lines = source.splitlines()
+    assert forms(lines, found["isVisible"], None, "//", False)[0] == (
+        "export const isVisible = (item, snapshot) => snapshot === undefined ..."
+    )
+    assert forms(lines, found["open"], None, "//", False)[0] == (
+        "export const open = (path) => { ... }"
+    )

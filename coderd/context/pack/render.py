@@ -174,6 +174,17 @@ def _short(lines: list[str], definition: Definition, comment: str, limit: int) -
     code = code[:clause] if clause else code
     header = header_line(lines, definition)
     base = header[: len(header) - len(header.lstrip())]
+    written = header.strip()
+    if len(code) == 1 and code[0].rstrip().endswith("=>") and len(written) <= MAX_SHORT_SIGNATURE:
+        # An arrow function whose expression body starts on its header line (yjs' `export
+        # const isVisible = (item, snapshot) => snapshot === undefined`): that line as
+        # written, then the rest elided. `=> { ... }` is a body it does not have, and the
+        # header line as written is what a reader knows it by (never cut, as below).
+        rest = (
+            written[len(code[0].strip()) :].strip() if written.startswith(code[0].strip()) else ""
+        )
+        if rest and not rest.startswith(("{", "(")):
+            return base + written + " ..."
     text = _join(code)
     cut = cut_parameters(text, limit, len(code[0].strip()))
     if cut != text:
