@@ -210,6 +210,7 @@ class ContextBuilder:
             text,
             offset,
             partial(self._lines_of, index),
+            partial(self._read, index),
             self.counts.hint(tokenize),
             budget,
             shown,

@@ -20,6 +20,7 @@ from coderd.context.index.memos import Lru
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.pack.hint import BlockShown, ReceiverHint, render_hint, render_names
 from coderd.context.retrieve.infer_parse import ParseMemo
+from coderd.context.retrieve.line_follows import followers
 from coderd.context.retrieve.line_names import line_names, name_at
 from coderd.context.retrieve.receiver import ReceiverMembers, receiver_members
 from coderd.context.retrieve.receiver_text import Receiver
@@ -39,6 +40,7 @@ class HintInput:
     text: str
     offset: int
     lines_of: Callable[[str], list[str] | None]  # a file's lines (its open buffer's, if any)
+    text_of: Callable[[str], str | None]  # a file's text (the same)
     tokenize: Callable[[str], list[int]]  # the model's, its counts memoised
     budget: int
     shown: BlockShown  # what the context block beside it shows: left out of the hint
@@ -90,7 +92,8 @@ def line_hint(kept: Hints, key: str, given: HintInput) -> ReceiverHint | None:
         index, rel = given.index, given.rel
         symbols = index.file(rel)
         scope = scope_of(index, rel, symbols, symbols.language if symbols else "")
-        found = line_names(index, rel, scope, at.words, at.function, at.cases, at.taken)
+        follows = followers(index, rel, given.text, at.end, given.text_of)
+        found = line_names(index, rel, scope, at.words, at.function, at.cases, at.taken, follows)
     hint = render_names(
         found,
         current_path=given.rel,

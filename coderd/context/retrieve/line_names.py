@@ -14,7 +14,9 @@ package hits +62/+21/+7 of 895 at 256/512/1,024 tokens, imported names +31/+6/0 
 words matched by plural, prefix and whole name (line_words.py) +13/+7/+4 and +6/+2/0 more;
 the words of the enclosing function's name after the line's, package +32/+15/+4 more; after
 a bare `case `, the words of the switch's other labels (go-toml's `case tokenLocalDate:`
-among `case tokenLocalTime:`), those labels left out, +6/+2/0 of 975.
+among `case tokenLocalTime:`), those labels left out, +6/+2/0 of 975; first of all, the names
+written elsewhere right after what the line says (line_follows.py), +38/+21/+3 of 988 and
+imported names +24/+5/0 of 3,483.
 """
 
 from __future__ import annotations
@@ -103,24 +105,28 @@ def line_names(
     function: frozenset[str] = frozenset(),
     cases: frozenset[str] = frozenset(),
     taken: frozenset[str] = frozenset(),
+    follows: dict[str, tuple[int, int]] | None = None,
 ) -> list[DefinitionRef]:
-    """The names the file can use bare that share a word with `words` (the line's) or with
-    `function` (the name of the function the cursor is in: chi's `mx.handle(` in `func Post`
-    goes on with `mPOST`) or, after `case `, with the switch's other labels (`cases`; the
-    names they are, `taken`, never come again): most words of the line first, then of the
-    function, then fewest words of their own that neither says, then most words of the
-    labels (before the fewest own words, pflag's `case *` among 20 `*xValue` labels lost 3
-    of 15), then the most used."""
-    found: dict[tuple[str, int], tuple[tuple[int, int, int, int], DefinitionRef]] = {}
+    """The names the file can use bare that follow the line's last tokens elsewhere
+    (`follows`: name -> (how many tokens, how often), line_follows.py) or share a word with
+    `words` (the line's) or with `function` (the name of the function the cursor is in:
+    chi's `mx.handle(` in `func Post` goes on with `mPOST`) or, after `case `, with the
+    switch's other labels (`cases`; the names they are, `taken`, never come again): those
+    found after the most tokens first, then the most often, then most words of the line,
+    then of the function, then fewest words of their own that neither says, then most words
+    of the labels (before the fewest own words, pflag's `case *` among 20 `*xValue` labels
+    lost 3 of 15), then the most used."""
+    found: dict[tuple[str, int], tuple[tuple[int, ...], DefinitionRef]] = {}
     said, named, labels = LineWords(words), LineWords(function), LineWords(cases)
 
     def consider(ref: DefinitionRef, parts: frozenset[str]) -> None:
         name = ref.definition.name
         shared, by_function = said.shared(name, parts), named.shared(name, parts)
         by_label = labels.shared(name, parts)
-        if (shared or by_function or by_label) and ref.path != rel and name not in taken:
+        level, count = (follows or {}).get(name, (0, 0))
+        if (shared or by_function or by_label or level) and ref.path != rel and name not in taken:
             own = len(parts) - shared - by_function
-            key = (-shared, -by_function, own, -by_label)
+            key = (-level, -count, -shared, -by_function, own, -by_label)
             found[(ref.path, ref.definition.start_line)] = (key, ref)
 
     for file, _ in scope.open_files:
