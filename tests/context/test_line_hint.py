@@ -58,7 +58,9 @@ def test_the_name_being_typed_and_the_words_of_its_line() -> None:
         "\tuserRestoreCh chan *",
         {"user", "restore", "userrestorech"},
     )
-    assert at("    return ") is None  # keywords say what the line does, not what it names
+    # Keywords say what the line does, not what it names; its tokens still say what follows
+    # them elsewhere (line_follows.py). A line's start alone says nothing.
+    assert at("    return ") == ("    return ", set()) and at("    ") is None
     assert at("    x = ctx.") is None and at("Ok(Number::") is None  # a receiver's member
     assert at("    # the yaml binding ") is None and at("\t// see yaml ") is None
     assert at('    print("the yaml ') is None  # inside a string

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.expected import enclosing_function
+from coderd.context.retrieve.line_follows import MIN_CONTEXT, context_of
 from coderd.context.retrieve.line_words import LineWords, parts_of, words_in
 from coderd.context.retrieve.scope import Scope
 
@@ -68,7 +69,7 @@ def name_at(text: str, offset: int) -> NameAt | None:
         taken = _sibling_cases(text, line_start, len(line) - len(line.lstrip()))
         taken |= frozenset(_IDENTIFIER.findall(line))
     cases = words_in(" ".join(taken))
-    if not (words or function or cases):
+    if not (words or function or cases or len(context_of(line)) >= MIN_CONTEXT):
         return None
     return NameAt(end, words, function, cases, taken)
 
