@@ -147,10 +147,12 @@ def _statement_mates(scope: Scope, usage: Usage) -> dict[str, float]:
 
 def implementations(refs: list[DefinitionRef]) -> list[DefinitionRef]:
     """One definition per file and container: overloads (`@overload` stubs, TS signatures)
-    come before the implementation, which is the last."""
-    last: dict[tuple[str, str], DefinitionRef] = {}
+    come before the implementation, which is the last. A type and a value of one name are
+    two (TypeScript's `interface BadArgument` and `const BadArgument`: `import type` means the
+    first, a call the second)."""
+    last: dict[tuple[str, str, bool], DefinitionRef] = {}
     for ref in refs:
-        key = (ref.path, ref.definition.container)
+        key = (ref.path, ref.definition.container, ref.definition.kind in TYPE_KINDS)
         if key not in last or ref.definition.start_line > last[key].definition.start_line:
             last[key] = ref
     return list(last.values())
