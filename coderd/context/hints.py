@@ -59,7 +59,13 @@ def receiver_hint(
         cached[1]
         if cached is not None
         else receiver_members(
-            given.index, given.rel, text, receiver, near_words(text, offset), parse
+            given.index,
+            given.rel,
+            text,
+            receiver,
+            near_words(text, offset),
+            parse,
+            followers(given.index, given.rel, text, receiver.end, given.text_of),
         )
     )
     hint = None

@@ -554,8 +554,9 @@ def test_members_declared_next_to_one_called_through_the_receiver_lead(tmp_path:
     methods = ["about", "version", "get_name", "get_version", "arg", "subcommand"]
     body = "".join(f"    def {m}(self):\n        pass\n\n" for m in methods)
     write(root, "pkg/command.py", f"class Command:\n{body}")
-    for i in range(3):  # the builder methods are what most files call
-        write(root, f"pkg/build{i}.py", "def b(cmd):\n    cmd.about()\n    cmd.arg()\n")
+    for i in range(3):  # the builder methods are what most files call (not in this folder:
+        # there, what they write after `    cmd.` would lead, test_receiver_follows.py)
+        write(root, f"app/build{i}.py", "def b(cmd):\n    cmd.about()\n    cmd.arg()\n")
     use = (
         "from pkg.command import Command\n\n\ndef check(cmd: Command):\n"
         "    cmd.get_name()\n    cmd.\n"

@@ -1,5 +1,7 @@
 """Which names come next, elsewhere, after what the cursor's line says before the name being
-typed: the line hint's first ranking signal (line_names.py).
+typed: the line hint's first ranking signal (line_names.py), and the first order of a
+receiver's members, which the line's words and expected result then refine (receiver.py:
+`if not cmd.` goes on as it does in the files like this one).
 
     out, _ := |      pflag's bool_slice.go: its siblings write `out, _ := writeAsCSV(...)`
     toInsert = &|    go-toml's parser.go: `toInsert = &tomlValue{...}` a few lines up
@@ -10,7 +12,8 @@ most like it (similar.py's measure, MAX_NEIGHBOURS of them), and each name writt
 them counts; a name found after more of them outranks one found after fewer. One token (`(`,
 `return` in the middle of a line) is followed by too many names to say which, and counts for
 nothing. Code repeats itself (a package's helpers are called the same way in file after file):
-Go package names +38/+21/+3 of 895 samples at 256/512/1,024 tokens on all sets, none lost.
+Go package names +38/+21/+3 of 988 samples at 256/512/1,024 tokens on all sets, imported
+names +24/+5/0 of 3,483, none lost; methods +22/+19/+15 of 2,469.
 
 What is looked at depends on the text before the name being typed and the text after the
 cursor's line, as the hint does (hints.py keeps it while those stay the same).

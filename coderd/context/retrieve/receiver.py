@@ -102,6 +102,7 @@ def receiver_members(
     receiver: Receiver,
     near: frozenset[str],
     memo: ParseMemo | None = None,
+    follows: dict[str, tuple[int, int]] | None = None,
 ) -> ReceiverMembers | None:
     """The receiver's types defined in other files of the workspace, each with its members best
     first (public before private, those most files use first, then by the words around the
@@ -189,6 +190,8 @@ def receiver_members(
             private_too=receiver.expression in SELVES,
             beside=beside,
         )
+        if follows:  # written after the same tokens elsewhere; the signals below outrank it
+            ranked.sort(key=lambda m: _after_most(follows, m.definition.name, above))
         if words:
             ranked.sort(key=lambda m: -words.shared(m.definition.name))
         if expected is not None:  # `if cmd.` goes on with a predicate: those first
@@ -245,3 +248,16 @@ def _field_names(
         names += [n for n in _SELF_FIELD.findall(line) if n not in names]
     names.sort(key=lambda name: name.startswith("_"))
     return tuple(names[:MAX_FIELDS])
+
+
+def _after_most(
+    follows: dict[str, tuple[int, int]], name: str, above: frozenset[str]
+) -> tuple[int, int]:
+    """Members written after the most tokens before the cursor's member elsewhere (`if not
+    cmd.` in the folder's files most like this one: line_follows.py), then most often; not
+    those called through the receiver above (the prefix shows them). Before the words of the
+    line, the expected result and the enclosing function's name, not after them: method hits
+    +22/+19/+15 of 2,469 at 256/512/1,024 tokens on all sets (module 0/-1/-1); after them,
+    -33/-18/-4; counting only three tokens, +24/+11/+7."""
+    level, count = follows.get(name, (0, 0)) if name not in above else (0, 0)
+    return (-level, -count)
