@@ -29,7 +29,9 @@ from coderd.context.retrieve.similar import most_similar
 
 MAX_CONTEXT = 3
 MIN_CONTEXT = 2
-MAX_NEIGHBOURS = 8  # files; each costs one regular-expression scan of its text per hint
+# Files; each costs one regular-expression scan of its text per hint. Sixteen: method -8/-8/+1
+# on all sets (the less alike add names that follow by chance).
+MAX_NEIGHBOURS = 8
 MAX_LINE_CHARS = 160  # of the line before the name (as line_names.py)
 LINE_START = "^"
 # Operators of two characters are one token (`:=` is not `:` then `=`), the rest one character.
