@@ -65,7 +65,7 @@ def receiver_hint(
             receiver,
             near_words(text, offset),
             parse,
-            followers(given.index, given.rel, text, receiver.end, given.text_of),
+            given.text_of,
         )
     )
     hint = None

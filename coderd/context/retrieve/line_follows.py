@@ -109,10 +109,11 @@ def _preceding(text: str, start: int, tokens: tuple[str, ...]) -> int:
     for token in reversed(tokens):
         if token == LINE_START:
             return count + (not text[text.rfind("\n", 0, start) + 1 : start].strip(" \t"))
-        before = text[max(0, start - MAX_LINE_CHARS) : start].rstrip(" \t")
+        window = text[max(0, start - MAX_LINE_CHARS) : start]
+        before = window.rstrip(" \t")
         if not before.endswith(token):
             return count
-        start -= len(text[max(0, start - MAX_LINE_CHARS) : start]) - len(before) + len(token)
+        start -= len(window) - len(before) + len(token)
         if not _begins(text, start, token):
             return count
         count += 1

@@ -119,12 +119,13 @@ def line_names(
     lost 3 of 15), then the most used."""
     found: dict[tuple[str, int], tuple[tuple[int, ...], DefinitionRef]] = {}
     said, named, labels = LineWords(words), LineWords(function), LineWords(cases)
+    follows = follows or {}
 
     def consider(ref: DefinitionRef, parts: frozenset[str]) -> None:
         name = ref.definition.name
         shared, by_function = said.shared(name, parts), named.shared(name, parts)
         by_label = labels.shared(name, parts)
-        level, count = (follows or {}).get(name, (0, 0))
+        level, count = follows.get(name, (0, 0))
         if (shared or by_function or by_label or level) and ref.path != rel and name not in taken:
             own = len(parts) - shared - by_function
             key = (-level, -count, -shared, -by_function, own, -by_label)

@@ -18,6 +18,7 @@ module attributes 0.75 / 0.91 -> 0.88 / 0.93 and 0.78 / 0.93 -> 0.90 / 0.94.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from coderd.context.index.extract import Definition
@@ -34,6 +35,7 @@ from coderd.context.retrieve.expected import (
 from coderd.context.retrieve.fields import definition_lines
 from coderd.context.retrieve.infer import environment
 from coderd.context.retrieve.infer_parse import ParseMemo
+from coderd.context.retrieve.line_follows import followers
 from coderd.context.retrieve.members import (
     beside_used,
 )
@@ -102,7 +104,7 @@ def receiver_members(
     receiver: Receiver,
     near: frozenset[str],
     memo: ParseMemo | None = None,
-    follows: dict[str, tuple[int, int]] | None = None,
+    text_of: Callable[[str], str | None] | None = None,
 ) -> ReceiverMembers | None:
     """The receiver's types defined in other files of the workspace, each with its members best
     first (public before private, those most files use first, then by the words around the
@@ -149,6 +151,8 @@ def receiver_members(
         types = with_extensions(types, index, rel, scope, concrete)
     groups, fields, variants = [], [], []
     used, above = uses_through(text, receiver)  # those above, the prefix shows: last
+    # What the files most like this one write after the same tokens (`text_of` reads them).
+    follows = followers(index, rel, text, receiver.end, text_of) if text_of else {}
     expected = expected_for(text, receiver)
     words = line_words(text, receiver)
     function, own = enclosing_function(text, receiver.end)
