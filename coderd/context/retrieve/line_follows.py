@@ -97,7 +97,7 @@ def _begins(text: str, start: int, token: str) -> bool:
     """Whether a match at `start` begins at `token`'s start: no word before a word; only
     spaces or tabs before it on its line for LINE_START."""
     if token == LINE_START:
-        return not text[text.rfind("\n", 0, start) + 1 : start].strip(" \t")
+        return _at_line_start(text, start)
     return not (
         _is_word(token) and start and (text[start - 1].isalnum() or text[start - 1] in "_$")
     )
@@ -108,7 +108,7 @@ def _preceding(text: str, start: int, tokens: tuple[str, ...]) -> int:
     count = 0
     for token in reversed(tokens):
         if token == LINE_START:
-            return count + (not text[text.rfind("\n", 0, start) + 1 : start].strip(" \t"))
+            return count + _at_line_start(text, start)
         window = text[max(0, start - MAX_LINE_CHARS) : start]
         before = window.rstrip(" \t")
         if not before.endswith(token):
@@ -118,6 +118,11 @@ def _preceding(text: str, start: int, tokens: tuple[str, ...]) -> int:
             return count
         count += 1
     return count
+
+
+def _at_line_start(text: str, start: int) -> bool:
+    """Only spaces or tabs before `start` on its line."""
+    return not text[text.rfind("\n", 0, start) + 1 : start].strip(" \t")
 
 
 def _is_word(token: str) -> bool:

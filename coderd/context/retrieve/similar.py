@@ -16,7 +16,7 @@ def similar_use(index: WorkspaceIndex, rel: str, names: set[str]) -> dict[str, f
     tokens on eleven sets, against popularity alone; a cosine in place of the Jaccard index
     lost 3/1/1). The folder's files only: a Go package is its folder. 0.2 ms on pflag's 62."""
     found: dict[str, float] = {}
-    for similarity, theirs in _neighbours(index, rel):
+    for similarity, _, theirs in _neighbours(index, rel):
         for name in names & theirs:
             found[name] = found.get(name, 0.0) + similarity
     return found
@@ -24,13 +24,13 @@ def similar_use(index: WorkspaceIndex, rel: str, names: set[str]) -> dict[str, f
 
 def most_similar(index: WorkspaceIndex, rel: str, count: int) -> list[str]:
     """The `count` files of the folder most like `rel` (same measure), most alike first."""
-    ranked = [(similarity, file) for similarity, file in _neighbours(index, rel, named=True)]
-    return [file for _, file in sorted(ranked, key=lambda r: (-r[0], r[1]))[:count]]
+    ranked = sorted(_neighbours(index, rel), key=lambda n: (-n[0], n[1]))
+    return [file for _, file, _ in ranked[:count]]
 
 
-def _neighbours(index: WorkspaceIndex, rel: str, named: bool = False) -> list[tuple]:
-    """(Jaccard index of their identifiers and this file's, their identifiers or their path)
-    for the folder's other files that share any."""
+def _neighbours(index: WorkspaceIndex, rel: str) -> list[tuple[float, str, frozenset[str]]]:
+    """(Jaccard index of their identifiers and this file's, path, identifiers) for the
+    folder's other files that share any."""
     own = index.file(rel)
     mine = own.identifiers if own is not None else frozenset()
     found = []
@@ -41,6 +41,5 @@ def _neighbours(index: WorkspaceIndex, rel: str, named: bool = False) -> list[tu
         theirs = symbols.identifiers
         shared = len(mine & theirs)
         if shared:
-            similarity = shared / (len(mine) + len(theirs) - shared)
-            found.append((similarity, file if named else theirs))
+            found.append((shared / (len(mine) + len(theirs) - shared), file, theirs))
     return found
