@@ -15,9 +15,10 @@ same way; `perch` in session 20 once `ledge` had been run, run at its end; `shel
 start of session 21, before any tuning, `drawer` at the start of session 22, `cupboard`
 at the start of session 23, `closet` at the start of session 24, `hamper` at the start of
 session 25, `satchel` at the start of session 26, `pouch` at the start of session 27,
-and `tote` at the start of session 28, chosen by sample count: packages of many modules
-(each run by no session before its end). Every set but the newest has been tuned on or run: a session that finds them all used
-should add an untouched one before tuning.
+`tote` at the start of session 28 and `locker` at the start of session 29, chosen by sample
+count: packages of many modules (each run by no session before its end). Every set but the
+newest has been tuned on or run: a session that finds them all used should add an untouched
+one before tuning.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
 from Debian's `golang-*-dev` and `librust-*-dev` packages (`apt-get download`, no root needed).
 """
@@ -691,13 +692,63 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "usr/share/cargo/registry/combine-4.6.6",
     ),
     "nix-0.26.1": ("tote", "deb", "librust-nix-dev", "usr/share/cargo/registry/nix-0.26.1"),
+    "aiohttp-3.9.5": ("locker", "pypi", "aiohttp==3.9.5", "aiohttp-3.9.5"),
+    "watchdog-4.0.1": ("locker", "pypi", "watchdog==4.0.1", "watchdog-4.0.1"),
+    "docker-7.1.0": ("locker", "pypi", "docker==7.1.0", "docker-7.1.0"),
+    "pexpect-4.9.0": ("locker", "pypi", "pexpect==4.9.0", "pexpect-4.9.0"),
+    "effect-cluster-0.60.2": ("locker", "npm", "@effect/cluster@0.60.2", "package"),
+    "effect-platform-browser-4.0.6": ("locker", "npm", "@effect/platform-browser@4.0.6", "package"),
+    "effect-ai-0.37.0": ("locker", "npm", "@effect/ai@0.37.0", "package"),
+    "angular-query-5.104.0": (
+        "locker",
+        "npm",
+        "@tanstack/angular-query-experimental@5.104.0",
+        "package",
+    ),
+    "nats-go-1.22.1": (
+        "locker",
+        "deb",
+        "golang-github-nats-io-go-nats-dev",
+        "usr/share/gocode/src/github.com/nats-io/nats.go",
+    ),
+    "msgpack-5.3.5": (
+        "locker",
+        "deb",
+        "golang-github-vmihailenco-msgpack.v5-dev",
+        "usr/share/gocode/src/github.com/vmihailenco/msgpack/v5",
+    ),
+    "gorilla-csrf-1.7.1": (
+        "locker",
+        "deb",
+        "golang-github-gorilla-csrf-dev",
+        "usr/share/gocode/src/github.com/gorilla/csrf",
+    ),
+    "ureq-2.6.2": ("locker", "deb", "librust-ureq-dev", "usr/share/cargo/registry/ureq-2.6.2"),
+    "serde-cbor-0.11.2": (
+        "locker",
+        "deb",
+        "librust-serde-cbor-dev",
+        "usr/share/cargo/registry/serde_cbor-0.11.2",
+    ),
+    "crossbeam-deque-0.8.1": (
+        "locker",
+        "deb",
+        "librust-crossbeam-deque-dev",
+        "usr/share/cargo/registry/crossbeam-deque-0.8.1",
+    ),
+    "regex-automata-0.1.8": (
+        "locker",
+        "deb",
+        "librust-regex-automata-dev",
+        "usr/share/cargo/registry/regex-automata-0.1.8",
+    ),
 }
 
 
 SETS = (
     "dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve", "cellar",
     "attic", "loft", "nook", "ledge", "perch", "shelf", "drawer",
-    "cupboard", "closet", "hamper", "satchel", "pouch", "tote",
+    "cupboard", "closet", "hamper", "satchel", "pouch", "tote", "locker",
 )  # fmt: skip
 
 
