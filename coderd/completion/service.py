@@ -11,7 +11,6 @@ which picks the workspace context and the KV slot (sessions.py) and the turn (sc
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from concurrent.futures import Future
@@ -32,6 +31,7 @@ from coderd.completion.worker import EngineFactory, EngineWorker
 from coderd.config.settings import Settings
 from coderd.context.provider import ContextProvider
 from coderd.engine.base import Engine, ModelInfo, RequestStats
+from coderd.system.collector import IdleCollector
 from coderd.system.memory import FreedMemory, glibc_malloc_trim
 
 __all__ = [
@@ -57,10 +57,11 @@ class CompletionService(EngineWorker):
         context: ContextProvider | None = None,
         slots: int = 1,
         keep_warm: bool = False,
+        paced_collection: bool = False,
     ) -> None:
-        """`keep_warm`: restore what the last worker for this model kept, and keep the cache
-        and the hottest KV states when this one ends (warm.py; the daemon's, whose restarts a
-        user sees; tests and the CLI start cold)."""
+        """`keep_warm`: restore what the last worker for this model kept, keep the cache and
+        the hottest KV states when it ends (warm.py; the daemon's). `paced_collection`: full
+        garbage collections wait for an idle worker (a server's: system/collector.py)."""
         self.settings = settings
         self._keep_warm = keep_warm
         self._engine_factory = engine_factory
@@ -73,6 +74,7 @@ class CompletionService(EngineWorker):
         self.feedback = Feedback()
         self.cache = CompletionCache()
         self.freed_memory = FreedMemory(glibc_malloc_trim())
+        self.collector = IdleCollector(paced=paced_collection)
         self._rhythm = TypingRhythm()
         self._speculation = Speculation(self._rhythm)
         # Every holder of per-document state, so that one forget() reaches them all.
@@ -252,34 +254,6 @@ class CompletionService(EngineWorker):
         with self._lock:
             latest = len(self._latest)
         return {**self.documents.counts(), "latest": latest}
-
-    def status(self) -> dict[str, object]:
-        state = "loading"
-        info = None
-        if self.model_ready.done():
-            if self.model_ready.exception() is not None:
-                state = "failed"
-            else:
-                info = self.model_ready.result()
-                state = "prefix-only" if info.prefix_only else "ready"
-        return {
-            "state": state,
-            "pid": os.getpid(),  # the process holding the model (the daemon's, when shared)
-            "sessions": self.sessions.count,
-            "budgets": self.budgets.__dict__,
-            "model": info.name if info else None,
-            "path": info.path if info else None,
-            "n_ctx": info.n_ctx if info else None,  # KV positions allocated (runner.fit_cache)
-            "last": self.last_stats.as_dict() if self.last_stats else None,
-            "events": self.feedback.snapshot(),
-            "documents": self.document_counts(),
-            "cache": {
-                "hits": self.cache.hits,
-                "misses": self.cache.misses,
-                "speculations": self._speculation.count,
-            },
-            "prewarm": {**self.prewarms.status(), "sizing": self._runner.sizing()},
-        }
 
     def shutdown(self) -> None:
         """Stop the worker without waiting for it: callers may be on the event loop."""

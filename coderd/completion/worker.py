@@ -5,11 +5,14 @@ A request's ticket is run, answered, and may leave a speculation (speculation.py
 switch (a new block evaluated by a prewarm) behind it; a prewarm ticket evaluates its prompt
 with no decode once the engine is idle (prewarm.py). Whatever an engine raises, the worker
 answers the ticket and carries on. At the end it keeps what a restart should find (warm.py).
+In a server (`paced_collection`), Python's full garbage collections run here, between tickets
+with none queued, not inside a request's build (coderd/system/collector.py).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -20,14 +23,17 @@ from coderd.completion.budget import Budgets
 from coderd.completion.cache import CompletionCache
 from coderd.completion.debounce import TypingRhythm
 from coderd.completion.documents import DocumentStates
+from coderd.completion.feedback import Feedback
 from coderd.completion.prewarm import Prewarms
 from coderd.completion.runner import RequestRunner
 from coderd.completion.scheduler import Scheduler
+from coderd.completion.sessions import SessionTable
 from coderd.completion.speculation import Speculation
 from coderd.completion.tickets import DocumentSnapshot, Outcome, Ticket
 from coderd.config.settings import Settings
 from coderd.engine.base import Engine, EngineError, ModelInfo, RequestStats
 from coderd.prompt.blocks import ContextBlocks
+from coderd.system.collector import IdleCollector
 
 log = logging.getLogger("coderd.completion.service")  # the service's log lines, as before
 
@@ -58,10 +64,25 @@ class EngineWorker:
     settings_for: Callable[[str], Settings]
     prewarm: Callable[..., Ticket]
     _drop_closed: Callable[[DocumentSnapshot], None]
+    sessions: SessionTable
+    feedback: Feedback
+    document_counts: Callable[[], dict[str, int]]
+    collector: IdleCollector
 
     def _work(self) -> None:
+        self.collector.install()
+        try:
+            self._serve()
+        finally:
+            self.collector.uninstall()
+
+    def _serve(self) -> None:
         self._load()
-        while (ticket := self._queue.get()) is not None:
+        while True:
+            if self._queue.empty():  # answered, nothing waits: the collector's turn
+                self.collector.idle()
+            if (ticket := self._queue.get()) is None:
+                break
             if ticket.future.done():
                 continue
             if ticket.prewarm:
@@ -105,6 +126,35 @@ class EngineWorker:
             if self._keep_warm:
                 self._optional(warm.save, "keeping the warm state")
             self._engine.close()
+
+    def status(self) -> dict[str, object]:
+        state = "loading"
+        info = None
+        if self.model_ready.done():
+            if self.model_ready.exception() is not None:
+                state = "failed"
+            else:
+                info = self.model_ready.result()
+                state = "prefix-only" if info.prefix_only else "ready"
+        return {
+            "state": state,
+            "pid": os.getpid(),  # the process holding the model (the daemon's, when shared)
+            "sessions": self.sessions.count,
+            "budgets": self.budgets.__dict__,
+            "model": info.name if info else None,
+            "path": info.path if info else None,
+            "n_ctx": info.n_ctx if info else None,  # KV positions allocated (runner.fit_cache)
+            "last": self.last_stats.as_dict() if self.last_stats else None,
+            "events": self.feedback.snapshot(),
+            "documents": self.document_counts(),
+            "cache": {
+                "hits": self.cache.hits,
+                "misses": self.cache.misses,
+                "speculations": self._speculation.count,
+            },
+            "prewarm": {**self.prewarms.status(), "sizing": self._runner.sizing()},
+            "collector": self.collector.status(),
+        }
 
     def _optional(self, step: WarmStep, what: str) -> None:
         """A warm-start step: whatever fails, the daemon starts or stops as without it."""

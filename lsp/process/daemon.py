@@ -68,7 +68,12 @@ class Daemon:
             factory = engine_factory
             engine_factory = lambda s: factory(s, slots=self.slots)
         self.service = CompletionService(
-            settings, engine_factory, None, slots=self.slots, keep_warm=True
+            settings,
+            engine_factory,
+            None,
+            slots=self.slots,
+            keep_warm=True,
+            paced_collection=True,
         )
         self.engine_factory = engine_factory
         self.registry = IndexRegistry()  # one index per workspace root, whoever opens it

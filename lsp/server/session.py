@@ -86,7 +86,9 @@ class CoderdServer(LanguageServer):
             self.service = self.shared
             self.shared.attach(self.session, context, settings)
         else:
-            self.service = CompletionService(settings, self.engine_factory, context)
+            self.service = CompletionService(
+                settings, self.engine_factory, context, paced_collection=True
+            )
         self.warming.follow_indexes()
         for problem in self.loaded.problems:
             log.warning("configuration: %s", problem)
