@@ -18,7 +18,9 @@ look-ahead only warms the memos); file reads and snippet token counts stay memoi
 running server. Wall-clock and this thread's CPU time are both reported:
 the machines here are shared, and CPU time is what load does not inflate (much: a p95 of 24
 builds moves by several ms between runs here), and so are the tokenizer calls and characters
-the builds make (`tokenized`), which load does not change at all.
+the builds make (`tokenized`), which load does not change at all. Python's full garbage
+collections run between samples, as the daemon runs them between requests
+(coderd/system/collector.py); inside a build only its young collections do.
 
 Systems: none (no context); jaccard (RepoCoder windows over every other file); recent (the same
 windows from a ring of 3 recently viewed files, chosen at random per sample: a tarball has no
@@ -57,6 +59,7 @@ from coderd.context.provider import ContextProvider
 from coderd.context.retrieve.candidates import retrieve
 from coderd.context.retrieve.recent import RecentRegions
 from coderd.context.retrieve.usage import usage_of
+from coderd.system.collector import IdleCollector
 
 DATA = Path("/tmp/evalpkgs/src")
 VOCAB = Path("/work/shared/fixtures/ggml-vocab-deepseek-coder.gguf")
@@ -124,7 +127,10 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
             lines_memo[file] = windows.texts.get(file, "").split("\n")
         return lines_memo[file]
 
+    collector = IdleCollector()  # the daemon's pacing (its worker: coderd/completion/worker.py)
+    collector.install()
     for sample in samples:
+        collector.idle()  # the last answer is out, the next request has not come
         near = distance_label(sample.get("distance"))
         kind, path = sample["kind"], root / sample["path"]
         ring = recent_ring(provider, windows, root, all_files, sample["path"], rng)
@@ -208,6 +214,7 @@ def evaluate(root: Path, budgets: list[int], args, tokenize, model_tokenize) -> 
             hits["naive"].setdefault(kind, {}).setdefault(budget, []).append(hit)
             by_distance["naive"].setdefault(near, {}).setdefault(budget, []).append(hit)
         provider.clear_buffer(path)  # didClose: the disk is the truth again
+    collector.uninstall()
     provider.close()
     return {
         "package": root.name,
