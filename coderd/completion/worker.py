@@ -5,8 +5,8 @@ A request's ticket is run, answered, and may leave a speculation (speculation.py
 switch (a new block evaluated by a prewarm) behind it; a prewarm ticket evaluates its prompt
 with no decode once the engine is idle (prewarm.py). Whatever an engine raises, the worker
 answers the ticket and carries on. At the end it keeps what a restart should find (warm.py).
-In a server (`paced_collection`), Python's full garbage collections run here, between tickets
-with none queued, not inside a request's build (coderd/system/collector.py).
+In a server (`paced_collection`), Python's full garbage collections run here, once the user
+has paused with no ticket queued, not inside a request's build (coderd/system/collector.py).
 """
 
 from __future__ import annotations
@@ -78,11 +78,9 @@ class EngineWorker:
 
     def _serve(self) -> None:
         self._load()
-        while True:
-            if self._queue.empty():  # answered, nothing waits: the collector's turn
-                self.collector.idle()
-            if (ticket := self._queue.get()) is None:
-                break
+        last: Ticket | None = None
+        while (ticket := self._next(last)) is not None:
+            last = ticket
             if ticket.future.done():
                 continue
             if ticket.prewarm:
@@ -155,6 +153,21 @@ class EngineWorker:
             "prewarm": {**self.prewarms.status(), "sizing": self._runner.sizing()},
             "collector": self.collector.status(),
         }
+
+    def _next(self, last: Ticket | None) -> Ticket | None:
+        """The next ticket. Where none is queued and a full collection is due, it runs once
+        the user has paused on the last ticket's document (debounce.py `until_paused`, what
+        background work a key would cancel waits for) unless a ticket comes first: not in
+        the answer's way to the editor while keys come, nor in the next key's."""
+        if last is not None and self._queue.empty() and self.collector.due():
+            wait_s = self._rhythm.until_paused(last.snapshot.key)
+            if wait_s is not None:
+                ticket = self._queue.get(timeout=wait_s) if wait_s > 0 else None
+                if ticket is not None:
+                    return ticket
+                if self._queue.empty():
+                    self.collector.idle()
+        return self._queue.get()
 
     def _optional(self, step: WarmStep, what: str) -> None:
         """A warm-start step: whatever fails, the daemon starts or stops as without it."""

@@ -10,8 +10,9 @@ the code that allocates the most (bench/gc_pauses.py prints where they land).
 How: Python starts a full collection once ten young-generation collections have passed and
 the oldest generation has grown by a quarter since the last one. Paced, that start is put off
 (a threshold twenty times higher, a safety net for a daemon that is never idle), and
-`idle()` runs the same rule itself where no keystroke waits: after the worker's answer, with
-no ticket queued. Young collections stay automatic: they walk only what is new, under 3 ms.
+`idle()` runs the same rule itself where no keystroke waits: the completion worker calls it
+once it has answered, no ticket is queued and the user has paused (completion/worker.py
+`_next`). Young collections stay automatic: they walk only what is new, under 3 ms.
 """
 
 from __future__ import annotations

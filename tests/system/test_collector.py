@@ -83,31 +83,62 @@ def test_not_installed_it_never_collects(restored_thresholds):
     assert collector.idle() is None and collector.collections == 0
 
 
-def test_the_worker_collects_between_tickets(restored_thresholds):
+@pytest.fixture
+def paced_service(restored_thresholds):
     settings = load_settings(
         config_path=Path("/nonexistent"),
         environ={},
-        init_options={"completion": {"latency_target_ms": 0}, "context": {"enabled": False}},
+        init_options={
+            "completion": {"latency_target_ms": 0, "speculate": False},
+            "context": {"enabled": False},
+        },
     ).settings
     engine = ScriptedEngine(rules=[Rule("", ("1",))])
     service = CompletionService(settings, lambda _s: engine, paced_collection=True)
     service.start()
-    keep: list = []
-    try:
-        service.model_ready.result(timeout=10)
-        assert gc.get_threshold()[2] == restored_thresholds[2] * SAFETY_FACTOR
-        ref = garbage_in_the_oldest_generation()
-        make_full_collection_due(keep)
-        before = service.collector.collections
-        ticket = service.submit(DocumentSnapshot("file:///a.py", "x = ", 4, "python"))
-        assert ticket.future.result(timeout=10).status == "ok"
-        deadline = time.monotonic() + 5
-        while service.collector.collections == before and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert service.collector.collections > before
-        assert ref() is None
-        assert service.status()["collector"]["paced"] is True
-    finally:
-        service.shutdown()
-        service.join(5)
+    service.model_ready.result(timeout=10)
+    yield service
+    service.shutdown()
+    service.join(5)
     assert gc.get_threshold() == restored_thresholds  # the worker gave Python its pace back
+
+
+def collections_after(service: CompletionService, before: int, wait_s: float) -> int:
+    deadline = time.monotonic() + wait_s
+    while service.collector.collections == before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return service.collector.collections
+
+
+def test_the_worker_collects_between_tickets(paced_service, restored_thresholds):
+    service = paced_service
+    assert gc.get_threshold()[2] == restored_thresholds[2] * SAFETY_FACTOR
+    keep: list = []
+    ref = garbage_in_the_oldest_generation()
+    make_full_collection_due(keep)
+    before = service.collector.collections
+    ticket = service.submit(DocumentSnapshot("file:///a.py", "x = ", 4, "python"))
+    assert ticket.future.result(timeout=10).status == "ok"
+    assert collections_after(service, before, 5) > before  # no keys typed: at once
+    assert ref() is None
+    assert service.status()["collector"]["paced"] is True
+
+
+def test_while_keys_come_the_collection_waits_for_the_pause(paced_service):
+    service, key = paced_service, "file:///b.py"
+    keep: list = []
+    gap_s = 0.3
+    for _ in range(4):  # a typing rhythm: a key every 0.3 s
+        service.edited(key)
+        time.sleep(gap_s)
+    service.edited(key)
+    make_full_collection_due(keep)
+    before = service.collector.collections
+    typed = time.monotonic()
+    ticket = service.submit(DocumentSnapshot(key, "x = ", 4, "python"))
+    assert ticket.future.result(timeout=10).status == "ok"
+    # Answered well before the pause (1.5 gaps after the last key): nothing yet.
+    assert time.monotonic() - typed < gap_s
+    assert collections_after(service, before, 0.1) == before
+    assert collections_after(service, before, 5) > before  # the user paused: now
+    assert time.monotonic() - typed >= 1.4 * gap_s
