@@ -21,7 +21,7 @@ from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.pack.hint import BlockShown, ReceiverHint, render_hint, render_names
 from coderd.context.retrieve.infer_parse import ParseMemo
 from coderd.context.retrieve.line_follows import followers
-from coderd.context.retrieve.line_names import line_names, name_at
+from coderd.context.retrieve.line_names import WrittenAbove, line_names, name_at
 from coderd.context.retrieve.receiver import ReceiverMembers, receiver_members
 from coderd.context.retrieve.receiver_text import Receiver
 from coderd.context.retrieve.scope import scope_of
@@ -99,7 +99,10 @@ def line_hint(kept: Hints, key: str, given: HintInput) -> ReceiverHint | None:
         symbols = index.file(rel)
         scope = scope_of(index, rel, symbols, symbols.language if symbols else "")
         follows = followers(index, rel, given.text, at.end, given.text_of)
-        found = line_names(index, rel, scope, at.words, at.function, at.cases, at.taken, follows)
+        above = WrittenAbove(given.text, at.end, symbols.imports if symbols else ())
+        found = line_names(
+            index, rel, scope, at.words, at.function, at.cases, at.taken, follows, above
+        )
     hint = render_names(
         found,
         current_path=given.rel,

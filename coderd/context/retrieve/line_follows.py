@@ -37,6 +37,7 @@ LINE_START = "^"
 # Operators of two characters are one token (`:=` is not `:` then `=`), the rest one character.
 _TOKEN = re.compile(r"[A-Za-z_$][\w$]*|\d[\w.]*|:=|==|!=|<=|>=|->|=>|::|&&|\|\||\+=|-=|\S")
 _NAME = r"([A-Za-z_$][\w$]*)"
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
 def context_of(line: str) -> tuple[str, ...]:
@@ -127,3 +128,21 @@ def _at_line_start(text: str, start: int) -> bool:
 
 def _is_word(token: str) -> bool:
     return token[0].isalnum() or token[0] in "_$"
+
+
+def shape(name: str) -> tuple[str, str] | None:
+    """`NewListParser` -> ("new", "parser"): a name's first and last words (None for one)."""
+    words = _WORD.findall(name)
+    return (words[0].lower(), words[-1].lower()) if len(words) >= 2 else None
+
+
+def shapes(follows: dict[str, tuple[int, int]]) -> dict[tuple[str, str], int]:
+    """The shapes of the names that follow (`followers`), each with its highest level: a name
+    of the same shape that follows nowhere yet is likely next (goldmark's parser list goes on
+    `util.Prioritized(NewListParser(), 300)` below `NewSetextHeadingParser()`)."""
+    found: dict[tuple[str, str], int] = {}
+    for name, (level, _) in follows.items():
+        key = shape(name)
+        if key is not None:
+            found[key] = max(found.get(key, 0), level)
+    return found

@@ -16,17 +16,24 @@ the words of the enclosing function's name after the line's, package +32/+15/+4 
 a bare `case `, the words of the switch's other labels (go-toml's `case tokenLocalDate:`
 among `case tokenLocalTime:`), those labels left out, +6/+2/0 of 975; first of all, the names
 written elsewhere right after what the line says (line_follows.py), +38/+21/+3 of 988 and
-imported names +24/+5/0 of 3,483.
+imported names +24/+5/0 of 3,483. Then the names of the same shape as those (first and last
+words: goldmark's `NewListParser` among the `NewSetextHeadingParser()` lines above), and a
+name that follows but is written above the cursor's line already last (the model reads it in
+the prefix; import statements are no use): Go package names +19/+15/+8 of 1,023 on the 32 Go
+packages that missed some, goldmark +10/+10/+7, imported names 0.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from coderd.context.index.extract import Import
+from coderd.context.index.line_edits import export_rows, import_rows
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.expected import enclosing_function
-from coderd.context.retrieve.line_follows import MIN_CONTEXT, context_of
+from coderd.context.retrieve.line_follows import MIN_CONTEXT, context_of, shape, shapes
 from coderd.context.retrieve.line_words import LineWords, parts_of, words_in
 from coderd.context.retrieve.scope import Scope
 
@@ -107,6 +114,7 @@ def line_names(
     cases: frozenset[str] = frozenset(),
     taken: frozenset[str] = frozenset(),
     follows: dict[str, tuple[int, int]] | None = None,
+    above: WrittenAbove | None = None,
 ) -> list[DefinitionRef]:
     """The names the file can use bare that follow the line's last tokens elsewhere
     (`follows`: name -> (how many tokens, how often), line_follows.py) or share a word with
@@ -116,19 +124,27 @@ def line_names(
     found after the most tokens first, then the most often, then most words of the line,
     then of the function, then fewest words of their own that neither says, then most words
     of the labels (before the fewest own words, pflag's `case *` among 20 `*xValue` labels
-    lost 3 of 15), then the most used."""
+    lost 3 of 15), then the most used. Before the words, names shaped like the followers; a
+    follower that `above` says the file writes above the cursor's line goes last."""
     found: dict[tuple[str, int], tuple[tuple[int, ...], DefinitionRef]] = {}
     said, named, labels = LineWords(words), LineWords(function), LineWords(cases)
     follows = follows or {}
+    like = shapes(follows)
 
     def consider(ref: DefinitionRef, parts: frozenset[str]) -> None:
         name = ref.definition.name
         shared, by_function = said.shared(name, parts), named.shared(name, parts)
         by_label = labels.shared(name, parts)
         level, count = follows.get(name, (0, 0))
-        if (shared or by_function or by_label or level) and ref.path != rel and name not in taken:
+        shaped = 0 if level or not like else like.get(shape(name) or ("", ""), 0)
+        if (
+            (shared or by_function or by_label or level or shaped)
+            and ref.path != rel
+            and name not in taken
+        ):
             own = len(parts) - shared - by_function
-            key = (-level, -count, -shared, -by_function, own, -by_label)
+            seen = bool(level and above is not None and above(name))
+            key = (seen, -level, -shaped, -count, -shared, -by_function, own, -by_label)
             found[(ref.path, ref.definition.start_line)] = (key, ref)
 
     for file, _ in scope.open_files:
@@ -148,6 +164,42 @@ def line_names(
         ),
     )
     return [ref for _, ref in ranked[:MAX_LINE_NAMES]]
+
+
+class WrittenAbove:
+    """Whether a name is written above the cursor's line, its import statements (and Python's
+    `__all__`) aside: there the model reads it in the prefix, and the hint's room is better
+    spent on a name it does not (as the block ranks names used above the cursor last)."""
+
+    def __init__(self, text: str, end: int, imports: Iterable[Import]) -> None:
+        self._text = text[: text.rfind("\n", 0, end) + 1]
+        self._imports = imports
+        self._skip: set[int] | None = None  # rows of import statements, found on first need
+
+    def __call__(self, name: str) -> bool:
+        text = self._text
+        start = text.find(name)
+        while start >= 0:
+            end = start + len(name)
+            if _bounded(text, start, end) and text.count("\n", 0, start) not in self._skipped():
+                return True
+            start = text.find(name, end)
+        return False
+
+    def _skipped(self) -> set[int]:
+        if self._skip is None:
+            lines = self._text.split("\n")
+            self._skip = import_rows(lines, self._imports)
+            if "__all__" in self._text:
+                self._skip |= export_rows(lines)
+        return self._skip
+
+
+def _bounded(text: str, start: int, end: int) -> bool:
+    """No identifier character right before `start` nor at `end`."""
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isalnum() or before in "_$" or after.isalnum() or after in "_$")
 
 
 def _top_level_words(index: WorkspaceIndex, file: str) -> tuple:
