@@ -19,6 +19,7 @@ PARSERS = (
     "func NewListParser() Parser { return nil }\n"
     "func NewListItemParser() Parser { return nil }\n"
     "func prioritizedCount() int { return 0 }\n"
+    "var parserState = 0\n"
 )
 DEFAULTS = (
     "package parser\n\nfunc DefaultParsers() []Parser {\n\treturn []Parser{\n"
@@ -69,10 +70,12 @@ def test_names_shaped_like_what_follows_come_next_and_what_is_written_above_last
     offset = DEFAULTS.index("\t\tPrioritized(\n") + len("\t\tPrioritized(")
     names = hint_names(root, "parser/defaults.go", DEFAULTS, offset)
     # `NewAtxParser` follows `Prioritized(` but is written right above: the model reads it
-    # there. The parsers of its shape that no line writes yet come first; a name that only
-    # shares the line's word (`prioritizedCount`) after them; the written one last.
-    assert names.index("NewListParser") < names.index("prioritizedCount")
-    assert names.index("NewListItemParser") < names.index("prioritizedCount")
+    # there, it goes last. A name sharing the line's word (`prioritizedCount`) first; then the
+    # parsers of its shape that no line writes yet, before a name that only shares a word of
+    # the function's (`parserState`, which has fewer words of its own: first without shapes).
+    assert names.index("prioritizedCount") < names.index("NewListParser")
+    assert names.index("NewListParser") < names.index("parserState")
+    assert names.index("NewListItemParser") < names.index("parserState")
     assert names[-1] == "NewAtxParser"
 
 

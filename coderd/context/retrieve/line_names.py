@@ -16,11 +16,13 @@ the words of the enclosing function's name after the line's, package +32/+15/+4 
 a bare `case `, the words of the switch's other labels (go-toml's `case tokenLocalDate:`
 among `case tokenLocalTime:`), those labels left out, +6/+2/0 of 975; first of all, the names
 written elsewhere right after what the line says (line_follows.py), +38/+21/+3 of 988 and
-imported names +24/+5/0 of 3,483. Then the names of the same shape as those (first and last
-words: goldmark's `NewListParser` among the `NewSetextHeadingParser()` lines above), and a
-name that follows but is written above the cursor's line already last (the model reads it in
-the prefix; import statements are no use): Go package names +19/+15/+8 of 1,023 on the 32 Go
-packages that missed some, goldmark +10/+10/+7, imported names 0.
+imported names +24/+5/0 of 3,483. After the names sharing the line's words, those of the
+same shape as the followers (first and last words: goldmark's `NewListParser` among the
+`NewSetextHeadingParser()` lines above); a name that follows but is written above the
+cursor's line already goes last (the model reads it in the prefix; import statements are no
+use): Go package names +18/+15/+9 of 1,143 on the 35 Go packages that missed some, goldmark
++10/+10/+7. Shapes before the line's words lost msgpack's `reflect.Float32: encodeFloat32Value`
+(its sibling file's `decode*Value` names took the room): -6/-3/0 there.
 """
 
 from __future__ import annotations
@@ -124,8 +126,9 @@ def line_names(
     found after the most tokens first, then the most often, then most words of the line,
     then of the function, then fewest words of their own that neither says, then most words
     of the labels (before the fewest own words, pflag's `case *` among 20 `*xValue` labels
-    lost 3 of 15), then the most used. Before the words, names shaped like the followers; a
-    follower that `above` says the file writes above the cursor's line goes last."""
+    lost 3 of 15), then the most used. Names shaped like the followers come right after those
+    sharing the line's words; a follower that `above` says the file writes above the cursor's
+    line goes last."""
     found: dict[tuple[str, int], tuple[tuple[int, ...], DefinitionRef]] = {}
     said, named, labels = LineWords(words), LineWords(function), LineWords(cases)
     follows = follows or {}
@@ -144,7 +147,7 @@ def line_names(
         ):
             own = len(parts) - shared - by_function
             seen = bool(level and above is not None and above(name))
-            key = (seen, -level, -shaped, -count, -shared, -by_function, own, -by_label)
+            key = (seen, -level, -count, -shared, -shaped, -by_function, own, -by_label)
             found[(ref.path, ref.definition.start_line)] = (key, ref)
 
     for file, _ in scope.open_files:
