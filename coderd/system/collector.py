@@ -3,9 +3,10 @@ full collections run when the completion worker has nothing to do, not inside a 
 
 Why: the index is frozen out of the collector once built (context/index/workspace.py), but
 what the daemon keeps after it (memo caches of lines and parses, the look-ahead's builds)
-lands in the oldest generation. A full collection walks all of it: 5 ms at first, 30 ms after
-a few hundred context builds on a big Go package, and most of them started inside a build,
-the code that allocates the most (bench/gc_pauses.py prints where they land).
+lands in the oldest generation. A full collection walks all of it: 5 ms at first, 10–20 ms
+after a few hundred context builds on a big Go package (30 before the token counts were kept
+as tuples: pack/counts.py), and most of them started inside a build, the code that allocates
+the most (bench/gc_pauses.py prints where they land).
 
 How: Python starts a full collection once ten young-generation collections have passed and
 the oldest generation has grown by a quarter since the last one. Paced, that start is put off
