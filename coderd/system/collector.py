@@ -3,9 +3,9 @@ full collections run when the completion worker has nothing to do, not inside a 
 
 Why: the index is frozen out of the collector once built (context/index/workspace.py), but
 what the daemon keeps after it (memo caches of lines and parses, the look-ahead's builds)
-lands in the oldest generation. A full collection walks all of it: 5 ms at first, 10–20 ms
-after a few hundred context builds on a big Go package (30 before the token counts were kept
-as tuples: pack/counts.py), and most of them started inside a build, the code that allocates
+lands in the oldest generation. A full collection walks all of it: 5 ms at first, up to 22 ms
+after a thousand context builds on a big Go package (33 before the token counts were kept as
+tuples: pack/counts.py), and most of them started inside a build, the code that allocates
 the most (bench/gc_pauses.py prints where they land).
 
 How: Python starts a full collection once ten young-generation collections have passed and

@@ -40,11 +40,6 @@
   (coderd-test--wait (lambda () (equal (coderd-test--ghost) ghost)) (format "ghost %S" ghost))
   (should (equal (coderd-test--ghost) ghost)))
 
-(defun coderd-test--gone (pid)
-  "Whether PID has ended: no such process, or a zombie not yet reaped."
-  (let ((attributes (process-attributes pid)))
-    (or (null attributes) (equal (alist-get 'state attributes) "Z"))))
-
 (defun coderd-test--hover-says (server text)
   "Whether SERVER's hover at the first occurrence of TEXT answers with contents."
   (save-excursion

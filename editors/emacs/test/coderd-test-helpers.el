@@ -72,6 +72,11 @@
       (accept-process-output nil 0.02))
     (or (funcall pred) (ert-fail (format "timed out waiting for %s" what)))))
 
+(defun coderd-test--gone (pid)
+  "Whether PID has ended: no such process, or a zombie not yet reaped."
+  (let ((attributes (process-attributes pid)))
+    (or (null attributes) (equal (alist-get 'state attributes) "Z"))))
+
 (defun coderd-test--overlays ()
   (cl-remove-if-not (lambda (o) (overlay-get o 'coderd)) (overlays-in (point-min) (point-max))))
 
