@@ -228,8 +228,13 @@
                                              :state)
                                   '("ready" "prefix-only")))
                "the model" 25))
-            (coderd-test--keys "RET")
-            (coderd-test--wait (lambda () coderd--last-answer) "an answer" 20)
+            ;; The server asked for the buffer on screen once it was up: that answer may
+            ;; already be in, shown on the def line; wait for the one after RET.
+            (let ((seq coderd--seq))
+              (coderd-test--keys "RET")
+              (coderd-test--wait (lambda () (and coderd--last-answer
+                                                 (> (car coderd--last-answer) seq)))
+                                 "the answer after RET" 20))
             (let ((count (cdr coderd--last-answer)))
               (message "real engine: %d item(s), ghost text %S" count (coderd-test--ghost))
               (if (> count 0)
