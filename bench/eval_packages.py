@@ -15,8 +15,8 @@ same way; `perch` in session 20 once `ledge` had been run, run at its end; `shel
 start of session 21, before any tuning, `drawer` at the start of session 22, `cupboard`
 at the start of session 23, `closet` at the start of session 24, `hamper` at the start of
 session 25, `satchel` at the start of session 26, `pouch` at the start of session 27,
-`tote` at the start of session 28 and `locker` at the start of session 29, chosen by sample
-count: packages of many modules (each run by no session before its end). Every set but the
+`tote` at the start of session 28, `locker` at the start of session 29 and `coffer` at the
+start of session 30, chosen by sample count: packages of many modules (each run by no session before its end). Every set but the
 newest has been tuned on or run: a session that finds them all used should add an untouched
 one before tuning.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
@@ -742,13 +742,59 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "librust-regex-automata-dev",
         "usr/share/cargo/registry/regex-automata-0.1.8",
     ),
+    # coffer: added at the start of session 30, before any tuning; run only at its end.
+    "black-24.4.2": ("coffer", "pypi", "black==24.4.2", "black-24.4.2"),
+    "fsspec-2024.6.1": ("coffer", "pypi", "fsspec==2024.6.1", "fsspec-2024.6.1"),
+    "kombu-5.3.7": ("coffer", "pypi", "kombu==5.3.7", "kombu-5.3.7"),
+    "httpie-3.2.3": ("coffer", "pypi", "httpie==3.2.3", "httpie-3.2.3"),
+    "tanstack-db-0.15.2": ("coffer", "npm", "@tanstack/db@0.15.2", "package"),
+    "prosemirror-state-1.4.3": ("coffer", "npm", "prosemirror-state@1.4.3", "package"),
+    "effect-platform-bun-4.1.5": ("coffer", "npm", "@effect/platform-bun@4.1.5", "package"),
+    "tanstack-pacer-0.22.0": ("coffer", "npm", "@tanstack/pacer@0.22.0", "package"),
+    "go-sql-mysql-1.5.0": (
+        "coffer",
+        "deb",
+        "golang-github-go-sql-driver-mysql-dev",
+        "usr/share/gocode/src/github.com/go-sql-driver/mysql",
+    ),
+    "lib-pq-1.10.7": (
+        "coffer",
+        "deb",
+        "golang-github-lib-pq-dev",
+        "usr/share/gocode/src/github.com/lib/pq",
+    ),
+    "go-ini-1.55.0": (
+        "coffer",
+        "deb",
+        "golang-github-go-ini-ini-dev",
+        "usr/share/gocode/src/github.com/go-ini/ini",
+    ),
+    "pkg-sftp-1.13.5": (
+        "coffer",
+        "deb",
+        "golang-github-pkg-sftp-dev",
+        "usr/share/gocode/src/github.com/pkg/sftp",
+    ),
+    "pulldown-cmark-0.9.2": (
+        "coffer",
+        "deb",
+        "librust-pulldown-cmark-dev",
+        "usr/share/cargo/registry/pulldown-cmark-0.9.2",
+    ),
+    "uuid-rs-1.2.1": ("coffer", "deb", "librust-uuid-dev", "usr/share/cargo/registry/uuid-1.2.1"),
+    "rustls-0.20.8": (
+        "coffer",
+        "deb",
+        "librust-rustls-dev",
+        "usr/share/cargo/registry/rustls-0.20.8",
+    ),
 }
 
 
 SETS = (
     "dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve", "cellar",
     "attic", "loft", "nook", "ledge", "perch", "shelf", "drawer",
-    "cupboard", "closet", "hamper", "satchel", "pouch", "tote", "locker",
+    "cupboard", "closet", "hamper", "satchel", "pouch", "tote", "locker", "coffer",
 )  # fmt: skip
 
 
