@@ -173,6 +173,77 @@ def test_a_rust_glob_re_export_reaches_the_module_s_names(tmp_path: Path) -> Non
     assert "Hidden" not in named
 
 
+ERRNO = """use crate::Result;
+
+pub use self::consts::*;
+
+impl Errno {
+    pub fn result(value: i32) -> Result<i32> {
+        Ok(value)
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod consts {
+    pub enum Errno {
+        EPERM = 1,
+    }
+}
+
+#[cfg(target_os = "macos")]
+mod consts {
+    pub enum Errno {
+        EPERM = 1,
+    }
+}
+
+mod hidden {
+    pub struct Hidden;
+}
+"""
+
+
+def test_a_rust_glob_re_export_of_an_inline_module(tmp_path: Path) -> None:
+    """nix's errno.rs: `pub use self::consts::*;` over one `mod consts { pub enum Errno }`
+    per platform. `use crate::errno::Errno` is the first module's enum (one copy), whose
+    `impl Errno` at the top level the hint after `Errno::` lists; a module not re-exported
+    gives nothing."""
+    files = {
+        "src/lib.rs": "pub mod errno;\npub type Result<T> = std::result::Result<T, i32>;\n",
+        "src/errno.rs": ERRNO,
+        "src/fd.rs": "use crate::errno::{Errno, Hidden};\n\nfn close() {\n    Errno::\n}\n",
+    }
+    named, _ = rust_scope(tmp_path, files, "src/fd.rs")
+    assert named["Errno"] == ["src/errno.rs"]
+    assert "Hidden" not in named
+    index = WorkspaceIndex(tmp_path / "ws")
+    index.rescan()
+    try:
+        found = named_definitions(index, "Errno", ["src/errno.rs"], "rust")
+        assert [r.definition.start_line for r in found] == [13]
+    finally:
+        index.close()
+    hint = hint_after(tmp_path / "ws2", files, "src/fd.rs", "Errno::").text
+    assert "pub fn result(value: i32) -> Result<i32>" in hint
+
+
+def test_a_rust_glob_re_export_prefers_the_module_file(tmp_path: Path) -> None:
+    """regex's literal/mod.rs: `pub use self::imp::*;` over `#[cfg(feature)] mod imp;` (the
+    real searcher, imp.rs) and an inline stub `mod imp { .. }` without the feature: the
+    file's struct."""
+    files = {
+        "src/lib.rs": "mod literal;\nmod exec;\n",
+        "src/literal/mod.rs": (
+            'pub use self::imp::*;\n\n#[cfg(feature = "perf")]\nmod imp;\n\n'
+            '#[cfg(not(feature = "perf"))]\nmod imp {\n    pub struct Searcher(());\n}\n'
+        ),
+        "src/literal/imp.rs": "pub struct Searcher {\n    lcp: usize,\n}\n",
+        "src/exec.rs": "use crate::literal::Searcher;\n",
+    }
+    named, _ = rust_scope(tmp_path, files, "src/exec.rs")
+    assert named["Searcher"] == ["src/literal/imp.rs"]
+
+
 def rust_scope(tmp_path: Path, files: dict[str, str], rel: str) -> tuple[dict, dict]:
     """What `rel`'s imports make visible: name -> its files, module alias -> files."""
     root = tmp_path / "ws"

@@ -14,7 +14,8 @@ import posixpath
 import time
 from dataclasses import dataclass, field
 
-from coderd.context.index.extract import Definition, Import
+from coderd.context.index.extract import Import
+from coderd.context.index.inline_modules import exported_definitions
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.resolve import JS_LANGUAGES, module_key, module_name, resolve_import
 
@@ -176,11 +177,8 @@ def _shape(index: WorkspaceIndex, file: str) -> tuple | None:
     shape = index.memos.shapes.get(file)
     if shape is not None and shape[0] == stamp:
         return shape
-    own: dict[str, list[Definition]] = {}
-    for definition in symbols.definitions:
-        if not definition.container:
-            own.setdefault(definition.name, []).append(definition)
     statements = [(s, resolve_import(index, file, s, symbols.language)) for s in symbols.imports]
+    own = exported_definitions(symbols, frozenset(s.module for s, found in statements if not found))
     signature = (frozenset(own), tuple((s.module, s.names, s.aliases) for s in symbols.imports))
     if shape is not None and shape[4] == signature:
         signature = shape[4]  # the same object: the memo's checks are then identity checks
