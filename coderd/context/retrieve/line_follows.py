@@ -136,6 +136,12 @@ def shape(name: str) -> tuple[str, str] | None:
     return (words[0].lower(), words[-1].lower()) if len(words) >= 2 else None
 
 
+def first_word(name: str) -> str:
+    """`TypeGPOS` -> "type", `ShellCompDirectiveError` -> "shell"; "" for no word."""
+    words = _WORD.findall(name)
+    return words[0].lower() if words else ""
+
+
 def shapes(follows: dict[str, tuple[int, int]]) -> dict[tuple[str, str], int]:
     """The shapes of the names that follow (`followers`), each with its highest level: a name
     of the same shape that follows nowhere yet is likely next (goldmark's parser list goes on

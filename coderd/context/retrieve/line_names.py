@@ -35,7 +35,14 @@ from coderd.context.index.extract import Import
 from coderd.context.index.line_edits import export_rows, import_rows
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.expected import enclosing_function
-from coderd.context.retrieve.line_follows import MIN_CONTEXT, context_of, shape, shapes
+from coderd.context.retrieve.line_follows import (
+    MIN_CONTEXT,
+    context_of,
+    first_word,
+    shape,
+    shapes,
+)
+from coderd.context.retrieve.line_sequence import LAST, listed_above, successors
 from coderd.context.retrieve.line_words import LineWords, parts_of, words_in
 from coderd.context.retrieve.scope import Scope
 
@@ -55,6 +62,7 @@ class NameAt:
     function: frozenset[str] = frozenset()  # those of the name of the function it is in
     cases: frozenset[str] = frozenset()  # after `case `, those of the switch's other labels
     taken: frozenset[str] = frozenset()  # the names those labels are: never one again
+    listed: tuple[str, ...] = ()  # a blank line: the first names of the lines above (a list)
 
 
 def name_at(text: str, offset: int) -> NameAt | None:
@@ -78,9 +86,10 @@ def name_at(text: str, offset: int) -> NameAt | None:
         taken = _sibling_cases(text, line_start, len(line) - len(line.lstrip()))
         taken |= frozenset(_IDENTIFIER.findall(line))
     cases = words_in(" ".join(taken))
-    if not (words or function or cases or len(context_of(line)) >= MIN_CONTEXT):
+    listed = listed_above(text, line_start, line) if not line.strip() else ()
+    if not (words or function or cases or listed or len(context_of(line)) >= MIN_CONTEXT):
         return None
-    return NameAt(end, words, function, cases, taken)
+    return NameAt(end, words, function, cases, taken, listed)
 
 
 def _sibling_cases(text: str, line_start: int, indent: int) -> frozenset[str]:
@@ -117,6 +126,7 @@ def line_names(
     taken: frozenset[str] = frozenset(),
     follows: dict[str, tuple[int, int]] | None = None,
     above: WrittenAbove | None = None,
+    listed: tuple[str, ...] = (),
 ) -> list[DefinitionRef]:
     """The names the file can use bare that follow the line's last tokens elsewhere
     (`follows`: name -> (how many tokens, how often), line_follows.py) or share a word with
@@ -128,14 +138,19 @@ def line_names(
     of the labels (before the fewest own words, pflag's `case *` among 20 `*xValue` labels
     lost 3 of 15), then the most used. Names shaped like the followers come right after those
     sharing the line's words; a follower that `above` says the file writes above the cursor's
-    line goes last."""
+    line goes last. On a blank line below a list (`listed`: line_sequence.py), the names that
+    go on with it come first, nearest successor first."""
     found: dict[tuple[str, int], tuple[tuple[int, ...], DefinitionRef]] = {}
+    family: list[DefinitionRef] = []
+    first = first_word(listed[0]) if listed else ""
     said, named, labels = LineWords(words), LineWords(function), LineWords(cases)
     follows = follows or {}
     like = shapes(follows)
 
     def consider(ref: DefinitionRef, parts: frozenset[str]) -> None:
         name = ref.definition.name
+        if first and ref.path != rel and first_word(name) == first:
+            family.append(ref)
         shared, by_function = said.shared(name, parts), named.shared(name, parts)
         by_label = labels.shared(name, parts)
         level, count = follows.get(name, (0, 0))
@@ -147,7 +162,7 @@ def line_names(
         ):
             own = len(parts) - shared - by_function
             seen = bool(level and above is not None and above(name))
-            key = (seen, -level, -count, -shared, -shaped, -by_function, own, -by_label)
+            key = (LAST, seen, -level, -count, -shared, -shaped, -by_function, own, -by_label)
             found[(ref.path, ref.definition.start_line)] = (key, ref)
 
     for file, _ in scope.open_files:
@@ -156,6 +171,15 @@ def line_names(
     for _, refs in scope.named:
         for ref in refs:
             consider(ref, parts_of(ref.definition.name))
+    if family:
+        written = above if above is not None else (lambda name: False)
+        ranks = successors(listed, family, written)
+        for ref in family:
+            rank = ranks.get(ref.definition.name)
+            if rank is not None:
+                place = (ref.path, ref.definition.start_line)
+                old = found.get(place)
+                found[place] = ((rank, *old[0][1:]) if old else (rank,), ref)
     popular = index.popularity({ref.definition.name for _, ref in found.values()}, rel)
     ranked = sorted(
         found.values(),

@@ -1,0 +1,68 @@
+"""A blank line below a list (line_sequence.py): the names that go on with it lead the line
+hint, on a real index of real Go files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ctx_helpers import write
+from test_line_shapes import hint_names
+
+from coderd.context.index.extract import Definition
+from coderd.context.index.workspace import DefinitionRef
+from coderd.context.retrieve.line_follows import first_word
+from coderd.context.retrieve.line_names import name_at
+from coderd.context.retrieve.line_sequence import listed_above, successors
+
+TYPES = (
+    "package dns\n\nconst (\n"
+    "\tTypeNone uint16 = 0\n"
+    "\tTypeA uint16 = 1\n"
+    "\tTypeNS uint16 = 2\n"
+    "\tTypeMD uint16 = 3\n"
+    "\tTypeCNAME uint16 = 5\n"
+    "\tTypeSOA uint16 = 6\n"
+    ")\n\n"
+    'func TypeString(t uint16) string { return "" }\n'
+    "func typeCheck() bool { return true }\n"
+)
+TABLE = 'package dns\n\nvar TypeToString = map[uint16]string{\n\tTypeA:     "A",\n\tTypeCNAME: "CNAME",\n'
+
+
+def refs(*names: str) -> list[DefinitionRef]:
+    return [
+        DefinitionRef("types.go", Definition(n, "constant", n, "", line, line))
+        for line, n in enumerate(names, start=4)
+    ]
+
+
+def test_the_lines_above_as_indented_make_the_list() -> None:
+    text = "x := 1\n\tTypeA: 1,\n\t// note\n\tTypeNS: 2,\n\tTypeMD: 3,\n\t"
+    start = len(text) - 1
+    assert listed_above(text, start, "\t") == ("TypeMD", "TypeNS")  # the comment ends it
+    assert listed_above(text, start, "") == ()  # indented otherwise: no list
+    assert first_word("TypeGPOS") == "type" and first_word("_") == ""
+    assert name_at(text, len(text)).listed == ("TypeMD", "TypeNS")
+    assert name_at(text + "T", len(text) + 1).listed == ("TypeMD", "TypeNS")  # typing one
+    assert name_at(text + "x = ", len(text) + 4).listed == ()  # the line says something
+
+
+def test_the_next_name_alphabetically_or_as_declared_comes_first() -> None:
+    family = refs("TypeNone", "TypeA", "TypeNS", "TypeMD", "TypeCNAME", "TypeSOA")
+    # After TypeA, TypeMD written: sorted A, CNAME, NS, None, SOA; declared None, A, NS,
+    # CNAME, SOA (None before it: last). Each name keeps its nearer place.
+    ranks = successors(("TypeA",), family, lambda name: name == "TypeMD")
+    assert ranks == {"TypeCNAME": 1, "TypeNS": 1, "TypeNone": 3, "TypeSOA": 3}
+    assert successors(("Other",), family, lambda name: False) == {}
+
+
+def test_a_blank_line_in_a_table_gets_the_next_names_first(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(root, "types.go", TYPES)
+    write(root, "table.go", TABLE + "\t}\n")
+    text = TABLE + "\t\n\t}\n"
+    offset = len(TABLE) + 1
+    names = hint_names(root, "table.go", text, offset)
+    # After TypeCNAME (TypeA is written above): TypeMD sorted, TypeSOA as declared.
+    assert set(names[:2]) == {"TypeMD", "TypeSOA"}
+    assert "TypeA" not in names[:4] and "TypeCNAME" not in names
