@@ -70,11 +70,12 @@ def test_names_shaped_like_what_follows_come_next_and_what_is_written_above_last
     offset = DEFAULTS.index("\t\tPrioritized(\n") + len("\t\tPrioritized(")
     names = hint_names(root, "parser/defaults.go", DEFAULTS, offset)
     # `NewAtxParser` follows `Prioritized(` but is written right above: the model reads it
-    # there, it goes last. A name sharing the line's word (`prioritizedCount`) first; then the
-    # parsers of its shape that no line writes yet, before a name that only shares a word of
-    # the function's (`parserState`, which has fewer words of its own: first without shapes).
-    assert names.index("prioritizedCount") < names.index("NewListParser")
-    assert names.index("NewListParser") < names.index("parserState")
+    # there, it goes last. The parsers of its shape that no line writes yet share the
+    # function's word: they rank as followers, before a name sharing the line's word
+    # (`prioritizedCount`), and that before one that only shares the function's word
+    # (`parserState`, which has fewer words of its own: first without shapes).
+    assert names.index("NewListParser") < names.index("prioritizedCount")
+    assert names.index("prioritizedCount") < names.index("parserState")
     assert names.index("NewListItemParser") < names.index("parserState")
     assert names[-1] == "NewAtxParser"
 
@@ -94,3 +95,42 @@ def test_an_import_statement_is_not_a_use_above(tmp_path: Path) -> None:
     names = hint_names(root, "pkg/retrying.py", typed, offset)
     # `before = after_nothing` elsewhere: it follows, and its import above is no use of it.
     assert names[0] == "after_nothing"
+
+
+JS = (
+    "package nats\n\nconst (\n"
+    '\tapiConsumerListT = "CONSUMER.LIST.%s"\n'
+    '\tapiStreamCreateT = "STREAM.CREATE.%s"\n'
+    ")\n\nfunc apiSubj(s string) string { return s }\n"
+)
+KV = (
+    'package nats\n\nimport "fmt"\n\n'
+    'const (\n\tkvBucketTmpl = "KV_%s"\n\tkvKeyTmpl = "KV.%s"\n\tkvValueTmpl = "V.%s"\n)\n\n'
+    "func names() {\n"
+    "\ta := apiSubj(fmt.Sprintf(kvBucketTmpl, 1))\n"
+    "\tb := apiSubj(fmt.Sprintf(kvBucketTmpl, 2))\n"
+    "\tc := apiSubj(fmt.Sprintf(kvKeyTmpl, 3))\n"
+    "\td := apiSubj(fmt.Sprintf(apiStreamCreateT, 4))\n"
+    "}\n"
+)
+JSM = (
+    'package nats\n\nimport "fmt"\n\nfunc listConsumers() {\n\tclSubj := apiSubj(fmt.Sprintf(\n}\n'
+)
+
+
+def test_a_name_shaped_like_the_followers_that_shares_words_ranks_with_them(
+    tmp_path: Path,
+) -> None:
+    """nats.go's jsm.go: at `clSubj := c.js.apiSubj(fmt.Sprintf(` kv.go's templates follow
+    (`kvBucketTmpl` twice) and `apiStreamCreateT` once; `apiConsumerListT`, shaped like that
+    one (`api...T`) and sharing the line's word and the function's, ranks with the followers,
+    by the words shared: first. A name only shaped like one (`kvValueTmpl`) comes after them."""
+    root = tmp_path / "ws"
+    write(root, "go.mod", "module example.com/nats\n")
+    write(root, "js.go", JS)
+    write(root, "kv.go", KV)
+    write(root, "jsm.go", JSM)
+    offset = JSM.index("Sprintf(") + len("Sprintf(")
+    names = hint_names(root, "jsm.go", JSM, offset)
+    assert names[0] == "apiConsumerListT"
+    assert names.index("kvKeyTmpl") < names.index("kvValueTmpl")
