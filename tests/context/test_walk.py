@@ -72,6 +72,16 @@ def test_gitignore_can_be_turned_off(tmp_path: Path) -> None:
     assert indexed(tmp_path, WalkOptions(follow_gitignore=False)) == {"a.py"}
 
 
+def test_a_gitignore_line_git_cannot_read_is_skipped(tmp_path: Path) -> None:
+    """black's tests keep `.gitignore` files of a lone `!` on purpose: git skips such a line,
+    and so does the walk; the file's other patterns still apply (it used to stop the walk)."""
+    write(tmp_path, "tests/data/bad/.gitignore", "!\nbuild.py\n")
+    write(tmp_path, "tests/data/bad/build.py", "X = 1\n")
+    write(tmp_path, "tests/data/bad/kept.py", "X = 1\n")
+    write(tmp_path, "src/app.py", "X = 1\n")
+    assert indexed(tmp_path) == {"src/app.py", "tests/data/bad/kept.py"}
+
+
 def test_symlinked_directories_are_not_entered(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     write(outside, "secret_tree.py", "X = 1\n")

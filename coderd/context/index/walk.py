@@ -18,6 +18,7 @@ all of these hold:
 from __future__ import annotations
 
 import fnmatch
+import logging
 import os
 import re
 import threading
@@ -26,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pathspec
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SKIPPED_DIRS = frozenset(
     {
@@ -161,7 +164,7 @@ class WorkspaceRules:
                 lines += source.read_text("utf-8", "replace").splitlines()
             except OSError:
                 pass
-        spec = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+        spec = _gitignore_spec(lines, base) if lines else None
         with self._lock:
             self._specs[directory] = spec
         return spec
@@ -267,3 +270,25 @@ def walk(
             except OSError:
                 continue
         stack.extend(reversed(subdirs))
+
+
+def _gitignore_spec(lines: list[str], where: Path) -> pathspec.GitIgnoreSpec:
+    """The patterns of a .gitignore; one git cannot read either (a lone `!`: black's tests
+    keep such files on purpose) is skipped, as git skips it, and the rest still apply: one bad
+    line used to stop the whole index's walk."""
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except ValueError:
+        readable = [line for line in lines if _readable(line)]
+        log.info(
+            "%s: skipped %d unreadable .gitignore pattern(s)", where, len(lines) - len(readable)
+        )
+        return pathspec.GitIgnoreSpec.from_lines(readable)
+
+
+def _readable(line: str) -> bool:
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except ValueError:
+        return False
+    return True
