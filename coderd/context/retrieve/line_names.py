@@ -135,10 +135,10 @@ def line_names(
     switch's other labels (`cases`; the names they are, `taken`, never come again): those
     found after the most tokens first (a name shaped like those followers that shares a word
     of the line or the function counts as found after as many), most words of the line and
-    the function first among them, then the most often, then most words of the line, then of the
-    function, then fewest words of their own that neither says, then most words of the
-    labels (before the fewest own words, pflag's `case *` among 20 `*xValue` labels lost 3
-    of 15), then the most used. Other names shaped like the followers come right after those
+    the function first among them, then the most often, then most words of the line, then
+    of the function, then fewest words of their own that neither says, then most words of
+    the labels (before the fewest own words, pflag's `case *` among 20 `*xValue` labels
+    lost 3 of 15), then the most used. Other names shaped like the followers come right after those
     sharing the line's words; a follower that `above` says the file writes above the cursor's
     line goes last. On a blank line below a list (`listed`: line_sequence.py), the names that
     go on with it come first, nearest successor first."""
