@@ -15,8 +15,8 @@ same way; `perch` in session 20 once `ledge` had been run, run at its end; `shel
 start of session 21, before any tuning, `drawer` at the start of session 22, `cupboard`
 at the start of session 23, `closet` at the start of session 24, `hamper` at the start of
 session 25, `satchel` at the start of session 26, `pouch` at the start of session 27,
-`tote` at the start of session 28, `locker` at the start of session 29 and `coffer` at the
-start of session 30, chosen by sample count: packages of many modules (each run by no session before its end). Every set but the
+`tote` at the start of session 28, `locker` at the start of session 29, `coffer` at the
+start of session 30 and `trunk` at the start of session 31, chosen by sample count: packages of many modules (each run by no session before its end). Every set but the
 newest has been tuned on or run: a session that finds them all used should add an untouched
 one before tuning.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
@@ -788,6 +788,68 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "librust-rustls-dev",
         "usr/share/cargo/registry/rustls-0.20.8",
     ),
+    # trunk: added at the start of session 31, before any tuning; run only at its end.
+    "pytest-8.2.2": ("trunk", "pypi", "pytest==8.2.2", "pytest-8.2.2"),
+    "pydantic-2.8.2": ("trunk", "pypi", "pydantic==2.8.2", "pydantic-2.8.2"),
+    "scrapy-2.11.2": ("trunk", "pypi", "scrapy==2.11.2", "scrapy-2.11.2"),
+    "dulwich-0.22.1": ("trunk", "pypi", "dulwich==0.22.1", "dulwich-0.22.1"),
+    "effect-node-shared-4.0.6": ("trunk", "npm", "@effect/platform-node-shared@4.0.6", "package"),
+    "tanstack-devtools-0.15.0": ("trunk", "npm", "@tanstack/devtools@0.15.0", "package"),
+    "tanstack-start-client-1.131.50": (
+        "trunk",
+        "npm",
+        "@tanstack/start-client-core@1.131.50",
+        "package",
+    ),
+    "effect-workflow-0.19.1": ("trunk", "npm", "@effect/workflow@0.19.1", "package"),
+    "bubbletea-0.19.1": (
+        "trunk",
+        "deb",
+        "golang-github-charmbracelet-bubbletea-dev",
+        "usr/share/gocode/src/github.com/charmbracelet/bubbletea",
+    ),
+    "go-memdb-1.2.1": (
+        "trunk",
+        "deb",
+        "golang-github-hashicorp-go-memdb-dev",
+        "usr/share/gocode/src/github.com/hashicorp/go-memdb",
+    ),
+    "openapi-spec-0.20.4": (
+        "trunk",
+        "deb",
+        "golang-github-go-openapi-spec-dev",
+        "usr/share/gocode/src/github.com/go-openapi/spec",
+    ),
+    "minio-go-6.0.53": (
+        "trunk",
+        "deb",
+        "golang-github-minio-minio-go-dev",
+        "usr/share/gocode/src/github.com/minio/minio-go",
+    ),
+    "reqwest-0.11.13": (
+        "trunk",
+        "deb",
+        "librust-reqwest-dev",
+        "usr/share/cargo/registry/reqwest-0.11.13",
+    ),
+    "tower-0.4.13": (
+        "trunk",
+        "deb",
+        "librust-tower-dev",
+        "usr/share/cargo/registry/tower-0.4.13",
+    ),
+    "ron-0.7.1": (
+        "trunk",
+        "deb",
+        "librust-ron-dev",
+        "usr/share/cargo/registry/ron-0.7.1",
+    ),
+    "tera-1.17.1": (
+        "trunk",
+        "deb",
+        "librust-tera-dev",
+        "usr/share/cargo/registry/tera-1.17.1",
+    ),
 }
 
 
@@ -795,6 +857,7 @@ SETS = (
     "dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve", "cellar",
     "attic", "loft", "nook", "ledge", "perch", "shelf", "drawer",
     "cupboard", "closet", "hamper", "satchel", "pouch", "tote", "locker", "coffer",
+    "trunk",
 )  # fmt: skip
 
 
