@@ -101,7 +101,17 @@ def line_hint(kept: Hints, key: str, given: HintInput) -> ReceiverHint | None:
         follows = followers(index, rel, given.text, at.end, given.text_of)
         above = WrittenAbove(given.text, at.end, symbols.imports if symbols else ())
         found = line_names(
-            index, rel, scope, at.words, at.function, at.cases, at.taken, follows, above, at.listed
+            index,
+            rel,
+            scope,
+            at.words,
+            at.function,
+            at.cases,
+            at.taken,
+            follows,
+            above,
+            at.listed,
+            at.analogues,
         )
     hint = render_names(
         found,
