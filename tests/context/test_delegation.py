@@ -24,6 +24,15 @@ from coderd.context.retrieve.expected import delegates, enclosing_function
         ("export function load(path) {\n  if (path) {\n    return fs.", "load"),
         ("def outer():\n    pass\n\nx = y.", ""),  # the top level: no function
         ("fn f() {\n    g();\n}\nfn main() {\n    h.", "main"),
+        ("pub(in crate::a) unsafe fn q() {\n    h.", "q"),
+        # Prose is no function line: kombu's docstring "Ensures function performing broker
+        # commands" made `performing` the function.
+        (
+            'def ensure(pool):\n    """\n    Ensures function performing x.\n    """\n'
+            "    with pool as c:\n        c.",
+            "ensure",
+        ),
+        ("function run() {\n  // the function below does\n  c.", "run"),
     ],
 )
 def test_the_function_the_cursor_is_in(text: str, name: str) -> None:
