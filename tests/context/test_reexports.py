@@ -123,6 +123,18 @@ def test_a_rust_module_named_in_a_use_list(tmp_path: Path) -> None:
     assert "pub struct Second;" in hint and "pub struct Minute;" in hint
 
 
+def test_a_rust_module_of_an_inline_module(tmp_path: Path) -> None:
+    """rustls' lib.rs: `pub mod client { pub(super) mod handy; }`, no client.rs: the module
+    `crate::client::handy` is src/client/handy.rs."""
+    files = {
+        "src/lib.rs": "pub mod client {\n    pub(super) mod handy;\n    mod builder;\n}\n",
+        "src/client/handy.rs": "pub struct ClientSessionMemoryCache;\n",
+        "src/client/builder.rs": "use crate::client::handy;\n\nfn f() {\n    handy::\n}\n",
+    }
+    hint = hint_after(tmp_path / "ws", files, "src/client/builder.rs", "handy::").text
+    assert "pub struct ClientSessionMemoryCache;" in hint
+
+
 def test_a_rust_module_path_before_the_cursor(tmp_path: Path) -> None:
     """serde_json's value/mod.rs writes `super::ser::to_writer(...)`: ser.rs' functions, not a
     type guessed from the word `ser`."""
