@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from ctx_helpers import hint_after
 
-from coderd.context.retrieve.expected import delegates, enclosing_function
+from coderd.context.retrieve.enclosing import delegates, enclosing_function
 
 
 @pytest.mark.parametrize(

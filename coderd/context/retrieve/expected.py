@@ -19,7 +19,7 @@ from coderd.context.index.extract import Definition
 from coderd.context.index.readers import DefinitionRef
 from coderd.context.retrieve.line_words import LineWords, stem, words_in
 from coderd.context.retrieve.receiver_text import Receiver
-from coderd.context.retrieve.skeletons import subwords
+from coderd.context.retrieve.skeletons import last_word, subwords
 from coderd.context.retrieve.typenames import closing_parenthesis, split_top
 
 # The line before the receiver, for each expectation. A condition: `if`, `while`, `elif`,
@@ -43,21 +43,6 @@ _STATEMENT = re.compile(r"^\s*(?:defer\s+|go\s+|await\s+)?$")  # the receiver st
 # What may stand between an assignment and its value: `await`, `try`, `&mut`, `*`.
 _WRAPPED = re.compile(r"(?:\b(?:await|yield|try)\s+|(?<!&)&\s*(?:mut\s+)?|\*)+$")
 
-# A function's first line: `def name`, `pub(crate) async fn name`, `func (s *T) Name`,
-# `function name`, a TypeScript method `async name(a: T): R {` (not `if (x) {`). Only
-# modifiers may come before the keyword: kombu's docstring line "Ensures function performing
-# broker commands" was read as `function performing` (all sets: method +1/0/0, none lost).
-_FUNCTION = re.compile(
-    r"^(?P<a>\s*)(?:(?:(?:pub(?:\([\w: ]*\))?|async|export|default|unsafe|const|extern|static"
-    r"|private|public|protected|override)\s+)*(?:def|fn|function\*?)\s+"
-    r"|func\s*(?:\(\s*(?P<own>\w+)?[^)]*\)\s*)?)"
-    r"(?P<name>[A-Za-z_$][\w$]*)"
-    r"|^(?P<b>\s*)(?:(?:public|private|protected|static|async|override)\s+)*"
-    r"(?P<method>[A-Za-z_$][\w$]*)\s*\([^()]*\)\s*(?::[^{]*)?\{\s*$"
-)
-_NOT_FUNCTIONS = frozenset({"if", "for", "while", "switch", "catch", "with", "return", "match"})
-MAX_FUNCTION_LINES = 200  # looked up this far above the cursor for the function it is in
-
 # Words that name no value: an error, a keyword (subwords drops `get`, `set`, `self`).
 _NO_NAME = frozenset({"err", "error", "let", "mut", "var", "const", "this"})
 
@@ -79,6 +64,7 @@ class Expected:
     arity: int = 1  # values a multiple assignment takes (`a, b := x.`)
     last: bool = False  # a statement right before its block's `}`: in Rust, the block's value
     words: frozenset[str] = frozenset()  # of the names assigned (`let required = cmd.`)
+    head: str = ""  # the last of them, which names the thing (`file_sizes`: `size`)
 
 
 def expected_at(line_before: str, next_line: str = "") -> Expected | None:
@@ -101,14 +87,14 @@ def expected_at(line_before: str, next_line: str = "") -> Expected | None:
         wrapped = _ASSIGNED_CALL.match(line_before)
         if wrapped is None:
             return None
-        return Expected("value", words=_stems(wrapped.group(1)))
+        return Expected("value", words=_stems(wrapped.group(1)), head=_head(wrapped.group(1)))
     targets = _LET.sub("", assigned.group(1)).strip()
     if targets.startswith("(") and targets.endswith(")"):  # `let (nodes, edges) =`
         targets = targets[1:-1]
     if ":" in targets and not targets.endswith(":"):  # `x: T =`, `let y: Ix =`: one target
         targets = targets.split(":")[0]
     arity = len([t for t in split_top(targets, ",") if t.strip()]) or 1
-    return Expected("value", arity, words=_stems(targets))
+    return Expected("value", arity, words=_stems(targets), head=_head(targets))
 
 
 def named_like(name: str, expected: Expected) -> bool:
@@ -151,51 +137,21 @@ def by_line(
     return tuple(sorted(members, key=order))
 
 
-def enclosing_function(text: str, offset: int) -> tuple[str, str]:
-    """The name of the function the cursor is in (the nearest function line above, less
-    indented than the cursor's line; "" at the top level or past MAX_FUNCTION_LINES) and the
-    name of a Go method's receiver (`func (l *Logger) Name(`: `l`), else ""."""
-    start = text.rfind("\n", 0, offset) + 1
-    indent = len(text[start:offset]) - len(text[start:offset].lstrip())
-    top = start - 1
-    for _ in range(MAX_FUNCTION_LINES):  # the lines above, not the whole file's
-        if top <= 0:
-            break
-        top = text.rfind("\n", 0, top)
-    for line in reversed(text[max(top + 1, 0) : max(start - 1, 0)].split("\n")):
-        found = _FUNCTION.match(line)
-        if found is None:
-            continue
-        spaces = found["a"] if found["name"] else found["b"]
-        name = found["name"] or found["method"]
-        if len(spaces) < indent and name not in _NOT_FUNCTIONS:
-            return name, found["own"] or ""
-    return "", ""
+def _head(targets: str) -> str:
+    """The last word of the last name assigned, as _stems writes it (`file_sizes` -> `size`)."""
+    last = last_word(targets)
+    return stem(last) if len(last) > 2 and last not in _NO_NAME else ""
 
 
-def delegates(name: str, function: str, own: bool = False) -> int:
-    """How surely a member is what the function the cursor is in hands its work to: 2 for the
-    same name (`def get(self, key): return self._data.get(`), 1 for a name that starts with
-    the function's (`fn contains` calls `self.map.contains_key(`, `fn find_edge_undirected`
-    `self.g.find_edge_undirected_from_node(`), or whose words, two or more, are all the
-    function's (rq's `handle_job_failure` calls `job._handle_failure(`: sixteen sets, method
-    +3/+3/+3 of 1,930, all rq, none lost). Sharing some words is not enough: inside
-    `get_matches_with`, clap's `self.cmd.` has a dozen members about matches (eleven sets:
-    method hits +5/-4 samples for shared words, +5/-1 for a shared start). `own`: the
-    receiver is the function's own (`self.`, Go's `l.` in `func (l *T)`), whose same-named
-    member is the function itself."""
-    if not function:
+def named_by_head(name: str, expected: Expected) -> int:
+    """2 when `name` has the word the line's assigned name ends with (`file_sizes = fs.`:
+    `sizes`), 1 when it shares another of its words (`get_file`), else 0."""
+    if not expected.words:
         return 0
-    if name == function:
-        return 0 if own else 2  # `self.` calling the method it is in: rarely
-    if _flat(name).startswith(_flat(function)):
-        return 1
-    words = subwords(name)
-    return int(len(words) > 1 and words <= subwords(function))
-
-
-def _flat(name: str) -> str:
-    return name.replace("_", "").lower()
+    stems = _stems(name)
+    return (
+        2 if expected.head and expected.head in stems else int(not stems.isdisjoint(expected.words))
+    )
 
 
 def _stems(text: str) -> frozenset[str]:

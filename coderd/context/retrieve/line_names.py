@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from coderd.context.index.extract import Import
 from coderd.context.index.line_edits import export_rows, import_rows
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
-from coderd.context.retrieve.expected import enclosing_function
+from coderd.context.retrieve.enclosing import enclosing_function
 from coderd.context.retrieve.line_analogy import analogues
 from coderd.context.retrieve.line_follows import (
     MIN_CONTEXT,

@@ -156,6 +156,12 @@ def subwords(name: str) -> set[str]:
     return {w.lower() for w in _SUBWORD.findall(name)} - _COMMON
 
 
+def last_word(text: str) -> str:
+    """The last word of `text`'s last identifier, in lower case (`file_sizes` -> `sizes`)."""
+    words = _SUBWORD.findall(text)
+    return words[-1].lower() if words else ""
+
+
 def near_words(text: str, offset: int, lines: int = NEAR_LINES) -> frozenset[str]:
     """The words of the identifiers in the `lines` lines above and below the cursor's line
     (not that line: what is typed there must not change the context)."""
