@@ -112,6 +112,7 @@ def line_hint(kept: Hints, key: str, given: HintInput) -> ReceiverHint | None:
             above,
             at.listed,
             at.analogues,
+            at.comment,
         )
     hint = render_names(
         found,

@@ -12,7 +12,7 @@ from coderd.context.index.extract import Definition
 from coderd.context.index.workspace import DefinitionRef
 from coderd.context.retrieve.line_follows import first_word
 from coderd.context.retrieve.line_names import name_at
-from coderd.context.retrieve.line_sequence import listed_above, successors
+from coderd.context.retrieve.line_sequence import comment_above, listed_above, successors
 
 TYPES = (
     "package dns\n\nconst (\n"
@@ -66,3 +66,25 @@ def test_a_blank_line_in_a_table_gets_the_next_names_first(tmp_path: Path) -> No
     # After TypeCNAME (TypeA is written above): TypeMD sorted, TypeSOA as declared.
     assert set(names[:2]) == {"TypeMD", "TypeSOA"}
     assert "TypeA" not in names[:4] and "TypeCNAME" not in names
+
+
+def test_the_comment_right_above_says_what_the_line_does(tmp_path: Path) -> None:
+    """goldmark's `// if code block line starts with a tab, keep a tab as it is` two lines
+    above `preserveLeadingTabInCodeBlock(`: its words pick the name out of the package's."""
+    text = "x := 1\n\n\t// keep a tab\n\t// as it is\n\tif p != 0 {\n\t\t"
+    assert comment_above(text, len(text) - 2) == "// as it is\n// keep a tab"
+    assert comment_above("\t// far\n\n\tx := 1\n\t", 18) == ""  # a blank line ends it
+    helpers = "package parser\n\n" + "".join(
+        f"func {name}(s *Segment) {{}}\n"
+        for name in ("trimLeftSpace", "preserveLeadingTabInCodeBlock", "indentWidth", "isBlank")
+    )
+    body = (
+        "package parser\n\nfunc open(s *Segment, padding int) {\n"
+        "\t// if code block line starts with a tab, keep a tab as it is\n"
+        "\tif padding != 0 {\n\t\t"
+    )
+    root = tmp_path / "ws"
+    write(root, "util.go", helpers)
+    write(root, "fcode.go", body + "\n\t}\n}\n")
+    names = hint_names(root, "fcode.go", body + "\n\t}\n}\n", len(body))
+    assert names[0] == "preserveLeadingTabInCodeBlock"

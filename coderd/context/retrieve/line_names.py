@@ -26,6 +26,10 @@ use): Go package names +18/+15/+9 of 1,143 on the 35 Go packages that missed som
 the one above with one name changed (`reflect.Int16:` under `reflect.Int8:
 encodeInt8CondValue,`) puts that line's next name, changed the same way, first
 (line_analogy.py): Go package +6/+4/0 of 1,228 on the 24 older sets (all msgpack), none lost.
+The words of the comment lines right above (line_sequence.py `comment_above`) rank after the
+function's, and bring names that share nothing else: goldmark's `// if code block line
+starts with a tab` over `preserveLeadingTabInCodeBlock(`; package +6/+3/+1, imported names
++2/0/0 (pflag -1/-1/-1).
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from coderd.context.retrieve.line_follows import (
     shape,
     shapes,
 )
-from coderd.context.retrieve.line_sequence import LAST, listed_above, successors
+from coderd.context.retrieve.line_sequence import LAST, comment_above, listed_above, successors
 from coderd.context.retrieve.line_words import LineWords, parts_of, words_in
 from coderd.context.retrieve.scope import Scope
 
@@ -68,6 +72,7 @@ class NameAt:
     taken: frozenset[str] = frozenset()  # the names those labels are: never one again
     listed: tuple[str, ...] = ()  # a blank line: the first names of the lines above (a list)
     analogues: tuple[str, ...] = ()  # the line above's next name, changed as this line is
+    comment: frozenset[str] = frozenset()  # the words of the comment lines right above
 
 
 def name_at(text: str, offset: int) -> NameAt | None:
@@ -92,9 +97,12 @@ def name_at(text: str, offset: int) -> NameAt | None:
         taken |= frozenset(_IDENTIFIER.findall(line))
     cases = words_in(" ".join(taken))
     listed = listed_above(text, line_start, line) if not line.strip() else ()
-    if not (words or function or cases or listed or len(context_of(line)) >= MIN_CONTEXT):
-        return None
-    return NameAt(end, words, function, cases, taken, listed, analogues(text, line_start, line))
+    comment = words_in(comment_above(text, line_start))
+    if not (words or function or cases or listed or comment):
+        if len(context_of(line)) < MIN_CONTEXT:
+            return None
+    analogous = analogues(text, line_start, line)
+    return NameAt(end, words, function, cases, taken, listed, analogous, comment)
 
 
 def _sibling_cases(text: str, line_start: int, indent: int) -> frozenset[str]:
@@ -133,6 +141,7 @@ def line_names(
     above: WrittenAbove | None = None,
     listed: tuple[str, ...] = (),
     analogous: tuple[str, ...] = (),
+    comment: frozenset[str] = frozenset(),
 ) -> list[DefinitionRef]:
     """The names the file can use bare that follow the line's last tokens elsewhere
     (`follows`: name -> (how many tokens, how often), line_follows.py) or share a word with
@@ -142,7 +151,8 @@ def line_names(
     found after the most tokens first (a name shaped like those followers that shares a word
     of the line or the function counts as found after as many), most words of the line and
     the function first among them, then the most often, then most words of the line, then
-    of the function, then fewest words of their own that neither says, then most words of
+    of the function, then of the `comment` right above, then fewest words of their own
+    that neither says, then most words of
     the labels (before the fewest own words, pflag's `case *` among 20 `*xValue` labels
     lost 3 of 15), then the most used. Other names shaped like the followers come right after those
     sharing the line's words; a follower that `above` says the file writes above the cursor's
@@ -153,6 +163,7 @@ def line_names(
     family: list[DefinitionRef] = []
     first = first_word(listed[0]) if listed else ""
     said, named, labels = LineWords(words), LineWords(function), LineWords(cases)
+    told_by = LineWords(comment)
     follows = follows or {}
     like = shapes(follows)
 
@@ -162,18 +173,19 @@ def line_names(
             family.append(ref)
         shared, by_function = said.shared(name, parts), named.shared(name, parts)
         by_label = labels.shared(name, parts)
+        by_comment = told_by.shared(name, parts) if comment else 0
         level, count = follows.get(name, (0, 0))
         shaped = 0 if level or not like else like.get(shape(name) or ("", ""), 0)
         if name in analogous and ref.path != rel:
             found[(ref.path, ref.definition.start_line)] = ((0,), ref)
         elif (
-            (shared or by_function or by_label or level or shaped)
+            (shared or by_function or by_label or level or shaped or by_comment)
             and ref.path != rel
             and name not in taken
         ):
             own = len(parts) - shared - by_function
             seen = bool(level and above is not None and above(name))
-            rest = (-shared, -shaped, -by_function, own, -by_label)
+            rest = (-shared, -shaped, -by_function, -by_comment, own, -by_label)
             # A name shaped like the followers that shares the line's or the function's words
             # is as likely as they are (nats.go's `fmt.Sprintf(` in jsm.go: `apiConsumerListT`
             # among kv.go's `kv...Tmpl`); alone, a shape is not (msgpack: -6/-3/0 at 256). Go
