@@ -36,8 +36,8 @@ def listed_above(text: str, line_start: int, indent: str) -> tuple[str, ...]:
     names: list[str] = []
     end = line_start - 1
     while end > 0 and len(names) < MAX_LIST_LINES:
-        start = text.rfind("\n", max(0, end - MAX_LINE_CHARS), end) + 1
-        match = _FIRST_NAME.match(text, start, end)
+        start = _line_start(text, end)
+        match = _FIRST_NAME.match(text, start, end) if start >= 0 else None
         if match is None or match.group(1) != indent:
             break
         names.append(match.group(2))
@@ -82,11 +82,18 @@ def comment_above(text: str, line_start: int) -> str:
     for _ in range(MAX_LIST_LINES):
         if end <= 0:
             break
-        start = text.rfind("\n", max(0, end - MAX_LINE_CHARS), end) + 1
-        code = text[start:end].strip()
+        start = _line_start(text, end)
+        code = text[start:end].strip() if start >= 0 else ""
         if not code:
             break
         if code.startswith(_COMMENT_STARTS):
             found.append(code)
         end = start - 1
     return "\n".join(found)
+
+
+def _line_start(text: str, end: int) -> int:
+    """Where the line ending at `end` starts; -1 for a line longer than MAX_LINE_CHARS (pflag's
+    190-character `case` list), which is read no further than that."""
+    start = text.rfind("\n", max(0, end - MAX_LINE_CHARS), end) + 1
+    return start if start or end <= MAX_LINE_CHARS else -1
