@@ -93,6 +93,8 @@ def test_the_comment_right_above_says_what_the_line_does(tmp_path: Path) -> None
 def test_a_line_too_long_to_read_ends_the_lines_above() -> None:
     """pflag's 190-character `case *intValue, ...` line: read from its last 160 characters, its
     start was taken for the file's, and the whole file above counted as a comment."""
-    text = "// Copyright\npackage x\n\nfunc f() {\n\tcase " + "a, " * 80 + "b:\n\t\treturn 0\n\tcase "
+    text = (
+        "// Copyright\npackage x\n\nfunc f() {\n\tcase " + "a, " * 80 + "b:\n\t\treturn 0\n\tcase "
+    )
     start = text.rfind("\n") + 1
     assert comment_above(text, start) == ""
