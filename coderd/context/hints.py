@@ -100,20 +100,7 @@ def line_hint(kept: Hints, key: str, given: HintInput) -> ReceiverHint | None:
         scope = scope_of(index, rel, symbols, symbols.language if symbols else "")
         follows = followers(index, rel, given.text, at.end, given.text_of)
         above = WrittenAbove(given.text, at.end, symbols.imports if symbols else ())
-        found = line_names(
-            index,
-            rel,
-            scope,
-            at.words,
-            at.function,
-            at.cases,
-            at.taken,
-            follows,
-            above,
-            at.listed,
-            at.analogues,
-            at.comment,
-        )
+        found = line_names(index, rel, scope, at, follows, above)
     hint = render_names(
         found,
         current_path=given.rel,

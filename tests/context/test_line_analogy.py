@@ -35,6 +35,8 @@ def test_no_analogy_without_one_changed_name_on_a_line_indented_alike() -> None:
     assert made("\treflect.Int8:", "\treflect.Int16: ") == ()  # nothing follows above
     assert made("", "\treflect.Int16: ") == ()
     assert made("\treflect.Int8: encodeInt8,", "\t") == ()  # nothing typed: line_sequence.py
+    # The line above too long to read (over 160 characters): not read from the file's start.
+    assert made("\tm.Int8: encodeInt8,\n\t" + "y" * 170, "\tm.Int16: ") == ()
     text = "\tm.Int8: encodeInt8,\n\tm.Int16: enc"
     at = name_at(text, len(text))
     assert at is not None and at.analogues == ("encodeInt16",)

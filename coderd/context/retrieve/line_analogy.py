@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 
-MAX_LINE_CHARS = 160
+from coderd.context.retrieve.line_sequence import line_start_before
+
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 
 
@@ -28,8 +29,8 @@ def analogues(text: str, line_start: int, line: str) -> tuple[str, ...]:
     changed as it is here. Empty otherwise."""
     if not line.strip() or line_start < 2:
         return ()
-    start = text.rfind("\n", max(0, line_start - 1 - MAX_LINE_CHARS), line_start - 1) + 1
-    above = text[start : line_start - 1]
+    start = line_start_before(text, line_start - 1)  # -1: too long to read
+    above = text[start : line_start - 1] if start >= 0 else ""
     indent = line[: len(line) - len(line.lstrip())]
     if not above.startswith(indent) or above[len(indent) : len(indent) + 1].isspace():
         return ()

@@ -50,7 +50,13 @@ from coderd.context.retrieve.line_follows import (
     shape,
     shapes,
 )
-from coderd.context.retrieve.line_sequence import LAST, comment_above, listed_above, successors
+from coderd.context.retrieve.line_sequence import (
+    COMMENT_STARTS,
+    LAST,
+    comment_above,
+    listed_above,
+    successors,
+)
 from coderd.context.retrieve.line_words import LineWords, parts_of, words_in
 from coderd.context.retrieve.scope import Scope
 
@@ -60,7 +66,6 @@ MAX_CASE_LINES = 80  # looked at either way for a switch's other case labels
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 _NAME_BEING_TYPED = re.compile(r"[A-Za-z_$][\w$]*$")
 _LIFETIME = re.compile(r"'[A-Za-z_]\w*\b(?!')")
-_COMMENT_STARTS = ("#", "//", "/*", "*", "--")
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,7 @@ def name_at(text: str, offset: int) -> NameAt | None:
     end = offset - (len(typed.group()) if typed else 0)
     line = before[: len(before) - (offset - end)]
     # Right after a separator: a member (a Rust `-> ` return type is no C `p->x`).
-    if line.endswith((".", "::", "->", "?.")) or line.lstrip().startswith(_COMMENT_STARTS):
+    if line.endswith((".", "::", "->", "?.")) or line.lstrip().startswith(COMMENT_STARTS):
         return None
     quotes = _LIFETIME.sub("", line)  # Rust's `&'a str` opens no string
     if quotes.count('"') % 2 or quotes.count("'") % 2 or quotes.count("`") % 2:
@@ -98,9 +103,11 @@ def name_at(text: str, offset: int) -> NameAt | None:
     cases = words_in(" ".join(taken))
     listed = listed_above(text, line_start, line) if not line.strip() else ()
     comment = words_in(comment_above(text, line_start))
-    if not (words or function or cases or listed or comment):
-        if len(context_of(line)) < MIN_CONTEXT:
-            return None
+    if (
+        not (words or function or cases or listed or comment)
+        and len(context_of(line)) < MIN_CONTEXT
+    ):
+        return None
     analogous = analogues(text, line_start, line)
     return NameAt(end, words, function, cases, taken, listed, analogous, comment)
 
@@ -133,20 +140,14 @@ def line_names(
     index: WorkspaceIndex,
     rel: str,
     scope: Scope,
-    words: frozenset[str],
-    function: frozenset[str] = frozenset(),
-    cases: frozenset[str] = frozenset(),
-    taken: frozenset[str] = frozenset(),
+    at: NameAt,
     follows: dict[str, tuple[int, int]] | None = None,
     above: WrittenAbove | None = None,
-    listed: tuple[str, ...] = (),
-    analogous: tuple[str, ...] = (),
-    comment: frozenset[str] = frozenset(),
 ) -> list[DefinitionRef]:
     """The names the file can use bare that follow the line's last tokens elsewhere
     (`follows`: name -> (how many tokens, how often), line_follows.py) or share a word with
-    `words` (the line's) or with `function` (the name of the function the cursor is in:
-    chi's `mx.handle(` in `func Post` goes on with `mPOST`) or, after `case `, with the
+    what `at` (name_at) says: `words` (the line's) or `function` (the name of the function
+    the cursor is in: chi's `mx.handle(` in `func Post` goes on with `mPOST`) or, after `case `, with the
     switch's other labels (`cases`; the names they are, `taken`, never come again): those
     found after the most tokens first (a name shaped like those followers that shares a word
     of the line or the function counts as found after as many), most words of the line and
@@ -159,11 +160,12 @@ def line_names(
     line goes last. On a blank line below a list (`listed`: line_sequence.py), the names that
     go on with it come first, nearest successor first; before all, the `analogous` names
     (line_analogy.py) the file can use."""
+    listed, analogous, taken = at.listed, at.analogues, at.taken
     found: dict[tuple[str, int], tuple[tuple[int, ...], DefinitionRef]] = {}
     family: list[DefinitionRef] = []
     first = first_word(listed[0]) if listed else ""
-    said, named, labels = LineWords(words), LineWords(function), LineWords(cases)
-    told_by = LineWords(comment)
+    said, named, labels = LineWords(at.words), LineWords(at.function), LineWords(at.cases)
+    told_by = LineWords(at.comment)
     follows = follows or {}
     like = shapes(follows)
 
@@ -173,7 +175,7 @@ def line_names(
             family.append(ref)
         shared, by_function = said.shared(name, parts), named.shared(name, parts)
         by_label = labels.shared(name, parts)
-        by_comment = told_by.shared(name, parts) if comment else 0
+        by_comment = told_by.shared(name, parts)
         level, count = follows.get(name, (0, 0))
         shaped = 0 if level or not like else like.get(shape(name) or ("", ""), 0)
         if name in analogous and ref.path != rel:

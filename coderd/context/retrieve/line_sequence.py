@@ -26,7 +26,7 @@ MAX_LIST_LINES = 3  # lines above read: the nearest say what the list is
 MAX_LINE_CHARS = 160
 _FIRST_NAME = re.compile(r"([ \t]*)([A-Za-z_$][\w$]*)")
 LAST = 1 << 20  # the rank of a name that is no successor
-_COMMENT_STARTS = ("#", "//", "/*", "*", "--")
+COMMENT_STARTS = ("#", "//", "/*", "*", "--")
 
 
 def listed_above(text: str, line_start: int, indent: str) -> tuple[str, ...]:
@@ -36,7 +36,7 @@ def listed_above(text: str, line_start: int, indent: str) -> tuple[str, ...]:
     names: list[str] = []
     end = line_start - 1
     while end > 0 and len(names) < MAX_LIST_LINES:
-        start = _line_start(text, end)
+        start = line_start_before(text, end)
         match = _FIRST_NAME.match(text, start, end) if start >= 0 else None
         if match is None or match.group(1) != indent:
             break
@@ -82,17 +82,17 @@ def comment_above(text: str, line_start: int) -> str:
     for _ in range(MAX_LIST_LINES):
         if end <= 0:
             break
-        start = _line_start(text, end)
+        start = line_start_before(text, end)
         code = text[start:end].strip() if start >= 0 else ""
         if not code:
             break
-        if code.startswith(_COMMENT_STARTS):
+        if code.startswith(COMMENT_STARTS):
             found.append(code)
         end = start - 1
     return "\n".join(found)
 
 
-def _line_start(text: str, end: int) -> int:
+def line_start_before(text: str, end: int) -> int:
     """Where the line ending at `end` starts; -1 for a line longer than MAX_LINE_CHARS (pflag's
     190-character `case` list), which is read no further than that."""
     start = text.rfind("\n", max(0, end - MAX_LINE_CHARS), end) + 1
