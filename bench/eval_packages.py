@@ -16,7 +16,8 @@ start of session 21, before any tuning, `drawer` at the start of session 22, `cu
 at the start of session 23, `closet` at the start of session 24, `hamper` at the start of
 session 25, `satchel` at the start of session 26, `pouch` at the start of session 27,
 `tote` at the start of session 28, `locker` at the start of session 29, `coffer` at the
-start of session 30 and `trunk` at the start of session 31, chosen by sample count: packages of many modules (each run by no session before its end). Every set but the
+start of session 30, `trunk` at the start of session 31 and `chest` at the start of session 32,
+chosen by sample count: packages of many modules (each run by no session before its end). Every set but the
 newest has been tuned on or run: a session that finds them all used should add an untouched
 one before tuning.
 crates.io and GitHub are not reachable from the build machines, so Go and Rust sources come
@@ -850,6 +851,68 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "librust-tera-dev",
         "usr/share/cargo/registry/tera-1.17.1",
     ),
+    # chest: added at the start of session 32, before any tuning; run only at its end.
+    "celery-5.4.0": ("chest", "pypi", "celery==5.4.0", "celery-5.4.0"),
+    "astroid-3.2.2": ("chest", "pypi", "astroid==3.2.2", "astroid-3.2.2"),
+    "redis-py-5.0.7": ("chest", "pypi", "redis==5.0.7", "redis-5.0.7"),
+    "coverage-7.5.4": ("chest", "pypi", "coverage==7.5.4", "coverage-7.5.4"),
+    "react-router-1.170.46": ("chest", "npm", "@tanstack/react-router@1.170.46", "package"),
+    "start-server-core-1.169.45": (
+        "chest",
+        "npm",
+        "@tanstack/start-server-core@1.169.45",
+        "package",
+    ),
+    "db-ivm-0.2.0": ("chest", "npm", "@tanstack/db-ivm@0.2.0", "package"),
+    "effect-opentelemetry-4.1.5": ("chest", "npm", "@effect/opentelemetry@4.1.5", "package"),
+    "client-golang-1.14.0": (
+        "chest",
+        "deb",
+        "golang-github-prometheus-client-golang-dev",
+        "usr/share/gocode/src/github.com/prometheus/client_golang",
+    ),
+    "tview-0.0.20221029": (
+        "chest",
+        "deb",
+        "golang-github-rivo-tview-dev",
+        "usr/share/gocode/src/github.com/rivo/tview",
+    ),
+    "tcell-2.5.4": (
+        "chest",
+        "deb",
+        "golang-github-gdamore-tcell.v2-dev",
+        "usr/share/gocode/src/github.com/gdamore/tcell/v2",
+    ),
+    "go-restful-3.10.2": (
+        "chest",
+        "deb",
+        "golang-github-emicklei-go-restful-dev",
+        "usr/share/gocode/src/github.com/emicklei/go-restful",
+    ),
+    "tokio-1.24.2": (
+        "chest",
+        "deb",
+        "librust-tokio-dev",
+        "usr/share/cargo/registry/tokio-1.24.2",
+    ),
+    "gimli-0.27.0": (
+        "chest",
+        "deb",
+        "librust-gimli-dev",
+        "usr/share/cargo/registry/gimli-0.27.0",
+    ),
+    "rusqlite-0.28.0": (
+        "chest",
+        "deb",
+        "librust-rusqlite-dev",
+        "usr/share/cargo/registry/rusqlite-0.28.0",
+    ),
+    "indicatif-0.17.3": (
+        "chest",
+        "deb",
+        "librust-indicatif-dev",
+        "usr/share/cargo/registry/indicatif-0.17.3",
+    ),
 }
 
 
@@ -857,7 +920,7 @@ SETS = (
     "dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve", "cellar",
     "attic", "loft", "nook", "ledge", "perch", "shelf", "drawer",
     "cupboard", "closet", "hamper", "satchel", "pouch", "tote", "locker", "coffer",
-    "trunk",
+    "trunk", "chest",
 )  # fmt: skip
 
 
