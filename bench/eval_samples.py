@@ -11,7 +11,8 @@ suffix. Kinds:
 * method   `obj.name` where `name` is a method of one class (type) defined in another file,
            and nothing in the file says `obj` is from outside the package (eval_filters.py
            `Project.foreign_receiver`: `Vec::with_capacity`, `ch: Option<u8>` then
-           `self.ch.take()`, `t := template.New(...)` then `t.Execute`), and in Rust only
+           `self.ch.take()`, `t := template.New(...)` then `t.Execute`; the chain's first
+           name imported from another package: `core_schema.list_schema(`), and in Rust only
            where Rust would call it (eval_rust.py: its trait in scope, `self` of its type,
            its type or module named in the file), and in Python only where the gold, bound
            to `obj`, takes the call's arguments (eval_python.py): a sample must name a project
@@ -39,6 +40,7 @@ from eval_filters import (
     STD_METHODS,
     Project,
     attribute_names,
+    chain_root,
     external_trait_impl,
     field_access,
     is_use_at,
@@ -293,6 +295,10 @@ def build_samples(
         tree = parser_for(symbols.language).parse(raw)
         local = {d.name for d in symbols.definitions}
         imported, modules = _scope_names(symbols, files, external)
+        # Names and modules the file imports from another package: a method called through
+        # one (`from pydantic_core import core_schema`, then `core_schema.list_schema(`) is
+        # that package's, whatever the project defines under the same name.
+        outside = {n for n, v in (*imported.items(), *modules.items()) if v == FOREIGN}
         skip = skipped_rows(lines, symbols.language)
         imports_at = import_rows(lines, symbols.imports)
         code = "\n".join("" if r in skip else line for r, line in enumerate(lines))
@@ -319,6 +325,8 @@ def build_samples(
                     and cannot_bind(tree, row, len(line[:column].encode()), found[1].definition)
                 ):
                     continue  # a plain function in a class body (eval_python.py)
+                if found[0] == "method" and chain_root(line[:column]) in outside:
+                    continue  # called on another package's module or value
                 if found[0] == "method" and project.foreign_receiver(
                     line,
                     column,

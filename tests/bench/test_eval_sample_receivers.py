@@ -36,6 +36,13 @@ USES = {
         "def run(a: OrderedDict):\n    x = 1\n    y = 2\n    return a.copy(x).fetch_rows(y)\n"
     ),
     "chained_ours.py": "def run(b: Store):\n    x = 1\n    return b.copy(x).fetch_rows(x)\n",
+    # Called through a name or a module imported from another package: none.
+    "imported_name.py": (
+        "from json import decoder\n\n\ndef run():\n    x = 1\n    return decoder.fetch_rows(x)\n"
+    ),
+    "imported_chain.py": (
+        "import json\n\n\ndef run():\n    x = 1\n    return json.loads(x).fetch_rows(x)\n"
+    ),
     # Nothing written says what `a` is: the sample stays.
     "unknown.py": "def run(a):\n    x = 1\n    y = 2\n    return a.fetch_rows(x)\n",
     # A docstring that reads like an annotation is not one.
