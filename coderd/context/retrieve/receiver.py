@@ -134,6 +134,8 @@ def receiver_members(
     resolver = TypeResolver(index, rel, scope, env, language)
     types = receiver_types(resolver, receiver.expression)
     guessed = not types
+    if guessed and re.split(r"[^\w$]", receiver.expression, maxsplit=1)[0] in scope.outside:
+        return None  # `core_schema.` from pydantic_core: a project type named alike is no guess
     # Nothing types it: the types whose methods other files call on that name, else those it
     # is named after (the calls first: +2/+2/+4 against the name first); and a guess's list
     # starts with what the others call (on a typed receiver that lost 19/5/4 at 256/512/1,024).

@@ -2,9 +2,9 @@
 
 An import gives *names* (`from m import a`), *module aliases* (`import m as x`, `from pkg import
 mod`, `import * as ns`, Go package names, Rust modules: used as `x.attr`/`x::attr`), or *open
-files* whose definitions the file uses bare (Go's own package, C includes, `*`). Imports are
-resolved to workspace files per language in resolve.py; re-exports (`__init__.py`,
-`export ... from`, `pub use`) are followed a few levels. What that costs is memoised in the
+files* whose definitions the file uses bare (Go's own package, C includes, `*`), or names from
+outside the workspace. Imports are resolved per language in resolve.py; re-exports
+(`__init__.py`, `export ... from`, `pub use`) are followed a few levels, memoised in the
 index's memos (`named`, `shapes`: index/memos.py), keyed by the index's file versions.
 """
 
@@ -30,6 +30,7 @@ class Scope:
     modules: dict[str, list[str]] = field(default_factory=dict)  # alias -> files
     open_files: list[tuple[str, str]] = field(default_factory=list)  # (file, source) used bare
     statement: dict[str, int] = field(default_factory=dict)  # local name -> its import's place
+    outside: set[str] = field(default_factory=set)  # names imported from outside the workspace
 
 
 def scope_of(
@@ -60,6 +61,10 @@ def scope_of(
                 refs = [r for r in index.lookup(name) if not r.definition.container]
                 if len(refs) == 1:
                     scope.named.append((renamed.get(name, name), refs))
+                else:
+                    scope.outside.add(renamed.get(name, name))
+        if not files and not statement.names:
+            scope.outside.add(module_alias or module_key(statement.module, language))
         if not files:
             continue
         if module_alias:
@@ -80,13 +85,8 @@ def package_files(index: WorkspaceIndex, rel_path: str) -> list[str]:
     directory = posixpath.dirname(rel_path)
     extension = rel_path.rsplit(".", 1)[-1]
     is_test = rel_path.endswith("_test.go")
-    return [
-        f
-        for f in index.files_in(directory)
-        if f != rel_path
-        and f.rsplit(".", 1)[-1] == extension
-        and (is_test or not f.endswith("_test.go"))
-    ]
+    same = [f for f in index.files_in(directory) if f.rsplit(".", 1)[-1] == extension]
+    return [f for f in same if f != rel_path and (is_test or not f.endswith("_test.go"))]
 
 
 def named_definitions(
