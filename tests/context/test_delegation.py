@@ -89,3 +89,19 @@ def test_go_a_method_is_not_its_own_delegate(tmp_path: Path) -> None:
     hint = hint_after(tmp_path / "ws", files, "color.go", "fi := l.")
     members = [line.strip("/ \t") for line in hint.text.splitlines()[1:]]
     assert not members[0].startswith("func (l *intLogger) setColorization"), members
+
+
+def test_on_a_guessed_receiver_the_delegate_comes_before_what_others_call(tmp_path: Path) -> None:
+    """`event.current_buffer.` has no type: the calls other files make on `current_buffer`
+    guess Buffer and rank its members, yet inside `_delete_before_cursor` the member named
+    like the function comes first (prompt_toolkit's vi bindings)."""
+    buffer = "class Buffer:\n" + "".join(
+        f"    def {name}(self):\n        pass\n\n"
+        for name in ("insert_text", "cursor_up", "delete_before_cursor")
+    )
+    caller = "def f(event):\n    event.current_buffer.insert_text()\n    event.current_buffer.cursor_up()\n"
+    vi = "def _delete_before_cursor(event):\n    event.current_buffer.delete_before_cursor()\n"
+    files = {"pkg/buffer.py": buffer, "pkg/a.py": caller, "pkg/b.py": caller, "pkg/vi.py": vi}
+    hint = hint_after(tmp_path, files, "pkg/vi.py", "event.current_buffer.")
+    assert hint.guessed
+    assert [chunk["name"] for chunk in hint.chunks][0] == "delete_before_cursor"
