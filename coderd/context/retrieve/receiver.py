@@ -44,6 +44,7 @@ from coderd.context.retrieve.receiver_calls import (
     called_types,
     imported_traits,
     returned_types,
+    used_types,
 )
 from coderd.context.retrieve.receiver_modules import (
     module_members,
@@ -140,8 +141,10 @@ def receiver_members(
     # is named after (the calls first: +2/+2/+4 against the name first); and a guess's list
     # starts with what the others call (on a typed receiver that lost 19/5/4 at 256/512/1,024).
     called = called_on(index, rel, receiver.expression) if guessed else {}
+    used, above = uses_through(text, receiver)  # those above, the prefix shows: last
     types = (
         types
+        or used_types(index, rel, used)
         or called_types(index, rel, called)
         or named_types(index, rel, receiver.expression)
         or returned_types(resolver, receiver.expression)
@@ -152,7 +155,6 @@ def receiver_members(
         concrete = [t for t in types if t.definition.kind != "trait"]
         types = with_extensions(types, index, rel, scope, concrete)
     groups, fields, variants = [], [], []
-    used, above = uses_through(text, receiver)  # those above, the prefix shows: last
     # What the files most like this one write after the same tokens (`text_of` reads them).
     follows = followers(index, rel, text, receiver.end, text_of) if text_of else {}
     expected = expected_for(text, receiver)

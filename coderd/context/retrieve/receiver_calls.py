@@ -15,6 +15,9 @@ from coderd.context.retrieve.receiver_names import IDENTIFIER, MAX_TYPES, PARTS,
 from coderd.context.retrieve.typed import TYPE_KINDS, TypeResolver
 
 MAX_RESULT_HOMONYMS = 8  # methods of a call's name whose results are read (returned_types)
+# What the file's own uses must add up to for a type (a member only it declares counts 1, one
+# of two types' counts 1/2): two such members, or one and two shared.
+MIN_USED_SCORE = 1.5
 
 
 def called_on(index: WorkspaceIndex, rel: str, expression: str) -> dict[str, int]:
@@ -47,6 +50,22 @@ def called_types(index: WorkspaceIndex, rel: str, called: dict[str, int]) -> lis
         if len(found) >= MAX_TYPES:
             break
     return found[:MAX_TYPES]
+
+
+def used_types(index: WorkspaceIndex, rel: str, used: frozenset[str]) -> list[DefinitionRef]:
+    """The types (defined in other files) declaring the most of what the file itself uses
+    through the receiver on other lines, attributes too (`elif event.is_attrib:`, then
+    `event.is_modify`, `event.is_moved_from`: watchdog's InotifyEvent, whose properties no
+    file calls); none unless one type declares at least MIN_USED_SCORE of them."""
+    found = called_types(index, rel, dict.fromkeys(used, 1))
+    if not found:
+        return []
+    best = found[0].definition.name
+    score = 0.0
+    for member in used:
+        owners = {r.definition.container for r in index.lookup(member) if r.definition.container}
+        score += (best in owners) / max(len(owners), 1)
+    return found if score >= MIN_USED_SCORE else []
 
 
 def returned_types(resolver: TypeResolver, expression: str) -> list[DefinitionRef]:
