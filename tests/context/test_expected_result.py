@@ -30,6 +30,8 @@ from coderd.context.retrieve.expected import Expected, expected_at, fit, named_l
         ("    let (nodes, edges) = ", "value", 2),
         ("\tsubCmd, _, err := ", "value", 3),
         ("\tif v, ok := ", "value", 2),
+        ("    for k, v in ", "value", 1),  # a loop takes a value, whatever its variables
+        ("\tfor _, b := range ", "value", 1),
     ],
 )
 def test_what_the_line_before_the_receiver_expects(before: str, kind: str, arity: int) -> None:
@@ -37,7 +39,7 @@ def test_what_the_line_before_the_receiver_expects(before: str, kind: str, arity
     assert expected is not None and (expected.kind, expected.arity) == (kind, arity)
 
 
-@pytest.mark.parametrize("before", ["    foo(", "    if a != ", "    x == ", "    for k, v in "])
+@pytest.mark.parametrize("before", ["    foo(", "    if a != ", "    x == "])
 def test_lines_that_say_nothing(before: str) -> None:
     assert expected_at(before) is None
 
@@ -91,11 +93,36 @@ def test_a_members_declared_result(language: str, signature: str, result: str) -
         ("    let first_segment = ", "path_segments", True),
         ("    let required = ", "get_groups", False),
         ("\tx, err := ", "Error", False),  # `err` names no value
+        ("    for long_flag in ", "get_long_flags", True),  # a loop's variable too
+        ("\tfor objPartInfo := range ", "ListPartInfos", True),
+        ("    for (const route of ", "flatRoutes", True),
     ],
 )
 def test_a_member_named_like_what_the_line_assigns(before: str, member: str, named: bool) -> None:
     expected = expected_at(before)
-    assert expected is not None and named_like(member, expected) is named
+    definition = Definition(member, "method", f"fn {member}(&self)", "", 1, 2)
+    assert expected is not None and named_like(definition, expected, "rust") is named
+
+
+@pytest.mark.parametrize(
+    ("before", "signature", "language", "named"),
+    [
+        ("    job = ", "def enqueue_call(self, func) -> 'Job':", "python", True),
+        ("    jobs = ", "def fetch_many(self, ids) -> List['Job']:", "python", True),
+        ("    job = ", "def enqueue_call(self, func):", "python", False),
+        ("	client, err := ", "func New(endpoint string) (*Client, error)", "go", True),
+        ("	x, err := ", "func New(endpoint string) (*Client, error)", "go", False),
+        ("    const store = ", "createStore(options: Options): Store", "typescript", True),
+    ],
+)
+def test_a_member_whose_result_is_named_like_what_the_line_assigns(
+    before: str, signature: str, language: str, named: bool
+) -> None:
+    """`job = queue.` goes on with a method that returns a Job, whatever its name."""
+    expected = expected_at(before)
+    name = signature.replace("func ", "").replace("def ", "").split("(")[0].strip()
+    definition = Definition(name, "method", signature, "", 1, 2)
+    assert expected is not None and named_like(definition, expected, language) is named
 
 
 def test_fit() -> None:

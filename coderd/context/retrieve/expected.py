@@ -37,6 +37,11 @@ _OPTION_BINDING = re.compile(r"\b(?:if|while)\s+let\s+Some\s*\(.*=\s*$")  # `if 
 _ASSIGNMENT = re.compile(r"^(.*?)(?<![=!<>:+\-*/%&|^])(?::=|=)\s*$")  # `x =`, `a, b :=`
 # `identifiers = list(`: the receiver is an argument, the target still names what it gives.
 _ASSIGNED_CALL = re.compile(r"^(.*?)(?<![=!<>:+\-*/%&|^])(?::=|=)\s*[\w.:]+\(\s*$")
+# A loop's variables name what the member gives: `for long_alias in sc.`, `for objPartInfo :=
+# range c.`, `for (const route of tree.`.
+_LOOP = re.compile(
+    r"^\s*for\s*(?:\(\s*)?(?:(?:const|let|var|mut)\s+)?(.+?)\s*(?:\bin|\bof|:=\s*range)\s*$"
+)
 _LET = re.compile(r"^\s*(?:let|const|var|auto)\s+(?:mut\s+)?")
 _RETURN = re.compile(r"^\s*return\s*$")
 _STATEMENT = re.compile(r"^\s*(?:defer\s+|go\s+|await\s+)?$")  # the receiver starts it
@@ -53,6 +58,9 @@ _VALUES = frozenset({"constant", "variable"})
 _UNIT_TYPES = frozenset({"", "()", "None", "void", "Promise<void>", "undefined", "never"})
 _BOOL_TYPES = frozenset({"bool", "boolean", "Bool"})
 _PREDICATE = re.compile(r"_?(?:is|has|can|should|needs|supports)(?:_|[A-Z]|$)")
+# What introduces a written result (Go writes it right after the parameters).
+_RESULT_MARKS = {"rust": "->", "python": "->", "go": "", "typescript": ":", "tsx": ":"}
+_RESULT_MARKS["javascript"] = ":"
 _OPTIONAL = re.compile(
     r"^(?:Option<|Optional\[|t\.Optional\[|typing\.Optional\[)|\|\s*(?:None|undefined|null)\b"
 )
@@ -82,6 +90,9 @@ def expected_at(line_before: str, next_line: str = "") -> Expected | None:
         return Expected("condition")
     if _RETURN.match(line_before):
         return Expected("value")
+    loop = _LOOP.match(line_before)
+    if loop:
+        return Expected("value", words=_stems(loop.group(1)), head=_head(loop.group(1)))
     assigned = _ASSIGNMENT.match(line_before)
     if assigned is None:  # `identifiers = list(tlist.`: an argument, named by the target
         wrapped = _ASSIGNED_CALL.match(line_before)
@@ -97,10 +108,16 @@ def expected_at(line_before: str, next_line: str = "") -> Expected | None:
     return Expected("value", arity, words=_stems(targets), head=_head(targets))
 
 
-def named_like(name: str, expected: Expected) -> bool:
-    """Whether `name` shares a word with the names the line assigns: `let groups = cmd.`
-    goes on with `get_groups`, `identifiers = list(tlist.` with `get_identifiers`."""
-    return bool(expected.words) and not _stems(name).isdisjoint(expected.words)
+def named_like(member: Definition, expected: Expected, language: str) -> bool:
+    """Whether the member's name, or the type it declares it returns, shares a word with the
+    names the line assigns: `let groups = cmd.` goes on with `get_groups`, `identifiers =
+    list(tlist.` with `get_identifiers`, `job = queue.` with `enqueue_call(...) -> 'Job'`."""
+    if not expected.words:
+        return False
+    if not _stems(member.name).isdisjoint(expected.words):
+        return True
+    written = written_result(member, language) or ""
+    return not _stems(written).isdisjoint(expected.words)
 
 
 def line_words(text: str, receiver: Receiver) -> LineWords:
@@ -127,7 +144,7 @@ def by_line(
         d = member.definition
         wanted = (
             kind_fit(d, expected)
-            + named_like(d.name, expected)
+            + named_like(d, expected, language)
             + fit(result_of(d, language), expected, language)
             if expected
             else 0
@@ -162,30 +179,12 @@ def _stems(text: str) -> frozenset[str]:
 
 def result_of(definition: Definition, language: str) -> str:
     """UNIT, BOOL, OPTION, VALUE, "tuple:N", or "" (unknown) for a method or function."""
-    if definition.kind not in ("method", "function"):
+    rest = _after_parameters(definition)
+    if rest is None or language not in _RESULT_MARKS:
         return ""
-    signature = definition.signature
-    at = signature.find(definition.name)
-    opening = signature.find("(", at + len(definition.name)) if at >= 0 else -1
-    closing = closing_parenthesis(signature, opening + 1) if opening >= 0 else -1
-    if closing < 0:
-        return ""
-    rest = " ".join(signature[closing + 1 :].split())
-    if language == "rust":
-        written = rest[2:].split(" where ")[0] if rest.startswith("->") else ""
-    elif language == "go":
-        written = rest.removesuffix("{")  # `(interface{}, error)`: braces of its own
-    elif language == "python":
-        if not rest.startswith("->"):
-            return _by_name(definition.name)
-        written = rest[2:].rstrip(":")
-    elif language in ("typescript", "tsx", "javascript"):
-        if not rest.startswith(":"):
-            return _by_name(definition.name)
-        written = rest[1:].removesuffix("{")
-    else:
-        return ""
-    written = written.strip().strip("'\"")
+    written = written_result(definition, language)
+    if written is None:  # Python, TypeScript: no result written
+        return _by_name(definition.name)
     if written in _UNIT_TYPES:
         return UNIT
     if written in _BOOL_TYPES:
@@ -194,6 +193,33 @@ def result_of(definition: Definition, language: str) -> str:
         parts = [p for p in split_top(written[1:-1], ",") if p.strip()]
         return f"tuple:{len(parts)}" if len(parts) > 1 else VALUE
     return OPTION if _OPTIONAL.search(written) else VALUE
+
+
+def written_result(definition: Definition, language: str) -> str | None:
+    """The result type a method or function declares, as written; "" in Go and Rust for
+    none (nothing returned), None where no result is written (or it is no function)."""
+    rest = _after_parameters(definition)
+    mark = _RESULT_MARKS.get(language)
+    if rest is None or mark is None:
+        return None
+    if language == "go":
+        written = rest.removesuffix("{")  # `(interface{}, error)`: braces of its own
+    elif not rest.startswith(mark):
+        return "" if language == "rust" else None
+    else:
+        written = rest[len(mark) :].split(" where ")[0].rstrip(":").removesuffix("{")
+    return written.strip().strip("'\"")
+
+
+def _after_parameters(definition: Definition) -> str | None:
+    """A function's signature after its parameters, on one line; None for no function."""
+    if definition.kind not in ("method", "function"):
+        return None
+    signature = definition.signature
+    at = signature.find(definition.name)
+    opening = signature.find("(", at + len(definition.name)) if at >= 0 else -1
+    closing = closing_parenthesis(signature, opening + 1) if opening >= 0 else -1
+    return " ".join(signature[closing + 1 :].split()) if closing >= 0 else None
 
 
 def _by_name(name: str) -> str:
@@ -230,7 +256,9 @@ def fit(result: str, expected: Expected, language: str) -> int:
 def fits(member: Definition, expected: Expected, language: str) -> int:
     """How well a member fits what the line expects: its result (fit), and one more when its
     name shares a word with the names the line assigns."""
-    return fit(result_of(member, language), expected, language) + named_like(member.name, expected)
+    return fit(result_of(member, language), expected, language) + named_like(
+        member, expected, language
+    )
 
 
 def expected_for(text: str, receiver: Receiver) -> Expected | None:
