@@ -44,19 +44,26 @@ def make(root: Path, files: dict[str, str]) -> WorkspaceIndex:
 def hint_after(root: Path, files: dict[str, str], rel: str, before: str):
     """Write `files` under `root` and return the receiver hint in `files[rel]` right after
     its first `before` (a provider of its own, 400 tokens, a character a token)."""
+    for path, text in files.items():
+        write(root, path, text)
+    at = files[rel].index(before) + len(before)
+    hint = hint_at(root, rel, files[rel], at)
+    assert hint is not None
+    return hint
+
+
+def hint_at(root: Path, rel: str, text: str, offset: int | None = None):
+    """The receiver hint at `offset` (default: the end) of `text`, the buffer of `rel` under
+    `root` (a provider of its own, 400 tokens, a character a token); None when there is none."""
     from coderd.config.settings import ContextSettings
     from coderd.context.index.registry import IndexRegistry
     from coderd.context.provider import ContextProvider
 
-    for path, text in files.items():
-        write(root, path, text)
     context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
     try:
         assert context.index_for(root / rel).wait_ready(DEADLINE_S)
-        at = files[rel].index(before) + len(before)
-        hint = context.receiver_hint(root / rel, files[rel], at, lambda t: [0] * len(t), 400)
-        assert hint is not None
-        return hint
+        at = len(text) if offset is None else offset
+        return context.receiver_hint(root / rel, text, at, lambda t: [0] * len(t), 400)
     finally:
         context.close()
 

@@ -6,26 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ctx_helpers import write
-
-from coderd.config.settings import ContextSettings
-from coderd.context.index.registry import IndexRegistry
-from coderd.context.provider import ContextProvider
+from ctx_helpers import hint_at, write
 
 JSON_SCHEMA = "class GenerateJsonSchema:\n" + "".join(
     f"    def {name}(self, schema):\n        pass\n\n"
     for name in ("list_schema", "bool_schema", "int_schema", "float_schema")
 )
 CALLER = "from pydantic_core import core_schema\n\ndef a():\n    return core_schema.list_schema()\n"
-
-
-def hint_at(root: Path, rel: str, text: str):
-    provider = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
-    try:
-        assert provider.index_for(root / rel).wait_ready(20)
-        return provider.receiver_hint(root / rel, text, len(text), lambda t: [0] * len(t), 400)
-    finally:
-        provider.close()
 
 
 def test_a_module_from_outside_gets_no_guessed_type(tmp_path: Path) -> None:

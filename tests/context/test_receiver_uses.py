@@ -6,11 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ctx_helpers import write
-
-from coderd.config.settings import ContextSettings
-from coderd.context.index.registry import IndexRegistry
-from coderd.context.provider import ContextProvider
+from ctx_helpers import hint_at, write
 
 EVENTS = (
     "class InotifyEvent:\n"
@@ -29,15 +25,6 @@ BODY = (
     "        pass\n"
     "    elif item."
 )
-
-
-def hint_at(root: Path, rel: str, text: str):
-    provider = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
-    try:
-        assert provider.index_for(root / rel).wait_ready(20)
-        return provider.receiver_hint(root / rel, text, len(text), lambda t: [0] * len(t), 400)
-    finally:
-        provider.close()
 
 
 def test_the_type_declaring_what_the_file_uses_through_the_receiver(tmp_path: Path) -> None:

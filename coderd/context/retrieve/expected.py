@@ -59,8 +59,14 @@ _UNIT_TYPES = frozenset({"", "()", "None", "void", "Promise<void>", "undefined",
 _BOOL_TYPES = frozenset({"bool", "boolean", "Bool"})
 _PREDICATE = re.compile(r"_?(?:is|has|can|should|needs|supports)(?:_|[A-Z]|$)")
 # What introduces a written result (Go writes it right after the parameters).
-_RESULT_MARKS = {"rust": "->", "python": "->", "go": "", "typescript": ":", "tsx": ":"}
-_RESULT_MARKS["javascript"] = ":"
+_RESULT_MARKS = {
+    "rust": "->",
+    "python": "->",
+    "go": "",
+    "typescript": ":",
+    "tsx": ":",
+    "javascript": ":",
+}
 _OPTIONAL = re.compile(
     r"^(?:Option<|Optional\[|t\.Optional\[|typing\.Optional\[)|\|\s*(?:None|undefined|null)\b"
 )
@@ -182,7 +188,7 @@ def result_of(definition: Definition, language: str) -> str:
     rest = _after_parameters(definition)
     if rest is None or language not in _RESULT_MARKS:
         return ""
-    written = written_result(definition, language)
+    written = _written(rest, language)
     if written is None:  # Python, TypeScript: no result written
         return _by_name(definition.name)
     if written in _UNIT_TYPES:
@@ -199,9 +205,12 @@ def written_result(definition: Definition, language: str) -> str | None:
     """The result type a method or function declares, as written; "" in Go and Rust for
     none (nothing returned), None where no result is written (or it is no function)."""
     rest = _after_parameters(definition)
-    mark = _RESULT_MARKS.get(language)
-    if rest is None or mark is None:
-        return None
+    return None if rest is None or language not in _RESULT_MARKS else _written(rest, language)
+
+
+def _written(rest: str, language: str) -> str | None:
+    """written_result from the signature's text after the parameters."""
+    mark = _RESULT_MARKS[language]
     if language == "go":
         written = rest.removesuffix("{")  # `(interface{}, error)`: braces of its own
     elif not rest.startswith(mark):
