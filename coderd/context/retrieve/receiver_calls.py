@@ -32,11 +32,32 @@ def called_on(index: WorkspaceIndex, rel: str, expression: str) -> dict[str, int
 def called_types(index: WorkspaceIndex, rel: str, called: dict[str, int]) -> list[DefinitionRef]:
     """The MAX_TYPES types (defined in other files) owning the members of `called` most files
     call, a member several types define counting for each a share."""
+    return _types_of(index, rel, _owner_scores(index, called))
+
+
+def used_types(index: WorkspaceIndex, rel: str, used: frozenset[str]) -> list[DefinitionRef]:
+    """The types (defined in other files) declaring the most of what the file itself uses
+    through the receiver on other lines, attributes too (`elif event.is_attrib:`, then
+    `event.is_modify`, `event.is_moved_from`: watchdog's InotifyEvent, whose properties no
+    file calls); none unless the first declares at least MIN_USED_SCORE of them."""
+    score = _owner_scores(index, dict.fromkeys(used, 1))
+    found = _types_of(index, rel, score)
+    return found if found and score[found[0].definition.name] >= MIN_USED_SCORE else []
+
+
+def _owner_scores(index: WorkspaceIndex, counts: dict[str, int]) -> dict[str, float]:
+    """Per type name, the counts of the members it declares, a member several types declare
+    counting for each a share."""
     score: dict[str, float] = {}
-    for member, files in called.items():
+    for member, count in counts.items():
         owners = {r.definition.container for r in index.lookup(member) if r.definition.container}
         for owner in owners:
-            score[owner] = score.get(owner, 0.0) + files / len(owners)
+            score[owner] = score.get(owner, 0.0) + count / len(owners)
+    return score
+
+
+def _types_of(index: WorkspaceIndex, rel: str, score: dict[str, float]) -> list[DefinitionRef]:
+    """The MAX_TYPES types of the names in `score` (defined in other files), best first."""
     found: list[DefinitionRef] = []
     for owner in sorted(score, key=lambda o: (-score[o], o)):
         found += beside_the_code(
@@ -50,22 +71,6 @@ def called_types(index: WorkspaceIndex, rel: str, called: dict[str, int]) -> lis
         if len(found) >= MAX_TYPES:
             break
     return found[:MAX_TYPES]
-
-
-def used_types(index: WorkspaceIndex, rel: str, used: frozenset[str]) -> list[DefinitionRef]:
-    """The types (defined in other files) declaring the most of what the file itself uses
-    through the receiver on other lines, attributes too (`elif event.is_attrib:`, then
-    `event.is_modify`, `event.is_moved_from`: watchdog's InotifyEvent, whose properties no
-    file calls); none unless one type declares at least MIN_USED_SCORE of them."""
-    found = called_types(index, rel, dict.fromkeys(used, 1))
-    if not found:
-        return []
-    best = found[0].definition.name
-    score = 0.0
-    for member in used:
-        owners = {r.definition.container for r in index.lookup(member) if r.definition.container}
-        score += (best in owners) / max(len(owners), 1)
-    return found if score >= MIN_USED_SCORE else []
 
 
 def returned_types(resolver: TypeResolver, expression: str) -> list[DefinitionRef]:
