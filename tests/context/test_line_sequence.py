@@ -98,3 +98,47 @@ def test_a_line_too_long_to_read_ends_the_lines_above() -> None:
     )
     start = text.rfind("\n") + 1
     assert comment_above(text, start) == ""
+
+
+def test_a_line_written_as_the_ones_above_so_far_goes_on_at_their_names() -> None:
+    """tcell's `t.prepareKey(` under `t.prepareKey(KeyF24, ti.KeyF24)`: the name those lines
+    have at the cursor's place, nearest first; literals and spaces aside (`'0': ` under
+    `'.': RuneDArrow,`); a line written otherwise ends them."""
+    keys = "\tt.prepareKey(KeyF23, ti.KeyF23)\n\tt.prepareKey(KeyF24, ti.KeyF24)\n"
+    line = "\tt.prepareKey("
+    assert listed_above(keys + line, len(keys), line) == ("KeyF24", "KeyF23")
+    assert listed_above(keys + "\tt.other(", len(keys), "\tt.other(") == ()
+    assert listed_above(keys + "\tt.prepare", len(keys), "\tt.prepare") == ()  # mid-word
+    runes = "\t'-':  RuneUArrow,\n\t'.': RuneDArrow,\n"
+    assert listed_above(runes + "\t'0': ", len(runes), "\t'0': ") == ("RuneDArrow", "RuneUArrow")
+    assert name_at(keys + line, len(keys + line)).listed == ("KeyF24", "KeyF23")
+
+
+def test_a_table_of_keys_gets_the_next_key(tmp_path: Path) -> None:
+    keys = "package tcell\n\nconst (\n" + "".join(f"\tKeyF{n}\n" for n in range(1, 40)) + ")\n"
+    done = "".join(f"\tt.prepareKey(KeyF{n}, ti.KeyF{n})\n" for n in (22, 23, 24))
+    body = "package tcell\n\nfunc (t *tScreen) prepareKeys() {\n" + done + "\tt.prepareKey("
+    root = tmp_path / "ws"
+    write(root, "key.go", keys)
+    write(root, "tscreen.go", body + ")\n}\n")
+    names = hint_names(root, "tscreen.go", body + ")\n}\n", len(body))
+    assert names[0] == "KeyF25"
+
+
+def test_a_list_of_imported_names_goes_on_in_their_order(tmp_path: Path) -> None:
+    """astroid's `ALL_NODE_CLASSES = (` tuple of the names nodes/__init__.py imports: after
+    `FunctionDef,` comes `GeneratorExp` (alphabetical here, and as imported), though it shares
+    no first word with it and is declared in another file."""
+    classes = ("Assign", "ClassDef", "Compare", "FunctionDef", "GeneratorExp", "Keyword")
+    where = {name: "scoped.py" if name.endswith(("Def", "Exp")) else "node.py" for name in classes}
+    for rel in ("node.py", "scoped.py"):
+        mine = [name for name in classes if where[name] == rel]
+        write(tmp_path, f"nodes/{rel}", "".join(f"class {name}:\n    pass\n\n" for name in mine))
+    head = "".join(
+        f"from nodes.{where[name][:-3]} import {name}\n" for name in sorted(classes, key=where.get)
+    )
+    body = head + "\nALL = (\n    Assign,\n    ClassDef,\n    Compare,\n    FunctionDef,\n    "
+    text = body + "\n)\n"
+    write(tmp_path, "nodes/__init__.py", text)
+    names = hint_names(tmp_path, "nodes/__init__.py", text, len(body))
+    assert names[0] == "GeneratorExp"

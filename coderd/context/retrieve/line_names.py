@@ -55,6 +55,7 @@ from coderd.context.retrieve.line_sequence import (
     LAST,
     comment_above,
     listed_above,
+    ranked_after,
     successors,
 )
 from coderd.context.retrieve.line_words import LineWords, parts_of, words_in
@@ -75,7 +76,7 @@ class NameAt:
     function: frozenset[str] = frozenset()  # those of the name of the function it is in
     cases: frozenset[str] = frozenset()  # after `case `, those of the switch's other labels
     taken: frozenset[str] = frozenset()  # the names those labels are: never one again
-    listed: tuple[str, ...] = ()  # a blank line: the first names of the lines above (a list)
+    listed: tuple[str, ...] = ()  # the names of the lines above where the cursor is (a list)
     analogues: tuple[str, ...] = ()  # the line above's next name, changed as this line is
     comment: frozenset[str] = frozenset()  # the words of the comment lines right above
 
@@ -101,7 +102,7 @@ def name_at(text: str, offset: int) -> NameAt | None:
         taken = _sibling_cases(text, line_start, len(line) - len(line.lstrip()))
         taken |= frozenset(_IDENTIFIER.findall(line))
     cases = words_in(" ".join(taken))
-    listed = listed_above(text, line_start, line) if not line.strip() else ()
+    listed = listed_above(text, line_start, line)
     comment = words_in(comment_above(text, line_start))
     if (
         not (words or function or cases or listed or comment)
@@ -157,8 +158,8 @@ def line_names(
     the labels (before the fewest own words, pflag's `case *` among 20 `*xValue` labels
     lost 3 of 15), then the most used. Other names shaped like the followers come right after those
     sharing the line's words; a follower that `above` says the file writes above the cursor's
-    line goes last. On a blank line below a list (`listed`: line_sequence.py), the names that
-    go on with it come first, nearest successor first; before all, the `analogous` names
+    line goes last. Below a list (`listed`: line_sequence.py), the names that go on with it
+    come first, nearest successor first; before all, the `analogous` names
     (line_analogy.py) the file can use."""
     listed, analogous, taken = at.listed, at.analogues, at.taken
     found: dict[tuple[str, int], tuple[tuple[int, ...], DefinitionRef]] = {}
@@ -203,15 +204,24 @@ def line_names(
     for _, refs in scope.named:
         for ref in refs:
             consider(ref, parts_of(ref.definition.name))
-    if family:
+    if listed:
         written = above if above is not None else (lambda name: False)
-        ranks = successors(listed, family, written)
-        for ref in family:
-            rank = ranks.get(ref.definition.name)
-            if rank is not None:
+        ranks = successors(listed, family, written) if family else {}
+        going_on = [
+            (ranks[ref.definition.name], ref) for ref in family if ref.definition.name in ranks
+        ]
+        # A list of the names the file imports (astroid's ALL_NODE_CLASSES tuple) goes on in
+        # the order they are imported or in alphabetical order.
+        imported = ranked_after(listed, [name for name, _ in scope.named], written)
+        going_on += [
+            (imported[name], ref) for name, refs in scope.named if name in imported for ref in refs
+        ]
+        for rank, ref in going_on:
+            if ref.path != rel:
                 place = (ref.path, ref.definition.start_line)
                 old = found.get(place)
-                found[place] = ((rank, *old[0][1:]) if old else (rank,), ref)
+                if old is None or old[0][0] > rank:
+                    found[place] = ((rank, *old[0][1:]) if old else (rank,), ref)
     popular = index.popularity({ref.definition.name for _, ref in found.values()}, rel)
     ranked = sorted(
         found.values(),
