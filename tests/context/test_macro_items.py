@@ -132,3 +132,40 @@ def test_self_and_a_chain_through_as_mut_are_typed(tmp_path: Path) -> None:
     )
     hint = hint_after(tmp_path / "b", files, "src/make.rs", "Self::")
     assert "take_value" in {c["name"] for c in hint.chunks}
+
+
+CFG_RT = """cfg_rt! {
+    mod idle_set;
+    pub(crate) use idle_set::IdleSet;
+
+    mod wake;
+    pub(crate) use wake::WakerRef;
+    pub(crate) struct Local { n: u8 }
+}
+"""
+
+
+def test_the_line_being_typed_in_a_macro_body_keeps_the_bodys_other_items(
+    tmp_path: Path,
+) -> None:
+    """tokio's `cfg_rt! { mod idle_notified_set; pub(crate) use idle_notified_set:: }`: the
+    line being typed breaks one item of the body; its `mod` and `use` lines still say what the
+    file names, so `idle_set::` lists the module's struct, not the methods of the type its
+    name guesses."""
+    typing = CFG_RT.replace("use idle_set::IdleSet;", "use idle_set::")
+    symbols = extract(typing.encode(), "rust", "src/util/mod.rs")
+    assert {"idle_set", "wake::WakerRef"} <= {i.module for i in symbols.imports}
+    assert "Local" in {d.name for d in symbols.definitions}
+    bitflags = "bitflags! {\n    pub struct Ready: usize {\n        const READABLE = 1;\n    }\n}\n"
+    assert not extract(bitflags.encode(), "rust", "src/x.rs").definitions  # still not Rust
+    files = {
+        "src/lib.rs": "mod util;\n",
+        "src/util/mod.rs": CFG_RT,
+        "src/util/wake.rs": "pub(crate) struct WakerRef;\n",
+        "src/util/idle_set.rs": "pub(crate) struct IdleSet<T> {\n    n: T,\n}\n\n"
+        "impl<T> IdleSet<T> {\n    pub(crate) fn new() -> Self {\n        todo!()\n    }\n}\n",
+    }
+    hint = hint_after(
+        tmp_path, files | {"src/util/mod.rs": typing}, "src/util/mod.rs", "idle_set::"
+    )
+    assert "pub(crate) struct IdleSet<T>" in hint.text

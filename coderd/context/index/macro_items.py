@@ -7,7 +7,9 @@ blocks inside it were no definitions: `impl Stream for Unfold` had no `Unfold` t
 The bodies of item-level `name! { ... }` calls are parsed again as Rust, on their own (the
 parser's included ranges), so rows, columns and byte offsets are the file's own. A body that
 does not parse cleanly is a language of the macro's own (`bitflags!`'s `struct Flags: u32`,
-`lazy_static!`'s `static ref`): its items are dropped whole."""
+`lazy_static!`'s `static ref`): its items are dropped whole, but where the items that parse
+outnumber the broken ones (the line being typed inside tokio's `cfg_rt! { ... }`, whose `mod`
+and `use` lines are the file's scope)."""
 
 from __future__ import annotations
 
@@ -44,13 +46,29 @@ def macro_items(source: bytes, tree: tree_sitter.Tree) -> tree_sitter.Tree | Non
         if any(_overlaps(n, body) and n.has_error for n in items.root_node.children)
     ]
     if broken:  # parsed again without them: an unclosed brace must not swallow the rest
-        bodies = [b for b in bodies if b not in broken]
-        if not bodies:
+        kept = [b for b in bodies if b not in broken]
+        for part in broken:
+            kept += _clean_items(items.root_node.children, part)
+        if not kept:
             return None
-        items = _parse(source, bodies)
+        items = _parse(source, sorted(kept, key=lambda kept_range: kept_range.start_byte))
         if items.root_node.has_error:
             return None
     return items
+
+
+def _clean_items(
+    children: list[tree_sitter.Node], body: tree_sitter.Range
+) -> list[tree_sitter.Range]:
+    """The items of a broken body that parse cleanly, where they outnumber its broken ones at
+    least twice: the line being typed inside tokio's `cfg_rt! { mod x; pub(crate) use x:: }`
+    breaks one item, and the body's other `mod` and `use` lines still say what the file can
+    name; a language of the macro's own (`bitflags!`) breaks nearly every item."""
+    mine = [n for n in children if _overlaps(n, body)]
+    clean = [n for n in mine if not n.has_error and n.is_named]
+    if len(clean) < 2 * (len(mine) - len(clean)):
+        return []
+    return [tree_sitter.Range(n.start_point, n.end_point, n.start_byte, n.end_byte) for n in clean]
 
 
 def _item_macro_calls(root: tree_sitter.Node) -> list[tree_sitter.Node]:
