@@ -67,6 +67,8 @@ def assemble_imports(parts: list[dict[str, tree_sitter.Node]], language: str) ->
     for span in sorted(statements):
         statement = statements[span]
         modules = statement["modules"] or [""]
+        if statement["inline"]:
+            modules = [_from_file(module, statement["inline"]) for module in modules]
         for module in modules:
             aliases = [
                 (module if orig is None else orig, alias) for orig, alias in statement["aliases"]
@@ -169,7 +171,27 @@ def _new_statement(node: tree_sitter.Node) -> dict:
         "aliases": [],
         "line": node.start_point.row + 1,
         "exported": first is not None and first.type == "visibility_modifier",
+        "inline": _inline_modules(node),
     }
+
+
+def _inline_modules(node: tree_sitter.Node) -> int:
+    """How many Rust `mod name { ... }` blocks hold `node`."""
+    depth, parent = 0, node.parent
+    while parent is not None:
+        depth += parent.type == "mod_item"
+        parent = parent.parent
+    return depth
+
+
+def _from_file(module: str, inline: int) -> str:
+    """A Rust path written inside `inline` inline modules, as the file's own level reads it:
+    tokio's loom/std/mod.rs `mod cell { use super::unsafe_cell::UnsafeCell; }` names the
+    file's sibling module, `self::unsafe_cell` there (resolve.py resolves paths by files)."""
+    if not module.startswith("super::" * inline):
+        return module  # a path inside the inline modules: as written (read as the file's)
+    rest = module[len("super::") * inline :]
+    return rest if rest.startswith("super::") else f"self::{rest}"
 
 
 def _module_node_text(node: tree_sitter.Node, language: str) -> str:
