@@ -43,6 +43,7 @@ from coderd.context.index.line_edits import export_rows, import_rows
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.enclosing import enclosing_function
 from coderd.context.retrieve.line_analogy import analogues
+from coderd.context.retrieve.line_arguments import argument_at, callee_definitions, parameter_words
 from coderd.context.retrieve.line_follows import (
     MIN_CONTEXT,
     context_of,
@@ -79,6 +80,7 @@ class NameAt:
     listed: tuple[str, ...] = ()  # the names of the lines above where the cursor is (a list)
     analogues: tuple[str, ...] = ()  # the line above's next name, changed as this line is
     comment: frozenset[str] = frozenset()  # the words of the comment lines right above
+    argument: tuple[str, int] | None = None  # the call it is an argument of, which one
 
 
 def name_at(text: str, offset: int) -> NameAt | None:
@@ -110,7 +112,9 @@ def name_at(text: str, offset: int) -> NameAt | None:
     ):
         return None
     analogous = analogues(text, line_start, line)
-    return NameAt(end, words, function, cases, taken, listed, analogous, comment)
+    return NameAt(
+        end, words, function, cases, taken, listed, analogous, comment, argument_at(text, end)
+    )
 
 
 def _sibling_cases(text: str, line_start: int, indent: int) -> frozenset[str]:
@@ -166,7 +170,7 @@ def line_names(
     family: list[DefinitionRef] = []
     first = first_word(listed[0]) if listed else ""
     said, named, labels = LineWords(at.words), LineWords(at.function), LineWords(at.cases)
-    told_by = LineWords(at.comment)
+    told_by, wanted = LineWords(at.comment), LineWords(_parameter(index, rel, scope, at))
     follows = follows or {}
     like = shapes(follows)
 
@@ -177,18 +181,19 @@ def line_names(
         shared, by_function = said.shared(name, parts), named.shared(name, parts)
         by_label = labels.shared(name, parts)
         by_comment = told_by.shared(name, parts)
+        by_parameter = wanted.shared(name, parts) if wanted else 0
         level, count = follows.get(name, (0, 0))
         shaped = 0 if level or not like else like.get(shape(name) or ("", ""), 0)
         if name in analogous and ref.path != rel:
             found[(ref.path, ref.definition.start_line)] = ((0,), ref)
         elif (
-            (shared or by_function or by_label or level or shaped or by_comment)
+            (shared or by_function or by_label or level or shaped or by_comment or by_parameter)
             and ref.path != rel
             and name not in taken
         ):
             own = len(parts) - shared - by_function
             seen = bool(level and above is not None and above(name))
-            rest = (-shared, -shaped, -by_function, -by_comment, own, -by_label)
+            rest = (-shared, -by_parameter, -shaped, -by_function, -by_comment, own, -by_label)
             # A name shaped like the followers that shares the line's or the function's words
             # is as likely as they are (nats.go's `fmt.Sprintf(` in jsm.go: `apiConsumerListT`
             # among kv.go's `kv...Tmpl`); alone, a shape is not (msgpack: -6/-3/0 at 256). Go
@@ -233,6 +238,17 @@ def line_names(
         ),
     )
     return [ref for _, ref in ranked[:MAX_LINE_NAMES]]
+
+
+def _parameter(index: WorkspaceIndex, rel: str, scope: Scope, at: NameAt) -> frozenset[str]:
+    """The words of the parameter the name at the cursor is an argument for (line_arguments)."""
+    if at.argument is None:
+        return frozenset()
+    symbols = index.file(rel)
+    own = [DefinitionRef(rel, d) for d in symbols.definitions if not d.container] if symbols else []
+    bare = lambda file: (ref for ref, _ in _top_level_words(index, file))
+    callee, place = at.argument
+    return parameter_words(callee_definitions(scope, own, bare, callee), place)
 
 
 class WrittenAbove:
