@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 from coderd.context.pack.hint import ReceiverHint
 from coderd.context.provider import ContextProvider
@@ -29,6 +30,7 @@ from coderd.prompt.blocks import NO_BLOCK, Block, ContextBlocks
 from coderd.prompt.builder import BuiltPrompt, PromptBuilder, context_format
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class PromptAssembler:
             tokenize, prefix_tokens=prefix_tokens, suffix_tokens=suffix_tokens
         )
         self.blocks = ContextBlocks()
+        self._failures: set[tuple[str, str, str]] = set()  # logged once each (`_optional`)
 
     def assemble(
         self,
@@ -81,12 +84,14 @@ class PromptAssembler:
         repository context; `speculative`: use the window start without moving it;
         `background`: a prewarm, which takes the newest context block (blocks.py);
         `off_path`: nobody waits for it (a prewarm, a speculation: builder.py's checks)."""
-        fresh = self._repository_context(key, text, offset, path, context, background)
+        fresh = self._optional(
+            NO_BLOCK, self._repository_context, key, text, offset, path, context, background
+        )
         if speculative:
             block, pending = self.blocks.peek(key, fresh), False
         else:
             block, pending = self.blocks.choose(key, fresh, background)
-        hint = self._receiver_hint(text, offset, path, context, block)
+        hint = self._optional(None, self._receiver_hint, text, offset, path, context, block)
         built = self._windows.build(
             key,
             text,
@@ -104,6 +109,19 @@ class PromptAssembler:
             pending,
             hint if built.hinted else None,
         )
+
+    def _optional(self, fallback: T, step: Callable[..., T], *args) -> T:
+        """Repository context and the hint help a completion; a failure of theirs (a file
+        read in a way retrieval did not foresee) must not cost it: the prompt goes without
+        them, and the log says so once per kind of failure, with its traceback."""
+        try:
+            return step(*args)
+        except Exception as exc:
+            failure = (step.__name__, type(exc).__name__, str(exc))
+            if failure not in self._failures:
+                self._failures.add(failure)
+                log.exception("%s failed; completing without it", step.__name__.strip("_"))
+            return fallback
 
     def _receiver_hint(
         self,

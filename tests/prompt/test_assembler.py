@@ -103,3 +103,36 @@ def test_the_receiver_hint_is_told_what_the_prompts_block_lists():
     (shown,) = context.shown
     assert shown.text == built.block.text and shown.spans == {("lib.py", 1, 2)}
     assert shown.shows("lib.py", 1, "def helper(): ...") and not shown.shows("a.py", 1, "x")
+
+
+class FailingContext(CountingContext):
+    """A retrieval bug, injected: the block or the hint raises."""
+
+    def __init__(self, text: str, failing: str) -> None:
+        super().__init__(text)
+        self.failing = failing
+
+    def context_for(self, path, text, offset, tokenize, budget=None, *, repo_format=None):
+        if self.failing == "block":
+            raise IndexError("list index out of range")
+        return super().context_for(path, text, offset, tokenize, budget, repo_format=repo_format)
+
+    def receiver_hint(self, path, text, offset, tokenize, budget, shown=None):
+        raise IndexError("list index out of range")
+
+
+def test_a_retrieval_failure_costs_the_context_not_the_completion(caplog):
+    """A bug in retrieval (session 33's parameter parsing raised on `def f(a, b)`) failed the
+    whole request; the prompt now goes without the block or the hint, logged once."""
+    prompts = assembler()
+    for _ in range(2):
+        built = prompts.assemble(
+            "k", TEXT, OFFSET, path="/w/a.py", context=FailingContext("# lib.py\n", "block")
+        )
+        assert built.prompt.context_ids == () and built.built.prefix_text == TEXT[:OFFSET]
+    hinted = prompts.assemble(
+        "j", TEXT, OFFSET, path="/w/a.py", context=FailingContext("# lib.py\n", "hint")
+    )
+    assert hinted.hint is None and bytes(hinted.prompt.context_ids) == b"# lib.py\n"
+    failures = [r for r in caplog.records if "completing without it" in r.getMessage()]
+    assert [r.getMessage().split()[0] for r in failures] == ["repository_context", "receiver_hint"]
