@@ -10,6 +10,7 @@ from pathlib import Path
 from ctx_helpers import hint_after, make, names
 
 from coderd.context.index.extract import extract
+from coderd.context.retrieve.scope import scope_of
 
 UNFOLD_STATE = """use core::pin::Pin;
 
@@ -169,3 +170,39 @@ def test_the_line_being_typed_in_a_macro_body_keeps_the_bodys_other_items(
         tmp_path, files | {"src/util/mod.rs": typing}, "src/util/mod.rs", "idle_set::"
     )
     assert "pub(crate) struct IdleSet<T>" in hint.text
+
+
+CFG_IF = """cfg_if! {
+    if #[cfg(feature = "alloc")] {
+        mod atomic;
+        mod sync;
+        pub use self::atomic::{Atomic, Owned};
+    } else {
+        pub struct Fallback;
+    }
+}
+"""
+
+
+def test_cfg_if_branches_hold_items(tmp_path: Path) -> None:
+    """crossbeam-epoch's lib.rs declares its modules and re-exports inside `cfg_if! { if
+    #[cfg(feature = "alloc")] { .. } }`: `use crate::{Atomic, Owned}` in sync/queue.rs
+    reaches atomic.rs through them; every branch counts, whatever the configuration."""
+    symbols = extract(CFG_IF.encode(), "rust", "src/lib.rs")
+    assert {"atomic", "sync", "self::atomic::{Atomic, Owned}"} <= {
+        i.module for i in symbols.imports
+    }
+    assert "Fallback" in {d.name for d in symbols.definitions}
+    files = {
+        "src/lib.rs": CFG_IF,
+        "src/atomic.rs": "pub struct Atomic<T> {\n    data: T,\n}\n\npub struct Owned<T>(T);\n",
+        "src/sync/mod.rs": "mod queue;\n",
+        "src/sync/queue.rs": "use crate::{Atomic, Owned};\n\nstruct Node {\n    next: Atomic<u8>,\n}\n",
+    }
+    index = make(tmp_path, files)
+    try:
+        scope = scope_of(index, "src/sync/queue.rs", index.file("src/sync/queue.rs"), "rust")
+        named = {name: [r.path for r in refs] for name, refs in scope.named}
+        assert named["Atomic"] == ["src/atomic.rs"] and named["Owned"] == ["src/atomic.rs"]
+    finally:
+        index.close()

@@ -28,8 +28,8 @@ def macro_items(source: bytes, tree: tree_sitter.Tree) -> tree_sitter.Tree | Non
         (
             _inside(body)
             for call in _item_macro_calls(tree.root_node)
-            if (body := call.named_children[-1]).type == "token_tree"
-            and source[body.start_byte : body.start_byte + 1] == b"{"
+            for body in _braced(call)
+            if source[body.start_byte : body.start_byte + 1] == b"{"
             and body.end_byte - body.start_byte > 2  # not `{}`
         ),
         key=lambda body: body.start_byte,
@@ -69,6 +69,19 @@ def _clean_items(
     if len(clean) < 2 * (len(mine) - len(clean)):
         return []
     return [tree_sitter.Range(n.start_point, n.end_point, n.start_byte, n.end_byte) for n in clean]
+
+
+def _braced(call: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """The token trees of a macro call that hold items: its body; for `cfg_if! { if
+    #[cfg(a)] { .. } else { .. } }` (crossbeam-epoch's lib.rs declares its modules and
+    re-exports so) each branch's, whatever the configuration."""
+    body = call.named_children[-1] if call.named_children else None
+    if body is None or body.type != "token_tree":
+        return []
+    name = call.child_by_field_name("macro")
+    if name is not None and name.text == b"cfg_if":
+        return [part for part in body.named_children if part.type == "token_tree"]
+    return [body]
 
 
 def _item_macro_calls(root: tree_sitter.Node) -> list[tree_sitter.Node]:
