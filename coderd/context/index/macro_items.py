@@ -9,7 +9,10 @@ parser's included ranges), so rows, columns and byte offsets are the file's own.
 does not parse cleanly is a language of the macro's own (`bitflags!`'s `struct Flags: u32`,
 `lazy_static!`'s `static ref`): its items are dropped whole, but where the items that parse
 outnumber the broken ones (the line being typed inside tokio's `cfg_rt! { ... }`, whose `mod`
-and `use` lines are the file's scope)."""
+and `use` lines are the file's scope). `cfg_if!`'s items are in its branches' braces.
+
+Measured (bench/README.md, session 33): tokio's module attributes +6/+6/+6 of 40 at 256/512/
+1,024 tokens, mio's imports +2/+3/+1; with `cfg_if!`, crossbeam-epoch's imports +6/+6/+6 of 21."""
 
 from __future__ import annotations
 
