@@ -1,5 +1,5 @@
-"""An argument being typed: where the name at the cursor is an argument of a call its line
-opens, the parameter it fills says what it is by its name and its type.
+"""An argument being typed: where the name at the cursor is an argument of a call opened on
+its line or a few lines above, the parameter it fills says what it is by its name and type.
 
     c := &selfCollector{MustNewConstMetric(|      client_golang: `NewDesc` (desc.go), for
                                                    `MustNewConstMetric(desc *Desc, ...)`
@@ -32,7 +32,7 @@ MAX_CALL_CHARS = 480  # read back from the cursor for the call it is in: six lin
 def argument_at(text: str, end: int) -> tuple[str, int] | None:
     """(the function called, which argument from 0) where `end` is inside the parentheses of
     a call (`NewEventKey(KeyRune, ` -> ("NewEventKey", 1)), opened on its line or on a line
-    above (a call's arguments one a line); None elsewhere: in a block, a list, a literal."""
+    above (a call's arguments one to a line); None elsewhere: in a block, a list, a literal."""
     line = text[max(0, end - MAX_CALL_CHARS) : end]
     depth, commas = 0, 0
     for at in range(len(line) - 1, -1, -1):
