@@ -66,7 +66,7 @@ class PromptAssembler:
             tokenize, prefix_tokens=prefix_tokens, suffix_tokens=suffix_tokens
         )
         self.blocks = ContextBlocks()
-        self._failures: set[tuple[str, str, str]] = set()  # logged once each (`_optional`)
+        self._failures: set[tuple[str, str]] = set()  # logged once each (`_optional`)
 
     def assemble(
         self,
@@ -117,7 +117,7 @@ class PromptAssembler:
         try:
             return step(*args)
         except Exception as exc:
-            failure = (step.__name__, type(exc).__name__, str(exc))
+            failure = (step.__name__, type(exc).__name__)  # a message may vary per request
             if failure not in self._failures:
                 self._failures.add(failure)
                 log.exception("%s failed; completing without it", step.__name__.strip("_"))

@@ -244,11 +244,9 @@ def _parameter(index: WorkspaceIndex, rel: str, scope: Scope, at: NameAt) -> fro
     """The words of the parameter the name at the cursor is an argument for (line_arguments)."""
     if at.argument is None:
         return frozenset()
-    symbols = index.file(rel)
-    own = [DefinitionRef(rel, d) for d in symbols.definitions if not d.container] if symbols else []
-    bare = lambda file: (ref for ref, _ in _top_level_words(index, file))
+    bare = lambda file: (ref for ref, _ in _top_level_words(index, file))  # memoised per file
     callee, place = at.argument
-    return parameter_words(callee_definitions(scope, own, bare, callee), place)
+    return parameter_words(callee_definitions(scope, bare(rel), bare, callee), place)
 
 
 class WrittenAbove:
