@@ -17,7 +17,8 @@ at the start of session 23, `closet` at the start of session 24, `hamper` at the
 session 25, `satchel` at the start of session 26, `pouch` at the start of session 27,
 `tote` at the start of session 28, `locker` at the start of session 29, `coffer` at the
 start of session 30, `trunk` at the start of session 31, `chest` at the start of session 32
-and `casket` at the start of session 33,
+`casket` at the start of session 33
+and `hutch` at the start of session 34,
 chosen by sample count: packages of many modules (each run by no session before its end). Every set but the
 newest has been tuned on or run: a session that finds them all used should add an untouched
 one before tuning.
@@ -976,6 +977,73 @@ PACKAGES: dict[str, tuple[str, str, str, str]] = {
         "librust-crossbeam-epoch-dev",
         "usr/share/cargo/registry/crossbeam-epoch-0.9.13",
     ),
+    # hutch: added at the start of session 34, before any tuning; run only at its end.
+    "tox-4.16.0": ("hutch", "pypi", "tox==4.16.0", "tox-4.16.0"),
+    "psycopg-3.2.1": ("hutch", "pypi", "psycopg==3.2.1", "psycopg-3.2.1"),
+    "pygments-2.18.0": ("hutch", "pypi", "pygments==2.18.0", "pygments-2.18.0"),
+    "sqlglot-25.8.1": ("hutch", "pypi", "sqlglot==25.8.1", "sqlglot-25.8.1"),
+    "vue-router-1.170.35": ("hutch", "npm", "@tanstack/vue-router@1.170.35", "package"),
+    "query-db-collection-1.4.8": (
+        "hutch",
+        "npm",
+        "@tanstack/query-db-collection@1.4.8",
+        "package",
+    ),
+    "electric-db-collection-0.4.10": (
+        "hutch",
+        "npm",
+        "@tanstack/electric-db-collection@0.4.10",
+        "package",
+    ),
+    "effect-ai-anthropic-0.27.0": ("hutch", "npm", "@effect/ai-anthropic@0.27.0", "package"),
+    "hcl-2.14.1": (
+        "hutch",
+        "deb",
+        "golang-github-hashicorp-hcl-v2-dev",
+        "usr/share/gocode/src/github.com/hashicorp/hcl/v2",
+    ),
+    "urfave-cli-2.3.0": (
+        "hutch",
+        "deb",
+        "golang-github-urfave-cli-v2-dev",
+        "usr/share/gocode/src/github.com/urfave/cli/v2",
+    ),
+    "compress-1.15.12": (
+        "hutch",
+        "deb",
+        "golang-github-klauspost-compress-dev",
+        "usr/share/gocode/src/github.com/klauspost/compress",
+    ),
+    "go-kit-0.10.0": (
+        "hutch",
+        "deb",
+        "golang-github-go-kit-kit-dev",
+        "usr/share/gocode/src/github.com/go-kit/kit",
+    ),
+    "image-0.24.3": (
+        "hutch",
+        "deb",
+        "librust-image-dev",
+        "usr/share/cargo/registry/image-0.24.3",
+    ),
+    "proc-macro2-1.0.47": (
+        "hutch",
+        "deb",
+        "librust-proc-macro2-dev",
+        "usr/share/cargo/registry/proc-macro2-1.0.47",
+    ),
+    "tar-0.4.38": (
+        "hutch",
+        "deb",
+        "librust-tar-dev",
+        "usr/share/cargo/registry/tar-0.4.38",
+    ),
+    "console-0.15.2": (
+        "hutch",
+        "deb",
+        "librust-console-dev",
+        "usr/share/cargo/registry/console-0.15.2",
+    ),
 }
 
 
@@ -983,7 +1051,7 @@ SETS = (
     "dev", "heldout", "spare", "fresh", "final", "unseen", "sealed", "vault", "reserve", "cellar",
     "attic", "loft", "nook", "ledge", "perch", "shelf", "drawer",
     "cupboard", "closet", "hamper", "satchel", "pouch", "tote", "locker", "coffer",
-    "trunk", "chest", "casket",
+    "trunk", "chest", "casket", "hutch",
 )  # fmt: skip
 
 
