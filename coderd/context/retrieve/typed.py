@@ -14,8 +14,6 @@ levels deep) the members of its base classes and embedded types.
 
 from __future__ import annotations
 
-import posixpath
-
 from coderd.context.index.workspace import DefinitionRef, WorkspaceIndex
 from coderd.context.retrieve.bindings import Binding
 from coderd.context.retrieve.call_names import CONSTRUCTOR_NAMES, CONTAINER_GETTERS, SAME_VALUE
@@ -26,14 +24,11 @@ from coderd.context.retrieve.mixins import mixin_companions
 from coderd.context.retrieve.overrides import inherited_parameter_types
 from coderd.context.retrieve.returns import returned_types
 from coderd.context.retrieve.scope import Scope, module_files_in, name_in_file, named_definitions
+from coderd.context.retrieve.type_members import TYPE_KINDS, TypeMembers, deref_target
 from coderd.context.retrieve.typenames import ELEMENT, MAPPED, in_module, split_qualified
 
-TYPE_KINDS = frozenset({"class", "struct", "interface", "enum", "trait", "type"})
 MAX_GLOBAL_HOMONYMS = 2  # a type name resolved by the index alone must be (nearly) unique
 MAX_DEPTH = 3  # call chains followed this deep
-# Base classes followed this deep: parso's Name reaches NodeOrLeaf (get_previous_sibling,
-# get_root_node) through _LeafWithoutNewlines, PythonLeaf and Leaf.
-MAX_BASE_DEPTH = 6
 
 
 class TypeResolver:
@@ -44,7 +39,7 @@ class TypeResolver:
     ) -> None:
         self.index, self.rel, self.scope, self.env, self.language = index, rel, scope, env, language
         self._types: dict[tuple[str, str], list[DefinitionRef]] = {}
-        self._members: dict[tuple[str, int], list[DefinitionRef]] = {}
+        self._type_members = TypeMembers(index, language, self.resolve_type)
         self._named = {local: refs for local, refs in scope.named}
         self._receiver: list[DefinitionRef] | None = None
 
@@ -216,7 +211,7 @@ class TypeResolver:
             bases += [
                 b
                 for m in self.members(owner)
-                if m.definition.container == name and (target := _deref_target(m))
+                if m.definition.container == name and (target := deref_target(m))
                 for b in self.resolve_type(target, m.path, 1)
             ]
         return bases
@@ -281,70 +276,8 @@ class TypeResolver:
 
     def members(self, owner: DefinitionRef, depth: int = 0) -> list[DefinitionRef]:
         """Members of a type: its body, its package's Go methods and Rust impls, then those of
-        its bases (nearest first)."""
-        key = (owner.path, owner.definition.start_line)
-        if key in self._members:
-            return self._members[key]
-        self._members[key] = []
-        name = owner.definition.name
-        directory = posixpath.dirname(owner.path)
-        # A Rust impl block in a file that defines its own type of that name is for that type
-        # (crossbeam: a `Channel` and its impl in each flavour module). An alias (`type
-        # Bucket<T> = super::Bucket<T, ()>`) defines none: the impls are its target's.
-        alias = owner.definition.kind == "type"
-        homonyms = (
-            self._homes(name) - {owner.path} if self.language == "rust" and not alias else set()
-        )
-        found = [
-            r
-            for r in self.index.members(name)
-            if r.path == owner.path
-            or (
-                self.language in ("go", "rust")
-                and r.path not in homonyms
-                and _same_package(r.path, owner.path, directory, self.language)
-            )
-        ]
-        bases = [(base, owner.path) for base in owner.definition.bases]
-        bases += [
-            (r.definition.name, r.path) for r in found if r.definition.kind == "impl"
-        ]  # Rust traits
-        bases += [(t, r.path) for r in found if (t := _deref_target(r))]  # then Deref's Target
-        found = [r for r in found if r.definition.kind != "impl"]
-        if depth < MAX_BASE_DEPTH:
-            seen = {(m.path, m.definition.start_line) for m in found}
-            for base, written_in in bases:
-                for base_ref in self.resolve_type(base, written_in, depth + 1):
-                    for m in self.members(base_ref, depth + 1):
-                        if (m.path, m.definition.start_line) not in seen:
-                            seen.add((m.path, m.definition.start_line))
-                            found.append(m)
-        self._members[key] = found
-        return found
-
-    def _homes(self, name: str) -> set[str]:
-        """The files defining a top-level type called `name` (aliases aside)."""
-        return {
-            r.path
-            for r in self.index.lookup(name)
-            if r.definition.kind in TYPE_KINDS - {"type"} and not r.definition.container
-        }
+        its bases (nearest first); type_members.py."""
+        return self._type_members.of(owner, depth)
 
     def members_named(self, owners: list[DefinitionRef], name: str) -> list[DefinitionRef]:
-        return [m for owner in owners for m in self.members(owner) if m.definition.name == name]
-
-
-def _deref_target(member: DefinitionRef) -> str:
-    """What a Rust `fn deref(&self) -> &Target` gives, its members reachable through the type
-    (`impl Deref for Ptr { fn deref(&self) -> &Stream }`); not a generic's or `Self::Target`."""
-    d = member.definition
-    if d.name != "deref" or d.kind != "method" or not d.returns[:1].isupper():
-        return ""
-    return "" if d.returns.startswith("Self") or len(d.returns) == 1 else d.returns
-
-
-def _same_package(path: str, owner_path: str, directory: str, language: str) -> bool:
-    if language == "go":
-        return posixpath.dirname(path) == directory
-    crate = owner_path.split("/src/", 1)[0] if "/src/" in owner_path else ""
-    return path.startswith(crate) if crate else True
+        return self._type_members.named(owners, name)
