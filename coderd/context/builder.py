@@ -126,10 +126,6 @@ class ContextBuilder:
 
         near = near_words(text, offset)  # what an imported class's members rank by
 
-        def members_of(file: str, container: str):
-            symbols = index.file(file)
-            return [d for d in symbols.definitions if d.container == container] if symbols else []
-
         # Same index, same definitions, same parses of their files (a file's version changes
         # with every committed parse), same members shown: same text, without reading or
         # tokenising anything.
@@ -148,7 +144,7 @@ class ContextBuilder:
                         m.name
                         # all of them, in the order pack shows them: a list may grow whole
                         for m in rank_members(
-                            members_of(c.ref.path, c.ref.definition.name),
+                            index.members_in(c.ref.path, c.ref.definition.name),
                             usage.members,
                             earlier=usage.earlier,
                         )
@@ -175,7 +171,7 @@ class ContextBuilder:
             candidates,
             current_path=rel,
             read=partial(self._read, index),
-            members_of=members_of,
+            members_of=index.members_in,
             tokenize=self.counts.pieces(tokenize),
             whole=self.counts.whole(tokenize),
             budget=budget,

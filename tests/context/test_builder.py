@@ -96,13 +96,23 @@ def test_a_definition_s_forms_are_drawn_once_per_version_of_its_file(
         return real(lines, definition, *rest)
 
     monkeypatch.setattr(shapes, "forms", counting)
+    read: list[str] = []
+    real_read = builder._read
+
+    def reading(index, file):
+        read.append(file)
+        return real_read(index, file)
+
+    monkeypatch.setattr(builder, "_read", reading)
     try:
         first = build(builder, index, MAIN, OFFSET, tokenize)
-        assert "Rectangle" in drawn
+        assert "Rectangle" in drawn and "geometry.py" in read
         drawn.clear()
+        read.clear()
         builder.last.clear()  # a first build at this place again: retrieval and packing
         assert build(builder, index, MAIN, OFFSET, tokenize).text == first.text
         assert drawn == []
+        assert "geometry.py" not in read  # nor its text read and split to draw nothing
         write(index.root, "geometry.py", GEOMETRY.replace("return r", "return r * k"))
         index.update("geometry.py")  # a new version: drawn from its new text
         assert "return r * k" in build(builder, index, MAIN, OFFSET, tokenize).text

@@ -143,6 +143,22 @@ def test_members_called_on_a_name_follow_edits(tmp_path: Path) -> None:
     index.close()
 
 
+def test_the_members_a_file_gives_a_type_follow_edits(tmp_path: Path) -> None:
+    write(
+        tmp_path, "a.go", "package a\n\ntype T struct{}\n\nfunc (t T) B() {}\nfunc (t T) A() {}\n"
+    )
+    write(tmp_path, "b.go", "package a\n\nfunc (t T) C() {}\n")
+    index = WorkspaceIndex(tmp_path)
+    index.rescan()
+    assert [d.name for d in index.members_in("a.go", "T")] == ["B", "A"]  # in file order
+    assert [d.name for d in index.members_in("b.go", "T")] == ["C"]
+    assert index.members_in("a.go", "U") == [] and index.members_in("c.go", "T") == []
+    write(tmp_path, "a.go", "package a\n\ntype T struct{}\n\nfunc (t T) D() {}\n")
+    index.update(tmp_path / "a.go")
+    assert [d.name for d in index.members_in("a.go", "T")] == ["D"]
+    index.close()
+
+
 def test_remove_and_rename_through_the_api(tmp_path: Path) -> None:
     write(tmp_path, "pkg/a.py", "def a():\n    pass\n")
     write(tmp_path, "pkg/b.py", "def b():\n    pass\n")

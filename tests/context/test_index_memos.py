@@ -53,6 +53,24 @@ def test_a_versioned_lru_keeps_only_the_newest_version_of_each_owner() -> None:
     assert len(lines) == 1 and lines.get(("a.py", text)) == 3
 
 
+def test_a_versioned_lru_drops_old_versions_on_every_way_in_and_forgets_evicted_keys() -> None:
+    memo: Lru[tuple, str] = Lru(3, versioned=True)
+    memo.setdefault(("a.py", 1), lambda: "a1")
+    memo.setdefault(("a.py", 2), lambda: "a2")  # line_names.py's memo comes in this way
+    assert len(memo) == 1 and memo.get(("a.py", 2)) == "a2"
+    for n in range(10):  # evicted keys leave no trace: b.py's versions never meet again
+        memo.put((f"f{n}.py", 1), "x")
+    assert sorted(memo._owned) == ["f7.py", "f8.py", "f9.py"]
+    memo.put(("a.py", 3), "a3")
+    memo.put(("a.py", 3, "near 9"), "a3 near 9")
+    memo.pop(("a.py", 3))
+    memo.put(("a.py", 4), "a4")  # supersedes what is left of version 3
+    assert memo.get(("a.py", 3, "near 9")) is None and memo.get(("a.py", 4)) == "a4"
+    memo.drop_where(lambda key: key[0] == "a.py")
+    memo.clear()
+    assert len(memo) == 0 and not memo._owned
+
+
 def test_index_memos_report_their_sizes_and_clear() -> None:
     memos = IndexMemos()
     memos.resolved.put(("k",), ["a.py"])

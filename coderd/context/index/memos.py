@@ -56,6 +56,10 @@ class Lru(Generic[K, V]):
         # files' windows or lines) would keep growing for minutes before it is full.
         self.versioned = versioned
         self._data: OrderedDict[K, V] = OrderedDict()
+        # Versioned only: each owner's keys, so that a put finds the versions it supersedes
+        # without scanning the whole memo (a build puts hundreds of lines lists: go-github's
+        # scans were 5 ms of a 40 ms build).
+        self._owned: dict[Hashable, set[K]] = {}
         self._lock = threading.Lock()
 
     def get(self, key: K) -> V | None:
@@ -69,37 +73,58 @@ class Lru(Generic[K, V]):
 
     def put(self, key: K, value: V) -> V:
         with self._lock:
-            if self.versioned:
-                for old in [k for k in self._data if _superseded(k, key)]:
-                    del self._data[old]
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
+            self._place(key, value)
         return value
+
+    def _place(self, key: K, value: V) -> None:
+        """Puts `key` last (the caller holds the lock)."""
+        if self.versioned:
+            assert isinstance(key, tuple)
+            owned = self._owned.setdefault(key[0], set())
+            for old in [k for k in owned if _superseded(k, key)]:
+                owned.discard(old)
+                del self._data[old]
+            owned.add(key)
+        self._data[key] = value
+        self._data.move_to_end(key)
+        while len(self._data) > self.maxsize:
+            self._forget(self._data.popitem(last=False)[0])
+
+    def _forget(self, key: K) -> None:
+        """Drops `key` from its owner's keys (the caller holds the lock)."""
+        if self.versioned:
+            assert isinstance(key, tuple)
+            owned = self._owned.get(key[0])
+            if owned is not None:
+                owned.discard(key)
+                if not owned:
+                    del self._owned[key[0]]
 
     def setdefault(self, key: K, make: Callable[[], V]) -> V:
         """The value of `key`, or `make()`'s put there (under the lock: one value per key)."""
         with self._lock:
             value = self._data.get(key)
             if value is None:
-                value = self._data[key] = make()
-                while len(self._data) > self.maxsize:
-                    self._data.popitem(last=False)
-            self._data.move_to_end(key)
+                value = make()
+                self._place(key, value)
+            else:
+                self._data.move_to_end(key)
             return value
 
     def pop(self, key: K) -> V | None:
         with self._lock:
+            self._forget(key)
             return self._data.pop(key, None)
 
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self._owned.clear()
 
     def drop_where(self, dead: Callable[[K], bool]) -> None:
         with self._lock:
             for key in [k for k in self._data if dead(k)]:
+                self._forget(key)
                 del self._data[key]
 
     def __len__(self) -> int:

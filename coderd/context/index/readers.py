@@ -70,6 +70,12 @@ class IndexReaders:
         `container`, in any file, ordered by path then line."""
         return self._refs(self._tables.by_container, container)
 
+    def members_in(self, path: str, container: str) -> list[Definition]:
+        """The definitions of `path` whose container is `container`, in file order (a lookup:
+        object's elf.rs holds thousands of definitions, scanned for every type a build shows)."""
+        with self._lock:
+            return list(self._tables.by_container.get(container, {}).get(path, ()))
+
     def subclasses(self, name: str) -> list[DefinitionRef]:
         """Classes naming a base whose last word is `name`, ordered by path then line."""
         return self._refs(self._tables.by_base, name)

@@ -59,21 +59,25 @@ def forms_for(
     build's file lines by path; `chosen`: what is packed so far (a window inside it is not
     shown again); `memo`: a FormsMemo (None: drawn here)."""
     path, definition = candidate.ref.path, candidate.ref.definition
-    if path not in cache:
-        text = read(path)
-        cache[path] = lines_of(path, text) if text is not None else None
-    lines = cache[path]
-    if lines is None or (definition.end_line > len(lines) and definition.kind != "window"):
-        return Forms()
+
+    def lines_read() -> list[str] | None:
+        # Only where something is drawn: a memo hit needs no text (go-github's package lists
+        # split a hundred files a build, past the lines memo's room).
+        if path not in cache:
+            text = read(path)
+            cache[path] = lines_of(path, text) if text is not None else None
+        return cache[path]
+
     if definition.kind == "window":  # not memoised: it depends on what is chosen so far
-        if any(
+        lines = lines_read()
+        if lines is None or any(
             item[0].ref.definition.start_line
             <= definition.start_line
             <= item[0].ref.definition.end_line
             and item[0].ref.definition.kind != "window"
             for item in chosen.get(path, ())
         ):
-            return Forms()  # a window inside a definition already shown
+            return Forms()  # unreadable, or a window inside a definition already shown
         return forms(lines, definition, None, comment_for(path), False)
     # (): a type with no members of its own here (Rust impls and Go methods come as lists of
     # their own): its fields are a body, shown late. Not "pack chooses": that listed them twice.
@@ -85,6 +89,9 @@ def forms_for(
         members, ranked = None, False
 
     def draw() -> Forms:
+        lines = lines_read()
+        if lines is None or definition.end_line > len(lines):
+            return Forms()
         return forms(lines, definition, members, comment_for(path), ranked)
 
     if memo is None:

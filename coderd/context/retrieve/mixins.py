@@ -23,8 +23,11 @@ MAX_MIXERS = 2  # subclasses that mix the class in, those with the most bases fi
 MAX_COMPANIONS = 12  # classes added to `self`'s own
 NEUTRAL_BASES = frozenset({"object", "ABC", "abc.ABC", "Generic", "t.Generic", "typing.Generic"})
 _HEADER = re.compile(r"\s*class\s+\w+\s*\(([^)]*)\)")  # the bases as written
-_SELF_CALL = re.compile(r"\bself\.([A-Za-z_]\w*)\s*\(")
-_SELF_SET = re.compile(r"\bself\.([A-Za-z_]\w*)\s*(?::[^=]+)?=(?!=)")
+# `self` first, its word boundary after it: a pattern that opens with a literal is searched
+# for by that literal, ten times faster than one that opens with `\b` (textual's Widget is
+# 140 KB: 6 ms a build).
+_SELF_CALL = re.compile(r"self(?<!\wself)\.([A-Za-z_]\w*)\s*\(")
+_SELF_SET = re.compile(r"self(?<!\wself)\.([A-Za-z_]\w*)\s*(?::[^=]+)?=(?!=)")
 
 
 def mixin_companions(
