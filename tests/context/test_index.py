@@ -143,6 +143,19 @@ def test_members_called_on_a_name_follow_edits(tmp_path: Path) -> None:
     index.close()
 
 
+def test_paths_are_made_relative_to_the_root_whatever_form_they_come_in(tmp_path: Path) -> None:
+    index = WorkspaceIndex(tmp_path)
+    root = str(index.root)
+    assert index.relative("pkg/a.py") == "pkg/a.py"
+    assert index.relative(f"{root}/pkg/a.py") == "pkg/a.py"  # an editor's absolute path
+    assert index.relative(index.root / "pkg" / "a.py") == "pkg/a.py"
+    assert index.relative(f"{root}/pkg/../b.py") == "b.py"  # normalised first
+    assert index.relative(f"{root}/../outside.py") is None
+    assert index.relative(f"{root}x/pkg/a.py") is None  # a sibling folder sharing the prefix
+    assert index.relative(root) is None and index.relative(f"{root}/") is None
+    index.close()
+
+
 def test_the_members_a_file_gives_a_type_follow_edits(tmp_path: Path) -> None:
     write(
         tmp_path, "a.go", "package a\n\ntype T struct{}\n\nfunc (t T) B() {}\nfunc (t T) A() {}\n"

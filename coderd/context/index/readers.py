@@ -49,8 +49,14 @@ class IndexReaders:
 
     def relative(self, path: str | os.PathLike[str]) -> str | None:
         """`path` (absolute, or relative to the root) as a "/"-path inside the root, or None."""
-        if isinstance(path, str) and clean_relative(path):
-            return path  # the common case on the hot path: already what we would return
+        if isinstance(path, str):
+            if clean_relative(path):
+                return path  # the common case on the hot path: already what we would return
+            # An editor's absolute path below the root (recent regions, buffers): no Path
+            # objects (a build asked 20 of them, 1 ms).
+            prefix = str(self.root) + "/"
+            if path.startswith(prefix) and clean_relative(path[len(prefix) :]):
+                return path[len(prefix) :]
         candidate = Path(path)
         if not candidate.is_absolute():
             candidate = self.root / candidate

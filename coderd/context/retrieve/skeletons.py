@@ -144,10 +144,13 @@ def shared_words(names: list[str], near: frozenset[str]) -> dict[str, int]:
     present = [w for w in near if w in blob]  # most lists share no word: no name is split
     if not present:
         return {}
+    # One search per name for any of the words (object's elf.rs lists 2,700 constants: a
+    # test per name and word took 2.6 ms a build, this 1.1).
+    search = re.compile("|".join(map(re.escape, present))).search
     return {
         name: len(subwords(name) & near)
-        for name in names
-        if any(w in name.lower() for w in present)
+        for name, lowered in zip(names, blob.split("\n"))
+        if search(lowered)
     }
 
 
