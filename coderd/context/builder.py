@@ -45,6 +45,9 @@ MAX_LINES = 64
 MAX_DOCUMENTS = 8  # documents whose row index and blanked parse are kept
 MAX_RESULTS = 64  # documents whose last result is kept
 MAX_FORMS = 1024  # definitions whose forms are kept (pack/shapes.py; a few MB)
+# A member line costs at least this many tokens (a name and its line's end): a list never
+# shows more than budget // MIN_LINE_TOKENS members, whatever the tokenizer.
+MIN_LINE_TOKENS = 2
 WARM_SCOPE_S = 0.05  # CPU time a warm-up may spend resolving a file's imports ahead
 
 
@@ -122,6 +125,7 @@ class ContextBuilder:
             recent=self.recent,
             usage=usage,
             parse_memo=document.parse,
+            max_listed=budget // MIN_LINE_TOKENS,
         )
 
         near = near_words(text, offset)  # what an imported class's members rank by

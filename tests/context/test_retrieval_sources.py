@@ -323,3 +323,30 @@ def test_a_source_reads_the_cpu_clock_once_in_a_few_steps(tmp_path, monkeypatch)
     monkeypatch.undo()
     index.close()
     assert len(reads) < 100, len(reads)
+
+
+def test_a_list_keeps_no_more_members_than_the_budget_can_show(tmp_path):
+    # object's elf.rs lists 2,700 constants through `elf::`: ranked, deduplicated and packed
+    # on every build, though a 1,024-token block shows a few hundred lines at most.
+    constants = "".join(f"pub const SHT_{i}: u32 = {i};\n" for i in range(60))
+    main = "use crate::elf;\n\nfn go() -> u32 {\n    elf::SHT_1 + @@\n}\n"
+    index = make(
+        tmp_path,
+        {
+            "Cargo.toml": '[package]\nname = "o"\n',
+            "src/lib.rs": "pub mod elf;\npub mod read;\n",
+            "src/elf.rs": constants,
+            "src/read.rs": main.replace("@@", ""),
+        },
+    )
+    offset, text = main.index("@@"), main.replace("@@", "")
+
+    def lists(max_listed=None):
+        found = retrieve(index, "src/read.rs", text, offset, 30, max_listed=max_listed)
+        return [c.members for c in found if c.ref.path == "src/elf.rs" and c.members]
+
+    assert max(len(m) for m in lists()) >= 59  # uncapped: (nearly) all of them
+    capped = lists(max_listed=7)
+    assert capped and all(len(m) <= 7 for m in capped)
+    assert capped[0] == lists()[0][:7]  # the best ranked, in the same order
+    index.close()

@@ -36,6 +36,7 @@ MAX_FIELDS = 512  # typed.py: the fields a type in another file declares
 MAX_WINDOWS = 64  # recent.py: identifier windows of a file's text near some lines
 MAX_GO_MODULES = 2  # resolve.py: the root's go.mod module paths, by its (mtime, size)
 MAX_NAME_WORDS = 4096  # line_names.py: a file's top-level names and their words, by version
+MAX_LISTINGS = 1024  # members.py: the names a module alias lists of a file, by version
 
 
 class Lru(Generic[K, V]):
@@ -153,6 +154,7 @@ class IndexMemos:
         self.windows: Lru[tuple, list] = Lru(MAX_WINDOWS, versioned=True)
         self.go_modules: Lru[tuple, tuple[str, ...]] = Lru(MAX_GO_MODULES)
         self.name_words: Lru[tuple, tuple] = Lru(MAX_NAME_WORDS, versioned=True)
+        self.listings: Lru[tuple, tuple] = Lru(MAX_LISTINGS, versioned=True)
 
     def sizes(self) -> dict[str, int]:
         """Entries per memo (tests, `coderd/workspace` reports)."""
@@ -162,7 +164,7 @@ class IndexMemos:
         """`rel` left the index (deleted, or a closed buffer of a file not on disk): what
         describes it can never be asked for again, and would stay until evicted."""
         self.shapes.pop(rel)
-        for memo in (self.fields, self.returns, self.windows, self.name_words):
+        for memo in (self.fields, self.returns, self.windows, self.name_words, self.listings):
             memo.drop_where(lambda key: key[0] == rel)
 
     def clear(self) -> None:

@@ -123,10 +123,12 @@ def retrieve(
     limits_ms: dict[str, float] | None = None,
     usage: Usage | None = None,
     parse_memo: ParseMemo | None = None,
+    max_listed: int | None = None,
 ) -> list[Candidate]:
     """Candidates best first. `recent` is a RecentRegions ring buffer (or None); `usage`
     (from usage_of) is filled in further (its `members`) for pack's member selection;
-    `parse_memo`: the document's last blanked parse (the builder keeps one per document)."""
+    `parse_memo`: the document's last blanked parse (the builder keeps one per document);
+    `max_listed`: the most members a list can show in the budget (the rest are cut here)."""
     limits = {**TIME_LIMITS_MS, **(limits_ms or {})}
     symbols = index.file(rel_path)
     language = symbols.language if symbols else ""
@@ -138,6 +140,8 @@ def retrieve(
     def add(ref: DefinitionRef, source: str, score: float, members=None) -> None:
         if ref.path == rel_path:
             return
+        if members is not None and max_listed is not None:
+            members = members[:max_listed]  # elf.rs' 2,700 constants, past what the budget shows
         # A signature list may start where its first member does (semver's parse.rs list at
         # `pub struct Error`): it is not that definition, and must not lend it its members.
         key = (ref.path, ref.definition.start_line, ref.definition.kind == SKELETON)

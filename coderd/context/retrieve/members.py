@@ -170,14 +170,7 @@ def module_candidates(
             symbols = index.file(file)
             # The names used through the alias are candidates of their own (candidates.py,
             # `alias.name`): listed here too, they would be shown twice.
-            top = [
-                DefinitionRef(file, d)
-                for d in (symbols.definitions if symbols else ())
-                if not d.container
-                and d.kind != "variable"
-                and d.name not in used
-                and exported(d, symbols.language)
-            ]
+            top = [r for r in listing(index, file) if r.definition.name not in used]
             groups = {file: top}
             # A package's __init__.py: the names it imports from its modules, listed in those
             # modules' files (typer's docs call `typer.run`, main.py's `run`). Not a Rust
@@ -198,6 +191,22 @@ def module_candidates(
         for position, (_, _, file, ranked) in enumerate(sorted(lists)):
             ref, shown = signature_list(file, "", ranked)
             add(ref, "module", near + MODULE_LIST_AFTER + FILE_STEP * position, shown)
+
+
+def listing(index, file: str) -> tuple[DefinitionRef, ...]:
+    """What a module alias can list of `file`: its exported top-level definitions but
+    variables, in file order (memoised by the file's version: object's elf.rs holds 2,700
+    constants, filtered on every build that uses `elf::`)."""
+    symbols, version = index.entry(file)
+
+    def read() -> tuple[DefinitionRef, ...]:
+        return tuple(
+            DefinitionRef(file, d)
+            for d in (symbols.definitions if symbols else ())
+            if not d.container and d.kind != "variable" and exported(d, symbols.language)
+        )
+
+    return index.memos.listings.setdefault((file, version), read)
 
 
 def exported(definition: Definition, language: str) -> bool:
