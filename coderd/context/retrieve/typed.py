@@ -269,8 +269,19 @@ class TypeResolver:
                 continue
             if result in ("Self", "this") and ref.definition.container:
                 result = ref.definition.container
+            elif result.startswith("Self::") and ref.definition.container:
+                result = self._associated(ref, result[len("Self::") :])
             found += [t for t in self.resolve_type(result, ref.path, depth + 1) if t not in found]
         return found
+
+    def _associated(self, method: DefinitionRef, name: str) -> str:
+        """What the associated type `Self::name` of a method's trait or impl stands for: the
+        impl's `type Iter = Chars<'a>;` or the trait's first bound (`type Iter:
+        ParallelIterator<..>;`), "" when its owner declares none."""
+        for d in self.index.members_in(method.path, method.definition.container):
+            if d.kind == "type" and d.name == name and d.bases:
+                return d.bases[0]
+        return ""
 
     # ---- members ------------------------------------------------------------------------------
 

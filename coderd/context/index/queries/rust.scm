@@ -16,6 +16,10 @@
 (trait_item name: (type_identifier) @name body: (_) @body) @definition.trait
 ; An alias's target is its base: `type ParseStream<'a> = &'a ParseBuffer<'a>` has its methods.
 (type_item name: (type_identifier) @name type: (_) @base) @definition.type
+; A trait's associated type: its first bound is what a value of it has (rayon's
+; `type Iter: ParallelIterator<Item = Self::Item>`, which `fn into_par_iter(self) -> Self::Iter`
+; returns: typed.py `results_of`).
+(associated_type name: (type_identifier) @name bounds: (trait_bounds . (_) @base)) @definition.type
 (const_item name: (identifier) @name) @definition.constant
 (static_item name: (identifier) @name) @definition.constant
 (macro_definition name: (identifier) @name) @definition.macro
