@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 from coderd.context.index.extract import Definition
 from coderd.context.index.readers import DefinitionRef
+from coderd.context.retrieve.brackets import parameter_list, split_top
 from coderd.context.retrieve.line_words import LineWords, stem, words_in
 from coderd.context.retrieve.receiver_text import Receiver
 from coderd.context.retrieve.skeletons import last_word, subwords
-from coderd.context.retrieve.typenames import closing_parenthesis, split_top
 
 # The line before the receiver, for each expectation. A condition: `if`, `while`, `elif`,
 # `assert`, a boolean operator, a negation, a Rust filter-like closure (`.filter(|a| `).
@@ -224,11 +224,8 @@ def _after_parameters(definition: Definition) -> str | None:
     """A function's signature after its parameters, on one line; None for no function."""
     if definition.kind not in ("method", "function"):
         return None
-    signature = definition.signature
-    at = signature.find(definition.name)
-    opening = signature.find("(", at + len(definition.name)) if at >= 0 else -1
-    closing = closing_parenthesis(signature, opening + 1) if opening >= 0 else -1
-    return " ".join(signature[closing + 1 :].split()) if closing >= 0 else None
+    found = parameter_list(definition.signature, definition.name)
+    return " ".join(definition.signature[found[1] :].split()) if found else None
 
 
 def _by_name(name: str) -> str:

@@ -19,9 +19,9 @@ import re
 from collections.abc import Callable, Iterable
 
 from coderd.context.index.workspace import DefinitionRef
+from coderd.context.retrieve.brackets import parameter_list, split_top
 from coderd.context.retrieve.line_words import words_in
 from coderd.context.retrieve.scope import Scope
-from coderd.context.retrieve.typenames import closing_parenthesis, split_top
 
 _CALLEE = re.compile(r"([A-Za-z_$][\w$]*)\s*$")
 _NOT_CALLS = frozenset({"if", "for", "while", "switch", "return", "func", "fn", "def", "catch"})
@@ -87,12 +87,10 @@ def parameter_words(definitions: list[DefinitionRef], place: int) -> frozenset[s
 
 
 def _parameters(signature: str, name: str) -> list[str]:
-    at = signature.find(name)
-    opening = signature.find("(", at + len(name)) if at >= 0 else -1
-    closing = closing_parenthesis(signature, opening + 1) if opening >= 0 else -1
-    if closing < 0:
+    listed = parameter_list(signature, name)
+    if listed is None:
         return []
-    found = [p.strip() for p in split_top(signature[opening + 1 : closing], ",") if p.strip()]
+    found = [p.strip() for p in split_top(listed[0], ",") if p.strip()]
     found = [p for p in found if p.lstrip("&").removeprefix("mut ") not in ("self", "cls")]
     # Go: a name without a type takes the next one's (`a, b int`).
     for i in range(len(found) - 2, -1, -1):

@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 
 from coderd.context.index.workspace import DefinitionRef
+from coderd.context.retrieve.brackets import split_top
 from coderd.context.retrieve.fields import definition_lines
 from coderd.context.retrieve.resolving import Resolving
-from coderd.context.retrieve.typenames import split_top
 
 MAX_MIXERS = 2  # subclasses that mix the class in, those with the most bases first
 MAX_COMPANIONS = 12  # classes added to `self`'s own

@@ -10,8 +10,9 @@ annotation for a parameter of that name wins.
 from __future__ import annotations
 
 from coderd.context.index.workspace import DefinitionRef
+from coderd.context.retrieve.brackets import parameter_list, split_top
 from coderd.context.retrieve.resolving import Resolving
-from coderd.context.retrieve.typenames import closing_parenthesis, normalize_type, split_top
+from coderd.context.retrieve.typenames import normalize_type
 
 METHOD_KINDS = frozenset({"method", "function"})
 
@@ -46,11 +47,10 @@ def inherited_parameter_types(resolver: Resolving, name: str) -> list[Definition
 def parameter_annotation(signature: str, name: str) -> str | None:
     """The annotation of parameter `name` in a `def` signature: "" when it has none, None when
     there is no such parameter."""
-    start = signature.find("(")
-    end = closing_parenthesis(signature, start + 1) if start >= 0 else -1
-    if end < 0:
+    found = parameter_list(signature)
+    if found is None:
         return None
-    for parameter in split_top(signature[start + 1 : end], ","):
+    for parameter in split_top(found[0], ","):
         head, _, rest = parameter.partition(":")
         if head.strip().lstrip("*") == name:
             return rest.partition("=")[0].strip() if rest else ""

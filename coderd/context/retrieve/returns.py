@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 
 from coderd.context.index.workspace import DefinitionRef
+from coderd.context.retrieve.brackets import closing_parenthesis
 from coderd.context.retrieve.fields import definition_lines
 from coderd.context.retrieve.resolving import Resolving
-from coderd.context.retrieve.typenames import closing_parenthesis
 
 LANGUAGES = frozenset({"python", "javascript", "typescript", "tsx"})
 MAX_LINES = 40  # a longer body returns too many things to guess from

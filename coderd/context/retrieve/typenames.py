@@ -16,6 +16,8 @@ import sys
 from collections.abc import Callable
 from functools import lru_cache
 
+from coderd.context.retrieve.brackets import split_top
+
 # Generic wrappers whose first type argument is the value's type for member access.
 WRAPPERS = frozenset(
     {
@@ -241,35 +243,6 @@ def _normalize(text: str, depth: int) -> str:
     if text in NOTHING or text in CONTAINERS or not _NAME.match(text):
         return ""
     return text
-
-
-def closing_parenthesis(text: str, start: int) -> int:
-    """The index of the `)` closing the parenthesis opened right before `start` (-1: none)."""
-    depth = 1
-    for i in range(start, len(text)):
-        depth += {"(": 1, ")": -1}.get(text[i], 0)
-        if depth == 0:
-            return i
-    return -1
-
-
-def split_top(text: str, separator: str) -> list[str]:
-    """`text` split at `separator` outside brackets and quotes."""
-    parts, depth, start, quote = [], 0, 0, ""
-    for i, ch in enumerate(text):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([<{":
-            depth += 1
-        elif ch in ")]>}":
-            depth -= 1
-        elif ch == separator and depth == 0:
-            parts.append(text[start:i].strip())
-            start = i + 1
-    parts.append(text[start:].strip())
-    return [p for p in parts if p]
 
 
 _NO_MODULE = frozenset({"crate", "self", "super", ""})  # qualifier parts naming no module
