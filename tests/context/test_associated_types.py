@@ -101,6 +101,24 @@ def test_self_s_associated_type_is_what_the_method_returns(
         assert context.index_for(root / rel).wait_ready(20)
         hint = context.receiver_hint(root / rel, text, source.index("@@"), tokenize, 200)
         assert hint is not None
-        assert member in [c["name"] for c in hint.chunks]
+        names = [c["name"] for c in hint.chunks]
+        assert member in names and "Item" not in names and "Iter" not in names  # not after `.`
+    finally:
+        context.close()
+
+
+def test_an_associated_type_is_listed_after_the_type_s_path(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(root, "Cargo.toml", '[package]\nname = "r"\n')
+    write(root, "src/lib.rs", "pub mod chars;\n")
+    write(root, "src/chars.rs", CHARS)
+    source = "use crate::chars::Text;\n\nfn first() {\n    let x: Text::@@\n}\n"
+    text = source.replace("@@", "")
+    write(root, "src/first.rs", text)
+    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
+    try:
+        assert context.index_for(root / "src/first.rs").wait_ready(20)
+        hint = context.receiver_hint(root / "src/first.rs", text, source.index("@@"), tokenize, 200)
+        assert hint is not None and "Iter" in [c["name"] for c in hint.chunks]
     finally:
         context.close()

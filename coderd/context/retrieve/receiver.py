@@ -161,11 +161,15 @@ def receiver_members(
     words = line_words(text, receiver)
     function, own = enclosing_function(text, receiver.end)
     own_receiver = receiver.expression in SELVES or receiver.expression == own
+    # A Rust associated type (`type Item;`, `type Iter = Chars;`) follows `Type::`, never `x.`.
+    dotted = language == "rust" and text[receiver.end - 1 : receiver.end] == "."
     for owner in types:
         members = [
             m
             for m in reachable(index, owner, resolver.members(owner), rel)
-            if m.path != rel and not is_dunder(m.definition.name)
+            if m.path != rel
+            and not is_dunder(m.definition.name)
+            and not (dotted and m.definition.kind == "type")
         ]
         # The definition's text, read once for both (Python fields, an enum's variants).
         lines = (
