@@ -8,12 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ctx_helpers import write
+from ctx_helpers import hint_at, write
 
-from coderd.config.settings import ContextSettings
 from coderd.context.index.extract import extract
-from coderd.context.index.registry import IndexRegistry
-from coderd.context.provider import ContextProvider
 
 ITER = """pub trait ParallelIterator: Sized + Send {
     type Item: Send;
@@ -68,10 +65,6 @@ fn first(text: Text) -> char {
 """
 
 
-def tokenize(text: str) -> list[int]:
-    return list(range(len(text) // 4 + 1))
-
-
 def test_a_trait_s_associated_type_is_indexed_with_its_first_bound() -> None:
     found = {
         (d.container, d.name): d.bases
@@ -96,15 +89,10 @@ def test_self_s_associated_type_is_what_the_method_returns(
     write(root, "src/chars.rs", CHARS)
     text = source.replace("@@", "")
     write(root, rel, text)
-    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
-    try:
-        assert context.index_for(root / rel).wait_ready(20)
-        hint = context.receiver_hint(root / rel, text, source.index("@@"), tokenize, 200)
-        assert hint is not None
-        names = [c["name"] for c in hint.chunks]
-        assert member in names and "Item" not in names and "Iter" not in names  # not after `.`
-    finally:
-        context.close()
+    hint = hint_at(root, rel, text, source.index("@@"))
+    assert hint is not None
+    names = [c["name"] for c in hint.chunks]
+    assert member in names and "Item" not in names and "Iter" not in names  # not after `.`
 
 
 def test_an_associated_type_is_listed_after_the_type_s_path(tmp_path: Path) -> None:
@@ -115,10 +103,5 @@ def test_an_associated_type_is_listed_after_the_type_s_path(tmp_path: Path) -> N
     source = "use crate::chars::Text;\n\nfn first() {\n    let x: Text::@@\n}\n"
     text = source.replace("@@", "")
     write(root, "src/first.rs", text)
-    context = ContextProvider(ContextSettings(), [root], IndexRegistry(watch=False))
-    try:
-        assert context.index_for(root / "src/first.rs").wait_ready(20)
-        hint = context.receiver_hint(root / "src/first.rs", text, source.index("@@"), tokenize, 200)
-        assert hint is not None and "Iter" in [c["name"] for c in hint.chunks]
-    finally:
-        context.close()
+    hint = hint_at(root, "src/first.rs", text, source.index("@@"))
+    assert hint is not None and "Iter" in [c["name"] for c in hint.chunks]
