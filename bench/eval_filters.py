@@ -264,3 +264,31 @@ def chain_root(before: str) -> str:
 def _generic(word: str) -> bool:
     """`F`, `T`: a type parameter, whose bound (maybe the project's trait) is not read here."""
     return len(word) == 1 and word.isupper()
+
+
+def module_variables(files) -> dict[str, set[str]]:
+    """Top-level variables by name -> the stems of the files that assign them (`Comment =
+    Token.Comment` in pygments' token.py): definitions no sample's gold is."""
+    found: dict[str, set[str]] = {}
+    for path, symbols in files.items():
+        stem = path.rsplit("/", 1)[-1].split(".")[0]
+        for d in symbols.definitions:
+            if d.kind == "variable" and not d.container:
+                found.setdefault(d.name, set()).add(stem)
+    return found
+
+
+def imported_variable(symbols, name: str, gold: DefinitionRef, variables: dict) -> bool:
+    """Whether the file imports `name` from a module that assigns it itself: pygments' lexers
+    `from pygments.token import Comment` meant token.py's variable, not robotframework.py's
+    class of the same name, the one definition a gold could be."""
+    for statement in symbols.imports:
+        renamed = dict(statement.aliases)
+        for imported in statement.names:
+            if renamed.get(imported, imported) != name:
+                continue
+            module = [p for p in re.split(r"[./:]+", statement.module.strip("\"'`")) if p]
+            stem = gold.path.rsplit("/", 1)[-1].split(".")[0]
+            if module and module[-1] != stem and module[-1] in variables.get(imported, ()):
+                return True
+    return False

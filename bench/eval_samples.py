@@ -43,7 +43,9 @@ from eval_filters import (
     chain_root,
     external_trait_impl,
     field_access,
+    imported_variable,
     is_use_at,
+    module_variables,
 )
 from eval_python import cannot_bind
 from eval_rust import Traits, module_words, resolves_elsewhere
@@ -282,6 +284,7 @@ def build_samples(
         if p.endswith(".go") and (m := re.search(r"^package\s+(\w+)", text, re.M)):
             _go_packages[p] = m.group(1)
     tables = (*_definition_tables(files), attribute_names(texts))
+    variables = module_variables(files)
     project = Project(files)
     traits = Traits(files, SOURCE_LINES)
     external = ExternalImports(index.root, files)
@@ -313,6 +316,8 @@ def build_samples(
                 found = classify(name, base, path, symbols, tables, imported, modules)
                 if found is None or not is_use_at(tree, line, row, column, name):
                     continue
+                if found[0] == "import" and imported_variable(symbols, name, found[1], variables):
+                    continue  # the module it comes from assigns it: the gold is a homonym
                 if (
                     found[0] == "method"
                     and found[1].definition.kind in ("method", "function")

@@ -152,6 +152,24 @@ def test_a_name_imported_under_another_name_is_the_original(tmp_path):
     assert golds == [("parse_requirement", 1)]
 
 
+def test_a_name_its_module_assigns_is_not_a_homonym_elsewhere(tmp_path):
+    """pygments' lexers `from pygments.token import Comment`: token.py assigns `Comment =
+    Token.Comment`, a variable (no gold); robotframework.py's class Comment is not it."""
+    token = "class _TokenType:\n    pass\n\n\nToken = _TokenType()\nComment = Token\n"
+    robot = "class Comment:\n    def split(self, row):\n        return row\n"
+    lexer = (
+        "from pkg.token import Comment\n\n\n"
+        "def tokens():\n    x = 1\n    y = 2\n    return Comment\n"
+    )
+    files = {"pkg/token.py": token, "pkg/robot.py": robot, "pkg/lexer.py": lexer}
+    samples = samples_of(tmp_path, files)
+    assert [s["gold_name"] for s in samples if s["path"] == "pkg/lexer.py"] == []
+    files["pkg/token.py"] = "class _TokenType:\n    pass\n"  # now it is the one Comment there is
+    files["pkg/lexer.py"] = lexer.replace("pkg.token", "pkg.robot")
+    samples = samples_of(tmp_path / "b", files)
+    assert [s["gold_name"] for s in samples if s["path"] == "pkg/lexer.py"] == ["Comment"]
+
+
 def test_a_go_field_of_the_same_name_is_no_method_sample(tmp_path):
     """echo's `req.Header.Get(...)` reads net/http's `Request.Header` field, not echo's
     `Response.Header()`; a call, and a method value passed on, stay samples."""
