@@ -58,8 +58,8 @@ class Lru(Generic[K, V]):
         self.versioned = versioned
         self._data: OrderedDict[K, V] = OrderedDict()
         # Versioned only: each owner's keys, so that a put finds the versions it supersedes
-        # without scanning the whole memo (a build puts hundreds of lines lists: go-github's
-        # scans were 5 ms of a 40 ms build).
+        # without scanning the whole memo (a build put ~110 lines lists: go-github's
+        # scans were 5 ms of a 40 ms build under the profiler).
         self._owned: dict[Hashable, set[K]] = {}
         self._lock = threading.Lock()
 

@@ -145,7 +145,7 @@ def shared_words(names: list[str], near: frozenset[str]) -> dict[str, int]:
     if not present:
         return {}
     # One search per name for any of the words (object's elf.rs lists 2,700 constants: a
-    # test per name and word took 2.6 ms a build, this 1.1).
+    # test per name and word took 2.6 ms a call on that list, this 1.1).
     search = re.compile("|".join(map(re.escape, present))).search
     return {
         name: len(subwords(name) & near)
